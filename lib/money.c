@@ -1,0 +1,291 @@
+#include "money.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "i18n.h"
+
+static bool is_space(char c)
+{
+	return c == ' ' || c == '\t' || c == '\n' || c == '\r';
+}
+
+static bool is_digit(char c)
+{
+	return c >= '0' && c <= '9';
+}
+
+static bool word_at(const char *s, const char *word)
+{
+	for (; *word; s++, word++) {
+		char c = *s;
+		if (c >= 'A' && c <= 'Z')
+			c = (char)(c - 'A' + 'a');
+		if (c != *word)
+			return false;
+	}
+	return true;
+}
+
+kstatus decimal_parse(const char *text, int decimals, int64_t max, unsigned flags, int64_t *out,
+		      const char *field, struct kerr *err)
+{
+	if (!text)
+		return kerr_set(err, K_INVALID, field, "%s", _("is missing"));
+	const char *p = text;
+	while (is_space(*p))
+		p++;
+	const char *end = p + strlen(p);
+	while (end > p && is_space(end[-1]))
+		end--;
+	if (p == end)
+		return kerr_set(err, K_INVALID, field, "%s", _("is empty; enter a number such as 12.50"));
+
+	bool negative = false;
+	if (*p == '+' || *p == '-') {
+		if (*p == '+' || !(flags & MONEY_SIGNED))
+			return kerr_set(err, K_INVALID, field, "%s",
+					_("a sign is not allowed here; enter the number without + or -"));
+		negative = true;
+		p++;
+	}
+	if (word_at(p, "nan") || word_at(p, "inf"))
+		return kerr_set(err, K_INVALID, field, "%s", _("is not a number"));
+	if (p == end || !is_digit(*p)) {
+		if (p < end && (*p == '.' || *p == ','))
+			return kerr_set(err, K_INVALID, field, "%s",
+					_("needs a digit before the decimal point, such as 0.50"));
+		return kerr_set(err, K_INVALID, field, "%s", _("is not a number"));
+	}
+
+	int separators = 0;
+	for (const char *q = p; q < end; q++)
+		separators += (*q == '.' || *q == ',');
+	if (separators > 1)
+		return kerr_set(err, K_INVALID, field, "%s",
+				_("has more than one decimal separator; thousands separators are not allowed"));
+
+	int64_t whole = 0, frac = 0;
+	int frac_digits = 0;
+	bool in_frac = false;
+	for (const char *q = p; q < end; q++) {
+		char c = *q;
+		if (is_digit(c)) {
+			int d = c - '0';
+			if (in_frac) {
+				if (frac_digits == decimals) {
+					if (decimals == 0)
+						return kerr_set(err, K_INVALID, field, "%s",
+								_("must be a whole number"));
+					return kerr_set(err, K_INVALID, field, "%s",
+							decimals == 2
+								? _("has more than 2 decimal places")
+								: _("has more than 3 decimal places"));
+				}
+				frac = frac * 10 + d;
+				frac_digits++;
+			} else {
+				if (whole > (INT64_MAX - d) / 10)
+					return kerr_set(err, K_OVERFLOW, field, "%s", _("is too large"));
+				whole = whole * 10 + d;
+			}
+		} else if (c == '.' || c == ',') {
+			if (q + 1 == end)
+				return kerr_set(err, K_INVALID, field, "%s",
+						_("has no digits after the decimal point"));
+			if (decimals == 0)
+				return kerr_set(err, K_INVALID, field, "%s", _("must be a whole number"));
+			in_frac = true;
+		} else if (c == 'e' || c == 'E') {
+			return kerr_set(err, K_INVALID, field, "%s",
+					_("exponents are not allowed; write the number in full, such as 1500.00"));
+		} else if (c == ' ' || c == '\'' || c == '_') {
+			return kerr_set(err, K_INVALID, field, "%s",
+					_("thousands separators are not allowed; write 20730.00"));
+		} else {
+			return kerr_set(err, K_INVALID, field,
+					_("contains '%c'; use digits and one decimal point"),
+					(c > 32 && c < 127) ? c : '?');
+		}
+	}
+	int64_t scale = 1;
+	for (int i = 0; i < decimals; i++)
+		scale *= 10;
+	for (int i = frac_digits; i < decimals; i++)
+		frac *= 10;
+	if (whole > (max - frac) / scale || whole * scale + frac > max)
+		return kerr_set(err, K_OVERFLOW, field, "%s", _("is too large"));
+	int64_t v = whole * scale + frac;
+	*out = negative ? -v : v;
+	return K_OK;
+}
+
+kstatus money_parse(const char *text, int64_t *kop, const char *field, struct kerr *err)
+{
+	return decimal_parse(text, 2, MONEY_MAX, 0, kop, field, err);
+}
+
+kstatus qty_parse(const char *text, int64_t *milli, const char *field, struct kerr *err)
+{
+	return decimal_parse(text, 3, QTY_MAX, 0, milli, field, err);
+}
+
+kstatus percent_parse(const char *text, int64_t *hundredths, const char *field, struct kerr *err)
+{
+	kstatus st = decimal_parse(text, 2, INT64_MAX / 2, 0, hundredths, field, err);
+	if (st == K_OK && *hundredths > PERCENT_100)
+		return kerr_set(err, K_INVALID, field, "%s", _("cannot be more than 100%"));
+	if (st == K_OVERFLOW)
+		return kerr_set(err, K_INVALID, field, "%s", _("cannot be more than 100%"));
+	return st;
+}
+
+int money_format_wire(int64_t kop, char *buf, size_t n)
+{
+	uint64_t a = kop < 0 ? (uint64_t)0 - (uint64_t)kop : (uint64_t)kop;
+	return snprintf(buf, n, "%s%llu.%02llu", kop < 0 ? "-" : "", (unsigned long long)(a / 100),
+			(unsigned long long)(a % 100));
+}
+
+static int scaled_format(int64_t v, int decimals, char *buf, size_t n)
+{
+	int64_t scale = decimals == 3 ? 1000 : 100;
+	uint64_t a = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
+	uint64_t whole = a / (uint64_t)scale, frac = a % (uint64_t)scale;
+	if (frac == 0)
+		return snprintf(buf, n, "%s%llu", v < 0 ? "-" : "", (unsigned long long)whole);
+	char digits[8];
+	snprintf(digits, sizeof digits, decimals == 3 ? "%03llu" : "%02llu",
+		 (unsigned long long)frac);
+	size_t len = strlen(digits);
+	while (len && digits[len - 1] == '0')
+		digits[--len] = '\0';
+	return snprintf(buf, n, "%s%llu.%s", v < 0 ? "-" : "", (unsigned long long)whole, digits);
+}
+
+int qty_format(int64_t milli, char *buf, size_t n)
+{
+	return scaled_format(milli, 3, buf, n);
+}
+
+int percent_format(int64_t hundredths, char *buf, size_t n)
+{
+	return scaled_format(hundredths, 2, buf, n);
+}
+
+const struct money_style MONEY_STYLE_RU = {",", " "};
+const struct money_style MONEY_STYLE_EN = {".", ","};
+
+const struct money_style *money_style_for(const char *locale_name)
+{
+	if (locale_name && locale_name[0] == 'r' && locale_name[1] == 'u')
+		return &MONEY_STYLE_RU;
+	return &MONEY_STYLE_EN;
+}
+
+int money_format_display(int64_t kop, const struct money_style *st, char *buf, size_t n)
+{
+	uint64_t a = kop < 0 ? (uint64_t)0 - (uint64_t)kop : (uint64_t)kop;
+	char digits[32];
+	int len = snprintf(digits, sizeof digits, "%llu", (unsigned long long)(a / 100));
+	char out[96];
+	size_t o = 0;
+	if (kop < 0)
+		out[o++] = '-';
+	size_t glen = strlen(st->group);
+	for (int i = 0; i < len; i++) {
+		if (i > 0 && (len - i) % 3 == 0) {
+			memcpy(out + o, st->group, glen);
+			o += glen;
+		}
+		out[o++] = digits[i];
+	}
+	out[o] = '\0';
+	return snprintf(buf, n, "%s%s%02llu", out, st->decimal, (unsigned long long)(a % 100));
+}
+
+kstatus money_add(int64_t a, int64_t b, int64_t *out)
+{
+	int64_t r;
+	if (__builtin_add_overflow(a, b, &r) || r > MONEY_MAX || r < -MONEY_MAX)
+		return K_OVERFLOW;
+	*out = r;
+	return K_OK;
+}
+
+int64_t div_round_half_up(int64_t num, int64_t den)
+{
+	int64_t q = num / den, r = num % den;
+	if (r < 0)
+		r = -r;
+	if (2 * r >= den)
+		q += num < 0 ? -1 : 1;
+	return q;
+}
+
+static kstatus mul_div_round(int64_t a, int64_t b, int64_t den, int64_t *out)
+{
+	__int128 p = (__int128)a * b;
+	__int128 q = p / den, r = p % den;
+	if (r < 0)
+		r = -r;
+	if (2 * r >= den)
+		q += p < 0 ? -1 : 1;
+	if (q > MONEY_MAX || q < -MONEY_MAX)
+		return K_OVERFLOW;
+	*out = (int64_t)q;
+	return K_OK;
+}
+
+kstatus money_mul_qty(int64_t price_kop, int64_t qty_milli, int64_t *out)
+{
+	return mul_div_round(price_kop, qty_milli, QTY_ONE, out);
+}
+
+kstatus money_percent_of(int64_t amount, int64_t hundredths, int64_t *out)
+{
+	return mul_div_round(amount, hundredths, PERCENT_100, out);
+}
+
+kstatus money_spread(int64_t amount, const int64_t *weights, size_t n, int64_t *parts)
+{
+	__int128 total = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (weights[i] < 0)
+			return K_INVALID;
+		total += weights[i];
+	}
+	if (amount == 0) {
+		for (size_t i = 0; i < n; i++)
+			parts[i] = 0;
+		return K_OK;
+	}
+	if (total == 0 || amount < 0)
+		return K_INVALID;
+	int64_t given = 0;
+	for (size_t i = 0; i < n; i++) {
+		parts[i] = (int64_t)((__int128)amount * weights[i] / total);
+		given += parts[i];
+	}
+	/* Hand out the kopecks left over to the largest remainders, one each. */
+	int64_t left = amount - given;
+	while (left > 0) {
+		size_t best = n;
+		__int128 best_rem = -1;
+		for (size_t i = 0; i < n; i++) {
+			__int128 rem = (__int128)amount * weights[i] % total;
+			/* a part that already got its extra kopeck is done */
+			if ((__int128)parts[i] * total > (__int128)amount * weights[i])
+				continue;
+			if (rem > best_rem && weights[i] > 0) {
+				best_rem = rem;
+				best = i;
+			}
+		}
+		if (best == n)
+			return K_INVALID;
+		parts[best]++;
+		left--;
+	}
+	return K_OK;
+}

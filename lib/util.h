@@ -1,0 +1,30 @@
+/* Small helpers: checked allocation, bounded strings, UTF-8. */
+#ifndef KASSA_UTIL_H
+#define KASSA_UTIL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+/* Allocation that never returns NULL: on failure it prints and aborts. */
+void *xmalloc(size_t n);
+void *xcalloc(size_t nmemb, size_t n);
+void *xrealloc(void *p, size_t n);
+char *xstrdup(const char *s);
+char *xstrndup(const char *s, size_t n);
+
+/* Copy src into dst of size n, always terminated; returns false if cut. */
+bool str_copy(char *dst, const char *src, size_t n);
+/* True if s is valid UTF-8 (no overlongs, no surrogates). */
+bool utf8_valid(const char *s, size_t len);
+/* Number of code points in valid UTF-8 text. */
+size_t utf8_chars(const char *s);
+/* Trim ASCII white space at both ends in place; returns s. */
+char *str_trim(char *s);
+/* Constant-time comparison of two byte strings of length n. */
+bool mem_equal_ct(const void *a, const void *b, size_t n);
+/* Current wall-clock time in milliseconds. */
+long long now_ms(void);
+/* Monotonic time in milliseconds. */
+long long mono_ms(void);
+
+#endif

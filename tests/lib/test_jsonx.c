@@ -1,0 +1,90 @@
+/* Tests for lib/jsonx.c: JSON numbers from outside never become doubles. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "jsonx.h"
+
+static void jsonx_loads__fractions_stay_exact(void **state)
+{
+	(void)state;
+	const char *text = "{\"price\": 20730.10, \"q\": 0.455, \"n\": 3, \"s\": \"1,50\","
+			   " \"big\": 0.1000000000000000055511151231257827, \"e\": 1e3,"
+			   " \"str\": \"a\\\"b 1.5\"}";
+	struct kerr err = {0};
+	json_t *root = jsonx_loads(text, strlen(text), &err);
+	assert_non_null(root);
+	int64_t v;
+	assert_int_equal(jsonx_money(json_object_get(root, "price"), &v, "price", &err), K_OK);
+	assert_int_equal(v, 2073010);
+	assert_int_equal(jsonx_qty(json_object_get(root, "q"), &v, "quantity", &err), K_OK);
+	assert_int_equal(v, 455);
+	assert_int_equal(jsonx_money(json_object_get(root, "n"), &v, "n", &err), K_OK);
+	assert_int_equal(v, 300);
+	assert_int_equal(jsonx_money(json_object_get(root, "s"), &v, "s", &err), K_OK);
+	assert_int_equal(v, 150);
+	assert_int_equal(jsonx_money(json_object_get(root, "big"), &v, "big", &err), K_INVALID);
+	assert_int_equal(jsonx_money(json_object_get(root, "e"), &v, "e", &err), K_INVALID);
+	assert_non_null(strstr(err.text, "exponent"));
+	assert_string_equal(json_string_value(json_object_get(root, "str")), "a\"b 1.5");
+	assert_int_equal(jsonx_money(json_object_get(root, "missing"), &v, "missing", &err),
+			 K_INVALID);
+	assert_int_equal(jsonx_money(json_object_get(root, "str"), &v, "str", &err), K_INVALID);
+	json_decref(root);
+}
+
+static void jsonx_loads__rejects_duplicates_and_garbage(void **state)
+{
+	(void)state;
+	struct kerr err = {0};
+	const char *dup = "{\"a\": 1, \"a\": 2}";
+	assert_null(jsonx_loads(dup, strlen(dup), &err));
+	assert_non_null(strstr(err.text, "line 1"));
+	assert_null(jsonx_loads("{", 1, &err));
+	assert_null(jsonx_loads("", 0, &err));
+	const char *neg = "[-1.5, -2]";
+	json_t *r = jsonx_loads(neg, strlen(neg), &err);
+	assert_non_null(r);
+	int64_t v;
+	assert_int_equal(jsonx_money(json_array_get(r, 0), &v, "x", &err), K_INVALID);
+	assert_int_equal(jsonx_money(json_array_get(r, 1), &v, "x", &err), K_INVALID);
+	json_decref(r);
+}
+
+static void jsonx_dumps__prints_exact_decimals(void **state)
+{
+	(void)state;
+	json_t *o = json_object();
+	json_object_set_new(o, "price", jsonx_money_number(2073000));
+	json_object_set_new(o, "quantity", jsonx_qty_number(455));
+	json_object_set_new(o, "name", json_string("Монитор"));
+	char *s = jsonx_dumps(o, JSON_COMPACT | JSON_SORT_KEYS | JSON_ENSURE_ASCII);
+	assert_string_equal(s, "{\"name\":\"\\u041C\\u043E\\u043D\\u0438\\u0442\\u043E\\u0440\","
+			       "\"price\":20730.00,\"quantity\":0.455}");
+	free(s);
+	s = jsonx_dumps(o, JSON_COMPACT | JSON_SORT_KEYS);
+	assert_string_equal(s, "{\"name\":\"Монитор\",\"price\":20730.00,\"quantity\":0.455}");
+	/* what we print we read back exactly */
+	json_t *back = jsonx_loads(s, strlen(s), NULL);
+	int64_t v;
+	assert_int_equal(jsonx_money(json_object_get(back, "price"), &v, "price", NULL), K_OK);
+	assert_int_equal(v, 2073000);
+	free(s);
+	json_decref(back);
+	json_decref(o);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(jsonx_loads__fractions_stay_exact),
+		cmocka_unit_test(jsonx_loads__rejects_duplicates_and_garbage),
+		cmocka_unit_test(jsonx_dumps__prints_exact_decimals),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
