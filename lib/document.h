@@ -1,0 +1,128 @@
+/*
+ * The document model: every cloud-print request kassa can send. A document
+ * carries what the cashier decided (basket, payment as written, with "#"
+ * kept) plus delivery identity (ext_id, callback). Wire formats live in
+ * wire/; this file knows nothing about JSON.
+ */
+#ifndef KASSA_DOCUMENT_H
+#define KASSA_DOCUMENT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "basket.h"
+#include "payment.h"
+#include "status.h"
+
+/* Kinds: enum name, LifePay cloud-print path, short wire name, label. */
+#define DOC_KIND_INFO(_)                                                                      \
+	_(RECEIPT, "/cloud-print/create-receipt", "receipt", N_("receipt"))                  \
+	_(NONFISCAL, "/cloud-print/create-non-fiscal-receipt", "non-fiscal",                  \
+	  N_("non-fiscal receipt"))                                                           \
+	_(CORRECTION, "/cloud-print/create-receipt-correction", "correction",                 \
+	  N_("correction receipt"))                                                           \
+	_(OPEN_SHIFT, "/cloud-print/create-session", "open-shift", N_("open shift"))          \
+	_(X_REPORT, "/cloud-print/create-x-report", "x-report", N_("X-report"))               \
+	_(Z_REPORT, "/cloud-print/create-z-report", "z-report", N_("Z-report"))               \
+	_(CASH_IN, "/cloud-print/cash-in", "cash-in", N_("cash in"))                          \
+	_(CASH_OUT, "/cloud-print/cash-out", "cash-out", N_("cash out"))
+#define DOC_KIND_ENUM(name, path, wire, label) DOC_##name,
+enum doc_kind { DOC_KIND_INFO(DOC_KIND_ENUM) DOC_KIND_COUNT };
+#undef DOC_KIND_ENUM
+
+/* Receipt types (tag 1054): LifePay name, PayKeeper name, label. */
+#define RECEIPT_TYPE_INFO(_)                                                   \
+	_(PAYMENT, "payment", "sale", N_("sale"))                              \
+	_(REFUND, "refund", "refund", N_("refund"))                            \
+	_(BUY, "buy", "expense", N_("purchase"))                               \
+	_(BUY_REFUND, "buy_refund", "expense-refund", N_("purchase refund"))
+#define RECEIPT_TYPE_ENUM(name, lp, pk, label) RT_##name,
+enum receipt_type { RECEIPT_TYPE_INFO(RECEIPT_TYPE_ENUM) RT_COUNT };
+#undef RECEIPT_TYPE_ENUM
+
+/* Tax systems (tag 1055); TAX_DEFAULT = not sent, the cabinet's setting. */
+#define TAX_INFO(_)                                                            \
+	_(DEFAULT, "", N_("cabinet default"))                                  \
+	_(OSN, "osn", N_("OSN (general)"))                                     \
+	_(USN6, "usn6", N_("USN income"))                                      \
+	_(USN15, "usn15", N_("USN income minus expense"))                      \
+	_(ESHN, "eshn", N_("ESHN (agricultural)"))                             \
+	_(PATENT, "patent", N_("patent"))
+#define TAX_ENUM(name, wire, label) TAX_##name,
+enum tax_system { TAX_INFO(TAX_ENUM) TAX_COUNT };
+#undef TAX_ENUM
+
+/* How the buyer gets the receipt; MODE_DEFAULT = not sent. */
+enum receipt_mode { MODE_DEFAULT, MODE_EMAIL, MODE_PRINT, MODE_PRINT_EMAIL, MODE_COUNT };
+
+#define EXT_ID_MAX 50
+#define CALLBACK_URL_MAX 255
+#define UUID_TEXT_MAX 64
+
+struct document {
+	enum doc_kind kind;
+	enum receipt_type type;
+	struct basket basket;		/* receipts and non-fiscal receipts */
+	struct payment pay;		/* as written, "#" kept */
+	struct payment_result resolved; /* filled by document_validate() */
+	int64_t amount;			/* cash-in / cash-out, kopecks */
+
+	char ext_id[EXT_ID_MAX + 1];
+	char ref_uuid[UUID_TEXT_MAX + 1];
+	enum tax_system tax_system;
+	char payment_place[256];
+	char cashier_name[256];
+	char cashier_inn[16];
+	char target_serial[64];
+	char customer_email[256];
+	char customer_phone[32];
+	enum receipt_mode mode;
+	bool pos_set;
+	int pos_perform;    /* 0/1 */
+	int pos_slip_count; /* 0..2 */
+	char callback_url[CALLBACK_URL_MAX + 1];
+	char *callback_data_json; /* callback_data as compact JSON text, or NULL; owned */
+	bool test;
+
+	/* Correction receipt (FFD 1.05). */
+	char correction_initiator[32]; /* independently | directive */
+	char correction_description[256];
+	char correction_doc_date[11]; /* YYYY-MM-DD */
+	char correction_doc_number[33];
+};
+
+const char *doc_kind_path(enum doc_kind k);
+const char *doc_kind_wire(enum doc_kind k);
+const char *doc_kind_label(enum doc_kind k);
+bool doc_kind_parse(const char *wire, enum doc_kind *k);
+/* True for kinds that carry a basket (receipt, non-fiscal, correction). */
+bool doc_kind_has_basket(enum doc_kind k);
+const char *receipt_type_lifepay(enum receipt_type t);
+const char *receipt_type_paykeeper(enum receipt_type t);
+const char *receipt_type_label(enum receipt_type t);
+bool receipt_type_parse(const char *lifepay_name, enum receipt_type *t);
+const char *tax_system_wire(enum tax_system t);
+const char *tax_system_label(enum tax_system t);
+bool tax_system_parse(const char *wire, enum tax_system *t);
+const char *receipt_mode_wire(enum receipt_mode m);
+bool receipt_mode_parse(const char *wire, enum receipt_mode *m);
+
+/* A zeroed document of the given kind (type payment, empty basket). */
+void document_init(struct document *d, enum doc_kind k);
+/* Frees what the document owns (callback_data_json); the struct stays usable. */
+void document_free(struct document *d);
+/* Deep copy (callback_data_json duplicated). */
+void document_copy(struct document *dst, const struct document *src);
+/* Gives the document a fresh ext_id (a random UUID) if it has none. */
+void document_assign_ext_id(struct document *d);
+/*
+ * Checks every rule the client can check before sending: lines, payment
+ * (resolving "#" into d->resolved), lengths (ext_id <= 50, callback_url
+ * <= 255), refund needs... , cash-in/out amount > 0, phone and e-mail shape.
+ * err->field names the request field ("purchase.products[1].quantity").
+ */
+kstatus document_validate(struct document *d, struct kerr *err);
+/* Normalises a phone to 11 digits starting with 7 ("+7 (910) 123-45-67"). */
+kstatus document_normalize_phone(const char *in, char *out, size_t n, struct kerr *err);
+
+#endif
