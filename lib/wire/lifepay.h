@@ -78,11 +78,4 @@ kstatus wire_lifepay_parse_callback(const char *content_type, const char *body, 
 				    struct lifepay_callback *cb, struct kerr *err);
 void wire_lifepay_callback_free(struct lifepay_callback *cb);
 
-/* Percent-decoding of one form value (+ as space); returns a malloc'd string. */
-char *wire_form_decode(const char *s, size_t len);
-/* Finds field `name` in a form body and returns its decoded value (malloc'd) or NULL. */
-char *wire_form_get(const char *body, size_t len, const char *name);
-/* Appends name=value percent-encoded to a growing form (malloc'd, realloc'd). */
-void wire_form_add(char **form, const char *name, const char *value);
-
 #endif
