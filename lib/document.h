@@ -116,13 +116,34 @@ void document_copy(struct document *dst, const struct document *src);
 /* Gives the document a fresh ext_id (a random UUID) if it has none. */
 void document_assign_ext_id(struct document *d);
 /*
- * Checks every rule the client can check before sending: lines, payment
- * (resolving "#" into d->resolved), lengths (ext_id <= 50, callback_url
- * <= 255), refund needs... , cash-in/out amount > 0, phone and e-mail shape.
- * err->field names the request field ("purchase.products[1].quantity").
+ * Checks every rule the client can check before sending: fields the kind
+ * does not carry, lines, payment (resolving "#" into d->resolved, the
+ * provider's code in err->code), lengths (ext_id <= 50, callback_url
+ * <= 255), a refund paid back on the POS terminal needs ref_uuid, cash-in/out
+ * amount > 0 and target_serial, phone (normalised in place) and e-mail shape,
+ * no control characters in any text. err->field names the request field
+ * ("purchase.products[1].quantity", products counted from 0).
  */
 kstatus document_validate(struct document *d, struct kerr *err);
 /* Normalises a phone to 11 digits starting with 7 ("+7 (910) 123-45-67"). */
 kstatus document_normalize_phone(const char *in, char *out, size_t n, struct kerr *err);
+
+/* The cashier's name (tag 1021) is at most this many characters. */
+#define CASHIER_NAME_MAX_CHARS 64
+
+/*
+ * True if a document of kind k carries the request field `field` (LifePay
+ * names: "purchase", "card_amount", "cashier_inn", "amount", "initiator" ...).
+ * The wire formats use this to refuse fields a kind does not send.
+ */
+bool document_field_allowed(enum doc_kind k, const char *field);
+/* Checks free text: valid UTF-8, no control characters, at most max_chars (0 = no limit). */
+kstatus document_check_text(const char *s, size_t max_chars, const char *field, struct kerr *err);
+/* True for a uuid such as "84fefc72-cbc5-5cc1-ba40-d00f035f05cb" (8-4-4-4-12 hex digits). */
+bool document_uuid_valid(const char *s);
+/* True for a 10-digit (company) or 12-digit (person) INN with correct check digits. */
+bool document_inn_valid(const char *inn);
+/* True for a date "YYYY-MM-DD" that exists in the calendar. */
+bool document_date_valid(const char *s);
 
 #endif

@@ -139,6 +139,23 @@ kstatus jsonx_percent(const json_t *v, int64_t *hundredths, const char *field, s
 	return st;
 }
 
+const char *jsonx_marked_text(const char *s)
+{
+	return strncmp(s, NUM_MARK, NUM_MARK_LEN) == 0 ? s + NUM_MARK_LEN : NULL;
+}
+
+const char *jsonx_number_text(const json_t *v)
+{
+	if (!json_is_string(v))
+		return NULL;
+	return jsonx_marked_text(json_string_value(v));
+}
+
+bool jsonx_is_number(const json_t *v)
+{
+	return json_is_integer(v) || jsonx_number_text(v) != NULL;
+}
+
 json_t *jsonx_decimal(const char *text)
 {
 	char tmp[64];

@@ -22,6 +22,12 @@ kstatus jsonx_money(const json_t *v, int64_t *kop, const char *field, struct ker
 kstatus jsonx_qty(const json_t *v, int64_t *milli, const char *field, struct kerr *err);
 /* A percentage (2 decimals) given as a JSON integer or decimal string. */
 kstatus jsonx_percent(const json_t *v, int64_t *hundredths, const char *field, struct kerr *err);
+/* The literal of a fractional JSON number read by jsonx_loads ("20730.10"), else NULL. */
+const char *jsonx_number_text(const json_t *v);
+/* The same for a raw string value: the literal after the marker, or NULL. */
+const char *jsonx_marked_text(const char *s);
+/* True for a JSON number as read by jsonx_loads: an integer or a fractional literal. */
+bool jsonx_is_number(const json_t *v);
 /* An exact decimal for output: a JSON number literal that jansson prints as is. */
 json_t *jsonx_decimal(const char *text);
 /* Money as a JSON number literal "20730.00" (never a double). */

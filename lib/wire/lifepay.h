@@ -37,8 +37,16 @@ char *wire_lifepay_request_text(const struct document *d, const struct lifepay_a
 kstatus wire_lifepay_parse_request(const char *text, size_t len, enum doc_kind kind,
 				   struct document *d, struct lifepay_auth *auth, struct kerr *err);
 
-/* Masks a secret for display: "sand…key" style, never the whole thing. */
+/*
+ * Masks a secret for display: secrets longer than 8 characters show their
+ * first 2 and last 2 characters around "****" ("sa****ey"), shorter ones are
+ * all '*'; never the whole thing, never its length. Output is ASCII.
+ */
 void wire_mask_secret(const char *secret, char *out, size_t n);
+/* Checks credentials: login is 7 and 10 digits, apikey 1..255 printable characters. */
+kstatus wire_lifepay_check_auth(const struct lifepay_auth *auth, struct kerr *err);
+/* The wire "type" of a correction receipt ("sell_correction" ...) for a receipt type. */
+const char *wire_lifepay_correction_type(enum receipt_type t);
 
 #define LIFEPAY_FIELD_ERRORS_MAX 16
 struct lifepay_reply {
@@ -77,5 +85,9 @@ struct lifepay_callback {
 kstatus wire_lifepay_parse_callback(const char *content_type, const char *body, size_t len,
 				    struct lifepay_callback *cb, struct kerr *err);
 void wire_lifepay_callback_free(struct lifepay_callback *cb);
+/* Maps a callback's status text ("processed", "awaiting retry", "error" ...); LP_CB_UNKNOWN else. */
+enum lifepay_cb_status wire_lifepay_cb_status_parse(const char *text);
+/* "processed", "retry", "error" or "unknown". */
+const char *wire_lifepay_cb_status_name(enum lifepay_cb_status s);
 
 #endif

@@ -1,0 +1,1066 @@
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <pwd.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <ini.h>
+
+#include "i18n.h"
+#include "util.h"
+
+static const int64_t default_retry[] = {60, 180, 300, 600};
+
+/* --- XDG paths ------------------------------------------------------------------------------ */
+
+static const char *home_dir(void)
+{
+	const char *h = getenv("HOME");
+	if (h && *h == '/')
+		return h;
+	struct passwd *pw = getpwuid(getuid());
+	return pw && pw->pw_dir && *pw->pw_dir == '/' ? pw->pw_dir : NULL;
+}
+
+/* $env/kassa when env holds an absolute path (the XDG rule), else ~/fallback/kassa. */
+static kstatus xdg_dir(const char *env, const char *fallback, char *buf, size_t n,
+		       struct kerr *err)
+{
+	const char *base = getenv(env);
+	int len;
+	if (base && *base == '/') {
+		len = snprintf(buf, n, "%s/kassa", base);
+	} else {
+		const char *home = home_dir();
+		if (!home)
+			return kerr_set(err, K_INVALID, env,
+					_("neither %s nor HOME is set; set one of them to an "
+					  "absolute path"),
+					env);
+		len = snprintf(buf, n, "%s/%s/kassa", home, fallback);
+	}
+	if (len < 0 || (size_t)len >= n)
+		return kerr_set(err, K_INVALID, env, _("the path in %s is too long"), env);
+	return K_OK;
+}
+
+kstatus config_path(char *buf, size_t n, struct kerr *err)
+{
+	char dir[CONFIG_PATH_MAX];
+	kstatus st = xdg_dir("XDG_CONFIG_HOME", ".config", dir, sizeof dir, err);
+	if (st != K_OK)
+		return st;
+	int len = snprintf(buf, n, "%s/config.ini", dir);
+	if (len < 0 || (size_t)len >= n)
+		return kerr_set(err, K_INVALID, "XDG_CONFIG_HOME",
+				_("the path in XDG_CONFIG_HOME is too long"));
+	return K_OK;
+}
+
+/* mkdir -p, new folders private to the user. */
+static kstatus make_dirs(const char *path, struct kerr *err)
+{
+	char tmp[CONFIG_PATH_MAX];
+	if (!str_copy(tmp, path, sizeof tmp))
+		return kerr_set(err, K_INVALID, "path", _("path too long: %s"), path);
+	for (char *p = tmp + 1;; p++) {
+		if (*p != '/' && *p != '\0')
+			continue;
+		char c = *p;
+		*p = '\0';
+		if (mkdir(tmp, 0700) != 0 && errno != EEXIST)
+			return kerr_set(err, K_IO, "path", _("cannot create folder %s: %s"), tmp,
+					strerror(errno));
+		*p = c;
+		if (c == '\0')
+			break;
+	}
+	struct stat sb;
+	if (stat(path, &sb) != 0 || !S_ISDIR(sb.st_mode))
+		return kerr_set(err, K_IO, "path", _("%s is not a folder"), path);
+	return K_OK;
+}
+
+kstatus config_data_dir(char *buf, size_t n, bool create, struct kerr *err)
+{
+	kstatus st = xdg_dir("XDG_DATA_HOME", ".local/share", buf, n, err);
+	if (st != K_OK || !create)
+		return st;
+	return make_dirs(buf, err);
+}
+
+kstatus config_journal_path(bool training, char *buf, size_t n, struct kerr *err)
+{
+	char dir[CONFIG_PATH_MAX];
+	kstatus st = config_data_dir(dir, sizeof dir, true, err);
+	if (st != K_OK)
+		return st;
+	int len = snprintf(buf, n, "%s/%s", dir, training ? "training-journal.db" : "journal.db");
+	if (len < 0 || (size_t)len >= n)
+		return kerr_set(err, K_INVALID, "XDG_DATA_HOME",
+				_("the path in XDG_DATA_HOME is too long"));
+	return K_OK;
+}
+
+/* --- profiles ------------------------------------------------------------------------------- */
+
+void config_profile_defaults(struct config_profile *p, const char *name)
+{
+	memset(p, 0, sizeof *p);
+	str_copy(p->name, name ? name : "", sizeof p->name);
+	p->provider = KPROVIDER_LIFEPAY;
+	p->tax_system = TAX_DEFAULT;
+	str_copy(p->listen_host, "127.0.0.1", sizeof p->listen_host);
+	p->listen_port = 0;
+	memcpy(p->retry_schedule, default_retry, sizeof default_retry);
+	p->retry_count = sizeof default_retry / sizeof default_retry[0];
+	str_copy(p->theme, "default", sizeof p->theme);
+	p->paper_width = 42;
+	p->stale_after_s = 900;
+	p->max_in_flight = 4;
+}
+
+void config_training_profile(struct config_profile *p, unsigned sandbox_port)
+{
+	config_profile_defaults(p, "training");
+	p->training = true;
+	str_copy(p->login, CONFIG_TRAINING_LOGIN, sizeof p->login);
+	str_copy(p->apikey, CONFIG_TRAINING_APIKEY, sizeof p->apikey);
+	str_copy(p->target_serial, CONFIG_TRAINING_PRINTER, sizeof p->target_serial);
+	if (sandbox_port)
+		snprintf(p->base_url, sizeof p->base_url, "http://127.0.0.1:%u", sandbox_port);
+}
+
+bool config_key_is_secret(const char *key)
+{
+	return key && (strcmp(key, "apikey") == 0 || strcmp(key, "password") == 0 ||
+		       strcmp(key, "secret") == 0);
+}
+
+const char *config_mask(const char *secret)
+{
+	return secret && *secret ? "********" : "";
+}
+
+const char *config_listen_str(const struct config_profile *p, char *buf, size_t n)
+{
+	if (strchr(p->listen_host, ':'))
+		snprintf(buf, n, "[%s]:%u", p->listen_host, p->listen_port);
+	else
+		snprintf(buf, n, "%s:%u", p->listen_host, p->listen_port);
+	return buf;
+}
+
+/* --- parsing -------------------------------------------------------------------------------- */
+
+enum value_kind {
+	V_PROVIDER,
+	V_URL,
+	V_SERVER,
+	V_LOGIN,
+	V_SECRET,
+	V_TEXT,
+	V_INN,
+	V_TAX,
+	V_BOOL,
+	V_LISTEN,
+	V_PUBLIC_URL,
+	V_RETRY,
+	V_THEME,
+	V_PAPER,
+	V_PATH,
+	V_SECONDS,
+	V_INFLIGHT,
+};
+
+struct key_spec {
+	const char *key;
+	enum value_kind kind;
+	size_t offset; /* into struct config_profile */
+	size_t size;
+};
+
+#define FIELD(k, kind, member)                                                                     \
+	{                                                                                          \
+		k, kind, offsetof(struct config_profile, member),                                  \
+		    sizeof(((struct config_profile *)0)->member)                                   \
+	}
+static const struct key_spec profile_keys[] = {
+	FIELD("provider", V_PROVIDER, provider),
+	FIELD("base_url", V_URL, base_url),
+	FIELD("login", V_LOGIN, login),
+	FIELD("apikey", V_SECRET, apikey),
+	FIELD("server", V_SERVER, server),
+	FIELD("user", V_TEXT, user),
+	FIELD("password", V_SECRET, password),
+	FIELD("secret", V_SECRET, secret),
+	FIELD("target_serial", V_TEXT, target_serial),
+	FIELD("cashier_name", V_TEXT, cashier_name),
+	FIELD("cashier_inn", V_INN, cashier_inn),
+	FIELD("tax_system", V_TAX, tax_system),
+	FIELD("test", V_BOOL, test),
+	FIELD("listen", V_LISTEN, listen_host),
+	FIELD("public_url", V_PUBLIC_URL, public_url),
+	FIELD("retry_schedule", V_RETRY, retry_schedule),
+	FIELD("theme", V_THEME, theme),
+	FIELD("paper_width", V_PAPER, paper_width),
+	FIELD("catalog", V_PATH, catalog),
+	FIELD("pos_terminal", V_BOOL, pos_terminal),
+	FIELD("stale_after", V_SECONDS, stale_after_s),
+	FIELD("max_in_flight", V_INFLIGHT, max_in_flight),
+};
+#undef FIELD
+#define PROFILE_KEY_COUNT (sizeof profile_keys / sizeof profile_keys[0])
+static const char *const kassa_keys[] = {"default_profile"};
+
+#define TAX_WIRE(name, wire, label) wire,
+static const char *const tax_words[] = {TAX_INFO(TAX_WIRE)};
+#undef TAX_WIRE
+
+struct profile_state {
+	uint32_t seen; /* bit per profile_keys entry */
+};
+
+struct parse_ctx {
+	struct config *cfg;
+	struct profile_state *pstate;
+	FILE *f;
+	int line;	   /* line the current chunk started on */
+	bool at_line_start;
+	int max_line;
+	kstatus st; /* first error */
+	struct kerr *err;
+	int nerrors;
+	bool kassa_seen_default;
+	int default_line;
+	char warned_section[128];
+};
+
+static void add_warning(struct config *cfg, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+static void add_warning(struct config *cfg, const char *fmt, ...)
+{
+	char buf[512];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof buf, fmt, ap);
+	va_end(ap);
+	cfg->warnings = xrealloc(cfg->warnings, (cfg->nwarnings + 1) * sizeof *cfg->warnings);
+	cfg->warnings[cfg->nwarnings++] = xstrdup(buf);
+}
+
+/*
+ * Records a problem with a value: "FILE:LINE: [SECTION] KEY = VALUE: what is
+ * wrong". Secret values are never repeated.
+ */
+static void bad_value(struct parse_ctx *c, int line, const char *section, const char *key,
+		      const char *value, const char *fmt, ...) __attribute__((format(printf, 6, 7)));
+static void bad_value(struct parse_ctx *c, int line, const char *section, const char *key,
+		      const char *value, const char *fmt, ...)
+{
+	c->nerrors++;
+	if (c->st != K_OK)
+		return;
+	c->st = K_INVALID;
+	if (!c->err)
+		return;
+	char why[256];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(why, sizeof why, fmt, ap);
+	va_end(ap);
+	char shown[80];
+	if (!value || config_key_is_secret(key))
+		shown[0] = '\0';
+	else if (utf8_chars(value) > 40 || !utf8_valid(value, strlen(value)))
+		snprintf(shown, sizeof shown, " = %.37s...", value);
+	else
+		snprintf(shown, sizeof shown, " = %s", value);
+	char field[64];
+	snprintf(field, sizeof field, "%s.%s", section, key ? key : "");
+	if (key)
+		kerr_set(c->err, K_INVALID, field, "%s:%d: [%s] %s%s: %s", c->cfg->path, line,
+			 section, key, shown, why);
+	else
+		kerr_set(c->err, K_INVALID, section, "%s:%d: [%s]: %s", c->cfg->path, line,
+			 section, why);
+}
+
+static bool parse_int(const char *v, int64_t min, int64_t max, int64_t *out)
+{
+	if (!*v)
+		return false;
+	for (const char *p = v; *p; p++)
+		if (*p < '0' || *p > '9')
+			return false;
+	errno = 0;
+	char *end;
+	long long x = strtoll(v, &end, 10);
+	if (errno || *end || x < min || x > max)
+		return false;
+	*out = x;
+	return true;
+}
+
+static bool parse_bool(const char *v, bool *out)
+{
+	static const char *const yes[] = {"1", "true", "yes", "on"};
+	static const char *const no[] = {"0", "false", "no", "off"};
+	for (size_t i = 0; i < 4; i++) {
+		if (strcasecmp(v, yes[i]) == 0) {
+			*out = true;
+			return true;
+		}
+		if (strcasecmp(v, no[i]) == 0) {
+			*out = false;
+			return true;
+		}
+	}
+	return false;
+}
+
+static bool is_loopback_http(const char *url)
+{
+	static const char *const hosts[] = {"http://127.0.0.1", "http://localhost", "http://[::1]"};
+	for (size_t i = 0; i < sizeof hosts / sizeof hosts[0]; i++) {
+		size_t n = strlen(hosts[i]);
+		if (strncmp(url, hosts[i], n) == 0 &&
+		    (url[n] == '\0' || url[n] == ':' || url[n] == '/'))
+			return true;
+	}
+	return false;
+}
+
+static bool has_space_or_ctl(const char *v)
+{
+	for (const unsigned char *p = (const unsigned char *)v; *p; p++)
+		if (*p <= ' ' || *p == 0x7f)
+			return true;
+	return false;
+}
+
+/* Copies an address without its trailing slashes. */
+static bool url_store(char *dst, size_t n, const char *v)
+{
+	if (!str_copy(dst, v, n))
+		return false;
+	size_t len = strlen(dst);
+	while (len > 0 && dst[len - 1] == '/')
+		dst[--len] = '\0';
+	return true;
+}
+
+static bool valid_name(const char *v, size_t max)
+{
+	size_t len = strlen(v);
+	if (len == 0 || len >= max)
+		return false;
+	return strspn(v, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-") == len;
+}
+
+static bool parse_listen(const char *v, char *host, size_t host_n, unsigned *port)
+{
+	const char *colon;
+	const char *h = v;
+	size_t hlen;
+	if (*v == '[') {
+		const char *close = strchr(v, ']');
+		if (!close || close[1] != ':')
+			return false;
+		h = v + 1;
+		hlen = (size_t)(close - h);
+		colon = close + 1;
+	} else {
+		colon = strrchr(v, ':');
+		if (!colon)
+			return false;
+		hlen = (size_t)(colon - v);
+		if (memchr(v, ':', hlen))
+			return false; /* IPv6 needs brackets */
+	}
+	if (hlen == 0 || hlen >= host_n)
+		return false;
+	int64_t p;
+	if (!parse_int(colon + 1, 0, 65535, &p))
+		return false;
+	memcpy(host, h, hlen);
+	host[hlen] = '\0';
+	if (has_space_or_ctl(host))
+		return false;
+	*port = (unsigned)p;
+	return true;
+}
+
+static bool parse_retry(const char *v, int64_t *out, size_t *count)
+{
+	size_t n = 0;
+	const char *p = v;
+	while (*p) {
+		while (*p == ' ' || *p == '\t')
+			p++;
+		char num[24];
+		size_t len = strcspn(p, ", \t");
+		if (len == 0 || len >= sizeof num || n >= CONFIG_RETRY_MAX)
+			return false;
+		memcpy(num, p, len);
+		num[len] = '\0';
+		if (!parse_int(num, 1, 86400, &out[n]))
+			return false;
+		n++;
+		p += len;
+		while (*p == ' ' || *p == '\t')
+			p++;
+		if (*p == ',') {
+			p++;
+			if (!*p)
+				return false; /* trailing comma */
+		} else if (*p) {
+			return false;
+		}
+	}
+	if (n == 0)
+		return false;
+	*count = n;
+	return true;
+}
+
+/* Edit distance, for "did you mean". */
+static size_t distance(const char *a, const char *b)
+{
+	size_t la = strlen(a), lb = strlen(b);
+	if (la > 40 || lb > 40)
+		return 99;
+	size_t row[41];
+	for (size_t j = 0; j <= lb; j++)
+		row[j] = j;
+	for (size_t i = 1; i <= la; i++) {
+		size_t prev = row[0];
+		row[0] = i;
+		for (size_t j = 1; j <= lb; j++) {
+			size_t cur = row[j];
+			size_t best = prev + (a[i - 1] != b[j - 1]);
+			if (row[j] + 1 < best)
+				best = row[j] + 1;
+			if (row[j - 1] + 1 < best)
+				best = row[j - 1] + 1;
+			row[j] = best;
+			prev = cur;
+		}
+	}
+	return row[lb];
+}
+
+static void unknown_key(struct parse_ctx *c, const char *section, const char *name,
+			const char *const *known, size_t nknown)
+{
+	const char *best = NULL;
+	size_t best_d = 3;
+	for (size_t i = 0; i < nknown; i++) {
+		size_t d = distance(name, known[i]);
+		if (d < best_d) {
+			best_d = d;
+			best = known[i];
+		}
+	}
+	if (best)
+		add_warning(c->cfg, _("%s:%d: [%s] unknown key \"%s\" ignored; did you mean \"%s\"?"),
+			    c->cfg->path, c->line, section, name, best);
+	else
+		add_warning(c->cfg, _("%s:%d: [%s] unknown key \"%s\" ignored"), c->cfg->path,
+			    c->line, section, name);
+}
+
+static struct config_profile *profile_get(struct parse_ctx *c, const char *name, int line)
+{
+	struct config *cfg = c->cfg;
+	for (size_t i = 0; i < cfg->nprofiles; i++)
+		if (strcmp(cfg->profiles[i].name, name) == 0)
+			return &cfg->profiles[i];
+	cfg->profiles = xrealloc(cfg->profiles, (cfg->nprofiles + 1) * sizeof *cfg->profiles);
+	c->pstate = xrealloc(c->pstate, (cfg->nprofiles + 1) * sizeof *c->pstate);
+	struct config_profile *p = &cfg->profiles[cfg->nprofiles];
+	config_profile_defaults(p, name);
+	p->line = line;
+	memset(&c->pstate[cfg->nprofiles], 0, sizeof *c->pstate);
+	cfg->nprofiles++;
+	return p;
+}
+
+static void profile_value(struct parse_ctx *c, struct config_profile *p,
+			  struct profile_state *ps, const char *section, const char *name,
+			  const char *v)
+{
+	size_t k;
+	for (k = 0; k < PROFILE_KEY_COUNT; k++)
+		if (strcmp(profile_keys[k].key, name) == 0)
+			break;
+	if (k == PROFILE_KEY_COUNT) {
+		const char *known[PROFILE_KEY_COUNT];
+		for (size_t i = 0; i < PROFILE_KEY_COUNT; i++)
+			known[i] = profile_keys[i].key;
+		unknown_key(c, section, name, known, PROFILE_KEY_COUNT);
+		return;
+	}
+	if (ps->seen & (1u << k))
+		add_warning(c->cfg, _("%s:%d: [%s] %s is set twice; this later value wins"),
+			    c->cfg->path, c->line, section, name);
+	ps->seen |= 1u << k;
+	const struct key_spec *ks = &profile_keys[k];
+	char *dst = (char *)p + ks->offset;
+	int line = c->line;
+	int64_t num;
+	/* An empty optional value means "not set" (as config_dump() writes it). */
+	if (!*v && (ks->kind == V_URL || ks->kind == V_SERVER || ks->kind == V_PUBLIC_URL ||
+		    ks->kind == V_PATH || ks->kind == V_TEXT || ks->kind == V_INN ||
+		    ks->kind == V_SECRET)) {
+		dst[0] = '\0';
+		return;
+	}
+	switch (ks->kind) {
+	case V_PROVIDER:
+		if (!journal_provider_parse(v, &p->provider))
+			bad_value(c, line, section, name, v, _("allowed: lifepay or paykeeper"));
+		break;
+	case V_URL:
+		if (strncmp(v, "https://", 8) != 0 && !is_loopback_http(v))
+			bad_value(c, line, section, name, v,
+				  _("allowed: an https:// address (http:// only for 127.0.0.1 "
+				    "or localhost)"));
+		else if (has_space_or_ctl(v) || strlen(v) <= 8 || !url_store(dst, ks->size, v))
+			bad_value(c, line, section, name, v,
+				  _("allowed: an https:// address without spaces, up to %zu "
+				    "characters"),
+				  ks->size - 1);
+		break;
+	case V_SERVER:
+		if (!*v || has_space_or_ctl(v) ||
+		    (strstr(v, "://") && strncmp(v, "https://", 8) != 0 && !is_loopback_http(v)) ||
+		    !url_store(dst, ks->size, v))
+			bad_value(c, line, section, name, v,
+				  _("allowed: your PayKeeper server, e.g. "
+				    "name.server.paykeeper.ru or https://name.server.paykeeper.ru"));
+		break;
+	case V_LOGIN:
+		if (strlen(v) != 11 || v[0] != '7' || strspn(v, "0123456789") != 11)
+			bad_value(c, line, section, name, v,
+				  _("allowed: 7 followed by 10 digits, as in the LifePay cabinet"));
+		else
+			str_copy(dst, v, ks->size);
+		break;
+	case V_SECRET:
+		if (strlen(v) >= ks->size || has_space_or_ctl(v))
+			bad_value(c, line, section, name, NULL,
+				  _("allowed: up to %zu characters without spaces (value not "
+				    "shown)"),
+				  ks->size - 1);
+		else
+			str_copy(dst, v, ks->size);
+		break;
+	case V_TEXT:
+		if (!utf8_valid(v, strlen(v)) || !str_copy(dst, v, ks->size))
+			bad_value(c, line, section, name, v,
+				  _("allowed: UTF-8 text up to %zu bytes"), ks->size - 1);
+		break;
+	case V_INN:
+		if (*v && !((strlen(v) == 10 || strlen(v) == 12) &&
+			    strspn(v, "0123456789") == strlen(v)))
+			bad_value(c, line, section, name, v, _("allowed: 10 or 12 digits"));
+		else
+			str_copy(dst, v, ks->size);
+		break;
+	case V_TAX: {
+		size_t t;
+		for (t = 0; t < TAX_COUNT; t++)
+			if (strcmp(tax_words[t], v) == 0 ||
+			    (t == TAX_DEFAULT && strcmp(v, "default") == 0))
+				break;
+		if (t == TAX_COUNT)
+			bad_value(c, line, section, name, v,
+				  _("allowed: osn, usn6, usn15, eshn, patent, or empty for the "
+				    "cabinet's default"));
+		else
+			p->tax_system = (enum tax_system)t;
+		break;
+	}
+	case V_BOOL:
+		if (!parse_bool(v, (bool *)(void *)dst))
+			bad_value(c, line, section, name, v, _("allowed: 0, 1, true or false"));
+		break;
+	case V_LISTEN:
+		if (!parse_listen(v, p->listen_host, sizeof p->listen_host, &p->listen_port))
+			bad_value(c, line, section, name, v,
+				  _("allowed: HOST:PORT, e.g. 127.0.0.1:8080 or [::1]:0 (port "
+				    "0-65535, 0 = any free port)"));
+		break;
+	case V_PUBLIC_URL:
+		if ((strncmp(v, "https://", 8) != 0 && strncmp(v, "http://", 7) != 0) ||
+		    has_space_or_ctl(v) || !url_store(dst, ks->size, v))
+			bad_value(c, line, section, name, v,
+				  _("allowed: the http(s):// address the provider can reach, "
+				    "up to %zu characters"),
+				  ks->size - 1);
+		break;
+	case V_RETRY: {
+		int64_t tmp[CONFIG_RETRY_MAX];
+		size_t n;
+		if (!parse_retry(v, tmp, &n)) {
+			bad_value(c, line, section, name, v,
+				  _("allowed: 1 to %d comma-separated numbers of seconds "
+				    "(1-86400), the last repeating, e.g. 60,180,300,600"),
+				  CONFIG_RETRY_MAX);
+		} else {
+			memcpy(p->retry_schedule, tmp, n * sizeof tmp[0]);
+			p->retry_count = n;
+		}
+		break;
+	}
+	case V_THEME:
+		if (!valid_name(v, ks->size))
+			bad_value(c, line, section, name, v,
+				  _("allowed: a theme name of letters, digits, '.', '_' and '-'"));
+		else
+			str_copy(dst, v, ks->size);
+		break;
+	case V_PAPER:
+		if (!parse_int(v, 0, 1000, &num) || (num != 32 && num != 42 && num != 48))
+			bad_value(c, line, section, name, v, _("allowed: 32, 42 or 48"));
+		else
+			p->paper_width = (int)num;
+		break;
+	case V_PATH: {
+		int len = 0;
+		const char *home = home_dir();
+		if (strncmp(v, "~/", 2) == 0 && home)
+			len = snprintf(dst, ks->size, "%s/%s", home, v + 2);
+		else
+			len = snprintf(dst, ks->size, "%s", v);
+		if (len < 0 || (size_t)len >= ks->size || !*v)
+			bad_value(c, line, section, name, v, _("allowed: a file path up to %zu bytes"),
+				  ks->size - 1);
+		break;
+	}
+	case V_SECONDS:
+		if (!parse_int(v, 1, 7 * 86400, &num))
+			bad_value(c, line, section, name, v,
+				  _("allowed: a number of seconds from 1 to 604800"));
+		else
+			p->stale_after_s = num;
+		break;
+	case V_INFLIGHT:
+		if (!parse_int(v, 1, 64, &num))
+			bad_value(c, line, section, name, v, _("allowed: a number from 1 to 64"));
+		else
+			p->max_in_flight = (int)num;
+		break;
+	}
+}
+
+static int on_ini_value(void *user, const char *section, const char *name, const char *value)
+{
+	struct parse_ctx *c = user;
+	struct config *cfg = c->cfg;
+	char v[1024];
+	str_copy(v, value ? value : "", sizeof v);
+	str_trim(v);
+	if (strncmp(section, "profile.", 8) == 0) {
+		const char *pname = section + 8;
+		if (!valid_name(pname, CONFIG_NAME_MAX) || strcmp(pname, "training") == 0)
+			return 1; /* reported once, when the header was read */
+		struct config_profile *p = profile_get(c, pname, c->line);
+		profile_value(c, p, &c->pstate[p - cfg->profiles], section, name, v);
+	} else if (strcmp(section, "kassa") == 0) {
+		if (strcmp(name, "default_profile") == 0) {
+			if (c->kassa_seen_default)
+				add_warning(cfg, _("%s:%d: [kassa] %s is set twice; this later "
+						   "value wins"),
+					    cfg->path, c->line, name);
+			c->kassa_seen_default = true;
+			c->default_line = c->line;
+			if (!valid_name(v, sizeof cfg->default_profile))
+				bad_value(c, c->line, section, name, v,
+					  _("allowed: the NAME of a [profile.NAME] section"));
+			else
+				str_copy(cfg->default_profile, v, sizeof cfg->default_profile);
+		} else {
+			unknown_key(c, section, name, kassa_keys, 1);
+		}
+	} else if (strcmp(section, "keys") == 0) {
+		if (!*v || strlen(v) >= sizeof cfg->keys[0].action ||
+		    strlen(name) >= sizeof cfg->keys[0].key) {
+			bad_value(c, c->line, section, name, v,
+				  _("allowed: KEY = ACTION, e.g. F5 = pay (up to 63 characters "
+				    "each)"));
+			return 1;
+		}
+		for (size_t i = 0; i < cfg->nkeys; i++)
+			if (strcmp(cfg->keys[i].key, name) == 0)
+				add_warning(cfg, _("%s:%d: [keys] %s is bound twice (also line %d); "
+						   "this later binding wins"),
+					    cfg->path, c->line, name, cfg->keys[i].line);
+		cfg->keys = xrealloc(cfg->keys, (cfg->nkeys + 1) * sizeof *cfg->keys);
+		struct config_binding *b = &cfg->keys[cfg->nkeys++];
+		str_copy(b->key, name, sizeof b->key);
+		str_copy(b->action, v, sizeof b->action);
+		b->line = c->line;
+	} else if (strcmp(c->warned_section, section) != 0) {
+		/* also reached for keys before any section (section "") */
+		if (*section)
+			add_warning(cfg, _("%s:%d: unknown section [%s] ignored (known: [kassa], "
+					   "[keys], [profile.NAME])"),
+				    cfg->path, c->line, section);
+		else
+			add_warning(cfg, _("%s:%d: \"%s\" is outside any section and ignored; "
+					   "put it under [profile.NAME]"),
+				    cfg->path, c->line, name);
+		str_copy(c->warned_section, section, sizeof c->warned_section);
+	}
+	return 1;
+}
+
+/*
+ * An fgets that keeps the line number (the handler has none in this libinih
+ * build), sees every section header, and refuses lines longer than libinih's
+ * buffer instead of letting them split.
+ */
+static char *on_ini_read(char *str, int num, void *stream)
+{
+	struct parse_ctx *c = stream;
+	if (c->at_line_start)
+		c->line++;
+	if (!fgets(str, num, c->f))
+		return NULL;
+	size_t len = strlen(str);
+	c->at_line_start = len > 0 && str[len - 1] == '\n';
+	if (!c->at_line_start && !feof(c->f)) {
+		bad_value(c, c->line, "?", NULL, NULL,
+			  _("line is longer than %d characters; shorten it"), num - 3);
+		int ch;
+		while ((ch = fgetc(c->f)) != EOF && ch != '\n')
+			;
+		c->at_line_start = true;
+		str[0] = '\0'; /* parsed as an empty line */
+		return str;
+	}
+	const char *p = str;
+	while (*p == ' ' || *p == '\t')
+		p++;
+	if (*p == '[') {
+		const char *end = strchr(p, ']');
+		if (end && strncmp(p + 1, "profile.", 8) == 0) {
+			char name[128];
+			size_t n = (size_t)(end - (p + 9));
+			if (n >= sizeof name)
+				n = sizeof name - 1;
+			memcpy(name, p + 9, n);
+			name[n] = '\0';
+			char section[160];
+			snprintf(section, sizeof section, "profile.%s", name);
+			if (strcmp(name, "training") == 0)
+				bad_value(c, c->line, section, NULL, NULL,
+					  _("the name \"training\" is reserved for training mode; "
+					    "choose another"));
+			else if (!valid_name(name, CONFIG_NAME_MAX))
+				bad_value(c, c->line, section, NULL, NULL,
+					  _("a profile name is 1-63 letters, digits, '.', '_' or "
+					    "'-'"));
+			else
+				profile_get(c, name, c->line);
+		}
+	}
+	return str;
+}
+
+static void post_check(struct parse_ctx *c)
+{
+	struct config *cfg = c->cfg;
+	for (size_t i = 0; i < cfg->nprofiles; i++) {
+		struct config_profile *p = &cfg->profiles[i];
+		char section[CONFIG_NAME_MAX + 16];
+		snprintf(section, sizeof section, "profile.%s", p->name);
+		if (p->provider == KPROVIDER_LIFEPAY) {
+			if (!*p->login)
+				bad_value(c, p->line, section, "login", NULL,
+					  _("missing: LifePay needs the cabinet login (7 and 10 "
+					    "digits); for PayKeeper set provider = paykeeper"));
+			if (!*p->apikey)
+				bad_value(c, p->line, section, "apikey", NULL,
+					  _("missing: LifePay needs the apikey from the cabinet"));
+			if (!*p->base_url)
+				str_copy(p->base_url, CONFIG_LIFEPAY_URL, sizeof p->base_url);
+		} else {
+			if (!*p->base_url && *p->server) {
+				if (strstr(p->server, "://"))
+					str_copy(p->base_url, p->server, sizeof p->base_url);
+				else if (snprintf(p->base_url, sizeof p->base_url, "https://%s",
+						  p->server) >= (int)sizeof p->base_url)
+					bad_value(c, p->line, section, "server", p->server,
+						  _("too long for an address"));
+			}
+			if (!*p->base_url)
+				bad_value(c, p->line, section, "server", NULL,
+					  _("missing: PayKeeper needs your server, e.g. "
+					    "name.server.paykeeper.ru (there is no default)"));
+			if (!*p->user)
+				bad_value(c, p->line, section, "user", NULL,
+					  _("missing: PayKeeper needs the user name"));
+			if (!*p->password)
+				bad_value(c, p->line, section, "password", NULL,
+					  _("missing: PayKeeper needs the user's password"));
+			if (!*p->secret)
+				add_warning(cfg, _("%s:%d: [%s] no secret: PayKeeper callbacks "
+						   "cannot be verified and are refused; receipts are "
+						   "polled instead"),
+					    cfg->path, p->line, section);
+		}
+		if (*p->public_url && strncmp(p->public_url, "http://", 7) == 0 &&
+		    !is_loopback_http(p->public_url))
+			add_warning(cfg, _("%s:%d: [%s] public_url is plain http: the callback "
+					   "token travels unencrypted; prefer https"),
+				    cfg->path, p->line, section);
+	}
+	if (*cfg->default_profile && !config_profile_find(cfg, cfg->default_profile))
+		bad_value(c, c->default_line, "kassa", "default_profile", cfg->default_profile,
+			  _("no [profile.%s] section in this file"), cfg->default_profile);
+}
+
+kstatus config_load(const char *path, struct config **out, struct kerr *err)
+{
+	*out = NULL;
+	struct config *cfg = xcalloc(1, sizeof *cfg);
+	kstatus st;
+	if (path) {
+		if (!str_copy(cfg->path, path, sizeof cfg->path)) {
+			config_free(cfg);
+			return kerr_set(err, K_INVALID, "config", _("config path too long"));
+		}
+	} else if ((st = config_path(cfg->path, sizeof cfg->path, err)) != K_OK) {
+		config_free(cfg);
+		return st;
+	}
+	int fd = open(cfg->path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		if (errno == ENOENT) {
+			*out = cfg; /* nothing configured: training */
+			return K_OK;
+		}
+		st = kerr_set(err, K_IO, "config", _("cannot read %s: %s"), cfg->path,
+			      strerror(errno));
+		config_free(cfg);
+		return st;
+	}
+	struct stat sb;
+	if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode)) {
+		close(fd);
+		st = kerr_set(err, K_IO, "config", _("%s is not a regular file"), cfg->path);
+		config_free(cfg);
+		return st;
+	}
+	if (sb.st_mode & 077) {
+		close(fd);
+		st = kerr_set(err, K_REFUSED, "config",
+			      _("%s can be read or changed by other users (mode %04o) and it holds "
+				"keys and passwords; run `chmod 600 %s` and start again"),
+			      cfg->path, (unsigned)(sb.st_mode & 07777), cfg->path);
+		config_free(cfg);
+		return st;
+	}
+	if (sb.st_uid != geteuid()) {
+		close(fd);
+		st = kerr_set(err, K_REFUSED, "config",
+			      _("%s belongs to another user; it must be yours (chown it) with "
+				"mode 600"),
+			      cfg->path);
+		config_free(cfg);
+		return st;
+	}
+	FILE *f = fdopen(fd, "r");
+	if (!f) {
+		close(fd);
+		st = kerr_set(err, K_IO, "config", _("cannot read %s: %s"), cfg->path,
+			      strerror(errno));
+		config_free(cfg);
+		return st;
+	}
+	cfg->exists = true;
+	struct parse_ctx c;
+	memset(&c, 0, sizeof c);
+	c.cfg = cfg;
+	c.f = f;
+	c.at_line_start = true;
+	c.err = err;
+	c.st = K_OK;
+	str_copy(c.warned_section, "\n", sizeof c.warned_section); /* no section is named so */
+	int rc = ini_parse_stream(on_ini_read, &c, on_ini_value, &c);
+	fclose(f);
+	if (rc > 0 && c.st == K_OK)
+		bad_value(&c, rc, "?", NULL, NULL,
+			  _("not a \"key = value\" line or a [section] header"));
+	else if (rc < 0 && c.st == K_OK) {
+		c.st = kerr_set(err, K_IO, "config", _("cannot read %s"), cfg->path);
+		c.nerrors++;
+	}
+	if (c.st == K_OK)
+		post_check(&c);
+	free(c.pstate);
+	if (c.st != K_OK) {
+		if (err && c.nerrors > 1) {
+			size_t len = strlen(err->text);
+			snprintf(err->text + len, sizeof err->text - len,
+				 _(" (and %d more problems)"), c.nerrors - 1);
+		}
+		config_free(cfg);
+		return c.st;
+	}
+	*out = cfg;
+	return K_OK;
+}
+
+void config_free(struct config *cfg)
+{
+	if (!cfg)
+		return;
+	/* wipe secrets before the memory goes back */
+	for (size_t i = 0; i < cfg->nprofiles; i++) {
+		struct config_profile *p = &cfg->profiles[i];
+		memset(p->apikey, 0, sizeof p->apikey);
+		memset(p->password, 0, sizeof p->password);
+		memset(p->secret, 0, sizeof p->secret);
+	}
+	free(cfg->profiles);
+	free(cfg->keys);
+	for (size_t i = 0; i < cfg->nwarnings; i++)
+		free(cfg->warnings[i]);
+	free(cfg->warnings);
+	free(cfg);
+}
+
+const struct config_profile *config_profile_find(const struct config *cfg, const char *name)
+{
+	if (!cfg || !name)
+		return NULL;
+	for (size_t i = 0; i < cfg->nprofiles; i++)
+		if (strcmp(cfg->profiles[i].name, name) == 0)
+			return &cfg->profiles[i];
+	return NULL;
+}
+
+static void profile_names(const struct config *cfg, char *buf, size_t n)
+{
+	size_t len = 0;
+	buf[0] = '\0';
+	for (size_t i = 0; i < cfg->nprofiles && len < n; i++)
+		len += (size_t)snprintf(buf + len, n - len, "%s%s", i ? ", " : "",
+					cfg->profiles[i].name);
+}
+
+kstatus config_select(const struct config *cfg, const char *name, bool training,
+		      struct config_profile *out, struct kerr *err)
+{
+	if (training || !cfg || (cfg->nprofiles == 0 && (!name || !*name))) {
+		config_training_profile(out, 0);
+		return K_OK;
+	}
+	const struct config_profile *p = NULL;
+	char names[200];
+	profile_names(cfg, names, sizeof names);
+	if (name && *name) {
+		p = config_profile_find(cfg, name);
+		if (!p) {
+			if (cfg->nprofiles == 0)
+				return kerr_set(err, K_NOTFOUND, "profile",
+						_("no profile \"%s\": %s has no [profile.NAME] "
+						  "sections"),
+						name, cfg->path);
+			return kerr_set(err, K_NOTFOUND, "profile",
+					_("no profile \"%s\" in %s; known: %s"), name, cfg->path,
+					names);
+		}
+	} else if (*cfg->default_profile) {
+		p = config_profile_find(cfg, cfg->default_profile);
+	} else if (cfg->nprofiles == 1) {
+		p = &cfg->profiles[0];
+	} else {
+		return kerr_set(err, K_INVALID, "profile",
+				_("%s has several profiles (%s) and no default; pass --profile "
+				  "NAME or set default_profile in [kassa]"),
+				cfg->path, names);
+	}
+	if (!p)
+		return kerr_set(err, K_NOTFOUND, "profile", _("no profile \"%s\""),
+				cfg->default_profile);
+	*out = *p;
+	return K_OK;
+}
+
+/* --- dump ----------------------------------------------------------------------------------- */
+
+struct sbuf {
+	char *s;
+	size_t len, cap;
+};
+
+static void sb_add(struct sbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void sb_add(struct sbuf *b, const char *fmt, ...)
+{
+	for (;;) {
+		va_list ap;
+		va_start(ap, fmt);
+		int n = vsnprintf(b->s ? b->s + b->len : NULL, b->s ? b->cap - b->len : 0, fmt, ap);
+		va_end(ap);
+		if (n < 0)
+			return;
+		if (b->s && b->len + (size_t)n < b->cap) {
+			b->len += (size_t)n;
+			return;
+		}
+		b->cap = (b->cap + (size_t)n + 1) * 2;
+		b->s = xrealloc(b->s, b->cap);
+	}
+}
+
+char *config_dump(const struct config_profile *p, bool masked)
+{
+	struct sbuf b = {0};
+	char listen[96];
+	if (p->training)
+		sb_add(&b, "; training: the built-in sandbox, its own journal\n");
+	sb_add(&b, "[profile.%s]\n", p->name);
+	sb_add(&b, "provider = %s\n", journal_provider_word(p->provider));
+	sb_add(&b, "base_url = %s\n", p->base_url);
+	if (p->provider == KPROVIDER_LIFEPAY) {
+		sb_add(&b, "login = %s\n", p->login);
+		sb_add(&b, "apikey = %s\n", masked ? config_mask(p->apikey) : p->apikey);
+	} else {
+		sb_add(&b, "server = %s\n", p->server);
+		sb_add(&b, "user = %s\n", p->user);
+		sb_add(&b, "password = %s\n", masked ? config_mask(p->password) : p->password);
+		sb_add(&b, "secret = %s\n", masked ? config_mask(p->secret) : p->secret);
+	}
+	sb_add(&b, "target_serial = %s\n", p->target_serial);
+	sb_add(&b, "cashier_name = %s\n", p->cashier_name);
+	sb_add(&b, "cashier_inn = %s\n", p->cashier_inn);
+	sb_add(&b, "tax_system = %s\n",
+	       (unsigned)p->tax_system < TAX_COUNT ? tax_words[p->tax_system] : "");
+	sb_add(&b, "test = %d\n", p->test ? 1 : 0);
+	sb_add(&b, "listen = %s\n", config_listen_str(p, listen, sizeof listen));
+	sb_add(&b, "public_url = %s\n", p->public_url);
+	sb_add(&b, "retry_schedule = ");
+	for (size_t i = 0; i < p->retry_count; i++)
+		sb_add(&b, "%s%lld", i ? "," : "", (long long)p->retry_schedule[i]);
+	sb_add(&b, "\n");
+	sb_add(&b, "theme = %s\n", p->theme);
+	sb_add(&b, "paper_width = %d\n", p->paper_width);
+	sb_add(&b, "catalog = %s\n", p->catalog);
+	sb_add(&b, "pos_terminal = %d\n", p->pos_terminal ? 1 : 0);
+	sb_add(&b, "stale_after = %lld\n", (long long)p->stale_after_s);
+	sb_add(&b, "max_in_flight = %d\n", p->max_in_flight);
+	return b.s;
+}

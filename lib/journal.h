@@ -1,0 +1,337 @@
+/*
+ * The journal and outbox: every document kassa sends, committed to SQLite
+ * (WAL, synchronous=FULL) before its first byte goes on the wire, with its
+ * delivery attempts, the history of its states and the raw callbacks that
+ * reached us. The outbox is simply the documents in state `queued`.
+ *
+ * Every call is quick and local (no network); the engine drives it from the
+ * event loop. Times are milliseconds since the Unix epoch, taken from the
+ * journal's clock (now_ms() unless journal_set_clock() says otherwise).
+ * Amounts are int64 kopecks.
+ *
+ * Request bodies are stored WITHOUT credentials: the caller passes the body
+ * as built with empty/absent apikey and login (PayKeeper: no token) and the
+ * sender adds the current profile's credentials at send time. So the journal
+ * never holds a secret, and a resend after a key change uses the new key.
+ * journal_enqueue() refuses a body holding a non-empty apikey, password,
+ * token or secret.
+ *
+ * A typical send: journal_due() -> journal_mark_sending() -> (request) ->
+ * journal_record_attempt() -> journal_apply_reply_ok() | _rejected() |
+ * journal_schedule_retry(now + retry_delay_ms(schedule, n, doc.attempts)).
+ * A crash anywhere leaves the document queued or sending; sending is resumed
+ * by journal_resume_on_start() and resent with the same ext_id.
+ */
+#ifndef KASSA_JOURNAL_H
+#define KASSA_JOURNAL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "document.h"
+#include "status.h"
+
+/* Providers: enum name, word stored in the journal and the config. */
+#define KPROVIDER_INFO(_)                                                      \
+	_(LIFEPAY, "lifepay")                                                  \
+	_(PAYKEEPER, "paykeeper")
+#define KPROVIDER_ENUM(name, word) KPROVIDER_##name,
+enum kprovider { KPROVIDER_INFO(KPROVIDER_ENUM) KPROVIDER_COUNT };
+#undef KPROVIDER_ENUM
+
+/*
+ * Document states: enum name, word stored in the journal, word for the UI,
+ * final (no further change expected). provider_retry is the provider's
+ * "waiting for retry": it will try again and call back, so it is not final.
+ */
+#define JOURNAL_STATE_INFO(_)                                                  \
+	_(QUEUED, "queued", N_("queued"), false)                               \
+	_(SENDING, "sending", N_("sending"), false)                            \
+	_(ACCEPTED, "accepted", N_("accepted"), false)                         \
+	_(PROCESSED, "processed", N_("processed"), true)                       \
+	_(PROVIDER_RETRY, "provider_retry", N_("provider retry"), false)       \
+	_(FAILED, "failed", N_("failed"), true)                                \
+	_(REJECTED, "rejected", N_("rejected"), true)                          \
+	_(VALIDATED, "validated", N_("validated (test)"), true)
+#define JOURNAL_STATE_ENUM(name, word, label, final) JS_##name,
+enum journal_state { JOURNAL_STATE_INFO(JOURNAL_STATE_ENUM) JS_COUNT };
+#undef JOURNAL_STATE_ENUM
+#define JS_NONE (-1) /* "from" of the first history row */
+
+/*
+ * Who caused a transition: the provider's reply, its callback, a poll, the
+ * operator, the restart after a crash, or kassa itself (enqueue, send,
+ * network error, stale flag).
+ */
+#define JOURNAL_SOURCE_INFO(_)                                                 \
+	_(CALLBACK, "callback")                                                \
+	_(REPLY, "reply")                                                      \
+	_(POLL, "poll")                                                        \
+	_(OPERATOR, "operator")                                                \
+	_(RESTART, "restart")                                                  \
+	_(LOCAL, "local")
+#define JOURNAL_SOURCE_ENUM(name, word) JSRC_##name,
+enum journal_source { JOURNAL_SOURCE_INFO(JOURNAL_SOURCE_ENUM) JSRC_COUNT };
+#undef JOURNAL_SOURCE_ENUM
+
+#define JOURNAL_PROFILE_MAX 64
+#define JOURNAL_WORD_MAX 32
+#define JOURNAL_TEXT_MAX 320
+#define JOURNAL_RECEIPT_ID_MAX 64
+#define JOURNAL_FIRST_POLL_MS (2 * 60 * 1000)
+
+struct journal;
+
+/* What the caller knows about a new document; strings may be NULL = empty. */
+struct journal_new_doc {
+	const char *profile;
+	enum kprovider provider;
+	const char *kind;    /* doc_kind_wire(): "receipt", "z-report", ... */
+	const char *type;    /* receipt_type_lifepay(): "payment", "refund", ... or "" */
+	const char *ext_id;  /* required, <= EXT_ID_MAX, unique in the journal */
+	const char *body;    /* the request body WITHOUT credentials (see top) */
+	const char *ref_uuid; /* refunds: the original's uuid */
+	int64_t total, card, cash, change;
+	bool test;	     /* provider test mode: ends as validated */
+};
+
+/* A document as stored. body is owned (NULL when not loaded: lists). */
+struct journal_doc {
+	int64_t id;
+	char profile[JOURNAL_PROFILE_MAX];
+	enum kprovider provider;
+	char kind[JOURNAL_WORD_MAX];
+	char type[JOURNAL_WORD_MAX];
+	char ext_id[EXT_ID_MAX + 1];
+	char *body;
+	int64_t total, card, cash, change;
+	char uuid[UUID_TEXT_MAX + 1];
+	enum journal_state state;
+	int64_t created_at, updated_at, next_attempt_at;
+	int attempts;
+	char ref_uuid[UUID_TEXT_MAX + 1];
+	int last_error_code;
+	char last_error_text[JOURNAL_TEXT_MAX];
+	char provider_receipt_id[JOURNAL_RECEIPT_ID_MAX];
+	bool flagged; /* fate unknown for too long: the operator should look */
+	bool test;
+};
+
+struct journal_history_row {
+	int64_t doc_id;
+	int64_t at;
+	int from; /* enum journal_state or JS_NONE */
+	enum journal_state to;
+	enum journal_source source;
+	char detail[JOURNAL_TEXT_MAX];
+};
+
+struct journal_attempt_row {
+	int64_t doc_id;
+	int64_t at;
+	int http_status;   /* 0 = no HTTP answer (timeout, connection error) */
+	int provider_code; /* the envelope's code, 0 = none/ok */
+	char error[JOURNAL_TEXT_MAX];
+};
+
+/* A callback (or a poll answer) as parsed by wire/ and the listener. */
+struct journal_callback {
+	const char *uuid;	 /* LifePay uuid or PayKeeper receipt id; required */
+	enum journal_state state; /* processed, provider_retry or failed */
+	enum journal_source source; /* JSRC_CALLBACK (0, the default) or JSRC_POLL */
+	int error_code;		 /* provider's error code, 0 = none */
+	const char *detail;	 /* error message or ofd_url, shown in the history */
+	const char *body;	 /* raw body as received (may be NULL for polls) */
+	size_t body_len;
+	const char *content_type;
+};
+
+/* What journal_apply_callback() did. */
+struct journal_callback_result {
+	int64_t doc_id; /* 0 when the uuid is unknown */
+	bool applied;	/* a transition was written */
+	int from;	/* state before (JS_NONE if unknown uuid) */
+	int to;		/* state after */
+};
+
+/* List filter; zero-initialise and set what you need. */
+struct journal_filter {
+	bool by_state;
+	enum journal_state state;
+	const char *kind; /* doc kind word or NULL */
+	const char *text; /* prefix of ext_id, uuid or PayKeeper receipt id, or NULL */
+	bool by_amount;
+	int64_t amount; /* exact total in kopecks */
+	int64_t since;	/* created_at >= since (ms), 0 = open */
+	int64_t until;	/* created_at < until (ms), 0 = open */
+	bool flagged_only;
+};
+
+/* Latest schema version this build knows. */
+int journal_schema_latest(void);
+
+/* Opens (creating if needed) the journal at path and migrates it to the latest schema. */
+kstatus journal_open(const char *path, struct journal **out, struct kerr *err);
+/* As journal_open(), migrating only up to version (tests and tools). */
+kstatus journal_open_version(const char *path, int version, struct journal **out,
+			     struct kerr *err);
+/* Closes the journal (NULL is fine). */
+void journal_close(struct journal *j);
+/* The schema version of an open journal. */
+int journal_schema_version(struct journal *j);
+/* Replaces the clock used for timestamps (tests); fn NULL restores now_ms(). */
+void journal_set_clock(struct journal *j, int64_t (*fn)(void *ctx), void *ctx);
+/*
+ * full (the default): each commit survives power loss (synchronous=FULL).
+ * false: commits survive a crash or kill -9 but maybe not power loss
+ * (synchronous=NORMAL); for tests and benchmarks.
+ */
+kstatus journal_set_sync(struct journal *j, bool full, struct kerr *err);
+/* Milliseconds SQLite waits on a lock held by another kassa process (default 2000). */
+void journal_set_busy_timeout(struct journal *j, int ms);
+
+/* Name of a state in the journal ("provider_retry"); "?" when out of range. */
+const char *journal_state_word(enum journal_state s);
+/* Word for the UI (untranslated; pass through _()): "provider retry", "validated (test)". */
+const char *journal_state_label(enum journal_state s);
+/* True for processed, failed, rejected, validated. */
+bool journal_state_final(enum journal_state s);
+/* Parses a stored state word. */
+bool journal_state_parse(const char *word, enum journal_state *s);
+const char *journal_source_word(enum journal_source s);
+bool journal_source_parse(const char *word, enum journal_source *s);
+const char *journal_provider_word(enum kprovider p);
+bool journal_provider_parse(const char *word, enum kprovider *p);
+
+/*
+ * Commits a new document in state queued (due now) with its first history
+ * row, in one transaction, before anything is sent. K_EXISTS if the ext_id is
+ * taken. A refund whose ref_uuid names a document of this journal is checked
+ * against what is left to refund in the same transaction (K_REFUSED).
+ */
+kstatus journal_enqueue(struct journal *j, const struct journal_new_doc *d, int64_t *id,
+			struct kerr *err);
+
+/* Up to max ids of queued documents due at now (next_attempt_at <= now), oldest first. */
+kstatus journal_due(struct journal *j, int64_t now, int64_t *ids, size_t max, size_t *n,
+		    struct kerr *err);
+/* Earliest next_attempt_at of a queued document; K_NOTFOUND when the outbox is empty. */
+kstatus journal_next_due(struct journal *j, int64_t *when, struct kerr *err);
+/* Makes every queued document due now (kassa outbox --flush); n gets how many moved. */
+kstatus journal_flush(struct journal *j, int64_t *n, struct kerr *err);
+/* Documents waiting to be delivered (queued + sending). */
+kstatus journal_outbox_depth(struct journal *j, int64_t *n, struct kerr *err);
+
+/* queued -> sending and attempts + 1; K_REFUSED if the document is not queued. */
+kstatus journal_mark_sending(struct journal *j, int64_t id, struct kerr *err);
+/* Records how one request ended (http_status 0 = no answer). */
+kstatus journal_record_attempt(struct journal *j, int64_t id, int http_status, int provider_code,
+			       const char *error_text, struct kerr *err);
+/*
+ * The provider accepted the document: sending -> accepted with its uuid
+ * (PayKeeper: receipt_id, uuid may repeat it), or -> validated for a test
+ * document. A repeat with the same uuid is harmless. Callbacks that arrived
+ * for this uuid before the reply are applied now, in the same transaction.
+ * PayKeeper documents get their first poll due JOURNAL_FIRST_POLL_MS later.
+ */
+kstatus journal_apply_reply_ok(struct journal *j, int64_t id, const char *uuid,
+			       const char *provider_receipt_id, struct kerr *err);
+/* The provider refused the data (code != 0): -> rejected with code and text; never retried. */
+kstatus journal_apply_reply_rejected(struct journal *j, int64_t id, int code, const char *text,
+				     struct kerr *err);
+/*
+ * Delivery failed (HTTP != 200, timeout, connection error): back to queued,
+ * due at next_attempt_at, reason kept as last_error_text.
+ */
+kstatus journal_schedule_retry(struct journal *j, int64_t id, int64_t next_attempt_at,
+			       enum journal_source source, const char *reason, struct kerr *err);
+/*
+ * Stores the raw callback and applies it, in one transaction. K_NOTFOUND for
+ * an unknown uuid (stored with applied = 0); a repeat of the current state
+ * writes no transition (K_OK, applied false); a change after a final state is
+ * refused (K_REFUSED, stored, not applied). res may be NULL.
+ */
+kstatus journal_apply_callback(struct journal *j, const struct journal_callback *cb,
+			       struct journal_callback_result *res, struct kerr *err);
+/* A state change decided by a poll or the operator, with its history row. */
+kstatus journal_transition(struct journal *j, int64_t id, enum journal_state to,
+			   enum journal_source source, const char *detail, struct kerr *err);
+/*
+ * The operator replays a document whose fate is unknown, with its own ext_id:
+ * -> queued, due now, flag cleared. Refused for queued/sending and for
+ * processed/rejected/validated documents.
+ */
+kstatus journal_replay(struct journal *j, int64_t id, struct kerr *err);
+/* Sets when a non-final document is next looked at (PayKeeper polls). */
+kstatus journal_set_next_attempt(struct journal *j, int64_t id, int64_t at, struct kerr *err);
+/* Up to max PayKeeper documents in accepted/provider_retry whose next poll is due. */
+kstatus journal_poll_due(struct journal *j, int64_t now, int64_t *ids, size_t max, size_t *n,
+			 struct kerr *err);
+
+/*
+ * At start: documents left in sending by a crash go back to queued, due now,
+ * with a history row (source restart). n (may be NULL) gets how many.
+ */
+kstatus journal_resume_on_start(struct journal *j, int64_t *n, struct kerr *err);
+/*
+ * Flags LifePay documents still without a final status (accepted or
+ * provider_retry) created more than older_than_ms ago; n gets how many were
+ * newly flagged. Each gets a history row (same state, source local) saying so.
+ */
+kstatus journal_flag_stale(struct journal *j, int64_t older_than_ms, int64_t *n,
+			   struct kerr *err);
+
+/* One document with its body; free with journal_doc_free(). K_NOTFOUND if no such id. */
+kstatus journal_get(struct journal *j, int64_t id, struct journal_doc *out, struct kerr *err);
+/*
+ * Finds a document by what a person typed: a local id (digits), an ext_id, a
+ * uuid or a PayKeeper receipt id, tried in that order.
+ */
+kstatus journal_find(struct journal *j, const char *key, struct journal_doc *out,
+		     struct kerr *err);
+/* Frees the body; the struct stays usable. */
+void journal_doc_free(struct journal_doc *d);
+
+/* Calls cb for each history row of a document, oldest first; cb returns false to stop. */
+kstatus journal_history(struct journal *j, int64_t id,
+			bool (*cb)(const struct journal_history_row *row, void *ctx), void *ctx,
+			struct kerr *err);
+/* Calls cb for each delivery attempt of a document, oldest first. */
+kstatus journal_attempts(struct journal *j, int64_t id,
+			 bool (*cb)(const struct journal_attempt_row *row, void *ctx), void *ctx,
+			 struct kerr *err);
+/*
+ * Documents matching f (NULL = all), newest first, without bodies; limit < 0
+ * = no limit. The doc passed to cb is valid only during the call; cb may call
+ * other journal functions but not journal_list/journal_count.
+ */
+kstatus journal_list(struct journal *j, const struct journal_filter *f, int64_t limit,
+		     int64_t offset, bool (*cb)(const struct journal_doc *d, void *ctx), void *ctx,
+		     struct kerr *err);
+/* How many documents match f (NULL = all). */
+kstatus journal_count(struct journal *j, const struct journal_filter *f, int64_t *n,
+		      struct kerr *err);
+
+/*
+ * What is left to refund on the payment with this uuid: its total minus the
+ * totals of refunds citing it that are not rejected, failed or test
+ * documents. K_NOTFOUND when the journal does not hold that payment.
+ */
+kstatus journal_refund_left(struct journal *j, const char *original_uuid, int64_t *left,
+			    struct kerr *err);
+/*
+ * K_OK when a refund of amount may cite ref_uuid; K_REFUSED with a message
+ * saying what is left otherwise; K_NOTFOUND when the original is unknown here.
+ */
+kstatus journal_check_refund(struct journal *j, const char *ref_uuid, int64_t amount,
+			     struct kerr *err);
+
+/*
+ * Delay before the next try after `attempt` failed tries (1 = the first):
+ * schedule_s[attempt - 1] seconds, the last entry repeating. NULL/0 uses the
+ * default 60, 180, 300, 600.
+ */
+int64_t retry_delay_ms(const int64_t *schedule_s, size_t n, int attempt);
+
+#endif

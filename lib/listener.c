@@ -1,0 +1,597 @@
+/*
+ * libmicrohttpd in external-polling epoll mode: MHD keeps its own epoll set
+ * and the loop watches just its descriptor; a prepare hook turns
+ * MHD_get_timeout() into a loop timer so idle connections are timed out even
+ * when nothing else happens. We bind the listening socket ourselves to report
+ * the exact reason when that fails and the port chosen for port 0.
+ */
+#include "listener.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <microhttpd.h>
+
+#include "util.h"
+
+#define LISTENER_SUFFIX_MAX 32
+
+struct listener {
+	struct loop *loop;
+	struct MHD_Daemon *mhd;
+	int epoll_fd;
+	uint64_t timer;
+	char token[LISTENER_TOKEN_LEN + 1];
+	size_t body_limit;
+	unsigned port;
+	listener_cb on_callback;
+	void *cls;
+	enum listener_status status;
+	char failure[160];
+	struct listener_stats stats;
+};
+
+/* Per request: where it goes and what came so far. */
+struct listener_req {
+	int reject; /* HTTP status when refused without the handler, 0 otherwise */
+	bool answered;
+	char suffix[LISTENER_SUFFIX_MAX + 1];
+	char *body;
+	size_t len, cap;
+};
+
+kstatus listener_new_token(char out[LISTENER_TOKEN_LEN + 1], struct kerr *err)
+{
+	unsigned char raw[LISTENER_TOKEN_LEN / 2];
+	size_t got = 0;
+	while (got < sizeof raw) {
+		ssize_t r = getrandom(raw + got, sizeof raw - got, 0);
+		if (r < 0) {
+			if (errno == EINTR)
+				continue;
+			break;
+		}
+		got += (size_t)r;
+	}
+	if (got < sizeof raw) {
+		int fd = open("/dev/urandom", O_RDONLY | O_CLOEXEC);
+		got = 0;
+		while (fd >= 0 && got < sizeof raw) {
+			ssize_t r = read(fd, raw + got, sizeof raw - got);
+			if (r <= 0)
+				break;
+			got += (size_t)r;
+		}
+		if (fd >= 0)
+			close(fd);
+		if (got < sizeof raw) {
+			out[0] = '\0';
+			return kerr_set(err, K_IO, "token",
+					"cannot read random bytes for the callback token");
+		}
+	}
+	static const char hex[] = "0123456789abcdef";
+	for (size_t i = 0; i < sizeof raw; i++) {
+		out[2 * i] = hex[raw[i] >> 4];
+		out[2 * i + 1] = hex[raw[i] & 15];
+	}
+	out[LISTENER_TOKEN_LEN] = '\0';
+	explicit_bzero(raw, sizeof raw);
+	return K_OK;
+}
+
+/* ---- routing ---- */
+
+static bool suffix_valid(const char *s, size_t n)
+{
+	if (n == 0 || n > LISTENER_SUFFIX_MAX)
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		char c = s[i];
+		if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '-'))
+			return false;
+	}
+	return true;
+}
+
+/* True when url is /cb/<token> or /cb/<token>/<suffix>; fills suffix. */
+static bool listener_route(const struct listener *ls, const char *url, char *suffix)
+{
+	suffix[0] = '\0';
+	if (strncmp(url, "/cb/", 4) != 0)
+		return false;
+	const char *tok = url + 4;
+	size_t tlen = strcspn(tok, "/");
+	/* Always compare a full token's worth of bytes so timing does not
+	 * depend on how much of the token was right. */
+	char padded[LISTENER_TOKEN_LEN];
+	memset(padded, 0, sizeof padded);
+	memcpy(padded, tok, tlen < sizeof padded ? tlen : sizeof padded);
+	bool same = mem_equal_ct(padded, ls->token, LISTENER_TOKEN_LEN);
+	explicit_bzero(padded, sizeof padded);
+	if (!same || tlen != LISTENER_TOKEN_LEN)
+		return false;
+	const char *rest = tok + tlen;
+	if (*rest == '\0')
+		return true;
+	rest++; /* the '/' */
+	size_t slen = strlen(rest);
+	if (!suffix_valid(rest, slen))
+		return false;
+	memcpy(suffix, rest, slen + 1);
+	return true;
+}
+
+/* ---- answering ---- */
+
+static enum MHD_Result listener_answer(struct MHD_Connection *c, int status, const char *text)
+{
+	struct MHD_Response *r = MHD_create_response_from_buffer(strlen(text), (void *)text,
+								 MHD_RESPMEM_MUST_COPY);
+	if (!r)
+		return MHD_NO;
+	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, "text/plain; charset=utf-8");
+	if (status == MHD_HTTP_METHOD_NOT_ALLOWED)
+		MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, "POST");
+	enum MHD_Result ret = MHD_queue_response(c, (unsigned)status, r);
+	MHD_destroy_response(r);
+	return ret;
+}
+
+static const char *listener_status_text(int status)
+{
+	switch (status) {
+	case 200:
+		return "OK";
+	case 400:
+		return "bad request";
+	case 403:
+		return "forbidden";
+	case 404:
+		return "not found";
+	case 405:
+		return "method not allowed";
+	case 413:
+		return "body too large";
+	default:
+		return status >= 200 && status < 300 ? "OK" : "error";
+	}
+}
+
+static enum MHD_Result listener_reject(struct listener *ls, struct listener_req *rq,
+				       struct MHD_Connection *c, int status)
+{
+	switch (status) {
+	case 404:
+		ls->stats.not_found++;
+		break;
+	case 405:
+		ls->stats.bad_method++;
+		break;
+	case 413:
+		ls->stats.too_large++;
+		break;
+	default:
+		break;
+	}
+	rq->answered = true;
+	return listener_answer(c, status, listener_status_text(status));
+}
+
+static void listener_remote(struct MHD_Connection *c, char *out, size_t n)
+{
+	out[0] = '\0';
+	const union MHD_ConnectionInfo *ci =
+		MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+	if (!ci || !ci->client_addr)
+		return;
+	const struct sockaddr *sa = ci->client_addr;
+	if (sa->sa_family == AF_INET)
+		inet_ntop(AF_INET, &((const struct sockaddr_in *)(const void *)sa)->sin_addr, out,
+			  (socklen_t)n);
+	else if (sa->sa_family == AF_INET6)
+		inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr,
+			  out, (socklen_t)n);
+}
+
+static enum MHD_Result listener_dispatch(struct listener *ls, struct listener_req *rq,
+					 struct MHD_Connection *c)
+{
+	char remote[INET6_ADDRSTRLEN];
+	listener_remote(c, remote, sizeof remote);
+	const char *ct = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+						     MHD_HTTP_HEADER_CONTENT_TYPE);
+	struct listener_request req = {
+		.suffix = rq->suffix,
+		.content_type = ct ? ct : "",
+		.body = rq->body ? rq->body : "",
+		.len = rq->len,
+		.remote_addr = remote,
+		.conn = c,
+	};
+	char reply[1024];
+	reply[0] = '\0';
+	ls->stats.handled++;
+	int status = ls->on_callback(ls->cls, &req, reply, sizeof reply);
+	if (status < 100 || status > 599)
+		status = 500;
+	reply[sizeof reply - 1] = '\0';
+	rq->answered = true;
+	return listener_answer(c, status, reply[0] ? reply : listener_status_text(status));
+}
+
+static enum MHD_Result on_mhd_request(void *cls, struct MHD_Connection *c, const char *url,
+				      const char *method, const char *version,
+				      const char *upload_data, size_t *upload_data_size,
+				      void **con_cls)
+{
+	struct listener *ls = cls;
+	struct listener_req *rq = *con_cls;
+	if (!rq) {
+		/* Headers are in: decide now, before reading any body. */
+		rq = xcalloc(1, sizeof *rq);
+		*con_cls = rq;
+		if (!listener_route(ls, url, rq->suffix)) {
+			rq->reject = 404;
+		} else if (strcmp(method, MHD_HTTP_METHOD_POST) != 0) {
+			rq->reject = 405;
+		} else {
+			const char *cl = MHD_lookup_connection_value(
+				c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+			if (cl) {
+				char *end;
+				errno = 0;
+				unsigned long long v = strtoull(cl, &end, 10);
+				if (errno || end == cl || v > ls->body_limit)
+					rq->reject = 413;
+			}
+		}
+		/* Refusing before the body is read also skips "100 Continue". */
+		if (rq->reject)
+			return listener_reject(ls, rq, c, rq->reject);
+		return MHD_YES;
+	}
+	if (rq->answered) {
+		/* Body of a refused request: drop it. */
+		*upload_data_size = 0;
+		return MHD_YES;
+	}
+	if (*upload_data_size) {
+		size_t n = *upload_data_size;
+		if (n > ls->body_limit || rq->len > ls->body_limit - n) {
+			/* A chunked body (no Content-Length) that grew too
+			 * large: MHD cannot answer in the middle of a body, so
+			 * the connection is dropped. */
+			ls->stats.too_large++;
+			rq->answered = true;
+			return MHD_NO;
+		}
+		if (rq->len + n + 1 > rq->cap) {
+			size_t cap = rq->cap ? rq->cap : 1024;
+			while (cap < rq->len + n + 1)
+				cap *= 2;
+			rq->body = xrealloc(rq->body, cap);
+			rq->cap = cap;
+		}
+		memcpy(rq->body + rq->len, upload_data, n);
+		rq->len += n;
+		rq->body[rq->len] = '\0';
+		*upload_data_size = 0;
+		return MHD_YES;
+	}
+	return listener_dispatch(ls, rq, c);
+}
+
+static void on_mhd_completed(void *cls, struct MHD_Connection *c, void **con_cls,
+			     enum MHD_RequestTerminationCode toe)
+{
+	struct listener *ls = cls;
+	if (toe == MHD_REQUEST_TERMINATED_TIMEOUT_REACHED)
+		ls->stats.timed_out++;
+	struct listener_req *rq = *con_cls;
+	if (rq) {
+		free(rq->body);
+		free(rq);
+		*con_cls = NULL;
+	}
+}
+
+/* MHD's own messages only feed the state line; the token is masked in case
+ * a message ever quotes a request path. */
+__attribute__((format(printf, 2, 0))) static void on_mhd_log(void *cls, const char *fmt,
+							      va_list ap)
+{
+	struct listener *ls = cls;
+	char msg[sizeof ls->failure];
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	char *p;
+	while (ls->token[0] && (p = strstr(msg, ls->token)))
+		memset(p, '*', LISTENER_TOKEN_LEN);
+	size_t len = strlen(msg);
+	while (len && (msg[len - 1] == '\n' || msg[len - 1] == '\r'))
+		msg[--len] = '\0';
+	str_copy(ls->failure, msg, sizeof ls->failure);
+}
+
+/* ---- loop glue ---- */
+
+static void listener_run(struct listener *ls)
+{
+	if (MHD_run(ls->mhd) != MHD_YES && ls->status == LISTENER_LISTENING) {
+		ls->status = LISTENER_FAILED;
+		if (!ls->failure[0])
+			str_copy(ls->failure, "the HTTP server stopped working",
+				 sizeof ls->failure);
+	}
+}
+
+static void on_listener_fd(struct loop *l, int fd, short revents, void *cls)
+{
+	listener_run(cls);
+}
+
+static void on_listener_timer(struct loop *l, void *cls)
+{
+	struct listener *ls = cls;
+	ls->timer = 0;
+	listener_run(ls);
+}
+
+static void on_listener_prepare(struct loop *l, void *cls)
+{
+	struct listener *ls = cls;
+	if (ls->timer) {
+		loop_cancel_timer(l, ls->timer);
+		ls->timer = 0;
+	}
+	MHD_UNSIGNED_LONG_LONG ms = 0;
+	if (MHD_get_timeout(ls->mhd, &ms) == MHD_YES) {
+		long long d = ms > (MHD_UNSIGNED_LONG_LONG)86400000 ? 86400000 : (long long)ms;
+		ls->timer = loop_add_timer(l, d, on_listener_timer, ls);
+	}
+}
+
+/* ---- start and stop ---- */
+
+/* "host:port", "[v6]:port", ":port"; host "", "*" = any IPv4, "localhost"
+ * = 127.0.0.1. Only numeric addresses: no name lookup can stall us. */
+static kstatus listener_parse_addr(const char *where, struct sockaddr_storage *ss,
+				   socklen_t *len, struct kerr *err)
+{
+	if (!where || !*where)
+		return kerr_set(err, K_INVALID, "listen",
+				"no listen address; use host:port, e.g. 127.0.0.1:8080");
+	char host[INET6_ADDRSTRLEN + 2];
+	const char *colon;
+	if (where[0] == '[') {
+		const char *close_br = strchr(where, ']');
+		if (!close_br || close_br[1] != ':' ||
+		    (size_t)(close_br - where - 1) >= sizeof host)
+			return kerr_set(err, K_INVALID, "listen",
+					"\"%s\" is not [IPv6]:port, e.g. [::1]:8080", where);
+		memcpy(host, where + 1, (size_t)(close_br - where - 1));
+		host[close_br - where - 1] = '\0';
+		colon = close_br + 1;
+	} else {
+		colon = strrchr(where, ':');
+		if (!colon || (size_t)(colon - where) >= sizeof host)
+			return kerr_set(err, K_INVALID, "listen",
+					"\"%s\" is not host:port, e.g. 127.0.0.1:8080", where);
+		memcpy(host, where, (size_t)(colon - where));
+		host[colon - where] = '\0';
+	}
+	char *end;
+	errno = 0;
+	long port = strtol(colon + 1, &end, 10);
+	if (errno || end == colon + 1 || *end || port < 0 || port > 65535)
+		return kerr_set(err, K_INVALID, "listen",
+				"the port in \"%s\" must be a number from 0 to 65535", where);
+	memset(ss, 0, sizeof *ss);
+	struct sockaddr_in *v4 = (struct sockaddr_in *)ss;
+	struct sockaddr_in6 *v6 = (struct sockaddr_in6 *)ss;
+	if (!host[0] || strcmp(host, "*") == 0) {
+		v4->sin_family = AF_INET;
+		v4->sin_addr.s_addr = htonl(INADDR_ANY);
+	} else if (strcmp(host, "localhost") == 0) {
+		v4->sin_family = AF_INET;
+		v4->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	} else if (inet_pton(AF_INET, host, &v4->sin_addr) == 1) {
+		v4->sin_family = AF_INET;
+	} else if (inet_pton(AF_INET6, host, &v6->sin6_addr) == 1) {
+		v6->sin6_family = AF_INET6;
+	} else {
+		return kerr_set(err, K_INVALID, "listen",
+				"\"%s\" is not an IP address; use e.g. 0.0.0.0 or 127.0.0.1", host);
+	}
+	if (ss->ss_family == AF_INET) {
+		v4->sin_port = htons((unsigned short)port);
+		*len = sizeof *v4;
+	} else {
+		v6->sin6_port = htons((unsigned short)port);
+		*len = sizeof *v6;
+	}
+	return K_OK;
+}
+
+static int listener_bind(const char *where, struct sockaddr_storage *ss, socklen_t len,
+			 unsigned *port, struct kerr *err)
+{
+	int fd = socket(ss->ss_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (fd < 0) {
+		kerr_set(err, K_IO, "listen", "cannot create a socket: %s", strerror(errno));
+		return -1;
+	}
+	int one = 1;
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+	if (bind(fd, (struct sockaddr *)ss, len) != 0) {
+		int e = errno;
+		close(fd);
+		kerr_set(err, K_IO, "listen", "cannot listen on %s: %s%s", where, strerror(e),
+			 e == EADDRINUSE ? " (another program uses this port: pick another)"
+			 : e == EACCES	 ? " (ports below 1024 need privileges: pick another)"
+					 : "");
+		return -1;
+	}
+	if (listen(fd, 64) != 0) {
+		int e = errno;
+		close(fd);
+		kerr_set(err, K_IO, "listen", "cannot listen on %s: %s", where, strerror(e));
+		return -1;
+	}
+	struct sockaddr_storage got;
+	socklen_t glen = sizeof got;
+	getsockname(fd, (struct sockaddr *)&got, &glen);
+	*port = got.ss_family == AF_INET6
+			? ntohs(((struct sockaddr_in6 *)&got)->sin6_port)
+			: ntohs(((struct sockaddr_in *)&got)->sin_port);
+	return fd;
+}
+
+static bool token_valid(const char *t)
+{
+	if (!t || strlen(t) != LISTENER_TOKEN_LEN)
+		return false;
+	for (const char *p = t; *p; p++)
+		if (!((*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'f') ||
+		      (*p >= 'A' && *p <= 'F')))
+			return false;
+	return true;
+}
+
+struct listener *listener_start(struct loop *l, const struct listener_options *opt,
+				struct kerr *err)
+{
+	if (!opt || !opt->on_callback) {
+		kerr_set(err, K_INVALID, "on_callback", "the listener needs a callback handler");
+		return NULL;
+	}
+	if (!token_valid(opt->token)) {
+		kerr_set(err, K_INVALID, "token", "the callback token must be %d hex digits",
+			 LISTENER_TOKEN_LEN);
+		return NULL;
+	}
+	struct sockaddr_storage ss;
+	socklen_t slen = 0;
+	if (listener_parse_addr(opt->listen, &ss, &slen, err) != K_OK)
+		return NULL;
+	unsigned port = 0;
+	int fd = listener_bind(opt->listen, &ss, slen, &port, err);
+	if (fd < 0)
+		return NULL;
+
+	struct listener *ls = xcalloc(1, sizeof *ls);
+	ls->loop = l;
+	ls->epoll_fd = -1;
+	memcpy(ls->token, opt->token, LISTENER_TOKEN_LEN + 1);
+	ls->body_limit = opt->body_limit ? opt->body_limit : 64 * 1024;
+	ls->port = port;
+	ls->on_callback = opt->on_callback;
+	ls->cls = opt->cls;
+	unsigned timeout = opt->timeout_s ? opt->timeout_s : 10;
+	unsigned maxconn = opt->max_connections ? opt->max_connections : 64;
+	unsigned flags = MHD_USE_EPOLL | MHD_USE_ERROR_LOG;
+	if (ss.ss_family == AF_INET6)
+		flags |= MHD_USE_IPv6;
+	ls->mhd = MHD_start_daemon(
+		flags, 0, NULL, NULL, on_mhd_request, ls, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log,
+		ls, MHD_OPTION_LISTEN_SOCKET, fd, MHD_OPTION_CONNECTION_TIMEOUT, timeout,
+		MHD_OPTION_CONNECTION_LIMIT, maxconn, MHD_OPTION_NOTIFY_COMPLETED,
+		on_mhd_completed, ls, MHD_OPTION_END);
+	if (!ls->mhd) {
+		close(fd);
+		kerr_set(err, K_IO, "listen", "cannot start the callback listener on %s%s%s",
+			 opt->listen, ls->failure[0] ? ": " : "", ls->failure);
+		explicit_bzero(ls->token, sizeof ls->token);
+		free(ls);
+		return NULL;
+	}
+	const union MHD_DaemonInfo *info = MHD_get_daemon_info(ls->mhd, MHD_DAEMON_INFO_EPOLL_FD);
+	if (!info || info->epoll_fd < 0) {
+		MHD_stop_daemon(ls->mhd);
+		kerr_set(err, K_IO, "listen", "the HTTP server gave no descriptor to poll");
+		explicit_bzero(ls->token, sizeof ls->token);
+		free(ls);
+		return NULL;
+	}
+	ls->epoll_fd = info->epoll_fd;
+	ls->failure[0] = '\0';
+	ls->status = LISTENER_LISTENING;
+	loop_watch_fd(l, ls->epoll_fd, POLLIN, on_listener_fd, ls);
+	loop_add_prepare(l, on_listener_prepare, ls);
+	return ls;
+}
+
+void listener_stop(struct listener *ls)
+{
+	if (!ls)
+		return;
+	loop_remove_prepare(ls->loop, on_listener_prepare, ls);
+	loop_unwatch_fd(ls->loop, ls->epoll_fd);
+	if (ls->timer)
+		loop_cancel_timer(ls->loop, ls->timer);
+	MHD_stop_daemon(ls->mhd);
+	explicit_bzero(ls->token, sizeof ls->token);
+	free(ls);
+}
+
+unsigned listener_port(const struct listener *ls)
+{
+	return ls ? ls->port : 0;
+}
+
+bool listener_url(const struct listener *ls, const char *public_base, char *out, size_t n)
+{
+	if (!ls || !public_base || n == 0)
+		return false;
+	size_t blen = strlen(public_base);
+	while (blen && public_base[blen - 1] == '/')
+		blen--;
+	int w = snprintf(out, n, "%.*s/cb/%s", (int)blen, public_base, ls->token);
+	if (w < 0 || (size_t)w >= n) {
+		explicit_bzero(out, n);
+		out[0] = '\0';
+		return false;
+	}
+	return true;
+}
+
+enum listener_status listener_state(const struct listener *ls, char *buf, size_t n)
+{
+	if (!ls) {
+		if (buf && n)
+			snprintf(buf, n, "not listening");
+		return LISTENER_OFF;
+	}
+	if (buf && n) {
+		if (ls->status == LISTENER_LISTENING)
+			snprintf(buf, n, "listening on port %u", ls->port);
+		else
+			snprintf(buf, n, "failed: %s", ls->failure);
+	}
+	return ls->status;
+}
+
+void listener_get_stats(const struct listener *ls, struct listener_stats *out)
+{
+	if (ls)
+		*out = ls->stats;
+	else
+		memset(out, 0, sizeof *out);
+}
+
+const char *listener_request_header(const struct listener_request *req, const char *name)
+{
+	if (!req || !req->conn || !name)
+		return NULL;
+	return MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, name);
+}

@@ -1,0 +1,1083 @@
+/*
+ * The delivery engine (see outbox.h). Everything here runs from loop
+ * callbacks: a periodic tick and an immediate "kick" run the sender, the
+ * transport reports replies through on_*_done, the listener hands callbacks
+ * to outbox_handle_callback. Every state change goes through the journal,
+ * which commits it before we act on it or answer anybody.
+ */
+#include "outbox.h"
+
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "errors.h"
+#include "i18n.h"
+#include "jsonx.h"
+#include "net.h"
+#include "util.h"
+#include "wire/form.h"
+#include "wire/lifepay.h"
+#include "wire/paykeeper.h"
+
+/* Ids fetched per look at the outbox; foreign profiles' documents are skipped. */
+#define DUE_WINDOW 256
+/* The PayKeeper token lives 24 hours; renew it a little earlier. */
+#define PK_TOKEN_LIFE_MS (23LL * 3600 * 1000)
+/* Polls of an accepted PayKeeper receipt: from 2 minutes, doubling-ish, up to 30. */
+#define POLL_MIN_S 120
+#define POLL_MAX_S 1800
+#define STALE_CHECK_S 60
+
+enum job_kind { JOB_SEND, JOB_POLL, JOB_TOKEN };
+
+struct job {
+	struct outbox *ob;
+	enum job_kind kind;
+	int64_t doc_id;
+	int attempt;	    /* delivery attempts including this one */
+	unsigned token_gen; /* the PayKeeper token generation this send used */
+	struct net_job *nj;
+	struct job *next;
+};
+
+struct outbox {
+	struct loop *loop;
+	struct journal *j;
+	struct config_profile p;
+	struct outbox_options opt;
+	long long unit; /* ms per schedule second */
+	struct net *net;
+	struct listener *ls;
+	char token[LISTENER_TOKEN_LEN + 1];
+	char callback_url[CALLBACK_URL_MAX + 1];
+	outbox_change_cb on_change;
+	void *change_cls;
+	struct job *jobs;
+	size_t njobs;
+	uint64_t tick_timer, kick_timer, stale_timer;
+	/* Other profiles' documents in the same journal: never ours to send. */
+	int64_t *foreign;
+	size_t nforeign;
+	/* PayKeeper's 24-hour token: cached, renewed when a POST fails for it. */
+	char pk_token[256];
+	long long pk_token_until; /* mono_ms */
+	unsigned pk_token_gen;
+	long long pk_token_retry_at; /* mono_ms: no new fetch before this after a failure */
+	unsigned long callbacks;
+	char last_error[256];
+};
+
+static void logf_(struct outbox *ob, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void logf_(struct outbox *ob, const char *fmt, ...)
+{
+	if (!ob->opt.log)
+		return;
+	char line[512];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof line, fmt, ap);
+	va_end(ap);
+	ob->opt.log(ob->opt.log_cls, line);
+}
+
+static void notify(struct outbox *ob, int64_t id)
+{
+	if (ob->on_change)
+		ob->on_change(ob->change_cls, id);
+}
+
+static void set_last_error(struct outbox *ob, const char *text)
+{
+	str_copy(ob->last_error, text, sizeof ob->last_error);
+	logf_(ob, "%s", text);
+}
+
+static long long scaled_s(const struct outbox *ob, int64_t seconds)
+{
+	return (long long)seconds * ob->unit;
+}
+
+/* ---- the job list ---- */
+
+static struct job *job_new(struct outbox *ob, enum job_kind kind, int64_t doc_id)
+{
+	struct job *jb = xcalloc(1, sizeof *jb);
+	jb->ob = ob;
+	jb->kind = kind;
+	jb->doc_id = doc_id;
+	jb->next = ob->jobs;
+	ob->jobs = jb;
+	ob->njobs++;
+	return jb;
+}
+
+static void job_unlink(struct outbox *ob, struct job *jb)
+{
+	for (struct job **pp = &ob->jobs; *pp; pp = &(*pp)->next) {
+		if (*pp == jb) {
+			*pp = jb->next;
+			ob->njobs--;
+			return;
+		}
+	}
+}
+
+static bool job_exists(const struct outbox *ob, enum job_kind kind, int64_t doc_id)
+{
+	for (const struct job *jb = ob->jobs; jb; jb = jb->next)
+		if (jb->kind == kind && jb->doc_id == doc_id)
+			return true;
+	return false;
+}
+
+static bool is_foreign(const struct outbox *ob, int64_t id)
+{
+	for (size_t i = 0; i < ob->nforeign; i++)
+		if (ob->foreign[i] == id)
+			return true;
+	return false;
+}
+
+static void add_foreign(struct outbox *ob, int64_t id)
+{
+	ob->foreign = xrealloc(ob->foreign, (ob->nforeign + 1) * sizeof *ob->foreign);
+	ob->foreign[ob->nforeign++] = id;
+}
+
+static size_t capacity(const struct outbox *ob)
+{
+	return ob->p.max_in_flight > 0 ? (size_t)ob->p.max_in_flight : 4;
+}
+
+static void pump(struct outbox *ob);
+static void kick(struct outbox *ob);
+
+/* ---- delivery outcomes ---- */
+
+/* A failed delivery: recorded, then queued again after the schedule, same ext_id. */
+static void retry_later(struct outbox *ob, const struct job *jb, int http_status,
+			int provider_code, bool now, const char *reason)
+{
+	struct kerr e = {0};
+	if (journal_record_attempt(ob->j, jb->doc_id, http_status, provider_code, reason, &e) !=
+	    K_OK)
+		logf_(ob, "document #%" PRId64 ": attempt not recorded: %s", jb->doc_id, e.text);
+	long long delay = now ? 0
+			      : retry_delay_ms(ob->p.retry_schedule, ob->p.retry_count,
+					       jb->attempt) *
+					ob->unit / 1000;
+	int64_t at = now_ms() + delay;
+	if (journal_schedule_retry(ob->j, jb->doc_id, at,
+				   http_status ? JSRC_REPLY : JSRC_LOCAL, reason, &e) != K_OK)
+		logf_(ob, "document #%" PRId64 ": retry not scheduled: %s", jb->doc_id, e.text);
+	else
+		logf_(ob, "document #%" PRId64 ": %s; next try in %lld ms with the same ext_id",
+		      jb->doc_id, reason, delay);
+}
+
+static void rejected(struct outbox *ob, const struct job *jb, int code, const char *text)
+{
+	struct kerr e = {0};
+	journal_record_attempt(ob->j, jb->doc_id, 200, code, text, NULL);
+	if (journal_apply_reply_rejected(ob->j, jb->doc_id, code, text, &e) != K_OK)
+		logf_(ob, "document #%" PRId64 ": rejection not recorded: %s", jb->doc_id, e.text);
+	else
+		logf_(ob, "document #%" PRId64 ": rejected by the provider (code %d)", jb->doc_id,
+		      code);
+}
+
+static void accepted(struct outbox *ob, const struct job *jb, const char *uuid,
+		     const char *receipt_id)
+{
+	struct kerr e = {0};
+	journal_record_attempt(ob->j, jb->doc_id, 200, 0, "", NULL);
+	kstatus st = journal_apply_reply_ok(ob->j, jb->doc_id, uuid, receipt_id, &e);
+	if (st == K_PROVIDER) {
+		/* Accepted without an id: ask again with the same ext_id, which names it. */
+		retry_later(ob, jb, 200, 0, false, e.text);
+		return;
+	}
+	if (st != K_OK) {
+		logf_(ob, "document #%" PRId64 ": reply not applied: %s", jb->doc_id, e.text);
+		return;
+	}
+	if (ob->p.provider == KPROVIDER_PAYKEEPER)
+		journal_set_next_attempt(ob->j, jb->doc_id, now_ms() + scaled_s(ob, POLL_MIN_S),
+					 NULL);
+	logf_(ob, "document #%" PRId64 ": accepted%s%s", jb->doc_id, uuid && *uuid ? ", uuid " : "",
+	      uuid ? uuid : "");
+}
+
+/* A rejection text with the per-field errors, so the cashier sees what to fix. */
+static void lifepay_reject_text(const struct lifepay_reply *r, char *buf, size_t n)
+{
+	size_t used = (size_t)snprintf(buf, n, "%s", r->message);
+	for (size_t i = 0; i < r->n_field_errors && used < n; i++)
+		used += (size_t)snprintf(buf + used, n - used, "%s%s", used ? "; " : "",
+					 r->field_errors[i]);
+	if (!buf[0]) {
+		char d[256];
+		errors_describe(r->code, NULL, false, d, sizeof d);
+		str_copy(buf, d, n);
+	}
+}
+
+static bool looks_like_token_problem(const char *msg)
+{
+	char low[512];
+	size_t i = 0;
+	for (; msg[i] && i + 1 < sizeof low; i++)
+		low[i] = (msg[i] >= 'A' && msg[i] <= 'Z') ? (char)(msg[i] - 'A' + 'a') : msg[i];
+	low[i] = '\0';
+	return strstr(low, "token") || strstr(low, "токен") || strstr(low, "Токен");
+}
+
+static void on_send_done(void *cls, const struct net_result *res)
+{
+	struct job *jb = cls;
+	struct outbox *ob = jb->ob;
+	job_unlink(ob, jb);
+	char reason[384];
+	if (res->outcome != NET_OK) {
+		snprintf(reason, sizeof reason, "%s%s%s", net_outcome_str(res->outcome),
+			 res->error[0] ? ": " : "", res->error);
+		retry_later(ob, jb, 0, 0, false, reason);
+		goto out;
+	}
+	if (ob->p.provider == KPROVIDER_LIFEPAY) {
+		struct lifepay_reply r;
+		struct kerr e = {0};
+		kstatus st = wire_lifepay_parse_reply(res->body, res->body_len, &r, &e);
+		if (res->http_status != 200) {
+			snprintf(reason, sizeof reason, "HTTP %ld%s%.200s", res->http_status,
+				 st == K_OK && r.message[0] ? ": " : "", st == K_OK ? r.message : "");
+			retry_later(ob, jb, (int)res->http_status, st == K_OK ? r.code : 0, false,
+				    reason);
+		} else if (st != K_OK) {
+			snprintf(reason, sizeof reason, "unreadable reply: %s", e.text);
+			retry_later(ob, jb, 200, 0, false, reason);
+		} else if (r.code == 0) {
+			accepted(ob, jb, r.uuid, NULL);
+		} else {
+			lifepay_reject_text(&r, reason, sizeof reason);
+			rejected(ob, jb, r.code, reason);
+		}
+	} else {
+		if (res->http_status == 401 || res->http_status == 403) {
+			ob->pk_token_until = 0;
+		}
+		if (res->http_status != 200) {
+			snprintf(reason, sizeof reason, "HTTP %ld", res->http_status);
+			retry_later(ob, jb, (int)res->http_status, 0, false, reason);
+			goto out;
+		}
+		int64_t rid = 0;
+		struct kerr e = {0};
+		kstatus st = paykeeper_parse_print_reply(res->body, res->body_len, &rid, &e);
+		if (st == K_OK) {
+			char idtext[32];
+			snprintf(idtext, sizeof idtext, "%" PRId64, rid);
+			accepted(ob, jb, idtext, idtext);
+		} else if (st == K_PROVIDER && looks_like_token_problem(e.text) &&
+			   jb->token_gen == ob->pk_token_gen) {
+			/* The cached token expired early: fetch a new one and send again now. */
+			ob->pk_token_until = 0;
+			snprintf(reason, sizeof reason, "token refused, renewing it: %s", e.text);
+			retry_later(ob, jb, 200, 0, true, reason);
+		} else if (st == K_PROVIDER) {
+			rejected(ob, jb, 0, e.text);
+		} else {
+			snprintf(reason, sizeof reason, "unreadable reply: %s", e.text);
+			retry_later(ob, jb, 200, 0, false, reason);
+		}
+	}
+out:
+	notify(ob, jb->doc_id);
+	free(jb);
+	kick(ob);
+}
+
+/* ---- sending ---- */
+
+/* The stored LifePay body plus the profile's credentials; NULL if the body is unreadable. */
+static char *lifepay_body(const struct outbox *ob, const char *stored, struct kerr *err)
+{
+	json_t *root = jsonx_loads(stored, strlen(stored), err);
+	if (!root)
+		return NULL;
+	if (!json_is_object(root)) {
+		json_decref(root);
+		kerr_set(err, K_INVALID, "body", "the stored request is not a JSON object");
+		return NULL;
+	}
+	json_object_set_new(root, "apikey", json_string(ob->p.apikey));
+	json_object_set_new(root, "login", json_string(ob->p.login));
+	char *text = jsonx_dumps(root, JSON_COMPACT);
+	json_decref(root);
+	return text;
+}
+
+static bool pk_token_valid(const struct outbox *ob)
+{
+	return ob->pk_token[0] && mono_ms() < ob->pk_token_until;
+}
+
+static void on_token_done(void *cls, const struct net_result *res)
+{
+	struct job *jb = cls;
+	struct outbox *ob = jb->ob;
+	job_unlink(ob, jb);
+	free(jb);
+	char msg[320];
+	if (res->outcome != NET_OK) {
+		snprintf(msg, sizeof msg, "PayKeeper token: %s", net_outcome_str(res->outcome));
+	} else if (res->http_status != 200) {
+		snprintf(msg, sizeof msg,
+			 "PayKeeper token: HTTP %ld%s", res->http_status,
+			 res->http_status == 401 ? " (check user and password of the profile)" : "");
+	} else {
+		struct kerr e = {0};
+		char tok[sizeof ob->pk_token];
+		if (paykeeper_parse_token(res->body, res->body_len, tok, sizeof tok, &e) == K_OK &&
+		    tok[0]) {
+			str_copy(ob->pk_token, tok, sizeof ob->pk_token);
+			explicit_bzero(tok, sizeof tok);
+			ob->pk_token_until = mono_ms() + PK_TOKEN_LIFE_MS;
+			ob->pk_token_gen++;
+			ob->last_error[0] = '\0';
+			logf_(ob, "PayKeeper token renewed");
+			kick(ob);
+			return;
+		}
+		explicit_bzero(tok, sizeof tok);
+		snprintf(msg, sizeof msg, "PayKeeper token: %.280s", e.text[0] ? e.text : "empty");
+	}
+	set_last_error(ob, msg);
+	ob->pk_token_retry_at = mono_ms() + scaled_s(ob, 10);
+}
+
+static void fetch_token(struct outbox *ob)
+{
+	if (job_exists(ob, JOB_TOKEN, 0) || mono_ms() < ob->pk_token_retry_at)
+		return;
+	char url[CONFIG_URL_MAX + 64];
+	snprintf(url, sizeof url, "%s%s", ob->p.base_url, PAYKEEPER_PATH_TOKEN);
+	struct job *jb = job_new(ob, JOB_TOKEN, 0);
+	struct net_request rq = {.method = "GET", .url = url, .user = ob->p.user,
+				 .password = ob->p.password};
+	struct kerr e = {0};
+	jb->nj = net_submit(ob->net, &rq, on_token_done, jb, &e);
+	if (!jb->nj) {
+		job_unlink(ob, jb);
+		free(jb);
+		set_last_error(ob, e.text);
+	}
+}
+
+static void start_send(struct outbox *ob, int64_t id)
+{
+	struct journal_doc d;
+	memset(&d, 0, sizeof d);
+	struct kerr e = {0};
+	if (journal_get(ob->j, id, &d, &e) != K_OK) {
+		logf_(ob, "document #%" PRId64 ": %s", id, e.text);
+		return;
+	}
+	if (strcmp(d.profile, ob->p.name) != 0 || d.provider != ob->p.provider) {
+		add_foreign(ob, id);
+		journal_doc_free(&d);
+		return;
+	}
+	if (journal_mark_sending(ob->j, id, &e) != K_OK) {
+		journal_doc_free(&d);
+		return;
+	}
+	struct job *jb = job_new(ob, JOB_SEND, id);
+	jb->attempt = d.attempts + 1;
+	jb->token_gen = ob->pk_token_gen;
+	char url[CONFIG_URL_MAX + 128];
+	char *body = NULL;
+	struct net_request rq = {.method = "POST", .url = url};
+	if (ob->p.provider == KPROVIDER_LIFEPAY) {
+		enum doc_kind k;
+		if (!doc_kind_parse(d.kind, &k)) {
+			kerr_set(&e, K_INVALID, "kind", "unknown document kind \"%s\"", d.kind);
+		} else {
+			snprintf(url, sizeof url, "%s%s", ob->p.base_url, doc_kind_path(k));
+			body = lifepay_body(ob, d.body ? d.body : "", &e);
+		}
+	} else {
+		snprintf(url, sizeof url, "%s%s", ob->p.base_url, PAYKEEPER_PATH_PRINT);
+		char *tok = form_encode(ob->pk_token);
+		size_t n = strlen(d.body ? d.body : "") + strlen(tok) + 16;
+		body = xmalloc(n);
+		snprintf(body, n, "%s%stoken=%s", d.body ? d.body : "",
+			 d.body && d.body[0] ? "&" : "", tok);
+		explicit_bzero(tok, strlen(tok));
+		free(tok);
+		rq.content_type = "application/x-www-form-urlencoded";
+		rq.user = ob->p.user;
+		rq.password = ob->p.password;
+	}
+	journal_doc_free(&d);
+	if (!body) {
+		/* Our own stored body is unreadable: resending cannot help. */
+		char text[400];
+		snprintf(text, sizeof text, "kassa cannot read its stored request: %s", e.text);
+		job_unlink(ob, jb);
+		journal_apply_reply_rejected(ob->j, id, 0, text, NULL);
+		set_last_error(ob, text);
+		free(jb);
+		notify(ob, id);
+		return;
+	}
+	rq.body = body;
+	rq.body_len = strlen(body);
+	jb->nj = net_submit(ob->net, &rq, on_send_done, jb, &e);
+	explicit_bzero(body, strlen(body));
+	free(body);
+	if (!jb->nj) {
+		job_unlink(ob, jb);
+		retry_later(ob, jb, 0, 0, false, e.text);
+		free(jb);
+	}
+	notify(ob, id);
+}
+
+/* ---- PayKeeper polls and callbacks ---- */
+
+/* Applies a PayKeeper receipt's status; *final tells whether polling can stop. */
+static kstatus apply_pk_receipt(struct outbox *ob, const struct pk_receipt *r,
+				enum journal_source source, const char *body, size_t len,
+				const char *content_type, int64_t *doc_id, struct kerr *err)
+{
+	enum journal_state to;
+	char detail[JOURNAL_TEXT_MAX];
+	switch (r->status) {
+	case PK_STATUS_SUCCESS:
+		to = JS_PROCESSED;
+		str_copy(detail, r->fop_url[0] ? r->fop_url : "success", sizeof detail);
+		break;
+	case PK_STATUS_REJECTED:
+	case PK_STATUS_FAILED:
+		to = JS_FAILED;
+		snprintf(detail, sizeof detail, "%.31s%s%.31s%s%.240s", r->status_text,
+			 r->error_type[0] ? ": " : "", r->error_type,
+			 r->error_message[0] ? ": " : "", r->error_message);
+		break;
+	case PK_STATUS_TIMEOUT:
+		to = JS_PROVIDER_RETRY;
+		snprintf(detail, sizeof detail,
+			 "timeout: the register seems offline; PayKeeper may still print it");
+		break;
+	default:
+		return K_NOTFOUND; /* still on its way: nothing to apply */
+	}
+	char idtext[32];
+	snprintf(idtext, sizeof idtext, "%" PRId64, r->id);
+	struct journal_callback cb = {.uuid = idtext, .state = to, .source = source,
+				      .detail = detail, .body = body, .body_len = len,
+				      .content_type = content_type};
+	struct journal_callback_result res;
+	kstatus st = journal_apply_callback(ob->j, &cb, &res, err);
+	if (doc_id)
+		*doc_id = res.doc_id;
+	if (res.applied)
+		notify(ob, res.doc_id);
+	return st;
+}
+
+static long long poll_delay(const struct outbox *ob, int64_t created_at)
+{
+	long long age = now_ms() - created_at;
+	long long lo = scaled_s(ob, POLL_MIN_S), hi = scaled_s(ob, POLL_MAX_S);
+	long long d = age / 2;
+	return d < lo ? lo : d > hi ? hi : d;
+}
+
+static void on_poll_done(void *cls, const struct net_result *res)
+{
+	struct job *jb = cls;
+	struct outbox *ob = jb->ob;
+	job_unlink(ob, jb);
+	int64_t id = jb->doc_id;
+	free(jb);
+	struct journal_doc d;
+	memset(&d, 0, sizeof d);
+	if (journal_get(ob->j, id, &d, NULL) != K_OK)
+		return;
+	bool still = !journal_state_final(d.state);
+	if (res->outcome == NET_OK && res->http_status == 200) {
+		struct pk_receipt r;
+		memset(&r, 0, sizeof r);
+		struct kerr e = {0};
+		if (paykeeper_parse_receipt(res->body, res->body_len, &r, &e) == K_OK) {
+			kstatus st = apply_pk_receipt(ob, &r, JSRC_POLL, res->body, res->body_len,
+						      res->content_type, NULL, &e);
+			if (st == K_OK && r.status == PK_STATUS_SUCCESS)
+				still = false;
+			if (st == K_OK && (r.status == PK_STATUS_REJECTED ||
+					   r.status == PK_STATUS_FAILED))
+				still = false;
+		}
+		paykeeper_receipt_free(&r);
+	} else {
+		logf_(ob, "document #%" PRId64 ": poll failed: %s (HTTP %ld)", id,
+		      net_outcome_str(res->outcome), res->http_status);
+	}
+	if (still)
+		journal_set_next_attempt(ob->j, id, now_ms() + poll_delay(ob, d.created_at), NULL);
+	journal_doc_free(&d);
+	kick(ob);
+}
+
+static void start_poll(struct outbox *ob, int64_t id)
+{
+	struct journal_doc d;
+	memset(&d, 0, sizeof d);
+	if (journal_get(ob->j, id, &d, NULL) != K_OK)
+		return;
+	if (strcmp(d.profile, ob->p.name) != 0 || d.provider != KPROVIDER_PAYKEEPER) {
+		add_foreign(ob, id);
+		journal_doc_free(&d);
+		return;
+	}
+	const char *rid = d.provider_receipt_id[0] ? d.provider_receipt_id : d.uuid;
+	char *end = NULL;
+	long long n = strtoll(rid, &end, 10);
+	if (!rid[0] || *end || n <= 0) {
+		/* Nothing to ask about: look again much later rather than every tick. */
+		journal_set_next_attempt(ob->j, id, now_ms() + scaled_s(ob, POLL_MAX_S), NULL);
+		journal_doc_free(&d);
+		return;
+	}
+	journal_doc_free(&d);
+	char *q = paykeeper_query_byid(n);
+	char url[CONFIG_URL_MAX + 128];
+	snprintf(url, sizeof url, "%s%s?%s", ob->p.base_url, PAYKEEPER_PATH_BYID, q);
+	free(q);
+	struct job *jb = job_new(ob, JOB_POLL, id);
+	struct net_request rq = {.method = "GET", .url = url, .user = ob->p.user,
+				 .password = ob->p.password};
+	jb->nj = net_submit(ob->net, &rq, on_poll_done, jb, NULL);
+	if (!jb->nj) {
+		job_unlink(ob, jb);
+		free(jb);
+	}
+}
+
+/* ---- the sender ---- */
+
+static void pump(struct outbox *ob)
+{
+	size_t cap = capacity(ob);
+	if (ob->njobs >= cap)
+		return;
+	int64_t ids[DUE_WINDOW];
+	size_t n = 0;
+	struct kerr e = {0};
+	int64_t now = now_ms();
+	if (journal_due(ob->j, now, ids, DUE_WINDOW, &n, &e) != K_OK) {
+		set_last_error(ob, e.text);
+		return;
+	}
+	bool need_token = ob->p.provider == KPROVIDER_PAYKEEPER && !pk_token_valid(ob);
+	for (size_t i = 0; i < n && ob->njobs < cap; i++) {
+		if (is_foreign(ob, ids[i]))
+			continue;
+		if (need_token) {
+			fetch_token(ob);
+			break;
+		}
+		start_send(ob, ids[i]);
+	}
+	if (ob->p.provider != KPROVIDER_PAYKEEPER || ob->njobs >= cap)
+		return;
+	if (journal_poll_due(ob->j, now, ids, DUE_WINDOW, &n, &e) != K_OK)
+		return;
+	for (size_t i = 0; i < n && ob->njobs < cap; i++)
+		if (!is_foreign(ob, ids[i]) && !job_exists(ob, JOB_POLL, ids[i]))
+			start_poll(ob, ids[i]);
+}
+
+static void on_kick(struct loop *l, void *cls)
+{
+	struct outbox *ob = cls;
+	ob->kick_timer = 0;
+	pump(ob);
+}
+
+static void kick(struct outbox *ob)
+{
+	if (!ob->kick_timer)
+		ob->kick_timer = loop_add_timer(ob->loop, 0, on_kick, ob);
+}
+
+static long long tick_ms(const struct outbox *ob)
+{
+	long long t = ob->unit;
+	return t < 20 ? 20 : t > 1000 ? 1000 : t;
+}
+
+static void on_tick(struct loop *l, void *cls)
+{
+	struct outbox *ob = cls;
+	ob->tick_timer = loop_add_timer(l, tick_ms(ob), on_tick, ob);
+	pump(ob);
+}
+
+static void on_stale(struct loop *l, void *cls)
+{
+	struct outbox *ob = cls;
+	ob->stale_timer = loop_add_timer(l, scaled_s(ob, STALE_CHECK_S), on_stale, ob);
+	if (ob->p.provider != KPROVIDER_LIFEPAY || ob->p.stale_after_s <= 0)
+		return;
+	int64_t n = 0;
+	struct kerr e = {0};
+	if (journal_flag_stale(ob->j, scaled_s(ob, ob->p.stale_after_s), &n, &e) != K_OK) {
+		set_last_error(ob, e.text);
+		return;
+	}
+	if (n > 0) {
+		logf_(ob, "%" PRId64 " document(s) without a final status flagged for the operator",
+		      n);
+		notify(ob, 0);
+	}
+}
+
+/* ---- callbacks ---- */
+
+static int reply_text(char *reply, size_t n, int status, const char *text)
+{
+	str_copy(reply, text, n);
+	return status;
+}
+
+static int handle_lifepay(struct outbox *ob, const struct listener_request *req, char *reply,
+			  size_t reply_n)
+{
+	struct lifepay_callback cb;
+	memset(&cb, 0, sizeof cb);
+	struct kerr e = {0};
+	char msg[400];
+	if (wire_lifepay_parse_callback(req->content_type, req->body, req->len, &cb, &e) != K_OK) {
+		snprintf(msg, sizeof msg, "malformed callback: %s", e.text);
+		logf_(ob, "callback from %s refused: %s", req->remote_addr, msg);
+		wire_lifepay_callback_free(&cb);
+		return reply_text(reply, reply_n, 400, msg);
+	}
+	enum journal_state to;
+	switch (cb.status) {
+	case LP_CB_PROCESSED:
+		to = JS_PROCESSED;
+		break;
+	case LP_CB_RETRY:
+		to = JS_PROVIDER_RETRY;
+		break;
+	case LP_CB_ERROR:
+		to = JS_FAILED;
+		break;
+	default:
+		if (!cb.has_error_code) {
+			snprintf(msg, sizeof msg, "unknown status \"%.60s\"", cb.status_text);
+			wire_lifepay_callback_free(&cb);
+			return reply_text(reply, reply_n, 400, msg);
+		}
+		to = JS_FAILED;
+	}
+	char detail[JOURNAL_TEXT_MAX];
+	if (to == JS_PROCESSED)
+		str_copy(detail, cb.ofd_url[0] ? cb.ofd_url : "processed", sizeof detail);
+	else
+		snprintf(detail, sizeof detail, "code %d: %.280s", cb.error_code, cb.error_message);
+	struct journal_callback jc = {.uuid = cb.uuid, .state = to, .source = JSRC_CALLBACK,
+				      .error_code = cb.error_code, .detail = detail,
+				      .body = req->body, .body_len = req->len,
+				      .content_type = req->content_type};
+	struct journal_callback_result res;
+	kstatus st = journal_apply_callback(ob->j, &jc, &res, &e);
+	int status = 200;
+	switch (st) {
+	case K_OK:
+		logf_(ob, "callback for %s: %s%s", cb.uuid, journal_state_word(to),
+		      res.applied ? "" : " (no change)");
+		reply_text(reply, reply_n, 200, "OK");
+		break;
+	case K_NOTFOUND:
+		logf_(ob, "callback for unknown uuid %s kept, not applied", cb.uuid);
+		reply_text(reply, reply_n, 200, "OK (unknown uuid, not applied)");
+		break;
+	case K_REFUSED:
+		logf_(ob, "callback for %s not applied: %s", cb.uuid, e.text);
+		reply_text(reply, reply_n, 200, "OK (not applied)");
+		break;
+	case K_INVALID:
+		status = reply_text(reply, reply_n, 400, e.text);
+		break;
+	default:
+		/* Not committed: let the provider try again. */
+		logf_(ob, "callback for %s could not be stored: %s", cb.uuid, e.text);
+		status = reply_text(reply, reply_n, 500, "journal unavailable, try again");
+	}
+	if (status == 200)
+		ob->callbacks++;
+	if (res.applied)
+		notify(ob, res.doc_id);
+	wire_lifepay_callback_free(&cb);
+	return status;
+}
+
+static int handle_paykeeper(struct outbox *ob, const struct listener_request *req, char *reply,
+			    size_t reply_n)
+{
+	if (ob->p.provider != KPROVIDER_PAYKEEPER || !ob->p.secret[0])
+		return reply_text(reply, reply_n, 403, "PayKeeper callbacks are not accepted here");
+	struct pk_receipt r;
+	memset(&r, 0, sizeof r);
+	struct kerr e = {0};
+	kstatus st = paykeeper_verify_callback(req->body, req->len, ob->p.secret, &r, &e);
+	if (st != K_OK) {
+		paykeeper_receipt_free(&r);
+		logf_(ob, "PayKeeper callback from %s refused: %s", req->remote_addr, e.text);
+		return reply_text(reply, reply_n, st == K_REFUSED ? 403 : 400,
+				  st == K_REFUSED ? "bad signature" : "malformed callback");
+	}
+	int64_t doc = 0;
+	st = apply_pk_receipt(ob, &r, JSRC_CALLBACK, req->body, req->len, req->content_type, &doc,
+			      &e);
+	int status = 200;
+	if (st == K_OK || st == K_NOTFOUND || st == K_REFUSED) {
+		if (st != K_OK)
+			logf_(ob, "PayKeeper callback for receipt %" PRId64 " not applied (%s)", r.id,
+			      r.status_text);
+		reply_text(reply, reply_n, 200, "OK");
+		ob->callbacks++;
+	} else {
+		status = reply_text(reply, reply_n, 500, "journal unavailable");
+	}
+	paykeeper_receipt_free(&r);
+	return status;
+}
+
+int outbox_handle_callback(struct outbox *ob, const struct listener_request *req, char *reply,
+			   size_t reply_n)
+{
+	if (!req->suffix[0] || strcmp(req->suffix, "lifepay") == 0)
+		return handle_lifepay(ob, req, reply, reply_n);
+	if (strcmp(req->suffix, "paykeeper") == 0)
+		return handle_paykeeper(ob, req, reply, reply_n);
+	return reply_text(reply, reply_n, 404, "not found");
+}
+
+static int on_callback(void *cls, const struct listener_request *req, char *reply,
+		       size_t reply_n)
+{
+	return outbox_handle_callback(cls, req, reply, reply_n);
+}
+
+/* ---- life cycle ---- */
+
+/* The base the provider calls back: public_url, else the listen address itself. */
+static void callback_base(const struct outbox *ob, char *buf, size_t n)
+{
+	if (ob->p.public_url[0]) {
+		str_copy(buf, ob->p.public_url, n);
+		return;
+	}
+	const char *h = ob->p.listen_host;
+	unsigned port = listener_port(ob->ls);
+	if (strcmp(h, "0.0.0.0") == 0 || !h[0])
+		snprintf(buf, n, "http://127.0.0.1:%u", port);
+	else if (strcmp(h, "::") == 0)
+		snprintf(buf, n, "http://[::1]:%u", port);
+	else if (strchr(h, ':'))
+		snprintf(buf, n, "http://[%s]:%u", h, port);
+	else
+		snprintf(buf, n, "http://%s:%u", h, port);
+}
+
+struct outbox *outbox_new(struct loop *l, struct journal *j, const struct config_profile *p,
+			  const struct outbox_options *opt, struct kerr *err)
+{
+	if (!p->base_url[0]) {
+		kerr_set(err, K_INVALID, "base_url",
+			 _("profile \"%s\" has no provider address: set base_url (or server for "
+			   "PayKeeper)"),
+			 p->name);
+		return NULL;
+	}
+	if (p->provider == KPROVIDER_PAYKEEPER && (!p->user[0] || !p->password[0])) {
+		kerr_set(err, K_INVALID, "user",
+			 _("profile \"%s\" (PayKeeper) needs user and password"), p->name);
+		return NULL;
+	}
+	if (p->provider == KPROVIDER_LIFEPAY && (!p->login[0] || !p->apikey[0])) {
+		kerr_set(err, K_INVALID, "login",
+			 _("profile \"%s\" (LifePay) needs login and apikey"), p->name);
+		return NULL;
+	}
+	int64_t resumed = 0;
+	if (journal_resume_on_start(j, &resumed, err) != K_OK)
+		return NULL;
+	struct outbox *ob = xcalloc(1, sizeof *ob);
+	ob->loop = l;
+	ob->j = j;
+	ob->p = *p;
+	if (opt)
+		ob->opt = *opt;
+	ob->opt.token = NULL; /* copied below; the caller's string need not outlive us */
+	ob->unit = ob->opt.time_unit_ms ? ob->opt.time_unit_ms : 1000;
+	struct net_options no = {.max_in_flight = (unsigned)capacity(ob),
+				 .connect_timeout_ms = ob->opt.connect_timeout_ms,
+				 .total_timeout_ms = ob->opt.request_timeout_ms,
+				 .ca_file = ob->opt.ca_file};
+	ob->net = net_new(l, &no);
+	if (!(opt && opt->no_listener)) {
+		if (opt && opt->token) {
+			if (strlen(opt->token) != LISTENER_TOKEN_LEN) {
+				kerr_set(err, K_INVALID, "token",
+					 _("the callback token must be %d hex digits"),
+					 LISTENER_TOKEN_LEN);
+				outbox_free(ob);
+				return NULL;
+			}
+			str_copy(ob->token, opt->token, sizeof ob->token);
+		} else if (listener_new_token(ob->token, err) != K_OK) {
+			outbox_free(ob);
+			return NULL;
+		}
+		char listen[CONFIG_NAME_MAX + 16];
+		config_listen_str(p, listen, sizeof listen);
+		struct listener_options lo = {.listen = listen, .token = ob->token,
+					      .body_limit = ob->opt.listener_body_limit,
+					      .timeout_s = ob->opt.listener_timeout_s,
+					      .on_callback = on_callback, .cls = ob};
+		ob->ls = listener_start(l, &lo, err);
+		if (!ob->ls) {
+			kerr_prefix(err, "listen");
+			outbox_free(ob);
+			return NULL;
+		}
+		char base[CONFIG_URL_MAX + 64];
+		callback_base(ob, base, sizeof base);
+		if (!listener_url(ob->ls, base, ob->callback_url, sizeof ob->callback_url)) {
+			kerr_set(err, K_INVALID, "public_url",
+				 _("the callback address is longer than %d characters: shorten "
+				   "public_url"),
+				 CALLBACK_URL_MAX);
+			outbox_free(ob);
+			return NULL;
+		}
+	}
+	if (resumed > 0)
+		logf_(ob, "%" PRId64 " document(s) left in sending by a stop are queued again",
+		      resumed);
+	ob->tick_timer = loop_add_timer(l, tick_ms(ob), on_tick, ob);
+	ob->stale_timer = loop_add_timer(l, 0, on_stale, ob);
+	kick(ob);
+	return ob;
+}
+
+void outbox_free(struct outbox *ob)
+{
+	if (!ob)
+		return;
+	for (struct job *jb = ob->jobs, *next; jb; jb = next) {
+		next = jb->next;
+		if (jb->nj)
+			net_cancel(jb->nj);
+		free(jb);
+	}
+	ob->jobs = NULL;
+	loop_cancel_timer(ob->loop, ob->tick_timer);
+	loop_cancel_timer(ob->loop, ob->kick_timer);
+	loop_cancel_timer(ob->loop, ob->stale_timer);
+	if (ob->ls)
+		listener_stop(ob->ls);
+	if (ob->net)
+		net_free(ob->net);
+	free(ob->foreign);
+	explicit_bzero(ob->pk_token, sizeof ob->pk_token);
+	explicit_bzero(ob->token, sizeof ob->token);
+	explicit_bzero(ob->callback_url, sizeof ob->callback_url);
+	explicit_bzero(&ob->p, sizeof ob->p);
+	free(ob);
+}
+
+/* What the profile provides and the document leaves empty. */
+static void fill_from_profile(const struct outbox *ob, struct document *d)
+{
+	const struct config_profile *p = &ob->p;
+	if (!d->target_serial[0] && p->target_serial[0] &&
+	    document_field_allowed(d->kind, "target_serial"))
+		str_copy(d->target_serial, p->target_serial, sizeof d->target_serial);
+	if (!d->cashier_name[0] && p->cashier_name[0] &&
+	    document_field_allowed(d->kind, "cashier_name"))
+		str_copy(d->cashier_name, p->cashier_name, sizeof d->cashier_name);
+	/* A cashier is a person: only a 12-digit INN belongs on the document. */
+	if (!d->cashier_inn[0] && strlen(p->cashier_inn) == 12 &&
+	    document_field_allowed(d->kind, "cashier_inn"))
+		str_copy(d->cashier_inn, p->cashier_inn, sizeof d->cashier_inn);
+	if (d->tax_system == TAX_DEFAULT && document_field_allowed(d->kind, "tax_system"))
+		d->tax_system = p->tax_system;
+	if (p->test)
+		d->test = true;
+}
+
+/* The PayKeeper form without its token: the journal holds no secret. */
+static kstatus paykeeper_stored_body(const struct document *d, char **out, struct kerr *err)
+{
+	struct pk_print_opts o = {.token = "-"};
+	char *form = NULL;
+	kstatus st = paykeeper_print_form(d, &o, &form, err);
+	if (st != K_OK)
+		return st;
+	size_t n = 0;
+	struct form_pair *pairs = form_parse(form, strlen(form), &n);
+	free(form);
+	char *body = NULL;
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(pairs[i].key, "token") != 0)
+			form_add(&body, pairs[i].key, pairs[i].value);
+	form_pairs_free(pairs, n);
+	*out = body ? body : xstrdup("");
+	return K_OK;
+}
+
+kstatus outbox_submit(struct outbox *ob, struct document *d, int64_t *id, struct kerr *err)
+{
+	if (id)
+		*id = 0;
+	kerr_clear(err);
+	bool pk = ob->p.provider == KPROVIDER_PAYKEEPER;
+	if (pk && d->kind != DOC_RECEIPT)
+		return kerr_set(err, K_INVALID, "kind",
+				_("PayKeeper prints receipts only; a %s is not sent to PayKeeper"),
+				_(doc_kind_label(d->kind)));
+	fill_from_profile(ob, d);
+	if (pk && d->test)
+		return kerr_set(err, K_INVALID, "test",
+				_("PayKeeper has no test mode; use the training mode instead"));
+	document_assign_ext_id(d);
+	if (!pk && ob->callback_url[0])
+		str_copy(d->callback_url, ob->callback_url, sizeof d->callback_url);
+	kstatus st = document_validate(d, err);
+	if (st != K_OK)
+		return st;
+	bool refund = d->type == RT_REFUND || d->type == RT_BUY_REFUND;
+	if (doc_kind_has_basket(d->kind) && refund && d->ref_uuid[0]) {
+		st = journal_check_refund(ob->j, d->ref_uuid, d->basket.total, err);
+		if (st == K_NOTFOUND)
+			kerr_clear(err); /* made elsewhere: the provider checks it */
+		else if (st != K_OK)
+			return st;
+	}
+	char *body = NULL;
+	if (pk) {
+		if ((st = paykeeper_stored_body(d, &body, err)) != K_OK)
+			return st;
+	} else {
+		body = wire_lifepay_request_text(d, NULL);
+		if (!body)
+			return kerr_set(err, K_INVALID, "", _("the request could not be built"));
+	}
+	bool basket = doc_kind_has_basket(d->kind);
+	struct journal_new_doc nd = {
+		.profile = ob->p.name,
+		.provider = ob->p.provider,
+		.kind = doc_kind_wire(d->kind),
+		.type = basket ? receipt_type_lifepay(d->type) : "",
+		.ext_id = d->ext_id,
+		.body = body,
+		.ref_uuid = d->ref_uuid,
+		.total = basket ? d->basket.total : d->amount,
+		.card = basket ? d->resolved.card : 0,
+		.cash = basket ? d->resolved.cash : 0,
+		.change = basket ? d->resolved.change : 0,
+		.test = d->test,
+	};
+	st = journal_enqueue(ob->j, &nd, id, err);
+	free(body);
+	if (st != K_OK)
+		return st;
+	logf_(ob, "document #%" PRId64 " (%s) queued with ext_id %s", id ? *id : 0,
+	      doc_kind_wire(d->kind), d->ext_id);
+	if (id)
+		notify(ob, *id);
+	kick(ob);
+	return K_OK;
+}
+
+void outbox_set_listener(struct outbox *ob, outbox_change_cb on_change, void *cls)
+{
+	ob->on_change = on_change;
+	ob->change_cls = cls;
+}
+
+struct flush_ctx {
+	struct outbox *ob;
+	int64_t *ids;
+	size_t n;
+};
+
+static bool on_flush_doc(const struct journal_doc *d, void *cls)
+{
+	struct flush_ctx *c = cls;
+	if (strcmp(d->profile, c->ob->p.name) == 0) {
+		c->ids = xrealloc(c->ids, (c->n + 1) * sizeof *c->ids);
+		c->ids[c->n++] = d->id;
+	}
+	return true;
+}
+
+void outbox_flush(struct outbox *ob)
+{
+	struct journal_filter f = {.by_state = true, .state = JS_QUEUED};
+	struct flush_ctx c = {.ob = ob};
+	journal_list(ob->j, &f, 0, 0, on_flush_doc, &c, NULL);
+	int64_t now = now_ms();
+	for (size_t i = 0; i < c.n; i++)
+		journal_set_next_attempt(ob->j, c.ids[i], now, NULL);
+	free(c.ids);
+	ob->pk_token_retry_at = 0;
+	kick(ob);
+}
+
+kstatus outbox_replay(struct outbox *ob, int64_t id, struct kerr *err)
+{
+	kstatus st = journal_replay(ob->j, id, err);
+	if (st == K_OK) {
+		notify(ob, id);
+		kick(ob);
+	}
+	return st;
+}
+
+void outbox_stats(struct outbox *ob, struct outbox_stats *out)
+{
+	memset(out, 0, sizeof *out);
+	journal_outbox_depth(ob->j, &out->depth, NULL);
+	out->in_flight = ob->njobs;
+	out->listener = listener_state(ob->ls, out->listener_text, sizeof out->listener_text);
+	out->callbacks = ob->callbacks;
+	str_copy(out->last_error, ob->last_error, sizeof out->last_error);
+}
+
+bool outbox_busy(const struct outbox *ob)
+{
+	return ob->njobs > 0;
+}
+
+unsigned outbox_listener_port(const struct outbox *ob)
+{
+	return ob->ls ? listener_port(ob->ls) : 0;
+}
+
+const struct config_profile *outbox_profile(const struct outbox *ob)
+{
+	return &ob->p;
+}

@@ -1,0 +1,202 @@
+#!/bin/bash
+# Runs the real kassa binary on the sample files in data/ and checks exit
+# statuses, stdout (exactly, against *.out) and stderr. Prints TAP.
+# Usage: test_cli.sh KASSA DATA_DIR
+set -u
+kassa=$1
+data=$2
+export LC_ALL=C.UTF-8
+unset LANGUAGE
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+
+n=0
+failed=0
+ok() { n=$((n + 1)); echo "ok $n - $1"; }
+not_ok() {
+	n=$((n + 1))
+	failed=$((failed + 1))
+	echo "not ok $n - $1"
+	shift
+	for line in "$@"; do echo "# $line"; done
+	if [ -s "$tmp/err" ]; then sed 's/^/#   stderr: /' "$tmp/err"; fi
+}
+
+# run ARGS... [< input]: stdout to $tmp/out, stderr to $tmp/err, status in $rc
+run() {
+	"$kassa" "$@" >"$tmp/out" 2>"$tmp/err"
+	rc=$?
+}
+
+# expect_ok NAME EXPECTED_OUT ARGS...: status 0, stdout exactly the file, stderr empty
+expect_ok() {
+	local name=$1 want=$2
+	shift 2
+	run "$@"
+	if [ "$rc" -ne 0 ]; then
+		not_ok "$name" "exit status $rc, want 0"
+	elif ! diff -u "$want" "$tmp/out" >"$tmp/diff"; then
+		not_ok "$name" "stdout differs from $(basename "$want"):" "$(cat "$tmp/diff")"
+	elif [ -s "$tmp/err" ]; then
+		not_ok "$name" "stderr is not empty"
+	else
+		ok "$name"
+	fi
+}
+
+# expect_bad NAME STATUS TEXT ARGS...: that status, empty stdout, TEXT in stderr
+expect_bad() {
+	local name=$1 want_rc=$2 text=$3
+	shift 3
+	run "$@"
+	if [ "$rc" -ne "$want_rc" ]; then
+		not_ok "$name" "exit status $rc, want $want_rc"
+	elif [ -s "$tmp/out" ]; then
+		not_ok "$name" "stdout is not empty: $(head -c 200 "$tmp/out")"
+	elif ! grep -qF -- "$text" "$tmp/err"; then
+		not_ok "$name" "stderr lacks: $text"
+	elif [ "$(wc -l <"$tmp/err")" -gt 3 ]; then
+		not_ok "$name" "stderr is longer than a message"
+	else
+		ok "$name"
+	fi
+}
+
+# never_shows NAME SECRET: the secret is in neither stdout nor stderr of the last run
+never_shows() {
+	if grep -qF -- "$2" "$tmp/out" "$tmp/err"; then
+		not_ok "$1" "the secret appears in the output"
+	else
+		ok "$1"
+	fi
+}
+
+# --- the seed's worked example: total 21996.00, card 11996.00 ---------------
+expect_ok "seed example" "$data/seed.out" receipt --dry-run "$data/seed.json"
+never_shows "seed example: apikey masked" "sandbox-apikey-7f3a9c21"
+if grep -qF '"total": "21996.00"' "$tmp/out" && grep -qF '"card_amount": "11996.00"' "$tmp/out" &&
+	grep -qF '"card_amount": "#"' "$tmp/out"; then
+	ok "seed example: total, resolved card and # kept"
+else
+	not_ok "seed example: total, resolved card and # kept"
+fi
+
+# stdin as -
+"$kassa" receipt --dry-run - <"$data/seed.json" >"$tmp/out" 2>"$tmp/err"
+rc=$?
+if [ "$rc" -eq 0 ] && diff -q "$data/seed.out" "$tmp/out" >/dev/null; then
+	ok "stdin as -"
+else
+	not_ok "stdin as -" "exit status $rc or output differs"
+fi
+# a UTF-8 byte order mark, as Windows editors write it
+{ printf '\xef\xbb\xbf'; cat "$data/seed.json"; } >"$tmp/bom.json"
+expect_ok "byte order mark skipped" "$data/seed.out" receipt --dry-run "$tmp/bom.json"
+# options after the file and the -- separator
+expect_ok "options in any order" "$data/seed.out" receipt "$data/seed.json" --dry-run
+expect_ok "-- ends options" "$data/seed.out" receipt --dry-run -- "$data/seed.json"
+
+# --- every field, strings for amounts, cash with change ---------------------
+expect_ok "all fields" "$data/full.out" receipt --dry-run "$data/full.json"
+never_shows "all fields: apikey masked" "live-key-0123456789abcdef"
+expect_ok "cash with change" "$data/change.out" receipt --dry-run "$data/change.json"
+
+# the body must carry no binary-float artefacts
+run receipt --dry-run "$data/full.json"
+if grep -qE '": -?[0-9]+\.[0-9]{4,}|": -?[0-9.]+[eE]' "$tmp/out"; then
+	not_ok "exact decimals" "a float artefact in the body"
+else
+	ok "exact decimals"
+fi
+
+# --kind
+run receipt --dry-run --kind non-fiscal "$data/seed.json"
+if [ "$rc" -eq 0 ] && grep -qF '"endpoint": "https://sapi.life-pay.ru/cloud-print/create-non-fiscal-receipt"' "$tmp/out"; then
+	ok "--kind non-fiscal"
+else
+	not_ok "--kind non-fiscal" "exit status $rc"
+fi
+run receipt --dry-run --kind=non-fiscal "$data/full.json"
+if [ "$rc" -eq 2 ] && grep -qF 'cashier_inn: is not sent with a non-fiscal receipt' "$tmp/err"; then
+	ok "--kind non-fiscal refuses receipt-only fields"
+else
+	not_ok "--kind non-fiscal refuses receipt-only fields" "exit status $rc"
+fi
+expect_bad "--kind z-report refused" 2 "--kind must be receipt, non-fiscal or correction" \
+	receipt --dry-run --kind z-report "$data/seed.json"
+expect_bad "--kind without value" 2 "--kind needs a value" receipt --dry-run --kind
+
+# --- bad input: status 2, the field named, nothing on stdout ----------------
+bad() { expect_bad "$1" 2 "$2" receipt --dry-run "$data/$1"; }
+bad bad-quantity.json "purchase.products[1].quantity: must be more than zero"
+bad bad-card-over.json "card_amount: card payment is more than the receipt total 100.00"
+bad bad-card-over.json "3896"
+bad bad-both-remainder.json "card_amount: only one of card and cash may be #"
+bad bad-short.json "cash_amount: 30.00 is still to pay"
+bad bad-price.json "purchase.products[0].price: has more than 2 decimal places"
+bad bad-unknown-field.json "purchase.products[0].colour: is not a product field"
+bad bad-empty-products.json "purchase.products: is empty"
+bad bad-refund-pos.json "ref_uuid: is required for a refund through the POS terminal"
+bad bad-json.json "not valid JSON at line 1"
+bad bad-not-object.json "must be one JSON object"
+bad bad-empty.json "the input is empty"
+bad bad-nul.json "not valid JSON"
+bad bad-login.json "login: must be the LifePay account's phone number"
+bad bad-apikey.json "apikey: holds a space"
+never_shows "bad apikey is not echoed" "my secret key 42"
+bad bad-name-control.json "purchase.products[0].name: contains a control character"
+bad bad-ext-id.json "ext_id: is 51 characters long; at most 50"
+bad bad-email.json "customer_email: must be an e-mail address"
+expect_bad "missing file" 2 "cannot open" receipt --dry-run "$data/no-such-file.json"
+expect_bad "a directory" 2 "cannot read" receipt --dry-run "$data"
+
+# more than the input limit
+head -c 1100000 /dev/zero | tr '\0' ' ' >"$tmp/big.json"
+expect_bad "input over 1 MiB" 2 "is larger than" receipt --dry-run "$tmp/big.json"
+
+# --- usage ------------------------------------------------------------------
+expect_bad "receipt without FILE" 2 "give the receipt FILE" receipt --dry-run
+expect_bad "receipt with two files" 2 "one too many" receipt --dry-run a.json b.json
+expect_bad "receipt with an unknown option" 2 "unknown option '--fast'" receipt --fast x.json
+expect_bad "receipt without --dry-run" 2 "sending needs the delivery engine" \
+	receipt "$data/seed.json"
+expect_bad "unknown command" 2 "there is no command 'fly'" fly
+expect_bad "unknown option" 2 "unknown option '--frobnicate'" --frobnicate
+expect_bad "help for an unknown command" 2 "there is no command 'fly'" help fly
+
+run --help
+if [ "$rc" -eq 0 ] && grep -q '^  receipt ' "$tmp/out" && grep -q 'Exit status' "$tmp/out" &&
+	grep -q '^  4  journal error' "$tmp/out" && grep -q '^  3  configuration error' "$tmp/out" &&
+	grep -q '^  2  bad input' "$tmp/out" && grep -q '^  1  the provider refused' "$tmp/out" &&
+	grep -q '^  0  done' "$tmp/out"; then
+	ok "--help lists commands and exit statuses"
+else
+	not_ok "--help lists commands and exit statuses" "exit status $rc"
+fi
+run --version
+if [ "$rc" -eq 0 ] && grep -qE '^kassa [0-9]+\.[0-9]+\.[0-9]+$' "$tmp/out"; then
+	ok "--version"
+else
+	not_ok "--version" "exit status $rc: $(cat "$tmp/out")"
+fi
+run
+if [ "$rc" -eq 0 ] && grep -q 'Usage: kassa' "$tmp/out"; then
+	ok "no command prints the usage"
+else
+	not_ok "no command prints the usage" "exit status $rc"
+fi
+run receipt --help
+if [ "$rc" -eq 0 ] && grep -q 'Usage: kassa receipt' "$tmp/out" && grep -q -- '--dry-run' "$tmp/out"; then
+	ok "receipt --help"
+else
+	not_ok "receipt --help" "exit status $rc"
+fi
+run help receipt
+if [ "$rc" -eq 0 ] && grep -q 'Usage: kassa receipt' "$tmp/out"; then
+	ok "help receipt"
+else
+	not_ok "help receipt" "exit status $rc"
+fi
+
+echo "1..$n"
+[ "$failed" -eq 0 ]

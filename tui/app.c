@@ -1,0 +1,868 @@
+#define _XOPEN_SOURCE_EXTENDED 1
+#include "app.h"
+
+#include <errno.h>
+#include <locale.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "demo_catalog.h"
+#include "i18n.h"
+#include "input.h"
+#include "loop.h"
+#include "money.h"
+#include "util.h"
+#include "views/views.h"
+
+/*
+ * Screens written by others plug in by defining these symbols; until a file
+ * exists its entry stays NULL and the key that opens it says so.
+ */
+extern const struct view_ops view_status __attribute__((weak));
+extern const struct view_ops view_refund __attribute__((weak));
+extern const struct view_ops view_shift __attribute__((weak));
+extern const struct view_ops view_journal __attribute__((weak));
+extern const struct view_ops view_settings __attribute__((weak));
+
+static const struct view_ops *view_registry(size_t i)
+{
+	const struct view_ops *all[] = {&view_sale,   &view_pay,     &view_help,
+					&view_find,   &view_status,  &view_refund,
+					&view_shift,  &view_journal, &view_settings};
+	return i < sizeof all / sizeof all[0] ? all[i] : (const struct view_ops *)-1;
+}
+
+const struct view_ops *app_find_view(const char *name)
+{
+	for (size_t i = 0;; i++) {
+		const struct view_ops *v = view_registry(i);
+		if (v == (const struct view_ops *)-1)
+			return NULL;
+		if (v && strcmp(v->name, name) == 0)
+			return v;
+	}
+}
+
+/* Crash safety: the terminal is restored whatever happens. */
+static volatile sig_atomic_t curses_active;
+
+static void on_crash_signal(int signo)
+{
+	if (curses_active) {
+		curses_active = 0;
+		endwin();
+	}
+	signal(signo, SIG_DFL);
+	raise(signo);
+}
+
+static void on_exit_restore(void)
+{
+	if (curses_active) {
+		curses_active = 0;
+		endwin();
+	}
+}
+
+static void install_crash_handlers(void)
+{
+	static const int sigs[] = {SIGSEGV, SIGABRT, SIGBUS, SIGFPE, SIGILL};
+	struct sigaction sa;
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = on_crash_signal;
+	sigemptyset(&sa.sa_mask);
+	sa.sa_flags = SA_RESETHAND | SA_NODEFER;
+	for (size_t i = 0; i < sizeof sigs / sizeof sigs[0]; i++)
+		sigaction(sigs[i], &sa, NULL);
+	static bool registered;
+	if (!registered) {
+		registered = true;
+		atexit(on_exit_restore);
+	}
+}
+
+/* Locale and translations. */
+void app_exe_dir(char *buf, size_t n)
+{
+	if (n == 0)
+		return;
+	buf[0] = '\0';
+	char path[1024];
+	ssize_t len = readlink("/proc/self/exe", path, sizeof path - 1);
+	if (len <= 0)
+		return;
+	path[len] = '\0';
+	char *slash = strrchr(path, '/');
+	if (slash)
+		*slash = '\0';
+	str_copy(buf, path, n);
+}
+
+void app_i18n_init(void)
+{
+	setlocale(LC_ALL, "");
+	const char *dir = getenv("KASSA_LOCALEDIR");
+	char buf[1100];
+	if (!dir || !*dir) {
+		char exe[1024], probe[1100];
+		app_exe_dir(exe, sizeof exe);
+		/* Running from a meson build tree: its po/ holds the fresh catalogs. */
+		snprintf(probe, sizeof probe, "%s/../build.ninja", exe);
+		if (exe[0] && access(probe, R_OK) == 0) {
+			snprintf(buf, sizeof buf, "%s/../po", exe);
+			dir = buf;
+		} else {
+			dir = LOCALEDIR;
+		}
+	}
+	bindtextdomain(GETTEXT_PACKAGE, dir);
+	bind_textdomain_codeset(GETTEXT_PACKAGE, "UTF-8");
+	textdomain(GETTEXT_PACKAGE);
+}
+
+/* Until the delivery engine plugs in, documents are only counted. */
+static kstatus submit_unplugged(struct app *app, const struct document *doc, struct kerr *err)
+{
+	(void)doc;
+	(void)err;
+	app->submitted++;
+	return K_OK;
+}
+
+/* Tab completion: recent items first, then the catalog. */
+static const char *on_complete(void *cls, const char *text, size_t index)
+{
+	struct app *app = cls;
+	static const char *cands[64];
+	static size_t n;
+	if (index == 0) {
+		n = 0;
+		for (size_t i = app->recent_n; i-- > 0 && n < 16;)
+			if (text_contains(app->recent[i], text))
+				cands[n++] = app->recent[i];
+		const struct catalog_item *found[48];
+		size_t k = entry_search(app->catalog, app->catalog_n, text, found, 48);
+		for (size_t i = 0; i < k && n < 64; i++) {
+			bool dup = false;
+			for (size_t j = 0; j < n && !dup; j++)
+				dup = strcmp(cands[j], found[i]->name) == 0;
+			if (!dup && text_contains(found[i]->name, text))
+				cands[n++] = found[i]->name;
+		}
+	}
+	return index < n ? cands[index] : NULL;
+}
+
+static void on_matches(void *cls, const char *const *matches, size_t n)
+{
+	struct app *app = cls;
+	char buf[APP_MESSAGE_MAX] = "";
+	size_t len = 0;
+	for (size_t i = 0; i < n && len + 8 < sizeof buf; i++)
+		len += (size_t)snprintf(buf + len, sizeof buf - len, "%s%s", i ? " · " : "",
+					matches[i]);
+	app_message(app, UI_MESSAGE_INFO, _("Matches (%zu): %s"), n, buf);
+	app->dirty = true;
+}
+
+static void on_line(void *cls, const char *line)
+{
+	struct app *app = cls;
+	const struct view_ops *top = app_top(app);
+	int r = top && top->line ? top->line(app, line) : 0;
+	if (r & APP_QUIT)
+		app->quit = true;
+	app->dirty = true;
+}
+
+static void on_change(void *cls, const char *text)
+{
+	struct app *app = cls;
+	const struct view_ops *top = app_top(app);
+	if (top && top->changed)
+		top->changed(app, text);
+	app->dirty = true;
+}
+
+/* Options. */
+static void usage(FILE *f)
+{
+	fprintf(f, "%s",
+		_("usage: kassa [--theme NAME|FILE] [--no-color] [--keys FILE]\n"
+		  "  --theme NAME   colour theme: default, dark, high-contrast, mono or a file\n"
+		  "  --no-color     monochrome (also when NO_COLOR is set)\n"
+		  "  --keys FILE    key bindings, one `bind <screen> <key> <action>` a line\n"));
+}
+
+static kstatus load_keys_file(struct keymap *km, const char *path, struct kerr *err)
+{
+	FILE *f = fopen(path, "r");
+	if (!f)
+		return kerr_set(err, K_IO, "keys", _("%s: cannot open: %s"), path, strerror(errno));
+	char line[512];
+	int no = 0;
+	kstatus st = K_OK;
+	while (st == K_OK && fgets(line, sizeof line, f)) {
+		no++;
+		struct kerr e = {0};
+		st = keymap_bind_line(km, line, &e);
+		if (st != K_OK)
+			kerr_set(err, st, "keys", "%s:%d: %s: %s", path, no, e.field, e.text);
+	}
+	fclose(f);
+	return st;
+}
+
+struct app *app_new(struct loop *loop, const struct app_options *opt, struct kerr *err)
+{
+	struct app *app = xcalloc(1, sizeof *app);
+	app->loop = loop;
+	app->submit = submit_unplugged;
+	app->status.mode = APP_MODE_TRAINING;
+	app->status.outbox_depth = -1;
+	app->sel = -1;
+	basket_init(&app->basket);
+	app->catalog = demo_catalog(&app->catalog_n);
+	app->money = money_style_for(setlocale(LC_MESSAGES, NULL));
+	app_exe_dir(app->exe_dir, sizeof app->exe_dir);
+	keymap_defaults(&app->keys);
+	theme_defaults(&app->theme);
+
+	const char *theme = opt && opt->theme ? opt->theme : "default";
+	char path[1200];
+	struct kerr e = {0};
+	kstatus st = theme_find(theme, app->exe_dir, path, sizeof path, &e);
+	if (st == K_OK)
+		st = theme_load_file(&app->theme, path, &e);
+	if (st != K_OK && (opt && opt->theme)) {
+		kerr_set(err, st, "theme", "%s", e.text);
+		app_free(app);
+		return NULL;
+	}
+	if (st != K_OK && st != K_NOTFOUND)
+		app_message(app, UI_MESSAGE_ERROR, _("Built-in colours used: %s"), e.text);
+	if (opt && opt->keys && load_keys_file(&app->keys, opt->keys, err) != K_OK) {
+		app_free(app);
+		return NULL;
+	}
+	return app;
+}
+
+void app_free(struct app *app)
+{
+	free(app);
+}
+
+/* Layout: status bar, body, message line, input line, footer. */
+static void free_windows(struct app *app)
+{
+	WINDOW **ws[] = {&app->w_status, &app->w_body, &app->w_msg, &app->w_input, &app->w_footer};
+	for (size_t i = 0; i < sizeof ws / sizeof ws[0]; i++)
+		if (*ws[i]) {
+			delwin(*ws[i]);
+			*ws[i] = NULL;
+		}
+}
+
+static void layout(struct app *app)
+{
+	free_windows(app);
+	getmaxyx(stdscr, app->rows, app->cols);
+	int body = app->rows - 4;
+	if (body < 1 || app->cols < 20) {
+		/* Too small for the layout: one window says so; the state is kept. */
+		app->w_body = newwin(app->rows > 0 ? app->rows : 1, app->cols > 0 ? app->cols : 1, 0, 0);
+		input_set_window(NULL);
+		return;
+	}
+	app->w_status = newwin(1, app->cols, 0, 0);
+	app->w_body = newwin(body, app->cols, 1, 0);
+	app->w_msg = newwin(1, app->cols, app->rows - 3, 0);
+	app->w_input = newwin(1, app->cols, app->rows - 2, 0);
+	app->w_footer = newwin(1, app->cols, app->rows - 1, 0);
+	WINDOW *quiet[] = {app->w_status, app->w_body, app->w_msg, app->w_footer};
+	for (size_t i = 0; i < 4; i++)
+		leaveok(quiet[i], TRUE);
+	input_set_window(app->w_input);
+}
+
+void app_put(WINDOW *w, int y, int x, int width, enum text_align align, const char *s,
+	     enum ui_role role)
+{
+	if (!w || width <= 0)
+		return;
+	char buf[2048];
+	text_fit(s, width, align, buf, sizeof buf);
+	wattrset(w, (int)theme_attr(role));
+	mvwaddstr(w, y, x, buf);
+}
+
+/* The status bar. */
+struct seg {
+	char text[96];
+	enum ui_role role;
+};
+
+static void draw_status(struct app *app)
+{
+	WINDOW *w = app->w_status;
+	const struct app_status *s = &app->status;
+	struct seg segs[8];
+	int n = 0;
+	static const char *const modes[] = {N_("TRAINING"), N_("TEST"), N_("LIVE")};
+	static const enum ui_role mode_roles[] = {UI_STATUS_TRAINING, UI_STATUS_TEST,
+						  UI_STATUS_LIVE};
+	snprintf(segs[n].text, sizeof segs[n].text, " %s ", _(modes[s->mode]));
+	segs[n++].role = mode_roles[s->mode];
+	snprintf(segs[n].text, sizeof segs[n].text, "%s",
+		 s->profile[0] ? s->profile : s->mode == APP_MODE_TRAINING ? _("demo")
+									  : _("no profile"));
+	segs[n++].role = UI_STATUS_BAR;
+	snprintf(segs[n].text, sizeof segs[n].text, _("printer %s"),
+		 s->printer[0] ? s->printer : "—");
+	segs[n++].role = UI_STATUS_BAR;
+	enum ui_role shift_role = UI_STATUS_BAR;
+	if (!s->engine) {
+		snprintf(segs[n].text, sizeof segs[n].text, "%s", _("shift —"));
+	} else if (!s->shift_open) {
+		snprintf(segs[n].text, sizeof segs[n].text, "%s", _("shift closed"));
+	} else {
+		long long age = (now_ms() - s->shift_opened_ms) / 60000;
+		if (age < 0)
+			age = 0;
+		if (age >= 23 * 60) {
+			shift_role = UI_STATUS_WARN;
+			snprintf(segs[n].text, sizeof segs[n].text, _("shift %lldh%02lldm: close it!"),
+				 age / 60, age % 60);
+		} else {
+			snprintf(segs[n].text, sizeof segs[n].text, _("shift %lldh%02lldm"), age / 60,
+				 age % 60);
+		}
+	}
+	segs[n++].role = shift_role;
+	if (s->outbox_depth < 0)
+		snprintf(segs[n].text, sizeof segs[n].text, "%s", _("outbox —"));
+	else
+		snprintf(segs[n].text, sizeof segs[n].text, _("outbox %d"), s->outbox_depth);
+	segs[n++].role = UI_STATUS_BAR;
+	snprintf(segs[n].text, sizeof segs[n].text, _("listener %s"),
+		 s->listener[0] ? s->listener : "—");
+	segs[n++].role = s->listener[0] && !s->listener_ok ? UI_STATUS_WARN : UI_STATUS_BAR;
+
+	werase(w);
+	wbkgdset(w, ' ' | (chtype)theme_attr(UI_STATUS_BAR));
+	wattrset(w, (int)theme_attr(UI_STATUS_BAR));
+	mvwhline(w, 0, 0, ' ', app->cols);
+	int clock_w = text_width(app->clock_text) + 2;
+	int room = app->cols - clock_w;
+	/* Drop the least needed parts first when the bar is too narrow. */
+	static const int drop_order[] = {5, 2, 1, 4};
+	bool shown[8];
+	for (int i = 0; i < n; i++)
+		shown[i] = true;
+	for (size_t d = 0;; d++) {
+		int total = 0;
+		for (int i = 0; i < n; i++)
+			if (shown[i])
+				total += text_width(segs[i].text) + (i ? 3 : 1);
+		if (total <= room || d >= sizeof drop_order / sizeof drop_order[0])
+			break;
+		shown[drop_order[d]] = false;
+	}
+	int x = 0;
+	for (int i = 0; i < n && x < room; i++) {
+		if (!shown[i])
+			continue;
+		if (i > 0) {
+			app_put(w, 0, x, 3, TEXT_LEFT, " │ ", UI_STATUS_BAR);
+			x += 3;
+		}
+		int tw = text_width(segs[i].text);
+		if (tw > room - x)
+			tw = room - x;
+		app_put(w, 0, x, tw, TEXT_LEFT, segs[i].text, segs[i].role);
+		x += tw;
+	}
+	app_put(w, 0, app->cols - clock_w, clock_w, TEXT_CENTER, app->clock_text, UI_STATUS_CLOCK);
+}
+
+static const char *key_view(const struct app *app)
+{
+	const struct view_ops *top = app_top(app);
+	return top ? top->name : KEYS_GENERIC;
+}
+
+static void draw_footer(struct app *app)
+{
+	WINDOW *w = app->w_footer;
+	werase(w);
+	wbkgdset(w, ' ' | (chtype)theme_attr(UI_FOOTER_LABEL));
+	const struct view_ops *top = app_top(app);
+	static const enum action confirm_footer[] = {ACT_CONFIRM, ACT_REFUSE, ACT_HELP, ACT_NONE};
+	const enum action *acts = app->keyview ? confirm_footer : top ? top->footer : NULL;
+	int x = 0;
+	for (size_t i = 0; acts && acts[i] != ACT_NONE; i++) {
+		int key = app->keyview ? keymap_label_key(&app->keys, app->keyview, acts[i])
+				       : KEYS_NONE;
+		if (key == KEYS_NONE)
+			key = keymap_label_key(&app->keys, key_view(app), acts[i]);
+		if (key == KEYS_NONE)
+			continue;
+		char kn[32], label[96];
+		keys_key_name(key, kn, sizeof kn);
+		/* The label keeps a space of its own so the footer reads without colour. */
+		snprintf(label, sizeof label, " %s ", action_label(acts[i]));
+		int need = text_width(kn) + text_width(label);
+		if (x + need > app->cols)
+			break;
+		app_put(w, 0, x, text_width(kn), TEXT_LEFT, kn, UI_FOOTER_KEY);
+		x += text_width(kn);
+		app_put(w, 0, x, text_width(label), TEXT_LEFT, label, UI_FOOTER_LABEL);
+		x += text_width(label);
+	}
+}
+
+static void draw_all(struct app *app)
+{
+	const struct view_ops *top = app_top(app);
+	if (!app->w_status) {
+		/* Too small: say so, keep everything else as it is. */
+		WINDOW *w = app->w_body;
+		werase(w);
+		app_put(w, 0, 0, app->cols, TEXT_LEFT, _("Terminal too small: need 20x6"),
+			UI_MESSAGE_ERROR);
+		wnoutrefresh(w);
+		return;
+	}
+	draw_status(app);
+	werase(app->w_body);
+	wbkgdset(app->w_body, ' ' | (chtype)theme_attr(UI_TEXT));
+	if (top && top->draw)
+		top->draw(app, app->w_body, app->rows - 4, app->cols);
+	werase(app->w_msg);
+	if (app->msg[0])
+		app_put(app->w_msg, 0, 0, app->cols, TEXT_LEFT, app->msg, app->msg_role);
+	draw_footer(app);
+	input_draw();
+	curs_set(input_enabled() ? 1 : 0);
+	wnoutrefresh(app->w_status);
+	wnoutrefresh(app->w_body);
+	wnoutrefresh(app->w_msg);
+	wnoutrefresh(app->w_footer);
+	wnoutrefresh(app->w_input); /* last: the cursor stays in the input line */
+}
+
+/* The only place that updates the terminal: before each poll. */
+static void on_prepare(struct loop *l, void *cls)
+{
+	struct app *app = cls;
+	if (app->quit) {
+		loop_quit(l);
+		return;
+	}
+	if (!app->dirty)
+		return;
+	app->dirty = false;
+	draw_all(app);
+	doupdate();
+}
+
+static void resize(struct app *app)
+{
+	struct winsize ws;
+	if (ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_row > 0 && ws.ws_col > 0)
+		resizeterm(ws.ws_row, ws.ws_col);
+	layout(app);
+	clearok(curscr, TRUE);
+	app->dirty = true;
+}
+
+/* Actions no view took. */
+static int default_action(struct app *app, enum action a)
+{
+	const struct view_ops *v;
+	switch (a) {
+	case ACT_HELP:
+		if (app_top(app) != &view_help)
+			app_push(app, &view_help, 0);
+		return APP_HANDLED;
+	case ACT_BACK:
+		if (app->depth > 1)
+			app_pop(app);
+		else
+			app_input(app, NULL, "");
+		return APP_HANDLED;
+	case ACT_QUIT:
+		if (app->depth > 1) {
+			while (app->depth > 1)
+				app_pop(app);
+			const struct view_ops *base = app_top(app);
+			int r = base->handle ? base->handle(app, ACT_QUIT, 0) : 0;
+			return (r & APP_HANDLED) ? r : APP_QUIT;
+		}
+		return APP_QUIT;
+	case ACT_STATUS:
+	case ACT_REFUND:
+	case ACT_SHIFT: {
+		const char *name = a == ACT_STATUS ? "status" : a == ACT_REFUND ? "refund" : "shift";
+		v = app_find_view(name);
+		if (v) {
+			if (app_top(app) != v)
+				app_push(app, v, 0);
+		} else {
+			app_message(app, UI_MESSAGE_ERROR, _("%s: not available in this version yet"),
+				    action_label(a));
+		}
+		return APP_HANDLED;
+	}
+	case ACT_REDRAW:
+		clearok(curscr, TRUE);
+		return APP_HANDLED | APP_REDRAW;
+	default:
+		return APP_UNHANDLED;
+	}
+}
+
+static void dispatch(struct app *app, int key)
+{
+	const struct view_ops *top = app_top(app);
+	if (!top)
+		return;
+	enum action a = ACT_NONE;
+	if (app->keyview)
+		a = keymap_lookup_view(&app->keys, app->keyview, key);
+	if (a == ACT_NONE)
+		a = keymap_lookup(&app->keys, top->name, key);
+	int r = APP_UNHANDLED;
+	if (a != ACT_NONE) {
+		r = top->handle ? top->handle(app, a, key) : 0;
+		if (!(r & APP_HANDLED))
+			r |= default_action(app, a);
+	}
+	if (!(r & APP_HANDLED) && !app->keyview)
+		input_feed(key);
+	if (r & APP_QUIT)
+		app->quit = true;
+	app->dirty = true;
+}
+
+static int normalise(int r, wint_t wc)
+{
+	if (r == KEY_CODE_YES) {
+		if (wc == KEY_ENTER)
+			return '\n';
+		if (wc == KEY_BACKSPACE)
+			return KEYS_SPECIAL + KEY_BACKSPACE;
+		return KEYS_SPECIAL + (int)wc;
+	}
+	if (wc == '\r')
+		return '\n';
+	if (wc == 127 || wc == 8)
+		return KEYS_SPECIAL + KEY_BACKSPACE;
+	return (int)wc;
+}
+
+static void on_stdin(struct loop *l, int fd, short revents, void *cls)
+{
+	(void)l;
+	(void)fd;
+	struct app *app = cls;
+	if (revents & (POLLHUP | POLLERR | POLLNVAL)) {
+		app->quit = true; /* the terminal went away */
+		return;
+	}
+	wint_t wc;
+	int r;
+	while (!app->quit && (r = wget_wch(app->w_keys, &wc)) != ERR) {
+		if (r == KEY_CODE_YES && wc == KEY_RESIZE) {
+			resize(app);
+			continue;
+		}
+		int key = normalise(r, wc);
+		if (key == 27) {
+			/* Esc followed at once by a key is Alt+key (the terminal's meta). */
+			wint_t wc2;
+			int r2 = wget_wch(app->w_keys, &wc2);
+			if (r2 != ERR) {
+				int k2 = normalise(r2, wc2);
+				if (k2 == 27) {
+					dispatch(app, 27);
+				} else {
+					key = KEYS_ALT | k2;
+				}
+			}
+		}
+		dispatch(app, key);
+	}
+}
+
+static void on_signal(struct loop *l, int signo, void *cls)
+{
+	struct app *app = cls;
+	if (signo == SIGWINCH) {
+		resize(app);
+	} else if (signo == SIGINT) {
+		int key = keymap_first_key(&app->keys, key_view(app), ACT_QUIT);
+		dispatch(app, key != KEYS_NONE ? key : KEYS_SPECIAL + KEY_F(10));
+	} else {
+		app->quit = true;
+		loop_quit(l);
+	}
+}
+
+static void on_clock(struct loop *l, void *cls)
+{
+	struct app *app = cls;
+	time_t t = time(NULL);
+	struct tm tm;
+	localtime_r(&t, &tm);
+	char text[16];
+	strftime(text, sizeof text, "%H:%M", &tm);
+	if (strcmp(text, app->clock_text) != 0 || app->status.shift_open) {
+		str_copy(app->clock_text, text, sizeof app->clock_text);
+		app->dirty = true;
+	}
+	long long ms = now_ms();
+	app->clock_timer = loop_add_timer(l, 1000 - ms % 1000 + 5, on_clock, app);
+}
+
+int app_run(struct app *app)
+{
+	install_crash_handlers();
+	/* Ours before initscr(), so curses leaves SIGWINCH to the loop. */
+	loop_watch_signal(app->loop, SIGWINCH, on_signal, app);
+	loop_watch_signal(app->loop, SIGINT, on_signal, app);
+	loop_watch_signal(app->loop, SIGTERM, on_signal, app);
+	loop_watch_signal(app->loop, SIGHUP, on_signal, app);
+	if (!isatty(STDIN_FILENO) || !isatty(STDOUT_FILENO)) {
+		fprintf(stderr, "%s\n", _("kassa: the cashier's screen needs a terminal"));
+		return 1;
+	}
+	if (!initscr()) {
+		fprintf(stderr, "%s\n", _("kassa: cannot start the terminal (check TERM)"));
+		return 1;
+	}
+	curses_active = 1;
+	app->started = true;
+	raw();
+	noecho();
+	nonl();
+	set_escdelay(25);
+	theme_apply(&app->theme, app->theme_no_color);
+	app->w_keys = newpad(1, 1);
+	keypad(app->w_keys, TRUE);
+	nodelay(app->w_keys, TRUE);
+	layout(app);
+	struct input_hooks hooks = {
+		.cls = app,
+		.on_line = on_line,
+		.on_change = on_change,
+		.on_matches = on_matches,
+		.complete = on_complete,
+	};
+	input_init(&hooks);
+	app_push(app, &view_sale, 0);
+	loop_watch_fd(app->loop, STDIN_FILENO, POLLIN, on_stdin, app);
+	loop_add_prepare(app->loop, on_prepare, app);
+	on_clock(app->loop, app);
+	app->dirty = true;
+	loop_run(app->loop);
+
+	loop_unwatch_fd(app->loop, STDIN_FILENO);
+	loop_remove_prepare(app->loop, on_prepare, app);
+	if (app->clock_timer)
+		loop_cancel_timer(app->loop, app->clock_timer);
+	while (app->depth > 0)
+		app_pop(app);
+	input_free();
+	free_windows(app);
+	delwin(app->w_keys);
+	app->w_keys = NULL;
+	endwin();
+	curses_active = 0;
+	app->started = false;
+	return 0;
+}
+
+void app_status_changed(struct app *app)
+{
+	app->dirty = true;
+}
+
+void app_redraw(struct app *app)
+{
+	app->dirty = true;
+}
+
+void app_push(struct app *app, const struct view_ops *v, int arg)
+{
+	if (app->depth >= APP_STACK_MAX)
+		return;
+	app->stack[app->depth++] = v;
+	app->keyview = NULL;
+	if (v->open)
+		v->open(app, arg);
+	app->dirty = true;
+}
+
+void app_pop(struct app *app)
+{
+	if (app->depth == 0)
+		return;
+	const struct view_ops *v = app->stack[--app->depth];
+	app->keyview = NULL;
+	if (v->close)
+		v->close(app);
+	/* The screen below takes the input line back. */
+	const struct view_ops *top = app_top(app);
+	if (top && top->open && app->depth > 0)
+		top->open(app, -1);
+	app->dirty = true;
+}
+
+const struct view_ops *app_top(const struct app *app)
+{
+	return app->depth ? app->stack[app->depth - 1] : NULL;
+}
+
+void app_message(struct app *app, enum ui_role role, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(app->msg, sizeof app->msg, fmt, ap);
+	va_end(ap);
+	app->msg_role = role;
+	app->dirty = true;
+}
+
+void app_refuse(struct app *app, const struct kerr *err)
+{
+	char buf[APP_MESSAGE_MAX];
+	app_message(app, UI_MESSAGE_ERROR, "%s", kerr_str(err, buf, sizeof buf));
+}
+
+void app_clear_message(struct app *app)
+{
+	app->msg[0] = '\0';
+	app->dirty = true;
+}
+
+void app_input(struct app *app, const char *prompt, const char *text)
+{
+	static char last_prompt[128];
+	if (prompt)
+		str_copy(last_prompt, prompt, sizeof last_prompt);
+	input_set(last_prompt, text);
+	input_enable(true);
+	app->dirty = true;
+}
+
+void app_input_enable(struct app *app, bool on)
+{
+	input_enable(on);
+	app->dirty = true;
+}
+
+const char *app_input_text(const struct app *app)
+{
+	(void)app;
+	return input_text();
+}
+
+void app_history_add(struct app *app, const char *line)
+{
+	(void)app;
+	input_history_add(line);
+}
+
+void app_recent_add(struct app *app, const char *name)
+{
+	for (size_t i = 0; i < app->recent_n; i++)
+		if (strcmp(app->recent[i], name) == 0) {
+			memmove(app->recent[i], app->recent[i + 1],
+				(app->recent_n - i - 1) * sizeof app->recent[0]);
+			app->recent_n--;
+			break;
+		}
+	if (app->recent_n == APP_RECENT_MAX) {
+		memmove(app->recent[0], app->recent[1], (APP_RECENT_MAX - 1) * sizeof app->recent[0]);
+		app->recent_n--;
+	}
+	str_copy(app->recent[app->recent_n++], name, sizeof app->recent[0]);
+}
+
+const char *app_money(const struct app *app, int64_t kop, char *buf, size_t n)
+{
+	money_format_display(kop, app->money, buf, n);
+	return buf;
+}
+
+const char *app_qty(const struct app *app, int64_t qty, enum unit u, char *buf, size_t n)
+{
+	char q[32];
+	qty_format(qty, q, sizeof q);
+	char *dot = strchr(q, '.');
+	if (dot && app->money->decimal[0] && !app->money->decimal[1])
+		*dot = app->money->decimal[0];
+	snprintf(buf, n, "%s %s", q, unit_label(u));
+	return buf;
+}
+
+int app_main_with(int argc, char **argv, app_setup_fn setup, void *cls)
+{
+	app_i18n_init();
+	struct app_options opt = {0};
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i];
+		if (strcmp(a, "--theme") == 0 && i + 1 < argc) {
+			opt.theme = argv[++i];
+		} else if (strncmp(a, "--theme=", 8) == 0) {
+			opt.theme = a + 8;
+		} else if (strcmp(a, "--keys") == 0 && i + 1 < argc) {
+			opt.keys = argv[++i];
+		} else if (strncmp(a, "--keys=", 7) == 0) {
+			opt.keys = a + 7;
+		} else if (strcmp(a, "--no-color") == 0 || strcmp(a, "--no-colour") == 0) {
+			opt.no_color = true;
+		} else if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
+			usage(stdout);
+			return 0;
+		} else {
+			fprintf(stderr, _("kassa: unknown option '%s'\n"), a);
+			usage(stderr);
+			return 2;
+		}
+	}
+	struct loop *loop = loop_new();
+	struct kerr err = {0};
+	struct app *app = app_new(loop, &opt, &err);
+	if (!app) {
+		fprintf(stderr, "kassa: %s\n", err.text);
+		loop_free(loop);
+		return 1;
+	}
+	app->theme_no_color = opt.no_color;
+	if (setup && setup(app, cls, &err) != K_OK) {
+		char buf[400];
+		fprintf(stderr, "kassa: %s\n", kerr_str(&err, buf, sizeof buf));
+		app_free(app);
+		loop_free(loop);
+		return 1;
+	}
+	int rc = app_run(app);
+	app_free(app);
+	loop_free(loop);
+	return rc;
+}
+
+int app_main(int argc, char **argv)
+{
+	return app_main_with(argc, argv, NULL, NULL);
+}

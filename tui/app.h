@@ -1,0 +1,197 @@
+/*
+ * The curses application: a stack of screens (views), key dispatch through
+ * the key map, the status bar, the footer, the message line and the input
+ * line. One loop (lib/loop.h) drives keys, timers, signals and the engine;
+ * views draw into windows and return flags; only the loop's prepare hook
+ * calls doupdate().
+ *
+ * The delivery engine plugs in through struct app: it sets app->submit
+ * (and app->engine for its own data), fills app->status and calls
+ * app_status_changed() when anything there changes.
+ */
+#ifndef KASSA_APP_H
+#define KASSA_APP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <curses.h>
+
+#include "basket.h"
+#include "document.h"
+#include "entry.h"
+#include "keys.h"
+#include "status.h"
+#include "text.h"
+#include "theme.h"
+
+struct app;
+struct loop;
+
+/* What a handler did (htop's HandlerResult): 0 = not handled. */
+enum app_result {
+	APP_UNHANDLED = 0,
+	APP_HANDLED = 1 << 0,
+	APP_REDRAW = 1 << 1,
+	APP_QUIT = 1 << 2,
+};
+
+/* One screen. Each tui/views/<name>.c exports one of these. */
+struct view_ops {
+	const char *name;	    /* also its section in the key map ("sale") */
+	const char *title;	    /* untranslated, marked N_(): "Sale" */
+	const enum action *footer; /* actions the footer shows, ending with ACT_NONE */
+	/*
+	 * Called when pushed, arg being the view's own (pay: the document kind);
+	 * called again with arg -1 when the screen above it closes, to take the
+	 * input line back.
+	 */
+	void (*open)(struct app *app, int arg);
+	/* Draws into win (rows x cols); never refreshes. */
+	void (*draw)(struct app *app, WINDOW *win, int rows, int cols);
+	/* An action from the key map; key is the key pressed. Returns app_result flags. */
+	int (*handle)(struct app *app, enum action a, int key);
+	void (*close)(struct app *app);
+	/* Optional: Enter in the input line (text is the line); returns flags. */
+	int (*line)(struct app *app, const char *text);
+	/* Optional: the input line's text changed as the cashier typed. */
+	void (*changed)(struct app *app, const char *text);
+};
+
+enum app_mode { APP_MODE_TRAINING, APP_MODE_TEST, APP_MODE_LIVE };
+
+/*
+ * What the status bar shows. The engine fills it; until it does, the
+ * placeholders say so ("outbox —", "listener —").
+ */
+struct app_status {
+	enum app_mode mode;
+	bool engine;		    /* false: no engine attached, values are placeholders */
+	char profile[64];	    /* profile name; "" = none */
+	char printer[64];	    /* target_serial; "" = not chosen */
+	bool shift_open;	    /* a shift is open ... */
+	long long shift_opened_ms;  /* ... since (wall clock, ms) */
+	int outbox_depth;	    /* documents not yet final; -1 = unknown */
+	char listener[48];	    /* "on :8081", "off", "error: ..."; "" = unknown */
+	bool listener_ok;	    /* false shows the listener as a warning */
+};
+
+/*
+ * Sends a document: the engine commits it to the journal and sends it;
+ * must not block on the network. doc belongs to the caller (copy what you
+ * keep, e.g. with document_copy()). K_OK means the document is safely
+ * queued; anything else keeps the basket and shows err to the cashier.
+ */
+typedef kstatus (*app_submit_fn)(struct app *app, const struct document *doc,
+				 struct kerr *err);
+
+/* Called by app_main_with() once the app exists, before the screen starts. */
+typedef kstatus (*app_setup_fn)(struct app *app, void *cls, struct kerr *err);
+
+#define APP_STACK_MAX 8
+#define APP_RECENT_MAX 32
+#define APP_MESSAGE_MAX 400
+
+struct app_options {
+	const char *theme;   /* name or path; NULL = "default" */
+	bool no_color;	     /* --no-color */
+	const char *keys;    /* a file of `bind` lines; NULL = none */
+};
+
+struct app {
+	struct loop *loop;
+	struct app_status status;
+	app_submit_fn submit; /* never NULL: a stub until the engine plugs in */
+	void *engine;	      /* the engine's own data */
+
+	struct basket basket; /* kept across screens, resizes and refusals */
+	int sel;	      /* selected basket line; -1 = the whole receipt */
+	const struct catalog_item *catalog;
+	size_t catalog_n;
+	char recent[APP_RECENT_MAX][LINE_NAME_MAX_BYTES];
+	size_t recent_n;
+
+	struct keymap keys;
+	struct theme theme;
+	const struct money_style *money;
+	char exe_dir[512];
+
+	/* Screen. */
+	const struct view_ops *stack[APP_STACK_MAX];
+	size_t depth;
+	const char *keyview; /* a key map section that wins for now ("confirm"), or NULL */
+	WINDOW *w_status, *w_body, *w_msg, *w_input, *w_footer, *w_keys;
+	int rows, cols;
+	bool dirty, quit, started;
+	bool theme_no_color;
+	enum ui_role msg_role;
+	char msg[APP_MESSAGE_MAX];
+	uint64_t clock_timer;
+	char clock_text[16];
+	unsigned submitted; /* documents given to the stub submit (no engine) */
+};
+
+/*
+ * Runs the cashier's screen: parses --theme NAME, --no-color, --keys FILE,
+ * --help; sets up the locale and translations; training mode with the demo
+ * catalog. Returns the process exit code. tui/main.c calls this when kassa
+ * runs without a subcommand.
+ */
+int app_main(int argc, char **argv);
+/* app_main(), calling setup(app, cls) before the screen starts (engine wiring). */
+int app_main_with(int argc, char **argv, app_setup_fn setup, void *cls);
+
+/*
+ * setlocale() and the text domain: LOCALEDIR, or the build tree's po/
+ * when running uninstalled (found next to /proc/self/exe), or
+ * $KASSA_LOCALEDIR. Safe to call more than once.
+ */
+void app_i18n_init(void);
+/* The directory of the running executable, into buf ("" if unknown). */
+void app_exe_dir(char *buf, size_t n);
+
+/* Creates the app on loop (not yet drawing); options may be NULL. */
+struct app *app_new(struct loop *loop, const struct app_options *opt, struct kerr *err);
+/* Starts curses, runs the loop until quit, restores the terminal; returns an exit code. */
+int app_run(struct app *app);
+void app_free(struct app *app);
+
+/* The engine says app->status changed: the status bar redraws. */
+void app_status_changed(struct app *app);
+/* Marks the screen for redrawing before the next poll. */
+void app_redraw(struct app *app);
+
+/* Screens. */
+void app_push(struct app *app, const struct view_ops *v, int arg);
+void app_pop(struct app *app);
+const struct view_ops *app_top(const struct app *app);
+/* A registered view by name ("status"), or NULL. */
+const struct view_ops *app_find_view(const char *name);
+
+/* The message line: information or a refusal (role UI_MESSAGE_INFO/ERROR). */
+void app_message(struct app *app, enum ui_role role, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+/* Shows a refusal from the core ("field: what is wrong"). */
+void app_refuse(struct app *app, const struct kerr *err);
+void app_clear_message(struct app *app);
+
+/* The input line: prompt and text (the cursor goes to the end). */
+void app_input(struct app *app, const char *prompt, const char *text);
+/* Whether typing edits the input line (false for choice fields and questions). */
+void app_input_enable(struct app *app, bool on);
+const char *app_input_text(const struct app *app);
+void app_history_add(struct app *app, const char *line);
+/* Remembers an item name for Tab completion. */
+void app_recent_add(struct app *app, const char *name);
+
+/* Amount in the locale's style ("1 234,56"), into buf. */
+const char *app_money(const struct app *app, int64_t kop, char *buf, size_t n);
+/* Quantity with its unit ("0,455 kg"), into buf. */
+const char *app_qty(const struct app *app, int64_t qty, enum unit u, char *buf, size_t n);
+
+/* Draws UTF-8 text at y,x in exactly width columns (cut with "…", padded). */
+void app_put(WINDOW *w, int y, int x, int width, enum text_align align, const char *s,
+	     enum ui_role role);
+
+#endif

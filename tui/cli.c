@@ -1,0 +1,164 @@
+#include "cli.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "i18n.h"
+#include "util.h"
+
+static int cli_help(int argc, char **argv);
+
+/*
+ * Every subcommand, in the order `kassa --help` lists them. Add new ones
+ * here (issue 4 adds open-shift, z-report, send ...).
+ */
+const struct cli_command cli_commands[] = {
+    {"receipt", cli_receipt, N_("--dry-run [--kind KIND] FILE"),
+     N_("check a receipt written as a LifePay request (FILE or - for stdin) and print "
+	"what would be sent")},
+    {"help", cli_help, N_("[COMMAND]"), N_("show this help, or one command's")},
+    {NULL, NULL, NULL, NULL},
+};
+
+static const struct cli_command *find_command(const char *name)
+{
+	for (const struct cli_command *c = cli_commands; c->name; c++)
+		if (strcmp(c->name, name) == 0)
+			return c;
+	return NULL;
+}
+
+int cli_error(const char *name, int status, const char *fmt, ...)
+{
+	va_list ap;
+	fputs("kassa", stderr);
+	if (name && name[0])
+		fprintf(stderr, " %s", name);
+	fputs(": ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	return status;
+}
+
+void cli_command_usage(const struct cli_command *c, FILE *out)
+{
+	fprintf(out, _("Usage: kassa %s %s\n"), c->name, _(c->args));
+	fprintf(out, "%s\n", _(c->help));
+}
+
+void cli_usage(FILE *out)
+{
+	fprintf(out, "%s",
+		_("Usage: kassa [COMMAND [ARGUMENTS]]\n"
+		  "       kassa --help | --version\n"
+		  "\n"
+		  "kassa is a keyboard-first cashier for Russian cloud fiscal receipts "
+		  "(54-FZ).\n"
+		  "Without a command it will start the cashier's screen.\n"
+		  "\n"
+		  "Commands:\n"));
+	for (const struct cli_command *c = cli_commands; c->name; c++) {
+		char head[128];
+		snprintf(head, sizeof head, "%s %s", c->name, _(c->args));
+		fprintf(out, "  %-42s %s\n", head, _(c->help));
+	}
+	fprintf(out, "%s",
+		_("\n"
+		  "Exit status:\n"
+		  "  0  done\n"
+		  "  1  the provider refused the document, or delivery failed\n"
+		  "  2  bad input or usage (the message names the field)\n"
+		  "  3  configuration error\n"
+		  "  4  journal error\n"));
+}
+
+static int cli_help(int argc, char **argv)
+{
+	if (argc < 2) {
+		cli_usage(stdout);
+		return CLI_OK;
+	}
+	const struct cli_command *c = find_command(argv[1]);
+	if (!c)
+		return cli_error("help", CLI_USAGE, _("there is no command '%s'; see kassa --help"),
+				 argv[1]);
+	cli_command_usage(c, stdout);
+	return CLI_OK;
+}
+
+int cli_main(int argc, char **argv)
+{
+	if (argc < 2) {
+		cli_usage(stdout);
+		return CLI_OK;
+	}
+	const char *arg = argv[1];
+	if (strcmp(arg, "--help") == 0 || strcmp(arg, "-h") == 0) {
+		cli_usage(stdout);
+		return CLI_OK;
+	}
+	if (strcmp(arg, "--version") == 0 || strcmp(arg, "-V") == 0) {
+		printf("kassa %s\n", KASSA_VERSION);
+		return CLI_OK;
+	}
+	if (arg[0] == '-')
+		return cli_error(NULL, CLI_USAGE, _("unknown option '%s'; see kassa --help"), arg);
+	const struct cli_command *c = find_command(arg);
+	if (!c)
+		return cli_error(NULL, CLI_USAGE, _("there is no command '%s'; see kassa --help"),
+				 arg);
+	return c->run(argc - 1, argv + 1);
+}
+
+char *cli_read_input(const char *cmd, const char *path, size_t max, size_t *len)
+{
+	bool is_stdin = strcmp(path, "-") == 0;
+	FILE *f = is_stdin ? stdin : fopen(path, "rb");
+	const char *shown = is_stdin ? _("standard input") : path;
+	if (!f) {
+		cli_error(cmd, CLI_USAGE, _("%s: cannot open: %s"), shown, strerror(errno));
+		return NULL;
+	}
+	size_t cap = 8192, n = 0;
+	char *buf = xmalloc(cap + 1);
+	for (;;) {
+		if (n == cap) {
+			if (cap > max) {
+				cli_error(cmd, CLI_USAGE, _("%s: is larger than %zu bytes"), shown,
+					  max);
+				free(buf);
+				buf = NULL;
+				break;
+			}
+			cap *= 2;
+			buf = xrealloc(buf, cap + 1);
+		}
+		size_t got = fread(buf + n, 1, cap - n, f);
+		n += got;
+		if (got == 0) {
+			if (ferror(f)) {
+				cli_error(cmd, CLI_USAGE, _("%s: cannot read: %s"), shown,
+					  strerror(errno));
+				free(buf);
+				buf = NULL;
+			}
+			break;
+		}
+	}
+	if (buf && n > max) {
+		cli_error(cmd, CLI_USAGE, _("%s: is larger than %zu bytes"), shown, max);
+		free(buf);
+		buf = NULL;
+	}
+	if (!is_stdin)
+		fclose(f);
+	if (buf) {
+		buf[n] = '\0';
+		*len = n;
+	}
+	return buf;
+}

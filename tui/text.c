@@ -1,0 +1,204 @@
+#ifndef _XOPEN_SOURCE
+#define _XOPEN_SOURCE 700 /* wcwidth */
+#endif
+#include "text.h"
+
+#include <string.h>
+#include <wchar.h>
+#include <wctype.h>
+
+size_t text_utf8_decode(const char *s, uint32_t *cp)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	if (!p[0])
+		return 0;
+	if (p[0] < 0x80) {
+		*cp = p[0];
+		return 1;
+	}
+	size_t len;
+	uint32_t c, min;
+	if ((p[0] & 0xe0) == 0xc0) {
+		len = 2, c = p[0] & 0x1f, min = 0x80;
+	} else if ((p[0] & 0xf0) == 0xe0) {
+		len = 3, c = p[0] & 0x0f, min = 0x800;
+	} else if ((p[0] & 0xf8) == 0xf0) {
+		len = 4, c = p[0] & 0x07, min = 0x10000;
+	} else {
+		return 0;
+	}
+	for (size_t i = 1; i < len; i++) {
+		if ((p[i] & 0xc0) != 0x80)
+			return 0;
+		c = (c << 6) | (p[i] & 0x3f);
+	}
+	if (c < min || c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff))
+		return 0;
+	*cp = c;
+	return len;
+}
+
+size_t text_utf8_encode(uint32_t cp, char *out)
+{
+	size_t n;
+	if (cp < 0x80) {
+		out[0] = (char)cp;
+		n = 1;
+	} else if (cp < 0x800) {
+		out[0] = (char)(0xc0 | (cp >> 6));
+		out[1] = (char)(0x80 | (cp & 0x3f));
+		n = 2;
+	} else if (cp < 0x10000) {
+		out[0] = (char)(0xe0 | (cp >> 12));
+		out[1] = (char)(0x80 | ((cp >> 6) & 0x3f));
+		out[2] = (char)(0x80 | (cp & 0x3f));
+		n = 3;
+	} else {
+		out[0] = (char)(0xf0 | (cp >> 18));
+		out[1] = (char)(0x80 | ((cp >> 12) & 0x3f));
+		out[2] = (char)(0x80 | ((cp >> 6) & 0x3f));
+		out[3] = (char)(0x80 | (cp & 0x3f));
+		n = 4;
+	}
+	out[n] = '\0';
+	return n;
+}
+
+int text_cp_width(uint32_t cp)
+{
+	/* Match curses, which counts with wcwidth(); unknown or control: 1. */
+	int w = wcwidth((wchar_t)cp);
+	return w < 0 ? 1 : w;
+}
+
+int text_width_n(const char *s, size_t len)
+{
+	int w = 0;
+	size_t i = 0;
+	while (i < len && s[i]) {
+		uint32_t cp;
+		size_t k = text_utf8_decode(s + i, &cp);
+		if (k == 0 || i + k > len) {
+			w++;
+			i++;
+			continue;
+		}
+		w += text_cp_width(cp);
+		i += k;
+	}
+	return w;
+}
+
+int text_width(const char *s)
+{
+	return text_width_n(s, strlen(s));
+}
+
+static void put(char *out, size_t n, size_t *o, const char *src, size_t len)
+{
+	if (*o + len + 1 > n)
+		return;
+	memcpy(out + *o, src, len);
+	*o += len;
+	out[*o] = '\0';
+}
+
+size_t text_fit(const char *s, int width, enum text_align align, char *out, size_t n)
+{
+	size_t o = 0;
+	if (n == 0)
+		return 0;
+	out[0] = '\0';
+	if (width <= 0)
+		return 0;
+	int total = text_width(s);
+	/* Bytes and columns of the part that is kept. */
+	size_t keep = strlen(s);
+	int kept = total;
+	bool cut = total > width;
+	if (cut) {
+		int limit = width - 1; /* room for the ellipsis */
+		size_t i = 0;
+		kept = 0;
+		while (s[i]) {
+			uint32_t cp;
+			size_t k = text_utf8_decode(s + i, &cp);
+			int w = k ? text_cp_width(cp) : 1;
+			if (kept + w > limit)
+				break;
+			kept += w;
+			i += k ? k : 1;
+		}
+		keep = i;
+	}
+	int pad = width - kept - (cut ? 1 : 0);
+	int left = align == TEXT_RIGHT ? pad : align == TEXT_CENTER ? pad / 2 : 0;
+	for (int i = 0; i < left; i++)
+		put(out, n, &o, " ", 1);
+	put(out, n, &o, s, keep);
+	if (cut)
+		put(out, n, &o, "…", strlen("…"));
+	for (int i = left; i < pad; i++)
+		put(out, n, &o, " ", 1);
+	return o;
+}
+
+static uint32_t fold_cp(uint32_t c)
+{
+	if (c >= 'A' && c <= 'Z')
+		return c + 32;
+	if (c >= 0x410 && c <= 0x42f) /* А..Я */
+		return c + 0x20;
+	if (c == 0x401 || c == 0x451) /* Ё ё -> е */
+		return 0x435;
+	if (c >= 0x400 && c <= 0x40f)
+		return c + 0x50;
+	if (c > 0x7f && c < 0x400)
+		return (uint32_t)towlower((wint_t)c);
+	return c;
+}
+
+void text_fold(const char *s, char *out, size_t n)
+{
+	size_t o = 0;
+	if (n == 0)
+		return;
+	out[0] = '\0';
+	while (*s) {
+		uint32_t cp;
+		size_t k = text_utf8_decode(s, &cp);
+		if (k == 0) {
+			put(out, n, &o, s, 1);
+			s++;
+			continue;
+		}
+		char u[8];
+		size_t len = text_utf8_encode(fold_cp(cp), u);
+		put(out, n, &o, u, len);
+		s += k;
+	}
+}
+
+bool text_contains(const char *hay, const char *needle)
+{
+	char h[1024], nd[1024];
+	text_fold(hay, h, sizeof h);
+	text_fold(needle, nd, sizeof nd);
+	return strstr(h, nd) != NULL;
+}
+
+bool text_starts_with(const char *hay, const char *needle)
+{
+	char h[1024], nd[1024];
+	text_fold(hay, h, sizeof h);
+	text_fold(needle, nd, sizeof nd);
+	return strncmp(h, nd, strlen(nd)) == 0;
+}
+
+bool text_equal(const char *a, const char *b)
+{
+	char fa[1024], fb[1024];
+	text_fold(a, fa, sizeof fa);
+	text_fold(b, fb, sizeof fb);
+	return strcmp(fa, fb) == 0;
+}

@@ -1,0 +1,37 @@
+/*
+ * Text for a terminal: UTF-8 decoding, display width (wcwidth: Cyrillic is
+ * one column, CJK two), cutting and padding to a number of columns, and a
+ * case fold for searching. Pure functions: no curses.
+ */
+#ifndef KASSA_TEXT_H
+#define KASSA_TEXT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+enum text_align { TEXT_LEFT, TEXT_RIGHT, TEXT_CENTER };
+
+/* Decodes one UTF-8 code point at s; returns its length, 0 at the end or on bad bytes. */
+size_t text_utf8_decode(const char *s, uint32_t *cp);
+/* Encodes cp into out (at least 5 bytes, terminated); returns the length. */
+size_t text_utf8_encode(uint32_t cp, char *out);
+/* Display columns of one code point (controls and unknown: 1, combining: 0). */
+int text_cp_width(uint32_t cp);
+/* Display columns of UTF-8 text; invalid bytes count one column each. */
+int text_width(const char *s);
+/* Display columns of the first len bytes of s. */
+int text_width_n(const char *s, size_t len);
+/*
+ * Writes s into out (n bytes) using exactly `width` columns: cut with "…"
+ * when too wide, padded with spaces as align says. Returns bytes written.
+ */
+size_t text_fit(const char *s, int width, enum text_align align, char *out, size_t n);
+/* Lower-cases ASCII and Cyrillic and folds ё to е, into out (n bytes). */
+void text_fold(const char *s, char *out, size_t n);
+/* Case- and ё-insensitive: does hay contain needle, start with it, equal it? */
+bool text_contains(const char *hay, const char *needle);
+bool text_starts_with(const char *hay, const char *needle);
+bool text_equal(const char *a, const char *b);
+
+#endif

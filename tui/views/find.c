@@ -1,0 +1,120 @@
+/* Find an item (F2): the catalog filtered as the cashier types. */
+#include <string.h>
+
+#include "i18n.h"
+#include "views/views.h"
+
+#define FIND_MAX 200
+
+static struct {
+	const struct catalog_item *hits[FIND_MAX];
+	size_t n;
+	int sel, top;
+} F;
+
+static const enum action find_footer[] = {ACT_SEND, ACT_BACK, ACT_HELP, ACT_NONE};
+
+static void find_filter(struct app *app, const char *text)
+{
+	F.n = entry_search(app->catalog, app->catalog_n, text, F.hits, FIND_MAX);
+	F.sel = 0;
+	F.top = 0;
+}
+
+static void find_open(struct app *app, int arg)
+{
+	if (arg >= 0)
+		find_filter(app, "");
+	app_input(app, _("Find:"), "");
+	if (arg < 0)
+		find_filter(app, "");
+}
+
+static void find_changed(struct app *app, const char *text)
+{
+	find_filter(app, text);
+}
+
+static int find_handle(struct app *app, enum action a, int key)
+{
+	(void)key;
+	int page = getmaxy(app->w_body) - 2;
+	switch (a) {
+	case ACT_UP:
+		F.sel--;
+		break;
+	case ACT_DOWN:
+		F.sel++;
+		break;
+	case ACT_PAGE_UP:
+		F.sel -= page;
+		break;
+	case ACT_PAGE_DOWN:
+		F.sel += page;
+		break;
+	case ACT_SEND:
+		if (F.n == 0) {
+			app_message(app, UI_MESSAGE_ERROR, "%s",
+				    _("Nothing matches; change the text or press Esc"));
+			return APP_HANDLED;
+		} else {
+			const struct catalog_item *it = F.hits[F.sel];
+			app_pop(app);
+			sale_add_item(app, it, 0);
+		}
+		return APP_HANDLED;
+	case ACT_FIND:
+		app_pop(app);
+		return APP_HANDLED;
+	default:
+		return APP_UNHANDLED;
+	}
+	if (F.sel >= (int)F.n)
+		F.sel = (int)F.n - 1;
+	if (F.sel < 0)
+		F.sel = 0;
+	return APP_HANDLED;
+}
+
+static void find_draw(struct app *app, WINDOW *w, int rows, int cols)
+{
+	char buf[64];
+	wattrset(w, (int)theme_attr(UI_TABLE_HEADER));
+	mvwhline(w, 0, 0, ' ', cols);
+	int cw = 14, pw = 12, uw = 6;
+	int nw = cols - cw - pw - uw - 4;
+	app_put(w, 0, 0, cw, TEXT_LEFT, _("Code"), UI_TABLE_HEADER);
+	app_put(w, 0, cw + 1, nw, TEXT_LEFT, _("Item"), UI_TABLE_HEADER);
+	app_put(w, 0, cw + nw + 2, pw, TEXT_RIGHT, _("Price"), UI_TABLE_HEADER);
+	app_put(w, 0, cw + nw + pw + 3, uw, TEXT_LEFT, _("Unit"), UI_TABLE_HEADER);
+	int vis = rows - 1;
+	if (F.sel < F.top)
+		F.top = F.sel;
+	if (F.sel >= F.top + vis)
+		F.top = F.sel - vis + 1;
+	if (F.n == 0)
+		app_put(w, 2, 1, cols - 2, TEXT_LEFT, _("Nothing in the catalog matches."),
+			UI_HELP_TEXT);
+	for (int r = 0; r < vis && F.top + r < (int)F.n; r++) {
+		int i = F.top + r;
+		const struct catalog_item *it = F.hits[i];
+		enum ui_role role = i == F.sel ? UI_TABLE_SELECTED : UI_TABLE_ROW;
+		wattrset(w, (int)theme_attr(role));
+		mvwhline(w, r + 1, 0, ' ', cols);
+		app_put(w, r + 1, 0, cw, TEXT_LEFT, it->code, role);
+		app_put(w, r + 1, cw + 1, nw, TEXT_LEFT, it->name, role);
+		app_put(w, r + 1, cw + nw + 2, pw, TEXT_RIGHT, app_money(app, it->price, buf, sizeof buf),
+			role);
+		app_put(w, r + 1, cw + nw + pw + 3, uw, TEXT_LEFT, unit_label(it->unit), role);
+	}
+}
+
+const struct view_ops view_find = {
+	.name = "find",
+	.title = N_("Find an item"),
+	.footer = find_footer,
+	.open = find_open,
+	.draw = find_draw,
+	.handle = find_handle,
+	.changed = find_changed,
+};

@@ -1,0 +1,109 @@
+/* The help screen, drawn from the key table and the entry grammar. */
+#include <string.h>
+
+#include "i18n.h"
+#include "views/views.h"
+
+#define HELP_MAX 64
+
+static struct {
+	struct keys_help_line lines[HELP_MAX];
+	size_t n;
+	int top;
+	const struct view_ops *under; /* the screen the keys are for */
+} H;
+
+static const char *const grammar[] = {
+	N_("1001 or молоко    add an item by code or name (Tab completes names)"),
+	N_("3*1001            three of item 1001"),
+	N_("0.455*1003        weighed goods: 0.455 kg of item 1003"),
+	N_("0.455  or  3*     a quantity for the next item"),
+	N_("*2                the selected line's quantity becomes 2"),
+	N_("+  -              the selected line's quantity plus or minus one"),
+	/* xgettext:no-c-format */
+	N_("10%  or  150      in the F3 prompt: a percentage or an amount"),
+	N_("#                 in the pay dialog: pays the rest of the total"),
+};
+
+static const enum action help_footer[] = {ACT_BACK, ACT_NONE};
+
+static void help_open(struct app *app, int arg)
+{
+	if (arg >= 0) {
+		/* The keys of the screen below, which is where the cashier was. */
+		H.under = app->depth >= 2 ? app->stack[app->depth - 2] : &view_sale;
+		H.n = keymap_help(&app->keys, H.under->name, H.lines, HELP_MAX);
+		H.top = 0;
+	}
+	app_input(app, _("Help: Esc goes back"), "");
+	app_input_enable(app, false);
+}
+
+static int total_rows(void)
+{
+	return (int)H.n + 3 + (int)(sizeof grammar / sizeof grammar[0]);
+}
+
+static int help_handle(struct app *app, enum action a, int key)
+{
+	(void)key;
+	int page = getmaxy(app->w_body) - 2;
+	switch (a) {
+	case ACT_UP:
+		H.top--;
+		break;
+	case ACT_DOWN:
+		H.top++;
+		break;
+	case ACT_PAGE_UP:
+		H.top -= page;
+		break;
+	case ACT_PAGE_DOWN:
+		H.top += page;
+		break;
+	case ACT_HELP:
+		app_pop(app);
+		return APP_HANDLED;
+	default:
+		return APP_UNHANDLED;
+	}
+	if (H.top > total_rows() - page)
+		H.top = total_rows() - page;
+	if (H.top < 0)
+		H.top = 0;
+	return APP_HANDLED;
+}
+
+static void help_draw(struct app *app, WINDOW *w, int rows, int cols)
+{
+	char title[128];
+	snprintf(title, sizeof title, _("Keys: %s"), _(H.under->title));
+	wattrset(w, (int)theme_attr(UI_TITLE));
+	mvwhline(w, 0, 0, ' ', cols);
+	app_put(w, 0, 1, cols - 2, TEXT_LEFT, title, UI_TITLE);
+	int kw = cols >= 70 ? 24 : 16;
+	int ngram = (int)(sizeof grammar / sizeof grammar[0]);
+	for (int r = 0; r + 1 < rows; r++) {
+		int i = H.top + r, y = r + 1;
+		if (i < (int)H.n) {
+			app_put(w, y, 1, kw, TEXT_LEFT, H.lines[i].keys, UI_HELP_KEY);
+			app_put(w, y, kw + 2, cols - kw - 3, TEXT_LEFT, H.lines[i].help, UI_HELP_TEXT);
+		} else if (i == (int)H.n + 1) {
+			app_put(w, y, 1, cols - 2, TEXT_LEFT, _("Typing in the input line:"),
+				UI_TABLE_HEADER);
+		} else if (i >= (int)H.n + 2 && i < (int)H.n + 2 + ngram) {
+			app_put(w, y, 1, cols - 2, TEXT_LEFT, _(grammar[i - (int)H.n - 2]),
+				UI_HELP_TEXT);
+		}
+	}
+	(void)app;
+}
+
+const struct view_ops view_help = {
+	.name = "help",
+	.title = N_("Help"),
+	.footer = help_footer,
+	.open = help_open,
+	.draw = help_draw,
+	.handle = help_handle,
+};

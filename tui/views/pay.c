@@ -1,0 +1,251 @@
+/*
+ * The pay dialog (F5, or F6 for a non-fiscal receipt): cash and card, either
+ * may be "#" (the rest); the resolved amounts and the change follow every
+ * key; Enter builds the document and hands it to app->submit.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "i18n.h"
+#include "util.h"
+#include "views/views.h"
+
+enum { F_CASH, F_CARD, F_TYPE, F_TAX, F_CONTACT, F_COUNT };
+
+static const char *const field_labels[F_COUNT] = {N_("Cash"), N_("Card"), N_("Receipt type"),
+						  N_("Tax system"), N_("E-mail or phone")};
+
+static struct {
+	enum doc_kind kind;
+	int focus;
+	char text[F_COUNT][256];
+	enum receipt_type type;
+	enum tax_system tax;
+	bool ok;
+	struct payment pay;
+	struct payment_result res;
+	struct kerr err;
+} P;
+
+static const enum action pay_footer[] = {ACT_SEND, ACT_NEXT_FIELD, ACT_BACK, ACT_HELP, ACT_NONE};
+
+static bool is_text(int f)
+{
+	return f == F_CASH || f == F_CARD || f == F_CONTACT;
+}
+
+static void pay_recalc(struct app *app)
+{
+	kerr_clear(&P.err);
+	P.ok = pay_amount_parse(P.text[F_CARD], &P.pay.card, _("card"), &P.err) == K_OK &&
+	       pay_amount_parse(P.text[F_CASH], &P.pay.cash, _("cash"), &P.err) == K_OK &&
+	       payment_resolve(app->basket.total, &P.pay, &P.res, &P.err) == K_OK;
+}
+
+static void pay_focus(struct app *app)
+{
+	char p[96];
+	snprintf(p, sizeof p, "%s:", _(field_labels[P.focus]));
+	if (is_text(P.focus)) {
+		app_input(app, p, P.text[P.focus]);
+	} else {
+		snprintf(p, sizeof p, _("%s: Left/Right or Space changes it"), _(field_labels[P.focus]));
+		app_input(app, p, "");
+		app_input_enable(app, false);
+	}
+}
+
+static void pay_open(struct app *app, int arg)
+{
+	if (arg >= 0) {
+		memset(&P, 0, sizeof P);
+		P.kind = (enum doc_kind)arg;
+		P.type = RT_PAYMENT;
+		P.tax = TAX_DEFAULT;
+	}
+	pay_recalc(app);
+	pay_focus(app);
+}
+
+static void pay_changed(struct app *app, const char *text)
+{
+	if (!is_text(P.focus))
+		return;
+	str_copy(P.text[P.focus], text, sizeof P.text[0]);
+	pay_recalc(app);
+}
+
+static kstatus set_contact(struct document *d, const char *text, struct kerr *err)
+{
+	char buf[256];
+	str_copy(buf, text, sizeof buf);
+	char *s = str_trim(buf);
+	if (!*s)
+		return K_OK;
+	if (strchr(s, '@')) {
+		if (!str_copy(d->customer_email, s, sizeof d->customer_email))
+			return kerr_set(err, K_INVALID, _("e-mail"), "%s", _("is too long"));
+		return K_OK;
+	}
+	return document_normalize_phone(s, d->customer_phone, sizeof d->customer_phone, err);
+}
+
+static int pay_send(struct app *app)
+{
+	pay_recalc(app);
+	if (!P.ok) {
+		app_refuse(app, &P.err);
+		return APP_HANDLED;
+	}
+	struct kerr err = {0};
+	struct document *d = xcalloc(1, sizeof *d);
+	document_init(d, P.kind);
+	d->type = P.type;
+	d->tax_system = P.tax;
+	d->basket = app->basket;
+	d->pay = P.pay;
+	d->test = app->status.mode == APP_MODE_TEST;
+	kstatus st = set_contact(d, P.text[F_CONTACT], &err);
+	if (st == K_OK) {
+		document_assign_ext_id(d);
+		st = document_validate(d, &err);
+	}
+	if (st == K_OK)
+		st = app->submit(app, d, &err);
+	struct payment_result res = d->resolved;
+	int64_t total = app->basket.total;
+	enum doc_kind kind = P.kind;
+	document_free(d);
+	free(d);
+	if (st != K_OK) {
+		app_refuse(app, &err); /* the basket and the fields stay as they are */
+		return APP_HANDLED;
+	}
+	basket_clear(&app->basket);
+	app_pop(app);
+	sale_reset(app);
+	char sum[48], change[48];
+	app_money(app, total, sum, sizeof sum);
+	app_money(app, res.change, change, sizeof change);
+	if (app->status.engine)
+		app_message(app, UI_MESSAGE_INFO, _("Sent: %s %s. Change: %s"), doc_kind_label(kind),
+			    sum, change);
+	else
+		app_message(app, UI_MESSAGE_INFO,
+			    _("Done: %s %s, change %s (no delivery engine: nothing was sent)"),
+			    doc_kind_label(kind), sum, change);
+	return APP_HANDLED;
+}
+
+static int pay_handle(struct app *app, enum action a, int key)
+{
+	(void)key;
+	int step = 1;
+	switch (a) {
+	case ACT_PREV_FIELD:
+	case ACT_UP:
+		step = F_COUNT - 1;
+		/* fall through */
+	case ACT_NEXT_FIELD:
+	case ACT_DOWN:
+		P.focus = (P.focus + step) % F_COUNT;
+		pay_focus(app);
+		return APP_HANDLED;
+	case ACT_OPTION_PREV:
+		step = -1;
+		/* fall through */
+	case ACT_OPTION_NEXT:
+		if (P.focus == F_TYPE)
+			P.type = (enum receipt_type)((P.type + RT_COUNT + step) % RT_COUNT);
+		else if (P.focus == F_TAX)
+			P.tax = (enum tax_system)((P.tax + TAX_COUNT + step) % TAX_COUNT);
+		else
+			return APP_UNHANDLED; /* Left/Right/Space edit the text */
+		return APP_HANDLED;
+	case ACT_SEND:
+	case ACT_PAY:
+		return pay_send(app);
+	case ACT_NONFISCAL:
+		P.kind = P.kind == DOC_NONFISCAL ? DOC_RECEIPT : DOC_NONFISCAL;
+		return APP_HANDLED;
+	case ACT_BACK:
+		app_pop(app);
+		app_message(app, UI_MESSAGE_INFO, "%s", _("Payment cancelled; the basket is kept"));
+		return APP_HANDLED;
+	case ACT_FIND:
+	case ACT_DISCOUNT:
+	case ACT_DELETE_LINE:
+	case ACT_REFUND:
+		app_message(app, UI_MESSAGE_ERROR, "%s",
+			    _("Close the payment first (Esc); the basket is kept"));
+		return APP_HANDLED;
+	default:
+		return APP_UNHANDLED;
+	}
+}
+
+static void pay_draw(struct app *app, WINDOW *w, int rows, int cols)
+{
+	char buf[256], m[48];
+	snprintf(buf, sizeof buf, _("Payment: %s"), doc_kind_label(P.kind));
+	wattrset(w, (int)theme_attr(UI_TITLE));
+	mvwhline(w, 0, 0, ' ', cols);
+	app_put(w, 0, 1, cols - 2, TEXT_LEFT, buf, UI_TITLE);
+	int lw = cols >= 60 ? 20 : 14, vx = lw + 4, vw = cols - vx - 16;
+	if (vw > 24)
+		vw = 24;
+	int rx = vx + vw + 2;
+	app_put(w, 2, 2, lw, TEXT_LEFT, _("Total to pay"), UI_TOTAL_LABEL);
+	app_put(w, 2, rx, cols - rx - 1, TEXT_RIGHT, app_money(app, app->basket.total, m, sizeof m),
+		UI_TOTAL);
+	for (int f = 0; f < F_COUNT && 4 + f < rows; f++) {
+		int y = 4 + f;
+		bool on = f == P.focus;
+		enum ui_role role = on ? UI_DIALOG_FOCUS : UI_DIALOG_LABEL;
+		app_put(w, y, 0, 2, TEXT_LEFT, on ? "▸" : " ", role);
+		app_put(w, y, 2, lw + 2, TEXT_LEFT, _(field_labels[f]), role);
+		const char *v = P.text[f];
+		if (f == F_TYPE) {
+			snprintf(buf, sizeof buf, "◂ %s ▸", receipt_type_label(P.type));
+			v = buf;
+		} else if (f == F_TAX) {
+			snprintf(buf, sizeof buf, "◂ %s ▸", tax_system_label(P.tax));
+			v = buf;
+		}
+		app_put(w, y, vx, f == F_TYPE || f == F_TAX ? cols - vx - 1 : vw, TEXT_LEFT,
+			is_text(f) && !*v ? "·" : v, on ? UI_DIALOG_FOCUS : UI_DIALOG_VALUE);
+		if (P.ok && (f == F_CASH || f == F_CARD)) {
+			int64_t amount = f == F_CASH ? P.res.cash : P.res.card;
+			snprintf(buf, sizeof buf, "= %s", app_money(app, amount, m, sizeof m));
+			app_put(w, y, rx, cols - rx - 1, TEXT_RIGHT, buf, UI_DIALOG_VALUE);
+		}
+	}
+	int y = 4 + F_COUNT + 1;
+	if (y >= rows)
+		return;
+	if (P.ok) {
+		app_put(w, y, 2, lw, TEXT_LEFT, _("Change"), UI_TOTAL_LABEL);
+		app_put(w, y, rx, cols - rx - 1, TEXT_RIGHT,
+			app_money(app, P.res.change, m, sizeof m), UI_DIALOG_CHANGE);
+		if (y + 2 < rows)
+			app_put(w, y + 2, 2, cols - 4, TEXT_LEFT, _("Ready: Enter sends"), UI_MESSAGE_INFO);
+	} else if (y + 2 < rows) {
+		kerr_str(&P.err, buf, sizeof buf);
+		app_put(w, y, 2, cols - 4, TEXT_LEFT, _("Not yet:"), UI_TOTAL_LABEL);
+		app_put(w, y + 1, 2, cols - 4, TEXT_LEFT, buf, UI_MESSAGE_ERROR);
+	}
+	if (y + 4 < rows)
+		app_put(w, y + 4, 2, cols - 4, TEXT_LEFT,
+			_("# pays the rest; Tab moves between fields; Esc goes back, the basket is kept."),
+			UI_HELP_TEXT);
+}
+
+const struct view_ops view_pay = {
+	.name = "pay",
+	.title = N_("Payment"),
+	.footer = pay_footer,
+	.open = pay_open,
+	.draw = pay_draw,
+	.handle = pay_handle,
+	.changed = pay_changed,
+};

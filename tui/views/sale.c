@@ -1,0 +1,436 @@
+/* The sale screen: the basket table, the total and item entry. */
+#include <string.h>
+
+#include "i18n.h"
+#include "money.h"
+#include "util.h"
+#include "views/views.h"
+
+enum sale_mode { SM_ENTRY, SM_PRICE, SM_WEIGHT, SM_DISCOUNT, SM_DELETE, SM_QUIT };
+
+static struct {
+	enum sale_mode mode;
+	int64_t pending_qty; /* from "3*" or "0.455"; 0 = none */
+	const struct catalog_item *pending_item;
+	char pending_name[LINE_NAME_MAX_BYTES];
+	int top; /* first line shown */
+} S;
+
+static const enum action sale_footer[] = {ACT_HELP,	    ACT_FIND,	     ACT_DISCOUNT, ACT_PAY,
+				     ACT_NONFISCAL, ACT_DELETE_LINE, ACT_STATUS,   ACT_QUIT,
+				     ACT_NONE};
+
+/* Sets the input line for the current mode (text "" unless given). */
+static void sale_prompt(struct app *app, const char *text)
+{
+	char p[256], q[32];
+	app->keyview = NULL;
+	switch (S.mode) {
+	case SM_ENTRY:
+		if (S.pending_qty) {
+			qty_format(S.pending_qty, q, sizeof q);
+			snprintf(p, sizeof p, _("%s × item:"), q);
+		} else {
+			snprintf(p, sizeof p, "%s", _("Item:"));
+		}
+		break;
+	case SM_PRICE:
+		snprintf(p, sizeof p, _("Price of «%s»:"), S.pending_name);
+		break;
+	case SM_WEIGHT:
+		snprintf(p, sizeof p, _("Quantity of «%s», %s:"), S.pending_item->name,
+			 unit_label(S.pending_item->unit));
+		break;
+	case SM_DISCOUNT:
+		if (app->sel >= 0)
+			snprintf(p, sizeof p, _("Discount for line %d (10%% or amount):"),
+				 app->sel + 1);
+		else
+			/* xgettext:no-c-format */
+			snprintf(p, sizeof p, "%s", _("Discount for the whole receipt (10% or amount):"));
+		break;
+	case SM_DELETE:
+		snprintf(p, sizeof p, _("Delete line %d «%s»? (y/n)"), app->sel + 1,
+			 app->basket.lines[app->sel].name);
+		break;
+	case SM_QUIT:
+		snprintf(p, sizeof p, _("Lines in the basket: %zu. Quit and lose them? (y/n)"),
+			 app->basket.n);
+		break;
+	}
+	app_input(app, p, text ? text : "");
+	if (S.mode == SM_DELETE || S.mode == SM_QUIT) {
+		app->keyview = "confirm";
+		app_input_enable(app, false);
+	}
+}
+
+static void set_mode(struct app *app, enum sale_mode m)
+{
+	S.mode = m;
+	sale_prompt(app, "");
+}
+
+void sale_reset(struct app *app)
+{
+	S.pending_qty = 0;
+	S.top = 0;
+	app->sel = -1;
+	set_mode(app, SM_ENTRY);
+}
+
+static void sale_refuse(struct app *app, const struct kerr *err, const char *typed)
+{
+	app_refuse(app, err);
+	sale_prompt(app, typed); /* the text stays so the cashier can fix it */
+}
+
+static bool add_line(struct app *app, const char *name, const struct catalog_item *it,
+		     int64_t price, int64_t qty)
+{
+	struct basket_line l;
+	basket_line_init(&l);
+	str_copy(l.name, name, sizeof l.name);
+	l.price = price;
+	l.qty = qty;
+	if (it) {
+		l.unit = it->unit;
+		l.vat = it->vat;
+		l.vat_set = true;
+		l.object = it->object;
+		str_copy(l.code, it->code, sizeof l.code);
+	}
+	struct kerr err = {0};
+	if (basket_add(&app->basket, &l, &err) != K_OK) {
+		app_refuse(app, &err);
+		return false;
+	}
+	app->sel = (int)app->basket.n - 1;
+	app_recent_add(app, name);
+	S.pending_qty = 0;
+	return true;
+}
+
+void sale_add_item(struct app *app, const struct catalog_item *it, int64_t qty)
+{
+	if (!qty)
+		qty = S.pending_qty;
+	if (!qty && it->unit != UNIT_PIECE) {
+		S.pending_item = it;
+		set_mode(app, SM_WEIGHT);
+		return;
+	}
+	add_line(app, it->name, it, it->price, qty ? qty : QTY_ONE);
+	set_mode(app, SM_ENTRY);
+}
+
+static void change_qty(struct app *app, int64_t qty, bool relative, const char *typed)
+{
+	struct kerr err = {0};
+	if (app->sel < 0) {
+		kerr_set(&err, K_INVALID, "", "%s", _("Select a line first (Up/Down)"));
+		sale_refuse(app, &err, typed);
+		return;
+	}
+	int64_t q = relative ? app->basket.lines[app->sel].qty + qty : qty;
+	if (relative && q <= 0) {
+		kerr_set(&err, K_INVALID, _("quantity"), "%s",
+			 _("must stay above zero; to remove the line press F7"));
+		sale_refuse(app, &err, typed);
+		return;
+	}
+	if (basket_set_qty(&app->basket, (size_t)app->sel, q, &err) != K_OK) {
+		sale_refuse(app, &err, typed);
+		return;
+	}
+	sale_prompt(app, "");
+}
+
+static void entry_line(struct app *app, const char *text)
+{
+	struct entry e;
+	struct kerr err = {0};
+	if (entry_parse(text, &e, &err) != K_OK) {
+		sale_refuse(app, &err, text);
+		return;
+	}
+	switch (e.kind) {
+	case ENTRY_EMPTY:
+		return;
+	case ENTRY_INC:
+	case ENTRY_DEC:
+		change_qty(app, e.kind == ENTRY_INC ? QTY_ONE : -QTY_ONE, true, text);
+		return;
+	case ENTRY_SET_QTY:
+		change_qty(app, e.qty, false, text);
+		return;
+	case ENTRY_PENDING_QTY:
+		S.pending_qty = e.qty;
+		sale_prompt(app, "");
+		return;
+	case ENTRY_ITEM:
+		break;
+	}
+	size_t count;
+	const struct catalog_item *it = entry_lookup(app->catalog, app->catalog_n, e.query, &count);
+	if (it) {
+		app_history_add(app, text);
+		sale_add_item(app, it, e.qty_given ? e.qty : 0);
+		return;
+	}
+	if (count > 1) {
+		kerr_set(&err, K_INVALID, "", _("Items matching «%s»: %zu; press Tab to complete the name or F2 to choose"),
+			 e.query, count);
+		sale_refuse(app, &err, text);
+		return;
+	}
+	if (entry_is_code(e.query)) {
+		kerr_set(&err, K_NOTFOUND, "",
+			 _("No item with code %s in the catalog; type a name to sell an item at a price you give"),
+			 e.query);
+		sale_refuse(app, &err, text);
+		return;
+	}
+	if (e.qty_given)
+		S.pending_qty = e.qty;
+	str_copy(S.pending_name, e.query, sizeof S.pending_name);
+	app_message(app, UI_MESSAGE_INFO, _("«%s» is not in the catalog: enter its price, or Esc"),
+		    e.query);
+	set_mode(app, SM_PRICE);
+}
+
+static int sale_line(struct app *app, const char *text)
+{
+	struct kerr err = {0};
+	int64_t v;
+	struct discount d;
+	app_clear_message(app);
+	switch (S.mode) {
+	case SM_ENTRY:
+		entry_line(app, text);
+		break;
+	case SM_PRICE:
+	case SM_WEIGHT: {
+		bool price = S.mode == SM_PRICE;
+		const char *field = price ? _("price") : _("quantity");
+		kstatus st = price ? money_parse(text, &v, field, &err)
+				   : qty_parse(text, &v, field, &err);
+		if (st == K_OK && v <= 0)
+			st = kerr_set(&err, K_INVALID, field, "%s", _("must be above zero"));
+		if (st != K_OK)
+			sale_refuse(app, &err, text);
+		else if (price && add_line(app, S.pending_name, NULL, v,
+					   S.pending_qty ? S.pending_qty : QTY_ONE))
+			set_mode(app, SM_ENTRY);
+		else if (!price && add_line(app, S.pending_item->name, S.pending_item,
+					    S.pending_item->price, v))
+			set_mode(app, SM_ENTRY);
+		else
+			sale_prompt(app, text);
+		break;
+	}
+	case SM_DISCOUNT:
+		if (entry_parse_discount(text, &d, &err) != K_OK)
+			sale_refuse(app, &err, text);
+		else if ((app->sel >= 0 ? basket_set_discount(&app->basket, (size_t)app->sel, d, &err)
+					: basket_set_receipt_discount(&app->basket, d, &err)) != K_OK)
+			sale_refuse(app, &err, text);
+		else
+			set_mode(app, SM_ENTRY);
+		break;
+	default:
+		break;
+	}
+	return APP_HANDLED | APP_REDRAW;
+}
+
+static void sale_open(struct app *app, int arg)
+{
+	if (arg >= 0) {
+		memset(&S, 0, sizeof S);
+		app->sel = app->basket.n ? (int)app->basket.n - 1 : -1;
+	}
+	sale_prompt(app, "");
+}
+
+static int sale_handle(struct app *app, enum action a, int key)
+{
+	bool typing = app_input_text(app)[0] != '\0';
+	int n = (int)app->basket.n;
+	int page = getmaxy(app->w_body) - 4;
+	switch (a) {
+	case ACT_UP:
+	case ACT_PAGE_UP:
+		if (S.mode == SM_ENTRY && n > 0) {
+			app->sel -= a == ACT_UP ? 1 : (page > 1 ? page : 1);
+			if (app->sel < -1)
+				app->sel = -1;
+		}
+		return APP_HANDLED;
+	case ACT_DOWN:
+	case ACT_PAGE_DOWN:
+		if (S.mode == SM_ENTRY && n > 0) {
+			app->sel += a == ACT_DOWN ? 1 : (page > 1 ? page : 1);
+			if (app->sel > n - 1)
+				app->sel = n - 1;
+		}
+		return APP_HANDLED;
+	case ACT_QTY_INC:
+	case ACT_QTY_DEC:
+		if (typing || S.mode != SM_ENTRY || app->sel < 0)
+			return APP_UNHANDLED; /* the key is typed into the line */
+		app_clear_message(app);
+		change_qty(app, a == ACT_QTY_INC ? QTY_ONE : -QTY_ONE, true, "");
+		return APP_HANDLED;
+	case ACT_DELETE_LINE:
+		if (key == KEYS_SPECIAL + KEY_DC && (typing || S.mode != SM_ENTRY))
+			return APP_UNHANDLED;
+		if (app->sel < 0)
+			app_message(app, UI_MESSAGE_ERROR, "%s", _("Select a line to delete first (Up/Down)"));
+		else
+			set_mode(app, SM_DELETE);
+		return APP_HANDLED;
+	case ACT_DISCOUNT:
+		if (n == 0)
+			app_message(app, UI_MESSAGE_ERROR, "%s", _("The basket is empty: add an item first"));
+		else
+			set_mode(app, SM_DISCOUNT);
+		return APP_HANDLED;
+	case ACT_PAY:
+	case ACT_NONFISCAL:
+		if (n == 0) {
+			app_message(app, UI_MESSAGE_ERROR, "%s", _("The basket is empty: add an item first"));
+		} else if (typing && S.mode == SM_ENTRY) {
+			app_message(app, UI_MESSAGE_ERROR, _("Press Enter to add «%s» first, or Esc to clear it"),
+				    app_input_text(app));
+		} else {
+			app_clear_message(app);
+			S.mode = SM_ENTRY;
+			app_push(app, &view_pay, a == ACT_PAY ? DOC_RECEIPT : DOC_NONFISCAL);
+		}
+		return APP_HANDLED;
+	case ACT_FIND:
+		if (S.mode != SM_ENTRY)
+			set_mode(app, SM_ENTRY);
+		app_push(app, &view_find, 0);
+		return APP_HANDLED;
+	case ACT_CONFIRM:
+		if (S.mode == SM_QUIT)
+			return APP_HANDLED | APP_QUIT;
+		if (S.mode == SM_DELETE) {
+			struct kerr err = {0};
+			if (basket_remove(&app->basket, (size_t)app->sel, &err) != K_OK)
+				app_refuse(app, &err);
+			if (app->sel >= (int)app->basket.n)
+				app->sel = (int)app->basket.n - 1;
+			app_message(app, UI_MESSAGE_INFO, "%s", _("Line deleted"));
+		}
+		set_mode(app, SM_ENTRY);
+		return APP_HANDLED;
+	case ACT_REFUSE:
+	case ACT_BACK:
+		if (S.mode != SM_ENTRY)
+			app_message(app, UI_MESSAGE_INFO, "%s", _("Cancelled; the basket is as it was"));
+		else if (!typing)
+			S.pending_qty = 0;
+		set_mode(app, SM_ENTRY);
+		return APP_HANDLED;
+	case ACT_QUIT:
+		if (n == 0)
+			return APP_HANDLED | APP_QUIT;
+		set_mode(app, SM_QUIT);
+		return APP_HANDLED;
+	default:
+		return APP_UNHANDLED;
+	}
+}
+
+static void put_money(struct app *app, WINDOW *w, int y, int x, int width, int64_t v,
+		      enum ui_role role)
+{
+	char buf[48];
+	app_put(w, y, x, width, TEXT_RIGHT, app_money(app, v, buf, sizeof buf), role);
+}
+
+static void sale_draw(struct app *app, WINDOW *w, int rows, int cols)
+{
+	const struct basket *b = &app->basket;
+	int w_idx = cols >= 60 ? 3 : 0, w_disc = cols >= 70 ? 10 : 0;
+	int w_qty = 11, w_price = 11, w_sum = 12;
+	int w_name = cols - w_idx - w_qty - w_price - w_disc - w_sum - 5;
+	int x_name = w_idx ? w_idx + 1 : 0, x_qty = x_name + w_name + 1;
+	int x_price = x_qty + w_qty + 1, x_disc = x_price + w_price + 1;
+	int x_sum = x_disc + w_disc + (w_disc ? 1 : 0);
+	char buf[128];
+
+	wattrset(w, (int)theme_attr(UI_TABLE_HEADER));
+	mvwhline(w, 0, 0, ' ', cols);
+	app_put(w, 0, 0, w_idx, TEXT_RIGHT, "#", UI_TABLE_HEADER);
+	app_put(w, 0, x_name, w_name, TEXT_LEFT, _("Item"), UI_TABLE_HEADER);
+	app_put(w, 0, x_qty, w_qty, TEXT_RIGHT, _("Qty"), UI_TABLE_HEADER);
+	app_put(w, 0, x_price, w_price, TEXT_RIGHT, _("Price"), UI_TABLE_HEADER);
+	app_put(w, 0, x_disc, w_disc, TEXT_RIGHT, _("Discount"), UI_TABLE_HEADER);
+	app_put(w, 0, x_sum, cols - x_sum, TEXT_RIGHT, _("Sum"), UI_TABLE_HEADER);
+
+	int vis = rows - 3;
+	if (app->sel >= 0 && app->sel < S.top)
+		S.top = app->sel;
+	if (app->sel >= S.top + vis)
+		S.top = app->sel - vis + 1;
+	if (S.top > (int)b->n - vis)
+		S.top = (int)b->n - vis > 0 ? (int)b->n - vis : 0;
+	if (b->n == 0) {
+		app_put(w, 2, 1, cols - 2, TEXT_LEFT,
+			_("Type an item's name or code and press Enter; 3*CODE sells three."),
+			UI_HELP_TEXT);
+		app_put(w, 3, 1, cols - 2, TEXT_LEFT,
+			_("Tab completes names, F2 finds, F1 shows every key."), UI_HELP_TEXT);
+		if (app->status.mode == APP_MODE_TRAINING)
+			app_put(w, 5, 1, cols - 2, TEXT_LEFT,
+				_("Training: try 1001, 1003 (sold by weight), 1006, or a name such as молоко."),
+				UI_HELP_TEXT);
+	}
+	for (int r = 0; r < vis && S.top + r < (int)b->n; r++) {
+		int i = S.top + r, y = r + 1;
+		const struct basket_line *l = &b->lines[i];
+		enum ui_role role = i == app->sel ? UI_TABLE_SELECTED : UI_TABLE_ROW;
+		wattrset(w, (int)theme_attr(role));
+		mvwhline(w, y, 0, ' ', cols);
+		snprintf(buf, sizeof buf, "%d", i + 1);
+		app_put(w, y, 0, w_idx, TEXT_RIGHT, buf, role);
+		app_put(w, y, x_name, w_name, TEXT_LEFT, l->name, role);
+		app_put(w, y, x_qty, w_qty, TEXT_RIGHT, app_qty(app, l->qty, l->unit, buf, sizeof buf), role);
+		put_money(app, w, y, x_price, w_price, l->price, role);
+		int64_t disc = l->line_discount + l->receipt_share;
+		if (disc && w_disc)
+			put_money(app, w, y, x_disc, w_disc, -disc,
+				  role == UI_TABLE_ROW ? UI_TABLE_DISCOUNT : role);
+		put_money(app, w, y, x_sum, cols - x_sum, l->sum, role);
+	}
+	wattrset(w, (int)theme_attr(UI_TEXT));
+	mvwhline(w, rows - 2, 0, ACS_HLINE, cols);
+	bool whole = app->sel < 0 && b->n > 0;
+	enum ui_role lr = whole ? UI_TABLE_SELECTED : UI_TOTAL_LABEL;
+	if (whole)
+		snprintf(buf, sizeof buf, "%s", _("▸ Whole receipt selected (F3: receipt discount)"));
+	else if (b->discount)
+		snprintf(buf, sizeof buf, _("Lines: %zu   discount %s"), b->n,
+			 app_money(app, b->discount, (char[48]){0}, 48));
+	else
+		snprintf(buf, sizeof buf, _("Lines: %zu"), b->n);
+	char total[64], m[48];
+	snprintf(total, sizeof total, " %s %s", _("TOTAL"), app_money(app, b->total, m, sizeof m));
+	int tw = text_width(total);
+	app_put(w, rows - 1, 0, cols - tw, TEXT_LEFT, buf, lr);
+	app_put(w, rows - 1, cols - tw, tw, TEXT_RIGHT, total, UI_TOTAL);
+}
+
+const struct view_ops view_sale = {
+	.name = "sale",
+	.title = N_("Sale"),
+	.footer = sale_footer,
+	.open = sale_open,
+	.draw = sale_draw,
+	.handle = sale_handle,
+	.line = sale_line,
+};

@@ -1,0 +1,20 @@
+/* The screens of tui/views/, one per file, and what they share. */
+#ifndef KASSA_VIEWS_H
+#define KASSA_VIEWS_H
+
+#include "app.h"
+
+extern const struct view_ops view_sale;
+extern const struct view_ops view_pay;
+extern const struct view_ops view_help;
+extern const struct view_ops view_find;
+
+/*
+ * Adds a catalog item to the basket as the sale screen does: qty 0 means
+ * "not given" (the pending quantity, or a question for weighed goods).
+ */
+void sale_add_item(struct app *app, const struct catalog_item *it, int64_t qty);
+/* Resets the sale screen to plain item entry (after a receipt went out). */
+void sale_reset(struct app *app);
+
+#endif
