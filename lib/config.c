@@ -570,9 +570,10 @@ static void profile_value(struct parse_ctx *c, struct config_profile *p,
 				  _("allowed: UTF-8 text up to %zu bytes"), ks->size - 1);
 		break;
 	case V_INN:
-		if (*v && !((strlen(v) == 10 || strlen(v) == 12) &&
-			    strspn(v, "0123456789") == strlen(v)))
-			bad_value(c, line, section, name, v, _("allowed: 10 or 12 digits"));
+		/* The cashier is a person: a 12-digit INN with valid check digits. */
+		if (*v && !(strlen(v) == 12 && document_inn_valid(v)))
+			bad_value(c, line, section, name, v,
+				  _("allowed: a person's INN, 12 digits with valid check digits"));
 		else
 			str_copy(dst, v, ks->size);
 		break;

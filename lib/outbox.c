@@ -11,7 +11,12 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <fcntl.h>
+#include <errno.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <string.h>
+#include <time.h>
 
 #include "errors.h"
 #include "i18n.h"
@@ -31,7 +36,7 @@
 #define POLL_MAX_S 1800
 #define STALE_CHECK_S 60
 
-enum job_kind { JOB_SEND, JOB_POLL, JOB_TOKEN };
+enum job_kind { JOB_SEND, JOB_POLL, JOB_TOKEN, JOB_RECOVER };
 
 struct job {
 	struct outbox *ob;
@@ -39,6 +44,8 @@ struct job {
 	int64_t doc_id;
 	int attempt;	    /* delivery attempts including this one */
 	unsigned token_gen; /* the PayKeeper token generation this send used */
+	char ext_id[EXT_ID_MAX + 1];
+	char refusal[320]; /* JOB_RECOVER: the refusal, applied when nothing is found */
 	struct net_job *nj;
 	struct job *next;
 };
@@ -159,20 +166,20 @@ static void kick(struct outbox *ob);
 /* ---- delivery outcomes ---- */
 
 /* A failed delivery: recorded, then queued again after the schedule, same ext_id. */
-static void retry_later(struct outbox *ob, const struct job *jb, int http_status,
-			int provider_code, bool now, const char *reason)
+static void retry_later(struct outbox *ob, const struct job *jb, int http_status, int provider_code,
+			bool now, const char *reason)
 {
 	struct kerr e = {0};
 	if (journal_record_attempt(ob->j, jb->doc_id, http_status, provider_code, reason, &e) !=
 	    K_OK)
 		logf_(ob, "document #%" PRId64 ": attempt not recorded: %s", jb->doc_id, e.text);
-	long long delay = now ? 0
-			      : retry_delay_ms(ob->p.retry_schedule, ob->p.retry_count,
-					       jb->attempt) *
-					ob->unit / 1000;
+	long long delay =
+	    now ? 0
+		: retry_delay_ms(ob->p.retry_schedule, ob->p.retry_count, jb->attempt) * ob->unit /
+		      1000;
 	int64_t at = now_ms() + delay;
-	if (journal_schedule_retry(ob->j, jb->doc_id, at,
-				   http_status ? JSRC_REPLY : JSRC_LOCAL, reason, &e) != K_OK)
+	if (journal_schedule_retry(ob->j, jb->doc_id, at, http_status ? JSRC_REPLY : JSRC_LOCAL,
+				   reason, &e) != K_OK)
 		logf_(ob, "document #%" PRId64 ": retry not scheduled: %s", jb->doc_id, e.text);
 	else
 		logf_(ob, "document #%" PRId64 ": %s; next try in %lld ms with the same ext_id",
@@ -236,6 +243,8 @@ static bool looks_like_token_problem(const char *msg)
 	return strstr(low, "token") || strstr(low, "токен") || strstr(low, "Токен");
 }
 
+static void start_recover(struct outbox *ob, struct job *sent, const char *refusal);
+
 static void on_send_done(void *cls, const struct net_result *res)
 {
 	struct job *jb = cls;
@@ -254,7 +263,8 @@ static void on_send_done(void *cls, const struct net_result *res)
 		kstatus st = wire_lifepay_parse_reply(res->body, res->body_len, &r, &e);
 		if (res->http_status != 200) {
 			snprintf(reason, sizeof reason, "HTTP %ld%s%.200s", res->http_status,
-				 st == K_OK && r.message[0] ? ": " : "", st == K_OK ? r.message : "");
+				 st == K_OK && r.message[0] ? ": " : "",
+				 st == K_OK ? r.message : "");
 			retry_later(ob, jb, (int)res->http_status, st == K_OK ? r.code : 0, false,
 				    reason);
 		} else if (st != K_OK) {
@@ -288,6 +298,13 @@ static void on_send_done(void *cls, const struct net_result *res)
 			ob->pk_token_until = 0;
 			snprintf(reason, sizeof reason, "token refused, renewing it: %s", e.text);
 			retry_later(ob, jb, 200, 0, true, reason);
+		} else if (st == K_PROVIDER && jb->attempt > 1) {
+			/*
+			 * An earlier attempt got no answer, so PayKeeper may hold the
+			 * receipt already and refuse this one as a repeat of its
+			 * receipt_key: look for it before calling this a rejection.
+			 */
+			start_recover(ob, jb, e.text);
 		} else if (st == K_PROVIDER) {
 			rejected(ob, jb, 0, e.text);
 		} else {
@@ -336,9 +353,9 @@ static void on_token_done(void *cls, const struct net_result *res)
 	if (res->outcome != NET_OK) {
 		snprintf(msg, sizeof msg, "PayKeeper token: %s", net_outcome_str(res->outcome));
 	} else if (res->http_status != 200) {
-		snprintf(msg, sizeof msg,
-			 "PayKeeper token: HTTP %ld%s", res->http_status,
-			 res->http_status == 401 ? " (check user and password of the profile)" : "");
+		snprintf(msg, sizeof msg, "PayKeeper token: HTTP %ld%s", res->http_status,
+			 res->http_status == 401 ? " (check user and password of the profile)"
+						 : "");
 	} else {
 		struct kerr e = {0};
 		char tok[sizeof ob->pk_token];
@@ -367,8 +384,8 @@ static void fetch_token(struct outbox *ob)
 	char url[CONFIG_URL_MAX + 64];
 	snprintf(url, sizeof url, "%s%s", ob->p.base_url, PAYKEEPER_PATH_TOKEN);
 	struct job *jb = job_new(ob, JOB_TOKEN, 0);
-	struct net_request rq = {.method = "GET", .url = url, .user = ob->p.user,
-				 .password = ob->p.password};
+	struct net_request rq = {
+	    .method = "GET", .url = url, .user = ob->p.user, .password = ob->p.password};
 	struct kerr e = {0};
 	jb->nj = net_submit(ob->net, &rq, on_token_done, jb, &e);
 	if (!jb->nj) {
@@ -398,6 +415,7 @@ static void start_send(struct outbox *ob, int64_t id)
 	}
 	struct job *jb = job_new(ob, JOB_SEND, id);
 	jb->attempt = d.attempts + 1;
+	str_copy(jb->ext_id, d.ext_id, sizeof jb->ext_id);
 	jb->token_gen = ob->pk_token_gen;
 	char url[CONFIG_URL_MAX + 128];
 	char *body = NULL;
@@ -413,10 +431,16 @@ static void start_send(struct outbox *ob, int64_t id)
 	} else {
 		snprintf(url, sizeof url, "%s%s", ob->p.base_url, PAYKEEPER_PATH_PRINT);
 		char *tok = form_encode(ob->pk_token);
-		size_t n = strlen(d.body ? d.body : "") + strlen(tok) + 16;
-		body = xmalloc(n);
-		snprintf(body, n, "%s%stoken=%s", d.body ? d.body : "",
-			 d.body && d.body[0] ? "&" : "", tok);
+		const char *stored = d.body ? d.body : "";
+		size_t ls = strlen(stored), lt = strlen(tok);
+		body = xmalloc(ls + lt + 8);
+		char *w = body;
+		memcpy(w, stored, ls);
+		w += ls;
+		if (ls)
+			*w++ = '&';
+		memcpy(w, "token=", 6);
+		memcpy(w + 6, tok, lt + 1);
 		explicit_bzero(tok, strlen(tok));
 		free(tok);
 		rq.content_type = "application/x-www-form-urlencoded";
@@ -446,6 +470,83 @@ static void start_send(struct outbox *ob, int64_t id)
 		free(jb);
 	}
 	notify(ob, id);
+}
+
+/* ---- PayKeeper: finding a receipt that a lost reply created ---- */
+
+static void on_recover_done(void *cls, const struct net_result *res)
+{
+	struct job *jb = cls;
+	struct outbox *ob = jb->ob;
+	job_unlink(ob, jb);
+	bool found = false;
+	if (res->outcome == NET_OK && res->http_status == 200) {
+		struct pk_receipt_list list;
+		memset(&list, 0, sizeof list);
+		if (paykeeper_parse_receipt_list(res->body, res->body_len, &list, NULL) == K_OK) {
+			for (size_t i = 0; i < list.n && !found; i++) {
+				const struct pk_receipt *r = &list.items[i];
+				if (strcmp(r->fop_receipt_key, jb->ext_id) != 0)
+					continue;
+				char idtext[32];
+				snprintf(idtext, sizeof idtext, "%" PRId64, r->id);
+				logf_(ob,
+				      "document #%" PRId64
+				      ": PayKeeper already holds it as receipt %s",
+				      jb->doc_id, idtext);
+				accepted(ob, jb, idtext, idtext);
+				found = true;
+			}
+			paykeeper_receipt_list_free(&list);
+		}
+		if (!found)
+			rejected(ob, jb, 0, jb->refusal);
+	} else {
+		/* Could not look: try the whole thing again later, same receipt_key. */
+		retry_later(ob, jb, (int)res->http_status, 0, false, jb->refusal);
+	}
+	notify(ob, jb->doc_id);
+	free(jb);
+	kick(ob);
+}
+
+static void day_text(time_t t, char out[11])
+{
+	struct tm tm;
+	localtime_r(&t, &tm);
+	strftime(out, 11, "%Y-%m-%d", &tm);
+}
+
+static void start_recover(struct outbox *ob, struct job *sent, const char *refusal)
+{
+	struct job *jb = job_new(ob, JOB_RECOVER, sent->doc_id);
+	jb->attempt = sent->attempt;
+	str_copy(jb->ext_id, sent->ext_id, sizeof jb->ext_id);
+	str_copy(jb->refusal, refusal, sizeof jb->refusal);
+	/* Yesterday to tomorrow: PayKeeper's dates are Moscow time, ours may not be. */
+	time_t now = time(NULL);
+	struct pk_bydate_query q = {.types = (1u << PK_TYPE_COUNT) - 1,
+				    .sum_types = (1u << PK_SUM_COUNT) - 1,
+				    .limit = 1000};
+	day_text(now - 86400, q.start);
+	day_text(now + 86400, q.end);
+	char *query = NULL;
+	struct kerr e = {0};
+	if (paykeeper_query_bydate(&q, &query, &e) == K_OK) {
+		char *url = xmalloc(strlen(ob->p.base_url) + strlen(query) + 64);
+		snprintf(url, strlen(ob->p.base_url) + strlen(query) + 64, "%s%s?%s",
+			 ob->p.base_url, PAYKEEPER_PATH_BYDATE, query);
+		struct net_request rq = {
+		    .method = "GET", .url = url, .user = ob->p.user, .password = ob->p.password};
+		jb->nj = net_submit(ob->net, &rq, on_recover_done, jb, &e);
+		free(url);
+	}
+	free(query);
+	if (!jb->nj) {
+		job_unlink(ob, jb);
+		retry_later(ob, jb, 0, 0, false, refusal);
+		free(jb);
+	}
 }
 
 /* ---- PayKeeper polls and callbacks ---- */
@@ -479,8 +580,12 @@ static kstatus apply_pk_receipt(struct outbox *ob, const struct pk_receipt *r,
 	}
 	char idtext[32];
 	snprintf(idtext, sizeof idtext, "%" PRId64, r->id);
-	struct journal_callback cb = {.uuid = idtext, .state = to, .source = source,
-				      .detail = detail, .body = body, .body_len = len,
+	struct journal_callback cb = {.uuid = idtext,
+				      .state = to,
+				      .source = source,
+				      .detail = detail,
+				      .body = body,
+				      .body_len = len,
 				      .content_type = content_type};
 	struct journal_callback_result res;
 	kstatus st = journal_apply_callback(ob->j, &cb, &res, err);
@@ -520,8 +625,8 @@ static void on_poll_done(void *cls, const struct net_result *res)
 						      res->content_type, NULL, &e);
 			if (st == K_OK && r.status == PK_STATUS_SUCCESS)
 				still = false;
-			if (st == K_OK && (r.status == PK_STATUS_REJECTED ||
-					   r.status == PK_STATUS_FAILED))
+			if (st == K_OK &&
+			    (r.status == PK_STATUS_REJECTED || r.status == PK_STATUS_FAILED))
 				still = false;
 		}
 		paykeeper_receipt_free(&r);
@@ -561,8 +666,8 @@ static void start_poll(struct outbox *ob, int64_t id)
 	snprintf(url, sizeof url, "%s%s?%s", ob->p.base_url, PAYKEEPER_PATH_BYID, q);
 	free(q);
 	struct job *jb = job_new(ob, JOB_POLL, id);
-	struct net_request rq = {.method = "GET", .url = url, .user = ob->p.user,
-				 .password = ob->p.password};
+	struct net_request rq = {
+	    .method = "GET", .url = url, .user = ob->p.user, .password = ob->p.password};
 	jb->nj = net_submit(ob->net, &rq, on_poll_done, jb, NULL);
 	if (!jb->nj) {
 		job_unlink(ob, jb);
@@ -694,9 +799,13 @@ static int handle_lifepay(struct outbox *ob, const struct listener_request *req,
 		str_copy(detail, cb.ofd_url[0] ? cb.ofd_url : "processed", sizeof detail);
 	else
 		snprintf(detail, sizeof detail, "code %d: %.280s", cb.error_code, cb.error_message);
-	struct journal_callback jc = {.uuid = cb.uuid, .state = to, .source = JSRC_CALLBACK,
-				      .error_code = cb.error_code, .detail = detail,
-				      .body = req->body, .body_len = req->len,
+	struct journal_callback jc = {.uuid = cb.uuid,
+				      .state = to,
+				      .source = JSRC_CALLBACK,
+				      .error_code = cb.error_code,
+				      .detail = detail,
+				      .body = req->body,
+				      .body_len = req->len,
 				      .content_type = req->content_type};
 	struct journal_callback_result res;
 	kstatus st = journal_apply_callback(ob->j, &jc, &res, &e);
@@ -752,8 +861,8 @@ static int handle_paykeeper(struct outbox *ob, const struct listener_request *re
 	int status = 200;
 	if (st == K_OK || st == K_NOTFOUND || st == K_REFUSED) {
 		if (st != K_OK)
-			logf_(ob, "PayKeeper callback for receipt %" PRId64 " not applied (%s)", r.id,
-			      r.status_text);
+			logf_(ob, "PayKeeper callback for receipt %" PRId64 " not applied (%s)",
+			      r.id, r.status_text);
 		reply_text(reply, reply_n, 200, "OK");
 		ob->callbacks++;
 	} else {
@@ -773,8 +882,7 @@ int outbox_handle_callback(struct outbox *ob, const struct listener_request *req
 	return reply_text(reply, reply_n, 404, "not found");
 }
 
-static int on_callback(void *cls, const struct listener_request *req, char *reply,
-		       size_t reply_n)
+static int on_callback(void *cls, const struct listener_request *req, char *reply, size_t reply_n)
 {
 	return outbox_handle_callback(cls, req, reply, reply_n);
 }
@@ -852,10 +960,12 @@ struct outbox *outbox_new(struct loop *l, struct journal *j, const struct config
 		}
 		char listen[CONFIG_NAME_MAX + 16];
 		config_listen_str(p, listen, sizeof listen);
-		struct listener_options lo = {.listen = listen, .token = ob->token,
+		struct listener_options lo = {.listen = listen,
+					      .token = ob->token,
 					      .body_limit = ob->opt.listener_body_limit,
 					      .timeout_s = ob->opt.listener_timeout_s,
-					      .on_callback = on_callback, .cls = ob};
+					      .on_callback = on_callback,
+					      .cls = ob};
 		ob->ls = listener_start(l, &lo, err);
 		if (!ob->ls) {
 			kerr_prefix(err, "listen");
@@ -987,18 +1097,18 @@ kstatus outbox_submit(struct outbox *ob, struct document *d, int64_t *id, struct
 	}
 	bool basket = doc_kind_has_basket(d->kind);
 	struct journal_new_doc nd = {
-		.profile = ob->p.name,
-		.provider = ob->p.provider,
-		.kind = doc_kind_wire(d->kind),
-		.type = basket ? receipt_type_lifepay(d->type) : "",
-		.ext_id = d->ext_id,
-		.body = body,
-		.ref_uuid = d->ref_uuid,
-		.total = basket ? d->basket.total : d->amount,
-		.card = basket ? d->resolved.card : 0,
-		.cash = basket ? d->resolved.cash : 0,
-		.change = basket ? d->resolved.change : 0,
-		.test = d->test,
+	    .profile = ob->p.name,
+	    .provider = ob->p.provider,
+	    .kind = doc_kind_wire(d->kind),
+	    .type = basket ? receipt_type_lifepay(d->type) : "",
+	    .ext_id = d->ext_id,
+	    .body = body,
+	    .ref_uuid = d->ref_uuid,
+	    .total = basket ? d->basket.total : d->amount,
+	    .card = basket ? d->resolved.card : 0,
+	    .cash = basket ? d->resolved.cash : 0,
+	    .change = basket ? d->resolved.change : 0,
+	    .test = d->test,
 	};
 	st = journal_enqueue(ob->j, &nd, id, err);
 	free(body);
@@ -1038,7 +1148,7 @@ void outbox_flush(struct outbox *ob)
 {
 	struct journal_filter f = {.by_state = true, .state = JS_QUEUED};
 	struct flush_ctx c = {.ob = ob};
-	journal_list(ob->j, &f, 0, 0, on_flush_doc, &c, NULL);
+	journal_list(ob->j, &f, -1, 0, on_flush_doc, &c, NULL);
 	int64_t now = now_ms();
 	for (size_t i = 0; i < c.n; i++)
 		journal_set_next_attempt(ob->j, c.ids[i], now, NULL);
@@ -1080,4 +1190,52 @@ unsigned outbox_listener_port(const struct outbox *ob)
 const struct config_profile *outbox_profile(const struct outbox *ob)
 {
 	return &ob->p;
+}
+
+static bool token_shape_ok(const char *t)
+{
+	if (strlen(t) != LISTENER_TOKEN_LEN)
+		return false;
+	for (const char *p = t; *p; p++)
+		if (!((*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'f')))
+			return false;
+	return true;
+}
+
+kstatus outbox_token_load(const char *path, char out[LISTENER_TOKEN_LEN + 1], struct kerr *err)
+{
+	out[0] = '\0';
+	int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd >= 0) {
+		char buf[LISTENER_TOKEN_LEN + 2];
+		ssize_t n = read(fd, buf, sizeof buf - 1);
+		close(fd);
+		if (n >= LISTENER_TOKEN_LEN) {
+			buf[LISTENER_TOKEN_LEN] = '\0';
+			if (token_shape_ok(buf)) {
+				str_copy(out, buf, LISTENER_TOKEN_LEN + 1);
+				explicit_bzero(buf, sizeof buf);
+				return K_OK;
+			}
+		}
+		explicit_bzero(buf, sizeof buf);
+	} else if (errno != ENOENT) {
+		return kerr_set(err, K_IO, "token", _("cannot read %s: %s"), path, strerror(errno));
+	}
+	kstatus st = listener_new_token(out, err);
+	if (st != K_OK)
+		return st;
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return kerr_set(err, K_IO, "token", _("cannot write %s: %s"), path,
+				strerror(errno));
+	bool ok = fchmod(fd, 0600) == 0 &&
+		  write(fd, out, LISTENER_TOKEN_LEN) == LISTENER_TOKEN_LEN &&
+		  write(fd, "\n", 1) == 1 && fsync(fd) == 0;
+	int saved = errno;
+	close(fd);
+	if (!ok)
+		return kerr_set(err, K_IO, "token", _("cannot write %s: %s"), path,
+				strerror(saved));
+	return K_OK;
 }

@@ -111,6 +111,14 @@ unsigned outbox_listener_port(const struct outbox *ob);
 const struct config_profile *outbox_profile(const struct outbox *ob);
 
 /*
+ * The callback token kept in the file at path (mode 0600): the one stored
+ * there, or a fresh one written there. With a fixed listen port or a
+ * public_url, callbacks for documents sent before a restart still arrive.
+ * The token is a secret: never print it.
+ */
+kstatus outbox_token_load(const char *path, char out[LISTENER_TOKEN_LEN + 1], struct kerr *err);
+
+/*
  * The listener's handler, exposed for tests: handles one callback request
  * as described above and returns the HTTP status to answer.
  */

@@ -40,13 +40,14 @@ kstatus training_start(struct loop *l, struct training *t, struct kerr *err)
 	kstatus st;
 	if (t->data_dir) {
 		if (!str_copy(dir, t->data_dir, sizeof dir))
-			return kerr_set(err, K_INVALID, "data_dir", _("the data directory path is too long"));
+			return kerr_set(err, K_INVALID, "data_dir",
+					_("the data directory path is too long"));
 	} else if ((st = config_data_dir(dir, sizeof dir, true, err)) != K_OK) {
 		return st;
 	}
 	if (t->data_dir) {
-		if (snprintf(t->journal_path, sizeof t->journal_path, "%s/training-journal.db", dir) >=
-		    (int)sizeof t->journal_path)
+		if (snprintf(t->journal_path, sizeof t->journal_path, "%s/training-journal.db",
+			     dir) >= (int)sizeof t->journal_path)
 			return kerr_set(err, K_INVALID, "data_dir",
 					_("the data directory path is too long"));
 	} else if ((st = config_journal_path(true, t->journal_path, sizeof t->journal_path, err)) !=
@@ -65,9 +66,9 @@ kstatus training_start(struct loop *l, struct training *t, struct kerr *err)
 		}
 	}
 	struct sandbox_options so = {
-		.listen = "127.0.0.1:0",
-		.db_path = t->sandbox_db[0] ? t->sandbox_db : NULL,
-		.callback_delay_ms = t->callback_delay_ms,
+	    .listen = "127.0.0.1:0",
+	    .db_path = t->sandbox_db[0] ? t->sandbox_db : NULL,
+	    .callback_delay_ms = t->callback_delay_ms,
 	};
 	t->sb = sandbox_start(&so, err);
 	if (!t->sb) {

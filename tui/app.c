@@ -18,6 +18,7 @@
 #include "input.h"
 #include "loop.h"
 #include "money.h"
+#include "scanner.h"
 #include "util.h"
 #include "views/views.h"
 
@@ -30,6 +31,10 @@ extern const struct view_ops view_refund __attribute__((weak));
 extern const struct view_ops view_shift __attribute__((weak));
 extern const struct view_ops view_journal __attribute__((weak));
 extern const struct view_ops view_settings __attribute__((weak));
+/* The status pane beside the screen on wide terminals (tui/views/status.h). */
+extern int status_pane_width(const struct app *app, int cols) __attribute__((weak));
+extern void status_pane_draw(struct app *app, WINDOW *w, int x, int rows, int cols)
+	__attribute__((weak));
 
 static const struct view_ops *view_registry(size_t i)
 {
@@ -142,6 +147,9 @@ static const char *on_complete(void *cls, const char *text, size_t index)
 	struct app *app = cls;
 	static const char *cands[64];
 	static size_t n;
+	const struct view_ops *top = app_top(app);
+	if (top && top->complete)
+		return top->complete(app, text, index);
 	if (index == 0) {
 		n = 0;
 		for (size_t i = app->recent_n; i-- > 0 && n < 16;)
@@ -186,6 +194,9 @@ static void on_change(void *cls, const char *text)
 {
 	struct app *app = cls;
 	const struct view_ops *top = app_top(app);
+	/* Information is stale once the line changes; refusals stay until Enter. */
+	if (app->msg_role == UI_MESSAGE_INFO)
+		app->msg[0] = '\0';
 	if (top && top->changed)
 		top->changed(app, text);
 	app->dirty = true;
@@ -331,6 +342,8 @@ static void draw_status(struct app *app)
 	enum ui_role shift_role = UI_STATUS_BAR;
 	if (!s->engine) {
 		snprintf(segs[n].text, sizeof segs[n].text, "%s", _("shift —"));
+	} else if (s->shift_unknown) {
+		snprintf(segs[n].text, sizeof segs[n].text, "%s", _("shift unknown"));
 	} else if (!s->shift_open) {
 		snprintf(segs[n].text, sizeof segs[n].text, "%s", _("shift closed"));
 	} else {
@@ -349,6 +362,9 @@ static void draw_status(struct app *app)
 	segs[n++].role = shift_role;
 	if (s->outbox_depth < 0)
 		snprintf(segs[n].text, sizeof segs[n].text, "%s", _("outbox —"));
+	else if (s->in_flight > 0)
+		snprintf(segs[n].text, sizeof segs[n].text, _("outbox %d (%d sending)"),
+			 s->outbox_depth, s->in_flight);
 	else
 		snprintf(segs[n].text, sizeof segs[n].text, _("outbox %d"), s->outbox_depth);
 	segs[n++].role = UI_STATUS_BAR;
@@ -444,8 +460,12 @@ static void draw_all(struct app *app)
 	draw_status(app);
 	werase(app->w_body);
 	wbkgdset(app->w_body, ' ' | (chtype)theme_attr(UI_TEXT));
+	/* Wide terminals: the live status pane beside the screen (tui/views/status.c). */
+	int pane = status_pane_width ? status_pane_width(app, app->cols) : 0;
 	if (top && top->draw)
-		top->draw(app, app->w_body, app->rows - 4, app->cols);
+		top->draw(app, app->w_body, app->rows - 4, app->cols - pane);
+	if (pane > 0)
+		status_pane_draw(app, app->w_body, app->cols - pane, app->rows - 4, pane);
 	werase(app->w_msg);
 	if (app->msg[0])
 		app_put(app->w_msg, 0, 0, app->cols, TEXT_LEFT, app->msg, app->msg_role);
@@ -510,8 +530,14 @@ static int default_action(struct app *app, enum action a)
 		return APP_QUIT;
 	case ACT_STATUS:
 	case ACT_REFUND:
-	case ACT_SHIFT: {
-		const char *name = a == ACT_STATUS ? "status" : a == ACT_REFUND ? "refund" : "shift";
+	case ACT_SHIFT:
+	case ACT_JOURNAL:
+	case ACT_SETTINGS: {
+		const char *name = a == ACT_STATUS	? "status"
+				   : a == ACT_REFUND	? "refund"
+				   : a == ACT_SHIFT	? "shift"
+				   : a == ACT_JOURNAL	? "journal"
+							: "settings";
 		v = app_find_view(name);
 		if (v) {
 			if (app_top(app) != v)
@@ -530,16 +556,28 @@ static int default_action(struct app *app, enum action a)
 	}
 }
 
-static void dispatch(struct app *app, int key)
+static enum action lookup(const struct app *app, const struct view_ops *top, int key)
 {
-	const struct view_ops *top = app_top(app);
-	if (!top)
-		return;
 	enum action a = ACT_NONE;
 	if (app->keyview)
 		a = keymap_lookup_view(&app->keys, app->keyview, key);
 	if (a == ACT_NONE)
 		a = keymap_lookup(&app->keys, top->name, key);
+	return a;
+}
+
+static void dispatch(struct app *app, int key)
+{
+	const struct view_ops *top = app_top(app);
+	if (!top)
+		return;
+	enum action a = lookup(app, top, key);
+	if (a == ACT_NONE && (key & KEYS_ALT) && key != (KEYS_ALT | 27)) {
+		/* Esc typed just before a key (a fast typist, a script): two keys. */
+		dispatch(app, 27);
+		dispatch(app, key & ~KEYS_ALT);
+		return;
+	}
 	int r = APP_UNHANDLED;
 	if (a != ACT_NONE) {
 		r = top->handle ? top->handle(app, a, key) : 0;
@@ -582,7 +620,9 @@ static void on_stdin(struct loop *l, int fd, short revents, void *cls)
 	int r;
 	while (!app->quit && (r = wget_wch(app->w_keys, &wc)) != ERR) {
 		if (r == KEY_CODE_YES && wc == KEY_RESIZE) {
-			resize(app);
+			/* curses has resized already (resizeterm() queues this key). */
+			layout(app);
+			app->dirty = true;
 			continue;
 		}
 		int key = normalise(r, wc);
@@ -599,7 +639,9 @@ static void on_stdin(struct loop *l, int fd, short revents, void *cls)
 				}
 			}
 		}
-		dispatch(app, key);
+		/* A barcode scanner's burst is held back and taken as a scan (tui/scanner.c). */
+		if (!scanner_feed(app, key))
+			dispatch(app, key);
 	}
 }
 
@@ -668,6 +710,7 @@ int app_run(struct app *app)
 		.complete = on_complete,
 	};
 	input_init(&hooks);
+	scanner_start(app, dispatch); /* also loads the profile's catalog file */
 	app_push(app, &view_sale, 0);
 	loop_watch_fd(app->loop, STDIN_FILENO, POLLIN, on_stdin, app);
 	loop_add_prepare(app->loop, on_prepare, app);
@@ -681,6 +724,7 @@ int app_run(struct app *app)
 		loop_cancel_timer(app->loop, app->clock_timer);
 	while (app->depth > 0)
 		app_pop(app);
+	scanner_stop(app);
 	input_free();
 	free_windows(app);
 	delwin(app->w_keys);
@@ -857,6 +901,8 @@ int app_main_with(int argc, char **argv, app_setup_fn setup, void *cls)
 		return 1;
 	}
 	int rc = app_run(app);
+	if (app->teardown)
+		app->teardown(app);
 	app_free(app);
 	loop_free(loop);
 	return rc;

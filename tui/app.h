@@ -57,6 +57,8 @@ struct view_ops {
 	int (*line)(struct app *app, const char *text);
 	/* Optional: the input line's text changed as the cashier typed. */
 	void (*changed)(struct app *app, const char *text);
+	/* Optional: Tab completion of the input line (index-th candidate, NULL: no more). */
+	const char *(*complete)(struct app *app, const char *text, size_t index);
 };
 
 enum app_mode { APP_MODE_TRAINING, APP_MODE_TEST, APP_MODE_LIVE };
@@ -72,7 +74,9 @@ struct app_status {
 	char printer[64];	    /* target_serial; "" = not chosen */
 	bool shift_open;	    /* a shift is open ... */
 	long long shift_opened_ms;  /* ... since (wall clock, ms) */
+	bool shift_unknown;	    /* the journal cannot tell whether a shift is open */
 	int outbox_depth;	    /* documents not yet final; -1 = unknown */
+	int in_flight;		    /* requests on the wire now (shown when > 0) */
 	char listener[48];	    /* "on :8081", "off", "error: ..."; "" = unknown */
 	bool listener_ok;	    /* false shows the listener as a warning */
 };
@@ -104,6 +108,8 @@ struct app {
 	struct app_status status;
 	app_submit_fn submit; /* never NULL: a stub until the engine plugs in */
 	void *engine;	      /* the engine's own data */
+	/* The engine's clean-up: called after the screen ends, while the loop still exists. */
+	void (*teardown)(struct app *app);
 
 	struct basket basket; /* kept across screens, resizes and refusals */
 	int sel;	      /* selected basket line; -1 = the whole receipt */

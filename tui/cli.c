@@ -1,4 +1,5 @@
 #include "cli.h"
+#include "cli_engine.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -18,6 +19,7 @@ const struct cli_command cli_commands[] = {
     {"receipt", cli_receipt, N_("--dry-run [--kind KIND] FILE"),
      N_("check a receipt written as a LifePay request (FILE or - for stdin) and print "
 	"what would be sent")},
+    CLI_ENGINE_COMMANDS,
     {"help", cli_help, N_("[COMMAND]"), N_("show this help, or one command's")},
     {NULL, NULL, NULL, NULL},
 };

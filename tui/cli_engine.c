@@ -60,7 +60,7 @@ struct opts {
 };
 
 static int usage_error(const struct opts *o, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+    __attribute__((format(printf, 2, 3)));
 
 static int usage_error(const struct opts *o, const char *fmt, ...)
 {
@@ -232,8 +232,8 @@ static int session_open(struct session *s, const struct opts *o, bool engine, bo
 	}
 	if (s->prof.training && engine) {
 		if (training_start(s->loop, &s->tr, &e) != K_OK) {
-			int rc = cli_error(o->cmd, CLI_FAILED, _("the training sandbox did not start: %s"),
-					   e.text);
+			int rc = cli_error(o->cmd, CLI_FAILED,
+					   _("the training sandbox did not start: %s"), e.text);
 			session_close(s);
 			return rc;
 		}
@@ -255,13 +255,28 @@ static int session_open(struct session *s, const struct opts *o, bool engine, bo
 		return rc;
 	}
 	if (engine && need_journal) {
-		struct outbox_options oo = {.log = o->verbose ? on_log : NULL};
+		/*
+		 * The token is kept in the data directory, so that with a fixed listen
+		 * port (or public_url) callbacks for documents sent by an earlier run
+		 * still arrive; without one, a fresh token serves this run.
+		 */
+		char dir[CONFIG_PATH_MAX], tpath[CONFIG_PATH_MAX + 32];
+		char token[LISTENER_TOKEN_LEN + 1] = "";
+		if (config_data_dir(dir, sizeof dir, true, NULL) == K_OK &&
+		    snprintf(tpath, sizeof tpath, "%s/%s", dir,
+			     s->prof.training ? "training-callback-token" : "callback-token") <
+			(int)sizeof tpath &&
+		    outbox_token_load(tpath, token, NULL) != K_OK)
+			token[0] = '\0';
+		struct outbox_options oo = {.log = o->verbose ? on_log : NULL,
+					    .token = token[0] ? token : NULL};
 		s->ob = outbox_new(s->loop, s->j, &s->prof, &oo, &e);
+		explicit_bzero(token, sizeof token);
 		if (!s->ob) {
 			char msg[400];
 			kerr_str(&e, msg, sizeof msg);
-			int rc = cli_error(o->cmd, CLI_CONFIG, _("profile \"%s\": %s"), s->prof.name,
-					   msg);
+			int rc = cli_error(o->cmd, CLI_CONFIG, _("profile \"%s\": %s"),
+					   s->prof.name, msg);
 			session_close(s);
 			return rc;
 		}
@@ -310,8 +325,6 @@ static void print_provider_error(int code, const char *text)
 	errors_describe(code, text, ru, meaning, sizeof meaning);
 	errors_next_step(code, ru, next, sizeof next);
 	printf("  %s\n", meaning);
-	if (text && *text && errors_lookup(code))
-		printf(_("  provider's message: %s\n"), text);
 	if (next[0])
 		printf(_("  next: %s\n"), next);
 }
@@ -431,8 +444,9 @@ static int send_document(struct session *s, struct document *d)
 	print_outcome(&jd);
 	int rc = exit_for(&jd, o->wait);
 	if (!done && o->wait)
-		fprintf(stderr, _("kassa %s: no final status within %ld s%s; the document stays "
-				  "in the journal\n"),
+		fprintf(stderr,
+			_("kassa %s: no final status within %ld s%s; the document stays "
+			  "in the journal\n"),
 			o->cmd, timeout, s->interrupted ? _(" (interrupted)") : "");
 	journal_doc_free(&jd);
 	return rc;
@@ -459,12 +473,13 @@ int cli_engine_receipt(int argc, char **argv)
 	if (rc != CLI_OK)
 		return rc;
 	if (o.help)
-		return help_text(_("Usage: kassa receipt FILE [--non-fiscal] [--wait] [--timeout S]"),
-				 _("Sends a receipt written as a LifePay request (FILE, or - for "
-				   "standard input).\nIt returns once the receipt is safely in the "
-				   "journal and sent or queued;\n--wait waits for its final status "
-				   "(default at most 120 s, --timeout S).\nThe file's login and apikey "
-				   "are ignored: the profile's are used.\n"));
+		return help_text(
+		    _("Usage: kassa receipt FILE [--non-fiscal] [--wait] [--timeout S]"),
+		    _("Sends a receipt written as a LifePay request (FILE, or - for "
+		      "standard input).\nIt returns once the receipt is safely in the "
+		      "journal and sent or queued;\n--wait waits for its final status "
+		      "(default at most 120 s, --timeout S).\nThe file's login and apikey "
+		      "are ignored: the profile's are used.\n"));
 	if (o.npos != 1)
 		return usage_error(&o, "%s", _("give the receipt FILE, or - for standard input"));
 	if (o.non_fiscal)
@@ -728,11 +743,12 @@ int cli_engine_journal(int argc, char **argv)
 	if (rc != CLI_OK)
 		return rc;
 	if (o.help)
-		return help_text(_("Usage: kassa journal [--json] [--limit N]"),
-				 _("Lists the documents of the journal, newest first, with ext_id, "
-				   "uuid, state and amounts.\n  --json     one JSON array (amounts "
-				   "as strings with two decimals)\n  --limit N  at most N documents "
-				   "(default 50, 0 = all)\n"));
+		return help_text(
+		    _("Usage: kassa journal [--json] [--limit N]"),
+		    _("Lists the documents of the journal, newest first, with ext_id, "
+		      "uuid, state and amounts.\n  --json     one JSON array (amounts "
+		      "as strings with two decimals)\n  --limit N  at most N documents "
+		      "(default 50, 0 = all)\n"));
 	bool limit_given = false;
 	for (int i = 1; i < argc; i++)
 		if (opt_is(argv[i], "--limit"))
@@ -836,12 +852,13 @@ int cli_engine_outbox(int argc, char **argv)
 	if (rc != CLI_OK)
 		return rc;
 	if (o.help)
-		return help_text(_("Usage: kassa outbox [--flush] [--timeout S]"),
-				 _("Shows what waits to be delivered and why, and what waits for "
-				   "the provider's final status.\n  --flush  sends every waiting "
-				   "document of the profile now and returns when each\n           "
-				   "has an answer or has failed again (at most --timeout S, default "
-				   "60)\n"));
+		return help_text(
+		    _("Usage: kassa outbox [--flush] [--timeout S]"),
+		    _("Shows what waits to be delivered and why, and what waits for "
+		      "the provider's final status.\n  --flush  sends every waiting "
+		      "document of the profile now and returns when each\n           "
+		      "has an answer or has failed again (at most --timeout S, default "
+		      "60)\n"));
 	struct session s;
 	if ((rc = session_open(&s, &o, o.flush, true)) != CLI_OK)
 		return rc;
@@ -961,7 +978,8 @@ static int check_lifepay(struct session *s, struct net *n, struct check *c, long
 	if (!run_until(s, check_done, c, timeout))
 		return cli_error(s->o->cmd, CLI_FAILED, _("no answer within %ld s"), timeout);
 	if (c->outcome != NET_OK)
-		return cli_error(s->o->cmd, CLI_FAILED, _("the provider could not be reached: %s%s%s"),
+		return cli_error(s->o->cmd, CLI_FAILED,
+				 _("the provider could not be reached: %s%s%s"),
 				 net_outcome_str(c->outcome), c->error[0] ? ": " : "", c->error);
 	struct lifepay_reply r;
 	struct kerr e = {0};
@@ -983,7 +1001,8 @@ static int check_lifepay(struct session *s, struct net *n, struct check *c, long
 	char text[1024];
 	size_t used = (size_t)snprintf(text, sizeof text, "%s", r.message);
 	for (size_t i = 0; i < r.n_field_errors && used < sizeof text; i++)
-		used += (size_t)snprintf(text + used, sizeof text - used, "; %s", r.field_errors[i]);
+		used +=
+		    (size_t)snprintf(text + used, sizeof text - used, "; %s", r.field_errors[i]);
 	print_provider_error(r.code, text);
 	if (r.code == 400)
 		printf("%s\n", _("  (login and apikey were accepted: the problem is in the "
@@ -1005,8 +1024,8 @@ static int check_paykeeper(struct session *s, struct net *n, struct check *c, lo
 		return cli_error(s->o->cmd, CLI_FAILED, _("the server could not be reached: %s"),
 				 net_outcome_str(c->outcome));
 	if (c->http == 401 || c->http == 403) {
-		printf(_("refused (HTTP %ld): the user or password of profile %s is wrong\n"), c->http,
-		       p->name);
+		printf(_("refused (HTTP %ld): the user or password of profile %s is wrong\n"),
+		       c->http, p->name);
 		return CLI_FAILED;
 	}
 	char tok[256];

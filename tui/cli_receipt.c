@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "cli_engine.h"
 #include "document.h"
 #include "errors.h"
 #include "i18n.h"
@@ -206,26 +207,35 @@ static int receipt_dry_run(const struct receipt_opts *o)
 	return rc;
 }
 
-/* Sending needs the journal and the delivery engine (issue 4). */
-static int receipt_send(const struct receipt_opts *o)
-{
-	(void)o;
-	return cli_error("receipt", CLI_USAGE, "%s",
-			 _("sending needs the delivery engine, which is not built yet; use "
-			   "--dry-run to check the receipt"));
-}
-
 int cli_receipt(int argc, char **argv)
 {
+	/* Without --dry-run the receipt is sent by the delivery engine. */
+	bool dry_run = false, help = false;
+	for (int i = 1; i < argc && strcmp(argv[i], "--") != 0; i++) {
+		if (strcmp(argv[i], "--dry-run") == 0)
+			dry_run = true;
+		else if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0)
+			help = true;
+	}
+	if (!dry_run && !help)
+		return cli_engine_receipt(argc, argv);
+
 	struct receipt_opts o;
-	bool help;
 	int rc = parse_opts(argc, argv, &o, &help);
 	if (rc != CLI_OK)
 		return rc;
 	if (help) {
 		printf(_("Usage: kassa receipt %s\n"), _("--dry-run [--kind KIND] FILE"));
+		printf(_("       kassa receipt %s\n"),
+		       _("FILE [--non-fiscal] [--wait] [--timeout S] [--profile NAME] [--training]"));
 		printf("%s",
 		       _("\n"
+			 "Without --dry-run the receipt is sent: kassa returns once it is safely "
+			 "in the journal\n"
+			 "and sent or queued; --wait waits for its final status. The file's login "
+			 "and apikey\n"
+			 "are ignored: the profile's are used.\n"
+			 "\n"
 			 "Reads a receipt written as a LifePay cloud-print request (FILE, or - "
 			 "for standard input),\n"
 			 "checks it as kassa would before sending and prints one JSON object: "
@@ -243,5 +253,5 @@ int cli_receipt(int argc, char **argv)
 			 "(products are counted from 0).\n"));
 		return CLI_OK;
 	}
-	return o.dry_run ? receipt_dry_run(&o) : receipt_send(&o);
+	return receipt_dry_run(&o);
 }

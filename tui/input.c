@@ -77,6 +77,7 @@ static char **on_rl_complete(const char *text, int start, int end)
 	(void)start;
 	(void)end;
 	rl_attempted_completion_over = 1; /* never fall back to file names */
+	rl_completion_append_character = '\0'; /* reset to ' ' before every attempt */
 	return rl_completion_matches(text, on_rl_generate);
 }
 
@@ -107,7 +108,6 @@ void input_init(const struct input_hooks *h)
 	rl_outstream = devnull ? devnull : stderr;
 	rl_attempted_completion_function = on_rl_complete;
 	rl_completion_display_matches_hook = on_rl_display_matches;
-	rl_completer_word_break_characters = word_breaks;
 	rl_completion_append_character = '\0';
 	rl_completion_query_items = 0;
 	using_history();
@@ -118,6 +118,7 @@ void input_init(const struct input_hooks *h)
 	rl_variable_bind("completion-ignore-case", "on");
 	rl_variable_bind("show-all-if-ambiguous", "on");
 	rl_variable_bind("enable-bracketed-paste", "off");
+	rl_completer_word_break_characters = word_breaks;
 	/* The sequences we feed for keys curses decoded (see input_feed). */
 	rl_bind_keyseq("\033[3~", rl_delete);
 	rl_bind_keyseq("\033[H", rl_beg_of_line);
@@ -252,8 +253,10 @@ void input_draw(void)
 	werase(win);
 	wbkgdset(win, ' ' | (chtype)theme_attr(UI_INPUT_TEXT));
 	int pw = text_width(prompt);
-	if (pw > cols / 2)
-		pw = cols / 2;
+	/* A question takes the whole line; an editable line keeps half for the text. */
+	int max = enabled ? cols / 2 : cols - 1;
+	if (pw > max)
+		pw = max;
 	char fitted[512];
 	text_fit(prompt, pw, TEXT_LEFT, fitted, sizeof fitted);
 	wattrset(win, (int)theme_attr(UI_INPUT_PROMPT));

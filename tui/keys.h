@@ -22,13 +22,17 @@
 	_(HELP, "help", N_("Help"), N_("Show the key map"))                                     \
 	_(FIND, "find", N_("Find"), N_("Find an item in the catalog"))                          \
 	_(DISCOUNT, "discount", N_("Discount"),                                                 \
-	  N_("Discount for the selected line, or for the whole receipt when none is selected")) \
+	  N_("Discount: the selected line, or the whole receipt if none is"))                   \
 	_(REFUND, "refund", N_("Refund"), N_("Refund by the original receipt"))                  \
 	_(PAY, "pay", N_("Pay"), N_("Pay and send the receipt"))                                \
 	_(NONFISCAL, "nonfiscal", N_("Non-fiscal"), N_("Pay and send a non-fiscal receipt"))    \
 	_(DELETE_LINE, "delete-line", N_("Delete"), N_("Delete the selected line (asks first)")) \
 	_(SHIFT, "shift", N_("Shift"), N_("Shift: open, X-report, Z-report, cash in and out"))  \
 	_(STATUS, "status", N_("Status"), N_("Documents sent and their status"))               \
+	_(JOURNAL, "journal", N_("Journal"),                                                    \
+	  N_("Journal: search, history, preview, reprint, provider registry"))                  \
+	_(SETTINGS, "settings", N_("Settings"),                                                 \
+	  N_("Settings: profiles, test mode, printer, theme, account check"))                   \
 	_(QUIT, "quit", N_("Quit"), N_("Quit kassa (asks when the basket is not empty)"))      \
 	_(BACK, "back", N_("Back"), N_("Back out of a prompt or screen; the basket is kept"))   \
 	_(SEND, "send", N_("Send"), N_("Send the document"))                                    \
@@ -44,7 +48,13 @@
 	_(QTY_DEC, "qty-dec", "", N_("Selected line: quantity minus one (empty input line)"))   \
 	_(CONFIRM, "confirm", N_("Yes"), N_("Yes: confirm the question asked"))                 \
 	_(REFUSE, "refuse", N_("No"), N_("No: refuse the question asked"))                      \
-	_(REDRAW, "redraw", "", N_("Redraw the whole screen"))
+	_(REDRAW, "redraw", "", N_("Redraw the whole screen"))                                  \
+	_(PREVIEW, "preview", N_("Preview"), N_("Journal: the receipt as it prints on paper"))  \
+	_(REPRINT, "reprint", N_("Copy"), N_("Journal: print a copy as a non-fiscal receipt"))  \
+	_(REPLAY, "replay", N_("Replay"),                                                       \
+	  N_("Journal: send a document of unknown fate again with its own ext_id"))             \
+	_(REGISTRY, "registry", N_("Provider"),                                                 \
+	  N_("Journal: the provider's own registry (PayKeeper) beside the local documents"))
 
 #define ACTION_ENUM(name, bind, label, help) ACT_##name,
 enum action { ACTION_INFO(ACTION_ENUM) ACT_COUNT };

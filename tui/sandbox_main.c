@@ -108,7 +108,8 @@ int main(int argc, char **argv)
 			opt.seed_set = true;
 		} else if (strcmp(a, "--callback-delay") == 0) {
 			if (!parse_ull(v, 86400000ULL, &n) || n == 0)
-				return fail("--callback-delay needs milliseconds from 1 to 86400000");
+				return fail(
+				    "--callback-delay needs milliseconds from 1 to 86400000");
 			opt.callback_delay_ms = (long long)n;
 		} else {
 			struct kerr e = {0};

@@ -69,7 +69,7 @@ struct sb_lifepay_acc *sandbox_accounts_lifepay(const struct sb_accounts *a, con
 }
 
 const struct sb_printer_acc *sandbox_accounts_printer(const struct sb_lifepay_acc *acc,
-						       const char *serial)
+						      const char *serial)
 {
 	for (size_t i = 0; i < acc->n_printers; i++)
 		if (strcmp(acc->printers[i].serial, serial) == 0)
@@ -77,8 +77,7 @@ const struct sb_printer_acc *sandbox_accounts_printer(const struct sb_lifepay_ac
 	return NULL;
 }
 
-struct sb_paykeeper_acc *sandbox_accounts_paykeeper(const struct sb_accounts *a,
-						    const char *user)
+struct sb_paykeeper_acc *sandbox_accounts_paykeeper(const struct sb_accounts *a, const char *user)
 {
 	for (size_t i = 0; i < a->n_pk; i++)
 		if (strcmp(a->pk[i].user, user) == 0)
@@ -92,7 +91,23 @@ struct parse_ctx {
 	char msg[256];
 	char section[128];
 	enum { SEC_NONE, SEC_LIFEPAY, SEC_PAYKEEPER } kind;
+	char seen[8][16]; /* single-valued keys met in this section */
+	size_t n_seen;
 };
+
+/* A key that may appear once per section; a second time is refused. */
+static int once(struct parse_ctx *c, const char *key)
+{
+	for (size_t i = 0; i < c->n_seen; i++) {
+		if (strcmp(c->seen[i], key) == 0) {
+			snprintf(c->msg, sizeof c->msg, "[%s] %s is given twice", c->section, key);
+			return 0;
+		}
+	}
+	if (c->n_seen < 8)
+		str_copy(c->seen[c->n_seen++], key, sizeof c->seen[0]);
+	return 1;
+}
 
 static bool login_valid(const char *s)
 {
@@ -125,6 +140,7 @@ static bool parse_bool(const char *v, bool *out)
 static int section_begin(struct parse_ctx *c, const char *section)
 {
 	str_copy(c->section, section, sizeof c->section);
+	c->n_seen = 0;
 	const char *name = NULL;
 	if (strncmp(section, "lifepay", 7) == 0 && (section[7] == ' ' || section[7] == ':')) {
 		c->kind = SEC_LIFEPAY;
@@ -143,7 +159,8 @@ static int section_begin(struct parse_ctx *c, const char *section)
 	if (c->kind == SEC_LIFEPAY) {
 		if (!login_valid(name)) {
 			snprintf(c->msg, sizeof c->msg,
-				 "section [%s]: the login must be 7 followed by 10 digits", section);
+				 "section [%s]: the login must be 7 followed by 10 digits",
+				 section);
 			return 0;
 		}
 		if (sandbox_accounts_lifepay(c->a, name)) {
@@ -213,8 +230,10 @@ static int lifepay_key(struct parse_ctx *c, struct sb_lifepay_acc *acc, const ch
 		if (state && strcmp(state, "inactive") == 0)
 			active = false;
 		else if (state && strcmp(state, "active") != 0) {
-			snprintf(c->msg, sizeof c->msg, "[%s] printer %s: state must be active or "
-				 "inactive", c->section, serial);
+			snprintf(c->msg, sizeof c->msg,
+				 "[%s] printer %s: state must be active or "
+				 "inactive",
+				 c->section, serial);
 			return 0;
 		}
 		if (sandbox_accounts_printer(acc, serial)) {
@@ -248,8 +267,8 @@ static int paykeeper_key(struct parse_ctx *c, struct sb_paykeeper_acc *acc, cons
 		n = sizeof acc->callback_url;
 	} else {
 		snprintf(c->msg, sizeof c->msg,
-			 "[%s] unknown key \"%s\"; use password, secret or callback_url", c->section,
-			 key);
+			 "[%s] unknown key \"%s\"; use password, secret or callback_url",
+			 c->section, key);
 		return 0;
 	}
 	if (strlen(value) >= n) {
@@ -275,6 +294,8 @@ static int on_ini(void *user, const char *section, const char *key, const char *
 			return 0;
 	if (!key) /* inih reports an empty section with a NULL key when configured so */
 		return 1;
+	if (strcmp(key, "printer") != 0 && !once(c, key))
+		return 0;
 	if (c->kind == SEC_LIFEPAY)
 		return lifepay_key(c, &c->a->lp[c->a->n_lp - 1], key, value);
 	return paykeeper_key(c, &c->a->pk[c->a->n_pk - 1], key, value);
@@ -283,7 +304,8 @@ static int on_ini(void *user, const char *section, const char *key, const char *
 static kstatus accounts_finish(struct parse_ctx *c, int rc, const char *origin, struct kerr *err)
 {
 	if (rc < 0)
-		return kerr_set(err, K_IO, "accounts", "cannot read %s: %s", origin, strerror(errno));
+		return kerr_set(err, K_IO, "accounts", "cannot read %s: %s", origin,
+				strerror(errno));
 	if (rc > 0)
 		return kerr_set(err, K_INVALID, "accounts", "%s line %d: %s", origin, rc,
 				c->msg[0] ? c->msg : "not a valid INI line");
@@ -295,8 +317,8 @@ static kstatus accounts_finish(struct parse_ctx *c, int rc, const char *origin, 
 				origin);
 	for (size_t i = 0; i < a->n_lp; i++)
 		if (!a->lp[i].apikey[0])
-			return kerr_set(err, K_INVALID, "accounts", "%s: [lifepay %s] has no apikey",
-					origin, a->lp[i].login);
+			return kerr_set(err, K_INVALID, "accounts",
+					"%s: [lifepay %s] has no apikey", origin, a->lp[i].login);
 	for (size_t i = 0; i < a->n_pk; i++)
 		if (!a->pk[i].password[0] || !a->pk[i].secret[0])
 			return kerr_set(err, K_INVALID, "accounts",

@@ -113,7 +113,8 @@ static void *worker_main(void *arg)
 			if (status == 200) {
 				str_copy(c.state, "delivered", sizeof c.state);
 			} else {
-				long long delay = sandbox_callback_retry_ms(c.attempts, c.max_attempts);
+				long long delay =
+				    sandbox_callback_retry_ms(c.attempts, c.max_attempts);
 				if (delay < 0)
 					str_copy(c.state, "failed", sizeof c.state);
 				else

@@ -60,16 +60,18 @@ kstatus sandbox_faults_parse(const char *spec, struct sb_faults *out, struct ker
 		char *name = str_trim(item), *value = str_trim(eq + 1);
 		int idx = faults_index(name);
 		if (idx < 0) {
-			st = kerr_set(err, K_INVALID, "faults",
-				      "unknown fault \"%s\"; use http500, drop, stall, callback_fail "
-				      "or error",
-				      name);
+			st = kerr_set(
+			    err, K_INVALID, "faults",
+			    "unknown fault \"%s\"; use http500, drop, stall, callback_fail "
+			    "or error",
+			    name);
 			goto done;
 		}
 		uint32_t *slot = faults_slot(&f, (size_t)idx);
 		unsigned bit = 1u << idx;
 		if (seen & bit) {
-			st = kerr_set(err, K_INVALID, "faults", "fault \"%s\" is given twice", name);
+			st =
+			    kerr_set(err, K_INVALID, "faults", "fault \"%s\" is given twice", name);
 			goto done;
 		}
 		seen |= bit;
@@ -83,11 +85,12 @@ kstatus sandbox_faults_parse(const char *spec, struct sb_faults *out, struct ker
 			*colon = '\0';
 			int64_t ms;
 			struct kerr e2;
-			if (decimal_parse(str_trim(colon + 1), 3, INT64_C(86400000), 0, &ms, "stall",
-					  &e2) != K_OK) {
-				st = kerr_set(err, K_INVALID, "faults",
-					      "stall seconds \"%s\" must be a number from 0 to 86400",
-					      colon + 1);
+			if (decimal_parse(str_trim(colon + 1), 3, INT64_C(86400000), 0, &ms,
+					  "stall", &e2) != K_OK) {
+				st = kerr_set(
+				    err, K_INVALID, "faults",
+				    "stall seconds \"%s\" must be a number from 0 to 86400",
+				    colon + 1);
 				goto done;
 			}
 			f.stall_ms = (long long)ms;
@@ -98,8 +101,8 @@ kstatus sandbox_faults_parse(const char *spec, struct sb_faults *out, struct ker
 		struct kerr e1;
 		if (decimal_parse(str_trim(value), 6, PPM_ONE, 0, &ppm, name, &e1) != K_OK) {
 			st = kerr_set(err, K_INVALID, "faults",
-				      "probability of %s \"%s\" must be a decimal from 0 to 1", name,
-				      value);
+				      "probability of %s \"%s\" must be a decimal from 0 to 1",
+				      name, value);
 			goto done;
 		}
 		*slot = (uint32_t)ppm;
@@ -137,14 +140,19 @@ int sandbox_faults_format(const struct sb_faults *f, char *buf, size_t n)
 		int w;
 		if (i == FAULT_STALL) {
 			long long s = f->stall_ms / 1000, ms = f->stall_ms % 1000;
-			if (ms)
-				w = snprintf(buf + len, n - len, "%s%s=%s:%lld.%03lld",
-					     len ? "," : "", fault_names[i], p, s, ms);
-			else
+			if (ms) {
+				char frac[8];
+				snprintf(frac, sizeof frac, "%03lld", ms);
+				for (size_t k = strlen(frac); k > 1 && frac[k - 1] == '0'; k--)
+					frac[k - 1] = '\0';
+				w = snprintf(buf + len, n - len, "%s%s=%s:%lld.%s", len ? "," : "",
+					     fault_names[i], p, s, frac);
+			} else
 				w = snprintf(buf + len, n - len, "%s%s=%s:%lld", len ? "," : "",
 					     fault_names[i], p, s);
 		} else {
-			w = snprintf(buf + len, n - len, "%s%s=%s", len ? "," : "", fault_names[i], p);
+			w = snprintf(buf + len, n - len, "%s%s=%s", len ? "," : "", fault_names[i],
+				     p);
 		}
 		if (w < 0 || (size_t)w >= n - len)
 			break;

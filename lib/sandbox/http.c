@@ -93,7 +93,7 @@ static enum MHD_Result on_arg(void *cls, enum MHD_ValueKind kind, const char *ke
 static void send_reply(struct MHD_Connection *c, const struct sandbox_reply *rp)
 {
 	struct MHD_Response *resp = MHD_create_response_from_buffer(
-		rp->body_len, rp->body ? rp->body : (char *)"", MHD_RESPMEM_MUST_COPY);
+	    rp->body_len, rp->body ? rp->body : (char *)"", MHD_RESPMEM_MUST_COPY);
 	if (!resp)
 		return;
 	if (rp->content_type[0])
@@ -115,8 +115,7 @@ static void send_reply(struct MHD_Connection *c, const struct sandbox_reply *rp)
 	MHD_destroy_response(resp);
 }
 
-static void send_simple(struct sandbox *sb, struct MHD_Connection *c, int status,
-			const char *msg)
+static void send_simple(struct sandbox *sb, struct MHD_Connection *c, int status, const char *msg)
 {
 	struct sandbox_reply rp = {0};
 	json_t *j = json_object();
@@ -147,9 +146,8 @@ static void stall(struct sandbox *sb, long long ms)
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
-				  const char *method, const char *version,
-				  const char *upload_data, size_t *upload_data_size,
-				  void **con_cls)
+				  const char *method, const char *version, const char *upload_data,
+				  size_t *upload_data_size, void **con_cls)
 {
 	(void)version;
 	struct sandbox *sb = cls;
@@ -157,16 +155,18 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 	if (!cn) {
 		cn = xcalloc(1, sizeof *cn);
 		*con_cls = cn;
-		const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
-							     MHD_HTTP_HEADER_CONTENT_LENGTH);
+		const char *cl =
+		    MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
 		if (cl) {
 			char *end = NULL;
 			errno = 0;
 			unsigned long long n = strtoull(cl, &end, 10);
 			if (errno == 0 && end && *end == '\0' && n > sb->opt.max_body) {
-				/* Answer before the body arrives; MHD then closes the connection. */
+				/* Answer before the body arrives; MHD then closes the connection.
+				 */
 				char msg[96];
-				snprintf(msg, sizeof msg, "the request body is larger than %zu bytes",
+				snprintf(msg, sizeof msg,
+					 "the request body is larger than %zu bytes",
 					 sb->opt.max_body);
 				send_simple(sb, c, 413, msg);
 				cn->answered = true;
@@ -210,15 +210,15 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 	char *query = NULL;
 	MHD_get_connection_values(c, MHD_GET_ARGUMENT_KIND, on_arg, &query);
 	struct sandbox_request rq = {
-		.method = method,
-		.path = url,
-		.query = query,
-		.content_type = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
-							    MHD_HTTP_HEADER_CONTENT_TYPE),
-		.authorization = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
-							     MHD_HTTP_HEADER_AUTHORIZATION),
-		.body = cn->body ? cn->body : "",
-		.body_len = cn->len,
+	    .method = method,
+	    .path = url,
+	    .query = query,
+	    .content_type =
+		MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE),
+	    .authorization =
+		MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION),
+	    .body = cn->body ? cn->body : "",
+	    .body_len = cn->len,
 	};
 	struct sandbox_reply rp;
 	sandbox_handle(sb, &rq, &rp);
@@ -248,7 +248,8 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
 	}
 }
 
-static void on_mhd_log(void *cls, const char *fmt, va_list ap)
+/* MHD's messages go to the sandbox log, one line each. */
+__attribute__((format(printf, 2, 0))) static void on_mhd_log(void *cls, const char *fmt, va_list ap)
 {
 	struct sandbox *sb = cls;
 	if (!sb->opt.log)
@@ -275,12 +276,11 @@ kstatus sandbox_http_start(struct sandbox *sb, const char *listen, struct kerr *
 	uint16_t want = v6 ? ntohs(((struct sockaddr_in6 *)&ss)->sin6_port)
 			   : ntohs(((struct sockaddr_in *)&ss)->sin_port);
 	struct MHD_Daemon *d = MHD_start_daemon(
-		flags, want, NULL, NULL, on_request, sb, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, sb,
-		MHD_OPTION_SOCK_ADDR,
-		(struct sockaddr *)&ss, MHD_OPTION_CONNECTION_TIMEOUT,
-		(unsigned int)sb->opt.conn_timeout_s, MHD_OPTION_CONNECTION_LIMIT,
-		(unsigned int)128, MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(64 * 1024),
-		MHD_OPTION_NOTIFY_COMPLETED, on_completed, sb, MHD_OPTION_END);
+	    flags, want, NULL, NULL, on_request, sb, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, sb,
+	    MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss, MHD_OPTION_CONNECTION_TIMEOUT,
+	    (unsigned int)sb->opt.conn_timeout_s, MHD_OPTION_CONNECTION_LIMIT, (unsigned int)128,
+	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(64 * 1024), MHD_OPTION_NOTIFY_COMPLETED,
+	    on_completed, sb, MHD_OPTION_END);
 	if (!d)
 		return kerr_set(err, K_IO, "listen",
 				"cannot listen on %s (address in use or not local?); pick another "

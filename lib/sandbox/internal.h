@@ -48,7 +48,7 @@ struct sb_printer_acc {
 struct sb_lifepay_acc {
 	char login[32];
 	char apikey[256];
-	bool cloud;	    /* cloud fiscalization enabled (6080 otherwise) */
+	bool cloud;	     /* cloud fiscalization enabled (6080 otherwise) */
 	char tax_system[16]; /* cabinet default: osn, usn6, ... */
 	struct sb_printer_acc *printers;
 	size_t n_printers;
@@ -77,9 +77,8 @@ kstatus sandbox_accounts_parse(const char *text, struct sb_accounts *a, struct k
 void sandbox_accounts_free(struct sb_accounts *a);
 struct sb_lifepay_acc *sandbox_accounts_lifepay(const struct sb_accounts *a, const char *login);
 const struct sb_printer_acc *sandbox_accounts_printer(const struct sb_lifepay_acc *acc,
-						       const char *serial);
-struct sb_paykeeper_acc *sandbox_accounts_paykeeper(const struct sb_accounts *a,
-						    const char *user);
+						      const char *serial);
+struct sb_paykeeper_acc *sandbox_accounts_paykeeper(const struct sb_accounts *a, const char *user);
 
 /* ---- store.c: SQLite state. Not thread-safe: callers hold sb->lock. ---- */
 
@@ -91,8 +90,8 @@ struct sb_doc {
 	char uuid[40];
 	char login[32];
 	char ext_id[64];
-	char kind[16];	/* doc_kind_wire(): receipt, non-fiscal, ... */
-	char type[16];	/* payment, refund, buy, buy_refund; empty for shift documents */
+	char kind[16]; /* doc_kind_wire(): receipt, non-fiscal, ... */
+	char type[16]; /* payment, refund, buy, buy_refund; empty for shift documents */
 	char printer[64];
 	long long shift_id;
 	long long shift_number;
@@ -235,11 +234,10 @@ kstatus sandbox_store_pk_insert(struct sb_store *st, struct sb_pk_receipt *r, st
 kstatus sandbox_store_pk_get(struct sb_store *st, long long id, struct sb_pk_receipt *r,
 			     struct kerr *err);
 /* Saves status, next_ms, fiscal attributes and error. */
-kstatus sandbox_store_pk_save(struct sb_store *st, const struct sb_pk_receipt *r,
-			      struct kerr *err);
+kstatus sandbox_store_pk_save(struct sb_store *st, const struct sb_pk_receipt *r, struct kerr *err);
 /* A receipt that blocks the uniqueness rule (same key fields, not rejected/failed). */
-kstatus sandbox_store_pk_find_dup(struct sb_store *st, const struct sb_pk_receipt *r,
-				  long long *id, struct kerr *err);
+kstatus sandbox_store_pk_find_dup(struct sb_store *st, const struct sb_pk_receipt *r, long long *id,
+				  struct kerr *err);
 kstatus sandbox_store_pk_due(struct sb_store *st, long long now_ms, struct sb_pk_receipt *r,
 			     struct kerr *err);
 /* All receipts of a user, oldest first; free each and the array. */

@@ -34,8 +34,8 @@ static void reply_envelope(struct sandbox_reply *rp, int code, const char *messa
 }
 
 /* A code with one field's messages in data: {"field": ["message"]}. */
-static void reply_field(struct sandbox_reply *rp, int code, const char *message,
-			const char *field, const char *text)
+static void reply_field(struct sandbox_reply *rp, int code, const char *message, const char *field,
+			const char *text)
 {
 	json_t *data = json_object();
 	json_t *arr = json_array();
@@ -79,10 +79,10 @@ static bool is_text(const json_t *v)
 
 /* Keys whose value must be text. */
 static const char *const text_keys[] = {
-	"apikey",	 "login",	 "type",	  "mode",	   "customer_email",
-	"customer_phone", "customer_name", "customer_inn", "cashier_name", "cashier_inn",
-	"target_serial", "ext_id",	 "callback_url", "ref_uuid",	   "tax_system",
-	"payment_place", "initiator",	 "description",	  "doc_date",	   "doc_number",
+    "apikey",	      "login",	       "type",	       "mode",	       "customer_email",
+    "customer_phone", "customer_name", "customer_inn", "cashier_name", "cashier_inn",
+    "target_serial",  "ext_id",	       "callback_url", "ref_uuid",     "tax_system",
+    "payment_place",  "initiator",     "description",  "doc_date",     "doc_number",
 };
 static const char *const amount_keys[] = {"card_amount", "cash_amount", "amount",
 					  "prepayment_amount"};
@@ -166,8 +166,8 @@ static bool check_types(const json_t *root, bool has_basket, struct sandbox_repl
 	if (!has_basket)
 		return false;
 	const json_t *purchase = json_object_get(root, "purchase");
-	const json_t *products = json_is_object(purchase) ? json_object_get(purchase, "products")
-							  : NULL;
+	const json_t *products =
+	    json_is_object(purchase) ? json_object_get(purchase, "products") : NULL;
 	if (!json_is_array(products)) {
 		reply_field(rp, 400, MSG_DATA, "purchase", MSG_PURCHASE);
 		return true;
@@ -235,7 +235,8 @@ static char *lines_json(const struct basket *b)
 		json_object_set_new(o, "price", money_str(l->price));
 		json_object_set_new(o, "quantity", json_string(q));
 		json_object_set_new(o, "unit", json_string(unit_wire(l->unit)));
-		json_object_set_new(o, "tax", l->vat_set ? json_string(vat_wire(l->vat)) : json_null());
+		json_object_set_new(o, "tax",
+				    l->vat_set ? json_string(vat_wire(l->vat)) : json_null());
 		json_object_set_new(o, "discount", money_str(l->line_discount + l->receipt_share));
 		json_object_set_new(o, "sum", money_str(l->sum));
 		json_array_append_new(arr, o);
@@ -360,8 +361,8 @@ static bool check_refund(struct ctx *c)
  * open a shift when none is open and are refused once it is older than 24
  * hours; create-session needs a closed shift, Z an open one.
  */
-static bool apply_shift(struct ctx *c, bool apply, struct sb_printer_state *ps,
-			struct sb_shift *sh, bool *open)
+static bool apply_shift(struct ctx *c, bool apply, struct sb_printer_state *ps, struct sb_shift *sh,
+			bool *open)
 {
 	struct sandbox *sb = c->sb;
 	long long now = sandbox_now(sb);
@@ -474,7 +475,8 @@ static void create_document(struct ctx *c)
 	r->amount = d->amount;
 	str_copy(r->ref_uuid, d->ref_uuid, sizeof r->ref_uuid);
 	str_copy(r->status, "pending", sizeof r->status);
-	bool fail = doc_kind_has_basket(c->kind) && sandbox_prng_chance(&sb->prng, sb->faults.error);
+	bool fail =
+	    doc_kind_has_basket(c->kind) && sandbox_prng_chance(&sb->prng, sb->faults.error);
 	str_copy(r->outcome, fail ? "error" : "processed", sizeof r->outcome);
 	r->due_ms = now + sandbox_scaled(sb, sb->opt.callback_delay_ms);
 	r->callback_url = d->callback_url[0] ? xstrdup(d->callback_url) : NULL;
@@ -533,7 +535,7 @@ bool sandbox_lifepay_handle(struct sandbox *sb, const struct sandbox_request *rq
 		return true;
 	}
 	struct sb_lifepay_acc *acc =
-		login ? sandbox_accounts_lifepay(&sb->accounts, json_string_value(login)) : NULL;
+	    login ? sandbox_accounts_lifepay(&sb->accounts, json_string_value(login)) : NULL;
 	if (!acc) {
 		json_decref(root);
 		reply_envelope(rp, 6009, "Не удалось найти пользователя по login.", NULL);
@@ -689,9 +691,9 @@ void sandbox_lifepay_finish_due(struct sandbox *sb)
 			int64_t net = r.cash - r.change;
 			if (have_printer && net) {
 				ps.drawer += strcmp(r.type, "payment") == 0 ||
-							     strcmp(r.type, "buy_refund") == 0
-						     ? -net
-						     : net;
+						     strcmp(r.type, "buy_refund") == 0
+						 ? -net
+						 : net;
 				sandbox_store_printer_save(sb->store, &ps, NULL);
 			}
 		}

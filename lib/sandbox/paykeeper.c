@@ -118,8 +118,8 @@ static void format_msk(long long ms, char *out, size_t n, bool compact)
 	gmtime_r(&t, &tm);
 	char buf[96];
 	if (compact)
-		snprintf(buf, sizeof buf, "%04d%02d%02dT%02d%02d", tm.tm_year + 1900,
-			 tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min);
+		snprintf(buf, sizeof buf, "%04d%02d%02dT%02d%02d", tm.tm_year + 1900, tm.tm_mon + 1,
+			 tm.tm_mday, tm.tm_hour, tm.tm_min);
 	else
 		snprintf(buf, sizeof buf, "%04d-%02d-%02d %02d:%02d:%02d", tm.tm_year + 1900,
 			 tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
@@ -271,7 +271,7 @@ static bool in_dates(const struct sb_pk_receipt *r, const char *start, const cha
 }
 
 static const char *const sum_types[] = {"sum_cashless", "sum_cash", "sum_advance", "sum_credit"};
-static const char *const statuses[] = {"created", "sending", "request_sent", "success",
+static const char *const statuses[] = {"created",  "sending", "request_sent", "success",
 				       "rejected", "timeout", "failed"};
 static const char *const filter_types[] = {"sale", "refund", "expense", "expense-refund",
 					   "correction"};
@@ -373,8 +373,8 @@ static void handle_bydate(struct sb_pk_receipt *all, size_t n, const struct quer
 	bool sort_ok = !sort || !sort[0];
 	for (size_t i = 0; i < 5 && !sort_ok; i++)
 		sort_ok = strcmp(sort, sorts[i]) == 0;
-	if (!sort_ok || (dir && dir[0] && strcasecmp(dir, "ASC") != 0 &&
-			 strcasecmp(dir, "DESC") != 0)) {
+	if (!sort_ok ||
+	    (dir && dir[0] && strcasecmp(dir, "ASC") != 0 && strcasecmp(dir, "DESC") != 0)) {
 		reply_fail(rp, "sort: payment_id, refund_id, request_datetime, obtain_datetime или "
 			       "status; direction: ASC или DESC.");
 		return;
@@ -648,9 +648,9 @@ static void handle_print(struct sandbox *sb, const struct sb_paykeeper_acc *acc,
 }
 
 static const char *const pk_paths[] = {
-	PAYKEEPER_PATH_TOKEN,	    PAYKEEPER_PATH_PRINT,  PAYKEEPER_PATH_BYID,
-	PAYKEEPER_PATH_BYPAYMENTID, PAYKEEPER_PATH_BYDATE, PAYKEEPER_PATH_BYDATECOUNT,
-	PAYKEEPER_PATH_SEARCH,
+    PAYKEEPER_PATH_TOKEN,	PAYKEEPER_PATH_PRINT,  PAYKEEPER_PATH_BYID,
+    PAYKEEPER_PATH_BYPAYMENTID, PAYKEEPER_PATH_BYDATE, PAYKEEPER_PATH_BYDATECOUNT,
+    PAYKEEPER_PATH_SEARCH,
 };
 
 bool sandbox_paykeeper_handle(struct sandbox *sb, const struct sandbox_request *rq,
@@ -768,7 +768,8 @@ static void finish_receipt(struct sandbox *sb, struct sb_pk_receipt *r, long lon
 	} else if (strcmp(r->status, "timeout") != 0) {
 		json_t *e = json_object();
 		bool rejected = strcmp(r->status, "rejected") == 0;
-		json_object_set_new(e, "type", json_string(rejected ? "queue_error" : "print_error"));
+		json_object_set_new(e, "type",
+				    json_string(rejected ? "queue_error" : "print_error"));
 		json_object_set_new(e, "message",
 				    json_string(rejected ? "Балансировщик отказал в приёме чека "
 							   "(смоделировано: --faults error)"

@@ -25,10 +25,11 @@ kstatus sandbox_time_scale_parse(const char *text, int64_t *millionths, struct k
 	/* Up to 1000x faster or slower than real time, in millionths. */
 	if (!text || decimal_parse(text, 6, INT64_C(1000) * SANDBOX_SCALE_ONE, 0, &v, "time-scale",
 				   &e) != K_OK)
-		return kerr_set(err, K_INVALID, "time-scale",
-				"\"%s\" is not a time scale; give a decimal such as 0.01 (100 times "
-				"faster) or 1 (real time)",
-				text ? text : "");
+		return kerr_set(
+		    err, K_INVALID, "time-scale",
+		    "\"%s\" is not a time scale; give a decimal such as 0.01 (100 times "
+		    "faster) or 1 (real time)",
+		    text ? text : "");
 	if (v == 0)
 		return kerr_set(err, K_INVALID, "time-scale",
 				"the time scale must be above 0 (0.000001 is the smallest)");
@@ -151,9 +152,9 @@ struct sandbox *sandbox_new(const struct sandbox_options *opt, struct kerr *err)
 	}
 	if (sandbox_faults_parse(opt->faults, &sb->faults, err) != K_OK)
 		goto fail;
-	sb->seed = opt->seed_set ? opt->seed
-				 : ((uint64_t)now_ms() << 16) ^ (uint64_t)getpid() ^
-					   (uint64_t)mono_ms();
+	sb->seed = opt->seed_set
+		       ? opt->seed
+		       : ((uint64_t)now_ms() << 16) ^ (uint64_t)getpid() ^ (uint64_t)mono_ms();
 	sandbox_prng_seed(&sb->prng, sb->seed);
 	if (sandbox_store_open(opt->db_path, &sb->store, err) != K_OK)
 		goto fail;
@@ -405,7 +406,8 @@ static void admin_pk_callback(struct sandbox *sb, const struct sandbox_request *
 	json_t *j = body_json(rq);
 	const char *user = j ? json_string_value(json_object_get(j, "user")) : NULL;
 	const char *url = j ? json_string_value(json_object_get(j, "url")) : NULL;
-	struct sb_paykeeper_acc *acc = user ? sandbox_accounts_paykeeper(&sb->accounts, user) : NULL;
+	struct sb_paykeeper_acc *acc =
+	    user ? sandbox_accounts_paykeeper(&sb->accounts, user) : NULL;
 	if (!acc || !url || strlen(url) >= sizeof acc->callback_url) {
 		json_decref(j);
 		reply_error(rp, 400,
@@ -424,10 +426,13 @@ static void admin_pk_callback(struct sandbox *sb, const struct sandbox_request *
 static void admin_index(struct sandbox_reply *rp)
 {
 	static const char *const paths[] = {
-		"GET /sandbox/ledger",	      "GET /sandbox/callbacks",
-		"GET /sandbox/shifts",	      "GET|POST /sandbox/faults",
-		"GET|POST /sandbox/clock",    "POST /sandbox/reset",
-		"POST /sandbox/paykeeper/callback-url",
+	    "GET /sandbox/ledger",
+	    "GET /sandbox/callbacks",
+	    "GET /sandbox/shifts",
+	    "GET|POST /sandbox/faults",
+	    "GET|POST /sandbox/clock",
+	    "POST /sandbox/reset",
+	    "POST /sandbox/paykeeper/callback-url",
 	};
 	json_t *arr = json_array();
 	for (size_t i = 0; i < sizeof paths / sizeof paths[0]; i++)
@@ -464,8 +469,7 @@ static void admin_handle(struct sandbox *sb, const struct sandbox_request *rq,
 
 /* ---- the router ---- */
 
-void sandbox_handle(struct sandbox *sb, const struct sandbox_request *rq,
-		    struct sandbox_reply *rp)
+void sandbox_handle(struct sandbox *sb, const struct sandbox_request *rq, struct sandbox_reply *rp)
 {
 	memset(rp, 0, sizeof *rp);
 	const char *method = rq->method ? rq->method : "";

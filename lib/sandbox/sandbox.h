@@ -28,7 +28,7 @@ struct sandbox_options {
 	const char *faults;	   /* fault spec ("drop=0.1,stall=0.05:3"); NULL = none */
 	uint64_t seed;		   /* PRNG seed for faults when seed_set */
 	bool seed_set;
-	int64_t time_scale;	   /* millionths; 0 = SANDBOX_SCALE_ONE */
+	int64_t time_scale;	     /* millionths; 0 = SANDBOX_SCALE_ONE */
 	long long callback_delay_ms; /* before a document is final; 0 = 1000 */
 	long long paykeeper_step_ms; /* between PayKeeper statuses; 0 = 1000 */
 	unsigned conn_timeout_s;     /* idle connection timeout; 0 = 10 */
@@ -69,8 +69,7 @@ struct sandbox *sandbox_new(const struct sandbox_options *opt, struct kerr *err)
 /* Frees an engine made by sandbox_new (stops its worker). */
 void sandbox_free(struct sandbox *sb);
 /* Handles one request without networking: the fuzzing and unit-test entry point. */
-void sandbox_handle(struct sandbox *sb, const struct sandbox_request *rq,
-		    struct sandbox_reply *rp);
+void sandbox_handle(struct sandbox *sb, const struct sandbox_request *rq, struct sandbox_reply *rp);
 /* Releases what a reply owns. */
 void sandbox_reply_free(struct sandbox_reply *rp);
 

@@ -27,45 +27,45 @@ struct sb_store {
 };
 
 static const char schema_sql[] =
-	"CREATE TABLE IF NOT EXISTS printers(serial TEXT PRIMARY KEY, fn TEXT NOT NULL,"
-	" next_fd INTEGER NOT NULL, drawer INTEGER NOT NULL, shifts INTEGER NOT NULL);"
-	"CREATE TABLE IF NOT EXISTS shifts(id INTEGER PRIMARY KEY, printer TEXT NOT NULL,"
-	" number INTEGER NOT NULL, opened_ms INTEGER NOT NULL, closed_ms INTEGER NOT NULL);"
-	"CREATE INDEX IF NOT EXISTS shifts_open ON shifts(printer, closed_ms);"
-	"CREATE TABLE IF NOT EXISTS docs(seq INTEGER PRIMARY KEY, uuid TEXT NOT NULL UNIQUE,"
-	" login TEXT NOT NULL, ext_id TEXT, kind TEXT NOT NULL, type TEXT NOT NULL,"
-	" printer TEXT NOT NULL, shift_id INTEGER NOT NULL, shift_number INTEGER NOT NULL,"
-	" tax_system TEXT NOT NULL, total INTEGER NOT NULL, card INTEGER NOT NULL,"
-	" cash INTEGER NOT NULL, change INTEGER NOT NULL, amount INTEGER NOT NULL, lines TEXT,"
-	" ref_uuid TEXT NOT NULL, status TEXT NOT NULL, outcome TEXT NOT NULL,"
-	" due_ms INTEGER NOT NULL, error_code INTEGER NOT NULL, error_message TEXT NOT NULL,"
-	" fn TEXT NOT NULL, fd INTEGER NOT NULL, fpd TEXT NOT NULL, ofd_url TEXT NOT NULL,"
-	" callback_url TEXT, callback_data TEXT, report TEXT, created_ms INTEGER NOT NULL,"
-	" final_ms INTEGER NOT NULL);"
-	"CREATE UNIQUE INDEX IF NOT EXISTS docs_ext ON docs(login, ext_id);"
-	"CREATE INDEX IF NOT EXISTS docs_ref ON docs(ref_uuid);"
-	"CREATE INDEX IF NOT EXISTS docs_due ON docs(status, due_ms);"
-	"CREATE INDEX IF NOT EXISTS docs_shift ON docs(shift_id);"
-	"CREATE TABLE IF NOT EXISTS callbacks(id INTEGER PRIMARY KEY, provider TEXT NOT NULL,"
-	" ref TEXT NOT NULL, url TEXT NOT NULL, content_type TEXT NOT NULL, body TEXT NOT NULL,"
-	" attempts INTEGER NOT NULL, max_attempts INTEGER NOT NULL, next_ms INTEGER NOT NULL,"
-	" state TEXT NOT NULL, last_result TEXT NOT NULL);"
-	"CREATE INDEX IF NOT EXISTS callbacks_due ON callbacks(state, next_ms);"
-	"CREATE TABLE IF NOT EXISTS pk_receipts(id INTEGER PRIMARY KEY, user TEXT NOT NULL,"
-	" payment_id TEXT NOT NULL, type TEXT NOT NULL, is_post_sale TEXT NOT NULL,"
-	" is_correction TEXT NOT NULL, refund_id TEXT NOT NULL, receipt_key TEXT NOT NULL,"
-	" status TEXT NOT NULL, outcome TEXT NOT NULL, contact TEXT NOT NULL,"
-	" sum_cashless INTEGER NOT NULL, sum_cash INTEGER NOT NULL, sum_advance INTEGER NOT NULL,"
-	" sum_credit INTEGER NOT NULL, sum_counter_payment INTEGER NOT NULL, cart TEXT NOT NULL,"
-	" receipt_properties TEXT, custom_params TEXT, error TEXT, fn TEXT NOT NULL,"
-	" fnd TEXT NOT NULL, fpd TEXT NOT NULL, ts TEXT NOT NULL, rnkkt TEXT NOT NULL,"
-	" shift_number TEXT NOT NULL, receipt_number TEXT NOT NULL,"
-	" obtain_datetime TEXT NOT NULL, request_datetime TEXT NOT NULL,"
-	" fop_receipt_key TEXT NOT NULL, fop_uuid TEXT NOT NULL, fop_url TEXT NOT NULL,"
-	" created_ms INTEGER NOT NULL, next_ms INTEGER NOT NULL);"
-	"CREATE INDEX IF NOT EXISTS pk_due ON pk_receipts(next_ms);"
-	"CREATE TABLE IF NOT EXISTS pk_tokens(token TEXT PRIMARY KEY, user TEXT NOT NULL,"
-	" issued_ms INTEGER NOT NULL);";
+    "CREATE TABLE IF NOT EXISTS printers(serial TEXT PRIMARY KEY, fn TEXT NOT NULL,"
+    " next_fd INTEGER NOT NULL, drawer INTEGER NOT NULL, shifts INTEGER NOT NULL);"
+    "CREATE TABLE IF NOT EXISTS shifts(id INTEGER PRIMARY KEY, printer TEXT NOT NULL,"
+    " number INTEGER NOT NULL, opened_ms INTEGER NOT NULL, closed_ms INTEGER NOT NULL);"
+    "CREATE INDEX IF NOT EXISTS shifts_open ON shifts(printer, closed_ms);"
+    "CREATE TABLE IF NOT EXISTS docs(seq INTEGER PRIMARY KEY, uuid TEXT NOT NULL UNIQUE,"
+    " login TEXT NOT NULL, ext_id TEXT, kind TEXT NOT NULL, type TEXT NOT NULL,"
+    " printer TEXT NOT NULL, shift_id INTEGER NOT NULL, shift_number INTEGER NOT NULL,"
+    " tax_system TEXT NOT NULL, total INTEGER NOT NULL, card INTEGER NOT NULL,"
+    " cash INTEGER NOT NULL, change INTEGER NOT NULL, amount INTEGER NOT NULL, lines TEXT,"
+    " ref_uuid TEXT NOT NULL, status TEXT NOT NULL, outcome TEXT NOT NULL,"
+    " due_ms INTEGER NOT NULL, error_code INTEGER NOT NULL, error_message TEXT NOT NULL,"
+    " fn TEXT NOT NULL, fd INTEGER NOT NULL, fpd TEXT NOT NULL, ofd_url TEXT NOT NULL,"
+    " callback_url TEXT, callback_data TEXT, report TEXT, created_ms INTEGER NOT NULL,"
+    " final_ms INTEGER NOT NULL);"
+    "CREATE UNIQUE INDEX IF NOT EXISTS docs_ext ON docs(login, ext_id);"
+    "CREATE INDEX IF NOT EXISTS docs_ref ON docs(ref_uuid);"
+    "CREATE INDEX IF NOT EXISTS docs_due ON docs(status, due_ms);"
+    "CREATE INDEX IF NOT EXISTS docs_shift ON docs(shift_id);"
+    "CREATE TABLE IF NOT EXISTS callbacks(id INTEGER PRIMARY KEY, provider TEXT NOT NULL,"
+    " ref TEXT NOT NULL, url TEXT NOT NULL, content_type TEXT NOT NULL, body TEXT NOT NULL,"
+    " attempts INTEGER NOT NULL, max_attempts INTEGER NOT NULL, next_ms INTEGER NOT NULL,"
+    " state TEXT NOT NULL, last_result TEXT NOT NULL);"
+    "CREATE INDEX IF NOT EXISTS callbacks_due ON callbacks(state, next_ms);"
+    "CREATE TABLE IF NOT EXISTS pk_receipts(id INTEGER PRIMARY KEY, user TEXT NOT NULL,"
+    " payment_id TEXT NOT NULL, type TEXT NOT NULL, is_post_sale TEXT NOT NULL,"
+    " is_correction TEXT NOT NULL, refund_id TEXT NOT NULL, receipt_key TEXT NOT NULL,"
+    " status TEXT NOT NULL, outcome TEXT NOT NULL, contact TEXT NOT NULL,"
+    " sum_cashless INTEGER NOT NULL, sum_cash INTEGER NOT NULL, sum_advance INTEGER NOT NULL,"
+    " sum_credit INTEGER NOT NULL, sum_counter_payment INTEGER NOT NULL, cart TEXT NOT NULL,"
+    " receipt_properties TEXT, custom_params TEXT, error TEXT, fn TEXT NOT NULL,"
+    " fnd TEXT NOT NULL, fpd TEXT NOT NULL, ts TEXT NOT NULL, rnkkt TEXT NOT NULL,"
+    " shift_number TEXT NOT NULL, receipt_number TEXT NOT NULL,"
+    " obtain_datetime TEXT NOT NULL, request_datetime TEXT NOT NULL,"
+    " fop_receipt_key TEXT NOT NULL, fop_uuid TEXT NOT NULL, fop_url TEXT NOT NULL,"
+    " created_ms INTEGER NOT NULL, next_ms INTEGER NOT NULL);"
+    "CREATE INDEX IF NOT EXISTS pk_due ON pk_receipts(next_ms);"
+    "CREATE TABLE IF NOT EXISTS pk_tokens(token TEXT PRIMARY KEY, user TEXT NOT NULL,"
+    " issued_ms INTEGER NOT NULL);";
 
 static kstatus db_error(struct sb_store *st, struct kerr *err, const char *what)
 {
@@ -194,7 +194,8 @@ kstatus sandbox_store_open(const char *path, struct sb_store **out, struct kerr 
 	}
 	sqlite3_busy_timeout(st->db, 2000);
 	char *msg = NULL;
-	if (!memory && sqlite3_exec(st->db, "PRAGMA journal_mode=WAL", NULL, NULL, &msg) != SQLITE_OK)
+	if (!memory &&
+	    sqlite3_exec(st->db, "PRAGMA journal_mode=WAL", NULL, NULL, &msg) != SQLITE_OK)
 		goto fail;
 	int version = 0;
 	sqlite3_stmt *v = NULL;
@@ -257,8 +258,8 @@ void sandbox_store_rollback(struct sb_store *st)
 kstatus sandbox_store_reset(struct sb_store *st, struct kerr *err)
 {
 	static const char *const sql[] = {
-		"DELETE FROM docs",	  "DELETE FROM shifts",	   "DELETE FROM printers",
-		"DELETE FROM callbacks", "DELETE FROM pk_receipts", "DELETE FROM pk_tokens",
+	    "DELETE FROM docs",	     "DELETE FROM shifts",	"DELETE FROM printers",
+	    "DELETE FROM callbacks", "DELETE FROM pk_receipts", "DELETE FROM pk_tokens",
 	};
 	for (size_t i = 0; i < sizeof sql / sizeof sql[0]; i++) {
 		kstatus ks = exec(st, err, sql[i], "");
@@ -273,7 +274,7 @@ kstatus sandbox_store_reset(struct sb_store *st, struct kerr *err)
 #define DOC_COLS                                                                                   \
 	"seq, uuid, login, COALESCE(ext_id, ''), kind, type, printer, shift_id, shift_number,"     \
 	" tax_system, total, card, cash, change, amount, lines, ref_uuid, status, outcome,"        \
-	" due_ms, error_code, error_message, fn, fd, fpd, ofd_url, callback_url, callback_data,"  \
+	" due_ms, error_code, error_message, fn, fd, fpd, ofd_url, callback_url, callback_data,"   \
 	" report, created_ms, final_ms"
 
 static void doc_from_row(sqlite3_stmt *s, struct sb_doc *d)
@@ -342,8 +343,8 @@ kstatus sandbox_store_doc_by_ext(struct sb_store *st, const char *login, const c
 				 struct sb_doc *d, struct kerr *err)
 {
 	return doc_one(st,
-		       query(st, "SELECT " DOC_COLS " FROM docs WHERE login = ? AND ext_id = ?", "ss",
-			     login, ext_id),
+		       query(st, "SELECT " DOC_COLS " FROM docs WHERE login = ? AND ext_id = ?",
+			     "ss", login, ext_id),
 		       d, err);
 }
 
@@ -359,7 +360,8 @@ kstatus sandbox_store_doc_due(struct sb_store *st, long long now_ms, struct sb_d
 {
 	return doc_one(st,
 		       query(st,
-			     "SELECT " DOC_COLS " FROM docs WHERE status = 'pending' AND due_ms <= ?"
+			     "SELECT " DOC_COLS
+			     " FROM docs WHERE status = 'pending' AND due_ms <= ?"
 			     " ORDER BY due_ms, seq LIMIT 1",
 			     "i", now_ms),
 		       d, err);
@@ -387,8 +389,8 @@ kstatus sandbox_store_doc_finish(struct sb_store *st, const struct sb_doc *d, st
 	return exec(st, err,
 		    "UPDATE docs SET status = ?, error_code = ?, error_message = ?, fn = ?, fd = ?,"
 		    " fpd = ?, ofd_url = ?, final_ms = ?, report = ? WHERE uuid = ?",
-		    "sissississ", d->status, (long long)d->error_code, d->error_message, d->fn, d->fd,
-		    d->fpd, d->ofd_url, d->final_ms, d->report, d->uuid);
+		    "sissississ", d->status, (long long)d->error_code, d->error_message, d->fn,
+		    d->fd, d->fpd, d->ofd_url, d->final_ms, d->report, d->uuid);
 }
 
 kstatus sandbox_store_refunded(struct sb_store *st, const char *ref_uuid, int64_t *sum,
@@ -428,14 +430,14 @@ static json_t *json_or_null(const char *text)
 static const char *kind_endpoint(const char *kind)
 {
 	static const char *const map[][2] = {
-		{"receipt", "/cloud-print/create-receipt"},
-		{"non-fiscal", "/cloud-print/create-non-fiscal-receipt"},
-		{"correction", "/cloud-print/create-receipt-correction"},
-		{"open-shift", "/cloud-print/create-session"},
-		{"x-report", "/cloud-print/create-x-report"},
-		{"z-report", "/cloud-print/create-z-report"},
-		{"cash-in", "/cloud-print/cash-in"},
-		{"cash-out", "/cloud-print/cash-out"},
+	    {"receipt", "/cloud-print/create-receipt"},
+	    {"non-fiscal", "/cloud-print/create-non-fiscal-receipt"},
+	    {"correction", "/cloud-print/create-receipt-correction"},
+	    {"open-shift", "/cloud-print/create-session"},
+	    {"x-report", "/cloud-print/create-x-report"},
+	    {"z-report", "/cloud-print/create-z-report"},
+	    {"cash-in", "/cloud-print/cash-in"},
+	    {"cash-out", "/cloud-print/cash-out"},
 	};
 	for (size_t i = 0; i < sizeof map / sizeof map[0]; i++)
 		if (strcmp(kind, map[i][0]) == 0)
@@ -485,12 +487,14 @@ static json_t *doc_json(struct sb_store *st, const struct sb_doc *d)
 
 	json_t *refunds = json_array();
 	int64_t refunded = 0;
-	sqlite3_stmt *s = query(st, "SELECT uuid, total, status FROM docs WHERE ref_uuid = ?"
-				    " ORDER BY seq",
+	sqlite3_stmt *s = query(st,
+				"SELECT uuid, total, status FROM docs WHERE ref_uuid = ?"
+				" ORDER BY seq",
 				"s", d->uuid);
 	while (s && sqlite3_step(s) == SQLITE_ROW) {
 		json_t *r = json_object();
-		json_object_set_new(r, "uuid", json_string((const char *)sqlite3_column_text(s, 0)));
+		json_object_set_new(r, "uuid",
+				    json_string((const char *)sqlite3_column_text(s, 0)));
 		json_object_set_new(r, "total", money_str(sqlite3_column_int64(s, 1)));
 		const char *status = (const char *)sqlite3_column_text(s, 2);
 		json_object_set_new(r, "status", json_string(status ? status : ""));
@@ -544,8 +548,8 @@ static uint64_t fnv1a(const char *s)
 kstatus sandbox_store_printer(struct sb_store *st, const char *serial, struct sb_printer_state *p,
 			      struct kerr *err)
 {
-	sqlite3_stmt *s = query(st, "SELECT fn, next_fd, drawer, shifts FROM printers WHERE serial = ?",
-				"s", serial);
+	sqlite3_stmt *s = query(
+	    st, "SELECT fn, next_fd, drawer, shifts FROM printers WHERE serial = ?", "s", serial);
 	if (!s)
 		return db_error(st, err, "query");
 	memset(p, 0, sizeof *p);
@@ -608,9 +612,9 @@ kstatus sandbox_store_shift_open_get(struct sb_store *st, const char *serial, st
 kstatus sandbox_store_shift_open(struct sb_store *st, const char *serial, long long number,
 				 long long now_ms, struct sb_shift *sh, struct kerr *err)
 {
-	kstatus ks = exec(st, err,
-			  "INSERT INTO shifts(printer, number, opened_ms, closed_ms) VALUES(?,?,?,0)",
-			  "sii", serial, number, now_ms);
+	kstatus ks = exec(
+	    st, err, "INSERT INTO shifts(printer, number, opened_ms, closed_ms) VALUES(?,?,?,0)",
+	    "sii", serial, number, now_ms);
 	if (ks != K_OK)
 		return ks;
 	memset(sh, 0, sizeof *sh);
@@ -642,11 +646,12 @@ kstatus sandbox_store_shift_totals(struct sb_store *st, long long shift_id, stru
 				   struct kerr *err)
 {
 	memset(t, 0, sizeof *t);
-	sqlite3_stmt *s = query(st,
-				"SELECT kind, type, COUNT(*), SUM(total), SUM(card), SUM(cash - change),"
-				" SUM(amount) FROM docs WHERE shift_id = ? AND status != 'error'"
-				" GROUP BY kind, type",
-				"i", shift_id);
+	sqlite3_stmt *s =
+	    query(st,
+		  "SELECT kind, type, COUNT(*), SUM(total), SUM(card), SUM(cash - change),"
+		  " SUM(amount) FROM docs WHERE shift_id = ? AND status != 'error'"
+		  " GROUP BY kind, type",
+		  "i", shift_id);
 	if (!s)
 		return db_error(st, err, "query");
 	int rc;
@@ -714,21 +719,23 @@ void sandbox_callback_free(struct sb_callback *c)
 
 kstatus sandbox_store_cb_add(struct sb_store *st, const struct sb_callback *c, struct kerr *err)
 {
-	return exec(st, err,
-		    "INSERT INTO callbacks(provider, ref, url, content_type, body, attempts,"
-		    " max_attempts, next_ms, state, last_result) VALUES(?,?,?,?,?,?,?,?,'pending','')",
-		    "sssssiii", c->provider, c->ref, c->url, c->content_type, c->body,
-		    (long long)c->attempts, (long long)c->max_attempts, c->next_ms);
+	return exec(
+	    st, err,
+	    "INSERT INTO callbacks(provider, ref, url, content_type, body, attempts,"
+	    " max_attempts, next_ms, state, last_result) VALUES(?,?,?,?,?,?,?,?,'pending','')",
+	    "sssssiii", c->provider, c->ref, c->url, c->content_type, c->body,
+	    (long long)c->attempts, (long long)c->max_attempts, c->next_ms);
 }
 
 kstatus sandbox_store_cb_due(struct sb_store *st, long long now_ms, struct sb_callback *c,
 			     struct kerr *err)
 {
-	sqlite3_stmt *s = query(st,
-				"SELECT id, provider, ref, url, content_type, body, attempts,"
-				" max_attempts, next_ms, state, last_result FROM callbacks"
-				" WHERE state = 'pending' AND next_ms <= ? ORDER BY next_ms, id LIMIT 1",
-				"i", now_ms);
+	sqlite3_stmt *s =
+	    query(st,
+		  "SELECT id, provider, ref, url, content_type, body, attempts,"
+		  " max_attempts, next_ms, state, last_result FROM callbacks"
+		  " WHERE state = 'pending' AND next_ms <= ? ORDER BY next_ms, id LIMIT 1",
+		  "i", now_ms);
 	if (!s)
 		return db_error(st, err, "query");
 	int rc = sqlite3_step(s);
@@ -765,10 +772,11 @@ kstatus sandbox_store_cb_save(struct sb_store *st, const struct sb_callback *c, 
 
 json_t *sandbox_store_callbacks(struct sb_store *st, struct kerr *err)
 {
-	sqlite3_stmt *s = query(st,
-				"SELECT id, provider, ref, url, attempts, max_attempts, next_ms, state,"
-				" last_result, body FROM callbacks ORDER BY id",
-				"");
+	sqlite3_stmt *s =
+	    query(st,
+		  "SELECT id, provider, ref, url, attempts, max_attempts, next_ms, state,"
+		  " last_result, body FROM callbacks ORDER BY id",
+		  "");
 	if (!s) {
 		db_error(st, err, "query");
 		return NULL;
@@ -784,10 +792,12 @@ json_t *sandbox_store_callbacks(struct sb_store *st, struct kerr *err)
 		json_object_set_new(o, "attempts", json_integer(sqlite3_column_int(s, 4)));
 		json_object_set_new(o, "max_attempts", json_integer(sqlite3_column_int(s, 5)));
 		json_object_set_new(o, "next_ms", json_integer(sqlite3_column_int64(s, 6)));
-		json_object_set_new(o, "state", json_string((const char *)sqlite3_column_text(s, 7)));
+		json_object_set_new(o, "state",
+				    json_string((const char *)sqlite3_column_text(s, 7)));
 		json_object_set_new(o, "last_result",
 				    json_string((const char *)sqlite3_column_text(s, 8)));
-		json_object_set_new(o, "body", json_string((const char *)sqlite3_column_text(s, 9)));
+		json_object_set_new(o, "body",
+				    json_string((const char *)sqlite3_column_text(s, 9)));
 		json_array_append_new(arr, o);
 	}
 	done(st, s);
@@ -796,12 +806,13 @@ json_t *sandbox_store_callbacks(struct sb_store *st, struct kerr *err)
 
 long long sandbox_store_next_due(struct sb_store *st)
 {
-	sqlite3_stmt *s = query(st,
-				"SELECT MIN(t) FROM (SELECT MIN(due_ms) AS t FROM docs WHERE status ="
-				" 'pending' UNION ALL SELECT MIN(next_ms) FROM callbacks WHERE state ="
-				" 'pending' UNION ALL SELECT MIN(next_ms) FROM pk_receipts WHERE"
-				" next_ms > 0)",
-				"");
+	sqlite3_stmt *s =
+	    query(st,
+		  "SELECT MIN(t) FROM (SELECT MIN(due_ms) AS t FROM docs WHERE status ="
+		  " 'pending' UNION ALL SELECT MIN(next_ms) FROM callbacks WHERE state ="
+		  " 'pending' UNION ALL SELECT MIN(next_ms) FROM pk_receipts WHERE"
+		  " next_ms > 0)",
+		  "");
 	if (!s)
 		return -1;
 	long long t = -1;
@@ -815,7 +826,7 @@ long long sandbox_store_next_due(struct sb_store *st)
 
 #define PK_COLS                                                                                    \
 	"id, user, payment_id, type, is_post_sale, is_correction, refund_id, receipt_key, status," \
-	" outcome, contact, sum_cashless, sum_cash, sum_advance, sum_credit, sum_counter_payment,"  \
+	" outcome, contact, sum_cashless, sum_cash, sum_advance, sum_credit, sum_counter_payment," \
 	" cart, receipt_properties, custom_params, error, fn, fnd, fpd, ts, rnkkt, shift_number,"  \
 	" receipt_number, obtain_datetime, request_datetime, fop_receipt_key, fop_uuid, fop_url,"  \
 	" created_ms, next_ms"
@@ -872,22 +883,21 @@ void sandbox_pk_free(struct sb_pk_receipt *r)
 kstatus sandbox_store_pk_insert(struct sb_store *st, struct sb_pk_receipt *r, struct kerr *err)
 {
 	kstatus ks = exec(
-		st, err,
-		"INSERT INTO pk_receipts(id, user, payment_id, type, is_post_sale, is_correction,"
-		" refund_id, receipt_key, status, outcome, contact, sum_cashless, sum_cash,"
-		" sum_advance, sum_credit, sum_counter_payment, cart, receipt_properties,"
-		" custom_params, error, fn, fnd, fpd, ts, rnkkt, shift_number, receipt_number,"
-		" obtain_datetime, request_datetime, fop_receipt_key, fop_uuid, fop_url, created_ms,"
-		" next_ms) VALUES((SELECT COALESCE(MAX(id), 1000) + 1 FROM pk_receipts),"
-		" ?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-		"ssssssssssiiiiissssssssssssssssii", r->user, r->payment_id, r->type, r->is_post_sale,
-		r->is_correction, r->refund_id, r->receipt_key, r->status, r->outcome, r->contact,
-		(long long)r->sum_cashless, (long long)r->sum_cash, (long long)r->sum_advance,
-		(long long)r->sum_credit, (long long)r->sum_counter_payment, r->cart,
-		r->receipt_properties, r->custom_params, r->error, r->fn, r->fnd, r->fpd, r->ts,
-		r->rnkkt, r->shift_number, r->receipt_number, r->obtain_datetime,
-		r->request_datetime, r->fop_receipt_key, r->fop_uuid, r->fop_url, r->created_ms,
-		r->next_ms);
+	    st, err,
+	    "INSERT INTO pk_receipts(id, user, payment_id, type, is_post_sale, is_correction,"
+	    " refund_id, receipt_key, status, outcome, contact, sum_cashless, sum_cash,"
+	    " sum_advance, sum_credit, sum_counter_payment, cart, receipt_properties,"
+	    " custom_params, error, fn, fnd, fpd, ts, rnkkt, shift_number, receipt_number,"
+	    " obtain_datetime, request_datetime, fop_receipt_key, fop_uuid, fop_url, created_ms,"
+	    " next_ms) VALUES((SELECT COALESCE(MAX(id), 1000) + 1 FROM pk_receipts),"
+	    " ?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+	    "ssssssssssiiiiissssssssssssssssii", r->user, r->payment_id, r->type, r->is_post_sale,
+	    r->is_correction, r->refund_id, r->receipt_key, r->status, r->outcome, r->contact,
+	    (long long)r->sum_cashless, (long long)r->sum_cash, (long long)r->sum_advance,
+	    (long long)r->sum_credit, (long long)r->sum_counter_payment, r->cart,
+	    r->receipt_properties, r->custom_params, r->error, r->fn, r->fnd, r->fpd, r->ts,
+	    r->rnkkt, r->shift_number, r->receipt_number, r->obtain_datetime, r->request_datetime,
+	    r->fop_receipt_key, r->fop_uuid, r->fop_url, r->created_ms, r->next_ms);
 	if (ks == K_OK)
 		r->id = sqlite3_last_insert_rowid(st->db);
 	return ks;
@@ -928,8 +938,7 @@ kstatus sandbox_store_pk_due(struct sb_store *st, long long now_ms, struct sb_pk
 		      r, err);
 }
 
-kstatus sandbox_store_pk_save(struct sb_store *st, const struct sb_pk_receipt *r,
-			      struct kerr *err)
+kstatus sandbox_store_pk_save(struct sb_store *st, const struct sb_pk_receipt *r, struct kerr *err)
 {
 	return exec(st, err,
 		    "UPDATE pk_receipts SET status = ?, next_ms = ?, error = ?, fn = ?, fnd = ?,"
@@ -939,15 +948,16 @@ kstatus sandbox_store_pk_save(struct sb_store *st, const struct sb_pk_receipt *r
 		    r->rnkkt, r->shift_number, r->receipt_number, r->fop_uuid, r->fop_url, r->id);
 }
 
-kstatus sandbox_store_pk_find_dup(struct sb_store *st, const struct sb_pk_receipt *r,
-				  long long *id, struct kerr *err)
+kstatus sandbox_store_pk_find_dup(struct sb_store *st, const struct sb_pk_receipt *r, long long *id,
+				  struct kerr *err)
 {
-	sqlite3_stmt *s = query(st,
-				"SELECT id FROM pk_receipts WHERE user = ? AND payment_id = ? AND"
-				" refund_id = ? AND is_post_sale = ? AND type = ? AND receipt_key = ?"
-				" AND status NOT IN ('rejected', 'failed') ORDER BY id LIMIT 1",
-				"ssssss", r->user, r->payment_id, r->refund_id, r->is_post_sale, r->type,
-				r->receipt_key);
+	sqlite3_stmt *s =
+	    query(st,
+		  "SELECT id FROM pk_receipts WHERE user = ? AND payment_id = ? AND"
+		  " refund_id = ? AND is_post_sale = ? AND type = ? AND receipt_key = ?"
+		  " AND status NOT IN ('rejected', 'failed') ORDER BY id LIMIT 1",
+		  "ssssss", r->user, r->payment_id, r->refund_id, r->is_post_sale, r->type,
+		  r->receipt_key);
 	if (!s)
 		return db_error(st, err, "query");
 	int rc = sqlite3_step(s);
@@ -1015,10 +1025,11 @@ kstatus sandbox_store_token_add(struct sb_store *st, const char *user, const cha
 kstatus sandbox_store_token_check(struct sb_store *st, const char *user, const char *token,
 				  long long now_ms, long long valid_ms, struct kerr *err)
 {
-	sqlite3_stmt *s = query(st,
-				"SELECT 1 FROM pk_tokens WHERE token = ? AND user = ? AND issued_ms > ?"
-				" AND issued_ms <= ?",
-				"ssii", token, user, now_ms - valid_ms, now_ms);
+	sqlite3_stmt *s =
+	    query(st,
+		  "SELECT 1 FROM pk_tokens WHERE token = ? AND user = ? AND issued_ms > ?"
+		  " AND issued_ms <= ?",
+		  "ssii", token, user, now_ms - valid_ms, now_ms);
 	if (!s)
 		return db_error(st, err, "query");
 	int rc = sqlite3_step(s);

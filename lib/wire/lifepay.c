@@ -788,7 +788,8 @@ static void add_field_error(struct lifepay_reply *r, const char *field, const js
 {
 	if (r->n_field_errors >= LIFEPAY_FIELD_ERRORS_MAX)
 		return;
-	char text[384];
+	/* Format into room for everything, then cut between UTF-8 characters. */
+	char text[sizeof r->field_errors[0] * 3];
 	const char *m = json_is_string(msg) ? json_string_value(msg) : "";
 	if (json_is_string(msg) && is_marked(m))
 		m = jsonx_marked_text(m);
@@ -811,11 +812,12 @@ static void collect_errors(struct lifepay_reply *r, const char *prefix, const js
 		return;
 	json_object_foreach((json_t *)data, key, v)
 	{
-		char field[192];
+		char full[576], field[192];
 		if (prefix[0])
-			field_join(field, sizeof field, prefix, key);
+			field_join(full, sizeof full, prefix, key);
 		else
-			snprintf(field, sizeof field, "%s", key);
+			snprintf(full, sizeof full, "%s", key);
+		copy_utf8(field, full, sizeof field);
 		if (json_is_array(v)) {
 			size_t i;
 			json_t *m;
@@ -1038,8 +1040,14 @@ static kstatus parse_callback_json(const char *text, size_t len, struct lifepay_
 		st = kerr_set(err, K_INVALID, "uuid", "%s", _("is missing from the callback"));
 		goto out;
 	}
-	if ((st = cb_text(uuid, cb->uuid, sizeof cb->uuid, "uuid", true, err)) != K_OK ||
-	    (st = cb_text(json_object_get(root, "ext_id"), cb->ext_id, sizeof cb->ext_id, "ext_id",
+	if ((st = cb_text(uuid, cb->uuid, sizeof cb->uuid, "uuid", true, err)) != K_OK)
+		goto out;
+	/* checked after cb_text: a jsonx-marked empty number must not pass */
+	if (!cb->uuid[0]) {
+		st = kerr_set(err, K_INVALID, "uuid", "%s", _("is missing from the callback"));
+		goto out;
+	}
+	if ((st = cb_text(json_object_get(root, "ext_id"), cb->ext_id, sizeof cb->ext_id, "ext_id",
 			  true, err)) != K_OK ||
 	    (st = cb_text(json_object_get(root, "ofd_url"), cb->ofd_url, sizeof cb->ofd_url,
 			  "ofd_url", true, err)) != K_OK ||

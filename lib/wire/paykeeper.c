@@ -786,6 +786,16 @@ static kstatus receipt_set_field(struct pk_receipt *r, const struct fdesc *f, co
 				 struct kerr *err)
 {
 	char *base = (char *)r + f->off;
+	/* Text from outside must be UTF-8 without control characters (JSON
+	 * fields may hold line breaks); it is shown, journaled and re-encoded. */
+	if (f->kind == F_JSON) {
+		if (!utf8_valid(v, strlen(v)))
+			return kerr_set(err, K_INVALID, f->key, "%s", _("is not valid UTF-8 text"));
+	} else {
+		kstatus st = document_check_text(v, 0, f->key, err);
+		if (st != K_OK)
+			return st;
+	}
 	switch (f->kind) {
 	case F_ID:
 		if (!*v) {

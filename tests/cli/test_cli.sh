@@ -8,6 +8,9 @@ data=$2
 export LC_ALL=C.UTF-8
 unset LANGUAGE
 tmp=$(mktemp -d)
+# Never read or write the real user's config and journals.
+export HOME="$tmp/home" XDG_CONFIG_HOME="$tmp/config" XDG_DATA_HOME="$tmp/data"
+mkdir -p "$HOME"
 trap 'rm -rf "$tmp"' EXIT
 
 n=0
@@ -158,8 +161,8 @@ expect_bad "input over 1 MiB" 2 "is larger than" receipt --dry-run "$tmp/big.jso
 expect_bad "receipt without FILE" 2 "give the receipt FILE" receipt --dry-run
 expect_bad "receipt with two files" 2 "one too many" receipt --dry-run a.json b.json
 expect_bad "receipt with an unknown option" 2 "unknown option '--fast'" receipt --fast x.json
-expect_bad "receipt without --dry-run" 2 "sending needs the delivery engine" \
-	receipt "$data/seed.json"
+expect_bad "receipt without --dry-run checks before sending" 2 "not valid JSON" \
+	receipt "$data/bad-json.json"
 expect_bad "unknown command" 2 "there is no command 'fly'" fly
 expect_bad "unknown option" 2 "unknown option '--frobnicate'" --frobnicate
 expect_bad "help for an unknown command" 2 "there is no command 'fly'" help fly

@@ -20,27 +20,26 @@
 #include "jsonx.h"
 #include "util.h"
 
-const char *const TEST_ACCOUNTS =
-	"; accounts for the integration tests\n"
-	"[lifepay 70000000000]\n"
-	"apikey = sandbox-apikey\n"
-	"printer = SANDBOX-0001\n"
-	"printer = SANDBOX-0002\n"
-	"printer = OFF-0003 inactive\n"
-	"\n"
-	"[lifepay 70000000001]\n"
-	"apikey = off-apikey\n"
-	"cloud = no\n"
-	"printer = OFFLINE-0001\n"
-	"\n"
-	"[lifepay 70000000002]\n"
-	"apikey = other-apikey\n"
-	"tax_system = usn6\n"
-	"printer = OTHER-0001\n"
-	"\n"
-	"[paykeeper sandbox]\n"
-	"password = sandbox\n"
-	"secret = sandbox-secret\n";
+const char *const TEST_ACCOUNTS = "; accounts for the integration tests\n"
+				  "[lifepay 70000000000]\n"
+				  "apikey = sandbox-apikey\n"
+				  "printer = SANDBOX-0001\n"
+				  "printer = SANDBOX-0002\n"
+				  "printer = OFF-0003 inactive\n"
+				  "\n"
+				  "[lifepay 70000000001]\n"
+				  "apikey = off-apikey\n"
+				  "cloud = no\n"
+				  "printer = OFFLINE-0001\n"
+				  "\n"
+				  "[lifepay 70000000002]\n"
+				  "apikey = other-apikey\n"
+				  "tax_system = usn6\n"
+				  "printer = OTHER-0001\n"
+				  "\n"
+				  "[paykeeper sandbox]\n"
+				  "password = sandbox\n"
+				  "secret = sandbox-secret\n";
 
 long long test_ms(void)
 {
@@ -102,8 +101,8 @@ static size_t on_header(char *line, size_t size, size_t nmemb, void *ud)
 	return n;
 }
 
-struct hres http_do(const char *method, const char *url, const char *content_type,
-		    const char *body, size_t len, const char *userpwd, long timeout_ms)
+struct hres http_do(const char *method, const char *url, const char *content_type, const char *body,
+		    size_t len, const char *userpwd, long timeout_ms)
 {
 	struct hres r;
 	memset(&r, 0, sizeof r);
@@ -196,14 +195,14 @@ struct sandbox *sbt_start_opts(struct sandbox_options *o)
 struct sandbox *sbt_start(int64_t scale, const char *faults)
 {
 	struct sandbox_options o = {
-		.time_scale = scale,
-		.faults = faults,
-		.seed = 42,
-		.seed_set = true,
-		.callback_delay_ms = 20,
-		.paykeeper_step_ms = 20,
-		.conn_timeout_s = 2,
-		.log = getenv("SANDBOX_LOG") ? stderr : NULL,
+	    .time_scale = scale,
+	    .faults = faults,
+	    .seed = 42,
+	    .seed_set = true,
+	    .callback_delay_ms = 20,
+	    .paykeeper_step_ms = 20,
+	    .conn_timeout_s = 2,
+	    .log = getenv("SANDBOX_LOG") ? stderr : NULL,
 	};
 	return sbt_start_opts(&o);
 }
@@ -310,9 +309,8 @@ struct lconn {
 };
 
 static enum MHD_Result on_listener(void *cls, struct MHD_Connection *c, const char *url,
-				   const char *method, const char *version,
-				   const char *upload_data, size_t *upload_data_size,
-				   void **con_cls)
+				   const char *method, const char *version, const char *upload_data,
+				   size_t *upload_data_size, void **con_cls)
 {
 	(void)url;
 	(void)method;
@@ -345,7 +343,7 @@ static enum MHD_Result on_listener(void *cls, struct MHD_Connection *c, const ch
 	pthread_mutex_unlock(&l->mu);
 	static const char ok[] = "OK";
 	struct MHD_Response *resp =
-		MHD_create_response_from_buffer(2, (void *)ok, MHD_RESPMEM_PERSISTENT);
+	    MHD_create_response_from_buffer(2, (void *)ok, MHD_RESPMEM_PERSISTENT);
 	MHD_queue_response(c, (unsigned)status, resp);
 	MHD_destroy_response(resp);
 	return MHD_YES;

@@ -20,8 +20,8 @@ struct hres {
 };
 
 /* One HTTP call. userpwd "user:password" for Basic auth or NULL. */
-struct hres http_do(const char *method, const char *url, const char *content_type,
-		    const char *body, size_t len, const char *userpwd, long timeout_ms);
+struct hres http_do(const char *method, const char *url, const char *content_type, const char *body,
+		    size_t len, const char *userpwd, long timeout_ms);
 void hres_free(struct hres *r);
 /* The reply body as JSON (exact decimals kept); NULL if it is not JSON. */
 json_t *hres_json(const struct hres *r);

@@ -119,17 +119,18 @@ static void binary__one_line__serves__exits_cleanly(void **state)
 	(void)state;
 	if (!binary())
 		skip();
-	const char *args[] = {"--listen", "127.0.0.1:0", "--memory", "--time-scale", "0.001",
-			      "--seed", "5", NULL};
+	const char *args[] = {"--listen", "127.0.0.1:0", "--memory", "--time-scale",
+			      "0.001",	  "--seed",	 "5",	     NULL};
 	int sigs[] = {SIGTERM, SIGINT};
 	for (int s = 0; s < 2; s++) {
 		struct proc p;
 		assert_true(spawn(&p, args, true));
 		assert_int_equal(strncmp(p.line, "listening on http://127.0.0.1:", 30), 0);
 		assert_true(p.port > 0);
-		json_t *r = post(p.port, "/cloud-print/create-receipt",
-				 "{" AUTH ",\"purchase\":{\"products\":[{\"name\":\"A\",\"price\":1,"
-				 "\"quantity\":1}]},\"card_amount\":\"#\"}");
+		json_t *r =
+		    post(p.port, "/cloud-print/create-receipt",
+			 "{" AUTH ",\"purchase\":{\"products\":[{\"name\":\"A\",\"price\":1,"
+			 "\"quantity\":1}]},\"card_amount\":\"#\"}");
 		assert_int_equal(json_integer_value(json_object_get(r, "code")), 0);
 		json_decref(r);
 		kill(p.pid, sigs[s]);
@@ -149,15 +150,15 @@ static void binary__bad_options__exit_2_with_message(void **state)
 	if (!binary())
 		skip();
 	const char *const cases[][4] = {
-		{"--bogus", NULL},
-		{"--listen", NULL},
-		{"--time-scale", "fast", NULL},
-		{"--time-scale", "0", NULL},
-		{"--seed", "-1", NULL},
-		{"--faults", "drop=7", NULL},
-		{"--memory", "--db", "/tmp/x.db", NULL},
-		{"--listen", "nowhere", NULL},
-		{"--accounts", "/nonexistent/accounts.ini", NULL},
+	    {"--bogus", NULL},
+	    {"--listen", NULL},
+	    {"--time-scale", "fast", NULL},
+	    {"--time-scale", "0", NULL},
+	    {"--seed", "-1", NULL},
+	    {"--faults", "drop=7", NULL},
+	    {"--memory", "--db", "/tmp/x.db", NULL},
+	    {"--listen", "nowhere", NULL},
+	    {"--accounts", "/nonexistent/accounts.ini", NULL},
 	};
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
 		struct proc p;
@@ -196,8 +197,8 @@ static void binary__db_file__keeps_documents_and_shifts(void **state)
 
 	assert_true(spawn(&p, args, true));
 	json_t *again = post(p.port, "/cloud-print/create-receipt", body);
-	assert_string_equal(json_string_value(json_object_get(json_object_get(again, "data"), "uuid")),
-			    uuid);
+	assert_string_equal(
+	    json_string_value(json_object_get(json_object_get(again, "data"), "uuid")), uuid);
 	json_decref(again);
 	/* The shift the receipt opened is still open. */
 	json_t *s = post(p.port, "/cloud-print/create-session",
@@ -220,9 +221,9 @@ int main(void)
 	curl_global_init(CURL_GLOBAL_DEFAULT);
 	signal(SIGPIPE, SIG_IGN);
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(binary__one_line__serves__exits_cleanly),
-		cmocka_unit_test(binary__bad_options__exit_2_with_message),
-		cmocka_unit_test(binary__db_file__keeps_documents_and_shifts),
+	    cmocka_unit_test(binary__one_line__serves__exits_cleanly),
+	    cmocka_unit_test(binary__bad_options__exit_2_with_message),
+	    cmocka_unit_test(binary__db_file__keeps_documents_and_shifts),
 	};
 	int rc = cmocka_run_group_tests(tests, NULL, NULL);
 	curl_global_cleanup();

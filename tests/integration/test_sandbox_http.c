@@ -24,7 +24,8 @@
 
 #define AUTH "\"apikey\":\"sandbox-apikey\",\"login\":\"70000000000\""
 #define GOOD                                                                                       \
-	"{" AUTH ",\"purchase\":{\"products\":[{\"name\":\"Хлеб\",\"price\":45.50,\"quantity\":1}]}," \
+	"{" AUTH                                                                                   \
+	",\"purchase\":{\"products\":[{\"name\":\"Хлеб\",\"price\":45.50,\"quantity\":1}]},"   \
 	"\"card_amount\":\"#\"}"
 #define RECEIPT "/cloud-print/create-receipt"
 
@@ -56,14 +57,14 @@ static void bodies__malformed__answered_6000(void **state)
 		const char *body;
 		size_t len;
 	} cases[] = {
-		{"", 0},
-		{"{", 1},
-		{"null", 4},
-		{"\"text\"", 6},
-		{"{\"a\":1,\"a\":2}", 13},
-		{"{\"login\":\"\xff\xfe\"}", 14},
-		{nul_body, sizeof nul_body - 1},
-		{"{\"price\":1e400}", 15},
+	    {"", 0},
+	    {"{", 1},
+	    {"null", 4},
+	    {"\"text\"", 6},
+	    {"{\"a\":1,\"a\":2}", 13},
+	    {"{\"login\":\"\xff\xfe\"}", 14},
+	    {nul_body, sizeof nul_body - 1},
+	    {"{\"price\":1e400}", 15},
 	};
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
 		struct hres h = http_do("POST", sbt_url(sb, RECEIPT), "application/json",
@@ -88,8 +89,8 @@ static void bodies__over_one_mib__413(void **state)
 	memset(big, ' ', n);
 	big[0] = '{';
 	big[n - 1] = '}';
-	struct hres h = http_do("POST", sbt_url(sb, RECEIPT), "application/json", big, n, NULL,
-				10000);
+	struct hres h =
+	    http_do("POST", sbt_url(sb, RECEIPT), "application/json", big, n, NULL, 10000);
 	assert_int_equal(h.status, 413);
 	assert_non_null(strstr(h.body, "larger than"));
 	hres_free(&h);
@@ -180,13 +181,13 @@ static void methods_and_paths__405_and_404(void **state)
 		long status;
 		const char *allow;
 	} cases[] = {
-		{"GET", RECEIPT, 405, "POST"},
-		{"PUT", "/cloud-print/create-z-report", 405, "POST"},
-		{"DELETE", "/cloud-print/cash-in", 405, "POST"},
-		{"GET", "/cloud-print/create-everything", 404, NULL},
-		{"POST", "/", 404, NULL},
-		{"GET", "/../../etc/passwd", 404, NULL},
-		{"GET", "/info/receipts/unknown/", 404, NULL},
+	    {"GET", RECEIPT, 405, "POST"},
+	    {"PUT", "/cloud-print/create-z-report", 405, "POST"},
+	    {"DELETE", "/cloud-print/cash-in", 405, "POST"},
+	    {"GET", "/cloud-print/create-everything", 404, NULL},
+	    {"POST", "/", 404, NULL},
+	    {"GET", "/../../etc/passwd", 404, NULL},
+	    {"GET", "/info/receipts/unknown/", 404, NULL},
 	};
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
 		struct hres h = http_do(cases[i].method, sbt_url(sb, cases[i].path),
@@ -207,7 +208,8 @@ static void slow_client__timed_out__others_served(void **state)
 {
 	struct sandbox *sb = *state; /* connection timeout 2 s */
 	int fd = raw_connect(sb);
-	const char *part = "POST " RECEIPT " HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n{\"lo";
+	const char *part =
+	    "POST " RECEIPT " HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n{\"lo";
 	send_all(fd, part, strlen(part));
 	long long t0 = test_ms();
 	still_alive(sb); /* not blocked by the slow one */
@@ -230,10 +232,10 @@ static void garbage__answered_or_closed(void **state)
 {
 	struct sandbox *sb = *state;
 	static const char *const junk[] = {
-		"\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03 garbage\r\n\r\n",
-		"HELLO\r\n\r\n",
-		"POST /cloud-print/create-receipt HTTP/1.1\r\nHost: x\r\nContent-Length: -5\r\n\r\n",
-		"GET / HTTP/9.9\r\n\r\n",
+	    "\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03 garbage\r\n\r\n",
+	    "HELLO\r\n\r\n",
+	    "POST /cloud-print/create-receipt HTTP/1.1\r\nHost: x\r\nContent-Length: -5\r\n\r\n",
+	    "GET / HTTP/9.9\r\n\r\n",
 	};
 	for (size_t i = 0; i < sizeof junk / sizeof junk[0]; i++) {
 		int fd = raw_connect(sb);
@@ -307,7 +309,7 @@ static void handle__pure_entry_point__no_network(void **state)
 	struct sandbox *sb = sandbox_new(&o, &e);
 	assert_non_null(sb);
 	struct sandbox_request rq = {
-		.method = "POST", .path = RECEIPT, .body = GOOD, .body_len = strlen(GOOD)};
+	    .method = "POST", .path = RECEIPT, .body = GOOD, .body_len = strlen(GOOD)};
 	struct sandbox_reply rp;
 	sandbox_handle(sb, &rq, &rp);
 	assert_int_equal(rp.http_status, 200);
@@ -323,8 +325,8 @@ static void handle__pure_entry_point__no_network(void **state)
 static void listen__bad_addresses__refused_with_a_message(void **state)
 {
 	(void)state;
-	static const char *const bad[] = {"localhost", "127.0.0.1", "127.0.0.1:99999",
-					  "300.1.1.1:0", "[::1:0", "127.0.0.1:x"};
+	static const char *const bad[] = {"localhost",	 "127.0.0.1", "127.0.0.1:99999",
+					  "300.1.1.1:0", "[::1:0",    "127.0.0.1:x"};
 	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
 		struct sandbox_options o = {.listen = bad[i]};
 		struct kerr e = {0};
@@ -348,17 +350,16 @@ int main(void)
 {
 	curl_global_init(CURL_GLOBAL_DEFAULT);
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(bodies__malformed__answered_6000, setup, teardown),
-		cmocka_unit_test_setup_teardown(bodies__over_one_mib__413, setup, teardown),
-		cmocka_unit_test_setup_teardown(chunked__over_limit__413, setup, teardown),
-		cmocka_unit_test_setup_teardown(methods_and_paths__405_and_404, setup, teardown),
-		cmocka_unit_test_setup_teardown(slow_client__timed_out__others_served, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(garbage__answered_or_closed, setup, teardown),
-		cmocka_unit_test_setup_teardown(concurrent__clients__every_document_once, setup,
-						teardown),
-		cmocka_unit_test(handle__pure_entry_point__no_network),
-		cmocka_unit_test(listen__bad_addresses__refused_with_a_message),
+	    cmocka_unit_test_setup_teardown(bodies__malformed__answered_6000, setup, teardown),
+	    cmocka_unit_test_setup_teardown(bodies__over_one_mib__413, setup, teardown),
+	    cmocka_unit_test_setup_teardown(chunked__over_limit__413, setup, teardown),
+	    cmocka_unit_test_setup_teardown(methods_and_paths__405_and_404, setup, teardown),
+	    cmocka_unit_test_setup_teardown(slow_client__timed_out__others_served, setup, teardown),
+	    cmocka_unit_test_setup_teardown(garbage__answered_or_closed, setup, teardown),
+	    cmocka_unit_test_setup_teardown(concurrent__clients__every_document_once, setup,
+					    teardown),
+	    cmocka_unit_test(handle__pure_entry_point__no_network),
+	    cmocka_unit_test(listen__bad_addresses__refused_with_a_message),
 	};
 	int rc = cmocka_run_group_tests(tests, NULL, NULL);
 	curl_global_cleanup();

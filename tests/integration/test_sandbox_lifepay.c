@@ -72,59 +72,58 @@ static void errors__every_code__with_its_field(void **state)
 		const char *body; /* NULL: receipt(products, extra) */
 		const char *products, *extra;
 		int code;
-		const char *key; /* data key, NULL = not checked */
+		const char *key;   /* data key, NULL = not checked */
 		const char *exact; /* exact message, NULL = any */
 	} cases[] = {
-		{RECEIPT, "not json", NULL, NULL, 6000, NULL, NULL},
-		{RECEIPT, "[1,2]", NULL, NULL, 6000, NULL, NULL},
-		{RECEIPT, "{\"login\":\"70000000000\",\"apikey\":\"sandbox-apikey\"", NULL, NULL, 6000,
-		 NULL, NULL},
-		{RECEIPT, "{\"login\":70000000000,\"apikey\":\"sandbox-apikey\"}", NULL, NULL, 6000,
-		 "login", NULL},
-		{RECEIPT, "{\"login\":\"79999999999\",\"apikey\":\"sandbox-apikey\"}", NULL, NULL,
-		 6009, NULL, NULL},
-		{RECEIPT, "{\"apikey\":\"sandbox-apikey\"}", NULL, NULL, 6009, NULL, NULL},
-		{RECEIPT, "{\"login\":\"70000000000\",\"apikey\":\"wrong\"}", NULL, NULL, 6010, NULL,
-		 NULL},
-		{RECEIPT, "{\"login\":\"70000000000\"}", NULL, NULL, 6010, NULL, NULL},
-		{RECEIPT, "{\"login\":\"70000000001\",\"apikey\":\"off-apikey\"}", NULL, NULL, 6080,
-		 NULL, NULL},
-		{RECEIPT, "{" AUTH "}", NULL, NULL, 400, "purchase",
-		 "purchase не содержит products или products не является массивом"},
-		{RECEIPT, "{" AUTH ",\"purchase\":{\"products\":{}}}", NULL, NULL, 400, "purchase",
-		 "purchase не содержит products или products не является массивом"},
-		{RECEIPT, "{" AUTH ",\"purchase\":{\"products\":[7]}}", NULL, NULL, 6000,
-		 "purchase.products[0]", NULL},
-		{RECEIPT, NULL, "{\"name\":\"X\",\"price\":{},\"quantity\":1}", pay, 6000,
-		 "purchase.products[0].price", NULL},
-		{RECEIPT, NULL, "{\"name\":\"\",\"price\":10,\"quantity\":1}", pay, 400,
-		 "purchase.products[0].name", NULL},
-		{RECEIPT, NULL, "{\"name\":\"X\",\"price\":10,\"quantity\":0}", pay, 400,
-		 "purchase.products[0].quantity", NULL},
-		{RECEIPT, NULL, "{\"name\":\"X\",\"price\":10,\"quantity\":-1}", pay, 400,
-		 "purchase.products[0].quantity", NULL},
-		{RECEIPT, NULL, "{\"name\":\"X\",\"price\":10,\"quantity\":1,\"unit\":\"box\"}", pay,
-		 400, "purchase.products[0].unit", NULL},
-		{RECEIPT, NULL, BREAD, ",\"card_amount\":\"#\",\"cash_amount\":\"#\"", 400, NULL,
-		 NULL},
-		{RECEIPT, NULL, BREAD, ",\"cash_amount\":50", 400, NULL, NULL},
-		{RECEIPT, NULL, BREAD, ",\"card_amount\":100", 3896, "card_amount", NULL},
-		{RECEIPT, NULL, BREAD, ",\"card_amount\":\"#\",\"target_serial\":\"NOPE-1\"", 400,
-		 "target_serial", "Принтер не найден."},
-		{RECEIPT, NULL, BREAD, ",\"card_amount\":\"#\",\"target_serial\":\"OFF-0003\"", 400,
-		 "target_serial", "Принтер не найден."},
-		{RECEIPT, NULL, BREAD, ",\"card_amount\":\"#\",\"target_serial\":\"OTHER-0001\"",
-		 400, "target_serial", "Принтер не найден."},
-		{RECEIPT, NULL, BREAD, b1, 400, "ext_id", NULL},
-		{RECEIPT, NULL, BREAD, b2, 400, "callback_url", NULL},
-		{RECEIPT, NULL, BREAD, ",\"card_amount\":\"#\",\"colour\":\"red\"", 400, "colour",
-		 NULL},
-		{"/cloud-print/create-z-report", "{" AUTH ",\"target_serial\":\"NOPE\"}", NULL, NULL,
-		 400, "target_serial", "Принтер не найден."},
-		{"/cloud-print/cash-in", "{" AUTH ",\"amount\":100}", NULL, NULL, 400,
-		 "target_serial", NULL},
-		{"/cloud-print/cash-in", "{" AUTH ",\"amount\":[1],\"target_serial\":\"SANDBOX-0001\"}",
-		 NULL, NULL, 6000, "amount", NULL},
+	    {RECEIPT, "not json", NULL, NULL, 6000, NULL, NULL},
+	    {RECEIPT, "[1,2]", NULL, NULL, 6000, NULL, NULL},
+	    {RECEIPT, "{\"login\":\"70000000000\",\"apikey\":\"sandbox-apikey\"", NULL, NULL, 6000,
+	     NULL, NULL},
+	    {RECEIPT, "{\"login\":70000000000,\"apikey\":\"sandbox-apikey\"}", NULL, NULL, 6000,
+	     "login", NULL},
+	    {RECEIPT, "{\"login\":\"79999999999\",\"apikey\":\"sandbox-apikey\"}", NULL, NULL, 6009,
+	     NULL, NULL},
+	    {RECEIPT, "{\"apikey\":\"sandbox-apikey\"}", NULL, NULL, 6009, NULL, NULL},
+	    {RECEIPT, "{\"login\":\"70000000000\",\"apikey\":\"wrong\"}", NULL, NULL, 6010, NULL,
+	     NULL},
+	    {RECEIPT, "{\"login\":\"70000000000\"}", NULL, NULL, 6010, NULL, NULL},
+	    {RECEIPT, "{\"login\":\"70000000001\",\"apikey\":\"off-apikey\"}", NULL, NULL, 6080,
+	     NULL, NULL},
+	    {RECEIPT, "{" AUTH "}", NULL, NULL, 400, "purchase",
+	     "purchase не содержит products или products не является массивом"},
+	    {RECEIPT, "{" AUTH ",\"purchase\":{\"products\":{}}}", NULL, NULL, 400, "purchase",
+	     "purchase не содержит products или products не является массивом"},
+	    {RECEIPT, "{" AUTH ",\"purchase\":{\"products\":[7]}}", NULL, NULL, 6000,
+	     "purchase.products[0]", NULL},
+	    {RECEIPT, NULL, "{\"name\":\"X\",\"price\":{},\"quantity\":1}", pay, 6000,
+	     "purchase.products[0].price", NULL},
+	    {RECEIPT, NULL, "{\"name\":\"\",\"price\":10,\"quantity\":1}", pay, 400,
+	     "purchase.products[0].name", NULL},
+	    {RECEIPT, NULL, "{\"name\":\"X\",\"price\":10,\"quantity\":0}", pay, 400,
+	     "purchase.products[0].quantity", NULL},
+	    {RECEIPT, NULL, "{\"name\":\"X\",\"price\":10,\"quantity\":-1}", pay, 400,
+	     "purchase.products[0].quantity", NULL},
+	    {RECEIPT, NULL, "{\"name\":\"X\",\"price\":10,\"quantity\":1,\"unit\":\"box\"}", pay,
+	     400, "purchase.products[0].unit", NULL},
+	    {RECEIPT, NULL, BREAD, ",\"card_amount\":\"#\",\"cash_amount\":\"#\"", 400, NULL, NULL},
+	    {RECEIPT, NULL, BREAD, ",\"cash_amount\":50", 400, NULL, NULL},
+	    {RECEIPT, NULL, BREAD, ",\"card_amount\":100", 3896, "card_amount", NULL},
+	    {RECEIPT, NULL, BREAD, ",\"card_amount\":\"#\",\"target_serial\":\"NOPE-1\"", 400,
+	     "target_serial", "Принтер не найден."},
+	    {RECEIPT, NULL, BREAD, ",\"card_amount\":\"#\",\"target_serial\":\"OFF-0003\"", 400,
+	     "target_serial", "Принтер не найден."},
+	    {RECEIPT, NULL, BREAD, ",\"card_amount\":\"#\",\"target_serial\":\"OTHER-0001\"", 400,
+	     "target_serial", "Принтер не найден."},
+	    {RECEIPT, NULL, BREAD, b1, 400, "ext_id", NULL},
+	    {RECEIPT, NULL, BREAD, b2, 400, "callback_url", NULL},
+	    {RECEIPT, NULL, BREAD, ",\"card_amount\":\"#\",\"colour\":\"red\"", 400, "colour",
+	     NULL},
+	    {"/cloud-print/create-z-report", "{" AUTH ",\"target_serial\":\"NOPE\"}", NULL, NULL,
+	     400, "target_serial", "Принтер не найден."},
+	    {"/cloud-print/cash-in", "{" AUTH ",\"amount\":100}", NULL, NULL, 400, "target_serial",
+	     NULL},
+	    {"/cloud-print/cash-in", "{" AUTH ",\"amount\":[1],\"target_serial\":\"SANDBOX-0001\"}",
+	     NULL, NULL, 6000, "amount", NULL},
 	};
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
 		char *b = cases[i].body ? xstrdup(cases[i].body)
@@ -148,8 +147,8 @@ static void errors__reply_parses_with_client_wire(void **state)
 {
 	struct sandbox *sb = *state;
 	char *b = receipt(BREAD, ",\"card_amount\":\"#\",\"target_serial\":\"NOPE\"");
-	struct hres h = http_do("POST", sbt_url(sb, RECEIPT), "application/json", b, strlen(b),
-				NULL, 5000);
+	struct hres h =
+	    http_do("POST", sbt_url(sb, RECEIPT), "application/json", b, strlen(b), NULL, 5000);
 	struct lifepay_reply rep;
 	assert_int_equal(wire_lifepay_parse_reply(h.body, h.len, &rep, NULL), K_OK);
 	assert_int_equal(rep.code, 400);
@@ -194,8 +193,8 @@ static void drop__client_retries__same_uuid__one_document(void **state)
 	struct sandbox *sb = *state;
 	admin_post(sb, "/sandbox/faults", "drop=1");
 	char *b = receipt(BREAD, ",\"card_amount\":\"#\",\"ext_id\":\"drop-1\"");
-	struct hres h = http_do("POST", sbt_url(sb, RECEIPT), "application/json", b, strlen(b),
-				NULL, 5000);
+	struct hres h =
+	    http_do("POST", sbt_url(sb, RECEIPT), "application/json", b, strlen(b), NULL, 5000);
 	assert_int_equal(h.status, 0); /* no reply at all */
 	assert_int_not_equal(h.rc, CURLE_OK);
 	hres_free(&h);
@@ -264,8 +263,8 @@ static void http500__creates_nothing(void **state)
 	struct sandbox *sb = *state;
 	admin_post(sb, "/sandbox/faults", "http500=1");
 	char *b = receipt(BREAD, ",\"card_amount\":\"#\",\"ext_id\":\"e500\"");
-	struct hres h = http_do("POST", sbt_url(sb, RECEIPT), "application/json", b, strlen(b),
-				NULL, 5000);
+	struct hres h =
+	    http_do("POST", sbt_url(sb, RECEIPT), "application/json", b, strlen(b), NULL, 5000);
 	assert_int_equal(h.status, 500);
 	hres_free(&h);
 	admin_post(sb, "/sandbox/faults", "");
@@ -282,8 +281,8 @@ static void *on_stalled(void *arg)
 {
 	struct stalled *s = arg;
 	char *b = receipt(BREAD, ",\"card_amount\":\"#\",\"ext_id\":\"stall-1\"");
-	s->h = http_do("POST", sbt_url(s->sb, RECEIPT), "application/json", b, strlen(b), NULL,
-		       10000);
+	s->h =
+	    http_do("POST", sbt_url(s->sb, RECEIPT), "application/json", b, strlen(b), NULL, 10000);
 	free(b);
 	return NULL;
 }
@@ -577,8 +576,8 @@ static void callback__gives_up_after_10_attempts(void **state)
 static void callback__schedule_matches_the_seed(void **state)
 {
 	(void)state;
-	const long long want[] = {60000, 180000, 300000, 600000, 3600000, 3600000,
-				  3600000, 3600000, 3600000, -1};
+	const long long want[] = {60000,   180000,  300000,  600000,  3600000,
+				  3600000, 3600000, 3600000, 3600000, -1};
 	for (int a = 1; a <= 10; a++)
 		assert_int_equal(sandbox_callback_retry_ms(a, 10), want[a - 1]);
 	assert_int_equal(sandbox_callback_retry_ms(1, 1), -1);
@@ -598,9 +597,9 @@ static void fault_error__document_ends_in_error__refund_refused(void **state)
 	assert_true(listener_wait(l, 1, 3000));
 	struct lrec rec = listener_get(l, 0);
 	struct lifepay_callback cb;
-	assert_int_equal(wire_lifepay_parse_callback(rec.content_type, rec.body, strlen(rec.body),
-						     &cb, NULL),
-			 K_OK);
+	assert_int_equal(
+	    wire_lifepay_parse_callback(rec.content_type, rec.body, strlen(rec.body), &cb, NULL),
+	    K_OK);
 	assert_int_equal(cb.status, LP_CB_ERROR);
 	assert_true(cb.has_error_code);
 	assert_true(cb.error_message[0] != '\0');
@@ -660,20 +659,20 @@ static void documents__every_endpoint_creates_its_kind(void **state)
 	const struct {
 		const char *endpoint, *body, *kind;
 	} cases[] = {
-		{"/cloud-print/create-non-fiscal-receipt",
-		 "{" AUTH ",\"purchase\":{\"products\":[" BREAD "]},\"cash_amount\":\"#\"}",
-		 "non-fiscal"},
-		{"/cloud-print/create-session", "{" AUTH ",\"target_serial\":\"SANDBOX-0001\"}",
-		 "open-shift"},
-		{RECEIPT, "{" AUTH ",\"purchase\":{\"products\":[" BREAD "]},\"card_amount\":\"#\"}",
-		 "receipt"},
-		{"/cloud-print/create-x-report", "{" AUTH "}", "x-report"},
-		{"/cloud-print/cash-in",
-		 "{" AUTH ",\"amount\":\"1000.00\",\"target_serial\":\"SANDBOX-0001\"}", "cash-in"},
-		{"/cloud-print/cash-out", "{" AUTH ",\"amount\":10,\"target_serial\":\"SANDBOX-0001\"}",
-		 "cash-out"},
-		{"/cloud-print/create-z-report", "{" AUTH ",\"target_serial\":\"SANDBOX-0001\"}",
-		 "z-report"},
+	    {"/cloud-print/create-non-fiscal-receipt",
+	     "{" AUTH ",\"purchase\":{\"products\":[" BREAD "]},\"cash_amount\":\"#\"}",
+	     "non-fiscal"},
+	    {"/cloud-print/create-session", "{" AUTH ",\"target_serial\":\"SANDBOX-0001\"}",
+	     "open-shift"},
+	    {RECEIPT, "{" AUTH ",\"purchase\":{\"products\":[" BREAD "]},\"card_amount\":\"#\"}",
+	     "receipt"},
+	    {"/cloud-print/create-x-report", "{" AUTH "}", "x-report"},
+	    {"/cloud-print/cash-in",
+	     "{" AUTH ",\"amount\":\"1000.00\",\"target_serial\":\"SANDBOX-0001\"}", "cash-in"},
+	    {"/cloud-print/cash-out", "{" AUTH ",\"amount\":10,\"target_serial\":\"SANDBOX-0001\"}",
+	     "cash-out"},
+	    {"/cloud-print/create-z-report", "{" AUTH ",\"target_serial\":\"SANDBOX-0001\"}",
+	     "z-report"},
 	};
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
 		json_t *r = lp_call(sb, cases[i].endpoint, cases[i].body);
@@ -694,7 +693,7 @@ static void documents__every_endpoint_creates_its_kind(void **state)
 	size_t i;
 	json_t *d;
 	json_array_foreach(json_object_get(l, "documents"), i, d)
-		assert_string_equal(json_string_value(json_object_get(d, "status")), "processed");
+	    assert_string_equal(json_string_value(json_object_get(d, "status")), "processed");
 	json_decref(l);
 }
 
@@ -710,19 +709,19 @@ static void admin__reset_and_bad_requests(void **state)
 		const char *method, *path, *body;
 		long status;
 	} cases[] = {
-		{"POST", "/sandbox/faults", "explode=1", 400},
-		{"POST", "/sandbox/faults", "drop=2", 400},
-		{"POST", "/sandbox/clock", "{}", 400},
-		{"POST", "/sandbox/clock", "{\"offset_ms\": 1e99}", 400},
-		{"DELETE", "/sandbox/ledger", NULL, 405},
-		{"GET", "/sandbox/reset", NULL, 405},
-		{"GET", "/sandbox/nothing", NULL, 404},
-		{"GET", "/sandbox/", NULL, 200},
+	    {"POST", "/sandbox/faults", "explode=1", 400},
+	    {"POST", "/sandbox/faults", "drop=2", 400},
+	    {"POST", "/sandbox/clock", "{}", 400},
+	    {"POST", "/sandbox/clock", "{\"offset_ms\": 1e99}", 400},
+	    {"DELETE", "/sandbox/ledger", NULL, 405},
+	    {"GET", "/sandbox/reset", NULL, 405},
+	    {"GET", "/sandbox/nothing", NULL, 404},
+	    {"GET", "/sandbox/", NULL, 200},
 	};
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-		struct hres h = http_do(cases[i].method, sbt_url(sb, cases[i].path), "text/plain",
-					cases[i].body, cases[i].body ? strlen(cases[i].body) : 0,
-					NULL, 5000);
+		struct hres h =
+		    http_do(cases[i].method, sbt_url(sb, cases[i].path), "text/plain",
+			    cases[i].body, cases[i].body ? strlen(cases[i].body) : 0, NULL, 5000);
 		if (h.status != cases[i].status)
 			fail_msg("%s %s: HTTP %ld", cases[i].method, cases[i].path, h.status);
 		hres_free(&h);
@@ -741,34 +740,32 @@ int main(void)
 {
 	curl_global_init(CURL_GLOBAL_DEFAULT);
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(errors__every_code__with_its_field, setup, teardown),
-		cmocka_unit_test_setup_teardown(errors__reply_parses_with_client_wire, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(ext_id__repeat_returns_first_uuid__creates_nothing,
-						setup, teardown),
-		cmocka_unit_test_setup_teardown(drop__client_retries__same_uuid__one_document, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(
-			drop__random_drops__exactly_one_document_per_ext_id, setup, teardown),
-		cmocka_unit_test_setup_teardown(http500__creates_nothing, setup, teardown),
-		cmocka_unit_test_setup_teardown(stall__holds_one_reply__others_go_on, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(refund__limited_to_the_sale, setup, teardown),
-		cmocka_unit_test_setup_teardown(shift__open_x_cash_z_and_the_24_hour_rule, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(
-			test_mode__validates__no_uuid__nothing_stored__no_callback, setup, teardown),
-		cmocka_unit_test_setup_teardown(
-			callback__retried_until_200__parses_with_client_wire, setup, teardown),
-		cmocka_unit_test(callback__gives_up_after_10_attempts),
-		cmocka_unit_test(callback__schedule_matches_the_seed),
-		cmocka_unit_test_setup_teardown(
-			fault_error__document_ends_in_error__refund_refused, setup, teardown),
-		cmocka_unit_test_setup_teardown(
-			fault_callback_fail__attempts_fail__then_delivered_once, setup, teardown),
-		cmocka_unit_test_setup_teardown(documents__every_endpoint_creates_its_kind, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(admin__reset_and_bad_requests, setup, teardown),
+	    cmocka_unit_test_setup_teardown(errors__every_code__with_its_field, setup, teardown),
+	    cmocka_unit_test_setup_teardown(errors__reply_parses_with_client_wire, setup, teardown),
+	    cmocka_unit_test_setup_teardown(ext_id__repeat_returns_first_uuid__creates_nothing,
+					    setup, teardown),
+	    cmocka_unit_test_setup_teardown(drop__client_retries__same_uuid__one_document, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(drop__random_drops__exactly_one_document_per_ext_id,
+					    setup, teardown),
+	    cmocka_unit_test_setup_teardown(http500__creates_nothing, setup, teardown),
+	    cmocka_unit_test_setup_teardown(stall__holds_one_reply__others_go_on, setup, teardown),
+	    cmocka_unit_test_setup_teardown(refund__limited_to_the_sale, setup, teardown),
+	    cmocka_unit_test_setup_teardown(shift__open_x_cash_z_and_the_24_hour_rule, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(
+		test_mode__validates__no_uuid__nothing_stored__no_callback, setup, teardown),
+	    cmocka_unit_test_setup_teardown(callback__retried_until_200__parses_with_client_wire,
+					    setup, teardown),
+	    cmocka_unit_test(callback__gives_up_after_10_attempts),
+	    cmocka_unit_test(callback__schedule_matches_the_seed),
+	    cmocka_unit_test_setup_teardown(fault_error__document_ends_in_error__refund_refused,
+					    setup, teardown),
+	    cmocka_unit_test_setup_teardown(fault_callback_fail__attempts_fail__then_delivered_once,
+					    setup, teardown),
+	    cmocka_unit_test_setup_teardown(documents__every_endpoint_creates_its_kind, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(admin__reset_and_bad_requests, setup, teardown),
 	};
 	int rc = cmocka_run_group_tests(tests, NULL, NULL);
 	curl_global_cleanup();

@@ -36,8 +36,8 @@ static int teardown(void **state)
 
 static char *get_token(struct sandbox *sb)
 {
-	struct hres h = http_do("GET", sbt_url(sb, PAYKEEPER_PATH_TOKEN), NULL, NULL, 0, USERPWD,
-				5000);
+	struct hres h =
+	    http_do("GET", sbt_url(sb, PAYKEEPER_PATH_TOKEN), NULL, NULL, 0, USERPWD, 5000);
 	assert_int_equal(h.status, 200);
 	char tok[256];
 	assert_int_equal(paykeeper_parse_token(h.body, h.len, tok, sizeof tok, NULL), K_OK);
@@ -97,18 +97,19 @@ static void auth__required_on_every_path(void **state)
 	static const char *const creds[] = {NULL, "sandbox:wrong", "nobody:sandbox", "sandbox"};
 	for (size_t p = 0; p < sizeof paths / sizeof paths[0]; p++) {
 		for (size_t c = 0; c < sizeof creds / sizeof creds[0]; c++) {
-			struct hres h = http_do(p == 1 ? "POST" : "GET", sbt_url(sb, paths[p]),
-						"application/x-www-form-urlencoded", "", 0, creds[c],
-						5000);
+			struct hres h =
+			    http_do(p == 1 ? "POST" : "GET", sbt_url(sb, paths[p]),
+				    "application/x-www-form-urlencoded", "", 0, creds[c], 5000);
 			if (h.status != 401)
-				fail_msg("%s with %s: HTTP %ld", paths[p], creds[c] ? creds[c] : "-",
-					 h.status);
+				fail_msg("%s with %s: HTTP %ld", paths[p],
+					 creds[c] ? creds[c] : "-", h.status);
 			assert_non_null(strstr(h.www_auth, "Basic"));
 			hres_free(&h);
 		}
 	}
 	/* A malformed header is a 401 too, never a crash. */
-	struct hres h = http_do("GET", sbt_url(sb, PAYKEEPER_PATH_TOKEN), NULL, NULL, 0, NULL, 5000);
+	struct hres h =
+	    http_do("GET", sbt_url(sb, PAYKEEPER_PATH_TOKEN), NULL, NULL, 0, NULL, 5000);
 	assert_int_equal(h.status, 401);
 	hres_free(&h);
 }
@@ -120,20 +121,18 @@ static void token__stable_for_a_day__required_for_print(void **state)
 	assert_string_equal(t1, t2);
 	assert_true(strlen(t1) >= 32);
 	char msg[512] = "";
-	assert_int_equal(print(sb, NULL, "", "sale", "key-000001", "a@b.ru", CART, "91.00", msg,
-			       sizeof msg),
-			 0);
+	assert_int_equal(
+	    print(sb, NULL, "", "sale", "key-000001", "a@b.ru", CART, "91.00", msg, sizeof msg), 0);
 	assert_non_null(strstr(msg, "token"));
-	assert_int_equal(print(sb, "bogus", "", "sale", "key-000001", "a@b.ru", CART, "91.00", msg,
-			       sizeof msg),
-			 0);
+	assert_int_equal(
+	    print(sb, "bogus", "", "sale", "key-000001", "a@b.ru", CART, "91.00", msg, sizeof msg),
+	    0);
 	assert_true(print(sb, t1, "", "sale", "key-000001", "a@b.ru", CART, "91.00", NULL, 0) >
 		    1000);
 	/* A day later the token is refused and a new one is issued. */
 	admin_post(sb, "/sandbox/clock", "{\"advance_ms\": 86400001}");
-	assert_int_equal(print(sb, t1, "", "sale", "key-000002", "a@b.ru", CART, "91.00", msg,
-			       sizeof msg),
-			 0);
+	assert_int_equal(
+	    print(sb, t1, "", "sale", "key-000002", "a@b.ru", CART, "91.00", msg, sizeof msg), 0);
 	char *t3 = get_token(sb);
 	assert_string_not_equal(t1, t3);
 	assert_true(print(sb, t3, "", "sale", "key-000002", "a@b.ru", CART, "91.00", NULL, 0) > 0);
@@ -149,13 +148,13 @@ static void print__checked_with_client_rules(void **state)
 	const struct {
 		const char *type, *key, *cart, *cashless;
 	} bad[] = {
-		{"gift", "key-000003", CART, "91.00"},
-		{"sale", "k1", CART, "91.00"},
-		{"sale", NULL, CART, "91.00"},
-		{"sale", "key-000003", "[{\"name\":\"X\"}]", "91.00"},
-		{"sale", "key-000003", "not json", "91.00"},
-		{"sale", "key-000003", CART, "90.00"},
-		{"sale", "key-000003", CART, "abc"},
+	    {"gift", "key-000003", CART, "91.00"},
+	    {"sale", "k1", CART, "91.00"},
+	    {"sale", NULL, CART, "91.00"},
+	    {"sale", "key-000003", "[{\"name\":\"X\"}]", "91.00"},
+	    {"sale", "key-000003", "not json", "91.00"},
+	    {"sale", "key-000003", CART, "90.00"},
+	    {"sale", "key-000003", CART, "abc"},
 	};
 	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
 		char msg[512] = "";
@@ -177,9 +176,8 @@ static void uniqueness__same_keys_refused__new_receipt_key_accepted(void **state
 	char msg[512];
 	int64_t a = print(sb, tok, "", "sale", "order-0001", "a@b.ru", CART, "91.00", NULL, 0);
 	assert_true(a > 0);
-	assert_int_equal(print(sb, tok, "", "sale", "order-0001", "a@b.ru", CART, "91.00", msg,
-			       sizeof msg),
-			 0);
+	assert_int_equal(
+	    print(sb, tok, "", "sale", "order-0001", "a@b.ru", CART, "91.00", msg, sizeof msg), 0);
 	assert_non_null(strstr(msg, "receipt_key"));
 	/* Another type or key is another receipt. */
 	assert_true(print(sb, tok, "", "refund", "order-0001", "a@b.ru", CART, "91.00", NULL, 0) >
@@ -211,15 +209,14 @@ static void uniqueness__same_keys_refused__new_receipt_key_accepted(void **state
 			assert_true(r.error_type[0] != '\0');
 			final = key;
 			admin_post(sb, "/sandbox/faults", "none");
-			int64_t again = print(sb, tok, "", "sale", key, "a@b.ru", CART, "91.00",
-					      NULL, 0);
+			int64_t again =
+			    print(sb, tok, "", "sale", key, "a@b.ru", CART, "91.00", NULL, 0);
 			assert_true(again > f);
 		} else {
 			/* timeout: "may still succeed", so it blocks a repeat */
 			assert_int_equal(r.status, PK_STATUS_TIMEOUT);
-			assert_int_equal(print(sb, tok, "", "sale", key, "a@b.ru", CART, "91.00",
-					       NULL, 0),
-					 0);
+			assert_int_equal(
+			    print(sb, tok, "", "sale", key, "a@b.ru", CART, "91.00", NULL, 0), 0);
 		}
 		paykeeper_receipt_free(&r);
 	}
@@ -236,7 +233,8 @@ static void status__progresses__signed_callback_once(void **state)
 		 listener_url(l, "/pk"));
 	admin_post(sb, "/sandbox/paykeeper/callback-url", body);
 	char *tok = get_token(sb);
-	int64_t id = print(sb, tok, "", "sale", "cb-000001", "+79101234567", CART, "91.00", NULL, 0);
+	int64_t id =
+	    print(sb, tok, "", "sale", "cb-000001", "+79101234567", CART, "91.00", NULL, 0);
 	assert_true(id > 0);
 	const char *order[] = {"created", "sending", "request_sent", "success"};
 	size_t seen = 0;
@@ -267,15 +265,15 @@ static void status__progresses__signed_callback_once(void **state)
 	assert_int_equal(listener_count(l), 1);
 	struct lrec rec = listener_get(l, 0);
 	struct pk_receipt cb;
-	assert_int_equal(paykeeper_verify_callback(rec.body, strlen(rec.body), "sandbox-secret", &cb,
-						   NULL),
-			 K_OK);
+	assert_int_equal(
+	    paykeeper_verify_callback(rec.body, strlen(rec.body), "sandbox-secret", &cb, NULL),
+	    K_OK);
 	assert_int_equal(cb.id, id);
 	assert_int_equal(cb.status, PK_STATUS_SUCCESS);
 	paykeeper_receipt_free(&cb);
-	assert_int_equal(paykeeper_verify_callback(rec.body, strlen(rec.body), "other-secret", &cb,
-						   NULL),
-			 K_REFUSED);
+	assert_int_equal(
+	    paykeeper_verify_callback(rec.body, strlen(rec.body), "other-secret", &cb, NULL),
+	    K_REFUSED);
 	paykeeper_receipt_free(&cb);
 	free(rec.body);
 	kstatus st;
@@ -332,10 +330,12 @@ static void registries__bydate_count_search_bypaymentid(void **state)
 	struct sandbox *sb = *state;
 	char *tok = get_token(sb);
 	int64_t ids[5];
-	ids[0] = print(sb, tok, "P-1", "sale", "reg-000001", "ivan@shop.ru", CART, "91.00", NULL, 0);
-	ids[1] = print(sb, tok, "P-1", "refund", "reg-000002", "ivan@shop.ru", CART, "91.00", NULL,
-		       0);
-	ids[2] = print(sb, tok, "P-1", "sale", "reg-000003", "ivan@shop.ru", CART, "91.00", NULL, 0);
+	ids[0] =
+	    print(sb, tok, "P-1", "sale", "reg-000001", "ivan@shop.ru", CART, "91.00", NULL, 0);
+	ids[1] =
+	    print(sb, tok, "P-1", "refund", "reg-000002", "ivan@shop.ru", CART, "91.00", NULL, 0);
+	ids[2] =
+	    print(sb, tok, "P-1", "sale", "reg-000003", "ivan@shop.ru", CART, "91.00", NULL, 0);
 	ids[3] = print(sb, tok, "", "sale", "reg-000004", "petr@shop.ru", CART, "91.00", NULL, 0);
 	ids[4] = print(sb, tok, "", "sale", "reg-000005", "+79991112233", CART, "91.00", NULL, 0);
 	for (int i = 0; i < 5; i++)
@@ -343,8 +343,8 @@ static void registries__bydate_count_search_bypaymentid(void **state)
 	sleep_ms(150); /* all reach success */
 
 	/* bydate needs receipt_type[] and sum_type[] */
-	struct hres h = http_do("GET", sbt_url(sb, PAYKEEPER_PATH_BYDATE), NULL, NULL, 0, USERPWD,
-				5000);
+	struct hres h =
+	    http_do("GET", sbt_url(sb, PAYKEEPER_PATH_BYDATE), NULL, NULL, 0, USERPWD, 5000);
 	struct pk_receipt_list l;
 	struct kerr e = {0};
 	assert_int_equal(paykeeper_parse_receipt_list(h.body, h.len, &l, &e), K_PROVIDER);
@@ -447,17 +447,17 @@ int main(void)
 {
 	curl_global_init(CURL_GLOBAL_DEFAULT);
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(auth__required_on_every_path, setup, teardown),
-		cmocka_unit_test_setup_teardown(token__stable_for_a_day__required_for_print, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(print__checked_with_client_rules, setup, teardown),
-		cmocka_unit_test_setup_teardown(
-			uniqueness__same_keys_refused__new_receipt_key_accepted, setup, teardown),
-		cmocka_unit_test_setup_teardown(status__progresses__signed_callback_once, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(callback_fail__not_sent__recorded, setup, teardown),
-		cmocka_unit_test_setup_teardown(registries__bydate_count_search_bypaymentid, setup,
-						teardown),
+	    cmocka_unit_test_setup_teardown(auth__required_on_every_path, setup, teardown),
+	    cmocka_unit_test_setup_teardown(token__stable_for_a_day__required_for_print, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(print__checked_with_client_rules, setup, teardown),
+	    cmocka_unit_test_setup_teardown(uniqueness__same_keys_refused__new_receipt_key_accepted,
+					    setup, teardown),
+	    cmocka_unit_test_setup_teardown(status__progresses__signed_callback_once, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(callback_fail__not_sent__recorded, setup, teardown),
+	    cmocka_unit_test_setup_teardown(registries__bydate_count_search_bypaymentid, setup,
+					    teardown),
 	};
 	int rc = cmocka_run_group_tests(tests, NULL, NULL);
 	curl_global_cleanup();

@@ -232,7 +232,7 @@ static void config_load__every_key__parsed(void **state)
 			   "apikey = SUPERSECRET-1\n"
 			   "target_serial = 00106709065498\n"
 			   "cashier_name = Иванова Мария\n"
-			   "cashier_inn = 123456789012\n"
+			   "cashier_inn = 500123456750\n"
 			   "tax_system = usn6\n"
 			   "test = true\n"
 			   "listen = [::1]:8088\n"
@@ -263,7 +263,7 @@ static void config_load__every_key__parsed(void **state)
 	assert_string_equal(p->base_url, "https://sapi.example.ru");
 	assert_string_equal(p->target_serial, "00106709065498");
 	assert_string_equal(p->cashier_name, "Иванова Мария");
-	assert_string_equal(p->cashier_inn, "123456789012");
+	assert_string_equal(p->cashier_inn, "500123456750");
 	assert_int_equal(p->tax_system, TAX_USN6);
 	assert_true(p->test);
 	assert_string_equal(p->listen_host, "::1");
@@ -317,7 +317,7 @@ static void config_load__bad_value__names_file_line_section_key_and_allowed(void
 		{"base_url = ftp://x", "base_url", "https://"},
 		{"login = 89991234567", "login", "7 followed by 10 digits"},
 		{"login = 7999123456", "login", "7 followed by 10 digits"},
-		{"cashier_inn = 12345", "cashier_inn", "10 or 12 digits"},
+		{"cashier_inn = 12345", "cashier_inn", "12 digits"}, {"cashier_inn = 123456789012", "cashier_inn", "check digits"}, {"cashier_inn = 7707083893", "cashier_inn", "a person"},
 		{"tax_system = usn", "tax_system", "osn, usn6, usn15"},
 		{"test = maybe", "test", "0, 1, true or false"},
 		{"pos_terminal = 2", "pos_terminal", "0, 1, true or false"},

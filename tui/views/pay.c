@@ -127,13 +127,13 @@ static int pay_send(struct app *app)
 	char sum[48], change[48];
 	app_money(app, total, sum, sizeof sum);
 	app_money(app, res.change, change, sizeof change);
+	/* The change comes first: it is what the cashier hands over now. */
 	if (app->status.engine)
-		app_message(app, UI_MESSAGE_INFO, _("Sent: %s %s. Change: %s"), doc_kind_label(kind),
-			    sum, change);
+		app_message(app, UI_MESSAGE_INFO, _("Change %s · %s for %s is on its way"), change,
+			    doc_kind_label(kind), sum);
 	else
-		app_message(app, UI_MESSAGE_INFO,
-			    _("Done: %s %s, change %s (no delivery engine: nothing was sent)"),
-			    doc_kind_label(kind), sum, change);
+		app_message(app, UI_MESSAGE_INFO, _("Change %s · %s for %s not sent: no delivery engine"),
+			    change, doc_kind_label(kind), sum);
 	return APP_HANDLED;
 }
 

@@ -1,0 +1,716 @@
+/*
+ * The delivery engine against the in-process sandbox over loopback: real
+ * HTTP both ways, the retry schedule shrunk to milliseconds
+ * (time_unit_ms), faults switched on and off through the sandbox's admin
+ * endpoint, and the sandbox's ledger as the ground truth.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "document.h"
+#include "journal.h"
+#include "loop.h"
+#include "net.h"
+#include "outbox.h"
+#include "sandbox/sandbox.h"
+#include "util.h"
+#include "wire/form.h"
+#include "wire/paykeeper.h"
+
+#define TOKEN "0123456789abcdef0123456789abcdef"
+
+struct fx {
+	char dir[64];
+	char jpath[128];
+	struct sandbox *sb;
+	struct loop *l;
+	struct journal *j;
+	struct config_profile p;
+	struct outbox *ob;
+	int changes;
+};
+
+static void on_change(void *cls, int64_t id)
+{
+	(void)id;
+	((struct fx *)cls)->changes++;
+}
+
+static void on_log(void *cls, const char *line)
+{
+	(void)cls;
+	fprintf(stderr, "outbox: %s\n", line);
+}
+
+static void fx_outbox_unit(struct fx *f, unsigned unit)
+{
+	struct outbox_options o = {.time_unit_ms = unit,
+				   .token = TOKEN,
+				   .request_timeout_ms = 3000,
+				   .log = getenv("OUTBOX_LOG") ? on_log : NULL};
+	struct kerr e = {0};
+	f->ob = outbox_new(f->l, f->j, &f->p, &o, &e);
+	if (!f->ob)
+		fail_msg("outbox_new: %s: %s", e.field, e.text);
+	outbox_set_listener(f->ob, on_change, f);
+}
+
+static void fx_outbox(struct fx *f)
+{
+	fx_outbox_unit(f, 20);
+}
+
+static int setup(void **state)
+{
+	struct fx *f = calloc(1, sizeof *f);
+	snprintf(f->dir, sizeof f->dir, "/tmp/kassa-outbox-XXXXXX");
+	if (!mkdtemp(f->dir))
+		return -1;
+	snprintf(f->jpath, sizeof f->jpath, "%s/journal.db", f->dir);
+	struct sandbox_options so = {
+	    .listen = "127.0.0.1:0", .callback_delay_ms = 20, .paykeeper_step_ms = 20};
+	struct kerr e = {0};
+	f->sb = sandbox_start(&so, &e);
+	if (!f->sb) {
+		fprintf(stderr, "sandbox_start: %s\n", e.text);
+		return -1;
+	}
+	if (journal_open(f->jpath, &f->j, &e) != K_OK) {
+		fprintf(stderr, "journal_open: %s\n", e.text);
+		return -1;
+	}
+	f->l = loop_new();
+	config_training_profile(&f->p, (unsigned)sandbox_port(f->sb));
+	f->p.retry_schedule[0] = 1; /* one "second" = 20 ms here */
+	f->p.retry_count = 1;
+	fx_outbox(f);
+	*state = f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fx *f = *state;
+	outbox_free(f->ob);
+	journal_close(f->j);
+	loop_free(f->l);
+	sandbox_stop(f->sb);
+	char cmd[160];
+	snprintf(cmd, sizeof cmd, "rm -rf '%s'", f->dir);
+	if (system(cmd) != 0)
+		fprintf(stderr, "could not remove %s\n", f->dir);
+	free(f);
+	return 0;
+}
+
+/* ---- helpers ---- */
+
+static void admin(struct fx *f, const char *method, const char *path, const char *body,
+		  json_t **out)
+{
+	struct sandbox_request rq = {
+	    .method = method, .path = path, .body = body, .body_len = body ? strlen(body) : 0};
+	struct sandbox_reply rp;
+	sandbox_handle(f->sb, &rq, &rp);
+	assert_int_equal(rp.http_status, 200);
+	if (out) {
+		*out = json_loads(rp.body, 0, NULL);
+		assert_non_null(*out);
+	}
+	sandbox_reply_free(&rp);
+}
+
+static void set_faults(struct fx *f, const char *spec)
+{
+	admin(f, "POST", "/sandbox/faults", spec, NULL);
+}
+
+/* How many ledger documents carry ext_id. */
+static int ledger_count(struct fx *f, const char *ext_id)
+{
+	json_t *j;
+	admin(f, "GET", "/sandbox/ledger", NULL, &j);
+	json_t *docs = json_object_get(j, "documents");
+	size_t i;
+	json_t *d;
+	int n = 0;
+	json_array_foreach(docs, i, d)
+	{
+		const char *e = json_string_value(json_object_get(d, "ext_id"));
+		if (e && strcmp(e, ext_id) == 0)
+			n++;
+	}
+	json_decref(j);
+	return n;
+}
+
+static void receipt(struct document *d, int64_t price)
+{
+	document_init(d, DOC_RECEIPT);
+	struct basket_line l;
+	basket_line_init(&l);
+	str_copy(l.name, "Хлеб", sizeof l.name);
+	l.price = price;
+	l.qty = 1000;
+	struct kerr e = {0};
+	assert_int_equal(basket_add(&d->basket, &l, &e), K_OK);
+	d->pay.card.kind = PAY_REMAINDER;
+}
+
+static enum journal_state state_of(struct fx *f, int64_t id, struct journal_doc *out)
+{
+	struct journal_doc d;
+	memset(&d, 0, sizeof d);
+	assert_int_equal(journal_get(f->j, id, &d, NULL), K_OK);
+	enum journal_state s = d.state;
+	if (out) {
+		*out = d;
+		out->body = NULL;
+	}
+	journal_doc_free(&d);
+	return s;
+}
+
+/* Runs the loop until id reaches want (or any final state), at most 5 s. */
+static enum journal_state run_until_state(struct fx *f, int64_t id, enum journal_state want)
+{
+	long long end = mono_ms() + 5000;
+	enum journal_state s;
+	while ((s = state_of(f, id, NULL)) != want && !journal_state_final(s) && mono_ms() < end)
+		loop_run_once(f->l, 20);
+	return s;
+}
+
+static void run_for(struct fx *f, long long ms)
+{
+	long long end = mono_ms() + ms;
+	while (mono_ms() < end)
+		loop_run_once(f->l, 10);
+}
+
+static int64_t submit(struct fx *f, struct document *d)
+{
+	int64_t id = 0;
+	struct kerr e = {0};
+	kstatus st = outbox_submit(f->ob, d, &id, &e);
+	if (st != K_OK)
+		fail_msg("outbox_submit: %s: %s", e.field, e.text);
+	return id;
+}
+
+/* ---- delivery ---- */
+
+static void outbox__delivers__receipt_processed_by_callback(void **state)
+{
+	struct fx *f = *state;
+	struct document d;
+	receipt(&d, 15000);
+	int64_t id = submit(f, &d);
+	assert_true(id > 0);
+	assert_int_equal(state_of(f, id, NULL), JS_QUEUED); /* committed before sending */
+	assert_int_equal(run_until_state(f, id, JS_PROCESSED), JS_PROCESSED);
+	struct journal_doc jd;
+	state_of(f, id, &jd);
+	assert_true(jd.uuid[0] != '\0');
+	assert_int_equal(jd.attempts, 1);
+	assert_string_equal(jd.ext_id, d.ext_id);
+	assert_int_equal(ledger_count(f, d.ext_id), 1);
+	assert_true(f->changes >= 3); /* queued, sending, accepted, processed */
+	struct outbox_stats st;
+	outbox_stats(f->ob, &st);
+	assert_int_equal(st.depth, 0);
+	assert_int_equal(st.listener, LISTENER_LISTENING);
+	assert_true(st.callbacks >= 1);
+	document_free(&d);
+}
+
+static void outbox__stores__body_without_credentials(void **state)
+{
+	struct fx *f = *state;
+	struct document d;
+	receipt(&d, 100);
+	int64_t id = submit(f, &d);
+	struct journal_doc jd;
+	memset(&jd, 0, sizeof jd);
+	assert_int_equal(journal_get(f->j, id, &jd, NULL), K_OK);
+	assert_null(strstr(jd.body, f->p.apikey));
+	assert_null(strstr(jd.body, f->p.login));
+	journal_doc_free(&jd);
+	assert_int_equal(run_until_state(f, id, JS_PROCESSED), JS_PROCESSED);
+	document_free(&d);
+}
+
+static void outbox__rejects__data_error_without_retry(void **state)
+{
+	struct fx *f = *state;
+	struct document d;
+	receipt(&d, 5000);
+	str_copy(d.target_serial, "NO-SUCH-PRINTER", sizeof d.target_serial);
+	int64_t id = submit(f, &d);
+	assert_int_equal(run_until_state(f, id, JS_REJECTED), JS_REJECTED);
+	run_for(f, 200); /* ten retry periods: nothing may happen */
+	struct journal_doc jd;
+	state_of(f, id, &jd);
+	assert_int_equal(jd.state, JS_REJECTED);
+	assert_int_equal(jd.attempts, 1);
+	assert_int_equal(jd.last_error_code, 400);
+	assert_non_null(strstr(jd.last_error_text, "target_serial"));
+	assert_int_equal(ledger_count(f, d.ext_id), 0);
+	document_free(&d);
+}
+
+static void retried_once_then_delivered(struct fx *f, const char *fault)
+{
+	struct document d;
+	receipt(&d, 7000);
+	set_faults(f, fault);
+	int64_t id = submit(f, &d);
+	long long end = mono_ms() + 5000;
+	struct journal_doc jd;
+	do {
+		loop_run_once(f->l, 10);
+		state_of(f, id, &jd);
+	} while (jd.attempts < 2 && mono_ms() < end);
+	assert_true(jd.attempts >= 2);
+	set_faults(f, "none");
+	assert_int_equal(run_until_state(f, id, JS_PROCESSED), JS_PROCESSED);
+	state_of(f, id, &jd);
+	assert_string_equal(jd.ext_id, d.ext_id);
+	assert_int_equal(ledger_count(f, d.ext_id), 1);
+	document_free(&d);
+}
+
+static void outbox__retries__http500_with_same_ext_id(void **state)
+{
+	retried_once_then_delivered(*state, "http500=1");
+}
+
+static void outbox__retries__dropped_reply_with_one_ledger_document(void **state)
+{
+	/* drop: the sandbox creates the document, then closes without answering */
+	retried_once_then_delivered(*state, "drop=1");
+}
+
+static void outbox__retries__stalled_reply_after_timeout(void **state)
+{
+	struct fx *f = *state;
+	outbox_free(f->ob);
+	struct outbox_options o = {.time_unit_ms = 20, .token = TOKEN, .request_timeout_ms = 300};
+	f->ob = outbox_new(f->l, f->j, &f->p, &o, NULL);
+	assert_non_null(f->ob);
+	retried_once_then_delivered(f, "stall=1:2");
+}
+
+static void outbox__marks__test_document_validated(void **state)
+{
+	struct fx *f = *state;
+	struct document d;
+	receipt(&d, 3000);
+	d.test = true;
+	int64_t id = submit(f, &d);
+	assert_int_equal(run_until_state(f, id, JS_VALIDATED), JS_VALIDATED);
+	struct journal_doc jd;
+	state_of(f, id, &jd);
+	assert_string_equal(jd.uuid, "");
+	assert_int_equal(ledger_count(f, d.ext_id), 0);
+	document_free(&d);
+}
+
+static void outbox__refuses__over_refund_locally(void **state)
+{
+	struct fx *f = *state;
+	struct document d;
+	receipt(&d, 10000);
+	int64_t id = submit(f, &d);
+	assert_int_equal(run_until_state(f, id, JS_PROCESSED), JS_PROCESSED);
+	struct journal_doc jd;
+	state_of(f, id, &jd);
+
+	struct document r;
+	receipt(&r, 10001);
+	r.type = RT_REFUND;
+	str_copy(r.ref_uuid, jd.uuid, sizeof r.ref_uuid);
+	int64_t before = 0, after = 0;
+	journal_count(f->j, NULL, &before, NULL);
+	int64_t rid = 0;
+	struct kerr e = {0};
+	assert_int_equal(outbox_submit(f->ob, &r, &rid, &e), K_REFUSED);
+	assert_string_equal(e.field, "amount");
+	journal_count(f->j, NULL, &after, NULL);
+	assert_int_equal(before, after);
+	document_free(&r);
+
+	/* the whole amount is fine, and goes through */
+	receipt(&r, 10000);
+	r.type = RT_REFUND;
+	str_copy(r.ref_uuid, jd.uuid, sizeof r.ref_uuid);
+	rid = submit(f, &r);
+	assert_int_equal(run_until_state(f, rid, JS_PROCESSED), JS_PROCESSED);
+	document_free(&r);
+	document_free(&d);
+}
+
+static void outbox__refuses__invalid_document(void **state)
+{
+	struct fx *f = *state;
+	struct document d;
+	document_init(&d, DOC_RECEIPT); /* no lines */
+	int64_t id = 0, n = 0;
+	struct kerr e = {0};
+	assert_int_not_equal(outbox_submit(f->ob, &d, &id, &e), K_OK);
+	assert_true(e.text[0] != '\0');
+	journal_count(f->j, NULL, &n, NULL);
+	assert_int_equal(n, 0);
+	document_free(&d);
+}
+
+static void outbox__resumes__document_left_sending(void **state)
+{
+	struct fx *f = *state;
+	struct document d;
+	receipt(&d, 4200);
+	int64_t id = submit(f, &d);
+	/* kassa dies after marking it sending, before any reply: nothing ran the loop yet */
+	assert_int_equal(journal_mark_sending(f->j, id, NULL), K_OK);
+	/* the restart listens where the callback_url points: same port, same token */
+	f->p.listen_port = outbox_listener_port(f->ob);
+	outbox_free(f->ob);
+	assert_int_equal(state_of(f, id, NULL), JS_SENDING);
+	fx_outbox(f); /* the restart */
+	assert_int_equal(run_until_state(f, id, JS_PROCESSED), JS_PROCESSED);
+	assert_int_equal(ledger_count(f, d.ext_id), 1);
+	document_free(&d);
+}
+
+static void outbox__flush__sends_waiting_document_now(void **state)
+{
+	struct fx *f = *state;
+	f->p.retry_schedule[0] = 3600; /* an hour of 20 ms "seconds": 72 s */
+	outbox_free(f->ob);
+	fx_outbox(f);
+	struct document d;
+	receipt(&d, 2500);
+	set_faults(f, "http500=1");
+	int64_t id = submit(f, &d);
+	struct journal_doc jd;
+	long long end = mono_ms() + 3000;
+	do {
+		loop_run_once(f->l, 10);
+		state_of(f, id, &jd);
+	} while (jd.attempts < 1 && mono_ms() < end);
+	run_for(f, 100);
+	state_of(f, id, &jd);
+	assert_int_equal(jd.state, JS_QUEUED);
+	assert_int_equal(jd.attempts, 1);
+	set_faults(f, "none");
+	outbox_flush(f->ob);
+	assert_int_equal(run_until_state(f, id, JS_PROCESSED), JS_PROCESSED);
+	document_free(&d);
+}
+
+static void outbox_token_load__keeps__token_between_starts(void **state)
+{
+	struct fx *f = *state;
+	char path[160], a[LISTENER_TOKEN_LEN + 1], b[LISTENER_TOKEN_LEN + 1];
+	snprintf(path, sizeof path, "%s/callback-token", f->dir);
+	assert_int_equal(outbox_token_load(path, a, NULL), K_OK);
+	assert_int_equal(strlen(a), LISTENER_TOKEN_LEN);
+	assert_int_equal(outbox_token_load(path, b, NULL), K_OK);
+	assert_string_equal(a, b);
+	struct stat st;
+	assert_int_equal(stat(path, &st), 0);
+	assert_int_equal(st.st_mode & 0777, 0600);
+	/* a damaged file is replaced by a fresh token */
+	FILE *fp = fopen(path, "w");
+	fputs("not a token", fp);
+	fclose(fp);
+	assert_int_equal(outbox_token_load(path, b, NULL), K_OK);
+	assert_string_not_equal(a, b);
+}
+
+/* ---- PayKeeper ---- */
+
+static void pk_profile(struct fx *f, unsigned unit, bool callbacks)
+{
+	outbox_free(f->ob);
+	config_profile_defaults(&f->p, "pk");
+	f->p.provider = KPROVIDER_PAYKEEPER;
+	snprintf(f->p.base_url, sizeof f->p.base_url, "http://127.0.0.1:%d", sandbox_port(f->sb));
+	str_copy(f->p.user, "sandbox", sizeof f->p.user);
+	str_copy(f->p.password, "sandbox", sizeof f->p.password);
+	str_copy(f->p.secret, "sandbox-secret", sizeof f->p.secret);
+	f->p.retry_schedule[0] = 1;
+	f->p.retry_count = 1;
+	fx_outbox_unit(f, unit);
+	if (callbacks) {
+		char body[256];
+		snprintf(body, sizeof body,
+			 "{\"user\":\"sandbox\",\"url\":\"http://127.0.0.1:%u/cb/" TOKEN
+			 "/paykeeper\"}",
+			 outbox_listener_port(f->ob));
+		admin(f, "POST", "/sandbox/paykeeper/callback-url", body, NULL);
+	}
+}
+
+static int pk_ledger_count(struct fx *f, const char *receipt_key)
+{
+	json_t *j;
+	admin(f, "GET", "/sandbox/ledger", NULL, &j);
+	json_t *rs = json_object_get(j, "paykeeper");
+	size_t i;
+	json_t *r;
+	int n = 0;
+	json_array_foreach(rs, i, r)
+	{
+		const char *k = json_string_value(json_object_get(r, "receipt_key"));
+		if (k && strcmp(k, receipt_key) == 0)
+			n++;
+	}
+	json_decref(j);
+	return n;
+}
+
+static void pk_receipt(struct document *d, int64_t price)
+{
+	receipt(d, price);
+	d->basket.lines[0].vat = VAT_VAT20;
+	d->basket.lines[0].vat_set = true;
+	str_copy(d->customer_email, "buyer@example.com", sizeof d->customer_email);
+}
+
+static bool on_poll_row(const struct journal_history_row *r, void *cls)
+{
+	if (r->source == JSRC_POLL)
+		(*(int *)cls)++;
+	return true;
+}
+
+static bool on_callback_row(const struct journal_history_row *r, void *cls)
+{
+	if (r->source == JSRC_CALLBACK)
+		(*(int *)cls)++;
+	return true;
+}
+
+static void paykeeper__delivers__receipt_processed_by_signed_callback(void **state)
+{
+	struct fx *f = *state;
+	pk_profile(f, 20, true);
+	struct document d;
+	pk_receipt(&d, 12300);
+	int64_t id = submit(f, &d);
+	assert_int_equal(run_until_state(f, id, JS_PROCESSED), JS_PROCESSED);
+	struct journal_doc jd;
+	state_of(f, id, &jd);
+	assert_true(jd.provider_receipt_id[0] != '\0');
+	assert_int_equal(pk_ledger_count(f, d.ext_id), 1);
+	int callbacks = 0;
+	journal_history(f->j, id, on_callback_row, &callbacks, NULL);
+	assert_int_equal(callbacks, 1);
+	/* the journal holds no token and no password */
+	struct journal_doc full;
+	memset(&full, 0, sizeof full);
+	journal_get(f->j, id, &full, NULL);
+	assert_null(strstr(full.body, "token="));
+	journal_doc_free(&full);
+	document_free(&d);
+}
+
+static void paykeeper__polls__receipt_without_callback(void **state)
+{
+	struct fx *f = *state;
+	pk_profile(f, 5, false); /* first poll after 120 "s" = 600 ms */
+	struct document d;
+	pk_receipt(&d, 4500);
+	int64_t id = submit(f, &d);
+	assert_int_equal(run_until_state(f, id, JS_PROCESSED), JS_PROCESSED);
+	int polls = 0;
+	assert_int_equal(journal_history(f->j, id, on_poll_row, &polls, NULL), K_OK);
+	assert_int_equal(polls, 1); /* processed by a poll: no callback URL is set */
+	assert_int_equal(pk_ledger_count(f, d.ext_id), 1);
+	document_free(&d);
+}
+
+static void paykeeper__finds__receipt_of_a_lost_reply(void **state)
+{
+	struct fx *f = *state;
+	pk_profile(f, 20, true);
+	/* fetch the token first, so the drop hits the print request */
+	struct document warm;
+	pk_receipt(&warm, 100);
+	int64_t wid = submit(f, &warm);
+	assert_int_equal(run_until_state(f, wid, JS_PROCESSED), JS_PROCESSED);
+	struct document d;
+	pk_receipt(&d, 9900);
+	set_faults(f, "drop=1");
+	int64_t id = submit(f, &d);
+	long long end = mono_ms() + 5000;
+	struct journal_doc jd;
+	do {
+		loop_run_once(f->l, 10);
+		state_of(f, id, &jd);
+	} while (jd.attempts < 1 && mono_ms() < end);
+	run_for(f, 30);
+	set_faults(f, "none");
+	/* the resend is refused as a repeat of receipt_key; kassa finds the first one */
+	assert_int_equal(run_until_state(f, id, JS_PROCESSED), JS_PROCESSED);
+	state_of(f, id, &jd);
+	assert_true(jd.attempts >= 2);
+	assert_int_equal(pk_ledger_count(f, d.ext_id), 1);
+	document_free(&d);
+	document_free(&warm);
+}
+
+/* ---- the listener ---- */
+
+struct http {
+	bool done;
+	long status;
+};
+
+static void on_http(void *cls, const struct net_result *res)
+{
+	struct http *h = cls;
+	h->done = true;
+	h->status = res->http_status;
+}
+
+static long post(struct fx *f, const char *path, const char *ct, const char *body)
+{
+	struct net *n = net_new(f->l, NULL);
+	char url[256];
+	snprintf(url, sizeof url, "http://127.0.0.1:%u%s", outbox_listener_port(f->ob), path);
+	struct http h = {0};
+	assert_non_null(net_post(n, url, ct, body, strlen(body), NULL, on_http, &h));
+	long long end = mono_ms() + 5000;
+	while (!h.done && mono_ms() < end)
+		loop_run_once(f->l, 20);
+	net_free(n);
+	assert_true(h.done);
+	return h.status;
+}
+
+static void listener__answers__wrong_token_404(void **state)
+{
+	struct fx *f = *state;
+	assert_int_equal(
+	    post(f, "/cb/ffffffffffffffffffffffffffffffff", "application/json", "{\"uuid\":\"x\"}"),
+	    404);
+	assert_int_equal(post(f, "/other", "application/json", "{}"), 404);
+}
+
+static void listener__answers__malformed_400_unknown_uuid_200(void **state)
+{
+	struct fx *f = *state;
+	struct document d;
+	receipt(&d, 1000);
+	int64_t id = submit(f, &d);
+	assert_int_equal(run_until_state(f, id, JS_PROCESSED), JS_PROCESSED);
+	struct journal_doc before;
+	state_of(f, id, &before);
+	assert_int_equal(post(f, "/cb/" TOKEN, "application/json", "{not json"), 400);
+	assert_int_equal(post(f, "/cb/" TOKEN, "application/json", "{\"status\":\"processed\"}"),
+			 400);
+	assert_int_equal(post(f, "/cb/" TOKEN, "application/json",
+			      "{\"uuid\":\"00000000-0000-4000-8000-000000000000\","
+			      "\"status\":\"error\",\"error_code\":3975}"),
+			 200);
+	/* a failing callback for our processed document changes nothing either */
+	char body[256];
+	snprintf(body, sizeof body, "{\"uuid\":\"%s\",\"status\":\"error\",\"error_code\":1}",
+		 before.uuid);
+	assert_int_equal(post(f, "/cb/" TOKEN, "application/json", body), 200);
+	struct journal_doc after;
+	state_of(f, id, &after);
+	assert_int_equal(after.state, JS_PROCESSED);
+	assert_int_equal(after.updated_at, before.updated_at);
+	/* the listener keeps serving */
+	snprintf(body, sizeof body, "{\"uuid\":\"%s\",\"status\":\"processed\"}", before.uuid);
+	assert_int_equal(post(f, "/cb/" TOKEN, "application/json", body), 200);
+	document_free(&d);
+}
+
+static void listener__refuses__bad_paykeeper_signature_403(void **state)
+{
+	struct fx *f = *state;
+	outbox_free(f->ob);
+	config_profile_defaults(&f->p, "pk");
+	f->p.provider = KPROVIDER_PAYKEEPER;
+	snprintf(f->p.base_url, sizeof f->p.base_url, "http://127.0.0.1:%d", sandbox_port(f->sb));
+	str_copy(f->p.user, "sandbox", sizeof f->p.user);
+	str_copy(f->p.password, "sandbox", sizeof f->p.password);
+	str_copy(f->p.secret, "right-secret", sizeof f->p.secret);
+	fx_outbox(f);
+	struct form_pair pairs[] = {
+	    {(char *)"id", (char *)"1001"},
+	    {(char *)"status", (char *)"success"},
+	    {(char *)"fop_url", (char *)""},
+	};
+	char *bad = NULL, *good = NULL;
+	assert_int_equal(paykeeper_callback_body(pairs, 3, "wrong-secret", &bad, NULL), K_OK);
+	assert_int_equal(paykeeper_callback_body(pairs, 3, "right-secret", &good, NULL), K_OK);
+	int before = f->changes;
+	assert_int_equal(
+	    post(f, "/cb/" TOKEN "/paykeeper", "application/x-www-form-urlencoded", bad), 403);
+	assert_int_equal(f->changes, before);
+	/* signed right, for a receipt this journal does not know: 200, no effect */
+	assert_int_equal(
+	    post(f, "/cb/" TOKEN "/paykeeper", "application/x-www-form-urlencoded", good), 200);
+	assert_int_equal(f->changes, before);
+	int64_t n = 0;
+	journal_count(f->j, NULL, &n, NULL);
+	assert_int_equal(n, 0);
+	free(bad);
+	free(good);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test_setup_teardown(outbox__delivers__receipt_processed_by_callback, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(outbox__stores__body_without_credentials, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(outbox__rejects__data_error_without_retry, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(outbox__retries__http500_with_same_ext_id, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(outbox__retries__dropped_reply_with_one_ledger_document,
+					    setup, teardown),
+	    cmocka_unit_test_setup_teardown(outbox__retries__stalled_reply_after_timeout, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(outbox__marks__test_document_validated, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(outbox__refuses__over_refund_locally, setup, teardown),
+	    cmocka_unit_test_setup_teardown(outbox__refuses__invalid_document, setup, teardown),
+	    cmocka_unit_test_setup_teardown(outbox__resumes__document_left_sending, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(outbox__flush__sends_waiting_document_now, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(
+		paykeeper__delivers__receipt_processed_by_signed_callback, setup, teardown),
+	    cmocka_unit_test_setup_teardown(paykeeper__polls__receipt_without_callback, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(paykeeper__finds__receipt_of_a_lost_reply, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(outbox_token_load__keeps__token_between_starts, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(listener__answers__wrong_token_404, setup, teardown),
+	    cmocka_unit_test_setup_teardown(listener__answers__malformed_400_unknown_uuid_200,
+					    setup, teardown),
+	    cmocka_unit_test_setup_teardown(listener__refuses__bad_paykeeper_signature_403, setup,
+					    teardown),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,176 @@
+#include "refund_calc.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "i18n.h"
+#include "money.h"
+#include "text.h"
+#include "util.h"
+#include "wire/form.h"
+#include "wire/lifepay.h"
+#include "wire/paykeeper.h"
+
+static kstatus parse_lifepay(const char *body, struct refund_original *out, struct kerr *err)
+{
+	struct document *d = xcalloc(1, sizeof *d);
+	kstatus st = wire_lifepay_parse_request(body, strlen(body), DOC_RECEIPT, d, NULL, err);
+	if (st == K_OK)
+		st = basket_recalc(&d->basket, err);
+	if (st == K_OK) {
+		struct payment_result r;
+		out->basket = d->basket;
+		out->type = d->type;
+		out->tax = d->tax_system;
+		if (payment_resolve(d->basket.total, &d->pay, &r, NULL) == K_OK) {
+			out->card = r.card;
+			out->cash = r.cash - r.change;
+		}
+	}
+	document_free(d);
+	free(d);
+	return st;
+}
+
+static kstatus parse_paykeeper(const char *body, struct refund_original *out, struct kerr *err)
+{
+	size_t np = 0;
+	struct form_pair *pairs = form_parse(body, strlen(body), &np);
+	const char *cart = NULL, *type = "sale";
+	for (size_t i = 0; i < np; i++) {
+		if (strcmp(pairs[i].key, "cart") == 0)
+			cart = pairs[i].value;
+		else if (strcmp(pairs[i].key, "type") == 0)
+			type = pairs[i].value;
+		else if (strcmp(pairs[i].key, "sum_cashless") == 0)
+			money_parse(pairs[i].value, &out->card, "sum_cashless", NULL);
+		else if (strcmp(pairs[i].key, "sum_cash") == 0)
+			money_parse(pairs[i].value, &out->cash, "sum_cash", NULL);
+	}
+	kstatus st = K_OK;
+	struct pk_cart_item *items = NULL;
+	size_t n = 0;
+	out->type = strcmp(type, "expense") == 0	  ? RT_BUY
+		    : strcmp(type, "refund") == 0	  ? RT_REFUND
+		    : strcmp(type, "expense-refund") == 0 ? RT_BUY_REFUND
+							  : RT_PAYMENT;
+	if (!cart)
+		st = kerr_set(err, K_INVALID, "cart", "%s", _("the stored request has no cart"));
+	else
+		st = paykeeper_parse_cart(cart, strlen(cart), &items, &n, err);
+	for (size_t i = 0; st == K_OK && i < n; i++) {
+		struct basket_line l;
+		basket_line_init(&l);
+		str_copy(l.name, items[i].name, sizeof l.name);
+		l.price = items[i].price;
+		l.qty = items[i].qty;
+		l.vat_set = vat_parse(items[i].tax, &l.vat);
+		int64_t gross = 0;
+		if (money_mul_qty(l.price, l.qty, &gross) == K_OK && gross > items[i].sum)
+			l.discount = (struct discount){DISCOUNT_AMOUNT, gross - items[i].sum};
+		st = basket_add(&out->basket, &l, err);
+	}
+	free(items);
+	form_pairs_free(pairs, np);
+	return st;
+}
+
+kstatus refund_parse_original(enum kprovider provider, const char *body,
+			      struct refund_original *out, struct kerr *err)
+{
+	memset(out, 0, sizeof *out);
+	basket_init(&out->basket);
+	if (!body || !*body)
+		return kerr_set(err, K_INVALID, "body", "%s",
+				_("the journal holds no request for this document"));
+	return provider == KPROVIDER_PAYKEEPER ? parse_paykeeper(body, out, err)
+					       : parse_lifepay(body, out, err);
+}
+
+kstatus refund_build(const struct basket *orig, const int64_t *qty, struct basket *out,
+		     struct kerr *err)
+{
+	basket_init(out);
+	for (size_t i = 0; i < orig->n; i++) {
+		const struct basket_line *o = &orig->lines[i];
+		if (qty[i] == 0)
+			continue;
+		if (qty[i] < 0 || qty[i] > o->qty) {
+			char sold[32];
+			qty_format(o->qty, sold, sizeof sold);
+			return kerr_set(err, K_INVALID, _("quantity"),
+					_("line %zu: from 0 to %s (what was sold)"), i + 1, sold);
+		}
+		struct basket_line l = *o;
+		l.qty = qty[i];
+		int64_t disc = o->line_discount + o->receipt_share;
+		if (qty[i] != o->qty && disc > 0) {
+			/* In proportion to the quantity; 128 bits so the product cannot overflow.
+			 */
+			__int128 num = (__int128)disc * qty[i] * 2 + o->qty;
+			disc = (int64_t)(num / ((__int128)o->qty * 2));
+		}
+		l.discount = disc > 0 ? (struct discount){DISCOUNT_AMOUNT, disc}
+				      : (struct discount){DISCOUNT_NONE, 0};
+		kstatus st = basket_add(out, &l, err);
+		if (st != K_OK)
+			return st;
+	}
+	if (out->n == 0)
+		return kerr_set(err, K_INVALID, "", "%s",
+				_("nothing to refund yet: choose lines or quantities"));
+	return K_OK;
+}
+
+bool refund_type_for(enum receipt_type original, enum receipt_type *refund)
+{
+	if (original == RT_PAYMENT)
+		*refund = RT_REFUND;
+	else if (original == RT_BUY)
+		*refund = RT_BUY_REFUND;
+	else
+		return false;
+	return true;
+}
+
+static bool all_digits(const char *s)
+{
+	if (!*s)
+		return false;
+	for (; *s; s++)
+		if (*s < '0' || *s > '9')
+			return false;
+	return true;
+}
+
+bool refund_matches(const char *text, int64_t id, const char *ext_id, const char *uuid,
+		    int64_t total, int64_t created_at_ms)
+{
+	char t[128];
+	str_copy(t, text ? text : "", sizeof t);
+	char *s = str_trim(t);
+	if (!*s)
+		return true;
+	if ((ext_id && text_starts_with(ext_id, s)) || (uuid && *uuid && text_starts_with(uuid, s)))
+		return true;
+	const char *num = s[0] == '#' ? s + 1 : s;
+	if (all_digits(num)) {
+		char *end;
+		long long v = strtoll(num, &end, 10);
+		if (v == id)
+			return true;
+	}
+	int64_t amount;
+	if (strpbrk(s, ".,") && money_parse(s, &amount, "amount", NULL) == K_OK && amount == total)
+		return true;
+	if (all_digits(s) && money_parse(s, &amount, "amount", NULL) == K_OK && amount == total)
+		return true;
+	time_t tt = (time_t)(created_at_ms / 1000);
+	struct tm tm;
+	localtime_r(&tt, &tm);
+	char d1[16], d2[16];
+	strftime(d1, sizeof d1, "%d.%m.%Y", &tm);
+	strftime(d2, sizeof d2, "%Y-%m-%d", &tm);
+	return strlen(s) >= 2 && (strncmp(d1, s, strlen(s)) == 0 || strncmp(d2, s, strlen(s)) == 0);
+}

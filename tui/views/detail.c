@@ -1,0 +1,529 @@
+/*
+ * One document in full: its state, a provider error in words with the next
+ * step, the whole status history, the delivery attempts, the request as
+ * stored and every raw callback, secrets masked. Rebuilt whenever the engine
+ * reports a change, so a callback shows up while the cashier looks. A
+ * document flagged as without a final status for too long can be sent again
+ * from here (outbox_replay, same ext_id) after a question.
+ */
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "document.h"
+#include "engine.h"
+#include "errors.h"
+#include "i18n.h"
+#include "journal_raw.h"
+#include "mask.h"
+#include "text.h"
+#include "util.h"
+#include "views/status.h"
+#include "views/views.h"
+
+struct dline {
+	char *text;
+	enum ui_role role;
+};
+
+static struct {
+	int64_t id;
+	unsigned generation;
+	int cols;
+	bool built;
+	struct dline *lines;
+	size_t n, cap;
+	int top;
+	bool replayable;
+	bool asking;
+} D;
+
+static const enum action detail_footer[] = {ACT_BACK, ACT_STATUS, ACT_HELP, ACT_QUIT, ACT_NONE};
+
+static void lines_free(void)
+{
+	for (size_t i = 0; i < D.n; i++)
+		free(D.lines[i].text);
+	free(D.lines);
+	D.lines = NULL;
+	D.n = D.cap = 0;
+}
+
+static void push_line(const char *s, size_t len, enum ui_role role)
+{
+	if (D.n == D.cap) {
+		D.cap = D.cap ? D.cap * 2 : 64;
+		D.lines = xrealloc(D.lines, D.cap * sizeof *D.lines);
+	}
+	D.lines[D.n].text = xstrndup(s, len);
+	D.lines[D.n].role = role;
+	D.n++;
+}
+
+/*
+ * Adds text folded to the screen's width: at newlines, then at the last
+ * space that fits, else anywhere (long URLs, ids). Continuations keep the
+ * first line's indentation.
+ */
+static void add(enum ui_role role, const char *text)
+{
+	int width = D.cols - 2 > 20 ? D.cols - 2 : 20;
+	const char *line = text;
+	for (;;) {
+		const char *nl = strchr(line, '\n');
+		size_t len = nl ? (size_t)(nl - line) : strlen(line);
+		size_t indent = 0;
+		while (indent < len && line[indent] == ' ')
+			indent++;
+		if (indent > (size_t)width / 2)
+			indent = 0;
+		const char *p = line;
+		size_t left = len;
+		bool first = true;
+		do {
+			char buf[1024];
+			/* Continuations sit under the text, two columns in. */
+			size_t pre = first ? 0 : indent + 2;
+			memset(buf, ' ', pre);
+			int room = width - (int)pre, wsum = 0;
+			size_t i = 0, last_space = 0;
+			while (i < left) {
+				uint32_t cp;
+				size_t k = text_utf8_decode(p + i, &cp);
+				int cw = k ? text_cp_width(cp) : 1;
+				if (!k)
+					k = 1;
+				if (wsum + cw > room)
+					break;
+				if (p[i] == ' ' && i > 0)
+					last_space = i;
+				wsum += cw;
+				i += k;
+			}
+			size_t take = i;
+			if (i < left && last_space > 0 && last_space > i / 2)
+				take = last_space;
+			if (take == 0)
+				take = left; /* cannot happen with room > 0; never loop forever */
+			size_t copy = take < sizeof buf - pre - 1 ? take : sizeof buf - pre - 1;
+			memcpy(buf + pre, p, copy);
+			push_line(buf, pre + copy, role);
+			p += take;
+			left -= take;
+			while (left > 0 && *p == ' ' && take != i) {
+				p++;
+				left--;
+			}
+			first = false;
+		} while (left > 0);
+		if (!nl)
+			break;
+		line = nl + 1;
+	}
+}
+
+static void addf(enum ui_role role, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void addf(enum ui_role role, const char *fmt, ...)
+{
+	char buf[2048];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof buf, fmt, ap);
+	va_end(ap);
+	add(role, buf);
+}
+
+static void full_time(int64_t ms, char *buf, size_t n)
+{
+	if (ms <= 0) {
+		str_copy(buf, "—", n);
+		return;
+	}
+	time_t t = (time_t)(ms / 1000);
+	struct tm tm;
+	localtime_r(&t, &tm);
+	strftime(buf, n, "%Y-%m-%d %H:%M:%S", &tm);
+}
+
+static void short_time(int64_t ms, char *buf, size_t n)
+{
+	time_t t = (time_t)(ms / 1000), now = time(NULL);
+	struct tm tm, today;
+	localtime_r(&t, &tm);
+	localtime_r(&now, &today);
+	if (tm.tm_year == today.tm_year && tm.tm_yday == today.tm_yday)
+		strftime(buf, n, "%H:%M:%S", &tm);
+	else
+		strftime(buf, n, "%d.%m %H:%M:%S", &tm);
+}
+
+static bool on_hist(const struct journal_history_row *h, void *ctx)
+{
+	(void)ctx;
+	char t[32], from[64];
+	short_time(h->at, t, sizeof t);
+	if (h->from == JS_NONE)
+		str_copy(from, "—", sizeof from);
+	else
+		str_copy(from, status_state_word((enum journal_state)h->from), sizeof from);
+	char detail[JOURNAL_TEXT_MAX];
+	str_copy(detail, h->detail, sizeof detail);
+	mask_callback_token(detail);
+	addf(status_state_role(h->to), "  %s  %s → %s  (%s)%s%s", t, from, status_state_word(h->to),
+	     status_source_word(h->source), detail[0] ? "  " : "", detail);
+	return true;
+}
+
+static bool on_attempt(const struct journal_attempt_row *a, void *ctx)
+{
+	int *n = ctx;
+	char t[32], http[32];
+	(*n)++;
+	short_time(a->at, t, sizeof t);
+	if (a->http_status)
+		snprintf(http, sizeof http, "HTTP %d", a->http_status);
+	else
+		str_copy(http, _("no answer"), sizeof http);
+	char err[JOURNAL_TEXT_MAX];
+	str_copy(err, a->error, sizeof err);
+	mask_callback_token(err);
+	if (a->provider_code)
+		addf(UI_TEXT, _("  %s  %s, code %d  %s"), t, http, a->provider_code, err);
+	else
+		addf(UI_TEXT, "  %s  %s  %s", t, http, err);
+	return true;
+}
+
+static bool on_raw(const struct journal_raw_callback *c, void *ctx)
+{
+	int *n = ctx;
+	char t[32];
+	(*n)++;
+	short_time(c->at, t, sizeof t);
+	addf(status_state_role(c->state), _("  %s  %s: %s, %s%s%s"), t,
+	     status_source_word(c->source), status_state_word(c->state),
+	     c->applied ? _("applied") : _("not applied (no change)"),
+	     c->content_type[0] ? ", " : "", c->content_type);
+	char *body = mask_body(c->body, c->body_len);
+	char *ind = xmalloc(strlen(body) * 5 + 8);
+	/* Indented under its heading. */
+	char *w = ind;
+	*w++ = ' ';
+	*w++ = ' ';
+	*w++ = ' ';
+	*w++ = ' ';
+	for (const char *r = body; *r; r++) {
+		*w++ = *r;
+		if (*r == '\n' && r[1]) {
+			memcpy(w, "    ", 4);
+			w += 4;
+		}
+	}
+	*w = '\0';
+	add(UI_TEXT, ind);
+	free(ind);
+	free(body);
+	return true;
+}
+
+static void add_error(const struct journal_doc *d)
+{
+	bool ru = errors_locale_is_russian();
+	char meaning[600], next[600];
+	add(UI_TABLE_HEADER, _("Provider error"));
+	if (d->last_error_code) {
+		errors_describe(d->last_error_code, d->last_error_text, ru, meaning,
+				sizeof meaning);
+		addf(UI_STATE_REJECTED, "  %s", meaning);
+		if (d->last_error_text[0] && errors_lookup(d->last_error_code) &&
+		    !strstr(meaning, d->last_error_text))
+			addf(UI_TEXT, _("  Provider's message: %s"), d->last_error_text);
+		errors_next_step(d->last_error_code, ru, next, sizeof next);
+		if (next[0])
+			addf(UI_TEXT, _("  Next step: %s"), next);
+	} else {
+		addf(UI_STATE_REJECTED, "  %s", d->last_error_text);
+	}
+}
+
+static void build(struct app *app)
+{
+	struct engine *e = engine_of(app);
+	lines_free();
+	D.cols = app->cols > 0 ? app->cols : 80;
+	D.replayable = false;
+	D.built = true;
+	if (!e) {
+		add(UI_MESSAGE_ERROR, _("No delivery engine: nothing is sent."));
+		return;
+	}
+	D.generation = e->generation;
+	struct journal_doc d;
+	memset(&d, 0, sizeof d);
+	struct kerr err = {0};
+	if (journal_get(e->journal, D.id, &d, &err) != K_OK) {
+		addf(UI_MESSAGE_ERROR, _("Document #%" PRId64 " cannot be read: %s"), D.id,
+		     err.text);
+		return;
+	}
+	char kind[128], amount[48], t1[32], t2[32];
+	status_kind_text(d.kind, d.type, kind, sizeof kind);
+	addf(status_state_role(d.state), _("State: %s%s"), status_state_word(d.state),
+	     d.test ? _(" (the provider's test mode: nothing fiscalized)") : "");
+	if (d.total || d.card || d.cash) {
+		char card[48], cash[48], change[48];
+		app_money(app, d.total, amount, sizeof amount);
+		app_money(app, d.card, card, sizeof card);
+		app_money(app, d.cash, cash, sizeof cash);
+		app_money(app, d.change, change, sizeof change);
+		addf(UI_TEXT, _("Total %s: card %s, cash %s, change %s"), amount, card, cash,
+		     change);
+	}
+	addf(UI_TEXT, _("Profile %s (%s)"), d.profile, journal_provider_word(d.provider));
+	addf(UI_TEXT, "ext_id %s", d.ext_id);
+	if (d.uuid[0])
+		addf(UI_TEXT, "uuid   %s", d.uuid);
+	if (d.provider_receipt_id[0] && strcmp(d.provider_receipt_id, d.uuid) != 0)
+		addf(UI_TEXT, _("PayKeeper receipt %s"), d.provider_receipt_id);
+	if (d.ref_uuid[0])
+		addf(UI_TEXT, _("Refund of %s"), d.ref_uuid);
+	full_time(d.created_at, t1, sizeof t1);
+	full_time(d.updated_at, t2, sizeof t2);
+	addf(UI_TEXT, _("Created %s, updated %s, attempts %d"), t1, t2, d.attempts);
+	if (d.state == JS_QUEUED && d.attempts > 0 && d.next_attempt_at > 0) {
+		char t3[32];
+		short_time(d.next_attempt_at, t3, sizeof t3);
+		addf(UI_STATE_QUEUED,
+		     _("Not delivered yet (%s); next try at %s with the same ext_id"),
+		     d.last_error_text[0] ? d.last_error_text : _("no answer"), t3);
+	}
+	if (d.flagged) {
+		add(UI_STATE_FAILED, _("Flagged: no final status for too long. Look it up in the "
+				       "provider's cabinet."));
+		D.replayable =
+		    d.state == JS_ACCEPTED || d.state == JS_PROVIDER_RETRY || d.state == JS_FAILED;
+		if (D.replayable)
+			add(UI_TEXT,
+			    _("Enter sends it again with the same ext_id (it asks first): the "
+			      "provider recognises a repeat and does not fiscalize it twice."));
+	}
+	if (d.state == JS_REJECTED || d.state == JS_FAILED) {
+		add(UI_TEXT, "");
+		add_error(&d);
+	}
+
+	add(UI_TEXT, "");
+	add(UI_TABLE_HEADER, _("Status history"));
+	journal_history(e->journal, D.id, on_hist, NULL, NULL);
+
+	add(UI_TEXT, "");
+	add(UI_TABLE_HEADER, _("Delivery attempts"));
+	int na = 0;
+	journal_attempts(e->journal, D.id, on_attempt, &na, NULL);
+	if (na == 0)
+		add(UI_HELP_TEXT, _("  none yet"));
+
+	add(UI_TEXT, "");
+	add(UI_TABLE_HEADER, _("Callbacks as received (secrets masked)"));
+	int nc = 0;
+	struct kerr re = {0};
+	if (journal_raw_callbacks(e->journal_path, D.id, d.uuid, on_raw, &nc, &re) != K_OK)
+		addf(UI_MESSAGE_ERROR, "  %s", re.text);
+	else if (nc == 0)
+		add(UI_HELP_TEXT, _("  none yet"));
+
+	add(UI_TEXT, "");
+	add(UI_TABLE_HEADER, _("Request as stored, without credentials (secrets masked)"));
+	char *body = mask_body(d.body, d.body ? strlen(d.body) : 0);
+	char *ind = xmalloc(strlen(body) * 3 + 4);
+	char *w = ind;
+	*w++ = ' ';
+	*w++ = ' ';
+	for (const char *r = body; *r; r++) {
+		*w++ = *r;
+		if (*r == '\n' && r[1]) {
+			*w++ = ' ';
+			*w++ = ' ';
+		}
+	}
+	*w = '\0';
+	add(UI_TEXT, ind);
+	free(ind);
+	free(body);
+	journal_doc_free(&d);
+}
+
+static void detail_prompt(struct app *app)
+{
+	app->keyview = NULL;
+	if (D.asking) {
+		char p[160];
+		snprintf(p, sizeof p,
+			 _("Send document #%" PRId64 " again with the same ext_id? (y/n)"), D.id);
+		app_input(app, p, "");
+		app->keyview = "confirm";
+		app_input_enable(app, false);
+	} else if (D.replayable) {
+		app_input(app, _("Enter: send again · Esc: back"), "");
+	} else {
+		app_input(app, _("Up/Down, PgUp/PgDn scroll · Esc: back"), "");
+		app_input_enable(app, false);
+	}
+}
+
+static void detail_open(struct app *app, int arg)
+{
+	if (arg >= 0) {
+		D.top = 0;
+		D.asking = false;
+		build(app);
+	}
+	detail_prompt(app);
+}
+
+void status_open_detail(struct app *app, int64_t id)
+{
+	D.id = id;
+	app_push(app, &view_detail, 0);
+}
+
+static void detail_close(struct app *app)
+{
+	(void)app;
+	lines_free();
+	D.built = false;
+	D.asking = false;
+}
+
+static int detail_line(struct app *app, const char *text)
+{
+	(void)text;
+	if (!D.replayable)
+		return APP_HANDLED;
+	D.asking = true;
+	detail_prompt(app);
+	return APP_HANDLED;
+}
+
+static int detail_handle(struct app *app, enum action a, int key)
+{
+	(void)key;
+	int page = getmaxy(app->w_body) - 2;
+	if (page < 1)
+		page = 1;
+	switch (a) {
+	case ACT_UP:
+		D.top--;
+		break;
+	case ACT_DOWN:
+		D.top++;
+		break;
+	case ACT_PAGE_UP:
+		D.top -= page;
+		break;
+	case ACT_PAGE_DOWN:
+		D.top += page;
+		break;
+	case ACT_CONFIRM:
+		if (D.asking) {
+			struct engine *e = engine_of(app);
+			struct kerr err = {0};
+			D.asking = false;
+			if (!e || engine_replay(e, D.id, &err) != K_OK)
+				app_refuse(app, &err);
+			else
+				app_message(
+				    app, UI_MESSAGE_INFO,
+				    _("Document #%" PRId64 " is queued again with the same ext_id"),
+				    D.id);
+			build(app);
+			detail_prompt(app);
+		}
+		return APP_HANDLED;
+	case ACT_REFUSE:
+		if (D.asking) {
+			D.asking = false;
+			app_message(app, UI_MESSAGE_INFO, "%s", _("Not sent again"));
+			detail_prompt(app);
+		}
+		return APP_HANDLED;
+	case ACT_BACK:
+		if (D.asking) {
+			D.asking = false;
+			detail_prompt(app);
+			return APP_HANDLED;
+		}
+		app_pop(app);
+		return APP_HANDLED;
+	case ACT_STATUS:
+		app_pop(app);
+		if (app_top(app) != &view_status)
+			app_push(app, &view_status, 0);
+		return APP_HANDLED;
+	case ACT_PAY:
+	case ACT_NONFISCAL:
+	case ACT_DISCOUNT:
+	case ACT_DELETE_LINE:
+	case ACT_FIND:
+		app_message(app, UI_MESSAGE_ERROR, "%s",
+			    _("Back to the sale first (Esc or F9); the basket is kept"));
+		return APP_HANDLED;
+	default:
+		return APP_UNHANDLED;
+	}
+	return APP_HANDLED;
+}
+
+static void detail_draw(struct app *app, WINDOW *w, int rows, int cols)
+{
+	struct engine *e = engine_of(app);
+	/* A reply or a callback changed something, or the width changed: build again. */
+	if (!D.built || D.cols != app->cols || (e && e->generation != D.generation)) {
+		bool was = D.replayable;
+		build(app);
+		if (was != D.replayable && !D.asking)
+			detail_prompt(app);
+	}
+	char title[256], kind[128] = "", amount[48] = "";
+	const struct engine_row *r = e ? engine_row(e, D.id) : NULL;
+	if (r) {
+		status_kind_text(r->kind, r->type, kind, sizeof kind);
+		if (r->total)
+			app_money(app, r->total, amount, sizeof amount);
+	}
+	snprintf(title, sizeof title, _("Document #%" PRId64 "%s%s%s%s"), D.id,
+		 kind[0] ? " · " : "", kind, amount[0] ? " · " : "", amount);
+	wattrset(w, (int)theme_attr(UI_TITLE));
+	mvwhline(w, 0, 0, ' ', cols);
+	app_put(w, 0, 1, cols - 2, TEXT_LEFT, title, UI_TITLE);
+	int vis = rows - 1;
+	if (D.top > (int)D.n - vis)
+		D.top = (int)D.n - vis;
+	if (D.top < 0)
+		D.top = 0;
+	for (int i = 0; i < vis && D.top + i < (int)D.n; i++) {
+		const struct dline *l = &D.lines[D.top + i];
+		app_put(w, i + 1, 1, cols - 2, TEXT_LEFT, l->text, l->role);
+	}
+	if ((int)D.n > vis) {
+		char more[64];
+		snprintf(more, sizeof more, " %d/%zu ",
+			 D.top + vis < (int)D.n ? D.top + vis : (int)D.n, D.n);
+		int mw = text_width(more);
+		app_put(w, 0, cols - mw - 1, mw, TEXT_RIGHT, more, UI_TITLE);
+	}
+}
+
+const struct view_ops view_detail = {
+    .name = "detail",
+    .title = N_("Document"),
+    .footer = detail_footer,
+    .open = detail_open,
+    .draw = detail_draw,
+    .handle = detail_handle,
+    .close = detail_close,
+    .line = detail_line,
+};

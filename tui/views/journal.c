@@ -1,0 +1,725 @@
+/*
+ * The journal screen (F11): every document of this journal, narrowed as the
+ * cashier types an ext_id, a uuid, a number, an amount, a date or a state.
+ * Enter opens a document's history (the detail screen); F3 previews it as
+ * it prints on the profile's paper (32, 42 or 48 columns, marked TRAINING or
+ * TEST); F5 prints a copy as a NEW non-fiscal receipt built from its lines;
+ * F6 sends a document whose fate is unknown again with its own ext_id. With
+ * a PayKeeper profile F7 shows the provider's own registry beside the local
+ * documents (bydate with totals and paging; Enter with text searches it),
+ * fetched in the background.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "engine.h"
+#include "errors.h"
+#include "i18n.h"
+#include "preview.h"
+#include "refund_calc.h"
+#include "registry.h"
+#include "util.h"
+#include "views/status.h"
+#include "views/views.h"
+#include "wire/lifepay.h"
+
+#define JROWS_MAX 1000
+
+enum journal_mode { JM_LIST, JM_PREVIEW, JM_ASK_REPRINT, JM_ASK_REPLAY };
+
+struct jrow {
+	int64_t id, created_at, total;
+	char kind[JOURNAL_WORD_MAX], type[JOURNAL_WORD_MAX];
+	char ext_id[EXT_ID_MAX + 1], uuid[UUID_TEXT_MAX + 1];
+	char receipt_id[JOURNAL_RECEIPT_ID_MAX];
+	enum journal_state state;
+	bool flagged;
+};
+
+static struct {
+	enum journal_mode mode;
+	struct jrow *rows;
+	size_t nrows;
+	size_t *shown;
+	size_t nshown;
+	int sel, top;
+	char text[128];
+	unsigned generation;
+	bool loaded;
+	/* Preview. */
+	struct preview_lines pv;
+	int pv_top;
+	int64_t pv_id;
+	/* The provider's registry. */
+	bool reg_on;
+	struct registry *reg;
+	char start[11], end[11], query[128];
+	unsigned statuses; /* bydate's status filter: a PayKeeper status word typed */
+	int64_t from;
+	struct app *app;
+} J;
+
+static const enum action journal_screen_footer[] = {
+    ACT_PREVIEW, ACT_REPRINT, ACT_REPLAY, ACT_REGISTRY, ACT_BACK, ACT_HELP, ACT_NONE};
+
+static bool state_matches(const char *text, enum journal_state s)
+{
+	return text[0] && (text_starts_with(journal_state_word(s), text) ||
+			   text_starts_with(status_state_word(s), text));
+}
+
+static void refilter(void)
+{
+	int64_t keep = J.nshown && J.sel < (int)J.nshown ? J.rows[J.shown[J.sel]].id : 0;
+	J.nshown = 0;
+	char t[128];
+	str_copy(t, J.text, sizeof t);
+	char *s = str_trim(t);
+	for (size_t i = 0; i < J.nrows; i++) {
+		const struct jrow *r = &J.rows[i];
+		if (state_matches(s, r->state) ||
+		    refund_matches(s, r->id, r->ext_id, r->uuid, r->total, r->created_at) ||
+		    (r->receipt_id[0] && text_starts_with(r->receipt_id, s)))
+			J.shown[J.nshown++] = i;
+	}
+	J.sel = 0;
+	for (size_t i = 0; i < J.nshown; i++)
+		if (J.rows[J.shown[i]].id == keep)
+			J.sel = (int)i;
+}
+
+static bool on_doc(const struct journal_doc *d, void *ctx)
+{
+	(void)ctx;
+	if (J.nrows >= JROWS_MAX)
+		return false;
+	struct jrow *r = &J.rows[J.nrows++];
+	memset(r, 0, sizeof *r);
+	r->id = d->id;
+	r->created_at = d->created_at;
+	r->total = d->total;
+	str_copy(r->kind, d->kind, sizeof r->kind);
+	str_copy(r->type, d->type, sizeof r->type);
+	str_copy(r->ext_id, d->ext_id, sizeof r->ext_id);
+	str_copy(r->uuid, d->uuid, sizeof r->uuid);
+	str_copy(r->receipt_id, d->provider_receipt_id, sizeof r->receipt_id);
+	r->state = d->state;
+	r->flagged = d->flagged;
+	return true;
+}
+
+static void reload(struct app *app)
+{
+	struct engine *e = engine_of(app);
+	J.nrows = 0;
+	J.loaded = true;
+	if (e && e->journal) {
+		journal_list(e->journal, NULL, JROWS_MAX, 0, on_doc, NULL, NULL);
+		J.generation = e->generation;
+	}
+	refilter();
+}
+
+static const struct jrow *selected(void)
+{
+	return J.nshown && J.sel < (int)J.nshown ? &J.rows[J.shown[J.sel]] : NULL;
+}
+
+static void journal_screen_prompt(struct app *app)
+{
+	char p[200];
+	const struct jrow *r = selected();
+	app->keyview = NULL;
+	switch (J.mode) {
+	case JM_LIST:
+		app_input(app,
+			  J.reg_on ? _("Search (Enter asks the provider too):")
+				   : _("Search (id, uuid, sum, date, state):"),
+			  J.text);
+		return;
+	case JM_PREVIEW:
+		app_input(app, _("Preview: Up/Down scroll · F5 prints a copy · Esc: back"), "");
+		app_input_enable(app, false);
+		return;
+	case JM_ASK_REPRINT:
+		snprintf(p, sizeof p, _("Print a copy of #%lld as a new non-fiscal receipt? (y/n)"),
+			 r ? (long long)r->id : 0LL);
+		break;
+	case JM_ASK_REPLAY:
+		snprintf(p, sizeof p, _("Send #%lld again with its own ext_id %s? (y/n)"),
+			 r ? (long long)r->id : 0LL, r ? r->ext_id : "");
+		break;
+	}
+	app_input(app, p, "");
+	app->keyview = "confirm";
+	app_input_enable(app, false);
+}
+
+static void set_mode(struct app *app, enum journal_mode m)
+{
+	J.mode = m;
+	journal_screen_prompt(app);
+}
+
+/* ---- a stored document as a document again ---- */
+
+static kstatus load_document(struct app *app, int64_t id, struct journal_doc *jd,
+			     struct document *d, struct kerr *err)
+{
+	struct engine *e = engine_of(app);
+	if (!e || !e->journal)
+		return kerr_set(err, K_REFUSED, "", "%s",
+				_("No delivery engine: nothing is sent."));
+	memset(jd, 0, sizeof *jd);
+	kstatus st = journal_get(e->journal, id, jd, err);
+	if (st != K_OK)
+		return st;
+	enum doc_kind k;
+	if (!doc_kind_parse(jd->kind, &k))
+		return kerr_set(err, K_INVALID, "kind", _("unknown document kind %s"), jd->kind);
+	if (jd->provider == KPROVIDER_PAYKEEPER) {
+		struct refund_original *o = xcalloc(1, sizeof *o);
+		st = refund_parse_original(jd->provider, jd->body, o, err);
+		document_init(d, k);
+		if (st == K_OK) {
+			d->type = o->type;
+			d->basket = o->basket;
+			d->pay.card = (struct pay_amount){o->card ? PAY_AMOUNT : PAY_NONE, o->card};
+			d->pay.cash = (struct pay_amount){o->cash ? PAY_AMOUNT : PAY_NONE, o->cash};
+		}
+		free(o);
+		return st;
+	}
+	st = wire_lifepay_parse_request(jd->body ? jd->body : "{}", jd->body ? strlen(jd->body) : 2,
+					k, d, NULL, err);
+	if (st == K_OK && doc_kind_has_basket(k))
+		st = basket_recalc(&d->basket, err);
+	return st;
+}
+
+static void open_preview(struct app *app)
+{
+	const struct jrow *r = selected();
+	struct engine *e = engine_of(app);
+	if (!r || !e)
+		return;
+	struct journal_doc jd;
+	struct document *d = xcalloc(1, sizeof *d);
+	struct kerr err = {0};
+	kstatus st = load_document(app, r->id, &jd, d, &err);
+	if (st == K_OK) {
+		struct preview_meta m = {
+		    .time_ms = jd.created_at,
+		    .uuid = jd.uuid,
+		    .ext_id = jd.ext_id,
+		    .state = status_state_word(jd.state),
+		    .mode = e->training ? PREVIEW_TRAINING
+			    : jd.test	? PREVIEW_TEST
+					: PREVIEW_LIVE,
+		    .width = e->profile.paper_width ? e->profile.paper_width : 42,
+		    .russian = errors_locale_is_russian(),
+		};
+		preview_lines_free(&J.pv);
+		st = preview_render(d, &m, &J.pv, &err);
+	}
+	if (st == K_OK) {
+		J.pv_id = r->id;
+		J.pv_top = 0;
+		set_mode(app, JM_PREVIEW);
+	} else {
+		char t[400];
+		app_message(app, UI_MESSAGE_ERROR, _("#%lld cannot be previewed: %s"),
+			    (long long)r->id, kerr_str(&err, t, sizeof t));
+	}
+	document_free(d);
+	free(d);
+	journal_doc_free(&jd);
+}
+
+static void reprint(struct app *app, int64_t id)
+{
+	struct journal_doc jd;
+	struct document *d = xcalloc(1, sizeof *d);
+	struct document *nd = xcalloc(1, sizeof *nd);
+	struct kerr err = {0};
+	kstatus st = load_document(app, id, &jd, d, &err);
+	if (st == K_OK && !doc_kind_has_basket(d->kind))
+		st = kerr_set(&err, K_INVALID, "", "%s",
+			      _("only receipts have lines to print a copy of"));
+	if (st == K_OK) {
+		/* A new document: its own ext_id, nothing fiscal, the same lines and payment. */
+		document_init(nd, DOC_NONFISCAL);
+		nd->basket = d->basket;
+		nd->pay = d->pay;
+		nd->test = app->status.mode == APP_MODE_TEST;
+		st = app->submit(app, nd, &err);
+	}
+	if (st == K_OK) {
+		app_message(app, UI_MESSAGE_INFO,
+			    _("A copy of #%lld is on its way as a non-fiscal receipt"),
+			    (long long)id);
+	} else {
+		char t[400];
+		app_message(app, UI_MESSAGE_ERROR, _("No copy of #%lld: %s"), (long long)id,
+			    kerr_str(&err, t, sizeof t));
+	}
+	document_free(d);
+	document_free(nd);
+	free(d);
+	free(nd);
+	journal_doc_free(&jd);
+}
+
+static void ask_replay(struct app *app)
+{
+	const struct jrow *r = selected();
+	if (!r)
+		return;
+	if (r->state != JS_ACCEPTED && r->state != JS_PROVIDER_RETRY && r->state != JS_FAILED) {
+		app_message(
+		    app, UI_MESSAGE_ERROR,
+		    _("#%lld is %s: only a document whose fate is unknown (accepted, provider "
+		      "retry, failed) is sent again"),
+		    (long long)r->id, status_state_word(r->state));
+		return;
+	}
+	set_mode(app, JM_ASK_REPLAY);
+}
+
+/* ---- the provider's registry ---- */
+
+static void on_registry(void *cls)
+{
+	struct app *app = cls;
+	app_redraw(app);
+}
+
+static void day_text(time_t t, char *buf, size_t n)
+{
+	struct tm tm;
+	localtime_r(&t, &tm);
+	strftime(buf, n, "%Y-%m-%d", &tm);
+}
+
+/* "23.11.2024" or "2024-11-23" as YYYY-MM-DD; false for anything else. */
+static bool parse_day(const char *s, char out[11])
+{
+	int d, m, y;
+	char tail;
+	if (sscanf(s, "%2d.%2d.%4d%c", &d, &m, &y, &tail) == 3 ||
+	    sscanf(s, "%4d-%2d-%2d%c", &y, &m, &d, &tail) == 3) {
+		snprintf(out, 11, "%04d-%02d-%02d", y, m, d);
+		return document_date_valid(out);
+	}
+	return false;
+}
+
+static void registry_ask(struct app *app, const char *text)
+{
+	char t[128];
+	str_copy(t, text ? text : "", sizeof t);
+	char *s = str_trim(t);
+	time_t now = time(NULL);
+	J.query[0] = '\0';
+	J.statuses = 0;
+	enum pk_status ps;
+	if (parse_day(s, J.start)) {
+		str_copy(J.end, J.start, sizeof J.end);
+	} else if (s[0] && paykeeper_status_parse(s, &ps)) {
+		J.statuses = 1u << ps;
+		day_text(now - 6 * 86400, J.start, sizeof J.start);
+		day_text(now, J.end, sizeof J.end);
+	} else {
+		day_text(now - 6 * 86400, J.start, sizeof J.start);
+		day_text(now, J.end, sizeof J.end);
+		str_copy(J.query, s, sizeof J.query);
+	}
+	struct kerr err = {0};
+	if (registry_fetch(J.reg, J.start, J.end, J.query, J.statuses, J.from, &err) != K_OK)
+		app_refuse(app, &err);
+}
+
+static void toggle_registry(struct app *app)
+{
+	struct engine *e = engine_of(app);
+	if (!e || e->profile.provider != KPROVIDER_PAYKEEPER) {
+		app_message(app, UI_MESSAGE_ERROR, "%s",
+			    _("The provider's registry is read for PayKeeper profiles; LifePay has "
+			      "no registry to read (its cabinet shows the receipts)"));
+		return;
+	}
+	J.reg_on = !J.reg_on;
+	if (J.reg_on && !J.reg) {
+		J.reg = registry_new(app->loop, &e->profile, on_registry, app);
+		J.from = 0;
+		registry_ask(app, "");
+	}
+	journal_screen_prompt(app);
+}
+
+/* ---- the view ---- */
+
+static void journal_screen_open(struct app *app, int arg)
+{
+	if (arg >= 0) {
+		registry_free(J.reg);
+		preview_lines_free(&J.pv);
+		free(J.rows);
+		free(J.shown);
+		memset(&J, 0, sizeof J);
+		J.rows = xcalloc(JROWS_MAX, sizeof *J.rows);
+		J.shown = xcalloc(JROWS_MAX, sizeof *J.shown);
+		J.app = app;
+		reload(app);
+	}
+	journal_screen_prompt(app);
+}
+
+static void journal_screen_close(struct app *app)
+{
+	(void)app;
+	registry_free(J.reg);
+	J.reg = NULL;
+	preview_lines_free(&J.pv);
+	free(J.rows);
+	free(J.shown);
+	J.rows = NULL;
+	J.shown = NULL;
+	J.nrows = J.nshown = 0;
+}
+
+static void journal_screen_changed(struct app *app, const char *text)
+{
+	(void)app;
+	if (J.mode != JM_LIST)
+		return;
+	str_copy(J.text, text, sizeof J.text);
+	refilter();
+}
+
+static int journal_screen_line(struct app *app, const char *text)
+{
+	if (J.mode != JM_LIST)
+		return APP_HANDLED;
+	char t[128];
+	str_copy(t, text, sizeof t);
+	str_trim(t);
+	if (J.reg_on && t[0]) {
+		J.from = 0;
+		registry_ask(app, t);
+		app_history_add(app, t);
+		journal_screen_prompt(app);
+		return APP_HANDLED;
+	}
+	const struct jrow *r = selected();
+	if (!r) {
+		app_message(app, UI_MESSAGE_ERROR, _("No document matches «%s»"), t);
+		journal_screen_prompt(app);
+		return APP_HANDLED;
+	}
+	if (t[0])
+		app_history_add(app, t);
+	status_open_detail(app, r->id);
+	return APP_HANDLED;
+}
+
+static int journal_screen_handle(struct app *app, enum action a, int key)
+{
+	(void)key;
+	const struct jrow *r = selected();
+	int page = getmaxy(app->w_body) - 3;
+	if (page < 1)
+		page = 1;
+	switch (a) {
+	case ACT_UP:
+	case ACT_DOWN:
+	case ACT_PAGE_UP:
+	case ACT_PAGE_DOWN:
+		if (J.mode == JM_PREVIEW) {
+			J.pv_top += a == ACT_UP	       ? -1
+				    : a == ACT_DOWN    ? 1
+				    : a == ACT_PAGE_UP ? -page
+						       : page;
+			if (J.pv_top < 0)
+				J.pv_top = 0;
+		} else if (J.reg_on && (a == ACT_PAGE_UP || a == ACT_PAGE_DOWN)) {
+			int64_t from =
+			    J.from + (a == ACT_PAGE_DOWN ? REGISTRY_PAGE : -REGISTRY_PAGE);
+			struct kerr err = {0};
+			if (from >= 0 && !J.query[0]) {
+				J.from = from;
+				if (registry_fetch(J.reg, J.start, J.end, "", J.statuses, J.from,
+						   &err) != K_OK)
+					app_refuse(app, &err);
+			}
+		} else if (J.mode == JM_LIST && J.nshown) {
+			J.sel += a == ACT_UP	    ? -1
+				 : a == ACT_DOWN    ? 1
+				 : a == ACT_PAGE_UP ? -page
+						    : page;
+			J.sel = J.sel < 0 ? 0 : J.sel >= (int)J.nshown ? (int)J.nshown - 1 : J.sel;
+		}
+		return APP_HANDLED;
+	case ACT_PREVIEW:
+		if (J.mode == JM_LIST && r)
+			open_preview(app);
+		return APP_HANDLED;
+	case ACT_REPRINT:
+		if ((J.mode == JM_LIST || J.mode == JM_PREVIEW) && r)
+			set_mode(app, JM_ASK_REPRINT);
+		return APP_HANDLED;
+	case ACT_REPLAY:
+		if (J.mode == JM_LIST)
+			ask_replay(app);
+		return APP_HANDLED;
+	case ACT_REGISTRY:
+		if (J.mode == JM_LIST)
+			toggle_registry(app);
+		return APP_HANDLED;
+	case ACT_CONFIRM:
+		if (J.mode == JM_ASK_REPRINT && r) {
+			reprint(app, r->id);
+			set_mode(app, JM_LIST);
+		} else if (J.mode == JM_ASK_REPLAY && r) {
+			struct engine *e = engine_of(app);
+			struct kerr err = {0};
+			if (!e || engine_replay(e, r->id, &err) != K_OK)
+				app_refuse(app, &err);
+			else
+				app_message(app, UI_MESSAGE_INFO,
+					    _("#%lld is queued again with its own ext_id"),
+					    (long long)r->id);
+			set_mode(app, JM_LIST);
+		}
+		return APP_HANDLED;
+	case ACT_REFUSE:
+		if (J.mode == JM_ASK_REPRINT || J.mode == JM_ASK_REPLAY) {
+			app_message(app, UI_MESSAGE_INFO, "%s", _("Nothing was sent"));
+			set_mode(app, JM_LIST);
+		}
+		return APP_HANDLED;
+	case ACT_BACK:
+		if (J.mode != JM_LIST) {
+			set_mode(app, JM_LIST);
+		} else if (J.text[0]) {
+			J.text[0] = '\0';
+			refilter();
+			journal_screen_prompt(app);
+		} else {
+			app_pop(app);
+		}
+		return APP_HANDLED;
+	case ACT_JOURNAL:
+		app_pop(app);
+		return APP_HANDLED;
+	case ACT_PAY:
+	case ACT_NONFISCAL:
+	case ACT_DISCOUNT:
+	case ACT_DELETE_LINE:
+	case ACT_FIND:
+		app_message(app, UI_MESSAGE_ERROR, "%s",
+			    _("Back to the sale first (Esc or F11); the basket is kept"));
+		return APP_HANDLED;
+	default:
+		return APP_UNHANDLED;
+	}
+}
+
+static void title(WINDOW *w, int y, int x, int cols, const char *text)
+{
+	wattrset(w, (int)theme_attr(UI_TITLE));
+	mvwhline(w, y, x, ' ', cols);
+	app_put(w, y, x + 1, cols - 2, TEXT_LEFT, text, UI_TITLE);
+}
+
+static void draw_local(struct app *app, WINDOW *w, int y0, int x0, int rows, int cols)
+{
+	struct engine *e = engine_of(app);
+	char buf[300], m[48];
+	snprintf(buf, sizeof buf, _("Journal: %zu of %zu documents"), J.nshown, J.nrows);
+	if (e && e->training)
+		snprintf(buf + strlen(buf), sizeof buf - strlen(buf), " · %s", _("training"));
+	title(w, y0, x0, cols, buf);
+	if (rows < 3)
+		return;
+	int w_t = 11, w_id = 5, w_kind = cols >= 95 ? 26 : cols >= 70 ? 20 : 14, w_amt = 10;
+	int x_t = x0 + 1, x_id = x_t + w_t + 1, x_kind = x_id + w_id + 1,
+	    x_amt = x_kind + w_kind + 1;
+	int x_st = x_amt + w_amt + 2, w_st = 18;
+	int x_ext = x_st + w_st + 1, w_ext = x0 + cols - x_ext;
+	wattrset(w, (int)theme_attr(UI_TABLE_HEADER));
+	mvwhline(w, y0 + 1, x0, ' ', cols);
+	app_put(w, y0 + 1, x_t, w_t, TEXT_LEFT, _("Date"), UI_TABLE_HEADER);
+	app_put(w, y0 + 1, x_id, w_id, TEXT_RIGHT, "#", UI_TABLE_HEADER);
+	app_put(w, y0 + 1, x_kind, w_kind, TEXT_LEFT, _("Kind"), UI_TABLE_HEADER);
+	app_put(w, y0 + 1, x_amt, w_amt, TEXT_RIGHT, _("Amount"), UI_TABLE_HEADER);
+	app_put(w, y0 + 1, x_st, w_st, TEXT_LEFT, _("State"), UI_TABLE_HEADER);
+	if (w_ext > 4)
+		app_put(w, y0 + 1, x_ext, w_ext, TEXT_LEFT, "ext_id", UI_TABLE_HEADER);
+	int vis = rows - 2;
+	if (J.sel < J.top)
+		J.top = J.sel;
+	if (J.sel >= J.top + vis)
+		J.top = J.sel - vis + 1;
+	if (J.top < 0)
+		J.top = 0;
+	for (int i = 0; i < vis && J.top + i < (int)J.nshown; i++) {
+		const struct jrow *r = &J.rows[J.shown[J.top + i]];
+		int y = y0 + 2 + i;
+		enum ui_role role = J.top + i == J.sel ? UI_TABLE_SELECTED : UI_TABLE_ROW;
+		wattrset(w, (int)theme_attr(role));
+		mvwhline(w, y, x0, ' ', cols);
+		time_t t = (time_t)(r->created_at / 1000);
+		struct tm tm;
+		localtime_r(&t, &tm);
+		strftime(buf, sizeof buf, "%d.%m %H:%M", &tm);
+		app_put(w, y, x_t, w_t, TEXT_LEFT, buf, role);
+		snprintf(buf, sizeof buf, "%lld", (long long)r->id);
+		app_put(w, y, x_id, w_id, TEXT_RIGHT, buf, role);
+		status_kind_text(r->kind, r->type, buf, sizeof buf);
+		app_put(w, y, x_kind, w_kind, TEXT_LEFT, buf, role);
+		app_put(w, y, x_amt, w_amt, TEXT_RIGHT,
+			r->total ? app_money(app, r->total, m, sizeof m) : "", role);
+		snprintf(buf, sizeof buf, "%s%s", status_state_word(r->state),
+			 r->flagged ? " ⚑" : "");
+		app_put(w, y, x_st, w_st, TEXT_LEFT, buf, status_state_role(r->state));
+		if (w_ext > 4)
+			app_put(w, y, x_ext, w_ext, TEXT_LEFT, r->ext_id, role);
+	}
+	if (J.nshown == 0)
+		app_put(w, y0 + 3, x0 + 1, cols - 2, TEXT_LEFT,
+			J.nrows ? _("Nothing matches what is typed.") : _("No documents yet."),
+			UI_HELP_TEXT);
+}
+
+static bool is_local(const char *receipt_id)
+{
+	for (size_t i = 0; i < J.nrows; i++)
+		if (J.rows[i].receipt_id[0] && strcmp(J.rows[i].receipt_id, receipt_id) == 0)
+			return true;
+	return false;
+}
+
+static void draw_registry(struct app *app, WINDOW *w, int y0, int x0, int rows, int cols)
+{
+	char buf[400], m[48];
+	if (J.query[0])
+		snprintf(buf, sizeof buf, _("Provider: search «%s», %s…%s"), J.query, J.start,
+			 J.end);
+	else
+		snprintf(buf, sizeof buf, _("Provider: %s…%s, from row %lld"), J.start, J.end,
+			 (long long)J.from + 1);
+	for (int st = 0; st < PK_STATUS_UNKNOWN && !J.query[0]; st++)
+		if (J.statuses & (1u << st))
+			snprintf(buf + strlen(buf), sizeof buf - strlen(buf), " · %s",
+				 paykeeper_status_wire((enum pk_status)st));
+	if (J.reg && registry_busy(J.reg))
+		snprintf(buf + strlen(buf), sizeof buf - strlen(buf), " · %s", _("asking…"));
+	title(w, y0, x0, cols, buf);
+	if (!J.reg || rows < 3)
+		return;
+	int y = y0 + 1;
+	const struct pk_counts *c = registry_counts(J.reg);
+	if (c && c->total >= 0) {
+		int len = snprintf(buf, sizeof buf, _("%lld receipts"), (long long)c->total);
+		for (int s = 0; s < PK_STATUS_UNKNOWN && len < (int)sizeof buf - 40; s++)
+			if (c->by_status[s] > 0)
+				len += snprintf(buf + len, sizeof buf - (size_t)len, " · %s %lld",
+						paykeeper_status_wire((enum pk_status)s),
+						(long long)c->by_status[s]);
+		app_put(w, y++, x0 + 1, cols - 2, TEXT_LEFT, buf, UI_TOTAL_LABEL);
+	}
+	if (registry_error(J.reg)[0])
+		app_put(w, y++, x0 + 1, cols - 2, TEXT_LEFT, registry_error(J.reg),
+			UI_MESSAGE_ERROR);
+	const struct pk_receipt_list *l = registry_list(J.reg);
+	int x_id = x0 + 1, w_id = 8, x_t = x_id + w_id + 1, w_t = 19, x_ty = x_t + w_t + 1,
+	    w_ty = 8;
+	int x_s = x_ty + w_ty + 1, w_s = 10, x_st = x_s + w_s + 2;
+	int w_st = x0 + cols - x_st;
+	for (size_t i = 0; i < l->n && y < y0 + rows; i++, y++) {
+		const struct pk_receipt *r = &l->items[i];
+		snprintf(buf, sizeof buf, "%lld", (long long)r->id);
+		bool local = is_local(buf);
+		app_put(w, y, x_id, w_id, TEXT_RIGHT, buf, UI_TABLE_ROW);
+		const char *dt = r->request_datetime[0] ? r->request_datetime : r->obtain_datetime;
+		app_put(w, y, x_t, w_t, TEXT_LEFT, dt, UI_TABLE_ROW);
+		app_put(w, y, x_ty, w_ty, TEXT_LEFT, r->type, UI_TABLE_ROW);
+		app_put(w, y, x_s, w_s, TEXT_RIGHT,
+			app_money(app, r->sum_cashless + r->sum_cash, m, sizeof m), UI_TABLE_ROW);
+		if (w_st > 2) {
+			snprintf(buf, sizeof buf, "%s%s",
+				 r->status_text[0] ? r->status_text
+						   : paykeeper_status_wire(r->status),
+				 local ? _(" · here") : _(" · elsewhere"));
+			app_put(w, y, x_st, w_st, TEXT_LEFT, buf,
+				r->status == PK_STATUS_SUCCESS	    ? UI_STATE_PROCESSED
+				: paykeeper_status_final(r->status) ? UI_STATE_REJECTED
+								    : UI_STATE_ACCEPTED);
+		}
+	}
+	if (l->n == 0 && !registry_busy(J.reg) && y < y0 + rows)
+		app_put(w, y, x0 + 1, cols - 2, TEXT_LEFT,
+			_("The provider lists no receipts here."), UI_HELP_TEXT);
+}
+
+static void draw_preview(struct app *app, WINDOW *w, int rows, int cols)
+{
+	(void)app;
+	char buf[100];
+	snprintf(buf, sizeof buf, _("Preview of #%lld as it prints"), (long long)J.pv_id);
+	title(w, 0, 0, cols, buf);
+	int width = 0;
+	for (size_t i = 0; i < J.pv.n; i++) {
+		int tw = preview_text_width(J.pv.lines[i]);
+		if (tw > width)
+			width = tw;
+	}
+	int x = (cols - width - 2) / 2;
+	if (x < 0)
+		x = 0;
+	int vis = rows - 1;
+	if (J.pv_top > (int)J.pv.n - vis)
+		J.pv_top = (int)J.pv.n - vis;
+	if (J.pv_top < 0)
+		J.pv_top = 0;
+	for (int i = 0; i < vis && J.pv_top + i < (int)J.pv.n; i++)
+		app_put(w, 1 + i, x, width + 2, TEXT_LEFT, J.pv.lines[J.pv_top + i],
+			UI_DIALOG_VALUE);
+}
+
+static void journal_screen_draw(struct app *app, WINDOW *w, int rows, int cols)
+{
+	struct engine *e = engine_of(app);
+	if (!J.loaded || (e && e->generation != J.generation))
+		reload(app);
+	if (J.mode == JM_PREVIEW) {
+		draw_preview(app, w, rows, cols);
+		return;
+	}
+	if (!J.reg_on) {
+		draw_local(app, w, 0, 0, rows, cols);
+	} else if (cols >= 110) {
+		int lw = cols * 55 / 100;
+		draw_local(app, w, 0, 0, rows, lw);
+		draw_registry(app, w, 0, lw + 1, rows, cols - lw - 1);
+	} else {
+		int top = rows / 2;
+		draw_local(app, w, 0, 0, top, cols);
+		draw_registry(app, w, top, 0, rows - top, cols);
+	}
+}
+
+const struct view_ops view_journal = {
+    .name = "journal",
+    .title = N_("Journal"),
+    .footer = journal_screen_footer,
+    .open = journal_screen_open,
+    .draw = journal_screen_draw,
+    .handle = journal_screen_handle,
+    .close = journal_screen_close,
+    .line = journal_screen_line,
+    .changed = journal_screen_changed,
+};

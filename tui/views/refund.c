@@ -1,0 +1,699 @@
+/*
+ * The refund screen (F4). First the original: typed (uuid, ext_id or the
+ * local number, Tab completes) or picked from the journal's sales, the list
+ * narrowing as the cashier types an amount, a date or the start of an
+ * ext_id. Then its lines with what was sold; the cashier refunds all, some
+ * lines or some quantities; what is left to refund on that receipt is shown
+ * and enforced (journal_refund_left). F5 asks, then sends type=refund with
+ * ref_uuid; with the profile's pos_terminal the card refund may go through
+ * the terminal (pos.perform).
+ *
+ * A uuid this journal does not hold (a receipt made on another till) can be
+ * refunded with the lines of the sale screen's basket: the provider checks
+ * it against the original.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "engine.h"
+#include "i18n.h"
+#include "money.h"
+#include "refund_calc.h"
+#include "util.h"
+#include "views/status.h"
+#include "views/views.h"
+
+#define PICK_MAX 300
+
+enum refund_mode { RM_PICK, RM_LINES, RM_CONFIRM };
+enum refund_method { PM_CARD, PM_CASH, PM_POS, PM_COUNT };
+
+struct pick_row {
+	int64_t id, created_at, total, left;
+	bool left_known;
+	char ext_id[EXT_ID_MAX + 1];
+	char uuid[UUID_TEXT_MAX + 1];
+};
+
+static struct {
+	enum refund_mode mode;
+	/* Picking. */
+	struct pick_row *rows;
+	size_t nrows;
+	size_t *shown; /* indexes of rows matching the text */
+	size_t nshown;
+	int sel, top;
+	/* The original. */
+	int64_t id, created_at, total;
+	char uuid[UUID_TEXT_MAX + 1];
+	bool local; /* in this journal (else: the basket's lines) */
+	bool from_basket;
+	bool left_known;
+	int64_t left;
+	struct refund_original orig;
+	enum receipt_type rtype;
+	int64_t qty[BASKET_MAX_LINES];
+	int lsel, ltop;
+	enum refund_method method;
+	/* The refund as chosen now. */
+	struct basket out;
+	bool out_ok;
+	struct kerr out_err;
+} R;
+
+static const enum action refund_footer[] = {ACT_PAY, ACT_HELP, ACT_BACK, ACT_QUIT, ACT_NONE};
+
+static bool pos_offered(struct app *app)
+{
+	struct engine *e = engine_of(app);
+	return e && e->profile.pos_terminal;
+}
+
+static const char *method_text(enum refund_method m)
+{
+	switch (m) {
+	case PM_CARD:
+		return _("to the card");
+	case PM_CASH:
+		return _("in cash");
+	default:
+		return _("to the card on the POS terminal");
+	}
+}
+
+/* ---- picking the original ---- */
+
+struct collect {
+	struct engine *e;
+};
+
+static bool on_doc(const struct journal_doc *d, void *ctx)
+{
+	struct collect *c = ctx;
+	if (R.nrows >= PICK_MAX)
+		return false;
+	enum receipt_type t, rt;
+	if (!d->uuid[0] || d->test || !receipt_type_parse(d->type, &t) || !refund_type_for(t, &rt))
+		return true;
+	if (d->state == JS_REJECTED || d->state == JS_FAILED)
+		return true;
+	struct pick_row *r = &R.rows[R.nrows++];
+	memset(r, 0, sizeof *r);
+	r->id = d->id;
+	r->created_at = d->created_at;
+	r->total = d->total;
+	str_copy(r->ext_id, d->ext_id, sizeof r->ext_id);
+	str_copy(r->uuid, d->uuid, sizeof r->uuid);
+	r->left_known = journal_refund_left(c->e->journal, d->uuid, &r->left, NULL) == K_OK;
+	return true;
+}
+
+static void pick_filter(const char *text)
+{
+	R.nshown = 0;
+	for (size_t i = 0; i < R.nrows; i++) {
+		const struct pick_row *r = &R.rows[i];
+		if (refund_matches(text, r->id, r->ext_id, r->uuid, r->total, r->created_at))
+			R.shown[R.nshown++] = i;
+	}
+	R.sel = 0;
+	R.top = 0;
+}
+
+static void load_rows(struct app *app)
+{
+	R.nrows = 0;
+	struct engine *e = engine_of(app);
+	if (!e || !e->journal)
+		return;
+	struct journal_filter f = {.kind = doc_kind_wire(DOC_RECEIPT)};
+	struct collect c = {e};
+	journal_list(e->journal, &f, 2000, 0, on_doc, &c, NULL);
+}
+
+static void refund_prompt(struct app *app)
+{
+	char p[300];
+	app->keyview = NULL;
+	switch (R.mode) {
+	case RM_PICK:
+		app_input(app, _("Original (uuid, ext_id, #; Tab):"), "");
+		break;
+	case RM_LINES:
+		snprintf(p, sizeof p, _("Line %d: refund qty (Enter: all/none):"), R.lsel + 1);
+		app_input(app, p, "");
+		break;
+	case RM_CONFIRM: {
+		char m[48];
+		snprintf(p, sizeof p, _("Refund %s %s? (y/n)"),
+			 app_money(app, R.out.total, m, sizeof m), method_text(R.method));
+		app_input(app, p, "");
+		app->keyview = "confirm";
+		app_input_enable(app, false);
+		break;
+	}
+	}
+}
+
+static void set_mode(struct app *app, enum refund_mode m)
+{
+	R.mode = m;
+	refund_prompt(app);
+}
+
+static void recalc(void)
+{
+	kerr_clear(&R.out_err);
+	R.out_ok = refund_build(&R.orig.basket, R.qty, &R.out, &R.out_err) == K_OK;
+}
+
+static void open_lines(struct app *app)
+{
+	memset(R.qty, 0, sizeof R.qty);
+	R.lsel = 0;
+	R.ltop = 0;
+	if (!refund_type_for(R.orig.type, &R.rtype))
+		R.rtype = RT_REFUND;
+	R.method = R.orig.card > 0 || R.orig.cash <= 0 ? PM_CARD : PM_CASH;
+	recalc();
+	app_clear_message(app);
+	set_mode(app, RM_LINES);
+}
+
+/* The original is document id of this journal. */
+static bool choose_local(struct app *app, int64_t id)
+{
+	struct engine *e = engine_of(app);
+	struct journal_doc d;
+	memset(&d, 0, sizeof d);
+	struct kerr err = {0};
+	if (journal_get(e->journal, id, &d, &err) != K_OK) {
+		app_refuse(app, &err);
+		return false;
+	}
+	enum receipt_type t, rt;
+	bool ok = false;
+	if (!receipt_type_parse(d.type, &t) || !refund_type_for(t, &rt) ||
+	    strcmp(d.kind, doc_kind_wire(DOC_RECEIPT)) != 0) {
+		app_message(
+		    app, UI_MESSAGE_ERROR,
+		    _("Document #%lld is not a sale: only a sale (or a purchase) is refunded"),
+		    (long long)id);
+	} else if (!d.uuid[0]) {
+		app_message(
+		    app, UI_MESSAGE_ERROR,
+		    _("Document #%lld has no uuid from the provider yet (%s): a refund must "
+		      "cite it; wait until it is accepted"),
+		    (long long)id, status_state_word(d.state));
+	} else if (refund_parse_original(d.provider, d.body, &R.orig, &err) != K_OK) {
+		char m[400];
+		app_message(app, UI_MESSAGE_ERROR,
+			    _("The lines of document #%lld cannot be read: %s"), (long long)id,
+			    kerr_str(&err, m, sizeof m));
+	} else {
+		R.id = d.id;
+		R.created_at = d.created_at;
+		R.total = d.total;
+		str_copy(R.uuid, d.uuid, sizeof R.uuid);
+		R.local = true;
+		R.from_basket = false;
+		R.left_known = journal_refund_left(e->journal, d.uuid, &R.left, NULL) == K_OK;
+		ok = true;
+	}
+	journal_doc_free(&d);
+	if (ok)
+		open_lines(app);
+	return ok;
+}
+
+/* A uuid from another till: the basket holds the lines to refund. */
+static void choose_foreign(struct app *app, const char *uuid)
+{
+	if (app->basket.n == 0) {
+		app_message(app, UI_MESSAGE_ERROR,
+			    _("%s is not in this journal: put the items to refund in the basket on "
+			      "the sale screen first, then F4 and this uuid again"),
+			    uuid);
+		return;
+	}
+	memset(&R.orig, 0, sizeof R.orig);
+	R.orig.basket = app->basket;
+	R.orig.type = RT_PAYMENT;
+	R.orig.card = app->basket.total;
+	R.id = 0;
+	R.created_at = 0;
+	R.total = app->basket.total;
+	str_copy(R.uuid, uuid, sizeof R.uuid);
+	R.local = false;
+	R.from_basket = true;
+	R.left_known = false;
+	open_lines(app);
+	for (size_t i = 0; i < R.orig.basket.n; i++)
+		R.qty[i] = R.orig.basket.lines[i].qty;
+	recalc();
+}
+
+static void pick_line(struct app *app, const char *text)
+{
+	struct engine *e = engine_of(app);
+	char key[128];
+	str_copy(key, text, sizeof key);
+	str_trim(key);
+	if (!e || !e->journal) {
+		app_message(app, UI_MESSAGE_ERROR, "%s", _("No delivery engine: nothing is sent."));
+		return;
+	}
+	if (key[0]) {
+		struct journal_doc d;
+		memset(&d, 0, sizeof d);
+		const char *k = key[0] == '#' ? key + 1 : key;
+		if (journal_find(e->journal, k, &d, NULL) == K_OK) {
+			int64_t id = d.id;
+			journal_doc_free(&d);
+			app_history_add(app, key);
+			choose_local(app, id);
+			return;
+		}
+		if (document_uuid_valid(key)) {
+			choose_foreign(app, key);
+			return;
+		}
+	}
+	if (R.nshown == 0) {
+		app_message(
+		    app, UI_MESSAGE_ERROR,
+		    _("No sale matches «%s»: type a uuid, an ext_id, a number, an amount or a "
+		      "date"),
+		    key);
+		app_input(app, NULL, text);
+		return;
+	}
+	choose_local(app, R.rows[R.shown[R.sel]].id);
+}
+
+static const char *refund_complete(struct app *app, const char *text, size_t index)
+{
+	(void)app;
+	static const char *cands[64];
+	static size_t n;
+	if (R.mode != RM_PICK)
+		return NULL;
+	if (index == 0) {
+		n = 0;
+		for (size_t i = 0; i < R.nrows && n < 64; i++) {
+			if (text_starts_with(R.rows[i].uuid, text))
+				cands[n++] = R.rows[i].uuid;
+			else if (text_starts_with(R.rows[i].ext_id, text) && n < 64)
+				cands[n++] = R.rows[i].ext_id;
+		}
+	}
+	return index < n ? cands[index] : NULL;
+}
+
+/* ---- choosing lines ---- */
+
+static bool is_all(const char *s)
+{
+	return strcmp(s, "*") == 0 || text_equal(s, "all") || text_equal(s, "все") ||
+	       text_equal(s, "всё") || text_equal(s, _("all"));
+}
+
+static void lines_line(struct app *app, const char *text)
+{
+	char buf[64];
+	str_copy(buf, text, sizeof buf);
+	char *s = str_trim(buf);
+	int n = (int)R.orig.basket.n;
+	app_clear_message(app);
+	if (is_all(s)) {
+		for (int i = 0; i < n; i++)
+			R.qty[i] = R.orig.basket.lines[i].qty;
+	} else if (!*s) {
+		int64_t sold = R.orig.basket.lines[R.lsel].qty;
+		R.qty[R.lsel] = R.qty[R.lsel] == sold ? 0 : sold;
+		if (R.lsel < n - 1)
+			R.lsel++;
+	} else {
+		int64_t q;
+		struct kerr err = {0};
+		const struct basket_line *l = &R.orig.basket.lines[R.lsel];
+		kstatus st = qty_parse(s, &q, _("quantity"), &err);
+		if (st == K_OK && q > l->qty) {
+			char sold[32];
+			qty_format(l->qty, sold, sizeof sold);
+			st = kerr_set(&err, K_INVALID, _("quantity"),
+				      _("at most %s: that is what was sold on this line"), sold);
+		}
+		if (st != K_OK) {
+			app_refuse(app, &err);
+			app_input(app, NULL, text);
+			return;
+		}
+		R.qty[R.lsel] = q;
+		if (R.lsel < n - 1)
+			R.lsel++;
+	}
+	recalc();
+	refund_prompt(app);
+}
+
+/* Refuses a refund above what is left, with the journal's own words. */
+static bool check_left(struct app *app)
+{
+	struct engine *e = engine_of(app);
+	if (!R.out_ok) {
+		app_refuse(app, &R.out_err);
+		return false;
+	}
+	if (!e || !R.local || !e->journal)
+		return true;
+	struct kerr err = {0};
+	kstatus st = journal_check_refund(e->journal, R.uuid, R.out.total, &err);
+	if (st == K_OK || st == K_NOTFOUND)
+		return true;
+	char t[400];
+	journal_refund_left(e->journal, R.uuid, &R.left, NULL);
+	app_message(app, UI_MESSAGE_ERROR, _("Refused: %s"), kerr_str(&err, t, sizeof t));
+	return false;
+}
+
+static void send_refund(struct app *app)
+{
+	struct document *d = xcalloc(1, sizeof *d);
+	document_init(d, DOC_RECEIPT);
+	d->type = R.rtype;
+	d->basket = R.out;
+	d->tax_system = R.orig.tax;
+	str_copy(d->ref_uuid, R.uuid, sizeof d->ref_uuid);
+	if (R.method == PM_CASH) {
+		d->pay.cash.kind = PAY_REMAINDER;
+	} else {
+		d->pay.card.kind = PAY_REMAINDER;
+		if (R.method == PM_POS) {
+			d->pos_set = true;
+			d->pos_perform = 1;
+		}
+	}
+	d->test = app->status.mode == APP_MODE_TEST;
+	struct kerr err = {0};
+	kstatus st = app->submit(app, d, &err);
+	int64_t total = R.out.total;
+	document_free(d);
+	free(d);
+	if (st != K_OK) {
+		char t[400];
+		app_message(app, UI_MESSAGE_ERROR, _("Refused: %s"), kerr_str(&err, t, sizeof t));
+		set_mode(app, RM_LINES);
+		return;
+	}
+	bool basket = R.from_basket;
+	app_pop(app);
+	if (basket) {
+		basket_clear(&app->basket);
+		sale_reset(app);
+	}
+	char m[48];
+	app_message(app, UI_MESSAGE_INFO, _("Refund of %s %s: sent"),
+		    app_money(app, total, m, sizeof m), method_text(R.method));
+}
+
+/* ---- the view ---- */
+
+static void refund_open(struct app *app, int arg)
+{
+	if (arg >= 0) {
+		free(R.rows);
+		free(R.shown);
+		memset(&R, 0, sizeof R);
+		R.rows = xcalloc(PICK_MAX, sizeof *R.rows);
+		R.shown = xcalloc(PICK_MAX, sizeof *R.shown);
+		load_rows(app);
+		pick_filter("");
+		R.mode = RM_PICK;
+	}
+	refund_prompt(app);
+}
+
+static void refund_close(struct app *app)
+{
+	(void)app;
+	free(R.rows);
+	free(R.shown);
+	R.rows = NULL;
+	R.shown = NULL;
+	R.nrows = R.nshown = 0;
+}
+
+static void refund_changed(struct app *app, const char *text)
+{
+	(void)app;
+	if (R.mode == RM_PICK)
+		pick_filter(text);
+}
+
+static int refund_line(struct app *app, const char *text)
+{
+	if (R.mode == RM_PICK)
+		pick_line(app, text);
+	else if (R.mode == RM_LINES)
+		lines_line(app, text);
+	return APP_HANDLED;
+}
+
+static int refund_handle(struct app *app, enum action a, int key)
+{
+	(void)key;
+	bool typing = app_input_text(app)[0] != '\0';
+	int step = a == ACT_UP ? -1 : a == ACT_DOWN ? 1 : a == ACT_PAGE_UP ? -10 : 10;
+	switch (a) {
+	case ACT_UP:
+	case ACT_DOWN:
+	case ACT_PAGE_UP:
+	case ACT_PAGE_DOWN:
+		if (R.mode == RM_PICK && R.nshown) {
+			R.sel += step;
+			R.sel = R.sel < 0 ? 0 : R.sel >= (int)R.nshown ? (int)R.nshown - 1 : R.sel;
+		} else if (R.mode == RM_LINES && R.orig.basket.n) {
+			int n = (int)R.orig.basket.n;
+			R.lsel += step;
+			R.lsel = R.lsel < 0 ? 0 : R.lsel >= n ? n - 1 : R.lsel;
+			refund_prompt(app);
+		}
+		return APP_HANDLED;
+	case ACT_OPTION_NEXT:
+	case ACT_OPTION_PREV:
+		if (R.mode != RM_LINES || typing)
+			return APP_UNHANDLED; /* the key edits the line */
+		do {
+			R.method = (enum refund_method)(
+			    (R.method + (a == ACT_OPTION_NEXT ? 1 : PM_COUNT - 1)) % PM_COUNT);
+		} while (R.method == PM_POS && !pos_offered(app));
+		return APP_HANDLED;
+	case ACT_PAY:
+	case ACT_SEND:
+		if (R.mode == RM_LINES && check_left(app))
+			set_mode(app, RM_CONFIRM);
+		else if (R.mode == RM_PICK)
+			app_message(app, UI_MESSAGE_ERROR, "%s",
+				    _("Choose the original receipt first (Enter)"));
+		return APP_HANDLED;
+	case ACT_CONFIRM:
+		if (R.mode == RM_CONFIRM)
+			send_refund(app);
+		return APP_HANDLED;
+	case ACT_REFUSE:
+		if (R.mode == RM_CONFIRM) {
+			app_message(app, UI_MESSAGE_INFO, "%s",
+				    _("Not sent; change the lines or Esc"));
+			set_mode(app, RM_LINES);
+		}
+		return APP_HANDLED;
+	case ACT_BACK:
+		if (R.mode == RM_CONFIRM) {
+			set_mode(app, RM_LINES);
+		} else if (R.mode == RM_LINES) {
+			pick_filter("");
+			set_mode(app, RM_PICK);
+		} else if (typing) {
+			pick_filter("");
+			refund_prompt(app);
+		} else {
+			app_pop(app);
+		}
+		return APP_HANDLED;
+	case ACT_REFUND:
+		app_pop(app);
+		return APP_HANDLED;
+	case ACT_NONFISCAL:
+	case ACT_DISCOUNT:
+	case ACT_DELETE_LINE:
+	case ACT_FIND:
+		app_message(app, UI_MESSAGE_ERROR, "%s",
+			    _("Back to the sale first (Esc or F4); the basket is kept"));
+		return APP_HANDLED;
+	default:
+		return APP_UNHANDLED;
+	}
+}
+
+static void title(WINDOW *w, int cols, const char *text)
+{
+	wattrset(w, (int)theme_attr(UI_TITLE));
+	mvwhline(w, 0, 0, ' ', cols);
+	app_put(w, 0, 1, cols - 2, TEXT_LEFT, text, UI_TITLE);
+}
+
+static void draw_pick(struct app *app, WINDOW *w, int rows, int cols)
+{
+	char buf[256], m[48];
+	title(w, cols, _("Refund: choose the original receipt"));
+	if (R.nrows == 0) {
+		app_put(w, 2, 1, cols - 2, TEXT_LEFT,
+			_("No sale with a provider uuid in this journal yet."), UI_HELP_TEXT);
+		app_put(w, 3, 1, cols - 2, TEXT_LEFT,
+			_("A receipt from another till: put its items in the basket, then F4 and "
+			  "its uuid."),
+			UI_HELP_TEXT);
+		return;
+	}
+	int x_t = 1, x_id = 13, x_amt = 20, x_left = 33, x_ref = 47;
+	wattrset(w, (int)theme_attr(UI_TABLE_HEADER));
+	mvwhline(w, 1, 0, ' ', cols);
+	app_put(w, 1, x_t, 11, TEXT_LEFT, _("Date"), UI_TABLE_HEADER);
+	app_put(w, 1, x_id, 6, TEXT_RIGHT, "#", UI_TABLE_HEADER);
+	app_put(w, 1, x_amt, 12, TEXT_RIGHT, _("Amount"), UI_TABLE_HEADER);
+	app_put(w, 1, x_left, 13, TEXT_RIGHT, _("Left"), UI_TABLE_HEADER);
+	app_put(w, 1, x_ref, cols - x_ref, TEXT_LEFT, _("uuid"), UI_TABLE_HEADER);
+	int vis = rows - 2;
+	if (R.sel < R.top)
+		R.top = R.sel;
+	if (R.sel >= R.top + vis)
+		R.top = R.sel - vis + 1;
+	for (int i = 0; i < vis && R.top + i < (int)R.nshown; i++) {
+		const struct pick_row *r = &R.rows[R.shown[R.top + i]];
+		int y = i + 2;
+		enum ui_role role = R.top + i == R.sel ? UI_TABLE_SELECTED : UI_TABLE_ROW;
+		wattrset(w, (int)theme_attr(role));
+		mvwhline(w, y, 0, ' ', cols);
+		time_t t = (time_t)(r->created_at / 1000);
+		struct tm tm;
+		localtime_r(&t, &tm);
+		strftime(buf, sizeof buf, "%d.%m %H:%M", &tm);
+		app_put(w, y, x_t, 11, TEXT_LEFT, buf, role);
+		snprintf(buf, sizeof buf, "%lld", (long long)r->id);
+		app_put(w, y, x_id, 6, TEXT_RIGHT, buf, role);
+		app_put(w, y, x_amt, 12, TEXT_RIGHT, app_money(app, r->total, m, sizeof m), role);
+		app_put(w, y, x_left, 13, TEXT_RIGHT,
+			r->left_known ? app_money(app, r->left, m, sizeof m) : "?", role);
+		app_put(w, y, x_ref, cols - x_ref, TEXT_LEFT, r->uuid, role);
+	}
+	if (R.nshown == 0)
+		app_put(w, 3, 1, cols - 2, TEXT_LEFT, _("Nothing matches what is typed."),
+			UI_HELP_TEXT);
+}
+
+static void draw_lines(struct app *app, WINDOW *w, int rows, int cols)
+{
+	char buf[400], m[48], m2[48];
+	if (R.local)
+		snprintf(buf, sizeof buf, _("Refund of receipt #%lld · %s"), (long long)R.id,
+			 app_money(app, R.total, m, sizeof m));
+	else
+		snprintf(buf, sizeof buf, _("Refund of a receipt from another till · %s"), R.uuid);
+	title(w, cols, buf);
+	if (R.local)
+		snprintf(buf, sizeof buf, _("uuid %s · paid: card %s, cash %s"), R.uuid,
+			 app_money(app, R.orig.card, m, sizeof m),
+			 app_money(app, R.orig.cash, m2, sizeof m2));
+	else
+		snprintf(buf, sizeof buf, "%s",
+			 _("The lines come from the basket; the provider checks them against the "
+			   "original."));
+	app_put(w, 1, 1, cols - 2, TEXT_LEFT, buf, UI_TEXT);
+	if (R.left_known)
+		snprintf(buf, sizeof buf, _("Left to refund: %s"),
+			 app_money(app, R.left, m, sizeof m));
+	else
+		snprintf(buf, sizeof buf, "%s", _("Left to refund: not known here"));
+	app_put(w, 2, 1, cols - 2, TEXT_LEFT, buf, UI_TOTAL_LABEL);
+	int w_q = 10, w_s = 11, w_rq = 10, w_rs = 11;
+	int w_name = cols - 4 - w_q - w_s - w_rq - w_rs - 5;
+	int x_name = 4, x_q = x_name + w_name + 1, x_s = x_q + w_q + 1, x_rq = x_s + w_s + 1,
+	    x_rs = x_rq + w_rq + 1;
+	wattrset(w, (int)theme_attr(UI_TABLE_HEADER));
+	mvwhline(w, 3, 0, ' ', cols);
+	app_put(w, 3, 0, 3, TEXT_RIGHT, "#", UI_TABLE_HEADER);
+	app_put(w, 3, x_name, w_name, TEXT_LEFT, _("Item"), UI_TABLE_HEADER);
+	app_put(w, 3, x_q, w_q, TEXT_RIGHT, _("Sold"), UI_TABLE_HEADER);
+	app_put(w, 3, x_s, w_s, TEXT_RIGHT, _("Sum"), UI_TABLE_HEADER);
+	app_put(w, 3, x_rq, w_rq, TEXT_RIGHT, _("Refund"), UI_TABLE_HEADER);
+	app_put(w, 3, x_rs, w_rs, TEXT_RIGHT, _("To pay back"), UI_TABLE_HEADER);
+	int vis = rows - 6;
+	if (R.lsel < R.ltop)
+		R.ltop = R.lsel;
+	if (R.lsel >= R.ltop + vis)
+		R.ltop = R.lsel - vis + 1;
+	size_t k = 0; /* index into R.out of the lines before ltop */
+	for (int i = 0; i < R.ltop; i++)
+		k += R.qty[i] ? 1 : 0;
+	for (int i = 0; i < vis && R.ltop + i < (int)R.orig.basket.n; i++) {
+		int li = R.ltop + i, y = 4 + i;
+		const struct basket_line *l = &R.orig.basket.lines[li];
+		enum ui_role role = li == R.lsel ? UI_TABLE_SELECTED : UI_TABLE_ROW;
+		wattrset(w, (int)theme_attr(role));
+		mvwhline(w, y, 0, ' ', cols);
+		snprintf(buf, sizeof buf, "%d", li + 1);
+		app_put(w, y, 0, 3, TEXT_RIGHT, buf, role);
+		app_put(w, y, x_name, w_name, TEXT_LEFT, l->name, role);
+		app_put(w, y, x_q, w_q, TEXT_RIGHT, app_qty(app, l->qty, l->unit, buf, sizeof buf),
+			role);
+		app_put(w, y, x_s, w_s, TEXT_RIGHT, app_money(app, l->sum, m, sizeof m), role);
+		if (R.qty[li]) {
+			app_put(w, y, x_rq, w_rq, TEXT_RIGHT,
+				app_qty(app, R.qty[li], l->unit, buf, sizeof buf), role);
+			if (R.out_ok && k < R.out.n)
+				app_put(w, y, x_rs, cols - x_rs, TEXT_RIGHT,
+					app_money(app, R.out.lines[k].sum, m, sizeof m), role);
+			k++;
+		} else {
+			app_put(w, y, x_rq, w_rq, TEXT_RIGHT, "·", role);
+		}
+	}
+	wattrset(w, (int)theme_attr(UI_TEXT));
+	mvwhline(w, rows - 2, 0, ACS_HLINE, cols);
+	bool over = R.out_ok && R.left_known && R.out.total > R.left;
+	if (R.out_ok)
+		snprintf(buf, sizeof buf, _("REFUND %s %s · Left/Right: how · F5 sends"),
+			 app_money(app, R.out.total, m, sizeof m), method_text(R.method));
+	else
+		snprintf(buf, sizeof buf, "%s",
+			 _("Enter takes or drops a line · a number sets its quantity · all = every "
+			   "line"));
+	app_put(w, rows - 1, 0, cols, TEXT_LEFT, buf, R.out_ok ? UI_TOTAL : UI_HELP_TEXT);
+	if (over)
+		app_put(w, rows - 3, 1, cols - 2, TEXT_LEFT,
+			_("More than is left to refund: F5 will refuse it"), UI_MESSAGE_ERROR);
+}
+
+static void refund_draw(struct app *app, WINDOW *w, int rows, int cols)
+{
+	if (R.mode == RM_PICK)
+		draw_pick(app, w, rows, cols);
+	else
+		draw_lines(app, w, rows, cols);
+}
+
+const struct view_ops view_refund = {
+    .name = "refund",
+    .title = N_("Refund"),
+    .footer = refund_footer,
+    .open = refund_open,
+    .draw = refund_draw,
+    .handle = refund_handle,
+    .close = refund_close,
+    .line = refund_line,
+    .changed = refund_changed,
+    .complete = refund_complete,
+};

@@ -1,0 +1,583 @@
+/*
+ * The settings screen (F12): the profile in use and the others, test mode,
+ * the printer, the theme, the account check and the catalog file. Changes
+ * to a configured profile are written back to config.ini (comments kept,
+ * lib/config_save.h) and the engine restarts with them at once
+ * (tui/engine_switch.h); the training profile changes for this run only.
+ * Secrets are shown masked, never in full.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config_save.h"
+#include "engine.h"
+#include "engine_switch.h"
+#include "errors.h"
+#include "i18n.h"
+#include "net.h"
+#include "scanner.h"
+#include "util.h"
+#include "views/views.h"
+#include "wire/lifepay.h"
+#include "wire/paykeeper.h"
+
+enum item { IT_PROFILE, IT_TEST, IT_PRINTER, IT_THEME, IT_CHECK, IT_CATALOG, IT_COUNT };
+enum settings_mode { SM_LIST, SM_PRINTER, SM_CONFIRM };
+
+static const char *const themes[] = {"default", "dark", "high-contrast", "mono"};
+#define NTHEMES (sizeof themes / sizeof themes[0])
+
+static struct {
+	enum settings_mode mode;
+	int sel;
+	int choice; /* profile: 0 = training, 1.. = config profiles */
+	int theme;
+	bool problems; /* the catalog's problems are listed */
+	/* The account check. */
+	struct net *net;
+	bool checking;
+	char check[1400];
+	enum ui_role check_role;
+	char check_profile[CONFIG_NAME_MAX];
+} T;
+
+static const enum action settings_footer[] = {ACT_HELP, ACT_SETTINGS, ACT_BACK, ACT_QUIT, ACT_NONE};
+
+static int nchoices(const struct engine *e)
+{
+	return 1 + (e && e->config ? (int)e->config->nprofiles : 0);
+}
+
+static const char *choice_name(const struct engine *e, int i)
+{
+	return i == 0 ? _("training") : e->config->profiles[i - 1].name;
+}
+
+static int current_choice(const struct engine *e)
+{
+	if (!e || e->training)
+		return 0;
+	for (int i = 1; i < nchoices(e); i++)
+		if (strcmp(e->config->profiles[i - 1].name, e->profile.name) == 0)
+			return i;
+	return 0;
+}
+
+static void settings_prompt(struct app *app)
+{
+	struct engine *e = engine_of(app);
+	char p[300];
+	app->keyview = NULL;
+	switch (T.mode) {
+	case SM_LIST:
+		app_input(app, _("Up/Down choose · Left/Right change · Enter applies · Esc: back"),
+			  "");
+		app_input_enable(app, false);
+		return;
+	case SM_PRINTER:
+		app_input(app, _("Printer (target_serial; Tab completes):"),
+			  e ? e->profile.target_serial : "");
+		return;
+	case SM_CONFIRM:
+		if (app->status.outbox_depth > 0)
+			snprintf(
+			    p, sizeof p,
+			    _("%d documents wait in the outbox; they are sent when %s runs again. "
+			      "Switch to %s? (y/n)"),
+			    app->status.outbox_depth, e->profile.name, choice_name(e, T.choice));
+		else
+			snprintf(p, sizeof p, _("Switch to profile %s? The basket stays. (y/n)"),
+				 choice_name(e, T.choice));
+		app_input(app, p, "");
+		app->keyview = "confirm";
+		app_input_enable(app, false);
+		return;
+	}
+}
+
+static void set_mode(struct app *app, enum settings_mode m)
+{
+	T.mode = m;
+	settings_prompt(app);
+}
+
+static void settings_open(struct app *app, int arg)
+{
+	struct engine *e = engine_of(app);
+	if (arg >= 0) {
+		T.mode = SM_LIST;
+		T.sel = 0;
+		T.problems = false;
+		T.choice = current_choice(e);
+		T.theme = 0;
+		for (size_t i = 0; i < NTHEMES; i++)
+			if (strcmp(app->theme.name, themes[i]) == 0)
+				T.theme = (int)i;
+	}
+	settings_prompt(app);
+}
+
+static void settings_close(struct app *app)
+{
+	(void)app;
+	net_free(T.net);
+	T.net = NULL;
+	T.checking = false;
+}
+
+/* ---- applying ---- */
+
+static void apply_theme(struct app *app, const char *name, bool quiet)
+{
+	char path[1200];
+	struct kerr err = {0};
+	struct theme t;
+	theme_defaults(&t);
+	if (theme_find(name, app->exe_dir, path, sizeof path, &err) != K_OK ||
+	    theme_load_file(&t, path, &err) != K_OK) {
+		if (!quiet)
+			app_refuse(app, &err);
+		return;
+	}
+	app->theme = t;
+	theme_apply(&app->theme, app->theme_no_color);
+	clearok(curscr, TRUE);
+	app_redraw(app);
+}
+
+/* After the engine restarted: what comes with a profile. */
+static void after_switch(struct app *app)
+{
+	struct engine *e = engine_of(app);
+	if (e->profile.theme[0])
+		apply_theme(app, e->profile.theme, true);
+	scanner_catalog_reload(app);
+	T.choice = current_choice(e);
+	T.check[0] = '\0';
+}
+
+/* Writes key = value into the running profile's section, then restarts with it. */
+static void change_profile(struct app *app, const char *key, const char *value)
+{
+	struct engine *e = engine_of(app);
+	struct kerr err = {0};
+	kstatus st;
+	if (e->training) {
+		struct config_profile *p = xcalloc(1, sizeof *p);
+		*p = e->profile;
+		if (strcmp(key, "test") == 0)
+			p->test = strcmp(value, "1") == 0;
+		else
+			str_copy(p->target_serial, value, sizeof p->target_serial);
+		st = engine_switch_apply(e, p, &err);
+		explicit_bzero(p, sizeof *p);
+		free(p);
+	} else {
+		struct config_change ch = {key, value};
+		char name[CONFIG_NAME_MAX];
+		str_copy(name, e->profile.name, sizeof name);
+		st = config_save_profile(NULL, name, &ch, 1, &err);
+		if (st == K_OK)
+			st = engine_switch_profile(e, name, false, &err);
+	}
+	if (st != K_OK) {
+		app_refuse(app, &err);
+		return;
+	}
+	after_switch(app);
+	if (strcmp(key, "test") == 0)
+		app_message(app, UI_MESSAGE_INFO, "%s",
+			    e->profile.test ? _("Test mode on: documents are checked, nothing is "
+						"fiscalized (TEST)")
+					    : _("Test mode off"));
+	else
+		app_message(app, UI_MESSAGE_INFO, _("Printer %s"), e->profile.target_serial);
+}
+
+static void switch_profile(struct app *app)
+{
+	struct engine *e = engine_of(app);
+	struct kerr err = {0};
+	bool training = T.choice == 0;
+	char name[CONFIG_NAME_MAX] = "";
+	if (!training)
+		str_copy(name, e->config->profiles[T.choice - 1].name, sizeof name);
+	if (engine_switch_profile(e, training ? NULL : name, training, &err) != K_OK) {
+		char t[400];
+		app_message(app, UI_MESSAGE_ERROR, _("Not switched: %s"),
+			    kerr_str(&err, t, sizeof t));
+		T.choice = current_choice(e);
+		return;
+	}
+	after_switch(app);
+	app_message(app, UI_MESSAGE_INFO, _("Profile %s is in use now"),
+		    training ? _("training") : e->profile.name);
+}
+
+/* ---- the account check ---- */
+
+static void on_check(void *cls, const struct net_result *res)
+{
+	struct app *app = cls;
+	struct engine *e = engine_of(app);
+	T.checking = false;
+	T.check_role = UI_MESSAGE_ERROR;
+	bool ru = errors_locale_is_russian();
+	if (res->outcome != NET_OK) {
+		snprintf(T.check, sizeof T.check, _("The provider could not be reached: %s"),
+			 net_outcome_str(res->outcome));
+	} else if (e && e->profile.provider == KPROVIDER_PAYKEEPER) {
+		char tok[256];
+		if (res->http_status == 401 || res->http_status == 403)
+			snprintf(T.check, sizeof T.check,
+				 _("Refused (HTTP %ld): the user or password is wrong"),
+				 res->http_status);
+		else if (res->http_status == 200 &&
+			 paykeeper_parse_token(res->body, res->body_len, tok, sizeof tok, NULL) ==
+			     K_OK) {
+			snprintf(T.check, sizeof T.check, "%s",
+				 _("OK: user and password are right; PayKeeper issued a token"));
+			T.check_role = UI_MESSAGE_INFO;
+		} else {
+			snprintf(T.check, sizeof T.check, _("No token (HTTP %ld)"),
+				 res->http_status);
+		}
+		explicit_bzero(tok, sizeof tok);
+	} else {
+		struct lifepay_reply r;
+		struct kerr err = {0};
+		if (wire_lifepay_parse_reply(res->body, res->body_len, &r, &err) != K_OK) {
+			snprintf(T.check, sizeof T.check,
+				 _("HTTP %ld with an unreadable reply: %s"), res->http_status,
+				 err.text);
+		} else if (res->http_status != 200) {
+			snprintf(T.check, sizeof T.check,
+				 _("The provider answered HTTP %ld: try again later"),
+				 res->http_status);
+		} else if (r.code == 0) {
+			snprintf(
+			    T.check, sizeof T.check, "%s",
+			    _("OK: login and API key are right and cloud fiscalization is on"));
+			T.check_role = UI_MESSAGE_INFO;
+		} else if (r.code == 400) {
+			snprintf(
+			    T.check, sizeof T.check,
+			    _("Login and API key are right, but the test document was refused: "
+			      "%s%s%s (check the printer)"),
+			    r.message, r.n_field_errors ? "; " : "",
+			    r.n_field_errors ? r.field_errors[0] : "");
+		} else {
+			char meaning[400], next[300];
+			errors_describe(r.code, r.message, ru, meaning, sizeof meaning);
+			errors_next_step(r.code, ru, next, sizeof next);
+			snprintf(T.check, sizeof T.check, "%s%s%s", meaning, next[0] ? " — " : "",
+				 next);
+		}
+	}
+	app_redraw(app);
+}
+
+static void run_check(struct app *app)
+{
+	struct engine *e = engine_of(app);
+	if (!e) {
+		app_message(app, UI_MESSAGE_ERROR, "%s", _("No delivery engine: nothing is sent."));
+		return;
+	}
+	if (T.checking)
+		return;
+	net_free(T.net);
+	T.net = net_new(app->loop, NULL);
+	const struct config_profile *p = &e->profile;
+	char url[CONFIG_URL_MAX + 64];
+	struct net_job *job;
+	if (p->provider == KPROVIDER_PAYKEEPER) {
+		snprintf(url, sizeof url, "%s%s", p->base_url, PAYKEEPER_PATH_TOKEN);
+		job = net_get(T.net, url, p->user, p->password, NULL, on_check, app);
+	} else {
+		/* A test X-report: the provider checks everything and fiscalizes nothing. */
+		struct document *d = xcalloc(1, sizeof *d);
+		document_init(d, DOC_X_REPORT);
+		d->test = true;
+		str_copy(d->target_serial, p->target_serial, sizeof d->target_serial);
+		document_assign_ext_id(d);
+		struct lifepay_auth auth;
+		memset(&auth, 0, sizeof auth);
+		str_copy(auth.login, p->login, sizeof auth.login);
+		str_copy(auth.apikey, p->apikey, sizeof auth.apikey);
+		char *body = wire_lifepay_request_text(d, &auth);
+		explicit_bzero(&auth, sizeof auth);
+		document_free(d);
+		free(d);
+		snprintf(url, sizeof url, "%s%s", p->base_url, doc_kind_path(DOC_X_REPORT));
+		job = body ? net_post(T.net, url, NULL, body, strlen(body), NULL, on_check, app)
+			   : NULL;
+		if (body) {
+			explicit_bzero(body, strlen(body));
+			free(body);
+		}
+	}
+	if (!job) {
+		snprintf(T.check, sizeof T.check, "%s", _("The request could not be made"));
+		T.check_role = UI_MESSAGE_ERROR;
+		return;
+	}
+	T.checking = true;
+	str_copy(T.check_profile, p->name, sizeof T.check_profile);
+	snprintf(T.check, sizeof T.check, "%s",
+		 _("Asking the provider (a test request: nothing is fiscalized)…"));
+	T.check_role = UI_HELP_TEXT;
+}
+
+/* ---- keys ---- */
+
+static const char *settings_complete(struct app *app, const char *text, size_t index)
+{
+	static const char *cands[40];
+	static size_t n;
+	struct engine *e = engine_of(app);
+	if (T.mode != SM_PRINTER || !e)
+		return NULL;
+	if (index == 0) {
+		n = 0;
+		static const char *const sandbox[] = {CONFIG_TRAINING_PRINTER, "SANDBOX-0002"};
+		for (size_t i = 0; i < 2 && e->training; i++)
+			if (text_starts_with(sandbox[i], text))
+				cands[n++] = sandbox[i];
+		for (size_t i = 0; e->config && i < e->config->nprofiles && n < 40; i++) {
+			const char *s = e->config->profiles[i].target_serial;
+			bool dup = !s[0] || !text_starts_with(s, text);
+			for (size_t j = 0; j < n && !dup; j++)
+				dup = strcmp(cands[j], s) == 0;
+			if (!dup)
+				cands[n++] = s;
+		}
+	}
+	return index < n ? cands[index] : NULL;
+}
+
+static int settings_line(struct app *app, const char *text)
+{
+	if (T.mode != SM_PRINTER)
+		return APP_HANDLED;
+	char s[64];
+	str_copy(s, text, sizeof s);
+	str_trim(s);
+	if (!s[0]) {
+		app_message(
+		    app, UI_MESSAGE_ERROR, "%s",
+		    _("printer: is empty; type the cash register's serial (target_serial)"));
+		return APP_HANDLED;
+	}
+	set_mode(app, SM_LIST);
+	change_profile(app, "target_serial", s);
+	return APP_HANDLED;
+}
+
+static void enter(struct app *app)
+{
+	struct engine *e = engine_of(app);
+	if (!e) {
+		app_message(app, UI_MESSAGE_ERROR, "%s", _("No delivery engine: nothing is sent."));
+		return;
+	}
+	switch (T.sel) {
+	case IT_PROFILE:
+		if (T.choice == current_choice(e))
+			app_message(app, UI_MESSAGE_INFO, "%s",
+				    _("That profile is in use; Left/Right chooses another"));
+		else
+			set_mode(app, SM_CONFIRM);
+		return;
+	case IT_TEST:
+		if (e->profile.provider == KPROVIDER_PAYKEEPER) {
+			app_message(app, UI_MESSAGE_ERROR, "%s",
+				    _("PayKeeper has no test mode; use the training profile"));
+			return;
+		}
+		change_profile(app, "test", e->profile.test ? "0" : "1");
+		return;
+	case IT_PRINTER:
+		set_mode(app, SM_PRINTER);
+		return;
+	case IT_THEME:
+		apply_theme(app, themes[T.theme], false);
+		if (!e->training) {
+			struct config_change ch = {"theme", themes[T.theme]};
+			struct kerr err = {0};
+			if (config_save_profile(NULL, e->profile.name, &ch, 1, &err) != K_OK) {
+				app_refuse(app, &err);
+				return;
+			}
+			str_copy(e->profile.theme, themes[T.theme], sizeof e->profile.theme);
+		}
+		app_message(app, UI_MESSAGE_INFO, _("Theme %s"), themes[T.theme]);
+		return;
+	case IT_CHECK:
+		run_check(app);
+		return;
+	case IT_CATALOG:
+		T.problems = !T.problems;
+		return;
+	}
+}
+
+static int settings_handle(struct app *app, enum action a, int key)
+{
+	(void)key;
+	struct engine *e = engine_of(app);
+	switch (a) {
+	case ACT_UP:
+	case ACT_DOWN:
+		if (T.mode == SM_LIST)
+			T.sel = (T.sel + (a == ACT_UP ? IT_COUNT - 1 : 1)) % IT_COUNT;
+		return APP_HANDLED;
+	case ACT_OPTION_NEXT:
+	case ACT_OPTION_PREV: {
+		if (T.mode != SM_LIST)
+			return APP_UNHANDLED;
+		int step = a == ACT_OPTION_NEXT ? 1 : -1;
+		if (T.sel == IT_PROFILE && e)
+			T.choice = (T.choice + nchoices(e) + step) % nchoices(e);
+		else if (T.sel == IT_THEME)
+			T.theme = (T.theme + (int)NTHEMES + step) % (int)NTHEMES;
+		return APP_HANDLED;
+	}
+	case ACT_CONFIRM:
+		if (T.mode == SM_CONFIRM) {
+			set_mode(app, SM_LIST);
+			switch_profile(app);
+		}
+		return APP_HANDLED;
+	case ACT_REFUSE:
+		if (T.mode == SM_CONFIRM) {
+			T.choice = current_choice(e);
+			app_message(app, UI_MESSAGE_INFO, "%s", _("The profile stays as it was"));
+			set_mode(app, SM_LIST);
+		}
+		return APP_HANDLED;
+	case ACT_BACK:
+		if (T.mode != SM_LIST) {
+			T.choice = current_choice(e);
+			set_mode(app, SM_LIST);
+		} else {
+			app_pop(app);
+		}
+		return APP_HANDLED;
+	case ACT_SETTINGS:
+		app_pop(app);
+		return APP_HANDLED;
+	case ACT_PAY:
+	case ACT_NONFISCAL:
+	case ACT_DISCOUNT:
+	case ACT_DELETE_LINE:
+	case ACT_FIND:
+		app_message(app, UI_MESSAGE_ERROR, "%s",
+			    _("Back to the sale first (Esc or F12); the basket is kept"));
+		return APP_HANDLED;
+	case ACT_SEND:
+		/* Enter on the list (the input line is off there); else readline takes it. */
+		if (T.mode != SM_LIST)
+			return APP_UNHANDLED;
+		enter(app);
+		return APP_HANDLED;
+	default:
+		return APP_UNHANDLED;
+	}
+}
+
+/* ---- drawing ---- */
+
+static void row(WINDOW *w, int y, int cols, bool on, const char *label, const char *value,
+		enum ui_role vrole)
+{
+	enum ui_role role = on ? UI_DIALOG_FOCUS : UI_DIALOG_LABEL;
+	app_put(w, y, 0, 2, TEXT_LEFT, on ? "▸" : " ", role);
+	app_put(w, y, 2, 18, TEXT_LEFT, label, role);
+	app_put(w, y, 21, cols - 22, TEXT_LEFT, value, on ? UI_DIALOG_FOCUS : vrole);
+}
+
+static void settings_draw(struct app *app, WINDOW *w, int rows, int cols)
+{
+	struct engine *e = engine_of(app);
+	char buf[700];
+	wattrset(w, (int)theme_attr(UI_TITLE));
+	mvwhline(w, 0, 0, ' ', cols);
+	app_put(w, 0, 1, cols - 2, TEXT_LEFT, _("Settings"), UI_TITLE);
+	if (!e) {
+		app_put(w, 2, 1, cols - 2, TEXT_LEFT, _("No delivery engine: nothing is sent."),
+			UI_HELP_TEXT);
+		return;
+	}
+	const struct config_profile *p = &e->profile;
+	int y = 2;
+	snprintf(buf, sizeof buf, "◂ %s ▸%s", choice_name(e, T.choice),
+		 T.choice == current_choice(e) ? _("  (in use)") : _("  Enter switches"));
+	row(w, y++, cols, T.sel == IT_PROFILE, _("Profile"), buf, UI_DIALOG_VALUE);
+	snprintf(buf, sizeof buf, "%s",
+		 p->test ? _("TEST: the provider checks documents, nothing is fiscalized")
+			 : _("off (Enter turns it on)"));
+	row(w, y++, cols, T.sel == IT_TEST, _("Test mode"), buf,
+	    p->test ? UI_STATUS_TEST : UI_DIALOG_VALUE);
+	row(w, y++, cols, T.sel == IT_PRINTER, _("Printer"),
+	    p->target_serial[0] ? p->target_serial : "—", UI_DIALOG_VALUE);
+	snprintf(buf, sizeof buf, "◂ %s ▸", themes[T.theme]);
+	row(w, y++, cols, T.sel == IT_THEME, _("Theme"), buf, UI_DIALOG_VALUE);
+	row(w, y++, cols, T.sel == IT_CHECK, _("Account check"),
+	    T.check[0] ? T.check : _("Enter sends a test request"),
+	    T.check[0] ? T.check_role : UI_HELP_TEXT);
+	scanner_catalog_summary(buf, sizeof buf);
+	row(w, y++, cols, T.sel == IT_CATALOG, _("Catalog"), buf,
+	    scanner_catalog_problems() ? UI_STATUS_WARN : UI_DIALOG_VALUE);
+	y++;
+	if (T.problems && T.sel == IT_CATALOG) {
+		size_t n = scanner_catalog_problems();
+		if (n == 0)
+			app_put(w, y++, 2, cols - 4, TEXT_LEFT, _("No refused rows."),
+				UI_HELP_TEXT);
+		for (size_t i = 0; i < n && y < rows; i++)
+			app_put(w, y++, 2, cols - 4, TEXT_LEFT, scanner_catalog_problem(i),
+				UI_TEXT);
+		return;
+	}
+	/* The profile as it runs; secrets masked. */
+	app_put(w, y++, 2, cols - 4, TEXT_LEFT, _("The profile in use"), UI_TABLE_HEADER);
+	const char *prov = journal_provider_word(p->provider);
+	char listen[128];
+	config_listen_str(p, listen, sizeof listen);
+	struct {
+		const char *k;
+		const char *v;
+	} lines[] = {
+	    {_("provider"), prov},
+	    {_("address"), p->base_url},
+	    {p->provider == KPROVIDER_PAYKEEPER ? _("user") : _("login"),
+	     p->provider == KPROVIDER_PAYKEEPER ? p->user : p->login},
+	    {p->provider == KPROVIDER_PAYKEEPER ? _("password") : _("API key"),
+	     config_mask(p->provider == KPROVIDER_PAYKEEPER ? p->password : p->apikey)},
+	    {_("callbacks"), listen},
+	    {_("card terminal"), p->pos_terminal ? _("yes (refunds may go through it)") : _("no")},
+	};
+	for (size_t i = 0; i < sizeof lines / sizeof lines[0] && y < rows; i++) {
+		app_put(w, y, 4, 16, TEXT_LEFT, lines[i].k, UI_DIALOG_LABEL);
+		app_put(w, y++, 21, cols - 22, TEXT_LEFT, lines[i].v[0] ? lines[i].v : "—",
+			UI_TEXT);
+	}
+	if (y < rows) {
+		snprintf(buf, sizeof buf, _("paper %d columns"), p->paper_width);
+		app_put(w, y++, 4, cols - 6, TEXT_LEFT, buf, UI_TEXT);
+	}
+}
+
+const struct view_ops view_settings = {
+    .name = "settings",
+    .title = N_("Settings"),
+    .footer = settings_footer,
+    .open = settings_open,
+    .draw = settings_draw,
+    .handle = settings_handle,
+    .close = settings_close,
+    .line = settings_line,
+    .complete = settings_complete,
+};
