@@ -1,4 +1,5 @@
 #include "engine.h"
+#include "views/shift.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -133,7 +134,13 @@ void engine_reload_doc(struct engine *e, int64_t id)
 		r->changed_mono = mono_ms();
 		journal_doc_free(&d);
 		/* A refusal must reach the cashier even with no status pane on screen. */
-		if (e->app && was != r->state && (r->state == JS_REJECTED || r->state == JS_FAILED))
+		char why[600];
+		if (e->app && was != r->state && r->state == JS_REJECTED &&
+		    shift_rule_explain(r->last_error_code, r->last_error_text, why, sizeof why))
+			app_message(e->app, UI_MESSAGE_ERROR, _("Document #%" PRId64 " refused. %s"),
+				    id, why);
+		else if (e->app && was != r->state &&
+			 (r->state == JS_REJECTED || r->state == JS_FAILED))
 			app_message(e->app, UI_MESSAGE_ERROR,
 				    _("Document #%" PRId64 " %s: %s (F9: details and what to do)"),
 				    id, _(journal_state_label(r->state)),
