@@ -62,10 +62,10 @@ mkdir -p "$artifacts" "$logs"
 # Findings already reported (regressions/skip.txt) are looked past, so the
 # fuzzer goes on; set KFZ_SKIP= (empty) to stop at them too.
 if [ -z "${KFZ_SKIP+set}" ] && [ -f "$here/regressions/skip.txt" ]; then
-	KFZ_SKIP=$(grep -v '^#' "$here/regressions/skip.txt" | grep . | paste -sd, -)
+	KFZ_SKIP=$(grep -v '^#' "$here/regressions/skip.txt" | grep . | paste -sd, - || true)
 fi
 export KFZ_SKIP=${KFZ_SKIP:-}
-[ -n "$KFZ_SKIP" ] && echo "== looking past reported findings: $KFZ_SKIP"
+if [ -n "$KFZ_SKIP" ]; then echo "== looking past reported findings: $KFZ_SKIP"; fi
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-halt_on_error=1:print_stacktrace=1}
 
