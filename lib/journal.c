@@ -1,10 +1,14 @@
 #include "journal.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
+#include <unistd.h>
 
 #include <jansson.h>
 #include <sqlite3.h>
@@ -202,6 +206,7 @@ struct journal {
 	int64_t (*clock)(void *ctx);
 	void *clock_ctx;
 	int version;
+	int lock_fd; /* journal_lock_sender(), -1 when not held */
 };
 
 /* A document's delivery-relevant columns, enough to decide a transition. */
@@ -656,6 +661,7 @@ kstatus journal_open_version(const char *path, int version, struct journal **out
 		version = MIGRATION_COUNT;
 	struct journal *j = xcalloc(1, sizeof *j);
 	j->path = xstrdup(path);
+	j->lock_fd = -1;
 	int rc = sqlite3_open_v2(path, &j->db,
 				 SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
 				 NULL);
@@ -707,8 +713,60 @@ void journal_close(struct journal *j)
 		sqlite3_finalize(j->count_stmt[i]);
 	}
 	sqlite3_close(j->db);
+	if (j->lock_fd >= 0)
+		close(j->lock_fd);
 	free(j->path);
 	free(j);
+}
+
+kstatus journal_lock_sender(struct journal *j, struct kerr *err)
+{
+	if (j->lock_fd >= 0)
+		return K_OK;
+	/* In-memory and URI journals have no file to put a lock next to. */
+	if (strcmp(j->path, ":memory:") == 0 || strncmp(j->path, "file:", 5) == 0)
+		return K_OK;
+	size_t n = strlen(j->path) + sizeof ".lock";
+	char *lock = xmalloc(n);
+	snprintf(lock, n, "%s.lock", j->path);
+	int fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (fd < 0) {
+		int e = errno;
+		kerr_set(err, K_IO, "journal",
+			 _("cannot create the lock file %s: %s; check that its folder is writable"),
+			 lock, strerror(e));
+		free(lock);
+		return K_IO;
+	}
+	if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+		int e = errno;
+		/* The holder wrote its pid there; show digits only. */
+		char raw[24] = "", pid[24] = "";
+		ssize_t r = pread(fd, raw, sizeof raw - 1, 0);
+		size_t k = 0;
+		for (ssize_t i = 0; i < r && raw[i] >= '0' && raw[i] <= '9'; i++)
+			pid[k++] = raw[i];
+		pid[k] = '\0';
+		close(fd);
+		free(lock);
+		if (e == EWOULDBLOCK)
+			return kerr_set(err, K_BUSY, "journal",
+					_("journal %s is in use by another kassa (process %s) that "
+					  "sends its documents; use that one or close it and try "
+					  "again (kassa status, journal and outbox can read the "
+					  "journal meanwhile)"),
+					j->path, pid[0] ? pid : "?");
+		return kerr_set(err, K_IO, "journal", _("cannot lock journal %s: %s"), j->path,
+				strerror(e));
+	}
+	free(lock);
+	char text[24];
+	int len = snprintf(text, sizeof text, "%ld\n", (long)getpid());
+	/* The pid is only for the message above: a failure here changes nothing. */
+	if (ftruncate(fd, 0) == 0 && pwrite(fd, text, (size_t)len, 0) != len) {
+	}
+	j->lock_fd = fd;
+	return K_OK;
 }
 
 /* --- enqueue and the outbox ----------------------------------------------------------------- */

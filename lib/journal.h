@@ -190,6 +190,14 @@ void journal_set_clock(struct journal *j, int64_t (*fn)(void *ctx), void *ctx);
 kstatus journal_set_sync(struct journal *j, bool full, struct kerr *err);
 /* Milliseconds SQLite waits on a lock held by another kassa process (default 2000). */
 void journal_set_busy_timeout(struct journal *j, int ms);
+/*
+ * Takes the journal for this process's delivery engine: an advisory lock
+ * (flock) on "<path>.lock", held until journal_close(). Only one kassa at a
+ * time may send, resume and poll from a journal; readers (status, journal,
+ * outbox listings) need no lock. K_BUSY, naming the other process, when
+ * another kassa holds it. Calling it again on the same journal is harmless.
+ */
+kstatus journal_lock_sender(struct journal *j, struct kerr *err);
 
 /* Name of a state in the journal ("provider_retry"); "?" when out of range. */
 const char *journal_state_word(enum journal_state s);

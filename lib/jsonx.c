@@ -38,6 +38,44 @@ static bool num_char(char c)
 	return (c >= '0' && c <= '9') || c == '-' || c == '+' || c == '.' || c == 'e' || c == 'E';
 }
 
+static bool digit(char c)
+{
+	return c >= '0' && c <= '9';
+}
+
+/* True when s[0..n) is exactly one JSON number (RFC 8259 grammar). */
+static bool number_ok(const char *s, size_t n)
+{
+	size_t i = 0;
+	if (i < n && s[i] == '-')
+		i++;
+	if (i < n && s[i] == '0')
+		i++;
+	else if (i < n && s[i] >= '1' && s[i] <= '9')
+		while (i < n && digit(s[i]))
+			i++;
+	else
+		return false;
+	if (i < n && s[i] == '.') {
+		size_t start = ++i;
+		while (i < n && digit(s[i]))
+			i++;
+		if (i == start)
+			return false;
+	}
+	if (i < n && (s[i] == 'e' || s[i] == 'E')) {
+		i++;
+		if (i < n && (s[i] == '+' || s[i] == '-'))
+			i++;
+		size_t start = i;
+		while (i < n && digit(s[i]))
+			i++;
+		if (i == start)
+			return false;
+	}
+	return i == n;
+}
+
 json_t *jsonx_loads(const char *text, size_t len, struct kerr *err)
 {
 	struct buf b = {0};
@@ -75,7 +113,8 @@ json_t *jsonx_loads(const char *text, size_t len, struct kerr *err)
 					frac = true;
 				i++;
 			}
-			if (frac) {
+			/* A malformed literal ("1.2.3") stays as is for jansson to refuse. */
+			if (frac && number_ok(text + start, i - start)) {
 				buf_put(&b, "\"" NUM_MARK_ESC, 1 + strlen(NUM_MARK_ESC));
 				buf_put(&b, text + start, i - start);
 				buf_put(&b, "\"", 1);
@@ -187,17 +226,29 @@ char *jsonx_dumps(const json_t *v, size_t flags)
 	char *raw = json_dumps(v, flags | JSON_ENCODE_ANY);
 	if (!raw)
 		return NULL;
-	/* Unwrap "\u0001\u0002\u0003<literal>" into <literal>. */
+	/*
+	 * Unwrap "\u0001\u0002\u0003<literal>" into <literal>: only a whole
+	 * string value (not an escaped quote inside another string, not an
+	 * object key) holding a valid JSON number, so the output stays JSON.
+	 */
 	size_t mlen = strlen(NUM_MARK_ESC);
 	char *out = xmalloc(strlen(raw) + 1);
 	const char *r = raw;
 	char *w = out;
 	while (*r) {
-		if (r[0] == '"' && strncmp(r + 1, NUM_MARK_ESC, mlen) == 0) {
+		if (*r != '"') {
+			*w++ = *r++;
+			continue;
+		}
+		/* Outside strings, a quote opens one. */
+		if (strncmp(r + 1, NUM_MARK_ESC, mlen) == 0) {
 			const char *lit = r + 1 + mlen, *e = lit;
 			while (literal_char(*e))
 				e++;
-			if (*e == '"' && e > lit) {
+			const char *after = *e == '"' ? e + 1 : e;
+			while (*after == ' ' || *after == '\n' || *after == '\t')
+				after++;
+			if (*e == '"' && *after != ':' && number_ok(lit, (size_t)(e - lit))) {
 				memcpy(w, lit, (size_t)(e - lit));
 				w += e - lit;
 				r = e + 1;
@@ -205,6 +256,13 @@ char *jsonx_dumps(const json_t *v, size_t flags)
 			}
 		}
 		*w++ = *r++;
+		while (*r && *r != '"') {
+			if (*r == '\\' && r[1])
+				*w++ = *r++;
+			*w++ = *r++;
+		}
+		if (*r)
+			*w++ = *r++;
 	}
 	*w = '\0';
 	free(raw);

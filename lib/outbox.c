@@ -46,6 +46,8 @@ struct job {
 	unsigned token_gen; /* the PayKeeper token generation this send used */
 	char ext_id[EXT_ID_MAX + 1];
 	char refusal[320]; /* JOB_RECOVER: the refusal, applied when nothing is found */
+	int64_t created_at; /* JOB_RECOVER: the document's, where the search starts */
+	int64_t from;	    /* JOB_RECOVER: the page's first row */
 	struct net_job *nj;
 	struct job *next;
 };
@@ -333,6 +335,9 @@ static char *lifepay_body(const struct outbox *ob, const char *stored, struct ke
 	}
 	json_object_set_new(root, "apikey", json_string(ob->p.apikey));
 	json_object_set_new(root, "login", json_string(ob->p.login));
+	/* Its token is a secret too; a resend after a restart names today's listener. */
+	if (ob->callback_url[0])
+		json_object_set_new(root, "callback_url", json_string(ob->callback_url));
 	char *text = jsonx_dumps(root, JSON_COMPACT);
 	json_decref(root);
 	return text;
@@ -474,16 +479,25 @@ static void start_send(struct outbox *ob, int64_t id)
 
 /* ---- PayKeeper: finding a receipt that a lost reply created ---- */
 
+static bool recover_request(struct outbox *ob, struct job *jb);
+
+static size_t recover_page(const struct outbox *ob)
+{
+	return ob->opt.recover_page ? ob->opt.recover_page : 1000;
+}
+
 static void on_recover_done(void *cls, const struct net_result *res)
 {
 	struct job *jb = cls;
 	struct outbox *ob = jb->ob;
 	job_unlink(ob, jb);
-	bool found = false;
+	bool found = false, full = false;
 	if (res->outcome == NET_OK && res->http_status == 200) {
 		struct pk_receipt_list list;
 		memset(&list, 0, sizeof list);
-		if (paykeeper_parse_receipt_list(res->body, res->body_len, &list, NULL) == K_OK) {
+		bool parsed =
+		    paykeeper_parse_receipt_list(res->body, res->body_len, &list, NULL) == K_OK;
+		if (parsed) {
 			for (size_t i = 0; i < list.n && !found; i++) {
 				const struct pk_receipt *r = &list.items[i];
 				if (strcmp(r->fop_receipt_key, jb->ext_id) != 0)
@@ -497,10 +511,31 @@ static void on_recover_done(void *cls, const struct net_result *res)
 				accepted(ob, jb, idtext, idtext);
 				found = true;
 			}
+			full = list.n >= recover_page(ob);
 			paykeeper_receipt_list_free(&list);
 		}
-		if (!found)
+		bool more = parsed && full && jb->from < (int64_t)recover_page(ob) * 100;
+		if (found) {
+			/* accepted() above */
+		} else if (more) {
+			/* A full page: the receipt may be on the next one. */
+			struct job *next = job_new(ob, JOB_RECOVER, jb->doc_id);
+			next->attempt = jb->attempt;
+			str_copy(next->ext_id, jb->ext_id, sizeof next->ext_id);
+			str_copy(next->refusal, jb->refusal, sizeof next->refusal);
+			next->created_at = jb->created_at;
+			next->from = jb->from + (int64_t)recover_page(ob);
+			if (!recover_request(ob, next)) {
+				job_unlink(ob, next);
+				retry_later(ob, jb, 0, 0, false, jb->refusal);
+				free(next);
+			}
+		} else if (parsed && !full) {
 			rejected(ob, jb, 0, jb->refusal);
+		} else {
+			/* Unreadable, or too many pages to tell: never call it a rejection. */
+			retry_later(ob, jb, 200, 0, false, jb->refusal);
+		}
 	} else {
 		/* Could not look: try the whole thing again later, same receipt_key. */
 		retry_later(ob, jb, (int)res->http_status, 0, false, jb->refusal);
@@ -517,32 +552,55 @@ static void day_text(time_t t, char out[11])
 	strftime(out, 11, "%Y-%m-%d", &tm);
 }
 
-static void start_recover(struct outbox *ob, struct job *sent, const char *refusal)
+void outbox_recover_days(int64_t created_at_ms, time_t now, char start[11], char end[11])
 {
-	struct job *jb = job_new(ob, JOB_RECOVER, sent->doc_id);
-	jb->attempt = sent->attempt;
-	str_copy(jb->ext_id, sent->ext_id, sizeof jb->ext_id);
-	str_copy(jb->refusal, refusal, sizeof jb->refusal);
-	/* Yesterday to tomorrow: PayKeeper's dates are Moscow time, ours may not be. */
-	time_t now = time(NULL);
+	/* PayKeeper's dates are Moscow time, ours may not be: a day of margin each side. */
+	time_t created = created_at_ms > 0 ? (time_t)(created_at_ms / 1000) : now;
+	if (created > now)
+		created = now;
+	day_text(created - 86400, start);
+	day_text(now + 86400, end);
+}
+
+/* Asks PayKeeper for one page of receipts since the document was created. */
+static bool recover_request(struct outbox *ob, struct job *jb)
+{
 	struct pk_bydate_query q = {.types = (1u << PK_TYPE_COUNT) - 1,
 				    .sum_types = (1u << PK_SUM_COUNT) - 1,
-				    .limit = 1000};
-	day_text(now - 86400, q.start);
-	day_text(now + 86400, q.end);
+				    .from = jb->from,
+				    .limit = (int64_t)recover_page(ob)};
+	outbox_recover_days(jb->created_at, time(NULL), q.start, q.end);
 	char *query = NULL;
 	struct kerr e = {0};
 	if (paykeeper_query_bydate(&q, &query, &e) == K_OK) {
-		char *url = xmalloc(strlen(ob->p.base_url) + strlen(query) + 64);
-		snprintf(url, strlen(ob->p.base_url) + strlen(query) + 64, "%s%s?%s",
-			 ob->p.base_url, PAYKEEPER_PATH_BYDATE, query);
+		size_t n = strlen(ob->p.base_url) + strlen(query) + 64;
+		char *url = xmalloc(n);
+		snprintf(url, n, "%s%s?%s", ob->p.base_url, PAYKEEPER_PATH_BYDATE, query);
 		struct net_request rq = {
 		    .method = "GET", .url = url, .user = ob->p.user, .password = ob->p.password};
 		jb->nj = net_submit(ob->net, &rq, on_recover_done, jb, &e);
 		free(url);
 	}
 	free(query);
-	if (!jb->nj) {
+	return jb->nj != NULL;
+}
+
+static void start_recover(struct outbox *ob, struct job *sent, const char *refusal)
+{
+	struct job *jb = job_new(ob, JOB_RECOVER, sent->doc_id);
+	jb->attempt = sent->attempt;
+	str_copy(jb->ext_id, sent->ext_id, sizeof jb->ext_id);
+	str_copy(jb->refusal, refusal, sizeof jb->refusal);
+	/*
+	 * The first attempt may lie days back (a kassa switched off over the
+	 * weekend right after a lost reply): search from the document's day.
+	 */
+	struct journal_doc d;
+	memset(&d, 0, sizeof d);
+	if (journal_get(ob->j, sent->doc_id, &d, NULL) == K_OK)
+		jb->created_at = d.created_at;
+	journal_doc_free(&d);
+	if (!recover_request(ob, jb)) {
 		job_unlink(ob, jb);
 		retry_later(ob, jb, 0, 0, false, refusal);
 		free(jb);
@@ -735,10 +793,52 @@ static void on_tick(struct loop *l, void *cls)
 	pump(ob);
 }
 
+struct ids_ctx {
+	int64_t *ids;
+	size_t n;
+};
+
+static bool on_sending_doc(const struct journal_doc *d, void *cls)
+{
+	struct ids_ctx *c = cls;
+	c->ids = xrealloc(c->ids, (c->n + 1) * sizeof *c->ids);
+	c->ids[c->n++] = d->id;
+	return true;
+}
+
+/*
+ * A document left in sending with no request of ours on the wire (its reply
+ * could not be written to the journal: disk full, a lock) would wait for the
+ * next start; queue it again now, same ext_id. The journal's sender lock
+ * makes every sending document ours.
+ */
+static void requeue_orphans(struct outbox *ob)
+{
+	struct journal_filter f = {.by_state = true, .state = JS_SENDING};
+	struct ids_ctx c = {0};
+	if (journal_list(ob->j, &f, -1, 0, on_sending_doc, &c, NULL) != K_OK) {
+		free(c.ids);
+		return;
+	}
+	for (size_t i = 0; i < c.n; i++) {
+		if (job_exists(ob, JOB_SEND, c.ids[i]) || job_exists(ob, JOB_RECOVER, c.ids[i]))
+			continue;
+		if (journal_schedule_retry(
+			ob->j, c.ids[i], now_ms(), JSRC_LOCAL,
+			"no answer was recorded; sent again with the same ext_id", NULL) == K_OK) {
+			logf_(ob, "document #%" PRId64 ": left in sending, queued again", c.ids[i]);
+			notify(ob, c.ids[i]);
+			kick(ob);
+		}
+	}
+	free(c.ids);
+}
+
 static void on_stale(struct loop *l, void *cls)
 {
 	struct outbox *ob = cls;
 	ob->stale_timer = loop_add_timer(l, scaled_s(ob, STALE_CHECK_S), on_stale, ob);
+	requeue_orphans(ob);
 	if (ob->p.provider != KPROVIDER_LIFEPAY || ob->p.stale_after_s <= 0)
 		return;
 	int64_t n = 0;
@@ -928,6 +1028,9 @@ struct outbox *outbox_new(struct loop *l, struct journal *j, const struct config
 			 _("profile \"%s\" (LifePay) needs login and apikey"), p->name);
 		return NULL;
 	}
+	/* Two senders on one journal would resume and resend each other's documents. */
+	if (journal_lock_sender(j, err) != K_OK)
+		return NULL;
 	int64_t resumed = 0;
 	if (journal_resume_on_start(j, &resumed, err) != K_OK)
 		return NULL;
@@ -1091,7 +1194,14 @@ kstatus outbox_submit(struct outbox *ob, struct document *d, int64_t *id, struct
 		if ((st = paykeeper_stored_body(d, &body, err)) != K_OK)
 			return st;
 	} else {
+		/* Journaled without our callback_url (it holds the token); the sender adds it. */
+		char cb[CALLBACK_URL_MAX + 1];
+		str_copy(cb, d->callback_url, sizeof cb);
+		if (ob->callback_url[0])
+			d->callback_url[0] = '\0';
 		body = wire_lifepay_request_text(d, NULL);
+		str_copy(d->callback_url, cb, sizeof d->callback_url);
+		explicit_bzero(cb, sizeof cb);
 		if (!body)
 			return kerr_set(err, K_INVALID, "", _("the request could not be built"));
 	}

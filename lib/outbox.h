@@ -27,6 +27,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 
 #include "config.h"
 #include "document.h"
@@ -52,6 +53,8 @@ struct outbox_options {
 	const char *token;
 	bool no_listener;	     /* no callback listener: callback_url is left empty */
 	size_t listener_body_limit;  /* default: the listener's (64 KiB) */
+	/* Receipts per bydate page when looking for one a lost reply created; default 1000. */
+	size_t recover_page;
 	unsigned listener_timeout_s; /* default: the listener's (10 s) */
 	/* One line per notable event (never holding a secret); NULL = quiet. */
 	void (*log)(void *cls, const char *line);
@@ -76,8 +79,10 @@ typedef void (*outbox_change_cb)(void *cls, int64_t doc_id);
  * transport (max_in_flight from the profile), the callback listener on the
  * profile's listen address with its token (callback_url =
  * <public_url or http://listen-host:port>/cb/<token>), and resumes the
- * journal (documents left in sending go back to queued). NULL and err when
- * the listener cannot start or the journal cannot be resumed.
+ * journal (documents left in sending go back to queued). Takes the
+ * journal's sender lock first (journal_lock_sender). NULL and err when
+ * another kassa sends from this journal (K_BUSY), the listener cannot start
+ * or the journal cannot be resumed.
  */
 struct outbox *outbox_new(struct loop *l, struct journal *j, const struct config_profile *p,
 			  const struct outbox_options *opt, struct kerr *err);
@@ -89,9 +94,11 @@ void outbox_free(struct outbox *ob);
  * Takes a document: assigns its ext_id, fills what the profile provides and
  * the document leaves empty (target_serial, cashier, tax system, test mode),
  * sets callback_url, validates, refuses an over-refund locally, commits it to
- * the journal (queued) and wakes the sender. Returns at once with the journal
- * id in *id. K_INVALID/K_REFUSED for bad input (err names the field), K_DB
- * when the journal refused it. Nothing is sent unless K_OK is returned.
+ * the journal (queued; the stored body holds neither the credentials nor our
+ * callback_url with its token: the sender adds both) and wakes the sender.
+ * Returns at once with the journal id in *id. K_INVALID/K_REFUSED for bad
+ * input (err names the field), K_DB when the journal refused it. Nothing is
+ * sent unless K_OK is returned.
  */
 kstatus outbox_submit(struct outbox *ob, struct document *d, int64_t *id, struct kerr *err);
 
@@ -117,6 +124,13 @@ const struct config_profile *outbox_profile(const struct outbox *ob);
  * The token is a secret: never print it.
  */
 kstatus outbox_token_load(const char *path, char out[LISTENER_TOKEN_LEN + 1], struct kerr *err);
+
+/*
+ * The days (YYYY-MM-DD) PayKeeper is searched between for a receipt that a
+ * lost reply created: from the day before the document was created to the
+ * day after now. Exposed for tests.
+ */
+void outbox_recover_days(int64_t created_at_ms, time_t now, char start[11], char end[11]);
 
 /*
  * The listener's handler, exposed for tests: handles one callback request

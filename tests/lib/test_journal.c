@@ -61,8 +61,9 @@ static void fx_wipe(struct fixture *fx)
 {
 	journal_close(fx->j);
 	fx->j = NULL;
-	static const char *const files[] = {"journal.db", "journal.db-wal", "journal.db-shm"};
-	for (size_t i = 0; i < 3; i++) {
+	static const char *const files[] = {"journal.db", "journal.db-wal", "journal.db-shm",
+					    "journal.db.lock"};
+	for (size_t i = 0; i < 4; i++) {
 		char p[160];
 		snprintf(p, sizeof p, "%s/%s", fx->dir, files[i]);
 		unlink(p);
@@ -1063,6 +1064,35 @@ static void journal_lookups__index_backed__on_100k_docs(void **state)
 	assert_true(elapsed_ms(t0, t1) / 26 < 5.0);
 }
 
+/* Two kassa processes sending from one journal would resend each other's documents. */
+static void journal_lock_sender__second_holder__refused_until_first_closes(void **state)
+{
+	struct fixture *fx = *state;
+	struct kerr err = {0};
+	assert_int_equal(journal_lock_sender(fx->j, &err), K_OK);
+	assert_int_equal(journal_lock_sender(fx->j, &err), K_OK); /* again: harmless */
+	/* a second handle is what a second process has: its own open file */
+	struct journal *other = NULL;
+	assert_int_equal(journal_open(fx->path, &other, &err), K_OK);
+	kerr_clear(&err);
+	assert_int_equal(journal_lock_sender(other, &err), K_BUSY);
+	assert_string_equal(err.field, "journal");
+	assert_non_null(strstr(err.text, "another kassa"));
+	char pid[32];
+	snprintf(pid, sizeof pid, "process %ld", (long)getpid());
+	assert_non_null(strstr(err.text, pid));
+	/* reading needs no lock */
+	int64_t n = -1;
+	assert_int_equal(journal_count(other, NULL, &n, NULL), K_OK);
+	assert_int_equal(n, 0);
+	/* once the first closes, the second may send */
+	journal_close(fx->j);
+	fx->j = NULL;
+	assert_int_equal(journal_lock_sender(other, &err), K_OK);
+	journal_close(other);
+	fx_open(fx);
+}
+
 int main(void)
 {
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
@@ -1088,6 +1118,7 @@ int main(void)
 		T(journal_list__filters_and_newest_first),
 		cmocka_unit_test(journal_words__round_trip),
 		T(journal_lookups__index_backed__on_100k_docs),
+		T(journal_lock_sender__second_holder__refused_until_first_closes),
 	};
 #undef T
 	return cmocka_run_group_tests(tests, NULL, NULL);

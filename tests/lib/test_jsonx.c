@@ -79,12 +79,89 @@ static void jsonx_dumps__prints_exact_decimals(void **state)
 	json_decref(o);
 }
 
+/* Every dump must read back as JSON with the same strings. */
+static void assert_round_trip(json_t *o, const char *key, const char *want)
+{
+	char *s = jsonx_dumps(o, JSON_COMPACT);
+	assert_non_null(s);
+	json_error_t je;
+	json_t *back = json_loads(s, 0, &je);
+	if (!back)
+		fail_msg("not JSON: %s (%s)", s, je.text);
+	if (key)
+		assert_string_equal(json_string_value(json_object_get(back, key)), want);
+	json_decref(back);
+	free(s);
+}
+
+/* jsonx's private marker, as a hostile or careless text might carry it */
+#define MARK "\001\002\003"
+
+static void jsonx_dumps__marker_inside_text__stays_a_string(void **state)
+{
+	(void)state;
+	/* an escaped quote right before the marker, the string ending after the digits */
+	const char *tricky = "x\"" MARK "1.5";
+	json_t *o = json_object();
+	json_object_set_new(o, "name", json_string(tricky));
+	assert_round_trip(o, "name", tricky);
+	json_decref(o);
+	/* marked text that is not a number is not unwrapped into bare words */
+	static const char *const not_numbers[] = {MARK "-",	MARK "e",  MARK "1.",
+						  MARK "1.2.3", MARK "+1", MARK ".5"};
+	for (size_t i = 0; i < sizeof not_numbers / sizeof not_numbers[0]; i++) {
+		o = json_object();
+		json_object_set_new(o, "v", json_string(not_numbers[i]));
+		assert_round_trip(o, "v", not_numbers[i]);
+		json_decref(o);
+	}
+	/* a key that looks marked stays a key */
+	o = json_object();
+	json_object_set_new(o, MARK "12", json_string("k"));
+	assert_round_trip(o, MARK "12", "k");
+	char *s = jsonx_dumps(o, JSON_INDENT(2));
+	json_t *back = json_loads(s, 0, NULL);
+	assert_non_null(back);
+	json_decref(back);
+	free(s);
+	json_decref(o);
+	/* the real thing is still unwrapped, next to such strings */
+	o = json_object();
+	json_object_set_new(o, "a", json_string(tricky));
+	json_object_set_new(o, "price", jsonx_money_number(150));
+	s = jsonx_dumps(o, JSON_COMPACT | JSON_SORT_KEYS);
+	assert_string_equal(s, "{\"a\":\"x\\\"\\u0001\\u0002\\u00031.5\",\"price\":1.50}");
+	free(s);
+	json_decref(o);
+}
+
+static void jsonx_loads__malformed_number__refused(void **state)
+{
+	(void)state;
+	static const char *const bad[] = {"[1.2.3]", "[1.]",   "[1e]",		"[1e+]",
+					  "[-.5]",   "[01.5]", "{\"a\": 1..2}", "[1.5e5.5]"};
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		struct kerr err = {0};
+		json_t *r = jsonx_loads(bad[i], strlen(bad[i]), &err);
+		if (r)
+			fail_msg("accepted %s", bad[i]);
+		assert_true(err.text[0] != '\0');
+	}
+	const char *good = "[1.5, -0.25, 2e3, 1E-2, 0.0]";
+	json_t *r = jsonx_loads(good, strlen(good), NULL);
+	assert_non_null(r);
+	assert_string_equal(jsonx_number_text(json_array_get(r, 3)), "1E-2");
+	json_decref(r);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(jsonx_loads__fractions_stay_exact),
-		cmocka_unit_test(jsonx_loads__rejects_duplicates_and_garbage),
-		cmocka_unit_test(jsonx_dumps__prints_exact_decimals),
+	    cmocka_unit_test(jsonx_loads__fractions_stay_exact),
+	    cmocka_unit_test(jsonx_loads__rejects_duplicates_and_garbage),
+	    cmocka_unit_test(jsonx_dumps__prints_exact_decimals),
+	    cmocka_unit_test(jsonx_dumps__marker_inside_text__stays_a_string),
+	    cmocka_unit_test(jsonx_loads__malformed_number__refused),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

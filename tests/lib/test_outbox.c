@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "config.h"
@@ -39,6 +40,8 @@ struct fx {
 	struct config_profile p;
 	struct outbox *ob;
 	int changes;
+	size_t recover_page; /* 0 = the default */
+	int64_t pk_retry_s;  /* PayKeeper retry schedule, 0 = 1 */
 };
 
 static void on_change(void *cls, int64_t id)
@@ -58,6 +61,7 @@ static void fx_outbox_unit(struct fx *f, unsigned unit)
 	struct outbox_options o = {.time_unit_ms = unit,
 				   .token = TOKEN,
 				   .request_timeout_ms = 3000,
+				   .recover_page = f->recover_page,
 				   .log = getenv("OUTBOX_LOG") ? on_log : NULL};
 	struct kerr e = {0};
 	f->ob = outbox_new(f->l, f->j, &f->p, &o, &e);
@@ -246,6 +250,8 @@ static void outbox__stores__body_without_credentials(void **state)
 	assert_int_equal(journal_get(f->j, id, &jd, NULL), K_OK);
 	assert_null(strstr(jd.body, f->p.apikey));
 	assert_null(strstr(jd.body, f->p.login));
+	/* nor the callback token: the sender adds callback_url as it adds the apikey */
+	assert_null(strstr(jd.body, TOKEN));
 	journal_doc_free(&jd);
 	assert_int_equal(run_until_state(f, id, JS_PROCESSED), JS_PROCESSED);
 	document_free(&d);
@@ -393,6 +399,52 @@ static void outbox__resumes__document_left_sending(void **state)
 	document_free(&d);
 }
 
+/* A second kassa on the same journal would resume and resend the first one's documents. */
+static void outbox__refuses__second_sender_on_one_journal(void **state)
+{
+	struct fx *f = *state;
+	struct journal *other = NULL;
+	assert_int_equal(journal_open(f->jpath, &other, NULL), K_OK);
+	struct document d;
+	receipt(&d, 3100);
+	int64_t id = submit(f, &d);
+	assert_int_equal(journal_mark_sending(f->j, id, NULL), K_OK); /* on the wire */
+	struct outbox_options o = {.time_unit_ms = 20, .no_listener = true};
+	struct kerr e = {0};
+	struct outbox *second = outbox_new(f->l, other, &f->p, &o, &e);
+	assert_null(second);
+	assert_non_null(strstr(e.text, "another kassa"));
+	/* the first one's document was left alone */
+	assert_int_equal(state_of(f, id, NULL), JS_SENDING);
+	journal_close(other);
+	document_free(&d);
+}
+
+/* A reply that could not be written leaves the document sending: it must not wait for a restart. */
+static void outbox__requeues__document_left_sending_while_running(void **state)
+{
+	struct fx *f = *state;
+	f->p.retry_schedule[0] = 3600; /* 18 s of 5 ms "seconds": only the sweep can resend */
+	outbox_free(f->ob);
+	fx_outbox_unit(f, 5);
+	struct document d;
+	receipt(&d, 2600);
+	set_faults(f, "http500=1");
+	int64_t id = submit(f, &d);
+	struct journal_doc jd;
+	long long end = mono_ms() + 3000;
+	do {
+		loop_run_once(f->l, 10);
+		state_of(f, id, &jd);
+	} while ((jd.attempts < 1 || jd.state != JS_QUEUED) && mono_ms() < end);
+	set_faults(f, "none");
+	/* as if the engine had sent it and then failed to record the answer */
+	assert_int_equal(journal_mark_sending(f->j, id, NULL), K_OK);
+	assert_int_equal(run_until_state(f, id, JS_PROCESSED), JS_PROCESSED);
+	assert_int_equal(ledger_count(f, d.ext_id), 1);
+	document_free(&d);
+}
+
 static void outbox__flush__sends_waiting_document_now(void **state)
 {
 	struct fx *f = *state;
@@ -450,7 +502,7 @@ static void pk_profile(struct fx *f, unsigned unit, bool callbacks)
 	str_copy(f->p.user, "sandbox", sizeof f->p.user);
 	str_copy(f->p.password, "sandbox", sizeof f->p.password);
 	str_copy(f->p.secret, "sandbox-secret", sizeof f->p.secret);
-	f->p.retry_schedule[0] = 1;
+	f->p.retry_schedule[0] = f->pk_retry_s ? f->pk_retry_s : 1;
 	f->p.retry_count = 1;
 	fx_outbox_unit(f, unit);
 	if (callbacks) {
@@ -570,6 +622,72 @@ static void paykeeper__finds__receipt_of_a_lost_reply(void **state)
 	assert_int_equal(pk_ledger_count(f, d.ext_id), 1);
 	document_free(&d);
 	document_free(&warm);
+}
+
+/*
+ * PayKeeper lists newest first: receipts made after the lost one push it off
+ * the first page of the search, which must go on to the next pages instead
+ * of calling the resend a rejection (and the cashier making a second one).
+ */
+static void paykeeper__finds__lost_receipt_past_the_first_page(void **state)
+{
+	struct fx *f = *state;
+	f->recover_page = 1;
+	f->pk_retry_s = 25; /* 500 ms: the others go out before the resend */
+	pk_profile(f, 20, true);
+	struct document warm;
+	pk_receipt(&warm, 100);
+	int64_t wid = submit(f, &warm);
+	assert_int_equal(run_until_state(f, wid, JS_PROCESSED), JS_PROCESSED);
+	struct document d;
+	pk_receipt(&d, 7700);
+	set_faults(f, "drop=1");
+	int64_t id = submit(f, &d);
+	long long end = mono_ms() + 5000;
+	struct journal_doc jd;
+	do {
+		loop_run_once(f->l, 10);
+		state_of(f, id, &jd);
+	} while ((jd.attempts < 1 || jd.state != JS_QUEUED) && mono_ms() < end);
+	set_faults(f, "none");
+	struct document later[2];
+	for (int i = 0; i < 2; i++) {
+		pk_receipt(&later[i], 1000 + i);
+		int64_t lid = submit(f, &later[i]);
+		assert_int_equal(run_until_state(f, lid, JS_PROCESSED), JS_PROCESSED);
+	}
+	state_of(f, id, &jd);
+	assert_int_equal(jd.attempts, 1); /* the resend has not happened yet */
+	assert_int_equal(run_until_state(f, id, JS_PROCESSED), JS_PROCESSED);
+	assert_int_equal(pk_ledger_count(f, d.ext_id), 1);
+	for (int i = 0; i < 2; i++)
+		document_free(&later[i]);
+	document_free(&d);
+	document_free(&warm);
+}
+
+static void outbox_recover_days__start__the_day_before_the_document(void **state)
+{
+	(void)state;
+	time_t now = 1700000000; /* 2023-11-14 */
+	char start[11], end[11], want[11];
+	/* a document from three days ago: its day before, up to tomorrow */
+	outbox_recover_days((int64_t)(now - 3 * 86400) * 1000, now, start, end);
+	struct tm tm;
+	time_t t = now - 4 * 86400;
+	localtime_r(&t, &tm);
+	strftime(want, sizeof want, "%Y-%m-%d", &tm);
+	assert_string_equal(start, want);
+	t = now + 86400;
+	localtime_r(&t, &tm);
+	strftime(want, sizeof want, "%Y-%m-%d", &tm);
+	assert_string_equal(end, want);
+	/* unknown creation time: yesterday */
+	outbox_recover_days(0, now, start, end);
+	t = now - 86400;
+	localtime_r(&t, &tm);
+	strftime(want, sizeof want, "%Y-%m-%d", &tm);
+	assert_string_equal(start, want);
 }
 
 /* ---- the listener ---- */
@@ -696,6 +814,13 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(outbox__refuses__invalid_document, setup, teardown),
 	    cmocka_unit_test_setup_teardown(outbox__resumes__document_left_sending, setup,
 					    teardown),
+	    cmocka_unit_test_setup_teardown(outbox__refuses__second_sender_on_one_journal, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(paykeeper__finds__lost_receipt_past_the_first_page,
+					    setup, teardown),
+	    cmocka_unit_test(outbox_recover_days__start__the_day_before_the_document),
+	    cmocka_unit_test_setup_teardown(outbox__requeues__document_left_sending_while_running,
+					    setup, teardown),
 	    cmocka_unit_test_setup_teardown(outbox__flush__sends_waiting_document_now, setup,
 					    teardown),
 	    cmocka_unit_test_setup_teardown(
