@@ -315,6 +315,27 @@ void app_put(WINDOW *w, int y, int x, int width, enum text_align align, const ch
 	mvwaddstr(w, y, x, buf);
 }
 
+int app_put_wrapped(WINDOW *w, int y, int x, int width, int max_lines, const char *s,
+		    enum ui_role role)
+{
+	int used = 0;
+	while (*s && used < max_lines && width > 0) {
+		size_t next;
+		size_t len = text_wrap(s, width, &next);
+		char line[1024];
+		if (used == max_lines - 1 || len >= sizeof line) {
+			app_put(w, y + used, x, width, TEXT_LEFT, s, role); /* the rest, cut */
+			return used + 1;
+		}
+		memcpy(line, s, len);
+		line[len] = '\0';
+		app_put(w, y + used, x, width, TEXT_LEFT, line, role);
+		used++;
+		s += next;
+	}
+	return used;
+}
+
 /* The status bar. */
 struct seg {
 	char text[96];
@@ -330,7 +351,11 @@ static void draw_status(struct app *app)
 	static const char *const modes[] = {N_("TRAINING"), N_("TEST"), N_("LIVE")};
 	static const enum ui_role mode_roles[] = {UI_STATUS_TRAINING, UI_STATUS_TEST,
 						  UI_STATUS_LIVE};
-	snprintf(segs[n].text, sizeof segs[n].text, " %s ", _(modes[s->mode]));
+	if (s->mode == APP_MODE_TRAINING && s->test)
+		snprintf(segs[n].text, sizeof segs[n].text, " %s · %s ", _(modes[s->mode]),
+			 _(modes[APP_MODE_TEST]));
+	else
+		snprintf(segs[n].text, sizeof segs[n].text, " %s ", _(modes[s->mode]));
 	segs[n++].role = mode_roles[s->mode];
 	snprintf(segs[n].text, sizeof segs[n].text, "%s",
 		 s->profile[0] ? s->profile : s->mode == APP_MODE_TRAINING ? _("demo")
@@ -415,6 +440,19 @@ static const char *key_view(const struct app *app)
 	return top ? top->name : KEYS_GENERIC;
 }
 
+/* Which footer keys give way first when the line is too narrow. */
+static const enum action footer_drop_order[] = {
+	ACT_SETTINGS, ACT_JOURNAL, ACT_NONFISCAL, ACT_SHIFT, ACT_REFUND, ACT_DELETE_LINE,
+	ACT_STATUS,   ACT_DISCOUNT, ACT_FIND,	   ACT_QUIT,  ACT_PAY,	  ACT_HELP,
+};
+
+#define FOOTER_MAX 24
+
+/*
+ * The keys of the screen in one line: full labels when they fit, else the
+ * short ones; if even those are too wide, the least needed keys give way
+ * (F1 lists them all).
+ */
 static void draw_footer(struct app *app)
 {
 	WINDOW *w = app->w_footer;
@@ -423,25 +461,66 @@ static void draw_footer(struct app *app)
 	const struct view_ops *top = app_top(app);
 	static const enum action confirm_footer[] = {ACT_CONFIRM, ACT_REFUSE, ACT_HELP, ACT_NONE};
 	const enum action *acts = app->keyview ? confirm_footer : top ? top->footer : NULL;
-	int x = 0;
-	for (size_t i = 0; acts && acts[i] != ACT_NONE; i++) {
+	struct {
+		enum action a;
+		char key[32];
+		bool shown;
+	} items[FOOTER_MAX];
+	size_t n = 0;
+	for (size_t i = 0; acts && acts[i] != ACT_NONE && n < FOOTER_MAX; i++) {
 		int key = app->keyview ? keymap_label_key(&app->keys, app->keyview, acts[i])
 				       : KEYS_NONE;
 		if (key == KEYS_NONE)
 			key = keymap_label_key(&app->keys, key_view(app), acts[i]);
 		if (key == KEYS_NONE)
 			continue;
-		char kn[32], label[96];
-		keys_key_name(key, kn, sizeof kn);
-		/* The label keeps a space of its own so the footer reads without colour. */
-		snprintf(label, sizeof label, " %s ", action_label(acts[i]));
-		int need = text_width(kn) + text_width(label);
-		if (x + need > app->cols)
+		items[n].a = acts[i];
+		keys_key_name(key, items[n].key, sizeof items[n].key);
+		items[n].shown = true;
+		n++;
+	}
+	/* The label keeps a space on each side so the footer reads without colour. */
+	bool brief = false;
+	for (size_t d = 0;;) {
+		int need = 0;
+		for (size_t i = 0; i < n; i++)
+			if (items[i].shown)
+				need += text_width(items[i].key) + 2 +
+					text_width(brief ? action_short_label(items[i].a)
+							 : action_label(items[i].a));
+		if (need - 1 <= app->cols)
 			break;
-		app_put(w, 0, x, text_width(kn), TEXT_LEFT, kn, UI_FOOTER_KEY);
-		x += text_width(kn);
-		app_put(w, 0, x, text_width(label), TEXT_LEFT, label, UI_FOOTER_LABEL);
-		x += text_width(label);
+		if (!brief) {
+			brief = true;
+			continue;
+		}
+		if (d >= sizeof footer_drop_order / sizeof footer_drop_order[0])
+			break;
+		for (size_t i = 0; i < n; i++)
+			if (items[i].a == footer_drop_order[d])
+				items[i].shown = false;
+		d++;
+	}
+	int x = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (!items[i].shown)
+			continue;
+		char label[96];
+		snprintf(label, sizeof label, " %s ",
+			 brief ? action_short_label(items[i].a) : action_label(items[i].a));
+		int kw = text_width(items[i].key), lw = text_width(label);
+		if (x + kw > app->cols)
+			break;
+		if (x + kw + lw == app->cols + 1) {
+			label[strlen(label) - 1] = '\0'; /* the last label needs no space after it */
+			lw--;
+		}
+		else if (x + kw + lw > app->cols)
+			lw = app->cols - x - kw;
+		app_put(w, 0, x, kw, TEXT_LEFT, items[i].key, UI_FOOTER_KEY);
+		x += kw;
+		app_put(w, 0, x, lw, TEXT_LEFT, label, UI_FOOTER_LABEL);
+		x += lw;
 	}
 }
 
@@ -762,6 +841,9 @@ void app_pop(struct app *app)
 		return;
 	const struct view_ops *v = app->stack[--app->depth];
 	app->keyview = NULL;
+	/* A refusal on the screen that closes does not follow the cashier to the next one. */
+	if (app->msg_view == v && app->msg_role == UI_MESSAGE_ERROR)
+		app->msg[0] = '\0';
 	if (v->close)
 		v->close(app);
 	/* The screen below takes the input line back. */
@@ -783,13 +865,82 @@ void app_message(struct app *app, enum ui_role role, const char *fmt, ...)
 	vsnprintf(app->msg, sizeof app->msg, fmt, ap);
 	va_end(ap);
 	app->msg_role = role;
+	app->msg_view = app_top(app);
 	app->dirty = true;
+}
+
+/* The core's field names (the wire's words) as a cashier reads them. */
+static const struct {
+	const char *wire;
+	const char *label;
+} field_words[] = {
+	{"card_amount", N_("card")},
+	{"cash_amount", N_("cash")},
+	{"amount", N_("amount")},
+	{"price", N_("price")},
+	{"quantity", N_("quantity")},
+	{"discount", N_("discount")},
+	{"sum", N_("sum")},
+	{"total", N_("total")},
+	{"name", N_("name")},
+	{"unit", N_("unit")},
+	{"tax", N_("VAT")},
+	{"type", N_("receipt type")},
+	{"item_type", N_("payment object")},
+	{"tax_system", N_("tax system")},
+	{"customer_email", N_("e-mail")},
+	{"customer_phone", N_("phone")},
+	{"ref_uuid", N_("original receipt")},
+	{"marking_code", N_("marking code")},
+	{"target_serial", N_("printer")},
+	{"cashier_inn", N_("cashier's INN")},
+	{"cashier_name", N_("cashier")},
+};
+
+const char *app_field_label(const char *field, char *buf, size_t n)
+{
+	/* purchase.products[2].price: "line 3, price" */
+	const char *p = field;
+	long line = -1;
+	if (strncmp(p, "purchase.", 9) == 0)
+		p += 9;
+	if (strncmp(p, "products[", 9) == 0) {
+		char *end;
+		line = strtol(p + 9, &end, 10);
+		if (*end != ']' || line < 0) {
+			str_copy(buf, field, n);
+			return buf;
+		}
+		p = end[1] == '.' ? end + 2 : end + 1;
+	}
+	const char *word = p;
+	for (size_t i = 0; i < sizeof field_words / sizeof field_words[0]; i++)
+		if (strcmp(p, field_words[i].wire) == 0)
+			word = _(field_words[i].label);
+	if (line >= 0 && *word)
+		snprintf(buf, n, _("line %ld, %s"), line + 1, word);
+	else if (line >= 0)
+		snprintf(buf, n, _("line %ld"), line + 1);
+	else
+		str_copy(buf, word, n);
+	return buf;
+}
+
+const char *app_kerr_text(const struct kerr *err, char *buf, size_t n)
+{
+	if (!err->field[0]) {
+		str_copy(buf, err->text, n);
+		return buf;
+	}
+	char label[128];
+	snprintf(buf, n, "%s: %s", app_field_label(err->field, label, sizeof label), err->text);
+	return buf;
 }
 
 void app_refuse(struct app *app, const struct kerr *err)
 {
 	char buf[APP_MESSAGE_MAX];
-	app_message(app, UI_MESSAGE_ERROR, "%s", kerr_str(err, buf, sizeof buf));
+	app_message(app, UI_MESSAGE_ERROR, "%s", app_kerr_text(err, buf, sizeof buf));
 }
 
 void app_clear_message(struct app *app)

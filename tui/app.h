@@ -69,6 +69,7 @@ enum app_mode { APP_MODE_TRAINING, APP_MODE_TEST, APP_MODE_LIVE };
  */
 struct app_status {
 	enum app_mode mode;
+	bool test;		    /* documents go with test=1 (also in training: both marks show) */
 	bool engine;		    /* false: no engine attached, values are placeholders */
 	char profile[64];	    /* profile name; "" = none */
 	char printer[64];	    /* target_serial; "" = not chosen */
@@ -132,6 +133,7 @@ struct app {
 	bool dirty, quit, started;
 	bool theme_no_color;
 	enum ui_role msg_role;
+	const struct view_ops *msg_view; /* the screen on top when the message came */
 	char msg[APP_MESSAGE_MAX];
 	uint64_t clock_timer;
 	char clock_text[16];
@@ -178,6 +180,14 @@ const struct view_ops *app_find_view(const char *name);
 /* The message line: information or a refusal (role UI_MESSAGE_INFO/ERROR). */
 void app_message(struct app *app, enum ui_role role, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
+/*
+ * A field name of the core ("cash_amount", "purchase.products[2].price") in
+ * the cashier's words ("cash", "line 3, price"), translated; other names
+ * pass as they are.
+ */
+const char *app_field_label(const char *field, char *buf, size_t n);
+/* kerr_str() with the field in the cashier's words. */
+const char *app_kerr_text(const struct kerr *err, char *buf, size_t n);
 /* Shows a refusal from the core ("field: what is wrong"). */
 void app_refuse(struct app *app, const struct kerr *err);
 void app_clear_message(struct app *app);
@@ -199,5 +209,11 @@ const char *app_qty(const struct app *app, int64_t qty, enum unit u, char *buf, 
 /* Draws UTF-8 text at y,x in exactly width columns (cut with "…", padded). */
 void app_put(WINDOW *w, int y, int x, int width, enum text_align align, const char *s,
 	     enum ui_role role);
+/*
+ * Draws UTF-8 text from y,x wrapped at spaces into at most max_lines lines
+ * of width columns (the last one cut with "…"); returns the lines used.
+ */
+int app_put_wrapped(WINDOW *w, int y, int x, int width, int max_lines, const char *s,
+		    enum ui_role role);
 
 #endif

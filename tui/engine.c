@@ -245,6 +245,7 @@ void engine_update_status(struct engine *e)
 	struct app_status before = *s;
 	s->engine = true;
 	s->mode = e->training ? APP_MODE_TRAINING : e->profile.test ? APP_MODE_TEST : APP_MODE_LIVE;
+	s->test = e->profile.test;
 	/* Training shows "demo" (translated) rather than the built-in profile's name. */
 	str_copy(s->profile, e->training ? "" : e->profile.name, sizeof s->profile);
 	str_copy(s->printer, e->profile.target_serial, sizeof s->printer);

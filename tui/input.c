@@ -180,6 +180,25 @@ const char *input_text(void)
 	return ready && rl_line_buffer ? rl_line_buffer : "";
 }
 
+size_t input_point(void)
+{
+	return ready && rl_line_buffer && rl_point > 0 ? (size_t)rl_point : 0;
+}
+
+void input_restore(const char *text, size_t point)
+{
+	if (!ready || in_read)
+		return;
+	rl_replace_line(text, 0);
+	rl_point = point < (size_t)rl_end ? (int)point : rl_end;
+	if (strcmp(last_text, rl_line_buffer) != 0) {
+		str_copy(last_text, rl_line_buffer, sizeof last_text);
+		if (hooks.on_change)
+			hooks.on_change(hooks.cls, rl_line_buffer);
+	}
+	input_draw();
+}
+
 void input_history_add(const char *line)
 {
 	if (!line || !*line)
@@ -253,8 +272,11 @@ void input_draw(void)
 	werase(win);
 	wbkgdset(win, ' ' | (chtype)theme_attr(UI_INPUT_TEXT));
 	int pw = text_width(prompt);
-	/* A question takes the whole line; an editable line keeps half for the text. */
-	int max = enabled ? cols / 2 : cols - 1;
+	/*
+	 * A question takes the whole line; an editable line keeps at least 24
+	 * columns (or half a narrow line) for the text, which scrolls.
+	 */
+	int max = !enabled ? cols - 1 : cols - 24 > cols / 2 ? cols - 24 : cols / 2;
 	if (pw > max)
 		pw = max;
 	char fitted[512];

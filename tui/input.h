@@ -37,6 +37,14 @@ void input_enable(bool on);
 bool input_enabled(void);
 /* The current text (valid until the next input call). */
 const char *input_text(void);
+/* The cursor's place in the text, in bytes from its start. */
+size_t input_point(void);
+/*
+ * Puts back a text and cursor saved earlier (the prompt stays), e.g. when
+ * keys shown at once turn out to be a barcode scan; on_change hears of it
+ * when the text changes. Not for use from inside a hook.
+ */
+void input_restore(const char *text, size_t point);
 /* Feeds one key (as keys.h encodes them); returns false if it means nothing here. */
 bool input_feed(int key);
 /* Draws prompt and text into the window and places the cursor (no refresh). */

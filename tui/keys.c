@@ -144,6 +144,36 @@ const char *action_label(enum action a)
 	return _(action_labels[a]);
 }
 
+/*
+ * Short footer labels for narrow terminals, with a context of their own so
+ * a translation can be shorter than the full label ("footer|Discount").
+ */
+#define NC_(ctx, s) ctx "\004" s
+static const struct {
+	enum action action;
+	const char *label;
+} short_labels[] = {
+	{ACT_HELP, NC_("footer", "Help")},	  {ACT_FIND, NC_("footer", "Find")},
+	{ACT_DISCOUNT, NC_("footer", "Disc.")},	  {ACT_REFUND, NC_("footer", "Refund")},
+	{ACT_PAY, NC_("footer", "Pay")},	  {ACT_NONFISCAL, NC_("footer", "Non-fisc.")},
+	{ACT_DELETE_LINE, NC_("footer", "Del.")}, {ACT_SHIFT, NC_("footer", "Shift")},
+	{ACT_STATUS, NC_("footer", "Status")},	  {ACT_JOURNAL, NC_("footer", "Journal")},
+	{ACT_SETTINGS, NC_("footer", "Setup")},	  {ACT_QUIT, NC_("footer", "Quit")},
+};
+#undef NC_
+
+const char *action_short_label(enum action a)
+{
+	for (size_t i = 0; i < sizeof short_labels / sizeof short_labels[0]; i++) {
+		if (short_labels[i].action != a)
+			continue;
+		const char *key = short_labels[i].label;
+		const char *t = _(key);
+		return t == key ? strchr(key, '\004') + 1 : t;
+	}
+	return action_label(a);
+}
+
 const char *action_help(enum action a)
 {
 	if ((unsigned)a >= ACT_COUNT || !action_helps[a][0])

@@ -89,6 +89,8 @@ struct keymap {
 const char *action_name(enum action a);
 const char *action_label(enum action a);
 const char *action_help(enum action a);
+/* The footer label for narrow terminals ("Disc."), translated; the full one if none. */
+const char *action_short_label(enum action a);
 /* Looks an action up by its bind name; false if unknown. */
 bool action_parse(const char *name, enum action *a);
 

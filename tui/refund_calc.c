@@ -123,6 +123,29 @@ kstatus refund_build(const struct basket *orig, const int64_t *qty, struct baske
 	return K_OK;
 }
 
+void refund_taken(const struct basket *orig, const struct basket *earlier, int64_t *done)
+{
+	for (size_t k = 0; k < earlier->n; k++) {
+		const struct basket_line *r = &earlier->lines[k];
+		size_t first = orig->n;
+		size_t room = orig->n;
+		for (size_t i = 0; i < orig->n; i++) {
+			const struct basket_line *o = &orig->lines[i];
+			if (o->price != r->price || strcmp(o->name, r->name) != 0)
+				continue;
+			if (first == orig->n)
+				first = i;
+			if (done[i] + r->qty <= o->qty) {
+				room = i;
+				break;
+			}
+		}
+		size_t at = room < orig->n ? room : first;
+		if (at < orig->n)
+			done[at] += r->qty;
+	}
+}
+
 bool refund_type_for(enum receipt_type original, enum receipt_type *refund)
 {
 	if (original == RT_PAYMENT)

@@ -42,6 +42,14 @@ kstatus refund_parse_original(enum kprovider provider, const char *body,
 kstatus refund_build(const struct basket *orig, const int64_t *qty, struct basket *out,
 		     struct kerr *err);
 
+/*
+ * Adds to done[] (thousandths per line of orig) what an earlier refund of
+ * it took: each of its lines counts against the first line of orig with the
+ * same name and price that still has room, else against the first with that
+ * name and price. Lines that match nothing are ignored.
+ */
+void refund_taken(const struct basket *orig, const struct basket *earlier, int64_t *done);
+
 /* The refund type for an original's type (payment -> refund, buy -> buy_refund). */
 bool refund_type_for(enum receipt_type original, enum receipt_type *refund);
 

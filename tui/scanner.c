@@ -9,6 +9,7 @@
 #include "demo_catalog.h"
 #include "engine.h"
 #include "i18n.h"
+#include "input.h"
 #include "loop.h"
 #include "scan.h"
 #include "text.h"
@@ -25,7 +26,18 @@ static struct {
 	struct scan sc;
 	struct scan_result r; /* large: kept out of the stack */
 	uint64_t timer;
-	bool typed_before; /* the input line held text when the burst began */
+
+	/*
+	 * Keys are shown at once and taken back if their burst is a scan: the
+	 * line as it was before the burst's first key, and how many of the held
+	 * keys (a prefix) went to the line already.
+	 */
+	size_t echoed;
+	bool echo_stopped; /* a held key was not plain typing: the rest waits */
+	char saved[1024];
+	size_t saved_point;
+	const struct view_ops *saved_top;
+	char after_echo[1024]; /* the line after the last key shown: nobody else changed it */
 
 	struct catfile *cf;
 	struct catalog_item *items;
@@ -182,7 +194,8 @@ static bool add_marked(struct app *app, const struct catalog_item *it, const cha
 	return true;
 }
 
-static void deliver_text(struct app *app, const char *text)
+/* Delivers the keys of text (UTF-8) after the first skip ones. */
+static void deliver_text(struct app *app, const char *text, size_t skip)
 {
 	for (const char *p = text; *p;) {
 		uint32_t cp;
@@ -191,7 +204,10 @@ static void deliver_text(struct app *app, const char *text)
 			p++;
 			continue;
 		}
-		SC.dispatch(app, (int)cp);
+		if (skip)
+			skip--;
+		else
+			SC.dispatch(app, (int)cp);
 		p += len;
 	}
 }
@@ -237,13 +253,84 @@ bool scanner_take_code(struct app *app, const char *code)
 	return true;
 }
 
+/*
+ * Whether key, dispatched now, would only be typed into the input line
+ * (tui/app.c's dispatch(): no action bound to it here, no question asked,
+ * the line editable), so that putting the line back undoes it. Readline
+ * inserts printable characters in one step; control keys such as GS
+ * (Ctrl-], readline's character search) are held instead.
+ */
+static bool plain_typing(struct app *app, int key)
+{
+	const struct view_ops *top = app_top(app);
+	if (!top || app->keyview || !input_enabled())
+		return false;
+	if (key < 0x20 || key == 0x7f || (key >= 0x80 && key < 0xa0) || key > 0x10ffff)
+		return false;
+	if (keymap_lookup(&app->keys, top->name, key) != ACT_NONE)
+		return false;
+	/* Lines longer than what we can save are not taken back: hold their keys. */
+	return strlen(input_text()) < sizeof SC.saved - 8;
+}
+
+/* The first key of a possible burst is held: remember the line as it is. */
+static void burst_begins(struct app *app)
+{
+	SC.echoed = 0;
+	SC.echo_stopped = false;
+	str_copy(SC.saved, input_text(), sizeof SC.saved);
+	SC.saved_point = input_point();
+	SC.saved_top = app_top(app);
+}
+
+/* A key was held: shown at once when that can be taken back, else it waits. */
+static void key_held(struct app *app, int key)
+{
+	if (SC.sc.nheld == 1)
+		burst_begins(app);
+	if (SC.echo_stopped || SC.echoed + 1 != SC.sc.nheld || !plain_typing(app, key)) {
+		SC.echo_stopped = true;
+		return;
+	}
+	SC.dispatch(app, key);
+	SC.echoed++;
+	str_copy(SC.after_echo, input_text(), sizeof SC.after_echo);
+}
+
+/*
+ * Takes the keys shown of a burst back off the line, cursor included.
+ * Returns how many of them stay on it: 0, or all when the line changed under
+ * the burst (another screen, a question, the line replaced) and putting it
+ * back would lose more than the keys.
+ */
+static size_t take_back(struct app *app)
+{
+	size_t n = SC.echoed;
+	SC.echoed = 0;
+	SC.echo_stopped = false;
+	if (n == 0)
+		return 0;
+	if (app_top(app) != SC.saved_top || app->keyview ||
+	    strcmp(input_text(), SC.after_echo) != 0)
+		return n;
+	input_restore(SC.saved, SC.saved_point);
+	app_redraw(app);
+	return 0;
+}
+
 static void on_done(struct app *app, const struct scan_result *r)
 {
-	if (scanner_take_code(app, r->code))
+	size_t left = take_back(app);
+	bool typed_before = SC.saved[0] != '\0';
+	if (scanner_take_code(app, r->code)) {
+		/* scanner_take_code() put the text back with the cursor at its end. */
+		if (!left && strcmp(input_text(), SC.saved) == 0)
+			input_restore(SC.saved, SC.saved_point);
 		return;
-	if (!SC.typed_before) {
+	}
+	if (!typed_before) {
 		/* Typing after all (a script, a paste, an unknown code): as typed. */
-		deliver_text(app, r->raw);
+		deliver_text(app, r->raw, left);
 		SC.dispatch(app, '\n');
 		return;
 	}
@@ -258,13 +345,24 @@ static void on_done(struct app *app, const struct scan_result *r)
 	app_redraw(app);
 }
 
-static void handle(struct app *app, const struct scan_result *r)
+/*
+ * Acts on r. nold: how many keys were held before this call; when keys are
+ * handed back they come first in r->keys, and those shown already are not
+ * delivered again.
+ */
+static void handle(struct app *app, const struct scan_result *r, size_t nold)
 {
-	if (r->event == SCAN_PASS)
-		for (size_t i = 0; i < r->nkeys; i++)
+	if (r->event == SCAN_PASS) {
+		size_t skip = SC.echoed < nold ? SC.echoed : nold;
+		if (nold) {
+			SC.echoed = 0;
+			SC.echo_stopped = false;
+		}
+		for (size_t i = skip; i < r->nkeys; i++)
 			SC.dispatch(app, (int)r->keys[i]);
-	else if (r->event == SCAN_DONE)
+	} else if (r->event == SCAN_DONE) {
 		on_done(app, r);
+	}
 }
 
 static void arm(struct app *app);
@@ -274,8 +372,9 @@ static void on_timer(struct loop *l, void *cls)
 	(void)l;
 	struct app *app = cls;
 	SC.timer = 0;
+	size_t nold = SC.sc.nheld;
 	scan_timeout(&SC.sc, mono_ms(), &SC.r);
-	handle(app, &SC.r);
+	handle(app, &SC.r, nold);
 	arm(app);
 }
 
@@ -296,10 +395,12 @@ bool scanner_feed(struct app *app, int key)
 {
 	if (!SC.on || SC.app != app)
 		return false;
-	if (SC.sc.nheld == 0)
-		SC.typed_before = app_input_text(app)[0] != '\0';
+	size_t nold = SC.sc.nheld;
 	scan_feed(&SC.sc, (int32_t)key, mono_ms(), &SC.r);
-	handle(app, &SC.r);
+	handle(app, &SC.r, nold);
+	/* The key itself is held when the held count grew (after any hand-back). */
+	if (SC.sc.nheld == (SC.r.event == SCAN_PASS ? 0 : nold) + 1)
+		key_held(app, key);
 	arm(app);
 	return true;
 }

@@ -2,14 +2,18 @@
  * Barcode scanners at the till and the catalog they scan into.
  *
  * Every key the terminal gives passes through scanner_feed() (tui/app.c's
- * key reader): character keys are held for a few milliseconds while
- * lib/scan.h decides whether they are a scanner's burst ending in Enter. A
- * burst whose code is in the catalog is a scan, wherever the cursor is: the
- * item goes into the basket on the sale screen and nothing reaches the field
- * being typed (a quantity half typed stays as it was). Any other burst is
- * handed on as typing (scripts, fast typists), unless the cashier had
- * already typed something: then an unknown code is reported and dropped so
- * that it is never appended to the line.
+ * key reader) while lib/scan.h decides whether the keys are a scanner's
+ * burst ending in Enter. Typing is never delayed: a character key that only
+ * types into the input line is shown at once, and the line's text and
+ * cursor as they were before the burst's first key are remembered. Keys
+ * that would do more (a bound action, a question asked, a control key) wait
+ * until the burst is decided, as do the keys after them. A burst whose code
+ * is in the catalog is a scan, wherever the cursor is: its keys are taken
+ * back off the line (a quantity half typed stays as it was, cursor
+ * included) and the item goes into the basket on the sale screen. Any other
+ * burst stays as typed (scripts, fast typists), unless the cashier had
+ * already typed something: then an unknown code is reported and taken back
+ * so that it is never appended to the line.
  *
  * The catalog is the profile's `catalog` CSV file when it is set (bad rows
  * reported once on the message line; the settings screen lists them all),
@@ -28,8 +32,9 @@ typedef void (*scanner_dispatch_fn)(struct app *app, int key);
 
 /*
  * Starts watching keys for app and loads the catalog. KASSA_SCANNER=off
- * switches scan detection off (keys pass at once); KASSA_SCANNER_GAP_MS
- * sets the largest gap between a burst's keys (default 30).
+ * switches scan detection off (every key passes straight on);
+ * KASSA_SCANNER_GAP_MS sets the largest gap between a burst's keys
+ * (default 30).
  */
 void scanner_start(struct app *app, scanner_dispatch_fn dispatch);
 /* Stops: held keys are dropped, the timer cancelled, catalogs freed. */

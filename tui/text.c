@@ -143,6 +143,39 @@ size_t text_fit(const char *s, int width, enum text_align align, char *out, size
 	return o;
 }
 
+size_t text_wrap(const char *s, int width, size_t *next)
+{
+	size_t i = 0, brk = 0;
+	int col = 0;
+	bool space_seen = false;
+	while (s[i]) {
+		uint32_t cp;
+		size_t k = text_utf8_decode(s + i, &cp);
+		int w = k ? text_cp_width(cp) : 1;
+		if (col + w > width)
+			break;
+		if (s[i] == ' ') {
+			brk = i;
+			space_seen = true;
+		}
+		col += w;
+		i += k ? k : 1;
+	}
+	size_t end = s[i] && space_seen ? brk : i;
+	if (end == 0 && s[0]) {
+		/* Not even one word fits: cut it, at least one character so callers move on. */
+		uint32_t cp;
+		size_t k = text_utf8_decode(s, &cp);
+		end = i > 0 ? i : k ? k : 1;
+	}
+	size_t nx = end;
+	while (s[nx] == ' ')
+		nx++;
+	if (next)
+		*next = nx;
+	return end;
+}
+
 static uint32_t fold_cp(uint32_t c)
 {
 	if (c >= 'A' && c <= 'Z')

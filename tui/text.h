@@ -27,6 +27,13 @@ int text_width_n(const char *s, size_t len);
  * when too wide, padded with spaces as align says. Returns bytes written.
  */
 size_t text_fit(const char *s, int width, enum text_align align, char *out, size_t n);
+/*
+ * Word wrap: the bytes of s that go on a line of `width` columns, ending at
+ * the last space that lets them fit (the whole text when it fits; a word
+ * longer than the line is cut). *next gets the offset where the next line
+ * starts, past the spaces.
+ */
+size_t text_wrap(const char *s, int width, size_t *next);
 /* Lower-cases ASCII and Cyrillic and folds ё to е, into out (n bytes). */
 void text_fold(const char *s, char *out, size_t n);
 /* Case- and ё-insensitive: does hay contain needle, start with it, equal it? */

@@ -121,13 +121,19 @@ case_refund() {
 	keys Tab
 	keys Enter
 	wait_for "Left to refund: 459.00" "Tab completes the uuid; 459.00 is left"
+	wait_re "Хлеб «Бородинский» 400 г +1 pc +54\.90 +refunded" "the line refunded before says so"
 	type_text "all"
 	keys Enter
-	wait_re "REFUND 513\.90" "all takes every line again"
-	wait_for "More than is left to refund" "the screen warns before sending"
-	keys F5
-	wait_for "is more than is left on $uuid" "an over-refund is refused with the reason"
+	wait_re "REFUND 459\.00" "all takes only what is left of each line"
+	type_text "1"
+	keys Enter
+	wait_for "Line 1 was refunded in full already" "an over-refund of a line is refused with the reason"
 	refute "(y/n)" "and nothing is asked or sent"
+	keys C-u
+	keys F5
+	wait_for "Refund 459.00 in cash? (y/n)" "F5 offers only what is left"
+	keys n
+	wait_for "Not sent; change the lines or Esc" "n sends nothing"
 	esc
 	esc
 	esc
@@ -267,7 +273,7 @@ case_scanner() {
 	sleep 0.3
 	scan 4601234567890
 	wait_re "Йогурт клубничный +1 pc +64\.90" "a scanner burst adds the catalog item"
-	wait_for "Item: 3" "the quantity being typed stays as it was"
+	wait_re "^Item: 3 *$" "the quantity being typed stays as it was, the code not appended"
 	keys C-u
 	scan "ФИ-12"
 	wait_re "Батарейка AA +1 pc +120\.00" "a code typed under a Russian layout is mapped back"
@@ -277,7 +283,18 @@ case_scanner() {
 	sleep 0.3
 	scan 999999
 	wait_for "Scanned code 999999 is not in the catalog" "an unknown code is reported"
-	wait_for "Item: 4" "and not appended to what was typed"
+	wait_re "^Item: 4 *$" "and not appended to what was typed"
+	keys C-u
+	# The keys of a burst show at once and are taken back when it is a scan:
+	# the text and the cursor (here between 1 and 2) stay as they were.
+	type_text "12"
+	keys Left
+	sleep 0.3
+	scan 4601234567890
+	wait_for "Scanned «Йогурт клубничный»" "a scan with the cursor inside the typed text"
+	wait_re "^Item: 12 *$" "leaves the typed text as it was"
+	type_text "5"
+	wait_re "^Item: 152 *$" "and the cursor where it was"
 	keys C-u
 	keys F12
 	wait_for "Catalog            $tmp/catalog.csv: 2 items, 1 rows refused" "the settings show the catalog"

@@ -47,6 +47,34 @@ static void refund_build__rejects__nothing_chosen_and_too_much(void **state)
 	assert_int_equal(refund_build(&b, qty, &out, &err), K_INVALID);
 }
 
+static void refund_taken__counts_earlier_refunds__per_line(void **state)
+{
+	(void)state;
+	static struct basket orig, a, b;
+	basket_init(&orig);
+	add(&orig, "Хлеб", 5490, 1000, none);
+	add(&orig, "Яблоки", 14900, 455, none);
+	add(&orig, "Хлеб", 5490, 2000, none); /* the same item on a second line */
+	basket_init(&a);
+	add(&a, "Хлеб", 5490, 1000, none);
+	add(&a, "Яблоки", 14900, 200, none);
+	basket_init(&b);
+	add(&b, "Хлеб", 5490, 1500, none); /* no room on line 1 now: goes to line 3 */
+	add(&b, "Яблоки", 14900, 300, none); /* over what is left: still counted */
+	add(&b, "Кефир", 8990, 1000, none);  /* not on the original: ignored */
+	add(&b, "Хлеб", 9990, 1000, none);   /* another price: ignored */
+	int64_t done[BASKET_MAX_LINES] = {0};
+	refund_taken(&orig, &a, done);
+	assert_int_equal(done[0], 1000);
+	assert_int_equal(done[1], 200);
+	assert_int_equal(done[2], 0);
+	refund_taken(&orig, &b, done);
+	assert_int_equal(done[0], 1000);
+	assert_int_equal(done[1], 500);
+	assert_int_equal(done[2], 1500);
+	assert_int_equal(done[3], 0);
+}
+
 static void refund_build__whole_line__pays_back_its_sum(void **state)
 {
 	(void)state;
@@ -214,6 +242,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(refund_build__rejects__nothing_chosen_and_too_much),
 	    cmocka_unit_test(refund_build__whole_line__pays_back_its_sum),
+	    cmocka_unit_test(refund_taken__counts_earlier_refunds__per_line),
 	    cmocka_unit_test(refund_build__part_of_a_line__takes_the_discount_in_proportion),
 	    cmocka_unit_test(refund_build__part_of_a_weighed_line__rounds_half_up),
 	    cmocka_unit_test(refund_parse_original__reads_a_stored_lifepay_body),

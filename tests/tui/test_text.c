@@ -74,6 +74,38 @@ static void text_fit__pads_and_cuts__to_exact_columns(void **state)
 	}
 }
 
+struct wrap_case {
+	const char *in;
+	int width;
+	const char *line; /* the first line */
+	const char *rest; /* where the next starts */
+};
+
+static void text_wrap__breaks_at_spaces__within_width(void **state)
+{
+	(void)state;
+	static const struct wrap_case cases[] = {
+		{"", 5, "", ""},
+		{"abc", 5, "abc", ""},
+		{"abc def", 3, "abc", "def"},
+		{"abc def", 4, "abc", "def"},
+		{"abc def", 7, "abc def", ""},
+		{"abc  def ghi", 9, "abc  def", "ghi"},
+		{"abcdefgh ij", 4, "abcd", "efgh ij"}, /* a long word is cut */
+		{"Осталось оплатить 1 520,75", 20, "Осталось оплатить 1", "520,75"},
+		{"abc", 0, "a", "bc"}, /* never stuck: at least one character */
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		const struct wrap_case *c = &cases[i];
+		size_t next = 99;
+		size_t len = text_wrap(c->in, c->width, &next);
+		if (len != strlen(c->line) || strncmp(c->in, c->line, len) != 0 ||
+		    strcmp(c->in + next, c->rest) != 0)
+			fail_msg("'%s' in %d: '%.*s' then '%s', want '%s' then '%s'", c->in,
+				 c->width, (int)len, c->in, c->in + next, c->line, c->rest);
+	}
+}
+
 static void text_fold__case_and_yo__match(void **state)
 {
 	(void)state;
@@ -95,6 +127,7 @@ int main(void)
 		cmocka_unit_test(text_utf8_decode__bad_bytes__give_zero),
 		cmocka_unit_test(text_width__cyrillic_and_wide__by_columns),
 		cmocka_unit_test(text_fit__pads_and_cuts__to_exact_columns),
+		cmocka_unit_test(text_wrap__breaks_at_spaces__within_width),
 		cmocka_unit_test(text_fold__case_and_yo__match),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

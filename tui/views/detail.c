@@ -160,6 +160,45 @@ static void short_time(int64_t ms, char *buf, size_t n)
 		strftime(buf, n, "%d.%m %H:%M:%S", &tm);
 }
 
+/*
+ * The journal keeps its own fixed notes in English (they are a record);
+ * the screen shows them in the cashier's language. Anything else (a
+ * provider's message, a network error) is shown as stored.
+ */
+static void history_note(const char *stored, char *buf, size_t n)
+{
+	static const char *const fixed[] = {
+		N_("created"),
+		N_("test mode: checked, nothing fiscalized"),
+		N_("replayed with the same ext_id"),
+		N_("kassa stopped while sending; resent with the same ext_id"),
+	};
+	for (size_t i = 0; i < sizeof fixed / sizeof fixed[0]; i++)
+		if (strcmp(stored, fixed[i]) == 0) {
+			str_copy(buf, _(fixed[i]), n);
+			return;
+		}
+	char *end;
+	long long v;
+	if (strncmp(stored, "attempt ", 8) == 0 && (v = strtoll(stored + 8, &end, 10)) > 0 &&
+	    !*end) {
+		snprintf(buf, n, _("attempt %lld"), v);
+		return;
+	}
+	if (strncmp(stored, "no final status after ", 22) == 0 &&
+	    (v = strtoll(stored + 22, &end, 10)) >= 0 &&
+	    strcmp(end, " s; flagged: replay it or check the cabinet") == 0) {
+		snprintf(buf, n, _("no final status after %lld s; flagged: replay it or check the cabinet"),
+			 v);
+		return;
+	}
+	if (strncmp(stored, "receipt id ", 11) == 0) {
+		snprintf(buf, n, _("receipt id %s"), stored + 11);
+		return;
+	}
+	str_copy(buf, stored, n);
+}
+
 static bool on_hist(const struct journal_history_row *h, void *ctx)
 {
 	(void)ctx;
@@ -170,7 +209,7 @@ static bool on_hist(const struct journal_history_row *h, void *ctx)
 	else
 		str_copy(from, status_state_word((enum journal_state)h->from), sizeof from);
 	char detail[JOURNAL_TEXT_MAX];
-	str_copy(detail, h->detail, sizeof detail);
+	history_note(h->detail, detail, sizeof detail);
 	mask_callback_token(detail);
 	addf(status_state_role(h->to), "  %s  %s → %s  (%s)%s%s", t, from, status_state_word(h->to),
 	     status_source_word(h->source), detail[0] ? "  " : "", detail);

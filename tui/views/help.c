@@ -10,6 +10,7 @@ static struct {
 	struct keys_help_line lines[HELP_MAX];
 	size_t n;
 	int top;
+	int tw; /* columns of the help texts when last drawn; 0 = not yet */
 	const struct view_ops *under; /* the screen the keys are for */
 } H;
 
@@ -35,13 +36,29 @@ static void help_open(struct app *app, int arg)
 		H.n = keymap_help(&app->keys, H.under->name, H.lines, HELP_MAX);
 		H.top = 0;
 	}
-	app_input(app, _("Help: Esc goes back"), "");
+	app_input(app, _("Help: Up/Down, PgUp/PgDn scroll · Esc: back"), "");
 	app_input_enable(app, false);
+}
+
+/* Rows of a help text wrapped to the width last drawn. */
+static int text_rows(const char *s)
+{
+	int rows = 0;
+	while (*s && H.tw > 0) {
+		size_t next;
+		text_wrap(s, H.tw, &next);
+		s += next;
+		rows++;
+	}
+	return rows ? rows : 1;
 }
 
 static int total_rows(void)
 {
-	return (int)H.n + 3 + (int)(sizeof grammar / sizeof grammar[0]);
+	int rows = 3 + (int)(sizeof grammar / sizeof grammar[0]);
+	for (size_t i = 0; i < H.n; i++)
+		rows += text_rows(H.lines[i].help);
+	return rows;
 }
 
 static int help_handle(struct app *app, enum action a, int key)
@@ -83,11 +100,32 @@ static void help_draw(struct app *app, WINDOW *w, int rows, int cols)
 	app_put(w, 0, 1, cols - 2, TEXT_LEFT, title, UI_TITLE);
 	int kw = cols >= 70 ? 24 : 16;
 	int ngram = (int)(sizeof grammar / sizeof grammar[0]);
+	H.tw = cols - kw - 3;
+	/* The key lines, their texts wrapped under themselves. */
+	int g = 0; /* display row counted from the top of the list */
+	for (size_t i = 0; i < H.n; i++) {
+		const char *t = H.lines[i].help;
+		bool first = true;
+		do {
+			size_t next;
+			size_t len = text_wrap(t, H.tw, &next);
+			int y = g - H.top + 1;
+			if (y >= 1 && y < rows) {
+				char piece[512];
+				snprintf(piece, sizeof piece, "%.*s", (int)len, t);
+				if (first)
+					app_put(w, y, 1, kw, TEXT_LEFT, H.lines[i].keys, UI_HELP_KEY);
+				app_put(w, y, kw + 2, H.tw, TEXT_LEFT, piece, UI_HELP_TEXT);
+			}
+			t += next;
+			first = false;
+			g++;
+		} while (*t && H.tw > 0);
+	}
 	for (int r = 0; r + 1 < rows; r++) {
-		int i = H.top + r, y = r + 1;
+		int i = H.top + r - g + (int)H.n, y = r + 1;
 		if (i < (int)H.n) {
-			app_put(w, y, 1, kw, TEXT_LEFT, H.lines[i].keys, UI_HELP_KEY);
-			app_put(w, y, kw + 2, cols - kw - 3, TEXT_LEFT, H.lines[i].help, UI_HELP_TEXT);
+			continue;
 		} else if (i == (int)H.n + 1) {
 			app_put(w, y, 1, cols - 2, TEXT_LEFT, _("Typing in the input line:"),
 				UI_TABLE_HEADER);

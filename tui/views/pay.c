@@ -34,12 +34,50 @@ static bool is_text(int f)
 	return f == F_CASH || f == F_CARD || f == F_CONTACT;
 }
 
+/*
+ * The core's refusals name the wire fields and write amounts as the wire
+ * does ("cash_amount: 1520.75 is still to pay"); the cashier reads the
+ * dialog's own labels and the screen's money format instead.
+ */
+static void pay_explain(struct app *app)
+{
+	char m[48], t[48];
+	const char *label = strcmp(P.err.field, "card_amount") == 0   ? _(field_labels[F_CARD])
+			    : strcmp(P.err.field, "cash_amount") == 0 ? _(field_labels[F_CASH])
+								      : NULL;
+	if (!label)
+		return; /* a parse error: it already names the field as the dialog does */
+	int64_t total = app->basket.total;
+	int64_t card = P.pay.card.kind == PAY_AMOUNT ? P.pay.card.kop : 0;
+	int64_t cash = P.pay.cash.kind == PAY_AMOUNT ? P.pay.cash.kop : 0;
+	bool rest = P.pay.card.kind == PAY_REMAINDER || P.pay.cash.kind == PAY_REMAINDER;
+	char text[sizeof P.err.text];
+	if (P.err.code == PAYMENT_CODE_NONCASH_OVER)
+		snprintf(text, sizeof text,
+			 _("%s is more than the total %s: only cash can give change"),
+			 app_money(app, card, m, sizeof m), app_money(app, total, t, sizeof t));
+	else if (!rest && card >= 0 && cash >= 0 && card <= total && card + cash < total)
+		snprintf(text, sizeof text,
+			 _("%s is still to pay: card and cash must cover the total"),
+			 app_money(app, total - card - cash, m, sizeof m));
+	else
+		str_copy(text, P.err.text, sizeof text);
+	str_copy(P.err.field, label, sizeof P.err.field);
+	str_copy(P.err.text, text, sizeof P.err.text);
+}
+
 static void pay_recalc(struct app *app)
 {
 	kerr_clear(&P.err);
-	P.ok = pay_amount_parse(P.text[F_CARD], &P.pay.card, _("card"), &P.err) == K_OK &&
-	       pay_amount_parse(P.text[F_CASH], &P.pay.cash, _("cash"), &P.err) == K_OK &&
-	       payment_resolve(app->basket.total, &P.pay, &P.res, &P.err) == K_OK;
+	P.ok = pay_amount_parse(P.text[F_CARD], &P.pay.card, _(field_labels[F_CARD]), &P.err) ==
+		   K_OK &&
+	       pay_amount_parse(P.text[F_CASH], &P.pay.cash, _(field_labels[F_CASH]), &P.err) ==
+		   K_OK;
+	if (P.ok) {
+		P.ok = payment_resolve(app->basket.total, &P.pay, &P.res, &P.err) == K_OK;
+		if (!P.ok)
+			pay_explain(app);
+	}
 }
 
 static void pay_focus(struct app *app)
@@ -232,12 +270,14 @@ static void pay_draw(struct app *app, WINDOW *w, int rows, int cols)
 	} else if (y + 2 < rows) {
 		kerr_str(&P.err, buf, sizeof buf);
 		app_put(w, y, 2, cols - 4, TEXT_LEFT, _("Not yet:"), UI_TOTAL_LABEL);
-		app_put(w, y + 1, 2, cols - 4, TEXT_LEFT, buf, UI_MESSAGE_ERROR);
+		app_put_wrapped(w, y + 1, 2, cols - 4, rows - y - 4 >= 2 ? 2 : 1, buf,
+				UI_MESSAGE_ERROR);
 	}
 	if (y + 4 < rows)
-		app_put(w, y + 4, 2, cols - 4, TEXT_LEFT,
-			_("# pays the rest; Tab moves between fields; Esc goes back, the basket is kept."),
-			UI_HELP_TEXT);
+		app_put_wrapped(
+		    w, y + 4, 2, cols - 4, rows - y - 4,
+		    _("# pays the rest; Tab moves between fields; Esc goes back, the basket is kept."),
+		    UI_HELP_TEXT);
 }
 
 const struct view_ops view_pay = {

@@ -55,6 +55,7 @@ static struct {
 	struct refund_original orig;
 	enum receipt_type rtype;
 	int64_t qty[BASKET_MAX_LINES];
+	int64_t done[BASKET_MAX_LINES]; /* refunded by earlier refunds, per line */
 	int lsel, ltop;
 	enum refund_method method;
 	/* The refund as chosen now. */
@@ -172,6 +173,8 @@ static void recalc(void)
 static void open_lines(struct app *app)
 {
 	memset(R.qty, 0, sizeof R.qty);
+	if (!R.local)
+		memset(R.done, 0, sizeof R.done);
 	R.lsel = 0;
 	R.ltop = 0;
 	if (!refund_type_for(R.orig.type, &R.rtype))
@@ -180,6 +183,52 @@ static void open_lines(struct app *app)
 	recalc();
 	app_clear_message(app);
 	set_mode(app, RM_LINES);
+}
+
+/* The quantity of line i that may still be refunded. */
+static int64_t line_left(size_t i)
+{
+	int64_t left = R.orig.basket.lines[i].qty - R.done[i];
+	return left > 0 ? left : 0;
+}
+
+struct earlier {
+	const char *uuid;
+	int64_t ids[256];
+	size_t n;
+};
+
+static bool on_earlier(const struct journal_doc *d, void *ctx)
+{
+	struct earlier *c = ctx;
+	/* What journal_refund_left() counts: refunds that may still stand. */
+	if (strcmp(d->ref_uuid, c->uuid) != 0 || d->test || d->state == JS_REJECTED ||
+	    d->state == JS_FAILED || d->state == JS_VALIDATED)
+		return true;
+	if (c->n < sizeof c->ids / sizeof c->ids[0])
+		c->ids[c->n++] = d->id;
+	return true;
+}
+
+/* Fills R.done from the refunds of R.uuid this journal holds. */
+static void load_done(struct engine *e)
+{
+	memset(R.done, 0, sizeof R.done);
+	struct earlier *c = xcalloc(1, sizeof *c);
+	c->uuid = R.uuid;
+	struct journal_filter f = {.kind = doc_kind_wire(DOC_RECEIPT), .since = R.created_at};
+	journal_list(e->journal, &f, 5000, 0, on_earlier, c, NULL);
+	struct refund_original *r = xcalloc(1, sizeof *r);
+	for (size_t i = 0; i < c->n; i++) {
+		struct journal_doc d;
+		memset(&d, 0, sizeof d);
+		if (journal_get(e->journal, c->ids[i], &d, NULL) == K_OK &&
+		    refund_parse_original(d.provider, d.body, r, NULL) == K_OK)
+			refund_taken(&R.orig.basket, &r->basket, R.done);
+		journal_doc_free(&d);
+	}
+	free(r);
+	free(c);
 }
 
 /* The original is document id of this journal. */
@@ -220,6 +269,7 @@ static bool choose_local(struct app *app, int64_t id)
 		R.local = true;
 		R.from_basket = false;
 		R.left_known = journal_refund_left(e->journal, d.uuid, &R.left, NULL) == K_OK;
+		load_done(e);
 		ok = true;
 	}
 	journal_doc_free(&d);
@@ -329,22 +379,37 @@ static void lines_line(struct app *app, const char *text)
 	app_clear_message(app);
 	if (is_all(s)) {
 		for (int i = 0; i < n; i++)
-			R.qty[i] = R.orig.basket.lines[i].qty;
+			R.qty[i] = line_left((size_t)i);
 	} else if (!*s) {
-		int64_t sold = R.orig.basket.lines[R.lsel].qty;
-		R.qty[R.lsel] = R.qty[R.lsel] == sold ? 0 : sold;
+		int64_t left = line_left((size_t)R.lsel);
+		if (left == 0 && R.qty[R.lsel] == 0) {
+			app_message(app, UI_MESSAGE_ERROR,
+				    _("Line %d was refunded in full already"), R.lsel + 1);
+			return;
+		}
+		R.qty[R.lsel] = R.qty[R.lsel] ? 0 : left;
 		if (R.lsel < n - 1)
 			R.lsel++;
 	} else {
 		int64_t q;
 		struct kerr err = {0};
 		const struct basket_line *l = &R.orig.basket.lines[R.lsel];
+		int64_t left = line_left((size_t)R.lsel);
 		kstatus st = qty_parse(s, &q, _("quantity"), &err);
 		if (st == K_OK && q > l->qty) {
 			char sold[32];
 			qty_format(l->qty, sold, sizeof sold);
 			st = kerr_set(&err, K_INVALID, _("quantity"),
 				      _("at most %s: that is what was sold on this line"), sold);
+		} else if (st == K_OK && q > 0 && left == 0) {
+			st = kerr_set(&err, K_INVALID, "", _("Line %d was refunded in full already"),
+				      R.lsel + 1);
+		} else if (st == K_OK && q > left) {
+			char rest[32];
+			qty_format(left, rest, sizeof rest);
+			st = kerr_set(&err, K_INVALID, _("quantity"),
+				      _("at most %s: the rest of this line was refunded already"),
+				      rest);
 		}
 		if (st != K_OK) {
 			app_refuse(app, &err);
@@ -367,6 +432,12 @@ static bool check_left(struct app *app)
 		app_refuse(app, &R.out_err);
 		return false;
 	}
+	for (size_t i = 0; i < R.orig.basket.n; i++)
+		if (R.qty[i] > line_left(i)) {
+			app_message(app, UI_MESSAGE_ERROR,
+				    _("Line %zu: more than is left of it to refund"), i + 1);
+			return false;
+		}
 	if (!e || !R.local || !e->journal)
 		return true;
 	struct kerr err = {0};
@@ -657,6 +728,17 @@ static void draw_lines(struct app *app, WINDOW *w, int rows, int cols)
 				app_put(w, y, x_rs, cols - x_rs, TEXT_RIGHT,
 					app_money(app, R.out.lines[k].sum, m, sizeof m), role);
 			k++;
+		} else if (R.done[li] >= l->qty) {
+			app_put(w, y, x_rq, w_rq, TEXT_RIGHT, _("refunded"), role);
+		} else if (R.done[li] > 0) {
+			char q[32];
+			qty_format(line_left((size_t)li), q, sizeof q);
+			char *dot = strchr(q, '.');
+			if (dot && app->money->decimal[0] && !app->money->decimal[1])
+				*dot = app->money->decimal[0];
+			/* TRANSLATORS: the quantity of a line that may still be refunded; 10 columns */
+			snprintf(buf, sizeof buf, _("left %s"), q);
+			app_put(w, y, x_rq, w_rq, TEXT_RIGHT, buf, role);
 		} else {
 			app_put(w, y, x_rq, w_rq, TEXT_RIGHT, "·", role);
 		}

@@ -16,9 +16,9 @@ static struct {
 	int top; /* first line shown */
 } S;
 
-static const enum action sale_footer[] = {ACT_HELP,	    ACT_FIND,	     ACT_DISCOUNT, ACT_PAY,
-				     ACT_NONFISCAL, ACT_DELETE_LINE, ACT_STATUS,   ACT_QUIT,
-				     ACT_NONE};
+static const enum action sale_footer[] = {
+	ACT_HELP,	 ACT_FIND,  ACT_DISCOUNT, ACT_REFUND,  ACT_PAY,	     ACT_NONFISCAL, ACT_DELETE_LINE,
+	ACT_SHIFT, ACT_STATUS, ACT_JOURNAL, ACT_SETTINGS, ACT_QUIT, ACT_NONE};
 
 /* Sets the input line for the current mode (text "" unless given). */
 static void sale_prompt(struct app *app, const char *text)
@@ -355,11 +355,15 @@ static void put_money(struct app *app, WINDOW *w, int y, int x, int width, int64
 static void sale_draw(struct app *app, WINDOW *w, int rows, int cols)
 {
 	const struct basket *b = &app->basket;
+	/* Narrow terminals give up the number, the discount and the price before the name. */
 	int w_idx = cols >= 60 ? 3 : 0, w_disc = cols >= 70 ? 10 : 0;
-	int w_qty = 11, w_price = 11, w_sum = 12;
-	int w_name = cols - w_idx - w_qty - w_price - w_disc - w_sum - 5;
-	int x_name = w_idx ? w_idx + 1 : 0, x_qty = x_name + w_name + 1;
-	int x_price = x_qty + w_qty + 1, x_disc = x_price + w_price + 1;
+	int w_qty = cols >= 60 ? 11 : 9, w_price = cols >= 60 ? 11 : cols >= 50 ? 9 : 0;
+	int w_sum = cols >= 60 ? 12 : 10;
+	int x_name = w_idx ? w_idx + 1 : 0;
+	int w_name = cols - x_name - w_qty - 1 - (w_price ? w_price + 1 : 0) -
+		     (w_disc ? w_disc + 1 : 0) - w_sum - 1;
+	int x_qty = x_name + w_name + 1;
+	int x_price = x_qty + w_qty + 1, x_disc = x_price + w_price + (w_price ? 1 : 0);
 	int x_sum = x_disc + w_disc + (w_disc ? 1 : 0);
 	char buf[128];
 

@@ -531,6 +531,9 @@ static void settings_draw(struct app *app, WINDOW *w, int rows, int cols)
 	row(w, y++, cols, T.sel == IT_CATALOG, _("Catalog"), buf,
 	    scanner_catalog_problems() ? UI_STATUS_WARN : UI_DIALOG_VALUE);
 	y++;
+	/* The account check's answer is what support needs word for word: all of it. */
+	if (T.check[0] && text_width(T.check) > cols - 22)
+		y += app_put_wrapped(w, y, 2, cols - 4, 4, T.check, T.check_role) + 1;
 	if (T.problems && T.sel == IT_CATALOG) {
 		size_t n = scanner_catalog_problems();
 		if (n == 0)
@@ -565,8 +568,12 @@ static void settings_draw(struct app *app, WINDOW *w, int rows, int cols)
 			UI_TEXT);
 	}
 	if (y < rows) {
-		snprintf(buf, sizeof buf, _("paper %d columns"), p->paper_width);
-		app_put(w, y++, 4, cols - 6, TEXT_LEFT, buf, UI_TEXT);
+		snprintf(buf, sizeof buf,
+			 dngettext(GETTEXT_PACKAGE, "%d column", "%d columns",
+				   (unsigned long)p->paper_width),
+			 p->paper_width);
+		app_put(w, y, 4, 16, TEXT_LEFT, _("paper"), UI_DIALOG_LABEL);
+		app_put(w, y++, 21, cols - 22, TEXT_LEFT, buf, UI_TEXT);
 	}
 }
 
