@@ -24,6 +24,7 @@ struct loop_watch {
 	int fd;
 	short events;
 	bool dead;
+	bool urgent;
 	uint64_t serial;
 	loop_fd_cb cb;
 	void *cls;
@@ -73,6 +74,9 @@ struct loop {
 	size_t *pfd_watch; /* index into watches for each pollfd */
 	uint64_t *pfd_serial;
 	size_t cap_pfds;
+
+	loop_prepare_cb urgent_flush;
+	void *urgent_cls;
 
 	bool quit;
 };
@@ -150,6 +154,16 @@ void loop_watch_fd(struct loop *l, int fd, short events, loop_fd_cb cb, void *cl
 	}
 	l->watches[l->n_watches++] = (struct loop_watch){
 		.fd = fd, .events = events, .serial = l->next_serial++, .cb = cb, .cls = cls};
+}
+
+void loop_set_urgent(struct loop *l, int fd, loop_prepare_cb flush, void *cls)
+{
+	struct loop_watch *w = loop_find_watch(l, fd);
+	if (!w)
+		return;
+	w->urgent = true;
+	l->urgent_flush = flush;
+	l->urgent_cls = cls;
 }
 
 void loop_unwatch_fd(struct loop *l, int fd)
@@ -416,20 +430,29 @@ int loop_run_once(struct loop *l, long long max_wait_ms)
 
 	int r = poll(l->pfds, (nfds_t)n, wait < 0 ? -1 : (int)wait);
 	if (r > 0) {
-		for (size_t k = 0; k < n; k++) {
-			short rev = l->pfds[k].revents;
-			if (!rev)
-				continue;
-			/* Index is stable: compaction only happens between iterations. */
-			struct loop_watch *w = &l->watches[l->pfd_watch[k]];
-			if (w->dead || w->serial != l->pfd_serial[k])
-				continue;
-			/* Report only what is still asked for, plus errors and hangups. */
-			rev &= (short)(w->events | POLLERR | POLLHUP | POLLNVAL);
-			if (!rev)
-				continue;
-			w->cb(l, w->fd, rev, w->cls);
-			ran++;
+		/* Pass 0 serves urgent fds (the keyboard), pass 1 the rest. */
+		for (int pass = 0; pass < 2; pass++) {
+			int urgent_ran = 0;
+			for (size_t k = 0; k < n; k++) {
+				short rev = l->pfds[k].revents;
+				if (!rev)
+					continue;
+				/* Index is stable: compaction only happens between iterations. */
+				struct loop_watch *w = &l->watches[l->pfd_watch[k]];
+				if (w->dead || w->serial != l->pfd_serial[k])
+					continue;
+				if (w->urgent != (pass == 0))
+					continue;
+				/* Report only what is still asked for, plus errors and hangups. */
+				rev &= (short)(w->events | POLLERR | POLLHUP | POLLNVAL);
+				if (!rev)
+					continue;
+				w->cb(l, w->fd, rev, w->cls);
+				ran++;
+				urgent_ran += pass == 0;
+			}
+			if (urgent_ran && l->urgent_flush)
+				l->urgent_flush(l, l->urgent_cls);
 		}
 	}
 	ran += loop_fire_timers(l);

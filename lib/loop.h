@@ -25,6 +25,13 @@ void loop_free(struct loop *l);
 
 /* Watches fd for events (POLLIN/POLLOUT); replaces an earlier watch on fd. */
 void loop_watch_fd(struct loop *l, int fd, short events, loop_fd_cb cb, void *cls);
+/*
+ * Marks an already watched fd urgent (the keyboard): when it is ready it is
+ * served before every other fd of the same iteration, and then flush (if not
+ * NULL) runs once, so what the person typed reaches the screen before the
+ * loop spends time on network or journal work that became ready with it.
+ */
+void loop_set_urgent(struct loop *l, int fd, loop_prepare_cb flush, void *cls);
 /* Stops watching fd (safe from inside a callback). */
 void loop_unwatch_fd(struct loop *l, int fd);
 

@@ -792,6 +792,8 @@ int app_run(struct app *app)
 	scanner_start(app, dispatch); /* also loads the profile's catalog file */
 	app_push(app, &view_sale, 0);
 	loop_watch_fd(app->loop, STDIN_FILENO, POLLIN, on_stdin, app);
+	/* Keys first, and on screen before network or journal work of the same turn. */
+	loop_set_urgent(app->loop, STDIN_FILENO, on_prepare, app);
 	loop_add_prepare(app->loop, on_prepare, app);
 	on_clock(app->loop, app);
 	app->dirty = true;

@@ -413,6 +413,58 @@ static void loop_run_once__max_wait_bounds_the_poll(void **state)
 	loop_free(l);
 }
 
+/* Order of events seen by the urgent-fd test. */
+static char urgent_log[16];
+static size_t urgent_n;
+
+static void on_urgent_read(struct loop *l, int fd, short revents, void *cls)
+{
+	(void)l;
+	(void)revents;
+	char c;
+	if (read(fd, &c, 1) == 1 && urgent_n + 1 < sizeof urgent_log)
+		urgent_log[urgent_n++] = *(const char *)cls;
+}
+
+static void on_urgent_flush(struct loop *l, void *cls)
+{
+	(void)l;
+	(void)cls;
+	if (urgent_n + 1 < sizeof urgent_log)
+		urgent_log[urgent_n++] = 'F';
+}
+
+static void loop_set_urgent__served_first__then_flushed(void **state)
+{
+	(void)state;
+	struct loop *l = loop_new();
+	int a[2], b[2];
+	assert_int_equal(pipe(a), 0);
+	assert_int_equal(pipe(b), 0);
+	static const char net = 'n', key = 'k';
+	/* the network fd is watched first, the keyboard second but urgent */
+	loop_watch_fd(l, a[0], POLLIN, on_urgent_read, (void *)&net);
+	loop_watch_fd(l, b[0], POLLIN, on_urgent_read, (void *)&key);
+	loop_set_urgent(l, b[0], on_urgent_flush, NULL);
+	assert_int_equal(write(a[1], "x", 1), 1);
+	assert_int_equal(write(b[1], "x", 1), 1);
+	urgent_n = 0;
+	memset(urgent_log, 0, sizeof urgent_log);
+	assert_int_equal(loop_run_once(l, 1000), 2);
+	assert_string_equal(urgent_log, "kFn");
+	/* only the network fd ready: no flush */
+	assert_int_equal(write(a[1], "x", 1), 1);
+	urgent_n = 0;
+	memset(urgent_log, 0, sizeof urgent_log);
+	assert_int_equal(loop_run_once(l, 1000), 1);
+	assert_string_equal(urgent_log, "n");
+	loop_free(l);
+	close(a[0]);
+	close(a[1]);
+	close(b[0]);
+	close(b[1]);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -430,6 +482,7 @@ int main(void)
 		cmocka_unit_test(loop_prepare__runs_each_iteration__until_removed_from_inside),
 		cmocka_unit_test(loop_run__quit_from_timer__returns_and_can_run_again),
 		cmocka_unit_test(loop_run_once__max_wait_bounds_the_poll),
+		cmocka_unit_test(loop_set_urgent__served_first__then_flushed),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
