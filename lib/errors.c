@@ -20,12 +20,12 @@ static const struct provider_error error_table[] = {
      "слишком много запросов за короткое время",
      N_("Wait a minute and send again; catalog import allows at most 3 requests a minute."),
      "Подождите минуту и повторите; импорт каталога допускает не более 3 запросов в минуту."},
-    {500, ERR_ACTOR_SUPPORT, false, N_("internal error on the provider's side"),
+    {500, ERR_ACTOR_SUPPORT, true, N_("internal error on the provider's side"),
      "внутренняя ошибка сервера провайдера",
-     N_("Contact LifePay support with the document's ext_id and time; sending it again with "
-	"the same ext_id cannot create a second document."),
-     "Обратитесь в поддержку LifePay, назовите ext_id и время документа; повторная отправка "
-     "с тем же ext_id не создаст второй документ."},
+     N_("kassa sends it again later with the same ext_id, which cannot create a second "
+	"document; if it keeps failing, contact LifePay support with the ext_id and time."),
+     "kassa повторит отправку позже с тем же ext_id — второй документ так не создать; если "
+     "ошибка повторяется, обратитесь в поддержку LifePay, назовите ext_id и время."},
     {3896, ERR_ACTOR_CASHIER, false, N_("non-cash payments are more than the receipt total"),
      "сумма безналичных оплат превышает сумму чека",
      N_("Lower the card amount to the receipt total or enter # for it; only cash may be more "

@@ -70,6 +70,7 @@ static void errors_lookup__actors_and_retry(void **state)
 	assert_int_equal(errors_lookup(6010)->actor, ERR_ACTOR_SUPPORT);
 	assert_int_equal(errors_lookup(429)->actor, ERR_ACTOR_WAIT);
 	assert_true(errors_lookup(429)->retry_later);
+	assert_true(errors_lookup(500)->retry_later);
 	assert_false(errors_lookup(400)->retry_later);
 	assert_false(errors_lookup(3896)->retry_later);
 }
