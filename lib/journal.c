@@ -95,6 +95,18 @@ static const char *const migrations[] = {
 	" detail TEXT NOT NULL DEFAULT '');"
 	"CREATE INDEX raw_callbacks_uuid ON raw_callbacks(uuid);"
 	"CREATE INDEX raw_callbacks_doc ON raw_callbacks(doc_id);",
+
+	/*
+	 * 3: sent_at, the time of the last send (or replay): staleness counts
+	 * from it, so a replayed document is not flagged again at once. Existing
+	 * documents take the time of their last move to sending, else created_at.
+	 */
+	"ALTER TABLE documents ADD COLUMN sent_at INTEGER NOT NULL DEFAULT 0;"
+	"UPDATE documents SET sent_at = MAX(created_at, COALESCE((SELECT MAX(h.at)"
+	" FROM status_history h WHERE h.doc_id = documents.id AND h.to_state = 'sending'), 0));"
+	"DROP INDEX documents_unsettled;"
+	"CREATE INDEX documents_unsettled ON documents(sent_at)"
+	" WHERE flagged = 0 AND state IN ('accepted', 'provider_retry');",
 };
 #define MIGRATION_COUNT ((int)(sizeof migrations / sizeof migrations[0]))
 
@@ -133,6 +145,10 @@ static const char *const migrations[] = {
 	_(HEAD_BY_RECEIPT, "SELECT id, state, test, provider, uuid, provider_receipt_id,"        \
 			   " attempts FROM documents WHERE provider_receipt_id = ?1"               \
 			   " ORDER BY id LIMIT 1")                                                  \
+	_(HEAD_BY_EXT, "SELECT id, state, test, provider, uuid, provider_receipt_id, attempts"    \
+		       " FROM documents WHERE ext_id = ?1")                                        \
+	_(SET_UUID, "UPDATE documents SET uuid = ?2, updated_at = ?3 WHERE id = ?1")              \
+	_(SET_SENT_AT, "UPDATE documents SET sent_at = ?2 WHERE id = ?1")                         \
 	_(SET_SENDING, "UPDATE documents SET state = 'sending', attempts = attempts + 1,"         \
 		       " updated_at = ?2 WHERE id = ?1")                                           \
 	_(SET_ACCEPTED, "UPDATE documents SET state = ?2, uuid = NULLIF(?3, ''),"                 \
@@ -150,6 +166,8 @@ static const char *const migrations[] = {
 	_(SET_FLAGGED, "UPDATE documents SET flagged = 1 WHERE id = ?1")                          \
 	_(FLUSH, "UPDATE documents SET next_attempt_at = ?1"                                      \
 		 " WHERE state = 'queued' AND next_attempt_at > ?1")                               \
+	_(FLUSH_PROFILE, "UPDATE documents SET next_attempt_at = ?1"                              \
+			 " WHERE state = 'queued' AND next_attempt_at > ?1 AND profile = ?2")      \
 	_(INSERT_ATTEMPT, "INSERT INTO attempts(doc_id, at, http_status, provider_code, error)"   \
 			  " VALUES (?1, ?2, ?3, ?4, ?5)")                                          \
 	_(DUE, "SELECT id FROM documents WHERE state = 'queued' AND next_attempt_at <= ?1"       \
@@ -162,7 +180,10 @@ static const char *const migrations[] = {
 	_(SENDING_IDS, "SELECT id FROM documents WHERE state = 'sending' ORDER BY id")            \
 	_(STALE_IDS, "SELECT id, state FROM documents INDEXED BY documents_unsettled"             \
 		     " WHERE flagged = 0 AND state IN ('accepted', 'provider_retry')"             \
-		     " AND created_at <= ?1 AND provider = 'lifepay' ORDER BY id")                 \
+		     " AND sent_at <= ?1 ORDER BY id")                                             \
+	_(STALE_IDS_V2, "SELECT id, state FROM documents INDEXED BY documents_unsettled"          \
+			" WHERE flagged = 0 AND state IN ('accepted', 'provider_retry')"          \
+			" AND created_at <= ?1 ORDER BY id")                                       \
 	_(HISTORY, "SELECT doc_id, at, from_state, to_state, source, detail FROM status_history"  \
 		   " WHERE doc_id = ?1 ORDER BY id")                                               \
 	_(ATTEMPTS, "SELECT doc_id, at, http_status, provider_code, error FROM attempts"          \
@@ -1039,34 +1060,96 @@ kstatus journal_outbox_depth(struct journal *j, int64_t *n, struct kerr *err)
 	return one_int64(j, ST_DEPTH, n, NULL, err);
 }
 
+/* True for failures of the journal itself (the transaction cannot go on). */
+static bool fatal(kstatus st)
+{
+	return st == K_DB || st == K_BUSY || st == K_IO || st == K_NOMEM;
+}
+
+/* Commits after a step whose refusals wrote nothing; rolls back after a fatal one. */
+static kstatus tx_end(struct journal *j, kstatus st, struct kerr *err)
+{
+	if (fatal(st))
+		return tx_abort(j, st);
+	struct kerr cerr;
+	kerr_clear(&cerr);
+	kstatus c = tx_commit(j, &cerr);
+	if (c != K_OK) {
+		if (err)
+			*err = cerr;
+		return c;
+	}
+	return st;
+}
+
+static kstatus mark_sending_locked(struct journal *j, int64_t id, int64_t now, struct kerr *err)
+{
+	struct head h;
+	kstatus st;
+	if ((st = head_by_id(j, id, &h, err)) != K_OK)
+		return st;
+	if (h.state != JS_QUEUED)
+		return kerr_set(err, K_REFUSED, "state",
+				_("document #%" PRId64 " is %s, not queued; it is not sent again"),
+				id, _(journal_state_label(h.state)));
+	sqlite3_stmt *s = st_get(j, ST_SET_SENDING, err);
+	if (!s)
+		return K_DB;
+	sqlite3_bind_int64(s, 1, id);
+	sqlite3_bind_int64(s, 2, now);
+	if ((st = st_done(j, s, err)) != K_OK)
+		return st;
+	if (j->version >= 3) {
+		if (!(s = st_get(j, ST_SET_SENT_AT, err)))
+			return K_DB;
+		sqlite3_bind_int64(s, 1, id);
+		sqlite3_bind_int64(s, 2, now);
+		if ((st = st_done(j, s, err)) != K_OK)
+			return st;
+	}
+	char detail[64];
+	snprintf(detail, sizeof detail, "attempt %d", h.attempts + 1);
+	return history_add(j, id, now, JS_QUEUED, JS_SENDING, JSRC_LOCAL, detail, err);
+}
+
 kstatus journal_mark_sending(struct journal *j, int64_t id, struct kerr *err)
 {
 	kstatus st = tx_begin(j, err);
 	if (st != K_OK)
 		return st;
-	struct head h;
-	if ((st = head_by_id(j, id, &h, err)) != K_OK)
-		return tx_abort(j, st);
-	if (h.state != JS_QUEUED) {
-		kerr_set(err, K_REFUSED, "state",
-			 _("document #%" PRId64 " is %s, not queued; it is not sent again"), id,
-			 _(journal_state_label(h.state)));
-		return tx_abort(j, K_REFUSED);
-	}
-	int64_t now = journal_now(j);
-	sqlite3_stmt *s = st_get(j, ST_SET_SENDING, err);
-	if (!s)
-		return tx_abort(j, K_DB);
-	sqlite3_bind_int64(s, 1, id);
-	sqlite3_bind_int64(s, 2, now);
-	if ((st = st_done(j, s, err)) != K_OK)
-		return tx_abort(j, st);
-	char detail[64];
-	snprintf(detail, sizeof detail, "attempt %d", h.attempts + 1);
-	st = history_add(j, id, now, JS_QUEUED, JS_SENDING, JSRC_LOCAL, detail, err);
+	st = mark_sending_locked(j, id, journal_now(j), err);
 	if (st != K_OK)
 		return tx_abort(j, st);
 	return tx_commit(j, err);
+}
+
+kstatus journal_mark_sending_many(struct journal *j, const int64_t *ids, size_t n, bool *marked,
+				  struct kerr *err)
+{
+	for (size_t i = 0; i < n; i++)
+		marked[i] = false;
+	if (n == 0)
+		return K_OK;
+	kstatus st = tx_begin(j, err);
+	if (st != K_OK)
+		return st;
+	int64_t now = journal_now(j);
+	for (size_t i = 0; i < n; i++) {
+		struct kerr one;
+		kerr_clear(&one);
+		st = mark_sending_locked(j, ids[i], now, &one);
+		if (fatal(st)) {
+			if (err)
+				*err = one;
+			return tx_abort(j, st);
+		}
+		marked[i] = st == K_OK;
+	}
+	st = tx_commit(j, err);
+	if (st != K_OK)
+		for (size_t i = 0; i < n; i++)
+			marked[i] = false;
+	return st;
 }
 
 kstatus journal_record_attempt(struct journal *j, int64_t id, int http_status, int provider_code,
@@ -1219,44 +1302,39 @@ static kstatus adopt_early(struct journal *j, struct head *h, const char *key, i
 	return st;
 }
 
-kstatus journal_apply_reply_ok(struct journal *j, int64_t id, const char *uuid,
-			       const char *provider_receipt_id, struct kerr *err)
+static kstatus reply_ok_locked(struct journal *j, int64_t id, const char *uuid,
+			       const char *provider_receipt_id, int64_t now, struct kerr *err)
 {
 	uuid = uuid ? uuid : "";
 	provider_receipt_id = provider_receipt_id ? provider_receipt_id : "";
 	if (strlen(uuid) > UUID_TEXT_MAX || strlen(provider_receipt_id) >= JOURNAL_RECEIPT_ID_MAX)
 		return kerr_set(err, K_INVALID, "uuid", _("the provider's document id is too long"));
-	kstatus st = tx_begin(j, err);
-	if (st != K_OK)
-		return st;
 	struct head h;
+	kstatus st;
 	if ((st = head_by_id(j, id, &h, err)) != K_OK)
-		return tx_abort(j, st);
+		return st;
 	enum journal_state to = h.test ? JS_VALIDATED : JS_ACCEPTED;
-	if (!h.test && !*uuid && !*provider_receipt_id) {
-		kerr_set(err, K_PROVIDER, "uuid",
-			 _("the provider accepted document #%" PRId64 " but sent no uuid"), id);
-		return tx_abort(j, K_PROVIDER);
-	}
+	if (!h.test && !*uuid && !*provider_receipt_id)
+		return kerr_set(err, K_PROVIDER, "uuid",
+				_("the provider accepted document #%" PRId64 " but sent no uuid"),
+				id);
 	if (h.state != JS_QUEUED && h.state != JS_SENDING) {
 		/* A repeated reply (replay of a known document) changes nothing. */
 		bool same = h.test ? h.state == JS_VALIDATED
 				   : (strcmp(h.uuid, uuid) == 0 &&
 				      strcmp(h.receipt_id, provider_receipt_id) == 0);
 		if (same && h.state != JS_REJECTED)
-			return tx_abort(j, K_OK);
-		kerr_set(err, K_REFUSED, "uuid",
-			 _("document #%" PRId64 " is %s with uuid \"%s\"; the reply naming \"%s\" "
-			   "is not applied"),
-			 id, _(journal_state_label(h.state)), h.uuid, uuid);
-		return tx_abort(j, K_REFUSED);
+			return K_OK;
+		return kerr_set(err, K_REFUSED, "uuid",
+				_("document #%" PRId64 " is %s with uuid \"%s\"; the reply naming "
+				  "\"%s\" is not applied"),
+				id, _(journal_state_label(h.state)), h.uuid, uuid);
 	}
-	int64_t now = journal_now(j);
 	int64_t next = h.provider == KPROVIDER_PAYKEEPER && !h.test ? now + JOURNAL_FIRST_POLL_MS
 								    : 0;
 	sqlite3_stmt *s = st_get(j, ST_SET_ACCEPTED, err);
 	if (!s)
-		return tx_abort(j, K_DB);
+		return K_DB;
 	sqlite3_bind_int64(s, 1, id);
 	bind_text(s, 2, journal_state_word(to));
 	bind_text(s, 3, h.test ? "" : uuid);
@@ -1264,7 +1342,7 @@ kstatus journal_apply_reply_ok(struct journal *j, int64_t id, const char *uuid,
 	sqlite3_bind_int64(s, 5, next);
 	sqlite3_bind_int64(s, 6, now);
 	if ((st = st_done(j, s, err)) != K_OK)
-		return tx_abort(j, st);
+		return st;
 	char detail[JOURNAL_TEXT_MAX];
 	if (h.test)
 		snprintf(detail, sizeof detail, "test mode: checked, nothing fiscalized");
@@ -1273,87 +1351,194 @@ kstatus journal_apply_reply_ok(struct journal *j, int64_t id, const char *uuid,
 	else
 		snprintf(detail, sizeof detail, "receipt id %s", provider_receipt_id);
 	if ((st = history_add(j, id, now, (int)h.state, to, JSRC_REPLY, detail, err)) != K_OK)
-		return tx_abort(j, st);
+		return st;
 	if (!h.test) {
 		h.state = to;
 		if ((st = adopt_early(j, &h, uuid, now, err)) != K_OK)
-			return tx_abort(j, st);
+			return st;
 		if (strcmp(provider_receipt_id, uuid) != 0 &&
 		    (st = adopt_early(j, &h, provider_receipt_id, now, err)) != K_OK)
-			return tx_abort(j, st);
+			return st;
 	}
-	return tx_commit(j, err);
+	return K_OK;
 }
 
-kstatus journal_apply_reply_rejected(struct journal *j, int64_t id, int code, const char *text,
-				     struct kerr *err)
+kstatus journal_apply_reply_ok(struct journal *j, int64_t id, const char *uuid,
+			       const char *provider_receipt_id, struct kerr *err)
 {
-	text = text ? text : "";
 	kstatus st = tx_begin(j, err);
 	if (st != K_OK)
 		return st;
-	struct head h;
-	if ((st = head_by_id(j, id, &h, err)) != K_OK)
+	st = reply_ok_locked(j, id, uuid, provider_receipt_id, journal_now(j), err);
+	if (st != K_OK)
 		return tx_abort(j, st);
+	return tx_commit(j, err);
+}
+
+static kstatus reply_rejected_locked(struct journal *j, int64_t id, int code, const char *text,
+				     const char *flag_detail, int64_t now, struct kerr *err)
+{
+	text = text ? text : "";
+	struct head h;
+	kstatus st;
+	if ((st = head_by_id(j, id, &h, err)) != K_OK)
+		return st;
 	if (h.state == JS_REJECTED)
-		return tx_abort(j, K_OK);
-	if (h.state != JS_QUEUED && h.state != JS_SENDING) {
-		kerr_set(err, K_REFUSED, "state",
-			 _("document #%" PRId64 " is %s; a rejection now is not applied"), id,
-			 _(journal_state_label(h.state)));
-		return tx_abort(j, K_REFUSED);
-	}
-	int64_t now = journal_now(j);
+		return K_OK;
+	if (h.state != JS_QUEUED && h.state != JS_SENDING)
+		return kerr_set(err, K_REFUSED, "state",
+				_("document #%" PRId64 " is %s; a rejection now is not applied"), id,
+				_(journal_state_label(h.state)));
 	sqlite3_stmt *s = st_get(j, ST_SET_ERROR, err);
 	if (!s)
-		return tx_abort(j, K_DB);
+		return K_DB;
 	sqlite3_bind_int64(s, 1, id);
 	bind_text(s, 2, journal_state_word(JS_REJECTED));
 	sqlite3_bind_int(s, 3, code);
 	bind_text(s, 4, text);
 	sqlite3_bind_int64(s, 5, now);
 	if ((st = st_done(j, s, err)) != K_OK)
-		return tx_abort(j, st);
+		return st;
 	char detail[JOURNAL_TEXT_MAX];
 	snprintf(detail, sizeof detail, "%d: %s", code, text);
 	st = history_add(j, id, now, (int)h.state, JS_REJECTED, JSRC_REPLY, detail, err);
+	if (st != K_OK || !flag_detail || !*flag_detail)
+		return st;
+	/* The rejection may not be the whole truth: the operator must look. */
+	if (!(s = st_get(j, ST_SET_FLAGGED, err)))
+		return K_DB;
+	sqlite3_bind_int64(s, 1, id);
+	if ((st = st_done(j, s, err)) != K_OK)
+		return st;
+	return history_add(j, id, now, JS_REJECTED, JS_REJECTED, JSRC_LOCAL, flag_detail, err);
+}
+
+kstatus journal_apply_reply_rejected(struct journal *j, int64_t id, int code, const char *text,
+				     struct kerr *err)
+{
+	return journal_apply_reply_rejected_flagged(j, id, code, text, NULL, err);
+}
+
+kstatus journal_apply_reply_rejected_flagged(struct journal *j, int64_t id, int code,
+					     const char *text, const char *flag_detail,
+					     struct kerr *err)
+{
+	kstatus st = tx_begin(j, err);
+	if (st != K_OK)
+		return st;
+	st = reply_rejected_locked(j, id, code, text, flag_detail, journal_now(j), err);
 	if (st != K_OK)
 		return tx_abort(j, st);
 	return tx_commit(j, err);
 }
 
-kstatus journal_schedule_retry(struct journal *j, int64_t id, int64_t next_attempt_at,
-			       enum journal_source source, const char *reason, struct kerr *err)
+static kstatus retry_locked(struct journal *j, int64_t id, int64_t next_attempt_at,
+			    enum journal_source source, const char *reason, int64_t now,
+			    struct kerr *err)
 {
 	reason = reason ? reason : "";
-	kstatus st = tx_begin(j, err);
-	if (st != K_OK)
-		return st;
 	struct head h;
+	kstatus st;
 	if ((st = head_by_id(j, id, &h, err)) != K_OK)
-		return tx_abort(j, st);
-	if (h.state != JS_QUEUED && h.state != JS_SENDING) {
-		kerr_set(err, K_REFUSED, "state",
-			 _("document #%" PRId64 " is %s; it is not queued again"), id,
-			 _(journal_state_label(h.state)));
-		return tx_abort(j, K_REFUSED);
-	}
-	int64_t now = journal_now(j);
+		return st;
+	if (h.state != JS_QUEUED && h.state != JS_SENDING)
+		return kerr_set(err, K_REFUSED, "state",
+				_("document #%" PRId64 " is %s; it is not queued again"), id,
+				_(journal_state_label(h.state)));
 	sqlite3_stmt *s = st_get(j, ST_SET_RETRY, err);
 	if (!s)
-		return tx_abort(j, K_DB);
+		return K_DB;
 	sqlite3_bind_int64(s, 1, id);
 	sqlite3_bind_int64(s, 2, next_attempt_at);
 	bind_text(s, 3, reason);
 	sqlite3_bind_int64(s, 4, now);
 	if ((st = st_done(j, s, err)) != K_OK)
+		return st;
+	if (h.state == JS_SENDING)
+		return history_add(j, id, now, JS_SENDING, JS_QUEUED, source, reason, err);
+	return K_OK;
+}
+
+kstatus journal_schedule_retry(struct journal *j, int64_t id, int64_t next_attempt_at,
+			       enum journal_source source, const char *reason, struct kerr *err)
+{
+	kstatus st = tx_begin(j, err);
+	if (st != K_OK)
+		return st;
+	st = retry_locked(j, id, next_attempt_at, source, reason, journal_now(j), err);
+	if (st != K_OK)
 		return tx_abort(j, st);
-	if (h.state == JS_SENDING) {
-		st = history_add(j, id, now, JS_SENDING, JS_QUEUED, source, reason, err);
-		if (st != K_OK)
-			return tx_abort(j, st);
-	}
 	return tx_commit(j, err);
+}
+
+/* One outcome inside the caller's transaction; o->st gets its own result. */
+static kstatus outcome_one(struct journal *j, struct journal_outcome *o, int64_t now)
+{
+	kerr_clear(&o->err);
+	o->st = K_OK;
+	if (o->record_attempt) {
+		o->st = journal_record_attempt(j, o->id, o->http_status, o->provider_code,
+					       o->attempt_error, &o->err);
+		if (o->st != K_OK)
+			return o->st;
+	}
+	switch (o->kind) {
+	case JO_ACCEPTED:
+		o->st = reply_ok_locked(j, o->id, o->uuid, o->receipt_id, now, &o->err);
+		if (o->st == K_OK && o->poll_at) {
+			sqlite3_stmt *s = st_get(j, ST_SET_NEXT, &o->err);
+			if (!s)
+				return o->st = K_DB;
+			sqlite3_bind_int64(s, 1, o->id);
+			sqlite3_bind_int64(s, 2, o->poll_at);
+			o->st = st_done(j, s, &o->err);
+		}
+		if (o->st == K_PROVIDER) {
+			/* Accepted without an id: ask again with the same ext_id, which names it. */
+			struct kerr why = o->err;
+			kstatus r = retry_locked(j, o->id, o->next_attempt_at, JSRC_REPLY, why.text,
+						 now, &o->err);
+			if (r != K_OK)
+				return o->st = r;
+			o->err = why;
+		}
+		break;
+	case JO_REJECTED:
+		o->st = reply_rejected_locked(j, o->id, o->code, o->text, o->flag_detail, now,
+					      &o->err);
+		break;
+	case JO_RETRY:
+		o->st = retry_locked(j, o->id, o->next_attempt_at, o->source, o->reason, now,
+				     &o->err);
+		break;
+	}
+	return o->st;
+}
+
+kstatus journal_apply_outcomes(struct journal *j, struct journal_outcome *o, size_t n,
+			       struct kerr *err)
+{
+	if (n == 0)
+		return K_OK;
+	kstatus st = tx_begin(j, err);
+	for (size_t i = 0; st == K_OK && i < n; i++) {
+		if (fatal(outcome_one(j, &o[i], journal_now(j)))) {
+			st = o[i].st;
+			if (err)
+				*err = o[i].err;
+		}
+	}
+	if (st == K_OK)
+		st = tx_commit(j, err);
+	else
+		tx_abort(j, st);
+	if (st != K_OK)
+		for (size_t i = 0; i < n; i++) {
+			o[i].st = st;
+			if (err)
+				o[i].err = *err;
+		}
+	return st;
 }
 
 static bool outcome_state_ok(enum journal_state s)
@@ -1362,12 +1547,53 @@ static bool outcome_state_ok(enum journal_state s)
 	       s == JS_ACCEPTED;
 }
 
-kstatus journal_apply_callback(struct journal *j, const struct journal_callback *cb,
-			       struct journal_callback_result *res, struct kerr *err)
+/*
+ * A callback whose uuid we do not know but whose ext_id is ours: the reply
+ * that would have told us the uuid was lost. A document without a uuid takes
+ * the callback's; one with another uuid keeps its own and is flagged, since
+ * two uuids for one ext_id is something a person must look at.
+ */
+static kstatus adopt_by_ext_id(struct journal *j, struct head *h, const struct journal_callback *cb,
+			       int64_t now, bool *conflict, struct kerr *err)
 {
-	struct journal_callback_result dummy;
-	if (!res)
-		res = &dummy;
+	*conflict = false;
+	sqlite3_stmt *s;
+	kstatus st;
+	if (!h->uuid[0] && !h->receipt_id[0]) {
+		if (strlen(cb->uuid) > UUID_TEXT_MAX)
+			return kerr_set(err, K_INVALID, "uuid", _("the callback's uuid is too long"));
+		if (!(s = st_get(j, ST_SET_UUID, err)))
+			return K_DB;
+		sqlite3_bind_int64(s, 1, h->id);
+		bind_text(s, 2, cb->uuid);
+		sqlite3_bind_int64(s, 3, now);
+		if ((st = st_done(j, s, err)) != K_OK)
+			return st;
+		str_copy(h->uuid, cb->uuid, sizeof h->uuid);
+		char detail[JOURNAL_TEXT_MAX];
+		snprintf(detail, sizeof detail,
+			 "uuid %.64s learnt from a callback naming ext_id %.64s (the reply was lost)",
+			 cb->uuid, cb->ext_id);
+		return history_add(j, h->id, now, (int)h->state, h->state, JSRC_CALLBACK, detail,
+				   err);
+	}
+	*conflict = true;
+	if (!(s = st_get(j, ST_SET_FLAGGED, err)))
+		return K_DB;
+	sqlite3_bind_int64(s, 1, h->id);
+	if ((st = st_done(j, s, err)) != K_OK)
+		return st;
+	char detail[JOURNAL_TEXT_MAX];
+	snprintf(detail, sizeof detail,
+		 "a callback for ext_id %.64s names uuid %.64s but the journal holds %.64s; "
+		 "kept the stored one, callback not applied: check the cabinet",
+		 cb->ext_id, cb->uuid, h->uuid[0] ? h->uuid : h->receipt_id);
+	return history_add(j, h->id, now, (int)h->state, h->state, JSRC_CALLBACK, detail, err);
+}
+
+static kstatus callback_locked(struct journal *j, const struct journal_callback *cb,
+			       struct journal_callback_result *res, int64_t now, struct kerr *err)
+{
 	memset(res, 0, sizeof *res);
 	res->from = res->to = JS_NONE;
 	if (!cb->uuid || !*cb->uuid)
@@ -1379,18 +1605,17 @@ kstatus journal_apply_callback(struct journal *j, const struct journal_callback 
 	if (cb->source != JSRC_CALLBACK && cb->source != JSRC_POLL)
 		return kerr_set(err, K_INVALID, "source",
 				_("a callback's source is callback or poll"));
-	kstatus st = tx_begin(j, err);
-	if (st != K_OK)
-		return st;
 	struct head h;
-	st = head_load(j, ST_HEAD_BY_UUID, 0, cb->uuid, &h, err);
+	kstatus st = head_load(j, ST_HEAD_BY_UUID, 0, cb->uuid, &h, err);
 	if (st == K_NOTFOUND)
 		st = head_load(j, ST_HEAD_BY_RECEIPT, 0, cb->uuid, &h, err);
-	int64_t now = journal_now(j);
+	bool by_ext = false;
+	if (st == K_NOTFOUND && cb->ext_id && *cb->ext_id) {
+		st = head_load(j, ST_HEAD_BY_EXT, 0, cb->ext_id, &h, err);
+		by_ext = st == K_OK;
+	}
 	if (st == K_NOTFOUND) {
 		if ((st = raw_insert(j, now, 0, false, cb, err)) != K_OK)
-			return tx_abort(j, st);
-		if ((st = tx_commit(j, err)) != K_OK)
 			return st;
 		return kerr_set(err, K_NOTFOUND, "uuid",
 				_("no document with uuid %s in this journal; the callback is kept "
@@ -1398,9 +1623,24 @@ kstatus journal_apply_callback(struct journal *j, const struct journal_callback 
 				cb->uuid);
 	}
 	if (st != K_OK)
-		return tx_abort(j, st);
+		return st;
 	res->doc_id = h.id;
 	res->from = (int)h.state;
+	if (by_ext) {
+		bool conflict = false;
+		if ((st = adopt_by_ext_id(j, &h, cb, now, &conflict, err)) != K_OK)
+			return st;
+		if (conflict) {
+			if ((st = raw_insert(j, now, h.id, false, cb, err)) != K_OK)
+				return st;
+			res->to = (int)h.state;
+			res->flagged = true;
+			return kerr_set(err, K_REFUSED, "uuid",
+					_("document #%" PRId64 " has uuid %s, the callback for its "
+					  "ext_id names %s; flagged, not applied"),
+					h.id, h.uuid[0] ? h.uuid : h.receipt_id, cb->uuid);
+		}
+	}
 	bool applied = false;
 	struct kerr why;
 	kerr_clear(&why);
@@ -1409,17 +1649,66 @@ kstatus journal_apply_callback(struct journal *j, const struct journal_callback 
 	if (outcome != K_OK && outcome != K_REFUSED) {
 		if (err)
 			*err = why;
-		return tx_abort(j, outcome);
+		return outcome;
 	}
 	if ((st = raw_insert(j, now, h.id, applied, cb, err)) != K_OK)
-		return tx_abort(j, st);
-	if ((st = tx_commit(j, err)) != K_OK)
 		return st;
-	res->applied = applied;
+	res->applied = applied || by_ext;
 	res->to = (int)h.state;
 	if (outcome == K_REFUSED && err)
 		*err = why;
 	return outcome;
+}
+
+kstatus journal_apply_callback(struct journal *j, const struct journal_callback *cb,
+			       struct journal_callback_result *res, struct kerr *err)
+{
+	struct journal_callback_result dummy;
+	if (!res)
+		res = &dummy;
+	memset(res, 0, sizeof *res);
+	res->from = res->to = JS_NONE;
+	kstatus st = tx_begin(j, err);
+	if (st != K_OK)
+		return st;
+	st = callback_locked(j, cb, res, journal_now(j), err);
+	if (st == K_INVALID)
+		return tx_abort(j, st);
+	kstatus end = tx_end(j, st, err);
+	if (end != st || fatal(st))
+		memset(res, 0, sizeof *res), res->from = res->to = JS_NONE;
+	return end;
+}
+
+kstatus journal_apply_callbacks(struct journal *j, struct journal_callback_item *items, size_t n,
+				struct kerr *err)
+{
+	if (n == 0)
+		return K_OK;
+	kstatus st = tx_begin(j, err);
+	for (size_t i = 0; st == K_OK && i < n; i++) {
+		kerr_clear(&items[i].err);
+		items[i].st = callback_locked(j, &items[i].cb, &items[i].res, journal_now(j),
+					      &items[i].err);
+		if (fatal(items[i].st)) {
+			st = items[i].st;
+			if (err)
+				*err = items[i].err;
+		}
+	}
+	if (st == K_OK)
+		st = tx_commit(j, err);
+	else
+		tx_abort(j, st);
+	if (st != K_OK)
+		for (size_t i = 0; i < n; i++) {
+			items[i].st = st;
+			if (err)
+				items[i].err = *err;
+			memset(&items[i].res, 0, sizeof items[i].res);
+			items[i].res.from = items[i].res.to = JS_NONE;
+		}
+	return st;
 }
 
 kstatus journal_transition(struct journal *j, int64_t id, enum journal_state to,
@@ -1500,6 +1789,22 @@ kstatus journal_flush(struct journal *j, int64_t *count, struct kerr *err)
 	return st;
 }
 
+kstatus journal_flush_profile(struct journal *j, const char *profile, int64_t *count,
+			      struct kerr *err)
+{
+	if (count)
+		*count = 0;
+	sqlite3_stmt *s = st_get(j, ST_FLUSH_PROFILE, err);
+	if (!s)
+		return K_DB;
+	sqlite3_bind_int64(s, 1, journal_now(j));
+	bind_text(s, 2, profile ? profile : "");
+	kstatus st = st_done(j, s, err);
+	if (st == K_OK && count)
+		*count = sqlite3_changes(j->db);
+	return st;
+}
+
 /* Collects the ids a statement yields (bound with ?1 = arg when has_arg). */
 static kstatus collect_ids(struct journal *j, enum stmt_id sid, bool has_arg, int64_t arg,
 			   int64_t **ids, size_t *n, struct kerr *err)
@@ -1570,7 +1875,7 @@ kstatus journal_flag_stale(struct journal *j, int64_t older_than_ms, int64_t *co
 	if (st != K_OK)
 		return st;
 	int64_t now = journal_now(j);
-	sqlite3_stmt *s = st_get(j, ST_STALE_IDS, err);
+	sqlite3_stmt *s = st_get(j, j->version >= 3 ? ST_STALE_IDS : ST_STALE_IDS_V2, err);
 	if (!s)
 		return tx_abort(j, K_DB);
 	sqlite3_bind_int64(s, 1, now - older_than_ms);
@@ -1924,4 +2229,63 @@ kstatus journal_check_refund(struct journal *j, const char *ref_uuid, int64_t am
 	if (!ref_uuid || !*ref_uuid)
 		return kerr_set(err, K_INVALID, "ref_uuid", _("a refund needs the original's uuid"));
 	return refund_check_locked(j, ref_uuid, amount, NULL, err);
+}
+
+kstatus journal_apply_batch(struct journal *j, struct journal_batch *b, struct kerr *err)
+{
+	for (size_t i = 0; i < b->nmark; i++)
+		b->marked[i] = false;
+	if (b->ncallbacks + b->noutcomes + b->nmark == 0)
+		return K_OK;
+	kstatus st = tx_begin(j, err);
+	int64_t now = journal_now(j);
+	for (size_t i = 0; st == K_OK && i < b->ncallbacks; i++) {
+		struct journal_callback_item *it = &b->callbacks[i];
+		kerr_clear(&it->err);
+		it->st = callback_locked(j, &it->cb, &it->res, now, &it->err);
+		if (fatal(it->st)) {
+			st = it->st;
+			if (err)
+				*err = it->err;
+		}
+	}
+	for (size_t i = 0; st == K_OK && i < b->noutcomes; i++) {
+		if (fatal(outcome_one(j, &b->outcomes[i], now))) {
+			st = b->outcomes[i].st;
+			if (err)
+				*err = b->outcomes[i].err;
+		}
+	}
+	for (size_t i = 0; st == K_OK && i < b->nmark; i++) {
+		struct kerr one;
+		kerr_clear(&one);
+		kstatus m = mark_sending_locked(j, b->mark[i], now, &one);
+		if (fatal(m)) {
+			st = m;
+			if (err)
+				*err = one;
+		}
+		b->marked[i] = m == K_OK;
+	}
+	if (st == K_OK)
+		st = tx_commit(j, err);
+	else
+		tx_abort(j, st);
+	if (st != K_OK) {
+		for (size_t i = 0; i < b->ncallbacks; i++) {
+			b->callbacks[i].st = st;
+			if (err)
+				b->callbacks[i].err = *err;
+			memset(&b->callbacks[i].res, 0, sizeof b->callbacks[i].res);
+			b->callbacks[i].res.from = b->callbacks[i].res.to = JS_NONE;
+		}
+		for (size_t i = 0; i < b->noutcomes; i++) {
+			b->outcomes[i].st = st;
+			if (err)
+				b->outcomes[i].err = *err;
+		}
+		for (size_t i = 0; i < b->nmark; i++)
+			b->marked[i] = false;
+	}
+	return st;
 }

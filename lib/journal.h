@@ -145,6 +145,8 @@ struct journal_callback {
 	const char *body;	 /* raw body as received (may be NULL for polls) */
 	size_t body_len;
 	const char *content_type;
+	/* LifePay: the ext_id the callback names, or NULL; used when the uuid is unknown. */
+	const char *ext_id;
 };
 
 /* What journal_apply_callback() did. */
@@ -153,6 +155,41 @@ struct journal_callback_result {
 	bool applied;	/* a transition was written */
 	int from;	/* state before (JS_NONE if unknown uuid) */
 	int to;		/* state after */
+	bool flagged;	/* matched by ext_id with another uuid: flagged, not applied */
+};
+
+/* One callback of a batch (journal_apply_callbacks) with its own result. */
+struct journal_callback_item {
+	struct journal_callback cb;
+	struct journal_callback_result res;
+	kstatus st;
+	struct kerr err;
+};
+
+/* How a request ended, for journal_apply_outcomes(). */
+enum journal_outcome_kind {
+	JO_ACCEPTED, /* journal_apply_reply_ok(); without a uuid: a retry at next_attempt_at */
+	JO_REJECTED, /* journal_apply_reply_rejected_flagged() */
+	JO_RETRY,    /* journal_schedule_retry() */
+};
+
+struct journal_outcome {
+	int64_t id;
+	enum journal_outcome_kind kind;
+	bool record_attempt; /* write the attempt row (http_status, provider_code, attempt_error) */
+	int http_status;
+	int provider_code;
+	const char *attempt_error;
+	const char *uuid, *receipt_id; /* JO_ACCEPTED */
+	int code;		       /* JO_REJECTED */
+	const char *text;	       /* JO_REJECTED */
+	const char *flag_detail;       /* JO_REJECTED: non-empty = also flagged, with this row */
+	int64_t next_attempt_at;       /* JO_RETRY, and JO_ACCEPTED without a uuid */
+	int64_t poll_at;	       /* JO_ACCEPTED: first poll (PayKeeper), 0 = the default */
+	enum journal_source source;    /* JO_RETRY */
+	const char *reason;	       /* JO_RETRY */
+	kstatus st;		       /* out: this outcome's own result */
+	struct kerr err;	       /* out */
 };
 
 /* List filter; zero-initialise and set what you need. */
@@ -228,11 +265,21 @@ kstatus journal_due(struct journal *j, int64_t now, int64_t *ids, size_t max, si
 kstatus journal_next_due(struct journal *j, int64_t *when, struct kerr *err);
 /* Makes every queued document due now (kassa outbox --flush); n gets how many moved. */
 kstatus journal_flush(struct journal *j, int64_t *n, struct kerr *err);
+/* As journal_flush(), for one profile's documents only, in one statement. */
+kstatus journal_flush_profile(struct journal *j, const char *profile, int64_t *n,
+			      struct kerr *err);
 /* Documents waiting to be delivered (queued + sending). */
 kstatus journal_outbox_depth(struct journal *j, int64_t *n, struct kerr *err);
 
 /* queued -> sending and attempts + 1; K_REFUSED if the document is not queued. */
 kstatus journal_mark_sending(struct journal *j, int64_t id, struct kerr *err);
+/*
+ * queued -> sending for each of ids in ONE transaction (one fsync): all are
+ * committed as sending before any of them is sent. marked[i] tells which
+ * were (false: not queued any more). On a journal failure none is marked.
+ */
+kstatus journal_mark_sending_many(struct journal *j, const int64_t *ids, size_t n, bool *marked,
+				  struct kerr *err);
 /* Records how one request ended (http_status 0 = no answer). */
 kstatus journal_record_attempt(struct journal *j, int64_t id, int http_status, int provider_code,
 			       const char *error_text, struct kerr *err);
@@ -249,19 +296,64 @@ kstatus journal_apply_reply_ok(struct journal *j, int64_t id, const char *uuid,
 kstatus journal_apply_reply_rejected(struct journal *j, int64_t id, int code, const char *text,
 				     struct kerr *err);
 /*
+ * As journal_apply_reply_rejected(), and when flag_detail is non-empty the
+ * document is also flagged for the operator with a history row saying why
+ * (an earlier attempt got no answer: the document may exist after all).
+ */
+kstatus journal_apply_reply_rejected_flagged(struct journal *j, int64_t id, int code,
+					     const char *text, const char *flag_detail,
+					     struct kerr *err);
+/*
  * Delivery failed (HTTP != 200, timeout, connection error): back to queued,
  * due at next_attempt_at, reason kept as last_error_text.
  */
 kstatus journal_schedule_retry(struct journal *j, int64_t id, int64_t next_attempt_at,
 			       enum journal_source source, const char *reason, struct kerr *err);
 /*
+ * Applies n request outcomes (each with its attempt row) in ONE transaction.
+ * Each o[i].st says how that one went (K_REFUSED: not applied, nothing
+ * written but the attempt; K_PROVIDER: accepted without a uuid, queued again).
+ * A journal failure rolls everything back and is returned (and set in each).
+ */
+kstatus journal_apply_outcomes(struct journal *j, struct journal_outcome *o, size_t n,
+			       struct kerr *err);
+/*
  * Stores the raw callback and applies it, in one transaction. K_NOTFOUND for
  * an unknown uuid (stored with applied = 0); a repeat of the current state
  * writes no transition (K_OK, applied false); a change after a final state is
  * refused (K_REFUSED, stored, not applied). res may be NULL.
+ * An unknown uuid with a known cb->ext_id (the reply was lost): a document
+ * without a uuid takes the callback's uuid and the callback is applied; one
+ * with another uuid keeps its own, is flagged with both in the history and
+ * the callback is not applied (K_REFUSED, res->flagged).
  */
 kstatus journal_apply_callback(struct journal *j, const struct journal_callback *cb,
 			       struct journal_callback_result *res, struct kerr *err);
+/*
+ * Applies n callbacks as journal_apply_callback() does, all in ONE
+ * transaction; items[i].st/res/err get each one's result. A journal failure
+ * rolls everything back and is returned (and set in each item).
+ */
+kstatus journal_apply_callbacks(struct journal *j, struct journal_callback_item *items, size_t n,
+				struct kerr *err);
+/* All the journal work of one loop iteration, for journal_apply_batch(). */
+struct journal_batch {
+	struct journal_callback_item *callbacks; /* applied first */
+	size_t ncallbacks;
+	struct journal_outcome *outcomes; /* then these */
+	size_t noutcomes;
+	const int64_t *mark;	/* then these go queued -> sending */
+	size_t nmark;
+	bool *marked;		/* out: nmark entries, as journal_mark_sending_many() */
+};
+/*
+ * Group commit: the callbacks, the request outcomes and the marks of b in
+ * ONE transaction (one fsync), each with its own result as in
+ * journal_apply_callbacks(), journal_apply_outcomes() and
+ * journal_mark_sending_many(). A journal failure rolls back everything and
+ * is returned (and set in each; nothing marked).
+ */
+kstatus journal_apply_batch(struct journal *j, struct journal_batch *b, struct kerr *err);
 /* A state change decided by a poll or the operator, with its history row. */
 kstatus journal_transition(struct journal *j, int64_t id, enum journal_state to,
 			   enum journal_source source, const char *detail, struct kerr *err);
@@ -283,9 +375,10 @@ kstatus journal_poll_due(struct journal *j, int64_t now, int64_t *ids, size_t ma
  */
 kstatus journal_resume_on_start(struct journal *j, int64_t *n, struct kerr *err);
 /*
- * Flags LifePay documents still without a final status (accepted or
- * provider_retry) created more than older_than_ms ago; n gets how many were
- * newly flagged. Each gets a history row (same state, source local) saying so.
+ * Flags documents (LifePay and PayKeeper) still without a final status
+ * (accepted or provider_retry) last sent (or replayed) more than
+ * older_than_ms ago; n gets how many were newly flagged. Each gets a history
+ * row (same state, source local) saying so.
  */
 kstatus journal_flag_stale(struct journal *j, int64_t older_than_ms, int64_t *n,
 			   struct kerr *err);

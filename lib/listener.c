@@ -31,6 +31,7 @@ struct listener {
 	struct MHD_Daemon *mhd;
 	int epoll_fd;
 	uint64_t timer;
+	uint64_t kick; /* listener_answer(): run MHD at once */
 	char token[LISTENER_TOKEN_LEN + 1];
 	size_t body_limit;
 	unsigned port;
@@ -41,10 +42,18 @@ struct listener {
 	struct listener_stats stats;
 };
 
-/* Per request: where it goes and what came so far. */
+/*
+ * Per request: where it goes and what came so far. A deferred request stays
+ * suspended until listener_answer() stores its answer and resumes it.
+ */
 struct listener_req {
 	int reject; /* HTTP status when refused without the handler, 0 otherwise */
 	bool answered;
+	bool suspended;		    /* waiting for listener_answer() */
+	int late_status;	    /* the deferred answer, 0 until it is known */
+	char *late_text;
+	struct MHD_Connection *conn;
+	struct listener *ls;
 	char suffix[LISTENER_SUFFIX_MAX + 1];
 	char *body;
 	size_t len, cap;
@@ -134,7 +143,7 @@ static bool listener_route(const struct listener *ls, const char *url, char *suf
 
 /* ---- answering ---- */
 
-static enum MHD_Result listener_answer(struct MHD_Connection *c, int status, const char *text)
+static enum MHD_Result listener_answer_conn(struct MHD_Connection *c, int status, const char *text)
 {
 	struct MHD_Response *r = MHD_create_response_from_buffer(strlen(text), (void *)text,
 								 MHD_RESPMEM_MUST_COPY);
@@ -185,7 +194,7 @@ static enum MHD_Result listener_reject(struct listener *ls, struct listener_req 
 		break;
 	}
 	rq->answered = true;
-	return listener_answer(c, status, listener_status_text(status));
+	return listener_answer_conn(c, status, listener_status_text(status));
 }
 
 static void listener_remote(struct MHD_Connection *c, char *out, size_t n)
@@ -202,6 +211,38 @@ static void listener_remote(struct MHD_Connection *c, char *out, size_t n)
 	else if (sa->sa_family == AF_INET6)
 		inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr,
 			  out, (socklen_t)n);
+}
+
+static void on_listener_kick(struct loop *l, void *cls);
+
+/* Queues the answer that listener_answer() stored. */
+static enum MHD_Result listener_late(struct listener_req *rq, struct MHD_Connection *c)
+{
+	int status = rq->late_status;
+	rq->answered = true;
+	return listener_answer_conn(c, status, rq->late_text && rq->late_text[0]
+						  ? rq->late_text
+						  : listener_status_text(status));
+}
+
+void listener_answer(struct listener_reply *rp, int status, const char *text)
+{
+	struct listener_req *rq = (struct listener_req *)(void *)rp;
+	if (!rq || rq->late_status)
+		return;
+	if (status < 100 || status > 599)
+		status = 500;
+	rq->late_status = status;
+	rq->late_text = xstrdup(text ? text : "");
+	if (rq->suspended) {
+		rq->suspended = false;
+		/* MHD calls on_mhd_request again for it, where the answer is queued. */
+		MHD_resume_connection(rq->conn);
+		/* ... at its next run, which nothing else may cause soon: run it now. */
+		struct listener *ls = rq->ls;
+		if (!ls->kick)
+			ls->kick = loop_add_timer(ls->loop, 0, on_listener_kick, ls);
+	}
 }
 
 static enum MHD_Result listener_dispatch(struct listener *ls, struct listener_req *rq,
@@ -222,12 +263,21 @@ static enum MHD_Result listener_dispatch(struct listener *ls, struct listener_re
 	char reply[1024];
 	reply[0] = '\0';
 	ls->stats.handled++;
+	rq->conn = c;
+	req.deferred = (struct listener_reply *)(void *)rq;
 	int status = ls->on_callback(ls->cls, &req, reply, sizeof reply);
+	if (status == LISTENER_DEFERRED) {
+		if (rq->late_status) /* answered from inside the handler */
+			return listener_late(rq, c);
+		rq->suspended = true;
+		MHD_suspend_connection(c);
+		return MHD_YES;
+	}
 	if (status < 100 || status > 599)
 		status = 500;
 	reply[sizeof reply - 1] = '\0';
 	rq->answered = true;
-	return listener_answer(c, status, reply[0] ? reply : listener_status_text(status));
+	return listener_answer_conn(c, status, reply[0] ? reply : listener_status_text(status));
 }
 
 static enum MHD_Result on_mhd_request(void *cls, struct MHD_Connection *c, const char *url,
@@ -240,6 +290,7 @@ static enum MHD_Result on_mhd_request(void *cls, struct MHD_Connection *c, const
 	if (!rq) {
 		/* Headers are in: decide now, before reading any body. */
 		rq = xcalloc(1, sizeof *rq);
+		rq->ls = ls;
 		*con_cls = rq;
 		if (!listener_route(ls, url, rq->suffix)) {
 			rq->reject = 404;
@@ -261,6 +312,10 @@ static enum MHD_Result on_mhd_request(void *cls, struct MHD_Connection *c, const
 			return listener_reject(ls, rq, c, rq->reject);
 		return MHD_YES;
 	}
+	if (rq->late_status && !rq->answered)
+		return listener_late(rq, c);
+	if (rq->suspended)
+		return MHD_YES;
 	if (rq->answered) {
 		/* Body of a refused request: drop it. */
 		*upload_data_size = 0;
@@ -301,6 +356,7 @@ static void on_mhd_completed(void *cls, struct MHD_Connection *c, void **con_cls
 	struct listener_req *rq = *con_cls;
 	if (rq) {
 		free(rq->body);
+		free(rq->late_text);
 		free(rq);
 		*con_cls = NULL;
 	}
@@ -344,6 +400,15 @@ static void on_listener_timer(struct loop *l, void *cls)
 {
 	struct listener *ls = cls;
 	ls->timer = 0;
+	listener_run(ls);
+}
+
+/* Runs MHD soon after listener_answer() resumed a connection (its own timer:
+ * the prepare hook replaces ls->timer). */
+static void on_listener_kick(struct loop *l, void *cls)
+{
+	struct listener *ls = cls;
+	ls->kick = 0;
 	listener_run(ls);
 }
 
@@ -499,7 +564,7 @@ struct listener *listener_start(struct loop *l, const struct listener_options *o
 	ls->cls = opt->cls;
 	unsigned timeout = opt->timeout_s ? opt->timeout_s : 10;
 	unsigned maxconn = opt->max_connections ? opt->max_connections : 64;
-	unsigned flags = MHD_USE_EPOLL | MHD_USE_ERROR_LOG;
+	unsigned flags = MHD_USE_EPOLL | MHD_USE_ERROR_LOG | MHD_ALLOW_SUSPEND_RESUME;
 	if (ss.ss_family == AF_INET6)
 		flags |= MHD_USE_IPv6;
 	ls->mhd = MHD_start_daemon(
@@ -539,6 +604,8 @@ void listener_stop(struct listener *ls)
 	loop_unwatch_fd(ls->loop, ls->epoll_fd);
 	if (ls->timer)
 		loop_cancel_timer(ls->loop, ls->timer);
+	if (ls->kick)
+		loop_cancel_timer(ls->loop, ls->kick);
 	MHD_stop_daemon(ls->mhd);
 	explicit_bzero(ls->token, sizeof ls->token);
 	free(ls);

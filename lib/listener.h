@@ -23,6 +23,9 @@ struct listener;
 /* Length of a path token in hex digits (128 random bits). */
 #define LISTENER_TOKEN_LEN 32
 
+/* A request whose handler chose to answer later (see LISTENER_DEFERRED). */
+struct listener_reply;
+
 /* One callback request, valid only during the handler. */
 struct listener_request {
 	const char *suffix;       /* "" for /cb/<token>, else the part after it */
@@ -31,11 +34,21 @@ struct listener_request {
 	size_t len;
 	const char *remote_addr;  /* "127.0.0.1", "::1", or "" */
 	void *conn;               /* for listener_request_header */
+	/*
+	 * Non-NULL when the handler may defer: it returns LISTENER_DEFERRED and
+	 * later calls listener_answer(deferred, ...) exactly once (the
+	 * connection waits, suspended, meanwhile). NULL: answer now.
+	 */
+	struct listener_reply *deferred;
 };
+
+/* Handler's return value: the answer comes later through listener_answer(). */
+#define LISTENER_DEFERRED 0
 
 /*
  * Handles a callback and returns the HTTP status to answer (200 only after
- * the callback is safely committed; 400 malformed, 403 bad signature, ...).
+ * the callback is safely committed; 400 malformed, 403 bad signature, ...),
+ * or LISTENER_DEFERRED when req->deferred is set and it answers later.
  * It may write a reply body (text/plain) into reply (reply_n bytes, already
  * ""); an empty reply gets a short standard text.
  */
@@ -88,6 +101,12 @@ bool listener_url(const struct listener *ls, const char *public_base, char *out,
 enum listener_status listener_state(const struct listener *ls, char *buf, size_t n);
 /* Copies the counters. */
 void listener_get_stats(const struct listener *ls, struct listener_stats *out);
+/*
+ * Answers a deferred request (status, text/plain body; NULL or "" = a short
+ * standard text) and lets the listener send it from the loop. rp is invalid
+ * afterwards. Must be called before listener_stop().
+ */
+void listener_answer(struct listener_reply *rp, int status, const char *text);
 /* A request header by name (case-insensitive), or NULL. */
 const char *listener_request_header(const struct listener_request *req, const char *name);
 

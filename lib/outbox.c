@@ -49,6 +49,7 @@ struct job {
 	int64_t created_at; /* JOB_RECOVER: the document's, where the search starts */
 	int64_t from;	    /* JOB_RECOVER: the page's first row */
 	struct net_job *nj;
+	long long started; /* mono_ms */
 	struct job *next;
 };
 
@@ -77,6 +78,37 @@ struct outbox {
 	long long pk_token_retry_at; /* mono_ms: no new fetch before this after a failure */
 	unsigned long callbacks;
 	char last_error[256];
+	/*
+	 * Group commit: outcomes of requests and callbacks that completed in
+	 * this loop iteration, committed together by on_prepare() before the
+	 * next poll (one fsync for all of them).
+	 */
+	struct outcome *outcomes;
+	size_t noutcomes, outcomes_cap;
+	struct cb_pending *cbs;
+	size_t ncbs, cbs_cap;
+	bool pump_wanted; /* look for due documents at the next commit_iteration() */
+	long long flushed_at; /* mono_ms of the last outbox_flush() */
+};
+
+/* A request's outcome waiting for the group commit; strings owned here. */
+struct outcome {
+	struct journal_outcome o;
+	char uuid[UUID_TEXT_MAX + 1];
+	char receipt_id[JOURNAL_RECEIPT_ID_MAX];
+	char text[400];
+	long long delay; /* JO_RETRY: for the log */
+};
+
+/* A LifePay callback waiting for the group commit, its connection suspended. */
+struct cb_pending {
+	struct journal_callback_item it;
+	struct listener_reply *reply;
+	char uuid[UUID_TEXT_MAX + 1];
+	char ext_id[EXT_ID_MAX + 1];
+	char detail[JOURNAL_TEXT_MAX];
+	char content_type[128];
+	char *body;
 };
 
 static void logf_(struct outbox *ob, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -118,6 +150,7 @@ static struct job *job_new(struct outbox *ob, enum job_kind kind, int64_t doc_id
 	jb->ob = ob;
 	jb->kind = kind;
 	jb->doc_id = doc_id;
+	jb->started = mono_ms();
 	jb->next = ob->jobs;
 	ob->jobs = jb;
 	ob->njobs++;
@@ -162,64 +195,149 @@ static size_t capacity(const struct outbox *ob)
 	return ob->p.max_in_flight > 0 ? (size_t)ob->p.max_in_flight : 4;
 }
 
-static void pump(struct outbox *ob);
 static void kick(struct outbox *ob);
+static void commit_iteration(struct outbox *ob, bool may_send);
+static int callback_answer(struct outbox *ob, const struct journal_callback *jc, kstatus st,
+			   const struct journal_callback_result *res, const struct kerr *e,
+			   char *reply, size_t reply_n);
 
 /* ---- delivery outcomes ---- */
 
-/* A failed delivery: recorded, then queued again after the schedule, same ext_id. */
+static struct outcome *outcome_add(struct outbox *ob, const struct job *jb,
+				   enum journal_outcome_kind kind)
+{
+	if (ob->noutcomes == ob->outcomes_cap) {
+		ob->outcomes_cap = ob->outcomes_cap ? ob->outcomes_cap * 2 : 16;
+		ob->outcomes = xrealloc(ob->outcomes, ob->outcomes_cap * sizeof *ob->outcomes);
+	}
+	struct outcome *oc = &ob->outcomes[ob->noutcomes++];
+	memset(oc, 0, sizeof *oc);
+	oc->o.id = jb->doc_id;
+	oc->o.kind = kind;
+	oc->o.record_attempt = true;
+	/* The string pointers are set at the flush: the array may move until then. */
+	oc->o.next_attempt_at =
+	    now_ms() + retry_delay_ms(ob->p.retry_schedule, ob->p.retry_count, jb->attempt) *
+			   ob->unit / 1000;
+	return oc;
+}
+
+static bool outcome_pending(const struct outbox *ob, int64_t id)
+{
+	for (size_t i = 0; i < ob->noutcomes; i++)
+		if (ob->outcomes[i].o.id == id)
+			return true;
+	return false;
+}
+
+/*
+ * A failed delivery: recorded, then queued again after the schedule, same
+ * ext_id. Like every request outcome it is committed by the group commit
+ * before the next poll (nobody is answered on the strength of a reply).
+ */
 static void retry_later(struct outbox *ob, const struct job *jb, int http_status, int provider_code,
 			bool now, const char *reason)
 {
-	struct kerr e = {0};
-	if (journal_record_attempt(ob->j, jb->doc_id, http_status, provider_code, reason, &e) !=
-	    K_OK)
-		logf_(ob, "document #%" PRId64 ": attempt not recorded: %s", jb->doc_id, e.text);
-	long long delay =
-	    now ? 0
-		: retry_delay_ms(ob->p.retry_schedule, ob->p.retry_count, jb->attempt) * ob->unit /
-		      1000;
-	int64_t at = now_ms() + delay;
-	if (journal_schedule_retry(ob->j, jb->doc_id, at, http_status ? JSRC_REPLY : JSRC_LOCAL,
-				   reason, &e) != K_OK)
-		logf_(ob, "document #%" PRId64 ": retry not scheduled: %s", jb->doc_id, e.text);
-	else
-		logf_(ob, "document #%" PRId64 ": %s; next try in %lld ms with the same ext_id",
-		      jb->doc_id, reason, delay);
+	/* A request already on the wire at outbox_flush() is flushed too. */
+	if (jb->started <= ob->flushed_at)
+		now = true;
+	struct outcome *oc = outcome_add(ob, jb, JO_RETRY);
+	oc->o.http_status = http_status;
+	oc->o.provider_code = provider_code;
+	str_copy(oc->text, reason, sizeof oc->text);
+	oc->delay = now ? 0
+			: retry_delay_ms(ob->p.retry_schedule, ob->p.retry_count, jb->attempt) *
+			      ob->unit / 1000;
+	oc->o.next_attempt_at = now_ms() + oc->delay;
+	oc->o.source = http_status ? JSRC_REPLY : JSRC_LOCAL;
 }
+
+struct unanswered_ctx {
+	int rows;
+	bool unknown;
+};
+
+static bool on_attempt_row(const struct journal_attempt_row *row, void *cls)
+{
+	struct unanswered_ctx *c = cls;
+	c->rows++;
+	/* Only "too many requests" says for sure that nothing was taken. */
+	if (row->http_status != 200 || (row->provider_code != 0 && row->provider_code != 429))
+		c->unknown = true;
+	return true;
+}
+
+/*
+ * True when an earlier attempt of this document got no answer we can trust
+ * (timeout, connection error, HTTP != 200, an internal error, or a send that
+ * a stop left without any recorded outcome): the provider may hold it.
+ */
+static bool earlier_unanswered(struct outbox *ob, const struct job *jb)
+{
+	if (jb->attempt <= 1)
+		return false;
+	struct unanswered_ctx c = {0};
+	if (journal_attempts(ob->j, jb->doc_id, on_attempt_row, &c, NULL) != K_OK)
+		return true;
+	return c.unknown || c.rows < jb->attempt - 1;
+}
+
+#define UNANSWERED_DETAIL                                                                          \
+	"an earlier attempt got no answer: the document may exist at the provider; check the "   \
+	"cabinet before selling again"
 
 static void rejected(struct outbox *ob, const struct job *jb, int code, const char *text)
 {
-	struct kerr e = {0};
-	journal_record_attempt(ob->j, jb->doc_id, 200, code, text, NULL);
-	if (journal_apply_reply_rejected(ob->j, jb->doc_id, code, text, &e) != K_OK)
-		logf_(ob, "document #%" PRId64 ": rejection not recorded: %s", jb->doc_id, e.text);
-	else
-		logf_(ob, "document #%" PRId64 ": rejected by the provider (code %d)", jb->doc_id,
-		      code);
+	struct outcome *oc = outcome_add(ob, jb, JO_REJECTED);
+	oc->o.http_status = 200;
+	oc->o.provider_code = code;
+	oc->o.code = code;
+	str_copy(oc->text, text, sizeof oc->text);
+	if (ob->p.provider == KPROVIDER_LIFEPAY && earlier_unanswered(ob, jb))
+		oc->o.flag_detail = UNANSWERED_DETAIL;
 }
 
 static void accepted(struct outbox *ob, const struct job *jb, const char *uuid,
 		     const char *receipt_id)
 {
-	struct kerr e = {0};
-	journal_record_attempt(ob->j, jb->doc_id, 200, 0, "", NULL);
-	kstatus st = journal_apply_reply_ok(ob->j, jb->doc_id, uuid, receipt_id, &e);
-	if (st == K_PROVIDER) {
-		/* Accepted without an id: ask again with the same ext_id, which names it. */
-		retry_later(ob, jb, 200, 0, false, e.text);
-		return;
-	}
-	if (st != K_OK) {
-		logf_(ob, "document #%" PRId64 ": reply not applied: %s", jb->doc_id, e.text);
-		return;
-	}
+	struct outcome *oc = outcome_add(ob, jb, JO_ACCEPTED);
+	oc->o.http_status = 200;
+	str_copy(oc->uuid, uuid ? uuid : "", sizeof oc->uuid);
+	str_copy(oc->receipt_id, receipt_id ? receipt_id : "", sizeof oc->receipt_id);
 	if (ob->p.provider == KPROVIDER_PAYKEEPER)
-		journal_set_next_attempt(ob->j, jb->doc_id, now_ms() + scaled_s(ob, POLL_MIN_S),
-					 NULL);
-	logf_(ob, "document #%" PRId64 ": accepted%s%s", jb->doc_id, uuid && *uuid ? ", uuid " : "",
-	      uuid ? uuid : "");
+		oc->o.poll_at = now_ms() + scaled_s(ob, POLL_MIN_S);
 }
+
+/* Logs what the group commit did with one outcome. */
+static void outcome_log(struct outbox *ob, const struct outcome *oc)
+{
+	const struct journal_outcome *o = &oc->o;
+	int64_t id = o->id;
+	if (o->st == K_PROVIDER) {
+		logf_(ob, "document #%" PRId64 ": %s; next try with the same ext_id", id,
+		      o->err.text);
+		return;
+	}
+	if (o->st != K_OK) {
+		logf_(ob, "document #%" PRId64 ": outcome not recorded: %s", id, o->err.text);
+		return;
+	}
+	switch (o->kind) {
+	case JO_ACCEPTED:
+		logf_(ob, "document #%" PRId64 ": accepted%s%s", id, oc->uuid[0] ? ", uuid " : "",
+		      oc->uuid);
+		break;
+	case JO_REJECTED:
+		logf_(ob, "document #%" PRId64 ": rejected by the provider (code %d)%s", id, o->code,
+		      o->flag_detail ? "; flagged: an earlier attempt got no answer" : "");
+		break;
+	case JO_RETRY:
+		logf_(ob, "document #%" PRId64 ": %s; next try in %lld ms with the same ext_id", id,
+		      oc->text, oc->delay);
+		break;
+	}
+}
+
 
 /* A rejection text with the per-field errors, so the cashier sees what to fix. */
 static void lifepay_reject_text(const struct lifepay_reply *r, char *buf, size_t n)
@@ -233,6 +351,17 @@ static void lifepay_reject_text(const struct lifepay_reply *r, char *buf, size_t
 		errors_describe(r->code, NULL, false, d, sizeof d);
 		str_copy(buf, d, n);
 	}
+}
+
+/*
+ * A LifePay code that says nothing about the document's data: the table's
+ * retry_later codes (429: not taken, try later) and 500 (an internal error:
+ * the document may well exist; the same ext_id finds it without a double).
+ */
+static bool lifepay_code_retryable(int code)
+{
+	const struct provider_error *pe = errors_lookup(code);
+	return (pe && pe->retry_later) || code == 500;
 }
 
 static bool looks_like_token_problem(const char *msg)
@@ -274,6 +403,11 @@ static void on_send_done(void *cls, const struct net_result *res)
 			retry_later(ob, jb, 200, 0, false, reason);
 		} else if (r.code == 0) {
 			accepted(ob, jb, r.uuid, NULL);
+		} else if (lifepay_code_retryable(r.code)) {
+			/* Not an answer about the data: ask again later, same ext_id. */
+			snprintf(reason, sizeof reason, "code %d: %.300s", r.code,
+				 r.message[0] ? r.message : "provider busy or failing");
+			retry_later(ob, jb, 200, r.code, false, reason);
 		} else {
 			lifepay_reject_text(&r, reason, sizeof reason);
 			rejected(ob, jb, r.code, reason);
@@ -400,24 +534,12 @@ static void fetch_token(struct outbox *ob)
 	}
 }
 
-static void start_send(struct outbox *ob, int64_t id)
+/* Sends a document the journal has just committed as sending; frees d's body. */
+static void start_send(struct outbox *ob, struct journal_doc *dd)
 {
-	struct journal_doc d;
-	memset(&d, 0, sizeof d);
+	struct journal_doc d = *dd;
+	int64_t id = d.id;
 	struct kerr e = {0};
-	if (journal_get(ob->j, id, &d, &e) != K_OK) {
-		logf_(ob, "document #%" PRId64 ": %s", id, e.text);
-		return;
-	}
-	if (strcmp(d.profile, ob->p.name) != 0 || d.provider != ob->p.provider) {
-		add_foreign(ob, id);
-		journal_doc_free(&d);
-		return;
-	}
-	if (journal_mark_sending(ob->j, id, &e) != K_OK) {
-		journal_doc_free(&d);
-		return;
-	}
 	struct job *jb = job_new(ob, JOB_SEND, id);
 	jb->attempt = d.attempts + 1;
 	str_copy(jb->ext_id, d.ext_id, sizeof jb->ext_id);
@@ -735,49 +857,165 @@ static void start_poll(struct outbox *ob, int64_t id)
 
 /* ---- the sender ---- */
 
-static void pump(struct outbox *ob)
+/*
+ * Up to the free slots of our own due documents, loaded (bodies included)
+ * into docs; their ids into pick. Nothing is written here.
+ */
+static size_t pick_due(struct outbox *ob, int64_t *pick, struct journal_doc *docs, size_t cap)
 {
-	size_t cap = capacity(ob);
-	if (ob->njobs >= cap)
-		return;
 	int64_t ids[DUE_WINDOW];
-	size_t n = 0;
+	size_t n = 0, np = 0;
 	struct kerr e = {0};
-	int64_t now = now_ms();
-	if (journal_due(ob->j, now, ids, DUE_WINDOW, &n, &e) != K_OK) {
+	if (journal_due(ob->j, now_ms(), ids, DUE_WINDOW, &n, &e) != K_OK) {
 		set_last_error(ob, e.text);
-		return;
+		return 0;
 	}
 	bool need_token = ob->p.provider == KPROVIDER_PAYKEEPER && !pk_token_valid(ob);
-	for (size_t i = 0; i < n && ob->njobs < cap; i++) {
+	for (size_t i = 0; i < n && ob->njobs + np < cap; i++) {
 		if (is_foreign(ob, ids[i]))
 			continue;
 		if (need_token) {
 			fetch_token(ob);
 			break;
 		}
-		start_send(ob, ids[i]);
+		struct journal_doc *d = &docs[np];
+		if (journal_get(ob->j, ids[i], d, &e) != K_OK) {
+			logf_(ob, "document #%" PRId64 ": %s", ids[i], e.text);
+			continue;
+		}
+		if (strcmp(d->profile, ob->p.name) != 0 || d->provider != ob->p.provider) {
+			add_foreign(ob, ids[i]);
+			journal_doc_free(d);
+			continue;
+		}
+		pick[np++] = ids[i];
 	}
+	return np;
+}
+
+/* PayKeeper: receipts whose next poll is due, while there are free slots. */
+static void start_polls(struct outbox *ob)
+{
+	size_t cap = capacity(ob);
 	if (ob->p.provider != KPROVIDER_PAYKEEPER || ob->njobs >= cap)
 		return;
-	if (journal_poll_due(ob->j, now, ids, DUE_WINDOW, &n, &e) != K_OK)
+	int64_t ids[DUE_WINDOW];
+	size_t n = 0;
+	if (journal_poll_due(ob->j, now_ms(), ids, DUE_WINDOW, &n, NULL) != K_OK)
 		return;
 	for (size_t i = 0; i < n && ob->njobs < cap; i++)
 		if (!is_foreign(ob, ids[i]) && !job_exists(ob, JOB_POLL, ids[i]))
 			start_poll(ob, ids[i]);
 }
 
-static void on_kick(struct loop *l, void *cls)
+/*
+ * The group commit, run before every poll(): the callbacks received, the
+ * request outcomes collected and the marks of the documents to send next
+ * go to the journal in ONE transaction. Only after its COMMIT are the
+ * callbacks answered and the marked documents sent, so "committed before
+ * 200" and "committed before the first byte" both hold, for one fsync per
+ * loop iteration instead of one per step. may_send false: commit only.
+ */
+static void commit_iteration(struct outbox *ob, bool may_send)
 {
-	struct outbox *ob = cls;
-	ob->kick_timer = 0;
-	pump(ob);
+	size_t cap = capacity(ob);
+	bool want = may_send && ob->pump_wanted && ob->njobs < cap;
+	if (may_send)
+		ob->pump_wanted = false;
+	struct journal_doc *docs = NULL;
+	int64_t pick[DUE_WINDOW];
+	bool marked[DUE_WINDOW];
+	size_t np = 0;
+	if (want) {
+		docs = xcalloc(cap, sizeof *docs);
+		np = pick_due(ob, pick, docs, cap);
+	}
+	/* Taken out first: a change hook may cause new ones meanwhile. */
+	struct cb_pending *cbs = ob->cbs;
+	size_t ncb = ob->ncbs;
+	ob->cbs = NULL;
+	ob->ncbs = ob->cbs_cap = 0;
+	struct outcome *ocs = ob->outcomes;
+	size_t noc = ob->noutcomes;
+	ob->outcomes = NULL;
+	ob->noutcomes = ob->outcomes_cap = 0;
+
+	struct journal_callback_item *items = ncb ? xmalloc(ncb * sizeof *items) : NULL;
+	for (size_t i = 0; i < ncb; i++) {
+		items[i] = cbs[i].it;
+		items[i].cb.uuid = cbs[i].uuid;
+		items[i].cb.ext_id = cbs[i].ext_id;
+		items[i].cb.detail = cbs[i].detail;
+		items[i].cb.content_type = cbs[i].content_type;
+		items[i].cb.body = cbs[i].body;
+	}
+	struct journal_outcome *list = noc ? xmalloc(noc * sizeof *list) : NULL;
+	for (size_t i = 0; i < noc; i++) {
+		list[i] = ocs[i].o;
+		list[i].attempt_error = list[i].text = list[i].reason = ocs[i].text;
+		list[i].uuid = ocs[i].uuid;
+		list[i].receipt_id = ocs[i].receipt_id;
+	}
+	struct journal_batch b = {.callbacks = items,
+				  .ncallbacks = ncb,
+				  .outcomes = list,
+				  .noutcomes = noc,
+				  .mark = pick,
+				  .nmark = np,
+				  .marked = marked};
+	struct kerr e = {0};
+	/* On failure nothing is committed: callbacks get 500, outcomes stay in sending
+	 * (requeue_orphans() sends them again), nothing new is sent. */
+	if (journal_apply_batch(ob->j, &b, &e) != K_OK)
+		set_last_error(ob, e.text);
+
+	/* Committed (or not, then 500): only now may anyone hear 200. */
+	for (size_t i = 0; i < ncb; i++) {
+		char reply[400];
+		reply[0] = '\0';
+		int status = callback_answer(ob, &items[i].cb, items[i].st, &items[i].res,
+					     &items[i].err, reply, sizeof reply);
+		listener_answer(cbs[i].reply, status, reply);
+	}
+	for (size_t i = 0; i < noc; i++) {
+		ocs[i].o.st = list[i].st;
+		ocs[i].o.err = list[i].err;
+		outcome_log(ob, &ocs[i]);
+	}
+	/* Committed as sending: now their first bytes may go. */
+	for (size_t i = 0; i < np; i++) {
+		if (marked[i])
+			start_send(ob, &docs[i]);
+		else
+			journal_doc_free(&docs[i]);
+	}
+	free(docs);
+	for (size_t i = 0; i < ncb; i++) {
+		if (items[i].res.applied || items[i].res.flagged)
+			notify(ob, items[i].res.doc_id);
+		free(cbs[i].body);
+	}
+	for (size_t i = 0; i < noc; i++)
+		notify(ob, ocs[i].o.id);
+	free(items);
+	free(cbs);
+	free(list);
+	free(ocs);
+	if (noc)
+		ob->pump_wanted = true; /* slots were freed, retries may be due now */
+	if (want)
+		start_polls(ob);
 }
 
+static void on_prepare(struct loop *l, void *cls)
+{
+	commit_iteration(cls, true);
+}
+
+/* The sender looks at the outbox before the next poll(). */
 static void kick(struct outbox *ob)
 {
-	if (!ob->kick_timer)
-		ob->kick_timer = loop_add_timer(ob->loop, 0, on_kick, ob);
+	ob->pump_wanted = true;
 }
 
 static long long tick_ms(const struct outbox *ob)
@@ -790,7 +1028,7 @@ static void on_tick(struct loop *l, void *cls)
 {
 	struct outbox *ob = cls;
 	ob->tick_timer = loop_add_timer(l, tick_ms(ob), on_tick, ob);
-	pump(ob);
+	kick(ob);
 }
 
 struct ids_ctx {
@@ -821,7 +1059,8 @@ static void requeue_orphans(struct outbox *ob)
 		return;
 	}
 	for (size_t i = 0; i < c.n; i++) {
-		if (job_exists(ob, JOB_SEND, c.ids[i]) || job_exists(ob, JOB_RECOVER, c.ids[i]))
+		if (job_exists(ob, JOB_SEND, c.ids[i]) || job_exists(ob, JOB_RECOVER, c.ids[i]) ||
+		    outcome_pending(ob, c.ids[i]))
 			continue;
 		if (journal_schedule_retry(
 			ob->j, c.ids[i], now_ms(), JSRC_LOCAL,
@@ -839,7 +1078,8 @@ static void on_stale(struct loop *l, void *cls)
 	struct outbox *ob = cls;
 	ob->stale_timer = loop_add_timer(l, scaled_s(ob, STALE_CHECK_S), on_stale, ob);
 	requeue_orphans(ob);
-	if (ob->p.provider != KPROVIDER_LIFEPAY || ob->p.stale_after_s <= 0)
+	/* PayKeeper documents stuck in timeout are the operator's business too. */
+	if (ob->p.stale_after_s <= 0)
 		return;
 	int64_t n = 0;
 	struct kerr e = {0};
@@ -861,6 +1101,9 @@ static int reply_text(char *reply, size_t n, int status, const char *text)
 	str_copy(reply, text, n);
 	return status;
 }
+
+static int defer_callback(struct outbox *ob, const struct listener_request *req,
+			  const struct journal_callback *jc);
 
 static int handle_lifepay(struct outbox *ob, const struct listener_request *req, char *reply,
 			  size_t reply_n)
@@ -906,39 +1149,80 @@ static int handle_lifepay(struct outbox *ob, const struct listener_request *req,
 				      .detail = detail,
 				      .body = req->body,
 				      .body_len = req->len,
-				      .content_type = req->content_type};
+				      .content_type = req->content_type,
+				      .ext_id = cb.ext_id};
+	if (req->deferred) {
+		/* Group commit: committed with this iteration's others, then answered. */
+		int deferred = defer_callback(ob, req, &jc);
+		wire_lifepay_callback_free(&cb);
+		return deferred;
+	}
 	struct journal_callback_result res;
 	kstatus st = journal_apply_callback(ob->j, &jc, &res, &e);
-	int status = 200;
-	switch (st) {
-	case K_OK:
-		logf_(ob, "callback for %s: %s%s", cb.uuid, journal_state_word(to),
-		      res.applied ? "" : " (no change)");
-		reply_text(reply, reply_n, 200, "OK");
-		break;
-	case K_NOTFOUND:
-		logf_(ob, "callback for unknown uuid %s kept, not applied", cb.uuid);
-		reply_text(reply, reply_n, 200, "OK (unknown uuid, not applied)");
-		break;
-	case K_REFUSED:
-		logf_(ob, "callback for %s not applied: %s", cb.uuid, e.text);
-		reply_text(reply, reply_n, 200, "OK (not applied)");
-		break;
-	case K_INVALID:
-		status = reply_text(reply, reply_n, 400, e.text);
-		break;
-	default:
-		/* Not committed: let the provider try again. */
-		logf_(ob, "callback for %s could not be stored: %s", cb.uuid, e.text);
-		status = reply_text(reply, reply_n, 500, "journal unavailable, try again");
-	}
-	if (status == 200)
-		ob->callbacks++;
-	if (res.applied)
+	int status = callback_answer(ob, &jc, st, &res, &e, reply, reply_n);
+	if (res.applied || res.flagged)
 		notify(ob, res.doc_id);
 	wire_lifepay_callback_free(&cb);
 	return status;
 }
+
+/* The answer to a LifePay callback once the journal has had its say. */
+static int callback_answer(struct outbox *ob, const struct journal_callback *jc, kstatus st,
+			   const struct journal_callback_result *res, const struct kerr *e,
+			   char *reply, size_t reply_n)
+{
+	int status = 200;
+	enum journal_state to = jc->state;
+	switch (st) {
+	case K_OK:
+		logf_(ob, "callback for %s: %s%s", jc->uuid, journal_state_word(to),
+		      res->applied ? "" : " (no change)");
+		reply_text(reply, reply_n, 200, "OK");
+		break;
+	case K_NOTFOUND:
+		logf_(ob, "callback for unknown uuid %s kept, not applied", jc->uuid);
+		reply_text(reply, reply_n, 200, "OK (unknown uuid, not applied)");
+		break;
+	case K_REFUSED:
+		logf_(ob, "callback for %s not applied: %s", jc->uuid, e->text);
+		reply_text(reply, reply_n, 200, "OK (not applied)");
+		break;
+	case K_INVALID:
+		status = reply_text(reply, reply_n, 400, e->text);
+		break;
+	default:
+		/* Not committed: let the provider try again. */
+		logf_(ob, "callback for %s could not be stored: %s", jc->uuid, e->text);
+		status = reply_text(reply, reply_n, 500, "journal unavailable, try again");
+	}
+	if (status == 200)
+		ob->callbacks++;
+	return status;
+}
+
+/* Keeps a parsed callback (copied) for the group commit; its connection waits. */
+static int defer_callback(struct outbox *ob, const struct listener_request *req,
+			  const struct journal_callback *jc)
+{
+	if (ob->ncbs == ob->cbs_cap) {
+		ob->cbs_cap = ob->cbs_cap ? ob->cbs_cap * 2 : 16;
+		ob->cbs = xrealloc(ob->cbs, ob->cbs_cap * sizeof *ob->cbs);
+	}
+	struct cb_pending *p = &ob->cbs[ob->ncbs++];
+	memset(p, 0, sizeof *p);
+	p->reply = req->deferred;
+	p->it.cb = *jc;
+	str_copy(p->uuid, jc->uuid, sizeof p->uuid);
+	str_copy(p->ext_id, jc->ext_id ? jc->ext_id : "", sizeof p->ext_id);
+	str_copy(p->detail, jc->detail ? jc->detail : "", sizeof p->detail);
+	str_copy(p->content_type, jc->content_type ? jc->content_type : "",
+		 sizeof p->content_type);
+	p->body = xmalloc(req->len + 1);
+	memcpy(p->body, req->body, req->len);
+	p->body[req->len] = '\0';
+	return LISTENER_DEFERRED;
+}
+
 
 static int handle_paykeeper(struct outbox *ob, const struct listener_request *req, char *reply,
 			    size_t reply_n)
@@ -1089,6 +1373,7 @@ struct outbox *outbox_new(struct loop *l, struct journal *j, const struct config
 	if (resumed > 0)
 		logf_(ob, "%" PRId64 " document(s) left in sending by a stop are queued again",
 		      resumed);
+	loop_add_prepare(l, on_prepare, ob);
 	ob->tick_timer = loop_add_timer(l, tick_ms(ob), on_tick, ob);
 	ob->stale_timer = loop_add_timer(l, 0, on_stale, ob);
 	kick(ob);
@@ -1099,6 +1384,10 @@ void outbox_free(struct outbox *ob)
 {
 	if (!ob)
 		return;
+	/* What completed is committed (and answered) before anything goes away. */
+	ob->on_change = NULL;
+	commit_iteration(ob, false);
+	loop_remove_prepare(ob->loop, on_prepare, ob);
 	for (struct job *jb = ob->jobs, *next; jb; jb = next) {
 		next = jb->next;
 		if (jb->nj)
@@ -1238,31 +1527,12 @@ void outbox_set_listener(struct outbox *ob, outbox_change_cb on_change, void *cl
 	ob->change_cls = cls;
 }
 
-struct flush_ctx {
-	struct outbox *ob;
-	int64_t *ids;
-	size_t n;
-};
-
-static bool on_flush_doc(const struct journal_doc *d, void *cls)
-{
-	struct flush_ctx *c = cls;
-	if (strcmp(d->profile, c->ob->p.name) == 0) {
-		c->ids = xrealloc(c->ids, (c->n + 1) * sizeof *c->ids);
-		c->ids[c->n++] = d->id;
-	}
-	return true;
-}
-
 void outbox_flush(struct outbox *ob)
 {
-	struct journal_filter f = {.by_state = true, .state = JS_QUEUED};
-	struct flush_ctx c = {.ob = ob};
-	journal_list(ob->j, &f, -1, 0, on_flush_doc, &c, NULL);
-	int64_t now = now_ms();
-	for (size_t i = 0; i < c.n; i++)
-		journal_set_next_attempt(ob->j, c.ids[i], now, NULL);
-	free(c.ids);
+	/* Outcomes not yet committed first, or their retries would escape the flush. */
+	commit_iteration(ob, false);
+	journal_flush_profile(ob->j, ob->p.name, NULL, NULL);
+	ob->flushed_at = mono_ms();
 	ob->pk_token_retry_at = 0;
 	kick(ob);
 }

@@ -12,14 +12,26 @@
  *   reaches the listener at <public_url>/cb/<token> and is committed before
  *   200 is answered -> processed / provider retry / failed.
  *
+ * Group commit: replies and callbacks are not written from the transport's
+ * or the listener's callbacks; a loop prepare hook commits everything one
+ * iteration produced (callbacks, request outcomes with their attempt rows,
+ * and the marks queued -> sending of the next documents) in ONE journal
+ * transaction, and only then answers those callbacks and sends those
+ * documents (journal_apply_batch()).
+ *
  * PayKeeper: Basic auth on every request, the 24-hour token fetched from
  * /info/settings/token/, cached and renewed when a POST fails for it; every
  * accepted receipt is polled (byid: first after 2 minutes, then backing off)
  * until final, because its callback is sent only once. Callbacks to
  * /cb/<token>/paykeeper are applied only with a valid signature.
  *
- * LifePay documents without a final status after the profile's stale_after
- * are flagged for the operator (outbox_replay() resends the same ext_id).
+ * Documents (LifePay and PayKeeper) without a final status stale_after
+ * (profile) after their last send are flagged for the operator
+ * (outbox_replay() resends the same ext_id). LifePay envelope codes 429 and
+ * 500 are retried with the same ext_id, not taken as a rejection; a data
+ * rejection after an attempt that got no answer is also flagged. A callback
+ * with an unknown uuid but one of our ext_ids (a lost reply) is applied by
+ * its ext_id.
  */
 #ifndef KASSA_OUTBOX_H
 #define KASSA_OUTBOX_H
@@ -134,7 +146,11 @@ void outbox_recover_days(int64_t created_at_ms, time_t now, char start[11], char
 
 /*
  * The listener's handler, exposed for tests: handles one callback request
- * as described above and returns the HTTP status to answer.
+ * as described above and returns the HTTP status to answer. When
+ * req->deferred is set, a well-formed LifePay callback is kept for the group
+ * commit instead and LISTENER_DEFERRED is returned: it is committed with the
+ * others of this loop iteration before the next poll(), then answered with
+ * listener_answer(). Without req->deferred it is committed and answered now.
  */
 int outbox_handle_callback(struct outbox *ob, const struct listener_request *req, char *reply,
 			   size_t reply_n);

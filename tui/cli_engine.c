@@ -254,6 +254,12 @@ static int session_open(struct session *s, const struct opts *o, bool engine, bo
 		session_close(s);
 		return rc;
 	}
+	if (engine && need_journal && journal_lock_sender(s->j, &e) != K_OK) {
+		/* Another kassa sends from this journal: a journal error, naming its pid. */
+		int rc = cli_error(o->cmd, CLI_JOURNAL, "%s", e.text);
+		session_close(s);
+		return rc;
+	}
 	if (engine && need_journal) {
 		/*
 		 * The token is kept in the data directory, so that with a fixed listen

@@ -31,6 +31,7 @@
 struct handler {
 	int calls;
 	int answer;
+	struct listener_reply *deferred; /* answer == LISTENER_DEFERRED: the request kept */
 	char suffix[40];
 	char ctype[80];
 	char body[4096];
@@ -51,6 +52,8 @@ static int on_callback(void *cls, const struct listener_request *req, char *repl
 	str_copy(h->header, x ? x : "", sizeof h->header);
 	if (h->answer == 200)
 		snprintf(reply, reply_n, "OK %zu", req->len);
+	if (h->answer == LISTENER_DEFERRED)
+		h->deferred = req->deferred;
 	return h->answer;
 }
 
@@ -489,6 +492,50 @@ static void listener__slow_client__timed_out_while_others_served(void **state)
 	fx_free(f);
 }
 
+/* The answer comes from a later loop iteration (as after a group commit). */
+static void on_answer_later(struct loop *l, void *cls)
+{
+	struct handler *h = cls;
+	assert_non_null(h->deferred);
+	listener_answer(h->deferred, 202, "committed later");
+	h->deferred = NULL;
+}
+
+static void listener__deferred_answer__sent_after_listener_answer(void **state)
+{
+	(void)state;
+	struct fx *f = fx_new(0, 0);
+	f->h.answer = LISTENER_DEFERRED;
+	char path[80];
+	snprintf(path, sizeof path, "/cb/%s", f->token);
+	for (int round = 0; round < 3; round++) {
+		struct client c;
+		fx_client(f, &c, "POST", path, "{\"uuid\":\"later\"}");
+		pthread_t t;
+		atomic_store(&c.done, 0);
+		assert_int_equal(pthread_create(&t, NULL, client_main, &c), 0);
+		/* served until the handler ran; the client still waits */
+		long long end = mono_ms() + 5000;
+		while (!f->h.deferred && mono_ms() < end)
+			loop_run_once(f->loop, 10);
+		assert_non_null(f->h.deferred);
+		for (int i = 0; i < 5; i++)
+			loop_run_once(f->loop, 10);
+		assert_int_equal(atomic_load(&c.done), 0);
+		loop_add_timer(f->loop, 0, on_answer_later, &f->h);
+		serve_until(f->loop, &c.done, 5000);
+		pthread_join(t, NULL);
+		assert_int_equal(c.curl_code, 0);
+		assert_int_equal(c.status, 202);
+		assert_string_equal(c.reply, "committed later");
+	}
+	assert_int_equal(f->h.calls, 3);
+	/* the synchronous path still works on the same listener */
+	f->h.answer = 200;
+	assert_good_request_served(f);
+	fx_free(f);
+}
+
 static void listener__empty_body__reaches_handler(void **state)
 {
 	(void)state;
@@ -530,6 +577,7 @@ int main(void)
 		cmocka_unit_test(listener__wrong_method__405),
 		cmocka_unit_test(listener__oversized_body__413_handler_untouched),
 		cmocka_unit_test(listener__empty_body__reaches_handler),
+		cmocka_unit_test(listener__deferred_answer__sent_after_listener_answer),
 		cmocka_unit_test(listener__slow_client__timed_out_while_others_served),
 	};
 	return cmocka_run_group_tests(tests, setup_curl, teardown_curl);
