@@ -335,6 +335,16 @@ static void print_provider_error(int code, const char *text)
 		printf(_("  next: %s\n"), next);
 }
 
+/* Prints s in a column of width characters (not bytes: headers are translated). */
+static void print_col(const char *s, int width, bool right)
+{
+	int pad = width - (int)utf8_chars(s);
+	if (right)
+		printf("%*s%s", pad > 0 ? pad : 0, "", s);
+	else
+		printf("%s%*s", s, pad > 0 ? pad : 0, "");
+}
+
 static void print_doc_line(const struct journal_doc *d)
 {
 	char total[32], when[32];
@@ -776,8 +786,18 @@ int cli_engine_journal(int argc, char **argv)
 		json_decref(arr);
 	} else {
 		printf(_("# %s%s\n"), s.journal_path, s.prof.training ? _(" (training)") : "");
-		printf("%-7s %-19s  %-10s %-10s %-16s %12s  %-36s  %s\n", _("id"), _("created"),
-		       _("kind"), _("type"), _("state"), _("total"), "ext_id", "uuid");
+		print_col(_("id"), 7, false);
+		printf(" ");
+		print_col(_("created"), 19, false);
+		printf("  ");
+		print_col(_("kind"), 10, false);
+		printf(" ");
+		print_col(_("type"), 10, false);
+		printf(" ");
+		print_col(_("state"), 16, false);
+		printf(" ");
+		print_col(_("total"), 12, true);
+		printf("  %-36s  %s\n", "ext_id", "uuid");
 		st = journal_list(s.j, NULL, limit, 0, on_doc_line, NULL, &e);
 	}
 	rc = st == K_OK ? CLI_OK : cli_error(o.cmd, CLI_JOURNAL, "%s", e.text);

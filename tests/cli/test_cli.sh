@@ -201,5 +201,28 @@ else
 	not_ok "help receipt" "exit status $rc"
 fi
 
+# --- one sender per journal ---------------------------------------------------
+# Another process holds the training journal's sender lock: a sending command
+# is refused as a journal error (4) that names that process, and nothing waits.
+run outbox
+lockfile="$XDG_DATA_HOME/kassa/training-journal.db.lock"
+if [ -d "$XDG_DATA_HOME/kassa" ] && command -v flock >/dev/null; then
+	( flock -n 9 && echo 4242 >&9 && sleep 20 ) 9>"$lockfile" &
+	holder=$!
+	for _ in $(seq 50); do [ -s "$lockfile" ] && break; sleep 0.1; done
+	run outbox --flush
+	kill "$holder" 2>/dev/null
+	wait "$holder" 2>/dev/null
+	if [ "$rc" -eq 4 ] && grep -q '4242' "$tmp/err"; then
+		ok "a journal locked by another kassa is refused with exit 4 naming it"
+	else
+		not_ok "a journal locked by another kassa is refused with exit 4 naming it" \
+			"exit status $rc"
+	fi
+else
+	not_ok "a journal locked by another kassa is refused with exit 4 naming it" \
+		"no data directory after 'kassa outbox' (or no flock)"
+fi
+
 echo "1..$n"
 [ "$failed" -eq 0 ]
