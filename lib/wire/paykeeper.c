@@ -107,6 +107,11 @@ static void clean_copy(char *dst, size_t n, const char *src)
 	size_t i = 0;
 	for (; src[i] && i + 1 < n; i++)
 		dst[i] = ((unsigned char)src[i] < 0x20 || src[i] == 0x7f) ? ' ' : src[i];
+	/* A cut text must not end inside a UTF-8 character: it is shown,
+	 * journaled and encoded as JSON again. */
+	if (src[i])
+		while (i > 0 && ((unsigned char)src[i] & 0xC0) == 0x80)
+			i--;
 	dst[i] = '\0';
 }
 
