@@ -40,30 +40,6 @@ int32_t scan_layout_key(int32_t cp)
 	return -1;
 }
 
-static size_t encode(uint32_t cp, char *out)
-{
-	if (cp < 0x80) {
-		out[0] = (char)cp;
-		return 1;
-	}
-	if (cp < 0x800) {
-		out[0] = (char)(0xc0 | (cp >> 6));
-		out[1] = (char)(0x80 | (cp & 0x3f));
-		return 2;
-	}
-	if (cp < 0x10000) {
-		out[0] = (char)(0xe0 | (cp >> 12));
-		out[1] = (char)(0x80 | ((cp >> 6) & 0x3f));
-		out[2] = (char)(0x80 | (cp & 0x3f));
-		return 3;
-	}
-	out[0] = (char)(0xf0 | (cp >> 18));
-	out[1] = (char)(0x80 | ((cp >> 12) & 0x3f));
-	out[2] = (char)(0x80 | ((cp >> 6) & 0x3f));
-	out[3] = (char)(0x80 | (cp & 0x3f));
-	return 4;
-}
-
 /* Decodes UTF-8 leniently (bad bytes as themselves); returns the length, 0 at the end. */
 static size_t decode(const unsigned char *s, int32_t *cp)
 {
@@ -118,7 +94,7 @@ static void keys_text(const int32_t *keys, size_t n, bool map, char *out, size_t
 	for (size_t i = 0; i < n; i++) {
 		char enc[4];
 		int32_t k = map ? scan_layout_key(keys[i]) : -1;
-		size_t len = encode((uint32_t)(k >= 0 ? k : keys[i]), enc);
+		size_t len = utf8_encode((uint32_t)(k >= 0 ? k : keys[i]), enc);
 		if (o + len >= size)
 			break;
 		memcpy(out + o, enc, len);

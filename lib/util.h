@@ -4,6 +4,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 /* Allocation that never returns NULL: on failure it prints and aborts. */
 void *xmalloc(size_t n);
@@ -18,6 +19,8 @@ bool str_copy(char *dst, const char *src, size_t n);
 bool utf8_valid(const char *s, size_t len);
 /* Number of code points in valid UTF-8 text. */
 size_t utf8_chars(const char *s);
+/* Writes code point cp as 1..4 bytes of UTF-8 into out; returns the length. */
+size_t utf8_encode(uint32_t cp, char *out);
 /* Trim ASCII white space at both ends in place; returns s. */
 char *str_trim(char *s);
 /* Constant-time comparison of two byte strings of length n. */
