@@ -203,7 +203,7 @@ kstatus theme_find(const char *name, const char *exe_dir, char *path, size_t n,
 		return kerr_set(err, K_INVALID, "theme",
 				_("'%s': a theme name has only letters, digits, '-' and '_'"),
 				name);
-	char dirs[6][1024];
+	char dirs[7][1024];
 	int nd = 0;
 	const char *xdg = getenv("XDG_CONFIG_HOME");
 	const char *home = getenv("HOME");
@@ -215,7 +215,9 @@ kstatus theme_find(const char *name, const char *exe_dir, char *path, size_t n,
 	if (env && *env)
 		snprintf(dirs[nd++], sizeof dirs[0], "%s", env);
 	if (exe_dir && *exe_dir) {
-		/* Uninstalled: <source>/<build>/tui/kassa; installed: <prefix>/bin. */
+		/* Uninstalled: <build>/tui/kassa with the themes copied to <build>/themes
+		 * (themes/meson.build) or <source>/<build>/tui/kassa; installed: <prefix>/bin. */
+		snprintf(dirs[nd++], sizeof dirs[0], "%s/../themes", exe_dir);
 		snprintf(dirs[nd++], sizeof dirs[0], "%s/../../themes", exe_dir);
 		snprintf(dirs[nd++], sizeof dirs[0], "%s/../share/kassa/themes", exe_dir);
 	}
