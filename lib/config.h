@@ -106,6 +106,12 @@ kstatus config_journal_path(bool training, char *buf, size_t n, struct kerr *err
  * gives K_INVALID naming file, line, section, key and what is allowed.
  */
 kstatus config_load(const char *path, struct config **out, struct kerr *err);
+/*
+ * Whether the screen may stand in training for a missing config: K_OK when a
+ * config exists or nothing was ever configured; K_NOTFOUND (naming the config
+ * path and the journal) when the file is missing but a live journal exists.
+ */
+kstatus config_check_training_fallback(const struct config *cfg, struct kerr *err);
 /* Frees a config (NULL is fine). */
 void config_free(struct config *cfg);
 

@@ -14,6 +14,7 @@
 #include <sqlite3.h>
 
 #include "i18n.h"
+#include "journal_check.h"
 #include "money.h"
 #include "util.h"
 
@@ -228,6 +229,7 @@ struct journal {
 	void *clock_ctx;
 	int version;
 	int lock_fd; /* journal_lock_sender(), -1 when not held */
+	char warning[768]; /* journal_warning() */
 };
 
 /* A document's delivery-relevant columns, enough to decide a transition. */
@@ -378,6 +380,11 @@ static kstatus db_error(struct journal *j, int rc, struct kerr *err)
 		return kerr_set(err, K_BUSY, "journal",
 				_("journal %s is busy (another kassa process holds it); try again"),
 				j->path);
+	if (base == SQLITE_CORRUPT || base == SQLITE_NOTADB)
+		return kerr_set(err, K_DB, "journal",
+				_("journal %s is damaged (%s): run `kassa journal check` and restore "
+				  "the newest backup (see kassa(1), RESTORING THE JOURNAL)"),
+				j->path, j->db ? sqlite3_errmsg(j->db) : sqlite3_errstr(rc));
 	if (base == SQLITE_FULL)
 		return kerr_set(err, K_IO, "journal",
 				_("journal %s: the disk is full; free some space and try again"),
@@ -683,6 +690,11 @@ kstatus journal_open_version(const char *path, int version, struct journal **out
 	struct journal *j = xcalloc(1, sizeof *j);
 	j->path = xstrdup(path);
 	j->lock_fd = -1;
+	kstatus cst = journal_check_before_open(path, j->warning, sizeof j->warning, err);
+	if (cst != K_OK) {
+		journal_close(j);
+		return cst;
+	}
 	int rc = sqlite3_open_v2(path, &j->db,
 				 SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
 				 NULL);
@@ -705,10 +717,12 @@ kstatus journal_open_version(const char *path, int version, struct journal **out
 	if ((st = pragma(j, "PRAGMA journal_mode=WAL", "wal", err)) != K_OK ||
 	    (st = pragma(j, "PRAGMA synchronous=FULL", NULL, err)) != K_OK ||
 	    (st = pragma(j, "PRAGMA foreign_keys=ON", NULL, err)) != K_OK ||
+	    (st = journal_check_after_open(j->db, path, err)) != K_OK ||
 	    (st = migrate(j, version, err)) != K_OK) {
 		journal_close(j);
 		return st;
 	}
+	journal_check_mark(path);
 	*out = j;
 	return K_OK;
 }
@@ -716,6 +730,11 @@ kstatus journal_open_version(const char *path, int version, struct journal **out
 kstatus journal_open(const char *path, struct journal **out, struct kerr *err)
 {
 	return journal_open_version(path, 0, out, err);
+}
+
+const char *journal_warning(const struct journal *j)
+{
+	return j && j->warning[0] ? j->warning : NULL;
 }
 
 int journal_schema_version(struct journal *j)
@@ -907,6 +926,19 @@ static kstatus refund_check_locked(struct journal *j, const char *ref_uuid, int6
 	return K_OK;
 }
 
+/*
+ * The rotated backup at each Z-report (the day's end): a failure never fails
+ * the Z-report, it is left in journal_warning().
+ */
+static void auto_backup(struct journal *j)
+{
+	struct kerr e = {0};
+	char made[512];
+	if (journal_backup_rotate(j->db, j->path, made, sizeof made, &e) != K_OK)
+		snprintf(j->warning, sizeof j->warning, _("the Z-report's journal backup failed: %s"),
+			 e.text);
+}
+
 kstatus journal_enqueue(struct journal *j, const struct journal_new_doc *d, int64_t *id,
 			struct kerr *err)
 {
@@ -991,6 +1023,8 @@ kstatus journal_enqueue(struct journal *j, const struct journal_new_doc *d, int6
 		return st;
 	if (id)
 		*id = new_id;
+	if (strcmp(d->kind, "z-report") == 0 && !d->test)
+		auto_backup(j);
 	return K_OK;
 }
 

@@ -215,6 +215,11 @@ kstatus journal_open_version(const char *path, int version, struct journal **out
 			     struct kerr *err);
 /* Closes the journal (NULL is fine). */
 void journal_close(struct journal *j);
+/*
+ * What the caller should tell the user once, or NULL: modes found looser
+ * than 0600/0700 and tightened at open, or a failed Z-report backup.
+ */
+const char *journal_warning(const struct journal *j);
 /* The schema version of an open journal. */
 int journal_schema_version(struct journal *j);
 /* Replaces the clock used for timestamps (tests); fn NULL restores now_ms(). */

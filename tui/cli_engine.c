@@ -216,6 +216,18 @@ static int session_open(struct session *s, const struct opts *o, bool engine, bo
 	}
 	for (size_t i = 0; i < s->cfg->nwarnings; i++)
 		fprintf(stderr, "kassa: %s\n", s->cfg->warnings[i]);
+	/*
+	 * A command never falls back to training by itself: an unmounted config
+	 * or a cron job with another HOME must not turn a till into a trainer.
+	 */
+	if (!s->cfg->exists && !o->training) {
+		int rc = cli_error(o->cmd, CLI_CONFIG,
+				   _("no configuration at %s: write it (see kassa(1), FILES) or "
+				     "pass --training to use the training sandbox"),
+				   s->cfg->path);
+		session_close(s);
+		return rc;
+	}
 	if (config_select(s->cfg, o->profile, o->training, &s->prof, &e) != K_OK) {
 		int rc = cli_error(o->cmd, CLI_CONFIG, "%s", e.text);
 		session_close(s);
@@ -248,12 +260,20 @@ static int session_open(struct session *s, const struct opts *o, bool engine, bo
 		session_close(s);
 		return rc;
 	}
-	if (need_journal && journal_open(s->journal_path, &s->j, &e) != K_OK) {
-		int rc = cli_error(o->cmd, CLI_JOURNAL, _("the journal %s cannot be opened: %s"),
-				   s->journal_path, e.text);
+	kstatus jst;
+	if (need_journal && (jst = journal_open(s->journal_path, &s->j, &e)) != K_OK) {
+		/* A damaged or missing journal's message names it and says what to do. */
+		int rc = jst == K_DB ? cli_error(o->cmd, CLI_JOURNAL, "%s", e.text)
+				     : cli_error(o->cmd, CLI_JOURNAL,
+						 _("the journal %s cannot be opened: %s"),
+						 s->journal_path, e.text);
 		session_close(s);
 		return rc;
 	}
+	if (need_journal && journal_warning(s->j))
+		fprintf(stderr, _("kassa: warning: the journal's files were readable by others; "
+				  "made private: %s\n"),
+			journal_warning(s->j));
 	if (engine && need_journal && journal_lock_sender(s->j, &e) != K_OK) {
 		/* Another kassa sends from this journal: a journal error, naming its pid. */
 		int rc = cli_error(o->cmd, CLI_JOURNAL, "%s", e.text);
@@ -281,8 +301,10 @@ static int session_open(struct session *s, const struct opts *o, bool engine, bo
 		if (!s->ob) {
 			char msg[400];
 			kerr_str(&e, msg, sizeof msg);
-			int rc = cli_error(o->cmd, CLI_CONFIG, _("profile \"%s\": %s"),
-					   s->prof.name, msg);
+			int rc = cli_exit_for(K_INVALID, &e, CLI_CONFIG) == CLI_JOURNAL
+				     ? cli_error(o->cmd, CLI_JOURNAL, "%s", e.text)
+				     : cli_error(o->cmd, CLI_CONFIG, _("profile \"%s\": %s"),
+						 s->prof.name, msg);
 			session_close(s);
 			return rc;
 		}
@@ -437,8 +459,8 @@ static int send_document(struct session *s, struct document *d)
 	if (st != K_OK) {
 		char msg[400];
 		kerr_str(&e, msg, sizeof msg);
-		if (st == K_DB)
-			return cli_error(o->cmd, CLI_JOURNAL, "%s", msg);
+		if (cli_exit_for(st, &e, CLI_USAGE) == CLI_JOURNAL)
+			return cli_error(o->cmd, CLI_JOURNAL, "%s", e.text);
 		if (e.code) {
 			char meaning[512];
 			errors_describe(e.code, NULL, errors_locale_is_russian(), meaning,
@@ -755,16 +777,29 @@ static bool on_doc_json(const struct journal_doc *d, void *cls)
 int cli_engine_journal(int argc, char **argv)
 {
 	struct opts o;
-	int rc = parse_opts(argc, argv, O_JSON | O_LIMIT, 0, &o);
+	int rc = parse_opts(argc, argv, O_JSON | O_LIMIT, 2, &o);
 	if (rc != CLI_OK)
 		return rc;
 	if (o.help)
 		return help_text(
-		    _("Usage: kassa journal [--json] [--limit N]"),
+		    _("Usage: kassa journal [--json] [--limit N]\n"
+		      "       kassa journal check\n"
+		      "       kassa journal backup PATH"),
 		    _("Lists the documents of the journal, newest first, with ext_id, "
 		      "uuid, state and amounts.\n  --json     one JSON array (amounts "
 		      "as strings with two decimals)\n  --limit N  at most N documents "
-		      "(default 50, 0 = all)\n"));
+		      "(default 50, 0 = all)\n"
+		      "check: a full integrity check of the journal file (exit 4 when "
+		      "damaged).\nbackup PATH: a consistent copy of the journal to PATH "
+		      "(a new file), even while\nanother kassa sends from it.\n"));
+	if (o.npos > 0) {
+		struct session s;
+		if ((rc = session_open(&s, &o, false, false)) != CLI_OK)
+			return rc;
+		rc = cli_journal_tool(o.cmd, s.journal_path, o.npos, o.pos);
+		session_close(&s);
+		return rc;
+	}
 	bool limit_given = false;
 	for (int i = 1; i < argc; i++)
 		if (opt_is(argv[i], "--limit"))
@@ -932,11 +967,14 @@ int cli_engine_outbox(int argc, char **argv)
 	for (size_t i = 0; i < w.n; i++) {
 		struct journal_doc d;
 		memset(&d, 0, sizeof d);
-		if (journal_get(s.j, w.ids[i], &d, NULL) != K_OK)
+		if (journal_get(s.j, w.ids[i], &d, &e) != K_OK) {
+			rc = cli_error(o.cmd, CLI_JOURNAL, "%s", e.text);
 			continue;
+		}
 		print_outcome(&d);
-		if (d.state == JS_QUEUED || d.state == JS_SENDING || d.state == JS_REJECTED ||
-		    d.state == JS_FAILED)
+		if ((d.state == JS_QUEUED || d.state == JS_SENDING || d.state == JS_REJECTED ||
+		     d.state == JS_FAILED) &&
+		    rc == CLI_OK)
 			rc = CLI_FAILED;
 		journal_doc_free(&d);
 	}

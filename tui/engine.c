@@ -426,6 +426,8 @@ static kstatus engine_setup(struct app *app, void *cls, struct kerr *err)
 	if (journal_open(e->journal_path, &e->journal, &ke) != K_OK) {
 		e->exit_code = CLI_JOURNAL;
 		engine_close(e);
+		if (strncmp(ke.text, "journal ", 8) == 0) /* it names the file */
+			return kerr_set(err, K_IO, "", "%s", ke.text);
 		return kerr_set(err, K_IO, "", _("the journal %s cannot be opened: %s"),
 				e->journal_path, ke.text);
 	}
@@ -446,7 +448,7 @@ static kstatus engine_setup(struct app *app, void *cls, struct kerr *err)
 	e->outbox = outbox_new(app->loop, e->journal, &e->profile, &oo, &ke);
 	explicit_bzero(token, sizeof token);
 	if (!e->outbox) {
-		e->exit_code = CLI_CONFIG;
+		e->exit_code = cli_exit_for(K_INVALID, &ke, CLI_CONFIG);
 		char msg[400];
 		kerr_str(&ke, msg, sizeof msg);
 		engine_close(e);
@@ -524,6 +526,13 @@ int engine_main(int argc, char **argv)
 	}
 	for (size_t i = 0; i < e->config->nwarnings; i++)
 		fprintf(stderr, "kassa: %s\n", e->config->warnings[i]);
+	if (!e->opt_training && config_check_training_fallback(e->config, &err) != K_OK) {
+		fprintf(stderr, "kassa: %s\n", err.text);
+		config_free(e->config);
+		free(rest);
+		free(e);
+		return CLI_CONFIG;
+	}
 	if (config_select(e->config, e->opt_profile, e->opt_training, &e->profile, &err) != K_OK) {
 		char msg[600];
 		fprintf(stderr, "kassa: %s\n", kerr_str(&err, msg, sizeof msg));
