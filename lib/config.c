@@ -359,6 +359,18 @@ static bool is_loopback_http(const char *url)
 	return false;
 }
 
+/*
+ * True when the address has "user@" before its host: http://127.0.0.1:80@evil.example/
+ * goes to evil.example, whatever the text before '@' suggests.
+ */
+static bool has_userinfo(const char *v)
+{
+	const char *auth = strstr(v, "://");
+	auth = auth ? auth + 3 : v;
+	size_t n = strcspn(auth, "/?#");
+	return memchr(auth, '@', n) != NULL;
+}
+
 static bool has_space_or_ctl(const char *v)
 {
 	for (const unsigned char *p = (const unsigned char *)v; *p; p++)
@@ -572,6 +584,9 @@ static void profile_value(struct parse_ctx *c, struct config_profile *p,
 	ps->seen |= 1u << k;
 	const struct key_spec *ks = &profile_keys[k];
 	char *dst = (char *)p + ks->offset;
+	const char *userinfo_msg =
+	    _("'@' before the host is refused: the part before it would be a user name and the "
+	      "request would go to the host after it; write the address without user@");
 	int line = c->line;
 	int64_t num;
 	/* An empty optional value means "not set" (as config_dump() writes it). */
@@ -587,7 +602,9 @@ static void profile_value(struct parse_ctx *c, struct config_profile *p,
 			bad_value(c, line, section, name, v, _("allowed: lifepay or paykeeper"));
 		break;
 	case V_URL:
-		if (strncmp(v, "https://", 8) != 0 && !is_loopback_http(v))
+		if (has_userinfo(v))
+			bad_value(c, line, section, name, v, "%s", userinfo_msg);
+		else if (strncmp(v, "https://", 8) != 0 && !is_loopback_http(v))
 			bad_value(c, line, section, name, v,
 				  _("allowed: an https:// address (http:// only for 127.0.0.1 "
 				    "or localhost)"));
@@ -598,7 +615,9 @@ static void profile_value(struct parse_ctx *c, struct config_profile *p,
 				  ks->size - 1);
 		break;
 	case V_SERVER:
-		if (!*v || has_space_or_ctl(v) ||
+		if (has_userinfo(v))
+			bad_value(c, line, section, name, v, "%s", userinfo_msg);
+		else if (!*v || has_space_or_ctl(v) ||
 		    (strstr(v, "://") && strncmp(v, "https://", 8) != 0 && !is_loopback_http(v)) ||
 		    !url_store(dst, ks->size, v))
 			bad_value(c, line, section, name, v,
@@ -659,7 +678,9 @@ static void profile_value(struct parse_ctx *c, struct config_profile *p,
 				    "0-65535, 0 = any free port)"));
 		break;
 	case V_PUBLIC_URL:
-		if ((strncmp(v, "https://", 8) != 0 && strncmp(v, "http://", 7) != 0) ||
+		if (has_userinfo(v))
+			bad_value(c, line, section, name, v, "%s", userinfo_msg);
+		else if ((strncmp(v, "https://", 8) != 0 && strncmp(v, "http://", 7) != 0) ||
 		    has_space_or_ctl(v) || !url_store(dst, ks->size, v))
 			bad_value(c, line, section, name, v,
 				  _("allowed: the http(s):// address the provider can reach, "
@@ -997,6 +1018,20 @@ kstatus config_load(const char *path, struct config **out, struct kerr *err)
 	return K_OK;
 }
 
+void config_keep_secrets_of(struct config *cfg, const char *name)
+{
+	if (!cfg)
+		return;
+	for (size_t i = 0; i < cfg->nprofiles; i++) {
+		struct config_profile *p = &cfg->profiles[i];
+		if (name && strcmp(p->name, name) == 0)
+			continue;
+		explicit_bzero(p->apikey, sizeof p->apikey);
+		explicit_bzero(p->password, sizeof p->password);
+		explicit_bzero(p->secret, sizeof p->secret);
+	}
+}
+
 void config_free(struct config *cfg)
 {
 	if (!cfg)
@@ -1004,9 +1039,9 @@ void config_free(struct config *cfg)
 	/* wipe secrets before the memory goes back */
 	for (size_t i = 0; i < cfg->nprofiles; i++) {
 		struct config_profile *p = &cfg->profiles[i];
-		memset(p->apikey, 0, sizeof p->apikey);
-		memset(p->password, 0, sizeof p->password);
-		memset(p->secret, 0, sizeof p->secret);
+		explicit_bzero(p->apikey, sizeof p->apikey);
+		explicit_bzero(p->password, sizeof p->password);
+		explicit_bzero(p->secret, sizeof p->secret);
 	}
 	free(cfg->profiles);
 	free(cfg->keys);

@@ -112,6 +112,12 @@ kstatus config_load(const char *path, struct config **out, struct kerr *err);
  * path and the journal) when the file is missing but a live journal exists.
  */
 kstatus config_check_training_fallback(const struct config *cfg, struct kerr *err);
+/*
+ * Wipes (explicit_bzero) the apikey, password and secret of every profile
+ * but name (NULL: of all), so that only the profile in use has secrets in
+ * memory (and in a core dump, were one ever written).
+ */
+void config_keep_secrets_of(struct config *cfg, const char *name);
 /* Frees a config (NULL is fine). */
 void config_free(struct config *cfg);
 

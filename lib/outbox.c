@@ -261,6 +261,9 @@ static bool on_attempt_row(const struct journal_attempt_row *row, void *cls)
 {
 	struct unanswered_ctx *c = cls;
 	c->rows++;
+	/* A failed token step sent nothing (see token_failed()). */
+	if (strncmp(row->error, "PayKeeper token", 15) == 0)
+		return true;
 	/* Only "too many requests" says for sure that nothing was taken. */
 	if (row->http_status != 200 || (row->provider_code != 0 && row->provider_code != 429))
 		c->unknown = true;
@@ -482,6 +485,42 @@ static bool pk_token_valid(const struct outbox *ob)
 	return ob->pk_token[0] && mono_ms() < ob->pk_token_until;
 }
 
+/*
+ * The token step failed: every due document of this profile gets an attempt
+ * with the reason (issue 11: a TLS error or a 401 left no trace without -v)
+ * and its next try by the retry schedule, as a failed send would.
+ */
+static void token_failed(struct outbox *ob, int http_status, const char *msg)
+{
+	int64_t ids[DUE_WINDOW];
+	size_t n = 0;
+	struct kerr e = {0};
+	if (journal_due(ob->j, now_ms(), ids, DUE_WINDOW, &n, &e) != K_OK) {
+		set_last_error(ob, e.text);
+		return;
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (is_foreign(ob, ids[i]) || job_exists(ob, JOB_SEND, ids[i]))
+			continue;
+		struct journal_doc d;
+		memset(&d, 0, sizeof d);
+		if (journal_get(ob->j, ids[i], &d, &e) != K_OK)
+			continue;
+		bool ours = strcmp(d.profile, ob->p.name) == 0 && d.provider == ob->p.provider;
+		journal_doc_free(&d);
+		if (!ours || journal_mark_sending(ob->j, ids[i], &e) != K_OK)
+			continue;
+		int64_t delay = retry_delay_ms(ob->p.retry_schedule, ob->p.retry_count,
+					       d.attempts + 1) *
+				ob->unit / 1000;
+		if (journal_record_attempt(ob->j, ids[i], http_status, 0, msg, &e) != K_OK ||
+		    journal_schedule_retry(ob->j, ids[i], now_ms() + delay, JSRC_LOCAL, msg, &e) !=
+			K_OK)
+			set_last_error(ob, e.text);
+		notify(ob, ids[i]);
+	}
+}
+
 static void on_token_done(void *cls, const struct net_result *res)
 {
 	struct job *jb = cls;
@@ -490,7 +529,9 @@ static void on_token_done(void *cls, const struct net_result *res)
 	free(jb);
 	char msg[320];
 	if (res->outcome != NET_OK) {
-		snprintf(msg, sizeof msg, "PayKeeper token: %s", net_outcome_str(res->outcome));
+		/* The reason (a certificate problem, a refused connection) goes with it. */
+		snprintf(msg, sizeof msg, "PayKeeper token: %s%s%.200s",
+			 net_outcome_str(res->outcome), res->error[0] ? ": " : "", res->error);
 	} else if (res->http_status != 200) {
 		snprintf(msg, sizeof msg, "PayKeeper token: HTTP %ld%s", res->http_status,
 			 res->http_status == 401 ? " (check user and password of the profile)"
@@ -514,6 +555,7 @@ static void on_token_done(void *cls, const struct net_result *res)
 	}
 	set_last_error(ob, msg);
 	ob->pk_token_retry_at = mono_ms() + scaled_s(ob, 10);
+	token_failed(ob, res->outcome == NET_OK ? (int)res->http_status : 0, msg);
 }
 
 static void fetch_token(struct outbox *ob)

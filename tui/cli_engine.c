@@ -233,6 +233,8 @@ static int session_open(struct session *s, const struct opts *o, bool engine, bo
 		session_close(s);
 		return rc;
 	}
+	/* Only the selected profile's secrets stay in memory. */
+	config_keep_secrets_of(s->cfg, s->prof.training ? NULL : s->prof.name);
 	if (s->prof.training)
 		fprintf(stderr, "%s\n",
 			_("TRAINING: documents go to kassa's built-in sandbox; nothing is "

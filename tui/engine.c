@@ -542,6 +542,8 @@ int engine_main(int argc, char **argv)
 		return CLI_CONFIG;
 	}
 	e->training = e->profile.training;
+	/* Only the profile in use keeps its secrets in memory. */
+	config_keep_secrets_of(e->config, e->training ? NULL : e->profile.name);
 	/* The profile's theme, unless --theme says otherwise. */
 	if (!theme_given && e->profile.theme[0]) {
 		rest[nrest++] = (char *)"--theme";

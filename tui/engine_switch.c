@@ -155,6 +155,7 @@ kstatus engine_switch_profile(struct engine *e, const char *name, bool training,
 		st = run_or_restore(e, p, false, err);
 		if (st == K_OK) {
 			config_free(e->config);
+			config_keep_secrets_of(cfg, p->training ? NULL : p->name);
 			e->config = cfg;
 			cfg = NULL;
 		}

@@ -585,6 +585,40 @@ static void paykeeper__delivers__receipt_processed_by_signed_callback(void **sta
 	document_free(&d);
 }
 
+static bool on_attempt_401(const struct journal_attempt_row *r, void *cls)
+{
+	if (r->http_status == 401 && strstr(r->error, "PayKeeper token"))
+		(*(int *)cls)++;
+	return true;
+}
+
+/* Issue 11: a refused token left no trace without -v. */
+static void paykeeper__records__token_failure_as_attempt(void **state)
+{
+	struct fx *f = *state;
+	pk_profile(f, 20, false);
+	outbox_free(f->ob);
+	str_copy(f->p.password, "wrong-password", sizeof f->p.password);
+	fx_outbox_unit(f, 20);
+	struct document d;
+	pk_receipt(&d, 4500);
+	int64_t id = submit(f, &d);
+	struct journal_doc jd;
+	long long end = mono_ms() + 5000;
+	do {
+		loop_run_once(f->l, 20);
+		state_of(f, id, &jd);
+	} while (jd.attempts == 0 && mono_ms() < end);
+	assert_int_equal(jd.state, JS_QUEUED);
+	assert_true(jd.attempts >= 1);
+	assert_non_null(strstr(jd.last_error_text, "PayKeeper token: HTTP 401"));
+	int rows = 0;
+	assert_int_equal(journal_attempts(f->j, id, on_attempt_401, &rows, NULL), K_OK);
+	assert_true(rows >= 1);
+	assert_int_equal(pk_ledger_count(f, d.ext_id), 0);
+	document_free(&d);
+}
+
 static void paykeeper__polls__receipt_without_callback(void **state)
 {
 	struct fx *f = *state;
@@ -1037,6 +1071,8 @@ int main(void)
 					    teardown),
 	    cmocka_unit_test_setup_teardown(
 		paykeeper__delivers__receipt_processed_by_signed_callback, setup, teardown),
+	    cmocka_unit_test_setup_teardown(paykeeper__records__token_failure_as_attempt, setup,
+					    teardown),
 	    cmocka_unit_test_setup_teardown(paykeeper__polls__receipt_without_callback, setup,
 					    teardown),
 	    cmocka_unit_test_setup_teardown(paykeeper__finds__receipt_of_a_lost_reply, setup,
