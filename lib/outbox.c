@@ -1155,7 +1155,9 @@ static int handle_lifepay(struct outbox *ob, const struct listener_request *req,
 	struct kerr e = {0};
 	char msg[400];
 	if (wire_lifepay_parse_callback(req->content_type, req->body, req->len, &cb, &e) != K_OK) {
-		snprintf(msg, sizeof msg, "malformed callback: %s", e.text);
+		char what[360];
+		/* "uuid: is missing from the callback": the field is named. */
+		snprintf(msg, sizeof msg, "malformed callback: %s", kerr_str(&e, what, sizeof what));
 		logf_(ob, "callback from %s refused: %s", req->remote_addr, msg);
 		wire_lifepay_callback_free(&cb);
 		return reply_text(reply, reply_n, 400, msg);
@@ -1278,8 +1280,11 @@ static int handle_paykeeper(struct outbox *ob, const struct listener_request *re
 	if (st != K_OK) {
 		paykeeper_receipt_free(&r);
 		logf_(ob, "PayKeeper callback from %s refused: %s", req->remote_addr, e.text);
-		return reply_text(reply, reply_n, st == K_REFUSED ? 403 : 400,
-				  st == K_REFUSED ? "bad signature" : "malformed callback");
+		if (st == K_REFUSED)
+			return reply_text(reply, reply_n, 403, "bad signature");
+		char what[360], msg[400];
+		snprintf(msg, sizeof msg, "malformed callback: %s", kerr_str(&e, what, sizeof what));
+		return reply_text(reply, reply_n, 400, msg);
 	}
 	int64_t doc = 0;
 	st = apply_pk_receipt(ob, &r, JSRC_CALLBACK, req->body, req->len, req->content_type, &doc,

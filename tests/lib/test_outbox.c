@@ -941,6 +941,7 @@ static void outbox__applies__callback_of_a_lost_reply_by_ext_id(void **state)
 struct http {
 	bool done;
 	long status;
+	char body[512];
 };
 
 static void on_http(void *cls, const struct net_result *res)
@@ -948,7 +949,13 @@ static void on_http(void *cls, const struct net_result *res)
 	struct http *h = cls;
 	h->done = true;
 	h->status = res->http_status;
+	size_t n = res->body_len < sizeof h->body - 1 ? res->body_len : sizeof h->body - 1;
+	if (res->body)
+		memcpy(h->body, res->body, n);
+	h->body[n] = '\0';
 }
+
+static struct http last_reply; /* of post() */
 
 static long post(struct fx *f, const char *path, const char *ct, const char *body)
 {
@@ -962,6 +969,7 @@ static long post(struct fx *f, const char *path, const char *ct, const char *bod
 		loop_run_once(f->l, 20);
 	net_free(n);
 	assert_true(h.done);
+	last_reply = h;
 	return h.status;
 }
 
@@ -986,6 +994,8 @@ static void listener__answers__malformed_400_unknown_uuid_200(void **state)
 	assert_int_equal(post(f, "/cb/" TOKEN, "application/json", "{not json"), 400);
 	assert_int_equal(post(f, "/cb/" TOKEN, "application/json", "{\"status\":\"processed\"}"),
 			 400);
+	/* Issue 11: the reply names the field ("malformed callback: is missing ..." did not). */
+	assert_non_null(strstr(last_reply.body, "uuid: is missing from the callback"));
 	assert_int_equal(post(f, "/cb/" TOKEN, "application/json",
 			      "{\"uuid\":\"00000000-0000-4000-8000-000000000000\","
 			      "\"status\":\"error\",\"error_code\":3975}"),
