@@ -6,7 +6,7 @@
 # the code before issue 11 (see SECURITY.md).
 # Usage: test_harden.sh KASSA
 set -u
-kassa=$1
+kassa=$(realpath "$1")
 export LC_ALL=C.UTF-8
 unset LANGUAGE KASSA_DEBUG_CORE KASSA_JOURNAL_BACKUPS
 tmp=$(mktemp -d)
