@@ -82,12 +82,18 @@ kstatus journal_check_before_open(const char *path, char *warn, size_t warn_n,
 	struct stat sb;
 	bool exists = stat(path, &sb) == 0;
 	bool empty = !exists || (S_ISREG(sb.st_mode) && sb.st_size == 0);
-	if (empty && access(marker, F_OK) == 0)
+	if (empty && access(marker, F_OK) == 0 && exists)
 		return kerr_set(err, K_DB, "journal",
-				_("journal %s is %s, but its .marker shows one was kept: restore "
+				_("journal %s is empty, but its .marker shows one was kept: restore "
 				  "a backup from %s/%s (kassa(1), RESTORING THE JOURNAL); to "
 				  "start an empty journal, remove the .marker file"),
-				path, exists ? _("empty") : _("missing"), dir, JOURNAL_BACKUP_DIR);
+				path, dir, JOURNAL_BACKUP_DIR);
+	if (empty && access(marker, F_OK) == 0)
+		return kerr_set(err, K_DB, "journal",
+				_("journal %s is missing, but its .marker shows one was kept: "
+				  "restore a backup from %s/%s (kassa(1), RESTORING THE JOURNAL); "
+				  "to start an empty journal, remove the .marker file"),
+				path, dir, JOURNAL_BACKUP_DIR);
 	if (!exists) {
 		/* SQLite gives -wal and -shm the mode of the database file. */
 		int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);

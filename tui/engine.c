@@ -431,6 +431,10 @@ static kstatus engine_setup(struct app *app, void *cls, struct kerr *err)
 		return kerr_set(err, K_IO, "", _("the journal %s cannot be opened: %s"),
 				e->journal_path, ke.text);
 	}
+	if (journal_warning(e->journal))
+		app_message(app, UI_MESSAGE_ERROR,
+			    _("The journal's files were readable by others; made private: %s"),
+			    journal_warning(e->journal));
 	/*
 	 * The callback token lives in the data directory, so with a fixed listen
 	 * port (or public_url) callbacks for documents sent before a restart
