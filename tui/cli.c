@@ -46,15 +46,6 @@ int cli_error(const char *name, int status, const char *fmt, ...)
 	return status;
 }
 
-int cli_exit_for(kstatus st, const struct kerr *e, int fallback)
-{
-	if (st == K_DB || st == K_BUSY)
-		return CLI_JOURNAL;
-	if (e && strncmp(e->field, "journal", 7) == 0)
-		return CLI_JOURNAL;
-	return fallback;
-}
-
 void cli_command_usage(const struct cli_command *c, FILE *out)
 {
 	fprintf(out, _("Usage: kassa %s %s\n"), c->name, _(c->args));
