@@ -54,7 +54,11 @@ static void add_warn(char *warn, size_t n, const char *what, unsigned old_mode, 
 		 mode);
 }
 
-/* Makes path mode `mode` when it is ours and looser; notes it in warn. */
+/*
+ * Makes path mode `mode` when it is ours and open to others, or (a file)
+ * read-only for us: a leftover read-only -shm blocked every write and the
+ * message did not name it. Notes each change in warn.
+ */
 static void tighten(const char *path, bool dir, unsigned mode, char *warn, size_t n)
 {
 	struct stat sb;
@@ -62,7 +66,8 @@ static void tighten(const char *path, bool dir, unsigned mode, char *warn, size_
 		return;
 	if (dir ? !S_ISDIR(sb.st_mode) : !S_ISREG(sb.st_mode))
 		return;
-	if ((sb.st_mode & 077) == 0)
+	bool read_only = !dir && (sb.st_mode & 0600) != 0600;
+	if ((sb.st_mode & 077) == 0 && !read_only)
 		return;
 	if (chmod(path, mode) == 0)
 		add_warn(warn, n, path, (unsigned)(sb.st_mode & 07777), mode);

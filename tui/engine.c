@@ -433,7 +433,7 @@ static kstatus engine_setup(struct app *app, void *cls, struct kerr *err)
 	}
 	if (journal_warning(e->journal))
 		app_message(app, UI_MESSAGE_ERROR,
-			    _("The journal's files were readable by others; made private: %s"),
+			    _("The journal's files were open to other users or read-only; fixed: %s"),
 			    journal_warning(e->journal));
 	/*
 	 * The callback token lives in the data directory, so with a fixed listen

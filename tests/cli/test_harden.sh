@@ -133,14 +133,17 @@ if [ "$(mode_of "$tj")" = 600 ]; then ok "a new journal is created 0600"; else
 fi
 chmod 644 "$tj" && chmod 755 "$data"
 run outbox --training
-check "looser modes are fixed with a warning" 0 "made private"
+check "looser modes are fixed with a warning" 0 "fixed: $tj (0644 -> 0600)"
 if [ "$(mode_of "$tj")" = 600 ] && [ "$(mode_of "$data")" = 700 ]; then
 	ok "journal 0600 and data folder 0700 after the fix"
 else
 	not_ok "journal 0600 and data folder 0700 after the fix" "$(mode_of "$tj") $(mode_of "$data")"
 fi
 run outbox --training
-if grep -q "made private" "$tmp/err"; then not_ok "the warning comes once"; else ok "the warning comes once"; fi
+if grep -q "fixed:" "$tmp/err"; then not_ok "the warning comes once"; else ok "the warning comes once"; fi
+: >"$tj-shm" && chmod 444 "$tj-shm"
+run outbox --training
+check "a leftover read-only -shm is made writable, and named" 0 "$tj-shm (0444 -> 0600)"
 
 # --- finding 8: no core dumps with secrets --------------------------------------
 core_test() { # core_test ENV...: kills a kassa waiting on stdin with SIGSEGV; prints the cores
