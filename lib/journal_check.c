@@ -126,9 +126,63 @@ static int on_progress(void *cls)
 	return mono_ms() > *deadline;
 }
 
+/*
+ * Both ends of every table's b-tree (min and max rowid: a few pages each,
+ * whatever the size), so damage at the end of the file, where new pages go,
+ * is found even when the bounded quick check runs out of time. Fills why.
+ */
+static bool probe_tables(struct sqlite3 *db, char *why, size_t n)
+{
+	sqlite3_stmt *s = NULL;
+	int rc = sqlite3_prepare_v2(db,
+				    "SELECT name FROM sqlite_master WHERE type = 'table' AND "
+				    "rootpage > 0 AND name NOT LIKE 'sqlite_%'",
+				    -1, &s, NULL);
+	bool ok = rc == SQLITE_OK;
+	while (ok && (rc = sqlite3_step(s)) == SQLITE_ROW) {
+		const unsigned char *name = sqlite3_column_text(s, 0);
+		/* One end a query: min() and max() together would scan the table. */
+		for (int end = 0; end < 2 && ok; end++) {
+			char *sql = sqlite3_mprintf("SELECT rowid FROM \"%w\" ORDER BY rowid %s "
+						    "LIMIT 1",
+						    name ? (const char *)name : "",
+						    end ? "DESC" : "ASC");
+			sqlite3_stmt *q = NULL;
+			int qrc = sqlite3_prepare_v2(db, sql, -1, &q, NULL);
+			if (qrc == SQLITE_OK)
+				qrc = sqlite3_step(q);
+			if (qrc != SQLITE_ROW && qrc != SQLITE_DONE) {
+				snprintf(why, n, "table %s: %s", name ? (const char *)name : "?",
+					 sqlite3_errmsg(db));
+				ok = false;
+			}
+			sqlite3_finalize(q);
+			sqlite3_free(sql);
+		}
+	}
+	if (ok && rc != SQLITE_DONE) {
+		str_copy(why, sqlite3_errmsg(db), n);
+		ok = false;
+	}
+	if (!ok && !why[0])
+		str_copy(why, sqlite3_errmsg(db), n);
+	sqlite3_finalize(s);
+	return ok;
+}
+
 kstatus journal_check_after_open(struct sqlite3 *db, const char *path, struct kerr *err)
 {
 	if (is_special(path))
+		return K_OK;
+	char why[256] = "";
+	if (!probe_tables(db, why, sizeof why))
+		return kerr_set(err, K_DB, "journal",
+				_("journal %s is damaged (%s); nothing was written to it. Run "
+				  "`kassa journal check` and restore the newest backup (see "
+				  "kassa(1), RESTORING THE JOURNAL)"),
+				path, why);
+	struct stat sb;
+	if (stat(path, &sb) == 0 && sb.st_size > JOURNAL_QUICK_CHECK_BYTES)
 		return K_OK;
 	long long deadline = mono_ms() + JOURNAL_QUICK_CHECK_MS;
 	sqlite3_progress_handler(db, 1000, on_progress, &deadline);
