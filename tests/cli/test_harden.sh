@@ -198,11 +198,12 @@ rm -f "$cfg"
 awk 'BEGIN { for (i = 0; i < 40000; i++) printf "[profile.p%d]\nlogin = 79991234567\napikey = k%d\n", i, i }' >"$cfg"
 chmod 600 "$cfg"
 start=$(date +%s%N)
-timeout 5 "$kassa" outbox --profile p39999 >/dev/null 2>"$tmp/err" </dev/null
+# Bounded loosely for sanitizer builds on a busy machine (0.3 s plain; main took 104 s).
+timeout 20 "$kassa" outbox --profile p39999 >/dev/null 2>"$tmp/err" </dev/null
 rc=$?
 ms=$((($(date +%s%N) - start) / 1000000))
-if [ "$rc" -eq 0 ] && [ "$ms" -lt 3000 ]; then ok "40,000 profiles load in $ms ms (was 12.2 s)"; else
-	not_ok "40,000 profiles load in under 3 s" "exit $rc after $ms ms"
+if [ "$rc" -eq 0 ] && [ "$ms" -lt 10000 ]; then ok "40,000 profiles load in $ms ms (was 12.2 s)"; else
+	not_ok "40,000 profiles load in under 10 s" "exit $rc after $ms ms"
 fi
 rm -f "$cfg"
 
