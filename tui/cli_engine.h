@@ -55,7 +55,7 @@ int cli_engine_check_account(int argc, char **argv);
 	 N_("take cash out of the drawer")}, \
 	{"status", cli_engine_status, N_("ID"),\
 	 N_("one document (local id, ext_id or uuid) with its history")}, \
-	{"journal", cli_engine_journal, N_("[--json] [--limit N] | check | backup PATH"),\
+	{"journal", cli_engine_journal, N_("[--json] | check | backup PATH"),\
 	 N_("list the documents; check the journal; back it up")}, \
 	{"outbox", cli_engine_outbox, N_("[--flush] [--timeout S]"),\
 	 N_("what waits to be delivered and why; --flush sends it now")}, \

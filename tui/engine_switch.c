@@ -72,6 +72,8 @@ static kstatus start(struct engine *e, const struct config_profile *p, bool keep
 		if (journal_open(e->journal_path, &e->journal, &ke) != K_OK) {
 			kerr_str(&ke, msg, sizeof msg);
 			stop_base(e);
+			if (strncmp(ke.text, "journal ", 8) == 0) /* it names the file */
+				return kerr_set(err, K_IO, "journal", "%s", ke.text);
 			return kerr_set(err, K_IO, "journal",
 					_("the journal %s cannot be opened: %s"), e->journal_path,
 					msg);
