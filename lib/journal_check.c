@@ -73,8 +73,7 @@ static void tighten(const char *path, bool dir, unsigned mode, char *warn, size_
 		add_warn(warn, n, path, (unsigned)(sb.st_mode & 07777), mode);
 }
 
-kstatus journal_check_before_open(const char *path, char *warn, size_t warn_n,
-				  struct kerr *err)
+kstatus journal_check_before_open(const char *path, char *warn, size_t warn_n, struct kerr *err)
 {
 	if (warn && warn_n)
 		warn[0] = '\0';
@@ -88,11 +87,12 @@ kstatus journal_check_before_open(const char *path, char *warn, size_t warn_n,
 	bool exists = stat(path, &sb) == 0;
 	bool empty = !exists || (S_ISREG(sb.st_mode) && sb.st_size == 0);
 	if (empty && access(marker, F_OK) == 0 && exists)
-		return kerr_set(err, K_DB, "journal",
-				_("journal %s is empty, but its .marker shows one was kept: restore "
-				  "a backup from %s/%s (kassa(1), RESTORING THE JOURNAL); to "
-				  "start an empty journal, remove the .marker file"),
-				path, dir, JOURNAL_BACKUP_DIR);
+		return kerr_set(
+		    err, K_DB, "journal",
+		    _("journal %s is empty, but its .marker shows one was kept: restore "
+		      "a backup from %s/%s (kassa(1), RESTORING THE JOURNAL); to "
+		      "start an empty journal, remove the .marker file"),
+		    path, dir, JOURNAL_BACKUP_DIR);
 	if (empty && access(marker, F_OK) == 0)
 		return kerr_set(err, K_DB, "journal",
 				_("journal %s is missing, but its .marker shows one was kept: "
@@ -143,10 +143,10 @@ static bool probe_tables(struct sqlite3 *db, char *why, size_t n)
 		const unsigned char *name = sqlite3_column_text(s, 0);
 		/* One end a query: min() and max() together would scan the table. */
 		for (int end = 0; end < 2 && ok; end++) {
-			char *sql = sqlite3_mprintf("SELECT rowid FROM \"%w\" ORDER BY rowid %s "
-						    "LIMIT 1",
-						    name ? (const char *)name : "",
-						    end ? "DESC" : "ASC");
+			char *sql =
+			    sqlite3_mprintf("SELECT rowid FROM \"%w\" ORDER BY rowid %s "
+					    "LIMIT 1",
+					    name ? (const char *)name : "", end ? "DESC" : "ASC");
 			sqlite3_stmt *q = NULL;
 			int qrc = sqlite3_prepare_v2(db, sql, -1, &q, NULL);
 			if (qrc == SQLITE_OK)
@@ -203,7 +203,8 @@ kstatus journal_check_after_open(struct sqlite3 *db, const char *path, struct ke
 	if (base != SQLITE_INTERRUPT && !(rc == SQLITE_ROW && strcmp(first, "ok") == 0)) {
 		static const char head[] = "*** in database main ***\n";
 		if (strncmp(first, head, sizeof head - 1) == 0)
-			memmove(first, first + sizeof head - 1, strlen(first + sizeof head - 1) + 1);
+			memmove(first, first + sizeof head - 1,
+				strlen(first + sizeof head - 1) + 1);
 		for (char *p = first; *p; p++)
 			if (*p == '\n')
 				*p = ' ';
@@ -458,9 +459,9 @@ kstatus journal_backup_rotate(struct sqlite3 *db, const char *path, char *made, 
 	strftime(when, sizeof when, "%Y%m%d-%H%M%S", &tm);
 	kstatus st = K_EXISTS;
 	for (int i = 0; i < 100 && st == K_EXISTS; i++) {
-		int len = i == 0 ? snprintf(dest, sizeof dest, "%s/%s-%s.db", bdir, stem, when)
-				 : snprintf(dest, sizeof dest, "%s/%s-%s-%02d.db", bdir, stem,
-					    when, i);
+		int len =
+		    i == 0 ? snprintf(dest, sizeof dest, "%s/%s-%s.db", bdir, stem, when)
+			   : snprintf(dest, sizeof dest, "%s/%s-%s-%02d.db", bdir, stem, when, i);
 		if (len < 0 || (size_t)len >= sizeof dest)
 			return kerr_set(err, K_INVALID, "backup", _("backup path too long: %s"),
 					bdir);

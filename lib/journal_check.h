@@ -44,8 +44,7 @@ struct sqlite3;
  * warning, if any, goes into warn; "" when none). Paths ":memory:" and
  * "file:..." are left alone.
  */
-kstatus journal_check_before_open(const char *path, char *warn, size_t warn_n,
-				  struct kerr *err);
+kstatus journal_check_before_open(const char *path, char *warn, size_t warn_n, struct kerr *err);
 /* After the file is open, before anything is written: the bounded quick check. */
 kstatus journal_check_after_open(struct sqlite3 *db, const char *path, struct kerr *err);
 /* Once the journal holds its schema: writes "<path>.marker" if missing. */

@@ -273,8 +273,9 @@ static int session_open(struct session *s, const struct opts *o, bool engine, bo
 		return rc;
 	}
 	if (need_journal && journal_warning(s->j))
-		fprintf(stderr, _("kassa: warning: the journal's files were open to other users or "
-				  "read-only; fixed: %s\n"),
+		fprintf(stderr,
+			_("kassa: warning: the journal's files were open to other users or "
+			  "read-only; fixed: %s\n"),
 			journal_warning(s->j));
 	if (engine && need_journal && journal_lock_sender(s->j, &e) != K_OK) {
 		/* Another kassa sends from this journal: a journal error, naming its pid. */

@@ -137,8 +137,8 @@ void engine_reload_doc(struct engine *e, int64_t id)
 		char why[600];
 		if (e->app && was != r->state && r->state == JS_REJECTED &&
 		    shift_rule_explain(r->last_error_code, r->last_error_text, why, sizeof why))
-			app_message(e->app, UI_MESSAGE_ERROR, _("Document #%" PRId64 " refused. %s"),
-				    id, why);
+			app_message(e->app, UI_MESSAGE_ERROR,
+				    _("Document #%" PRId64 " refused. %s"), id, why);
 		else if (e->app && was != r->state &&
 			 (r->state == JS_REJECTED || r->state == JS_FAILED))
 			app_message(e->app, UI_MESSAGE_ERROR,
@@ -432,9 +432,10 @@ static kstatus engine_setup(struct app *app, void *cls, struct kerr *err)
 				e->journal_path, ke.text);
 	}
 	if (journal_warning(e->journal))
-		app_message(app, UI_MESSAGE_ERROR,
-			    _("The journal's files were open to other users or read-only; fixed: %s"),
-			    journal_warning(e->journal));
+		app_message(
+		    app, UI_MESSAGE_ERROR,
+		    _("The journal's files were open to other users or read-only; fixed: %s"),
+		    journal_warning(e->journal));
 	/*
 	 * The callback token lives in the data directory, so with a fixed listen
 	 * port (or public_url) callbacks for documents sent before a restart

@@ -140,8 +140,8 @@ static void config_load__userinfo_in_address__refused(void **state)
 	};
 	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
 		char text[300];
-		snprintf(text, sizeof text,
-			 "[profile.shop]\nlogin = 79991234567\napikey = k\n%s\n", bad[i]);
+		snprintf(text, sizeof text, "[profile.shop]\nlogin = 79991234567\napikey = k\n%s\n",
+			 bad[i]);
 		struct config *cfg;
 		struct kerr err = {0};
 		assert_int_equal(load(fx, text, &cfg, &err), K_INVALID);
@@ -206,8 +206,7 @@ static void config_check_training_fallback__refused_when_a_live_journal_exists(v
 	config_free(cfg);
 }
 
-static int on_entry(void *user, int line, const char *section, const char *name,
-		    const char *value)
+static int on_entry(void *user, int line, const char *section, const char *name, const char *value)
 {
 	char *out = user;
 	size_t n = strlen(out);
