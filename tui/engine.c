@@ -137,8 +137,8 @@ void engine_reload_doc(struct engine *e, int64_t id)
 		char why[600];
 		if (e->app && was != r->state && r->state == JS_REJECTED &&
 		    shift_rule_explain(r->last_error_code, r->last_error_text, why, sizeof why))
-			app_message(e->app, UI_MESSAGE_ERROR,
-				    _("Document #%" PRId64 " refused. %s"), id, why);
+			app_message(e->app, UI_MESSAGE_ERROR, _("Document #%" PRId64 " refused. %s"),
+				    id, why);
 		else if (e->app && was != r->state &&
 			 (r->state == JS_REJECTED || r->state == JS_FAILED))
 			app_message(e->app, UI_MESSAGE_ERROR,
