@@ -67,7 +67,7 @@ struct outbox_options {
 	size_t listener_body_limit;  /* default: the listener's (64 KiB) */
 	/* Receipts per bydate page when looking for one a lost reply created; default 1000. */
 	size_t recover_page;
-	unsigned listener_timeout_s; /* default: the listener's (10 s) */
+	unsigned listener_timeout_s; /* request deadline; default: the listener's (5 s) */
 	/* One line per notable event (never holding a secret); NULL = quiet. */
 	void (*log)(void *cls, const char *line);
 	void *log_cls;
