@@ -736,6 +736,11 @@ kstatus journal_open(const char *path, struct journal **out, struct kerr *err)
 	return journal_open_version(path, 0, out, err);
 }
 
+const char *journal_file(const struct journal *j)
+{
+	return j->path;
+}
+
 int journal_schema_version(struct journal *j)
 {
 	return j->version;

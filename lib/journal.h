@@ -222,6 +222,8 @@ int journal_schema_latest(void);
 
 /* Opens (creating if needed) the journal at path and migrates it to the latest schema. */
 kstatus journal_open(const char *path, struct journal **out, struct kerr *err);
+/* The path the journal was opened with. */
+const char *journal_file(const struct journal *j);
 /* As journal_open(), migrating only up to version (tests and tools). */
 kstatus journal_open_version(const char *path, int version, struct journal **out,
 			     struct kerr *err);

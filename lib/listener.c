@@ -506,6 +506,7 @@ struct listener *listener_start(struct loop *l, const struct listener_options *o
 		return NULL;
 	}
 	str_copy(ls->where, opt->listen, sizeof ls->where);
+	ls->health_path = opt->health_path ? xstrdup(opt->health_path) : NULL;
 	ls->loop = l;
 	ls->epoll_fd = -1;
 	memcpy(ls->token, opt->token, LISTENER_TOKEN_LEN + 1);
@@ -519,6 +520,7 @@ struct listener *listener_start(struct loop *l, const struct listener_options *o
 	if (listener_guard_open(ls, err) != K_OK) {
 		listener_guard_close(ls);
 		explicit_bzero(ls->token, sizeof ls->token);
+		free(ls->health_path);
 		free(ls);
 		return NULL;
 	}
@@ -541,6 +543,7 @@ struct listener *listener_start(struct loop *l, const struct listener_options *o
 		kerr_set(err, K_IO, "listen", "cannot start the callback listener on %s%s%s",
 			 opt->listen, ls->failure[0] ? ": " : "", ls->failure);
 		explicit_bzero(ls->token, sizeof ls->token);
+		free(ls->health_path);
 		free(ls);
 		return NULL;
 	}
@@ -550,6 +553,7 @@ struct listener *listener_start(struct loop *l, const struct listener_options *o
 		listener_guard_close(ls);
 		kerr_set(err, K_IO, "listen", "the HTTP server gave no descriptor to poll");
 		explicit_bzero(ls->token, sizeof ls->token);
+		free(ls->health_path);
 		free(ls);
 		return NULL;
 	}
@@ -559,6 +563,7 @@ struct listener *listener_start(struct loop *l, const struct listener_options *o
 	loop_watch_fd(l, ls->epoll_fd, POLLIN, on_listener_fd, ls);
 	loop_add_prepare(l, on_listener_prepare, ls);
 	listener_guard_start(ls);
+	listener_guard_publish(ls, true);
 	return ls;
 }
 
@@ -574,6 +579,10 @@ void listener_stop(struct listener *ls)
 		loop_cancel_timer(ls->loop, ls->kick);
 	MHD_stop_daemon(ls->mhd); /* closes every connection: the table empties */
 	listener_guard_close(ls);
+	if (ls->health_path) {
+		unlink(ls->health_path); /* no file: no listener runs for this journal */
+		free(ls->health_path);
+	}
 	explicit_bzero(ls->token, sizeof ls->token);
 	free(ls);
 }

@@ -69,6 +69,9 @@ struct listener_options {
 	/* Open connections at most, default 64; when full, the one idle longest is closed. */
 	unsigned max_connections;
 	unsigned per_ip_limit;   /* open connections from one address, default 8 */
+	/* Where to publish the health for other processes (`kassa outbox`), kept
+	 * up to date every 2 s and removed at stop; NULL = nowhere. */
+	const char *health_path;
 	listener_cb on_callback;
 	void *cls;
 };
@@ -123,6 +126,18 @@ bool listener_url(const struct listener *ls, const char *public_base, char *out,
 enum listener_status listener_state(const struct listener *ls, char *buf, size_t n);
 /* Fills h with the listener's health; ls may be NULL (off). */
 void listener_health(const struct listener *ls, struct listener_health *h);
+/* Writes h to path (replaced at once, mode 0600) with this process's id and the time. */
+kstatus listener_health_save(const char *path, const struct listener_health *h,
+			     struct kerr *err);
+/*
+ * Reads what listener_health_save() wrote: K_NOTFOUND when there is none,
+ * K_IO when it cannot be read. *age_ms: how long ago it was written; *pid:
+ * the process that wrote it (both may be NULL).
+ */
+kstatus listener_health_load(const char *path, struct listener_health *h, long long *age_ms,
+			     long *pid, struct kerr *err);
+/* "listening", "degraded", "failed", "off". */
+const char *listener_status_word(enum listener_status s);
 /* Copies the counters. */
 void listener_get_stats(const struct listener *ls, struct listener_stats *out);
 /*

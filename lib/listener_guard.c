@@ -35,6 +35,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "i18n.h"
 #include "util.h"
 
 #define GUARD_TICK_MS 100
@@ -43,6 +44,7 @@
 #define GUARD_ACCEPT_BATCH 256
 #define GUARD_BACKLOG 1024
 #define GUARD_DEGRADED_MS 10000
+#define GUARD_PUBLISH_MS 2000
 
 void listener_degrade(struct listener *ls, const char *fmt, ...)
 {
@@ -148,12 +150,12 @@ static void guard_reopen(struct listener *ls, const char *why)
 	guard_close_listen(ls);
 	struct kerr e = {0};
 	if (listener_guard_open(ls, &e) == K_OK) {
-		listener_degrade(ls, "the listen socket failed (%s) and was opened again", why);
+		listener_degrade(ls, _("the listen socket failed (%s) and was opened again"), why);
 		return;
 	}
 	ls->status = LISTENER_FAILED;
 	snprintf(ls->failure, sizeof ls->failure,
-		 "the listen socket failed (%.40s): %.80s; retrying", why, e.text);
+		 _("the listen socket failed (%.40s): %.80s; retrying"), why, e.text);
 }
 
 /* ---- connections ---- */
@@ -193,8 +195,8 @@ static void guard_take(struct listener *ls, int fd, const struct sockaddr *sa, s
 		close(fd);
 		ls->stats.refused++;
 		listener_degrade(ls,
-				 "refusing connections from %s: it holds %u, the most for one "
-				 "address",
+				 _("refusing connections from %s: it holds %u, the most for one "
+				   "address"),
 				 peer, ls->per_ip);
 		return;
 	}
@@ -203,19 +205,20 @@ static void guard_take(struct listener *ls, int fd, const struct sockaddr *sa, s
 		if (!old) {
 			close(fd);
 			ls->stats.refused++;
-			listener_degrade(ls, "refusing connections: all %u are busy with requests",
+			listener_degrade(ls,
+					 _("refusing connections: all %u are busy with requests"),
 					 ls->max_connections);
 			return;
 		}
 		guard_shed(ls, old);
 		ls->stats.shed++;
-		listener_degrade(ls, "full (%u connections): closing the ones idle longest",
+		listener_degrade(ls, _("full (%u connections): closing the ones idle longest"),
 				 ls->max_connections);
 	}
 	if (MHD_add_connection(ls->mhd, fd, sa, len) != MHD_YES) {
 		/* MHD closed it: its own per-address or total limit (shed ones not yet gone). */
 		ls->stats.refused++;
-		listener_degrade(ls, "refusing connections from %s: %s", peer, strerror(errno));
+		listener_degrade(ls, _("refusing connections from %s: %s"), peer, strerror(errno));
 	}
 }
 
@@ -264,7 +267,7 @@ static void on_listen_fd(struct loop *l, int fd, short revents, void *cls)
 				ls->spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
 			}
 			ls->stats.refused++;
-			listener_degrade(ls, "out of descriptors (%s): refusing connections",
+			listener_degrade(ls, _("out of descriptors (%s): refusing connections"),
 					 strerror(e));
 			guard_pause(ls);
 			break;
@@ -354,7 +357,7 @@ static void guard_watchdog(struct listener *ls, long long now)
 		if (listener_guard_open(ls, &e) == K_OK) {
 			ls->status = LISTENER_LISTENING;
 			ls->failure[0] = '\0';
-			listener_degrade(ls, "listening again after the listen socket failed");
+			listener_degrade(ls, _("listening again after the listen socket failed"));
 		}
 		return;
 	}
@@ -372,6 +375,22 @@ static void guard_watchdog(struct listener *ls, long long now)
 		guard_reopen(ls, strerror(soerr));
 }
 
+void listener_guard_publish(struct listener *ls, bool force)
+{
+	if (!ls->health_path)
+		return;
+	struct listener_health h;
+	listener_health(ls, &h);
+	long long now = mono_ms();
+	if (!force && now - ls->health_saved < GUARD_PUBLISH_MS &&
+	    memcmp(&h, &ls->health_last, sizeof h) == 0)
+		return;
+	ls->health_last = h;
+	ls->health_saved = now;
+	/* Best effort: the screen still shows the health when the file cannot be written. */
+	listener_health_save(ls->health_path, &h, NULL);
+}
+
 static void on_guard(struct loop *l, void *cls)
 {
 	struct listener *ls = cls;
@@ -385,8 +404,8 @@ static void on_guard(struct loop *l, void *cls)
 		ls->stats.timed_out++;
 		shed = true;
 		listener_degrade(ls,
-				 "closing connections that send no whole request within %lld s "
-				 "(last from %s)",
+				 _("closing connections that send no whole request within %lld s "
+				   "(last from %s)"),
 				 ls->deadline_ms / 1000, c->peer);
 	}
 	if (shed)
@@ -396,6 +415,7 @@ static void on_guard(struct loop *l, void *cls)
 		ls->paused = false;
 	}
 	guard_watchdog(ls, now);
+	listener_guard_publish(ls, false);
 	ls->guard = loop_add_timer(l, ls->nconn || ls->paused ? GUARD_TICK_MS : GUARD_IDLE_TICK_MS,
 				   on_guard, ls);
 }

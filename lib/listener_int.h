@@ -65,6 +65,9 @@ struct listener {
 	/* health: degraded while something was refused, shed or repaired recently */
 	long long degraded_until;
 	char reason[160];
+	char *health_path; /* published there for other processes, or NULL */
+	long long health_saved;
+	struct listener_health health_last;
 };
 
 /* Opens the listen socket on ls->addr (port ls->port when known) and watches
@@ -82,6 +85,8 @@ void listener_guard_busy(struct listener *ls, struct MHD_Connection *c, bool bus
 /* Marks the listener degraded for a while with reason (printf format). */
 void listener_degrade(struct listener *ls, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
+/* Writes the health file when it changed or every 2 s (force: now). */
+void listener_guard_publish(struct listener *ls, bool force);
 /* Runs MHD once (defined in listener.c). */
 void listener_run(struct listener *ls);
 

@@ -124,6 +124,9 @@ kstatus outbox_replay(struct outbox *ob, int64_t id, struct kerr *err);
 void outbox_stats(struct outbox *ob, struct outbox_stats *out);
 /* True when a send, poll or token request of the engine is on the wire. */
 bool outbox_busy(const struct outbox *ob);
+/* Where the listener of the kassa sending from journal_path publishes its
+ * health (listener_health_load): "<journal_path>-listener". */
+bool outbox_health_path(const char *journal_path, char *out, size_t n);
 /* The port the callback listener bound, 0 without a listener. */
 unsigned outbox_listener_port(const struct outbox *ob);
 /* The profile the engine runs with. */

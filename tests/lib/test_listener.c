@@ -682,6 +682,43 @@ static void listener__full__sheds_the_connection_idle_longest(void **state)
 	fx_free(f);
 }
 
+static void listener__health_file__kept_current_and_removed_at_stop(void **state)
+{
+	(void)state;
+	char path[64];
+	snprintf(path, sizeof path, "/tmp/kassa-health-%ld", (long)getpid());
+	struct fx *f = xcalloc(1, sizeof *f);
+	f->loop = loop_new();
+	f->h.answer = 200;
+	assert_int_equal(listener_new_token(f->token, NULL), K_OK);
+	struct listener_options opt = {.listen = "127.0.0.1:0", .token = f->token,
+				       .per_ip_limit = 1, .health_path = path,
+				       .on_callback = on_callback, .cls = &f->h};
+	f->ls = listener_start(f->loop, &opt, NULL);
+	assert_non_null(f->ls);
+	snprintf(f->base, sizeof f->base, "http://127.0.0.1:%u", listener_port(f->ls));
+	struct listener_health h;
+	long long age = -1;
+	long pid = 0;
+	assert_int_equal(listener_health_load(path, &h, &age, &pid, NULL), K_OK);
+	assert_int_equal(h.status, LISTENER_LISTENING);
+	assert_int_equal(h.port, listener_port(f->ls));
+	assert_int_equal(pid, (long)getpid());
+	assert_true(age >= 0 && age < 1000);
+	int a = connect_from("127.0.0.2", listener_port(f->ls));
+	int b = connect_from("127.0.0.2", listener_port(f->ls));
+	long long end = mono_ms() + 1300;
+	while (mono_ms() < end)
+		loop_run_once(f->loop, 10);
+	assert_int_equal(listener_health_load(path, &h, NULL, NULL, NULL), K_OK);
+	assert_int_equal(h.status, LISTENER_DEGRADED);
+	assert_non_null(strstr(h.reason, "127.0.0.2"));
+	close(a);
+	close(b);
+	fx_free(f);
+	assert_int_equal(listener_health_load(path, &h, NULL, NULL, NULL), K_NOTFOUND);
+}
+
 /* The answer comes from a later loop iteration (as after a group commit). */
 static void on_answer_later(struct loop *l, void *cls)
 {
@@ -773,6 +810,7 @@ int main(void)
 		cmocka_unit_test(listener__listen_socket_broken__opened_again_on_the_same_port),
 		cmocka_unit_test(listener__per_address_cap__refuses_the_extra_and_says_so),
 		cmocka_unit_test(listener__full__sheds_the_connection_idle_longest),
+		cmocka_unit_test(listener__health_file__kept_current_and_removed_at_stop),
 	};
 	return cmocka_run_group_tests(tests, setup_curl, teardown_curl);
 }
