@@ -525,8 +525,10 @@ struct listener *listener_start(struct loop *l, const struct listener_options *o
 		return NULL;
 	}
 	/*
-	 * MHD's own limits stay on as a backstop: its total leaves room for the
-	 * connections we shed that it has not closed yet; its idle timeout comes
+	 * MHD's own limits stay on as a backstop: its total and per-address caps
+	 * leave room for the connections we shed that it has not closed yet
+	 * (listener_guard.c sheds the idle longest to admit a newcomer); its idle
+	 * timeout comes
 	 * a second after our deadline (ours, by the guard timer, is the one that
 	 * counts; the same second would count one connection twice).
 	 */
@@ -535,7 +537,7 @@ struct listener *listener_start(struct loop *l, const struct listener_options *o
 	ls->mhd = MHD_start_daemon(
 		flags, 0, NULL, NULL, on_mhd_request, ls, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log,
 		ls, MHD_OPTION_CONNECTION_TIMEOUT, timeout + 1, MHD_OPTION_CONNECTION_LIMIT,
-		ls->max_connections + 64, MHD_OPTION_PER_IP_CONNECTION_LIMIT, ls->per_ip,
+		ls->max_connections + 64, MHD_OPTION_PER_IP_CONNECTION_LIMIT, 2 * ls->per_ip,
 		MHD_OPTION_NOTIFY_COMPLETED, on_mhd_completed, ls, MHD_OPTION_NOTIFY_CONNECTION,
 		listener_guard_notify, ls, MHD_OPTION_END);
 	if (!ls->mhd) {
@@ -616,7 +618,7 @@ void listener_health(const struct listener *ls, struct listener_health *h)
 		return;
 	}
 	h->port = ls->port;
-	h->connections = ls->nconn;
+	h->connections = ls->nlive;
 	h->max_connections = ls->max_connections;
 	h->status = ls->status;
 	if (ls->status == LISTENER_FAILED) {

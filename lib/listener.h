@@ -68,7 +68,8 @@ struct listener_options {
 	unsigned timeout_s;
 	/* Open connections at most, default 64; when full, the one idle longest is closed. */
 	unsigned max_connections;
-	unsigned per_ip_limit;   /* open connections from one address, default 8 */
+	/* Open connections from one address, default 8; at the cap its idle longest is closed. */
+	unsigned per_ip_limit;
 	/* Where to publish the health for other processes (`kassa outbox`), kept
 	 * up to date every 2 s and removed at stop; NULL = nowhere. */
 	const char *health_path;
@@ -83,8 +84,8 @@ struct listener_stats {
 	unsigned long bad_method;  /* 405 */
 	unsigned long too_large;   /* 413 */
 	unsigned long timed_out;   /* connections closed at the request deadline */
-	unsigned long refused;     /* connections closed at once: per-address cap, all busy */
-	unsigned long shed;        /* idle connections closed to make room */
+	unsigned long refused;     /* connections closed at once: all busy, out of descriptors */
+	unsigned long shed;        /* idle connections closed to make room (address cap or total) */
 	unsigned long recreated;   /* times the listen socket failed and was opened again */
 };
 

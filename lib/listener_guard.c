@@ -167,41 +167,57 @@ static void guard_shed(struct listener *ls, struct listener_conn *c)
 	ls->nlive--;
 }
 
-static unsigned guard_count_peer(const struct listener *ls, const char *peer)
-{
-	unsigned n = 0;
-	for (const struct listener_conn *c = ls->head; c; c = c->next)
-		if (!c->shed && strcmp(c->peer, peer) == 0)
-			n++;
-	return n;
-}
-
-/* The connection waiting longest for a whole request; NULL when all are busy. */
-static struct listener_conn *guard_oldest_idle(struct listener *ls)
+/* Of peer's connections (all when peer is NULL), the one waiting longest for
+ * a whole request, and how many peer has (live ones); NULL when all are busy. */
+static struct listener_conn *guard_oldest_idle(struct listener *ls, const char *peer,
+					       unsigned *count)
 {
 	struct listener_conn *best = NULL;
-	for (struct listener_conn *c = ls->head; c; c = c->next)
-		if (!c->shed && !c->busy && (!best || c->window_ms < best->window_ms))
+	unsigned n = 0;
+	for (struct listener_conn *c = ls->head; c; c = c->next) {
+		if (c->shed || (peer && strcmp(c->peer, peer) != 0))
+			continue;
+		n++;
+		if (!c->busy && (!best || c->window_ms < best->window_ms))
 			best = c;
+	}
+	if (count)
+		*count = n;
 	return best;
 }
 
-/* An accepted socket: refused, or handed to MHD (maybe after shedding one). */
+/*
+ * An accepted socket: refused, or handed to MHD, maybe after shedding the
+ * connection idle longest of the same address (at the per-address cap) or of
+ * all (at the total). Shedding rather than refusing the newcomer means idle
+ * connections can never keep a provider out, even one sharing the address.
+ */
 static void guard_take(struct listener *ls, int fd, const struct sockaddr *sa, socklen_t len)
 {
 	char peer[INET6_ADDRSTRLEN];
 	guard_peer(sa, peer, sizeof peer);
-	if (guard_count_peer(ls, peer) >= ls->per_ip) {
-		close(fd);
-		ls->stats.refused++;
+	unsigned mine = 0;
+	struct listener_conn *old = guard_oldest_idle(ls, peer, &mine);
+	bool shed = false;
+	if (mine >= ls->per_ip) {
+		if (!old) {
+			close(fd);
+			ls->stats.refused++;
+			listener_degrade(ls,
+					 _("refusing connections from %s: its %u connections are "
+					   "all busy with requests"),
+					 peer, ls->per_ip);
+			return;
+		}
+		guard_shed(ls, old);
+		shed = true;
+		ls->stats.shed++;
 		listener_degrade(ls,
-				 _("refusing connections from %s: it holds %u, the most for one "
-				   "address"),
+				 _("%s holds %u connections, the most for one address: closing "
+				   "its idle longest"),
 				 peer, ls->per_ip);
-		return;
-	}
-	if (ls->nlive >= ls->max_connections) {
-		struct listener_conn *old = guard_oldest_idle(ls);
+	} else if (ls->nlive >= ls->max_connections) {
+		old = guard_oldest_idle(ls, NULL, NULL);
 		if (!old) {
 			close(fd);
 			ls->stats.refused++;
@@ -211,14 +227,20 @@ static void guard_take(struct listener *ls, int fd, const struct sockaddr *sa, s
 			return;
 		}
 		guard_shed(ls, old);
+		shed = true;
 		ls->stats.shed++;
 		listener_degrade(ls, _("full (%u connections): closing the ones idle longest"),
 				 ls->max_connections);
 	}
+	if (shed)
+		listener_run(ls); /* MHD closes the shed one now, so its own caps let this in */
 	if (MHD_add_connection(ls->mhd, fd, sa, len) != MHD_YES) {
-		/* MHD closed it: its own per-address or total limit (shed ones not yet gone). */
+		/* MHD closed it: its own per-address or total cap, or no memory. */
 		ls->stats.refused++;
-		listener_degrade(ls, _("refusing connections from %s: %s"), peer, strerror(errno));
+		listener_degrade(ls,
+				 _("refusing connections from %s: the HTTP server is at its "
+				   "limit (%s)"),
+				 peer, strerror(errno));
 	}
 }
 

@@ -218,6 +218,7 @@ struct attacker {
 	unsigned port;
 	int count;	  /* connections kept */
 	int addresses;	  /* source addresses 127.0.0.2 ... 127.0.0.(1 + addresses) */
+	bool from_victim; /* from 127.0.0.1, the victim's own address */
 	atomic_int stop;  /* 1: stop; 2: close everything gracefully and stop */
 	atomic_int ready; /* every connection was started once */
 	unsigned long opened;
@@ -237,7 +238,8 @@ static int attacker_connect(struct attacker *a, int i)
 	int one = 1;
 	setsockopt(fd, IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, &one, sizeof one);
 	struct sockaddr_in src = {.sin_family = AF_INET};
-	src.sin_addr.s_addr = htonl(0x7f000002u + (uint32_t)(i % a->addresses));
+	src.sin_addr.s_addr =
+	    htonl(a->from_victim ? 0x7f000001u : 0x7f000002u + (uint32_t)(i % a->addresses));
 	if (bind(fd, (struct sockaddr *)&src, sizeof src) != 0) {
 		close(fd);
 		return -1;
@@ -301,7 +303,7 @@ static void *attacker_main(void *arg)
 				}
 			}
 			if (a->kind == ATTACK_RECONNECT && c[i].fd >= 0 &&
-			    now - c[i].since > 1000 + (long long)(rand_r(&seed) % 2000))
+			    now - c[i].since > 3000 + (long long)(rand_r(&seed) % 2000))
 				reopen = true;
 			if (reopen && c[i].fd != -2) {
 				if (c[i].fd >= 0)
@@ -426,6 +428,22 @@ listener__commits_callback__when_full_of_idle_connections_from_many_addresses(vo
 	assert_true(took >= 0);
 }
 
+/* A NAT or a scanner on the provider's own address: idle ones give way to the newcomer. */
+static void
+listener__commits_callback__during_70_idle_connections_from_its_own_address(void **state)
+{
+	struct fx *f = *state;
+	char uuid[64];
+	int64_t id = accepted_receipt(f, uuid, sizeof uuid);
+	struct attacker a = {.kind = ATTACK_IDLE, .count = 70, .from_victim = true};
+	pthread_t t;
+	attack_start(f, &a, &t);
+	long long took = victim_callback(f, id, uuid);
+	print_health(f);
+	attack_stop(f, &a, t, 1);
+	assert_true(took >= 0);
+}
+
 int main(void)
 {
 	struct rlimit rl;
@@ -446,6 +464,9 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(
 		listener__commits_callback__when_full_of_idle_connections_from_many_addresses,
 		setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+		listener__commits_callback__during_70_idle_connections_from_its_own_address, setup,
+		teardown),
 	};
 	int rc = cmocka_run_group_tests(tests, NULL, NULL);
 	curl_global_cleanup();
