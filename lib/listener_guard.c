@@ -52,7 +52,11 @@ void listener_degrade(struct listener *ls, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(ls->reason, sizeof ls->reason, fmt, ap);
 	va_end(ap);
-	ls->degraded_until = mono_ms() + GUARD_DEGRADED_MS;
+	long long now = mono_ms();
+	bool was = now < ls->degraded_until;
+	ls->degraded_until = now + GUARD_DEGRADED_MS;
+	if (!was) /* other processes learn it now, not at the next tick */
+		listener_guard_publish(ls, true);
 }
 
 static void guard_peer(const struct sockaddr *sa, char *out, size_t n)
