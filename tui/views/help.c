@@ -26,6 +26,13 @@ static const char *const grammar[] = {
 	N_("#                 in the pay dialog: pays the rest of the total"),
 };
 
+/* issue 11: what the status bar's listener segment means (after the grammar). */
+static const char *const status_notes[] = {
+	N_("listener on :PORT        callbacks are received on PORT"),
+	N_("listener degraded :PORT  it refuses or closes connections (too many, too"),
+	N_("                         slow, socket reopened) but serves; see kassa outbox"),
+};
+
 static const enum action help_footer[] = {ACT_BACK, ACT_NONE};
 
 static void help_open(struct app *app, int arg)
@@ -55,7 +62,8 @@ static int text_rows(const char *s)
 
 static int total_rows(void)
 {
-	int rows = 3 + (int)(sizeof grammar / sizeof grammar[0]);
+	int rows = 3 + (int)(sizeof grammar / sizeof grammar[0]) + 2 +
+		   (int)(sizeof status_notes / sizeof status_notes[0]);
 	for (size_t i = 0; i < H.n; i++)
 		rows += text_rows(H.lines[i].help);
 	return rows;
@@ -132,6 +140,14 @@ static void help_draw(struct app *app, WINDOW *w, int rows, int cols)
 		} else if (i >= (int)H.n + 2 && i < (int)H.n + 2 + ngram) {
 			app_put(w, y, 1, cols - 2, TEXT_LEFT, _(grammar[i - (int)H.n - 2]),
 				UI_HELP_TEXT);
+		} else if (i == (int)H.n + 3 + ngram) {
+			app_put(w, y, 1, cols - 2, TEXT_LEFT, _("In the status bar:"),
+				UI_TABLE_HEADER);
+		} else if (i >= (int)H.n + 4 + ngram &&
+			   i < (int)H.n + 4 + ngram + (int)(sizeof status_notes /
+							    sizeof status_notes[0])) {
+			app_put(w, y, 1, cols - 2, TEXT_LEFT,
+				_(status_notes[i - (int)H.n - 4 - ngram]), UI_HELP_TEXT);
 		}
 	}
 	(void)app;
