@@ -1565,6 +1565,11 @@ bool outbox_busy(const struct outbox *ob)
 	return ob->njobs > 0;
 }
 
+void outbox_listener_health(const struct outbox *ob, struct listener_health *h)
+{
+	listener_health(ob ? ob->ls : NULL, h);
+}
+
 bool outbox_health_path(const char *journal_path, char *out, size_t n)
 {
 	int w = snprintf(out, n, "%s-listener", journal_path);

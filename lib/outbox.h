@@ -124,6 +124,8 @@ kstatus outbox_replay(struct outbox *ob, int64_t id, struct kerr *err);
 void outbox_stats(struct outbox *ob, struct outbox_stats *out);
 /* True when a send, poll or token request of the engine is on the wire. */
 bool outbox_busy(const struct outbox *ob);
+/* The callback listener's health (serving, degraded or failed with the reason). */
+void outbox_listener_health(const struct outbox *ob, struct listener_health *h);
 /* Where the listener of the kassa sending from journal_path publishes its
  * health (listener_health_load): "<journal_path>-listener". */
 bool outbox_health_path(const char *journal_path, char *out, size_t n);
