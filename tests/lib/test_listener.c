@@ -726,6 +726,29 @@ static void listener__health_file__kept_current_and_removed_at_stop(void **state
 	assert_int_equal(listener_health_load(path, &h, NULL, NULL, NULL), K_NOTFOUND);
 }
 
+/* The listen socket is ours on IPv6 too (MHD gets accepted sockets only). */
+static void listener__ipv6_loopback__served(void **state)
+{
+	(void)state;
+	struct fx *f = xcalloc(1, sizeof *f);
+	f->loop = loop_new();
+	f->h.answer = 200;
+	assert_int_equal(listener_new_token(f->token, NULL), K_OK);
+	struct listener_options opt = {.listen = "[::1]:0", .token = f->token,
+				       .on_callback = on_callback, .cls = &f->h};
+	struct kerr err = {0};
+	f->ls = listener_start(f->loop, &opt, &err);
+	if (!f->ls) {
+		loop_free(f->loop);
+		free(f);
+		skip(); /* no IPv6 here */
+		return;
+	}
+	snprintf(f->base, sizeof f->base, "http://[::1]:%u", listener_port(f->ls));
+	assert_good_request_served(f);
+	fx_free(f);
+}
+
 /* The answer comes from a later loop iteration (as after a group commit). */
 static void on_answer_later(struct loop *l, void *cls)
 {
@@ -818,6 +841,7 @@ int main(void)
 		cmocka_unit_test(listener__per_address_cap__sheds_its_idle_longest_and_says_so),
 		cmocka_unit_test(listener__full__sheds_the_connection_idle_longest),
 		cmocka_unit_test(listener__health_file__kept_current_and_removed_at_stop),
+		cmocka_unit_test(listener__ipv6_loopback__served),
 	};
 	return cmocka_run_group_tests(tests, setup_curl, teardown_curl);
 }
