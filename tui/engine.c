@@ -168,6 +168,7 @@ static void on_outbox_change(void *cls, int64_t doc_id)
 struct shift_probe {
 	int64_t at;
 	bool found;
+	bool pending; /* not yet accepted by the provider */
 };
 
 static bool on_shift_doc(const struct journal_doc *d, void *ctx)
@@ -178,6 +179,7 @@ static bool on_shift_doc(const struct journal_doc *d, void *ctx)
 		return true;
 	p->at = d->created_at;
 	p->found = true;
+	p->pending = d->state == JS_QUEUED || d->state == JS_SENDING;
 	return false;
 }
 
@@ -217,7 +219,10 @@ static void update_shift(struct engine *e)
 	latest_of(e, doc_kind_wire(DOC_OPEN_SHIFT), 0, &open);
 	latest_of(e, doc_kind_wire(DOC_Z_REPORT), 0, &z);
 	s->shift_unknown = false;
+	s->shift_opening = false;
 	if (open.found && (!z.found || open.at > z.at)) {
+		/* Sent but not yet accepted: "opening…", not an open shift of 0h00m. */
+		s->shift_opening = open.pending;
 		s->shift_open = true;
 		s->shift_opened_ms = open.at;
 		return;
@@ -255,6 +260,9 @@ void engine_update_status(struct engine *e)
 		outbox_stats(e->outbox, &st);
 		s->outbox_depth = st.depth > 9999 ? 9999 : (int)st.depth;
 		s->in_flight = (int)st.in_flight;
+		s->offline = st.offline;
+		s->offline_since_ms = st.offline_since;
+		str_copy(s->offline_reason, st.offline_reason, sizeof s->offline_reason);
 		switch (st.listener) {
 		case LISTENER_LISTENING:
 			snprintf(s->listener, sizeof s->listener, _("on :%u"),
@@ -312,9 +320,23 @@ static kstatus engine_submit(struct app *app, const struct document *doc, struct
 	document_free(&d);
 	if (st == K_OK) {
 		engine_reload_doc(e, id);
+		e->shift_dirty = true;
 		engine_update_status(e);
+		app_note_sent(app, doc, id);
 	}
 	return st;
+}
+
+/* The send-now key and `kassa outbox --flush` beside the screen. */
+static int engine_send_now(struct app *app)
+{
+	struct engine *e = engine_of(app);
+	if (!e || !e->outbox)
+		return 0;
+	outbox_flush(e->outbox);
+	engine_reload(e);
+	engine_update_status(e);
+	return app->status.outbox_depth;
 }
 
 kstatus engine_replay(struct engine *e, int64_t id, struct kerr *err)
@@ -456,6 +478,7 @@ static kstatus engine_setup(struct app *app, void *cls, struct kerr *err)
 	outbox_set_listener(e->outbox, on_outbox_change, e);
 	app->engine = e;
 	app->submit = engine_submit;
+	app->send_now = engine_send_now;
 	app->teardown = on_teardown;
 	e->shift_dirty = true;
 	engine_reload(e);

@@ -34,6 +34,8 @@
 	_(SETTINGS, "settings", N_("Settings"),                                                 \
 	  N_("Settings: profiles, test mode, printer, theme, account check"))                   \
 	_(QUIT, "quit", N_("Quit"), N_("Quit kassa (asks when the basket is not empty)"))      \
+	_(SEND_NOW, "send-now", N_("Send now"),                                                 \
+	  N_("Send the documents waiting in the outbox now (retry at once)"))                   \
 	_(BACK, "back", N_("Back"), N_("Back out of a prompt or screen; the basket is kept"))   \
 	_(SEND, "send", N_("Send"), N_("Send the document"))                                    \
 	_(UP, "up", "", N_("Previous line or field"))                                           \

@@ -4,6 +4,7 @@
 #include "i18n.h"
 #include "money.h"
 #include "util.h"
+#include "views/sale_last.h"
 #include "views/views.h"
 
 enum sale_mode { SM_ENTRY, SM_PRICE, SM_WEIGHT, SM_DISCOUNT, SM_DELETE, SM_QUIT };
@@ -18,7 +19,25 @@ static struct {
 
 static const enum action sale_footer[] = {
 	ACT_HELP,	 ACT_FIND,  ACT_DISCOUNT, ACT_REFUND,  ACT_PAY,	     ACT_NONFISCAL, ACT_DELETE_LINE,
-	ACT_SHIFT, ACT_STATUS, ACT_JOURNAL, ACT_SETTINGS, ACT_QUIT, ACT_NONE};
+	ACT_SHIFT, ACT_STATUS, ACT_JOURNAL, ACT_SETTINGS, ACT_SEND_NOW, ACT_QUIT, ACT_NONE};
+
+/* The quit question: what is lost (the basket) and what waits (the outbox). */
+static void sale_quit_question(struct app *app, char *p, size_t n)
+{
+	int waiting = app->status.outbox_depth;
+	if (app->basket.n && waiting > 0)
+		snprintf(p, n,
+			 _("Lines in the basket: %zu, lost on quitting; %d document(s) not yet "
+			   "delivered will be sent at the next start. Quit?"),
+			 app->basket.n, waiting);
+	else if (app->basket.n)
+		snprintf(p, n, _("Lines in the basket: %zu. Quit and lose them?"), app->basket.n);
+	else
+		snprintf(p, n,
+			 _("%d document(s) not yet delivered; they will be sent at the next "
+			   "start. Quit?"),
+			 waiting);
+}
 
 /* Sets the input line for the current mode (text "" unless given). */
 static void sale_prompt(struct app *app, const char *text)
@@ -50,19 +69,16 @@ static void sale_prompt(struct app *app, const char *text)
 			snprintf(p, sizeof p, "%s", _("Discount for the whole receipt (10% or amount):"));
 		break;
 	case SM_DELETE:
-		snprintf(p, sizeof p, _("Delete line %d «%s»? (y/n)"), app->sel + 1,
+		snprintf(p, sizeof p, _("Delete line %d «%s»?"), app->sel + 1,
 			 app->basket.lines[app->sel].name);
-		break;
+		app_ask_danger(app, p);
+		return;
 	case SM_QUIT:
-		snprintf(p, sizeof p, _("Lines in the basket: %zu. Quit and lose them? (y/n)"),
-			 app->basket.n);
-		break;
+		sale_quit_question(app, p, sizeof p);
+		app_ask_danger(app, p);
+		return;
 	}
 	app_input(app, p, text ? text : "");
-	if (S.mode == SM_DELETE || S.mode == SM_QUIT) {
-		app->keyview = "confirm";
-		app_input_enable(app, false);
-	}
 }
 
 static void set_mode(struct app *app, enum sale_mode m)
@@ -336,7 +352,8 @@ static int sale_handle(struct app *app, enum action a, int key)
 		set_mode(app, SM_ENTRY);
 		return APP_HANDLED;
 	case ACT_QUIT:
-		if (n == 0)
+		/* Nothing lost and nothing left behind: quit at once; else ask. */
+		if (n == 0 && app->status.outbox_depth <= 0)
 			return APP_HANDLED | APP_QUIT;
 		set_mode(app, SM_QUIT);
 		return APP_HANDLED;
@@ -383,7 +400,11 @@ static void sale_draw(struct app *app, WINDOW *w, int rows, int cols)
 		S.top = app->sel - vis + 1;
 	if (S.top > (int)b->n - vis)
 		S.top = (int)b->n - vis > 0 ? (int)b->n - vis : 0;
-	if (b->n == 0) {
+	if (b->n > 0)
+		app->last.shown = false; /* the next sale has started */
+	if (b->n == 0 && sale_last_draw_panel(app, w, 2, vis - 1, cols) > 0) {
+		/* TOTAL and CHANGE of the sale just made stay until the next one starts. */
+	} else if (b->n == 0) {
 		app_put(w, 2, 1, cols - 2, TEXT_LEFT,
 			_("Type an item's name or code and press Enter; 3*CODE sells three."),
 			UI_HELP_TEXT);
@@ -413,6 +434,7 @@ static void sale_draw(struct app *app, WINDOW *w, int rows, int cols)
 	}
 	wattrset(w, (int)theme_attr(UI_TEXT));
 	mvwhline(w, rows - 2, 0, ACS_HLINE, cols);
+	sale_last_draw_line(app, w, rows - 2, cols);
 	bool whole = app->sel < 0 && b->n > 0;
 	enum ui_role lr = whole ? UI_TABLE_SELECTED : UI_TOTAL_LABEL;
 	if (whole)
