@@ -25,17 +25,26 @@ static const enum action sale_footer[] = {
 static void sale_quit_question(struct app *app, char *p, size_t n)
 {
 	int waiting = app->status.outbox_depth;
+	unsigned long w = waiting > 0 ? (unsigned long)waiting : 0;
 	if (app->basket.n && waiting > 0)
 		snprintf(p, n,
-			 _("Lines in the basket: %zu, lost on quitting; %d document(s) not yet "
-			   "delivered will be sent at the next start. Quit?"),
+			 dngettext(GETTEXT_PACKAGE,
+				   "%zu lines lost; %d document not yet delivered goes at next "
+				   "start. Quit?",
+				   "%zu lines lost; %d documents not yet delivered go at next "
+				   "start. Quit?",
+				   w),
 			 app->basket.n, waiting);
 	else if (app->basket.n)
 		snprintf(p, n, _("Lines in the basket: %zu. Quit and lose them?"), app->basket.n);
 	else
 		snprintf(p, n,
-			 _("%d document(s) not yet delivered; they will be sent at the next "
-			   "start. Quit?"),
+			 dngettext(GETTEXT_PACKAGE,
+				   "%d document not yet delivered; it will be sent at next start. "
+				   "Quit?",
+				   "%d documents not yet delivered; they will be sent at next "
+				   "start. Quit?",
+				   w),
 			 waiting);
 }
 

@@ -424,8 +424,8 @@ void status_offline_draw(struct app *app, WINDOW *w, int y, int cols)
 	if (k != KEYS_NONE)
 		keys_key_name(k, key, sizeof key);
 	snprintf(line, sizeof line,
-		 _("The provider cannot be reached: documents wait in the outbox and go out when "
-		   "it answers; %s sends them now."),
+		 _("%s sends now; until then documents wait in the outbox and go out when the "
+		   "provider answers."),
 		 key[0] ? key : "C-s");
 	app_put(w, y + 1, 0, cols, TEXT_LEFT, line, UI_MESSAGE_ERROR);
 }
