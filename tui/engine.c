@@ -193,6 +193,7 @@ static void latest_of(struct engine *e, const char *kind, int64_t since, struct 
 struct first_probe {
 	int64_t at;
 	bool found;
+	bool pending; /* the oldest one is not yet accepted by the provider */
 };
 
 static bool on_first_receipt(const struct journal_doc *d, void *ctx)
@@ -203,6 +204,7 @@ static bool on_first_receipt(const struct journal_doc *d, void *ctx)
 	/* Newest first: the last one seen is the oldest. */
 	p->at = d->created_at;
 	p->found = true;
+	p->pending = d->state == JS_QUEUED || d->state == JS_SENDING;
 	return true;
 }
 
@@ -232,6 +234,8 @@ static void update_shift(struct engine *e)
 				   .since = z.found ? z.at + 1 : 0};
 	journal_list(e->journal, &f, 500, 0, on_first_receipt, &first, NULL);
 	if (first.found) {
+		/* The provider opens the shift with that receipt: not before it takes it. */
+		s->shift_opening = first.pending;
 		s->shift_open = true;
 		s->shift_opened_ms = first.at;
 	} else if (z.found) {

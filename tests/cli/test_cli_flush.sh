@@ -86,6 +86,7 @@ type_text "#"
 keys Enter
 wait_for "OFFLINE" "the screen says OFFLINE"
 wait_for "outbox 1" "one document waits"
+wait_for "shift opening…" "the receipt that opens the shift shows it opening…, not open"
 
 # The provider is still away: the running kassa tries at once; the answer is "not yet".
 cli outbox --flush --timeout 10
@@ -102,6 +103,7 @@ expect "--flush beside the screen delivers once the provider answers (exit 0)" [
 expect "it reports the document accepted or processed" grep -qE "state  (accepted|processed)" "$tmp/out"
 wait_for "outbox 0" "the screen's outbox is empty"
 wait_gone "OFFLINE" "and OFFLINE is gone"
+wait_for "shift 0h00m" "the shift is open once the provider took the receipt"
 cli outbox --flush
 expect "with nothing waiting it says so (exit 0)" grep -qF "nothing waits to be sent for profile shop (the kassa running as process" "$tmp/out"
 quit_kassa
