@@ -62,14 +62,15 @@ void app_send_now(struct app *app, bool asked_from_outside)
 	}
 	int n = app->send_now(app);
 	if (n <= 0)
-		app_message(app, UI_MESSAGE_INFO, "%s",
-			    asked_from_outside
-				? _("kassa outbox --flush asked to send now: nothing waits to be sent")
-				: _("Nothing waits to be sent: every document has gone out"));
+		app_message(
+		    app, UI_MESSAGE_INFO, "%s",
+		    asked_from_outside
+			? _("kassa outbox --flush asked to send now: nothing waits to be sent")
+			: _("Nothing waits to be sent: every document has gone out"));
 	else if (asked_from_outside)
-		app_message(app, UI_MESSAGE_INFO,
-			    _("kassa outbox --flush asked to send now: sending %d waiting document(s)"),
-			    n);
+		app_message(
+		    app, UI_MESSAGE_INFO,
+		    _("kassa outbox --flush asked to send now: sending %d waiting document(s)"), n);
 	else
 		app_message(app, UI_MESSAGE_INFO, _("Sending %d waiting document(s) now"), n);
 }

@@ -120,8 +120,7 @@ static bool all_answered(struct journal *j, const struct remote_wait *w)
 }
 
 int cli_flush_remote(struct journal *j, const char *journal_path, const char *profile,
-		     long timeout_s, void (*print_outcome)(const struct journal_doc *d),
-		     int *rc)
+		     long timeout_s, void (*print_outcome)(const struct journal_doc *d), int *rc)
 {
 	char err[512] = "";
 	long pid = 0;
@@ -133,11 +132,12 @@ int cli_flush_remote(struct journal *j, const char *journal_path, const char *pr
 		return 1;
 	}
 	if (pid <= 1 || pid == (long)getpid()) {
-		*rc = cli_error("outbox", CLI_JOURNAL,
-				_("journal %s is in use by another kassa that did not write its "
-				  "process id; press C-s in that kassa's screen to send now, or close "
-				  "it and run kassa outbox --flush again"),
-				journal_path);
+		*rc = cli_error(
+		    "outbox", CLI_JOURNAL,
+		    _("journal %s is in use by another kassa that did not write its "
+		      "process id; press C-s in that kassa's screen to send now, or close "
+		      "it and run kassa outbox --flush again"),
+		    journal_path);
 		return 1;
 	}
 	int catches = catches_usr1(pid);
@@ -145,10 +145,13 @@ int cli_flush_remote(struct journal *j, const char *journal_path, const char *pr
 		*rc = cli_error(
 		    "outbox", CLI_JOURNAL,
 		    catches == 0
-			? _("journal %s is in use by kassa process %ld, which cannot take a request "
-			    "to send (a command such as `kassa receipt --wait`, or an older kassa); "
+			? _("journal %s is in use by kassa process %ld, which cannot take a "
+			    "request "
+			    "to send (a command such as `kassa receipt --wait`, or an older "
+			    "kassa); "
 			    "wait until it ends and run kassa outbox --flush again")
-			: _("journal %s is in use by kassa process %ld, which cannot be asked to send "
+			: _("journal %s is in use by kassa process %ld, which cannot be asked to "
+			    "send "
 			    "(its /proc entry cannot be read); press C-s in that kassa's screen"),
 		    journal_path, pid);
 		return 1;
@@ -168,8 +171,9 @@ int cli_flush_remote(struct journal *j, const char *journal_path, const char *pr
 		return 1;
 	}
 	if (kill((pid_t)pid, SIGUSR1) != 0) {
-		*rc = cli_error("outbox", CLI_JOURNAL,
-				_("cannot ask kassa process %ld to send: %s"), pid, strerror(errno));
+		*rc =
+		    cli_error("outbox", CLI_JOURNAL, _("cannot ask kassa process %ld to send: %s"),
+			      pid, strerror(errno));
 		free(w.ids);
 		free(w.attempts);
 		return 1;

@@ -19,7 +19,6 @@
  * the caller flushes by itself.
  */
 int cli_flush_remote(struct journal *j, const char *journal_path, const char *profile,
-		     long timeout_s, void (*print_outcome)(const struct journal_doc *d),
-		     int *rc);
+		     long timeout_s, void (*print_outcome)(const struct journal_doc *d), int *rc);
 
 #endif

@@ -18,10 +18,9 @@
 
 /* Digits three cells wide and three rows high, in half and full blocks. */
 static const char *const big_digits[10][BIG_ROWS] = {
-	{"█▀█", "█ █", "▀▀▀"}, {" ▀█", "  █", "  ▀"}, {"▀▀█", "█▀▀", "▀▀▀"},
-	{"▀▀█", " ▀█", "▀▀▀"}, {"█ █", "▀▀█", "  ▀"}, {"█▀▀", "▀▀█", "▀▀▀"},
-	{"█▀▀", "█▀█", "▀▀▀"}, {"▀▀█", "  █", "  ▀"}, {"█▀█", "█▀█", "▀▀▀"},
-	{"█▀█", "▀▀█", "▀▀▀"},
+    {"█▀█", "█ █", "▀▀▀"}, {" ▀█", "  █", "  ▀"}, {"▀▀█", "█▀▀", "▀▀▀"}, {"▀▀█", " ▀█", "▀▀▀"},
+    {"█ █", "▀▀█", "  ▀"}, {"█▀▀", "▀▀█", "▀▀▀"}, {"█▀▀", "█▀█", "▀▀▀"}, {"▀▀█", "  █", "  ▀"},
+    {"█▀█", "█▀█", "▀▀▀"}, {"█▀█", "▀▀█", "▀▀▀"},
 };
 
 /* Renders text's digits, separators and minus into three rows; false if it does not fit. */
@@ -63,8 +62,8 @@ static bool big_render(const char *text, char rows[BIG_ROWS][256], int *width)
 }
 
 /* One amount: the label with the exact figure, and beside it the figure in large digits. */
-static int draw_amount(struct app *app, WINDOW *w, int y, int cols, const char *label,
-		       int64_t kop, int label_w, enum ui_role role)
+static int draw_amount(struct app *app, WINDOW *w, int y, int cols, const char *label, int64_t kop,
+		       int label_w, enum ui_role role)
 {
 	char m[48], line[96];
 	app_money(app, kop, m, sizeof m);
@@ -104,10 +103,12 @@ int sale_last_draw_panel(struct app *app, WINDOW *w, int y, int rows, int cols)
 	char paid[160], c[48], d[48];
 	if (l->refund)
 		snprintf(paid, sizeof paid, _("refund: in cash %s · to the card %s"),
-			 app_money(app, l->cash, c, sizeof c), app_money(app, l->card, d, sizeof d));
+			 app_money(app, l->cash, c, sizeof c),
+			 app_money(app, l->card, d, sizeof d));
 	else
 		snprintf(paid, sizeof paid, _("paid: cash %s · card %s"),
-			 app_money(app, l->cash, c, sizeof c), app_money(app, l->card, d, sizeof d));
+			 app_money(app, l->cash, c, sizeof c),
+			 app_money(app, l->card, d, sizeof d));
 	app_put(w, y++, 2, cols - 4, TEXT_LEFT, paid, UI_HELP_TEXT);
 	if (big)
 		y += draw_amount(app, w, y, cols, cl, l->refund ? l->total : l->change, label_w,
@@ -135,11 +136,11 @@ void sale_last_draw_line(struct app *app, WINDOW *w, int y, int cols)
 		app_money(app, r->total, amount, sizeof amount);
 	const char *state = status_state_word(r->state);
 	if ((r->state == JS_REJECTED || r->state == JS_FAILED) && r->last_error_code)
-		snprintf(line, sizeof line, _(" Last: #%lld %s %s · %s %d: %s "), (long long)r->id, kind,
-			 amount, state, r->last_error_code, r->last_error_text);
+		snprintf(line, sizeof line, _(" Last: #%lld %s %s · %s %d: %s "), (long long)r->id,
+			 kind, amount, state, r->last_error_code, r->last_error_text);
 	else if (r->state == JS_QUEUED && r->last_error_text[0])
-		snprintf(line, sizeof line, _(" Last: #%lld %s %s · %s (%s) "), (long long)r->id, kind,
-			 amount, state, r->last_error_text);
+		snprintf(line, sizeof line, _(" Last: #%lld %s %s · %s (%s) "), (long long)r->id,
+			 kind, amount, state, r->last_error_text);
 	else
 		snprintf(line, sizeof line, _(" Last: #%lld %s %s · %s "), (long long)r->id, kind,
 			 amount, state);

@@ -26,8 +26,8 @@ static struct {
 	int top;
 } S;
 
-static const enum action status_footer[] = {ACT_HELP, ACT_STATUS, ACT_SEND_NOW, ACT_BACK, ACT_QUIT,
-					     ACT_NONE};
+static const enum action status_footer[] = {ACT_HELP, ACT_STATUS, ACT_SEND_NOW,
+					    ACT_BACK, ACT_QUIT,	  ACT_NONE};
 
 /* ---- shared words ---- */
 
