@@ -265,6 +265,18 @@ case_last() {
 	type_text "1"
 	wait_gone "CHANGE 486.10" "the first key of the next sale ends it"
 	keys C-u
+	# A refund: PAY BACK instead of CHANGE.
+	keys F4
+	wait_for "Refund: choose the original receipt" "F4 opens the refund screen"
+	keys Enter
+	wait_for "Left to refund: 513.90" "the sale is picked"
+	keys Enter
+	wait_re "REFUND 54\.90" "its first line is taken"
+	keys F5
+	wait_for "(y/n)" "F5 asks"
+	keys y
+	wait_for "PAY BACK 54.90" "the sale screen shows PAY BACK for the refund"
+	wait_re "Last: #2 receipt · refund 54\.90" "and the refund on the last-document line"
 	quit_kassa
 	# The wrong apikey: the line says rejected, with the code.
 	start_kassa_again --profile bad
