@@ -473,6 +473,24 @@ static const enum action footer_drop_order[] = {
 #define FOOTER_MAX 24
 
 /*
+ * The keys a destructive question names, as its "(y/n)" reads in the
+ * cashier's language: "д" and "н" in Russian (both y and д answer yes).
+ */
+static void danger_key_name(enum action a, char *buf, size_t n)
+{
+	const char *yn = _("(y/n)");
+	const char *slash = strchr(yn, '/');
+	if (yn[0] != '(' || !slash || slash == yn + 1)
+		return;
+	const char *from = a == ACT_CONFIRM ? yn + 1 : slash + 1;
+	size_t len = a == ACT_CONFIRM ? (size_t)(slash - from) : strcspn(from, ")");
+	if (len == 0 || len >= n)
+		return;
+	memcpy(buf, from, len);
+	buf[len] = '\0';
+}
+
+/*
  * The keys of the screen in one line: full labels when they fit, else the
  * short ones; if even those are too wide, the least needed keys give way
  * (F1 lists them all).
@@ -506,6 +524,8 @@ static void draw_footer(struct app *app)
 			continue;
 		items[n].a = acts[i];
 		keys_key_name(key, items[n].key, sizeof items[n].key);
+		if (acts == danger_footer)
+			danger_key_name(acts[i], items[n].key, sizeof items[n].key);
 		items[n].shown = true;
 		n++;
 	}

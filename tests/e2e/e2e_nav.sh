@@ -192,6 +192,7 @@ case_russian() {
 	wait_re "1 Хлеб «Бородинский»" "a line in the basket"
 	keys F7
 	wait_for "(д/н)" "the question shows (д/н)"
+	wait_for "д Да н Нет" "and the footer names д and н"
 	refute "(y/n)" "not (y/n)"
 	keys Enter
 	wait_re "1 Хлеб «Бородинский»" "Enter does not delete"
