@@ -160,6 +160,7 @@ start_kassa() {
 	[ -n "${ASAN_OPTIONS:-}" ] && envs+=(ASAN_OPTIONS="$ASAN_OPTIONS")
 	[ -n "${UBSAN_OPTIONS:-}" ] && envs+=(UBSAN_OPTIONS="$UBSAN_OPTIONS")
 	[ -n "${LSAN_OPTIONS:-}" ] && envs+=(LSAN_OPTIONS="$LSAN_OPTIONS")
+	[ -n "${TZ:-}" ] && envs+=(TZ="$TZ")
 	local cmd
 	cmd=$(printf '%q ' env -i "${envs[@]}" "$KASSA" "$@")
 	# The shell stays after kassa so its exit status can be read off the screen.
