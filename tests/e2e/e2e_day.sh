@@ -310,10 +310,14 @@ case_scanner() {
 case_registry() {
 	start_sandbox
 	mkdir -p "$tmp/config/kassa"
+	# A live profile sells from its own catalog (the demo one is training only).
+	printf '%s\n' 'code,name,price,unit,vat,object' \
+		'1002,"Молоко 3,2% 1 л",89.90,piece,vat10,1' >"$tmp/pk.csv"
 	cat >"$tmp/config/kassa/config.ini" <<-EOF2
 		[profile.pk]
 		provider = paykeeper
 		server = http://127.0.0.1:$port
+		catalog = $tmp/pk.csv
 		user = sandbox
 		password = sandbox
 		secret = sandbox-secret

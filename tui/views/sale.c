@@ -184,6 +184,15 @@ static void entry_line(struct app *app, const char *text)
 		sale_refuse(app, &err, text);
 		return;
 	}
+	if (entry_is_code(e.query) && app->catalog_n == 0) {
+		kerr_set(&err, K_NOTFOUND, "",
+			 _("No catalog in this profile, so no item has code %s: sell by free entry, "
+			   "type the item's name and Enter, then its price (catalog = FILE in the "
+			   "profile sells by code)"),
+			 e.query);
+		sale_refuse(app, &err, text);
+		return;
+	}
 	if (entry_is_code(e.query)) {
 		kerr_set(&err, K_NOTFOUND, "",
 			 _("No item with code %s in the catalog; type a name to sell an item at a price you give"),
@@ -392,6 +401,10 @@ static void sale_draw(struct app *app, WINDOW *w, int rows, int cols)
 		if (app->status.mode == APP_MODE_TRAINING)
 			app_put(w, 5, 1, cols - 2, TEXT_LEFT,
 				_("Training: try 1001, 1003 (sold by weight), 1006, or a name such as молоко."),
+				UI_HELP_TEXT);
+		else if (app->catalog_n == 0)
+			app_put(w, 5, 1, cols - 2, TEXT_LEFT,
+				_("No catalog in this profile: free entry, type the name, then the price."),
 				UI_HELP_TEXT);
 	}
 	for (int r = 0; r < vis && S.top + r < (int)b->n; r++) {
