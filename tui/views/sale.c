@@ -1,6 +1,7 @@
 /* The sale screen: the basket table, the total and item entry. */
 #include <string.h>
 
+#include "basket_store.h"
 #include "i18n.h"
 #include "money.h"
 #include "util.h"
@@ -315,6 +316,7 @@ static int sale_handle(struct app *app, enum action a, int key)
 		} else {
 			app_clear_message(app);
 			S.mode = SM_ENTRY;
+			basket_store_pay_opened(a == ACT_PAY ? DOC_RECEIPT : DOC_NONFISCAL);
 			app_push(app, &view_pay, a == ACT_PAY ? DOC_RECEIPT : DOC_NONFISCAL);
 		}
 		return APP_HANDLED;
@@ -406,6 +408,14 @@ static void sale_draw(struct app *app, WINDOW *w, int rows, int cols)
 			app_put(w, 5, 1, cols - 2, TEXT_LEFT,
 				_("No catalog in this profile: free entry, type the name, then the price."),
 				UI_HELP_TEXT);
+		int64_t refused = basket_store_recall_pending();
+		char key[64];
+		if (refused && keymap_keys_for(&app->keys, "sale", ACT_RECALL, key, sizeof key)) {
+			snprintf(buf, sizeof buf,
+				 _("Document #%lld was refused: %s brings its basket back."),
+				 (long long)refused, key);
+			app_put(w, 7, 1, cols - 2, TEXT_LEFT, buf, UI_MESSAGE_ERROR);
+		}
 	}
 	for (int r = 0; r < vis && S.top + r < (int)b->n; r++) {
 		int i = S.top + r, y = r + 1;
