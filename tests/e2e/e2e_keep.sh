@@ -179,6 +179,19 @@ case_restore() {
 	count=$(journal_json 2>/dev/null | grep -o '"ext_id"' | wc -l)
 	if [ "$count" = 1 ]; then ok "the journal holds exactly one document"; else not_ok "the journal holds exactly one document" "got $count: $(journal_json)"; fi
 	esc
+	# Quitting with y ("lose them") loses them for good.
+	type_text "1001"
+	keys Enter
+	wait_for "Хлеб «Бородинский» 400 г" "a new basket"
+	keys F10
+	wait_for "Quit and lose them?" "F10 asks"
+	keys y
+	wait_for "kassa exited with 0" "y quits"
+	tmux -L "$sock" kill-session -t e2e 2>/dev/null
+	start_kassa 80 24 C.UTF-8
+	wait_for "Item:" "kassa starts again"
+	sleep 0.5
+	refute "Basket restored" "a basket the cashier chose to lose is not restored"
 	quit_kassa
 }
 

@@ -326,8 +326,12 @@ static int sale_handle(struct app *app, enum action a, int key)
 		app_push(app, &view_find, 0);
 		return APP_HANDLED;
 	case ACT_CONFIRM:
-		if (S.mode == SM_QUIT)
+		if (S.mode == SM_QUIT) {
+			/* The cashier chose to lose the lines: the journal's copy goes too. */
+			basket_clear(&app->basket);
+			basket_store_sync(app);
 			return APP_HANDLED | APP_QUIT;
+		}
 		if (S.mode == SM_DELETE) {
 			struct kerr err = {0};
 			if (basket_remove(&app->basket, (size_t)app->sel, &err) != K_OK)
