@@ -17,6 +17,7 @@
 static struct {
 	char *saved;		   /* the text last saved; NULL = unknown, save anew */
 	struct basket last;	   /* the basket as last saved (pay-only changes wait) */
+	char last_pay[2 * BASKET_PAY_TEXT_MAX + 16]; /* the pay part as last dumped */
 	long long last_write_mono; /* when it was written */
 	uint64_t timer;		   /* a pay-only change waiting */
 	bool failed;		   /* the last save failed (said once) */
@@ -69,19 +70,27 @@ void basket_store_sync(struct app *app)
 	struct journal *j = journal_of(app);
 	if (!j)
 		return;
+	bool pay_open = app->basket.n > 0 && pay_on_stack(app);
+	if (!pay_open)
+		B.cash[0] = B.card[0] = '\0';
+	/* Most redraws change nothing here: compared first, dumped only on a change. */
+	char pay[sizeof B.last_pay];
+	snprintf(pay, sizeof pay, "%d %d %s\x1f%s", pay_open, B.pay_kind, B.cash, B.card);
+	if (B.saved && strcmp(pay, B.last_pay) == 0 && basket_same(&app->basket, &B.last))
+		return;
 	struct basket_snapshot *s = xcalloc(1, sizeof *s);
 	s->basket = app->basket;
-	s->pay_open = app->basket.n > 0 && pay_on_stack(app);
+	s->pay_open = pay_open;
 	if (s->pay_open) {
 		s->pay_kind = (enum doc_kind)B.pay_kind;
 		str_copy(s->cash, B.cash, sizeof s->cash);
 		str_copy(s->card, B.card, sizeof s->card);
-	} else {
-		B.cash[0] = B.card[0] = '\0';
 	}
 	char *text = basket_snapshot_dump(s);
 	free(s);
 	if (B.saved && strcmp(text, B.saved) == 0) {
+		B.last = app->basket;
+		str_copy(B.last_pay, pay, sizeof B.last_pay);
 		free(text);
 		return;
 	}
@@ -112,6 +121,7 @@ void basket_store_sync(struct app *app)
 	free(B.saved);
 	B.saved = text;
 	B.last = app->basket;
+	str_copy(B.last_pay, pay, sizeof B.last_pay);
 	B.last_write_mono = mono_ms();
 }
 
