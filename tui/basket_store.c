@@ -258,8 +258,7 @@ int basket_store_recall(struct app *app)
 	int64_t id = B.refused_id;
 	if (!id || !e || !e->journal) {
 		app_message(app, UI_MESSAGE_INFO, "%s",
-			    _("No refused receipt to bring back: this key brings back the basket of "
-			      "a receipt the provider refused"));
+			    _("No refused receipt whose basket could come back"));
 		return APP_HANDLED;
 	}
 	if (app->basket.n) {
