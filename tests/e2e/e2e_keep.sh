@@ -106,6 +106,17 @@ case_catalog() {
 	wait_re "receipt · sale +7\.50 +processed" "and is processed"
 	esc
 	quit_kassa
+	# A TEST profile without a catalog sells by free entry too.
+	tmux -L "$sock" kill-session -t e2e 2>/dev/null
+	profile testing sandbox-apikey "test = 1"
+	start_kassa 80 24 C.UTF-8 --profile testing
+	wait_for " TEST " "a test profile runs in test mode"
+	type_text "1002"
+	keys Enter
+	wait_for "No catalog in this profile, so no item has code 1002" "a demo code is refused in test mode too"
+	refute "Молоко" "the demo milk is not in the basket"
+	keys C-u
+	quit_kassa
 	# Training keeps its demo catalog.
 	tmux -L "$sock" kill-session -t e2e 2>/dev/null
 	start_kassa 80 24 C.UTF-8 --training
