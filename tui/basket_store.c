@@ -125,12 +125,49 @@ void basket_store_sync(struct app *app)
 	B.last_write_mono = mono_ms();
 }
 
+struct newest_sale {
+	int64_t id;
+	enum journal_state state;
+};
+
+static bool on_newest_sale(const struct journal_doc *d, void *ctx)
+{
+	struct newest_sale *n = ctx;
+	if (strcmp(d->kind, doc_kind_wire(DOC_RECEIPT)) != 0 &&
+	    strcmp(d->kind, doc_kind_wire(DOC_NONFISCAL)) != 0)
+		return true; /* shift documents, cash: look further */
+	n->id = d->id;
+	n->state = d->state;
+	return false;
+}
+
+/*
+ * A refusal that came just before kassa stopped: when the newest sale of
+ * the journal was refused (nothing sold after it), C-r still brings it back.
+ */
+static void recall_after_restart(struct app *app, struct journal *j, bool quiet)
+{
+	struct newest_sale n = {0};
+	if (journal_list(j, NULL, 50, 0, on_newest_sale, &n, NULL) != K_OK || !n.id ||
+	    (n.state != JS_REJECTED && n.state != JS_FAILED))
+		return;
+	struct journal_doc d;
+	memset(&d, 0, sizeof d);
+	char hint[96];
+	if (journal_get(j, n.id, &d, NULL) == K_OK && basket_store_refused(app, &d, hint, sizeof hint) &&
+	    !quiet)
+		app_message(app, UI_MESSAGE_ERROR, _("The last receipt, #%" PRId64 ", was refused: %s"),
+			    n.id, hint);
+	journal_doc_free(&d);
+}
+
 void basket_store_start(struct app *app)
 {
 	struct journal *j = journal_of(app);
 	forget();
 	if (!j)
 		return;
+	recall_after_restart(app, j, false);
 	struct journal_basket row;
 	struct kerr err = {0};
 	kstatus st = journal_basket_load(j, &row, &err);
