@@ -73,10 +73,10 @@ static kstatus line_load(json_t *o, size_t i, struct basket *b, struct kerr *err
 	int method = 0, object = 0;
 	json_t *disc = NULL;
 	json_error_t je;
-	if (json_unpack_ex(o, &je, JSON_STRICT, "{s:s, s:I, s:I, s:s, s:i, s:i, s:s, s:s, s?s, s?o}",
-			   "name", &name, "price", &price, "qty", &qty, "unit", &unit, "method",
-			   &method, "object", &object, "code", &code, "marking", &marking, "vat",
-			   &vat, "discount", &disc))
+	if (json_unpack_ex(
+		o, &je, JSON_STRICT, "{s:s, s:I, s:I, s:s, s:i, s:i, s:s, s:s, s?s, s?o}", "name",
+		&name, "price", &price, "qty", &qty, "unit", &unit, "method", &method, "object",
+		&object, "code", &code, "marking", &marking, "vat", &vat, "discount", &disc))
 		return kerr_set(err, K_INVALID, field, "%s", je.text);
 	struct basket_line l;
 	basket_line_init(&l);
@@ -111,8 +111,8 @@ kstatus basket_snapshot_load(const char *text, struct basket_snapshot *out, stru
 	json_t *lines = NULL, *rd = NULL, *pay = NULL;
 	json_error_t je;
 	kstatus st = K_OK;
-	if (json_unpack_ex(root, &je, JSON_STRICT, "{s:i, s:o, s?o, s?o}", "v", &v, "lines",
-			   &lines, "receipt_discount", &rd, "pay", &pay) ||
+	if (json_unpack_ex(root, &je, JSON_STRICT, "{s:i, s:o, s?o, s?o}", "v", &v, "lines", &lines,
+			   "receipt_discount", &rd, "pay", &pay) ||
 	    !json_is_array(lines))
 		st = kerr_set(err, K_INVALID, "basket", "%s",
 			      json_is_array(lines) ? je.text : _("no lines"));
@@ -131,8 +131,10 @@ kstatus basket_snapshot_load(const char *text, struct basket_snapshot *out, stru
 		if (json_unpack_ex(pay, &je, JSON_STRICT, "{s:s, s:s, s:s}", "kind", &kind, "cash",
 				   &cash, "card", &card))
 			st = kerr_set(err, K_INVALID, "pay", "%s", je.text);
-		else if (!doc_kind_parse(kind, &out->pay_kind) || !doc_kind_has_basket(out->pay_kind))
-			st = kerr_set(err, K_INVALID, "pay", _("unknown document kind \"%s\""), kind);
+		else if (!doc_kind_parse(kind, &out->pay_kind) ||
+			 !doc_kind_has_basket(out->pay_kind))
+			st = kerr_set(err, K_INVALID, "pay", _("unknown document kind \"%s\""),
+				      kind);
 		else if (!str_copy(out->cash, cash, sizeof out->cash) ||
 			 !str_copy(out->card, card, sizeof out->card))
 			st = kerr_set(err, K_INVALID, "pay", "%s", _("a text is too long"));

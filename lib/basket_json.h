@@ -23,8 +23,8 @@
 
 struct basket_snapshot {
 	struct basket basket;
-	bool pay_open;		/* the pay dialog was open ... */
-	enum doc_kind pay_kind; /* ... for this kind (receipt or non-fiscal) */
+	bool pay_open;			/* the pay dialog was open ... */
+	enum doc_kind pay_kind;		/* ... for this kind (receipt or non-fiscal) */
 	char cash[BASKET_PAY_TEXT_MAX]; /* its fields as typed, "" when empty */
 	char card[BASKET_PAY_TEXT_MAX];
 };

@@ -15,12 +15,12 @@
 #include "views/views.h"
 
 static struct {
-	char *saved;		   /* the text last saved; NULL = unknown, save anew */
-	struct basket last;	   /* the basket as last saved (pay-only changes wait) */
+	char *saved;	    /* the text last saved; NULL = unknown, save anew */
+	struct basket last; /* the basket as last saved (pay-only changes wait) */
 	char last_pay[2 * BASKET_PAY_TEXT_MAX + 16]; /* the pay part as last dumped */
-	long long last_write_mono; /* when it was written */
-	uint64_t timer;		   /* a pay-only change waiting */
-	bool failed;		   /* the last save failed (said once) */
+	long long last_write_mono;		     /* when it was written */
+	uint64_t timer;				     /* a pay-only change waiting */
+	bool failed;				     /* the last save failed (said once) */
 
 	int pay_kind; /* the pay dialog's document kind and fields */
 	char cash[BASKET_PAY_TEXT_MAX], card[BASKET_PAY_TEXT_MAX];
@@ -61,7 +61,8 @@ static void on_pay_timer(struct loop *l, void *cls)
 static bool basket_same(const struct basket *a, const struct basket *b)
 {
 	return a->n == b->n && a->total == b->total &&
-	       memcmp(&a->receipt_discount, &b->receipt_discount, sizeof a->receipt_discount) == 0 &&
+	       memcmp(&a->receipt_discount, &b->receipt_discount, sizeof a->receipt_discount) ==
+		   0 &&
 	       memcmp(a->lines, b->lines, a->n * sizeof a->lines[0]) == 0;
 }
 
@@ -94,12 +95,13 @@ void basket_store_sync(struct app *app)
 		free(text);
 		return;
 	}
-	/* A keystroke in a pay field: at most one write per BASKET_STORE_PAY_MS, the last one always. */
+	/* A keystroke in a pay field: at most one write per BASKET_STORE_PAY_MS, the last one
+	 * always. */
 	long long since = mono_ms() - B.last_write_mono;
 	if (B.saved && basket_same(&app->basket, &B.last) && since < BASKET_STORE_PAY_MS) {
 		if (!B.timer)
-			B.timer = loop_add_timer(app->loop, BASKET_STORE_PAY_MS - since, on_pay_timer,
-						 app);
+			B.timer = loop_add_timer(app->loop, BASKET_STORE_PAY_MS - since,
+						 on_pay_timer, app);
 		free(text);
 		return;
 	}
@@ -108,10 +110,11 @@ void basket_store_sync(struct app *app)
 	if (journal_basket_save(j, e->profile.name, (int)app->basket.n, app->basket.n ? text : "",
 				&err) != K_OK) {
 		if (!B.failed)
-			app_message(app, UI_MESSAGE_ERROR,
-				    _("The basket could not be saved in the journal (%s); it stays on "
-				      "screen, pay it or keep it until the journal works again"),
-				    err.text);
+			app_message(
+			    app, UI_MESSAGE_ERROR,
+			    _("The basket could not be saved in the journal (%s); it stays on "
+			      "screen, pay it or keep it until the journal works again"),
+			    err.text);
 		B.failed = true;
 		free(text);
 		forget();
@@ -154,10 +157,10 @@ static void recall_after_restart(struct app *app, struct journal *j, bool quiet)
 	struct journal_doc d;
 	memset(&d, 0, sizeof d);
 	char hint[96];
-	if (journal_get(j, n.id, &d, NULL) == K_OK && basket_store_refused(app, &d, hint, sizeof hint) &&
-	    !quiet)
-		app_message(app, UI_MESSAGE_ERROR, _("The last receipt, #%" PRId64 ", was refused: %s"),
-			    n.id, hint);
+	if (journal_get(j, n.id, &d, NULL) == K_OK &&
+	    basket_store_refused(app, &d, hint, sizeof hint) && !quiet)
+		app_message(app, UI_MESSAGE_ERROR,
+			    _("The last receipt, #%" PRId64 ", was refused: %s"), n.id, hint);
 	journal_doc_free(&d);
 }
 
@@ -174,7 +177,8 @@ void basket_store_start(struct app *app)
 	if (st == K_NOTFOUND)
 		return;
 	if (st != K_OK) {
-		app_message(app, UI_MESSAGE_ERROR, _("The saved basket cannot be read: %s"), err.text);
+		app_message(app, UI_MESSAGE_ERROR, _("The saved basket cannot be read: %s"),
+			    err.text);
 		return;
 	}
 	struct basket_snapshot *s = xcalloc(1, sizeof *s);
@@ -201,12 +205,13 @@ void basket_store_start(struct app *app)
 		basket_store_pay_opened((int)s->pay_kind);
 		app_push(app, &view_pay, (int)s->pay_kind);
 	}
-	app_message(app, UI_MESSAGE_INFO,
-		    dngettext(GETTEXT_PACKAGE,
-			      "Basket restored: %zu line, total %s%s (kassa stopped before it was paid)",
-			      "Basket restored: %zu lines, total %s%s (kassa stopped before it was paid)",
-			      app->basket.n),
-		    app->basket.n, total, s->pay_open ? _(", payment as typed") : "");
+	app_message(
+	    app, UI_MESSAGE_INFO,
+	    dngettext(GETTEXT_PACKAGE,
+		      "Basket restored: %zu line, total %s%s (kassa stopped before it was paid)",
+		      "Basket restored: %zu lines, total %s%s (kassa stopped before it was paid)",
+		      app->basket.n),
+	    app->basket.n, total, s->pay_open ? _(", payment as typed") : "");
 	free(s);
 }
 
@@ -214,7 +219,8 @@ void basket_store_detach(struct app *app)
 {
 	struct journal *j = journal_of(app);
 	if (j)
-		journal_basket_clear(j, NULL); /* the next journal gets the basket at the next sync */
+		journal_basket_clear(j,
+				     NULL); /* the next journal gets the basket at the next sync */
 	forget();
 }
 

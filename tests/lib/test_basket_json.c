@@ -36,12 +36,16 @@ static void basket_snapshot__round_trip__keeps_lines_discounts_and_pay(void **st
 	l->vat_set = true;
 	l->object = 1;
 	str_copy(l->code, "1006", sizeof l->code);
-	str_copy(l->marking, "0104601234567890215abc\x1d" "93dGVz", sizeof l->marking);
-	assert_int_equal(basket_set_discount(&s->basket, 2, (struct discount){DISCOUNT_PERCENT, 1000}, NULL),
-			 K_OK);
-	assert_int_equal(basket_set_receipt_discount(&s->basket,
-						     (struct discount){DISCOUNT_AMOUNT, 100}, NULL),
-			 K_OK);
+	str_copy(l->marking,
+		 "0104601234567890215abc\x1d"
+		 "93dGVz",
+		 sizeof l->marking);
+	assert_int_equal(
+	    basket_set_discount(&s->basket, 2, (struct discount){DISCOUNT_PERCENT, 1000}, NULL),
+	    K_OK);
+	assert_int_equal(
+	    basket_set_receipt_discount(&s->basket, (struct discount){DISCOUNT_AMOUNT, 100}, NULL),
+	    K_OK);
 	s->pay_open = true;
 	s->pay_kind = DOC_NONFISCAL;
 	str_copy(s->cash, "500", sizeof s->cash);
@@ -80,17 +84,19 @@ static void basket_snapshot_load__bad_text__refused_naming_the_field(void **stat
 	static const struct {
 		const char *text, *field;
 	} cases[] = {
-		{"", ""},
-		{"[]", "basket"},
-		{"{\"v\":1}", "basket"},
-		{"{\"v\":2,\"lines\":[]}", "v"},
-		{"{\"v\":1,\"lines\":[{\"name\":\"x\"}]}", "lines[0]"},
-		{"{\"v\":1,\"lines\":[{\"name\":\"x\",\"price\":-5,\"qty\":1000,\"unit\":\"piece\","
-		 "\"method\":0,\"object\":0,\"code\":\"\",\"marking\":\"\"}]}", "price"},
-		{"{\"v\":1,\"lines\":[{\"name\":\"x\",\"price\":5,\"qty\":1000,\"unit\":\"bag\","
-		 "\"method\":0,\"object\":0,\"code\":\"\",\"marking\":\"\"}]}", "lines[0]"},
-		{"{\"v\":1,\"lines\":[],\"pay\":{\"kind\":\"z-report\",\"cash\":\"\",\"card\":\"\"}}",
-		 "pay"},
+	    {"", ""},
+	    {"[]", "basket"},
+	    {"{\"v\":1}", "basket"},
+	    {"{\"v\":2,\"lines\":[]}", "v"},
+	    {"{\"v\":1,\"lines\":[{\"name\":\"x\"}]}", "lines[0]"},
+	    {"{\"v\":1,\"lines\":[{\"name\":\"x\",\"price\":-5,\"qty\":1000,\"unit\":\"piece\","
+	     "\"method\":0,\"object\":0,\"code\":\"\",\"marking\":\"\"}]}",
+	     "price"},
+	    {"{\"v\":1,\"lines\":[{\"name\":\"x\",\"price\":5,\"qty\":1000,\"unit\":\"bag\","
+	     "\"method\":0,\"object\":0,\"code\":\"\",\"marking\":\"\"}]}",
+	     "lines[0]"},
+	    {"{\"v\":1,\"lines\":[],\"pay\":{\"kind\":\"z-report\",\"cash\":\"\",\"card\":\"\"}}",
+	     "pay"},
 	};
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
 		struct basket_snapshot *s = xcalloc(1, sizeof *s);
@@ -123,9 +129,9 @@ static void basket_snapshot__empty_basket__round_trips_without_pay(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(basket_snapshot__round_trip__keeps_lines_discounts_and_pay),
-		cmocka_unit_test(basket_snapshot_load__bad_text__refused_naming_the_field),
-		cmocka_unit_test(basket_snapshot__empty_basket__round_trips_without_pay),
+	    cmocka_unit_test(basket_snapshot__round_trip__keeps_lines_discounts_and_pay),
+	    cmocka_unit_test(basket_snapshot_load__bad_text__refused_naming_the_field),
+	    cmocka_unit_test(basket_snapshot__empty_basket__round_trips_without_pay),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

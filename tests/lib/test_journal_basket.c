@@ -57,15 +57,15 @@ static void fx_open(struct fixture *fx, int version)
 static struct journal_new_doc sale(const char *ext_id, bool clear)
 {
 	struct journal_new_doc d = {
-		.profile = "shop",
-		.provider = KPROVIDER_LIFEPAY,
-		.kind = "receipt",
-		.type = "payment",
-		.ext_id = ext_id,
-		.body = "{\"type\":\"payment\"}",
-		.total = 5490,
-		.cash = 5490,
-		.clear_open_basket = clear,
+	    .profile = "shop",
+	    .provider = KPROVIDER_LIFEPAY,
+	    .kind = "receipt",
+	    .type = "payment",
+	    .ext_id = ext_id,
+	    .body = "{\"type\":\"payment\"}",
+	    .total = 5490,
+	    .cash = 5490,
+	    .clear_open_basket = clear,
 	};
 	return d;
 }
@@ -89,8 +89,8 @@ static void journal_open__schema_3_with_documents__migrates_to_4_with_open_baske
 	struct fixture *fx = *state;
 	fx_open(fx, 3);
 	assert_int_equal(journal_schema_version(fx->j), 3);
-	assert_int_equal(sql_int(fx, "SELECT COUNT(*) FROM sqlite_master WHERE name = 'open_basket'"),
-			 0);
+	assert_int_equal(
+	    sql_int(fx, "SELECT COUNT(*) FROM sqlite_master WHERE name = 'open_basket'"), 0);
 	struct journal_new_doc d = sale("old-1", false);
 	assert_int_equal(journal_enqueue(fx->j, &d, NULL, NULL), K_OK);
 	fx_open(fx, 0);
@@ -170,10 +170,10 @@ int main(void)
 {
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
 	const struct CMUnitTest tests[] = {
-		T(journal_open__schema_3_with_documents__migrates_to_4_with_open_basket),
-		T(journal_basket_save__replaces_and_survives_reopen),
-		T(journal_basket_save__no_lines__clears),
-		T(journal_enqueue__clear_open_basket__document_and_basket_swap_in_one_go),
+	    T(journal_open__schema_3_with_documents__migrates_to_4_with_open_basket),
+	    T(journal_basket_save__replaces_and_survives_reopen),
+	    T(journal_basket_save__no_lines__clears),
+	    T(journal_enqueue__clear_open_basket__document_and_basket_swap_in_one_go),
 	};
 #undef T
 	return cmocka_run_group_tests(tests, NULL, NULL);
