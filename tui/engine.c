@@ -135,7 +135,8 @@ void engine_reload_doc(struct engine *e, int64_t id)
 		r->changed_mono = mono_ms();
 		/* A refused basket can come back to the sale screen: the message says how. */
 		char hint[96] = "";
-		bool refused = was != r->state && (r->state == JS_REJECTED || r->state == JS_FAILED);
+		bool refused =
+		    was != r->state && (r->state == JS_REJECTED || r->state == JS_FAILED);
 		if (e->app && refused)
 			basket_store_refused(e->app, &d, hint, sizeof hint);
 		journal_doc_free(&d);
@@ -143,13 +144,15 @@ void engine_reload_doc(struct engine *e, int64_t id)
 		char why[600];
 		if (e->app && refused && r->state == JS_REJECTED &&
 		    shift_rule_explain(r->last_error_code, r->last_error_text, why, sizeof why))
-			app_message(e->app, UI_MESSAGE_ERROR, _("Document #%" PRId64 " refused. %s%s%s"),
-				    id, hint[0] ? hint : "", hint[0] ? ". " : "", why);
+			app_message(e->app, UI_MESSAGE_ERROR,
+				    _("Document #%" PRId64 " refused. %s%s%s"), id,
+				    hint[0] ? hint : "", hint[0] ? ". " : "", why);
 		else if (e->app && refused && hint[0])
 			app_message(e->app, UI_MESSAGE_ERROR,
 				    _("Document #%" PRId64 " %s: %s (%s; F9: details)"), id,
 				    _(journal_state_label(r->state)),
-				    r->last_error_text[0] ? r->last_error_text : _("no reason given"),
+				    r->last_error_text[0] ? r->last_error_text
+							  : _("no reason given"),
 				    hint);
 		else if (e->app && refused)
 			app_message(e->app, UI_MESSAGE_ERROR,
