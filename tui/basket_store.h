@@ -11,6 +11,8 @@
  * remembered: the message says which key (recall, C-r by default) brings its
  * lines back to the sale screen, rebuilt from the request the journal
  * stored, to be fixed and paid again as a new document with a new ext_id.
+ * After a restart the offer stands while the newest sale in the journal is
+ * a refused one.
  */
 #ifndef KASSA_BASKET_STORE_H
 #define KASSA_BASKET_STORE_H
