@@ -217,6 +217,13 @@ case_refused() {
 	profile good sandbox-apikey "catalog = $tmp/shop.csv"
 	start_kassa 100 30 C.UTF-8
 	wait_for "LIVE" "a live profile with a wrong API key"
+	keys F1
+	wait_re "C-r +Bring the basket of a receipt the provider refused" "F1 lists C-r"
+	keys PgDn
+	wait_for "no catalog in a live profile: free entry" "and says how free entry and a crash work"
+	wait_for "the open basket and the payment's amounts come back" "(both)"
+	esc
+	wait_for "Item:" "back to the sale"
 	type_text "1001"
 	keys Enter
 	type_text "2*1002"
