@@ -60,6 +60,9 @@ need flock
 start_sandbox
 ok "kassa-sandbox listens on port $port"
 mkdir -p "$tmp/config/kassa"
+# A LIVE profile sells only from its own catalog (the demo one is for training).
+printf '%s\n' "code,name,price,unit,vat,object" "1001,Хлеб «Бородинский» 400 г,54.90,piece,vat10,1" \
+	>"$tmp/catalog.csv"
 cat >"$tmp/config/kassa/config.ini" <<EOF
 [kassa]
 default_profile = shop
@@ -70,6 +73,7 @@ base_url = http://127.0.0.1:$port
 login = 70000000000
 apikey = sandbox-apikey
 target_serial = SANDBOX-0001
+catalog = $tmp/catalog.csv
 EOF
 chmod 600 "$tmp/config/kassa/config.ini"
 start_kassa 100 30 C.UTF-8

@@ -58,6 +58,12 @@ stop_sandbox() {
 # write_config: LifePay profiles on the sandbox: shop (right apikey) and bad (wrong apikey).
 write_config() {
 	mkdir -p "$tmp/config/kassa"
+	# A LIVE profile sells only from its own catalog (the demo one is for training).
+	cat >"$tmp/catalog.csv" <<-'EOF2'
+		code,name,price,unit,vat,object
+		1001,Хлеб «Бородинский» 400 г,54.90,piece,vat10,1
+		1006,Кофе молотый 250 г,459.00,piece,vat20,1
+	EOF2
 	cat >"$tmp/config/kassa/config.ini" <<-EOF2
 		[kassa]
 		default_profile = shop
@@ -69,6 +75,7 @@ write_config() {
 		apikey = sandbox-apikey
 		target_serial = SANDBOX-0001
 		retry_schedule = 600
+		catalog = $tmp/catalog.csv
 
 		[profile.bad]
 		provider = lifepay
@@ -76,6 +83,7 @@ write_config() {
 		login = 70000000000
 		apikey = wrong-apikey
 		target_serial = SANDBOX-0001
+		catalog = $tmp/catalog.csv
 	EOF2
 	chmod 600 "$tmp/config/kassa/config.ini"
 }
