@@ -109,7 +109,20 @@ static const char *const migrations[] = {
 	" WHERE flagged = 0 AND state IN ('accepted', 'provider_retry');",
 
 	/*
-	 * 4: a callback repeated byte for byte is counted on its first row
+	 * 4: the open basket, the one the cashier is typing (at most one row:
+	 * one screen per journal). Saved on every change, deleted in the same
+	 * transaction that queues its document, so after a crash exactly one of
+	 * the two exists.
+	 */
+	"CREATE TABLE open_basket ("
+	" id INTEGER PRIMARY KEY CHECK (id = 1),"
+	" profile TEXT NOT NULL DEFAULT '',"
+	" lines INTEGER NOT NULL,"
+	" body TEXT NOT NULL,"
+	" updated_at INTEGER NOT NULL);",
+
+	/*
+	 * 5: a callback repeated byte for byte is counted on its first row
 	 * (replays, last_at) rather than stored again; callbacks for unknown
 	 * uuids (doc_id NULL) are capped by size, count and age, found through
 	 * the partial index (JOURNAL_RAW_UNKNOWN_*).
@@ -214,6 +227,11 @@ static const char *const migrations[] = {
 		    " FROM raw_callbacks WHERE doc_id IS NULL ORDER BY id DESC LIMIT 1 OFFSET ?1)")  \
 	_(ORIGINAL, "SELECT total_kop, state, type, test FROM documents WHERE uuid = ?1"          \
 		    " ORDER BY id LIMIT 1")                                                        \
+	_(BASKET_SAVE, "INSERT INTO open_basket(id, profile, lines, body, updated_at)"            \
+		       " VALUES (1, ?1, ?2, ?3, ?4) ON CONFLICT(id) DO UPDATE SET"                 \
+		       " profile = ?1, lines = ?2, body = ?3, updated_at = ?4")                    \
+	_(BASKET_LOAD, "SELECT profile, lines, body, updated_at FROM open_basket WHERE id = 1")   \
+	_(BASKET_CLEAR, "DELETE FROM open_basket")                                                \
 	_(REFUNDED, "SELECT COALESCE(SUM(total_kop), 0) FROM documents WHERE ref_uuid = ?1"       \
 		    " AND state NOT IN ('rejected', 'failed', 'validated') AND test = 0")
 
@@ -1008,6 +1026,8 @@ kstatus journal_enqueue(struct journal *j, const struct journal_new_doc *d, int6
 	}
 	int64_t new_id = sqlite3_last_insert_rowid(j->db);
 	st = history_add(j, new_id, now, JS_NONE, JS_QUEUED, JSRC_LOCAL, "created", err);
+	if (st == K_OK && d->clear_open_basket)
+		st = st_simple(j, ST_BASKET_CLEAR, err);
 	if (st != K_OK)
 		return tx_abort(j, st);
 	if ((st = tx_commit(j, err)) != K_OK)
@@ -1207,7 +1227,7 @@ static kstatus raw_replay(struct journal *j, int64_t now, int64_t doc_id,
 			  const struct journal_callback *cb, bool *done, struct kerr *err)
 {
 	*done = false;
-	if (j->version < 4 || !cb->body)
+	if (j->version < 5 || !cb->body)
 		return K_OK;
 	sqlite3_stmt *s = st_get(j, ST_RAW_SAME, err);
 	if (!s)
@@ -1277,7 +1297,7 @@ static kstatus raw_insert(struct journal *j, int64_t now, int64_t doc_id, bool a
 	/* A body for no document of ours is kept only in part (the parsed
 	 * outcome is in its own columns). */
 	size_t len = cb->body_len;
-	if (!doc_id && j->version >= 4 && len > JOURNAL_RAW_UNKNOWN_BODY_MAX)
+	if (!doc_id && j->version >= 5 && len > JOURNAL_RAW_UNKNOWN_BODY_MAX)
 		len = JOURNAL_RAW_UNKNOWN_BODY_MAX;
 	if (cb->body)
 		sqlite3_bind_blob64(s, 5, cb->body, len, SQLITE_STATIC);
@@ -1289,7 +1309,7 @@ static kstatus raw_insert(struct journal *j, int64_t now, int64_t doc_id, bool a
 	sqlite3_bind_int(s, 9, cb->error_code);
 	bind_text(s, 10, cb->detail ? cb->detail : "");
 	kstatus st = st_done(j, s, err);
-	if (st == K_OK && !doc_id && j->version >= 4)
+	if (st == K_OK && !doc_id && j->version >= 5)
 		st = raw_unknown_trim(j, now, err);
 	return st;
 }
@@ -2382,4 +2402,57 @@ kstatus journal_apply_batch(struct journal *j, struct journal_batch *b, struct k
 			b->marked[i] = false;
 	}
 	return st;
+}
+
+/* --- the open basket ------------------------------------------------------------------------ */
+
+kstatus journal_basket_save(struct journal *j, const char *profile, int lines, const char *body,
+			    struct kerr *err)
+{
+	if (!body || !*body || lines <= 0)
+		return journal_basket_clear(j, err);
+	sqlite3_stmt *s = st_get(j, ST_BASKET_SAVE, err);
+	if (!s)
+		return K_DB;
+	bind_text(s, 1, profile ? profile : "");
+	sqlite3_bind_int(s, 2, lines);
+	bind_text(s, 3, body);
+	sqlite3_bind_int64(s, 4, journal_now(j));
+	/* One statement is one transaction: a single small write, synced like any other. */
+	return st_done(j, s, err);
+}
+
+kstatus journal_basket_clear(struct journal *j, struct kerr *err)
+{
+	return st_simple(j, ST_BASKET_CLEAR, err);
+}
+
+kstatus journal_basket_load(struct journal *j, struct journal_basket *out, struct kerr *err)
+{
+	memset(out, 0, sizeof *out);
+	sqlite3_stmt *s = st_get(j, ST_BASKET_LOAD, err);
+	if (!s)
+		return K_DB;
+	int rc = sqlite3_step(s);
+	if (rc == SQLITE_DONE) {
+		sqlite3_reset(s);
+		return K_NOTFOUND;
+	}
+	if (rc != SQLITE_ROW) {
+		sqlite3_reset(s);
+		return db_error(j, rc, err);
+	}
+	col_text(s, 0, out->profile, sizeof out->profile);
+	out->lines = sqlite3_column_int(s, 1);
+	const unsigned char *b = sqlite3_column_text(s, 2);
+	out->body = xstrdup(b ? (const char *)b : "");
+	out->updated_at = sqlite3_column_int64(s, 3);
+	sqlite3_reset(s);
+	return K_OK;
+}
+
+void journal_basket_free(struct journal_basket *b)
+{
+	free(b->body);
+	b->body = NULL;
 }

@@ -11,7 +11,7 @@ static const char SQL_RAW[] =
     "SELECT id, at, COALESCE(doc_id, 0), uuid, content_type, body, applied, state, source, "
     "error_code, detail, replays, last_at FROM raw_callbacks "
     "WHERE doc_id = ?1 OR (?2 <> '' AND uuid = ?2) ORDER BY id";
-/* A journal from before schema 4 has no replay counts. */
+/* A journal from before schema 5 has no replay counts. */
 static const char SQL_RAW_V3[] =
     "SELECT id, at, COALESCE(doc_id, 0), uuid, content_type, body, applied, state, source, "
     "error_code, detail, 0, at FROM raw_callbacks "

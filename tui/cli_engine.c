@@ -16,6 +16,7 @@
 #include <time.h>
 
 #include "cli.h"
+#include "cli_flush.h"
 #include "cli_listener.h"
 #include "config.h"
 #include "document.h"
@@ -887,6 +888,18 @@ int cli_engine_outbox(int argc, char **argv)
 		      "has an answer or has failed again (at most --timeout S, default "
 		      "60)\n"));
 	struct session s;
+	if (o.flush) {
+		/* The cashier's screen may send from this journal: ask it rather than fail. */
+		if ((rc = session_open(&s, &o, false, true)) != CLI_OK)
+			return rc;
+		int remote_rc = CLI_OK;
+		int asked = cli_flush_remote(s.j, s.journal_path, s.prof.name,
+					     o.timeout_s ? o.timeout_s : FLUSH_TIMEOUT_S,
+					     print_outcome, &remote_rc);
+		session_close(&s);
+		if (asked)
+			return remote_rc;
+	}
 	if ((rc = session_open(&s, &o, o.flush, true)) != CLI_OK)
 		return rc;
 	struct kerr e = {0};

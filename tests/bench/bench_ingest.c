@@ -288,7 +288,7 @@ int main(int argc, char **argv)
 	sqlite3 *db = NULL;
 	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK)
 		bench_die(path, "cannot be read back");
-	/* A callback sent again byte for byte is counted on its row (schema 4), not stored again. */
+	/* A callback sent again byte for byte is counted on its row (schema 5), not stored again. */
 	int64_t raw = sql_count(db, "SELECT COUNT(*) + COALESCE(SUM(replays), 0) FROM raw_callbacks");
 	int64_t applied = sql_count(db, "SELECT COUNT(*) FROM raw_callbacks WHERE applied = 1");
 	int64_t processed = sql_count(db, "SELECT COUNT(*) FROM documents WHERE state = "

@@ -66,13 +66,11 @@ static void shift_prompt(struct app *app)
 			snprintf(
 			    p, sizeof p,
 			    _("%d documents are still waiting in the outbox and would miss this "
-			      "shift. Close the shift anyway? (y/n)"),
+			      "shift. Close the shift anyway?"),
 			    app->status.outbox_depth);
 		else
-			snprintf(p, sizeof p, "%s", _("Close the shift with a Z-report? (y/n)"));
-		app_input(app, p, "");
-		app->keyview = "confirm";
-		app_input_enable(app, false);
+			snprintf(p, sizeof p, "%s", _("Close the shift with a Z-report?"));
+		app_ask_danger(app, p); /* only y/д closes the shift; Enter is no */
 		break;
 	}
 }
@@ -239,6 +237,10 @@ static int draw_state_line(struct app *app, WINDOW *w, int y, int cols)
 	enum ui_role role = UI_DIALOG_VALUE;
 	if (!s->engine) {
 		snprintf(buf, sizeof buf, "%s", _("Shift: unknown (no delivery engine)"));
+	} else if (s->shift_opening) {
+		snprintf(buf, sizeof buf, "%s",
+			 _("Shift: opening… (sent; the provider has not accepted it yet)"));
+		role = UI_STATUS_WARN;
 	} else if (s->shift_unknown) {
 		snprintf(buf, sizeof buf, "%s",
 			 _("Shift: unknown: this journal has no shift yet (another till may have "
