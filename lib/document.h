@@ -84,6 +84,14 @@ struct document {
 	char *callback_data_json; /* callback_data as compact JSON text, or NULL; owned */
 	bool test;
 
+	/*
+	 * What the cashier confirmed (screen) or the command line allowed, for
+	 * guard_document(); never sent. allow_large: amounts above the profile's
+	 * max_receipt. no_original: a refund that cites no original sale.
+	 */
+	bool allow_large;
+	bool no_original;
+
 	/* Correction receipt (FFD 1.05). */
 	char correction_initiator[32]; /* independently | directive */
 	char correction_description[256];
