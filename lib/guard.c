@@ -107,9 +107,10 @@ kstatus guard_refund_card(const struct refund_left *l, int64_t card, struct kerr
 				  "cash, not to a card"),
 				a);
 	return kerr_set(err, K_REFUSED, "card_amount",
-			_("%s to the card is more than the card paid: %s by card, %s refunded to "
-			  "it already; at most %s goes back to the card, the rest in cash"),
-			a, paid, done, left);
+			_("%s to the card is more than is left of the card payment: at most %s "
+			  "goes back to the card (it paid %s, %s refunded already), the rest in "
+			  "cash"),
+			a, left, paid, done);
 }
 
 static kstatus above(struct kerr *err, const char *field, int64_t v, int64_t max, bool qty)

@@ -195,10 +195,9 @@ static int pay_send(struct app *app, bool confirmed)
 	if (st == K_OK && !confirmed &&
 	    guard_ceiling(d, e ? e->profile.max_receipt : 0, &err) != K_OK) {
 		/* Above the ceiling: a slip of the finger, or a real sale? Ask. */
-		char t[320];
-		kerr_str(&err, t, sizeof t);
-		snprintf(P.ask_text, sizeof P.ask_text, _("%s. Send it anyway? (y/д = yes, Enter = no)"),
-			 t);
+		app_refuse(app, &err); /* what is above which ceiling, on the message line */
+		snprintf(P.ask_text, sizeof P.ask_text, "%s",
+			 _("Above the ceiling: send it anyway? (y/д = yes, Enter = no)"));
 		P.asking = true;
 		document_free(d);
 		free(d);

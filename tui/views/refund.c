@@ -499,9 +499,8 @@ static bool check_left(struct app *app)
 		}
 	struct kerr err = {0};
 	if (guard_refund_card(&R.paid, card_part(), &err) != K_OK) {
-		char t[400];
-		app_message(app, UI_MESSAGE_ERROR, _("Refused: %s (Left/Right: how)"),
-			    kerr_str(&err, t, sizeof t));
+		/* The cashier's words: no wire field name, and the key that fixes it. */
+		app_message(app, UI_MESSAGE_ERROR, _("Refused: %s (Left/Right: how)"), err.text);
 		return false;
 	}
 	if (!e || !R.local || !e->journal)
