@@ -24,6 +24,10 @@ static const char *const grammar[] = {
 	/* xgettext:no-c-format */
 	N_("10%  or  150      in the F3 prompt: a percentage or an amount"),
 	N_("#                 in the pay dialog: pays the rest of the total"),
+	/* xgettext:no-c-format */
+	N_("10 then F3        10% off the selected line at once"),
+	N_("Enter on an empty pay field: # there · F2 exact cash · F3 card for the rest"),
+	N_("F4 then F6        refund the basket without an original receipt (asks)"),
 };
 
 static const enum action help_footer[] = {ACT_BACK, ACT_NONE};

@@ -104,14 +104,14 @@ static int64_t card_part(void)
 	}
 }
 
-static const char *method_text(enum refund_method m)
+static const char *method_text(struct app *app, enum refund_method m)
 {
 	switch (m) {
 	case PM_SPLIT: {
 		char c[48], h[48];
 		int64_t card = card_part();
-		money_format_wire(card, c, sizeof c);
-		money_format_wire(R.out.total - card, h, sizeof h);
+		app_money(app, card, c, sizeof c);
+		app_money(app, R.out.total - card, h, sizeof h);
 		snprintf(R.method_buf, sizeof R.method_buf, _("card %s + cash %s"), c, h);
 		return R.method_buf;
 	}
@@ -189,7 +189,7 @@ static void refund_prompt(struct app *app)
 	case RM_CONFIRM: {
 		char m[48];
 		snprintf(p, sizeof p, _("Refund %s %s? (y/д = yes, Enter = no)"),
-			 app_money(app, R.out.total, m, sizeof m), method_text(R.method));
+			 app_money(app, R.out.total, m, sizeof m), method_text(app, R.method));
 		app_input(app, p, "");
 		app->keyview = "confirm";
 		app_input_enable(app, false);
@@ -557,10 +557,10 @@ static void send_refund(struct app *app)
 	app_money(app, total, m, sizeof m);
 	if (total - card > 0)
 		app_message(app, UI_MESSAGE_INFO, _("Refund of %s %s: sent · hand back %s in cash"),
-			    m, method_text(R.method), app_money(app, total - card, h, sizeof h));
+			    m, method_text(app, R.method), app_money(app, total - card, h, sizeof h));
 	else
 		app_message(app, UI_MESSAGE_INFO, _("Refund of %s %s: sent"), m,
-			    method_text(R.method));
+			    method_text(app, R.method));
 }
 
 /* The explicit refund without an original: the sale screen's basket, no ref_uuid. */
@@ -891,7 +891,7 @@ static void draw_lines(struct app *app, WINDOW *w, int rows, int cols)
 	bool over = R.out_ok && R.left_known && R.out.total > R.left;
 	if (R.out_ok)
 		snprintf(buf, sizeof buf, _("REFUND %s %s · Left/Right: how · F5 sends"),
-			 app_money(app, R.out.total, m, sizeof m), method_text(R.method));
+			 app_money(app, R.out.total, m, sizeof m), method_text(app, R.method));
 	else
 		snprintf(buf, sizeof buf, "%s",
 			 _("Enter takes or drops a line · a number sets its quantity · all = every "
