@@ -308,6 +308,24 @@ case_ceiling() {
 	keys F7
 	keys y
 	wait_for "TOTAL 0.00" "the line deleted"
+	keys F8
+	wait_for "Shift and cash" "F8 opens the shift screen"
+	type_text "4"
+	keys Enter
+	wait_for "Amount to put into the drawer:" "4: cash in"
+	type_text "99999999999"
+	keys Enter
+	wait_for "amount: 99999999999.00 is above the profile's ceiling max_receipt 1000000.00" \
+		"a cash in of 99,999,999,999.00 is above the ceiling"
+	wait_for "Above the ceiling: send it anyway? (y/д = yes, Enter = no)" "it asks, y/д only"
+	keys Enter
+	wait_for "Cancelled; nothing was sent" "Enter is no"
+	type_text "4"
+	keys Enter
+	type_text "1500"
+	keys Enter
+	wait_for "Cash in of 1,500.00: sent" "an ordinary cash in is not asked about"
+	esc
 	quit_kassa
 	cli cash-in 99999999999
 	if [ "$rc" = 2 ] && grep -q "amount: 99999999999.00 is above the profile's ceiling max_receipt 1000000.00" <<<"$err"; then
