@@ -8,7 +8,7 @@
 # does.
 #
 # usage: e2e_guards.sh KASSA KASSA_SANDBOX CASE
-#   CASE: tender | refund-cap | no-original | pieces | ceiling | keys | scan
+#   CASE: tender | refund-cap | no-original | pieces | ceiling | keys | scan | russian
 set -u
 here=$(dirname "$(realpath "$0")")
 harness=$(sed '/^\[ -x "\$KASSA" \]/,$d' "$here/e2e.sh")
@@ -398,6 +398,43 @@ case_keys() {
 	quit_kassa
 }
 
+# The guards and the new keys speak Russian, and F1 lists the keys.
+case_russian() {
+	check_locales
+	start_kassa 80 24 ru_RU.UTF-8
+	wait_for "Товар:" "kassa starts in Russian"
+	type_text "1.5*1001"
+	keys Enter
+	wait_for "штучный товар продаётся целым числом" "1,5 шт. хлеба: отказ по-русски"
+	keys C-u
+	add 1001
+	wait_re "Хлеб «Бородинский» 400 г +1 шт" "one piece"
+	keys F5
+	wait_for "Оплата: чек" "the pay dialog"
+	wait_for "F2 Без сдачи" "the footer shows F2"
+	wait_for "F3 Остаток картой" "and F3"
+	type_text "100"
+	keys Tab
+	type_text "54,90"
+	wait_for "Наличные: карта уже покрывает итог" "cash when the card covers: refused in Russian"
+	keys F1
+	wait_for "Клавиши: Оплата" "F1: the pay dialog's keys"
+	keys PgDn
+	wait_re "F2, M-2 +Оплата: остаток наличными \(#\) и отправить" "F1 lists F2 in the pay dialog"
+	wait_re "F3, M-3 +Оплата: остаток после введённых наличных — картой" "and F3"
+	keys PgDn
+	wait_for "Enter на пустом поле оплаты: там #" "and Enter on an empty field"
+	esc
+	keys Tab
+	wait_for "▸ Тип чека" "Tab: the receipt type"
+	keys Right
+	wait_for "Возврат делается через F4" "no refund from the pay dialog, in Russian"
+	esc
+	keys F7
+	keys y
+	quit_kassa
+}
+
 # Item 12 (part): a scan while the pay dialog is open adds the item.
 case_scan() {
 	start_kassa 100 30 C.UTF-8
@@ -433,7 +470,8 @@ pieces) case_pieces ;;
 ceiling) case_ceiling ;;
 keys) case_keys ;;
 scan) case_scan ;;
-*) bail "known case" "unknown case '$CASE': tender, refund-cap, no-original, pieces, ceiling, keys or scan" ;;
+russian) case_russian ;;
+*) bail "known case" "unknown case '$CASE': tender, refund-cap, no-original, pieces, ceiling, keys, scan or russian" ;;
 esac
 say "1..$n"
 exit $failed
