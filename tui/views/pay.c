@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "basket_store.h"
 #include "engine.h"
 #include "guard.h"
 #include "i18n.h"
@@ -128,6 +129,7 @@ static void pay_open(struct app *app, int arg)
 		P.kind = (enum doc_kind)arg;
 		P.type = RT_PAYMENT;
 		P.tax = TAX_DEFAULT;
+		basket_store_pay_restore(P.text[F_CASH], P.text[F_CARD], sizeof P.text[0]);
 	}
 	P.asking = false;
 	pay_recalc(app);
@@ -139,6 +141,7 @@ static void pay_changed(struct app *app, const char *text)
 	if (!is_text(P.focus))
 		return;
 	str_copy(P.text[P.focus], text, sizeof P.text[0]);
+	basket_store_pay(P.text[F_CASH], P.text[F_CARD]); /* kept in the journal */
 	pay_recalc(app);
 }
 
@@ -166,8 +169,10 @@ static void empty_means_rest(void)
 	char mine[256], theirs[256];
 	str_copy(mine, P.text[P.focus], sizeof mine);
 	str_copy(theirs, P.text[other], sizeof theirs);
-	if (*str_trim(mine) == '\0' && strcmp(str_trim(theirs), "#") != 0)
+	if (*str_trim(mine) == '\0' && strcmp(str_trim(theirs), "#") != 0) {
 		str_copy(P.text[P.focus], "#", sizeof P.text[0]);
+		basket_store_pay(P.text[F_CASH], P.text[F_CARD]);
+	}
 }
 
 static int pay_send(struct app *app, bool confirmed)
@@ -295,6 +300,7 @@ static int pay_handle(struct app *app, enum action a, int key)
 		if (strcmp(str_trim(t), "#") == 0)
 			P.text[other][0] = '\0';
 		str_copy(P.text[mine], "#", sizeof P.text[0]);
+		basket_store_pay(P.text[F_CASH], P.text[F_CARD]);
 		pay_focus(app);
 		return pay_send(app, false);
 	}
