@@ -115,6 +115,14 @@ static const char *const default_binds[] = {
 	"bind confirm N refuse",
 	"bind confirm н refuse",
 	"bind confirm Н refuse",
+	/* A question that cannot be undone: only these confirm; every other key refuses. */
+	"bind danger y confirm",
+	"bind danger Y confirm",
+	"bind danger д confirm",
+	"bind danger Д confirm",
+	"bind danger n refuse",
+	"bind danger Enter refuse",
+	"bind danger Esc refuse",
 };
 
 static const struct {

@@ -107,7 +107,7 @@ static void pay_focus(struct app *app)
 	char p[96];
 	if (P.asking) {
 		app_input(app, P.ask_text, "");
-		app->keyview = "confirm";
+		app->keyview = "danger"; /* y/д only: Enter is no */
 		app_input_enable(app, false);
 		return;
 	}

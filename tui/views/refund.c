@@ -191,7 +191,7 @@ static void refund_prompt(struct app *app)
 		snprintf(p, sizeof p, _("Refund %s %s? (y/д = yes, Enter = no)"),
 			 app_money(app, R.out.total, m, sizeof m), method_text(app, R.method));
 		app_input(app, p, "");
-		app->keyview = "confirm";
+		app->keyview = "danger"; /* y/д only: Enter is no */
 		app_input_enable(app, false);
 		break;
 	}
@@ -202,7 +202,7 @@ static void refund_prompt(struct app *app)
 			 app_money(app, app->basket.total, m, sizeof m),
 			 R.method == PM_CARD ? _("to the card") : _("in cash"));
 		app_input(app, p, "");
-		app->keyview = "confirm";
+		app->keyview = "danger"; /* y/д only: Enter is no */
 		app_input_enable(app, false);
 		break;
 	}

@@ -79,7 +79,7 @@ static void shift_prompt(struct app *app)
 		break;
 	case HM_LARGE:
 		app_input(app, H.large_q, "");
-		app->keyview = "confirm";
+		app->keyview = "danger"; /* y/д only: Enter is no */
 		app_input_enable(app, false);
 		break;
 	}
