@@ -9,8 +9,8 @@
 #include "payment.h"
 #include "util.h"
 
-void refund_left_compute(int64_t paid_card, int64_t paid_cash, int64_t done_card,
-			 int64_t done_cash, struct refund_left *out)
+void refund_left_compute(int64_t paid_card, int64_t paid_cash, int64_t done_card, int64_t done_cash,
+			 struct refund_left *out)
 {
 	out->paid_card = paid_card > 0 ? paid_card : 0;
 	out->paid_cash = paid_cash > 0 ? paid_cash : 0;
@@ -24,8 +24,7 @@ void refund_left_compute(int64_t paid_card, int64_t paid_cash, int64_t done_card
 		out->cash = 0;
 }
 
-void refund_default_split(const struct refund_left *l, int64_t total, int64_t *card,
-			  int64_t *cash)
+void refund_default_split(const struct refund_left *l, int64_t total, int64_t *card, int64_t *cash)
 {
 	int64_t c;
 	if (!l || !l->known) {
@@ -126,10 +125,11 @@ static kstatus above(struct kerr *err, const char *field, int64_t v, int64_t max
 	}
 	money_format_wire(v, a, sizeof a);
 	money_format_wire(max, m, sizeof m);
-	return kerr_set(err, K_REFUSED, field,
-			_("%s is above the profile's ceiling max_receipt %s; check it, then confirm "
-			  "it (or --allow-large)"),
-			a, m);
+	return kerr_set(
+	    err, K_REFUSED, field,
+	    _("%s is above the profile's ceiling max_receipt %s; check it, then confirm "
+	      "it (or --allow-large)"),
+	    a, m);
 }
 
 kstatus guard_ceiling(const struct document *d, int64_t max, struct kerr *err)
@@ -184,10 +184,12 @@ kstatus guard_document(struct journal *j, const struct document *d, int64_t max_
 	bool refund = d->type == RT_REFUND || d->type == RT_BUY_REFUND;
 	if (doc_kind_has_basket(d->kind) && d->kind != DOC_CORRECTION && refund) {
 		if (!d->ref_uuid[0] && !d->no_original)
-			return kerr_set(err, K_REFUSED, "ref_uuid", "%s",
-					_("a refund cites its original sale: F4 on the screen, or "
-					  "ref_uuid in the file; a refund without an original needs "
-					  "the explicit flow (F4 then F6 on the screen, --no-original in the CLI)"));
+			return kerr_set(
+			    err, K_REFUSED, "ref_uuid", "%s",
+			    _("a refund cites its original sale: F4 on the screen, or "
+			      "ref_uuid in the file; a refund without an original needs "
+			      "the explicit flow (F4 then F6 on the screen, --no-original in the "
+			      "CLI)"));
 		if (d->ref_uuid[0]) {
 			struct refund_left l;
 			if ((st = guard_refund_left(j, d->ref_uuid, &l, err)) != K_OK)

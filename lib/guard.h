@@ -30,18 +30,18 @@
 
 /* What an original sale was paid with and what its earlier refunds took back. */
 struct refund_left {
-	bool known;		 /* the original is in this journal */
+	bool known;		      /* the original is in this journal */
 	int64_t paid_card, paid_cash; /* the original: card, cash net of change */
 	int64_t done_card, done_cash; /* refunds of it that may still stand */
-	int64_t card, cash;	 /* what is left to refund by card and in cash */
+	int64_t card, cash;	      /* what is left to refund by card and in cash */
 };
 
 /*
  * Fills out from the original's payment and its earlier refunds: what is
  * left by card (never below zero) and in cash. Pure arithmetic.
  */
-void refund_left_compute(int64_t paid_card, int64_t paid_cash, int64_t done_card,
-			 int64_t done_cash, struct refund_left *out);
+void refund_left_compute(int64_t paid_card, int64_t paid_cash, int64_t done_card, int64_t done_cash,
+			 struct refund_left *out);
 
 /*
  * How a refund of total is paid back by default, following how the
@@ -49,8 +49,7 @@ void refund_left_compute(int64_t paid_card, int64_t paid_cash, int64_t done_card
  * cash (half-up), the card part never above what is left on the card.
  * Unknown originals: all to the card.
  */
-void refund_default_split(const struct refund_left *l, int64_t total, int64_t *card,
-			  int64_t *cash);
+void refund_default_split(const struct refund_left *l, int64_t total, int64_t *card, int64_t *cash);
 
 /*
  * Reads the original with this uuid and its refunds from the journal.

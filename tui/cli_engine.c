@@ -128,9 +128,11 @@ static int parse_opts(int argc, char **argv, unsigned allowed, int max_pos, stru
 			o->wait = true;
 		} else if (options && (allowed & O_NONFISCAL) && strcmp(a, "--non-fiscal") == 0) {
 			o->non_fiscal = true;
-		} else if (options && (allowed & O_ALLOW_LARGE) && strcmp(a, "--allow-large") == 0) {
+		} else if (options && (allowed & O_ALLOW_LARGE) &&
+			   strcmp(a, "--allow-large") == 0) {
 			o->allow_large = true;
-		} else if (options && (allowed & O_NO_ORIGINAL) && strcmp(a, "--no-original") == 0) {
+		} else if (options && (allowed & O_NO_ORIGINAL) &&
+			   strcmp(a, "--no-original") == 0) {
 			o->no_original = true;
 		} else if (options && (allowed & O_JSON) && strcmp(a, "--json") == 0) {
 			o->json = true;
@@ -494,9 +496,9 @@ static int help_text(const char *usage, const char *text)
 int cli_engine_receipt(int argc, char **argv)
 {
 	struct opts o;
-	int rc = parse_opts(argc, argv,
-			    O_WAIT | O_TIMEOUT | O_NONFISCAL | O_KIND | O_ALLOW_LARGE | O_NO_ORIGINAL,
-			    1, &o);
+	int rc = parse_opts(
+	    argc, argv, O_WAIT | O_TIMEOUT | O_NONFISCAL | O_KIND | O_ALLOW_LARGE | O_NO_ORIGINAL,
+	    1, &o);
 	if (rc != CLI_OK)
 		return rc;
 	if (o.help)
@@ -610,19 +612,21 @@ int cli_engine_z_report(int argc, char **argv)
 
 int cli_engine_cash_in(int argc, char **argv)
 {
-	return shift_command(argc, argv, DOC_CASH_IN, true,
-			     _("Usage: kassa cash-in AMOUNT [--wait] [--timeout S] [--allow-large]"),
-			     _("Records cash put into the drawer (AMOUNT in roubles: 1500 or "
-			       "1500.00).\nAbove the profile's max_receipt it needs "
-			       "--allow-large.\n"));
+	return shift_command(
+	    argc, argv, DOC_CASH_IN, true,
+	    _("Usage: kassa cash-in AMOUNT [--wait] [--timeout S] [--allow-large]"),
+	    _("Records cash put into the drawer (AMOUNT in roubles: 1500 or "
+	      "1500.00).\nAbove the profile's max_receipt it needs "
+	      "--allow-large.\n"));
 }
 
 int cli_engine_cash_out(int argc, char **argv)
 {
-	return shift_command(argc, argv, DOC_CASH_OUT, true,
-			     _("Usage: kassa cash-out AMOUNT [--wait] [--timeout S] [--allow-large]"),
-			     _("Records cash taken out of the drawer (AMOUNT in roubles).\nAbove "
-			       "the profile's max_receipt it needs --allow-large.\n"));
+	return shift_command(
+	    argc, argv, DOC_CASH_OUT, true,
+	    _("Usage: kassa cash-out AMOUNT [--wait] [--timeout S] [--allow-large]"),
+	    _("Records cash taken out of the drawer (AMOUNT in roubles).\nAbove "
+	      "the profile's max_receipt it needs --allow-large.\n"));
 }
 
 /* ---- status ---- */

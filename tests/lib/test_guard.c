@@ -284,11 +284,11 @@ static void guard_ceiling__table(void **state)
 		kstatus st;
 		const char *field;
 	} cases[] = {
-	    {100000000, 1000, 0, K_OK, NULL},			  /* 1,000,000.00 exactly */
-	    {100000001, 1000, 0, K_REFUSED, "line 1: price"},	  /* one kopeck above */
-	    {100, 10000000, 0, K_OK, NULL},			  /* 10,000 pieces */
-	    {100, 10001000, 0, K_REFUSED, "line 1: quantity"},	  /* 10,001 pieces */
-	    {60000000, 2000, 0, K_REFUSED, "line 1: sum"},	  /* 2 x 600,000.00 */
+	    {100000000, 1000, 0, K_OK, NULL},		       /* 1,000,000.00 exactly */
+	    {100000001, 1000, 0, K_REFUSED, "line 1: price"},  /* one kopeck above */
+	    {100, 10000000, 0, K_OK, NULL},		       /* 10,000 pieces */
+	    {100, 10001000, 0, K_REFUSED, "line 1: quantity"}, /* 10,001 pieces */
+	    {60000000, 2000, 0, K_REFUSED, "line 1: sum"},     /* 2 x 600,000.00 */
 	    {100000, 1000, 50000, K_REFUSED, "line 1: price"}, /* the profile's own ceiling */
 	};
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {

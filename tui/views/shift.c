@@ -31,8 +31,8 @@ static const char *const op_labels[OP_COUNT] = {
 static struct {
 	int sel;
 	enum shift_mode mode;
-	int64_t large;	    /* HM_LARGE: the amount above the ceiling being asked about */
-	char large_q[400];  /* and the question */
+	int64_t large;	   /* HM_LARGE: the amount above the ceiling being asked about */
+	char large_q[400]; /* and the question */
 } H;
 
 static const enum action shift_footer[] = {ACT_HELP, ACT_SHIFT, ACT_BACK, ACT_QUIT, ACT_NONE};
@@ -215,7 +215,8 @@ static int shift_handle(struct app *app, enum action a, int key)
 			if (yes)
 				submit(app, op_kinds[H.sel], H.large, true);
 			else
-				app_message(app, UI_MESSAGE_INFO, "%s", _("Cancelled; nothing was sent"));
+				app_message(app, UI_MESSAGE_INFO, "%s",
+					    _("Cancelled; nothing was sent"));
 			set_mode(app, HM_MENU);
 			return APP_HANDLED;
 		}
