@@ -181,6 +181,8 @@ case_refund_cap() {
 	keys F4
 	keys Enter
 	wait_for "Left to refund: 480.90" "480.90 left on the original"
+	local uuid
+	uuid=$(screen | grep -oE '[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}' | head -n 1)
 	type_text "all"
 	keys Enter
 	keys Right
@@ -193,6 +195,25 @@ case_refund_cap() {
 	esc
 	wait_for "Item:" "back to the sale"
 	quit_kassa
+	# The command line applies the same cap, from the same journal.
+	cat >"$tmp/r.json" <<-EOF2
+		{"type": "refund", "ref_uuid": "$uuid",
+		 "purchase": {"products": [{"name": "Кофе в зёрнах 1 кг", "price": "480.90", "quantity": 1}]},
+		 "card_amount": "#"}
+	EOF2
+	cli receipt "$tmp/r.json"
+	if [ "$rc" = 2 ] && grep -q "card_amount: 480.90 to the card is more than is left of the card payment: at most 32.13" <<<"$err"; then
+		ok "kassa receipt refuses the same card refund (exit 2)"
+	else
+		not_ok "kassa receipt refuses the same card refund (exit 2)" "rc=$rc" "$err"
+	fi
+	sed -i 's/"card_amount": "#"/"card_amount": "32.13", "cash_amount": "#"/' "$tmp/r.json"
+	cli receipt --wait "$tmp/r.json"
+	if [ "$rc" = 0 ]; then
+		ok "card 32.13 + cash the rest goes out"
+	else
+		not_ok "card 32.13 + cash the rest goes out" "rc=$rc" "$err"
+	fi
 }
 
 # Item 5: no refund from the pay dialog; the refund without an original is explicit.
