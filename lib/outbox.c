@@ -19,6 +19,7 @@
 #include <time.h>
 
 #include "errors.h"
+#include "guard.h"
 #include "i18n.h"
 #include "jsonx.h"
 #include "net.h"
@@ -1518,6 +1519,9 @@ kstatus outbox_submit(struct outbox *ob, struct document *d, int64_t *id, struct
 		else if (st != K_OK)
 			return st;
 	}
+	/* kassa's own rules (lib/guard.h): tender, whole pieces, refunds, the ceiling */
+	if ((st = guard_document(ob->j, d, ob->p.max_receipt, err)) != K_OK)
+		return st;
 	char *body = NULL;
 	if (pk) {
 		if ((st = paykeeper_stored_body(d, &body, err)) != K_OK)

@@ -58,7 +58,13 @@
 	_(REGISTRY, "registry", N_("Provider"),                                                 \
 	  N_("Journal: the provider's own registry (PayKeeper) beside the local documents"))    \
 	_(RECALL, "recall", "",                                                                 \
-	  N_("Bring the basket of a receipt the provider refused back to the sale screen"))
+	  N_("Bring the basket of a receipt the provider refused back to the sale screen"))     \
+	_(CASH_REST, "cash-rest", N_("Exact cash"),                                             \
+	  N_("Payment: cash pays the rest (#), then sends"))                                    \
+	_(CARD_REST, "card-rest", N_("Card rest"),                                              \
+	  N_("Payment: the card pays the rest (#) after the cash typed, then sends"))          \
+	_(NO_ORIGINAL, "no-original", N_("No original"),                                        \
+	  N_("Refund: refund the basket without an original receipt (asks first)"))
 
 #define ACTION_ENUM(name, bind, label, help) ACT_##name,
 enum action { ACTION_INFO(ACTION_ENUM) ACT_COUNT };

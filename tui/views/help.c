@@ -26,6 +26,10 @@ static const char *const grammar[] = {
 	N_("#                 in the pay dialog: pays the rest of the total"),
 	N_("name, then price  no catalog in a live profile: free entry (demo codes are training only)"),
 	N_("after a crash     the open basket and the payment's amounts come back by themselves"),
+	/* xgettext:no-c-format */
+	N_("10 then F3        10% off the selected line at once"),
+	N_("Enter on an empty pay field: # there · F2 exact cash · F3 card for the rest"),
+	N_("F4 then F6        refund the basket without an original receipt (asks)"),
 };
 
 /* What the screen shows about where things stand (issue 10). */

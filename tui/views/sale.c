@@ -279,6 +279,37 @@ static int sale_line(struct app *app, const char *text)
 	return APP_HANDLED | APP_REDRAW;
 }
 
+/*
+ * The discount key with a number on the input line: that percent off the
+ * selected line (or the whole receipt when none is), without a question.
+ */
+static void discount_typed(struct app *app, const char *typed)
+{
+	char text[80];
+	str_copy(text, typed, sizeof text);
+	char *s = str_trim(text);
+	size_t len = strlen(s);
+	if (len && s[len - 1] != '%' && (size_t)(s - text) + len + 2 <= sizeof text) {
+		s[len] = '%';
+		s[len + 1] = '\0';
+	}
+	struct discount d;
+	struct kerr err = {0};
+	char typed_copy[80];
+	str_copy(typed_copy, typed, sizeof typed_copy);
+	if (entry_parse_discount(s, &d, &err) != K_OK ||
+	    (app->sel >= 0 ? basket_set_discount(&app->basket, (size_t)app->sel, d, &err)
+			   : basket_set_receipt_discount(&app->basket, d, &err)) != K_OK) {
+		sale_refuse(app, &err, typed_copy);
+		return;
+	}
+	set_mode(app, SM_ENTRY);
+	if (app->sel >= 0)
+		app_message(app, UI_MESSAGE_INFO, _("Discount %s on line %d"), s, app->sel + 1);
+	else
+		app_message(app, UI_MESSAGE_INFO, _("Discount %s on the whole receipt"), s);
+}
+
 static void sale_open(struct app *app, int arg)
 {
 	if (arg >= 0) {
@@ -328,6 +359,8 @@ static int sale_handle(struct app *app, enum action a, int key)
 	case ACT_DISCOUNT:
 		if (n == 0)
 			app_message(app, UI_MESSAGE_ERROR, "%s", _("The basket is empty: add an item first"));
+		else if (typing && S.mode == SM_ENTRY)
+			discount_typed(app, app_input_text(app)); /* "10" F3: 10% off at once */
 		else
 			set_mode(app, SM_DISCOUNT);
 		return APP_HANDLED;
