@@ -108,6 +108,30 @@ static const char *const migrations[] = {
 	"DROP INDEX documents_unsettled;"
 	"CREATE INDEX documents_unsettled ON documents(sent_at)"
 	" WHERE flagged = 0 AND state IN ('accepted', 'provider_retry');",
+
+	/*
+	 * 4: the open basket, the one the cashier is typing (at most one row:
+	 * one screen per journal). Saved on every change, deleted in the same
+	 * transaction that queues its document, so after a crash exactly one of
+	 * the two exists.
+	 */
+	"CREATE TABLE open_basket ("
+	" id INTEGER PRIMARY KEY CHECK (id = 1),"
+	" profile TEXT NOT NULL DEFAULT '',"
+	" lines INTEGER NOT NULL,"
+	" body TEXT NOT NULL,"
+	" updated_at INTEGER NOT NULL);",
+
+	/*
+	 * 5: a callback repeated byte for byte is counted on its first row
+	 * (replays, last_at) rather than stored again; callbacks for unknown
+	 * uuids (doc_id NULL) are capped by size, count and age, found through
+	 * the partial index (JOURNAL_RAW_UNKNOWN_*).
+	 */
+	"ALTER TABLE raw_callbacks ADD COLUMN replays INTEGER NOT NULL DEFAULT 0;"
+	"ALTER TABLE raw_callbacks ADD COLUMN last_at INTEGER NOT NULL DEFAULT 0;"
+	"UPDATE raw_callbacks SET last_at = at;"
+	"CREATE INDEX raw_callbacks_unknown ON raw_callbacks(at) WHERE doc_id IS NULL;",
 };
 #define MIGRATION_COUNT ((int)(sizeof migrations / sizeof migrations[0]))
 
@@ -195,8 +219,20 @@ static const char *const migrations[] = {
 	_(EARLY_RAW, "SELECT id, state, source, error_code, detail FROM raw_callbacks"            \
 		     " WHERE uuid = ?1 AND doc_id IS NULL ORDER BY id")                            \
 	_(ADOPT_RAW, "UPDATE raw_callbacks SET doc_id = ?2, applied = ?3 WHERE id = ?1")          \
+	_(RAW_SAME, "SELECT id FROM raw_callbacks WHERE uuid = ?1 AND doc_id IS ?2"               \
+		    " AND content_type = ?3 AND body = ?4 AND state = ?5 AND source = ?6"         \
+		    " AND error_code = ?7 AND detail = ?8 ORDER BY id LIMIT 1")                    \
+	_(RAW_REPLAY, "UPDATE raw_callbacks SET replays = replays + 1, last_at = ?2 WHERE id = ?1") \
+	_(RAW_EXPIRE, "DELETE FROM raw_callbacks WHERE doc_id IS NULL AND at < ?1")               \
+	_(RAW_TRIM, "DELETE FROM raw_callbacks WHERE doc_id IS NULL AND id <= (SELECT id"         \
+		    " FROM raw_callbacks WHERE doc_id IS NULL ORDER BY id DESC LIMIT 1 OFFSET ?1)")  \
 	_(ORIGINAL, "SELECT total_kop, state, type, test FROM documents WHERE uuid = ?1"          \
 		    " ORDER BY id LIMIT 1")                                                        \
+	_(BASKET_SAVE, "INSERT INTO open_basket(id, profile, lines, body, updated_at)"            \
+		       " VALUES (1, ?1, ?2, ?3, ?4) ON CONFLICT(id) DO UPDATE SET"                 \
+		       " profile = ?1, lines = ?2, body = ?3, updated_at = ?4")                    \
+	_(BASKET_LOAD, "SELECT profile, lines, body, updated_at FROM open_basket WHERE id = 1")   \
+	_(BASKET_CLEAR, "DELETE FROM open_basket")                                                \
 	_(REFUNDED, "SELECT COALESCE(SUM(total_kop), 0) FROM documents WHERE ref_uuid = ?1"       \
 		    " AND state NOT IN ('rejected', 'failed', 'validated') AND test = 0")
 
@@ -737,6 +773,11 @@ const char *journal_warning(const struct journal *j)
 	return j && j->warning[0] ? j->warning : NULL;
 }
 
+const char *journal_file(const struct journal *j)
+{
+	return j->path;
+}
+
 int journal_schema_version(struct journal *j)
 {
 	return j->version;
@@ -1017,6 +1058,8 @@ kstatus journal_enqueue(struct journal *j, const struct journal_new_doc *d, int6
 	}
 	int64_t new_id = sqlite3_last_insert_rowid(j->db);
 	st = history_add(j, new_id, now, JS_NONE, JS_QUEUED, JSRC_LOCAL, "created", err);
+	if (st == K_OK && d->clear_open_basket)
+		st = st_simple(j, ST_BASKET_CLEAR, err);
 	if (st != K_OK)
 		return tx_abort(j, st);
 	if ((st = tx_commit(j, err)) != K_OK)
@@ -1209,9 +1252,72 @@ kstatus journal_record_attempt(struct journal *j, int64_t id, int http_status, i
 
 /* --- replies, callbacks, polls -------------------------------------------------------------- */
 
+/*
+ * A callback already stored byte for byte (same uuid, document, content type
+ * and body, and so the same parsed outcome): its row counts one more replay. *done tells whether it was one.
+ * Bodiless rows (polls) are not compared.
+ */
+static kstatus raw_replay(struct journal *j, int64_t now, int64_t doc_id,
+			  const struct journal_callback *cb, bool *done, struct kerr *err)
+{
+	*done = false;
+	if (j->version < 5 || !cb->body)
+		return K_OK;
+	sqlite3_stmt *s = st_get(j, ST_RAW_SAME, err);
+	if (!s)
+		return K_DB;
+	bind_text(s, 1, cb->uuid);
+	if (doc_id)
+		sqlite3_bind_int64(s, 2, doc_id);
+	else
+		sqlite3_bind_null(s, 2);
+	bind_text(s, 3, cb->content_type ? cb->content_type : "");
+	size_t len = cb->body_len;
+	if (!doc_id && len > JOURNAL_RAW_UNKNOWN_BODY_MAX)
+		len = JOURNAL_RAW_UNKNOWN_BODY_MAX; /* as it was stored */
+	sqlite3_bind_blob64(s, 4, cb->body, len, SQLITE_STATIC);
+	bind_text(s, 5, journal_state_word(cb->state));
+	bind_text(s, 6, journal_source_word(cb->source));
+	sqlite3_bind_int(s, 7, cb->error_code);
+	bind_text(s, 8, cb->detail ? cb->detail : "");
+	int rc = sqlite3_step(s);
+	int64_t id = rc == SQLITE_ROW ? sqlite3_column_int64(s, 0) : 0;
+	sqlite3_reset(s);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return db_error(j, rc, err);
+	if (!id)
+		return K_OK;
+	if (!(s = st_get(j, ST_RAW_REPLAY, err)))
+		return K_DB;
+	sqlite3_bind_int64(s, 1, id);
+	sqlite3_bind_int64(s, 2, now);
+	*done = true;
+	return st_done(j, s, err);
+}
+
+/* Unknown-uuid rows: older than the retention go, then all but the newest cap. */
+static kstatus raw_unknown_trim(struct journal *j, int64_t now, struct kerr *err)
+{
+	sqlite3_stmt *s = st_get(j, ST_RAW_EXPIRE, err);
+	if (!s)
+		return K_DB;
+	sqlite3_bind_int64(s, 1, now - JOURNAL_RAW_UNKNOWN_KEEP_MS);
+	kstatus st = st_done(j, s, err);
+	if (st != K_OK)
+		return st;
+	if (!(s = st_get(j, ST_RAW_TRIM, err)))
+		return K_DB;
+	sqlite3_bind_int64(s, 1, JOURNAL_RAW_UNKNOWN_MAX);
+	return st_done(j, s, err);
+}
+
 static kstatus raw_insert(struct journal *j, int64_t now, int64_t doc_id, bool applied,
 			  const struct journal_callback *cb, struct kerr *err)
 {
+	bool replay = false;
+	kstatus rst = raw_replay(j, now, doc_id, cb, &replay, err);
+	if (rst != K_OK || replay)
+		return rst;
 	sqlite3_stmt *s = st_get(j, ST_INSERT_RAW, err);
 	if (!s)
 		return K_DB;
@@ -1222,8 +1328,13 @@ static kstatus raw_insert(struct journal *j, int64_t now, int64_t doc_id, bool a
 		sqlite3_bind_null(s, 2);
 	bind_text(s, 3, cb->uuid);
 	bind_text(s, 4, cb->content_type ? cb->content_type : "");
+	/* A body for no document of ours is kept only in part (the parsed
+	 * outcome is in its own columns). */
+	size_t len = cb->body_len;
+	if (!doc_id && j->version >= 5 && len > JOURNAL_RAW_UNKNOWN_BODY_MAX)
+		len = JOURNAL_RAW_UNKNOWN_BODY_MAX;
 	if (cb->body)
-		sqlite3_bind_blob64(s, 5, cb->body, cb->body_len, SQLITE_STATIC);
+		sqlite3_bind_blob64(s, 5, cb->body, len, SQLITE_STATIC);
 	else
 		sqlite3_bind_null(s, 5);
 	sqlite3_bind_int(s, 6, applied ? 1 : 0);
@@ -1231,7 +1342,10 @@ static kstatus raw_insert(struct journal *j, int64_t now, int64_t doc_id, bool a
 	bind_text(s, 8, journal_source_word(cb->source));
 	sqlite3_bind_int(s, 9, cb->error_code);
 	bind_text(s, 10, cb->detail ? cb->detail : "");
-	return st_done(j, s, err);
+	kstatus st = st_done(j, s, err);
+	if (st == K_OK && !doc_id && j->version >= 5)
+		st = raw_unknown_trim(j, now, err);
+	return st;
 }
 
 /*
@@ -2322,4 +2436,57 @@ kstatus journal_apply_batch(struct journal *j, struct journal_batch *b, struct k
 			b->marked[i] = false;
 	}
 	return st;
+}
+
+/* --- the open basket ------------------------------------------------------------------------ */
+
+kstatus journal_basket_save(struct journal *j, const char *profile, int lines, const char *body,
+			    struct kerr *err)
+{
+	if (!body || !*body || lines <= 0)
+		return journal_basket_clear(j, err);
+	sqlite3_stmt *s = st_get(j, ST_BASKET_SAVE, err);
+	if (!s)
+		return K_DB;
+	bind_text(s, 1, profile ? profile : "");
+	sqlite3_bind_int(s, 2, lines);
+	bind_text(s, 3, body);
+	sqlite3_bind_int64(s, 4, journal_now(j));
+	/* One statement is one transaction: a single small write, synced like any other. */
+	return st_done(j, s, err);
+}
+
+kstatus journal_basket_clear(struct journal *j, struct kerr *err)
+{
+	return st_simple(j, ST_BASKET_CLEAR, err);
+}
+
+kstatus journal_basket_load(struct journal *j, struct journal_basket *out, struct kerr *err)
+{
+	memset(out, 0, sizeof *out);
+	sqlite3_stmt *s = st_get(j, ST_BASKET_LOAD, err);
+	if (!s)
+		return K_DB;
+	int rc = sqlite3_step(s);
+	if (rc == SQLITE_DONE) {
+		sqlite3_reset(s);
+		return K_NOTFOUND;
+	}
+	if (rc != SQLITE_ROW) {
+		sqlite3_reset(s);
+		return db_error(j, rc, err);
+	}
+	col_text(s, 0, out->profile, sizeof out->profile);
+	out->lines = sqlite3_column_int(s, 1);
+	const unsigned char *b = sqlite3_column_text(s, 2);
+	out->body = xstrdup(b ? (const char *)b : "");
+	out->updated_at = sqlite3_column_int64(s, 3);
+	sqlite3_reset(s);
+	return K_OK;
+}
+
+void journal_basket_free(struct journal_basket *b)
+{
+	free(b->body);
+	b->body = NULL;
 }

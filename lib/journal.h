@@ -94,6 +94,8 @@ struct journal_new_doc {
 	const char *ref_uuid; /* refunds: the original's uuid */
 	int64_t total, card, cash, change;
 	bool test;	     /* provider test mode: ends as validated */
+	/* The screen's open basket is this document's: it goes in the same transaction. */
+	bool clear_open_basket;
 };
 
 /* A document as stored. body is owned (NULL when not loaded: lists). */
@@ -134,6 +136,18 @@ struct journal_attempt_row {
 	int provider_code; /* the envelope's code, 0 = none/ok */
 	char error[JOURNAL_TEXT_MAX];
 };
+
+/*
+ * Raw callbacks (table raw_callbacks). One sent again byte for byte is
+ * counted on its first row, not stored again. Callbacks naming a uuid this
+ * journal does not know (kept for support, and adopted when a reply names
+ * the uuid later) are capped: bodies cut to JOURNAL_RAW_UNKNOWN_BODY_MAX
+ * bytes, at most JOURNAL_RAW_UNKNOWN_MAX such rows (the oldest go first),
+ * each kept JOURNAL_RAW_UNKNOWN_KEEP_MS at most. Worst case: about 8 MiB.
+ */
+#define JOURNAL_RAW_UNKNOWN_BODY_MAX 8192
+#define JOURNAL_RAW_UNKNOWN_MAX 1000
+#define JOURNAL_RAW_UNKNOWN_KEEP_MS (7LL * 24 * 3600 * 1000)
 
 /* A callback (or a poll answer) as parsed by wire/ and the listener. */
 struct journal_callback {
@@ -210,6 +224,8 @@ int journal_schema_latest(void);
 
 /* Opens (creating if needed) the journal at path and migrates it to the latest schema. */
 kstatus journal_open(const char *path, struct journal **out, struct kerr *err);
+/* The path the journal was opened with. */
+const char *journal_file(const struct journal *j);
 /* As journal_open(), migrating only up to version (tests and tools). */
 kstatus journal_open_version(const char *path, int version, struct journal **out,
 			     struct kerr *err);
@@ -432,6 +448,27 @@ kstatus journal_refund_left(struct journal *j, const char *original_uuid, int64_
  */
 kstatus journal_check_refund(struct journal *j, const char *ref_uuid, int64_t amount,
 			     struct kerr *err);
+
+/*
+ * The open basket: the one the cashier is typing, kept so a crash, kill -9
+ * or power loss loses nothing (text from basket_snapshot_dump()). One per
+ * journal; journal_enqueue() with clear_open_basket deletes it in the same
+ * transaction as the document it became.
+ */
+struct journal_basket {
+	char profile[JOURNAL_PROFILE_MAX];
+	int lines;
+	char *body; /* owned */
+	int64_t updated_at;
+};
+/* Saves (replaces) the open basket in one small transaction; no lines or body: clears it. */
+kstatus journal_basket_save(struct journal *j, const char *profile, int lines, const char *body,
+			    struct kerr *err);
+/* The saved open basket; K_NOTFOUND when there is none. Free with journal_basket_free(). */
+kstatus journal_basket_load(struct journal *j, struct journal_basket *out, struct kerr *err);
+/* Deletes the saved open basket (none is fine). */
+kstatus journal_basket_clear(struct journal *j, struct kerr *err);
+void journal_basket_free(struct journal_basket *b);
 
 /*
  * Delay before the next try after `attempt` failed tries (1 = the first):
