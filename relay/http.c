@@ -432,8 +432,10 @@ struct http *http_start(struct loop *l, const struct http_options *o, struct rel
 		{MHD_OPTION_CONNECTION_TIMEOUT, (intptr_t)o->timeout_s, NULL},
 		{MHD_OPTION_CONNECTION_LIMIT, (intptr_t)o->max_connections, NULL},
 		{MHD_OPTION_PER_IP_CONNECTION_LIMIT, (intptr_t)o->per_ip_limit, NULL},
-		/* Small pools: 10,000 waiting pulls must fit in little memory. */
-		{MHD_OPTION_CONNECTION_MEMORY_LIMIT, (intptr_t)(16 * 1024), NULL},
+		/* Small pools (MHD zeroes a kept-alive connection's whole pool):
+		 * 10,000 waiting pulls must fit in little memory. Requests here
+		 * have a few hundred bytes of headers; bodies are streamed. */
+		{MHD_OPTION_CONNECTION_MEMORY_LIMIT, (intptr_t)(8 * 1024), NULL},
 		{MHD_OPTION_CONNECTION_MEMORY_INCREMENT, (intptr_t)1024, NULL},
 		{MHD_OPTION_NOTIFY_COMPLETED, (intptr_t)on_http_completed, h},
 		{MHD_OPTION_NOTIFY_CONNECTION, (intptr_t)on_http_connection, h},

@@ -38,6 +38,7 @@ struct relay {
 	struct relay_req *d_head, *d_tail; /* waiting pulls by deadline */
 	bool stopping;
 	unsigned long committed;
+	long long last_flush_ms; /* monotonic */
 };
 
 static long long relay_now(void)
@@ -140,10 +141,25 @@ static void relay_answer_text(struct relay_req *q, int status, const char *text)
 
 static void on_relay_flush(struct loop *l, void *cls);
 
+/*
+ * A batch goes out at once, unless the last one left less than a group-commit
+ * window ago and this one is still small: then it waits out the window, so
+ * that under load callbacks share commits (and libmicrohttpd, which walks
+ * every suspended connection whenever some are resumed, does that walk once
+ * per batch rather than once per callback).
+ */
+#define RELAY_GROUP_MS 5
+#define RELAY_GROUP_ENOUGH 256
+
 static void relay_schedule(struct relay *r)
 {
-	if (!r->flush_timer && !r->inflight)
-		r->flush_timer = loop_add_timer(r->loop, 0, on_relay_flush, r);
+	if (r->flush_timer || r->inflight)
+		return;
+	long long since = relay_now() - r->last_flush_ms;
+	long long delay = 0;
+	if (since < RELAY_GROUP_MS && r->cur->b.n_appends < RELAY_GROUP_ENOUGH)
+		delay = RELAY_GROUP_MS - since;
+	r->flush_timer = loop_add_timer(r->loop, delay, on_relay_flush, r);
 }
 
 static void pending_add_append(struct pending *p, struct relay_req *q, const char *till)
@@ -205,6 +221,45 @@ static void on_store_notify(const char *till, void *cls)
 		relay_wake(r, tills_at(r->tills, i));
 }
 
+/*
+ * Hands the callbacks a batch committed for the till of appends[first] to its
+ * waiting pulls. A pull whose last fetch ended right before them gets them
+ * straight from memory (they are the next offsets: the till's row stayed
+ * locked from the first append to the commit); any other pull reads the store.
+ */
+static void relay_deliver(struct relay *r, struct store_batch *b, size_t first)
+{
+	struct till *t = tills_by_name(r->tills, b->appends[first].till);
+	if (!t || !t->waiters)
+		return;
+	size_t n = 0, cap = 8;
+	struct relay_update *u = xmalloc(cap * sizeof *u);
+	for (size_t i = first; i < b->n_appends; i++) {
+		const struct store_append *a = &b->appends[i];
+		if (strcmp(a->till, t->name) != 0)
+			continue;
+		if (n == cap)
+			u = xrealloc(u, (cap *= 2) * sizeof *u);
+		u[n] = (struct relay_update){.offset = a->offset, .received_ms = b->now_ms,
+					     .content_type = (char *)a->content_type,
+					     .body = (char *)a->body, .len = a->len};
+		str_copy(u[n].suffix, a->suffix, sizeof u[n].suffix);
+		n++;
+	}
+	while (t->waiters) {
+		struct relay_req *q = t->waiters;
+		waiter_unlink(q);
+		if (q->last + 1 == u[0].offset && q->pull.offset <= u[0].offset) {
+			q->last = u[n - 1].offset;
+			relay_answer_pull(r, q, u, n < (size_t)q->pull.limit ? n
+									    : (size_t)q->pull.limit);
+		} else {
+			pending_add_fetch(r, q, false);
+		}
+	}
+	free(u);
+}
+
 static void on_batch_done(struct store_batch *b, void *cls)
 {
 	struct relay *r = cls;
@@ -252,7 +307,7 @@ static void on_batch_done(struct store_batch *b, void *cls)
 	 * this batch already saw them). */
 	if (b->ok)
 		for (size_t i = 0; i < b->n_appends; i++)
-			relay_wake(r, tills_by_name(r->tills, b->appends[i].till));
+			relay_deliver(r, b, i);
 	b->n_appends = b->n_fetches = 0;
 	b->prune_before_ms = 0;
 	r->inflight = NULL;
@@ -270,6 +325,7 @@ static void on_relay_flush(struct loop *l, void *cls)
 	if (!p->b.n_appends && !p->b.n_fetches && !p->b.prune_before_ms)
 		return;
 	r->inflight = p;
+	r->last_flush_ms = relay_now();
 	r->cur = p == &r->p[0] ? &r->p[1] : &r->p[0];
 	p->b.now_ms = now_ms();
 	p->b.done = on_batch_done;

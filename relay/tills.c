@@ -7,6 +7,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,6 +38,8 @@ struct tills {
 	char **tokens;		/* clear until the table is built */
 	struct entry *table;
 	size_t table_n;		/* power of two */
+	size_t *by_name;	/* index + 1 of each till by FNV-1a of its name; 0 = empty */
+	size_t by_name_n;	/* power of two */
 	const char *path;
 	struct kerr *err;
 	kstatus st;
@@ -85,8 +88,23 @@ static const struct entry *table_get(const struct tills *t, const char *s, size_
 	return NULL;
 }
 
+static size_t name_hash(const char *name)
+{
+	uint64_t h = 1469598103934665603ULL;
+	for (const unsigned char *p = (const unsigned char *)name; *p; p++)
+		h = (h ^ *p) * 1099511628211ULL;
+	return (size_t)h;
+}
+
 struct till *tills_by_name(struct tills *t, const char *name)
 {
+	if (t->by_name) {
+		size_t m = t->by_name_n - 1;
+		for (size_t i = name_hash(name) & m; t->by_name[i]; i = (i + 1) & m)
+			if (strcmp(t->v[t->by_name[i] - 1].name, name) == 0)
+				return &t->v[t->by_name[i] - 1];
+		return NULL;
+	}
 	for (size_t i = 0; i < t->n; i++)
 		if (strcmp(t->v[i].name, name) == 0)
 			return &t->v[i];
@@ -290,6 +308,18 @@ kstatus tills_load(const char *path, struct tills **out, struct kerr *err)
 	tills_forget_secrets(t);
 	t->err = NULL;
 	t->path = NULL;
+	if (t->st == K_OK) {
+		t->by_name_n = 16;
+		while (t->by_name_n < 2 * t->n)
+			t->by_name_n *= 2;
+		t->by_name = xcalloc(t->by_name_n, sizeof *t->by_name);
+		for (size_t i = 0; i < t->n; i++) {
+			size_t j = name_hash(t->v[i].name) & (t->by_name_n - 1);
+			while (t->by_name[j])
+				j = (j + 1) & (t->by_name_n - 1);
+			t->by_name[j] = i + 1;
+		}
+	}
 	if (t->st != K_OK) {
 		st = t->st;
 		tills_free(t);
@@ -308,6 +338,7 @@ void tills_free(struct tills *t)
 		free(t->acc[a].tills);
 	free(t->acc);
 	free(t->v);
+	free(t->by_name);
 	if (t->table)
 		explicit_bzero(t->table, t->table_n * sizeof *t->table);
 	free(t->table);

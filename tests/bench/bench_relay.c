@@ -279,6 +279,23 @@ static long rss_kib(pid_t pid, const char *field)
 	return v;
 }
 
+/* CPU seconds (user + system) a process has used so far. */
+static double cpu_s(pid_t pid)
+{
+	char path[64], buf[1024];
+	snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+	FILE *f = fopen(path, "r");
+	size_t n = f ? fread(buf, 1, sizeof buf - 1, f) : 0;
+	if (f)
+		fclose(f);
+	buf[n] = '\0';
+	const char *p = strrchr(buf, ')');
+	unsigned long ut = 0, st = 0;
+	if (p)
+		sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &ut, &st);
+	return (double)(ut + st) / (double)sysconf(_SC_CLK_TCK);
+}
+
 int main(int argc, char **argv)
 {
 	bench_set_name("bench_relay");
@@ -363,6 +380,7 @@ int main(int argc, char **argv)
 	printf("bench_relay: %s, %ld tills connected and waiting in %.1f s, relay RSS %ld KiB\n",
 	       dbkind, B.tills, (double)(bench_mono_us() - t0) / 1e6, rss_idle);
 
+	double relay_cpu0 = cpu_s(relay), self_cpu0 = cpu_s(getpid());
 	for (long i = 0; i < B.providers; i++) {
 		struct conn *c = &B.conns[B.tills + i];
 		c->provider = true;
@@ -375,6 +393,7 @@ int main(int argc, char **argv)
 	       bench_mono_us() < deadline)
 		run_loop(100);
 	long rss_peak = rss_kib(relay, "VmHWM:");
+	double relay_cpu = cpu_s(relay) - relay_cpu0, self_cpu = cpu_s(getpid()) - self_cpu0;
 	double secs = (double)(B.last_commit_us - B.first_post_us) / 1e6;
 	size_t nl = (size_t)(B.delivered < B.callbacks ? B.delivered : B.callbacks);
 	double p50 = bench_percentile(B.lat_ms, nl, 50);
@@ -388,6 +407,9 @@ int main(int argc, char **argv)
 	       dbkind, B.delivered, B.tills, p50, p99);
 	printf("bench_relay: %s: relay RSS %ld KiB idle with all tills, peak %ld KiB (%.1f MiB)\n",
 	       dbkind, rss_idle, rss_peak, (double)rss_peak / 1024.0);
+	printf("bench_relay: %s: CPU during the run: relay %.2f s, this client %.2f s, on %ld cores "
+	       "(%.2f s of wall time)\n",
+	       dbkind, relay_cpu, self_cpu, sysconf(_SC_NPROCESSORS_ONLN), secs);
 	kill(relay, SIGTERM);
 	int st;
 	waitpid(relay, &st, 0);
