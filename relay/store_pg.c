@@ -16,6 +16,7 @@
 #include "store.h"
 
 #include <poll.h>
+#include <stdint.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -274,41 +275,80 @@ static char *pg_batch_sql(struct store_pg *s, struct store_batch *b)
 		expect_add(s, &cap, R_SKIP, 0);
 	}
 	long long now = b->now_ms;
-	for (size_t i = 0; i < b->n_appends; i++) {
-		const struct store_append *a = &b->appends[i];
-		char *ct = PQescapeLiteral(s->conn, a->content_type, strlen(a->content_type));
-		buf_fmt(&q,
-			"WITH s AS (UPDATE relay_tills SET seq = seq + 1, last_callback_ms = %lld"
-			" WHERE name = '%s' RETURNING seq) INSERT INTO relay_callbacks(till, seq,"
-			" received_ms, suffix, content_type, body) SELECT '%s', s.seq, %lld, '%s',"
-			" %s, decode('",
-			now, a->till, a->till, now, a->suffix, ct ? ct : "''");
-		PQfreemem(ct);
-		buf_hex(&q, a->body, a->len);
-		buf_fmt(&q, "', 'hex') FROM s RETURNING seq;");
-		expect_add(s, &cap, R_APPEND, i);
-	}
-	for (size_t i = 0; i < b->n_fetches; i++) {
-		const struct store_fetch *f = &b->fetches[i];
-		if (f->ack) {
-			buf_fmt(&q,
-				"UPDATE relay_callbacks SET acked_ms = %lld WHERE till = '%s' AND"
-				" seq < %lld AND seq > (SELECT acked FROM relay_tills WHERE name ="
-				" '%s');"
-				"UPDATE relay_tills SET acked = GREATEST(acked, LEAST(%lld - 1, seq)),"
-				" last_pull_ms = %lld WHERE name = '%s';",
-				now, f->till, (long long)f->offset, f->till, (long long)f->offset,
-				now, f->till);
-			expect_add(s, &cap, R_SKIP, 0);
-			expect_add(s, &cap, R_SKIP, 0);
+	if (b->n_appends) {
+		/* All appends in one statement (one parse and plan per batch):
+		 * each till's sequence moves by its count, and its new rows are
+		 * numbered in the batch's order. */
+		buf_fmt(&q, "WITH input(ord, till, suffix, ctype, body) AS (VALUES ");
+		for (size_t i = 0; i < b->n_appends; i++) {
+			const struct store_append *a = &b->appends[i];
+			char *ct = PQescapeLiteral(s->conn, a->content_type,
+						   strlen(a->content_type));
+			buf_fmt(&q, "%s(%zu, '%s', '%s', %s, decode('", i ? "," : "", i, a->till,
+				a->suffix, ct ? ct : "''");
+			PQfreemem(ct);
+			buf_hex(&q, a->body, a->len);
+			buf_fmt(&q, "', 'hex'))");
 		}
 		buf_fmt(&q,
-			"SELECT t.seq, c.seq, c.received_ms, c.suffix, c.content_type, c.body FROM"
-			" relay_tills t LEFT JOIN LATERAL (SELECT * FROM relay_callbacks WHERE till ="
-			" t.name AND seq >= GREATEST(%lld, t.acked + 1) ORDER BY seq LIMIT %d) c ON"
-			" true WHERE t.name = '%s' ORDER BY c.seq;",
-			(long long)f->offset, f->limit, f->till);
-		expect_add(s, &cap, R_FETCH, i);
+			"), counts AS (SELECT till, count(*) AS n FROM input GROUP BY till),"
+			" upd AS (UPDATE relay_tills t SET seq = t.seq + c.n, last_callback_ms = %lld"
+			" FROM counts c WHERE t.name = c.till RETURNING t.name, t.seq - c.n AS base),"
+			" numbered AS (SELECT i.ord, i.till, u.base + row_number() OVER (PARTITION BY"
+			" i.till ORDER BY i.ord) AS seq, i.suffix, i.ctype, i.body FROM input i JOIN"
+			" upd u ON u.name = i.till),"
+			" ins AS (INSERT INTO relay_callbacks(till, seq, received_ms, suffix,"
+			" content_type, body) SELECT till, seq, %lld, suffix, ctype, body FROM"
+			" numbered)"
+			" SELECT ord, seq FROM numbered ORDER BY ord;",
+			now, now);
+		expect_add(s, &cap, R_APPEND, 0);
+	}
+	bool any_ack = false;
+	for (size_t i = 0; i < b->n_fetches && !any_ack; i++)
+		any_ack = b->fetches[i].ack;
+	if (any_ack) {
+		/* A pull's offset acknowledges everything before it. */
+		struct buf w = {0};
+		buf_fmt(&w, "WITH w AS (SELECT till, max(off) AS off FROM (VALUES ");
+		bool first = true;
+		for (size_t i = 0; i < b->n_fetches; i++) {
+			const struct store_fetch *f = &b->fetches[i];
+			if (!f->ack)
+				continue;
+			buf_fmt(&w, "%s('%s', %lld::bigint)", first ? "" : ",", f->till,
+				(long long)f->offset);
+			first = false;
+		}
+		buf_fmt(&w, ") v(till, off) GROUP BY till) ");
+		buf_add(&q, w.p, w.n);
+		buf_fmt(&q,
+			"UPDATE relay_callbacks c SET acked_ms = %lld FROM w JOIN relay_tills t ON"
+			" t.name = w.till WHERE c.till = w.till AND c.seq < w.off AND c.seq >"
+			" t.acked;",
+			now);
+		buf_add(&q, w.p, w.n);
+		buf_fmt(&q,
+			"UPDATE relay_tills t SET acked = GREATEST(t.acked, LEAST(w.off - 1, t.seq)),"
+			" last_pull_ms = %lld FROM w WHERE t.name = w.till;",
+			now);
+		free(w.p);
+		expect_add(s, &cap, R_SKIP, 0);
+		expect_add(s, &cap, R_SKIP, 0);
+	}
+	if (b->n_fetches) {
+		buf_fmt(&q, "WITH w(ord, till, off, lim) AS (VALUES ");
+		for (size_t i = 0; i < b->n_fetches; i++) {
+			const struct store_fetch *f = &b->fetches[i];
+			buf_fmt(&q, "%s(%zu, '%s', %lld::bigint, %d)", i ? "," : "", i, f->till,
+				(long long)f->offset, f->limit);
+		}
+		buf_fmt(&q, ") SELECT w.ord, t.seq, c.seq, c.received_ms, c.suffix, c.content_type,"
+			    " c.body FROM w JOIN relay_tills t ON t.name = w.till LEFT JOIN LATERAL"
+			    " (SELECT * FROM relay_callbacks WHERE till = t.name AND seq >="
+			    " GREATEST(w.off, t.acked + 1) ORDER BY seq LIMIT w.lim) c ON true"
+			    " ORDER BY w.ord, c.seq;");
+		expect_add(s, &cap, R_FETCH, 0);
 	}
 	if (b->prune_before_ms > 0) {
 		buf_fmt(&q, "DELETE FROM relay_callbacks WHERE acked_ms IS NOT NULL AND acked_ms <"
@@ -350,21 +390,35 @@ static char *pg_unhex(const char *v, size_t *len)
 	return out;
 }
 
-static void pg_take_fetch(struct store_fetch *f, PGresult *r)
+/* Rows of the fetch statement: (ord, last, seq, received, suffix, type, body),
+ * ordered by ord then seq; seq is NULL for a till with nothing to deliver. */
+static void pg_take_fetches(struct store_batch *b, PGresult *r)
 {
 	int rows = PQntuples(r);
-	f->updates = xcalloc(rows ? (size_t)rows : 1, sizeof *f->updates);
-	f->n = 0;
+	size_t cap = 0, at = SIZE_MAX;
 	for (int i = 0; i < rows; i++) {
-		f->last = strtoll(PQgetvalue(r, i, 0), NULL, 10);
-		if (PQgetisnull(r, i, 1))
+		size_t ord = strtoul(PQgetvalue(r, i, 0), NULL, 10);
+		if (ord >= b->n_fetches)
 			continue;
+		struct store_fetch *f = &b->fetches[ord];
+		if (ord != at) {
+			at = ord;
+			cap = 0;
+		}
+		f->last = strtoll(PQgetvalue(r, i, 1), NULL, 10);
+		if (PQgetisnull(r, i, 2))
+			continue;
+		if (f->n == cap) {
+			cap = cap ? 2 * cap : 4;
+			f->updates = xrealloc(f->updates, cap * sizeof *f->updates);
+		}
 		struct relay_update *u = &f->updates[f->n++];
-		u->offset = strtoll(PQgetvalue(r, i, 1), NULL, 10);
-		u->received_ms = strtoll(PQgetvalue(r, i, 2), NULL, 10);
-		str_copy(u->suffix, PQgetvalue(r, i, 3), sizeof u->suffix);
-		u->content_type = xstrdup(PQgetvalue(r, i, 4));
-		u->body = pg_unhex(PQgetvalue(r, i, 5), &u->len);
+		memset(u, 0, sizeof *u);
+		u->offset = strtoll(PQgetvalue(r, i, 2), NULL, 10);
+		u->received_ms = strtoll(PQgetvalue(r, i, 3), NULL, 10);
+		str_copy(u->suffix, PQgetvalue(r, i, 4), sizeof u->suffix);
+		u->content_type = xstrdup(PQgetvalue(r, i, 5));
+		u->body = pg_unhex(PQgetvalue(r, i, 6), &u->len);
 	}
 }
 
@@ -405,12 +459,18 @@ static void pg_take_result(struct store_pg *s, PGresult *r)
 		return;
 	struct pg_expect *e = &s->expect[s->got++];
 	if (e->kind == R_APPEND) {
-		if (PQntuples(r) == 1)
-			s->batch->appends[e->index].offset = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
-		else
-			s->failed = true; /* no such till row: cannot happen after add_tills */
+		struct store_batch *b = s->batch;
+		/* One row per append; fewer means a till without its row, which
+		 * add_tills rules out. */
+		if ((size_t)PQntuples(r) != b->n_appends)
+			s->failed = true;
+		for (int i = 0; i < PQntuples(r); i++) {
+			size_t ord = strtoul(PQgetvalue(r, i, 0), NULL, 10);
+			if (ord < b->n_appends)
+				b->appends[ord].offset = strtoll(PQgetvalue(r, i, 1), NULL, 10);
+		}
 	} else if (e->kind == R_FETCH) {
-		pg_take_fetch(&s->batch->fetches[e->index], r);
+		pg_take_fetches(s->batch, r);
 	}
 }
 
