@@ -197,6 +197,22 @@ else
 	check "a callback that cannot be committed is answered 500 and not stored" $? "post $c $(cat "$tmp/pull.json")"
 fi
 
+if [ "$kind" = sqlite ]; then
+	# ---- retention: acknowledged callbacks go after the retention period ----
+	kill -9 "$pid_r2"
+	wait "$pid_r2" 2>/dev/null
+	# Offsets 1-4 of till a are acknowledged, b1 is not: make them all look
+	# acknowledged (or received) long ago; the relay prunes a second after it starts.
+	sqlite3 "$tmp/relay.db" "UPDATE relay_callbacks SET acked_ms = 1 WHERE acked_ms IS NOT NULL;
+		UPDATE relay_callbacks SET received_ms = 1;"
+	before=$(sqlite3 "$tmp/relay.db" "SELECT group_concat(till || seq, ' ') FROM relay_callbacks")
+	start r2
+	sleep 2
+	after=$(sqlite3 "$tmp/relay.db" "SELECT group_concat(till || seq, ' ') FROM relay_callbacks")
+	[ "$before" = "a1 a2 a3 a4 b1" ] && [ "$after" = "b1" ]
+	check "acknowledged callbacks are removed after the retention period, the others kept" $? "before: $before" "after: $after"
+fi
+
 kill -TERM "$pid_r2"
 wait "$pid_r2"
 check "SIGTERM stops the relay cleanly" $?
