@@ -217,6 +217,22 @@ kill -TERM "$pid_r2"
 wait "$pid_r2"
 check "SIGTERM stops the relay cleanly" $?
 
+if [ "$kind" = sqlite ]; then
+	# ---- HTTPS with its own certificate; certificate checks stay on ----
+	openssl req -x509 -newkey rsa:2048 -nodes -keyout "$tmp/key.pem" -out "$tmp/cert.pem" \
+		-days 2 -subj /CN=127.0.0.1 -addext subjectAltName=IP:127.0.0.1 >/dev/null 2>&1
+	"$relay" --listen 127.0.0.1:0 --db "$db" --tills "$tmp/tills.ini" --tls-cert "$tmp/cert.pem" \
+		--tls-key "$tmp/key.pem" >"$tmp/tls.out" 2>"$tmp/tls.err" &
+	pids+=("$!")
+	for _ in $(seq 100); do [ -s "$tmp/tls.out" ] && break; sleep 0.05; done
+	tport=$(sed -n 's/^listening on https:\/\/127.0.0.1:\([0-9]*\)$/\1/p' "$tmp/tls.out")
+	c1=$(curl -s -o /dev/null -w '%{http_code}' --cacert "$tmp/cert.pem" -H "Authorization: Bearer $tok_b" \
+		"https://127.0.0.1:$tport/pull?offset=2&timeout=0")
+	c2=$(curl -s -o /dev/null -w '%{http_code}' "https://127.0.0.1:$tport/health")
+	[ -n "$tport" ] && [ "$c1" = 200 ] && [ "$c2" = 000 ]
+	check "--tls-cert/--tls-key serve HTTPS and print listening on https://" $? "$(cat "$tmp/tls.out" "$tmp/tls.err") $c1 $c2"
+fi
+
 ! grep -rqF -e "$tok_a" -e "$tok_b" -e "$key_a" "$tmp"/*.err "$tmp"/*.out "$tmp/status.out"
 check "no token or callback key in any output or log" $?
 
