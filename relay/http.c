@@ -22,6 +22,7 @@
 #include <microhttpd.h>
 
 #include "tills.h"
+#include "i18n.h"
 #include "util.h"
 
 struct http {
@@ -320,12 +321,12 @@ static kstatus http_parse_addr(const char *where, struct sockaddr_storage *ss, s
 	const char *colon;
 	if (!where || !*where)
 		return kerr_set(err, K_INVALID, "--listen",
-				"no listen address; use ADDR:PORT, e.g. 0.0.0.0:8443");
+				_("no listen address; use ADDR:PORT, e.g. 0.0.0.0:8443"));
 	if (where[0] == '[') {
 		const char *e = strchr(where, ']');
 		if (!e || e[1] != ':' || (size_t)(e - where - 1) >= sizeof host)
 			return kerr_set(err, K_INVALID, "--listen",
-					"\"%s\" is not [IPv6]:PORT, e.g. [::1]:8443", where);
+					_("\"%s\" is not [IPv6]:PORT, e.g. [::1]:8443"), where);
 		memcpy(host, where + 1, (size_t)(e - where - 1));
 		host[e - where - 1] = '\0';
 		colon = e + 1;
@@ -333,7 +334,7 @@ static kstatus http_parse_addr(const char *where, struct sockaddr_storage *ss, s
 		colon = strrchr(where, ':');
 		if (!colon || (size_t)(colon - where) >= sizeof host)
 			return kerr_set(err, K_INVALID, "--listen",
-					"\"%s\" is not ADDR:PORT, e.g. 0.0.0.0:8443", where);
+					_("\"%s\" is not ADDR:PORT, e.g. 0.0.0.0:8443"), where);
 		memcpy(host, where, (size_t)(colon - where));
 		host[colon - where] = '\0';
 	}
@@ -342,7 +343,7 @@ static kstatus http_parse_addr(const char *where, struct sockaddr_storage *ss, s
 	long port = strtol(colon + 1, &end, 10);
 	if (errno || end == colon + 1 || *end || port < 0 || port > 65535)
 		return kerr_set(err, K_INVALID, "--listen",
-				"the port in \"%s\" must be a number from 0 to 65535", where);
+				_("the port in \"%s\" must be a number from 0 to 65535"), where);
 	memset(ss, 0, sizeof *ss);
 	struct sockaddr_in *v4 = (struct sockaddr_in *)ss;
 	struct sockaddr_in6 *v6 = (struct sockaddr_in6 *)ss;
@@ -358,7 +359,7 @@ static kstatus http_parse_addr(const char *where, struct sockaddr_storage *ss, s
 		v6->sin6_family = AF_INET6;
 	} else {
 		return kerr_set(err, K_INVALID, "--listen",
-				"\"%s\" is not an IP address; use e.g. 0.0.0.0 or 127.0.0.1", host);
+				_("\"%s\" is not an IP address; use e.g. 0.0.0.0 or 127.0.0.1"), host);
 	}
 	if (ss->ss_family == AF_INET) {
 		v4->sin_port = htons((unsigned short)port);
@@ -379,7 +380,7 @@ static int http_bind(const char *where, unsigned *port, int *family, struct kerr
 	*family = ss.ss_family;
 	int fd = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	if (fd < 0) {
-		kerr_set(err, K_IO, "--listen", "cannot create a socket: %s", strerror(errno));
+		kerr_set(err, K_IO, "--listen", _("cannot create a socket: %s"), strerror(errno));
 		return -1;
 	}
 	int one = 1;
@@ -387,9 +388,9 @@ static int http_bind(const char *where, unsigned *port, int *family, struct kerr
 	if (bind(fd, (struct sockaddr *)&ss, len) != 0 || listen(fd, 4096) != 0) {
 		int e = errno;
 		close(fd);
-		kerr_set(err, K_IO, "--listen", "cannot listen on %s: %s%s", where, strerror(e),
-			 e == EADDRINUSE ? " (another program uses this port: pick another)"
-			 : e == EACCES	 ? " (ports below 1024 need privileges: pick another)"
+		kerr_set(err, K_IO, "--listen", _("cannot listen on %s: %s%s"), where, strerror(e),
+			 e == EADDRINUSE ? _(" (another program uses this port: pick another)")
+			 : e == EACCES	 ? _(" (ports below 1024 need privileges: pick another)")
 					 : "");
 		return -1;
 	}
@@ -407,8 +408,8 @@ struct http *http_start(struct loop *l, const struct http_options *o, struct rel
 	bool tls = o->tls_cert_pem && o->tls_key_pem;
 	if (tls && MHD_is_feature_supported(MHD_FEATURE_TLS) != MHD_YES) {
 		kerr_set(err, K_INVALID, "--tls-cert",
-			 "this libmicrohttpd has no TLS; put kassa-relay behind nginx or caddy "
-			 "for HTTPS, or install a libmicrohttpd built with GnuTLS");
+			 _("this libmicrohttpd has no TLS; put kassa-relay behind nginx or caddy "
+			 "for HTTPS, or install a libmicrohttpd built with GnuTLS"));
 		return NULL;
 	}
 	unsigned port = 0;
@@ -448,9 +449,9 @@ struct http *http_start(struct loop *l, const struct http_options *o, struct rel
 	if (!h->mhd) {
 		close(fd);
 		free(h);
-		kerr_set(err, K_IO, "--listen", "cannot start the HTTP server on %s%s", o->listen,
-			 tls ? " (check that --tls-cert and --tls-key are a PEM certificate and "
-			       "its key)"
+		kerr_set(err, K_IO, "--listen", _("cannot start the HTTP server on %s%s"), o->listen,
+			 tls ? _(" (check that --tls-cert and --tls-key are a PEM certificate "
+				 "and its key)")
 			     : "");
 		return NULL;
 	}
@@ -459,7 +460,7 @@ struct http *http_start(struct loop *l, const struct http_options *o, struct rel
 	if (h->epoll_fd < 0) {
 		MHD_stop_daemon(h->mhd);
 		free(h);
-		kerr_set(err, K_IO, "--listen", "the HTTP server gave no descriptor to poll");
+		kerr_set(err, K_IO, "--listen", _("the HTTP server gave no descriptor to poll"));
 		return NULL;
 	}
 	loop_watch_fd(l, h->epoll_fd, POLLIN, on_http_fd, h);

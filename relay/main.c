@@ -7,21 +7,24 @@
  */
 #include <errno.h>
 #include <limits.h>
+#include <locale.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "relay.h"
 #include "store.h"
 #include "tills.h"
+#include "i18n.h"
 #include "util.h"
 
 static void usage(FILE *out)
 {
-	fputs("usage: kassa-relay --listen ADDR:PORT --db sqlite:PATH|postgresql://...\n"
+	fputs(_("usage: kassa-relay --listen ADDR:PORT --db sqlite:PATH|postgresql://...\n"
 	      "                   --tills FILE [options]\n"
 	      "       kassa-relay add-till NAME --tills FILE\n"
 	      "       kassa-relay status --db ... --tills FILE\n"
@@ -34,7 +37,7 @@ static void usage(FILE *out)
 	      "  --timeout S            idle connection timeout in seconds (default 60)\n"
 	      "The tills file (mode 0600) has [till.NAME] sections with token = ...,\n"
 	      "and [account.NAME] sections with key = ... and tills = NAME ... for\n"
-	      "PayKeeper. Protocol and set-up: docs/RELAY.md\n",
+	      "PayKeeper. Protocol and set-up: docs/RELAY.md\n"),
 	      out);
 }
 
@@ -47,7 +50,7 @@ static int fail(const struct kerr *e)
 
 static int bad_usage(const char *msg, const char *what)
 {
-	fprintf(stderr, "kassa-relay: %s%s; see kassa-relay --help\n", msg, what ? what : "");
+	fprintf(stderr, _("kassa-relay: %s%s; see kassa-relay --help\n"), msg, what ? what : "");
 	return 2;
 }
 
@@ -82,7 +85,7 @@ static int parse_args(int argc, char **argv, struct args *a)
 		i = 2;
 		if (strcmp(a->cmd, "add-till") == 0) {
 			if (argc < 3 || argv[2][0] == '-')
-				return bad_usage("add-till needs a NAME", NULL);
+				return bad_usage(_("add-till needs a NAME"), NULL);
 			a->name = argv[2];
 			i = 3;
 		}
@@ -98,7 +101,7 @@ static int parse_args(int argc, char **argv, struct args *a)
 			return -1;
 		}
 		if (i + 1 >= argc)
-			return bad_usage("unknown option or missing value: ", o);
+			return bad_usage(_("unknown option or missing value: "), o);
 		const char *v = argv[++i];
 		const char **str = strcmp(o, "--listen") == 0	    ? &a->listen
 				   : strcmp(o, "--db") == 0	    ? &a->db
@@ -121,16 +124,16 @@ static int parse_args(int argc, char **argv, struct args *a)
 					  : strcmp(o, "--timeout") == 0		? &a->timeout
 										: NULL;
 		if (!num)
-			return bad_usage("unknown option ", o);
+			return bad_usage(_("unknown option "), o);
 		if (!parse_ull(v, 1000000, num) || *num == 0)
-			return bad_usage("needs a whole number from 1 to 1000000: ", o);
+			return bad_usage(_("needs a whole number from 1 to 1000000: "), o);
 	}
 	if (!a->tills)
-		return bad_usage("--tills FILE is required", NULL);
+		return bad_usage(_("--tills FILE is required"), NULL);
 	if (strcmp(a->cmd, "add-till") != 0 && !a->db)
-		return bad_usage("--db sqlite:PATH or --db postgresql://... is required", NULL);
+		return bad_usage(_("--db sqlite:PATH or --db postgresql://... is required"), NULL);
 	if (strcmp(a->cmd, "serve") == 0 && !a->listen)
-		return bad_usage("--listen ADDR:PORT is required (e.g. 127.0.0.1:8088)", NULL);
+		return bad_usage(_("--listen ADDR:PORT is required (e.g. 127.0.0.1:8088)"), NULL);
 	return 0;
 }
 
@@ -142,10 +145,10 @@ static int cmd_add_till(const struct args *a)
 		return fail(&e);
 	/* The one time the token is shown: it goes to stdout for the person
 	 * setting up the till, never to a log. */
-	printf("till %s added to %s\n"
-	       "relay_token = %s\n"
-	       "Put relay_url and this relay_token in the till's profile; the token is not\n"
-	       "shown again. Restart kassa-relay to load the new till.\n",
+	printf(_("till %s added to %s\n"
+		 "relay_token = %s\n"
+		 "Put relay_url and this relay_token in the till's profile; the token is not\n"
+		 "shown again. Restart kassa-relay to load the new till.\n"),
 	       a->name, a->tills, token);
 	explicit_bzero(token, sizeof token);
 	return 0;
@@ -273,8 +276,35 @@ static int cmd_serve(const struct args *a)
 	return 0;
 }
 
+/* Messages in the user's language; from a meson build tree, its fresh catalogs. */
+static void relay_i18n_init(void)
+{
+	setlocale(LC_ALL, "");
+	const char *dir = getenv("KASSA_LOCALEDIR");
+	char buf[1100];
+	if (!dir || !*dir) {
+		char exe[1024], probe[1100];
+		ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+		exe[n > 0 ? n : 0] = '\0';
+		char *slash = strrchr(exe, '/');
+		if (slash)
+			*slash = '\0';
+		snprintf(probe, sizeof probe, "%s/../build.ninja", exe);
+		if (exe[0] && access(probe, R_OK) == 0) {
+			snprintf(buf, sizeof buf, "%s/../po", exe);
+			dir = buf;
+		} else {
+			dir = LOCALEDIR;
+		}
+	}
+	bindtextdomain(GETTEXT_PACKAGE, dir);
+	bind_textdomain_codeset(GETTEXT_PACKAGE, "UTF-8");
+	textdomain(GETTEXT_PACKAGE);
+}
+
 int main(int argc, char **argv)
 {
+	relay_i18n_init();
 	struct args a;
 	int rc = parse_args(argc, argv, &a);
 	if (rc < 0)

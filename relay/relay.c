@@ -16,6 +16,7 @@
 
 #include <jansson.h>
 
+#include "i18n.h"
 #include "util.h"
 
 struct pending {
@@ -433,7 +434,7 @@ static char *relay_read_file(const char *path, const char *opt, struct kerr *err
 {
 	FILE *f = fopen(path, "rb");
 	if (!f) {
-		kerr_set(err, K_IO, opt, "cannot read %s: %m", path);
+		kerr_set(err, K_IO, opt, _("cannot read %s: %m"), path);
 		return NULL;
 	}
 	size_t cap = 4096, n = 0;
@@ -454,7 +455,7 @@ struct relay *relay_start(struct loop *l, struct store *s, struct tills *t,
 {
 	if (!opt->tls_cert != !opt->tls_key) {
 		kerr_set(err, K_INVALID, "--tls-cert",
-			 "--tls-cert and --tls-key go together; give both or neither");
+			 _("--tls-cert and --tls-key go together; give both or neither"));
 		return NULL;
 	}
 	char *cert = NULL, *key = NULL;

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "i18n.h"
 #include "util.h"
 
 static bool store_is_pg(const char *spec)
@@ -16,7 +17,7 @@ struct store *store_open(const char *spec, struct loop *l, struct kerr *err)
 {
 	if (!spec || !*spec) {
 		kerr_set(err, K_INVALID, "--db",
-			 "no database given; use --db sqlite:PATH or --db postgresql://...");
+			 _("no database given; use --db sqlite:PATH or --db postgresql://..."));
 		return NULL;
 	}
 	if (strncmp(spec, "sqlite:", 7) == 0)
@@ -26,14 +27,14 @@ struct store *store_open(const char *spec, struct loop *l, struct kerr *err)
 		return store_pg_open(spec, l, err);
 #else
 		kerr_set(err, K_INVALID, "--db",
-			 "this kassa-relay was built without PostgreSQL; install libpq-dev and "
-			 "rebuild, or use --db sqlite:PATH");
+			 _("this kassa-relay was built without PostgreSQL; install libpq-dev and "
+			 "rebuild, or use --db sqlite:PATH"));
 		return NULL;
 #endif
 	}
 	kerr_set(err, K_INVALID, "--db",
-		 "\"%.40s\" is neither sqlite:PATH nor postgresql://...; use e.g. "
-		 "--db sqlite:relay.db",
+		 _("\"%.40s\" is neither sqlite:PATH nor postgresql://...; use e.g. "
+		 "--db sqlite:relay.db"),
 		 spec);
 	return NULL;
 }

@@ -24,6 +24,7 @@
 
 #include <libpq-fe.h>
 
+#include "i18n.h"
 #include "util.h"
 
 #define PG_CHANNEL "kassa_relay"
@@ -138,7 +139,7 @@ static kstatus pg_fail(struct store_pg *s, const char *what, const PGresult *r, 
 	char clean[240];
 	str_copy(clean, msg && *msg ? msg : "error", sizeof clean);
 	str_trim(clean);
-	return kerr_set(err, K_DB, "db", "relay database (PostgreSQL): %s: %s", what, clean);
+	return kerr_set(err, K_DB, "db", _("relay database (PostgreSQL): %s: %s"), what, clean);
 }
 
 static kstatus pg_exec(struct store_pg *s, const char *sql, struct kerr *err)
@@ -170,8 +171,8 @@ static kstatus pg_migrate(struct store_pg *s, struct kerr *err)
 		}
 		if (have > PG_MIGRATION_COUNT) {
 			st = kerr_set(err, K_DB, "db",
-				      "the relay database has schema version %d but this "
-				      "kassa-relay knows only up to %d: use a newer kassa-relay",
+				      _("the relay database has schema version %d but this "
+				      "kassa-relay knows only up to %d: use a newer kassa-relay"),
 				      have, PG_MIGRATION_COUNT);
 			break;
 		}
@@ -648,7 +649,7 @@ struct store *store_pg_open(const char *conninfo, struct loop *l, struct kerr *e
 		char clean[240];
 		str_copy(clean, PQerrorMessage(s->conn), sizeof clean);
 		kerr_set(err, K_DB, "--db",
-			 "cannot connect to %s: %s; check the server, the user and the database",
+			 _("cannot connect to %s: %s; check the server, the user and the database"),
 			 desc, str_trim(clean));
 		pg_close(&s->base);
 		return NULL;

@@ -14,6 +14,7 @@
 
 #include <sqlite3.h>
 
+#include "i18n.h"
 #include "util.h"
 
 static const char *const migrations[] = {
@@ -79,7 +80,7 @@ struct store_sqlite {
 
 static kstatus sq_fail(struct store_sqlite *s, const char *what, struct kerr *err)
 {
-	return kerr_set(err, K_DB, "db", "relay database %s: %s: %s", s->path, what,
+	return kerr_set(err, K_DB, "db", _("relay database %s: %s: %s"), s->path, what,
 			sqlite3_errmsg(s->db));
 }
 
@@ -87,7 +88,7 @@ static kstatus sq_exec(struct store_sqlite *s, const char *sql, struct kerr *err
 {
 	char *msg = NULL;
 	if (sqlite3_exec(s->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
-		kstatus st = kerr_set(err, K_DB, "db", "relay database %s: %s", s->path,
+		kstatus st = kerr_set(err, K_DB, "db", _("relay database %s: %s"), s->path,
 				      msg ? msg : "error");
 		sqlite3_free(msg);
 		return st;
@@ -116,8 +117,8 @@ static kstatus sq_migrate(struct store_sqlite *s, struct kerr *err)
 		if (have > MIGRATION_COUNT) {
 			sq_exec(s, "ROLLBACK", NULL);
 			return kerr_set(err, K_DB, "db",
-					"relay database %s has schema version %d but this "
-					"kassa-relay knows only up to %d: use a newer kassa-relay",
+					_("relay database %s has schema version %d but this "
+					"kassa-relay knows only up to %d: use a newer kassa-relay"),
 					s->path, have, MIGRATION_COUNT);
 		}
 		if (have >= v) {
@@ -318,8 +319,8 @@ static const struct store_ops sqlite_ops = {
 struct store *store_sqlite_open(const char *path, struct kerr *err)
 {
 	if (!path || !*path) {
-		kerr_set(err, K_INVALID, "db", "no database path after sqlite:; use e.g. "
-					       "--db sqlite:/var/lib/kassa-relay/relay.db");
+		kerr_set(err, K_INVALID, "db", _("no database path after sqlite:; use e.g. "
+					       "--db sqlite:/var/lib/kassa-relay/relay.db"));
 		return NULL;
 	}
 	struct store_sqlite *s = xcalloc(1, sizeof *s);
@@ -329,8 +330,8 @@ struct store *store_sqlite_open(const char *path, struct kerr *err)
 			    SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
 			    NULL) != SQLITE_OK) {
 		kerr_set(err, K_IO, "db",
-			 "cannot open relay database %s: %s; check that its folder exists and "
-			 "is writable",
+			 _("cannot open relay database %s: %s; check that its folder exists and "
+			 "is writable"),
 			 path, s->db ? sqlite3_errmsg(s->db) : "out of memory");
 		sq_close(&s->base);
 		return NULL;

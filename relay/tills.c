@@ -18,6 +18,7 @@
 #include <openssl/rand.h>
 #include <openssl/sha.h>
 
+#include "i18n.h"
 #include "util.h"
 
 enum entry_kind { E_NONE, E_TOKEN, E_KEY, E_ACCOUNT };
@@ -121,30 +122,30 @@ static int on_ini(void *user, const char *section, const char *key, const char *
 	const char *name = section + (is_till ? 5 : 8);
 	if ((!is_till && !is_acc) || !relay_proto_name_valid(name)) {
 		t->st = kerr_set(t->err, K_INVALID, "tills",
-				 "%s: section [%.80s] is neither [till.NAME] nor "
-				 "[account.NAME] with NAME of letters, digits, '_', '-', '.'",
+				 _("%s: section [%.80s] is neither [till.NAME] nor "
+				 "[account.NAME] with NAME of letters, digits, '_', '-', '.'"),
 				 t->path, section);
 		return 0;
 	}
 	if (is_till) {
 		if (strcmp(key, "token") != 0) {
 			t->st = kerr_set(t->err, K_INVALID, "tills",
-					 "%s: unknown key \"%.40s\" in [%s]; a till has "
-					 "only token = ...",
+					 _("%s: unknown key \"%.40s\" in [%s]; a till has "
+					 "only token = ..."),
 					 t->path, key, section);
 			return 0;
 		}
 		if (tills_by_name(t, name)) {
 			t->st = kerr_set(t->err, K_INVALID, "tills",
-					 "%s: till %s is listed twice; keep one", t->path,
+					 _("%s: till %s is listed twice; keep one"), t->path,
 					 name);
 			return 0;
 		}
 		if (!relay_proto_token_valid(value)) {
 			t->st = kerr_set(t->err, K_INVALID, "tills",
-					 "%s: the token of till %s must be %d to %d "
+					 _("%s: the token of till %s must be %d to %d "
 					 "characters without spaces; make one with "
-					 "`kassa-relay add-till`",
+					 "`kassa-relay add-till`"),
 					 t->path, name, RELAY_TOKEN_MIN, RELAY_TOKEN_MAX);
 			return 0;
 		}
@@ -181,8 +182,8 @@ static int on_ini(void *user, const char *section, const char *key, const char *
 						  : NULL;
 	if (!slot || *slot) {
 		t->st = kerr_set(t->err, K_INVALID, "tills",
-				 "%s: \"%.40s\" in [%s] is unknown or repeated; an "
-				 "account has key = ... and tills = NAME NAME ...",
+				 _("%s: \"%.40s\" in [%s] is unknown or repeated; an "
+				 "account has key = ... and tills = NAME NAME ..."),
 				 t->path, key, section);
 		return 0;
 	}
@@ -201,7 +202,7 @@ static kstatus tills_link_accounts(struct tills *t, struct kerr *err)
 		if (!t->acc_keys[a] || strlen(t->acc_keys[a]) < RELAY_TOKEN_MIN ||
 		    r.kind != RELAY_ROUTE_ACCOUNT || r.suffix[0])
 			return kerr_set(err, K_INVALID, "tills",
-					"%s: account %s needs key = %d to %d of A-Z a-z 0-9 _ -",
+					_("%s: account %s needs key = %d to %d of A-Z a-z 0-9 _ -"),
 					t->path, ac->name, RELAY_TOKEN_MIN, RELAY_TOKEN_MAX);
 		char *list = t->acc_lists[a] ? t->acc_lists[a] : (char *)"";
 		char *save = NULL;
@@ -209,15 +210,15 @@ static kstatus tills_link_accounts(struct tills *t, struct kerr *err)
 			struct till *tl = tills_by_name(t, w);
 			if (!tl)
 				return kerr_set(err, K_INVALID, "tills",
-						"%s: account %s lists till \"%.64s\", which has "
-						"no [till.%.64s] section",
+						_("%s: account %s lists till \"%.64s\", which has "
+						"no [till.%.64s] section"),
 						t->path, ac->name, w, w);
 			ac->tills = xrealloc(ac->tills, (ac->n + 1) * sizeof *ac->tills);
 			ac->tills[ac->n++] = tl;
 		}
 		if (ac->n == 0)
 			return kerr_set(err, K_INVALID, "tills",
-					"%s: account %s lists no tills; add tills = NAME NAME ...",
+					_("%s: account %s lists no tills; add tills = NAME NAME ..."),
 					t->path, ac->name);
 	}
 	return K_OK;
@@ -249,16 +250,16 @@ static kstatus tills_check_mode(const char *path, struct kerr *err)
 	struct stat sb;
 	if (stat(path, &sb) != 0)
 		return kerr_set(err, K_IO, "tills",
-				"cannot read tills file %s: %s; create it with `kassa-relay add-till "
-				"NAME --tills %s`",
+				_("cannot read tills file %s: %s; create it with `kassa-relay add-till "
+				"NAME --tills %s`"),
 				path, strerror(errno), path);
 	if (!S_ISREG(sb.st_mode))
-		return kerr_set(err, K_INVALID, "tills", "tills file %s is not a regular file",
+		return kerr_set(err, K_INVALID, "tills", _("tills file %s is not a regular file"),
 				path);
 	if (sb.st_mode & 077)
 		return kerr_set(err, K_REFUSED, "tills",
-				"tills file %s holds secrets but others may read it (mode %03o); "
-				"run `chmod 600 %s`",
+				_("tills file %s holds secrets but others may read it (mode %03o); "
+				"run `chmod 600 %s`"),
 				path, (unsigned)(sb.st_mode & 0777), path);
 	return K_OK;
 }
@@ -268,7 +269,7 @@ kstatus tills_load(const char *path, struct tills **out, struct kerr *err)
 	*out = NULL;
 	if (!path || !*path)
 		return kerr_set(err, K_INVALID, "--tills",
-				"no tills file given; use --tills FILE");
+				_("no tills file given; use --tills FILE"));
 	kstatus st = tills_check_mode(path, err);
 	if (st != K_OK)
 		return st;
@@ -277,10 +278,10 @@ kstatus tills_load(const char *path, struct tills **out, struct kerr *err)
 	t->err = err;
 	int rc = ini_parse(path, on_ini, t);
 	if (t->st == K_OK && rc != 0)
-		t->st = rc < 0 ? kerr_set(err, K_IO, "tills", "cannot read tills file %s", path)
+		t->st = rc < 0 ? kerr_set(err, K_IO, "tills", _("cannot read tills file %s"), path)
 			       : kerr_set(err, K_INVALID, "tills",
-					  "%s line %d: not INI (expected [till.NAME] or "
-					  "key = value)",
+					  _("%s line %d: not INI (expected [till.NAME] or "
+					  "key = value)"),
 					  path, rc);
 	if (t->st == K_OK)
 		t->st = tills_link_accounts(t, err);
@@ -294,15 +295,15 @@ kstatus tills_load(const char *path, struct tills **out, struct kerr *err)
 			relay_proto_callback_key(t->tokens[i], key);
 			if (!table_put(t, t->tokens[i], E_TOKEN, i) || !table_put(t, key, E_KEY, i))
 				t->st = kerr_set(err, K_INVALID, "tills",
-						 "%s: till %s uses the same token as another till; "
-						 "give each till its own (`kassa-relay add-till`)",
+						 _("%s: till %s uses the same token as another till; "
+						 "give each till its own (`kassa-relay add-till`)"),
 						 path, t->v[i].name);
 		}
 		for (size_t a = 0; a < t->n_acc && t->st == K_OK; a++)
 			if (!table_put(t, t->acc_keys[a], E_ACCOUNT, a))
 				t->st = kerr_set(err, K_INVALID, "tills",
-						 "%s: account %s uses a key already in use; give "
-						 "it its own",
+						 _("%s: account %s uses a key already in use; give "
+						 "it its own"),
 						 path, t->acc[a].name);
 	}
 	tills_forget_secrets(t);
@@ -378,11 +379,11 @@ kstatus tills_add(const char *path, const char *name, char *token_out, size_t n,
 {
 	if (!relay_proto_name_valid(name))
 		return kerr_set(err, K_INVALID, "NAME",
-				"till name \"%.64s\" must be 1 to %d of letters, digits, '_', '-', "
-				"'.'",
+				_("till name \"%.64s\" must be 1 to %d of letters, digits, '_', '-', "
+				"'.'"),
 				name, RELAY_NAME_MAX);
 	if (n < 65)
-		return kerr_set(err, K_INVALID, "token", "no room for the token");
+		return kerr_set(err, K_INVALID, "token", _("no room for the token"));
 	if (access(path, F_OK) == 0) {
 		struct tills *t = NULL;
 		kstatus st = tills_load(path, &t, err);
@@ -392,13 +393,13 @@ kstatus tills_add(const char *path, const char *name, char *token_out, size_t n,
 		tills_free(t);
 		if (taken)
 			return kerr_set(err, K_EXISTS, "NAME",
-					"till %s is already in %s; pick another name, or delete "
-					"its section to replace its token",
+					_("till %s is already in %s; pick another name, or delete "
+					"its section to replace its token"),
 					name, path);
 	}
 	unsigned char raw[32];
 	if (RAND_bytes(raw, sizeof raw) != 1)
-		return kerr_set(err, K_IO, "token", "cannot get random bytes for a token");
+		return kerr_set(err, K_IO, "token", _("cannot get random bytes for a token"));
 	static const char hex[] = "0123456789abcdef";
 	for (size_t i = 0; i < sizeof raw; i++) {
 		token_out[2 * i] = hex[raw[i] >> 4];
@@ -408,7 +409,7 @@ kstatus tills_add(const char *path, const char *name, char *token_out, size_t n,
 	explicit_bzero(raw, sizeof raw);
 	int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
 	if (fd < 0)
-		return kerr_set(err, K_IO, "tills", "cannot write tills file %s: %s", path,
+		return kerr_set(err, K_IO, "tills", _("cannot write tills file %s: %s"), path,
 				strerror(errno));
 	char text[RELAY_NAME_MAX + 128];
 	int len = snprintf(text, sizeof text, "\n[till.%s]\ntoken = %s\n", name, token_out);
@@ -419,7 +420,7 @@ kstatus tills_add(const char *path, const char *name, char *token_out, size_t n,
 	close(fd);
 	if (!ok) {
 		explicit_bzero(token_out, n);
-		return kerr_set(err, K_IO, "tills", "cannot write tills file %s: %s", path,
+		return kerr_set(err, K_IO, "tills", _("cannot write tills file %s: %s"), path,
 				strerror(e));
 	}
 	return K_OK;

@@ -90,6 +90,12 @@ rc=$?
 grep -q "loose.ini" "$tmp/e" && grep -q "chmod 600" "$tmp/e" && [ "$rc" -ne 0 ] && [ ! -s "$tmp/o" ]
 check "a tills file others may read is refused, naming the file and the fix" $? "$(cat "$tmp/e")"
 
+if locale -a 2>/dev/null | grep -qi '^ru_RU.utf8$'; then
+	LC_ALL=ru_RU.UTF-8 "$relay" --listen 127.0.0.1:0 --db "$db" --tills "$tmp/loose.ini" >"$tmp/o" 2>"$tmp/e"
+	grep -q "loose.ini секреты, но его могут читать другие" "$tmp/e" && grep -q "chmod 600" "$tmp/e"
+	check "the refusal is in Russian under a Russian locale" $? "$(cat "$tmp/e")"
+fi
+
 printf '[till.a]\ntoken = short\n' >"$tmp/short.ini"
 chmod 600 "$tmp/short.ini"
 "$relay" --listen 127.0.0.1:0 --db "$db" --tills "$tmp/short.ini" >"$tmp/o" 2>"$tmp/e"
