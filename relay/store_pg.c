@@ -131,6 +131,22 @@ static void buf_hex(struct buf *b, const char *data, size_t len)
 	buf_add(b, chunk, o);
 }
 
+/* libpq's messages span lines; ours are one line each. */
+static char *one_line(char *msg)
+{
+	char *w = msg;
+	bool space = false;
+	for (char *r = msg; *r; r++) {
+		bool ws = *r == '\n' || *r == '\t' || *r == '\r' || *r == ' ';
+		if (ws && (space || w == msg))
+			continue;
+		*w++ = ws ? ' ' : *r;
+		space = ws;
+	}
+	*w = '\0';
+	return str_trim(msg);
+}
+
 /* ---- blocking use: start-up, migrations, the status command ---- */
 
 static kstatus pg_fail(struct store_pg *s, const char *what, const PGresult *r, struct kerr *err)
@@ -138,7 +154,7 @@ static kstatus pg_fail(struct store_pg *s, const char *what, const PGresult *r, 
 	const char *msg = r ? PQresultErrorMessage(r) : PQerrorMessage(s->conn);
 	char clean[240];
 	str_copy(clean, msg && *msg ? msg : "error", sizeof clean);
-	str_trim(clean);
+	one_line(clean);
 	return kerr_set(err, K_DB, "db", _("relay database (PostgreSQL): %s: %s"), what, clean);
 }
 
@@ -452,7 +468,7 @@ static void pg_take_result(struct store_pg *s, PGresult *r)
 			char clean[200];
 			str_copy(clean, PQresultErrorMessage(r), sizeof clean);
 			snprintf(s->batch->error, sizeof s->batch->error,
-				 "relay database (PostgreSQL): %s", str_trim(clean));
+				 "relay database (PostgreSQL): %s", one_line(clean));
 		}
 		return;
 	}
@@ -501,7 +517,7 @@ static void pg_lost(struct store_pg *s)
 	char clean[200];
 	str_copy(clean, PQerrorMessage(s->conn), sizeof clean);
 	snprintf(msg, sizeof msg, "relay database (PostgreSQL): connection lost (%s); reconnecting",
-		 str_trim(clean));
+		 one_line(clean));
 	fprintf(stderr, "kassa-relay: %s\n", msg);
 	if (s->batch)
 		pg_finish(s, msg);
@@ -650,7 +666,7 @@ struct store *store_pg_open(const char *conninfo, struct loop *l, struct kerr *e
 		str_copy(clean, PQerrorMessage(s->conn), sizeof clean);
 		kerr_set(err, K_DB, "--db",
 			 _("cannot connect to %s: %s; check the server, the user and the database"),
-			 desc, str_trim(clean));
+			 desc, one_line(clean));
 		pg_close(&s->base);
 		return NULL;
 	}

@@ -14,7 +14,7 @@ cleanup() {
 	for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null; done
 	wait 2>/dev/null
 	if [ -n "$pgdb" ]; then psql -q "$KASSA_TEST_PG" -c "DROP DATABASE IF EXISTS $pgdb" >/dev/null 2>&1; fi
-	rm -rf "$tmp"
+	[ -n "${KEEP_TMP:-}" ] && echo "kept $tmp" || rm -rf "$tmp"
 }
 trap cleanup EXIT
 
@@ -191,6 +191,23 @@ if [ "$kind" = pg ]; then
 	wait $!
 	[ "$ms" -lt 3000 ] && [ "$(bodies)" = '5 via-r3' ]
 	check "a pull waiting on one relay wakes for a callback taken by another (${ms} ms)" $? "$(cat "$tmp/pull.json")"
+
+	# ---- the database connection cut under the relays ----
+	psql -q "$KASSA_TEST_PG" -c "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity
+		WHERE datname = '$pgdb' AND pid <> pg_backend_pid()" >/dev/null
+	codes=
+	for i in $(seq 20); do
+		c=$(post "$port_r2" "/cb/$key_a" "after-cut-$i")
+		codes="$codes $c"
+		[ "$c" = 200 ] && break
+		sleep 0.25
+	done
+	pull "$port_r2" "$tok_a" "offset=6&timeout=0"
+	got=$(bodies)
+	# Every callback answered 200 is there; none answered 500 is.
+	want=$(echo $codes | tr ' ' '\n' | grep -n 200 | sed 's/:.*//; s/^/6 after-cut-/')
+	[ "$c" = 200 ] && [ "$got" = "$want" ] && grep -q "reconnect" "$tmp/r2.err"
+	check "after the database connection is cut: 500 until reconnected, then 200 and delivered" $? "codes:$codes" "got: $got" "want: $want"
 else
 	# ---- 500 when the callback cannot be committed ----
 	(echo "BEGIN EXCLUSIVE;"; sleep 8; echo "COMMIT;") | sqlite3 "$tmp/relay.db" &
