@@ -212,7 +212,11 @@ else
 	# ---- 500 when the callback cannot be committed ----
 	(echo "BEGIN EXCLUSIVE;"; sleep 8; echo "COMMIT;") | sqlite3 "$tmp/relay.db" &
 	lock=$!
-	sleep 0.5
+	# Wait until the lock is really held (a loaded machine starts sqlite3 late).
+	for _ in $(seq 100); do
+		sqlite3 "$tmp/relay.db" "BEGIN IMMEDIATE; ROLLBACK;" >/dev/null 2>&1 || break
+		sleep 0.05
+	done
 	c=$(post "$port_r2" "/cb/$key_a" 'locked-out')
 	wait "$lock"
 	pull "$port_r2" "$tok_a" "offset=5&timeout=0"
