@@ -279,12 +279,11 @@ char *relay_proto_pull_reply(const struct relay_update *u, size_t n, int64_t las
 	json_t *arr = json_array();
 	for (size_t i = 0; i < n; i++) {
 		char *body = relay_proto_b64_encode(u[i].body, u[i].len);
-		json_array_append_new(arr, json_pack("{s:I,s:I,s:s,s:s,s:s}", "offset",
-						     (json_int_t)u[i].offset, "received_ms",
-						     (json_int_t)u[i].received_ms, "suffix",
-						     u[i].suffix, "content_type",
-						     u[i].content_type ? u[i].content_type : "",
-						     "body", body));
+		json_array_append_new(
+		    arr, json_pack("{s:I,s:I,s:s,s:s,s:s}", "offset", (json_int_t)u[i].offset,
+				   "received_ms", (json_int_t)u[i].received_ms, "suffix",
+				   u[i].suffix, "content_type",
+				   u[i].content_type ? u[i].content_type : "", "body", body));
 		free(body);
 	}
 	json_t *root = json_pack("{s:o,s:I}", "updates", arr, "last", (json_int_t)last);
@@ -361,8 +360,7 @@ kstatus relay_proto_pull_parse(const char *text, size_t len, struct relay_pull_r
 		struct relay_update *u = &out->updates[out->n];
 		u->body = relay_proto_b64_decode(body, blen, &u->len);
 		if (!u->body) {
-			st = kerr_set(err, K_INVALID, "relay", "update %zu: body is not base64",
-				      i);
+			st = kerr_set(err, K_INVALID, "relay", "update %zu: body is not base64", i);
 			goto done;
 		}
 		u->offset = off;

@@ -52,8 +52,8 @@ enum relay_route_kind {
 
 struct relay_route {
 	enum relay_route_kind kind;
-	char key[RELAY_TOKEN_MAX + 1];	    /* the path key (callback and account) */
-	char suffix[RELAY_SUFFIX_MAX + 1];  /* "" or 1-32 of [a-z0-9_-] */
+	char key[RELAY_TOKEN_MAX + 1];	   /* the path key (callback and account) */
+	char suffix[RELAY_SUFFIX_MAX + 1]; /* "" or 1-32 of [a-z0-9_-] */
 };
 
 /* Splits a request path (without the query) into a route. Keys are checked
@@ -66,9 +66,9 @@ void relay_proto_route(const char *path, struct relay_route *out);
 bool relay_proto_bearer(const char *header, const char **tok, size_t *len);
 
 struct relay_pull_args {
-	int64_t offset;	 /* first update wanted; every earlier one is acknowledged */
-	int timeout_s;	 /* 0..RELAY_POLL_MAX_S */
-	int limit;	 /* 1..RELAY_LIMIT_MAX */
+	int64_t offset; /* first update wanted; every earlier one is acknowledged */
+	int timeout_s;	/* 0..RELAY_POLL_MAX_S */
+	int limit;	/* 1..RELAY_LIMIT_MAX */
 };
 
 /* Parses the pull query values (each NULL when absent) with their defaults:
@@ -78,11 +78,11 @@ kstatus relay_proto_pull_args(const char *offset, const char *timeout, const cha
 
 /* One stored callback as delivered to a till. */
 struct relay_update {
-	int64_t offset;		  /* per-till sequence number, from 1 */
-	long long received_ms;	  /* when the relay committed it (Unix ms) */
+	int64_t offset;	       /* per-till sequence number, from 1 */
+	long long received_ms; /* when the relay committed it (Unix ms) */
 	char suffix[RELAY_SUFFIX_MAX + 1];
-	char *content_type;	  /* as the provider sent it, "" when none */
-	char *body;		  /* exact bytes, NUL-terminated for convenience */
+	char *content_type; /* as the provider sent it, "" when none */
+	char *body;	    /* exact bytes, NUL-terminated for convenience */
 	size_t len;
 };
 

@@ -46,8 +46,8 @@ static void http_run(struct http *h)
 static enum MHD_Result http_queue(struct MHD_Connection *c, int status, const char *type,
 				  const char *text)
 {
-	struct MHD_Response *r = MHD_create_response_from_buffer(strlen(text), (void *)text,
-								 MHD_RESPMEM_MUST_COPY);
+	struct MHD_Response *r =
+	    MHD_create_response_from_buffer(strlen(text), (void *)text, MHD_RESPMEM_MUST_COPY);
 	if (!r)
 		return MHD_NO;
 	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, type);
@@ -144,7 +144,8 @@ static int http_admit(struct http *h, struct relay_req *q, const char *url, cons
 							       MHD_HTTP_HEADER_AUTHORIZATION);
 		const char *tok;
 		size_t len;
-		if (!relay_proto_bearer(auth, &tok, &len) || !(q->till = tills_by_token(t, tok, len)))
+		if (!relay_proto_bearer(auth, &tok, &len) ||
+		    !(q->till = tills_by_token(t, tok, len)))
 			return 401;
 		return 0;
 	}
@@ -268,7 +269,7 @@ static void on_http_connection(void *cls, struct MHD_Connection *c, void **socke
 /* MHD's own messages go to stderr; paths (which hold keys) are not quoted
  * by the messages we let through. */
 __attribute__((format(printf, 2, 0))) static void on_http_log(void *cls, const char *fmt,
-							       va_list ap)
+							      va_list ap)
 {
 	char msg[256];
 	vsnprintf(msg, sizeof msg, fmt, ap);
@@ -359,7 +360,8 @@ static kstatus http_parse_addr(const char *where, struct sockaddr_storage *ss, s
 		v6->sin6_family = AF_INET6;
 	} else {
 		return kerr_set(err, K_INVALID, "--listen",
-				_("\"%s\" is not an IP address; use e.g. 0.0.0.0 or 127.0.0.1"), host);
+				_("\"%s\" is not an IP address; use e.g. 0.0.0.0 or 127.0.0.1"),
+				host);
 	}
 	if (ss->ss_family == AF_INET) {
 		v4->sin_port = htons((unsigned short)port);
@@ -409,7 +411,7 @@ struct http *http_start(struct loop *l, const struct http_options *o, struct rel
 	if (tls && MHD_is_feature_supported(MHD_FEATURE_TLS) != MHD_YES) {
 		kerr_set(err, K_INVALID, "--tls-cert",
 			 _("this libmicrohttpd has no TLS; put kassa-relay behind nginx or caddy "
-			 "for HTTPS, or install a libmicrohttpd built with GnuTLS"));
+			   "for HTTPS, or install a libmicrohttpd built with GnuTLS"));
 		return NULL;
 	}
 	unsigned port = 0;
@@ -428,28 +430,29 @@ struct http *http_start(struct loop *l, const struct http_options *o, struct rel
 	if (tls)
 		flags |= MHD_USE_TLS;
 	struct MHD_OptionItem opts[] = {
-		{MHD_OPTION_EXTERNAL_LOGGER, (intptr_t)on_http_log, NULL},
-		{MHD_OPTION_LISTEN_SOCKET, fd, NULL},
-		{MHD_OPTION_CONNECTION_TIMEOUT, (intptr_t)o->timeout_s, NULL},
-		{MHD_OPTION_CONNECTION_LIMIT, (intptr_t)o->max_connections, NULL},
-		{MHD_OPTION_PER_IP_CONNECTION_LIMIT, (intptr_t)o->per_ip_limit, NULL},
-		/* Small pools (MHD zeroes a kept-alive connection's whole pool):
-		 * 10,000 waiting pulls must fit in little memory. Requests here
-		 * have a few hundred bytes of headers; bodies are streamed. */
-		{MHD_OPTION_CONNECTION_MEMORY_LIMIT, (intptr_t)(8 * 1024), NULL},
-		{MHD_OPTION_CONNECTION_MEMORY_INCREMENT, (intptr_t)1024, NULL},
-		{MHD_OPTION_NOTIFY_COMPLETED, (intptr_t)on_http_completed, h},
-		{MHD_OPTION_NOTIFY_CONNECTION, (intptr_t)on_http_connection, h},
-		{tls ? MHD_OPTION_HTTPS_MEM_CERT : MHD_OPTION_END, 0, (void *)o->tls_cert_pem},
-		{tls ? MHD_OPTION_HTTPS_MEM_KEY : MHD_OPTION_END, 0, (void *)o->tls_key_pem},
-		{MHD_OPTION_END, 0, NULL},
+	    {MHD_OPTION_EXTERNAL_LOGGER, (intptr_t)on_http_log, NULL},
+	    {MHD_OPTION_LISTEN_SOCKET, fd, NULL},
+	    {MHD_OPTION_CONNECTION_TIMEOUT, (intptr_t)o->timeout_s, NULL},
+	    {MHD_OPTION_CONNECTION_LIMIT, (intptr_t)o->max_connections, NULL},
+	    {MHD_OPTION_PER_IP_CONNECTION_LIMIT, (intptr_t)o->per_ip_limit, NULL},
+	    /* Small pools (MHD zeroes a kept-alive connection's whole pool):
+	     * 10,000 waiting pulls must fit in little memory. Requests here
+	     * have a few hundred bytes of headers; bodies are streamed. */
+	    {MHD_OPTION_CONNECTION_MEMORY_LIMIT, (intptr_t)(8 * 1024), NULL},
+	    {MHD_OPTION_CONNECTION_MEMORY_INCREMENT, (intptr_t)1024, NULL},
+	    {MHD_OPTION_NOTIFY_COMPLETED, (intptr_t)on_http_completed, h},
+	    {MHD_OPTION_NOTIFY_CONNECTION, (intptr_t)on_http_connection, h},
+	    {tls ? MHD_OPTION_HTTPS_MEM_CERT : MHD_OPTION_END, 0, (void *)o->tls_cert_pem},
+	    {tls ? MHD_OPTION_HTTPS_MEM_KEY : MHD_OPTION_END, 0, (void *)o->tls_key_pem},
+	    {MHD_OPTION_END, 0, NULL},
 	};
-	h->mhd = MHD_start_daemon(flags, 0, NULL, NULL, on_http_request, h, MHD_OPTION_ARRAY,
-				  opts, MHD_OPTION_END);
+	h->mhd = MHD_start_daemon(flags, 0, NULL, NULL, on_http_request, h, MHD_OPTION_ARRAY, opts,
+				  MHD_OPTION_END);
 	if (!h->mhd) {
 		close(fd);
 		free(h);
-		kerr_set(err, K_IO, "--listen", _("cannot start the HTTP server on %s%s"), o->listen,
+		kerr_set(err, K_IO, "--listen", _("cannot start the HTTP server on %s%s"),
+			 o->listen,
 			 tls ? _(" (check that --tls-cert and --tls-key are a PEM certificate "
 				 "and its key)")
 			     : "");

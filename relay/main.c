@@ -25,19 +25,19 @@
 static void usage(FILE *out)
 {
 	fputs(_("usage: kassa-relay --listen ADDR:PORT --db sqlite:PATH|postgresql://...\n"
-	      "                   --tills FILE [options]\n"
-	      "       kassa-relay add-till NAME --tills FILE\n"
-	      "       kassa-relay status --db ... --tills FILE\n"
-	      "options:\n"
-	      "  --public-url URL       the address providers and tills use (https://...)\n"
-	      "  --tls-cert F --tls-key F  serve HTTPS with this PEM certificate and key\n"
-	      "  --retention-days N     keep acknowledged callbacks N days (default 7)\n"
-	      "  --max-connections N    open connections at most (default 12000)\n"
-	      "  --per-ip-limit N|off   connections from one address at most (default 64)\n"
-	      "  --timeout S            idle connection timeout in seconds (default 60)\n"
-	      "The tills file (mode 0600) has [till.NAME] sections with token = ...,\n"
-	      "and [account.NAME] sections with key = ... and tills = NAME ... for\n"
-	      "PayKeeper. Protocol and set-up: docs/RELAY.md\n"),
+		"                   --tills FILE [options]\n"
+		"       kassa-relay add-till NAME --tills FILE\n"
+		"       kassa-relay status --db ... --tills FILE\n"
+		"options:\n"
+		"  --public-url URL       the address providers and tills use (https://...)\n"
+		"  --tls-cert F --tls-key F  serve HTTPS with this PEM certificate and key\n"
+		"  --retention-days N     keep acknowledged callbacks N days (default 7)\n"
+		"  --max-connections N    open connections at most (default 12000)\n"
+		"  --per-ip-limit N|off   connections from one address at most (default 64)\n"
+		"  --timeout S            idle connection timeout in seconds (default 60)\n"
+		"The tills file (mode 0600) has [till.NAME] sections with token = ...,\n"
+		"and [account.NAME] sections with key = ... and tills = NAME ... for\n"
+		"PayKeeper. Protocol and set-up: docs/RELAY.md\n"),
 	      out);
 }
 
@@ -118,7 +118,7 @@ static int parse_args(int argc, char **argv, struct args *a)
 			a->per_ip_off = true;
 			continue;
 		}
-		unsigned long long *num = strcmp(o, "--retention-days") == 0    ? &a->retention_days
+		unsigned long long *num = strcmp(o, "--retention-days") == 0	? &a->retention_days
 					  : strcmp(o, "--max-connections") == 0 ? &a->max_conn
 					  : strcmp(o, "--per-ip-limit") == 0	? &a->per_ip
 					  : strcmp(o, "--timeout") == 0		? &a->timeout
@@ -240,14 +240,14 @@ static int cmd_serve(const struct args *a)
 	struct relay *r = NULL;
 	if (st == K_OK) {
 		struct relay_options o = {
-			.listen = a->listen,
-			.public_url = a->public_url,
-			.tls_cert = a->tls_cert,
-			.tls_key = a->tls_key,
-			.max_connections = (unsigned)a->max_conn,
-			.per_ip_limit = a->per_ip_off ? UINT_MAX : (unsigned)a->per_ip,
-			.timeout_s = (unsigned)a->timeout,
-			.retention_ms = (long long)a->retention_days * 24 * 3600 * 1000,
+		    .listen = a->listen,
+		    .public_url = a->public_url,
+		    .tls_cert = a->tls_cert,
+		    .tls_key = a->tls_key,
+		    .max_connections = (unsigned)a->max_conn,
+		    .per_ip_limit = a->per_ip_off ? UINT_MAX : (unsigned)a->per_ip,
+		    .timeout_s = (unsigned)a->timeout,
+		    .retention_ms = (long long)a->retention_days * 24 * 3600 * 1000,
 		};
 		r = relay_start(l, s, t, &o, &e);
 	}

@@ -171,11 +171,11 @@ static void pending_add_append(struct pending *p, struct relay_req *q, const cha
 		p->app_req = xrealloc(p->app_req, p->cap_app * sizeof *p->app_req);
 	}
 	p->b.appends[p->b.n_appends] = (struct store_append){
-		.till = till,
-		.suffix = q->route.suffix,
-		.content_type = q->content_type ? q->content_type : "",
-		.body = q->body,
-		.len = q->len,
+	    .till = till,
+	    .suffix = q->route.suffix,
+	    .content_type = q->content_type ? q->content_type : "",
+	    .body = q->body,
+	    .len = q->len,
 	};
 	p->app_req[p->b.n_appends++] = q;
 }
@@ -189,10 +189,10 @@ static void pending_add_fetch(struct relay *r, struct relay_req *q, bool ack)
 		p->fetch_req = xrealloc(p->fetch_req, p->cap_fetch * sizeof *p->fetch_req);
 	}
 	p->b.fetches[p->b.n_fetches] = (struct store_fetch){
-		.till = q->till->name,
-		.offset = q->pull.offset,
-		.limit = q->pull.limit,
-		.ack = ack,
+	    .till = q->till->name,
+	    .offset = q->pull.offset,
+	    .limit = q->pull.limit,
+	    .ack = ack,
 	};
 	p->fetch_req[p->b.n_fetches++] = q;
 	q->fetching = true;
@@ -241,9 +241,11 @@ static void relay_deliver(struct relay *r, struct store_batch *b, size_t first)
 			continue;
 		if (n == cap)
 			u = xrealloc(u, (cap *= 2) * sizeof *u);
-		u[n] = (struct relay_update){.offset = a->offset, .received_ms = b->now_ms,
+		u[n] = (struct relay_update){.offset = a->offset,
+					     .received_ms = b->now_ms,
 					     .content_type = (char *)a->content_type,
-					     .body = (char *)a->body, .len = a->len};
+					     .body = (char *)a->body,
+					     .len = a->len};
 		str_copy(u[n].suffix, a->suffix, sizeof u[n].suffix);
 		n++;
 	}
@@ -252,8 +254,8 @@ static void relay_deliver(struct relay *r, struct store_batch *b, size_t first)
 		waiter_unlink(q);
 		if (q->last + 1 == u[0].offset && q->pull.offset <= u[0].offset) {
 			q->last = u[n - 1].offset;
-			relay_answer_pull(r, q, u, n < (size_t)q->pull.limit ? n
-									    : (size_t)q->pull.limit);
+			relay_answer_pull(r, q, u,
+					  n < (size_t)q->pull.limit ? n : (size_t)q->pull.limit);
 		} else {
 			pending_add_fetch(r, q, false);
 		}
@@ -285,7 +287,8 @@ static void on_batch_done(struct store_batch *b, void *cls)
 		q->fetching = false;
 		if (!b->ok) {
 			deadline_remove(r, q);
-			relay_answer_text(q, 503, "the relay cannot read its database now; retry\n");
+			relay_answer_text(q, 503,
+					  "the relay cannot read its database now; retry\n");
 			continue;
 		}
 		q->last = f->last;
@@ -387,8 +390,8 @@ void relay_on_request(struct relay *r, struct relay_req *q)
 	case RELAY_ROUTE_PULL: {
 		struct kerr e = {0};
 		const char *off = http_query(q, "offset");
-		if (relay_proto_pull_args(off, http_query(q, "timeout"),
-					  http_query(q, "limit"), &q->pull, &e) != K_OK) {
+		if (relay_proto_pull_args(off, http_query(q, "timeout"), http_query(q, "limit"),
+					  &q->pull, &e) != K_OK) {
 			char msg[400];
 			snprintf(msg, sizeof msg, "%s: %s\n", e.field, e.text);
 			relay_answer_text(q, 400, msg);
@@ -477,15 +480,15 @@ struct relay *relay_start(struct loop *l, struct store *s, struct tills *t,
 	r->retention_ms = opt->retention_ms > 0 ? opt->retention_ms : 7LL * 24 * 3600 * 1000;
 	r->cur = &r->p[0];
 	struct http_options ho = {
-		.listen = opt->listen,
-		.tls_cert_pem = cert,
-		.tls_key_pem = key,
-		.max_connections = opt->max_connections ? opt->max_connections : 12000,
-		.per_ip_limit = opt->per_ip_limit == UINT_MAX ? 0
-				: opt->per_ip_limit   ? opt->per_ip_limit
-						      : 64,
-		.timeout_s = opt->timeout_s ? opt->timeout_s : 60,
-		.body_limit = opt->body_limit ? opt->body_limit : 64 * 1024,
+	    .listen = opt->listen,
+	    .tls_cert_pem = cert,
+	    .tls_key_pem = key,
+	    .max_connections = opt->max_connections ? opt->max_connections : 12000,
+	    .per_ip_limit = opt->per_ip_limit == UINT_MAX ? 0
+			    : opt->per_ip_limit		  ? opt->per_ip_limit
+							  : 64,
+	    .timeout_s = opt->timeout_s ? opt->timeout_s : 60,
+	    .body_limit = opt->body_limit ? opt->body_limit : 64 * 1024,
 	};
 	r->http = http_start(l, &ho, r, err);
 	if (key)

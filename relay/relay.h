@@ -15,15 +15,15 @@
 #include "tills.h"
 
 struct relay_options {
-	const char *listen;	     /* "ADDR:PORT" */
-	const char *public_url;	     /* for /whoami; NULL: none */
-	const char *tls_cert;	     /* PEM files; both or neither */
+	const char *listen;	/* "ADDR:PORT" */
+	const char *public_url; /* for /whoami; NULL: none */
+	const char *tls_cert;	/* PEM files; both or neither */
 	const char *tls_key;
-	unsigned max_connections;    /* default 12000 */
-	unsigned per_ip_limit;	     /* default 64; 0 in options = default, UINT_MAX = off */
-	unsigned timeout_s;	     /* idle connection timeout, default 60 */
-	size_t body_limit;	     /* largest callback body, default 64 KiB */
-	long long retention_ms;	     /* acknowledged callbacks kept this long, default 7 days */
+	unsigned max_connections; /* default 12000 */
+	unsigned per_ip_limit;	  /* default 64; 0 in options = default, UINT_MAX = off */
+	unsigned timeout_s;	  /* idle connection timeout, default 60 */
+	size_t body_limit;	  /* largest callback body, default 64 KiB */
+	long long retention_ms;	  /* acknowledged callbacks kept this long, default 7 days */
 };
 
 struct relay;

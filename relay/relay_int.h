@@ -17,27 +17,27 @@ struct relay_req {
 	struct http *http;
 	struct MHD_Connection *conn;
 	struct relay_route route;
-	struct till *till;	 /* the till of a pull or of /cb/<key> */
-	struct account *acc;	 /* the account of /acct/<key> */
+	struct till *till;   /* the till of a pull or of /cb/<key> */
+	struct account *acc; /* the account of /acct/<key> */
 	char *content_type;
 	char *body;
 	size_t len, cap;
-	int reject;		 /* status decided from the headers */
-	bool started;		 /* the handler saw the whole request */
+	int reject;   /* status decided from the headers */
+	bool started; /* the handler saw the whole request */
 	bool suspended;
-	bool answered;		 /* a response is queued */
+	bool answered; /* a response is queued */
 	/* The answer, set by http_answer and queued when MHD calls again. */
 	int status;
 	char *reply;
 	const char *reply_type;
 	/* A pull. */
 	struct relay_pull_args pull;
-	long long deadline_ms;	 /* monotonic */
-	int64_t last;		 /* the till's highest offset at the last fetch */
-	bool parked;		 /* waiting on till->waiters */
-	bool fetching;		 /* in a batch */
-	struct relay_req *w_prev, *w_next;	/* till->waiters */
-	struct relay_req *d_prev, *d_next;	/* the deadline list */
+	long long deadline_ms;		   /* monotonic */
+	int64_t last;			   /* the till's highest offset at the last fetch */
+	bool parked;			   /* waiting on till->waiters */
+	bool fetching;			   /* in a batch */
+	struct relay_req *w_prev, *w_next; /* till->waiters */
+	struct relay_req *d_prev, *d_next; /* the deadline list */
 };
 
 struct http_options {

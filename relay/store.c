@@ -28,13 +28,13 @@ struct store *store_open(const char *spec, struct loop *l, struct kerr *err)
 #else
 		kerr_set(err, K_INVALID, "--db",
 			 _("this kassa-relay was built without PostgreSQL; install libpq-dev and "
-			 "rebuild, or use --db sqlite:PATH"));
+			   "rebuild, or use --db sqlite:PATH"));
 		return NULL;
 #endif
 	}
 	kerr_set(err, K_INVALID, "--db",
 		 _("\"%.40s\" is neither sqlite:PATH nor postgresql://...; use e.g. "
-		 "--db sqlite:relay.db"),
+		   "--db sqlite:relay.db"),
 		 spec);
 	return NULL;
 }

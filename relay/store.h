@@ -32,10 +32,10 @@ struct store_fetch {
 	const char *till;
 	int64_t offset;
 	int limit;
-	bool ack;			/* acknowledge and record the pull time */
-	struct relay_update *updates;	/* out, malloc'd; free with store_fetch_clear */
+	bool ack;		      /* acknowledge and record the pull time */
+	struct relay_update *updates; /* out, malloc'd; free with store_fetch_clear */
 	size_t n;
-	int64_t last;			/* out: the till's highest offset */
+	int64_t last; /* out: the till's highest offset */
 };
 
 struct store_batch {
@@ -57,9 +57,9 @@ typedef void (*store_notify_cb)(const char *till, void *cls);
 
 /* One till's figures for `kassa-relay status`. */
 struct store_till_status {
-	int64_t last;		 /* highest offset */
-	int64_t acked;		 /* highest acknowledged offset */
-	long long last_pull_ms;	 /* 0: never */
+	int64_t last;		/* highest offset */
+	int64_t acked;		/* highest acknowledged offset */
+	long long last_pull_ms; /* 0: never */
 	long long last_callback_ms;
 };
 
@@ -68,8 +68,7 @@ struct store;
 struct store_ops {
 	const char *name;
 	/* Makes sure every named till has a row. Blocking: at start-up only. */
-	kstatus (*add_tills)(struct store *s, const char *const *names, size_t n,
-			     struct kerr *err);
+	kstatus (*add_tills)(struct store *s, const char *const *names, size_t n, struct kerr *err);
 	/* Runs a batch; b->done is called exactly once. */
 	void (*flush)(struct store *s, struct store_batch *b);
 	/* Blocking, for the status command. */

@@ -30,23 +30,23 @@
 #define PG_CHANNEL "kassa_relay"
 
 static const char *const pg_migrations[] = {
-	"CREATE TABLE relay_tills ("
-	" name TEXT PRIMARY KEY,"
-	" seq BIGINT NOT NULL DEFAULT 0,"
-	" acked BIGINT NOT NULL DEFAULT 0,"
-	" last_pull_ms BIGINT NOT NULL DEFAULT 0,"
-	" last_callback_ms BIGINT NOT NULL DEFAULT 0);"
-	"CREATE TABLE relay_callbacks ("
-	" till TEXT NOT NULL,"
-	" seq BIGINT NOT NULL,"
-	" received_ms BIGINT NOT NULL,"
-	" acked_ms BIGINT,"
-	" suffix TEXT NOT NULL,"
-	" content_type TEXT NOT NULL,"
-	" body BYTEA NOT NULL,"
-	" PRIMARY KEY (till, seq));"
-	"CREATE INDEX relay_callbacks_acked ON relay_callbacks(acked_ms)"
-	" WHERE acked_ms IS NOT NULL;",
+    "CREATE TABLE relay_tills ("
+    " name TEXT PRIMARY KEY,"
+    " seq BIGINT NOT NULL DEFAULT 0,"
+    " acked BIGINT NOT NULL DEFAULT 0,"
+    " last_pull_ms BIGINT NOT NULL DEFAULT 0,"
+    " last_callback_ms BIGINT NOT NULL DEFAULT 0);"
+    "CREATE TABLE relay_callbacks ("
+    " till TEXT NOT NULL,"
+    " seq BIGINT NOT NULL,"
+    " received_ms BIGINT NOT NULL,"
+    " acked_ms BIGINT,"
+    " suffix TEXT NOT NULL,"
+    " content_type TEXT NOT NULL,"
+    " body BYTEA NOT NULL,"
+    " PRIMARY KEY (till, seq));"
+    "CREATE INDEX relay_callbacks_acked ON relay_callbacks(acked_ms)"
+    " WHERE acked_ms IS NOT NULL;",
 };
 #define PG_MIGRATION_COUNT ((int)(sizeof pg_migrations / sizeof pg_migrations[0]))
 
@@ -175,8 +175,10 @@ static kstatus pg_migrate(struct store_pg *s, struct kerr *err)
 	kstatus st = pg_exec(s, "SELECT pg_advisory_lock(4242170013)", err);
 	if (st != K_OK)
 		return st;
-	st = pg_exec(s, "CREATE TABLE IF NOT EXISTS relay_schema (version INTEGER PRIMARY KEY,"
-			" applied_ms BIGINT NOT NULL)", err);
+	st = pg_exec(s,
+		     "CREATE TABLE IF NOT EXISTS relay_schema (version INTEGER PRIMARY KEY,"
+		     " applied_ms BIGINT NOT NULL)",
+		     err);
 	for (int v = 1; st == K_OK && v <= PG_MIGRATION_COUNT; v++) {
 		PGresult *r = PQexec(s->conn, "SELECT COALESCE(MAX(version), 0) FROM relay_schema");
 		int have = PQresultStatus(r) == PGRES_TUPLES_OK ? atoi(PQgetvalue(r, 0, 0)) : -1;
@@ -188,14 +190,15 @@ static kstatus pg_migrate(struct store_pg *s, struct kerr *err)
 		if (have > PG_MIGRATION_COUNT) {
 			st = kerr_set(err, K_DB, "db",
 				      _("the relay database has schema version %d but this "
-				      "kassa-relay knows only up to %d: use a newer kassa-relay"),
+					"kassa-relay knows only up to %d: use a newer kassa-relay"),
 				      have, PG_MIGRATION_COUNT);
 			break;
 		}
 		if (have >= v)
 			continue;
 		char rec[128];
-		snprintf(rec, sizeof rec, "INSERT INTO relay_schema VALUES (%d, %lld)", v, now_ms());
+		snprintf(rec, sizeof rec, "INSERT INTO relay_schema VALUES (%d, %lld)", v,
+			 now_ms());
 		if ((st = pg_exec(s, "BEGIN", err)) != K_OK)
 			break;
 		if ((st = pg_exec(s, pg_migrations[v - 1], err)) != K_OK ||
@@ -299,26 +302,27 @@ static char *pg_batch_sql(struct store_pg *s, struct store_batch *b)
 		buf_fmt(&q, "WITH input(ord, till, suffix, ctype, body) AS (VALUES ");
 		for (size_t i = 0; i < b->n_appends; i++) {
 			const struct store_append *a = &b->appends[i];
-			char *ct = PQescapeLiteral(s->conn, a->content_type,
-						   strlen(a->content_type));
+			char *ct =
+			    PQescapeLiteral(s->conn, a->content_type, strlen(a->content_type));
 			buf_fmt(&q, "%s(%zu, '%s', '%s', %s, decode('", i ? "," : "", i, a->till,
 				a->suffix, ct ? ct : "''");
 			PQfreemem(ct);
 			buf_hex(&q, a->body, a->len);
 			buf_fmt(&q, "', 'hex'))");
 		}
-		buf_fmt(&q,
-			"), counts AS (SELECT till, count(*) AS n FROM input GROUP BY till),"
-			" upd AS (UPDATE relay_tills t SET seq = t.seq + c.n, last_callback_ms = %lld"
-			" FROM counts c WHERE t.name = c.till RETURNING t.name, t.seq - c.n AS base),"
-			" numbered AS (SELECT i.ord, i.till, u.base + row_number() OVER (PARTITION BY"
-			" i.till ORDER BY i.ord) AS seq, i.suffix, i.ctype, i.body FROM input i JOIN"
-			" upd u ON u.name = i.till),"
-			" ins AS (INSERT INTO relay_callbacks(till, seq, received_ms, suffix,"
-			" content_type, body) SELECT till, seq, %lld, suffix, ctype, body FROM"
-			" numbered)"
-			" SELECT ord, seq FROM numbered ORDER BY ord;",
-			now, now);
+		buf_fmt(
+		    &q,
+		    "), counts AS (SELECT till, count(*) AS n FROM input GROUP BY till),"
+		    " upd AS (UPDATE relay_tills t SET seq = t.seq + c.n, last_callback_ms = %lld"
+		    " FROM counts c WHERE t.name = c.till RETURNING t.name, t.seq - c.n AS base),"
+		    " numbered AS (SELECT i.ord, i.till, u.base + row_number() OVER (PARTITION BY"
+		    " i.till ORDER BY i.ord) AS seq, i.suffix, i.ctype, i.body FROM input i JOIN"
+		    " upd u ON u.name = i.till),"
+		    " ins AS (INSERT INTO relay_callbacks(till, seq, received_ms, suffix,"
+		    " content_type, body) SELECT till, seq, %lld, suffix, ctype, body FROM"
+		    " numbered)"
+		    " SELECT ord, seq FROM numbered ORDER BY ord;",
+		    now, now);
 		expect_add(s, &cap, R_APPEND, 0);
 	}
 	bool any_ack = false;
@@ -345,10 +349,11 @@ static char *pg_batch_sql(struct store_pg *s, struct store_batch *b)
 			" t.acked;",
 			now);
 		buf_add(&q, w.p, w.n);
-		buf_fmt(&q,
-			"UPDATE relay_tills t SET acked = GREATEST(t.acked, LEAST(w.off - 1, t.seq)),"
-			" last_pull_ms = %lld FROM w WHERE t.name = w.till;",
-			now);
+		buf_fmt(
+		    &q,
+		    "UPDATE relay_tills t SET acked = GREATEST(t.acked, LEAST(w.off - 1, t.seq)),"
+		    " last_pull_ms = %lld FROM w WHERE t.name = w.till;",
+		    now);
 		free(w.p);
 		expect_add(s, &cap, R_SKIP, 0);
 		expect_add(s, &cap, R_SKIP, 0);
@@ -368,8 +373,9 @@ static char *pg_batch_sql(struct store_pg *s, struct store_batch *b)
 		expect_add(s, &cap, R_FETCH, 0);
 	}
 	if (b->prune_before_ms > 0) {
-		buf_fmt(&q, "DELETE FROM relay_callbacks WHERE acked_ms IS NOT NULL AND acked_ms <"
-			    " %lld;",
+		buf_fmt(&q,
+			"DELETE FROM relay_callbacks WHERE acked_ms IS NOT NULL AND acked_ms <"
+			" %lld;",
 			b->prune_before_ms);
 		expect_add(s, &cap, R_SKIP, 0);
 	}
@@ -448,7 +454,8 @@ static void pg_finish(struct store_pg *s, const char *error)
 		if (error)
 			str_copy(b->error, error, sizeof b->error);
 		else if (!b->error[0])
-			str_copy(b->error, "relay database (PostgreSQL): the batch did not complete",
+			str_copy(b->error,
+				 "relay database (PostgreSQL): the batch did not complete",
 				 sizeof b->error);
 		for (size_t i = 0; i < b->n_fetches; i++)
 			store_fetch_clear(&b->fetches[i]);
@@ -645,11 +652,11 @@ static void pg_close(struct store *base)
 }
 
 static const struct store_ops pg_ops = {
-	.name = "postgresql",
-	.add_tills = pg_add_tills,
-	.flush = pg_flush,
-	.till_status = pg_till_status,
-	.close = pg_close,
+    .name = "postgresql",
+    .add_tills = pg_add_tills,
+    .flush = pg_flush,
+    .till_status = pg_till_status,
+    .close = pg_close,
 };
 
 struct store *store_pg_open(const char *conninfo, struct loop *l, struct kerr *err)

@@ -18,24 +18,24 @@
 #include "util.h"
 
 static const char *const migrations[] = {
-	/* 1: tills with their per-till sequence, callbacks keyed by (till, offset). */
-	"CREATE TABLE relay_tills ("
-	" name TEXT PRIMARY KEY,"
-	" seq INTEGER NOT NULL DEFAULT 0,"
-	" acked INTEGER NOT NULL DEFAULT 0,"
-	" last_pull_ms INTEGER NOT NULL DEFAULT 0,"
-	" last_callback_ms INTEGER NOT NULL DEFAULT 0);"
-	"CREATE TABLE relay_callbacks ("
-	" till TEXT NOT NULL,"
-	" seq INTEGER NOT NULL,"
-	" received_ms INTEGER NOT NULL,"
-	" acked_ms INTEGER,"
-	" suffix TEXT NOT NULL,"
-	" content_type TEXT NOT NULL,"
-	" body BLOB NOT NULL,"
-	" PRIMARY KEY (till, seq)) WITHOUT ROWID;"
-	"CREATE INDEX relay_callbacks_acked ON relay_callbacks(acked_ms)"
-	" WHERE acked_ms IS NOT NULL;",
+    /* 1: tills with their per-till sequence, callbacks keyed by (till, offset). */
+    "CREATE TABLE relay_tills ("
+    " name TEXT PRIMARY KEY,"
+    " seq INTEGER NOT NULL DEFAULT 0,"
+    " acked INTEGER NOT NULL DEFAULT 0,"
+    " last_pull_ms INTEGER NOT NULL DEFAULT 0,"
+    " last_callback_ms INTEGER NOT NULL DEFAULT 0);"
+    "CREATE TABLE relay_callbacks ("
+    " till TEXT NOT NULL,"
+    " seq INTEGER NOT NULL,"
+    " received_ms INTEGER NOT NULL,"
+    " acked_ms INTEGER,"
+    " suffix TEXT NOT NULL,"
+    " content_type TEXT NOT NULL,"
+    " body BLOB NOT NULL,"
+    " PRIMARY KEY (till, seq)) WITHOUT ROWID;"
+    "CREATE INDEX relay_callbacks_acked ON relay_callbacks(acked_ms)"
+    " WHERE acked_ms IS NOT NULL;",
 };
 #define MIGRATION_COUNT ((int)(sizeof migrations / sizeof migrations[0]))
 
@@ -53,22 +53,22 @@ enum {
 };
 
 static const char *const queries[Q_COUNT] = {
-	[Q_TILL_ADD] = "INSERT OR IGNORE INTO relay_tills(name) VALUES (?1)",
-	[Q_SEQ_NEXT] = "UPDATE relay_tills SET seq = seq + 1, last_callback_ms = ?2"
-		       " WHERE name = ?1 RETURNING seq",
-	[Q_INSERT] = "INSERT INTO relay_callbacks(till, seq, received_ms, suffix, content_type,"
-		     " body) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-	[Q_ACK_ROWS] = "UPDATE relay_callbacks SET acked_ms = ?3 WHERE till = ?1 AND seq < ?2"
-		       " AND seq > (SELECT acked FROM relay_tills WHERE name = ?1)",
-	[Q_ACK_TILL] = "UPDATE relay_tills SET acked = MAX(acked, MIN(?2 - 1, seq)),"
-		       " last_pull_ms = ?3 WHERE name = ?1",
-	[Q_FETCH] = "SELECT seq, received_ms, suffix, content_type, body FROM relay_callbacks"
-		    " WHERE till = ?1 AND seq >= MAX(?2, (SELECT acked + 1 FROM relay_tills"
-		    " WHERE name = ?1)) ORDER BY seq LIMIT ?3",
-	[Q_LAST] = "SELECT seq FROM relay_tills WHERE name = ?1",
-	[Q_PRUNE] = "DELETE FROM relay_callbacks WHERE acked_ms IS NOT NULL AND acked_ms < ?1",
-	[Q_STATUS] = "SELECT seq, acked, last_pull_ms, last_callback_ms FROM relay_tills"
-		     " WHERE name = ?1",
+    [Q_TILL_ADD] = "INSERT OR IGNORE INTO relay_tills(name) VALUES (?1)",
+    [Q_SEQ_NEXT] = "UPDATE relay_tills SET seq = seq + 1, last_callback_ms = ?2"
+		   " WHERE name = ?1 RETURNING seq",
+    [Q_INSERT] = "INSERT INTO relay_callbacks(till, seq, received_ms, suffix, content_type,"
+		 " body) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+    [Q_ACK_ROWS] = "UPDATE relay_callbacks SET acked_ms = ?3 WHERE till = ?1 AND seq < ?2"
+		   " AND seq > (SELECT acked FROM relay_tills WHERE name = ?1)",
+    [Q_ACK_TILL] = "UPDATE relay_tills SET acked = MAX(acked, MIN(?2 - 1, seq)),"
+		   " last_pull_ms = ?3 WHERE name = ?1",
+    [Q_FETCH] = "SELECT seq, received_ms, suffix, content_type, body FROM relay_callbacks"
+		" WHERE till = ?1 AND seq >= MAX(?2, (SELECT acked + 1 FROM relay_tills"
+		" WHERE name = ?1)) ORDER BY seq LIMIT ?3",
+    [Q_LAST] = "SELECT seq FROM relay_tills WHERE name = ?1",
+    [Q_PRUNE] = "DELETE FROM relay_callbacks WHERE acked_ms IS NOT NULL AND acked_ms < ?1",
+    [Q_STATUS] = "SELECT seq, acked, last_pull_ms, last_callback_ms FROM relay_tills"
+		 " WHERE name = ?1",
 };
 
 struct store_sqlite {
@@ -98,16 +98,18 @@ static kstatus sq_exec(struct store_sqlite *s, const char *sql, struct kerr *err
 
 static kstatus sq_migrate(struct store_sqlite *s, struct kerr *err)
 {
-	kstatus st = sq_exec(s, "CREATE TABLE IF NOT EXISTS relay_schema (version INTEGER"
-				" PRIMARY KEY, applied_ms INTEGER NOT NULL)", err);
+	kstatus st = sq_exec(s,
+			     "CREATE TABLE IF NOT EXISTS relay_schema (version INTEGER"
+			     " PRIMARY KEY, applied_ms INTEGER NOT NULL)",
+			     err);
 	if (st != K_OK)
 		return st;
 	for (int v = 1; v <= MIGRATION_COUNT; v++) {
 		if ((st = sq_exec(s, "BEGIN IMMEDIATE", err)) != K_OK)
 			return st;
 		sqlite3_stmt *q = NULL;
-		sqlite3_prepare_v2(s->db, "SELECT COALESCE(MAX(version), 0) FROM relay_schema",
-				   -1, &q, NULL);
+		sqlite3_prepare_v2(s->db, "SELECT COALESCE(MAX(version), 0) FROM relay_schema", -1,
+				   &q, NULL);
 		int have = q && sqlite3_step(q) == SQLITE_ROW ? sqlite3_column_int(q, 0) : -1;
 		sqlite3_finalize(q);
 		if (have < 0) {
@@ -116,10 +118,11 @@ static kstatus sq_migrate(struct store_sqlite *s, struct kerr *err)
 		}
 		if (have > MIGRATION_COUNT) {
 			sq_exec(s, "ROLLBACK", NULL);
-			return kerr_set(err, K_DB, "db",
-					_("relay database %s has schema version %d but this "
-					"kassa-relay knows only up to %d: use a newer kassa-relay"),
-					s->path, have, MIGRATION_COUNT);
+			return kerr_set(
+			    err, K_DB, "db",
+			    _("relay database %s has schema version %d but this "
+			      "kassa-relay knows only up to %d: use a newer kassa-relay"),
+			    s->path, have, MIGRATION_COUNT);
 		}
 		if (have >= v) {
 			sq_exec(s, "ROLLBACK", NULL);
@@ -129,7 +132,8 @@ static kstatus sq_migrate(struct store_sqlite *s, struct kerr *err)
 		snprintf(rec, sizeof rec, "INSERT INTO relay_schema VALUES (%d, %lld)", v,
 			 now_ms());
 		if ((st = sq_exec(s, migrations[v - 1], err)) != K_OK ||
-		    (st = sq_exec(s, rec, err)) != K_OK || (st = sq_exec(s, "COMMIT", err)) != K_OK) {
+		    (st = sq_exec(s, rec, err)) != K_OK ||
+		    (st = sq_exec(s, "COMMIT", err)) != K_OK) {
 			sq_exec(s, "ROLLBACK", NULL);
 			return st;
 		}
@@ -309,18 +313,19 @@ static void sq_close(struct store *base)
 }
 
 static const struct store_ops sqlite_ops = {
-	.name = "sqlite",
-	.add_tills = sq_add_tills,
-	.flush = sq_flush,
-	.till_status = sq_till_status,
-	.close = sq_close,
+    .name = "sqlite",
+    .add_tills = sq_add_tills,
+    .flush = sq_flush,
+    .till_status = sq_till_status,
+    .close = sq_close,
 };
 
 struct store *store_sqlite_open(const char *path, struct kerr *err)
 {
 	if (!path || !*path) {
-		kerr_set(err, K_INVALID, "db", _("no database path after sqlite:; use e.g. "
-					       "--db sqlite:/var/lib/kassa-relay/relay.db"));
+		kerr_set(err, K_INVALID, "db",
+			 _("no database path after sqlite:; use e.g. "
+			   "--db sqlite:/var/lib/kassa-relay/relay.db"));
 		return NULL;
 	}
 	struct store_sqlite *s = xcalloc(1, sizeof *s);
@@ -331,14 +336,15 @@ struct store *store_sqlite_open(const char *path, struct kerr *err)
 			    NULL) != SQLITE_OK) {
 		kerr_set(err, K_IO, "db",
 			 _("cannot open relay database %s: %s; check that its folder exists and "
-			 "is writable"),
+			   "is writable"),
 			 path, s->db ? sqlite3_errmsg(s->db) : "out of memory");
 		sq_close(&s->base);
 		return NULL;
 	}
 	sqlite3_busy_timeout(s->db, 5000);
-	if (sq_exec(s, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"
-		       " PRAGMA foreign_keys=ON",
+	if (sq_exec(s,
+		    "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"
+		    " PRAGMA foreign_keys=ON",
 		    err) != K_OK ||
 	    sq_migrate(s, err) != K_OK) {
 		sq_close(&s->base);

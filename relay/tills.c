@@ -34,13 +34,13 @@ struct tills {
 	size_t n, cap;
 	struct account *acc;
 	size_t n_acc, cap_acc;
-	char **acc_keys;	/* clear until the table is built */
-	char **acc_lists;	/* "tills = ..." as written */
-	char **tokens;		/* clear until the table is built */
+	char **acc_keys;  /* clear until the table is built */
+	char **acc_lists; /* "tills = ..." as written */
+	char **tokens;	  /* clear until the table is built */
 	struct entry *table;
-	size_t table_n;		/* power of two */
-	size_t *by_name;	/* index + 1 of each till by FNV-1a of its name; 0 = empty */
-	size_t by_name_n;	/* power of two */
+	size_t table_n;	  /* power of two */
+	size_t *by_name;  /* index + 1 of each till by FNV-1a of its name; 0 = empty */
+	size_t by_name_n; /* power of two */
 	const char *path;
 	struct kerr *err;
 	kstatus st;
@@ -123,7 +123,7 @@ static int on_ini(void *user, const char *section, const char *key, const char *
 	if ((!is_till && !is_acc) || !relay_proto_name_valid(name)) {
 		t->st = kerr_set(t->err, K_INVALID, "tills",
 				 _("%s: section [%.80s] is neither [till.NAME] nor "
-				 "[account.NAME] with NAME of letters, digits, '_', '-', '.'"),
+				   "[account.NAME] with NAME of letters, digits, '_', '-', '.'"),
 				 t->path, section);
 		return 0;
 	}
@@ -131,21 +131,20 @@ static int on_ini(void *user, const char *section, const char *key, const char *
 		if (strcmp(key, "token") != 0) {
 			t->st = kerr_set(t->err, K_INVALID, "tills",
 					 _("%s: unknown key \"%.40s\" in [%s]; a till has "
-					 "only token = ..."),
+					   "only token = ..."),
 					 t->path, key, section);
 			return 0;
 		}
 		if (tills_by_name(t, name)) {
 			t->st = kerr_set(t->err, K_INVALID, "tills",
-					 _("%s: till %s is listed twice; keep one"), t->path,
-					 name);
+					 _("%s: till %s is listed twice; keep one"), t->path, name);
 			return 0;
 		}
 		if (!relay_proto_token_valid(value)) {
 			t->st = kerr_set(t->err, K_INVALID, "tills",
 					 _("%s: the token of till %s must be %d to %d "
-					 "characters without spaces; make one with "
-					 "`kassa-relay add-till`"),
+					   "characters without spaces; make one with "
+					   "`kassa-relay add-till`"),
 					 t->path, name, RELAY_TOKEN_MIN, RELAY_TOKEN_MAX);
 			return 0;
 		}
@@ -177,13 +176,13 @@ static int on_ini(void *user, const char *section, const char *key, const char *
 		t->acc_lists[a] = NULL;
 		t->n_acc++;
 	}
-	char **slot = strcmp(key, "key") == 0 ? &t->acc_keys[a]
+	char **slot = strcmp(key, "key") == 0	  ? &t->acc_keys[a]
 		      : strcmp(key, "tills") == 0 ? &t->acc_lists[a]
 						  : NULL;
 	if (!slot || *slot) {
 		t->st = kerr_set(t->err, K_INVALID, "tills",
 				 _("%s: \"%.40s\" in [%s] is unknown or repeated; an "
-				 "account has key = ... and tills = NAME NAME ..."),
+				   "account has key = ... and tills = NAME NAME ..."),
 				 t->path, key, section);
 		return 0;
 	}
@@ -206,20 +205,22 @@ static kstatus tills_link_accounts(struct tills *t, struct kerr *err)
 					t->path, ac->name, RELAY_TOKEN_MIN, RELAY_TOKEN_MAX);
 		char *list = t->acc_lists[a] ? t->acc_lists[a] : (char *)"";
 		char *save = NULL;
-		for (char *w = strtok_r(list, " ,\t", &save); w; w = strtok_r(NULL, " ,\t", &save)) {
+		for (char *w = strtok_r(list, " ,\t", &save); w;
+		     w = strtok_r(NULL, " ,\t", &save)) {
 			struct till *tl = tills_by_name(t, w);
 			if (!tl)
 				return kerr_set(err, K_INVALID, "tills",
 						_("%s: account %s lists till \"%.64s\", which has "
-						"no [till.%.64s] section"),
+						  "no [till.%.64s] section"),
 						t->path, ac->name, w, w);
 			ac->tills = xrealloc(ac->tills, (ac->n + 1) * sizeof *ac->tills);
 			ac->tills[ac->n++] = tl;
 		}
 		if (ac->n == 0)
-			return kerr_set(err, K_INVALID, "tills",
-					_("%s: account %s lists no tills; add tills = NAME NAME ..."),
-					t->path, ac->name);
+			return kerr_set(
+			    err, K_INVALID, "tills",
+			    _("%s: account %s lists no tills; add tills = NAME NAME ..."), t->path,
+			    ac->name);
 	}
 	return K_OK;
 }
@@ -249,17 +250,18 @@ static kstatus tills_check_mode(const char *path, struct kerr *err)
 {
 	struct stat sb;
 	if (stat(path, &sb) != 0)
-		return kerr_set(err, K_IO, "tills",
-				_("cannot read tills file %s: %s; create it with `kassa-relay add-till "
-				"NAME --tills %s`"),
-				path, strerror(errno), path);
+		return kerr_set(
+		    err, K_IO, "tills",
+		    _("cannot read tills file %s: %s; create it with `kassa-relay add-till "
+		      "NAME --tills %s`"),
+		    path, strerror(errno), path);
 	if (!S_ISREG(sb.st_mode))
 		return kerr_set(err, K_INVALID, "tills", _("tills file %s is not a regular file"),
 				path);
 	if (sb.st_mode & 077)
 		return kerr_set(err, K_REFUSED, "tills",
 				_("tills file %s holds secrets but others may read it (mode %03o); "
-				"run `chmod 600 %s`"),
+				  "run `chmod 600 %s`"),
 				path, (unsigned)(sb.st_mode & 0777), path);
 	return K_OK;
 }
@@ -281,7 +283,7 @@ kstatus tills_load(const char *path, struct tills **out, struct kerr *err)
 		t->st = rc < 0 ? kerr_set(err, K_IO, "tills", _("cannot read tills file %s"), path)
 			       : kerr_set(err, K_INVALID, "tills",
 					  _("%s line %d: not INI (expected [till.NAME] or "
-					  "key = value)"),
+					    "key = value)"),
 					  path, rc);
 	if (t->st == K_OK)
 		t->st = tills_link_accounts(t, err);
@@ -294,16 +296,17 @@ kstatus tills_load(const char *path, struct tills **out, struct kerr *err)
 			char key[RELAY_KEY_LEN + 1];
 			relay_proto_callback_key(t->tokens[i], key);
 			if (!table_put(t, t->tokens[i], E_TOKEN, i) || !table_put(t, key, E_KEY, i))
-				t->st = kerr_set(err, K_INVALID, "tills",
-						 _("%s: till %s uses the same token as another till; "
-						 "give each till its own (`kassa-relay add-till`)"),
-						 path, t->v[i].name);
+				t->st =
+				    kerr_set(err, K_INVALID, "tills",
+					     _("%s: till %s uses the same token as another till; "
+					       "give each till its own (`kassa-relay add-till`)"),
+					     path, t->v[i].name);
 		}
 		for (size_t a = 0; a < t->n_acc && t->st == K_OK; a++)
 			if (!table_put(t, t->acc_keys[a], E_ACCOUNT, a))
 				t->st = kerr_set(err, K_INVALID, "tills",
 						 _("%s: account %s uses a key already in use; give "
-						 "it its own"),
+						   "it its own"),
 						 path, t->acc[a].name);
 	}
 	tills_forget_secrets(t);
@@ -374,14 +377,14 @@ struct account *tills_account_by_key(struct tills *t, const char *key)
 	return e && e->kind == E_ACCOUNT ? &t->acc[e->index] : NULL;
 }
 
-kstatus tills_add(const char *path, const char *name, char *token_out, size_t n,
-		  struct kerr *err)
+kstatus tills_add(const char *path, const char *name, char *token_out, size_t n, struct kerr *err)
 {
 	if (!relay_proto_name_valid(name))
-		return kerr_set(err, K_INVALID, "NAME",
-				_("till name \"%.64s\" must be 1 to %d of letters, digits, '_', '-', "
-				"'.'"),
-				name, RELAY_NAME_MAX);
+		return kerr_set(
+		    err, K_INVALID, "NAME",
+		    _("till name \"%.64s\" must be 1 to %d of letters, digits, '_', '-', "
+		      "'.'"),
+		    name, RELAY_NAME_MAX);
 	if (n < 65)
 		return kerr_set(err, K_INVALID, "token", _("no room for the token"));
 	if (access(path, F_OK) == 0) {
@@ -394,7 +397,7 @@ kstatus tills_add(const char *path, const char *name, char *token_out, size_t n,
 		if (taken)
 			return kerr_set(err, K_EXISTS, "NAME",
 					_("till %s is already in %s; pick another name, or delete "
-					"its section to replace its token"),
+					  "its section to replace its token"),
 					name, path);
 	}
 	unsigned char raw[32];

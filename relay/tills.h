@@ -48,7 +48,6 @@ struct account *tills_account_by_key(struct tills *t, const char *key);
 
 /* Appends [till.NAME] with a fresh random token (256 bits, hex) to path,
  * creating it with mode 0600; the token goes to token_out only. */
-kstatus tills_add(const char *path, const char *name, char *token_out, size_t n,
-		  struct kerr *err);
+kstatus tills_add(const char *path, const char *name, char *token_out, size_t n, struct kerr *err);
 
 #endif

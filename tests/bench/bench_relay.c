@@ -36,14 +36,14 @@
 struct conn {
 	int fd;
 	bool provider;
-	long index;	    /* till number, or provider number */
+	long index; /* till number, or provider number */
 	char *out;
 	size_t out_n, out_off;
 	char *in;
 	size_t in_n, in_cap;
 	bool connected;
-	int64_t offset;	    /* till: next offset wanted */
-	bool busy;	    /* a request is out */
+	int64_t offset; /* till: next offset wanted */
+	bool busy;	/* a request is out */
 };
 
 static struct {
@@ -402,14 +402,16 @@ int main(int argc, char **argv)
 	       "%ld provider connections\n",
 	       dbkind, B.committed, B.failed, secs, secs > 0 ? (double)B.committed / secs : 0.0,
 	       B.providers);
-	printf("bench_relay: %s: delivered %ld to %ld long-polling tills; POST-to-till p50 %.1f ms, "
-	       "p99 %.1f ms\n",
-	       dbkind, B.delivered, B.tills, p50, p99);
+	printf(
+	    "bench_relay: %s: delivered %ld to %ld long-polling tills; POST-to-till p50 %.1f ms, "
+	    "p99 %.1f ms\n",
+	    dbkind, B.delivered, B.tills, p50, p99);
 	printf("bench_relay: %s: relay RSS %ld KiB idle with all tills, peak %ld KiB (%.1f MiB)\n",
 	       dbkind, rss_idle, rss_peak, (double)rss_peak / 1024.0);
-	printf("bench_relay: %s: CPU during the run: relay %.2f s, this client %.2f s, on %ld cores "
-	       "(%.2f s of wall time)\n",
-	       dbkind, relay_cpu, self_cpu, sysconf(_SC_NPROCESSORS_ONLN), secs);
+	printf(
+	    "bench_relay: %s: CPU during the run: relay %.2f s, this client %.2f s, on %ld cores "
+	    "(%.2f s of wall time)\n",
+	    dbkind, relay_cpu, self_cpu, sysconf(_SC_NPROCESSORS_ONLN), secs);
 	kill(relay, SIGTERM);
 	int st;
 	waitpid(relay, &st, 0);

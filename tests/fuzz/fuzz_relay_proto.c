@@ -24,8 +24,10 @@ static void check_route(const char *path)
 	KFZ_CHECK(k <= RELAY_TOKEN_MAX && s <= RELAY_SUFFIX_MAX, "key %zu suffix %zu", k, s);
 	if (r.kind == RELAY_ROUTE_CALLBACK || r.kind == RELAY_ROUTE_ACCOUNT) {
 		KFZ_CHECK(k > 0, "a callback route without a key");
-		KFZ_CHECK(strspn(r.key, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-") == k,
-			  "key with a character outside its alphabet");
+		KFZ_CHECK(
+		    strspn(r.key,
+			   "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-") == k,
+		    "key with a character outside its alphabet");
 		KFZ_CHECK(strspn(r.suffix, "abcdefghijklmnopqrstuvwxyz0123456789_-") == s,
 			  "suffix with a character outside its alphabet");
 	} else {
@@ -48,9 +50,10 @@ static void check_reply(const char *text, size_t len)
 	KFZ_CHECK(r2.n == r.n && r2.last == r.last, "round trip changed the count or last");
 	for (size_t i = 0; i < r.n; i++) {
 		KFZ_CHECK(r2.updates[i].offset == r.updates[i].offset &&
-				  r2.updates[i].len == r.updates[i].len &&
-				  memcmp(r2.updates[i].body, r.updates[i].body, r.updates[i].len) == 0 &&
-				  strcmp(r2.updates[i].suffix, r.updates[i].suffix) == 0,
+			      r2.updates[i].len == r.updates[i].len &&
+			      memcmp(r2.updates[i].body, r.updates[i].body, r.updates[i].len) ==
+				  0 &&
+			      strcmp(r2.updates[i].suffix, r.updates[i].suffix) == 0,
 			  "update %zu changed in the round trip", i);
 	}
 	relay_proto_pull_free(&r2);
@@ -72,8 +75,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		const char *tok = NULL;
 		size_t len = 0;
 		if (relay_proto_bearer(str, &tok, &len))
-			KFZ_CHECK(len >= RELAY_TOKEN_MIN && len <= RELAY_TOKEN_MAX &&
-					  tok >= str && tok + len <= str + strlen(str),
+			KFZ_CHECK(len >= RELAY_TOKEN_MIN && len <= RELAY_TOKEN_MAX && tok >= str &&
+				      tok + len <= str + strlen(str),
 				  "token outside the header or of a wrong length");
 		break;
 	}
@@ -88,8 +91,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		struct relay_pull_args a;
 		struct kerr e = {0};
 		if (relay_proto_pull_args(parts[0], parts[1], parts[2], &a, &e) == K_OK)
-			KFZ_CHECK(a.offset >= 0 && a.timeout_s >= 0 && a.timeout_s <= RELAY_POLL_MAX_S &&
-					  a.limit >= 1 && a.limit <= RELAY_LIMIT_MAX,
+			KFZ_CHECK(a.offset >= 0 && a.timeout_s >= 0 &&
+				      a.timeout_s <= RELAY_POLL_MAX_S && a.limit >= 1 &&
+				      a.limit <= RELAY_LIMIT_MAX,
 				  "pull arguments out of range");
 		else
 			KFZ_CHECK(e.field[0] && e.text[0], "refused without a field and message");

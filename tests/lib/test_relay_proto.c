@@ -19,21 +19,21 @@ static void relay_proto_route__paths__to_routes(void **state)
 		enum relay_route_kind kind;
 		const char *key, *suffix;
 	} cases[] = {
-		{"/pull", RELAY_ROUTE_PULL, "", ""},
-		{"/pull/", RELAY_ROUTE_NONE, "", ""},
-		{"/whoami", RELAY_ROUTE_WHOAMI, "", ""},
-		{"/health", RELAY_ROUTE_HEALTH, "", ""},
-		{"/cb/abc123", RELAY_ROUTE_CALLBACK, "abc123", ""},
-		{"/cb/abc123/paykeeper", RELAY_ROUTE_CALLBACK, "abc123", "paykeeper"},
-		{"/cb/abc123/", RELAY_ROUTE_NONE, "", ""},
-		{"/cb/abc123/PayKeeper", RELAY_ROUTE_NONE, "", ""},
-		{"/cb/abc123/a/b", RELAY_ROUTE_NONE, "", ""},
-		{"/cb/", RELAY_ROUTE_NONE, "", ""},
-		{"/cb/a%2f", RELAY_ROUTE_NONE, "", ""},
-		{"/acct/Key_-9", RELAY_ROUTE_ACCOUNT, "Key_-9", ""},
-		{"/acct/k/lifepay", RELAY_ROUTE_ACCOUNT, "k", "lifepay"},
-		{"/", RELAY_ROUTE_NONE, "", ""},
-		{"", RELAY_ROUTE_NONE, "", ""},
+	    {"/pull", RELAY_ROUTE_PULL, "", ""},
+	    {"/pull/", RELAY_ROUTE_NONE, "", ""},
+	    {"/whoami", RELAY_ROUTE_WHOAMI, "", ""},
+	    {"/health", RELAY_ROUTE_HEALTH, "", ""},
+	    {"/cb/abc123", RELAY_ROUTE_CALLBACK, "abc123", ""},
+	    {"/cb/abc123/paykeeper", RELAY_ROUTE_CALLBACK, "abc123", "paykeeper"},
+	    {"/cb/abc123/", RELAY_ROUTE_NONE, "", ""},
+	    {"/cb/abc123/PayKeeper", RELAY_ROUTE_NONE, "", ""},
+	    {"/cb/abc123/a/b", RELAY_ROUTE_NONE, "", ""},
+	    {"/cb/", RELAY_ROUTE_NONE, "", ""},
+	    {"/cb/a%2f", RELAY_ROUTE_NONE, "", ""},
+	    {"/acct/Key_-9", RELAY_ROUTE_ACCOUNT, "Key_-9", ""},
+	    {"/acct/k/lifepay", RELAY_ROUTE_ACCOUNT, "k", "lifepay"},
+	    {"/", RELAY_ROUTE_NONE, "", ""},
+	    {"", RELAY_ROUTE_NONE, "", ""},
 	};
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
 		struct relay_route r;
@@ -97,11 +97,15 @@ static void relay_proto_pull_args__defaults_limits_and_messages(void **state)
 	static const struct {
 		const char *off, *to, *lim, *field;
 	} bad[] = {
-		{"-1", NULL, NULL, "offset"},	 {"1x", NULL, NULL, "offset"},
-		{"", NULL, NULL, "offset"},	 {" 1", NULL, NULL, "offset"},
-		{"99999999999999999999", NULL, NULL, "offset"},
-		{NULL, "51", NULL, "timeout"},	 {NULL, "-0", NULL, "timeout"},
-		{NULL, NULL, "0", "limit"},	 {NULL, NULL, "1001", "limit"},
+	    {"-1", NULL, NULL, "offset"},
+	    {"1x", NULL, NULL, "offset"},
+	    {"", NULL, NULL, "offset"},
+	    {" 1", NULL, NULL, "offset"},
+	    {"99999999999999999999", NULL, NULL, "offset"},
+	    {NULL, "51", NULL, "timeout"},
+	    {NULL, "-0", NULL, "timeout"},
+	    {NULL, NULL, "0", "limit"},
+	    {NULL, NULL, "1001", "limit"},
 	};
 	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
 		kerr_clear(&e);
@@ -117,7 +121,7 @@ static void relay_proto_b64__round_trips__and_rejects_non_canonical(void **state
 	static const struct {
 		const char *raw, *enc;
 	} cases[] = {
-		{"", ""}, {"f", "Zg=="}, {"fo", "Zm8="}, {"foo", "Zm9v"}, {"foob", "Zm9vYg=="},
+	    {"", ""}, {"f", "Zg=="}, {"fo", "Zm8="}, {"foo", "Zm9v"}, {"foob", "Zm9vYg=="},
 	};
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
 		char *e = relay_proto_b64_encode(cases[i].raw, strlen(cases[i].raw));
@@ -141,10 +145,18 @@ static void relay_proto_pull__reply_parses_back__with_binary_bodies(void **state
 {
 	(void)state;
 	struct relay_update u[2] = {
-		{.offset = 3, .received_ms = 1700000000123, .suffix = "", .content_type =
-		 (char *)"application/x-www-form-urlencoded", .body = (char *)"data=%7B%7D", .len = 11},
-		{.offset = 5, .received_ms = 1700000000999, .suffix = "paykeeper",
-		 .content_type = (char *)"", .body = (char *)"a\0b", .len = 3},
+	    {.offset = 3,
+	     .received_ms = 1700000000123,
+	     .suffix = "",
+	     .content_type = (char *)"application/x-www-form-urlencoded",
+	     .body = (char *)"data=%7B%7D",
+	     .len = 11},
+	    {.offset = 5,
+	     .received_ms = 1700000000999,
+	     .suffix = "paykeeper",
+	     .content_type = (char *)"",
+	     .body = (char *)"a\0b",
+	     .len = 3},
 	};
 	char *text = relay_proto_pull_reply(u, 2, 7);
 	struct relay_pull_reply r;
@@ -167,22 +179,22 @@ static void relay_proto_pull_parse__rejects__malformed_replies(void **state)
 {
 	(void)state;
 	static const char *const bad[] = {
-		"",
-		"[]",
-		"{\"updates\":[]}",
-		"{\"updates\":{},\"last\":0}",
-		"{\"updates\":[],\"last\":-1}",
-		"{\"updates\":[],\"last\":0,\"last\":1}",
-		/* offsets out of order, past last, bad suffix, bad base64 */
-		"{\"updates\":[{\"offset\":2,\"received_ms\":1,\"suffix\":\"\",\"content_type\":\"\","
-		"\"body\":\"\"},{\"offset\":2,\"received_ms\":1,\"suffix\":\"\",\"content_type\":"
-		"\"\",\"body\":\"\"}],\"last\":3}",
-		"{\"updates\":[{\"offset\":4,\"received_ms\":1,\"suffix\":\"\",\"content_type\":\"\","
-		"\"body\":\"\"}],\"last\":3}",
-		"{\"updates\":[{\"offset\":1,\"received_ms\":1,\"suffix\":\"A/B\",\"content_type\":"
-		"\"\",\"body\":\"\"}],\"last\":3}",
-		"{\"updates\":[{\"offset\":1,\"received_ms\":1,\"suffix\":\"\",\"content_type\":\"\","
-		"\"body\":\"@@@@\"}],\"last\":3}",
+	    "",
+	    "[]",
+	    "{\"updates\":[]}",
+	    "{\"updates\":{},\"last\":0}",
+	    "{\"updates\":[],\"last\":-1}",
+	    "{\"updates\":[],\"last\":0,\"last\":1}",
+	    /* offsets out of order, past last, bad suffix, bad base64 */
+	    "{\"updates\":[{\"offset\":2,\"received_ms\":1,\"suffix\":\"\",\"content_type\":\"\","
+	    "\"body\":\"\"},{\"offset\":2,\"received_ms\":1,\"suffix\":\"\",\"content_type\":"
+	    "\"\",\"body\":\"\"}],\"last\":3}",
+	    "{\"updates\":[{\"offset\":4,\"received_ms\":1,\"suffix\":\"\",\"content_type\":\"\","
+	    "\"body\":\"\"}],\"last\":3}",
+	    "{\"updates\":[{\"offset\":1,\"received_ms\":1,\"suffix\":\"A/B\",\"content_type\":"
+	    "\"\",\"body\":\"\"}],\"last\":3}",
+	    "{\"updates\":[{\"offset\":1,\"received_ms\":1,\"suffix\":\"\",\"content_type\":\"\","
+	    "\"body\":\"@@@@\"}],\"last\":3}",
 	};
 	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
 		struct relay_pull_reply r;
@@ -217,14 +229,14 @@ static void relay_proto_callback_url__derived_from_token__without_revealing_it(v
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(relay_proto_route__paths__to_routes),
-		cmocka_unit_test(relay_proto_route__rejects__overlong_key_and_suffix),
-		cmocka_unit_test(relay_proto_bearer__takes_token__only_of_valid_shape),
-		cmocka_unit_test(relay_proto_pull_args__defaults_limits_and_messages),
-		cmocka_unit_test(relay_proto_b64__round_trips__and_rejects_non_canonical),
-		cmocka_unit_test(relay_proto_pull__reply_parses_back__with_binary_bodies),
-		cmocka_unit_test(relay_proto_pull_parse__rejects__malformed_replies),
-		cmocka_unit_test(relay_proto_callback_url__derived_from_token__without_revealing_it),
+	    cmocka_unit_test(relay_proto_route__paths__to_routes),
+	    cmocka_unit_test(relay_proto_route__rejects__overlong_key_and_suffix),
+	    cmocka_unit_test(relay_proto_bearer__takes_token__only_of_valid_shape),
+	    cmocka_unit_test(relay_proto_pull_args__defaults_limits_and_messages),
+	    cmocka_unit_test(relay_proto_b64__round_trips__and_rejects_non_canonical),
+	    cmocka_unit_test(relay_proto_pull__reply_parses_back__with_binary_bodies),
+	    cmocka_unit_test(relay_proto_pull_parse__rejects__malformed_replies),
+	    cmocka_unit_test(relay_proto_callback_url__derived_from_token__without_revealing_it),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
