@@ -123,6 +123,16 @@ static void waiter_unlink(struct relay_req *q)
 	q->parked = false;
 }
 
+static void waiter_park(struct relay_req *q)
+{
+	q->parked = true;
+	q->w_prev = NULL;
+	q->w_next = q->till->waiters;
+	if (q->w_next)
+		q->w_next->w_prev = q;
+	q->till->waiters = q;
+}
+
 /* ---- answers ---- */
 
 static void relay_answer_pull(struct relay *r, struct relay_req *q, const struct relay_update *u,
@@ -249,16 +259,26 @@ static void relay_deliver(struct relay *r, struct store_batch *b, size_t first)
 		str_copy(u[n].suffix, a->suffix, sizeof u[n].suffix);
 		n++;
 	}
+	/* Pulls that were read in this very batch saw these already: they stay. */
+	struct relay_req *stay = NULL;
 	while (t->waiters) {
 		struct relay_req *q = t->waiters;
 		waiter_unlink(q);
-		if (q->last + 1 == u[0].offset && q->pull.offset <= u[0].offset) {
+		if (q->last >= u[n - 1].offset) {
+			q->w_next = stay;
+			stay = q;
+		} else if (q->last + 1 == u[0].offset && q->pull.offset <= u[0].offset) {
 			q->last = u[n - 1].offset;
 			relay_answer_pull(r, q, u,
 					  n < (size_t)q->pull.limit ? n : (size_t)q->pull.limit);
 		} else {
 			pending_add_fetch(r, q, false);
 		}
+	}
+	while (stay) {
+		struct relay_req *q = stay;
+		stay = q->w_next;
+		waiter_park(q);
 	}
 	free(u);
 }
@@ -298,12 +318,7 @@ static void on_batch_done(struct store_batch *b, void *cls)
 		    q->pull.offset > f->last + 1) {
 			relay_answer_pull(r, q, f->updates, f->n);
 		} else {
-			q->parked = true;
-			q->w_prev = NULL;
-			q->w_next = q->till->waiters;
-			if (q->w_next)
-				q->w_next->w_prev = q;
-			q->till->waiters = q;
+			waiter_park(q);
 		}
 		store_fetch_clear(f);
 	}
