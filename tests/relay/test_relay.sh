@@ -112,6 +112,23 @@ check "add-till creates a 0600 file and prints a fresh token" $?
 "$relay" add-till a --tills "$tmp/tills.ini" >"$tmp/o" 2>"$tmp/e"
 [ $? -ne 0 ] && grep -q "already" "$tmp/e" && [ "$(grep -c '^\[till.a\]' "$tmp/tills.ini")" = 1 ]
 check "add-till refuses a name already there" $?
+bad_file() { # bad_file NAME TEXT CONTENT: a tills file with CONTENT is refused with TEXT
+	printf '%b' "$3" >"$tmp/bad.ini"
+	chmod 600 "$tmp/bad.ini"
+	"$relay" --listen 127.0.0.1:0 --db "$db" --tills "$tmp/bad.ini" >"$tmp/o" 2>"$tmp/e"
+	local rc=$?
+	[ "$rc" -ne 0 ] && grep -qF -- "$2" "$tmp/e" && [ ! -s "$tmp/o" ]
+	check "$1" $? "$(cat "$tmp/e")"
+}
+t40=$(printf 't%.0s' $(seq 40))
+bad_file "two tills with one token are refused" "till y uses the same token as another till" \
+	"[till.x]\ntoken = $t40\n[till.y]\ntoken = $t40\n"
+bad_file "an account naming an unknown till is refused" "account shop lists till \"nope\"" \
+	"[till.x]\ntoken = $t40\n[account.shop]\nkey = $(printf 'k%.0s' $(seq 40))\ntills = x nope\n"
+bad_file "an unknown key in a till section is refused" "unknown key \"tokn\" in [till.x]" \
+	"[till.x]\ntokn = $t40\n"
+! grep -q "$t40" "$tmp/e"
+check "the refusal does not quote the token" $?
 acct_key=$(printf 'k%.0s' $(seq 40))
 printf '\n[account.shop]\nkey = %s\ntills = a b\n' "$acct_key" >>"$tmp/tills.ini"
 key_a=$(key_of "$tok_a")
@@ -239,6 +256,21 @@ if [ "$kind" = sqlite ]; then
 	[ "$before" = "a1 a2 a3 a4 b1" ] && [ "$after" = "b1" ]
 	check "acknowledged callbacks are removed after the retention period, the others kept" $? "before: $before" "after: $after"
 fi
+
+# ---- hardening: per-IP connection limit and idle timeout ----
+"$relay" --listen 127.0.0.1:0 --db "$db" --tills "$tmp/tills.ini" --per-ip-limit 2 --timeout 1 \
+	>"$tmp/lim.out" 2>"$tmp/lim.err" &
+pids+=("$!")
+for _ in $(seq 100); do [ -s "$tmp/lim.out" ] && break; sleep 0.05; done
+lport=$(sed -n 's/^listening on http:\/\/127.0.0.1:\([0-9]*\)$/\1/p' "$tmp/lim.out")
+exec 7<>"/dev/tcp/127.0.0.1/$lport" 8<>"/dev/tcp/127.0.0.1/$lport"
+sleep 0.2
+c3=$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$lport/health")
+sleep 1.5 # both idle connections time out
+c4=$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$lport/health")
+exec 7>&- 8>&-
+[ "$c3" = 000 ] && [ "$c4" = 200 ]
+check "a third connection from one address is refused with --per-ip-limit 2; idle ones time out" $? "$c3 $c4"
 
 kill -TERM "$pid_r2"
 wait "$pid_r2"
