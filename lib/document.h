@@ -83,6 +83,16 @@ struct document {
 	char callback_url[CALLBACK_URL_MAX + 1];
 	char *callback_data_json; /* callback_data as compact JSON text, or NULL; owned */
 	bool test;
+	/* Local only, never sent: it is the screen's open basket (the journal drops that with it). */
+	bool clear_open_basket;
+
+	/*
+	 * What the cashier confirmed (screen) or the command line allowed, for
+	 * guard_document(); never sent. allow_large: amounts above the profile's
+	 * max_receipt. no_original: a refund that cites no original sale.
+	 */
+	bool allow_large;
+	bool no_original;
 
 	/* Correction receipt (FFD 1.05). */
 	char correction_initiator[32]; /* independently | directive */

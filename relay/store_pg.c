@@ -181,7 +181,9 @@ static kstatus pg_migrate(struct store_pg *s, struct kerr *err)
 		     err);
 	for (int v = 1; st == K_OK && v <= PG_MIGRATION_COUNT; v++) {
 		PGresult *r = PQexec(s->conn, "SELECT COALESCE(MAX(version), 0) FROM relay_schema");
-		int have = PQresultStatus(r) == PGRES_TUPLES_OK ? atoi(PQgetvalue(r, 0, 0)) : -1;
+		int have = PQresultStatus(r) == PGRES_TUPLES_OK
+			       ? (int)strtol(PQgetvalue(r, 0, 0), NULL, 10)
+			       : -1;
 		PQclear(r);
 		if (have < 0) {
 			st = pg_fail(s, "reading the schema version", NULL, err);

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "basket_store.h"
 #include "cli.h"
 #include "i18n.h"
 #include "keys.h"
@@ -132,15 +133,28 @@ void engine_reload_doc(struct engine *e, int64_t id)
 		enum journal_state was = r->state;
 		row_fill(e, r, &d);
 		r->changed_mono = mono_ms();
+		/* A refused basket can come back to the sale screen: the message says how. */
+		char hint[96] = "";
+		bool refused =
+		    was != r->state && (r->state == JS_REJECTED || r->state == JS_FAILED);
+		if (e->app && refused)
+			basket_store_refused(e->app, &d, hint, sizeof hint);
 		journal_doc_free(&d);
 		/* A refusal must reach the cashier even with no status pane on screen. */
 		char why[600];
-		if (e->app && was != r->state && r->state == JS_REJECTED &&
+		if (e->app && refused && r->state == JS_REJECTED &&
 		    shift_rule_explain(r->last_error_code, r->last_error_text, why, sizeof why))
-			app_message(e->app, UI_MESSAGE_ERROR, _("Document #%" PRId64 " refused. %s"),
-				    id, why);
-		else if (e->app && was != r->state &&
-			 (r->state == JS_REJECTED || r->state == JS_FAILED))
+			app_message(e->app, UI_MESSAGE_ERROR,
+				    _("Document #%" PRId64 " refused. %s%s%s"), id,
+				    hint[0] ? hint : "", hint[0] ? ". " : "", why);
+		else if (e->app && refused && hint[0])
+			app_message(e->app, UI_MESSAGE_ERROR,
+				    _("Document #%" PRId64 " %s: %s (%s; F9: details)"), id,
+				    _(journal_state_label(r->state)),
+				    r->last_error_text[0] ? r->last_error_text
+							  : _("no reason given"),
+				    hint);
+		else if (e->app && refused)
 			app_message(e->app, UI_MESSAGE_ERROR,
 				    _("Document #%" PRId64 " %s: %s (F9: details and what to do)"),
 				    id, _(journal_state_label(r->state)),
@@ -168,6 +182,7 @@ static void on_outbox_change(void *cls, int64_t doc_id)
 struct shift_probe {
 	int64_t at;
 	bool found;
+	bool pending; /* not yet accepted by the provider */
 };
 
 static bool on_shift_doc(const struct journal_doc *d, void *ctx)
@@ -178,6 +193,7 @@ static bool on_shift_doc(const struct journal_doc *d, void *ctx)
 		return true;
 	p->at = d->created_at;
 	p->found = true;
+	p->pending = d->state == JS_QUEUED || d->state == JS_SENDING;
 	return false;
 }
 
@@ -191,6 +207,7 @@ static void latest_of(struct engine *e, const char *kind, int64_t since, struct 
 struct first_probe {
 	int64_t at;
 	bool found;
+	bool pending; /* the oldest one is not yet accepted by the provider */
 };
 
 static bool on_first_receipt(const struct journal_doc *d, void *ctx)
@@ -201,6 +218,7 @@ static bool on_first_receipt(const struct journal_doc *d, void *ctx)
 	/* Newest first: the last one seen is the oldest. */
 	p->at = d->created_at;
 	p->found = true;
+	p->pending = d->state == JS_QUEUED || d->state == JS_SENDING;
 	return true;
 }
 
@@ -217,7 +235,10 @@ static void update_shift(struct engine *e)
 	latest_of(e, doc_kind_wire(DOC_OPEN_SHIFT), 0, &open);
 	latest_of(e, doc_kind_wire(DOC_Z_REPORT), 0, &z);
 	s->shift_unknown = false;
+	s->shift_opening = false;
 	if (open.found && (!z.found || open.at > z.at)) {
+		/* Sent but not yet accepted: "opening…", not an open shift of 0h00m. */
+		s->shift_opening = open.pending;
 		s->shift_open = true;
 		s->shift_opened_ms = open.at;
 		return;
@@ -227,6 +248,8 @@ static void update_shift(struct engine *e)
 				   .since = z.found ? z.at + 1 : 0};
 	journal_list(e->journal, &f, 500, 0, on_first_receipt, &first, NULL);
 	if (first.found) {
+		/* The provider opens the shift with that receipt: not before it takes it. */
+		s->shift_opening = first.pending;
 		s->shift_open = true;
 		s->shift_opened_ms = first.at;
 	} else if (z.found) {
@@ -255,6 +278,9 @@ void engine_update_status(struct engine *e)
 		outbox_stats(e->outbox, &st);
 		s->outbox_depth = st.depth > 9999 ? 9999 : (int)st.depth;
 		s->in_flight = (int)st.in_flight;
+		s->offline = st.offline;
+		s->offline_since_ms = st.offline_since;
+		str_copy(s->offline_reason, st.offline_reason, sizeof s->offline_reason);
 		switch (st.listener) {
 		case LISTENER_LISTENING:
 			snprintf(s->listener, sizeof s->listener, _("on :%u"),
@@ -307,14 +333,31 @@ static kstatus engine_submit(struct app *app, const struct document *doc, struct
 	/* The outbox fills in what the profile provides: it works on its own copy. */
 	struct document d;
 	document_copy(&d, doc);
+	/* The basket being paid leaves the journal in the transaction that queues it. */
+	d.clear_open_basket = basket_store_owns(app, doc);
 	int64_t id = 0;
 	kstatus st = outbox_submit(e->outbox, &d, &id, err);
 	document_free(&d);
 	if (st == K_OK) {
+		basket_store_submitted(app, doc);
 		engine_reload_doc(e, id);
+		e->shift_dirty = true;
 		engine_update_status(e);
+		app_note_sent(app, doc, id);
 	}
 	return st;
+}
+
+/* The send-now key and `kassa outbox --flush` beside the screen. */
+static int engine_send_now(struct app *app)
+{
+	struct engine *e = engine_of(app);
+	if (!e || !e->outbox)
+		return 0;
+	outbox_flush(e->outbox);
+	engine_reload(e);
+	engine_update_status(e);
+	return app->status.outbox_depth;
 }
 
 kstatus engine_replay(struct engine *e, int64_t id, struct kerr *err)
@@ -456,6 +499,7 @@ static kstatus engine_setup(struct app *app, void *cls, struct kerr *err)
 	outbox_set_listener(e->outbox, on_outbox_change, e);
 	app->engine = e;
 	app->submit = engine_submit;
+	app->send_now = engine_send_now;
 	app->teardown = on_teardown;
 	e->shift_dirty = true;
 	engine_reload(e);

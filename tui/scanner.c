@@ -67,6 +67,22 @@ static void retire_catalog(void)
 	SC.items = NULL;
 }
 
+/*
+ * With no catalog file: the demo catalog in training only. A LIVE or TEST
+ * profile sells by free entry (name, then price), so a demo code typed out
+ * of habit never becomes a real fiscal document.
+ */
+static void scanner_catalog_default(struct app *app)
+{
+	struct engine *e = engine_of(app);
+	if (!e || e->training) {
+		app->catalog = demo_catalog(&app->catalog_n);
+	} else {
+		app->catalog = NULL;
+		app->catalog_n = 0;
+	}
+}
+
 void scanner_catalog_reload(struct app *app)
 {
 	struct engine *e = engine_of(app);
@@ -74,10 +90,8 @@ void scanner_catalog_reload(struct app *app)
 	SC.error[0] = '\0';
 	if (!path[0]) {
 		SC.path[0] = '\0';
-		if (SC.items) {
-			retire_catalog();
-			app->catalog = demo_catalog(&app->catalog_n);
-		}
+		retire_catalog();
+		scanner_catalog_default(app);
 		return;
 	}
 	str_copy(SC.path, path, sizeof SC.path);
@@ -88,6 +102,8 @@ void scanner_catalog_reload(struct app *app)
 		kerr_str(&err, msg, sizeof msg);
 		snprintf(SC.error, sizeof SC.error, "%s", msg);
 		app_message(app, UI_MESSAGE_ERROR, _("Catalog %s not loaded: %s"), path, msg);
+		if (!SC.items) /* nothing loaded before: never the demo items outside training */
+			scanner_catalog_default(app);
 		return;
 	}
 	size_t n = catfile_count(cf);
@@ -117,6 +133,10 @@ void scanner_catalog_summary(char *buf, size_t n)
 {
 	if (SC.error[0])
 		snprintf(buf, n, _("%s: not loaded: %s"), SC.path, SC.error);
+	else if (!SC.cf && SC.app && engine_of(SC.app) && !engine_of(SC.app)->training)
+		snprintf(buf, n, "%s",
+			 _("none: free entry (type the name, then the price); set catalog = "
+			   "FILE in the profile to sell by code"));
 	else if (!SC.cf)
 		snprintf(buf, n, "%s", _("the demo catalog (no catalog file in the profile)"));
 	else if (catfile_bad_rows(SC.cf))
@@ -168,6 +188,7 @@ static const struct catalog_item *find_marked(const struct app *app, const char 
 	return it;
 }
 
+/* Adds it (code: its marking code, or NULL) as one piece, the line selected. */
 static bool add_marked(struct app *app, const struct catalog_item *it, const char *code)
 {
 	struct basket_line l;
@@ -179,7 +200,7 @@ static bool add_marked(struct app *app, const struct catalog_item *it, const cha
 	l.vat_set = true;
 	l.object = it->object;
 	str_copy(l.code, it->code, sizeof l.code);
-	if (!str_copy(l.marking, code, sizeof l.marking)) {
+	if (code && !str_copy(l.marking, code, sizeof l.marking)) {
 		app_message(app, UI_MESSAGE_ERROR, "%s",
 			    _("The marking code is too long (over 255 bytes); it was not added"));
 		return false;
@@ -225,6 +246,22 @@ bool scanner_take_code(struct app *app, const char *code)
 	}
 	if (!it)
 		return false;
+	if (app_top(app) == &view_pay && !app->keyview) {
+		/* The buyer remembered one more item: it joins the basket being paid. */
+		char m[48];
+		if (it->unit != UNIT_PIECE && !marked)
+			app_message(app, UI_MESSAGE_ERROR,
+				    _("Scanned «%s» is sold by weight: back to the sale (Esc) to "
+				      "weigh it"),
+				    it->name);
+		else if (add_marked(app, it, marked ? code : NULL)) {
+			pay_basket_changed(app);
+			app_message(app, UI_MESSAGE_INFO,
+				    _("Scanned «%s»: added to the basket; total now %s"), it->name,
+				    app_money(app, app->basket.total, m, sizeof m));
+		}
+		return true;
+	}
 	if (app_top(app) != &view_sale) {
 		app_message(app, UI_MESSAGE_ERROR,
 			    _("Scanned «%s»: back to the sale (Esc) to add it"), it->name);

@@ -109,7 +109,7 @@ case_refund() {
 	keys Enter
 	wait_re "REFUND 54\.90 in cash" "Enter takes the first line only"
 	keys F5
-	wait_for "Refund 54.90 in cash? (y/n)" "F5 asks before sending"
+	wait_for "Refund 54.90 in cash? (y/д = yes, Enter = no)" "F5 asks before sending"
 	keys y
 	wait_for "Refund of 54.90 in cash: sent" "the partial refund goes out"
 	keys F9
@@ -131,7 +131,7 @@ case_refund() {
 	refute "(y/n)" "and nothing is asked or sent"
 	keys C-u
 	keys F5
-	wait_for "Refund 459.00 in cash? (y/n)" "F5 offers only what is left"
+	wait_for "Refund 459.00 in cash? (y/д = yes, Enter = no)" "F5 offers only what is left"
 	keys n
 	wait_for "Not sent; change the lines or Esc" "n sends nothing"
 	esc
@@ -310,16 +310,23 @@ case_scanner() {
 case_registry() {
 	start_sandbox
 	mkdir -p "$tmp/config/kassa"
+	# A live profile sells from its own catalog (the demo one is training only).
+	printf '%s\n' 'code,name,price,unit,vat,object' \
+		'1002,"Молоко 3,2% 1 л",89.90,piece,vat10,1' >"$tmp/pk.csv"
 	cat >"$tmp/config/kassa/config.ini" <<-EOF2
 		[profile.pk]
 		provider = paykeeper
 		server = http://127.0.0.1:$port
+		catalog = $tmp/pk.csv
 		user = sandbox
 		password = sandbox
 		secret = sandbox-secret
 	EOF2
 	chmod 600 "$tmp/config/kassa/config.ini"
-	start_kassa 100 30 C.UTF-8
+	# A till twenty hours behind UTC: its own "today" is the provider's
+	# (Moscow's) yesterday at all but one hour of the day, so a query window
+	# counted in the till's time would miss the receipt just sent.
+	TZ=TILL+20 start_kassa 100 30 C.UTF-8
 	wait_re "LIVE +│ pk" "the PayKeeper profile runs"
 	type_text "1002"
 	keys Enter
