@@ -147,6 +147,14 @@ static int http_admit(struct http *h, struct relay_req *q, const char *url, cons
 		if (!relay_proto_bearer(auth, &tok, &len) ||
 		    !(q->till = tills_by_token(t, tok, len)))
 			return 401;
+		if (q->route.kind == RELAY_ROUTE_WHOAMI) {
+			/* The till's callback key, for /whoami to show its URL. */
+			char token[RELAY_TOKEN_MAX + 1];
+			memcpy(token, tok, len);
+			token[len] = '\0';
+			relay_proto_callback_key(token, q->route.key);
+			explicit_bzero(token, sizeof token);
+		}
 		return 0;
 	}
 	case RELAY_ROUTE_CALLBACK:

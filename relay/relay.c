@@ -380,10 +380,20 @@ static void on_relay_prune(struct loop *l, void *cls)
 
 static void relay_whoami(struct relay *r, struct relay_req *q)
 {
-	/* The callback key is not kept: the till derives its callback URL
-	 * from its own token (relay_proto_callback_url). */
-	json_t *o = json_pack("{s:s,s:s}", "till", q->till->name, "public_url",
-			      r->public_url ? r->public_url : "");
+	/* The callback URL the till's own token gives (http.c derived the key
+	 * from the request's token; the relay keeps no key in clear), so a
+	 * till can check its configuration. "" without --public-url. */
+	char url[1024] = "";
+	if (r->public_url) {
+		size_t blen = strlen(r->public_url);
+		while (blen && r->public_url[blen - 1] == '/')
+			blen--;
+		snprintf(url, sizeof url, "%.*s/cb/%s", (int)blen, r->public_url, q->route.key);
+	}
+	explicit_bzero(q->route.key, sizeof q->route.key);
+	json_t *o = json_pack("{s:s,s:s,s:s}", "till", q->till->name, "public_url",
+			      r->public_url ? r->public_url : "", "callback_url", url);
+	explicit_bzero(url, sizeof url);
 	char *text = json_dumps(o, JSON_COMPACT);
 	json_decref(o);
 	http_answer(q, 200, "application/json", text);

@@ -58,6 +58,7 @@ key_of() { # the callback key a till derives from its token
 start() {
 	local name=$1
 	"$relay" --listen 127.0.0.1:0 --db "$db" --tills "$tmp/tills.ini" --per-ip-limit off \
+		--public-url https://relay.example/ \
 		>"$tmp/$name.out" 2>>"$tmp/$name.err" &
 	local pid=$!
 	pids+=("$pid")
@@ -143,6 +144,10 @@ c=$(post "$port_r1" "/cb/$key_a" 'data={"uuid":"u1","status":"processed"}')
 pull "$port_r1" "$tok_a" "timeout=0"
 [ "$c" = 200 ] && [ "$code" = 200 ] && [ "$(bodies)" = '1 data={"uuid":"u1","status":"processed"}' ]
 check "a callback answered 200 is delivered to its till's pull" $? "post $c pull $code $(cat "$tmp/pull.json")"
+
+w=$(curl -s -H "Authorization: Bearer $tok_b" "http://127.0.0.1:$port_r1/whoami")
+[ "$w" = "{\"till\":\"b\",\"public_url\":\"https://relay.example/\",\"callback_url\":\"https://relay.example/cb/$key_b\"}" ]
+check "/whoami names the till and the callback URL its token gives" $? "$w"
 
 pull "$port_r1" "$tok_b" "timeout=0"
 [ "$(cat "$tmp/pull.json")" = '{"updates":[],"last":0}' ]
