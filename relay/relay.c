@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <jansson.h>
 
@@ -541,9 +542,18 @@ void relay_stop(struct relay *r)
 	if (!r)
 		return;
 	r->stopping = true;
-	/* Let the batch in flight finish (its callbacks get their answers). */
-	while (r->inflight || r->flush_timer)
+	/* Let the batch in flight finish (its callbacks get their answers). A
+	 * database that does not answer in 10 s is left: nothing in flight was
+	 * answered 200, so stopping now loses nothing (as a SIGKILL would not). */
+	long long give_up = relay_now() + 10000;
+	while ((r->inflight || r->flush_timer) && relay_now() < give_up)
 		loop_run_once(r->loop, 100);
+	if (r->inflight) {
+		fprintf(stderr, "kassa-relay: the database did not answer within 10 s; stopping "
+				"without waiting (unanswered callbacks will be retried)\n");
+		fflush(stderr);
+		_exit(1);
+	}
 	while (r->d_head) {
 		struct relay_req *q = r->d_head;
 		relay_answer_pull(r, q, NULL, 0);
