@@ -27,6 +27,10 @@ if [ "$kind" = pg ]; then
 		echo "KASSA_TEST_PG is not set (or psql is missing): skipped"
 		exit 77
 	fi
+	if grep -q "built without PostgreSQL" "$relay"; then
+		echo "this kassa-relay was built without libpq: skipped"
+		exit 77
+	fi
 	pgdb="kassa_relay_soak_$$_$RANDOM"
 	psql -q "$KASSA_TEST_PG" -c "CREATE DATABASE $pgdb" >/dev/null || exit 1
 	base=${KASSA_TEST_PG%%\?*}

@@ -23,6 +23,10 @@ if [ "$kind" = pg ]; then
 		echo "1..0 # SKIP KASSA_TEST_PG is not set (or psql is missing)"
 		exit 77
 	fi
+	if grep -q "built without PostgreSQL" "$relay"; then
+		echo "this kassa-relay was built without libpq: skipped"
+		exit 77
+	fi
 	pgdb="kassa_relay_test_$$_$RANDOM"
 	psql -q "$KASSA_TEST_PG" -c "CREATE DATABASE $pgdb" >/dev/null || exit 1
 	# The same server, another database: replace the path of the URL.
