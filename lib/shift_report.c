@@ -190,7 +190,7 @@ size_t shift_report_format(const struct shift_totals *t, const struct money_styl
 			 (long long)t->cash_out_count, amount(t->cash_out, style, b, sizeof b));
 	if (n < max)
 		snprintf(lines[n++], SHIFT_REPORT_LINE_MAX,
-			 _("Cash in the drawer: %s (cash sales - cash refunds + cash in - cash out)"),
+			 _("Cash in the drawer: %s"),
 			 amount(t->drawer, style, a, sizeof a));
 	if (n < max) {
 		int len = snprintf(lines[n], SHIFT_REPORT_LINE_MAX, _("Documents: %lld"),
