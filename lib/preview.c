@@ -453,6 +453,17 @@ static void footer(struct out *o, const struct document *d, const struct preview
 		kv(o, "uuid", m->uuid);
 	if (m->state && *m->state)
 		kv(o, _("State"), m->state);
+	/* The fiscal tags keep their Russian names in every language, as on paper. */
+	if (m->fn && *m->fn)
+		kv(o, "ФН", m->fn);
+	if (m->fd && *m->fd)
+		kv(o, "ФД", m->fd);
+	if (m->fp && *m->fp)
+		kv(o, "ФП", m->fp);
+	if (m->ofd_url && *m->ofd_url) {
+		wrap(o, _("The receipt at the OFD:"), "", 0);
+		wrap(o, m->ofd_url, "", 0);
+	}
 }
 
 kstatus preview_render(const struct document *d, const struct preview_meta *m,
