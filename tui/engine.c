@@ -11,6 +11,7 @@
 #include "i18n.h"
 #include "keys.h"
 #include "loop.h"
+#include "prefs.h"
 #include "util.h"
 
 #define STATUS_TICK_MS 1000
@@ -550,6 +551,9 @@ int engine_main(int argc, char **argv)
 		return CLI_CONFIG;
 	}
 	e->training = e->profile.training;
+	/* Training has no config section: its theme is kept in the data directory. */
+	if (e->training)
+		prefs_training_theme_load(e->profile.theme, sizeof e->profile.theme);
 	/* The profile's theme, unless --theme says otherwise. */
 	if (!theme_given && e->profile.theme[0]) {
 		rest[nrest++] = (char *)"--theme";
