@@ -24,6 +24,9 @@ static const char *const grammar[] = {
 	/* xgettext:no-c-format */
 	N_("10%  or  150      in the F3 prompt: a percentage or an amount"),
 	N_("#                 in the pay dialog: pays the rest of the total"),
+	N_("1 000,50  1,000.50  amounts: thousands by a space, comma or point"),
+	N_("535  refund  cash  in F11: an amount as shown, or refund, cash, card"),
+	N_("F8                the shift's totals and the cash in the drawer"),
 };
 
 static const enum action help_footer[] = {ACT_BACK, ACT_NONE};
