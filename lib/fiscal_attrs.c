@@ -59,7 +59,8 @@ void fiscal_attrs_from_url(const char *url, struct fiscal_attrs *a)
 			const char *v = eq + 1;
 			if (klen == 2 && strncmp(q, "fn", 2) == 0)
 				put_number(a->fn, sizeof a->fn, v, vlen);
-			else if ((klen == 1 && q[0] == 'i') || (klen == 2 && strncmp(q, "fd", 2) == 0))
+			else if ((klen == 1 && q[0] == 'i') ||
+				 (klen == 2 && strncmp(q, "fd", 2) == 0))
 				put_number(a->fd, sizeof a->fd, v, vlen);
 			else if (klen == 2 && strncmp(q, "fp", 2) == 0)
 				put_number(a->fp, sizeof a->fp, v, vlen);
@@ -140,7 +141,6 @@ void fiscal_attrs_from_callback(const char *body, size_t len, struct fiscal_attr
 	if (a->ofd_url[0])
 		fiscal_attrs_from_url(a->ofd_url, a);
 }
-
 
 static bool on_raw(const struct journal_raw_callback *c, void *ctx)
 {

@@ -18,10 +18,10 @@
 #include "status.h"
 
 struct fiscal_attrs {
-	char fn[24];	     /* ФН: 16 digits */
-	char fd[16];	     /* ФД */
-	char fp[16];	     /* ФП (ФПД): up to 10 digits */
-	char ofd_url[512];   /* "" = none */
+	char fn[24];	   /* ФН: 16 digits */
+	char fd[16];	   /* ФД */
+	char fp[16];	   /* ФП (ФПД): up to 10 digits */
+	char ofd_url[512]; /* "" = none */
 };
 
 /* True when any attribute is known. */

@@ -80,9 +80,10 @@ kstatus prefs_serial_check(const char *serial, const char *field, struct kerr *e
 {
 	const char *s = serial ? serial : "";
 	if (!*s)
-		return kerr_set(err, K_INVALID, field, "%s",
-				_("is empty; type the cash register's serial number (target_serial), "
-				  "as the provider's cabinet shows it"));
+		return kerr_set(
+		    err, K_INVALID, field, "%s",
+		    _("is empty; type the cash register's serial number (target_serial), "
+		      "as the provider's cabinet shows it"));
 	size_t chars = 0;
 	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
 		if ((*p & 0xc0) != 0x80)
@@ -91,8 +92,9 @@ kstatus prefs_serial_check(const char *serial, const char *field, struct kerr *e
 			  (*p >= '0' && *p <= '9') || *p == '-' || *p == '_' || *p == '.';
 		if (!ok) {
 			if (*p == ' ')
-				return kerr_set(err, K_INVALID, field, "%s",
-						_("has a space; a serial is one word: A-Z, 0-9, - _ ."));
+				return kerr_set(
+				    err, K_INVALID, field, "%s",
+				    _("has a space; a serial is one word: A-Z, 0-9, - _ ."));
 			return kerr_set(err, K_INVALID, field, "%s",
 					_("only Latin letters, digits, - _ . as in the cabinet"));
 		}

@@ -362,7 +362,8 @@ static void basket_lines(struct out *o, const struct basket *b)
 		if (disc > 0) {
 			if (l->discount.type == DISCOUNT_PERCENT && l->receipt_share == 0) {
 				char pct[16];
-				percent_format_display(l->discount.value, o->style, pct, sizeof pct);
+				percent_format_display(l->discount.value, o->style, pct,
+						       sizeof pct);
 				snprintf(buf, sizeof buf, "   %s %s%%", _("discount"), pct);
 			} else {
 				snprintf(buf, sizeof buf, "   %s", _("discount"));

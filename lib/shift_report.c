@@ -168,7 +168,8 @@ static void money_line(char *line, const char *label, const struct shift_money *
 	char s[48], card[48], cash[48];
 	snprintf(line, SHIFT_REPORT_LINE_MAX, _("%s: %lld, %s (card %s, cash %s)"), label,
 		 (long long)m->count, amount(m->sum, style, s, sizeof s),
-		 amount(m->card, style, card, sizeof card), amount(m->cash, style, cash, sizeof cash));
+		 amount(m->card, style, card, sizeof card),
+		 amount(m->cash, style, cash, sizeof cash));
 }
 
 size_t shift_report_format(const struct shift_totals *t, const struct money_style *style,
@@ -185,27 +186,30 @@ size_t shift_report_format(const struct shift_totals *t, const struct money_styl
 	if (n < max && t->purchase_refunds.count)
 		money_line(lines[n++], _("Purchase refunds"), &t->purchase_refunds, style);
 	if (n < max)
-		snprintf(lines[n++], SHIFT_REPORT_LINE_MAX, _("Cash in: %lld, %s · cash out: %lld, %s"),
-			 (long long)t->cash_in_count, amount(t->cash_in, style, a, sizeof a),
-			 (long long)t->cash_out_count, amount(t->cash_out, style, b, sizeof b));
-	if (n < max)
 		snprintf(lines[n++], SHIFT_REPORT_LINE_MAX,
-			 _("Cash in the drawer: %s"),
+			 _("Cash in: %lld, %s · cash out: %lld, %s"), (long long)t->cash_in_count,
+			 amount(t->cash_in, style, a, sizeof a), (long long)t->cash_out_count,
+			 amount(t->cash_out, style, b, sizeof b));
+	if (n < max)
+		snprintf(lines[n++], SHIFT_REPORT_LINE_MAX, _("Cash in the drawer: %s"),
 			 amount(t->drawer, style, a, sizeof a));
 	if (n < max) {
 		int len = snprintf(lines[n], SHIFT_REPORT_LINE_MAX, _("Documents: %lld"),
 				   (long long)t->documents);
 		int first_len = len;
-		static const enum journal_state order[] = {JS_PROCESSED, JS_VALIDATED, JS_ACCEPTED,
-							   JS_PROVIDER_RETRY, JS_REJECTED, JS_FAILED};
+		static const enum journal_state order[] = {JS_PROCESSED, JS_VALIDATED,
+							   JS_ACCEPTED,	 JS_PROVIDER_RETRY,
+							   JS_REJECTED,	 JS_FAILED};
 		int64_t waiting = t->by_state[JS_QUEUED] + t->by_state[JS_SENDING];
 		for (size_t i = 0; i <= sizeof order / sizeof order[0]; i++) {
 			int64_t c = i == 0 ? waiting : t->by_state[order[i - 1]];
-			const char *word = i == 0 ? _("not sent yet") : _(journal_state_label(order[i - 1]));
+			const char *word =
+			    i == 0 ? _("not sent yet") : _(journal_state_label(order[i - 1]));
 			if (!c || len < 0 || len >= SHIFT_REPORT_LINE_MAX)
 				continue;
 			len += snprintf(lines[n] + len, (size_t)(SHIFT_REPORT_LINE_MAX - len),
-					"%s%s %lld", len == first_len ? ": " : ", ", word, (long long)c);
+					"%s%s %lld", len == first_len ? ": " : ", ", word,
+					(long long)c);
 		}
 		n++;
 	}

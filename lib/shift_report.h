@@ -22,22 +22,23 @@
 #include "money.h"
 
 struct shift_money {
-	int64_t count;	  /* documents */
-	int64_t sum;	  /* their totals */
-	int64_t card;	  /* paid (or paid back) by card */
-	int64_t cash;	  /* in cash, net of change */
+	int64_t count; /* documents */
+	int64_t sum;   /* their totals */
+	int64_t card;  /* paid (or paid back) by card */
+	int64_t cash;  /* in cash, net of change */
 };
 
 struct shift_totals {
-	int64_t since;	    /* created_at of the shift's first moment (ms), 0 = the journal's start */
-	bool opened;	    /* an open-shift document starts it */
-	struct shift_money sales;	  /* receipts of type payment */
-	struct shift_money refunds;	  /* receipts of type refund */
-	struct shift_money purchases;	  /* type buy: money out */
+	int64_t since; /* created_at of the shift's first moment (ms), 0 = the journal's start */
+	bool opened;   /* an open-shift document starts it */
+	struct shift_money sales;	     /* receipts of type payment */
+	struct shift_money refunds;	     /* receipts of type refund */
+	struct shift_money purchases;	     /* type buy: money out */
 	struct shift_money purchase_refunds; /* type buy_refund: money in */
 	int64_t cash_in_count, cash_in;
 	int64_t cash_out_count, cash_out;
-	/* Cash sales - cash refunds + cash in - cash out (+ purchase refunds - purchases in cash). */
+	/* Cash sales - cash refunds + cash in - cash out (+ purchase refunds - purchases in cash).
+	 */
 	int64_t drawer;
 	int64_t by_state[JS_COUNT]; /* every document of the shift, of any kind */
 	int64_t documents;	    /* their number */

@@ -89,8 +89,8 @@ bool doc_search_matches(const char *text, const struct doc_search_row *r)
 	if (text_width(s) < 3)
 		return false; /* "c" would find everything */
 	static const char *const cash_words[] = {"cash", "наличные", "наличными", "нал", NULL};
-	static const char *const card_words[] = {"card", "карта", "картой", "безналичные",
-						 "безнал", NULL};
+	static const char *const card_words[] = {"card",	"карта",  "картой",
+						 "безналичные", "безнал", NULL};
 	static const char *const refund_words[] = {"refund", "return", "возврат", NULL};
 	static const char *const sale_words[] = {"sale", "payment", "продажа", "приход", NULL};
 	enum doc_kind kind;

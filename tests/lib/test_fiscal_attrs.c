@@ -12,10 +12,12 @@
 static void fiscal_attrs_from_callback__lifepay_form__reads_the_ofd_link(void **state)
 {
 	(void)state;
-	/* data={"uuid":"u-1","status":"processed","ofd_url":"https://ofd.example/r?fn=9999...&i=17&fp=123"} */
-	const char *body = "data=%7B%22uuid%22%3A%22u-1%22%2C%22status%22%3A%22processed%22%2C"
-			   "%22ofd_url%22%3A%22https%3A%2F%2Fofd.example%2Fr%3Ffn%3D9999843856473198"
-			   "%26i%3D17%26fp%3D9235985495%22%7D";
+	/* data={"uuid":"u-1","status":"processed","ofd_url":"https://ofd.example/r?fn=9999...&i=17&fp=123"}
+	 */
+	const char *body =
+	    "data=%7B%22uuid%22%3A%22u-1%22%2C%22status%22%3A%22processed%22%2C"
+	    "%22ofd_url%22%3A%22https%3A%2F%2Fofd.example%2Fr%3Ffn%3D9999843856473198"
+	    "%26i%3D17%26fp%3D9235985495%22%7D";
 	struct fiscal_attrs a;
 	memset(&a, 0, sizeof a);
 	fiscal_attrs_from_callback(body, strlen(body), &a);

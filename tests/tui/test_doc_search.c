@@ -20,15 +20,15 @@ static void doc_search_matches__amounts_and_words__table(void **state)
 		const struct doc_search_row *row;
 		bool want;
 	} cases[] = {
-	    {"535", &sale, true},	 {"535.8", &sale, true},     {"535,80", &sale, true},
-	    {"535.81", &sale, false},	 {"53", &sale, false},	      {"5358", &sale, false},
-	    {"2,000.00", &big, true},	 {"2 000,00", &big, true},   {"2\u00a0000,00", &big, true},
-	    {"2000", &big, true},	 {"2 000", &big, true},	      {"20", &big, false},
+	    {"535", &sale, true},	  {"535.8", &sale, true},    {"535,80", &sale, true},
+	    {"535.81", &sale, false},	  {"53", &sale, false},	     {"5358", &sale, false},
+	    {"2,000.00", &big, true},	  {"2 000,00", &big, true},  {"2\u00a0000,00", &big, true},
+	    {"2000", &big, true},	  {"2 000", &big, true},     {"20", &big, false},
 	    {"1,500.50", &cash_in, true}, {"refund", &refund, true}, {"ВОЗВРАТ", &refund, true},
-	    {"refund", &sale, false},	 {"cash", &sale, true},	      {"наличные", &refund, true},
-	    {"cash", &big, false},	 {"card", &big, true},	      {"карта", &big, true},
-	    {"card", &sale, false},	 {"cash", &cash_in, true},    {"cash in", &cash_in, true},
-	    {"sale", &sale, true},	 {"re", &refund, false},      {"", &sale, true},
+	    {"refund", &sale, false},	  {"cash", &sale, true},     {"наличные", &refund, true},
+	    {"cash", &big, false},	  {"card", &big, true},	     {"карта", &big, true},
+	    {"card", &sale, false},	  {"cash", &cash_in, true},  {"cash in", &cash_in, true},
+	    {"sale", &sale, true},	  {"re", &refund, false},    {"", &sale, true},
 	};
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
 		if (doc_search_matches(cases[i].text, cases[i].row) != cases[i].want)
