@@ -44,6 +44,23 @@ static size_t group_sep(const char *q, const char *end, bool comma_groups)
 	return 0;
 }
 
+/* Does p..end hold a thousands separator at all? Plain numbers skip ungroup(). */
+static bool grouped(const char *p, const char *end)
+{
+	const char *point = memchr(p, '.', (size_t)(end - p));
+	size_t commas = 0;
+	for (const char *q = p; q < end; q++) {
+		if (group_sep(q, end, false))
+			return true;
+		if (*q == ',') {
+			commas++;
+			if (point && q < point)
+				return true;
+		}
+	}
+	return commas > 1;
+}
+
 static kstatus group_error(const char *field, struct kerr *err)
 {
 	return kerr_set(err, K_INVALID, field, "%s",
@@ -115,7 +132,7 @@ kstatus decimal_parse(const char *text, int decimals, int64_t max, unsigned flag
 		p++;
 	}
 	char plain[64];
-	if (flags & MONEY_GROUPS) {
+	if ((flags & MONEY_GROUPS) && grouped(p, end)) {
 		kstatus st = ungroup(p, end, plain, sizeof plain, field, err);
 		if (st != K_OK)
 			return st;
