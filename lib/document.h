@@ -83,6 +83,8 @@ struct document {
 	char callback_url[CALLBACK_URL_MAX + 1];
 	char *callback_data_json; /* callback_data as compact JSON text, or NULL; owned */
 	bool test;
+	/* Local only, never sent: it is the screen's open basket (the journal drops that with it). */
+	bool clear_open_basket;
 
 	/* Correction receipt (FFD 1.05). */
 	char correction_initiator[32]; /* independently | directive */

@@ -107,6 +107,19 @@ static const char *const migrations[] = {
 	"DROP INDEX documents_unsettled;"
 	"CREATE INDEX documents_unsettled ON documents(sent_at)"
 	" WHERE flagged = 0 AND state IN ('accepted', 'provider_retry');",
+
+	/*
+	 * 4: the open basket, the one the cashier is typing (at most one row:
+	 * one screen per journal). Saved on every change, deleted in the same
+	 * transaction that queues its document, so after a crash exactly one of
+	 * the two exists.
+	 */
+	"CREATE TABLE open_basket ("
+	" id INTEGER PRIMARY KEY CHECK (id = 1),"
+	" profile TEXT NOT NULL DEFAULT '',"
+	" lines INTEGER NOT NULL,"
+	" body TEXT NOT NULL,"
+	" updated_at INTEGER NOT NULL);",
 };
 #define MIGRATION_COUNT ((int)(sizeof migrations / sizeof migrations[0]))
 
@@ -196,6 +209,11 @@ static const char *const migrations[] = {
 	_(ADOPT_RAW, "UPDATE raw_callbacks SET doc_id = ?2, applied = ?3 WHERE id = ?1")          \
 	_(ORIGINAL, "SELECT total_kop, state, type, test FROM documents WHERE uuid = ?1"          \
 		    " ORDER BY id LIMIT 1")                                                        \
+	_(BASKET_SAVE, "INSERT INTO open_basket(id, profile, lines, body, updated_at)"            \
+		       " VALUES (1, ?1, ?2, ?3, ?4) ON CONFLICT(id) DO UPDATE SET"                 \
+		       " profile = ?1, lines = ?2, body = ?3, updated_at = ?4")                    \
+	_(BASKET_LOAD, "SELECT profile, lines, body, updated_at FROM open_basket WHERE id = 1")   \
+	_(BASKET_CLEAR, "DELETE FROM open_basket")                                                \
 	_(REFUNDED, "SELECT COALESCE(SUM(total_kop), 0) FROM documents WHERE ref_uuid = ?1"       \
 		    " AND state NOT IN ('rejected', 'failed', 'validated') AND test = 0")
 
@@ -985,6 +1003,8 @@ kstatus journal_enqueue(struct journal *j, const struct journal_new_doc *d, int6
 	}
 	int64_t new_id = sqlite3_last_insert_rowid(j->db);
 	st = history_add(j, new_id, now, JS_NONE, JS_QUEUED, JSRC_LOCAL, "created", err);
+	if (st == K_OK && d->clear_open_basket)
+		st = st_simple(j, ST_BASKET_CLEAR, err);
 	if (st != K_OK)
 		return tx_abort(j, st);
 	if ((st = tx_commit(j, err)) != K_OK)
@@ -2288,4 +2308,57 @@ kstatus journal_apply_batch(struct journal *j, struct journal_batch *b, struct k
 			b->marked[i] = false;
 	}
 	return st;
+}
+
+/* --- the open basket ------------------------------------------------------------------------ */
+
+kstatus journal_basket_save(struct journal *j, const char *profile, int lines, const char *body,
+			    struct kerr *err)
+{
+	if (!body || !*body || lines <= 0)
+		return journal_basket_clear(j, err);
+	sqlite3_stmt *s = st_get(j, ST_BASKET_SAVE, err);
+	if (!s)
+		return K_DB;
+	bind_text(s, 1, profile ? profile : "");
+	sqlite3_bind_int(s, 2, lines);
+	bind_text(s, 3, body);
+	sqlite3_bind_int64(s, 4, journal_now(j));
+	/* One statement is one transaction: a single small write, synced like any other. */
+	return st_done(j, s, err);
+}
+
+kstatus journal_basket_clear(struct journal *j, struct kerr *err)
+{
+	return st_simple(j, ST_BASKET_CLEAR, err);
+}
+
+kstatus journal_basket_load(struct journal *j, struct journal_basket *out, struct kerr *err)
+{
+	memset(out, 0, sizeof *out);
+	sqlite3_stmt *s = st_get(j, ST_BASKET_LOAD, err);
+	if (!s)
+		return K_DB;
+	int rc = sqlite3_step(s);
+	if (rc == SQLITE_DONE) {
+		sqlite3_reset(s);
+		return K_NOTFOUND;
+	}
+	if (rc != SQLITE_ROW) {
+		sqlite3_reset(s);
+		return db_error(j, rc, err);
+	}
+	col_text(s, 0, out->profile, sizeof out->profile);
+	out->lines = sqlite3_column_int(s, 1);
+	const unsigned char *b = sqlite3_column_text(s, 2);
+	out->body = xstrdup(b ? (const char *)b : "");
+	out->updated_at = sqlite3_column_int64(s, 3);
+	sqlite3_reset(s);
+	return K_OK;
+}
+
+void journal_basket_free(struct journal_basket *b)
+{
+	free(b->body);
+	b->body = NULL;
 }

@@ -94,6 +94,8 @@ struct journal_new_doc {
 	const char *ref_uuid; /* refunds: the original's uuid */
 	int64_t total, card, cash, change;
 	bool test;	     /* provider test mode: ends as validated */
+	/* The screen's open basket is this document's: it goes in the same transaction. */
+	bool clear_open_basket;
 };
 
 /* A document as stored. body is owned (NULL when not loaded: lists). */
@@ -427,6 +429,27 @@ kstatus journal_refund_left(struct journal *j, const char *original_uuid, int64_
  */
 kstatus journal_check_refund(struct journal *j, const char *ref_uuid, int64_t amount,
 			     struct kerr *err);
+
+/*
+ * The open basket: the one the cashier is typing, kept so a crash, kill -9
+ * or power loss loses nothing (text from basket_snapshot_dump()). One per
+ * journal; journal_enqueue() with clear_open_basket deletes it in the same
+ * transaction as the document it became.
+ */
+struct journal_basket {
+	char profile[JOURNAL_PROFILE_MAX];
+	int lines;
+	char *body; /* owned */
+	int64_t updated_at;
+};
+/* Saves (replaces) the open basket in one small transaction; no lines or body: clears it. */
+kstatus journal_basket_save(struct journal *j, const char *profile, int lines, const char *body,
+			    struct kerr *err);
+/* The saved open basket; K_NOTFOUND when there is none. Free with journal_basket_free(). */
+kstatus journal_basket_load(struct journal *j, struct journal_basket *out, struct kerr *err);
+/* Deletes the saved open basket (none is fine). */
+kstatus journal_basket_clear(struct journal *j, struct kerr *err);
+void journal_basket_free(struct journal_basket *b);
 
 /*
  * Delay before the next try after `attempt` failed tries (1 = the first):

@@ -1508,6 +1508,7 @@ kstatus outbox_submit(struct outbox *ob, struct document *d, int64_t *id, struct
 	    .cash = basket ? d->resolved.cash : 0,
 	    .change = basket ? d->resolved.change : 0,
 	    .test = d->test,
+	    .clear_open_basket = basket && d->clear_open_basket,
 	};
 	st = journal_enqueue(ob->j, &nd, id, err);
 	free(body);

@@ -13,6 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "basket_store.h"
 #include "demo_catalog.h"
 #include "i18n.h"
 #include "input.h"
@@ -571,6 +572,7 @@ static void on_prepare(struct loop *l, void *cls)
 	app->dirty = false;
 	draw_all(app);
 	doupdate();
+	basket_store_sync(app); /* after drawing: the key is on screen first */
 }
 
 static void resize(struct app *app)
@@ -630,6 +632,8 @@ static int default_action(struct app *app, enum action a)
 	case ACT_REDRAW:
 		clearok(curscr, TRUE);
 		return APP_HANDLED | APP_REDRAW;
+	case ACT_RECALL:
+		return basket_store_recall(app);
 	default:
 		return APP_UNHANDLED;
 	}
@@ -791,6 +795,7 @@ int app_run(struct app *app)
 	input_init(&hooks);
 	scanner_start(app, dispatch); /* also loads the profile's catalog file */
 	app_push(app, &view_sale, 0);
+	basket_store_start(app); /* a basket saved before a crash comes back */
 	loop_watch_fd(app->loop, STDIN_FILENO, POLLIN, on_stdin, app);
 	/* Keys first, and on screen before network or journal work of the same turn. */
 	loop_set_urgent(app->loop, STDIN_FILENO, on_prepare, app);
@@ -805,6 +810,7 @@ int app_run(struct app *app)
 		loop_cancel_timer(app->loop, app->clock_timer);
 	while (app->depth > 0)
 		app_pop(app);
+	basket_store_stop(app);
 	scanner_stop(app);
 	input_free();
 	free_windows(app);

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "basket_store.h"
 #include "cli.h"
 #include "i18n.h"
 #include "keys.h"
@@ -133,15 +134,28 @@ void engine_reload_doc(struct engine *e, int64_t id)
 		enum journal_state was = r->state;
 		row_fill(e, r, &d);
 		r->changed_mono = mono_ms();
+		/* A refused basket can come back to the sale screen: the message says how. */
+		char hint[96] = "";
+		bool refused =
+		    was != r->state && (r->state == JS_REJECTED || r->state == JS_FAILED);
+		if (e->app && refused)
+			basket_store_refused(e->app, &d, hint, sizeof hint);
 		journal_doc_free(&d);
 		/* A refusal must reach the cashier even with no status pane on screen. */
 		char why[600];
-		if (e->app && was != r->state && r->state == JS_REJECTED &&
+		if (e->app && refused && r->state == JS_REJECTED &&
 		    shift_rule_explain(r->last_error_code, r->last_error_text, why, sizeof why))
-			app_message(e->app, UI_MESSAGE_ERROR, _("Document #%" PRId64 " refused. %s"),
-				    id, why);
-		else if (e->app && was != r->state &&
-			 (r->state == JS_REJECTED || r->state == JS_FAILED))
+			app_message(e->app, UI_MESSAGE_ERROR,
+				    _("Document #%" PRId64 " refused. %s%s%s"), id,
+				    hint[0] ? hint : "", hint[0] ? ". " : "", why);
+		else if (e->app && refused && hint[0])
+			app_message(e->app, UI_MESSAGE_ERROR,
+				    _("Document #%" PRId64 " %s: %s (%s; F9: details)"), id,
+				    _(journal_state_label(r->state)),
+				    r->last_error_text[0] ? r->last_error_text
+							  : _("no reason given"),
+				    hint);
+		else if (e->app && refused)
 			app_message(e->app, UI_MESSAGE_ERROR,
 				    _("Document #%" PRId64 " %s: %s (F9: details and what to do)"),
 				    id, _(journal_state_label(r->state)),
@@ -308,10 +322,13 @@ static kstatus engine_submit(struct app *app, const struct document *doc, struct
 	/* The outbox fills in what the profile provides: it works on its own copy. */
 	struct document d;
 	document_copy(&d, doc);
+	/* The basket being paid leaves the journal in the transaction that queues it. */
+	d.clear_open_basket = basket_store_owns(app, doc);
 	int64_t id = 0;
 	kstatus st = outbox_submit(e->outbox, &d, &id, err);
 	document_free(&d);
 	if (st == K_OK) {
+		basket_store_submitted(app, doc);
 		engine_reload_doc(e, id);
 		engine_update_status(e);
 	}

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "basket_store.h"
 #include "i18n.h"
 #include "loop.h"
 #include "util.h"
@@ -31,6 +32,9 @@ static void stop_outbox(struct engine *e)
 
 static void stop_base(struct engine *e)
 {
+	/* The open basket stays on screen; the next journal keeps it from now on. */
+	if (e->app && e->journal)
+		basket_store_detach(e->app);
 	journal_close(e->journal);
 	e->journal = NULL;
 	if (e->tr_started)

@@ -66,6 +66,7 @@ static const char *const default_binds[] = {
 	"bind generic C-c quit",
 	"bind generic Esc back",
 	"bind generic C-l redraw",
+	"bind generic C-r recall",
 	"bind generic Up up",
 	"bind generic Down down",
 	"bind generic PgUp page-up",

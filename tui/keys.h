@@ -54,7 +54,9 @@
 	_(REPLAY, "replay", N_("Replay"),                                                       \
 	  N_("Journal: send a document of unknown fate again with its own ext_id"))             \
 	_(REGISTRY, "registry", N_("Provider"),                                                 \
-	  N_("Journal: the provider's own registry (PayKeeper) beside the local documents"))
+	  N_("Journal: the provider's own registry (PayKeeper) beside the local documents"))    \
+	_(RECALL, "recall", "",                                                                 \
+	  N_("Bring the basket of a receipt the provider refused back to the sale screen"))
 
 #define ACTION_ENUM(name, bind, label, help) ACT_##name,
 enum action { ACTION_INFO(ACTION_ENUM) ACT_COUNT };

@@ -67,6 +67,22 @@ static void retire_catalog(void)
 	SC.items = NULL;
 }
 
+/*
+ * With no catalog file: the demo catalog in training only. A LIVE or TEST
+ * profile sells by free entry (name, then price), so a demo code typed out
+ * of habit never becomes a real fiscal document.
+ */
+static void scanner_catalog_default(struct app *app)
+{
+	struct engine *e = engine_of(app);
+	if (!e || e->training) {
+		app->catalog = demo_catalog(&app->catalog_n);
+	} else {
+		app->catalog = NULL;
+		app->catalog_n = 0;
+	}
+}
+
 void scanner_catalog_reload(struct app *app)
 {
 	struct engine *e = engine_of(app);
@@ -74,10 +90,8 @@ void scanner_catalog_reload(struct app *app)
 	SC.error[0] = '\0';
 	if (!path[0]) {
 		SC.path[0] = '\0';
-		if (SC.items) {
-			retire_catalog();
-			app->catalog = demo_catalog(&app->catalog_n);
-		}
+		retire_catalog();
+		scanner_catalog_default(app);
 		return;
 	}
 	str_copy(SC.path, path, sizeof SC.path);
@@ -88,6 +102,8 @@ void scanner_catalog_reload(struct app *app)
 		kerr_str(&err, msg, sizeof msg);
 		snprintf(SC.error, sizeof SC.error, "%s", msg);
 		app_message(app, UI_MESSAGE_ERROR, _("Catalog %s not loaded: %s"), path, msg);
+		if (!SC.items) /* nothing loaded before: never the demo items outside training */
+			scanner_catalog_default(app);
 		return;
 	}
 	size_t n = catfile_count(cf);
@@ -117,6 +133,10 @@ void scanner_catalog_summary(char *buf, size_t n)
 {
 	if (SC.error[0])
 		snprintf(buf, n, _("%s: not loaded: %s"), SC.path, SC.error);
+	else if (!SC.cf && SC.app && engine_of(SC.app) && !engine_of(SC.app)->training)
+		snprintf(buf, n, "%s",
+			 _("none: free entry (type the name, then the price); set catalog = "
+			   "FILE in the profile to sell by code"));
 	else if (!SC.cf)
 		snprintf(buf, n, "%s", _("the demo catalog (no catalog file in the profile)"));
 	else if (catfile_bad_rows(SC.cf))

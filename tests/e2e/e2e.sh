@@ -160,6 +160,7 @@ start_kassa() {
 	[ -n "${ASAN_OPTIONS:-}" ] && envs+=(ASAN_OPTIONS="$ASAN_OPTIONS")
 	[ -n "${UBSAN_OPTIONS:-}" ] && envs+=(UBSAN_OPTIONS="$UBSAN_OPTIONS")
 	[ -n "${LSAN_OPTIONS:-}" ] && envs+=(LSAN_OPTIONS="$LSAN_OPTIONS")
+	[ -n "${TZ:-}" ] && envs+=(TZ="$TZ")
 	local cmd
 	cmd=$(printf '%q ' env -i "${envs[@]}" "$KASSA" "$@")
 	# The shell stays after kassa so its exit status can be read off the screen.
@@ -250,6 +251,9 @@ case_provider_error() {
 	[ -n "$port" ] || bail "kassa-sandbox starts" "$(cat "$tmp/sandbox.err")"
 	ok "kassa-sandbox listens on port $port"
 	mkdir -p "$tmp/config/kassa"
+	# A live profile sells from its own catalog (the demo one is training only).
+	printf '%s\n' 'code,name,price,unit,vat,object' \
+		'1001,Хлеб «Бородинский» 400 г,54.90,piece,vat10,1' >"$tmp/shop.csv"
 	cat >"$tmp/config/kassa/config.ini" <<-EOF
 		[kassa]
 		default_profile = shop
@@ -260,6 +264,7 @@ case_provider_error() {
 		login = 70000000000
 		apikey = sandbox-apikey
 		target_serial = NOPE
+		catalog = $tmp/shop.csv
 	EOF
 	chmod 600 "$tmp/config/kassa/config.ini"
 	start_kassa 80 24 C.UTF-8

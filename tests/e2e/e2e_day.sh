@@ -310,16 +310,23 @@ case_scanner() {
 case_registry() {
 	start_sandbox
 	mkdir -p "$tmp/config/kassa"
+	# A live profile sells from its own catalog (the demo one is training only).
+	printf '%s\n' 'code,name,price,unit,vat,object' \
+		'1002,"Молоко 3,2% 1 л",89.90,piece,vat10,1' >"$tmp/pk.csv"
 	cat >"$tmp/config/kassa/config.ini" <<-EOF2
 		[profile.pk]
 		provider = paykeeper
 		server = http://127.0.0.1:$port
+		catalog = $tmp/pk.csv
 		user = sandbox
 		password = sandbox
 		secret = sandbox-secret
 	EOF2
 	chmod 600 "$tmp/config/kassa/config.ini"
-	start_kassa 100 30 C.UTF-8
+	# A till twenty hours behind UTC: its own "today" is the provider's
+	# (Moscow's) yesterday at all but one hour of the day, so a query window
+	# counted in the till's time would miss the receipt just sent.
+	TZ=TILL+20 start_kassa 100 30 C.UTF-8
 	wait_re "LIVE +│ pk" "the PayKeeper profile runs"
 	type_text "1002"
 	keys Enter

@@ -24,6 +24,8 @@ static const char *const grammar[] = {
 	/* xgettext:no-c-format */
 	N_("10%  or  150      in the F3 prompt: a percentage or an amount"),
 	N_("#                 in the pay dialog: pays the rest of the total"),
+	N_("name, then price  no catalog in a live profile: free entry (demo codes are training only)"),
+	N_("after a crash     the open basket and the payment's amounts come back by themselves"),
 	N_("1 000,50  1,000.50  amounts: thousands by a space, comma or point"),
 	N_("535  refund  cash  in F11: an amount as shown, or refund, cash, card"),
 	N_("F8                the shift's totals and the cash in the drawer"),

@@ -310,10 +310,17 @@ static void on_registry(void *cls)
 	app_redraw(app);
 }
 
+/*
+ * A day as PayKeeper's registry counts it: its dates are Moscow time (UTC+3,
+ * no daylight saving since 2014), whatever the till's own time zone is; a
+ * till on UTC asking at 21:30 for "today" would otherwise miss what the
+ * provider already files under tomorrow.
+ */
 static void day_text(time_t t, char *buf, size_t n)
 {
 	struct tm tm;
-	localtime_r(&t, &tm);
+	t += 3 * 3600;
+	gmtime_r(&t, &tm);
 	strftime(buf, n, "%Y-%m-%d", &tm);
 }
 

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "basket_store.h"
 #include "i18n.h"
 #include "util.h"
 #include "views/views.h"
@@ -100,6 +101,7 @@ static void pay_open(struct app *app, int arg)
 		P.kind = (enum doc_kind)arg;
 		P.type = RT_PAYMENT;
 		P.tax = TAX_DEFAULT;
+		basket_store_pay_restore(P.text[F_CASH], P.text[F_CARD], sizeof P.text[0]);
 	}
 	pay_recalc(app);
 	pay_focus(app);
@@ -110,6 +112,7 @@ static void pay_changed(struct app *app, const char *text)
 	if (!is_text(P.focus))
 		return;
 	str_copy(P.text[P.focus], text, sizeof P.text[0]);
+	basket_store_pay(P.text[F_CASH], P.text[F_CARD]); /* kept in the journal */
 	pay_recalc(app);
 }
 

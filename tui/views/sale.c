@@ -1,6 +1,7 @@
 /* The sale screen: the basket table, the total and item entry. */
 #include <string.h>
 
+#include "basket_store.h"
 #include "i18n.h"
 #include "money.h"
 #include "util.h"
@@ -184,6 +185,15 @@ static void entry_line(struct app *app, const char *text)
 		sale_refuse(app, &err, text);
 		return;
 	}
+	if (entry_is_code(e.query) && app->catalog_n == 0) {
+		kerr_set(&err, K_NOTFOUND, "",
+			 _("No catalog in this profile, so no item has code %s: sell by free entry, "
+			   "type the item's name and Enter, then its price (catalog = FILE in the "
+			   "profile sells by code)"),
+			 e.query);
+		sale_refuse(app, &err, text);
+		return;
+	}
 	if (entry_is_code(e.query)) {
 		kerr_set(&err, K_NOTFOUND, "",
 			 _("No item with code %s in the catalog; type a name to sell an item at a price you give"),
@@ -306,6 +316,7 @@ static int sale_handle(struct app *app, enum action a, int key)
 		} else {
 			app_clear_message(app);
 			S.mode = SM_ENTRY;
+			basket_store_pay_opened(a == ACT_PAY ? DOC_RECEIPT : DOC_NONFISCAL);
 			app_push(app, &view_pay, a == ACT_PAY ? DOC_RECEIPT : DOC_NONFISCAL);
 		}
 		return APP_HANDLED;
@@ -315,8 +326,12 @@ static int sale_handle(struct app *app, enum action a, int key)
 		app_push(app, &view_find, 0);
 		return APP_HANDLED;
 	case ACT_CONFIRM:
-		if (S.mode == SM_QUIT)
+		if (S.mode == SM_QUIT) {
+			/* The cashier chose to lose the lines: the journal's copy goes too. */
+			basket_clear(&app->basket);
+			basket_store_sync(app);
 			return APP_HANDLED | APP_QUIT;
+		}
 		if (S.mode == SM_DELETE) {
 			struct kerr err = {0};
 			if (basket_remove(&app->basket, (size_t)app->sel, &err) != K_OK)
@@ -393,6 +408,18 @@ static void sale_draw(struct app *app, WINDOW *w, int rows, int cols)
 			app_put(w, 5, 1, cols - 2, TEXT_LEFT,
 				_("Training: try 1001, 1003 (sold by weight), 1006, or a name such as молоко."),
 				UI_HELP_TEXT);
+		else if (app->catalog_n == 0)
+			app_put(w, 5, 1, cols - 2, TEXT_LEFT,
+				_("No catalog in this profile: free entry, type the name, then the price."),
+				UI_HELP_TEXT);
+		int64_t refused = basket_store_recall_pending();
+		char key[64];
+		if (refused && keymap_keys_for(&app->keys, "sale", ACT_RECALL, key, sizeof key)) {
+			snprintf(buf, sizeof buf,
+				 _("Document #%lld was refused: %s brings its basket back."),
+				 (long long)refused, key);
+			app_put(w, 7, 1, cols - 2, TEXT_LEFT, buf, UI_MESSAGE_ERROR);
+		}
 	}
 	for (int r = 0; r < vis && S.top + r < (int)b->n; r++) {
 		int i = S.top + r, y = r + 1;

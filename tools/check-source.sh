@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Source checks CI runs before building: the C library calls kassa's own code
+# never uses (unbounded copies, non-reentrant or locale-blind conversions,
+# predictable randomness, shell-outs), in lib/, tui/ and relay/. Tests may
+# use them on fixed data. Exits 1 naming each place found.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+
+banned='strcpy|strcat|sprintf|vsprintf|gets|atoi|atol|atoll|atof|strtok|tmpnam|tempnam|mktemp|rand|srand|random|alloca|localtime|gmtime|ctime|asctime|system|popen|setjmp|longjmp'
+dirs=()
+for d in lib tui relay; do
+	[ -d "$d" ] && dirs+=("$d")
+done
+
+# A call is the name as a whole word followed by "(", outside a comment line.
+hits=$(git grep -nE "(^|[^_A-Za-z0-9.>])($banned)[[:space:]]*\(" -- "${dirs[@]/%//*.c}" "${dirs[@]/%//*.h}" |
+	grep -vE '^[^:]+:[0-9]+:[[:space:]]*(/?\*|//)')
+status=0
+if [ -n "$hits" ]; then
+	echo "check-source: banned calls (use the bounded or reentrant form: str_copy/snprintf, strtol with checks, *_r, RAND_bytes, posix_spawn):"
+	printf '%s\n' "$hits" | sed 's/^/  /'
+	status=1
+else
+	echo "check-source: no banned calls in ${dirs[*]}"
+fi
+exit $status
