@@ -74,6 +74,9 @@ start_sandbox() {
 
 write_config() {
 	mkdir -p "$tmp/config/kassa"
+	# A live profile sells from its own catalog (the demo one is training only).
+	printf '%s\n' 'code,name,price,unit,vat,object' \
+		'1001,Хлеб «Бородинский» 400 г,54.90,piece,vat10,1' >"$tmp/shop.csv"
 	cat >"$tmp/config/kassa/config.ini" <<-EOF2
 		[kassa]
 		default_profile = shop
@@ -84,6 +87,7 @@ write_config() {
 		login = 70000000000
 		apikey = sandbox-apikey
 		target_serial = SANDBOX-0001
+		catalog = $tmp/shop.csv
 	EOF2
 	chmod 600 "$tmp/config/kassa/config.ini"
 }
@@ -331,8 +335,11 @@ case_stale() {
 	ok "the sandbox's clock moves 25 hours on"
 	esc
 	item 1001
-	pay_cash "#"
-	wait_re "Document #2 (refused|rejected)" "the receipt is refused: the shift is older than 24 hours"
+	keys F5
+	wait_for "Payment: receipt" "F5 opens the pay dialog"
+	type_text "#"
+	keys Enter
+	wait_re "Document #2 (was )?(refused|rejected)" "the receipt is refused: the shift is older than 24 hours"
 	keys F8
 	wait_for "Document #2 was refused:" "the shift screen explains the refusal"
 	type_text 3
