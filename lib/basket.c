@@ -122,6 +122,18 @@ kstatus basket_check_line(const struct basket_line *l, struct kerr *err)
 	return check_discount(l->discount, "discount", err);
 }
 
+kstatus basket_check_qty(enum unit u, int64_t qty, const char *field, struct kerr *err)
+{
+	if (u == UNIT_PIECE && qty % QTY_ONE != 0) {
+		char q[32];
+		qty_format(qty, q, sizeof q);
+		return kerr_set(err, K_INVALID, field,
+				_("%s: goods sold by the piece take whole numbers, such as 1 or 2"),
+				q);
+	}
+	return K_OK;
+}
+
 void basket_line_init(struct basket_line *l)
 {
 	memset(l, 0, sizeof *l);
@@ -200,6 +212,8 @@ kstatus basket_add(struct basket *b, const struct basket_line *line, struct kerr
 	struct basket_line saved = b->lines[b->n];
 	b->lines[b->n++] = *line;
 	st = basket_recalc(b, err);
+	if (st == K_OK)
+		st = basket_check_qty(line->unit, line->qty, _("quantity"), err);
 	if (st != K_OK) {
 		b->lines[--b->n] = saved;
 		basket_recalc(b, NULL);
@@ -240,6 +254,8 @@ kstatus basket_set_qty(struct basket *b, size_t i, int64_t qty, struct kerr *err
 		return st;
 	struct basket_line nl = b->lines[i];
 	nl.qty = qty;
+	if ((st = basket_check_qty(nl.unit, qty, _("quantity"), err)) != K_OK)
+		return st;
 	return change_line(b, i, &nl, err);
 }
 

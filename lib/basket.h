@@ -108,6 +108,12 @@ void basket_clear(struct basket *b);
 kstatus basket_recalc(struct basket *b, struct kerr *err);
 /* Validates one line on its own (name, price, qty, discount, codes). */
 kstatus basket_check_line(const struct basket_line *l, struct kerr *err);
+/*
+ * Piece goods take whole quantities (1.5 pc is refused, naming field);
+ * weighed and measured goods keep 3 decimals. basket_add() and
+ * basket_set_qty() check it.
+ */
+kstatus basket_check_qty(enum unit u, int64_t qty, const char *field, struct kerr *err);
 /* A line with defaults: qty 1, piece, no VAT given. */
 void basket_line_init(struct basket_line *l);
 

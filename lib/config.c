@@ -15,6 +15,7 @@
 #include <ini.h>
 
 #include "i18n.h"
+#include "money.h"
 #include "util.h"
 
 static const int64_t default_retry[] = {60, 180, 300, 600};
@@ -125,6 +126,7 @@ void config_profile_defaults(struct config_profile *p, const char *name)
 	str_copy(p->theme, "default", sizeof p->theme);
 	p->paper_width = 42;
 	p->stale_after_s = 900;
+	p->max_receipt = CONFIG_MAX_RECEIPT_DEFAULT;
 	p->max_in_flight = 4;
 }
 
@@ -179,6 +181,7 @@ enum value_kind {
 	V_PATH,
 	V_SECONDS,
 	V_INFLIGHT,
+	V_CEILING,
 };
 
 struct key_spec {
@@ -216,6 +219,7 @@ static const struct key_spec profile_keys[] = {
 	FIELD("pos_terminal", V_BOOL, pos_terminal),
 	FIELD("stale_after", V_SECONDS, stale_after_s),
 	FIELD("max_in_flight", V_INFLIGHT, max_in_flight),
+	FIELD("max_receipt", V_CEILING, max_receipt),
 };
 #undef FIELD
 #define PROFILE_KEY_COUNT (sizeof profile_keys / sizeof profile_keys[0])
@@ -661,6 +665,15 @@ static void profile_value(struct parse_ctx *c, struct config_profile *p,
 		else
 			p->max_in_flight = (int)num;
 		break;
+	case V_CEILING: {
+		int64_t m = 0;
+		if (money_parse(v, &m, name, NULL) != K_OK || m <= 0)
+			bad_value(c, line, section, name, v,
+				  _("allowed: an amount in roubles above zero, such as 1000000.00"));
+		else
+			p->max_receipt = m;
+		break;
+	}
 	}
 }
 
@@ -1071,5 +1084,8 @@ char *config_dump(const struct config_profile *p, bool masked)
 	sb_add(&b, "pos_terminal = %d\n", p->pos_terminal ? 1 : 0);
 	sb_add(&b, "stale_after = %lld\n", (long long)p->stale_after_s);
 	sb_add(&b, "max_in_flight = %d\n", p->max_in_flight);
+	char ceiling[32];
+	money_format_wire(p->max_receipt, ceiling, sizeof ceiling);
+	sb_add(&b, "max_receipt = %s\n", ceiling);
 	return b.s;
 }

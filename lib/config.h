@@ -42,6 +42,8 @@
 #define CONFIG_TRAINING_LOGIN "70000000000"
 #define CONFIG_TRAINING_APIKEY "sandbox-apikey"
 #define CONFIG_TRAINING_PRINTER "SANDBOX-0001"
+/* max_receipt when the profile does not say: 1,000,000.00 roubles. */
+#define CONFIG_MAX_RECEIPT_DEFAULT INT64_C(100000000)
 
 struct config_profile {
 	char name[CONFIG_NAME_MAX];
@@ -69,6 +71,8 @@ struct config_profile {
 	bool pos_terminal;
 	int64_t stale_after_s; /* LifePay: flag documents without a final status after this */
 	int max_in_flight;
+	/* Amounts above it ask first (screen) or need --allow-large (CLI); kopecks. */
+	int64_t max_receipt;
 	bool training; /* the built-in training profile */
 	int line;      /* line of its [profile.NAME] header, 0 for training */
 };

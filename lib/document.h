@@ -86,6 +86,14 @@ struct document {
 	/* Local only, never sent: it is the screen's open basket (the journal drops that with it). */
 	bool clear_open_basket;
 
+	/*
+	 * What the cashier confirmed (screen) or the command line allowed, for
+	 * guard_document(); never sent. allow_large: amounts above the profile's
+	 * max_receipt. no_original: a refund that cites no original sale.
+	 */
+	bool allow_large;
+	bool no_original;
+
 	/* Correction receipt (FFD 1.05). */
 	char correction_initiator[32]; /* independently | directive */
 	char correction_description[256];

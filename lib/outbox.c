@@ -19,6 +19,7 @@
 #include <time.h>
 
 #include "errors.h"
+#include "guard.h"
 #include "i18n.h"
 #include "jsonx.h"
 #include "net.h"
@@ -89,6 +90,10 @@ struct outbox {
 	size_t ncbs, cbs_cap;
 	bool pump_wanted; /* look for due documents at the next commit_iteration() */
 	long long flushed_at; /* mono_ms of the last outbox_flush() */
+	/* The provider could not be reached at the last request (outbox_stats). */
+	bool offline;
+	int64_t offline_since; /* wall clock, ms */
+	char offline_reason[256];
 };
 
 /* A request's outcome waiting for the group commit; strings owned here. */
@@ -135,6 +140,35 @@ static void set_last_error(struct outbox *ob, const char *text)
 {
 	str_copy(ob->last_error, text, sizeof ob->last_error);
 	logf_(ob, "%s", text);
+}
+
+/*
+ * Whether the provider can be reached: a request that found no host, no
+ * connection or no answer in time marks the engine offline with the reason;
+ * any HTTP reply (whatever its status) clears the mark.
+ */
+static void note_reach(struct outbox *ob, const struct net_result *res)
+{
+	switch (res->outcome) {
+	case NET_OK:
+		if (ob->offline)
+			logf_(ob, "the provider answers again");
+		ob->offline = false;
+		ob->offline_reason[0] = '\0';
+		break;
+	case NET_ERR_RESOLVE:
+	case NET_ERR_CONNECT:
+	case NET_ERR_TIMEOUT:
+	case NET_ERR_IO:
+		if (!ob->offline)
+			ob->offline_since = now_ms();
+		ob->offline = true;
+		snprintf(ob->offline_reason, sizeof ob->offline_reason, "%s%s%.200s",
+			 net_outcome_str(res->outcome), res->error[0] ? ": " : "", res->error);
+		break;
+	default:
+		break; /* TLS, a reply too big: the host answered, something else is wrong */
+	}
 }
 
 static long long scaled_s(const struct outbox *ob, int64_t seconds)
@@ -380,6 +414,7 @@ static void on_send_done(void *cls, const struct net_result *res)
 {
 	struct job *jb = cls;
 	struct outbox *ob = jb->ob;
+	note_reach(ob, res);
 	job_unlink(ob, jb);
 	char reason[384];
 	if (res->outcome != NET_OK) {
@@ -486,6 +521,7 @@ static void on_token_done(void *cls, const struct net_result *res)
 {
 	struct job *jb = cls;
 	struct outbox *ob = jb->ob;
+	note_reach(ob, res);
 	job_unlink(ob, jb);
 	free(jb);
 	char msg[320];
@@ -612,6 +648,7 @@ static void on_recover_done(void *cls, const struct net_result *res)
 {
 	struct job *jb = cls;
 	struct outbox *ob = jb->ob;
+	note_reach(ob, res);
 	job_unlink(ob, jb);
 	bool found = false, full = false;
 	if (res->outcome == NET_OK && res->http_status == 200) {
@@ -788,6 +825,7 @@ static void on_poll_done(void *cls, const struct net_result *res)
 {
 	struct job *jb = cls;
 	struct outbox *ob = jb->ob;
+	note_reach(ob, res);
 	job_unlink(ob, jb);
 	int64_t id = jb->doc_id;
 	free(jb);
@@ -1478,6 +1516,9 @@ kstatus outbox_submit(struct outbox *ob, struct document *d, int64_t *id, struct
 		else if (st != K_OK)
 			return st;
 	}
+	/* kassa's own rules (lib/guard.h): tender, whole pieces, refunds, the ceiling */
+	if ((st = guard_document(ob->j, d, ob->p.max_receipt, err)) != K_OK)
+		return st;
 	char *body = NULL;
 	if (pk) {
 		if ((st = paykeeper_stored_body(d, &body, err)) != K_OK)
@@ -1556,6 +1597,9 @@ void outbox_stats(struct outbox *ob, struct outbox_stats *out)
 	out->listener = listener_state(ob->ls, out->listener_text, sizeof out->listener_text);
 	out->callbacks = ob->callbacks;
 	str_copy(out->last_error, ob->last_error, sizeof out->last_error);
+	out->offline = ob->offline;
+	out->offline_since = ob->offline_since;
+	str_copy(out->offline_reason, ob->offline_reason, sizeof out->offline_reason);
 }
 
 bool outbox_busy(const struct outbox *ob)

@@ -81,6 +81,13 @@ struct outbox_stats {
 	char listener_text[160]; /* "listening on port 8080", "off", "failed: ..." */
 	unsigned long callbacks; /* callbacks answered 200 since start */
 	char last_error[256];	 /* the last delivery problem not tied to a document, or "" */
+	/*
+	 * The provider could not be reached at the last request (no such host,
+	 * no connection, no answer in time); cleared by the next reply of any kind.
+	 */
+	bool offline;
+	int64_t offline_since;	  /* wall clock, ms: the first failure of this outage */
+	char offline_reason[256]; /* "connection failed: ...", never a secret */
 };
 
 /* Called when a document changed (0: several changed, reload everything). */

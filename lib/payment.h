@@ -49,4 +49,14 @@ kstatus pay_amount_parse(const char *text, struct pay_amount *out, const char *f
 kstatus payment_resolve(int64_t total, const struct payment *p, struct payment_result *r,
 			struct kerr *err);
 
+/*
+ * kassa's own tender rules on top of payment_resolve(), for what a cashier
+ * or a file sends (the provider accepts more): cash only when non-cash
+ * leaves something to pay, so the change never exceeds the cash given and
+ * never comes out of a card payment. On refusal err->field is the wire
+ * field ("cash_amount") and err->code 0: no provider would refuse it.
+ */
+kstatus payment_check(int64_t total, const struct payment *p, struct payment_result *r,
+		      struct kerr *err);
+
 #endif

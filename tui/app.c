@@ -136,9 +136,9 @@ void app_i18n_init(void)
 /* Until the delivery engine plugs in, documents are only counted. */
 static kstatus submit_unplugged(struct app *app, const struct document *doc, struct kerr *err)
 {
-	(void)doc;
 	(void)err;
 	app->submitted++;
+	app_note_sent(app, doc, 0);
 	return K_OK;
 }
 
@@ -200,6 +200,9 @@ static void on_change(void *cls, const char *text)
 		app->msg[0] = '\0';
 	if (top && top->changed)
 		top->changed(app, text);
+	/* The first key of the next sale ends the last one's TOTAL / CHANGE. */
+	if (top == &view_sale && text[0] && !app->keyview)
+		app->last.shown = false;
 	app->dirty = true;
 }
 
@@ -341,7 +344,36 @@ int app_put_wrapped(WINDOW *w, int y, int x, int width, int max_lines, const cha
 struct seg {
 	char text[96];
 	enum ui_role role;
+	int drop; /* 0: always shown; else the higher, the sooner it gives way */
 };
+
+static void shift_segment(const struct app_status *s, struct seg *g)
+{
+	g->role = UI_STATUS_BAR;
+	if (!s->engine) {
+		snprintf(g->text, sizeof g->text, "%s", _("shift —"));
+	} else if (s->shift_opening) {
+		/* Not open until the provider says so. */
+		snprintf(g->text, sizeof g->text, "%s", _("shift opening…"));
+		g->role = UI_STATUS_WARN;
+	} else if (s->shift_unknown) {
+		snprintf(g->text, sizeof g->text, "%s", _("shift unknown"));
+	} else if (!s->shift_open) {
+		snprintf(g->text, sizeof g->text, "%s", _("shift closed"));
+	} else {
+		long long age = (now_ms() - s->shift_opened_ms) / 60000;
+		if (age < 0)
+			age = 0;
+		if (age >= 23 * 60) {
+			g->role = UI_STATUS_WARN;
+			snprintf(g->text, sizeof g->text, _("shift %lldh%02lldm: close it!"),
+				 age / 60, age % 60);
+		} else {
+			snprintf(g->text, sizeof g->text, _("shift %lldh%02lldm"), age / 60,
+				 age % 60);
+		}
+	}
+}
 
 static void draw_status(struct app *app)
 {
@@ -349,6 +381,7 @@ static void draw_status(struct app *app)
 	const struct app_status *s = &app->status;
 	struct seg segs[8];
 	int n = 0;
+	memset(segs, 0, sizeof segs);
 	static const char *const modes[] = {N_("TRAINING"), N_("TEST"), N_("LIVE")};
 	static const enum ui_role mode_roles[] = {UI_STATUS_TRAINING, UI_STATUS_TEST,
 						  UI_STATUS_LIVE};
@@ -358,34 +391,21 @@ static void draw_status(struct app *app)
 	else
 		snprintf(segs[n].text, sizeof segs[n].text, " %s ", _(modes[s->mode]));
 	segs[n++].role = mode_roles[s->mode];
+	if (s->engine && s->offline) {
+		/* The provider cannot be reached: said at once, F9 tells why. */
+		snprintf(segs[n].text, sizeof segs[n].text, " %s ", _("OFFLINE"));
+		segs[n++].role = UI_MESSAGE_ERROR;
+	}
 	snprintf(segs[n].text, sizeof segs[n].text, "%s",
 		 s->profile[0] ? s->profile : s->mode == APP_MODE_TRAINING ? _("demo")
 									  : _("no profile"));
+	segs[n].drop = 2;
 	segs[n++].role = UI_STATUS_BAR;
 	snprintf(segs[n].text, sizeof segs[n].text, _("printer %s"),
 		 s->printer[0] ? s->printer : "—");
+	segs[n].drop = 3;
 	segs[n++].role = UI_STATUS_BAR;
-	enum ui_role shift_role = UI_STATUS_BAR;
-	if (!s->engine) {
-		snprintf(segs[n].text, sizeof segs[n].text, "%s", _("shift —"));
-	} else if (s->shift_unknown) {
-		snprintf(segs[n].text, sizeof segs[n].text, "%s", _("shift unknown"));
-	} else if (!s->shift_open) {
-		snprintf(segs[n].text, sizeof segs[n].text, "%s", _("shift closed"));
-	} else {
-		long long age = (now_ms() - s->shift_opened_ms) / 60000;
-		if (age < 0)
-			age = 0;
-		if (age >= 23 * 60) {
-			shift_role = UI_STATUS_WARN;
-			snprintf(segs[n].text, sizeof segs[n].text, _("shift %lldh%02lldm: close it!"),
-				 age / 60, age % 60);
-		} else {
-			snprintf(segs[n].text, sizeof segs[n].text, _("shift %lldh%02lldm"), age / 60,
-				 age % 60);
-		}
-	}
-	segs[n++].role = shift_role;
+	shift_segment(s, &segs[n++]);
 	if (s->outbox_depth < 0)
 		snprintf(segs[n].text, sizeof segs[n].text, "%s", _("outbox —"));
 	else if (s->in_flight > 0)
@@ -393,9 +413,11 @@ static void draw_status(struct app *app)
 			 s->outbox_depth, s->in_flight);
 	else
 		snprintf(segs[n].text, sizeof segs[n].text, _("outbox %d"), s->outbox_depth);
+	segs[n].drop = 1;
 	segs[n++].role = UI_STATUS_BAR;
 	snprintf(segs[n].text, sizeof segs[n].text, _("listener %s"),
 		 s->listener[0] ? s->listener : "—");
+	segs[n].drop = 4;
 	segs[n++].role = s->listener[0] && !s->listener_ok ? UI_STATUS_WARN : UI_STATUS_BAR;
 
 	werase(w);
@@ -405,18 +427,19 @@ static void draw_status(struct app *app)
 	int clock_w = text_width(app->clock_text) + 2;
 	int room = app->cols - clock_w;
 	/* Drop the least needed parts first when the bar is too narrow. */
-	static const int drop_order[] = {5, 2, 1, 4};
 	bool shown[8];
 	for (int i = 0; i < n; i++)
 		shown[i] = true;
-	for (size_t d = 0;; d++) {
+	for (int d = 4;; d--) {
 		int total = 0;
 		for (int i = 0; i < n; i++)
 			if (shown[i])
 				total += text_width(segs[i].text) + (i ? 3 : 1);
-		if (total <= room || d >= sizeof drop_order / sizeof drop_order[0])
+		if (total <= room || d <= 0)
 			break;
-		shown[drop_order[d]] = false;
+		for (int i = 0; i < n; i++)
+			if (segs[i].drop == d)
+				shown[i] = false;
 	}
 	int x = 0;
 	for (int i = 0; i < n && x < room; i++) {
@@ -443,11 +466,30 @@ static const char *key_view(const struct app *app)
 
 /* Which footer keys give way first when the line is too narrow. */
 static const enum action footer_drop_order[] = {
-	ACT_SETTINGS, ACT_JOURNAL, ACT_NONFISCAL, ACT_SHIFT, ACT_REFUND, ACT_DELETE_LINE,
-	ACT_STATUS,   ACT_DISCOUNT, ACT_FIND,	   ACT_QUIT,  ACT_PAY,	  ACT_HELP,
+	ACT_SETTINGS, ACT_JOURNAL,  ACT_NONFISCAL, ACT_SHIFT, ACT_REFUND, ACT_DELETE_LINE,
+	ACT_DISCOUNT, ACT_FIND,	    ACT_STATUS,	   ACT_QUIT,  ACT_SEND_NOW, ACT_PAY,
+	ACT_HELP,
 };
 
 #define FOOTER_MAX 24
+
+/*
+ * The keys a destructive question names, as its "(y/n)" reads in the
+ * cashier's language: "д" and "н" in Russian (both y and д answer yes).
+ */
+static void danger_key_name(enum action a, char *buf, size_t n)
+{
+	const char *yn = _("(y/n)");
+	const char *slash = strchr(yn, '/');
+	if (yn[0] != '(' || !slash || slash == yn + 1)
+		return;
+	const char *from = a == ACT_CONFIRM ? yn + 1 : slash + 1;
+	size_t len = a == ACT_CONFIRM ? (size_t)(slash - from) : strcspn(from, ")");
+	if (len == 0 || len >= n)
+		return;
+	memcpy(buf, from, len);
+	buf[len] = '\0';
+}
 
 /*
  * The keys of the screen in one line: full labels when they fit, else the
@@ -461,7 +503,10 @@ static void draw_footer(struct app *app)
 	wbkgdset(w, ' ' | (chtype)theme_attr(UI_FOOTER_LABEL));
 	const struct view_ops *top = app_top(app);
 	static const enum action confirm_footer[] = {ACT_CONFIRM, ACT_REFUSE, ACT_HELP, ACT_NONE};
+	static const enum action danger_footer[] = {ACT_CONFIRM, ACT_REFUSE, ACT_NONE};
 	const enum action *acts = app->keyview ? confirm_footer : top ? top->footer : NULL;
+	if (app->keyview && strcmp(app->keyview, APP_KEYVIEW_DANGER) == 0)
+		acts = danger_footer; /* F1 would be a "no" too */
 	struct {
 		enum action a;
 		char key[32];
@@ -469,6 +514,9 @@ static void draw_footer(struct app *app)
 	} items[FOOTER_MAX];
 	size_t n = 0;
 	for (size_t i = 0; acts && acts[i] != ACT_NONE && n < FOOTER_MAX; i++) {
+		/* "Send now" only when something waits. */
+		if (acts[i] == ACT_SEND_NOW && app->status.outbox_depth <= 0)
+			continue;
 		int key = app->keyview ? keymap_label_key(&app->keys, app->keyview, acts[i])
 				       : KEYS_NONE;
 		if (key == KEYS_NONE)
@@ -477,6 +525,8 @@ static void draw_footer(struct app *app)
 			continue;
 		items[n].a = acts[i];
 		keys_key_name(key, items[n].key, sizeof items[n].key);
+		if (acts == danger_footer)
+			danger_key_name(acts[i], items[n].key, sizeof items[n].key);
 		items[n].shown = true;
 		n++;
 	}
@@ -585,12 +635,29 @@ static void resize(struct app *app)
 	app->dirty = true;
 }
 
+/* The screens an F-key opens from anywhere, each on top of the sale screen alone. */
+static const struct {
+	enum action a;
+	const char *view;
+} fkey_screens[] = {
+	{ACT_STATUS, "status"}, {ACT_REFUND, "refund"},	    {ACT_SHIFT, "shift"},
+	{ACT_JOURNAL, "journal"}, {ACT_SETTINGS, "settings"},
+};
+
+static bool is_fkey_screen(const struct view_ops *v)
+{
+	for (size_t i = 0; v && i < sizeof fkey_screens / sizeof fkey_screens[0]; i++)
+		if (strcmp(v->name, fkey_screens[i].view) == 0)
+			return true;
+	return false;
+}
+
 /* Actions no view took. */
 static int default_action(struct app *app, enum action a)
 {
-	const struct view_ops *v;
 	switch (a) {
 	case ACT_HELP:
+		/* Help is read over the screen it explains; Esc returns there. */
 		if (app_top(app) != &view_help)
 			app_push(app, &view_help, 0);
 		return APP_HANDLED;
@@ -602,33 +669,38 @@ static int default_action(struct app *app, enum action a)
 		return APP_HANDLED;
 	case ACT_QUIT:
 		if (app->depth > 1) {
-			while (app->depth > 1)
-				app_pop(app);
+			app_home(app);
 			const struct view_ops *base = app_top(app);
 			int r = base->handle ? base->handle(app, ACT_QUIT, 0) : 0;
 			return (r & APP_HANDLED) ? r : APP_QUIT;
 		}
 		return APP_QUIT;
+	case ACT_SEND_NOW:
+		app_send_now(app, false);
+		return APP_HANDLED;
 	case ACT_STATUS:
 	case ACT_REFUND:
 	case ACT_SHIFT:
 	case ACT_JOURNAL:
-	case ACT_SETTINGS: {
-		const char *name = a == ACT_STATUS	? "status"
-				   : a == ACT_REFUND	? "refund"
-				   : a == ACT_SHIFT	? "shift"
-				   : a == ACT_JOURNAL	? "journal"
-							: "settings";
-		v = app_find_view(name);
-		if (v) {
-			if (app_top(app) != v)
-				app_push(app, v, 0);
-		} else {
-			app_message(app, UI_MESSAGE_ERROR, _("%s: not available in this version yet"),
-				    action_label(a));
+	case ACT_SETTINGS:
+		for (size_t i = 0; i < sizeof fkey_screens / sizeof fkey_screens[0]; i++) {
+			if (fkey_screens[i].a != a)
+				continue;
+			const struct view_ops *v = app_find_view(fkey_screens[i].view);
+			if (!v) {
+				app_message(app, UI_MESSAGE_ERROR,
+					    _("%s: not available in this version yet"),
+					    action_label(a));
+				return APP_HANDLED;
+			}
+			/*
+			 * Nothing half-finished stays underneath: the screen opens over the
+			 * sale screen alone, so Esc from it lands in the sale.
+			 */
+			app_home(app);
+			app_push(app, v, 0);
 		}
 		return APP_HANDLED;
-	}
 	case ACT_REDRAW:
 		clearok(curscr, TRUE);
 		return APP_HANDLED | APP_REDRAW;
@@ -642,6 +714,11 @@ static int default_action(struct app *app, enum action a)
 static enum action lookup(const struct app *app, const struct view_ops *top, int key)
 {
 	enum action a = ACT_NONE;
+	if (app->keyview && strcmp(app->keyview, APP_KEYVIEW_DANGER) == 0) {
+		/* A question that cannot be undone: yes only when the cashier says yes. */
+		a = keymap_lookup_view(&app->keys, app->keyview, key);
+		return a == ACT_CONFIRM ? ACT_CONFIRM : ACT_REFUSE;
+	}
 	if (app->keyview)
 		a = keymap_lookup_view(&app->keys, app->keyview, key);
 	if (a == ACT_NONE)
@@ -662,6 +739,16 @@ static void dispatch(struct app *app, int key)
 		return;
 	}
 	int r = APP_UNHANDLED;
+	if (a == ACT_BACK && !app->keyview && is_fkey_screen(top) && !app_input_text(app)[0]) {
+		/*
+		 * Esc on a screen an F-key opened, with nothing typed and nothing
+		 * asked, goes straight back to the sale: no step of it stays open
+		 * to catch the next sale's keys.
+		 */
+		app_home(app);
+		app->dirty = true;
+		return;
+	}
 	if (a != ACT_NONE) {
 		r = top->handle ? top->handle(app, a, key) : 0;
 		if (!(r & APP_HANDLED))
@@ -733,6 +820,10 @@ static void on_signal(struct loop *l, int signo, void *cls)
 	struct app *app = cls;
 	if (signo == SIGWINCH) {
 		resize(app);
+	} else if (signo == SIGUSR1) {
+		/* `kassa outbox --flush` run beside the screen asks it to send now. */
+		app_send_now(app, true);
+		app->dirty = true;
 	} else if (signo == SIGINT) {
 		int key = keymap_first_key(&app->keys, key_view(app), ACT_QUIT);
 		dispatch(app, key != KEYS_NONE ? key : KEYS_SPECIAL + KEY_F(10));
@@ -766,6 +857,8 @@ int app_run(struct app *app)
 	loop_watch_signal(app->loop, SIGINT, on_signal, app);
 	loop_watch_signal(app->loop, SIGTERM, on_signal, app);
 	loop_watch_signal(app->loop, SIGHUP, on_signal, app);
+	if (app->send_now)
+		loop_watch_signal(app->loop, SIGUSR1, on_signal, app);
 	if (!isatty(STDIN_FILENO) || !isatty(STDOUT_FILENO)) {
 		fprintf(stderr, "%s\n", _("kassa: the cashier's screen needs a terminal"));
 		return 1;

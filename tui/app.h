@@ -76,10 +76,28 @@ struct app_status {
 	bool shift_open;	    /* a shift is open ... */
 	long long shift_opened_ms;  /* ... since (wall clock, ms) */
 	bool shift_unknown;	    /* the journal cannot tell whether a shift is open */
+	bool shift_opening;	    /* opened here, not yet accepted by the provider */
 	int outbox_depth;	    /* documents not yet final; -1 = unknown */
 	int in_flight;		    /* requests on the wire now (shown when > 0) */
 	char listener[48];	    /* "on :8081", "off", "error: ..."; "" = unknown */
 	bool listener_ok;	    /* false shows the listener as a warning */
+	/* The provider could not be reached at the last try (F9 shows why). */
+	bool offline;
+	long long offline_since_ms; /* wall clock */
+	char offline_reason[160];
+};
+
+/*
+ * The last sale or refund made on this screen, for the TOTAL / CHANGE (PAY
+ * BACK) panel, and the last document sent, for the line that follows its
+ * state live.
+ */
+struct app_last {
+	bool shown;	 /* the panel stays until the next sale starts */
+	bool refund;	 /* PAY BACK instead of CHANGE */
+	int kind;	 /* enum doc_kind */
+	int64_t total, cash, card, change;
+	int64_t doc_id;	 /* the last document sent, 0 = none yet */
 };
 
 /*
@@ -93,6 +111,9 @@ typedef kstatus (*app_submit_fn)(struct app *app, const struct document *doc,
 
 /* Called by app_main_with() once the app exists, before the screen starts. */
 typedef kstatus (*app_setup_fn)(struct app *app, void *cls, struct kerr *err);
+
+/* The key map section of a destructive question: only yes (y/д) confirms. */
+#define APP_KEYVIEW_DANGER "danger"
 
 #define APP_STACK_MAX 8
 #define APP_RECENT_MAX 32
@@ -138,6 +159,12 @@ struct app {
 	uint64_t clock_timer;
 	char clock_text[16];
 	unsigned submitted; /* documents given to the stub submit (no engine) */
+	struct app_last last;
+	/*
+	 * The engine's "send now": makes every waiting document due and wakes
+	 * the sender; returns how many wait. NULL without an engine.
+	 */
+	int (*send_now)(struct app *app);
 };
 
 /*
@@ -167,6 +194,20 @@ void app_free(struct app *app);
 
 /* The engine says app->status changed: the status bar redraws. */
 void app_status_changed(struct app *app);
+/*
+ * Asks a yes/no question whose yes cannot be undone (quit with a basket,
+ * Z-report, delete a line): the prompt gets " (y/n)" in the cashier's
+ * language, and only y/Y/д/Д confirm (ACT_CONFIRM); Enter, Esc and every
+ * other key refuse (ACT_REFUSE). The view's handle() gets the answer.
+ */
+void app_ask_danger(struct app *app, const char *question);
+/* Returns to the sale screen, closing every screen above it. */
+void app_home(struct app *app);
+/* Notes a document the engine took (id in the journal, 0 = unknown). */
+void app_note_sent(struct app *app, const struct document *doc, int64_t id);
+/* Sends the waiting documents now (the send-now key, `kassa outbox --flush`). */
+void app_send_now(struct app *app, bool asked_from_outside);
+
 /* Marks the screen for redrawing before the next poll. */
 void app_redraw(struct app *app);
 

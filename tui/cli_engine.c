@@ -16,6 +16,7 @@
 #include <time.h>
 
 #include "cli.h"
+#include "cli_flush.h"
 #include "config.h"
 #include "document.h"
 #include "errors.h"
@@ -45,6 +46,8 @@ enum {
 	O_LIMIT = 1 << 4,
 	O_FLUSH = 1 << 5,
 	O_KIND = 1 << 6,
+	O_ALLOW_LARGE = 1 << 7, /* amounts above the profile's max_receipt */
+	O_NO_ORIGINAL = 1 << 8, /* a refund that cites no original sale */
 };
 
 struct opts {
@@ -52,6 +55,7 @@ struct opts {
 	const char *profile;
 	bool training;
 	bool wait, non_fiscal, json, flush, verbose, help;
+	bool allow_large, no_original;
 	bool kind_set;
 	enum doc_kind kind;
 	long timeout_s; /* 0 = the command's default */
@@ -126,6 +130,12 @@ static int parse_opts(int argc, char **argv, unsigned allowed, int max_pos, stru
 			o->wait = true;
 		} else if (options && (allowed & O_NONFISCAL) && strcmp(a, "--non-fiscal") == 0) {
 			o->non_fiscal = true;
+		} else if (options && (allowed & O_ALLOW_LARGE) &&
+			   strcmp(a, "--allow-large") == 0) {
+			o->allow_large = true;
+		} else if (options && (allowed & O_NO_ORIGINAL) &&
+			   strcmp(a, "--no-original") == 0) {
+			o->no_original = true;
 		} else if (options && (allowed & O_JSON) && strcmp(a, "--json") == 0) {
 			o->json = true;
 		} else if (options && (allowed & O_FLUSH) && strcmp(a, "--flush") == 0) {
@@ -434,6 +444,8 @@ static int send_document(struct session *s, struct document *d)
 	const struct opts *o = s->o;
 	struct kerr e = {0};
 	int64_t id = 0;
+	d->allow_large = o->allow_large;
+	d->no_original = o->no_original;
 	kstatus st = outbox_submit(s->ob, d, &id, &e);
 	if (st != K_OK) {
 		char msg[400];
@@ -486,17 +498,24 @@ static int help_text(const char *usage, const char *text)
 int cli_engine_receipt(int argc, char **argv)
 {
 	struct opts o;
-	int rc = parse_opts(argc, argv, O_WAIT | O_TIMEOUT | O_NONFISCAL | O_KIND, 1, &o);
+	int rc = parse_opts(
+	    argc, argv, O_WAIT | O_TIMEOUT | O_NONFISCAL | O_KIND | O_ALLOW_LARGE | O_NO_ORIGINAL,
+	    1, &o);
 	if (rc != CLI_OK)
 		return rc;
 	if (o.help)
 		return help_text(
-		    _("Usage: kassa receipt FILE [--non-fiscal] [--wait] [--timeout S]"),
+		    _("Usage: kassa receipt FILE [--non-fiscal] [--wait] [--timeout S] "
+		      "[--allow-large] [--no-original]"),
 		    _("Sends a receipt written as a LifePay request (FILE, or - for "
 		      "standard input).\nIt returns once the receipt is safely in the "
 		      "journal and sent or queued;\n--wait waits for its final status "
 		      "(default at most 120 s, --timeout S).\nThe file's login and apikey "
-		      "are ignored: the profile's are used.\n"));
+		      "are ignored: the profile's are used.\n"
+		      "A refund cites its original sale (ref_uuid); --no-original sends one "
+		      "without.\nAmounts above the profile's max_receipt (default "
+		      "1000000.00) and quantities above\n10000 are refused unless "
+		      "--allow-large is given.\n"));
 	if (o.npos != 1)
 		return usage_error(&o, "%s", _("give the receipt FILE, or - for standard input"));
 	if (o.non_fiscal)
@@ -562,7 +581,8 @@ static int shift_command(int argc, char **argv, enum doc_kind kind, bool amount,
 			 const char *text)
 {
 	struct opts o;
-	int rc = parse_opts(argc, argv, O_WAIT | O_TIMEOUT, amount ? 1 : 0, &o);
+	int rc = parse_opts(argc, argv, O_WAIT | O_TIMEOUT | (amount ? O_ALLOW_LARGE : 0),
+			    amount ? 1 : 0, &o);
 	if (rc != CLI_OK)
 		return rc;
 	if (o.help)
@@ -625,17 +645,21 @@ int cli_engine_z_report(int argc, char **argv)
 
 int cli_engine_cash_in(int argc, char **argv)
 {
-	return shift_command(argc, argv, DOC_CASH_IN, true,
-			     _("Usage: kassa cash-in AMOUNT [--wait] [--timeout S]"),
-			     _("Records cash put into the drawer (AMOUNT in roubles: 1500 or "
-			       "1500.00).\n"));
+	return shift_command(
+	    argc, argv, DOC_CASH_IN, true,
+	    _("Usage: kassa cash-in AMOUNT [--wait] [--timeout S] [--allow-large]"),
+	    _("Records cash put into the drawer (AMOUNT in roubles: 1500 or "
+	      "1500.00).\nAbove the profile's max_receipt it needs "
+	      "--allow-large.\n"));
 }
 
 int cli_engine_cash_out(int argc, char **argv)
 {
-	return shift_command(argc, argv, DOC_CASH_OUT, true,
-			     _("Usage: kassa cash-out AMOUNT [--wait] [--timeout S]"),
-			     _("Records cash taken out of the drawer (AMOUNT in roubles).\n"));
+	return shift_command(
+	    argc, argv, DOC_CASH_OUT, true,
+	    _("Usage: kassa cash-out AMOUNT [--wait] [--timeout S] [--allow-large]"),
+	    _("Records cash taken out of the drawer (AMOUNT in roubles).\nAbove "
+	      "the profile's max_receipt it needs --allow-large.\n"));
 }
 
 /* ---- status ---- */
@@ -918,6 +942,18 @@ int cli_engine_outbox(int argc, char **argv)
 		      "has an answer or has failed again (at most --timeout S, default "
 		      "60)\n"));
 	struct session s;
+	if (o.flush) {
+		/* The cashier's screen may send from this journal: ask it rather than fail. */
+		if ((rc = session_open(&s, &o, false, true)) != CLI_OK)
+			return rc;
+		int remote_rc = CLI_OK;
+		int asked = cli_flush_remote(s.j, s.journal_path, s.prof.name,
+					     o.timeout_s ? o.timeout_s : FLUSH_TIMEOUT_S,
+					     print_outcome, &remote_rc);
+		session_close(&s);
+		if (asked)
+			return remote_rc;
+	}
 	if ((rc = session_open(&s, &o, o.flush, true)) != CLI_OK)
 		return rc;
 	struct kerr e = {0};

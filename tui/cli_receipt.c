@@ -16,6 +16,7 @@
 #include "i18n.h"
 #include "jsonx.h"
 #include "money.h"
+#include "payment.h"
 #include "util.h"
 #include "wire/lifepay.h"
 
@@ -185,6 +186,9 @@ static int receipt_dry_run(const struct receipt_opts *o)
 		st = wire_lifepay_check_auth(&auth, &err);
 	if (st == K_OK)
 		st = document_validate(d, &err);
+	/* kassa's own tender rule, as a send would apply it (lib/guard.h) */
+	if (st == K_OK && doc_kind_has_basket(d->kind))
+		st = payment_check(d->basket.total, &d->pay, NULL, &err);
 	if (st != K_OK) {
 		rc = report(&err);
 	} else {

@@ -183,6 +183,7 @@ static void on_outbox_change(void *cls, int64_t doc_id)
 struct shift_probe {
 	int64_t at;
 	bool found;
+	bool pending; /* not yet accepted by the provider */
 };
 
 static bool on_shift_doc(const struct journal_doc *d, void *ctx)
@@ -193,6 +194,7 @@ static bool on_shift_doc(const struct journal_doc *d, void *ctx)
 		return true;
 	p->at = d->created_at;
 	p->found = true;
+	p->pending = d->state == JS_QUEUED || d->state == JS_SENDING;
 	return false;
 }
 
@@ -206,6 +208,7 @@ static void latest_of(struct engine *e, const char *kind, int64_t since, struct 
 struct first_probe {
 	int64_t at;
 	bool found;
+	bool pending; /* the oldest one is not yet accepted by the provider */
 };
 
 static bool on_first_receipt(const struct journal_doc *d, void *ctx)
@@ -216,6 +219,7 @@ static bool on_first_receipt(const struct journal_doc *d, void *ctx)
 	/* Newest first: the last one seen is the oldest. */
 	p->at = d->created_at;
 	p->found = true;
+	p->pending = d->state == JS_QUEUED || d->state == JS_SENDING;
 	return true;
 }
 
@@ -232,7 +236,10 @@ static void update_shift(struct engine *e)
 	latest_of(e, doc_kind_wire(DOC_OPEN_SHIFT), 0, &open);
 	latest_of(e, doc_kind_wire(DOC_Z_REPORT), 0, &z);
 	s->shift_unknown = false;
+	s->shift_opening = false;
 	if (open.found && (!z.found || open.at > z.at)) {
+		/* Sent but not yet accepted: "opening…", not an open shift of 0h00m. */
+		s->shift_opening = open.pending;
 		s->shift_open = true;
 		s->shift_opened_ms = open.at;
 		return;
@@ -242,6 +249,8 @@ static void update_shift(struct engine *e)
 				   .since = z.found ? z.at + 1 : 0};
 	journal_list(e->journal, &f, 500, 0, on_first_receipt, &first, NULL);
 	if (first.found) {
+		/* The provider opens the shift with that receipt: not before it takes it. */
+		s->shift_opening = first.pending;
 		s->shift_open = true;
 		s->shift_opened_ms = first.at;
 	} else if (z.found) {
@@ -270,6 +279,9 @@ void engine_update_status(struct engine *e)
 		outbox_stats(e->outbox, &st);
 		s->outbox_depth = st.depth > 9999 ? 9999 : (int)st.depth;
 		s->in_flight = (int)st.in_flight;
+		s->offline = st.offline;
+		s->offline_since_ms = st.offline_since;
+		str_copy(s->offline_reason, st.offline_reason, sizeof s->offline_reason);
 		switch (st.listener) {
 		case LISTENER_LISTENING:
 			snprintf(s->listener, sizeof s->listener, _("on :%u"),
@@ -330,9 +342,23 @@ static kstatus engine_submit(struct app *app, const struct document *doc, struct
 	if (st == K_OK) {
 		basket_store_submitted(app, doc);
 		engine_reload_doc(e, id);
+		e->shift_dirty = true;
 		engine_update_status(e);
+		app_note_sent(app, doc, id);
 	}
 	return st;
+}
+
+/* The send-now key and `kassa outbox --flush` beside the screen. */
+static int engine_send_now(struct app *app)
+{
+	struct engine *e = engine_of(app);
+	if (!e || !e->outbox)
+		return 0;
+	outbox_flush(e->outbox);
+	engine_reload(e);
+	engine_update_status(e);
+	return app->status.outbox_depth;
 }
 
 kstatus engine_replay(struct engine *e, int64_t id, struct kerr *err)
@@ -478,6 +504,7 @@ static kstatus engine_setup(struct app *app, void *cls, struct kerr *err)
 	outbox_set_listener(e->outbox, on_outbox_change, e);
 	app->engine = e;
 	app->submit = engine_submit;
+	app->send_now = engine_send_now;
 	app->teardown = on_teardown;
 	e->shift_dirty = true;
 	engine_reload(e);

@@ -64,6 +64,8 @@ static const char *const default_binds[] = {
 	"bind generic M-0 quit",
 	"bind generic C-q quit",
 	"bind generic C-c quit",
+	"bind generic C-s send-now",
+	"bind generic M-u send-now",
 	"bind generic Esc back",
 	"bind generic C-l redraw",
 	"bind generic C-r recall",
@@ -82,6 +84,10 @@ static const char *const default_binds[] = {
 	"bind pay Right option-next",
 	"bind pay Left option-prev",
 	"bind pay Space option-next",
+	"bind pay F2 cash-rest",
+	"bind pay M-2 cash-rest",
+	"bind pay F3 card-rest",
+	"bind pay M-3 card-rest",
 	"bind find Enter send",
 	"bind journal F3 preview",
 	"bind journal M-3 preview",
@@ -93,6 +99,8 @@ static const char *const default_binds[] = {
 	"bind journal M-7 registry",
 	"bind refund Left option-prev",
 	"bind refund Right option-next",
+	"bind refund F6 no-original",
+	"bind refund M-6 no-original",
 	"bind settings Left option-prev",
 	"bind settings Right option-next",
 	"bind settings Enter send",
@@ -109,6 +117,14 @@ static const char *const default_binds[] = {
 	"bind confirm N refuse",
 	"bind confirm н refuse",
 	"bind confirm Н refuse",
+	/* A question that cannot be undone: only these confirm; every other key refuses. */
+	"bind danger y confirm",
+	"bind danger Y confirm",
+	"bind danger д confirm",
+	"bind danger Д confirm",
+	"bind danger n refuse",
+	"bind danger Enter refuse",
+	"bind danger Esc refuse",
 };
 
 static const struct {
@@ -160,6 +176,7 @@ static const struct {
 	{ACT_DELETE_LINE, NC_("footer", "Del.")}, {ACT_SHIFT, NC_("footer", "Shift")},
 	{ACT_STATUS, NC_("footer", "Status")},	  {ACT_JOURNAL, NC_("footer", "Journal")},
 	{ACT_SETTINGS, NC_("footer", "Setup")},	  {ACT_QUIT, NC_("footer", "Quit")},
+	{ACT_SEND_NOW, NC_("footer", "Send")},
 };
 #undef NC_
 

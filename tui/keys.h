@@ -33,8 +33,10 @@
 	  N_("Journal: search, history, preview, reprint, provider registry"))                  \
 	_(SETTINGS, "settings", N_("Settings"),                                                 \
 	  N_("Settings: profiles, test mode, printer, theme, account check"))                   \
-	_(QUIT, "quit", N_("Quit"), N_("Quit kassa (asks when the basket is not empty)"))      \
-	_(BACK, "back", N_("Back"), N_("Back out of a prompt or screen; the basket is kept"))   \
+	_(QUIT, "quit", N_("Quit"), N_("Quit kassa (asks when the basket is not empty or documents wait)"))      \
+	_(SEND_NOW, "send-now", N_("Send now"),                                                 \
+	  N_("Send the documents waiting in the outbox now (retry at once)"))                   \
+	_(BACK, "back", N_("Back"), N_("Back: clears the line, or returns to the sale; the basket is kept"))   \
 	_(SEND, "send", N_("Send"), N_("Send the document"))                                    \
 	_(UP, "up", "", N_("Previous line or field"))                                           \
 	_(DOWN, "down", "", N_("Next line or field"))                                           \
@@ -46,7 +48,7 @@
 	_(OPTION_PREV, "option-prev", "", N_("Previous choice of the focused option"))          \
 	_(QTY_INC, "qty-inc", "", N_("Selected line: quantity plus one (empty input line)"))    \
 	_(QTY_DEC, "qty-dec", "", N_("Selected line: quantity minus one (empty input line)"))   \
-	_(CONFIRM, "confirm", N_("Yes"), N_("Yes: confirm the question asked"))                 \
+	_(CONFIRM, "confirm", N_("Yes"), N_("Yes: confirm the question asked (y or д; Enter is no when yes cannot be undone)"))                 \
 	_(REFUSE, "refuse", N_("No"), N_("No: refuse the question asked"))                      \
 	_(REDRAW, "redraw", "", N_("Redraw the whole screen"))                                  \
 	_(PREVIEW, "preview", N_("Preview"), N_("Journal: the receipt as it prints on paper"))  \
@@ -56,7 +58,13 @@
 	_(REGISTRY, "registry", N_("Provider"),                                                 \
 	  N_("Journal: the provider's own registry (PayKeeper) beside the local documents"))    \
 	_(RECALL, "recall", "",                                                                 \
-	  N_("Bring the basket of a receipt the provider refused back to the sale screen"))
+	  N_("Bring the basket of a receipt the provider refused back to the sale screen"))     \
+	_(CASH_REST, "cash-rest", N_("Exact cash"),                                             \
+	  N_("Payment: cash pays the rest (#), then sends"))                                    \
+	_(CARD_REST, "card-rest", N_("Card rest"),                                              \
+	  N_("Payment: the card pays the rest (#) after the cash typed, then sends"))          \
+	_(NO_ORIGINAL, "no-original", N_("No original"),                                        \
+	  N_("Refund: refund the basket without an original receipt (asks first)"))
 
 #define ACTION_ENUM(name, bind, label, help) ACT_##name,
 enum action { ACTION_INFO(ACTION_ENUM) ACT_COUNT };

@@ -65,6 +65,9 @@ static kstatus parse_paykeeper(const char *body, struct refund_original *out, st
 		str_copy(l.name, items[i].name, sizeof l.name);
 		l.price = items[i].price;
 		l.qty = items[i].qty;
+		/* The cart carries no unit: a part of a unit was weighed or measured. */
+		if (l.qty % QTY_ONE)
+			l.unit = UNIT_KG;
 		l.vat_set = vat_parse(items[i].tax, &l.vat);
 		int64_t gross = 0;
 		if (money_mul_qty(l.price, l.qty, &gross) == K_OK && gross > items[i].sum)

@@ -188,6 +188,7 @@ static const struct catalog_item *find_marked(const struct app *app, const char 
 	return it;
 }
 
+/* Adds it (code: its marking code, or NULL) as one piece, the line selected. */
 static bool add_marked(struct app *app, const struct catalog_item *it, const char *code)
 {
 	struct basket_line l;
@@ -199,7 +200,7 @@ static bool add_marked(struct app *app, const struct catalog_item *it, const cha
 	l.vat_set = true;
 	l.object = it->object;
 	str_copy(l.code, it->code, sizeof l.code);
-	if (!str_copy(l.marking, code, sizeof l.marking)) {
+	if (code && !str_copy(l.marking, code, sizeof l.marking)) {
 		app_message(app, UI_MESSAGE_ERROR, "%s",
 			    _("The marking code is too long (over 255 bytes); it was not added"));
 		return false;
@@ -245,6 +246,22 @@ bool scanner_take_code(struct app *app, const char *code)
 	}
 	if (!it)
 		return false;
+	if (app_top(app) == &view_pay && !app->keyview) {
+		/* The buyer remembered one more item: it joins the basket being paid. */
+		char m[48];
+		if (it->unit != UNIT_PIECE && !marked)
+			app_message(app, UI_MESSAGE_ERROR,
+				    _("Scanned «%s» is sold by weight: back to the sale (Esc) to "
+				      "weigh it"),
+				    it->name);
+		else if (add_marked(app, it, marked ? code : NULL)) {
+			pay_basket_changed(app);
+			app_message(app, UI_MESSAGE_INFO,
+				    _("Scanned «%s»: added to the basket; total now %s"), it->name,
+				    app_money(app, app->basket.total, m, sizeof m));
+		}
+		return true;
+	}
 	if (app_top(app) != &view_sale) {
 		app_message(app, UI_MESSAGE_ERROR,
 			    _("Scanned «%s»: back to the sale (Esc) to add it"), it->name);

@@ -274,6 +274,7 @@ static void sale(struct document *d, int64_t price, int64_t qty)
 	snprintf(l.name, sizeof l.name, "Товар %" PRId64, price);
 	l.price = price;
 	l.qty = qty;
+	l.unit = qty % 1000 ? UNIT_KG : UNIT_PIECE; /* pieces are whole */
 	struct kerr e = {0};
 	if (basket_add(&d->basket, &l, &e) != K_OK)
 		die("basket", e.text);

@@ -214,6 +214,28 @@ static void unit_and_vat__wire_names_round_trip(void **state)
 	assert_int_equal(v, VAT_VAT22);
 }
 
+/* Issue 10 item 6: piece goods in whole pieces, weighed goods with three decimals. */
+static void basket_add__piece_goods__whole_quantities_only(void **state)
+{
+	(void)state;
+	struct basket b;
+	basket_init(&b);
+	struct basket_line l = line("Хлеб", 5490, 1500);
+	struct kerr err = {0};
+	assert_int_equal(basket_add(&b, &l, &err), K_INVALID);
+	assert_non_null(strstr(err.text, "whole"));
+	assert_int_equal(b.n, 0);
+	l.unit = UNIT_KG;
+	assert_int_equal(basket_add(&b, &l, &err), K_OK);
+	l = line("Молоко", 8990, 2000);
+	assert_int_equal(basket_add(&b, &l, &err), K_OK);
+	assert_int_equal(basket_set_qty(&b, 1, 2500, &err), K_INVALID);
+	assert_int_equal(b.lines[1].qty, 2000); /* nothing changed */
+	assert_int_equal(basket_set_qty(&b, 0, 455, &err), K_OK);
+	assert_int_equal(basket_check_qty(UNIT_PIECE, 3000, "quantity", &err), K_OK);
+	assert_int_equal(basket_check_qty(UNIT_L, 1, "quantity", &err), K_OK);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -225,6 +247,7 @@ int main(void)
 		cmocka_unit_test(basket_edit__qty_price_remove_clear),
 		cmocka_unit_test(basket_remove__drops_receipt_amount_discount_that_no_longer_fits),
 		cmocka_unit_test(unit_and_vat__wire_names_round_trip),
+		cmocka_unit_test(basket_add__piece_goods__whole_quantities_only),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -205,6 +205,7 @@ static void config_load__minimal_lifepay__gets_defaults(void **state)
 	assert_int_equal(p->paper_width, 42);
 	assert_int_equal(p->stale_after_s, 900);
 	assert_int_equal(p->max_in_flight, 4);
+	assert_int_equal(p->max_receipt, 100000000); /* 1,000,000.00 */
 	assert_string_equal(p->theme, "default");
 	assert_false(p->pos_terminal);
 	assert_int_equal(p->line, 1);
@@ -321,6 +322,8 @@ static void config_load__bad_value__names_file_line_section_key_and_allowed(void
 		{"tax_system = usn", "tax_system", "osn, usn6, usn15"},
 		{"test = maybe", "test", "0, 1, true or false"},
 		{"pos_terminal = 2", "pos_terminal", "0, 1, true or false"},
+		{"max_receipt = 0", "max_receipt", "above zero"},
+		{"max_receipt = lots", "max_receipt", "above zero"},
 		{"listen = 127.0.0.1", "listen", "HOST:PORT"},
 		{"listen = 127.0.0.1:70000", "listen", "0-65535"},
 		{"listen = ::1:80", "listen", "[::1]"},
@@ -489,6 +492,18 @@ static void config_select__several_without_default__asks(void **state)
 
 /* --- masking -------------------------------------------------------------------------------- */
 
+static void config_load__max_receipt__in_roubles(void **state)
+{
+	struct fixture *fx = *state;
+	struct config *cfg = NULL;
+	struct kerr err = {0};
+	assert_int_equal(load(fx, LIFEPAY_OK "max_receipt = 5000,50\n", &cfg, &err), K_OK);
+	const struct config_profile *p = config_profile_find(cfg, "shop");
+	assert_non_null(p);
+	assert_int_equal(p->max_receipt, 500050);
+	config_free(cfg);
+}
+
 static void config_dump__masks_secrets_unless_asked(void **state)
 {
 	struct fixture *fx = *state;
@@ -559,6 +574,7 @@ int main(void)
 		T(config_load__overlong_line__refused),
 		T(config_select__several_without_default__asks),
 		T(config_dump__masks_secrets_unless_asked),
+		T(config_load__max_receipt__in_roubles),
 	};
 #undef T
 	return cmocka_run_group_tests(tests, NULL, NULL);

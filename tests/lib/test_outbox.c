@@ -477,6 +477,48 @@ static void outbox__flush__sends_waiting_document_now(void **state)
 	document_free(&d);
 }
 
+/* No connection: offline with the reason at once; the next answer of any kind clears it. */
+static void outbox__marks__offline_until_the_provider_answers(void **state)
+{
+	struct fx *f = *state;
+	f->p.retry_schedule[0] = 3600; /* only outbox_flush() sends again */
+	outbox_free(f->ob);
+	fx_outbox(f);
+	struct outbox_stats st;
+	outbox_stats(f->ob, &st);
+	assert_false(st.offline);
+	unsigned port = (unsigned)sandbox_port(f->sb);
+	sandbox_stop(f->sb);
+	f->sb = NULL;
+	struct document d;
+	receipt(&d, 2500);
+	int64_t id = submit(f, &d);
+	struct journal_doc jd;
+	long long end = mono_ms() + 3000;
+	do {
+		loop_run_once(f->l, 10);
+		state_of(f, id, &jd);
+	} while ((jd.attempts < 1 || jd.state != JS_QUEUED) && mono_ms() < end);
+	assert_int_equal(jd.state, JS_QUEUED);
+	outbox_stats(f->ob, &st);
+	assert_true(st.offline);
+	assert_non_null(strstr(st.offline_reason, "connection failed"));
+	assert_true(st.offline_since > 0);
+	/* The provider is back on the same port. */
+	char listen[32];
+	snprintf(listen, sizeof listen, "127.0.0.1:%u", port);
+	struct sandbox_options so = {.listen = listen, .callback_delay_ms = 20};
+	struct kerr e = {0};
+	f->sb = sandbox_start(&so, &e);
+	assert_non_null(f->sb);
+	outbox_flush(f->ob);
+	assert_int_equal(run_until_state(f, id, JS_PROCESSED), JS_PROCESSED);
+	outbox_stats(f->ob, &st);
+	assert_false(st.offline);
+	assert_string_equal(st.offline_reason, "");
+	document_free(&d);
+}
+
 static void outbox_token_load__keeps__token_between_starts(void **state)
 {
 	struct fx *f = *state;
@@ -1033,6 +1075,8 @@ int main(void)
 	    cmocka_unit_test(outbox_recover_days__start__the_day_before_the_document),
 	    cmocka_unit_test_setup_teardown(outbox__requeues__document_left_sending_while_running,
 					    setup, teardown),
+	    cmocka_unit_test_setup_teardown(outbox__marks__offline_until_the_provider_answers, setup,
+					    teardown),
 	    cmocka_unit_test_setup_teardown(outbox__flush__sends_waiting_document_now, setup,
 					    teardown),
 	    cmocka_unit_test_setup_teardown(

@@ -106,12 +106,48 @@ static void pay_amount_parse__rejects_bad_text(void **state)
 	assert_int_equal(a.kind, PAY_REMAINDER);
 }
 
+/* kassa's own tender rules (issue 10 item 3), on top of the provider's. */
+static void payment_check__tender_rules__table(void **state)
+{
+	static const struct pay_case cases[] = {
+		/* total 637.80, cash 5000 + card 637.80: the card covers it all */
+		{63780, "637.80", "5000", K_REFUSED, 0, 0, 0, 0, "cash_amount"},
+		{63780, "#", "5000", K_OK, 0, 500000, 436220, 0, NULL},	 /* card # is 0 */
+		{63780, "600", "5000", K_OK, 60000, 500000, 496220, 0, NULL}, /* 37.80 left */
+		{63780, "637.80", "", K_OK, 63780, 0, 0, 0, NULL},
+		{63780, "637.80", "0", K_OK, 63780, 0, 0, 0, NULL},
+		{63780, "637.81", "", K_REFUSED, 0, 0, 0, 3896, "card_amount"},
+		{63780, "500", "#", K_OK, 50000, 13780, 0, 0, NULL},
+		{63780, "", "", K_REFUSED, 0, 0, 0, 400, "cash_amount"},
+	};
+	(void)state;
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		const struct pay_case *c = &cases[i];
+		struct payment p = {.card = amt(c->card), .cash = amt(c->cash)};
+		struct payment_result r = {0};
+		struct kerr err = {0};
+		kstatus st = payment_check(c->total, &p, &r, &err);
+		if (st != c->st)
+			fail_msg("case %zu: status %d, want %d (%s)", i, st, c->st, err.text);
+		if (st == K_OK) {
+			assert_int_equal(r.card, c->card_out);
+			assert_int_equal(r.cash, c->cash_out);
+			assert_int_equal(r.change, c->change);
+			assert_true(r.change <= r.cash);
+		} else {
+			assert_string_equal(err.field, c->field);
+			assert_int_equal(err.code, c->code);
+		}
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(payment_resolve__seed_example__card_is_remainder),
 		cmocka_unit_test(payment_resolve__rules__table),
 		cmocka_unit_test(pay_amount_parse__rejects_bad_text),
+		cmocka_unit_test(payment_check__tender_rules__table),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -10,6 +10,7 @@
 #include <cmocka.h>
 
 #include "document.h"
+#include "money.h"
 #include "wire/form.h"
 #include "wire/paykeeper.h"
 
@@ -22,6 +23,7 @@ static struct basket_line line(const char *name, int64_t price, int64_t qty, enu
 	snprintf(l.name, sizeof l.name, "%s", name);
 	l.price = price;
 	l.qty = qty;
+	l.unit = qty % QTY_ONE ? UNIT_KG : UNIT_PIECE; /* pieces are whole */
 	l.vat = v;
 	l.vat_set = true;
 	return l;

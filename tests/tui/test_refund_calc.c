@@ -23,6 +23,7 @@ static void add(struct basket *b, const char *name, int64_t price, int64_t qty, 
 	str_copy(l.name, name, sizeof l.name);
 	l.price = price;
 	l.qty = qty;
+	l.unit = qty % QTY_ONE ? UNIT_KG : UNIT_PIECE; /* pieces are whole */
 	l.discount = d;
 	l.vat = VAT_VAT20;
 	l.vat_set = true;

@@ -26,8 +26,22 @@ static const char *const grammar[] = {
 	N_("#                 in the pay dialog: pays the rest of the total"),
 	N_("name, then price  no catalog in a live profile: free entry (demo codes are training only)"),
 	N_("after a crash     the open basket and the payment's amounts come back by themselves"),
+	/* xgettext:no-c-format */
+	N_("10 then F3        10% off the selected line at once"),
+	N_("Enter on an empty pay field: # there · F2 exact cash · F3 card for the rest"),
+	N_("F4 then F6        refund the basket without an original receipt (asks)"),
 	N_("1 000,50  1,000.50  amounts: thousands by a space, comma or point"),
 	N_("535  refund  cash  in F11: an amount as shown, or refund, cash, card"),
+};
+
+/* What the screen shows about where things stand (issue 10). */
+static const char *const notes[] = {
+	N_("Esc on a screen an F-key opened goes back to the sale (first it clears the line)"),
+	N_("Quit, Z-report, delete a line: only y (д) says yes; Enter and other keys say no"),
+	N_("TOTAL and CHANGE (PAY BACK) of the last sale stay until the next one starts"),
+	N_("Last: #N ... the newest document and its state: queued, accepted, processed..."),
+	N_("OFFLINE: the provider cannot be reached; F9 says why, C-s sends at once"),
+	N_("shift opening…: the shift is sent but the provider has not accepted it yet"),
 	N_("F8                the shift's totals and the cash in the drawer"),
 };
 
@@ -60,7 +74,7 @@ static int text_rows(const char *s)
 
 static int total_rows(void)
 {
-	int rows = 3 + (int)(sizeof grammar / sizeof grammar[0]);
+	int rows = 5 + (int)(sizeof grammar / sizeof grammar[0]) + (int)(sizeof notes / sizeof notes[0]);
 	for (size_t i = 0; i < H.n; i++)
 		rows += text_rows(H.lines[i].help);
 	return rows;
@@ -105,6 +119,7 @@ static void help_draw(struct app *app, WINDOW *w, int rows, int cols)
 	app_put(w, 0, 1, cols - 2, TEXT_LEFT, title, UI_TITLE);
 	int kw = cols >= 70 ? 24 : 16;
 	int ngram = (int)(sizeof grammar / sizeof grammar[0]);
+	int nnotes = (int)(sizeof notes / sizeof notes[0]);
 	H.tw = cols - kw - 3;
 	/* The key lines, their texts wrapped under themselves. */
 	int g = 0; /* display row counted from the top of the list */
@@ -136,6 +151,11 @@ static void help_draw(struct app *app, WINDOW *w, int rows, int cols)
 				UI_TABLE_HEADER);
 		} else if (i >= (int)H.n + 2 && i < (int)H.n + 2 + ngram) {
 			app_put(w, y, 1, cols - 2, TEXT_LEFT, _(grammar[i - (int)H.n - 2]),
+				UI_HELP_TEXT);
+		} else if (i == (int)H.n + 3 + ngram) {
+			app_put(w, y, 1, cols - 2, TEXT_LEFT, _("On the screen:"), UI_TABLE_HEADER);
+		} else if (i >= (int)H.n + 4 + ngram && i < (int)H.n + 4 + ngram + nnotes) {
+			app_put(w, y, 1, cols - 2, TEXT_LEFT, _(notes[i - (int)H.n - 4 - ngram]),
 				UI_HELP_TEXT);
 		}
 	}

@@ -1,12 +1,18 @@
 /*
  * The pay dialog (F5, or F6 for a non-fiscal receipt): cash and card, either
  * may be "#" (the rest); the resolved amounts and the change follow every
- * key; Enter builds the document and hands it to app->submit.
+ * key and kassa's tender rules (payment_check()); Enter builds the document
+ * and hands it to app->submit. Enter on an empty amount field means # there;
+ * F2 (exact cash) and F3 (card for the rest) fill # and send at once. An
+ * amount above the profile's max_receipt asks first (y/д; Enter is no).
+ * Refunds are not made here: F4 (with or without an original).
  */
 #include <stdlib.h>
 #include <string.h>
 
 #include "basket_store.h"
+#include "engine.h"
+#include "guard.h"
 #include "i18n.h"
 #include "util.h"
 #include "views/views.h"
@@ -26,9 +32,18 @@ static struct {
 	struct payment pay;
 	struct payment_result res;
 	struct kerr err;
+	bool asking; /* above the ceiling: y/д sends, anything else does not */
+	char ask_text[400];
 } P;
 
-static const enum action pay_footer[] = {ACT_SEND, ACT_NEXT_FIELD, ACT_BACK, ACT_HELP, ACT_NONE};
+static const enum action pay_footer[] = {ACT_SEND,	ACT_CASH_REST, ACT_CARD_REST, ACT_NEXT_FIELD,
+					 ACT_BACK,	ACT_HELP,      ACT_NONE};
+
+/* Only these confirm a question that changes money: Enter (and anything else) is no. */
+static bool is_yes(int key)
+{
+	return key == 'y' || key == 'Y' || key == 0x0434 /* д */ || key == 0x0414 /* Д */;
+}
 
 static bool is_text(int f)
 {
@@ -75,15 +90,28 @@ static void pay_recalc(struct app *app)
 	       pay_amount_parse(P.text[F_CASH], &P.pay.cash, _(field_labels[F_CASH]), &P.err) ==
 		   K_OK;
 	if (P.ok) {
-		P.ok = payment_resolve(app->basket.total, &P.pay, &P.res, &P.err) == K_OK;
+		P.ok = payment_check(app->basket.total, &P.pay, &P.res, &P.err) == K_OK;
 		if (!P.ok)
 			pay_explain(app);
 	}
 }
 
+void pay_basket_changed(struct app *app)
+{
+	pay_recalc(app);
+	app_redraw(app);
+}
+
 static void pay_focus(struct app *app)
 {
 	char p[96];
+	if (P.asking) {
+		app_input(app, P.ask_text, "");
+		app->keyview = "danger"; /* y/д only: Enter is no */
+		app_input_enable(app, false);
+		return;
+	}
+	app->keyview = NULL;
 	snprintf(p, sizeof p, "%s:", _(field_labels[P.focus]));
 	if (is_text(P.focus)) {
 		app_input(app, p, P.text[P.focus]);
@@ -103,6 +131,7 @@ static void pay_open(struct app *app, int arg)
 		P.tax = TAX_DEFAULT;
 		basket_store_pay_restore(P.text[F_CASH], P.text[F_CARD], sizeof P.text[0]);
 	}
+	P.asking = false;
 	pay_recalc(app);
 	pay_focus(app);
 }
@@ -131,7 +160,22 @@ static kstatus set_contact(struct document *d, const char *text, struct kerr *er
 	return document_normalize_phone(s, d->customer_phone, sizeof d->customer_phone, err);
 }
 
-static int pay_send(struct app *app)
+/* Enter on an empty amount field means # there (unless the other one is #). */
+static void empty_means_rest(void)
+{
+	if (P.focus != F_CASH && P.focus != F_CARD)
+		return;
+	int other = P.focus == F_CASH ? F_CARD : F_CASH;
+	char mine[256], theirs[256];
+	str_copy(mine, P.text[P.focus], sizeof mine);
+	str_copy(theirs, P.text[other], sizeof theirs);
+	if (*str_trim(mine) == '\0' && strcmp(str_trim(theirs), "#") != 0) {
+		str_copy(P.text[P.focus], "#", sizeof P.text[0]);
+		basket_store_pay(P.text[F_CASH], P.text[F_CARD]);
+	}
+}
+
+static int pay_send(struct app *app, bool confirmed)
 {
 	pay_recalc(app);
 	if (!P.ok) {
@@ -146,10 +190,24 @@ static int pay_send(struct app *app)
 	d->basket = app->basket;
 	d->pay = P.pay;
 	d->test = app->status.mode == APP_MODE_TEST;
+	d->allow_large = confirmed;
 	kstatus st = set_contact(d, P.text[F_CONTACT], &err);
 	if (st == K_OK) {
 		document_assign_ext_id(d);
 		st = document_validate(d, &err);
+	}
+	struct engine *e = engine_of(app);
+	if (st == K_OK && !confirmed &&
+	    guard_ceiling(d, e ? e->profile.max_receipt : 0, &err) != K_OK) {
+		/* Above the ceiling: a slip of the finger, or a real sale? Ask. */
+		app_refuse(app, &err); /* what is above which ceiling, on the message line */
+		snprintf(P.ask_text, sizeof P.ask_text, "%s",
+			 _("Above the ceiling: send it anyway? (y/д = yes, Enter = no)"));
+		P.asking = true;
+		document_free(d);
+		free(d);
+		pay_focus(app);
+		return APP_HANDLED;
 	}
 	if (st == K_OK)
 		st = app->submit(app, d, &err);
@@ -180,8 +238,15 @@ static int pay_send(struct app *app)
 
 static int pay_handle(struct app *app, enum action a, int key)
 {
-	(void)key;
 	int step = 1;
+	if (P.asking && a != ACT_CONFIRM && a != ACT_REFUSE && a != ACT_HELP) {
+		/* Any other key is a no: the question goes, the amounts stay. */
+		P.asking = false;
+		pay_focus(app);
+		app_message(app, UI_MESSAGE_INFO, "%s",
+			    _("Not sent; the amounts are kept: correct them, or Esc"));
+		return APP_HANDLED;
+	}
 	switch (a) {
 	case ACT_PREV_FIELD:
 	case ACT_UP:
@@ -196,16 +261,49 @@ static int pay_handle(struct app *app, enum action a, int key)
 		step = -1;
 		/* fall through */
 	case ACT_OPTION_NEXT:
-		if (P.focus == F_TYPE)
-			P.type = (enum receipt_type)((P.type + RT_COUNT + step) % RT_COUNT);
+		if (P.focus == F_TYPE) {
+			/* Refunds are made with F4, against their original (or explicitly without). */
+			P.type = P.type == RT_PAYMENT ? RT_BUY : RT_PAYMENT;
+			app_message(app, UI_MESSAGE_INFO, "%s",
+				    _("A refund is made with F4: against the original receipt, or F4 "
+				      "then F6 without one"));
+		}
 		else if (P.focus == F_TAX)
 			P.tax = (enum tax_system)((P.tax + TAX_COUNT + step) % TAX_COUNT);
 		else
 			return APP_UNHANDLED; /* Left/Right/Space edit the text */
 		return APP_HANDLED;
+	case ACT_CONFIRM:
+	case ACT_REFUSE:
+		if (!P.asking)
+			return APP_HANDLED;
+		P.asking = false;
+		pay_focus(app);
+		if (a == ACT_CONFIRM && is_yes(key))
+			return pay_send(app, true);
+		app_message(app, UI_MESSAGE_INFO, "%s",
+			    _("Not sent; the amounts are kept: correct them, or Esc"));
+		return APP_HANDLED;
 	case ACT_SEND:
 	case ACT_PAY:
-		return pay_send(app);
+		if (a == ACT_SEND) {
+			empty_means_rest();
+			pay_focus(app);
+		}
+		return pay_send(app, false);
+	case ACT_CASH_REST:
+	case ACT_CARD_REST: {
+		int mine = a == ACT_CASH_REST ? F_CASH : F_CARD;
+		int other = mine == F_CASH ? F_CARD : F_CASH;
+		char t[256];
+		str_copy(t, P.text[other], sizeof t);
+		if (strcmp(str_trim(t), "#") == 0)
+			P.text[other][0] = '\0';
+		str_copy(P.text[mine], "#", sizeof P.text[0]);
+		basket_store_pay(P.text[F_CASH], P.text[F_CARD]);
+		pay_focus(app);
+		return pay_send(app, false);
+	}
 	case ACT_NONFISCAL:
 		P.kind = P.kind == DOC_NONFISCAL ? DOC_RECEIPT : DOC_NONFISCAL;
 		return APP_HANDLED;
@@ -277,10 +375,10 @@ static void pay_draw(struct app *app, WINDOW *w, int rows, int cols)
 				UI_MESSAGE_ERROR);
 	}
 	if (y + 4 < rows)
-		app_put_wrapped(
-		    w, y + 4, 2, cols - 4, rows - y - 4,
-		    _("# pays the rest; Tab moves between fields; Esc goes back, the basket is kept."),
-		    UI_HELP_TEXT);
+		app_put_wrapped(w, y + 4, 2, cols - 4, rows - y - 4,
+				_("# pays the rest (Enter on an empty field too); F2 exact cash, F3 "
+				  "card for the rest; Tab moves; Esc goes back, the basket is kept."),
+				UI_HELP_TEXT);
 }
 
 const struct view_ops view_pay = {

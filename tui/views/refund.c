@@ -11,6 +11,13 @@
  * A uuid this journal does not hold (a receipt made on another till) can be
  * refunded with the lines of the sale screen's basket: the provider checks
  * it against the original.
+ *
+ * How the money goes back follows how the original was paid (lib/guard.h):
+ * by default in proportion to what is left on the card and in cash, and a
+ * card refund is never more than the card paid minus earlier card refunds.
+ * F6 on the pick list refunds the sale screen's basket with no original at
+ * all (lawful, but never by accident): it asks y/д (Enter is no) and shows
+ * the money to hand back.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,6 +25,7 @@
 #include <time.h>
 
 #include "engine.h"
+#include "guard.h"
 #include "i18n.h"
 #include "money.h"
 #include "refund_calc.h"
@@ -27,8 +35,8 @@
 
 #define PICK_MAX 300
 
-enum refund_mode { RM_PICK, RM_LINES, RM_CONFIRM };
-enum refund_method { PM_CARD, PM_CASH, PM_POS, PM_COUNT };
+enum refund_mode { RM_PICK, RM_LINES, RM_CONFIRM, RM_NO_ORIGINAL };
+enum refund_method { PM_SPLIT, PM_CARD, PM_CASH, PM_POS, PM_COUNT };
 
 struct pick_row {
 	int64_t id, created_at, total, left;
@@ -58,13 +66,16 @@ static struct {
 	int64_t done[BASKET_MAX_LINES]; /* refunded by earlier refunds, per line */
 	int lsel, ltop;
 	enum refund_method method;
+	struct refund_left paid; /* the original's card and cash, less earlier refunds */
+	char method_buf[160];
 	/* The refund as chosen now. */
 	struct basket out;
 	bool out_ok;
 	struct kerr out_err;
 } R;
 
-static const enum action refund_footer[] = {ACT_PAY, ACT_HELP, ACT_BACK, ACT_QUIT, ACT_NONE};
+static const enum action refund_footer[] = {ACT_PAY, ACT_NO_ORIGINAL, ACT_HELP, ACT_BACK, ACT_QUIT,
+					    ACT_NONE};
 
 static bool pos_offered(struct app *app)
 {
@@ -72,9 +83,38 @@ static bool pos_offered(struct app *app)
 	return e && e->profile.pos_terminal;
 }
 
-static const char *method_text(enum refund_method m)
+/* Only these confirm a refund: Enter (and anything else) is no. */
+static bool is_yes(int key)
+{
+	return key == 'y' || key == 'Y' || key == 0x0434 /* д */ || key == 0x0414 /* Д */;
+}
+
+/* The card part of the refund now (the rest is cash). */
+static int64_t card_part(void)
+{
+	int64_t card, cash;
+	switch (R.method) {
+	case PM_SPLIT:
+		refund_default_split(&R.paid, R.out.total, &card, &cash);
+		return card;
+	case PM_CASH:
+		return 0;
+	default:
+		return R.out.total;
+	}
+}
+
+static const char *method_text(struct app *app, enum refund_method m)
 {
 	switch (m) {
+	case PM_SPLIT: {
+		char c[48], h[48];
+		int64_t card = card_part();
+		app_money(app, card, c, sizeof c);
+		app_money(app, R.out.total - card, h, sizeof h);
+		snprintf(R.method_buf, sizeof R.method_buf, _("card %s + cash %s"), c, h);
+		return R.method_buf;
+	}
 	case PM_CARD:
 		return _("to the card");
 	case PM_CASH:
@@ -148,10 +188,21 @@ static void refund_prompt(struct app *app)
 		break;
 	case RM_CONFIRM: {
 		char m[48];
-		snprintf(p, sizeof p, _("Refund %s %s? (y/n)"),
-			 app_money(app, R.out.total, m, sizeof m), method_text(R.method));
+		snprintf(p, sizeof p, _("Refund %s %s? (y/д = yes, Enter = no)"),
+			 app_money(app, R.out.total, m, sizeof m), method_text(app, R.method));
 		app_input(app, p, "");
-		app->keyview = "confirm";
+		app->keyview = "danger"; /* y/д only: Enter is no */
+		app_input_enable(app, false);
+		break;
+	}
+	case RM_NO_ORIGINAL: {
+		char m[48];
+		snprintf(p, sizeof p,
+			 _("Refund %s %s WITHOUT an original receipt? (y/д = yes, Enter = no)"),
+			 app_money(app, app->basket.total, m, sizeof m),
+			 R.method == PM_CARD ? _("to the card") : _("in cash"));
+		app_input(app, p, "");
+		app->keyview = "danger"; /* y/д only: Enter is no */
 		app_input_enable(app, false);
 		break;
 	}
@@ -179,7 +230,12 @@ static void open_lines(struct app *app)
 	R.ltop = 0;
 	if (!refund_type_for(R.orig.type, &R.rtype))
 		R.rtype = RT_REFUND;
-	R.method = R.orig.card > 0 || R.orig.cash <= 0 ? PM_CARD : PM_CASH;
+	if (!R.paid.known)
+		R.method = R.orig.card > 0 || R.orig.cash <= 0 ? PM_CARD : PM_CASH;
+	else if (R.paid.card > 0 && R.paid.cash > 0)
+		R.method = PM_SPLIT; /* paid both ways: both ways back */
+	else
+		R.method = R.paid.card > 0 ? PM_CARD : PM_CASH;
 	recalc();
 	app_clear_message(app);
 	set_mode(app, RM_LINES);
@@ -269,6 +325,8 @@ static bool choose_local(struct app *app, int64_t id)
 		R.local = true;
 		R.from_basket = false;
 		R.left_known = journal_refund_left(e->journal, d.uuid, &R.left, NULL) == K_OK;
+		if (guard_refund_left(e->journal, d.uuid, &R.paid, NULL) != K_OK)
+			memset(&R.paid, 0, sizeof R.paid);
 		load_done(e);
 		ok = true;
 	}
@@ -299,6 +357,7 @@ static void choose_foreign(struct app *app, const char *uuid)
 	R.local = false;
 	R.from_basket = true;
 	R.left_known = false;
+	memset(&R.paid, 0, sizeof R.paid);
 	open_lines(app);
 	for (size_t i = 0; i < R.orig.basket.n; i++)
 		R.qty[i] = R.orig.basket.lines[i].qty;
@@ -438,9 +497,14 @@ static bool check_left(struct app *app)
 				    _("Line %zu: more than is left of it to refund"), i + 1);
 			return false;
 		}
+	struct kerr err = {0};
+	if (guard_refund_card(&R.paid, card_part(), &err) != K_OK) {
+		/* The cashier's words: no wire field name, and the key that fixes it. */
+		app_message(app, UI_MESSAGE_ERROR, _("Refused: %s (Left/Right: how)"), err.text);
+		return false;
+	}
 	if (!e || !R.local || !e->journal)
 		return true;
-	struct kerr err = {0};
 	kstatus st = journal_check_refund(e->journal, R.uuid, R.out.total, &err);
 	if (st == K_OK || st == K_NOTFOUND)
 		return true;
@@ -458,7 +522,11 @@ static void send_refund(struct app *app)
 	d->basket = R.out;
 	d->tax_system = R.orig.tax;
 	str_copy(d->ref_uuid, R.uuid, sizeof d->ref_uuid);
-	if (R.method == PM_CASH) {
+	int64_t card = card_part();
+	if (R.method == PM_CASH || (R.method == PM_SPLIT && card == 0)) {
+		d->pay.cash.kind = PAY_REMAINDER;
+	} else if (R.method == PM_SPLIT) {
+		d->pay.card = (struct pay_amount){PAY_AMOUNT, card};
 		d->pay.cash.kind = PAY_REMAINDER;
 	} else {
 		d->pay.card.kind = PAY_REMAINDER;
@@ -485,9 +553,52 @@ static void send_refund(struct app *app)
 		basket_clear(&app->basket);
 		sale_reset(app);
 	}
+	char m[48], h[48];
+	app_money(app, total, m, sizeof m);
+	if (total - card > 0)
+		app_message(app, UI_MESSAGE_INFO, _("Refund of %s %s: sent · hand back %s in cash"),
+			    m, method_text(app, R.method), app_money(app, total - card, h, sizeof h));
+	else
+		app_message(app, UI_MESSAGE_INFO, _("Refund of %s %s: sent"), m,
+			    method_text(app, R.method));
+}
+
+/* The explicit refund without an original: the sale screen's basket, no ref_uuid. */
+static void send_no_original(struct app *app)
+{
+	struct document *d = xcalloc(1, sizeof *d);
+	document_init(d, DOC_RECEIPT);
+	d->type = RT_REFUND;
+	d->basket = app->basket;
+	d->no_original = true;
+	if (R.method == PM_CARD)
+		d->pay.card.kind = PAY_REMAINDER;
+	else
+		d->pay.cash.kind = PAY_REMAINDER;
+	d->test = app->status.mode == APP_MODE_TEST;
+	struct kerr err = {0};
+	kstatus st = app->submit(app, d, &err);
+	int64_t total = app->basket.total;
+	bool cash = R.method != PM_CARD;
+	document_free(d);
+	free(d);
+	if (st != K_OK) {
+		char t[400];
+		app_message(app, UI_MESSAGE_ERROR, _("Refused: %s"), kerr_str(&err, t, sizeof t));
+		set_mode(app, RM_PICK);
+		return;
+	}
+	app_pop(app);
+	basket_clear(&app->basket);
+	sale_reset(app);
 	char m[48];
-	app_message(app, UI_MESSAGE_INFO, _("Refund of %s %s: sent"),
-		    app_money(app, total, m, sizeof m), method_text(R.method));
+	app_money(app, total, m, sizeof m);
+	if (cash)
+		app_message(app, UI_MESSAGE_INFO,
+			    _("Refund without an original: hand back %s in cash · on its way"), m);
+	else
+		app_message(app, UI_MESSAGE_INFO,
+			    _("Refund without an original: %s back to the card · on its way"), m);
 }
 
 /* ---- the view ---- */
@@ -535,7 +646,6 @@ static int refund_line(struct app *app, const char *text)
 
 static int refund_handle(struct app *app, enum action a, int key)
 {
-	(void)key;
 	bool typing = app_input_text(app)[0] != '\0';
 	int step = a == ACT_UP ? -1 : a == ACT_DOWN ? 1 : a == ACT_PAGE_UP ? -10 : 10;
 	switch (a) {
@@ -555,12 +665,18 @@ static int refund_handle(struct app *app, enum action a, int key)
 		return APP_HANDLED;
 	case ACT_OPTION_NEXT:
 	case ACT_OPTION_PREV:
+		if (R.mode == RM_NO_ORIGINAL) {
+			R.method = R.method == PM_CARD ? PM_CASH : PM_CARD;
+			refund_prompt(app);
+			return APP_HANDLED;
+		}
 		if (R.mode != RM_LINES || typing)
 			return APP_UNHANDLED; /* the key edits the line */
 		do {
 			R.method = (enum refund_method)(
 			    (R.method + (a == ACT_OPTION_NEXT ? 1 : PM_COUNT - 1)) % PM_COUNT);
-		} while (R.method == PM_POS && !pos_offered(app));
+		} while ((R.method == PM_POS && !pos_offered(app)) ||
+			 (R.method == PM_SPLIT && !R.paid.known));
 		return APP_HANDLED;
 	case ACT_PAY:
 	case ACT_SEND:
@@ -570,19 +686,42 @@ static int refund_handle(struct app *app, enum action a, int key)
 			app_message(app, UI_MESSAGE_ERROR, "%s",
 				    _("Choose the original receipt first (Enter)"));
 		return APP_HANDLED;
+	case ACT_NO_ORIGINAL:
+		if (R.mode != RM_PICK) {
+			app_message(app, UI_MESSAGE_ERROR, "%s",
+				    _("A refund without an original starts from the list (Esc)"));
+		} else if (app->basket.n == 0) {
+			app_message(app, UI_MESSAGE_ERROR, "%s",
+				    _("A refund without an original refunds the sale screen's "
+				      "basket: put the items in it first (Esc), then F4 F6"));
+		} else {
+			R.method = PM_CASH;
+			set_mode(app, RM_NO_ORIGINAL);
+		}
+		return APP_HANDLED;
 	case ACT_CONFIRM:
+		if (!is_yes(key)) /* Enter is no */
+			return refund_handle(app, ACT_REFUSE, key);
 		if (R.mode == RM_CONFIRM)
 			send_refund(app);
+		else if (R.mode == RM_NO_ORIGINAL)
+			send_no_original(app);
 		return APP_HANDLED;
 	case ACT_REFUSE:
-		if (R.mode == RM_CONFIRM) {
+		if (R.mode == RM_NO_ORIGINAL) {
+			app_message(app, UI_MESSAGE_INFO, "%s",
+				    _("Not sent; the basket is kept"));
+			set_mode(app, RM_PICK);
+		} else if (R.mode == RM_CONFIRM) {
 			app_message(app, UI_MESSAGE_INFO, "%s",
 				    _("Not sent; change the lines or Esc"));
 			set_mode(app, RM_LINES);
 		}
 		return APP_HANDLED;
 	case ACT_BACK:
-		if (R.mode == RM_CONFIRM) {
+		if (R.mode == RM_NO_ORIGINAL) {
+			set_mode(app, RM_PICK);
+		} else if (R.mode == RM_CONFIRM) {
 			set_mode(app, RM_LINES);
 		} else if (R.mode == RM_LINES) {
 			pick_filter("");
@@ -620,6 +759,10 @@ static void draw_pick(struct app *app, WINDOW *w, int rows, int cols)
 {
 	char buf[256], m[48];
 	title(w, cols, _("Refund: choose the original receipt"));
+	if (rows > 3)
+		app_put(w, rows - 1, 1, cols - 2, TEXT_LEFT,
+			_("F6: refund the basket without an original receipt (asks first)"),
+			UI_HELP_TEXT);
 	if (R.nrows == 0) {
 		app_put(w, 2, 1, cols - 2, TEXT_LEFT,
 			_("No sale with a provider uuid in this journal yet."), UI_HELP_TEXT);
@@ -637,7 +780,7 @@ static void draw_pick(struct app *app, WINDOW *w, int rows, int cols)
 	app_put(w, 1, x_amt, 12, TEXT_RIGHT, _("Amount"), UI_TABLE_HEADER);
 	app_put(w, 1, x_left, 13, TEXT_RIGHT, _("Left"), UI_TABLE_HEADER);
 	app_put(w, 1, x_ref, cols - x_ref, TEXT_LEFT, _("uuid"), UI_TABLE_HEADER);
-	int vis = rows - 2;
+	int vis = rows - 3; /* the last row says what F6 does */
 	if (R.sel < R.top)
 		R.top = R.sel;
 	if (R.sel >= R.top + vis)
@@ -748,7 +891,7 @@ static void draw_lines(struct app *app, WINDOW *w, int rows, int cols)
 	bool over = R.out_ok && R.left_known && R.out.total > R.left;
 	if (R.out_ok)
 		snprintf(buf, sizeof buf, _("REFUND %s %s · Left/Right: how · F5 sends"),
-			 app_money(app, R.out.total, m, sizeof m), method_text(R.method));
+			 app_money(app, R.out.total, m, sizeof m), method_text(app, R.method));
 	else
 		snprintf(buf, sizeof buf, "%s",
 			 _("Enter takes or drops a line · a number sets its quantity · all = every "
@@ -759,9 +902,34 @@ static void draw_lines(struct app *app, WINDOW *w, int rows, int cols)
 			_("More than is left to refund: F5 will refuse it"), UI_MESSAGE_ERROR);
 }
 
+static void draw_no_original(struct app *app, WINDOW *w, int rows, int cols)
+{
+	char buf[300], m[48];
+	title(w, cols, _("Refund WITHOUT an original receipt"));
+	snprintf(buf, sizeof buf, _("The sale screen's basket: %zu lines, %s, no ref_uuid."),
+		 app->basket.n, app_money(app, app->basket.total, m, sizeof m));
+	app_put(w, 2, 1, cols - 2, TEXT_LEFT, buf, UI_TEXT);
+	app_put_wrapped(w, 3, 1, cols - 2, 2,
+			_("Lawful when the buyer has no receipt, but checked by no one: the "
+			  "provider cannot compare it with the sale."),
+			UI_HELP_TEXT);
+	if (R.method == PM_CARD)
+		snprintf(buf, sizeof buf, _("TO THE CARD %s"), m);
+	else
+		snprintf(buf, sizeof buf, _("HAND BACK %s IN CASH"), m);
+	if (rows > 7)
+		app_put(w, 6, 1, cols - 2, TEXT_LEFT, buf, UI_TOTAL);
+	if (rows > 9)
+		app_put(w, 8, 1, cols - 2, TEXT_LEFT,
+			_("Left/Right: cash or card · y/д sends · Enter or Esc: not sent"),
+			UI_HELP_TEXT);
+}
+
 static void refund_draw(struct app *app, WINDOW *w, int rows, int cols)
 {
-	if (R.mode == RM_PICK)
+	if (R.mode == RM_NO_ORIGINAL)
+		draw_no_original(app, w, rows, cols);
+	else if (R.mode == RM_PICK)
 		draw_pick(app, w, rows, cols);
 	else
 		draw_lines(app, w, rows, cols);

@@ -5,6 +5,7 @@
 #include "i18n.h"
 #include "money.h"
 #include "util.h"
+#include "views/sale_last.h"
 #include "views/views.h"
 
 enum sale_mode { SM_ENTRY, SM_PRICE, SM_WEIGHT, SM_DISCOUNT, SM_DELETE, SM_QUIT };
@@ -19,7 +20,34 @@ static struct {
 
 static const enum action sale_footer[] = {
 	ACT_HELP,	 ACT_FIND,  ACT_DISCOUNT, ACT_REFUND,  ACT_PAY,	     ACT_NONFISCAL, ACT_DELETE_LINE,
-	ACT_SHIFT, ACT_STATUS, ACT_JOURNAL, ACT_SETTINGS, ACT_QUIT, ACT_NONE};
+	ACT_SHIFT, ACT_STATUS, ACT_JOURNAL, ACT_SETTINGS, ACT_SEND_NOW, ACT_QUIT, ACT_NONE};
+
+/* The quit question: what is lost (the basket) and what waits (the outbox). */
+static void sale_quit_question(struct app *app, char *p, size_t n)
+{
+	int waiting = app->status.outbox_depth;
+	unsigned long w = waiting > 0 ? (unsigned long)waiting : 0;
+	if (app->basket.n && waiting > 0)
+		snprintf(p, n,
+			 dngettext(GETTEXT_PACKAGE,
+				   "%zu lines lost; %d document not yet delivered goes at next "
+				   "start. Quit?",
+				   "%zu lines lost; %d documents not yet delivered go at next "
+				   "start. Quit?",
+				   w),
+			 app->basket.n, waiting);
+	else if (app->basket.n)
+		snprintf(p, n, _("Lines in the basket: %zu. Quit and lose them?"), app->basket.n);
+	else
+		snprintf(p, n,
+			 dngettext(GETTEXT_PACKAGE,
+				   "%d document not yet delivered; it will be sent at next start. "
+				   "Quit?",
+				   "%d documents not yet delivered; they will be sent at next "
+				   "start. Quit?",
+				   w),
+			 waiting);
+}
 
 /* Sets the input line for the current mode (text "" unless given). */
 static void sale_prompt(struct app *app, const char *text)
@@ -51,19 +79,16 @@ static void sale_prompt(struct app *app, const char *text)
 			snprintf(p, sizeof p, "%s", _("Discount for the whole receipt (10% or amount):"));
 		break;
 	case SM_DELETE:
-		snprintf(p, sizeof p, _("Delete line %d «%s»? (y/n)"), app->sel + 1,
+		snprintf(p, sizeof p, _("Delete line %d «%s»?"), app->sel + 1,
 			 app->basket.lines[app->sel].name);
-		break;
+		app_ask_danger(app, p);
+		return;
 	case SM_QUIT:
-		snprintf(p, sizeof p, _("Lines in the basket: %zu. Quit and lose them? (y/n)"),
-			 app->basket.n);
-		break;
+		sale_quit_question(app, p, sizeof p);
+		app_ask_danger(app, p);
+		return;
 	}
 	app_input(app, p, text ? text : "");
-	if (S.mode == SM_DELETE || S.mode == SM_QUIT) {
-		app->keyview = "confirm";
-		app_input_enable(app, false);
-	}
 }
 
 static void set_mode(struct app *app, enum sale_mode m)
@@ -254,6 +279,37 @@ static int sale_line(struct app *app, const char *text)
 	return APP_HANDLED | APP_REDRAW;
 }
 
+/*
+ * The discount key with a number on the input line: that percent off the
+ * selected line (or the whole receipt when none is), without a question.
+ */
+static void discount_typed(struct app *app, const char *typed)
+{
+	char text[80];
+	str_copy(text, typed, sizeof text);
+	char *s = str_trim(text);
+	size_t len = strlen(s);
+	if (len && s[len - 1] != '%' && (size_t)(s - text) + len + 2 <= sizeof text) {
+		s[len] = '%';
+		s[len + 1] = '\0';
+	}
+	struct discount d;
+	struct kerr err = {0};
+	char typed_copy[80];
+	str_copy(typed_copy, typed, sizeof typed_copy);
+	if (entry_parse_discount(s, &d, &err) != K_OK ||
+	    (app->sel >= 0 ? basket_set_discount(&app->basket, (size_t)app->sel, d, &err)
+			   : basket_set_receipt_discount(&app->basket, d, &err)) != K_OK) {
+		sale_refuse(app, &err, typed_copy);
+		return;
+	}
+	set_mode(app, SM_ENTRY);
+	if (app->sel >= 0)
+		app_message(app, UI_MESSAGE_INFO, _("Discount %s on line %d"), s, app->sel + 1);
+	else
+		app_message(app, UI_MESSAGE_INFO, _("Discount %s on the whole receipt"), s);
+}
+
 static void sale_open(struct app *app, int arg)
 {
 	if (arg >= 0) {
@@ -303,6 +359,8 @@ static int sale_handle(struct app *app, enum action a, int key)
 	case ACT_DISCOUNT:
 		if (n == 0)
 			app_message(app, UI_MESSAGE_ERROR, "%s", _("The basket is empty: add an item first"));
+		else if (typing && S.mode == SM_ENTRY)
+			discount_typed(app, app_input_text(app)); /* "10" F3: 10% off at once */
 		else
 			set_mode(app, SM_DISCOUNT);
 		return APP_HANDLED;
@@ -351,7 +409,8 @@ static int sale_handle(struct app *app, enum action a, int key)
 		set_mode(app, SM_ENTRY);
 		return APP_HANDLED;
 	case ACT_QUIT:
-		if (n == 0)
+		/* Nothing lost and nothing left behind: quit at once; else ask. */
+		if (n == 0 && app->status.outbox_depth <= 0)
 			return APP_HANDLED | APP_QUIT;
 		set_mode(app, SM_QUIT);
 		return APP_HANDLED;
@@ -398,7 +457,11 @@ static void sale_draw(struct app *app, WINDOW *w, int rows, int cols)
 		S.top = app->sel - vis + 1;
 	if (S.top > (int)b->n - vis)
 		S.top = (int)b->n - vis > 0 ? (int)b->n - vis : 0;
-	if (b->n == 0) {
+	if (b->n > 0)
+		app->last.shown = false; /* the next sale has started */
+	if (b->n == 0 && sale_last_draw_panel(app, w, 2, vis - 1, cols) > 0) {
+		/* TOTAL and CHANGE of the sale just made stay until the next one starts. */
+	} else if (b->n == 0) {
 		app_put(w, 2, 1, cols - 2, TEXT_LEFT,
 			_("Type an item's name or code and press Enter; 3*CODE sells three."),
 			UI_HELP_TEXT);
@@ -440,6 +503,7 @@ static void sale_draw(struct app *app, WINDOW *w, int rows, int cols)
 	}
 	wattrset(w, (int)theme_attr(UI_TEXT));
 	mvwhline(w, rows - 2, 0, ACS_HLINE, cols);
+	sale_last_draw_line(app, w, rows - 2, cols);
 	bool whole = app->sel < 0 && b->n > 0;
 	enum ui_role lr = whole ? UI_TABLE_SELECTED : UI_TOTAL_LABEL;
 	if (whole)

@@ -11,6 +11,7 @@
 #include <time.h>
 
 #include "engine.h"
+#include "guard.h"
 #include "i18n.h"
 #include "money.h"
 #include "shift_report.h"
@@ -19,7 +20,7 @@
 #include "views/views.h"
 
 enum shift_op { OP_OPEN, OP_X, OP_Z, OP_CASH_IN, OP_CASH_OUT, OP_COUNT };
-enum shift_mode { HM_MENU, HM_AMOUNT, HM_CONFIRM };
+enum shift_mode { HM_MENU, HM_AMOUNT, HM_CONFIRM, HM_LARGE };
 
 static const enum doc_kind op_kinds[OP_COUNT] = {DOC_OPEN_SHIFT, DOC_X_REPORT, DOC_Z_REPORT,
 						 DOC_CASH_IN, DOC_CASH_OUT};
@@ -31,6 +32,8 @@ static const char *const op_labels[OP_COUNT] = {
 static struct {
 	int sel;
 	enum shift_mode mode;
+	int64_t large;	   /* HM_LARGE: the amount above the ceiling being asked about */
+	char large_q[400]; /* and the question */
 } H;
 
 static const enum action shift_footer[] = {ACT_HELP, ACT_SHIFT, ACT_BACK, ACT_QUIT, ACT_NONE};
@@ -67,12 +70,15 @@ static void shift_prompt(struct app *app)
 			snprintf(
 			    p, sizeof p,
 			    _("%d documents are still waiting in the outbox and would miss this "
-			      "shift. Close the shift anyway? (y/n)"),
+			      "shift. Close the shift anyway?"),
 			    app->status.outbox_depth);
 		else
-			snprintf(p, sizeof p, "%s", _("Close the shift with a Z-report? (y/n)"));
-		app_input(app, p, "");
-		app->keyview = "confirm";
+			snprintf(p, sizeof p, "%s", _("Close the shift with a Z-report?"));
+		app_ask_danger(app, p); /* only y/д closes the shift; Enter is no */
+		break;
+	case HM_LARGE:
+		app_input(app, H.large_q, "");
+		app->keyview = "danger"; /* y/д only: Enter is no */
 		app_input_enable(app, false);
 		break;
 	}
@@ -93,11 +99,12 @@ static void shift_open(struct app *app, int arg)
 	shift_prompt(app);
 }
 
-static void submit(struct app *app, enum doc_kind kind, int64_t amount)
+static void submit(struct app *app, enum doc_kind kind, int64_t amount, bool large)
 {
 	struct document *d = xcalloc(1, sizeof *d);
 	document_init(d, kind);
 	d->amount = amount;
+	d->allow_large = large; /* the cashier said y to the ceiling's question */
 	d->test = app->status.mode == APP_MODE_TEST;
 	struct kerr err = {0};
 	kstatus st = app->submit(app, d, &err);
@@ -139,7 +146,7 @@ static void act(struct app *app)
 		set_mode(app, HM_AMOUNT);
 		return;
 	default:
-		submit(app, op_kinds[H.sel], 0);
+		submit(app, op_kinds[H.sel], 0, false);
 		set_mode(app, HM_MENU);
 		return;
 	}
@@ -163,7 +170,22 @@ static int shift_line(struct app *app, const char *text)
 			app_input(app, NULL, text);
 			return APP_HANDLED;
 		}
-		submit(app, op_kinds[H.sel], v);
+		/* Above the profile's max_receipt: a slip, or a real amount? Ask (y/д only). */
+		struct engine *e = engine_of(app);
+		struct document *d = xcalloc(1, sizeof *d);
+		document_init(d, op_kinds[H.sel]);
+		d->amount = v;
+		bool large = guard_ceiling(d, e ? e->profile.max_receipt : 0, &err) != K_OK;
+		free(d);
+		if (large) {
+			H.large = v;
+			app_refuse(app, &err); /* which ceiling, on the message line */
+			snprintf(H.large_q, sizeof H.large_q, "%s",
+				 _("Above the ceiling: send it anyway? (y/д = yes, Enter = no)"));
+			set_mode(app, HM_LARGE);
+			return APP_HANDLED;
+		}
+		submit(app, op_kinds[H.sel], v, false);
 		set_mode(app, HM_MENU);
 		return APP_HANDLED;
 	}
@@ -180,7 +202,6 @@ static int shift_line(struct app *app, const char *text)
 
 static int shift_handle(struct app *app, enum action a, int key)
 {
-	(void)key;
 	switch (a) {
 	case ACT_UP:
 	case ACT_DOWN:
@@ -188,13 +209,28 @@ static int shift_handle(struct app *app, enum action a, int key)
 			H.sel = (H.sel + (a == ACT_UP ? OP_COUNT - 1 : 1)) % OP_COUNT;
 		return APP_HANDLED;
 	case ACT_CONFIRM:
+		if (H.mode == HM_LARGE) {
+			bool yes = key == 'y' || key == 'Y' || key == 0x0434 || key == 0x0414;
+			if (yes)
+				submit(app, op_kinds[H.sel], H.large, true);
+			else
+				app_message(app, UI_MESSAGE_INFO, "%s",
+					    _("Cancelled; nothing was sent"));
+			set_mode(app, HM_MENU);
+			return APP_HANDLED;
+		}
 		if (H.mode == HM_CONFIRM) {
-			submit(app, DOC_Z_REPORT, 0);
+			submit(app, DOC_Z_REPORT, 0, false);
 			H.sel = OP_OPEN;
 			set_mode(app, HM_MENU);
 		}
 		return APP_HANDLED;
 	case ACT_REFUSE:
+		if (H.mode == HM_LARGE) {
+			app_message(app, UI_MESSAGE_INFO, "%s", _("Cancelled; nothing was sent"));
+			set_mode(app, HM_MENU);
+			return APP_HANDLED;
+		}
 		if (H.mode == HM_CONFIRM) {
 			app_message(app, UI_MESSAGE_INFO, "%s", _("The shift stays open"));
 			set_mode(app, HM_MENU);
@@ -240,6 +276,10 @@ static int draw_state_line(struct app *app, WINDOW *w, int y, int cols)
 	enum ui_role role = UI_DIALOG_VALUE;
 	if (!s->engine) {
 		snprintf(buf, sizeof buf, "%s", _("Shift: unknown (no delivery engine)"));
+	} else if (s->shift_opening) {
+		snprintf(buf, sizeof buf, "%s",
+			 _("Shift: opening… (sent; the provider has not accepted it yet)"));
+		role = UI_STATUS_WARN;
 	} else if (s->shift_unknown) {
 		snprintf(buf, sizeof buf, "%s",
 			 _("Shift: unknown: this journal has no shift yet (another till may have "

@@ -26,7 +26,8 @@ static struct {
 	int top;
 } S;
 
-static const enum action status_footer[] = {ACT_HELP, ACT_STATUS, ACT_BACK, ACT_QUIT, ACT_NONE};
+static const enum action status_footer[] = {ACT_HELP, ACT_STATUS, ACT_SEND_NOW,
+					    ACT_BACK, ACT_QUIT,	  ACT_NONE};
 
 /* ---- shared words ---- */
 
@@ -351,6 +352,8 @@ static void status_draw(struct app *app, WINDOW *w, int rows, int cols)
 	app_put(w, 0, 1, cols - 2, TEXT_LEFT, title, UI_TITLE);
 	if (!e || e->nrecent == 0) {
 		draw_empty(e, w, 2, 1, rows - 2, cols - 2);
+		if (app->status.offline)
+			status_offline_draw(app, w, rows - 2, cols);
 		return;
 	}
 	/* Narrow terminals give the last event the room: minutes are enough there. */
@@ -369,7 +372,7 @@ static void status_draw(struct app *app, WINDOW *w, int rows, int cols)
 	app_put(w, 1, x_state, w_state, TEXT_LEFT, _("State"), UI_TABLE_HEADER);
 	if (w_ev > 0)
 		app_put(w, 1, x_ev, w_ev, TEXT_LEFT, _("Last event"), UI_TABLE_HEADER);
-	int vis = rows - 2 - (e->problem[0] ? 1 : 0);
+	int vis = rows - 2 - (e->problem[0] ? 1 : 0) - (app->status.offline ? 2 : 0);
 	int sel = sel_index(e);
 	if (sel < S.top)
 		S.top = sel;
@@ -406,6 +409,25 @@ static void status_draw(struct app *app, WINDOW *w, int rows, int cols)
 	}
 	if (e->problem[0])
 		app_put(w, rows - 1, 0, cols, TEXT_LEFT, e->problem, UI_MESSAGE_ERROR);
+	if (app->status.offline)
+		status_offline_draw(app, w, rows - 2 - (e->problem[0] ? 1 : 0), cols);
+}
+
+void status_offline_draw(struct app *app, WINDOW *w, int y, int cols)
+{
+	char since[32], line[400], key[32] = "";
+	status_time_text(app->status.offline_since_ms, since, sizeof since);
+	snprintf(line, sizeof line, _("OFFLINE since %s: %s"), since, app->status.offline_reason);
+	mask_callback_token(line);
+	app_put(w, y, 0, cols, TEXT_LEFT, line, UI_MESSAGE_ERROR);
+	int k = keymap_first_key(&app->keys, "status", ACT_SEND_NOW);
+	if (k != KEYS_NONE)
+		keys_key_name(k, key, sizeof key);
+	snprintf(line, sizeof line,
+		 _("%s sends now; until then documents wait in the outbox and go out when the "
+		   "provider answers."),
+		 key[0] ? key : "C-s");
+	app_put(w, y + 1, 0, cols, TEXT_LEFT, line, UI_MESSAGE_ERROR);
 }
 
 const struct view_ops view_status = {

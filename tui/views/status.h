@@ -33,6 +33,8 @@ void status_kind_text(const char *kind, const char *type, char *buf, size_t n);
 void status_time_text(int64_t ms, char *buf, size_t n);
 /* Who made the last change: "callback", "reply", "kassa" ... (translated). */
 const char *status_source_word(enum journal_source s);
+/* The OFFLINE lines (y and y+1): since when, why, and the key that sends now. */
+void status_offline_draw(struct app *app, WINDOW *w, int y, int cols);
 /* Opens the detail screen of document id. */
 void status_open_detail(struct app *app, int64_t id);
 
