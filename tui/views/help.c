@@ -42,7 +42,7 @@ static const char *const notes[] = {
 	N_("Last: #N ... the newest document and its state: queued, accepted, processed..."),
 	N_("OFFLINE: the provider cannot be reached; F9 says why, C-s sends at once"),
 	N_("shift opening…: the shift is sent but the provider has not accepted it yet"),
-	N_("F8                the shift's totals and the cash in the drawer"),
+	N_("F8 shows the shift's totals and the cash that should be in the drawer"),
 };
 
 static const enum action help_footer[] = {ACT_BACK, ACT_NONE};
