@@ -154,7 +154,7 @@ case_search() {
 	wait_for "Refund of receipt #1 · 535.80" "the sale of 535.80 is picked"
 	keys Enter
 	keys F5
-	wait_re "\(y/n\)|\(д/н\)" "F5 asks before the refund"
+	wait_re "Refund 54\.90 in cash\?" "F5 asks before the refund"
 	keys y
 	wait_for "in cash: sent" "the refund goes out"
 	keys F11
@@ -207,6 +207,15 @@ case_fiscal() {
 	pay_cash "#"
 	keys F11
 	wait_re "receipt · sale +54\.90 +processed" "the sale is processed"
+	keys Enter
+	wait_re "Fiscal: ФН [0-9]{16} · ФД [0-9]+ · ФП [0-9]+" "the detail shows ФН, ФД and ФП"
+	wait_for "The receipt at the OFD: https://ofd.sandbox.invalid/receipt?fn=" \
+		"and the OFD link"
+	esc
+	esc
+	wait_for "Item:" "back to the sale"
+	keys F11
+	wait_re "receipt · sale +54\.90 +processed" "the journal again"
 	keys F3
 	wait_re "ФН +[0-9]{16}" "the preview shows the ФН"
 	wait_re "ФД +[0-9]+" "the ФД"
@@ -214,10 +223,8 @@ case_fiscal() {
 	wait_for "The receipt at the OFD:" "and the OFD link"
 	wait_for "https://ofd.sandbox.invalid/receipt?fn=" "the link itself"
 	esc
-	keys Enter
-	wait_re "Fiscal: ФН [0-9]{16} · ФД [0-9]+ · ФП [0-9]+" "the detail shows them too"
 	esc
-	esc
+	wait_for "Item:" "back to the sale"
 	quit_kassa
 }
 
