@@ -120,6 +120,17 @@ static const char *const migrations[] = {
 	" lines INTEGER NOT NULL,"
 	" body TEXT NOT NULL,"
 	" updated_at INTEGER NOT NULL);",
+
+	/*
+	 * 5: a callback repeated byte for byte is counted on its first row
+	 * (replays, last_at) rather than stored again; callbacks for unknown
+	 * uuids (doc_id NULL) are capped by size, count and age, found through
+	 * the partial index (JOURNAL_RAW_UNKNOWN_*).
+	 */
+	"ALTER TABLE raw_callbacks ADD COLUMN replays INTEGER NOT NULL DEFAULT 0;"
+	"ALTER TABLE raw_callbacks ADD COLUMN last_at INTEGER NOT NULL DEFAULT 0;"
+	"UPDATE raw_callbacks SET last_at = at;"
+	"CREATE INDEX raw_callbacks_unknown ON raw_callbacks(at) WHERE doc_id IS NULL;",
 };
 #define MIGRATION_COUNT ((int)(sizeof migrations / sizeof migrations[0]))
 
@@ -207,6 +218,13 @@ static const char *const migrations[] = {
 	_(EARLY_RAW, "SELECT id, state, source, error_code, detail FROM raw_callbacks"            \
 		     " WHERE uuid = ?1 AND doc_id IS NULL ORDER BY id")                            \
 	_(ADOPT_RAW, "UPDATE raw_callbacks SET doc_id = ?2, applied = ?3 WHERE id = ?1")          \
+	_(RAW_SAME, "SELECT id FROM raw_callbacks WHERE uuid = ?1 AND doc_id IS ?2"               \
+		    " AND content_type = ?3 AND body = ?4 AND state = ?5 AND source = ?6"         \
+		    " AND error_code = ?7 AND detail = ?8 ORDER BY id LIMIT 1")                    \
+	_(RAW_REPLAY, "UPDATE raw_callbacks SET replays = replays + 1, last_at = ?2 WHERE id = ?1") \
+	_(RAW_EXPIRE, "DELETE FROM raw_callbacks WHERE doc_id IS NULL AND at < ?1")               \
+	_(RAW_TRIM, "DELETE FROM raw_callbacks WHERE doc_id IS NULL AND id <= (SELECT id"         \
+		    " FROM raw_callbacks WHERE doc_id IS NULL ORDER BY id DESC LIMIT 1 OFFSET ?1)")  \
 	_(ORIGINAL, "SELECT total_kop, state, type, test FROM documents WHERE uuid = ?1"          \
 		    " ORDER BY id LIMIT 1")                                                        \
 	_(BASKET_SAVE, "INSERT INTO open_basket(id, profile, lines, body, updated_at)"            \
@@ -736,6 +754,11 @@ kstatus journal_open(const char *path, struct journal **out, struct kerr *err)
 	return journal_open_version(path, 0, out, err);
 }
 
+const char *journal_file(const struct journal *j)
+{
+	return j->path;
+}
+
 int journal_schema_version(struct journal *j)
 {
 	return j->version;
@@ -1195,9 +1218,72 @@ kstatus journal_record_attempt(struct journal *j, int64_t id, int http_status, i
 
 /* --- replies, callbacks, polls -------------------------------------------------------------- */
 
+/*
+ * A callback already stored byte for byte (same uuid, document, content type
+ * and body, and so the same parsed outcome): its row counts one more replay. *done tells whether it was one.
+ * Bodiless rows (polls) are not compared.
+ */
+static kstatus raw_replay(struct journal *j, int64_t now, int64_t doc_id,
+			  const struct journal_callback *cb, bool *done, struct kerr *err)
+{
+	*done = false;
+	if (j->version < 5 || !cb->body)
+		return K_OK;
+	sqlite3_stmt *s = st_get(j, ST_RAW_SAME, err);
+	if (!s)
+		return K_DB;
+	bind_text(s, 1, cb->uuid);
+	if (doc_id)
+		sqlite3_bind_int64(s, 2, doc_id);
+	else
+		sqlite3_bind_null(s, 2);
+	bind_text(s, 3, cb->content_type ? cb->content_type : "");
+	size_t len = cb->body_len;
+	if (!doc_id && len > JOURNAL_RAW_UNKNOWN_BODY_MAX)
+		len = JOURNAL_RAW_UNKNOWN_BODY_MAX; /* as it was stored */
+	sqlite3_bind_blob64(s, 4, cb->body, len, SQLITE_STATIC);
+	bind_text(s, 5, journal_state_word(cb->state));
+	bind_text(s, 6, journal_source_word(cb->source));
+	sqlite3_bind_int(s, 7, cb->error_code);
+	bind_text(s, 8, cb->detail ? cb->detail : "");
+	int rc = sqlite3_step(s);
+	int64_t id = rc == SQLITE_ROW ? sqlite3_column_int64(s, 0) : 0;
+	sqlite3_reset(s);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return db_error(j, rc, err);
+	if (!id)
+		return K_OK;
+	if (!(s = st_get(j, ST_RAW_REPLAY, err)))
+		return K_DB;
+	sqlite3_bind_int64(s, 1, id);
+	sqlite3_bind_int64(s, 2, now);
+	*done = true;
+	return st_done(j, s, err);
+}
+
+/* Unknown-uuid rows: older than the retention go, then all but the newest cap. */
+static kstatus raw_unknown_trim(struct journal *j, int64_t now, struct kerr *err)
+{
+	sqlite3_stmt *s = st_get(j, ST_RAW_EXPIRE, err);
+	if (!s)
+		return K_DB;
+	sqlite3_bind_int64(s, 1, now - JOURNAL_RAW_UNKNOWN_KEEP_MS);
+	kstatus st = st_done(j, s, err);
+	if (st != K_OK)
+		return st;
+	if (!(s = st_get(j, ST_RAW_TRIM, err)))
+		return K_DB;
+	sqlite3_bind_int64(s, 1, JOURNAL_RAW_UNKNOWN_MAX);
+	return st_done(j, s, err);
+}
+
 static kstatus raw_insert(struct journal *j, int64_t now, int64_t doc_id, bool applied,
 			  const struct journal_callback *cb, struct kerr *err)
 {
+	bool replay = false;
+	kstatus rst = raw_replay(j, now, doc_id, cb, &replay, err);
+	if (rst != K_OK || replay)
+		return rst;
 	sqlite3_stmt *s = st_get(j, ST_INSERT_RAW, err);
 	if (!s)
 		return K_DB;
@@ -1208,8 +1294,13 @@ static kstatus raw_insert(struct journal *j, int64_t now, int64_t doc_id, bool a
 		sqlite3_bind_null(s, 2);
 	bind_text(s, 3, cb->uuid);
 	bind_text(s, 4, cb->content_type ? cb->content_type : "");
+	/* A body for no document of ours is kept only in part (the parsed
+	 * outcome is in its own columns). */
+	size_t len = cb->body_len;
+	if (!doc_id && j->version >= 5 && len > JOURNAL_RAW_UNKNOWN_BODY_MAX)
+		len = JOURNAL_RAW_UNKNOWN_BODY_MAX;
 	if (cb->body)
-		sqlite3_bind_blob64(s, 5, cb->body, cb->body_len, SQLITE_STATIC);
+		sqlite3_bind_blob64(s, 5, cb->body, len, SQLITE_STATIC);
 	else
 		sqlite3_bind_null(s, 5);
 	sqlite3_bind_int(s, 6, applied ? 1 : 0);
@@ -1217,7 +1308,10 @@ static kstatus raw_insert(struct journal *j, int64_t now, int64_t doc_id, bool a
 	bind_text(s, 8, journal_source_word(cb->source));
 	sqlite3_bind_int(s, 9, cb->error_code);
 	bind_text(s, 10, cb->detail ? cb->detail : "");
-	return st_done(j, s, err);
+	kstatus st = st_done(j, s, err);
+	if (st == K_OK && !doc_id && j->version >= 5)
+		st = raw_unknown_trim(j, now, err);
+	return st;
 }
 
 /*

@@ -137,6 +137,18 @@ struct journal_attempt_row {
 	char error[JOURNAL_TEXT_MAX];
 };
 
+/*
+ * Raw callbacks (table raw_callbacks). One sent again byte for byte is
+ * counted on its first row, not stored again. Callbacks naming a uuid this
+ * journal does not know (kept for support, and adopted when a reply names
+ * the uuid later) are capped: bodies cut to JOURNAL_RAW_UNKNOWN_BODY_MAX
+ * bytes, at most JOURNAL_RAW_UNKNOWN_MAX such rows (the oldest go first),
+ * each kept JOURNAL_RAW_UNKNOWN_KEEP_MS at most. Worst case: about 8 MiB.
+ */
+#define JOURNAL_RAW_UNKNOWN_BODY_MAX 8192
+#define JOURNAL_RAW_UNKNOWN_MAX 1000
+#define JOURNAL_RAW_UNKNOWN_KEEP_MS (7LL * 24 * 3600 * 1000)
+
 /* A callback (or a poll answer) as parsed by wire/ and the listener. */
 struct journal_callback {
 	const char *uuid;	 /* LifePay uuid or PayKeeper receipt id; required */
@@ -212,6 +224,8 @@ int journal_schema_latest(void);
 
 /* Opens (creating if needed) the journal at path and migrates it to the latest schema. */
 kstatus journal_open(const char *path, struct journal **out, struct kerr *err);
+/* The path the journal was opened with. */
+const char *journal_file(const struct journal *j);
 /* As journal_open(), migrating only up to version (tests and tools). */
 kstatus journal_open_version(const char *path, int version, struct journal **out,
 			     struct kerr *err);

@@ -9,7 +9,12 @@
 
 static const char SQL_RAW[] =
     "SELECT id, at, COALESCE(doc_id, 0), uuid, content_type, body, applied, state, source, "
-    "error_code, detail FROM raw_callbacks "
+    "error_code, detail, replays, last_at FROM raw_callbacks "
+    "WHERE doc_id = ?1 OR (?2 <> '' AND uuid = ?2) ORDER BY id";
+/* A journal from before schema 5 has no replay counts. */
+static const char SQL_RAW_V3[] =
+    "SELECT id, at, COALESCE(doc_id, 0), uuid, content_type, body, applied, state, source, "
+    "error_code, detail, 0, at FROM raw_callbacks "
     "WHERE doc_id = ?1 OR (?2 <> '' AND uuid = ?2) ORDER BY id";
 
 static void col_copy(sqlite3_stmt *s, int col, char *buf, size_t n)
@@ -51,7 +56,8 @@ kstatus journal_raw_callbacks(const char *journal_path, int64_t doc_id, const ch
 		return K_OK;
 	}
 	sqlite3_stmt *s = NULL;
-	if (sqlite3_prepare_v2(db, SQL_RAW, -1, &s, NULL) != SQLITE_OK) {
+	if (sqlite3_prepare_v2(db, SQL_RAW, -1, &s, NULL) != SQLITE_OK &&
+	    sqlite3_prepare_v2(db, SQL_RAW_V3, -1, &s, NULL) != SQLITE_OK) {
 		st = kerr_set(err, K_DB, "journal", _("cannot read the callbacks of %s: %s"),
 			      journal_path, sqlite3_errmsg(db));
 		sqlite3_close(db);
@@ -85,6 +91,8 @@ kstatus journal_raw_callbacks(const char *journal_path, int64_t doc_id, const ch
 			c.source = JSRC_CALLBACK;
 		c.error_code = sqlite3_column_int(s, 9);
 		col_copy(s, 10, c.detail, sizeof c.detail);
+		c.replays = sqlite3_column_int64(s, 11);
+		c.last_at = sqlite3_column_int64(s, 12);
 		bool more = cb(&c, ctx);
 		free(body);
 		if (!more)

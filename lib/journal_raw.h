@@ -29,6 +29,8 @@ struct journal_raw_callback {
 	enum journal_source source;
 	int error_code;
 	char detail[JOURNAL_TEXT_MAX];
+	int64_t replays; /* times it came again byte for byte (not stored again) */
+	int64_t last_at; /* ms since the epoch of the last of them (= at without replays) */
 };
 
 /*

@@ -2,10 +2,11 @@
  * libmicrohttpd in external-polling epoll mode: MHD keeps its own epoll set
  * and the loop watches just its descriptor; a prepare hook turns
  * MHD_get_timeout() into a loop timer so idle connections are timed out even
- * when nothing else happens. We bind the listening socket ourselves to report
- * the exact reason when that fails and the port chosen for port 0.
+ * when nothing else happens. The listen socket, accepting and the limits on
+ * connections are listener_guard.c's: MHD only gets accepted sockets
+ * (MHD_USE_NO_LISTEN_SOCKET, MHD_add_connection).
  */
-#include "listener.h"
+#include "listener_int.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -25,22 +26,6 @@
 #include "util.h"
 
 #define LISTENER_SUFFIX_MAX 32
-
-struct listener {
-	struct loop *loop;
-	struct MHD_Daemon *mhd;
-	int epoll_fd;
-	uint64_t timer;
-	uint64_t kick; /* listener_answer(): run MHD at once */
-	char token[LISTENER_TOKEN_LEN + 1];
-	size_t body_limit;
-	unsigned port;
-	listener_cb on_callback;
-	void *cls;
-	enum listener_status status;
-	char failure[160];
-	struct listener_stats stats;
-};
 
 /*
  * Per request: where it goes and what came so far. A deferred request stays
@@ -264,6 +249,7 @@ static enum MHD_Result listener_dispatch(struct listener *ls, struct listener_re
 	reply[0] = '\0';
 	ls->stats.handled++;
 	rq->conn = c;
+	listener_guard_busy(ls, c, true); /* the client's part is done: no deadline now */
 	req.deferred = (struct listener_reply *)(void *)rq;
 	int status = ls->on_callback(ls->cls, &req, reply, sizeof reply);
 	if (status == LISTENER_DEFERRED) {
@@ -353,6 +339,7 @@ static void on_mhd_completed(void *cls, struct MHD_Connection *c, void **con_cls
 	struct listener *ls = cls;
 	if (toe == MHD_REQUEST_TERMINATED_TIMEOUT_REACHED)
 		ls->stats.timed_out++;
+	listener_guard_busy(ls, c, false);
 	struct listener_req *rq = *con_cls;
 	if (rq) {
 		free(rq->body);
@@ -381,7 +368,7 @@ __attribute__((format(printf, 2, 0))) static void on_mhd_log(void *cls, const ch
 
 /* ---- loop glue ---- */
 
-static void listener_run(struct listener *ls)
+void listener_run(struct listener *ls)
 {
 	if (MHD_run(ls->mhd) != MHD_YES && ls->status == LISTENER_LISTENING) {
 		ls->status = LISTENER_FAILED;
@@ -488,40 +475,6 @@ static kstatus listener_parse_addr(const char *where, struct sockaddr_storage *s
 	return K_OK;
 }
 
-static int listener_bind(const char *where, struct sockaddr_storage *ss, socklen_t len,
-			 unsigned *port, struct kerr *err)
-{
-	int fd = socket(ss->ss_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-	if (fd < 0) {
-		kerr_set(err, K_IO, "listen", "cannot create a socket: %s", strerror(errno));
-		return -1;
-	}
-	int one = 1;
-	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-	if (bind(fd, (struct sockaddr *)ss, len) != 0) {
-		int e = errno;
-		close(fd);
-		kerr_set(err, K_IO, "listen", "cannot listen on %s: %s%s", where, strerror(e),
-			 e == EADDRINUSE ? " (another program uses this port: pick another)"
-			 : e == EACCES	 ? " (ports below 1024 need privileges: pick another)"
-					 : "");
-		return -1;
-	}
-	if (listen(fd, 64) != 0) {
-		int e = errno;
-		close(fd);
-		kerr_set(err, K_IO, "listen", "cannot listen on %s: %s", where, strerror(e));
-		return -1;
-	}
-	struct sockaddr_storage got;
-	socklen_t glen = sizeof got;
-	getsockname(fd, (struct sockaddr *)&got, &glen);
-	*port = got.ss_family == AF_INET6
-			? ntohs(((struct sockaddr_in6 *)&got)->sin6_port)
-			: ntohs(((struct sockaddr_in *)&got)->sin_port);
-	return fd;
-}
-
 static bool token_valid(const char *t)
 {
 	if (!t || strlen(t) != LISTENER_TOKEN_LEN)
@@ -545,46 +498,64 @@ struct listener *listener_start(struct loop *l, const struct listener_options *o
 			 LISTENER_TOKEN_LEN);
 		return NULL;
 	}
-	struct sockaddr_storage ss;
-	socklen_t slen = 0;
-	if (listener_parse_addr(opt->listen, &ss, &slen, err) != K_OK)
-		return NULL;
-	unsigned port = 0;
-	int fd = listener_bind(opt->listen, &ss, slen, &port, err);
-	if (fd < 0)
-		return NULL;
-
 	struct listener *ls = xcalloc(1, sizeof *ls);
+	ls->listen_fd = -1;
+	ls->spare_fd = -1;
+	if (listener_parse_addr(opt->listen, &ls->addr, &ls->addr_len, err) != K_OK) {
+		free(ls);
+		return NULL;
+	}
+	str_copy(ls->where, opt->listen, sizeof ls->where);
+	ls->health_path = opt->health_path ? xstrdup(opt->health_path) : NULL;
 	ls->loop = l;
 	ls->epoll_fd = -1;
 	memcpy(ls->token, opt->token, LISTENER_TOKEN_LEN + 1);
 	ls->body_limit = opt->body_limit ? opt->body_limit : 64 * 1024;
-	ls->port = port;
 	ls->on_callback = opt->on_callback;
 	ls->cls = opt->cls;
-	unsigned timeout = opt->timeout_s ? opt->timeout_s : 10;
-	unsigned maxconn = opt->max_connections ? opt->max_connections : 64;
-	unsigned flags = MHD_USE_EPOLL | MHD_USE_ERROR_LOG | MHD_ALLOW_SUSPEND_RESUME;
-	if (ss.ss_family == AF_INET6)
-		flags |= MHD_USE_IPv6;
+	unsigned timeout = opt->timeout_s ? opt->timeout_s : 5;
+	ls->deadline_ms = (long long)timeout * 1000;
+	ls->max_connections = opt->max_connections ? opt->max_connections : 64;
+	ls->per_ip = opt->per_ip_limit ? opt->per_ip_limit : 8;
+	if (listener_guard_open(ls, err) != K_OK) {
+		listener_guard_close(ls);
+		explicit_bzero(ls->token, sizeof ls->token);
+		free(ls->health_path);
+		free(ls);
+		return NULL;
+	}
+	/*
+	 * MHD's own limits stay on as a backstop: its total and per-address caps
+	 * leave room for the connections we shed that it has not closed yet
+	 * (listener_guard.c sheds the idle longest to admit a newcomer); its idle
+	 * timeout comes
+	 * a second after our deadline (ours, by the guard timer, is the one that
+	 * counts; the same second would count one connection twice).
+	 */
+	unsigned flags = MHD_USE_EPOLL | MHD_USE_ERROR_LOG | MHD_ALLOW_SUSPEND_RESUME |
+			 MHD_USE_NO_LISTEN_SOCKET;
 	ls->mhd = MHD_start_daemon(
 		flags, 0, NULL, NULL, on_mhd_request, ls, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log,
-		ls, MHD_OPTION_LISTEN_SOCKET, fd, MHD_OPTION_CONNECTION_TIMEOUT, timeout,
-		MHD_OPTION_CONNECTION_LIMIT, maxconn, MHD_OPTION_NOTIFY_COMPLETED,
-		on_mhd_completed, ls, MHD_OPTION_END);
+		ls, MHD_OPTION_CONNECTION_TIMEOUT, timeout + 1, MHD_OPTION_CONNECTION_LIMIT,
+		ls->max_connections + 64, MHD_OPTION_PER_IP_CONNECTION_LIMIT, 2 * ls->per_ip,
+		MHD_OPTION_NOTIFY_COMPLETED, on_mhd_completed, ls, MHD_OPTION_NOTIFY_CONNECTION,
+		listener_guard_notify, ls, MHD_OPTION_END);
 	if (!ls->mhd) {
-		close(fd);
+		listener_guard_close(ls);
 		kerr_set(err, K_IO, "listen", "cannot start the callback listener on %s%s%s",
 			 opt->listen, ls->failure[0] ? ": " : "", ls->failure);
 		explicit_bzero(ls->token, sizeof ls->token);
+		free(ls->health_path);
 		free(ls);
 		return NULL;
 	}
 	const union MHD_DaemonInfo *info = MHD_get_daemon_info(ls->mhd, MHD_DAEMON_INFO_EPOLL_FD);
 	if (!info || info->epoll_fd < 0) {
 		MHD_stop_daemon(ls->mhd);
+		listener_guard_close(ls);
 		kerr_set(err, K_IO, "listen", "the HTTP server gave no descriptor to poll");
 		explicit_bzero(ls->token, sizeof ls->token);
+		free(ls->health_path);
 		free(ls);
 		return NULL;
 	}
@@ -593,6 +564,8 @@ struct listener *listener_start(struct loop *l, const struct listener_options *o
 	ls->status = LISTENER_LISTENING;
 	loop_watch_fd(l, ls->epoll_fd, POLLIN, on_listener_fd, ls);
 	loop_add_prepare(l, on_listener_prepare, ls);
+	listener_guard_start(ls);
+	listener_guard_publish(ls, true);
 	return ls;
 }
 
@@ -606,7 +579,12 @@ void listener_stop(struct listener *ls)
 		loop_cancel_timer(ls->loop, ls->timer);
 	if (ls->kick)
 		loop_cancel_timer(ls->loop, ls->kick);
-	MHD_stop_daemon(ls->mhd);
+	MHD_stop_daemon(ls->mhd); /* closes every connection: the table empties */
+	listener_guard_close(ls);
+	if (ls->health_path) {
+		unlink(ls->health_path); /* no file: no listener runs for this journal */
+		free(ls->health_path);
+	}
 	explicit_bzero(ls->token, sizeof ls->token);
 	free(ls);
 }
@@ -632,20 +610,46 @@ bool listener_url(const struct listener *ls, const char *public_base, char *out,
 	return true;
 }
 
+void listener_health(const struct listener *ls, struct listener_health *h)
+{
+	memset(h, 0, sizeof *h);
+	if (!ls) {
+		h->status = LISTENER_OFF;
+		return;
+	}
+	h->port = ls->port;
+	h->connections = ls->nlive;
+	h->max_connections = ls->max_connections;
+	h->status = ls->status;
+	if (ls->status == LISTENER_FAILED) {
+		str_copy(h->reason, ls->failure, sizeof h->reason);
+	} else if (ls->listen_fd >= 0 && mono_ms() < ls->degraded_until) {
+		h->status = LISTENER_DEGRADED;
+		str_copy(h->reason, ls->reason, sizeof h->reason);
+	}
+}
+
 enum listener_status listener_state(const struct listener *ls, char *buf, size_t n)
 {
-	if (!ls) {
-		if (buf && n)
-			snprintf(buf, n, "not listening");
-		return LISTENER_OFF;
-	}
+	struct listener_health h;
+	listener_health(ls, &h);
 	if (buf && n) {
-		if (ls->status == LISTENER_LISTENING)
-			snprintf(buf, n, "listening on port %u", ls->port);
-		else
-			snprintf(buf, n, "failed: %s", ls->failure);
+		switch (h.status) {
+		case LISTENER_OFF:
+			snprintf(buf, n, "not listening");
+			break;
+		case LISTENER_LISTENING:
+			snprintf(buf, n, "listening on port %u", h.port);
+			break;
+		case LISTENER_DEGRADED:
+			snprintf(buf, n, "degraded on port %u: %s", h.port, h.reason);
+			break;
+		case LISTENER_FAILED:
+			snprintf(buf, n, "failed: %s", h.reason);
+			break;
+		}
 	}
-	return ls->status;
+	return h.status;
 }
 
 void listener_get_stats(const struct listener *ls, struct listener_stats *out)

@@ -60,8 +60,19 @@ struct listener_options {
 	const char *listen;      /* "host:port": "127.0.0.1:8080", "0.0.0.0:0", "[::1]:0" */
 	const char *token;       /* LISTENER_TOKEN_LEN hex digits, see listener_new_token */
 	size_t body_limit;       /* default 64 KiB; larger bodies get 413 */
-	unsigned timeout_s;      /* idle connection timeout, default 10 s */
-	unsigned max_connections; /* default 64 */
+	/*
+	 * Seconds a connection has to deliver one whole request (headers and
+	 * body), counted from its opening or from the end of its previous
+	 * request; default 5. Not an idle timer: trickled bytes do not extend it.
+	 */
+	unsigned timeout_s;
+	/* Open connections at most, default 64; when full, the one idle longest is closed. */
+	unsigned max_connections;
+	/* Open connections from one address, default 8; at the cap its idle longest is closed. */
+	unsigned per_ip_limit;
+	/* Where to publish the health for other processes (`kassa outbox`), kept
+	 * up to date every 2 s and removed at stop; NULL = nowhere. */
+	const char *health_path;
 	listener_cb on_callback;
 	void *cls;
 };
@@ -72,13 +83,28 @@ struct listener_stats {
 	unsigned long not_found;   /* 404: wrong path or token */
 	unsigned long bad_method;  /* 405 */
 	unsigned long too_large;   /* 413 */
-	unsigned long timed_out;   /* connections closed for idleness */
+	unsigned long timed_out;   /* connections closed at the request deadline */
+	unsigned long refused;     /* connections closed at once: all busy, out of descriptors */
+	unsigned long shed;        /* idle connections closed to make room (address cap or total) */
+	unsigned long recreated;   /* times the listen socket failed and was opened again */
 };
 
 enum listener_status {
 	LISTENER_OFF,
 	LISTENER_LISTENING,
 	LISTENER_FAILED,
+	/* Serving, but in the last 10 s it refused or shed connections, closed
+	 * slow ones or had to open its listen socket again (see the reason). */
+	LISTENER_DEGRADED,
+};
+
+/* The listener's health, for the status bar and `kassa outbox`. */
+struct listener_health {
+	enum listener_status status;
+	unsigned port;
+	unsigned connections;     /* open now */
+	unsigned max_connections;
+	char reason[160];         /* why degraded or failed; "" when serving */
 };
 
 /* Writes a fresh random token (LISTENER_TOKEN_LEN hex digits + NUL). */
@@ -97,8 +123,22 @@ unsigned listener_port(const struct listener *ls);
  * out; false when it does not fit. Holds the secret: never log it. */
 bool listener_url(const struct listener *ls, const char *public_base, char *out, size_t n);
 /* The listener's state and a line for the status bar ("listening on port
- * 8080", "failed: ..."); ls may be NULL (off). */
+ * 8080", "degraded on port 8080: ...", "failed: ..."); ls may be NULL (off). */
 enum listener_status listener_state(const struct listener *ls, char *buf, size_t n);
+/* Fills h with the listener's health; ls may be NULL (off). */
+void listener_health(const struct listener *ls, struct listener_health *h);
+/* Writes h to path (replaced at once, mode 0600) with this process's id and the time. */
+kstatus listener_health_save(const char *path, const struct listener_health *h,
+			     struct kerr *err);
+/*
+ * Reads what listener_health_save() wrote: K_NOTFOUND when there is none,
+ * K_IO when it cannot be read. *age_ms: how long ago it was written; *pid:
+ * the process that wrote it (both may be NULL).
+ */
+kstatus listener_health_load(const char *path, struct listener_health *h, long long *age_ms,
+			     long *pid, struct kerr *err);
+/* "listening", "degraded", "failed", "off". */
+const char *listener_status_word(enum listener_status s);
 /* Copies the counters. */
 void listener_get_stats(const struct listener *ls, struct listener_stats *out);
 /*

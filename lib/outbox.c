@@ -1385,7 +1385,10 @@ struct outbox *outbox_new(struct loop *l, struct journal *j, const struct config
 		}
 		char listen[CONFIG_NAME_MAX + 16];
 		config_listen_str(p, listen, sizeof listen);
+		char health[4096];
+		outbox_health_path(journal_file(j), health, sizeof health);
 		struct listener_options lo = {.listen = listen,
+					      .health_path = health,
 					      .token = ob->token,
 					      .body_limit = ob->opt.listener_body_limit,
 					      .timeout_s = ob->opt.listener_timeout_s,
@@ -1605,6 +1608,17 @@ void outbox_stats(struct outbox *ob, struct outbox_stats *out)
 bool outbox_busy(const struct outbox *ob)
 {
 	return ob->njobs > 0;
+}
+
+void outbox_listener_health(const struct outbox *ob, struct listener_health *h)
+{
+	listener_health(ob ? ob->ls : NULL, h);
+}
+
+bool outbox_health_path(const char *journal_path, char *out, size_t n)
+{
+	int w = snprintf(out, n, "%s-listener", journal_path);
+	return w > 0 && (size_t)w < n;
 }
 
 unsigned outbox_listener_port(const struct outbox *ob)

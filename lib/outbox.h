@@ -67,7 +67,7 @@ struct outbox_options {
 	size_t listener_body_limit;  /* default: the listener's (64 KiB) */
 	/* Receipts per bydate page when looking for one a lost reply created; default 1000. */
 	size_t recover_page;
-	unsigned listener_timeout_s; /* default: the listener's (10 s) */
+	unsigned listener_timeout_s; /* request deadline; default: the listener's (5 s) */
 	/* One line per notable event (never holding a secret); NULL = quiet. */
 	void (*log)(void *cls, const char *line);
 	void *log_cls;
@@ -131,6 +131,11 @@ kstatus outbox_replay(struct outbox *ob, int64_t id, struct kerr *err);
 void outbox_stats(struct outbox *ob, struct outbox_stats *out);
 /* True when a send, poll or token request of the engine is on the wire. */
 bool outbox_busy(const struct outbox *ob);
+/* The callback listener's health (serving, degraded or failed with the reason). */
+void outbox_listener_health(const struct outbox *ob, struct listener_health *h);
+/* Where the listener of the kassa sending from journal_path publishes its
+ * health (listener_health_load): "<journal_path>-listener". */
+bool outbox_health_path(const char *journal_path, char *out, size_t n);
 /* The port the callback listener bound, 0 without a listener. */
 unsigned outbox_listener_port(const struct outbox *ob);
 /* The profile the engine runs with. */

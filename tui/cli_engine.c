@@ -17,6 +17,7 @@
 
 #include "cli.h"
 #include "cli_flush.h"
+#include "cli_listener.h"
 #include "config.h"
 #include "document.h"
 #include "errors.h"
@@ -959,6 +960,7 @@ int cli_engine_outbox(int argc, char **argv)
 	struct kerr e = {0};
 	kstatus st = K_OK;
 	if (!o.flush) {
+		cli_listener_print_health(s.journal_path); /* issue 11: listener health */
 		static const enum journal_state waits[] = {JS_QUEUED, JS_SENDING, JS_ACCEPTED,
 							   JS_PROVIDER_RETRY};
 		int64_t total = 0;

@@ -288,6 +288,13 @@ void engine_update_status(struct engine *e)
 				 outbox_listener_port(e->outbox));
 			s->listener_ok = true;
 			break;
+		case LISTENER_DEGRADED:
+			/* issue 11 (listener health): serving, but refusing or shedding
+			 * connections; the reason is in `kassa outbox` and outbox_stats. */
+			snprintf(s->listener, sizeof s->listener, _("degraded :%u"),
+				 outbox_listener_port(e->outbox));
+			s->listener_ok = false;
+			break;
 		case LISTENER_OFF:
 			snprintf(s->listener, sizeof s->listener, "%s", _("off"));
 			s->listener_ok = false;

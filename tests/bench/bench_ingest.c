@@ -288,7 +288,8 @@ int main(int argc, char **argv)
 	sqlite3 *db = NULL;
 	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK)
 		bench_die(path, "cannot be read back");
-	int64_t raw = sql_count(db, "SELECT COUNT(*) FROM raw_callbacks");
+	/* A callback sent again byte for byte is counted on its row (schema 5), not stored again. */
+	int64_t raw = sql_count(db, "SELECT COUNT(*) + COALESCE(SUM(replays), 0) FROM raw_callbacks");
 	int64_t applied = sql_count(db, "SELECT COUNT(*) FROM raw_callbacks WHERE applied = 1");
 	int64_t processed = sql_count(db, "SELECT COUNT(*) FROM documents WHERE state = "
 					  "'processed'");
@@ -303,7 +304,8 @@ int main(int argc, char **argv)
 	       r.ok, (double)r.duration_us / 1e6, rate, r.bad, r.errors);
 	printf("  latency: p50 %.2f ms, p90 %.2f ms, p99 %.2f ms, p99.9 %.2f ms, max %.2f ms\n",
 	       r.p50 / 1e3, r.p90 / 1e3, r.p99 / 1e3, r.p999 / 1e3, r.max / 1e3);
-	printf("  journal: %" PRId64 " raw callbacks stored (%" PRId64 " applied, %" PRId64
+	printf("  journal: %" PRId64 " raw callbacks stored or counted as replays (%" PRId64
+	       " applied, %" PRId64
 	       " documents processed); the outbox counted %lu answered 200\n",
 	       raw, applied, processed, ost.callbacks);
 	printf("  target >= 2000/s: %s; p99 <= 10 ms: %s\n", rate >= 2000 ? "met" : "MISSED",

@@ -104,6 +104,8 @@ case_esc() {
 	start_kassa 80 24 C.UTF-8
 	wait_for "Item:" "kassa starts in training"
 	sell_cash 1001
+	# F4 lists sales the provider has given a uuid: wait for its answer.
+	wait_re "Last: #[0-9]+ .* (accepted|processed)" "the provider took the receipt"
 	keys F4
 	wait_for "Refund: choose the original receipt" "F4 opens the refund screen"
 	keys Enter

@@ -10,6 +10,8 @@
 
 #include <cmocka.h>
 
+#include <sqlite3.h>
+
 #include "journal.h"
 #include "journal_raw.h"
 #include "util.h"
@@ -181,6 +183,101 @@ static void journal_raw_callbacks__cb_false__stops(void **state)
 	assert_int_equal(s.n, 1);
 }
 
+/* One number from the journal file, read beside the engine's connection. */
+static int64_t sql_int(struct fixture *fx, const char *sql)
+{
+	sqlite3 *db = NULL;
+	assert_int_equal(sqlite3_open_v2(fx->path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+	sqlite3_stmt *s = NULL;
+	assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &s, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_step(s), SQLITE_ROW);
+	int64_t v = sqlite3_column_int64(s, 0);
+	sqlite3_finalize(s);
+	sqlite3_close(db);
+	return v;
+}
+
+/* Issue 11, finding 6: 2,000 replays of a valid callback made 2,000 rows. */
+static void journal_raw__replay__counted_on_its_row_not_stored_again(void **state)
+{
+	struct fixture *fx = *state;
+	int64_t id = enqueue(fx, "ext-replay");
+	assert_int_equal(journal_apply_reply_ok(fx->j, id, "uuid-replay", NULL, NULL), K_OK);
+	for (int i = 0; i < 2000; i++)
+		apply(fx, "uuid-replay", JS_PROCESSED, 0, "{\"status\":\"success\"}");
+	/* an unknown uuid's replays too */
+	for (int i = 0; i < 50; i++)
+		apply(fx, "uuid-nobody", JS_PROCESSED, 0, "{\"status\":\"success\",\"n\":1}");
+	struct seen s = {0};
+	assert_int_equal(journal_raw_callbacks(fx->path, id, "uuid-replay", on_cb, &s, NULL),
+			 K_OK);
+	assert_int_equal(s.n, 1);
+	assert_int_equal(s.c[0].replays, 1999);
+	assert_true(s.c[0].applied);
+	assert_true(s.c[0].last_at >= s.c[0].at);
+	assert_int_equal(sql_int(fx, "SELECT COUNT(*) FROM raw_callbacks"), 2);
+	assert_int_equal(
+	    sql_int(fx, "SELECT replays FROM raw_callbacks WHERE uuid = 'uuid-nobody'"), 49);
+	/* a different body is a new callback, stored */
+	apply(fx, "uuid-replay", JS_PROCESSED, 0, "{\"status\":\"success\",\"again\":1}");
+	assert_int_equal(sql_int(fx, "SELECT COUNT(*) FROM raw_callbacks"), 3);
+}
+
+/* Issue 11, finding 6: unknown-uuid callbacks of 60 KB were stored without bound. */
+static void journal_raw__unknown_uuids__cut_and_capped_oldest_first(void **state)
+{
+	struct fixture *fx = *state;
+	size_t big = 60 * 1024;
+	char *body = xmalloc(big + 1);
+	memset(body, 'x', big);
+	body[big] = '\0';
+	int n = JOURNAL_RAW_UNKNOWN_MAX + 100;
+	for (int i = 0; i < n; i++) {
+		char uuid[32];
+		snprintf(uuid, sizeof uuid, "stranger-%04d", i);
+		memcpy(body, uuid, strlen(uuid)); /* every body differs */
+		apply(fx, uuid, JS_PROCESSED, 0, body);
+	}
+	free(body);
+	assert_int_equal(sql_int(fx, "SELECT COUNT(*) FROM raw_callbacks WHERE doc_id IS NULL"),
+			 JOURNAL_RAW_UNKNOWN_MAX);
+	assert_int_equal(sql_int(fx, "SELECT MAX(LENGTH(body)) FROM raw_callbacks"),
+			 JOURNAL_RAW_UNKNOWN_BODY_MAX);
+	/* the oldest went first */
+	assert_int_equal(
+	    sql_int(fx, "SELECT COUNT(*) FROM raw_callbacks WHERE uuid = 'stranger-0099'"), 0);
+	assert_int_equal(
+	    sql_int(fx, "SELECT COUNT(*) FROM raw_callbacks WHERE uuid = 'stranger-0100'"), 1);
+}
+
+static int64_t fake_now;
+static int64_t on_clock(void *ctx)
+{
+	(void)ctx;
+	return fake_now;
+}
+
+static void journal_raw__unknown_uuid__dropped_after_retention(void **state)
+{
+	struct fixture *fx = *state;
+	fake_now = 1700000000000LL;
+	journal_set_clock(fx->j, on_clock, NULL);
+	apply(fx, "stranger-old", JS_PROCESSED, 0, "{\"old\":1}");
+	/* an early callback later adopted by its document is not a stranger's */
+	int64_t id = enqueue(fx, "ext-kept");
+	apply(fx, "uuid-kept", JS_PROCESSED, 0, "{\"kept\":1}");
+	assert_int_equal(journal_apply_reply_ok(fx->j, id, "uuid-kept", NULL, NULL), K_OK);
+	fake_now += JOURNAL_RAW_UNKNOWN_KEEP_MS + 1;
+	apply(fx, "stranger-new", JS_PROCESSED, 0, "{\"new\":1}");
+	journal_set_clock(fx->j, NULL, NULL);
+	assert_int_equal(
+	    sql_int(fx, "SELECT COUNT(*) FROM raw_callbacks WHERE uuid = 'stranger-old'"), 0);
+	assert_int_equal(
+	    sql_int(fx, "SELECT COUNT(*) FROM raw_callbacks WHERE uuid = 'stranger-new'"), 1);
+	assert_int_equal(
+	    sql_int(fx, "SELECT COUNT(*) FROM raw_callbacks WHERE uuid = 'uuid-kept'"), 1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -193,6 +290,12 @@ int main(void)
 					    setup, teardown),
 	    cmocka_unit_test_setup_teardown(journal_raw_callbacks__cb_false__stops, setup,
 					    teardown),
+	    cmocka_unit_test_setup_teardown(journal_raw__replay__counted_on_its_row_not_stored_again,
+					    setup, teardown),
+	    cmocka_unit_test_setup_teardown(journal_raw__unknown_uuids__cut_and_capped_oldest_first,
+					    setup, teardown),
+	    cmocka_unit_test_setup_teardown(journal_raw__unknown_uuid__dropped_after_retention,
+					    setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -43,6 +43,8 @@ static const char *const notes[] = {
 	N_("OFFLINE: the provider cannot be reached; F9 says why, C-s sends at once"),
 	N_("shift opening…: the shift is sent but the provider has not accepted it yet"),
 	N_("F8 shows the shift's totals and the cash that should be in the drawer"),
+	/* issue 11 */
+	N_("listener degraded: too many or slow connections are shed; callbacks still get in"),
 };
 
 static const enum action help_footer[] = {ACT_BACK, ACT_NONE};

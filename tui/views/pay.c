@@ -201,8 +201,8 @@ static int pay_send(struct app *app, bool confirmed)
 	    guard_ceiling(d, e ? e->profile.max_receipt : 0, &err) != K_OK) {
 		/* Above the ceiling: a slip of the finger, or a real sale? Ask. */
 		app_refuse(app, &err); /* what is above which ceiling, on the message line */
-		snprintf(P.ask_text, sizeof P.ask_text, "%s",
-			 _("Above the ceiling: send it anyway? (y/д = yes, Enter = no)"));
+		snprintf(P.ask_text, sizeof P.ask_text, "%s %s",
+			 _("Above the ceiling: send it anyway?"), _("(y/n)"));
 		P.asking = true;
 		document_free(d);
 		free(d);

@@ -188,22 +188,17 @@ static void refund_prompt(struct app *app)
 		break;
 	case RM_CONFIRM: {
 		char m[48];
-		snprintf(p, sizeof p, _("Refund %s %s? (y/д = yes, Enter = no)"),
-			 app_money(app, R.out.total, m, sizeof m), method_text(app, R.method));
-		app_input(app, p, "");
-		app->keyview = "danger"; /* y/д only: Enter is no */
-		app_input_enable(app, false);
+		snprintf(p, sizeof p, _("Refund %s %s?"), app_money(app, R.out.total, m, sizeof m),
+			 method_text(app, R.method));
+		app_ask_danger(app, p); /* y/д only: Enter is no */
 		break;
 	}
 	case RM_NO_ORIGINAL: {
 		char m[48];
-		snprintf(p, sizeof p,
-			 _("Refund %s %s WITHOUT an original receipt? (y/д = yes, Enter = no)"),
+		snprintf(p, sizeof p, _("Refund %s %s WITHOUT an original receipt?"),
 			 app_money(app, app->basket.total, m, sizeof m),
 			 R.method == PM_CARD ? _("to the card") : _("in cash"));
-		app_input(app, p, "");
-		app->keyview = "danger"; /* y/д only: Enter is no */
-		app_input_enable(app, false);
+		app_ask_danger(app, p); /* y/д only: Enter is no */
 		break;
 	}
 	}

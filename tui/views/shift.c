@@ -180,8 +180,8 @@ static int shift_line(struct app *app, const char *text)
 		if (large) {
 			H.large = v;
 			app_refuse(app, &err); /* which ceiling, on the message line */
-			snprintf(H.large_q, sizeof H.large_q, "%s",
-				 _("Above the ceiling: send it anyway? (y/д = yes, Enter = no)"));
+			snprintf(H.large_q, sizeof H.large_q, "%s %s",
+				 _("Above the ceiling: send it anyway?"), _("(y/n)"));
 			set_mode(app, HM_LARGE);
 			return APP_HANDLED;
 		}

@@ -1,0 +1,453 @@
+/*
+ * What keeps the listener serving on a hostile network.
+ *
+ * The listen socket is ours: the loop watches it directly and we accept(),
+ * so it cannot drop out of anyone's poll set when the connection table is
+ * full (libmicrohttpd, given the socket, takes it out of its epoll set at its
+ * connection limit; after a burst of connections it was seen never to come
+ * back). Each accepted socket is handed to MHD with MHD_add_connection(),
+ * which also enforces MHD_OPTION_PER_IP_CONNECTION_LIMIT and
+ * MHD_OPTION_CONNECTION_LIMIT as a backstop.
+ *
+ * Before handing it over we apply our own rules, which MHD has no option
+ * for: a per-address cap with a reason we can show, a global cap that sheds
+ * the connection idle the longest (rather than refusing the newcomer, which
+ * would let idle attackers keep every slot), and a total deadline for each
+ * request (headers and body, counted from the connection's opening or the end
+ * of its previous request) instead of MHD's idle timer, which each trickled
+ * byte resets. A connection is shed with shutdown(): MHD owns the descriptor
+ * and closes it at its next run.
+ *
+ * A timer checks the listen socket every second (SO_ACCEPTCONN) and opens it
+ * again on the same address and port when it failed; accept() errors that
+ * mean the socket itself is broken do the same at once.
+ */
+#define _GNU_SOURCE /* accept4 */
+#include "listener_int.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "i18n.h"
+#include "util.h"
+
+#define GUARD_TICK_MS 100
+#define GUARD_IDLE_TICK_MS 1000
+#define GUARD_WATCHDOG_MS 1000
+#define GUARD_ACCEPT_BATCH 256
+#define GUARD_BACKLOG 1024
+#define GUARD_DEGRADED_MS 10000
+#define GUARD_PUBLISH_MS 2000
+
+void listener_degrade(struct listener *ls, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(ls->reason, sizeof ls->reason, fmt, ap);
+	va_end(ap);
+	long long now = mono_ms();
+	bool was = now < ls->degraded_until;
+	ls->degraded_until = now + GUARD_DEGRADED_MS;
+	if (!was) /* other processes learn it now, not at the next tick */
+		listener_guard_publish(ls, true);
+}
+
+static void guard_peer(const struct sockaddr *sa, char *out, size_t n)
+{
+	out[0] = '\0';
+	if (sa->sa_family == AF_INET)
+		inet_ntop(AF_INET, &((const struct sockaddr_in *)(const void *)sa)->sin_addr, out,
+			  (socklen_t)n);
+	else if (sa->sa_family == AF_INET6)
+		inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr,
+			  out, (socklen_t)n);
+}
+
+/* ---- the listen socket ---- */
+
+static int guard_bind(struct listener *ls, struct kerr *err)
+{
+	int fd = socket(ls->addr.ss_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (fd < 0) {
+		kerr_set(err, K_IO, "listen", "cannot create a socket: %s", strerror(errno));
+		return -1;
+	}
+	int one = 1;
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+	if (bind(fd, (struct sockaddr *)&ls->addr, ls->addr_len) != 0) {
+		int e = errno;
+		close(fd);
+		kerr_set(err, K_IO, "listen", "cannot listen on %s: %s%s", ls->where, strerror(e),
+			 e == EADDRINUSE ? " (another program uses this port: pick another)"
+			 : e == EACCES	 ? " (ports below 1024 need privileges: pick another)"
+					 : "");
+		return -1;
+	}
+	if (listen(fd, GUARD_BACKLOG) != 0) {
+		int e = errno;
+		close(fd);
+		kerr_set(err, K_IO, "listen", "cannot listen on %s: %s", ls->where, strerror(e));
+		return -1;
+	}
+	struct sockaddr_storage got;
+	socklen_t glen = sizeof got;
+	if (getsockname(fd, (struct sockaddr *)&got, &glen) == 0) {
+		unsigned port = got.ss_family == AF_INET6
+				    ? ntohs(((struct sockaddr_in6 *)&got)->sin6_port)
+				    : ntohs(((struct sockaddr_in *)&got)->sin_port);
+		ls->port = port;
+		/* Opened again later, it takes the same port: the callback URL stays right. */
+		if (ls->addr.ss_family == AF_INET6)
+			((struct sockaddr_in6 *)&ls->addr)->sin6_port = htons((unsigned short)port);
+		else
+			((struct sockaddr_in *)&ls->addr)->sin_port = htons((unsigned short)port);
+	}
+	return fd;
+}
+
+static void on_listen_fd(struct loop *l, int fd, short revents, void *cls);
+
+kstatus listener_guard_open(struct listener *ls, struct kerr *err)
+{
+	int fd = guard_bind(ls, err);
+	if (fd < 0)
+		return err ? err->code : K_IO;
+	ls->listen_fd = fd;
+	ls->paused = false;
+	if (ls->spare_fd < 0)
+		ls->spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	loop_watch_fd(ls->loop, fd, POLLIN, on_listen_fd, ls);
+	return K_OK;
+}
+
+static void guard_close_listen(struct listener *ls)
+{
+	if (ls->listen_fd < 0)
+		return;
+	loop_unwatch_fd(ls->loop, ls->listen_fd);
+	close(ls->listen_fd);
+	ls->listen_fd = -1;
+}
+
+void listener_guard_close(struct listener *ls)
+{
+	guard_close_listen(ls);
+	if (ls->spare_fd >= 0)
+		close(ls->spare_fd);
+	ls->spare_fd = -1;
+	if (ls->guard)
+		loop_cancel_timer(ls->loop, ls->guard);
+	ls->guard = 0;
+}
+
+/* The listen socket failed: open it again now (or at the next tick). */
+static void guard_reopen(struct listener *ls, const char *why)
+{
+	ls->stats.recreated++;
+	guard_close_listen(ls);
+	struct kerr e = {0};
+	if (listener_guard_open(ls, &e) == K_OK) {
+		listener_degrade(ls, _("the listen socket failed (%s) and was opened again"), why);
+		return;
+	}
+	ls->status = LISTENER_FAILED;
+	snprintf(ls->failure, sizeof ls->failure,
+		 _("the listen socket failed (%.40s): %.80s; retrying"), why, e.text);
+}
+
+/* ---- connections ---- */
+
+static void guard_shed(struct listener *ls, struct listener_conn *c)
+{
+	shutdown(c->fd, SHUT_RDWR);
+	c->shed = true;
+	ls->nlive--;
+}
+
+/* Of peer's connections (all when peer is NULL), the one waiting longest for
+ * a whole request, and how many peer has (live ones); NULL when all are busy. */
+static struct listener_conn *guard_oldest_idle(struct listener *ls, const char *peer,
+					       unsigned *count)
+{
+	struct listener_conn *best = NULL;
+	unsigned n = 0;
+	for (struct listener_conn *c = ls->head; c; c = c->next) {
+		if (c->shed || (peer && strcmp(c->peer, peer) != 0))
+			continue;
+		n++;
+		if (!c->busy && (!best || c->window_ms < best->window_ms))
+			best = c;
+	}
+	if (count)
+		*count = n;
+	return best;
+}
+
+/*
+ * An accepted socket: refused, or handed to MHD, maybe after shedding the
+ * connection idle longest of the same address (at the per-address cap) or of
+ * all (at the total). Shedding rather than refusing the newcomer means idle
+ * connections can never keep a provider out, even one sharing the address.
+ */
+static void guard_take(struct listener *ls, int fd, const struct sockaddr *sa, socklen_t len)
+{
+	char peer[INET6_ADDRSTRLEN];
+	guard_peer(sa, peer, sizeof peer);
+	unsigned mine = 0;
+	struct listener_conn *old = guard_oldest_idle(ls, peer, &mine);
+	bool shed = false;
+	if (mine >= ls->per_ip) {
+		if (!old) {
+			close(fd);
+			ls->stats.refused++;
+			listener_degrade(ls,
+					 _("refusing connections from %s: its %u connections are "
+					   "all busy with requests"),
+					 peer, ls->per_ip);
+			return;
+		}
+		guard_shed(ls, old);
+		shed = true;
+		ls->stats.shed++;
+		listener_degrade(ls,
+				 _("%s holds %u connections, the most for one address: closing "
+				   "its idle longest"),
+				 peer, ls->per_ip);
+	} else if (ls->nlive >= ls->max_connections) {
+		old = guard_oldest_idle(ls, NULL, NULL);
+		if (!old) {
+			close(fd);
+			ls->stats.refused++;
+			listener_degrade(ls,
+					 _("refusing connections: all %u are busy with requests"),
+					 ls->max_connections);
+			return;
+		}
+		guard_shed(ls, old);
+		shed = true;
+		ls->stats.shed++;
+		listener_degrade(ls, _("full (%u connections): closing the ones idle longest"),
+				 ls->max_connections);
+	}
+	if (shed)
+		listener_run(ls); /* MHD closes the shed one now, so its own caps let this in */
+	if (MHD_add_connection(ls->mhd, fd, sa, len) != MHD_YES) {
+		/* MHD closed it: its own per-address or total cap, or no memory. */
+		ls->stats.refused++;
+		listener_degrade(ls,
+				 _("refusing connections from %s: the HTTP server is at its "
+				   "limit (%s)"),
+				 peer, strerror(errno));
+	}
+}
+
+static void guard_pause(struct listener *ls)
+{
+	if (ls->listen_fd >= 0 && !ls->paused) {
+		loop_unwatch_fd(ls->loop, ls->listen_fd);
+		ls->paused = true;
+	}
+}
+
+static void on_listen_fd(struct loop *l, int fd, short revents, void *cls)
+{
+	struct listener *ls = cls;
+	(void)l;
+	if (revents & (POLLERR | POLLHUP | POLLNVAL)) {
+		guard_reopen(ls, revents & POLLNVAL ? "closed" : "error or hang-up");
+		return;
+	}
+	bool took = false;
+	for (int i = 0; i < GUARD_ACCEPT_BATCH; i++) {
+		struct sockaddr_storage sa;
+		socklen_t len = sizeof sa;
+		int c = accept4(fd, (struct sockaddr *)&sa, &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		if (c >= 0) {
+			guard_take(ls, c, (struct sockaddr *)&sa, len);
+			took = true;
+			continue;
+		}
+		int e = errno;
+		if (e == EAGAIN || e == EWOULDBLOCK)
+			break;
+		/* The peer's trouble, not ours (accept(2) passes network errors on). */
+		if (e == EINTR || e == ECONNABORTED || e == EPROTO || e == ENETDOWN ||
+		    e == ENOPROTOOPT || e == EHOSTDOWN || e == ENONET || e == EHOSTUNREACH ||
+		    e == EOPNOTSUPP || e == ENETUNREACH || e == EPERM)
+			continue;
+		if (e == EMFILE || e == ENFILE || e == ENOBUFS || e == ENOMEM) {
+			/* Accept and drop one with the spare descriptor so the queue moves,
+			 * then rest a moment instead of spinning on a ready socket. */
+			if (ls->spare_fd >= 0) {
+				close(ls->spare_fd);
+				int x = accept4(fd, NULL, NULL, SOCK_CLOEXEC);
+				if (x >= 0)
+					close(x);
+				ls->spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+			}
+			ls->stats.refused++;
+			listener_degrade(ls, _("out of descriptors (%s): refusing connections"),
+					 strerror(e));
+			guard_pause(ls);
+			break;
+		}
+		guard_reopen(ls, strerror(e));
+		break;
+	}
+	if (took)
+		listener_run(ls);
+}
+
+static void on_guard(struct loop *l, void *cls);
+
+void listener_guard_notify(void *cls, struct MHD_Connection *mc, void **socket_context,
+			   enum MHD_ConnectionNotificationCode toe)
+{
+	struct listener *ls = cls;
+	if (toe == MHD_CONNECTION_NOTIFY_STARTED) {
+		struct listener_conn *c = xcalloc(1, sizeof *c);
+		c->mhd = mc;
+		c->fd = -1;
+		const union MHD_ConnectionInfo *ci =
+		    MHD_get_connection_info(mc, MHD_CONNECTION_INFO_CONNECTION_FD);
+		if (ci)
+			c->fd = ci->connect_fd;
+		ci = MHD_get_connection_info(mc, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+		if (ci && ci->client_addr)
+			guard_peer(ci->client_addr, c->peer, sizeof c->peer);
+		c->window_ms = mono_ms();
+		c->prev = ls->tail;
+		if (ls->tail)
+			ls->tail->next = c;
+		else
+			ls->head = c;
+		ls->tail = c;
+		ls->nconn++;
+		ls->nlive++;
+		*socket_context = c;
+		if (ls->nconn == 1 && ls->guard) {
+			/* The guard ticks slowly while nothing is connected: check deadlines again.
+			 */
+			loop_cancel_timer(ls->loop, ls->guard);
+			ls->guard = loop_add_timer(ls->loop, GUARD_TICK_MS, on_guard, ls);
+		}
+		return;
+	}
+	struct listener_conn *c = *socket_context;
+	if (!c)
+		return;
+	if (c->prev)
+		c->prev->next = c->next;
+	else
+		ls->head = c->next;
+	if (c->next)
+		c->next->prev = c->prev;
+	else
+		ls->tail = c->prev;
+	ls->nconn--;
+	if (!c->shed)
+		ls->nlive--;
+	free(c);
+	*socket_context = NULL;
+}
+
+void listener_guard_busy(struct listener *ls, struct MHD_Connection *mc, bool busy)
+{
+	(void)ls;
+	const union MHD_ConnectionInfo *ci =
+	    MHD_get_connection_info(mc, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+	struct listener_conn *c = ci ? ci->socket_context : NULL;
+	if (!c)
+		return;
+	c->busy = busy;
+	if (!busy)
+		c->window_ms = mono_ms(); /* the next request's time starts now */
+}
+
+/* ---- the guard timer: deadlines, the watchdog, re-opening ---- */
+
+static void guard_watchdog(struct listener *ls, long long now)
+{
+	if (now - ls->checked < GUARD_WATCHDOG_MS)
+		return;
+	ls->checked = now;
+	if (ls->listen_fd < 0) {
+		struct kerr e = {0};
+		if (listener_guard_open(ls, &e) == K_OK) {
+			ls->status = LISTENER_LISTENING;
+			ls->failure[0] = '\0';
+			listener_degrade(ls, _("listening again after the listen socket failed"));
+		}
+		return;
+	}
+	int acc = 0, soerr = 0;
+	socklen_t len = sizeof acc;
+	if (getsockopt(ls->listen_fd, SOL_SOCKET, SO_ACCEPTCONN, &acc, &len) != 0) {
+		guard_reopen(ls, strerror(errno));
+		return;
+	}
+	len = sizeof soerr;
+	getsockopt(ls->listen_fd, SOL_SOCKET, SO_ERROR, &soerr, &len);
+	if (!acc)
+		guard_reopen(ls, "it stopped listening");
+	else if (soerr)
+		guard_reopen(ls, strerror(soerr));
+}
+
+void listener_guard_publish(struct listener *ls, bool force)
+{
+	if (!ls->health_path)
+		return;
+	struct listener_health h;
+	listener_health(ls, &h);
+	long long now = mono_ms();
+	if (!force && now - ls->health_saved < GUARD_PUBLISH_MS &&
+	    memcmp(&h, &ls->health_last, sizeof h) == 0)
+		return;
+	ls->health_last = h;
+	ls->health_saved = now;
+	/* Best effort: the screen still shows the health when the file cannot be written. */
+	listener_health_save(ls->health_path, &h, NULL);
+}
+
+static void on_guard(struct loop *l, void *cls)
+{
+	struct listener *ls = cls;
+	ls->guard = 0;
+	long long now = mono_ms();
+	bool shed = false;
+	for (struct listener_conn *c = ls->head; c; c = c->next) {
+		if (c->shed || c->busy || now - c->window_ms < ls->deadline_ms)
+			continue;
+		guard_shed(ls, c);
+		ls->stats.timed_out++;
+		shed = true;
+		listener_degrade(ls,
+				 _("closing connections that send no whole request within %lld s "
+				   "(last from %s)"),
+				 ls->deadline_ms / 1000, c->peer);
+	}
+	if (shed)
+		listener_run(ls);
+	if (ls->paused && ls->listen_fd >= 0) {
+		loop_watch_fd(l, ls->listen_fd, POLLIN, on_listen_fd, ls);
+		ls->paused = false;
+	}
+	guard_watchdog(ls, now);
+	listener_guard_publish(ls, false);
+	ls->guard = loop_add_timer(l, ls->nconn || ls->paused ? GUARD_TICK_MS : GUARD_IDLE_TICK_MS,
+				   on_guard, ls);
+}
+
+void listener_guard_start(struct listener *ls)
+{
+	ls->checked = mono_ms();
+	ls->guard = loop_add_timer(ls->loop, GUARD_TICK_MS, on_guard, ls);
+}

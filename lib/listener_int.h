@@ -1,0 +1,93 @@
+/*
+ * Inside the callback listener: shared by listener.c (HTTP, routing,
+ * answers) and listener_guard.c (the listen socket, accepting, the
+ * connection table, caps, deadlines, shedding, recovery, health).
+ * Not for use outside these two files.
+ */
+#ifndef KASSA_LISTENER_INT_H
+#define KASSA_LISTENER_INT_H
+
+#include <netinet/in.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+#include <microhttpd.h>
+
+#include "listener.h"
+
+/* One accepted connection, from MHD's "started" notice to its "closed" one. */
+struct listener_conn {
+	struct listener_conn *prev, *next; /* oldest first */
+	struct MHD_Connection *mhd;
+	int fd;
+	/* Start of the current request, or of the wait for one: the connection
+	 * has deadline_ms from here to deliver a whole request. */
+	long long window_ms;
+	bool busy; /* its request is complete: in the handler or awaiting its answer */
+	bool shed; /* shut down by us; MHD closes it at its next run */
+	char peer[INET6_ADDRSTRLEN];
+};
+
+struct listener {
+	struct loop *loop;
+	struct MHD_Daemon *mhd;
+	int epoll_fd;
+	uint64_t timer;
+	uint64_t kick; /* listener_answer(): run MHD at once */
+	char token[LISTENER_TOKEN_LEN + 1];
+	size_t body_limit;
+	unsigned port;
+	listener_cb on_callback;
+	void *cls;
+	enum listener_status status;
+	char failure[160];
+	struct listener_stats stats;
+
+	/* the listen socket: ours, not MHD's, so it can never drop out of the loop */
+	int listen_fd;
+	int spare_fd; /* /dev/null, given up to accept() once when out of descriptors */
+	struct sockaddr_storage addr;
+	socklen_t addr_len;
+	char where[96];
+	bool paused;	   /* listen fd unwatched for a moment (out of descriptors) */
+	uint64_t guard;	   /* deadlines, watchdog, re-creation */
+	long long checked; /* last watchdog check (mono ms) */
+
+	/* the connection table and its limits */
+	struct listener_conn *head, *tail;
+	unsigned nconn; /* in the table */
+	unsigned nlive; /* in the table and not shed */
+	unsigned max_connections;
+	unsigned per_ip;
+	long long deadline_ms;
+
+	/* health: degraded while something was refused, shed or repaired recently */
+	long long degraded_until;
+	char reason[160];
+	char *health_path; /* published there for other processes, or NULL */
+	long long health_saved;
+	struct listener_health health_last;
+};
+
+/* Opens the listen socket on ls->addr (port ls->port when known) and watches
+ * it; K_OK or err filled. */
+kstatus listener_guard_open(struct listener *ls, struct kerr *err);
+/* Closes the listen socket, the spare descriptor and the guard timer. */
+void listener_guard_close(struct listener *ls);
+/* Starts the guard timer (deadlines, watchdog). */
+void listener_guard_start(struct listener *ls);
+/* MHD's notices: a connection opened or closed (MHD_OPTION_NOTIFY_CONNECTION). */
+void listener_guard_notify(void *cls, struct MHD_Connection *c, void **socket_context,
+			   enum MHD_ConnectionNotificationCode toe);
+/* The request on c is complete and goes to the handler / was answered. */
+void listener_guard_busy(struct listener *ls, struct MHD_Connection *c, bool busy);
+/* Marks the listener degraded for a while with reason (printf format). */
+void listener_degrade(struct listener *ls, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+/* Writes the health file when it changed or every 2 s (force: now). */
+void listener_guard_publish(struct listener *ls, bool force);
+/* Runs MHD once (defined in listener.c). */
+void listener_run(struct listener *ls);
+
+#endif
