@@ -259,6 +259,7 @@ case_numbers_ru() {
 	type_text "#"
 	keys Enter
 	wait_for "ИТОГО 0,00" "the apples are sold"
+	wait_re "№2 .*обработан" "the sale is processed before quitting"
 	quit_kassa
 }
 
