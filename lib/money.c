@@ -63,8 +63,9 @@ static bool grouped(const char *p, const char *end)
 
 static kstatus group_error(const char *field, struct kerr *err)
 {
-	return kerr_set(err, K_INVALID, field, "%s",
-			_("thousands are grouped by three digits: write 1 000, 1 234,50 or 1234.50"));
+	return kerr_set(
+	    err, K_INVALID, field, "%s",
+	    _("thousands are grouped by three digits: write 1 000, 1 234,50 or 1234.50"));
 }
 
 /*
@@ -190,11 +191,12 @@ kstatus decimal_parse(const char *text, int decimals, int64_t max, unsigned flag
 			return kerr_set(err, K_INVALID, field, "%s",
 					_("exponents are not allowed; write the number in full, such as 1500.00"));
 		} else if (c == ' ' || c == '\'' || c == '_') {
-			return kerr_set(err, K_INVALID, field, "%s",
-					(flags & MONEY_GROUPS)
-					    ? _("use a space between thousands, such as 1 000, or none")
-					    : _("thousands separators are not allowed here; write the "
-						"number without them"));
+			return kerr_set(
+			    err, K_INVALID, field, "%s",
+			    (flags & MONEY_GROUPS)
+				? _("use a space between thousands, such as 1 000, or none")
+				: _("thousands separators are not allowed here; write the "
+				    "number without them"));
 		} else {
 			return kerr_set(err, K_INVALID, field,
 					_("contains '%c'; use digits and one decimal point"),
