@@ -63,7 +63,8 @@ int64_t shift_report_pending(const struct shift_totals *t);
 /*
  * The totals as lines for people, translated, amounts in style (NULL =
  * the wire's "1234.50"): sales, refunds, purchases (when any), cash in and
- * out, the drawer, documents by state. Returns how many lines were written.
+ * out, the drawer, documents by state (the drawer is always the line before
+ * the last). Returns how many lines were written.
  */
 size_t shift_report_format(const struct shift_totals *t, const struct money_style *style,
 			   char lines[][SHIFT_REPORT_LINE_MAX], size_t max);

@@ -366,10 +366,9 @@ static int draw_totals(struct app *app, WINDOW *w, int y, int rows, int cols)
 			H.mode == HM_CONFIRM ? UI_STATUS_WARN : UI_TABLE_HEADER);
 	char lines[SHIFT_REPORT_LINES][SHIFT_REPORT_LINE_MAX];
 	size_t n = shift_report_format(t, app->money, lines, SHIFT_REPORT_LINES);
-	for (size_t i = 0; i < n && y < rows; i++) {
-		bool drawer = strstr(lines[i], _("Cash in the drawer")) == lines[i];
-		app_put(w, y++, 4, cols - 6, TEXT_LEFT, lines[i], drawer ? UI_TOTAL : UI_TEXT);
-	}
+	/* The drawer is the line before the documents by state (shift_report_format's order). */
+	for (size_t i = 0; i < n && y < rows; i++)
+		app_put(w, y++, 4, cols - 6, TEXT_LEFT, lines[i], i + 2 == n ? UI_TOTAL : UI_TEXT);
 	return y;
 }
 
