@@ -259,7 +259,18 @@ case_numbers_ru() {
 	type_text "#"
 	keys Enter
 	wait_for "ИТОГО 0,00" "the apples are sold"
-	wait_re "№2 .*обработан" "the sale is processed before quitting"
+	wait_re "№2 .*обработан" "the sale is processed"
+	keys F4
+	wait_for "67,80" "F4 lists the sale of 67,80"
+	type_text "67,80"
+	keys Enter
+	wait_for "Возврат по чеку №2 · 67,80" "the sale is picked for a refund"
+	type_text 1
+	keys Enter
+	wait_for "не больше 0,455: столько продано" "a refund above the weight sold names it with a decimal comma"
+	esc
+	esc
+	wait_for "Товар:" "back to the sale"
 	quit_kassa
 }
 
