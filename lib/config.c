@@ -780,7 +780,11 @@ static void on_ini_value(struct parse_ctx *c, const char *section, const char *n
 					    cfg->path, c->line, name);
 			c->kassa_seen_default = true;
 			c->default_line = c->line;
-			if (!valid_name(v, sizeof cfg->default_profile))
+			if (!v[0])
+				bad_value(c, c->line, section, name, NULL, "%s",
+					  _("is empty: write the NAME of a [profile.NAME] section, "
+					    "or remove the line"));
+			else if (!valid_name(v, sizeof cfg->default_profile))
 				bad_value(c, c->line, section, name, v,
 					  _("allowed: the NAME of a [profile.NAME] section"));
 			else
@@ -832,6 +836,10 @@ static void on_ini_section(struct parse_ctx *c, const char *section)
 	if (strcmp(name, "training") == 0)
 		bad_value(c, c->line, shown, NULL, NULL,
 			  _("the name \"training\" is reserved for training mode; choose another"));
+	else if (!name[0])
+		bad_value(c, c->line, shown, NULL, NULL, "%s",
+			  _("the profile name is empty: write [profile.NAME], such as "
+			    "[profile.shop]"));
 	else if (!valid_name(name, CONFIG_NAME_MAX))
 		bad_value(c, c->line, shown, NULL, NULL,
 			  _("a profile name is 1-63 letters, digits, '.', '_' or '-'"));

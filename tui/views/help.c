@@ -30,6 +30,8 @@ static const char *const grammar[] = {
 	N_("10 then F3        10% off the selected line at once"),
 	N_("Enter on an empty pay field: # there · F2 exact cash · F3 card for the rest"),
 	N_("F4 then F6        refund the basket without an original receipt (asks)"),
+	N_("1 000,50  1,000.50  amounts: thousands by a space, comma or point"),
+	N_("535  refund  cash  in F11: an amount as shown, or refund, cash, card"),
 };
 
 /* What the screen shows about where things stand (issue 10). */
@@ -40,6 +42,7 @@ static const char *const notes[] = {
 	N_("Last: #N ... the newest document and its state: queued, accepted, processed..."),
 	N_("OFFLINE: the provider cannot be reached; F9 says why, C-s sends at once"),
 	N_("shift opening…: the shift is sent but the provider has not accepted it yet"),
+	N_("F8 shows the shift's totals and the cash that should be in the drawer"),
 	/* issue 11 */
 	N_("listener degraded: too many or slow connections are shed; callbacks still get in"),
 };

@@ -1,0 +1,308 @@
+#!/bin/bash
+# kassa-relay as providers and tills use it, over real HTTP (curl). Prints TAP.
+# Usage: test_relay.sh KASSA_RELAY sqlite|pg
+#   pg: needs KASSA_TEST_PG=postgresql://... (a server where the user may
+#   create databases) and psql; without them the test is skipped (exit 77).
+set -u
+relay=$1
+kind=$2
+export LC_ALL=C.UTF-8
+tmp=$(mktemp -d)
+pids=()
+pgdb=
+cleanup() {
+	for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null; done
+	wait 2>/dev/null
+	if [ -n "$pgdb" ]; then psql -q "$KASSA_TEST_PG" -c "DROP DATABASE IF EXISTS $pgdb" >/dev/null 2>&1; fi
+	[ -n "${KEEP_TMP:-}" ] && echo "kept $tmp" || rm -rf "$tmp"
+}
+trap cleanup EXIT
+
+if [ "$kind" = pg ]; then
+	if [ -z "${KASSA_TEST_PG:-}" ] || ! command -v psql >/dev/null; then
+		echo "1..0 # SKIP KASSA_TEST_PG is not set (or psql is missing)"
+		exit 77
+	fi
+	if grep -q "built without PostgreSQL" "$relay"; then
+		echo "this kassa-relay was built without libpq: skipped"
+		exit 77
+	fi
+	pgdb="kassa_relay_test_$$_$RANDOM"
+	psql -q "$KASSA_TEST_PG" -c "CREATE DATABASE $pgdb" >/dev/null || exit 1
+	# The same server, another database: replace the path of the URL.
+	base=${KASSA_TEST_PG%%\?*}
+	query=
+	case "$KASSA_TEST_PG" in *\?*) query="?${KASSA_TEST_PG#*\?}" ;; esac
+	db="${base%/*}/$pgdb$query"
+else
+	db="sqlite:$tmp/relay.db"
+fi
+
+n=0
+failed=0
+ok() { n=$((n + 1)); echo "ok $n - $1"; }
+not_ok() {
+	n=$((n + 1))
+	failed=$((failed + 1))
+	echo "not ok $n - $1"
+	shift
+	for line in "$@"; do echo "# $line"; done
+}
+check() { # check NAME CONDITION-STATUS [DETAIL...]
+	local name=$1 st=$2
+	shift 2
+	if [ "$st" -eq 0 ]; then ok "$name"; else not_ok "$name" "$@"; fi
+}
+
+key_of() { # the callback key a till derives from its token
+	printf '%s' 'kassa-relay callback v1' | openssl dgst -sha256 -hmac "$1" | awk '{print $NF}' | cut -c1-32
+}
+
+# start NAME: runs the relay on a free port; sets port_NAME, pid_NAME
+start() {
+	local name=$1
+	"$relay" --listen 127.0.0.1:0 --db "$db" --tills "$tmp/tills.ini" --per-ip-limit off \
+		--public-url https://relay.example/ \
+		>"$tmp/$name.out" 2>>"$tmp/$name.err" &
+	local pid=$!
+	pids+=("$pid")
+	eval "pid_$name=$pid"
+	for _ in $(seq 100); do
+		[ -s "$tmp/$name.out" ] && break
+		sleep 0.05
+	done
+	eval "port_$name=$(sed -n 's/^listening on http:\/\/127.0.0.1:\([0-9]*\)$/\1/p' "$tmp/$name.out")"
+}
+
+post() { # post PORT PATH BODY -> http code
+	curl -s -o "$tmp/post.body" -w '%{http_code}' -H 'Content-Type: application/x-www-form-urlencoded' \
+		--data-binary "$3" "http://127.0.0.1:$1$2"
+}
+pull() { # pull PORT TOKEN QUERY -> body in $tmp/pull.json, code in $code
+	code=$(curl -s -o "$tmp/pull.json" -w '%{http_code}' -H "Authorization: Bearer $2" \
+		"http://127.0.0.1:$1/pull?$3")
+}
+bodies() { # the decoded bodies of the last pull, one a line
+	python3 -c 'import json,base64,sys
+for u in json.load(open(sys.argv[1]))["updates"]: print(u["offset"], base64.b64decode(u["body"]).decode())' "$tmp/pull.json"
+}
+
+# ---- the tills file ----
+printf '[till.a]\ntoken = %s\n' "$(printf 'x%.0s' $(seq 40))" >"$tmp/loose.ini"
+chmod 644 "$tmp/loose.ini"
+"$relay" --listen 127.0.0.1:0 --db "$db" --tills "$tmp/loose.ini" >"$tmp/o" 2>"$tmp/e"
+rc=$?
+grep -q "loose.ini" "$tmp/e" && grep -q "chmod 600" "$tmp/e" && [ "$rc" -ne 0 ] && [ ! -s "$tmp/o" ]
+check "a tills file others may read is refused, naming the file and the fix" $? "$(cat "$tmp/e")"
+
+if locale -a 2>/dev/null | grep -qi '^ru_RU.utf8$'; then
+	LC_ALL=ru_RU.UTF-8 "$relay" --listen 127.0.0.1:0 --db "$db" --tills "$tmp/loose.ini" >"$tmp/o" 2>"$tmp/e"
+	grep -q "loose.ini секреты, но его могут читать другие" "$tmp/e" && grep -q "chmod 600" "$tmp/e"
+	check "the refusal is in Russian under a Russian locale" $? "$(cat "$tmp/e")"
+fi
+
+printf '[till.a]\ntoken = short\n' >"$tmp/short.ini"
+chmod 600 "$tmp/short.ini"
+"$relay" --listen 127.0.0.1:0 --db "$db" --tills "$tmp/short.ini" >"$tmp/o" 2>"$tmp/e"
+rc=$?
+grep -q "token of till a must be 32" "$tmp/e" && [ "$rc" -ne 0 ]
+check "a token shorter than 32 characters is refused" $? "$(cat "$tmp/e")"
+
+"$relay" add-till a --tills "$tmp/tills.ini" >"$tmp/add.txt" 2>&1
+tok_a=$(sed -n 's/^relay_token = //p' "$tmp/add.txt")
+"$relay" add-till b --tills "$tmp/tills.ini" >"$tmp/add.txt" 2>&1
+tok_b=$(sed -n 's/^relay_token = //p' "$tmp/add.txt")
+[ "$(stat -c %a "$tmp/tills.ini")" = 600 ] && [ ${#tok_a} -ge 32 ] && [ "$tok_a" != "$tok_b" ]
+check "add-till creates a 0600 file and prints a fresh token" $?
+"$relay" add-till a --tills "$tmp/tills.ini" >"$tmp/o" 2>"$tmp/e"
+[ $? -ne 0 ] && grep -q "already" "$tmp/e" && [ "$(grep -c '^\[till.a\]' "$tmp/tills.ini")" = 1 ]
+check "add-till refuses a name already there" $?
+bad_file() { # bad_file NAME TEXT CONTENT: a tills file with CONTENT is refused with TEXT
+	printf '%b' "$3" >"$tmp/bad.ini"
+	chmod 600 "$tmp/bad.ini"
+	"$relay" --listen 127.0.0.1:0 --db "$db" --tills "$tmp/bad.ini" >"$tmp/o" 2>"$tmp/e"
+	local rc=$?
+	[ "$rc" -ne 0 ] && grep -qF -- "$2" "$tmp/e" && [ ! -s "$tmp/o" ]
+	check "$1" $? "$(cat "$tmp/e")"
+}
+t40=$(printf 't%.0s' $(seq 40))
+bad_file "two tills with one token are refused" "till y uses the same token as another till" \
+	"[till.x]\ntoken = $t40\n[till.y]\ntoken = $t40\n"
+bad_file "an account naming an unknown till is refused" "account shop lists till \"nope\"" \
+	"[till.x]\ntoken = $t40\n[account.shop]\nkey = $(printf 'k%.0s' $(seq 40))\ntills = x nope\n"
+bad_file "an unknown key in a till section is refused" "unknown key \"tokn\" in [till.x]" \
+	"[till.x]\ntokn = $t40\n"
+! grep -q "$t40" "$tmp/e"
+check "the refusal does not quote the token" $?
+acct_key=$(printf 'k%.0s' $(seq 40))
+printf '\n[account.shop]\nkey = %s\ntills = a b\n' "$acct_key" >>"$tmp/tills.ini"
+key_a=$(key_of "$tok_a")
+key_b=$(key_of "$tok_b")
+
+# ---- serving ----
+start r1
+[ -n "$port_r1" ] && [ "$(wc -l <"$tmp/r1.out")" = 1 ]
+check "prints exactly one line: listening on http://HOST:PORT" $? "$(cat "$tmp/r1.out" "$tmp/r1.err")"
+
+c=$(post "$port_r1" "/cb/$key_a" 'data={"uuid":"u1","status":"processed"}')
+pull "$port_r1" "$tok_a" "timeout=0"
+[ "$c" = 200 ] && [ "$code" = 200 ] && [ "$(bodies)" = '1 data={"uuid":"u1","status":"processed"}' ]
+check "a callback answered 200 is delivered to its till's pull" $? "post $c pull $code $(cat "$tmp/pull.json")"
+
+w=$(curl -s -H "Authorization: Bearer $tok_b" "http://127.0.0.1:$port_r1/whoami")
+[ "$w" = "{\"till\":\"b\",\"public_url\":\"https://relay.example/\",\"callback_url\":\"https://relay.example/cb/$key_b\"}" ]
+check "/whoami names the till and the callback URL its token gives" $? "$w"
+
+pull "$port_r1" "$tok_b" "timeout=0"
+[ "$(cat "$tmp/pull.json")" = '{"updates":[],"last":0}' ]
+check "another till does not see it" $? "$(cat "$tmp/pull.json")"
+
+c1=$(post "$port_r1" "/cb/0123456789abcdef0123456789abcdef" x)
+c2=$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$port_r1/cb/$key_a")
+c3=$(head -c 70000 /dev/zero | tr '\0' x | curl -s -o /dev/null -w '%{http_code}' --data-binary @- "http://127.0.0.1:$port_r1/cb/$key_a")
+c4=$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$port_r1/pull")
+c5=$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer ${tok_a}x" "http://127.0.0.1:$port_r1/pull")
+pull "$port_r1" "$tok_a" "offset=-1"
+[ "$c1$c2$c3$c4$c5$code" = 404405413401401400 ] && grep -q offset "$tmp/pull.json"
+check "unknown key 404, GET on a callback 405, big body 413, no or wrong token 401, bad offset 400" $? "$c1 $c2 $c3 $c4 $c5 $code"
+
+pull "$port_r1" "$tok_a" "offset=2&timeout=0"
+pull "$port_r1" "$tok_a" "timeout=0"
+[ "$(cat "$tmp/pull.json")" = '{"updates":[],"last":1}' ]
+check "the next pull's offset acknowledges what came before" $? "$(cat "$tmp/pull.json")"
+
+(sleep 0.5; post "$port_r1" "/cb/$key_a/paykeeper" 'second' >/dev/null) &
+t0=$(date +%s%N)
+pull "$port_r1" "$tok_a" "offset=2&timeout=20"
+t1=$(date +%s%N)
+ms=$(( (t1 - t0) / 1000000 ))
+wait $!
+[ "$ms" -lt 3000 ] && [ "$(bodies)" = '2 second' ] && grep -q '"suffix":"paykeeper"' "$tmp/pull.json"
+check "a waiting pull returns at once when a callback arrives (${ms} ms)" $? "$(cat "$tmp/pull.json")"
+
+t0=$(date +%s%N)
+pull "$port_r1" "$tok_a" "offset=3&timeout=1"
+ms=$(( ($(date +%s%N) - t0) / 1000000 ))
+[ "$code" = 200 ] && [ "$ms" -ge 900 ] && [ "$(cat "$tmp/pull.json")" = '{"updates":[],"last":2}' ]
+check "a pull with nothing new returns empty after its timeout (${ms} ms)" $? "$(cat "$tmp/pull.json")"
+
+c=$(post "$port_r1" "/acct/$acct_key" 'pk-callback')
+pull "$port_r1" "$tok_a" "offset=3&timeout=0"
+la=$(bodies)
+pull "$port_r1" "$tok_b" "timeout=0"
+[ "$c" = 200 ] && [ "$la" = '3 pk-callback' ] && [ "$(bodies)" = '1 pk-callback' ]
+check "an account callback reaches every till of the account" $? "$c / $la / $(bodies)"
+
+# ---- durability: kill -9 between the callback and the pull ----
+c=$(post "$port_r1" "/cb/$key_a" 'before-kill')
+kill -9 "$pid_r1"
+wait "$pid_r1" 2>/dev/null
+start r2
+pull "$port_r2" "$tok_a" "offset=4&timeout=0"
+[ "$c" = 200 ] && [ "$(bodies)" = '4 before-kill' ]
+check "a callback answered 200 survives kill -9 of the relay" $? "$(cat "$tmp/pull.json")"
+
+"$relay" status --db "$db" --tills "$tmp/tills.ini" >"$tmp/status.out" 2>"$tmp/status.err"
+grep -Eq '^a +[0-9-]+ [0-9:]+Z +1 +3  [0-9-]+ [0-9:]+Z$' "$tmp/status.out" &&
+	grep -Eq '^b +[0-9-]+ [0-9:]+Z +1 +0 ' "$tmp/status.out"
+check "status shows per till: last pull, waiting, delivered, last callback" $? "$(cat "$tmp/status.out" "$tmp/status.err")"
+
+if [ "$kind" = pg ]; then
+	# ---- a chain: two relay processes on one database ----
+	start r3
+	(sleep 0.5; post "$port_r3" "/cb/$key_a" 'via-r3' >/dev/null) &
+	t0=$(date +%s%N)
+	pull "$port_r2" "$tok_a" "offset=5&timeout=20"
+	ms=$(( ($(date +%s%N) - t0) / 1000000 ))
+	wait $!
+	[ "$ms" -lt 3000 ] && [ "$(bodies)" = '5 via-r3' ]
+	check "a pull waiting on one relay wakes for a callback taken by another (${ms} ms)" $? "$(cat "$tmp/pull.json")"
+
+	# ---- the database connection cut under the relays ----
+	psql -q "$KASSA_TEST_PG" -c "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity
+		WHERE datname = '$pgdb' AND pid <> pg_backend_pid()" >/dev/null
+	codes=
+	for i in $(seq 20); do
+		c=$(post "$port_r2" "/cb/$key_a" "after-cut-$i")
+		codes="$codes $c"
+		[ "$c" = 200 ] && break
+		sleep 0.25
+	done
+	pull "$port_r2" "$tok_a" "offset=6&timeout=0"
+	got=$(bodies)
+	# Every callback answered 200 is there; none answered 500 is.
+	want=$(echo $codes | tr ' ' '\n' | grep -n 200 | sed 's/:.*//; s/^/6 after-cut-/')
+	[ "$c" = 200 ] && [ "$got" = "$want" ] && grep -q "reconnect" "$tmp/r2.err"
+	check "after the database connection is cut: 500 until reconnected, then 200 and delivered" $? "codes:$codes" "got: $got" "want: $want"
+else
+	# ---- 500 when the callback cannot be committed ----
+	(echo "BEGIN EXCLUSIVE;"; sleep 8; echo "COMMIT;") | sqlite3 "$tmp/relay.db" &
+	lock=$!
+	# Wait until the lock is really held (a loaded machine starts sqlite3 late).
+	for _ in $(seq 100); do
+		sqlite3 "$tmp/relay.db" "BEGIN IMMEDIATE; ROLLBACK;" >/dev/null 2>&1 || break
+		sleep 0.05
+	done
+	c=$(post "$port_r2" "/cb/$key_a" 'locked-out')
+	wait "$lock"
+	pull "$port_r2" "$tok_a" "offset=5&timeout=0"
+	[ "$c" = 500 ] && [ "$(cat "$tmp/pull.json")" = '{"updates":[],"last":4}' ]
+	check "a callback that cannot be committed is answered 500 and not stored" $? "post $c $(cat "$tmp/pull.json")"
+fi
+
+if [ "$kind" = sqlite ]; then
+	# ---- retention: acknowledged callbacks go after the retention period ----
+	kill -9 "$pid_r2"
+	wait "$pid_r2" 2>/dev/null
+	# Offsets 1-4 of till a are acknowledged, b1 is not: make them all look
+	# acknowledged (or received) long ago; the relay prunes a second after it starts.
+	sqlite3 "$tmp/relay.db" "UPDATE relay_callbacks SET acked_ms = 1 WHERE acked_ms IS NOT NULL;
+		UPDATE relay_callbacks SET received_ms = 1;"
+	before=$(sqlite3 "$tmp/relay.db" "SELECT group_concat(till || seq, ' ') FROM relay_callbacks")
+	start r2
+	sleep 2
+	after=$(sqlite3 "$tmp/relay.db" "SELECT group_concat(till || seq, ' ') FROM relay_callbacks")
+	[ "$before" = "a1 a2 a3 a4 b1" ] && [ "$after" = "b1" ]
+	check "acknowledged callbacks are removed after the retention period, the others kept" $? "before: $before" "after: $after"
+fi
+
+# ---- hardening: per-IP connection limit and idle timeout ----
+"$relay" --listen 127.0.0.1:0 --db "$db" --tills "$tmp/tills.ini" --per-ip-limit 2 --timeout 1 \
+	>"$tmp/lim.out" 2>"$tmp/lim.err" &
+pids+=("$!")
+for _ in $(seq 100); do [ -s "$tmp/lim.out" ] && break; sleep 0.05; done
+lport=$(sed -n 's/^listening on http:\/\/127.0.0.1:\([0-9]*\)$/\1/p' "$tmp/lim.out")
+exec 7<>"/dev/tcp/127.0.0.1/$lport" 8<>"/dev/tcp/127.0.0.1/$lport"
+sleep 0.2
+c3=$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$lport/health")
+sleep 1.5 # both idle connections time out
+c4=$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$lport/health")
+exec 7>&- 8>&-
+[ "$c3" = 000 ] && [ "$c4" = 200 ]
+check "a third connection from one address is refused with --per-ip-limit 2; idle ones time out" $? "$c3 $c4"
+
+kill -TERM "$pid_r2"
+wait "$pid_r2"
+check "SIGTERM stops the relay cleanly" $?
+
+if [ "$kind" = sqlite ]; then
+	# ---- HTTPS with its own certificate; certificate checks stay on ----
+	openssl req -x509 -newkey rsa:2048 -nodes -keyout "$tmp/key.pem" -out "$tmp/cert.pem" \
+		-days 2 -subj /CN=127.0.0.1 -addext subjectAltName=IP:127.0.0.1 >/dev/null 2>&1
+	"$relay" --listen 127.0.0.1:0 --db "$db" --tills "$tmp/tills.ini" --tls-cert "$tmp/cert.pem" \
+		--tls-key "$tmp/key.pem" >"$tmp/tls.out" 2>"$tmp/tls.err" &
+	pids+=("$!")
+	for _ in $(seq 100); do [ -s "$tmp/tls.out" ] && break; sleep 0.05; done
+	tport=$(sed -n 's/^listening on https:\/\/127.0.0.1:\([0-9]*\)$/\1/p' "$tmp/tls.out")
+	c1=$(curl -s -o /dev/null -w '%{http_code}' --cacert "$tmp/cert.pem" -H "Authorization: Bearer $tok_b" \
+		"https://127.0.0.1:$tport/pull?offset=2&timeout=0")
+	c2=$(curl -s -o /dev/null -w '%{http_code}' "https://127.0.0.1:$tport/health")
+	[ -n "$tport" ] && [ "$c1" = 200 ] && [ "$c2" = 000 ]
+	check "--tls-cert/--tls-key serve HTTPS and print listening on https://" $? "$(cat "$tmp/tls.out" "$tmp/tls.err") $c1 $c2"
+fi
+
+! grep -rqF -e "$tok_a" -e "$tok_b" -e "$key_a" "$tmp"/*.err "$tmp"/*.out "$tmp/status.out"
+check "no token or callback key in any output or log" $?
+
+echo "1..$n"
+[ "$failed" -eq 0 ]
