@@ -29,6 +29,7 @@ static const char *const grammar[] = {
 	/* xgettext:no-c-format */
 	N_("10 then F3        10% off the selected line at once"),
 	N_("Enter on an empty pay field: # there · F2 exact cash · F3 card for the rest"),
+	N_("Pay dialog: F7 F8 F11 F12 add a 500, 1000, 2000, 5000 banknote to the cash"),
 	N_("F4 then F6        refund the basket without an original receipt (asks)"),
 	N_("1 000,50  1,000.50  amounts: thousands by a space, comma or point"),
 	N_("535  refund  cash  in F11: an amount as shown, or refund, cash, card"),
