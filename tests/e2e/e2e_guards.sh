@@ -467,7 +467,8 @@ case_russian() {
 	wait_re "F2, M-2 +Оплата: остаток наличными \(#\) и отправить" "F1 lists F2 in the pay dialog"
 	wait_re "F3, M-3 +Оплата: остаток после введённых наличных — картой" "and F3"
 	keys PgDn
-	wait_for "Enter на пустом поле оплаты: там #" "and Enter on an empty field"
+	wait_for "на пустом поле наличных или карты: там #" "and Enter on an empty field"
+	wait_for "при оплате: купюра 500, 1000, 2000, 5000" "and the banknote keys"
 	esc
 	keys Tab
 	wait_for "▸ Тип чека" "Tab: the receipt type"
