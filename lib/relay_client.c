@@ -202,6 +202,7 @@ static void on_pull_done(void *cls, const struct net_result *res)
 	}
 	bool ok = apply(rc, &r);
 	bool caught_up = ok && r.n < RELAY_LIMIT_DEFAULT;
+	size_t r_n = r.n;
 	relay_proto_pull_free(&r);
 	/* Acknowledged only now: applied first, then the offset stored. */
 	if (rc->st.next != before &&
@@ -220,7 +221,8 @@ static void on_pull_done(void *cls, const struct net_result *res)
 	if (rc->st.status != RELAY_CLIENT_CONNECTED)
 		logf_(rc, "relay: connected");
 	set_status(rc, RELAY_CLIENT_CONNECTED, NULL);
-	if (rc->opt.poll_s == 0 && caught_up) {
+	/* One pass ends with a pull that brought nothing: it acknowledged the rest. */
+	if (rc->opt.poll_s == 0 && caught_up && r_n == 0) {
 		set_status(rc, RELAY_CLIENT_STOPPED, NULL);
 		return;
 	}
