@@ -233,14 +233,16 @@ static void pull(struct relay_client *rc)
 {
 	if (rc->job)
 		return;
+	/* Until a pull was answered, ask without waiting: connected is known at once. */
+	int wait_s = rc->st.status == RELAY_CLIENT_CONNECTED ? rc->opt.poll_s : 0;
 	char url[CONFIG_URL_MAX + 96];
 	snprintf(url, sizeof url, "%s/pull?offset=%" PRId64 "&timeout=%d&limit=%d", rc->p.relay_url,
-		 rc->st.next, rc->opt.poll_s, RELAY_LIMIT_DEFAULT);
+		 rc->st.next, wait_s, RELAY_LIMIT_DEFAULT);
 	struct net_header h[] = {{"Authorization", rc->auth}, {NULL, NULL}};
 	struct net_request req = {.method = "GET",
 				  .url = url,
 				  .headers = h,
-				  .timeout_ms = rc->opt.poll_s * 1000L + POLL_GRACE_MS};
+				  .timeout_ms = wait_s * 1000L + POLL_GRACE_MS};
 	struct kerr e = {0};
 	rc->job = net_submit(rc->net, &req, on_pull_done, rc, &e);
 	if (!rc->job)
