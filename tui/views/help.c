@@ -42,6 +42,8 @@ static const char *const notes[] = {
 	N_("shift opening…: the shift is sent but the provider has not accepted it yet"),
 	/* issue 11 */
 	N_("listener degraded: too many or slow connections are shed; callbacks still get in"),
+	/* issue 13 */
+	N_("relay connected / reconnecting since: statuses come through kassa-relay (relay_url)"),
 };
 
 static const enum action help_footer[] = {ACT_BACK, ACT_NONE};
