@@ -85,7 +85,7 @@ wait_waiting() {
 
 for x in "$kassa" "$sandbox" "$relay"; do [ -x "$x" ] || bail "built: $x"; done
 
-"$sandbox" --listen 127.0.0.1:0 --memory --callback-delay 200 --quiet \
+"$sandbox" --listen 127.0.0.1:0 --memory --callback-delay 1500 --quiet \
 	>"$tmp/sandbox.out" 2>"$tmp/sandbox.err" &
 pids+=($!)
 sport=$(port_of "$tmp/sandbox.out")
