@@ -18,10 +18,17 @@
 
 #include <cmocka.h>
 
+#include "basket.h"
 #include "config.h"
+#include "document.h"
 #include "journal.h"
+#include "loop.h"
+#include "outbox.h"
 #include "relay_client.h"
+#include "relay_proto.h"
 #include "util.h"
+#include "wire/form.h"
+#include "wire/paykeeper.h"
 
 #define TOKEN "0123456789abcdef0123456789abcdef-till-one"
 
@@ -184,12 +191,114 @@ static void test_config_keys(void **state)
 	assert_null(strstr(e.text, TOKEN));
 }
 
+/* A PayKeeper callback pulled from the relay is verified on the till exactly
+ * as a direct one: a wrong signature is refused (403) and changes nothing. */
+static void test_relayed_paykeeper_signature(void **state)
+{
+	struct fixture *fx = *state;
+	struct journal *j = NULL;
+	struct kerr e = {0};
+	assert_int_equal(journal_open(fx->journal, &j, &e), K_OK);
+	struct loop *l = loop_new();
+	struct config_profile p;
+	config_profile_defaults(&p, "pk");
+	p.provider = KPROVIDER_PAYKEEPER;
+	str_copy(p.base_url, "http://127.0.0.1:9", sizeof p.base_url);
+	str_copy(p.user, "u", sizeof p.user);
+	str_copy(p.password, "p", sizeof p.password);
+	str_copy(p.secret, "right-secret", sizeof p.secret);
+	str_copy(p.relay_url, "http://127.0.0.1:9", sizeof p.relay_url);
+	str_copy(p.relay_token, TOKEN, sizeof p.relay_token);
+	struct outbox_options oo = {.receive_only = true};
+	struct outbox *ob = outbox_new(l, j, &p, &oo, &e);
+	assert_non_null(ob);
+	assert_int_equal(outbox_listener_port(ob), 0);
+	struct form_pair pairs[] = {
+	    {(char *)"id", (char *)"1001"},
+	    {(char *)"status", (char *)"success"},
+	    {(char *)"fop_url", (char *)""},
+	};
+	char *bad = NULL, *good = NULL;
+	assert_int_equal(paykeeper_callback_body(pairs, 3, "wrong-secret", &bad, NULL), K_OK);
+	assert_int_equal(paykeeper_callback_body(pairs, 3, "right-secret", &good, NULL), K_OK);
+	char reply[400];
+	assert_int_equal(outbox_apply_relayed(ob, "paykeeper", "application/x-www-form-urlencoded",
+					      bad, strlen(bad), reply, sizeof reply),
+			 403);
+	assert_int_equal(outbox_apply_relayed(ob, "paykeeper", "application/x-www-form-urlencoded",
+					      good, strlen(good), reply, sizeof reply),
+			 200);
+	/* A suffix the listener does not know: 404 there, 404 here. */
+	assert_int_equal(outbox_apply_relayed(ob, "nope", "", good, strlen(good), reply,
+					      sizeof reply),
+			 404);
+	int64_t n = 0;
+	journal_count(j, NULL, &n, NULL);
+	assert_int_equal(n, 0);
+	free(bad);
+	free(good);
+	outbox_free(ob);
+	loop_free(l);
+	journal_close(j);
+}
+
+/* With a relay a LifePay document's callback_url is the till's URL on the
+ * relay, and no listener is opened. */
+static void test_callback_url_on_relay(void **state)
+{
+	struct fixture *fx = *state;
+	struct journal *j = NULL;
+	struct kerr e = {0};
+	assert_int_equal(journal_open(fx->journal, &j, &e), K_OK);
+	struct loop *l = loop_new();
+	struct config_profile p;
+	config_profile_defaults(&p, "lp");
+	p.provider = KPROVIDER_LIFEPAY;
+	str_copy(p.base_url, "http://127.0.0.1:9", sizeof p.base_url);
+	str_copy(p.login, "70000000000", sizeof p.login);
+	str_copy(p.apikey, "k", sizeof p.apikey);
+	str_copy(p.relay_url, "https://relay.example.ru", sizeof p.relay_url);
+	str_copy(p.relay_token, TOKEN, sizeof p.relay_token);
+	struct outbox *ob = outbox_new(l, j, &p, NULL, &e);
+	assert_non_null(ob);
+	assert_true(outbox_uses_relay(ob));
+	assert_int_equal(outbox_listener_port(ob), 0);
+	struct document d;
+	document_init(&d, DOC_RECEIPT);
+	struct basket_line bl;
+	basket_line_init(&bl);
+	str_copy(bl.name, "Bread", sizeof bl.name);
+	bl.price = 5490;
+	bl.qty = 1000;
+	assert_int_equal(basket_add(&d.basket, &bl, &e), K_OK);
+	d.pay.card.kind = PAY_REMAINDER;
+	int64_t id = 0;
+	assert_int_equal(outbox_submit(ob, &d, &id, &e), K_OK);
+	char want[400];
+	assert_true(relay_proto_callback_url(p.relay_url, TOKEN, want, sizeof want));
+	assert_string_equal(d.callback_url, want);
+	assert_non_null(strstr(d.callback_url, "https://relay.example.ru/cb/"));
+	assert_null(strstr(d.callback_url, TOKEN));
+	/* The journal never holds it (the sender adds it). */
+	struct journal_doc jd;
+	memset(&jd, 0, sizeof jd);
+	assert_int_equal(journal_get(j, id, &jd, &e), K_OK);
+	assert_null(strstr(jd.body, "/cb/"));
+	journal_doc_free(&jd);
+	document_free(&d);
+	outbox_free(ob);
+	loop_free(l);
+	journal_close(j);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test_setup_teardown(test_kv_survives_reopen, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_offset_persists, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_config_keys, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_relayed_paykeeper_signature, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_callback_url_on_relay, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
