@@ -146,8 +146,8 @@ static bool apply(struct relay_client *rc, const struct relay_pull_reply *r)
 						  u->len, reply, sizeof reply);
 		if (status >= 500) {
 			char why[300];
-			snprintf(why, sizeof why, _("a pulled callback could not be stored: %.200s"),
-				 reply);
+			snprintf(why, sizeof why,
+				 _("a pulled callback could not be stored: %.200s"), reply);
 			failed(rc, why);
 			return false;
 		}
@@ -194,8 +194,9 @@ static void on_pull_done(void *cls, const struct net_result *res)
 	int64_t before = rc->st.next;
 	if (r.last < rc->st.next - 1) {
 		/* The relay's database was replaced: its offsets start again. */
-		logf_(rc, "relay: its last offset %" PRId64 " is below ours (%" PRId64
-			  "): its store was replaced, pulling from its oldest",
+		logf_(rc,
+		      "relay: its last offset %" PRId64 " is below ours (%" PRId64
+		      "): its store was replaced, pulling from its oldest",
 		      r.last, rc->st.next);
 		rc->st.next = 0;
 		before = -1;

@@ -31,7 +31,7 @@ struct relay_client_options {
 	int poll_s;
 	/* Milliseconds of one backoff "second" (tests shrink it); default 1000. */
 	unsigned backoff_unit_ms;
-	const char *ca_file; /* extra CA bundle (tests); verification stays on */
+	const char *ca_file;	 /* extra CA bundle (tests); verification stays on */
 	long connect_timeout_ms; /* default 10000 */
 	/* One line per notable event (never holding a secret); NULL = quiet. */
 	void (*log)(void *cls, const char *line);
@@ -40,19 +40,19 @@ struct relay_client_options {
 
 enum relay_client_status {
 	RELAY_CLIENT_CONNECTING,   /* the first pull is on its way */
-	RELAY_CLIENT_CONNECTED,    /* the last pull was answered */
+	RELAY_CLIENT_CONNECTED,	   /* the last pull was answered */
 	RELAY_CLIENT_RECONNECTING, /* the last pull failed; retried after a pause */
-	RELAY_CLIENT_STOPPED,      /* 401 (wrong token) or a one-pass client that finished */
+	RELAY_CLIENT_STOPPED,	   /* 401 (wrong token) or a one-pass client that finished */
 };
 
 struct relay_client_state {
 	enum relay_client_status status;
-	int64_t since_ms;     /* wall clock: when this status began */
-	char reason[200];     /* why reconnecting or stopped; "" otherwise; never a secret */
-	int64_t next;	      /* the next offset wanted (every earlier one acknowledged) */
+	int64_t since_ms;      /* wall clock: when this status began */
+	char reason[200];      /* why reconnecting or stopped; "" otherwise; never a secret */
+	int64_t next;	       /* the next offset wanted (every earlier one acknowledged) */
 	unsigned long applied; /* updates applied since start */
-	bool caught_up;	      /* a pull came back with everything the relay had */
-	bool unauthorized;    /* the relay refused relay_token */
+	bool caught_up;	       /* a pull came back with everything the relay had */
+	bool unauthorized;     /* the relay refused relay_token */
 };
 
 /*

@@ -128,8 +128,7 @@ static void test_offset_persists(void **state)
 	journal_close(j);
 }
 
-static kstatus load_ini(struct fixture *fx, const char *text, struct config **cfg,
-			struct kerr *e)
+static kstatus load_ini(struct fixture *fx, const char *text, struct config **cfg, struct kerr *e)
 {
 	FILE *f = fopen(fx->ini, "w");
 	assert_non_null(f);
@@ -146,8 +145,9 @@ static void test_config_keys(void **state)
 	struct fixture *fx = *state;
 	struct config *cfg = NULL;
 	struct kerr e = {0};
-	assert_int_equal(load_ini(fx, BASE "relay_url = https://relay.example.ru/\n"
-					   "relay_token = " TOKEN "\n",
+	assert_int_equal(load_ini(fx,
+				  BASE "relay_url = https://relay.example.ru/\n"
+				       "relay_token = " TOKEN "\n",
 				  &cfg, &e),
 			 K_OK);
 	const struct config_profile *p = config_profile_find(cfg, "shop");
@@ -163,20 +163,23 @@ static void test_config_keys(void **state)
 	config_free(cfg);
 
 	/* http only on loopback. */
-	assert_int_equal(load_ini(fx, BASE "relay_url = http://relay.example.ru\n"
-					   "relay_token = " TOKEN "\n",
+	assert_int_equal(load_ini(fx,
+				  BASE "relay_url = http://relay.example.ru\n"
+				       "relay_token = " TOKEN "\n",
 				  &cfg, &e),
 			 K_INVALID);
 	assert_non_null(strstr(e.text, "relay_url"));
-	assert_int_equal(load_ini(fx, BASE "relay_url = http://127.0.0.1:9000\n"
-					   "relay_token = " TOKEN "\n",
+	assert_int_equal(load_ini(fx,
+				  BASE "relay_url = http://127.0.0.1:9000\n"
+				       "relay_token = " TOKEN "\n",
 				  &cfg, &e),
 			 K_OK);
 	config_free(cfg);
 
 	/* A short token is refused without being shown. */
-	assert_int_equal(load_ini(fx, BASE "relay_url = https://r.example.ru\n"
-					   "relay_token = short-secret-token\n",
+	assert_int_equal(load_ini(fx,
+				  BASE "relay_url = https://r.example.ru\n"
+				       "relay_token = short-secret-token\n",
 				  &cfg, &e),
 			 K_INVALID);
 	assert_non_null(strstr(e.text, "relay_token"));
@@ -229,9 +232,8 @@ static void test_relayed_paykeeper_signature(void **state)
 					      good, strlen(good), reply, sizeof reply),
 			 200);
 	/* A suffix the listener does not know: 404 there, 404 here. */
-	assert_int_equal(outbox_apply_relayed(ob, "nope", "", good, strlen(good), reply,
-					      sizeof reply),
-			 404);
+	assert_int_equal(
+	    outbox_apply_relayed(ob, "nope", "", good, strlen(good), reply, sizeof reply), 404);
 	int64_t n = 0;
 	journal_count(j, NULL, &n, NULL);
 	assert_int_equal(n, 0);
