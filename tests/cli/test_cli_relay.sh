@@ -6,25 +6,49 @@
 # shows `processed`, the history naming the relay. Then the relay is
 # SIGKILLed and restarted between the callback and the pull: nothing is lost.
 # Prints TAP.
-# Usage: test_cli_relay.sh KASSA KASSA_SANDBOX KASSA_RELAY DATA_DIR
+# Usage: test_cli_relay.sh KASSA KASSA_SANDBOX KASSA_RELAY DATA_DIR [sqlite|pg]
+#   pg: the relay on PostgreSQL; needs KASSA_TEST_PG=postgresql://... (a server
+#   where the user may create databases) and psql, else skipped (TAP 1..0 # SKIP).
 set -u
 kassa=$1
 sandbox=$2
 relay=$3
 data=$4
+kind=${5:-sqlite}
 export LC_ALL=C.UTF-8
 unset LANGUAGE
 tmp=$(mktemp -d)
 export HOME="$tmp/home" XDG_CONFIG_HOME="$tmp/config" XDG_DATA_HOME="$tmp/data"
 mkdir -p "$HOME" "$XDG_CONFIG_HOME/kassa"
 pids=()
+pgdb=
 cleanup() {
 	for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null; done
 	wait 2>/dev/null
+	if [ -n "$pgdb" ]; then psql -q "$KASSA_TEST_PG" -c "DROP DATABASE IF EXISTS $pgdb" >/dev/null 2>&1; fi
 	[ -n "${KEEP_TMP:-}" ] && echo "# kept $tmp" || rm -rf "$tmp"
 }
 trap cleanup EXIT
 TIMEOUT=${E2E_TIMEOUT:-20}
+
+if [ "$kind" = pg ]; then
+	if [ -z "${KASSA_TEST_PG:-}" ] || ! command -v psql >/dev/null; then
+		echo "1..0 # SKIP KASSA_TEST_PG is not set (or psql is missing)"
+		exit 0
+	fi
+	if grep -q "built without PostgreSQL" "$relay"; then
+		echo "1..0 # SKIP this kassa-relay was built without libpq"
+		exit 0
+	fi
+	pgdb="kassa_cli_relay_$$_$RANDOM"
+	psql -q "$KASSA_TEST_PG" -c "CREATE DATABASE $pgdb" >/dev/null || exit 1
+	base=${KASSA_TEST_PG%%\?*}
+	query=
+	case "$KASSA_TEST_PG" in *\?*) query="?${KASSA_TEST_PG#*\?}" ;; esac
+	db="${base%/*}/$pgdb$query"
+else
+	db="sqlite:$tmp/relay.db"
+fi
 
 n=0
 failed=0
@@ -59,7 +83,7 @@ port_of() {
 
 start_relay() { # [PORT]
 	: >"$tmp/relay.out"
-	"$relay" --listen "127.0.0.1:${1:-0}" --db "sqlite:$tmp/relay.db" --tills "$tmp/tills.ini" \
+	"$relay" --listen "127.0.0.1:${1:-0}" --db "$db" --tills "$tmp/tills.ini" \
 		>"$tmp/relay.out" 2>>"$tmp/relay.err" &
 	relay_pid=$!
 	pids+=("$relay_pid")
@@ -69,7 +93,7 @@ start_relay() { # [PORT]
 
 # waiting: the relay's count of callbacks waiting for the till (its status view).
 waiting() {
-	"$relay" status --db "sqlite:$tmp/relay.db" --tills "$tmp/tills.ini" 2>/dev/null |
+	"$relay" status --db "$db" --tills "$tmp/tills.ini" 2>/dev/null |
 		sed -nE 's/^shop1 +(-|[0-9-]+ [0-9:]+Z) +([0-9]+) .*/\2/p'
 }
 
@@ -95,7 +119,7 @@ sport=$(port_of "$tmp/sandbox.out")
 token=$(sed -n 's/^relay_token = //p' "$tmp/add.txt")
 [ ${#token} -ge 32 ] || bail "add-till printed a token"
 start_relay
-ok "kassa-relay listens on port $rport, kassa-sandbox on $sport"
+ok "kassa-relay ($kind) listens on port $rport, kassa-sandbox on $sport"
 
 cat >"$XDG_CONFIG_HOME/kassa/config.ini" <<EOF
 [kassa]
