@@ -937,7 +937,9 @@ int cli_engine_outbox(int argc, char **argv)
 	struct kerr e = {0};
 	kstatus st = K_OK;
 	if (!o.flush) {
-		cli_relay_pull(o.cmd, s.j, &s.prof, o.verbose);
+		long pulled = cli_relay_pull(o.cmd, s.j, &s.prof, o.verbose);
+		if (pulled >= 0)
+			printf(_("kassa-relay: connected, %ld callback(s) pulled\n"), pulled);
 		cli_listener_print_health(s.journal_path); /* issue 11: listener health */
 		static const enum journal_state waits[] = {JS_QUEUED, JS_SENDING, JS_ACCEPTED,
 							   JS_PROVIDER_RETRY};

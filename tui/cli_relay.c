@@ -50,18 +50,18 @@ struct relay_client *cli_relay_attach(const char *cmd, struct loop *l, struct jo
 	return rc;
 }
 
-void cli_relay_pull(const char *cmd, struct journal *j, const struct config_profile *p,
+long cli_relay_pull(const char *cmd, struct journal *j, const struct config_profile *p,
 		    bool verbose)
 {
 	if (!p->relay_url[0] || !p->relay_token[0])
-		return;
+		return -1;
 	struct kerr e = {0};
 	kstatus lst = journal_lock_sender(j, &e);
 	if (lst != K_OK) {
 		if (lst == K_BUSY)
-			return; /* the kassa sending from this journal pulls itself */
+			return -1; /* the kassa sending from this journal pulls itself */
 		fprintf(stderr, _("kassa %s: the relay is not pulled: %s\n"), cmd, e.text);
-		return;
+		return -1;
 	}
 	struct loop *l = loop_new();
 	struct outbox_options oo = {.receive_only = true, .log = verbose ? on_log : NULL};
@@ -69,7 +69,7 @@ void cli_relay_pull(const char *cmd, struct journal *j, const struct config_prof
 	if (!ob) {
 		fprintf(stderr, _("kassa %s: the relay is not pulled: %s\n"), cmd, e.text);
 		loop_free(l);
-		return;
+		return -1;
 	}
 	struct relay_client_options ro = {.poll_s = 0, .log = verbose ? on_log : NULL};
 	struct relay_client *rc = relay_client_new(l, j, ob, p, &ro, &e);
@@ -77,7 +77,7 @@ void cli_relay_pull(const char *cmd, struct journal *j, const struct config_prof
 		fprintf(stderr, _("kassa %s: the relay is not pulled: %s\n"), cmd, e.text);
 		outbox_free(ob);
 		loop_free(l);
-		return;
+		return -1;
 	}
 	long long end = mono_ms() + CLI_RELAY_PULL_TIMEOUT_S * 1000LL;
 	struct relay_client_state st;
@@ -90,7 +90,8 @@ void cli_relay_pull(const char *cmd, struct journal *j, const struct config_prof
 			break;
 		loop_run_once(l, left < 200 ? left : 200);
 	}
-	if (st.status != RELAY_CLIENT_STOPPED || st.unauthorized)
+	bool pulled = st.status == RELAY_CLIENT_STOPPED && !st.unauthorized;
+	if (!pulled)
 		fprintf(stderr,
 			_("kassa %s: the relay could not be pulled (%s); showing what the journal "
 			  "has\n"),
@@ -98,4 +99,5 @@ void cli_relay_pull(const char *cmd, struct journal *j, const struct config_prof
 	relay_client_free(rc);
 	outbox_free(ob); /* commits what was applied */
 	loop_free(l);
+	return pulled ? (long)st.applied : -1;
 }

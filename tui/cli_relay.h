@@ -41,9 +41,10 @@ struct relay_client *cli_relay_attach(const char *cmd, struct loop *l, struct jo
  * status (`status`, `journal`, `outbox`), then returns. Nothing to do without
  * a relay. When another kassa sends from the journal (the screen), it pulls
  * itself: skipped. A relay that cannot be reached is said on stderr; the
- * command goes on with what the journal has.
+ * command goes on with what the journal has. Returns how many callbacks
+ * it applied, -1 when it did not pull (no relay, skipped or failed).
  */
-void cli_relay_pull(const char *cmd, struct journal *j, const struct config_profile *p,
+long cli_relay_pull(const char *cmd, struct journal *j, const struct config_profile *p,
 		    bool verbose);
 
 #endif
