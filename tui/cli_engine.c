@@ -452,6 +452,12 @@ static int send_document(struct session *s, struct document *d)
 	int64_t id = 0;
 	d->allow_large = o->allow_large;
 	d->no_original = o->no_original;
+	if (o->wait && !cli_relay_can_wait(&s->prof))
+		return cli_error(o->cmd, CLI_USAGE,
+				 _("--wait: no final status can reach this command: profile \"%s\" "
+				   "has no relay_url and relay_token (see \"Callbacks behind NAT\" in "
+				   "the README); send without --wait and see `kassa status ID` later"),
+				 s->prof.name);
 	kstatus st = outbox_submit(s->ob, d, &id, &e);
 	if (st != K_OK) {
 		char msg[400];

@@ -23,6 +23,12 @@ bool cli_relay_wants_listener(const struct config_profile *p)
 	return p->training || p->public_url[0];
 }
 
+bool cli_relay_can_wait(const struct config_profile *p)
+{
+	return p->provider == KPROVIDER_PAYKEEPER || (p->relay_url[0] && p->relay_token[0]) ||
+	       cli_relay_wants_listener(p);
+}
+
 void cli_relay_note(const char *cmd, const struct config_profile *p)
 {
 	if ((p->relay_url[0] && p->relay_token[0]) || cli_relay_wants_listener(p))

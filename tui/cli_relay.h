@@ -26,6 +26,12 @@
  * relay, callbacks go there instead.
  */
 bool cli_relay_wants_listener(const struct config_profile *p);
+/*
+ * False when a command of profile p could wait for a final status in vain:
+ * LifePay without a relay and without a listener (no callback can reach
+ * it). PayKeeper receipts are polled, so they can always be waited for.
+ */
+bool cli_relay_can_wait(const struct config_profile *p);
 /* Says on stderr how the status will be known when p has neither a relay nor a listener. */
 void cli_relay_note(const char *cmd, const struct config_profile *p);
 /*

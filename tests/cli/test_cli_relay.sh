@@ -199,6 +199,17 @@ else
 	not_ok "without a relay the command says so" "exit $rc"
 fi
 
+run journal --json --limit 0
+before=$(grep -o '"ext_id"' "$tmp/out" | wc -l)
+run receipt "$data/seed.json" --profile norelay --wait
+if [ "$rc" -eq 2 ] && grep -q -- "--wait: no final status can reach this command" "$tmp/err"; then
+	ok "without a relay --wait is refused at once (exit 2), naming relay_url"
+else
+	not_ok "without a relay --wait is refused at once" "exit $rc"
+fi
+run journal --json --limit 0
+if [ "$(grep -o '"ext_id"' "$tmp/out" | wc -l)" = "$before" ]; then ok "and nothing was sent"; else not_ok "and nothing was sent"; fi
+
 # 4. A wrong token: said, never shown.
 sed -i "s/^relay_token = .*/relay_token = wrong-token-wrong-token-wrong-token-0/" "$XDG_CONFIG_HOME/kassa/config.ini"
 run status "$id"
