@@ -711,7 +711,11 @@ static int on_ini_value(void *user, const char *section, const char *name, const
 					    cfg->path, c->line, name);
 			c->kassa_seen_default = true;
 			c->default_line = c->line;
-			if (!valid_name(v, sizeof cfg->default_profile))
+			if (!v[0])
+				bad_value(c, c->line, section, name, NULL, "%s",
+					  _("is empty: write the NAME of a [profile.NAME] section, "
+					    "or remove the line"));
+			else if (!valid_name(v, sizeof cfg->default_profile))
 				bad_value(c, c->line, section, name, v,
 					  _("allowed: the NAME of a [profile.NAME] section"));
 			else
@@ -794,6 +798,10 @@ static char *on_ini_read(char *str, int num, void *stream)
 				bad_value(c, c->line, section, NULL, NULL,
 					  _("the name \"training\" is reserved for training mode; "
 					    "choose another"));
+			else if (!name[0])
+				bad_value(c, c->line, section, NULL, NULL, "%s",
+					  _("the profile name is empty: write [profile.NAME], such "
+					    "as [profile.shop]"));
 			else if (!valid_name(name, CONFIG_NAME_MAX))
 				bad_value(c, c->line, section, NULL, NULL,
 					  _("a profile name is 1-63 letters, digits, '.', '_' or "

@@ -27,6 +27,89 @@ static bool word_at(const char *s, const char *word)
 	return true;
 }
 
+/*
+ * A thousands separator as people type it at q: a space, a no-break space
+ * (U+00A0, U+202F), or a comma when commas group ("2,000.00", "1,000,000").
+ * Its length in bytes, 0 when q holds none.
+ */
+static size_t group_sep(const char *q, const char *end, bool comma_groups)
+{
+	const unsigned char *u = (const unsigned char *)q;
+	if (*q == ' ' || (comma_groups && *q == ','))
+		return 1;
+	if (end - q >= 2 && u[0] == 0xc2 && u[1] == 0xa0)
+		return 2;
+	if (end - q >= 3 && u[0] == 0xe2 && u[1] == 0x80 && u[2] == 0xaf)
+		return 3;
+	return 0;
+}
+
+/* Does p..end hold a thousands separator at all? Plain numbers skip ungroup(). */
+static bool grouped(const char *p, const char *end)
+{
+	const char *point = memchr(p, '.', (size_t)(end - p));
+	size_t commas = 0;
+	for (const char *q = p; q < end; q++) {
+		if (group_sep(q, end, false))
+			return true;
+		if (*q == ',') {
+			commas++;
+			if (point && q < point)
+				return true;
+		}
+	}
+	return commas > 1;
+}
+
+static kstatus group_error(const char *field, struct kerr *err)
+{
+	return kerr_set(
+	    err, K_INVALID, field, "%s",
+	    _("thousands are grouped by three digits: write 1 000, 1 234,50 or 1234.50"));
+}
+
+/*
+ * Copies p..end into out without thousands separators, checking that they
+ * stand between groups of three digits of the whole part.
+ */
+static kstatus ungroup(const char *p, const char *end, char *out, size_t n, const char *field,
+		       struct kerr *err)
+{
+	const char *point = memchr(p, '.', (size_t)(end - p));
+	size_t commas = 0;
+	for (const char *q = p; q < end; q++)
+		commas += *q == ',';
+	bool comma_groups = point ? commas > 0 && memchr(p, ',', (size_t)(point - p)) : commas > 1;
+	size_t k = 0;
+	int group = 0, groups = 0;
+	bool whole = true;
+	for (const char *q = p; q < end; q++) {
+		size_t sl = group_sep(q, end, comma_groups);
+		if (sl) {
+			if (!whole || group == 0 || group > 3 || (groups > 0 && group != 3))
+				return group_error(field, err);
+			groups++;
+			group = 0;
+			q += sl - 1;
+			continue;
+		}
+		if (whole && is_digit(*q)) {
+			group++;
+		} else if (whole && (*q == '.' || *q == ',')) {
+			if (groups > 0 && group != 3)
+				return group_error(field, err);
+			whole = false;
+		}
+		if (k + 1 >= n)
+			return kerr_set(err, K_OVERFLOW, field, "%s", _("is too large"));
+		out[k++] = *q;
+	}
+	if (whole && groups > 0 && group != 3)
+		return group_error(field, err);
+	out[k] = '\0';
+	return K_OK;
+}
+
 kstatus decimal_parse(const char *text, int decimals, int64_t max, unsigned flags, int64_t *out,
 		      const char *field, struct kerr *err)
 {
@@ -48,6 +131,14 @@ kstatus decimal_parse(const char *text, int decimals, int64_t max, unsigned flag
 					_("a sign is not allowed here; enter the number without + or -"));
 		negative = true;
 		p++;
+	}
+	char plain[64];
+	if ((flags & MONEY_GROUPS) && grouped(p, end)) {
+		kstatus st = ungroup(p, end, plain, sizeof plain, field, err);
+		if (st != K_OK)
+			return st;
+		p = plain;
+		end = plain + strlen(plain);
 	}
 	if (word_at(p, "nan") || word_at(p, "inf"))
 		return kerr_set(err, K_INVALID, field, "%s", _("is not a number"));
@@ -100,8 +191,12 @@ kstatus decimal_parse(const char *text, int decimals, int64_t max, unsigned flag
 			return kerr_set(err, K_INVALID, field, "%s",
 					_("exponents are not allowed; write the number in full, such as 1500.00"));
 		} else if (c == ' ' || c == '\'' || c == '_') {
-			return kerr_set(err, K_INVALID, field, "%s",
-					_("thousands separators are not allowed; write 20730.00"));
+			return kerr_set(
+			    err, K_INVALID, field, "%s",
+			    (flags & MONEY_GROUPS)
+				? _("use a space between thousands, such as 1 000, or none")
+				: _("thousands separators are not allowed here; write the "
+				    "number without them"));
 		} else {
 			return kerr_set(err, K_INVALID, field,
 					_("contains '%c'; use digits and one decimal point"),
@@ -122,17 +217,17 @@ kstatus decimal_parse(const char *text, int decimals, int64_t max, unsigned flag
 
 kstatus money_parse(const char *text, int64_t *kop, const char *field, struct kerr *err)
 {
-	return decimal_parse(text, 2, MONEY_MAX, 0, kop, field, err);
+	return decimal_parse(text, 2, MONEY_MAX, MONEY_GROUPS, kop, field, err);
 }
 
 kstatus qty_parse(const char *text, int64_t *milli, const char *field, struct kerr *err)
 {
-	return decimal_parse(text, 3, QTY_MAX, 0, milli, field, err);
+	return decimal_parse(text, 3, QTY_MAX, MONEY_GROUPS, milli, field, err);
 }
 
 kstatus percent_parse(const char *text, int64_t *hundredths, const char *field, struct kerr *err)
 {
-	kstatus st = decimal_parse(text, 2, INT64_MAX / 2, 0, hundredths, field, err);
+	kstatus st = decimal_parse(text, 2, INT64_MAX / 2, MONEY_GROUPS, hundredths, field, err);
 	if (st == K_OK && *hundredths > PERCENT_100)
 		return kerr_set(err, K_INVALID, field, "%s", _("cannot be more than 100%"));
 	if (st == K_OVERFLOW)
@@ -171,6 +266,25 @@ int qty_format(int64_t milli, char *buf, size_t n)
 int percent_format(int64_t hundredths, char *buf, size_t n)
 {
 	return scaled_format(hundredths, 2, buf, n);
+}
+
+/* "0.455" -> "0,455" when the style's decimal mark is one byte. */
+static int with_mark(int len, char *buf, const struct money_style *st)
+{
+	char *dot = strchr(buf, '.');
+	if (dot && st && st->decimal[0] && !st->decimal[1])
+		*dot = st->decimal[0];
+	return len;
+}
+
+int qty_format_display(int64_t milli, const struct money_style *st, char *buf, size_t n)
+{
+	return with_mark(scaled_format(milli, 3, buf, n), buf, st);
+}
+
+int percent_format_display(int64_t hundredths, const struct money_style *st, char *buf, size_t n)
+{
+	return with_mark(scaled_format(hundredths, 2, buf, n), buf, st);
 }
 
 const struct money_style MONEY_STYLE_RU = {",", " "};

@@ -22,18 +22,21 @@
 
 enum money_flags {
 	MONEY_SIGNED = 1 << 0, /* a leading '-' is allowed */
+	MONEY_GROUPS = 1 << 1, /* thousands grouped by spaces ("1 000,50") or commas ("1,000.50") */
 };
 
 /*
  * Strict decimal parser: digits, at most one '.' or ',' with at most
  * `decimals` digits after it, optional surrounding spaces. Rejects empty text,
- * signs (unless MONEY_SIGNED), exponents, thousands separators, nan/inf and
+ * signs (unless MONEY_SIGNED), exponents, thousands separators (unless
+ * MONEY_GROUPS, then only between groups of three digits), nan/inf and
  * values above `max`. The scaled integer goes to *out. `field` names the
  * input in the error.
  */
 kstatus decimal_parse(const char *text, int decimals, int64_t max, unsigned flags, int64_t *out,
 		      const char *field, struct kerr *err);
 
+/* What people type: decimal_parse with MONEY_GROUPS ("1 000", "2,000.00", "0,455"). */
 /* decimal_parse for money (2 decimals, up to MONEY_MAX). */
 kstatus money_parse(const char *text, int64_t *kop, const char *field, struct kerr *err);
 /* decimal_parse for quantities (3 decimals, up to QTY_MAX). */
@@ -53,6 +56,10 @@ struct money_style {
 	const char *decimal; /* "," in Russian */
 	const char *group;   /* thousands separator, " " in Russian */
 };
+/* qty_format with the style's decimal mark: "0,455" in Russian. */
+int qty_format_display(int64_t milli, const struct money_style *st, char *buf, size_t n);
+/* percent_format with the style's decimal mark: "12,5". */
+int percent_format_display(int64_t hundredths, const struct money_style *st, char *buf, size_t n);
 extern const struct money_style MONEY_STYLE_RU;
 extern const struct money_style MONEY_STYLE_EN;
 /* The style for a locale name such as "ru_RU.UTF-8" (English otherwise). */

@@ -49,6 +49,7 @@ struct job {
 	char ext_id[EXT_ID_MAX + 1];
 	char refusal[320]; /* JOB_RECOVER: the refusal, applied when nothing is found */
 	int64_t created_at; /* JOB_RECOVER: the document's, where the search starts */
+	bool barrier;	    /* JOB_SEND of a shift document: nothing else goes beside it */
 	int64_t from;	    /* JOB_RECOVER: the page's first row */
 	struct net_job *nj;
 	long long started; /* mono_ms */
@@ -574,6 +575,13 @@ static void fetch_token(struct outbox *ob)
 }
 
 /* Sends a document the journal has just committed as sending; frees d's body. */
+/* The shift documents, which go alone (see pick_due). */
+static bool is_barrier_kind(const char *kind)
+{
+	return strcmp(kind, doc_kind_wire(DOC_OPEN_SHIFT)) == 0 ||
+	       strcmp(kind, doc_kind_wire(DOC_Z_REPORT)) == 0;
+}
+
 static void start_send(struct outbox *ob, struct journal_doc *dd)
 {
 	struct journal_doc d = *dd;
@@ -581,6 +589,7 @@ static void start_send(struct outbox *ob, struct journal_doc *dd)
 	struct kerr e = {0};
 	struct job *jb = job_new(ob, JOB_SEND, id);
 	jb->attempt = d.attempts + 1;
+	jb->barrier = is_barrier_kind(d.kind);
 	str_copy(jb->ext_id, d.ext_id, sizeof jb->ext_id);
 	jb->token_gen = ob->pk_token_gen;
 	char url[CONFIG_URL_MAX + 128];
@@ -898,19 +907,44 @@ static void start_poll(struct outbox *ob, int64_t id)
 
 /* ---- the sender ---- */
 
+static bool sends_in_flight(const struct outbox *ob)
+{
+	for (const struct job *jb = ob->jobs; jb; jb = jb->next)
+		if (jb->kind == JOB_SEND)
+			return true;
+	return false;
+}
+
+static int cmp_id(const void *a, const void *b)
+{
+	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+	return (x > y) - (x < y);
+}
+
 /*
  * Up to the free slots of our own due documents, loaded (bodies included)
  * into docs; their ids into pick. Nothing is written here.
+ *
+ * Shift documents are barriers: an open-shift or a Z-report goes alone,
+ * after every document made before it has been answered, and nothing made
+ * after it goes until it has been answered. Otherwise, after an outage, a
+ * receipt sent beside its open-shift may open the shift at the provider
+ * first (and the open-shift is refused: "shift already open"), or a
+ * receipt sent beside a Z-report may land in the next shift.
  */
 static size_t pick_due(struct outbox *ob, int64_t *pick, struct journal_doc *docs, size_t cap)
 {
 	int64_t ids[DUE_WINDOW];
 	size_t n = 0, np = 0;
 	struct kerr e = {0};
+	for (struct job *jb = ob->jobs; jb; jb = jb->next)
+		if (jb->kind == JOB_SEND && jb->barrier)
+			return 0;
 	if (journal_due(ob->j, now_ms(), ids, DUE_WINDOW, &n, &e) != K_OK) {
 		set_last_error(ob, e.text);
 		return 0;
 	}
+	qsort(ids, n, sizeof ids[0], cmp_id); /* the order they were made in */
 	bool need_token = ob->p.provider == KPROVIDER_PAYKEEPER && !pk_token_valid(ob);
 	for (size_t i = 0; i < n && ob->njobs + np < cap; i++) {
 		if (is_foreign(ob, ids[i]))
@@ -929,7 +963,14 @@ static size_t pick_due(struct outbox *ob, int64_t *pick, struct journal_doc *doc
 			journal_doc_free(d);
 			continue;
 		}
+		bool barrier = is_barrier_kind(d->kind);
+		if (barrier && (np > 0 || sends_in_flight(ob))) {
+			journal_doc_free(d); /* once what went before it is answered */
+			break;
+		}
 		pick[np++] = ids[i];
+		if (barrier)
+			break;
 	}
 	return np;
 }

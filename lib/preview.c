@@ -354,10 +354,7 @@ static void basket_lines(struct out *o, const struct basket *b)
 		clean(l->name, name, sizeof name);
 		snprintf(prefix, sizeof prefix, "%zu. ", i + 1);
 		wrap(o, name, prefix, (int)strlen(prefix));
-		qty_format(l->qty, q, sizeof q);
-		char *dot = strchr(q, '.');
-		if (dot && o->style->decimal[0] && !o->style->decimal[1])
-			*dot = o->style->decimal[0]; /* "1,5" beside "149,00" */
+		qty_format_display(l->qty, o->style, q, sizeof q); /* "1,5" beside "149,00" */
 		snprintf(buf, sizeof buf, "   %s %s \u00d7 %s", q, unit_label(l->unit),
 			 money(o, l->price, a, sizeof a));
 		kv(o, buf, money(o, l->gross, s, sizeof s));
@@ -365,7 +362,8 @@ static void basket_lines(struct out *o, const struct basket *b)
 		if (disc > 0) {
 			if (l->discount.type == DISCOUNT_PERCENT && l->receipt_share == 0) {
 				char pct[16];
-				percent_format(l->discount.value, pct, sizeof pct);
+				percent_format_display(l->discount.value, o->style, pct,
+						       sizeof pct);
 				snprintf(buf, sizeof buf, "   %s %s%%", _("discount"), pct);
 			} else {
 				snprintf(buf, sizeof buf, "   %s", _("discount"));
@@ -453,6 +451,17 @@ static void footer(struct out *o, const struct document *d, const struct preview
 		kv(o, "uuid", m->uuid);
 	if (m->state && *m->state)
 		kv(o, _("State"), m->state);
+	/* The fiscal tags keep their Russian names in every language, as on paper. */
+	if (m->fn && *m->fn)
+		kv(o, "ФН", m->fn);
+	if (m->fd && *m->fd)
+		kv(o, "ФД", m->fd);
+	if (m->fp && *m->fp)
+		kv(o, "ФП", m->fp);
+	if (m->ofd_url && *m->ofd_url) {
+		wrap(o, _("The receipt at the OFD:"), "", 0);
+		wrap(o, m->ofd_url, "", 0);
+	}
 }
 
 kstatus preview_render(const struct document *d, const struct preview_meta *m,

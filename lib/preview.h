@@ -9,7 +9,8 @@
  * kind and type, date and time, cashier, printer; each line's name wrapped
  * to the width, "qty unit x price" and the line sum, its discount and VAT;
  * subtotal and discount when there is one, TOTAL, card, cash, change; tax
- * system; refund reference; ext_id, uuid and the state.
+ * system; refund reference; ФН, ФД, ФП and the OFD link when the
+ * provider's callback gave them; ext_id, uuid and the state.
  */
 #ifndef KASSA_PREVIEW_H
 #define KASSA_PREVIEW_H
@@ -35,6 +36,9 @@ struct preview_meta {
 	int width;    /* 32, 42 or 48 */
 	bool russian; /* money as "20 730,00" (else "20,730.00") */
 	bool copy;    /* a reprint: marked COPY */
+	/* Fiscal attributes from the provider's callback; NULL or "" = not shown. */
+	const char *fn, *fd, *fp; /* ФН, ФД, ФП */
+	const char *ofd_url;	  /* the receipt at the OFD */
 };
 
 /* Lines of a preview, each a UTF-8 string without a newline, at most `width` columns. */

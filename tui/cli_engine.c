@@ -28,6 +28,7 @@
 #include "money.h"
 #include "net.h"
 #include "outbox.h"
+#include "shift_report.h"
 #include "training.h"
 #include "util.h"
 #include "wire/lifepay.h"
@@ -569,6 +570,27 @@ int cli_engine_receipt(int argc, char **argv)
 
 /* ---- shift documents ---- */
 
+/* The shift's totals from this journal, after the X- or Z-report's outcome. */
+static void print_totals(const struct shift_totals *t)
+{
+	char lines[SHIFT_REPORT_LINES][SHIFT_REPORT_LINE_MAX];
+	size_t n = shift_report_format(t, NULL, lines, SHIFT_REPORT_LINES);
+	if (t->since) {
+		char when[32];
+		fmt_time(t->since, when, sizeof when);
+		printf(_("The shift's totals in this journal (since %s):\n"), when);
+	} else {
+		printf("%s\n", _("The shift's totals in this journal:"));
+	}
+	for (size_t i = 0; i < n; i++)
+		printf("  %s\n", lines[i]);
+	int64_t pending = shift_report_pending(t);
+	if (pending)
+		printf(_("  %lld of them still wait for the provider's final status; the "
+			 "provider's own report counts only what it processed\n"),
+		       (long long)pending);
+}
+
 static int shift_command(int argc, char **argv, enum doc_kind kind, bool amount, const char *usage,
 			 const char *text)
 {
@@ -595,8 +617,18 @@ static int shift_command(int argc, char **argv, enum doc_kind kind, bool amount,
 	}
 	struct session s;
 	rc = session_open(&s, &o, true, true);
+	/* The totals are counted before the report joins the journal: a Z's own shift. */
+	struct shift_totals t;
+	struct kerr te = {0};
+	bool totals = rc == CLI_OK && (kind == DOC_X_REPORT || kind == DOC_Z_REPORT) &&
+		      shift_report_totals(s.j, s.prof.name, s.prof.test, 0, &t, &te) == K_OK;
 	if (rc == CLI_OK)
 		rc = send_document(&s, d);
+	if (totals)
+		print_totals(&t);
+	else if (rc != CLI_USAGE && (kind == DOC_X_REPORT || kind == DOC_Z_REPORT) && te.text[0])
+		fprintf(stderr, _("kassa %s: the shift's totals cannot be counted: %s\n"), o.cmd,
+			te.text);
 	session_close(&s);
 	document_free(d);
 	free(d);

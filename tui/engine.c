@@ -13,6 +13,7 @@
 #include "i18n.h"
 #include "keys.h"
 #include "loop.h"
+#include "prefs.h"
 #include "util.h"
 
 #define STATUS_TICK_MS 1000
@@ -501,11 +502,15 @@ static kstatus engine_setup(struct app *app, void *cls, struct kerr *err)
 	explicit_bzero(token, sizeof token);
 	if (!e->outbox) {
 		e->exit_code = CLI_CONFIG;
-		char msg[400];
-		kerr_str(&ke, msg, sizeof msg);
+		/* Named before engine_close() wipes the profile. */
+		char msg[400], name[CONFIG_NAME_MAX + 1];
+		str_copy(name, e->profile.name, sizeof name);
+		bool training = e->training;
+		engine_start_error(&ke, msg, sizeof msg);
 		engine_close(e);
-		return kerr_set(err, K_INVALID, "profile", _("profile \"%s\": %s"), e->profile.name,
-				msg);
+		if (training)
+			return kerr_set(err, K_INVALID, "", _("training: %s"), msg);
+		return kerr_set(err, K_INVALID, "", _("profile %s: %s"), name, msg);
 	}
 	outbox_set_listener(e->outbox, on_outbox_change, e);
 	engine_relay_start(e);
@@ -518,6 +523,17 @@ static kstatus engine_setup(struct app *app, void *cls, struct kerr *err)
 	engine_update_status(e);
 	e->timer = loop_add_timer(app->loop, STATUS_TICK_MS, on_status_tick, e);
 	return K_OK;
+}
+
+void engine_start_error(const struct kerr *err, char *buf, size_t n)
+{
+	/* "journal: journal ... is in use" and "kassa.x: config.ini:2: [kassa] x" say it twice. */
+	const char *dot = strrchr(err->field, '.');
+	const char *last = dot ? dot + 1 : err->field;
+	if (!err->field[0] || strstr(err->text, err->field) || (*last && strstr(err->text, last)))
+		str_copy(buf, err->text, n);
+	else
+		kerr_str(err, buf, n);
 }
 
 static void engine_usage(FILE *f)
@@ -573,7 +589,8 @@ int engine_main(int argc, char **argv)
 	struct kerr err = {0};
 	if (config_load(NULL, &e->config, &err) != K_OK) {
 		char msg[600];
-		fprintf(stderr, "kassa: %s\n", kerr_str(&err, msg, sizeof msg));
+		engine_start_error(&err, msg, sizeof msg);
+		fprintf(stderr, "kassa: %s\n", msg);
 		free(rest);
 		free(e);
 		return CLI_CONFIG;
@@ -582,13 +599,17 @@ int engine_main(int argc, char **argv)
 		fprintf(stderr, "kassa: %s\n", e->config->warnings[i]);
 	if (config_select(e->config, e->opt_profile, e->opt_training, &e->profile, &err) != K_OK) {
 		char msg[600];
-		fprintf(stderr, "kassa: %s\n", kerr_str(&err, msg, sizeof msg));
+		engine_start_error(&err, msg, sizeof msg);
+		fprintf(stderr, "kassa: %s\n", msg);
 		config_free(e->config);
 		free(rest);
 		free(e);
 		return CLI_CONFIG;
 	}
 	e->training = e->profile.training;
+	/* Training has no config section: its theme is kept in the data directory. */
+	if (e->training)
+		prefs_training_theme_load(e->profile.theme, sizeof e->profile.theme);
 	/* The profile's theme, unless --theme says otherwise. */
 	if (!theme_given && e->profile.theme[0]) {
 		rest[nrest++] = (char *)"--theme";

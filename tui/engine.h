@@ -92,6 +92,8 @@ struct engine {
  * screen or the sandbox failed; 2 usage; 3 configuration; 4 journal).
  */
 int engine_main(int argc, char **argv);
+/* A start-up refusal for people: "field: text", or the text alone when it names the field. */
+void engine_start_error(const struct kerr *err, char *buf, size_t n);
 /* The engine behind the screen, or NULL when none is attached. */
 struct engine *engine_of(const struct app *app);
 /* Re-reads the newest documents from the journal (after a bulk change). */

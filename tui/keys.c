@@ -88,6 +88,11 @@ static const char *const default_binds[] = {
 	"bind pay M-2 cash-rest",
 	"bind pay F3 card-rest",
 	"bind pay M-3 card-rest",
+	/* Banknotes: what the buyer hands over, one key each, added up in the cash field. */
+	"bind pay F7 cash-500",
+	"bind pay F8 cash-1000",
+	"bind pay F11 cash-2000",
+	"bind pay F12 cash-5000",
 	"bind find Enter send",
 	"bind journal F3 preview",
 	"bind journal M-3 preview",

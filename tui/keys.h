@@ -63,6 +63,10 @@
 	  N_("Payment: cash pays the rest (#), then sends"))                                    \
 	_(CARD_REST, "card-rest", N_("Card rest"),                                              \
 	  N_("Payment: the card pays the rest (#) after the cash typed, then sends"))          \
+	_(NOTE_500, "cash-500", N_("+500"), N_("Payment: a 500 banknote into the cash field"))    \
+	_(NOTE_1000, "cash-1000", N_("+1000"), N_("Payment: a 1,000 banknote into the cash field")) \
+	_(NOTE_2000, "cash-2000", N_("+2000"), N_("Payment: a 2,000 banknote into the cash field")) \
+	_(NOTE_5000, "cash-5000", N_("+5000"), N_("Payment: a 5,000 banknote into the cash field")) \
 	_(NO_ORIGINAL, "no-original", N_("No original"),                                        \
 	  N_("Refund: refund the basket without an original receipt (asks first)"))
 

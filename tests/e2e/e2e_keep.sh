@@ -221,7 +221,7 @@ case_refused() {
 	wait_re "C-r +Bring the basket of a receipt the provider refused" "F1 lists C-r"
 	keys PgDn
 	wait_for "no catalog in a live profile: free entry" "and says how free entry and a crash work"
-	wait_for "the open basket and the payment's amounts come back" "(both)"
+	wait_for "the open basket and the amounts typed come back" "(both)"
 	esc
 	wait_for "Item:" "back to the sale"
 	type_text "1001"

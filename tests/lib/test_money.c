@@ -34,9 +34,20 @@ static void money_parse__accepts_and_rejects__table(void **state)
 		{"+1", K_INVALID, 0, "sign"},
 		{"1e3", K_INVALID, 0, "exponent"},
 		{"1E3", K_INVALID, 0, "exponent"},
-		{"1 000", K_INVALID, 0, "thousands"},
+		{"1 000", K_OK, 100000, NULL},
+		{"1 234,50", K_OK, 123450, NULL},
+		{"20 730.00", K_OK, 2073000, NULL},
+		{"2,000.00", K_OK, 200000, NULL},
+		{"1,000,000", K_OK, 100000000, NULL},
+		{"1\u00a0000,5", K_OK, 100050, NULL},
+		{"1\u202f000", K_OK, 100000, NULL},
+		{"1 00", K_INVALID, 0, "three digits"},
+		{"1  000", K_INVALID, 0, "three digits"},
+		{"1000 000", K_INVALID, 0, "three digits"},
+		{"1 000 0", K_INVALID, 0, "three digits"},
+		{"1,000", K_INVALID, 0, "2 decimal"},
+		{"1,00.00", K_INVALID, 0, "three digits"},
 		{"1'000", K_INVALID, 0, "thousands"},
-		{"1,000.00", K_INVALID, 0, "separator"},
 		{"nan", K_INVALID, 0, "not a number"},
 		{"NaN", K_INVALID, 0, "not a number"},
 		{"inf", K_INVALID, 0, "not a number"},
@@ -82,6 +93,30 @@ static void qty_parse__takes_three_decimals__rejects_four(void **state)
 	struct kerr err = {0};
 	assert_int_equal(qty_parse("0.4551", &q, "quantity", &err), K_INVALID);
 	assert_non_null(strstr(err.text, "3 decimal"));
+}
+
+static void decimal_parse__strict__refuses_groups_without_an_unrelated_example(void **state)
+{
+	(void)state;
+	int64_t v;
+	struct kerr err = {0};
+	assert_int_equal(decimal_parse("1 000", 2, MONEY_MAX, 0, &v, "amount", &err), K_INVALID);
+	assert_non_null(strstr(err.text, "thousands separators are not allowed"));
+	assert_null(strstr(err.text, "20730"));
+	assert_int_equal(qty_parse("1 000,5", &v, "quantity", NULL), K_OK);
+	assert_int_equal(v, 1000500);
+}
+
+static void qty_format_display__uses_the_decimal_comma_in_russian(void **state)
+{
+	(void)state;
+	char buf[32];
+	qty_format_display(455, &MONEY_STYLE_RU, buf, sizeof buf);
+	assert_string_equal(buf, "0,455");
+	qty_format_display(455, &MONEY_STYLE_EN, buf, sizeof buf);
+	assert_string_equal(buf, "0.455");
+	percent_format_display(1250, &MONEY_STYLE_RU, buf, sizeof buf);
+	assert_string_equal(buf, "12,5");
 }
 
 static void decimal_parse__signed__only_when_allowed(void **state)
@@ -245,6 +280,8 @@ int main(void)
 		cmocka_unit_test(money_parse__accepts_and_rejects__table),
 		cmocka_unit_test(qty_parse__takes_three_decimals__rejects_four),
 		cmocka_unit_test(decimal_parse__signed__only_when_allowed),
+		cmocka_unit_test(decimal_parse__strict__refuses_groups_without_an_unrelated_example),
+		cmocka_unit_test(qty_format_display__uses_the_decimal_comma_in_russian),
 		cmocka_unit_test(percent_parse__rejects__over_100),
 		cmocka_unit_test(money_format__wire_and_display),
 		cmocka_unit_test(money_mul_qty__rounds_half_up),

@@ -519,6 +519,60 @@ static void outbox__marks__offline_until_the_provider_answers(void **state)
 	document_free(&d);
 }
 
+/*
+ * After an outage the open-shift goes alone, before the receipt made after
+ * it: sent side by side, the receipt could open the shift at the provider
+ * first and the open-shift be refused ("shift already open").
+ */
+static void outbox__sends__open_shift_alone_before_later_receipts(void **state)
+{
+	struct fx *f = *state;
+	f->p.retry_schedule[0] = 3600; /* only outbox_flush() sends again */
+	outbox_free(f->ob);
+	fx_outbox(f);
+	unsigned port = (unsigned)sandbox_port(f->sb);
+	sandbox_stop(f->sb);
+	f->sb = NULL;
+	struct document open, d;
+	document_init(&open, DOC_OPEN_SHIFT);
+	int64_t open_id = submit(f, &open);
+	receipt(&d, 2500);
+	int64_t id = submit(f, &d);
+	struct journal_doc a, b;
+	long long end = mono_ms() + 3000;
+	do {
+		loop_run_once(f->l, 10);
+		state_of(f, open_id, &a);
+		state_of(f, id, &b);
+	} while ((a.attempts < 1 || b.attempts < 1 || a.state != JS_QUEUED ||
+		  b.state != JS_QUEUED) &&
+		 mono_ms() < end);
+	assert_int_equal(a.state, JS_QUEUED);
+	assert_int_equal(b.state, JS_QUEUED);
+	char listen[32];
+	snprintf(listen, sizeof listen, "127.0.0.1:%u", port);
+	struct sandbox_options so = {.listen = listen, .callback_delay_ms = 20};
+	struct kerr e = {0};
+	f->sb = sandbox_start(&so, &e);
+	assert_non_null(f->sb);
+	outbox_flush(f->ob);
+	/* While the open-shift is on its way, the receipt waits. */
+	end = mono_ms() + 3000;
+	bool receipt_beside = false;
+	do {
+		loop_run_once(f->l, 5);
+		state_of(f, open_id, &a);
+		state_of(f, id, &b);
+		if (a.state == JS_SENDING && b.state == JS_SENDING)
+			receipt_beside = true;
+	} while (a.state != JS_PROCESSED && !journal_state_final(a.state) && mono_ms() < end);
+	assert_false(receipt_beside);
+	assert_int_equal(a.state, JS_PROCESSED);
+	assert_int_equal(run_until_state(f, id, JS_PROCESSED), JS_PROCESSED);
+	document_free(&open);
+	document_free(&d);
+}
+
 static void outbox_token_load__keeps__token_between_starts(void **state)
 {
 	struct fx *f = *state;
@@ -1079,6 +1133,8 @@ int main(void)
 					    teardown),
 	    cmocka_unit_test_setup_teardown(outbox__flush__sends_waiting_document_now, setup,
 					    teardown),
+	    cmocka_unit_test_setup_teardown(outbox__sends__open_shift_alone_before_later_receipts,
+					    setup, teardown),
 	    cmocka_unit_test_setup_teardown(
 		paykeeper__delivers__receipt_processed_by_signed_callback, setup, teardown),
 	    cmocka_unit_test_setup_teardown(paykeeper__polls__receipt_without_callback, setup,

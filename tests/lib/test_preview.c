@@ -160,6 +160,37 @@ static void preview_render__shows_amounts__in_both_styles(void **state)
 	release(d);
 }
 
+static void preview_render__fiscal_attributes_and_percent__as_given(void **state)
+{
+	(void)state;
+	struct document *d = sample();
+	assert_int_equal(
+	    basket_set_discount(&d->basket, 1, (struct discount){DISCOUNT_PERCENT, 1250}, NULL),
+	    K_OK);
+	struct preview_meta m = meta(42, true, PREVIEW_LIVE);
+	m.fn = "9999843856473198";
+	m.fd = "17";
+	m.fp = "9235985495";
+	m.ofd_url = "https://ofd.example/receipt?fn=9999843856473198&i=17&fp=9235985495";
+	struct preview_lines p;
+	assert_int_equal(preview_render(d, &m, &p, NULL), K_OK);
+	assert_true(has_line(&p, "12,5%"));
+	assert_true(has_line(&p, "ФН"));
+	assert_true(has_line(&p, "9999843856473198"));
+	assert_true(has_line(&p, "ФД"));
+	assert_true(has_line(&p, "ФП"));
+	assert_true(has_line(&p, "9235985495"));
+	assert_true(has_line(&p, "https://ofd.example/"));
+	for (size_t i = 0; i < p.n; i++)
+		assert_true(preview_text_width(p.lines[i]) <= 42);
+	preview_lines_free(&p);
+	m.fn = m.fd = m.fp = m.ofd_url = NULL;
+	assert_int_equal(preview_render(d, &m, &p, NULL), K_OK);
+	assert_false(has_line(&p, "ФН"));
+	preview_lines_free(&p);
+	release(d);
+}
+
 static void preview_render__marks_training_and_test__top_and_bottom(void **state)
 {
 	struct document *d = sample();
@@ -387,6 +418,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(preview_render__fits_every_width__in_display_columns),
 	    cmocka_unit_test(preview_render__shows_amounts__in_both_styles),
+	    cmocka_unit_test(preview_render__fiscal_attributes_and_percent__as_given),
 	    cmocka_unit_test(preview_render__marks_training_and_test__top_and_bottom),
 	    cmocka_unit_test(preview_render__matches_golden__small_receipt_32),
 	    cmocka_unit_test(preview_render__wraps_long_values__within_width),

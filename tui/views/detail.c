@@ -16,6 +16,7 @@
 #include "document.h"
 #include "engine.h"
 #include "errors.h"
+#include "fiscal_attrs.h"
 #include "i18n.h"
 #include "journal_raw.h"
 #include "mask.h"
@@ -329,6 +330,14 @@ static void build(struct app *app)
 		addf(UI_TEXT, _("PayKeeper receipt %s"), d.provider_receipt_id);
 	if (d.ref_uuid[0])
 		addf(UI_TEXT, _("Refund of %s"), d.ref_uuid);
+	struct fiscal_attrs fa;
+	if (fiscal_attrs_of_doc(e->journal_path, D.id, d.uuid, &fa, NULL) == K_OK &&
+	    fiscal_attrs_any(&fa)) {
+		addf(UI_STATE_PROCESSED, _("Fiscal: ФН %s · ФД %s · ФП %s"), fa.fn[0] ? fa.fn : "—",
+		     fa.fd[0] ? fa.fd : "—", fa.fp[0] ? fa.fp : "—");
+		if (fa.ofd_url[0])
+			addf(UI_TEXT, _("The receipt at the OFD: %s"), fa.ofd_url);
+	}
 	full_time(d.created_at, t1, sizeof t1);
 	full_time(d.updated_at, t2, sizeof t2);
 	addf(UI_TEXT, _("Created %s, updated %s, attempts %d"), t1, t2, d.attempts);

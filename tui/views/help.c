@@ -24,12 +24,16 @@ static const char *const grammar[] = {
 	/* xgettext:no-c-format */
 	N_("10%  or  150      in the F3 prompt: a percentage or an amount"),
 	N_("#                 in the pay dialog: pays the rest of the total"),
-	N_("name, then price  no catalog in a live profile: free entry (demo codes are training only)"),
-	N_("after a crash     the open basket and the payment's amounts come back by themselves"),
+	N_("name, then price  no catalog in a live profile: free entry (demo: training)"),
+	N_("after a crash     the open basket and the amounts typed come back"),
 	/* xgettext:no-c-format */
 	N_("10 then F3        10% off the selected line at once"),
-	N_("Enter on an empty pay field: # there · F2 exact cash · F3 card for the rest"),
+	N_("Enter (pay)       on an empty cash or card field: # there"),
+	N_("F2 / F3 (pay)     cash pays the rest / the card pays the rest, and sends"),
+	N_("F7 F8 F11 F12     in the pay dialog: a 500, 1000, 2000, 5000 banknote"),
 	N_("F4 then F6        refund the basket without an original receipt (asks)"),
+	N_("1 000,50 1000.50  amounts: thousands by a space, kopecks after , or ."),
+	N_("535 refund cash   in F11: an amount as shown, or refund, cash, card"),
 };
 
 /* What the screen shows about where things stand (issue 10). */
@@ -40,6 +44,7 @@ static const char *const notes[] = {
 	N_("Last: #N ... the newest document and its state: queued, accepted, processed..."),
 	N_("OFFLINE: the provider cannot be reached; F9 says why, C-s sends at once"),
 	N_("shift opening…: the shift is sent but the provider has not accepted it yet"),
+	N_("F8 shows the shift's totals and the cash that should be in the drawer"),
 	/* issue 11 */
 	N_("listener degraded: too many or slow connections are shed; callbacks still get in"),
 	/* issue 13 */

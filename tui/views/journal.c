@@ -14,8 +14,10 @@
 #include <string.h>
 #include <time.h>
 
+#include "doc_search.h"
 #include "engine.h"
 #include "errors.h"
+#include "fiscal_attrs.h"
 #include "i18n.h"
 #include "preview.h"
 #include "refund_calc.h"
@@ -30,7 +32,7 @@
 enum journal_mode { JM_LIST, JM_PREVIEW, JM_ASK_REPRINT, JM_ASK_REPLAY };
 
 struct jrow {
-	int64_t id, created_at, total;
+	int64_t id, created_at, total, card, cash;
 	char kind[JOURNAL_WORD_MAX], type[JOURNAL_WORD_MAX];
 	char ext_id[EXT_ID_MAX + 1], uuid[UUID_TEXT_MAX + 1];
 	char receipt_id[JOURNAL_RECEIPT_ID_MAX];
@@ -79,8 +81,10 @@ static void refilter(void)
 	char *s = str_trim(t);
 	for (size_t i = 0; i < J.nrows; i++) {
 		const struct jrow *r = &J.rows[i];
+		struct doc_search_row q = {r->kind, r->type, r->total, r->card, r->cash};
 		if (state_matches(s, r->state) ||
 		    refund_matches(s, r->id, r->ext_id, r->uuid, r->total, r->created_at) ||
+		    doc_search_matches(s, &q) ||
 		    (r->receipt_id[0] && text_starts_with(r->receipt_id, s)))
 			J.shown[J.nshown++] = i;
 	}
@@ -100,6 +104,8 @@ static bool on_doc(const struct journal_doc *d, void *ctx)
 	r->id = d->id;
 	r->created_at = d->created_at;
 	r->total = d->total;
+	r->card = d->card;
+	r->cash = d->cash;
 	str_copy(r->kind, d->kind, sizeof r->kind);
 	str_copy(r->type, d->type, sizeof r->type);
 	str_copy(r->ext_id, d->ext_id, sizeof r->ext_id);
@@ -210,7 +216,15 @@ static void open_preview(struct app *app)
 	struct kerr err = {0};
 	kstatus st = load_document(app, r->id, &jd, d, &err);
 	if (st == K_OK) {
+		/* ФН, ФД, ФП and the OFD link, when the callback carried them. */
+		struct fiscal_attrs fa;
+		memset(&fa, 0, sizeof fa);
+		fiscal_attrs_of_doc(e->journal_path, jd.id, jd.uuid, &fa, NULL);
 		struct preview_meta m = {
+		    .fn = fa.fn,
+		    .fd = fa.fd,
+		    .fp = fa.fp,
+		    .ofd_url = fa.ofd_url,
 		    .time_ms = jd.created_at,
 		    .uuid = jd.uuid,
 		    .ext_id = jd.ext_id,

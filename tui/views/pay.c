@@ -3,7 +3,9 @@
  * may be "#" (the rest); the resolved amounts and the change follow every
  * key and kassa's tender rules (payment_check()); Enter builds the document
  * and hands it to app->submit. Enter on an empty amount field means # there;
- * F2 (exact cash) and F3 (card for the rest) fill # and send at once. An
+ * F2 (exact cash) and F3 (card for the rest) fill # and send at once;
+ * F7, F8, F11 and F12 add a 500, 1,000, 2,000 or 5,000 banknote to the cash
+ * (cash 500 and card for the rest is F7 F3). An
  * amount above the profile's max_receipt asks first (y/д; Enter is no).
  * Refunds are not made here: F4 (with or without an original).
  */
@@ -120,6 +122,28 @@ static void pay_focus(struct app *app)
 		app_input(app, p, "");
 		app_input_enable(app, false);
 	}
+}
+
+/*
+ * A banknote key: the note joins what the cash field already holds (an
+ * amount; "#" or nothing counts as none), and the cursor goes to the cash.
+ */
+static void add_banknote(struct app *app, int64_t note)
+{
+	struct pay_amount cur;
+	int64_t sum = note;
+	if (pay_amount_parse(P.text[F_CASH], &cur, _(field_labels[F_CASH]), NULL) == K_OK &&
+	    cur.kind == PAY_AMOUNT)
+		sum += cur.kop;
+	if (sum % 100 == 0)
+		snprintf(P.text[F_CASH], sizeof P.text[0], "%lld", (long long)(sum / 100));
+	else
+		snprintf(P.text[F_CASH], sizeof P.text[0], "%lld.%02lld", (long long)(sum / 100),
+			 (long long)(sum % 100));
+	basket_store_pay(P.text[F_CASH], P.text[F_CARD]);
+	P.focus = F_CASH;
+	pay_focus(app);
+	pay_recalc(app);
 }
 
 static void pay_open(struct app *app, int arg)
@@ -304,6 +328,15 @@ static int pay_handle(struct app *app, enum action a, int key)
 		pay_focus(app);
 		return pay_send(app, false);
 	}
+	case ACT_NOTE_500:
+	case ACT_NOTE_1000:
+	case ACT_NOTE_2000:
+	case ACT_NOTE_5000:
+		add_banknote(app, a == ACT_NOTE_500    ? 50000
+				  : a == ACT_NOTE_1000 ? 100000
+				  : a == ACT_NOTE_2000 ? 200000
+						       : 500000);
+		return APP_HANDLED;
 	case ACT_NONFISCAL:
 		P.kind = P.kind == DOC_NONFISCAL ? DOC_RECEIPT : DOC_NONFISCAL;
 		return APP_HANDLED;
@@ -377,7 +410,8 @@ static void pay_draw(struct app *app, WINDOW *w, int rows, int cols)
 	if (y + 4 < rows)
 		app_put_wrapped(w, y + 4, 2, cols - 4, rows - y - 4,
 				_("# pays the rest (Enter on an empty field too); F2 exact cash, F3 "
-				  "card for the rest; Tab moves; Esc goes back, the basket is kept."),
+				  "card for the rest; F7 F8 F11 F12 add a 500, 1000, 2000, 5000 note to "
+				  "the cash; Tab moves; Esc goes back, the basket is kept."),
 				UI_HELP_TEXT);
 }
 

@@ -452,7 +452,7 @@ static void lines_line(struct app *app, const char *text)
 		kstatus st = qty_parse(s, &q, _("quantity"), &err);
 		if (st == K_OK && q > l->qty) {
 			char sold[32];
-			qty_format(l->qty, sold, sizeof sold);
+			qty_format_display(l->qty, app->money, sold, sizeof sold);
 			st = kerr_set(&err, K_INVALID, _("quantity"),
 				      _("at most %s: that is what was sold on this line"), sold);
 		} else if (st == K_OK && q > 0 && left == 0) {
@@ -460,7 +460,7 @@ static void lines_line(struct app *app, const char *text)
 				      R.lsel + 1);
 		} else if (st == K_OK && q > left) {
 			char rest[32];
-			qty_format(left, rest, sizeof rest);
+			qty_format_display(left, app->money, rest, sizeof rest);
 			st = kerr_set(&err, K_INVALID, _("quantity"),
 				      _("at most %s: the rest of this line was refunded already"),
 				      rest);

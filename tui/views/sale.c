@@ -57,7 +57,7 @@ static void sale_prompt(struct app *app, const char *text)
 	switch (S.mode) {
 	case SM_ENTRY:
 		if (S.pending_qty) {
-			qty_format(S.pending_qty, q, sizeof q);
+			qty_format_display(S.pending_qty, app->money, q, sizeof q);
 			snprintf(p, sizeof p, _("%s × item:"), q);
 		} else {
 			snprintf(p, sizeof p, "%s", _("Item:"));

@@ -16,6 +16,7 @@
 #include "errors.h"
 #include "i18n.h"
 #include "net.h"
+#include "prefs.h"
 #include "scanner.h"
 #include "util.h"
 #include "views/views.h"
@@ -150,6 +151,8 @@ static void apply_theme(struct app *app, const char *name, bool quiet)
 static void after_switch(struct app *app)
 {
 	struct engine *e = engine_of(app);
+	if (e->training)
+		prefs_training_theme_load(e->profile.theme, sizeof e->profile.theme);
 	if (e->profile.theme[0])
 		apply_theme(app, e->profile.theme, true);
 	scanner_catalog_reload(app);
@@ -361,13 +364,14 @@ static int settings_line(struct app *app, const char *text)
 {
 	if (T.mode != SM_PRINTER)
 		return APP_HANDLED;
-	char s[64];
-	str_copy(s, text, sizeof s);
-	str_trim(s);
-	if (!s[0]) {
-		app_message(
-		    app, UI_MESSAGE_ERROR, "%s",
-		    _("printer: is empty; type the cash register's serial (target_serial)"));
+	char buf[256];
+	str_copy(buf, text, sizeof buf);
+	char *s = str_trim(buf);
+	struct kerr err = {0};
+	if (prefs_serial_check(s, _("printer"), &err) != K_OK) {
+		/* What was typed stays on the line to be fixed. */
+		app_refuse(app, &err);
+		app_input(app, NULL, text);
 		return APP_HANDLED;
 	}
 	set_mode(app, SM_LIST);
@@ -403,7 +407,22 @@ static void enter(struct app *app)
 		return;
 	case IT_THEME:
 		apply_theme(app, themes[T.theme], false);
-		if (!e->training) {
+		if (e->training) {
+			/* No config section to write to: kept in the data directory. */
+			struct kerr err = {0};
+			if (prefs_training_theme_save(themes[T.theme], &err) != K_OK) {
+				char why[400];
+				app_message(app, UI_MESSAGE_ERROR,
+					    _("Theme %s for this run only: %s"), themes[T.theme],
+					    kerr_str(&err, why, sizeof why));
+				return;
+			}
+			str_copy(e->profile.theme, themes[T.theme], sizeof e->profile.theme);
+			app_message(app, UI_MESSAGE_INFO,
+				    _("Theme %s, kept for training (also after a restart)"),
+				    themes[T.theme]);
+			return;
+		} else {
 			struct config_change ch = {"theme", themes[T.theme]};
 			struct kerr err = {0};
 			if (config_save_profile(NULL, e->profile.name, &ch, 1, &err) != K_OK) {

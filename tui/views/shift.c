@@ -14,6 +14,7 @@
 #include "guard.h"
 #include "i18n.h"
 #include "money.h"
+#include "shift_report.h"
 #include "util.h"
 #include "views/status.h"
 #include "views/views.h"
@@ -310,6 +311,67 @@ static int draw_state_line(struct app *app, WINDOW *w, int y, int cols)
 	return y;
 }
 
+/* The shift's totals, counted again only when the journal changed. */
+static struct {
+	bool valid;
+	unsigned generation;
+	long long at_mono;
+	struct shift_totals t;
+	char problem[200];
+} T;
+
+static const struct shift_totals *totals(struct engine *e)
+{
+	if (!e || !e->journal)
+		return NULL;
+	long long now = mono_ms();
+	if (!T.valid || T.generation != e->generation || now - T.at_mono > 5000) {
+		struct kerr err = {0};
+		T.problem[0] = '\0';
+		if (shift_report_totals(e->journal, e->profile.name, e->profile.test, 0, &T.t,
+					&err) != K_OK)
+			snprintf(T.problem, sizeof T.problem,
+				 _("The shift's totals cannot be counted: %s"), err.text);
+		T.valid = true;
+		T.generation = e->generation;
+		T.at_mono = now;
+	}
+	return T.problem[0] ? NULL : &T.t;
+}
+
+/* The drawer and the totals; before a Z-report they say what it closes. */
+static int draw_totals(struct app *app, WINDOW *w, int y, int rows, int cols)
+{
+	const struct shift_totals *t = totals(engine_of(app));
+	if (!t) {
+		if (T.problem[0] && y < rows)
+			app_put(w, y++, 2, cols - 4, TEXT_LEFT, T.problem, UI_STATUS_WARN);
+		return y;
+	}
+	char head[200], since[32];
+	if (H.mode == HM_CONFIRM) {
+		snprintf(head, sizeof head, "%s",
+			 _("The Z-report closes the shift with these totals (this journal):"));
+	} else if (t->since) {
+		status_time_text(t->since, since, sizeof since);
+		snprintf(head, sizeof head,
+			 app->status.shift_open ? _("This shift so far (since %s, this journal):")
+						: _("Since the last Z-report (%s, this journal):"),
+			 since);
+	} else {
+		snprintf(head, sizeof head, "%s", _("This shift so far (this journal):"));
+	}
+	if (y < rows)
+		app_put(w, y++, 2, cols - 4, TEXT_LEFT, head,
+			H.mode == HM_CONFIRM ? UI_STATUS_WARN : UI_TABLE_HEADER);
+	char lines[SHIFT_REPORT_LINES][SHIFT_REPORT_LINE_MAX];
+	size_t n = shift_report_format(t, app->money, lines, SHIFT_REPORT_LINES);
+	/* The drawer is the line before the documents by state (shift_report_format's order). */
+	for (size_t i = 0; i < n && y < rows; i++)
+		app_put(w, y++, 4, cols - 6, TEXT_LEFT, lines[i], i + 2 == n ? UI_TOTAL : UI_TEXT);
+	return y;
+}
+
 static bool is_shift_kind(const char *kind)
 {
 	enum doc_kind k;
@@ -322,6 +384,7 @@ static void shift_draw(struct app *app, WINDOW *w, int rows, int cols)
 	mvwhline(w, 0, 0, ' ', cols);
 	app_put(w, 0, 1, cols - 2, TEXT_LEFT, _("Shift and cash"), UI_TITLE);
 	int y = draw_state_line(app, w, 2, cols);
+	y = draw_totals(app, w, y, rows, cols);
 	y++;
 	for (int i = 0; i < OP_COUNT && y < rows; i++, y++) {
 		bool on = i == H.sel;
@@ -339,6 +402,9 @@ static void shift_draw(struct app *app, WINDOW *w, int rows, int cols)
 	char why[600];
 	for (size_t i = 0; i < e->nrecent && i < 10; i++) {
 		const struct engine_row *r = &e->recent[i];
+		/* A refusal from before the shift now open is history, not news. */
+		if (app->status.shift_open && r->created_at < app->status.shift_opened_ms)
+			continue;
 		if (r->state == JS_REJECTED &&
 		    shift_rule_explain(r->last_error_code, r->last_error_text, why, sizeof why)) {
 			char head[160];
