@@ -15,6 +15,7 @@
 #include "config_ini.h"
 #include "i18n.h"
 #include "money.h"
+#include "relay_proto.h"
 #include "util.h"
 
 static const int64_t default_retry[] = {60, 180, 300, 600};
@@ -163,7 +164,7 @@ void config_training_profile(struct config_profile *p, unsigned sandbox_port)
 bool config_key_is_secret(const char *key)
 {
 	return key && (strcmp(key, "apikey") == 0 || strcmp(key, "password") == 0 ||
-		       strcmp(key, "secret") == 0);
+		       strcmp(key, "secret") == 0 || strcmp(key, "relay_token") == 0);
 }
 
 const char *config_mask(const char *secret)
@@ -201,6 +202,7 @@ enum value_kind {
 	V_SECONDS,
 	V_INFLIGHT,
 	V_CEILING,
+	V_RELAY_TOKEN,
 };
 
 struct key_spec {
@@ -239,6 +241,8 @@ static const struct key_spec profile_keys[] = {
 	FIELD("stale_after", V_SECONDS, stale_after_s),
 	FIELD("max_in_flight", V_INFLIGHT, max_in_flight),
 	FIELD("max_receipt", V_CEILING, max_receipt),
+	FIELD("relay_url", V_URL, relay_url),
+	FIELD("relay_token", V_RELAY_TOKEN, relay_token),
 };
 #undef FIELD
 #define PROFILE_KEY_COUNT (sizeof profile_keys / sizeof profile_keys[0])
@@ -596,7 +600,7 @@ static void profile_value(struct parse_ctx *c, struct config_profile *p,
 	/* An empty optional value means "not set" (as config_dump() writes it). */
 	if (!*v && (ks->kind == V_URL || ks->kind == V_SERVER || ks->kind == V_PUBLIC_URL ||
 		    ks->kind == V_PATH || ks->kind == V_TEXT || ks->kind == V_INN ||
-		    ks->kind == V_SECRET)) {
+		    ks->kind == V_SECRET || ks->kind == V_RELAY_TOKEN)) {
 		dst[0] = '\0';
 		return;
 	}
@@ -641,6 +645,15 @@ static void profile_value(struct parse_ctx *c, struct config_profile *p,
 				  _("allowed: up to %zu characters without spaces (value not "
 				    "shown)"),
 				  ks->size - 1);
+		else
+			str_copy(dst, v, ks->size);
+		break;
+	case V_RELAY_TOKEN:
+		if (!relay_proto_token_valid(v))
+			bad_value(c, line, section, name, NULL,
+				  _("allowed: the till's token printed by `kassa-relay add-till`, "
+				    "%d-%d characters without spaces (value not shown)"),
+				  RELAY_TOKEN_MIN, RELAY_TOKEN_MAX);
 		else
 			str_copy(dst, v, ks->size);
 		break;
@@ -901,6 +914,11 @@ static void post_check(struct parse_ctx *c)
 						   "polled instead"),
 					    cfg->path, p->line, section);
 		}
+		if (!*p->relay_url != !*p->relay_token)
+			bad_value(c, p->line, section, *p->relay_url ? "relay_token" : "relay_url",
+				  NULL,
+				  _("relay_url and relay_token go together: set both (from "
+				    "`kassa-relay add-till`) or neither"));
 		if (*p->public_url && strncmp(p->public_url, "http://", 7) == 0 &&
 		    !is_loopback_http(p->public_url))
 			add_warning(cfg, _("%s:%d: [%s] public_url is plain http: the callback "
@@ -1050,6 +1068,7 @@ void config_keep_secrets_of(struct config *cfg, const char *name)
 		explicit_bzero(p->apikey, sizeof p->apikey);
 		explicit_bzero(p->password, sizeof p->password);
 		explicit_bzero(p->secret, sizeof p->secret);
+		explicit_bzero(p->relay_token, sizeof p->relay_token);
 	}
 }
 
@@ -1063,6 +1082,7 @@ void config_free(struct config *cfg)
 		explicit_bzero(p->apikey, sizeof p->apikey);
 		explicit_bzero(p->password, sizeof p->password);
 		explicit_bzero(p->secret, sizeof p->secret);
+		explicit_bzero(p->relay_token, sizeof p->relay_token);
 	}
 	free(cfg->profiles);
 	free(cfg->keys);
@@ -1182,6 +1202,11 @@ char *config_dump(const struct config_profile *p, bool masked)
 	sb_add(&b, "test = %d\n", p->test ? 1 : 0);
 	sb_add(&b, "listen = %s\n", config_listen_str(p, listen, sizeof listen));
 	sb_add(&b, "public_url = %s\n", p->public_url);
+	if (p->relay_url[0] || p->relay_token[0]) {
+		sb_add(&b, "relay_url = %s\n", p->relay_url);
+		sb_add(&b, "relay_token = %s\n",
+		       masked ? config_mask(p->relay_token) : p->relay_token);
+	}
 	sb_add(&b, "retry_schedule = ");
 	for (size_t i = 0; i < p->retry_count; i++)
 		sb_add(&b, "%s%lld", i ? "," : "", (long long)p->retry_schedule[i]);

@@ -63,6 +63,9 @@ struct config_profile {
 	char listen_host[CONFIG_NAME_MAX]; /* callback listener, default 127.0.0.1 */
 	unsigned listen_port;		  /* 0 = any free port */
 	char public_url[CONFIG_URL_MAX];  /* base the provider calls back; no trailing slash */
+	/* kassa-relay (docs/RELAY.md): callbacks pulled from there; "" = none. */
+	char relay_url[CONFIG_URL_MAX];	   /* https (http only on loopback), no trailing slash */
+	char relay_token[CONFIG_SECRET_MAX + 2]; /* secret: 32-256 printable, no spaces */
 	int64_t retry_schedule[CONFIG_RETRY_MAX]; /* seconds, the last repeats */
 	size_t retry_count;
 	char theme[CONFIG_NAME_MAX];
@@ -140,7 +143,7 @@ void config_training_profile(struct config_profile *p, unsigned sandbox_port);
 /* Fills a profile with every default (provider lifepay, no credentials). */
 void config_profile_defaults(struct config_profile *p, const char *name);
 
-/* True for keys whose values are secrets (apikey, password, secret). */
+/* True for keys whose values are secrets (apikey, password, secret, relay_token). */
 bool config_key_is_secret(const char *key);
 /* A secret as it may be shown: "" when empty, else "********" (length hidden). */
 const char *config_mask(const char *secret);

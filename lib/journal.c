@@ -132,6 +132,16 @@ static const char *const migrations[] = {
 	"ALTER TABLE raw_callbacks ADD COLUMN last_at INTEGER NOT NULL DEFAULT 0;"
 	"UPDATE raw_callbacks SET last_at = at;"
 	"CREATE INDEX raw_callbacks_unknown ON raw_callbacks(at) WHERE doc_id IS NULL;",
+
+	/*
+	 * 6: small named values of kassa itself (journal_kv_get/set), e.g. the
+	 * next offset to pull from kassa-relay, so a restart neither loses nor
+	 * re-applies callbacks.
+	 */
+	"CREATE TABLE kv ("
+	" key TEXT PRIMARY KEY,"
+	" value TEXT NOT NULL,"
+	" updated_at INTEGER NOT NULL);",
 };
 #define MIGRATION_COUNT ((int)(sizeof migrations / sizeof migrations[0]))
 
@@ -144,6 +154,9 @@ static const char *const migrations[] = {
 
 #define STMT_INFO(_)                                                                               \
 	_(BEGIN, "BEGIN IMMEDIATE")                                                                \
+	_(KV_GET, "SELECT value FROM kv WHERE key = ?1")                                           \
+	_(KV_SET, "INSERT INTO kv(key, value, updated_at) VALUES (?1, ?2, ?3)"                     \
+		  " ON CONFLICT(key) DO UPDATE SET value = ?2, updated_at = ?3")                   \
 	_(COMMIT, "COMMIT")                                                                        \
 	_(ROLLBACK, "ROLLBACK")                                                                    \
 	_(VERSION, "SELECT COALESCE(MAX(version), 0) FROM schema_version")                        \
@@ -1750,9 +1763,9 @@ static kstatus callback_locked(struct journal *j, const struct journal_callback 
 		return kerr_set(err, K_INVALID, "status",
 				_("a callback can only make a document processed, provider "
 				  "retry or failed"));
-	if (cb->source != JSRC_CALLBACK && cb->source != JSRC_POLL)
+	if (cb->source != JSRC_CALLBACK && cb->source != JSRC_POLL && cb->source != JSRC_RELAY)
 		return kerr_set(err, K_INVALID, "source",
-				_("a callback's source is callback or poll"));
+				_("a callback's source is callback, relay or poll"));
 	struct head h;
 	kstatus st = head_load(j, ST_HEAD_BY_UUID, 0, cb->uuid, &h, err);
 	if (st == K_NOTFOUND)
@@ -2489,4 +2502,37 @@ void journal_basket_free(struct journal_basket *b)
 {
 	free(b->body);
 	b->body = NULL;
+}
+
+/* --- small named values ----------------------------------------------------------------------- */
+
+kstatus journal_kv_get(struct journal *j, const char *key, char *buf, size_t n, struct kerr *err)
+{
+	if (n)
+		buf[0] = '\0';
+	sqlite3_stmt *s = st_get(j, ST_KV_GET, err);
+	if (!s)
+		return K_DB;
+	bind_text(s, 1, key);
+	int rc = sqlite3_step(s);
+	kstatus st = K_OK;
+	if (rc == SQLITE_ROW)
+		col_text(s, 0, buf, n);
+	else if (rc == SQLITE_DONE)
+		st = K_NOTFOUND;
+	else
+		st = db_error(j, rc, err);
+	sqlite3_reset(s);
+	return st;
+}
+
+kstatus journal_kv_set(struct journal *j, const char *key, const char *value, struct kerr *err)
+{
+	sqlite3_stmt *s = st_get(j, ST_KV_SET, err);
+	if (!s)
+		return K_DB;
+	bind_text(s, 1, key);
+	bind_text(s, 2, value);
+	sqlite3_bind_int64(s, 3, journal_now(j));
+	return st_done(j, s, err);
 }

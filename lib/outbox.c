@@ -23,6 +23,7 @@
 #include "i18n.h"
 #include "jsonx.h"
 #include "net.h"
+#include "relay_proto.h"
 #include "util.h"
 #include "wire/form.h"
 #include "wire/lifepay.h"
@@ -95,6 +96,8 @@ struct outbox {
 	bool offline;
 	int64_t offline_since; /* wall clock, ms */
 	char offline_reason[256];
+	/* Who delivers the callback being handled: the listener or kassa-relay. */
+	enum journal_source cb_source;
 };
 
 /* A request's outcome waiting for the group commit; strings owned here. */
@@ -1130,7 +1133,8 @@ static void commit_iteration(struct outbox *ob, bool may_send)
 
 static void on_prepare(struct loop *l, void *cls)
 {
-	commit_iteration(cls, true);
+	struct outbox *ob = cls;
+	commit_iteration(ob, !ob->opt.receive_only);
 }
 
 /* The sender looks at the outbox before the next poll(). */
@@ -1198,6 +1202,8 @@ static void on_stale(struct loop *l, void *cls)
 {
 	struct outbox *ob = cls;
 	ob->stale_timer = loop_add_timer(l, scaled_s(ob, STALE_CHECK_S), on_stale, ob);
+	if (ob->opt.receive_only)
+		return;
 	requeue_orphans(ob);
 	/* PayKeeper documents stuck in timeout are the operator's business too. */
 	if (ob->p.stale_after_s <= 0)
@@ -1267,7 +1273,7 @@ static int handle_lifepay(struct outbox *ob, const struct listener_request *req,
 		snprintf(detail, sizeof detail, "code %d: %.280s", cb.error_code, cb.error_message);
 	struct journal_callback jc = {.uuid = cb.uuid,
 				      .state = to,
-				      .source = JSRC_CALLBACK,
+				      .source = ob->cb_source,
 				      .error_code = cb.error_code,
 				      .detail = detail,
 				      .body = req->body,
@@ -1366,7 +1372,7 @@ static int handle_paykeeper(struct outbox *ob, const struct listener_request *re
 		return reply_text(reply, reply_n, 400, msg);
 	}
 	int64_t doc = 0;
-	st = apply_pk_receipt(ob, &r, JSRC_CALLBACK, req->body, req->len, req->content_type, &doc,
+	st = apply_pk_receipt(ob, &r, ob->cb_source, req->body, req->len, req->content_type, &doc,
 			      &e);
 	int status = 200;
 	if (st == K_OK || st == K_NOTFOUND || st == K_REFUSED) {
@@ -1390,6 +1396,25 @@ int outbox_handle_callback(struct outbox *ob, const struct listener_request *req
 	if (strcmp(req->suffix, "paykeeper") == 0)
 		return handle_paykeeper(ob, req, reply, reply_n);
 	return reply_text(reply, reply_n, 404, "not found");
+}
+
+int outbox_apply_relayed(struct outbox *ob, const char *suffix, const char *content_type,
+			 const char *body, size_t len, char *reply, size_t reply_n)
+{
+	struct listener_request req = {.suffix = suffix ? suffix : "",
+				       .content_type = content_type ? content_type : "",
+				       .body = body,
+				       .len = len,
+				       .remote_addr = "kassa-relay"};
+	ob->cb_source = JSRC_RELAY;
+	int status = outbox_handle_callback(ob, &req, reply, reply_n);
+	ob->cb_source = JSRC_CALLBACK;
+	return status;
+}
+
+bool outbox_uses_relay(const struct outbox *ob)
+{
+	return ob->p.relay_url[0] && ob->p.relay_token[0];
 }
 
 static int on_callback(void *cls, const struct listener_request *req, char *reply, size_t reply_n)
@@ -1457,7 +1482,19 @@ struct outbox *outbox_new(struct loop *l, struct journal *j, const struct config
 				 .total_timeout_ms = ob->opt.request_timeout_ms,
 				 .ca_file = ob->opt.ca_file};
 	ob->net = net_new(l, &no);
-	if (!(opt && opt->no_listener)) {
+	ob->cb_source = JSRC_CALLBACK;
+	if (outbox_uses_relay(ob)) {
+		/* Callbacks go to kassa-relay and are pulled from there: no listener. */
+		if (!relay_proto_callback_url(p->relay_url, p->relay_token, ob->callback_url,
+					      sizeof ob->callback_url)) {
+			kerr_set(err, K_INVALID, "relay_url",
+				 _("the callback address on the relay is longer than %d "
+				   "characters: shorten relay_url"),
+				 CALLBACK_URL_MAX);
+			outbox_free(ob);
+			return NULL;
+		}
+	} else if (!(opt && (opt->no_listener || opt->receive_only))) {
 		if (opt && opt->token) {
 			if (strlen(opt->token) != LISTENER_TOKEN_LEN) {
 				kerr_set(err, K_INVALID, "token",

@@ -18,6 +18,7 @@
 #include "cli.h"
 #include "cli_flush.h"
 #include "cli_listener.h"
+#include "cli_relay.h"
 #include "config.h"
 #include "document.h"
 #include "errors.h"
@@ -179,6 +180,7 @@ struct session {
 	struct journal *j;
 	struct loop *loop;
 	struct outbox *ob;
+	struct relay_client *relay; /* pulls while the command runs (relay_url) */
 	volatile bool interrupted;
 };
 
@@ -198,6 +200,8 @@ static void on_interrupt(struct loop *l, int signo, void *cls)
 
 static void session_close(struct session *s)
 {
+	relay_client_free(s->relay);
+	s->relay = NULL;
 	outbox_free(s->ob);
 	s->ob = NULL;
 	journal_close(s->j);
@@ -310,7 +314,8 @@ static int session_open(struct session *s, const struct opts *o, bool engine, bo
 		    outbox_token_load(tpath, token, NULL) != K_OK)
 			token[0] = '\0';
 		struct outbox_options oo = {.log = o->verbose ? on_log : NULL,
-					    .token = token[0] ? token : NULL};
+					    .token = token[0] ? token : NULL,
+					    .no_listener = !cli_relay_wants_listener(&s->prof)};
 		s->ob = outbox_new(s->loop, s->j, &s->prof, &oo, &e);
 		explicit_bzero(token, sizeof token);
 		if (!s->ob) {
@@ -323,6 +328,7 @@ static int session_open(struct session *s, const struct opts *o, bool engine, bo
 			session_close(s);
 			return rc;
 		}
+		s->relay = cli_relay_attach(o->cmd, s->loop, s->j, s->ob, &s->prof, o->verbose);
 	}
 	return CLI_OK;
 }
@@ -472,6 +478,12 @@ static int send_document(struct session *s, struct document *d)
 	int64_t id = 0;
 	d->allow_large = o->allow_large;
 	d->no_original = o->no_original;
+	if (o->wait && !cli_relay_can_wait(&s->prof))
+		return cli_error(o->cmd, CLI_USAGE,
+				 _("--wait: no final status can reach this command: profile \"%s\" "
+				   "has no relay_url and relay_token (see \"Callbacks behind NAT\" in "
+				   "the README); send without --wait and see `kassa status ID` later"),
+				 s->prof.name);
 	kstatus st = outbox_submit(s->ob, d, &id, &e);
 	if (st != K_OK) {
 		char msg[400];
@@ -489,6 +501,7 @@ static int send_document(struct session *s, struct document *d)
 	}
 	fprintf(stderr, _("kassa %s: document #%" PRId64 " is in the journal (ext_id %s)\n"),
 		o->cmd, id, d->ext_id);
+	cli_relay_note(o->cmd, &s->prof);
 	struct doc_wait w = {.id = id, .final = o->wait};
 	long timeout = o->timeout_s ? o->timeout_s : o->wait ? WAIT_TIMEOUT_S : SEND_TIMEOUT_S;
 	bool done = run_until(s, doc_done, &w, timeout);
@@ -731,6 +744,7 @@ int cli_engine_status(int argc, char **argv)
 	struct session s;
 	if ((rc = session_open(&s, &o, false, true)) != CLI_OK)
 		return rc;
+	cli_relay_pull(o.cmd, s.j, &s.prof, o.verbose);
 	struct journal_doc d;
 	memset(&d, 0, sizeof d);
 	struct kerr e = {0};
@@ -868,6 +882,7 @@ int cli_engine_journal(int argc, char **argv)
 	struct session s;
 	if ((rc = session_open(&s, &o, false, true)) != CLI_OK)
 		return rc;
+	cli_relay_pull(o.cmd, s.j, &s.prof, o.verbose);
 	struct kerr e = {0};
 	kstatus st;
 	if (o.json) {
@@ -998,6 +1013,9 @@ int cli_engine_outbox(int argc, char **argv)
 	struct kerr e = {0};
 	kstatus st = K_OK;
 	if (!o.flush) {
+		long pulled = cli_relay_pull(o.cmd, s.j, &s.prof, o.verbose);
+		if (pulled >= 0)
+			printf(_("kassa-relay: connected, %ld callback(s) pulled\n"), pulled);
 		cli_listener_print_health(s.journal_path); /* issue 11: listener health */
 		static const enum journal_state waits[] = {JS_QUEUED, JS_SENDING, JS_ACCEPTED,
 							   JS_PROVIDER_RETRY};

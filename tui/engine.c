@@ -9,6 +9,7 @@
 
 #include "basket_store.h"
 #include "cli.h"
+#include "engine_relay.h"
 #include "i18n.h"
 #include "keys.h"
 #include "loop.h"
@@ -304,6 +305,8 @@ void engine_update_status(struct engine *e)
 			s->listener_ok = false;
 			break;
 		}
+		s->via_relay = false;
+		engine_relay_status(e, s); /* a relay replaces the listener */
 	}
 	long long now = mono_ms();
 	if (e->journal && (e->shift_dirty || now - e->shift_checked_mono >= SHIFT_RECHECK_MS)) {
@@ -386,6 +389,7 @@ static void engine_close(struct engine *e)
 	if (e->timer && e->app && e->app->loop)
 		loop_cancel_timer(e->app->loop, e->timer);
 	e->timer = 0;
+	engine_relay_stop(e);
 	if (e->outbox)
 		outbox_set_listener(e->outbox, NULL, NULL);
 	outbox_free(e->outbox);
@@ -516,6 +520,7 @@ static kstatus engine_setup(struct app *app, void *cls, struct kerr *err)
 		return kerr_set(err, K_INVALID, "", _("profile %s: %s"), name, msg);
 	}
 	outbox_set_listener(e->outbox, on_outbox_change, e);
+	engine_relay_start(e);
 	app->engine = e;
 	app->submit = engine_submit;
 	app->send_now = engine_send_now;

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "basket_store.h"
+#include "engine_relay.h"
 #include "i18n.h"
 #include "loop.h"
 #include "util.h"
@@ -25,6 +26,7 @@ static void stop_outbox(struct engine *e)
 	if (!e->outbox)
 		return;
 	/* Requests on the wire stay "sending" and are resumed by the next outbox_new(). */
+	engine_relay_stop(e);
 	outbox_set_listener(e->outbox, NULL, NULL);
 	outbox_free(e->outbox);
 	e->outbox = NULL;
@@ -104,6 +106,7 @@ static kstatus start(struct engine *e, const struct config_profile *p, bool keep
 				msg);
 	}
 	outbox_set_listener(e->outbox, on_outbox_change, e);
+	engine_relay_start(e);
 	e->shift_dirty = true;
 	engine_reload(e);
 	engine_update_status(e);

@@ -221,7 +221,8 @@ case_refund_cap() {
 		not_ok "kassa receipt refuses the same card refund (exit 2)" "rc=$rc" "$err"
 	fi
 	sed -i 's/"card_amount": "#"/"card_amount": "32.13", "cash_amount": "#"/' "$tmp/r.json"
-	cli receipt --wait "$tmp/r.json"
+	# No relay: the command sends no callback_url and cannot wait for the final status.
+	cli receipt "$tmp/r.json"
 	if [ "$rc" = 0 ]; then
 		ok "card 32.13 + cash the rest goes out"
 	else
@@ -276,11 +277,11 @@ case_no_original() {
 	else
 		not_ok "kassa receipt refuses a refund without ref_uuid (exit 2)" "rc=$rc" "$err"
 	fi
-	cli receipt --no-original --wait "$tmp/r.json"
-	if [ "$rc" = 0 ]; then
-		ok "with --no-original it is sent and processed"
+	cli receipt --no-original "$tmp/r.json"
+	if [ "$rc" = 0 ] && grep -qE "state +accepted" <<<"$out"; then
+		ok "with --no-original it is sent and accepted"
 	else
-		not_ok "with --no-original it is sent and processed" "rc=$rc" "$err" "$out"
+		not_ok "with --no-original it is sent and accepted" "rc=$rc" "$err" "$out"
 	fi
 }
 

@@ -47,6 +47,8 @@ static const char *const notes[] = {
 	N_("F8 shows the shift's totals and the cash that should be in the drawer"),
 	/* issue 11 */
 	N_("listener degraded: too many or slow connections are shed; callbacks still get in"),
+	/* issue 13 */
+	N_("relay connected / reconnecting since: statuses come through kassa-relay (relay_url)"),
 };
 
 static const enum action help_footer[] = {ACT_BACK, ACT_NONE};
