@@ -12,6 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "document.h"
 #include "sandbox/sandbox.h"
 #include "status.h"
 
@@ -306,6 +307,16 @@ json_t *sandbox_paykeeper_receipt_json(const struct sb_pk_receipt *r);
 void sandbox_paykeeper_advance(struct sandbox *sb);
 /* Finishes due LifePay documents and queues their callbacks. */
 void sandbox_lifepay_finish_due(struct sandbox *sb);
+
+/* ---- tolerant.c: the non-strict reading of a LifePay request ---- */
+
+/* Rewrites what integrations send into the client's shape (logged); see docs/SANDBOX.md. */
+void sandbox_lifepay_tolerate(struct sandbox *sb, json_t *root, enum doc_kind kind);
+
+/* ---- messages.c ---- */
+
+/* The provider-style Russian text for a validation problem the client reported in English. */
+void sandbox_message_ru(const char *field, const char *english, char *out, size_t n);
 
 /* ---- callbacks.c: the worker thread ---- */
 

@@ -44,14 +44,12 @@ static void reply_field(struct sandbox_reply *rp, int code, const char *message,
 	reply_envelope(rp, code, message, data);
 }
 
-/* 400 from a kerr: the field path is the data key, "field text" the message. */
+/* 400 from a kerr: the field path is the data key, the provider-style Russian text the message. */
 static void reply_kerr(struct sandbox_reply *rp, const struct kerr *e, const char *fallback_field)
 {
 	const char *field = e->field[0] ? e->field : fallback_field;
 	char text[448];
-	snprintf(text, sizeof text, "%s %s", field, e->text);
-	if (!utf8_valid(text, strlen(text)))
-		str_copy(text, e->text, sizeof text);
+	sandbox_message_ru(field, e->text, text, sizeof text);
 	if (e->code == PAYMENT_CODE_NONCASH_OVER)
 		reply_field(rp, 3896, "Сумма неналичных оплат превышает сумму чека.", field, text);
 	else
@@ -194,8 +192,15 @@ static bool check_types(const json_t *root, bool has_basket, struct sandbox_repl
 
 /* ---- documents ---- */
 
+/* The FFD 1.2 receipt path (lifepay-beyond-cloud-print.md): a receipt like the 1.05 one. */
+#define PATH_FFD12_RECEIPT "/cloud-print-ffd1_2/create-receipt"
+
 static bool kind_from_path(const char *path, enum doc_kind *k)
 {
+	if (strcmp(path, PATH_FFD12_RECEIPT) == 0) {
+		*k = DOC_RECEIPT;
+		return true;
+	}
 	for (int i = 0; i < DOC_KIND_COUNT; i++) {
 		if (strcmp(path, doc_kind_path((enum doc_kind)i)) == 0) {
 			*k = (enum doc_kind)i;
@@ -526,6 +531,8 @@ bool sandbox_lifepay_handle(struct sandbox *sb, const struct sandbox_request *rq
 			    "тело запроса должно быть одним JSON-объектом");
 		return true;
 	}
+	if (!sb->opt.strict)
+		sandbox_lifepay_tolerate(sb, root, kind);
 	const json_t *login = json_object_get(root, "login");
 	const json_t *apikey = json_object_get(root, "apikey");
 	if ((login && !json_is_string(login)) || (apikey && !json_is_string(apikey))) {
@@ -553,15 +560,24 @@ bool sandbox_lifepay_handle(struct sandbox *sb, const struct sandbox_request *rq
 		return true;
 	}
 	bool replied = check_types(root, doc_kind_has_basket(kind), rp);
+	/* The client's parser reads the request as the tolerant reading left it. */
+	char *text = replied ? NULL : jsonx_dumps(root, JSON_COMPACT);
 	json_decref(root);
 	if (replied)
 		return true;
+	if (!text) {
+		reply_envelope(rp, 500, "Внутренняя ошибка сервера.", NULL);
+		return true;
+	}
 
 	struct ctx c = {.sb = sb, .rp = rp, .acc = acc, .kind = kind};
 	c.d = xcalloc(1, sizeof *c.d);
 	struct lifepay_auth auth;
 	struct kerr e = {0};
-	if (wire_lifepay_parse_request(rq->body, rq->body_len, kind, c.d, &auth, &e) != K_OK) {
+	kstatus parsed = wire_lifepay_parse_request(text, strlen(text), kind, c.d, &auth, &e);
+	explicit_bzero(text, strlen(text));
+	free(text);
+	if (parsed != K_OK) {
 		explicit_bzero(&auth, sizeof auth);
 		reply_kerr(rp, &e, doc_kind_has_basket(kind) ? "purchase" : "request");
 		free(c.d);

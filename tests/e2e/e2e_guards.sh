@@ -43,7 +43,7 @@ scan() { tmux -L "$sock" send-keys -t e2e -l -- "$1" \; send-keys -t e2e Enter; 
 
 # start_sandbox: kassa-sandbox on a free port, $port set.
 start_sandbox() {
-	"$SANDBOX" --listen 127.0.0.1:0 --memory --callback-delay 50 --quiet \
+	"$SANDBOX" --listen 127.0.0.1:0 --memory --callback-delay 50 --quiet --strict \
 		>"$tmp/sandbox.out" 2>"$tmp/sandbox.err" &
 	sandbox_pid=$!
 	port=""
