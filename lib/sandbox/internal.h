@@ -318,6 +318,15 @@ void sandbox_lifepay_tolerate(struct sandbox *sb, json_t *root, enum doc_kind ki
 /* The provider-style Russian text for a validation problem the client reported in English. */
 void sandbox_message_ru(const char *field, const char *english, char *out, size_t n);
 
+/* ---- pk_checks.c: PayKeeper fields the client's parser leaves to the provider ---- */
+
+/* A real date written YYYY-MM-DD. */
+bool sandbox_pk_date_ok(const char *s);
+/* correction_type, correction_operation_date, correction_document_number; false + msg. */
+bool sandbox_pk_check_correction(const char *body, size_t len, char *msg, size_t n);
+/* contact: an e-mail or +79101234567 (strict: required, only that phone spelling). */
+bool sandbox_pk_check_contact(const char *contact, bool strict, char *msg, size_t n);
+
 /* ---- callbacks.c: the worker thread ---- */
 
 /* Delay after attempt n (1-based) failed, unscaled; -1 after the last attempt. */
