@@ -21,6 +21,10 @@
 /* Probabilities in millionths (1000000 = always). */
 struct sb_faults {
 	uint32_t http500, drop, stall, callback_fail, error;
+	uint32_t retry;				/* LifePay: an "awaiting retry" callback, then the final one */
+	uint32_t denied;			/* LifePay: code 6095, nothing created */
+	uint32_t fn3975;			/* LifePay receipt: the FN refuses it (3975) */
+	uint32_t pos_decline, pos_timeout;	/* LifePay pos.perform=1: the terminal's outcome */
 	long long stall_ms; /* unscaled hold time for `stall` */
 };
 
@@ -192,6 +196,8 @@ kstatus sandbox_store_doc_get(struct sb_store *st, const char *uuid, struct sb_d
 kstatus sandbox_store_doc_insert(struct sb_store *st, const struct sb_doc *d, struct kerr *err);
 /* Writes the final status, fiscal attributes and error of d (by uuid). */
 kstatus sandbox_store_doc_finish(struct sb_store *st, const struct sb_doc *d, struct kerr *err);
+/* Sets outcome and due_ms of a pending document (the retry fault's second round). */
+kstatus sandbox_store_doc_requeue(struct sb_store *st, const struct sb_doc *d, struct kerr *err);
 /* Sum of totals of refunds citing ref_uuid that did not end in error. */
 kstatus sandbox_store_refunded(struct sb_store *st, const char *ref_uuid, int64_t *sum,
 			       struct kerr *err);
