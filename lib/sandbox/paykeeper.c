@@ -40,6 +40,16 @@ static void reply_fail(struct sandbox_reply *rp, const char *msg)
 	rp->body = json_dumps(j, JSON_COMPACT | JSON_ENSURE_ASCII);
 	if (!rp->body)
 		rp->body = xstrdup("{}");
+	/* PHP writes the hex digits of its escapes in lowercase, jansson in uppercase. */
+	for (char *p = rp->body; *p; p++) {
+		if (*p != '\\' || !p[1])
+			continue;
+		if (p[1] == 'u')
+			for (int k = 2; k < 6 && p[k]; k++)
+				if (p[k] >= 'A' && p[k] <= 'F')
+					p[k] = (char)(p[k] - 'A' + 'a');
+		p++;
+	}
 	rp->body_len = strlen(rp->body);
 	str_copy(rp->content_type, "application/json; charset=utf-8", sizeof rp->content_type);
 	json_decref(j);
