@@ -154,8 +154,35 @@ static void fold_prepayment(struct sandbox *sb, json_t *root)
 	json_object_del(root, "prepayment_amount");
 }
 
+/*
+ * An empty value stands for "not given": OpenCart sends customer_phone "" when
+ * the phone does not match, Bitrix lifepay.cloudprint customer_phone 0 and an
+ * empty target_serial when none is configured (the seeds: no target_serial =
+ * any active printer).
+ */
+static void drop_empty(struct sandbox *sb, json_t *root)
+{
+	const char *key;
+	json_t *v;
+	void *tmp;
+	json_object_foreach_safe(root, tmp, key, v)
+	{
+		if (strcmp(key, "login") == 0 || strcmp(key, "apikey") == 0)
+			continue;
+		bool empty = json_is_string(v) && json_string_length(v) == 0;
+		if (strcmp(key, "customer_phone") == 0 && json_is_integer(v) &&
+		    json_integer_value(v) == 0)
+			empty = true;
+		if (!empty)
+			continue;
+		sandbox_log(sb, "lifepay tolerant: empty %s read as not given", key);
+		json_object_del(root, key);
+	}
+}
+
 void sandbox_lifepay_tolerate(struct sandbox *sb, json_t *root, enum doc_kind kind)
 {
+	drop_empty(sb, root);
 	for (size_t i = 0; i < sizeof digit_keys / sizeof digit_keys[0]; i++)
 		fix_digits(sb, root, digit_keys[i]);
 	for (size_t i = 0; i < sizeof money_keys / sizeof money_keys[0]; i++)

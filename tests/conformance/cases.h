@@ -11,17 +11,24 @@
 #define CF_RECEIPT "/cloud-print/create-receipt"
 #define CF_FFD12 "/cloud-print-ffd1_2/create-receipt"
 
-/* OpenCart LifePay extension: a settings flag `enable` sent along, amounts as DECIMAL(15,4) text. */
+/*
+ * OpenCart LifePay extension: its settings array (with `enable`) sent along, the order total
+ * as DECIMAL(15,4) text, customer_phone "" when the phone does not look Russian.
+ */
 #define CF_OPENCART                                                                                \
-	"{" CF_AUTH ",\"enable\":\"1\",\"type\":\"payment\",\"mode\":\"email\","                  \
-	"\"customer_email\":\"buyer@example.ru\",\"ext_id\":\"oc-1001\","                          \
+	"{\"enable\":\"1\",\"test\":\"0\"," CF_AUTH ",\"mode\":\"email\",\"type\":\"payment\","  \
+	"\"customer_phone\":\"\",\"customer_email\":\"buyer@example.ru\",\"ext_id\":\"1001\","     \
 	"\"card_amount\":\"1500.0000\",\"purchase\":{\"products\":[{\"name\":\"Кофемолка\","       \
-	"\"price\":\"1500.0000\",\"quantity\":1,\"tax\":\"vat20\"}]}}"
+	"\"price\":1500,\"quantity\":1}]}}"
 
-/* Bitrix lifepay.cloudprint: the basket's QUANTITY as Bitrix stores it ("1.0000"). */
+/*
+ * Bitrix lifepay.cloudprint: the basket's QUANTITY as Bitrix stores it ("1.0000"), an empty
+ * target_serial when no printer is configured, customer_phone 0 when there is no phone.
+ */
 #define CF_BITRIX                                                                                  \
-	"{" CF_AUTH ",\"type\":\"payment\",\"mode\":\"email\",\"customer_phone\":\"79101234567\","  \
-	"\"ext_id\":\"bx-2001\",\"card_amount\":\"#\",\"purchase\":{\"products\":[{\"name\":"      \
+	"{\"type\":\"payment\",\"customer_phone\":0," CF_AUTH ",\"target_serial\":\"\","          \
+	"\"mode\":\"email\",\"customer_email\":\"buyer@example.ru\","                                 \
+	"\"ext_id\":\"2001__shop.example\",\"card_amount\":\"#\",\"purchase\":{\"products\":[{\"name\":"      \
 	"\"Чайник\",\"price\":2490.5,\"quantity\":\"1.0000\",\"unit\":\"piece\",\"tax\":"          \
 	"\"vat20\"}]}}"
 

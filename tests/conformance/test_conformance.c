@@ -128,6 +128,8 @@ static void bitrix__quantity_four_decimals__accepted(void **state)
 	assert_string_equal(doc_text(doc, "total"), "2490.50");
 	json_decref(doc);
 	log_has(f, "quantity \"1.0000\" read as 1.000");
+	log_has(f, "empty customer_phone read as not given");
+	log_has(f, "empty target_serial read as not given");
 }
 
 static void modx__product_vat__read_as_tax(void **state)

@@ -59,7 +59,11 @@ static void strict__refuses_what_integrations_send(void **state)
 {
 	struct sandbox *sb = *state;
 	refused(sb, CF_RECEIPT, CF_OPENCART, 400, "enable");
-	refused(sb, CF_RECEIPT, CF_BITRIX, 400, "purchase.products[0].quantity");
+	refused(sb, CF_RECEIPT, CF_BITRIX, 6000, "customer_phone");
+	refused(sb, CF_RECEIPT,
+		"{" CF_AUTH ",\"card_amount\":\"#\",\"purchase\":{\"products\":[{\"name\":"
+		"\"X\",\"price\":10,\"quantity\":\"1.0000\"}]}}",
+		400, "purchase.products[0].quantity");
 	refused(sb, CF_RECEIPT, CF_MODX, 400, "purchase.products[0].vat");
 	refused(sb, CF_FFD12, CF_LARAVEL_PREPAY, 400, "order_number");
 	refused(sb, CF_RECEIPT, CF_INTEGER_IDS, 6000, "customer_phone");
