@@ -26,6 +26,16 @@ static const char *const money_keys[] = {"card_amount", "cash_amount", "amount",
 static const char *const product_keys[] = {"name",     "price", "quantity", "unit",
 					   "discount", "tax",	"type",	    "item_type"};
 
+/* Request text fit for one log line: at most 64 bytes, control characters as '?'. */
+static const char *clean(const char *s, char buf[72])
+{
+	size_t o = 0;
+	for (; *s && o < 64; s++)
+		buf[o++] = ((unsigned char)*s < 0x20 || *s == 0x7f) ? '?' : *s;
+	buf[o] = '\0';
+	return buf;
+}
+
 static bool is_product_key(const char *k)
 {
 	for (size_t i = 0; i < sizeof product_keys / sizeof product_keys[0]; i++)
@@ -72,7 +82,9 @@ static void fix_decimal(struct sandbox *sb, json_t *obj, const char *key, int ke
 	char cut[64];
 	if (!trim_zeros(lit, keep, cut, sizeof cut))
 		return;
-	sandbox_log(sb, "lifepay tolerant: %s%s \"%s\" read as %s", where, key, lit, cut);
+	char c1[72], c2[72];
+	sandbox_log(sb, "lifepay tolerant: %s%s \"%s\" read as %s", where, key, clean(lit, c1),
+		    clean(cut, c2));
 	json_object_set_new(obj, key, num ? jsonx_decimal(cut) : json_string(cut));
 }
 
@@ -107,6 +119,7 @@ static void fix_product(struct sandbox *sb, json_t *p, size_t i)
 	const char *key;
 	json_t *v;
 	void *tmp;
+	char name[72];
 	json_object_foreach_safe(p, tmp, key, v)
 	{
 		if (is_product_key(key))
@@ -116,7 +129,8 @@ static void fix_product(struct sandbox *sb, json_t *p, size_t i)
 			sandbox_log(sb, "lifepay tolerant: %s%s accepted and recorded (not checked)",
 				    where, key);
 		else
-			sandbox_log(sb, "lifepay tolerant: ignored unknown field %s%s", where, key);
+			sandbox_log(sb, "lifepay tolerant: ignored unknown field %s%s", where,
+				    clean(key, name));
 		json_object_del(p, key);
 	}
 }
@@ -175,7 +189,8 @@ static void drop_empty(struct sandbox *sb, json_t *root)
 			empty = true;
 		if (!empty)
 			continue;
-		sandbox_log(sb, "lifepay tolerant: empty %s read as not given", key);
+		char name[72];
+		sandbox_log(sb, "lifepay tolerant: empty %s read as not given", clean(key, name));
 		json_object_del(root, key);
 	}
 }
@@ -199,6 +214,7 @@ void sandbox_lifepay_tolerate(struct sandbox *sb, json_t *root, enum doc_kind ki
 	const char *key;
 	json_t *v;
 	void *tmp;
+	char name[72];
 	json_object_foreach_safe(root, tmp, key, v)
 	{
 		if (document_field_allowed(kind, key))
@@ -206,7 +222,7 @@ void sandbox_lifepay_tolerate(struct sandbox *sb, json_t *root, enum doc_kind ki
 		if (strcmp(key, "order_number") == 0)
 			sandbox_log(sb, "lifepay tolerant: order_number accepted and recorded");
 		else
-			sandbox_log(sb, "lifepay tolerant: ignored unknown field %s", key);
+			sandbox_log(sb, "lifepay tolerant: ignored unknown field %s", clean(key, name));
 		json_object_del(root, key);
 	}
 }
