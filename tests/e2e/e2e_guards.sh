@@ -85,7 +85,7 @@ live_profile() {
 # cli ARGS...: the kassa command line with the test's config and data; sets $rc, $out, $err.
 cli() {
 	out=$(env -i PATH="$PATH" HOME="$tmp/home" XDG_CONFIG_HOME="$tmp/config" \
-		XDG_DATA_HOME="$tmp/data" LANG=C.UTF-8 LC_ALL=C.UTF-8 "$KASSA" "$@" 2>"$tmp/cli.err")
+		XDG_DATA_HOME="$tmp/data" LANG=C.UTF-8 LC_ALL=C.UTF-8 KASSA_SANDBOX_STRICT=1 "$KASSA" "$@" 2>"$tmp/cli.err")
 	rc=$?
 	err=$(cat "$tmp/cli.err")
 }

@@ -67,7 +67,7 @@ kill_kassa() {
 # The documents of the journal as kassa journal --json prints them (same HOME and XDG dirs).
 journal_json() {
 	env -i PATH="$PATH" HOME="$tmp/home" XDG_CONFIG_HOME="$tmp/config" \
-		XDG_DATA_HOME="$tmp/data" LC_ALL=C.UTF-8 "$KASSA" journal --json "$@"
+		XDG_DATA_HOME="$tmp/data" LC_ALL=C.UTF-8 KASSA_SANDBOX_STRICT=1 "$KASSA" journal --json "$@"
 }
 
 case_catalog() {
