@@ -10,8 +10,8 @@
 #define PPM_ONE 1000000u
 
 static const char *const fault_names[] = {
-    "http500", "drop",	"stall",       "callback_fail", "error",
-    "retry",   "denied", "fn3975",     "pos_decline",   "pos_timeout",
+    "http500", "drop",	 "stall",  "callback_fail", "error",
+    "retry",   "denied", "fn3975", "pos_decline",   "pos_timeout",
 };
 #define FAULT_COUNT (sizeof fault_names / sizeof fault_names[0])
 #define FAULT_STALL 2

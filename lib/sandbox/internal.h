@@ -21,11 +21,11 @@
 /* Probabilities in millionths (1000000 = always). */
 struct sb_faults {
 	uint32_t http500, drop, stall, callback_fail, error;
-	uint32_t retry;				/* LifePay: an "awaiting retry" callback, then the final one */
-	uint32_t denied;			/* LifePay: code 6095, nothing created */
-	uint32_t fn3975;			/* LifePay receipt: the FN refuses it (3975) */
-	uint32_t pos_decline, pos_timeout;	/* LifePay pos.perform=1: the terminal's outcome */
-	long long stall_ms; /* unscaled hold time for `stall` */
+	uint32_t retry;	 /* LifePay: an "awaiting retry" callback, then the final one */
+	uint32_t denied; /* LifePay: code 6095, nothing created */
+	uint32_t fn3975; /* LifePay receipt: the FN refuses it (3975) */
+	uint32_t pos_decline, pos_timeout; /* LifePay pos.perform=1: the terminal's outcome */
+	long long stall_ms;		   /* unscaled hold time for `stall` */
 };
 
 /* Parses "http500=0.2,drop=0.1,stall=0.05:3,callback_fail=0.3,error=0.05"; "" or "none" = off. */

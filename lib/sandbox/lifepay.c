@@ -672,7 +672,8 @@ static json_t *pos_json(const char *outcome)
 {
 	static const struct {
 		const char *prefix, *result;
-	} map[] = {{"pos-ok:", "approved"}, {"pos-decline:", "declined"}, {"pos-timeout:", "timeout"}};
+	} map[] = {
+	    {"pos-ok:", "approved"}, {"pos-decline:", "declined"}, {"pos-timeout:", "timeout"}};
 	for (size_t i = 0; i < 3; i++) {
 		size_t n = strlen(map[i].prefix);
 		if (strncmp(outcome, map[i].prefix, n) == 0) {
@@ -780,7 +781,8 @@ void sandbox_lifepay_finish_due(struct sandbox *sb)
 			sandbox_doc_free(&r);
 			continue;
 		}
-		bool ok = strcmp(r.outcome, "processed") == 0 || strncmp(r.outcome, "pos-ok:", 7) == 0;
+		bool ok =
+		    strcmp(r.outcome, "processed") == 0 || strncmp(r.outcome, "pos-ok:", 7) == 0;
 		str_copy(r.status, ok ? "processed" : "error", sizeof r.status);
 		r.final_ms = now;
 		bool fiscal = strcmp(r.kind, "receipt") == 0 || strcmp(r.kind, "correction") == 0 ||

@@ -38,7 +38,6 @@ bool sandbox_pk_date_ok(const char *s)
 	return d <= days[m - 1] + (m == 2 && leap(y));
 }
 
-
 bool sandbox_pk_check_correction(const char *body, size_t len, char *msg, size_t n)
 {
 	char *type = form_get(body, len, "correction_type");
@@ -46,17 +45,21 @@ bool sandbox_pk_check_correction(const char *body, size_t len, char *msg, size_t
 	char *num = form_get(body, len, "correction_document_number");
 	bool ok = false;
 	if (!type || (strcmp(type, "self") != 0 && strcmp(type, "by_order") != 0))
-		snprintf(msg, n, "correction_type: тип коррекции должен быть self "
-				 "(самостоятельная) или by_order (по предписанию ФНС).");
+		snprintf(msg, n,
+			 "correction_type: тип коррекции должен быть self "
+			 "(самостоятельная) или by_order (по предписанию ФНС).");
 	else if (!date || !sandbox_pk_date_ok(date))
-		snprintf(msg, n, "correction_operation_date: дата корректируемого расчёта "
-				 "должна быть в формате YYYY-MM-DD (тег 1178).");
+		snprintf(msg, n,
+			 "correction_operation_date: дата корректируемого расчёта "
+			 "должна быть в формате YYYY-MM-DD (тег 1178).");
 	else if (num && utf8_chars(num) > 32)
-		snprintf(msg, n, "correction_document_number: номер предписания не длиннее 32 "
-				 "символов (тег 1179).");
+		snprintf(msg, n,
+			 "correction_document_number: номер предписания не длиннее 32 "
+			 "символов (тег 1179).");
 	else if (strcmp(type, "by_order") == 0 && (!num || !num[0]))
-		snprintf(msg, n, "correction_document_number: номер предписания налогового "
-				 "органа обязателен при correction_type=by_order (тег 1179).");
+		snprintf(msg, n,
+			 "correction_document_number: номер предписания налогового "
+			 "органа обязателен при correction_type=by_order (тег 1179).");
 	else
 		ok = true;
 	free(type);
@@ -80,8 +83,9 @@ bool sandbox_pk_check_contact(const char *contact, bool strict, char *msg, size_
 	if (!contact || !contact[0]) {
 		if (!strict)
 			return true;
-		snprintf(msg, n, "contact: укажите почту или телефон плательщика "
-				 "(телефон в формате +79101234567).");
+		snprintf(msg, n,
+			 "contact: укажите почту или телефон плательщика "
+			 "(телефон в формате +79101234567).");
 		return false;
 	}
 	if (seed_phone(contact))
@@ -95,7 +99,8 @@ bool sandbox_pk_check_contact(const char *contact, bool strict, char *msg, size_
 				      sizeof out, &e) == K_OK)
 			return true;
 	}
-	snprintf(msg, n, "contact: должен быть адрес электронной почты или телефон в формате "
-			 "+79101234567.");
+	snprintf(msg, n,
+		 "contact: должен быть адрес электронной почты или телефон в формате "
+		 "+79101234567.");
 	return false;
 }

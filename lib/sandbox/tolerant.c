@@ -16,9 +16,9 @@
 #include "util.h"
 
 /* Text fields where a JSON integer stands for its digits (PHP sends ints for ids). */
-static const char *const digit_keys[] = {"ext_id",	   "customer_phone", "login",
-					 "target_serial",  "cashier_inn",    "doc_number",
-					 "customer_inn",   "order_number"};
+static const char *const digit_keys[] = {"ext_id",	  "customer_phone", "login",
+					 "target_serial", "cashier_inn",    "doc_number",
+					 "customer_inn",  "order_number"};
 /* Money fields where "1500.0000" means 1500.00. */
 static const char *const money_keys[] = {"card_amount", "cash_amount", "amount",
 					 "prepayment_amount"};
@@ -126,7 +126,8 @@ static void fix_product(struct sandbox *sb, json_t *p, size_t i)
 			continue;
 		if (strcmp(key, "marking_code") == 0 || strcmp(key, "marking_code_status") == 0 ||
 		    strcmp(key, "key") == 0)
-			sandbox_log(sb, "lifepay tolerant: %s%s accepted and recorded (not checked)",
+			sandbox_log(sb,
+				    "lifepay tolerant: %s%s accepted and recorded (not checked)",
 				    where, key);
 		else
 			sandbox_log(sb, "lifepay tolerant: ignored unknown field %s%s", where,
@@ -163,8 +164,8 @@ static void fold_prepayment(struct sandbox *sb, json_t *root)
 	}
 	char text[32];
 	money_format_wire(adv, text, sizeof text);
-	sandbox_log(sb, "lifepay tolerant: prepayment_amount %s recorded as a settlement by advance",
-		    text);
+	sandbox_log(
+	    sb, "lifepay tolerant: prepayment_amount %s recorded as a settlement by advance", text);
 	json_object_del(root, "prepayment_amount");
 }
 
@@ -222,7 +223,8 @@ void sandbox_lifepay_tolerate(struct sandbox *sb, json_t *root, enum doc_kind ki
 		if (strcmp(key, "order_number") == 0)
 			sandbox_log(sb, "lifepay tolerant: order_number accepted and recorded");
 		else
-			sandbox_log(sb, "lifepay tolerant: ignored unknown field %s", clean(key, name));
+			sandbox_log(sb, "lifepay tolerant: ignored unknown field %s",
+				    clean(key, name));
 		json_object_del(root, key);
 	}
 }

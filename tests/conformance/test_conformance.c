@@ -32,10 +32,8 @@ static int setup(void **state)
 {
 	struct fx *f = calloc(1, sizeof *f);
 	f->log = tmpfile();
-	struct sandbox_options o = {.callback_delay_ms = 20,
-				    .paykeeper_step_ms = 20,
-				    .conn_timeout_s = 2,
-				    .log = f->log};
+	struct sandbox_options o = {
+	    .callback_delay_ms = 20, .paykeeper_step_ms = 20, .conn_timeout_s = 2, .log = f->log};
 	f->sb = sbt_start_opts(&o);
 	*state = f;
 	return 0;
@@ -162,8 +160,8 @@ static void paykeeper__token_without_slash__and_the_real_token_error(void **stat
 {
 	struct fx *f = *state;
 	/* A Bitrix PayKeeper handler asks for the token without the trailing slash. */
-	struct hres h = http_do("GET", sbt_url(f->sb, "/info/settings/token"), NULL, NULL, 0,
-				USERPWD, 5000);
+	struct hres h =
+	    http_do("GET", sbt_url(f->sb, "/info/settings/token"), NULL, NULL, 0, USERPWD, 5000);
 	assert_int_equal(h.status, 200);
 	char tok[256];
 	assert_int_equal(paykeeper_parse_token(h.body, h.len, tok, sizeof tok, NULL), K_OK);
@@ -234,8 +232,8 @@ static void unknown_field__ignored_and_logged(void **state)
 /* A PayKeeper print form in the Bitrix handler's shape; the reply body. */
 static char *pk_print(struct fx *f, const char *contact, const char *key, const char *extra[][2])
 {
-	struct hres h = http_do("GET", sbt_url(f->sb, PAYKEEPER_PATH_TOKEN), NULL, NULL, 0,
-				USERPWD, 5000);
+	struct hres h =
+	    http_do("GET", sbt_url(f->sb, PAYKEEPER_PATH_TOKEN), NULL, NULL, 0, USERPWD, 5000);
 	char tok[256];
 	assert_int_equal(paykeeper_parse_token(h.body, h.len, tok, sizeof tok, NULL), K_OK);
 	hres_free(&h);
@@ -268,7 +266,8 @@ static void paykeeper__bitrix_receipt__accepted(void **state)
 {
 	struct fx *f = *state;
 	const char *extra[][2] = {{"is_correction", "false"}, {NULL, NULL}};
-	char *b = pk_print(f, "buyer@example.ru", "3f786850e387550fdab836ed7e6dc881de23001b", extra);
+	char *b =
+	    pk_print(f, "buyer@example.ru", "3f786850e387550fdab836ed7e6dc881de23001b", extra);
 	assert_non_null(strstr(b, "receipt_id"));
 	free(b);
 }

@@ -40,8 +40,8 @@ static int teardown(void **state)
 static void refused(struct sandbox *sb, const char *path, const char *body, int code,
 		    const char *key)
 {
-	struct hres r = http_do("POST", sbt_url(sb, path), "application/json", body, strlen(body),
-				NULL, 10000);
+	struct hres r =
+	    http_do("POST", sbt_url(sb, path), "application/json", body, strlen(body), NULL, 10000);
 	assert_int_equal(r.status, 200);
 	json_t *j = hres_json(&r);
 	assert_non_null(j);
@@ -78,8 +78,8 @@ static void strict__refuses_what_integrations_send(void **state)
 static void strict__still_serves_the_paths_and_the_real_token_text(void **state)
 {
 	struct sandbox *sb = *state;
-	struct hres h = http_do("GET", sbt_url(sb, "/info/settings/token"), NULL, NULL, 0, USERPWD,
-				5000);
+	struct hres h =
+	    http_do("GET", sbt_url(sb, "/info/settings/token"), NULL, NULL, 0, USERPWD, 5000);
 	assert_int_equal(h.status, 200);
 	hres_free(&h);
 	char *form = NULL;

@@ -30,10 +30,11 @@ static json_t *send_receipt(struct sandbox *sb, struct listener *l, const char *
 	char body[1024], posj[64] = "";
 	if (pos >= 0)
 		snprintf(posj, sizeof posj, ",\"pos\":{\"perform\":1,\"slip_count\":%d}", pos);
-	snprintf(body, sizeof body,
-		 "{" AUTH ",\"ext_id\":\"%s\",\"card_amount\":\"#\",\"callback_url\":\"%s\"%s,"
-		 "\"purchase\":{\"products\":[{\"name\":\"Хлеб\",\"price\":45.50,\"quantity\":2}]}}",
-		 ext, listener_url(l, "/cb"), posj);
+	snprintf(
+	    body, sizeof body,
+	    "{" AUTH ",\"ext_id\":\"%s\",\"card_amount\":\"#\",\"callback_url\":\"%s\"%s,"
+	    "\"purchase\":{\"products\":[{\"name\":\"Хлеб\",\"price\":45.50,\"quantity\":2}]}}",
+	    ext, listener_url(l, "/cb"), posj);
 	return lp_call(sb, RECEIPT, body);
 }
 
@@ -54,9 +55,9 @@ static struct lifepay_callback callback(struct listener *l, size_t i, json_t **r
 {
 	struct lrec rec = listener_get(l, i);
 	struct lifepay_callback cb;
-	assert_int_equal(wire_lifepay_parse_callback(rec.content_type, rec.body, strlen(rec.body),
-						     &cb, NULL),
-			 K_OK);
+	assert_int_equal(
+	    wire_lifepay_parse_callback(rec.content_type, rec.body, strlen(rec.body), &cb, NULL),
+	    K_OK);
 	if (raw) {
 		/* data=<urlencoded JSON>: the client's parser already proved it; read pos here. */
 		char *data = NULL;
