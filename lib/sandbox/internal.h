@@ -314,6 +314,16 @@ void sandbox_paykeeper_advance(struct sandbox *sb);
 /* Finishes due LifePay documents and queues their callbacks. */
 void sandbox_lifepay_finish_due(struct sandbox *sb);
 
+/* ---- outcomes.c: how a LifePay document ends ---- */
+
+/* The outcome of a new document into out: processed, error, fn3975, retry, pos-ok:N ... */
+void sandbox_lifepay_outcome(struct sandbox *sb, enum doc_kind kind, const struct document *d,
+			     char *out, size_t n);
+/* The callback's `pos` object for a pos-* outcome, else NULL. */
+json_t *sandbox_lifepay_pos_json(const char *outcome);
+/* error_code and error_message of a document that ends in error, by its outcome. */
+void sandbox_lifepay_set_error(struct sb_doc *r);
+
 /* ---- tolerant.c: the non-strict reading of a LifePay request ---- */
 
 /* Rewrites what integrations send into the client's shape (logged); see docs/SANDBOX.md. */

@@ -440,38 +440,6 @@ static int64_t drawer_delta(const struct document *d, enum doc_kind k)
 	return (d->type == RT_PAYMENT || d->type == RT_BUY_REFUND) ? net : -net;
 }
 
-/*
- * How the document will end, decided now so a seeded run replays: processed,
- * error (the error fault), fn3975 (the FN refuses it), retry (an "awaiting
- * retry" callback first, the final one a round later), or for pos.perform=1
- * the terminal's outcome with the slips asked for: pos-ok:N, pos-decline:N,
- * pos-timeout:N. A fault at probability 0 draws nothing from the generator.
- */
-static void pick_outcome(struct ctx *c, char *out, size_t n)
-{
-	struct sandbox *sb = c->sb;
-	const struct sb_faults *f = &sb->faults;
-	const char *o = "processed";
-	bool basket = doc_kind_has_basket(c->kind);
-	bool pos = basket && c->d->pos_set && c->d->pos_perform == 1;
-	if (basket && sandbox_prng_chance(&sb->prng, f->error))
-		o = "error";
-	else if (kind_fiscal_receipt(c->kind) && sandbox_prng_chance(&sb->prng, f->fn3975))
-		o = "fn3975";
-	else if (pos && sandbox_prng_chance(&sb->prng, f->pos_decline))
-		o = "pos-decline";
-	else if (pos && sandbox_prng_chance(&sb->prng, f->pos_timeout))
-		o = "pos-timeout";
-	else if (pos)
-		o = "pos-ok";
-	else if (basket && sandbox_prng_chance(&sb->prng, f->retry))
-		o = "retry";
-	if (strncmp(o, "pos-", 4) == 0)
-		snprintf(out, n, "%s:%d", o, c->d->pos_slip_count);
-	else
-		str_copy(out, o, n);
-}
-
 static void create_document(struct ctx *c)
 {
 	struct sandbox *sb = c->sb;
@@ -512,7 +480,7 @@ static void create_document(struct ctx *c)
 	r->amount = d->amount;
 	str_copy(r->ref_uuid, d->ref_uuid, sizeof r->ref_uuid);
 	str_copy(r->status, "pending", sizeof r->status);
-	pick_outcome(c, r->outcome, sizeof r->outcome);
+	sandbox_lifepay_outcome(sb, c->kind, c->d, r->outcome, sizeof r->outcome);
 	r->due_ms = now + sandbox_scaled(sb, sb->opt.callback_delay_ms);
 	r->callback_url = d->callback_url[0] ? xstrdup(d->callback_url) : NULL;
 	r->callback_data = d->callback_data_json ? xstrdup(d->callback_data_json) : NULL;
@@ -667,35 +635,13 @@ static uint64_t mix(const char *s)
 	return h;
 }
 
-/* The terminal's part of a pos.perform=1 outcome, or NULL. */
-static json_t *pos_json(const char *outcome)
-{
-	static const struct {
-		const char *prefix, *result;
-	} map[] = {
-	    {"pos-ok:", "approved"}, {"pos-decline:", "declined"}, {"pos-timeout:", "timeout"}};
-	for (size_t i = 0; i < 3; i++) {
-		size_t n = strlen(map[i].prefix);
-		if (strncmp(outcome, map[i].prefix, n) == 0) {
-			int slips = outcome[n] >= '0' && outcome[n] <= '2' ? outcome[n] - '0' : 0;
-			json_t *p = json_object();
-			json_object_set_new(p, "perform", json_integer(1));
-			json_object_set_new(p, "result", json_string(map[i].result));
-			/* A declined card prints no sale slip; a timeout may have printed them. */
-			json_object_set_new(p, "slip_count", json_integer(i == 1 ? 0 : slips));
-			return p;
-		}
-	}
-	return NULL;
-}
-
 static void queue_callback(struct sandbox *sb, const struct sb_doc *r, const char *status)
 {
 	json_t *j = json_object();
 	json_object_set_new(j, "uuid", json_string(r->uuid));
 	json_object_set_new(j, "ext_id", r->ext_id[0] ? json_string(r->ext_id) : json_null());
 	json_object_set_new(j, "status", json_string(status));
-	json_t *pos = pos_json(r->outcome);
+	json_t *pos = sandbox_lifepay_pos_json(r->outcome);
 	if (pos)
 		json_object_set_new(j, "pos", pos);
 	json_t *data = NULL;
@@ -734,33 +680,6 @@ static void queue_callback(struct sandbox *sb, const struct sb_doc *r, const cha
 	cb.next_ms = sandbox_now(sb);
 	sandbox_store_cb_add(sb->store, &cb, NULL);
 	free(body);
-}
-
-/* The error a failed document reports, by the outcome decided at creation. */
-static void set_error(struct sb_doc *r)
-{
-	if (strncmp(r->outcome, "pos-decline:", 12) == 0) {
-		r->error_code = 0;
-		str_copy(r->error_message, "Операция по POS-терминалу отклонена.",
-			 sizeof r->error_message);
-	} else if (strncmp(r->outcome, "pos-timeout:", 12) == 0) {
-		r->error_code = 0;
-		str_copy(r->error_message,
-			 "POS-терминал не ответил вовремя: проверьте слип-чек и результат "
-			 "операции на терминале.",
-			 sizeof r->error_message);
-	} else if (strcmp(r->outcome, "fn3975") == 0) {
-		/* The overview's code and text (seed 002); typically ОСН on a 36-month FN. */
-		r->error_code = 3975;
-		str_copy(r->error_message, "Некорректное значение параметров команды ФН",
-			 sizeof r->error_message);
-	} else {
-		r->error_code = 3975;
-		str_copy(r->error_message,
-			 "Некорректное значение параметров команды ФН (ошибка "
-			 "смоделирована песочницей: --faults error)",
-			 sizeof r->error_message);
-	}
 }
 
 void sandbox_lifepay_finish_due(struct sandbox *sb)
@@ -802,7 +721,7 @@ void sandbox_lifepay_finish_due(struct sandbox *sb)
 					 "https://ofd.sandbox.invalid/receipt?fn=%s&i=%lld&fp=%s",
 					 r.fn, r.fd, r.fpd);
 		} else {
-			set_error(&r);
+			sandbox_lifepay_set_error(&r);
 			/* The cash of a failed receipt never reached the drawer. */
 			int64_t net = r.cash - r.change;
 			if (have_printer && net) {
