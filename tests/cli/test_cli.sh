@@ -203,6 +203,27 @@ else
 	not_ok "help receipt" "exit status $rc"
 fi
 
+# --- options before the command; a document by the beginning of its ext_id ---
+run --training receipt "$data/seed.json" --wait
+if [ "$rc" -eq 0 ] && grep -q 'state  processed' "$tmp/out"; then
+	ok "--training before the command is the command's option"
+else
+	not_ok "--training before the command is the command's option" "exit status $rc"
+fi
+ext=$(sed -n 's/^  ext_id \([0-9a-f-]*\)$/\1/p' "$tmp/out")
+run -v --training status "${ext:0:8}"
+if [ "$rc" -eq 0 ] && grep -q "ext_id      $ext" "$tmp/out"; then
+	ok "status finds a document by the first 8 characters of its ext_id"
+else
+	not_ok "status finds a document by the first 8 characters of its ext_id" "exit status $rc"
+fi
+run status --training "${ext:0:3}"
+if [ "$rc" -ne 0 ] && grep -q "no document" "$tmp/err"; then
+	ok "a prefix shorter than 6 characters is not looked up"
+else
+	not_ok "a prefix shorter than 6 characters is not looked up" "exit status $rc"
+fi
+
 # --- one sender per journal ---------------------------------------------------
 # Another process holds the training journal's sender lock: a sending command
 # is refused as a journal error (4) that names that process, and nothing waits.
