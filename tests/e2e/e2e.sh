@@ -353,6 +353,19 @@ case_russian() {
 	quit_kassa
 }
 
+# The binary alone, away from its build tree and with no theme files anywhere:
+# the default theme is built in, so it still starts (and F10 quits).
+case_alone() {
+	mkdir -p "$tmp/alone"
+	cp "$KASSA" "$tmp/alone/kassa"
+	KASSA="$tmp/alone/kassa"
+	start_kassa 80 24 C.UTF-8 --theme default
+	wait_for "Item:" "a lone kassa binary starts with the built-in default theme"
+	refute "no theme" "and says nothing about a missing theme file"
+	keys F10
+	wait_for "kassa exited with 0" "F10 quits"
+}
+
 [ -x "$KASSA" ] || bail "kassa is built" "not executable: $KASSA"
 need tmux
 need infocmp
@@ -361,7 +374,8 @@ sale) case_sale ;;
 provider-error) case_provider_error ;;
 resize) case_resize ;;
 russian) case_russian ;;
-*) bail "known case" "unknown case '$CASE': sale, provider-error, resize or russian" ;;
+alone) case_alone ;;
+*) bail "known case" "unknown case '$CASE': sale, provider-error, resize, russian or alone" ;;
 esac
 say "1..$n"
 exit $failed
