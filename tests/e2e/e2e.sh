@@ -178,6 +178,17 @@ start_kassa() {
 # quit_kassa: F10 on an empty basket quits; the terminal must come back.
 quit_kassa() {
 	keys F10
+	# A document still on its way makes F10 ask first (y quits, it goes at next start).
+	local end=$((SECONDS + 3))
+	while [ $SECONDS -lt $end ]; do
+		last_screen=$(screen)
+		if grep -qE "not yet delivered|не доставлен" <<<"$last_screen"; then
+			keys y
+			break
+		fi
+		grep -qF "kassa exited with" <<<"$last_screen" && break
+		sleep 0.1
+	done
 	wait_for "kassa exited with 0" "F10 quits kassa with status 0 and restores the terminal"
 }
 
@@ -212,6 +223,30 @@ sell_three() {
 	wait_re "(TOTAL|ИТОГО) 535[.,]80" "the total is 54.90 + 67.80 + 413.10 = 535.80"
 }
 
+# start_sandbox [PORT]: kassa-sandbox (strict, in memory) on 127.0.0.1:PORT (0:
+# any), its port in $port; SANDBOX_DELAY sets the callback delay (ms, 50).
+start_sandbox() {
+	local want=${1:-0} delay=${SANDBOX_DELAY:-50}
+	: >"$tmp/sandbox.out"
+	"$SANDBOX" --listen "127.0.0.1:$want" --memory --callback-delay "$delay" --quiet --strict \
+		>"$tmp/sandbox.out" 2>"$tmp/sandbox.err" &
+	sandbox_pid=$!
+	port=""
+	local end=$((SECONDS + TIMEOUT))
+	while [ -z "$port" ] && [ $SECONDS -lt $end ]; do
+		port=$(sed -n 's/.*listening on http:\/\/127\.0\.0\.1:\([0-9]*\).*/\1/p' "$tmp/sandbox.out")
+		[ -z "$port" ] && sleep 0.05
+	done
+	[ -n "$port" ] || bail "kassa-sandbox starts" "$(cat "$tmp/sandbox.err")"
+	ok "kassa-sandbox listens on port $port"
+}
+
+# Esc, then a pause so the next key is not read as Alt+key.
+esc() {
+	keys Escape
+	sleep 0.15
+}
+
 case_sale() {
 	start_kassa 80 24 C.UTF-8
 	wait_for "TRAINING" "no profile configured: kassa starts in training mode"
@@ -244,16 +279,7 @@ case_sale() {
 }
 
 case_provider_error() {
-	"$SANDBOX" --listen 127.0.0.1:0 --memory --callback-delay 50 --quiet --strict \
-		>"$tmp/sandbox.out" 2>"$tmp/sandbox.err" &
-	sandbox_pid=$!
-	local port="" end=$((SECONDS + TIMEOUT))
-	while [ -z "$port" ] && [ $SECONDS -lt $end ]; do
-		port=$(sed -n 's/.*listening on http:\/\/127\.0\.0\.1:\([0-9]*\).*/\1/p' "$tmp/sandbox.out")
-		[ -z "$port" ] && sleep 0.05
-	done
-	[ -n "$port" ] || bail "kassa-sandbox starts" "$(cat "$tmp/sandbox.err")"
-	ok "kassa-sandbox listens on port $port"
+	start_sandbox
 	mkdir -p "$tmp/config/kassa"
 	# A live profile sells from its own catalog (the demo one is training only).
 	printf '%s\n' 'code,name,price,unit,vat,object' \

@@ -19,11 +19,6 @@ source <(printf '%s\n' "$harness") "$@"
 
 UUID_RE='[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}'
 
-# Esc, then a pause so the next key is not read as Alt+key.
-esc() {
-	keys Escape
-	sleep 0.15
-}
 
 # A scanner: the code and Enter in one burst (one tmux command, one write).
 scan() { tmux -L "$sock" send-keys -t e2e -l -- "$1" \; send-keys -t e2e Enter; }
@@ -42,20 +37,6 @@ sell_cash() { # CODE... : the items, then paid in cash with #
 	wait_for "is on its way" "the receipt goes out"
 }
 
-# start_sandbox: kassa-sandbox on a free port, $port set.
-start_sandbox() {
-	"$SANDBOX" --listen 127.0.0.1:0 --memory --callback-delay 50 --quiet --strict \
-		>"$tmp/sandbox.out" 2>"$tmp/sandbox.err" &
-	sandbox_pid=$!
-	port=""
-	local end=$((SECONDS + TIMEOUT))
-	while [ -z "$port" ] && [ $SECONDS -lt $end ]; do
-		port=$(sed -n 's/.*listening on http:\/\/127\.0\.0\.1:\([0-9]*\).*/\1/p' "$tmp/sandbox.out")
-		[ -z "$port" ] && sleep 0.05
-	done
-	[ -n "$port" ] || bail "kassa-sandbox starts" "$(cat "$tmp/sandbox.err")"
-	ok "kassa-sandbox listens on port $port"
-}
 
 # write_config: two LifePay profiles on the sandbox, shop (with a catalog) and back.
 write_config() {

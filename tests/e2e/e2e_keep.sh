@@ -17,25 +17,7 @@ fi
 # shellcheck source=e2e.sh
 source <(printf '%s\n' "$harness") "$@"
 
-esc() {
-	keys Escape
-	sleep 0.15
-}
 
-# start_sandbox: kassa-sandbox on a free port, $port set.
-start_sandbox() {
-	"$SANDBOX" --listen 127.0.0.1:0 --memory --callback-delay 50 --quiet --strict \
-		>"$tmp/sandbox.out" 2>"$tmp/sandbox.err" &
-	sandbox_pid=$!
-	port=""
-	local end=$((SECONDS + TIMEOUT))
-	while [ -z "$port" ] && [ $SECONDS -lt $end ]; do
-		port=$(sed -n 's/.*listening on http:\/\/127\.0\.0\.1:\([0-9]*\).*/\1/p' "$tmp/sandbox.out")
-		[ -z "$port" ] && sleep 0.05
-	done
-	[ -n "$port" ] || bail "kassa-sandbox starts" "$(cat "$tmp/sandbox.err")"
-	ok "kassa-sandbox listens on port $port"
-}
 
 # profile NAME APIKEY [EXTRA LINE]: a LifePay profile on the sandbox, appended to config.ini.
 profile() {

@@ -19,11 +19,6 @@ fi
 # shellcheck source=e2e.sh
 source <(printf '%s\n' "$harness") "$@"
 
-# Esc, then a pause so the next key is not read as Alt+key.
-esc() {
-	keys Escape
-	sleep 0.15
-}
 
 add_item() { # CODE: typed (not a scanner burst), then Enter
 	type_text "$1"
@@ -32,22 +27,6 @@ add_item() { # CODE: typed (not a scanner burst), then Enter
 	sleep 0.1
 }
 
-# start_sandbox [PORT]: kassa-sandbox on PORT (or a free one), $port set.
-start_sandbox() {
-	local want=${1:-0} delay=${SANDBOX_DELAY:-50}
-	: >"$tmp/sandbox.out"
-	"$SANDBOX" --listen "127.0.0.1:$want" --memory --callback-delay "$delay" --quiet --strict \
-		>"$tmp/sandbox.out" 2>"$tmp/sandbox.err" &
-	sandbox_pid=$!
-	port=""
-	local end=$((SECONDS + TIMEOUT))
-	while [ -z "$port" ] && [ $SECONDS -lt $end ]; do
-		port=$(sed -n 's/.*listening on http:\/\/127\.0\.0\.1:\([0-9]*\).*/\1/p' "$tmp/sandbox.out")
-		[ -z "$port" ] && sleep 0.05
-	done
-	[ -n "$port" ] || bail "kassa-sandbox starts" "$(cat "$tmp/sandbox.err")"
-	ok "kassa-sandbox listens on port $port"
-}
 
 stop_sandbox() {
 	kill "$sandbox_pid" 2>/dev/null

@@ -18,10 +18,6 @@ fi
 # shellcheck source=e2e.sh
 source <(printf '%s\n' "$harness") "$@"
 
-esc() {
-	keys Escape
-	sleep 0.15
-}
 
 # item CODE: one item into the basket, by code.
 item() {
@@ -58,19 +54,6 @@ shift_amount() {
 	keys Enter
 }
 
-start_sandbox() {
-	"$SANDBOX" --listen 127.0.0.1:0 --memory --callback-delay 50 --quiet --strict \
-		>"$tmp/sandbox.out" 2>"$tmp/sandbox.err" &
-	sandbox_pid=$!
-	port=""
-	local end=$((SECONDS + TIMEOUT))
-	while [ -z "$port" ] && [ $SECONDS -lt $end ]; do
-		port=$(sed -n 's/.*listening on http:\/\/127\.0\.0\.1:\([0-9]*\).*/\1/p' "$tmp/sandbox.out")
-		[ -z "$port" ] && sleep 0.05
-	done
-	[ -n "$port" ] || bail "kassa-sandbox starts" "$(cat "$tmp/sandbox.err")"
-	ok "kassa-sandbox listens on port $port"
-}
 
 write_config() {
 	mkdir -p "$tmp/config/kassa"
