@@ -23,4 +23,12 @@ if [ -n "$hits" ]; then
 else
 	echo "check-source: no banned calls in ${dirs[*]}"
 fi
+# Every shell script starts with its #! line: bash runs a script whatever its
+# first line says, so lines pasted above it would run (and fail) unseen.
+for f in $(git ls-files '*.sh'); do
+	if [ "$(head -c 2 "$f")" != "#!" ]; then
+		echo "check-source: $f does not start with #!"
+		status=1
+	fi
+done
 exit $status
