@@ -13,47 +13,24 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "basket_store.h"
 #include "demo_catalog.h"
 #include "i18n.h"
 #include "input.h"
 #include "loop.h"
 #include "money.h"
-#include "scanner.h"
 #include "util.h"
-#include "views/views.h"
 
-/*
- * Screens written by others plug in by defining these symbols; until a file
- * exists its entry stays NULL and the key that opens it says so.
- */
-extern const struct view_ops view_status __attribute__((weak));
-extern const struct view_ops view_refund __attribute__((weak));
-extern const struct view_ops view_shift __attribute__((weak));
-extern const struct view_ops view_journal __attribute__((weak));
-extern const struct view_ops view_settings __attribute__((weak));
-/* The status pane beside the screen on wide terminals (tui/views/status.h). */
-extern int status_pane_width(const struct app *app, int cols) __attribute__((weak));
-extern void status_pane_draw(struct app *app, WINDOW *w, int x, int rows, int cols)
-	__attribute__((weak));
-
-static const struct view_ops *view_registry(size_t i)
+const struct view_ops *app_find_view(const struct app *app, const char *name)
 {
-	const struct view_ops *all[] = {&view_sale,   &view_pay,     &view_help,
-					&view_find,   &view_status,  &view_refund,
-					&view_shift,  &view_journal, &view_settings};
-	return i < sizeof all / sizeof all[0] ? all[i] : (const struct view_ops *)-1;
+	for (size_t i = 0; app->hooks.views && app->hooks.views[i]; i++)
+		if (strcmp(app->hooks.views[i]->name, name) == 0)
+			return app->hooks.views[i];
+	return NULL;
 }
 
-const struct view_ops *app_find_view(const char *name)
+const struct view_ops *app_home_view(const struct app *app)
 {
-	for (size_t i = 0;; i++) {
-		const struct view_ops *v = view_registry(i);
-		if (v == (const struct view_ops *)-1)
-			return NULL;
-		if (v && strcmp(v->name, name) == 0)
-			return v;
-	}
+	return app->hooks.views ? app->hooks.views[0] : NULL;
 }
 
 /* Crash safety: the terminal is restored whatever happens. */
@@ -201,19 +178,9 @@ static void on_change(void *cls, const char *text)
 	if (top && top->changed)
 		top->changed(app, text);
 	/* The first key of the next sale ends the last one's TOTAL / CHANGE. */
-	if (top == &view_sale && text[0] && !app->keyview)
+	if (top && top == app_home_view(app) && text[0] && !app->keyview)
 		app->last.shown = false;
 	app->dirty = true;
-}
-
-/* Options. */
-static void usage(FILE *f)
-{
-	fprintf(f, "%s",
-		_("usage: kassa [--theme NAME|FILE] [--no-color] [--keys FILE]\n"
-		  "  --theme NAME   colour theme: default, dark, high-contrast, mono or a file\n"
-		  "  --no-color     monochrome (also when NO_COLOR is set)\n"
-		  "  --keys FILE    key bindings, one `bind <screen> <key> <action>` a line\n"));
 }
 
 static kstatus load_keys_file(struct keymap *km, const char *path, struct kerr *err)
@@ -243,6 +210,8 @@ struct app *app_new(struct loop *loop, const struct app_options *opt, struct ker
 	app->status.mode = APP_MODE_TRAINING;
 	app->status.outbox_depth = -1;
 	app->sel = -1;
+	if (opt && opt->hooks)
+		app->hooks = *opt->hooks;
 	basket_init(&app->basket);
 	app->catalog = demo_catalog(&app->catalog_n);
 	app->money = money_style_for(setlocale(LC_MESSAGES, NULL));
@@ -286,7 +255,7 @@ static void free_windows(struct app *app)
 		}
 }
 
-static void layout(struct app *app)
+void app_layout(struct app *app)
 {
 	free_windows(app);
 	getmaxyx(stdscr, app->rows, app->cols);
@@ -575,7 +544,7 @@ static void draw_footer(struct app *app)
 	}
 }
 
-static void draw_all(struct app *app)
+void app_draw(struct app *app)
 {
 	const struct view_ops *top = app_top(app);
 	if (!app->w_status) {
@@ -591,11 +560,11 @@ static void draw_all(struct app *app)
 	werase(app->w_body);
 	wbkgdset(app->w_body, ' ' | (chtype)theme_attr(UI_TEXT));
 	/* Wide terminals: the live status pane beside the screen (tui/views/status.c). */
-	int pane = status_pane_width ? status_pane_width(app, app->cols) : 0;
+	int pane = app->hooks.pane_width ? app->hooks.pane_width(app, app->cols) : 0;
 	if (top && top->draw)
 		top->draw(app, app->w_body, app->rows - 4, app->cols - pane);
 	if (pane > 0)
-		status_pane_draw(app, app->w_body, app->cols - pane, app->rows - 4, pane);
+		app->hooks.pane_draw(app, app->w_body, app->cols - pane, app->rows - 4, pane);
 	werase(app->w_msg);
 	if (app->msg[0])
 		app_put(app->w_msg, 0, 0, app->cols, TEXT_LEFT, app->msg, app->msg_role);
@@ -620,9 +589,10 @@ static void on_prepare(struct loop *l, void *cls)
 	if (!app->dirty)
 		return;
 	app->dirty = false;
-	draw_all(app);
+	app_draw(app);
 	doupdate();
-	basket_store_sync(app); /* after drawing: the key is on screen first */
+	if (app->hooks.drawn)
+		app->hooks.drawn(app); /* after drawing: the key is on screen first */
 }
 
 static void resize(struct app *app)
@@ -630,7 +600,7 @@ static void resize(struct app *app)
 	struct winsize ws;
 	if (ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_row > 0 && ws.ws_col > 0)
 		resizeterm(ws.ws_row, ws.ws_col);
-	layout(app);
+	app_layout(app);
 	clearok(curscr, TRUE);
 	app->dirty = true;
 }
@@ -658,8 +628,9 @@ static int default_action(struct app *app, enum action a)
 	switch (a) {
 	case ACT_HELP:
 		/* Help is read over the screen it explains; Esc returns there. */
-		if (app_top(app) != &view_help)
-			app_push(app, &view_help, 0);
+		const struct view_ops *help = app_find_view(app, "help");
+		if (help && app_top(app) != help)
+			app_push(app, help, 0);
 		return APP_HANDLED;
 	case ACT_BACK:
 		if (app->depth > 1)
@@ -686,7 +657,7 @@ static int default_action(struct app *app, enum action a)
 		for (size_t i = 0; i < sizeof fkey_screens / sizeof fkey_screens[0]; i++) {
 			if (fkey_screens[i].a != a)
 				continue;
-			const struct view_ops *v = app_find_view(fkey_screens[i].view);
+			const struct view_ops *v = app_find_view(app, fkey_screens[i].view);
 			if (!v) {
 				app_message(app, UI_MESSAGE_ERROR,
 					    _("%s: not available in this version yet"),
@@ -705,7 +676,7 @@ static int default_action(struct app *app, enum action a)
 		clearok(curscr, TRUE);
 		return APP_HANDLED | APP_REDRAW;
 	case ACT_RECALL:
-		return basket_store_recall(app);
+		return app->hooks.recall ? app->hooks.recall(app) : APP_UNHANDLED;
 	default:
 		return APP_UNHANDLED;
 	}
@@ -791,7 +762,7 @@ static void on_stdin(struct loop *l, int fd, short revents, void *cls)
 	while (!app->quit && (r = wget_wch(app->w_keys, &wc)) != ERR) {
 		if (r == KEY_CODE_YES && wc == KEY_RESIZE) {
 			/* curses has resized already (resizeterm() queues this key). */
-			layout(app);
+			app_layout(app);
 			app->dirty = true;
 			continue;
 		}
@@ -810,7 +781,7 @@ static void on_stdin(struct loop *l, int fd, short revents, void *cls)
 			}
 		}
 		/* A barcode scanner's burst is held back and taken as a scan (tui/scanner.c). */
-		if (!scanner_feed(app, key))
+		if (!app->hooks.key || !app->hooks.key(app, key))
 			dispatch(app, key);
 	}
 }
@@ -877,7 +848,7 @@ int app_run(struct app *app)
 	app->w_keys = newpad(1, 1);
 	keypad(app->w_keys, TRUE);
 	nodelay(app->w_keys, TRUE);
-	layout(app);
+	app_layout(app);
 	struct input_hooks hooks = {
 		.cls = app,
 		.on_line = on_line,
@@ -886,9 +857,12 @@ int app_run(struct app *app)
 		.complete = on_complete,
 	};
 	input_init(&hooks);
-	scanner_start(app, dispatch); /* also loads the profile's catalog file */
-	app_push(app, &view_sale, 0);
-	basket_store_start(app); /* a basket saved before a crash comes back */
+	if (app->hooks.start)
+		app->hooks.start(app, dispatch);
+	if (app_home_view(app))
+		app_push(app, app_home_view(app), 0);
+	if (app->hooks.resume)
+		app->hooks.resume(app);
 	loop_watch_fd(app->loop, STDIN_FILENO, POLLIN, on_stdin, app);
 	/* Keys first, and on screen before network or journal work of the same turn. */
 	loop_set_urgent(app->loop, STDIN_FILENO, on_prepare, app);
@@ -903,8 +877,8 @@ int app_run(struct app *app)
 		loop_cancel_timer(app->loop, app->clock_timer);
 	while (app->depth > 0)
 		app_pop(app);
-	basket_store_stop(app);
-	scanner_stop(app);
+	if (app->hooks.stop)
+		app->hooks.stop(app);
 	input_free();
 	free_windows(app);
 	delwin(app->w_keys);
@@ -929,7 +903,8 @@ void app_push(struct app *app, const struct view_ops *v, int arg)
 {
 	if (app->depth >= APP_STACK_MAX)
 		return;
-	app->stack[app->depth++] = v;
+	void *state = v->state_size ? xcalloc(1, v->state_size) : NULL;
+	app->stack[app->depth++] = (struct app_screen){.ops = v, .state = state};
 	app->keyview = NULL;
 	if (v->open)
 		v->open(app, arg);
@@ -940,13 +915,19 @@ void app_pop(struct app *app)
 {
 	if (app->depth == 0)
 		return;
-	const struct view_ops *v = app->stack[--app->depth];
+	struct app_screen screen = app->stack[--app->depth];
+	const struct view_ops *v = screen.ops;
 	app->keyview = NULL;
 	/* A refusal on the screen that closes does not follow the cashier to the next one. */
 	if (app->msg_view == v && app->msg_role == UI_MESSAGE_ERROR)
 		app->msg[0] = '\0';
-	if (v->close)
+	if (v->close) {
+		/* close() still finds its state: the instance is gone only after it. */
+		app->depth++;
 		v->close(app);
+		app->depth--;
+	}
+	free(screen.state);
 	/* The screen below takes the input line back. */
 	const struct view_ops *top = app_top(app);
 	if (top && top->open && app->depth > 0)
@@ -956,7 +937,28 @@ void app_pop(struct app *app)
 
 const struct view_ops *app_top(const struct app *app)
 {
-	return app->depth ? app->stack[app->depth - 1] : NULL;
+	return app->depth ? app->stack[app->depth - 1].ops : NULL;
+}
+
+const struct view_ops *app_under_top(const struct app *app)
+{
+	return app->depth >= 2 ? app->stack[app->depth - 2].ops : NULL;
+}
+
+void *app_view_state(const struct app *app, const struct view_ops *v)
+{
+	for (size_t i = app->depth; i-- > 0;)
+		if (app->stack[i].ops == v)
+			return app->stack[i].state;
+	return NULL;
+}
+
+bool app_on_stack(const struct app *app, const struct view_ops *v)
+{
+	for (size_t i = 0; i < app->depth; i++)
+		if (app->stack[i].ops == v)
+			return true;
+	return false;
 }
 
 void app_message(struct app *app, enum ui_role role, const char *fmt, ...)
@@ -1109,58 +1111,4 @@ const char *app_qty(const struct app *app, int64_t qty, enum unit u, char *buf, 
 		*dot = app->money->decimal[0];
 	snprintf(buf, n, "%s %s", q, unit_label(u));
 	return buf;
-}
-
-int app_main_with(int argc, char **argv, app_setup_fn setup, void *cls)
-{
-	app_i18n_init();
-	struct app_options opt = {0};
-	for (int i = 1; i < argc; i++) {
-		const char *a = argv[i];
-		if (strcmp(a, "--theme") == 0 && i + 1 < argc) {
-			opt.theme = argv[++i];
-		} else if (strncmp(a, "--theme=", 8) == 0) {
-			opt.theme = a + 8;
-		} else if (strcmp(a, "--keys") == 0 && i + 1 < argc) {
-			opt.keys = argv[++i];
-		} else if (strncmp(a, "--keys=", 7) == 0) {
-			opt.keys = a + 7;
-		} else if (strcmp(a, "--no-color") == 0 || strcmp(a, "--no-colour") == 0) {
-			opt.no_color = true;
-		} else if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
-			usage(stdout);
-			return 0;
-		} else {
-			fprintf(stderr, _("kassa: unknown option '%s'\n"), a);
-			usage(stderr);
-			return 2;
-		}
-	}
-	struct loop *loop = loop_new();
-	struct kerr err = {0};
-	struct app *app = app_new(loop, &opt, &err);
-	if (!app) {
-		fprintf(stderr, "kassa: %s\n", err.text);
-		loop_free(loop);
-		return 1;
-	}
-	app->theme_no_color = opt.no_color;
-	if (setup && setup(app, cls, &err) != K_OK) {
-		char buf[400];
-		fprintf(stderr, "kassa: %s\n", kerr_str(&err, buf, sizeof buf));
-		app_free(app);
-		loop_free(loop);
-		return 1;
-	}
-	int rc = app_run(app);
-	if (app->teardown)
-		app->teardown(app);
-	app_free(app);
-	loop_free(loop);
-	return rc;
-}
-
-int app_main(int argc, char **argv)
-{
-	return app_main_with(argc, argv, NULL, NULL);
 }

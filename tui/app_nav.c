@@ -10,7 +10,6 @@
 #include "i18n.h"
 #include "payment.h"
 #include "util.h"
-#include "views/views.h"
 
 void app_home(struct app *app)
 {

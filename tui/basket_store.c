@@ -39,10 +39,7 @@ static struct journal *journal_of(const struct app *app)
 
 static bool pay_on_stack(const struct app *app)
 {
-	for (size_t i = 0; i < app->depth; i++)
-		if (app->stack[i] == &view_pay)
-			return true;
-	return false;
+	return app_on_stack(app, &view_pay);
 }
 
 static void forget(void)

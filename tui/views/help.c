@@ -54,7 +54,7 @@ static void help_open(struct app *app, int arg)
 {
 	if (arg >= 0) {
 		/* The keys of the screen below, which is where the cashier was. */
-		H.under = app->depth >= 2 ? app->stack[app->depth - 2] : &view_sale;
+		H.under = app_under_top(app) ? app_under_top(app) : &view_sale;
 		H.n = keymap_help(&app->keys, H.under->name, H.lines, HELP_MAX);
 		H.top = 0;
 	}

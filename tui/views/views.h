@@ -8,6 +8,9 @@ extern const struct view_ops view_sale;
 extern const struct view_ops view_pay;
 extern const struct view_ops view_help;
 extern const struct view_ops view_find;
+extern const struct view_ops view_refund;
+extern const struct view_ops view_journal;
+extern const struct view_ops view_settings;
 
 /*
  * Adds a catalog item to the basket as the sale screen does: qty 0 means
