@@ -1,5 +1,6 @@
 #define _XOPEN_SOURCE_EXTENDED 1
 #include "app.h"
+#include "app_bars.h"
 
 #include <errno.h>
 #include <locale.h>
@@ -277,273 +278,6 @@ void app_layout(struct app *app)
 	input_set_window(app->w_input);
 }
 
-void app_put(WINDOW *w, int y, int x, int width, enum text_align align, const char *s,
-	     enum ui_role role)
-{
-	if (!w || width <= 0)
-		return;
-	char buf[2048];
-	text_fit(s, width, align, buf, sizeof buf);
-	wattrset(w, (int)theme_attr(role));
-	mvwaddstr(w, y, x, buf);
-}
-
-int app_put_wrapped(WINDOW *w, int y, int x, int width, int max_lines, const char *s,
-		    enum ui_role role)
-{
-	int used = 0;
-	while (*s && used < max_lines && width > 0) {
-		size_t next;
-		size_t len = text_wrap(s, width, &next);
-		char line[1024];
-		if (used == max_lines - 1 || len >= sizeof line) {
-			app_put(w, y + used, x, width, TEXT_LEFT, s, role); /* the rest, cut */
-			return used + 1;
-		}
-		memcpy(line, s, len);
-		line[len] = '\0';
-		app_put(w, y + used, x, width, TEXT_LEFT, line, role);
-		used++;
-		s += next;
-	}
-	return used;
-}
-
-/* The status bar. */
-struct seg {
-	char text[96];
-	enum ui_role role;
-	int drop; /* 0: always shown; else the higher, the sooner it gives way */
-};
-
-static void shift_segment(const struct app_status *s, struct seg *g)
-{
-	g->role = UI_STATUS_BAR;
-	if (!s->engine) {
-		snprintf(g->text, sizeof g->text, "%s", _("shift —"));
-	} else if (s->shift_opening) {
-		/* Not open until the provider says so. */
-		snprintf(g->text, sizeof g->text, "%s", _("shift opening…"));
-		g->role = UI_STATUS_WARN;
-	} else if (s->shift_unknown) {
-		snprintf(g->text, sizeof g->text, "%s", _("shift unknown"));
-	} else if (!s->shift_open) {
-		snprintf(g->text, sizeof g->text, "%s", _("shift closed"));
-	} else {
-		long long age = (now_ms() - s->shift_opened_ms) / 60000;
-		if (age < 0)
-			age = 0;
-		if (age >= 23 * 60) {
-			g->role = UI_STATUS_WARN;
-			snprintf(g->text, sizeof g->text, _("shift %lldh%02lldm: close it!"),
-				 age / 60, age % 60);
-		} else {
-			snprintf(g->text, sizeof g->text, _("shift %lldh%02lldm"), age / 60,
-				 age % 60);
-		}
-	}
-}
-
-static void draw_status(struct app *app)
-{
-	WINDOW *w = app->w_status;
-	const struct app_status *s = &app->status;
-	struct seg segs[8];
-	int n = 0;
-	memset(segs, 0, sizeof segs);
-	static const char *const modes[] = {N_("TRAINING"), N_("TEST"), N_("LIVE")};
-	static const enum ui_role mode_roles[] = {UI_STATUS_TRAINING, UI_STATUS_TEST,
-						  UI_STATUS_LIVE};
-	if (s->mode == APP_MODE_TRAINING && s->test)
-		snprintf(segs[n].text, sizeof segs[n].text, " %s · %s ", _(modes[s->mode]),
-			 _(modes[APP_MODE_TEST]));
-	else
-		snprintf(segs[n].text, sizeof segs[n].text, " %s ", _(modes[s->mode]));
-	segs[n++].role = mode_roles[s->mode];
-	if (s->engine && s->offline) {
-		/* The provider cannot be reached: said at once, F9 tells why. */
-		snprintf(segs[n].text, sizeof segs[n].text, " %s ", _("OFFLINE"));
-		segs[n++].role = UI_MESSAGE_ERROR;
-	}
-	snprintf(segs[n].text, sizeof segs[n].text, "%s",
-		 s->profile[0] ? s->profile : s->mode == APP_MODE_TRAINING ? _("demo")
-									  : _("no profile"));
-	segs[n].drop = 2;
-	segs[n++].role = UI_STATUS_BAR;
-	snprintf(segs[n].text, sizeof segs[n].text, _("printer %s"),
-		 s->printer[0] ? s->printer : "—");
-	segs[n].drop = 3;
-	segs[n++].role = UI_STATUS_BAR;
-	shift_segment(s, &segs[n++]);
-	if (s->outbox_depth < 0)
-		snprintf(segs[n].text, sizeof segs[n].text, "%s", _("outbox —"));
-	else if (s->in_flight > 0)
-		snprintf(segs[n].text, sizeof segs[n].text, _("outbox %d (%d sending)"),
-			 s->outbox_depth, s->in_flight);
-	else
-		snprintf(segs[n].text, sizeof segs[n].text, _("outbox %d"), s->outbox_depth);
-	segs[n].drop = 1;
-	segs[n++].role = UI_STATUS_BAR;
-	snprintf(segs[n].text, sizeof segs[n].text, _("listener %s"),
-		 s->listener[0] ? s->listener : "—");
-	segs[n].drop = 4;
-	segs[n++].role = s->listener[0] && !s->listener_ok ? UI_STATUS_WARN : UI_STATUS_BAR;
-
-	werase(w);
-	wbkgdset(w, ' ' | (chtype)theme_attr(UI_STATUS_BAR));
-	wattrset(w, (int)theme_attr(UI_STATUS_BAR));
-	mvwhline(w, 0, 0, ' ', app->cols);
-	int clock_w = text_width(app->clock_text) + 2;
-	int room = app->cols - clock_w;
-	/* Drop the least needed parts first when the bar is too narrow. */
-	bool shown[8];
-	for (int i = 0; i < n; i++)
-		shown[i] = true;
-	for (int d = 4;; d--) {
-		int total = 0;
-		for (int i = 0; i < n; i++)
-			if (shown[i])
-				total += text_width(segs[i].text) + (i ? 3 : 1);
-		if (total <= room || d <= 0)
-			break;
-		for (int i = 0; i < n; i++)
-			if (segs[i].drop == d)
-				shown[i] = false;
-	}
-	int x = 0;
-	for (int i = 0; i < n && x < room; i++) {
-		if (!shown[i])
-			continue;
-		if (i > 0) {
-			app_put(w, 0, x, 3, TEXT_LEFT, " │ ", UI_STATUS_BAR);
-			x += 3;
-		}
-		int tw = text_width(segs[i].text);
-		if (tw > room - x)
-			tw = room - x;
-		app_put(w, 0, x, tw, TEXT_LEFT, segs[i].text, segs[i].role);
-		x += tw;
-	}
-	app_put(w, 0, app->cols - clock_w, clock_w, TEXT_CENTER, app->clock_text, UI_STATUS_CLOCK);
-}
-
-static const char *key_view(const struct app *app)
-{
-	const struct view_ops *top = app_top(app);
-	return top ? top->name : KEYS_GENERIC;
-}
-
-/* Which footer keys give way first when the line is too narrow. */
-static const enum action footer_drop_order[] = {
-	ACT_SETTINGS, ACT_JOURNAL,  ACT_NONFISCAL, ACT_SHIFT, ACT_REFUND, ACT_DELETE_LINE,
-	ACT_DISCOUNT, ACT_FIND,	    ACT_STATUS,	   ACT_QUIT,  ACT_SEND_NOW, ACT_PAY,
-	ACT_HELP,
-};
-
-#define FOOTER_MAX 24
-
-/*
- * The keys a destructive question names, as its "(y/n)" reads in the
- * cashier's language: "д" and "н" in Russian (both y and д answer yes).
- */
-static void danger_key_name(enum action a, char *buf, size_t n)
-{
-	const char *yn = _("(y/n)");
-	const char *slash = strchr(yn, '/');
-	if (yn[0] != '(' || !slash || slash == yn + 1)
-		return;
-	const char *from = a == ACT_CONFIRM ? yn + 1 : slash + 1;
-	size_t len = a == ACT_CONFIRM ? (size_t)(slash - from) : strcspn(from, ")");
-	if (len == 0 || len >= n)
-		return;
-	memcpy(buf, from, len);
-	buf[len] = '\0';
-}
-
-/*
- * The keys of the screen in one line: full labels when they fit, else the
- * short ones; if even those are too wide, the least needed keys give way
- * (F1 lists them all).
- */
-static void draw_footer(struct app *app)
-{
-	WINDOW *w = app->w_footer;
-	werase(w);
-	wbkgdset(w, ' ' | (chtype)theme_attr(UI_FOOTER_LABEL));
-	const struct view_ops *top = app_top(app);
-	static const enum action confirm_footer[] = {ACT_CONFIRM, ACT_REFUSE, ACT_HELP, ACT_NONE};
-	static const enum action danger_footer[] = {ACT_CONFIRM, ACT_REFUSE, ACT_NONE};
-	const enum action *acts = app->keyview ? confirm_footer : top ? top->footer : NULL;
-	if (app->keyview && strcmp(app->keyview, APP_KEYVIEW_DANGER) == 0)
-		acts = danger_footer; /* F1 would be a "no" too */
-	struct {
-		enum action a;
-		char key[32];
-		bool shown;
-	} items[FOOTER_MAX];
-	size_t n = 0;
-	for (size_t i = 0; acts && acts[i] != ACT_NONE && n < FOOTER_MAX; i++) {
-		/* "Send now" only when something waits. */
-		if (acts[i] == ACT_SEND_NOW && app->status.outbox_depth <= 0)
-			continue;
-		int key = app->keyview ? keymap_label_key(&app->keys, app->keyview, acts[i])
-				       : KEYS_NONE;
-		if (key == KEYS_NONE)
-			key = keymap_label_key(&app->keys, key_view(app), acts[i]);
-		if (key == KEYS_NONE)
-			continue;
-		items[n].a = acts[i];
-		keys_key_name(key, items[n].key, sizeof items[n].key);
-		if (acts == danger_footer)
-			danger_key_name(acts[i], items[n].key, sizeof items[n].key);
-		items[n].shown = true;
-		n++;
-	}
-	/* The label keeps a space on each side so the footer reads without colour. */
-	bool brief = false;
-	for (size_t d = 0;;) {
-		int need = 0;
-		for (size_t i = 0; i < n; i++)
-			if (items[i].shown)
-				need += text_width(items[i].key) + 2 +
-					text_width(brief ? action_short_label(items[i].a)
-							 : action_label(items[i].a));
-		if (need - 1 <= app->cols)
-			break;
-		if (!brief) {
-			brief = true;
-			continue;
-		}
-		if (d >= sizeof footer_drop_order / sizeof footer_drop_order[0])
-			break;
-		for (size_t i = 0; i < n; i++)
-			if (items[i].a == footer_drop_order[d])
-				items[i].shown = false;
-		d++;
-	}
-	int x = 0;
-	for (size_t i = 0; i < n; i++) {
-		if (!items[i].shown)
-			continue;
-		char label[96];
-		snprintf(label, sizeof label, " %s ",
-			 brief ? action_short_label(items[i].a) : action_label(items[i].a));
-		int kw = text_width(items[i].key), lw = text_width(label);
-		if (x + kw > app->cols)
-			break;
-		if (x + kw + lw == app->cols + 1) {
-			label[strlen(label) - 1] = '\0'; /* the last label needs no space after it */
-			lw--;
-		}
-		else if (x + kw + lw > app->cols)
-			lw = app->cols - x - kw;
-		app_put(w, 0, x, kw, TEXT_LEFT, items[i].key, UI_FOOTER_KEY);
-		x += kw;
-		app_put(w, 0, x, lw, TEXT_LEFT, label, UI_FOOTER_LABEL);
-		x += lw;
-	}
-}
-
 void app_draw(struct app *app)
 {
 	const struct view_ops *top = app_top(app);
@@ -556,7 +290,7 @@ void app_draw(struct app *app)
 		wnoutrefresh(w);
 		return;
 	}
-	draw_status(app);
+	app_draw_status(app);
 	werase(app->w_body);
 	wbkgdset(app->w_body, ' ' | (chtype)theme_attr(UI_TEXT));
 	/* Wide terminals: the live status pane beside the screen (tui/views/status.c). */
@@ -568,7 +302,7 @@ void app_draw(struct app *app)
 	werase(app->w_msg);
 	if (app->msg[0])
 		app_put(app->w_msg, 0, 0, app->cols, TEXT_LEFT, app->msg, app->msg_role);
-	draw_footer(app);
+	app_draw_footer(app);
 	input_draw();
 	curs_set(input_enabled() ? 1 : 0);
 	wnoutrefresh(app->w_status);
@@ -697,7 +431,7 @@ static enum action lookup(const struct app *app, const struct view_ops *top, int
 	return a;
 }
 
-static void dispatch(struct app *app, int key)
+void app_dispatch_key(struct app *app, int key)
 {
 	const struct view_ops *top = app_top(app);
 	if (!top)
@@ -705,8 +439,8 @@ static void dispatch(struct app *app, int key)
 	enum action a = lookup(app, top, key);
 	if (a == ACT_NONE && (key & KEYS_ALT) && key != (KEYS_ALT | 27)) {
 		/* Esc typed just before a key (a fast typist, a script): two keys. */
-		dispatch(app, 27);
-		dispatch(app, key & ~KEYS_ALT);
+		app_dispatch_key(app, 27);
+		app_dispatch_key(app, key & ~KEYS_ALT);
 		return;
 	}
 	int r = APP_UNHANDLED;
@@ -725,11 +459,15 @@ static void dispatch(struct app *app, int key)
 		if (!(r & APP_HANDLED))
 			r |= default_action(app, a);
 	}
-	if (!(r & APP_HANDLED) && !app->keyview)
+	if (!(r & APP_HANDLED) && !app->keyview) {
 		input_feed(key);
+		r |= APP_REDRAW; /* the input line's text or cursor may have moved */
+	}
 	if (r & APP_QUIT)
 		app->quit = true;
-	app->dirty = true;
+	/* The handler's flag decides: a key that changed nothing draws nothing. */
+	if (r & APP_REDRAW)
+		app->dirty = true;
 }
 
 static int normalise(int r, wint_t wc)
@@ -774,7 +512,7 @@ static void on_stdin(struct loop *l, int fd, short revents, void *cls)
 			if (r2 != ERR) {
 				int k2 = normalise(r2, wc2);
 				if (k2 == 27) {
-					dispatch(app, 27);
+					app_dispatch_key(app, 27);
 				} else {
 					key = KEYS_ALT | k2;
 				}
@@ -782,7 +520,7 @@ static void on_stdin(struct loop *l, int fd, short revents, void *cls)
 		}
 		/* A barcode scanner's burst is held back and taken as a scan (tui/scanner.c). */
 		if (!app->hooks.key || !app->hooks.key(app, key))
-			dispatch(app, key);
+			app_dispatch_key(app, key);
 	}
 }
 
@@ -796,8 +534,8 @@ static void on_signal(struct loop *l, int signo, void *cls)
 		app_send_now(app, true);
 		app->dirty = true;
 	} else if (signo == SIGINT) {
-		int key = keymap_first_key(&app->keys, key_view(app), ACT_QUIT);
-		dispatch(app, key != KEYS_NONE ? key : KEYS_SPECIAL + KEY_F(10));
+		int key = keymap_first_key(&app->keys, app_key_view(app), ACT_QUIT);
+		app_dispatch_key(app, key != KEYS_NONE ? key : KEYS_SPECIAL + KEY_F(10));
 	} else {
 		app->quit = true;
 		loop_quit(l);
@@ -858,7 +596,7 @@ int app_run(struct app *app)
 	};
 	input_init(&hooks);
 	if (app->hooks.start)
-		app->hooks.start(app, dispatch);
+		app->hooks.start(app, app_dispatch_key);
 	if (app_home_view(app))
 		app_push(app, app_home_view(app), 0);
 	if (app->hooks.resume)
@@ -972,80 +710,6 @@ void app_message(struct app *app, enum ui_role role, const char *fmt, ...)
 	app->dirty = true;
 }
 
-/* The core's field names (the wire's words) as a cashier reads them. */
-static const struct {
-	const char *wire;
-	const char *label;
-} field_words[] = {
-	{"card_amount", N_("card")},
-	{"cash_amount", N_("cash")},
-	{"amount", N_("amount")},
-	{"price", N_("price")},
-	{"quantity", N_("quantity")},
-	{"discount", N_("discount")},
-	{"sum", N_("sum")},
-	{"total", N_("total")},
-	{"name", N_("name")},
-	{"unit", N_("unit")},
-	{"tax", N_("VAT")},
-	{"type", N_("receipt type")},
-	{"item_type", N_("payment object")},
-	{"tax_system", N_("tax system")},
-	{"customer_email", N_("e-mail")},
-	{"customer_phone", N_("phone")},
-	{"ref_uuid", N_("original receipt")},
-	{"marking_code", N_("marking code")},
-	{"target_serial", N_("printer")},
-	{"cashier_inn", N_("cashier's INN")},
-	{"cashier_name", N_("cashier")},
-};
-
-const char *app_field_label(const char *field, char *buf, size_t n)
-{
-	/* purchase.products[2].price: "line 3, price" */
-	const char *p = field;
-	long line = -1;
-	if (strncmp(p, "purchase.", 9) == 0)
-		p += 9;
-	if (strncmp(p, "products[", 9) == 0) {
-		char *end;
-		line = strtol(p + 9, &end, 10);
-		if (*end != ']' || line < 0) {
-			str_copy(buf, field, n);
-			return buf;
-		}
-		p = end[1] == '.' ? end + 2 : end + 1;
-	}
-	const char *word = p;
-	for (size_t i = 0; i < sizeof field_words / sizeof field_words[0]; i++)
-		if (strcmp(p, field_words[i].wire) == 0)
-			word = _(field_words[i].label);
-	if (line >= 0 && *word)
-		snprintf(buf, n, _("line %ld, %s"), line + 1, word);
-	else if (line >= 0)
-		snprintf(buf, n, _("line %ld"), line + 1);
-	else
-		str_copy(buf, word, n);
-	return buf;
-}
-
-const char *app_kerr_text(const struct kerr *err, char *buf, size_t n)
-{
-	if (!err->field[0]) {
-		str_copy(buf, err->text, n);
-		return buf;
-	}
-	char label[128];
-	snprintf(buf, n, "%s: %s", app_field_label(err->field, label, sizeof label), err->text);
-	return buf;
-}
-
-void app_refuse(struct app *app, const struct kerr *err)
-{
-	char buf[APP_MESSAGE_MAX];
-	app_message(app, UI_MESSAGE_ERROR, "%s", app_kerr_text(err, buf, sizeof buf));
-}
-
 void app_clear_message(struct app *app)
 {
 	app->msg[0] = '\0';
@@ -1094,21 +758,4 @@ void app_recent_add(struct app *app, const char *name)
 		app->recent_n--;
 	}
 	str_copy(app->recent[app->recent_n++], name, sizeof app->recent[0]);
-}
-
-const char *app_money(const struct app *app, int64_t kop, char *buf, size_t n)
-{
-	money_format_display(kop, app->money, buf, n);
-	return buf;
-}
-
-const char *app_qty(const struct app *app, int64_t qty, enum unit u, char *buf, size_t n)
-{
-	char q[32];
-	qty_format(qty, q, sizeof q);
-	char *dot = strchr(q, '.');
-	if (dot && app->money->decimal[0] && !app->money->decimal[1])
-		*dot = app->money->decimal[0];
-	snprintf(buf, n, "%s %s", q, unit_label(u));
-	return buf;
 }

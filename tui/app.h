@@ -59,6 +59,8 @@ struct view_ops {
 	void (*changed)(struct app *app, const char *text);
 	/* Optional: Tab completion of the input line (index-th candidate, NULL: no more). */
 	const char *(*complete)(struct app *app, const char *text, size_t index);
+	/* Optional: back to plain entry, nothing pending (the home screen after a basket went out). */
+	void (*reset)(struct app *app);
 	/*
 	 * Bytes of the screen's own state: app_push() gives each instance a
 	 * zeroed block of this size before open() and frees it after close();
@@ -246,10 +248,20 @@ void app_status_changed(struct app *app);
 void app_ask_danger(struct app *app, const char *question);
 /* Returns to the sale screen, closing every screen above it. */
 void app_home(struct app *app);
+/* The home screen back to plain entry (its reset op), wherever the cashier is. */
+void app_home_reset(struct app *app);
 /* Notes a document the engine took (id in the journal, 0 = unknown). */
 void app_note_sent(struct app *app, const struct document *doc, int64_t id);
 /* Sends the waiting documents now (the send-now key, `kassa outbox --flush`). */
 void app_send_now(struct app *app, bool asked_from_outside);
+
+/*
+ * One key as the cashier pressed it (after the scanner's filter): the key
+ * map's action goes to the top view, then to the app's defaults; a key no
+ * one took types into the input line. The screen is redrawn only when the
+ * handler returned APP_REDRAW or the input line took the key.
+ */
+void app_dispatch_key(struct app *app, int key);
 
 /* Marks the screen for redrawing before the next poll. */
 void app_redraw(struct app *app);

@@ -19,6 +19,13 @@ void app_home(struct app *app)
 	app->dirty = true;
 }
 
+void app_home_reset(struct app *app)
+{
+	const struct view_ops *home = app_home_view(app);
+	if (home && home->reset)
+		home->reset(app);
+}
+
 void app_ask_danger(struct app *app, const char *question)
 {
 	char p[APP_MESSAGE_MAX];

@@ -21,9 +21,8 @@
 
 /* Every screen, the home screen first (F-keys and app_find_view() look here). */
 static const struct view_ops *const screen_views[] = {
-	&view_sale,  &view_pay,	    &view_help,	   &view_find,	   &view_status,
-	&view_refund, &view_shift, &view_journal, &view_settings, &view_detail,
-	NULL,
+    &view_sale,	 &view_pay,	&view_help,	&view_find,   &view_status, &view_refund,
+    &view_shift, &view_journal, &view_settings, &view_detail, NULL,
 };
 
 static void on_screen_start(struct app *app, app_dispatch_fn dispatch)
@@ -52,15 +51,15 @@ static void usage(FILE *f)
 }
 
 const struct app_hooks screen_hooks = {
-	.views = screen_views,
-	.start = on_screen_start,
-	.resume = on_screen_resume,
-	.stop = on_screen_stop,
-	.key = scanner_feed,
-	.drawn = basket_store_sync,
-	.recall = basket_store_recall,
-	.pane_width = status_pane_width,
-	.pane_draw = status_pane_draw,
+    .views = screen_views,
+    .start = on_screen_start,
+    .resume = on_screen_resume,
+    .stop = on_screen_stop,
+    .key = scanner_feed,
+    .drawn = basket_store_sync,
+    .recall = basket_store_recall,
+    .pane_width = status_pane_width,
+    .pane_draw = status_pane_draw,
 };
 
 int app_main_with(int argc, char **argv, app_setup_fn setup, void *cls)

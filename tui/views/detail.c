@@ -450,10 +450,10 @@ static int detail_line(struct app *app, const char *text)
 {
 	(void)text;
 	if (!D.replayable)
-		return APP_HANDLED;
+		return APP_HANDLED; /* not replayable: nothing changes */
 	D.asking = true;
 	detail_prompt(app);
-	return APP_HANDLED;
+	return APP_HANDLED | APP_REDRAW;
 }
 
 static int detail_handle(struct app *app, enum action a, int key)
@@ -490,27 +490,27 @@ static int detail_handle(struct app *app, enum action a, int key)
 			build(app);
 			detail_prompt(app);
 		}
-		return APP_HANDLED;
+		return APP_HANDLED | APP_REDRAW;
 	case ACT_REFUSE:
 		if (D.asking) {
 			D.asking = false;
 			app_message(app, UI_MESSAGE_INFO, "%s", _("Not sent again"));
 			detail_prompt(app);
 		}
-		return APP_HANDLED;
+		return APP_HANDLED | APP_REDRAW;
 	case ACT_BACK:
 		if (D.asking) {
 			D.asking = false;
 			detail_prompt(app);
-			return APP_HANDLED;
+			return APP_HANDLED | APP_REDRAW;
 		}
 		app_pop(app);
-		return APP_HANDLED;
+		return APP_HANDLED | APP_REDRAW;
 	case ACT_STATUS:
 		app_pop(app);
 		if (app_top(app) != &view_status)
 			app_push(app, &view_status, 0);
-		return APP_HANDLED;
+		return APP_HANDLED | APP_REDRAW;
 	case ACT_PAY:
 	case ACT_NONFISCAL:
 	case ACT_DISCOUNT:
@@ -518,11 +518,11 @@ static int detail_handle(struct app *app, enum action a, int key)
 	case ACT_FIND:
 		app_message(app, UI_MESSAGE_ERROR, "%s",
 			    _("Back to the sale first (Esc or F9); the basket is kept"));
-		return APP_HANDLED;
+		return APP_HANDLED | APP_REDRAW;
 	default:
 		return APP_UNHANDLED;
 	}
-	return APP_HANDLED;
+	return APP_HANDLED | APP_REDRAW;
 }
 
 static void detail_draw(struct app *app, WINDOW *w, int rows, int cols)

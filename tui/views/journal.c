@@ -423,7 +423,7 @@ static void journal_screen_changed(struct app *app, const char *text)
 static int journal_screen_line(struct app *app, const char *text)
 {
 	if (J.mode != JM_LIST)
-		return APP_HANDLED;
+		return APP_HANDLED | APP_REDRAW;
 	char t[128];
 	str_copy(t, text, sizeof t);
 	str_trim(t);
@@ -432,18 +432,18 @@ static int journal_screen_line(struct app *app, const char *text)
 		registry_ask(app, t);
 		app_history_add(app, t);
 		journal_screen_prompt(app);
-		return APP_HANDLED;
+		return APP_HANDLED | APP_REDRAW;
 	}
 	const struct jrow *r = selected();
 	if (!r) {
 		app_message(app, UI_MESSAGE_ERROR, _("No document matches «%s»"), t);
 		journal_screen_prompt(app);
-		return APP_HANDLED;
+		return APP_HANDLED | APP_REDRAW;
 	}
 	if (t[0])
 		app_history_add(app, t);
 	status_open_detail(app, r->id);
-	return APP_HANDLED;
+	return APP_HANDLED | APP_REDRAW;
 }
 
 static int journal_screen_handle(struct app *app, enum action a, int key)
@@ -482,23 +482,23 @@ static int journal_screen_handle(struct app *app, enum action a, int key)
 						    : page;
 			J.sel = J.sel < 0 ? 0 : J.sel >= (int)J.nshown ? (int)J.nshown - 1 : J.sel;
 		}
-		return APP_HANDLED;
+		return APP_HANDLED | APP_REDRAW;
 	case ACT_PREVIEW:
 		if (J.mode == JM_LIST && r)
 			open_preview(app);
-		return APP_HANDLED;
+		return APP_HANDLED | APP_REDRAW;
 	case ACT_REPRINT:
 		if ((J.mode == JM_LIST || J.mode == JM_PREVIEW) && r)
 			set_mode(app, JM_ASK_REPRINT);
-		return APP_HANDLED;
+		return APP_HANDLED | APP_REDRAW;
 	case ACT_REPLAY:
 		if (J.mode == JM_LIST)
 			ask_replay(app);
-		return APP_HANDLED;
+		return APP_HANDLED | APP_REDRAW;
 	case ACT_REGISTRY:
 		if (J.mode == JM_LIST)
 			toggle_registry(app);
-		return APP_HANDLED;
+		return APP_HANDLED | APP_REDRAW;
 	case ACT_CONFIRM:
 		if (J.mode == JM_ASK_REPRINT && r) {
 			reprint(app, r->id);
@@ -514,13 +514,13 @@ static int journal_screen_handle(struct app *app, enum action a, int key)
 					    (long long)r->id);
 			set_mode(app, JM_LIST);
 		}
-		return APP_HANDLED;
+		return APP_HANDLED | APP_REDRAW;
 	case ACT_REFUSE:
 		if (J.mode == JM_ASK_REPRINT || J.mode == JM_ASK_REPLAY) {
 			app_message(app, UI_MESSAGE_INFO, "%s", _("Nothing was sent"));
 			set_mode(app, JM_LIST);
 		}
-		return APP_HANDLED;
+		return APP_HANDLED | APP_REDRAW;
 	case ACT_BACK:
 		if (J.mode != JM_LIST) {
 			set_mode(app, JM_LIST);
@@ -531,10 +531,10 @@ static int journal_screen_handle(struct app *app, enum action a, int key)
 		} else {
 			app_pop(app);
 		}
-		return APP_HANDLED;
+		return APP_HANDLED | APP_REDRAW;
 	case ACT_JOURNAL:
 		app_pop(app);
-		return APP_HANDLED;
+		return APP_HANDLED | APP_REDRAW;
 	case ACT_PAY:
 	case ACT_NONFISCAL:
 	case ACT_DISCOUNT:
@@ -542,7 +542,7 @@ static int journal_screen_handle(struct app *app, enum action a, int key)
 	case ACT_FIND:
 		app_message(app, UI_MESSAGE_ERROR, "%s",
 			    _("Back to the sale first (Esc or F11); the basket is kept"));
-		return APP_HANDLED;
+		return APP_HANDLED | APP_REDRAW;
 	default:
 		return APP_UNHANDLED;
 	}

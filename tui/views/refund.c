@@ -636,7 +636,7 @@ static int refund_line(struct app *app, const char *text)
 		pick_line(app, text);
 	else if (R.mode == RM_LINES)
 		lines_line(app, text);
-	return APP_HANDLED;
+	return APP_HANDLED | APP_REDRAW;
 }
 
 static int refund_handle(struct app *app, enum action a, int key)
@@ -657,13 +657,13 @@ static int refund_handle(struct app *app, enum action a, int key)
 			R.lsel = R.lsel < 0 ? 0 : R.lsel >= n ? n - 1 : R.lsel;
 			refund_prompt(app);
 		}
-		return APP_HANDLED;
+		return APP_HANDLED | APP_REDRAW;
 	case ACT_OPTION_NEXT:
 	case ACT_OPTION_PREV:
 		if (R.mode == RM_NO_ORIGINAL) {
 			R.method = R.method == PM_CARD ? PM_CASH : PM_CARD;
 			refund_prompt(app);
-			return APP_HANDLED;
+			return APP_HANDLED | APP_REDRAW;
 		}
 		if (R.mode != RM_LINES || typing)
 			return APP_UNHANDLED; /* the key edits the line */
@@ -672,7 +672,7 @@ static int refund_handle(struct app *app, enum action a, int key)
 			    (R.method + (a == ACT_OPTION_NEXT ? 1 : PM_COUNT - 1)) % PM_COUNT);
 		} while ((R.method == PM_POS && !pos_offered(app)) ||
 			 (R.method == PM_SPLIT && !R.paid.known));
-		return APP_HANDLED;
+		return APP_HANDLED | APP_REDRAW;
 	case ACT_PAY:
 	case ACT_SEND:
 		if (R.mode == RM_LINES && check_left(app))
@@ -680,7 +680,7 @@ static int refund_handle(struct app *app, enum action a, int key)
 		else if (R.mode == RM_PICK)
 			app_message(app, UI_MESSAGE_ERROR, "%s",
 				    _("Choose the original receipt first (Enter)"));
-		return APP_HANDLED;
+		return APP_HANDLED | APP_REDRAW;
 	case ACT_NO_ORIGINAL:
 		if (R.mode != RM_PICK) {
 			app_message(app, UI_MESSAGE_ERROR, "%s",
@@ -693,7 +693,7 @@ static int refund_handle(struct app *app, enum action a, int key)
 			R.method = PM_CASH;
 			set_mode(app, RM_NO_ORIGINAL);
 		}
-		return APP_HANDLED;
+		return APP_HANDLED | APP_REDRAW;
 	case ACT_CONFIRM:
 		if (!is_yes(key)) /* Enter is no */
 			return refund_handle(app, ACT_REFUSE, key);
@@ -701,7 +701,7 @@ static int refund_handle(struct app *app, enum action a, int key)
 			send_refund(app);
 		else if (R.mode == RM_NO_ORIGINAL)
 			send_no_original(app);
-		return APP_HANDLED;
+		return APP_HANDLED | APP_REDRAW;
 	case ACT_REFUSE:
 		if (R.mode == RM_NO_ORIGINAL) {
 			app_message(app, UI_MESSAGE_INFO, "%s",
@@ -712,7 +712,7 @@ static int refund_handle(struct app *app, enum action a, int key)
 				    _("Not sent; change the lines or Esc"));
 			set_mode(app, RM_LINES);
 		}
-		return APP_HANDLED;
+		return APP_HANDLED | APP_REDRAW;
 	case ACT_BACK:
 		if (R.mode == RM_NO_ORIGINAL) {
 			set_mode(app, RM_PICK);
@@ -727,17 +727,17 @@ static int refund_handle(struct app *app, enum action a, int key)
 		} else {
 			app_pop(app);
 		}
-		return APP_HANDLED;
+		return APP_HANDLED | APP_REDRAW;
 	case ACT_REFUND:
 		app_pop(app);
-		return APP_HANDLED;
+		return APP_HANDLED | APP_REDRAW;
 	case ACT_NONFISCAL:
 	case ACT_DISCOUNT:
 	case ACT_DELETE_LINE:
 	case ACT_FIND:
 		app_message(app, UI_MESSAGE_ERROR, "%s",
 			    _("Back to the sale first (Esc or F4); the basket is kept"));
-		return APP_HANDLED;
+		return APP_HANDLED | APP_REDRAW;
 	default:
 		return APP_UNHANDLED;
 	}

@@ -332,7 +332,7 @@ static int sale_handle(struct app *app, enum action a, int key)
 			if (app->sel < -1)
 				app->sel = -1;
 		}
-		return APP_HANDLED;
+		return APP_HANDLED | APP_REDRAW;
 	case ACT_DOWN:
 	case ACT_PAGE_DOWN:
 		if (S.mode == SM_ENTRY && n > 0) {
@@ -340,14 +340,14 @@ static int sale_handle(struct app *app, enum action a, int key)
 			if (app->sel > n - 1)
 				app->sel = n - 1;
 		}
-		return APP_HANDLED;
+		return APP_HANDLED | APP_REDRAW;
 	case ACT_QTY_INC:
 	case ACT_QTY_DEC:
 		if (typing || S.mode != SM_ENTRY || app->sel < 0)
 			return APP_UNHANDLED; /* the key is typed into the line */
 		app_clear_message(app);
 		change_qty(app, a == ACT_QTY_INC ? QTY_ONE : -QTY_ONE, true, "");
-		return APP_HANDLED;
+		return APP_HANDLED | APP_REDRAW;
 	case ACT_DELETE_LINE:
 		if (key == KEYS_SPECIAL + KEY_DC && (typing || S.mode != SM_ENTRY))
 			return APP_UNHANDLED;
@@ -355,7 +355,7 @@ static int sale_handle(struct app *app, enum action a, int key)
 			app_message(app, UI_MESSAGE_ERROR, "%s", _("Select a line to delete first (Up/Down)"));
 		else
 			set_mode(app, SM_DELETE);
-		return APP_HANDLED;
+		return APP_HANDLED | APP_REDRAW;
 	case ACT_DISCOUNT:
 		if (n == 0)
 			app_message(app, UI_MESSAGE_ERROR, "%s", _("The basket is empty: add an item first"));
@@ -363,7 +363,7 @@ static int sale_handle(struct app *app, enum action a, int key)
 			discount_typed(app, app_input_text(app)); /* "10" F3: 10% off at once */
 		else
 			set_mode(app, SM_DISCOUNT);
-		return APP_HANDLED;
+		return APP_HANDLED | APP_REDRAW;
 	case ACT_PAY:
 	case ACT_NONFISCAL:
 		if (n == 0) {
@@ -377,12 +377,12 @@ static int sale_handle(struct app *app, enum action a, int key)
 			basket_store_pay_opened(a == ACT_PAY ? DOC_RECEIPT : DOC_NONFISCAL);
 			app_push(app, &view_pay, a == ACT_PAY ? DOC_RECEIPT : DOC_NONFISCAL);
 		}
-		return APP_HANDLED;
+		return APP_HANDLED | APP_REDRAW;
 	case ACT_FIND:
 		if (S.mode != SM_ENTRY)
 			set_mode(app, SM_ENTRY);
 		app_push(app, &view_find, 0);
-		return APP_HANDLED;
+		return APP_HANDLED | APP_REDRAW;
 	case ACT_CONFIRM:
 		if (S.mode == SM_QUIT) {
 			/* The cashier chose to lose the lines: the journal's copy goes too. */
@@ -399,7 +399,7 @@ static int sale_handle(struct app *app, enum action a, int key)
 			app_message(app, UI_MESSAGE_INFO, "%s", _("Line deleted"));
 		}
 		set_mode(app, SM_ENTRY);
-		return APP_HANDLED;
+		return APP_HANDLED | APP_REDRAW;
 	case ACT_REFUSE:
 	case ACT_BACK:
 		if (S.mode != SM_ENTRY)
@@ -407,13 +407,13 @@ static int sale_handle(struct app *app, enum action a, int key)
 		else if (!typing)
 			S.pending_qty = 0;
 		set_mode(app, SM_ENTRY);
-		return APP_HANDLED;
+		return APP_HANDLED | APP_REDRAW;
 	case ACT_QUIT:
 		/* Nothing lost and nothing left behind: quit at once; else ask. */
 		if (n == 0 && app->status.outbox_depth <= 0)
 			return APP_HANDLED | APP_QUIT;
 		set_mode(app, SM_QUIT);
-		return APP_HANDLED;
+		return APP_HANDLED | APP_REDRAW;
 	default:
 		return APP_UNHANDLED;
 	}
@@ -528,4 +528,5 @@ const struct view_ops view_sale = {
 	.draw = sale_draw,
 	.handle = sale_handle,
 	.line = sale_line,
+	.reset = sale_reset,
 };

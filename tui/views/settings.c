@@ -363,7 +363,7 @@ static const char *settings_complete(struct app *app, const char *text, size_t i
 static int settings_line(struct app *app, const char *text)
 {
 	if (T.mode != SM_PRINTER)
-		return APP_HANDLED;
+		return APP_HANDLED | APP_REDRAW;
 	char buf[256];
 	str_copy(buf, text, sizeof buf);
 	char *s = str_trim(buf);
@@ -372,11 +372,11 @@ static int settings_line(struct app *app, const char *text)
 		/* What was typed stays on the line to be fixed. */
 		app_refuse(app, &err);
 		app_input(app, NULL, text);
-		return APP_HANDLED;
+		return APP_HANDLED | APP_REDRAW;
 	}
 	set_mode(app, SM_LIST);
 	change_profile(app, "target_serial", s);
-	return APP_HANDLED;
+	return APP_HANDLED | APP_REDRAW;
 }
 
 static void enter(struct app *app)
@@ -451,7 +451,7 @@ static int settings_handle(struct app *app, enum action a, int key)
 	case ACT_DOWN:
 		if (T.mode == SM_LIST)
 			T.sel = (T.sel + (a == ACT_UP ? IT_COUNT - 1 : 1)) % IT_COUNT;
-		return APP_HANDLED;
+		return APP_HANDLED | APP_REDRAW;
 	case ACT_OPTION_NEXT:
 	case ACT_OPTION_PREV: {
 		if (T.mode != SM_LIST)
@@ -461,21 +461,21 @@ static int settings_handle(struct app *app, enum action a, int key)
 			T.choice = (T.choice + nchoices(e) + step) % nchoices(e);
 		else if (T.sel == IT_THEME)
 			T.theme = (T.theme + (int)NTHEMES + step) % (int)NTHEMES;
-		return APP_HANDLED;
+		return APP_HANDLED | APP_REDRAW;
 	}
 	case ACT_CONFIRM:
 		if (T.mode == SM_CONFIRM) {
 			set_mode(app, SM_LIST);
 			switch_profile(app);
 		}
-		return APP_HANDLED;
+		return APP_HANDLED | APP_REDRAW;
 	case ACT_REFUSE:
 		if (T.mode == SM_CONFIRM) {
 			T.choice = current_choice(e);
 			app_message(app, UI_MESSAGE_INFO, "%s", _("The profile stays as it was"));
 			set_mode(app, SM_LIST);
 		}
-		return APP_HANDLED;
+		return APP_HANDLED | APP_REDRAW;
 	case ACT_BACK:
 		if (T.mode != SM_LIST) {
 			T.choice = current_choice(e);
@@ -483,10 +483,10 @@ static int settings_handle(struct app *app, enum action a, int key)
 		} else {
 			app_pop(app);
 		}
-		return APP_HANDLED;
+		return APP_HANDLED | APP_REDRAW;
 	case ACT_SETTINGS:
 		app_pop(app);
-		return APP_HANDLED;
+		return APP_HANDLED | APP_REDRAW;
 	case ACT_PAY:
 	case ACT_NONFISCAL:
 	case ACT_DISCOUNT:
@@ -494,13 +494,13 @@ static int settings_handle(struct app *app, enum action a, int key)
 	case ACT_FIND:
 		app_message(app, UI_MESSAGE_ERROR, "%s",
 			    _("Back to the sale first (Esc or F12); the basket is kept"));
-		return APP_HANDLED;
+		return APP_HANDLED | APP_REDRAW;
 	case ACT_SEND:
 		/* Enter on the list (the input line is off there); else readline takes it. */
 		if (T.mode != SM_LIST)
 			return APP_UNHANDLED;
 		enter(app);
-		return APP_HANDLED;
+		return APP_HANDLED | APP_REDRAW;
 	default:
 		return APP_UNHANDLED;
 	}
