@@ -637,34 +637,33 @@ void app_redraw(struct app *app)
 	app->dirty = true;
 }
 
-void app_push(struct app *app, const struct view_ops *v, int arg)
+bool app_push(struct app *app, const struct view_ops *v, int arg)
 {
 	if (app->depth >= APP_STACK_MAX)
-		return;
+		return false;
 	void *state = v->state_size ? xcalloc(1, v->state_size) : NULL;
 	app->stack[app->depth++] = (struct app_screen){.ops = v, .state = state};
 	app->keyview = NULL;
 	if (v->open)
 		v->open(app, arg);
 	app->dirty = true;
+	return true;
 }
 
 void app_pop(struct app *app)
 {
 	if (app->depth == 0)
 		return;
-	struct app_screen screen = app->stack[--app->depth];
+	struct app_screen screen = app->stack[app->depth - 1];
 	const struct view_ops *v = screen.ops;
 	app->keyview = NULL;
 	/* A refusal on the screen that closes does not follow the cashier to the next one. */
 	if (app->msg_view == v && app->msg_role == UI_MESSAGE_ERROR)
 		app->msg[0] = '\0';
-	if (v->close) {
-		/* close() still finds its state: the instance is gone only after it. */
-		app->depth++;
+	/* Still on the stack: close() finds its state; the instance goes after it. */
+	if (v->close)
 		v->close(app);
-		app->depth--;
-	}
+	app->depth--;
 	free(screen.state);
 	/* The screen below takes the input line back. */
 	const struct view_ops *top = app_top(app);

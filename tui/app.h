@@ -267,7 +267,8 @@ void app_dispatch_key(struct app *app, int key);
 void app_redraw(struct app *app);
 
 /* Screens. */
-void app_push(struct app *app, const struct view_ops *v, int arg);
+/* Opens a new instance of v on top (false: the stack is full, nothing opened). */
+bool app_push(struct app *app, const struct view_ops *v, int arg);
 void app_pop(struct app *app);
 const struct view_ops *app_top(const struct app *app);
 /* The home screen (the first registered view: sale), or NULL. */

@@ -165,6 +165,13 @@ static void view_shift__no_engine__matches_golden(void **state)
 	assert_golden(f, "shift");
 }
 
+static void view_find__whole_catalog__matches_golden(void **state)
+{
+	struct fixture *f = *state;
+	app_push(f->app, &view_find, 0);
+	assert_golden(f, "find");
+}
+
 /* Screens are instances: help over pay over help keeps each one's own state. */
 static void app_push__same_view_twice__own_state_each(void **state)
 {
@@ -231,6 +238,8 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(view_pay__receipt__matches_golden, setup, teardown),
 	    cmocka_unit_test_setup_teardown(view_help__over_sale__matches_golden, setup, teardown),
 	    cmocka_unit_test_setup_teardown(view_shift__no_engine__matches_golden, setup, teardown),
+	    cmocka_unit_test_setup_teardown(view_find__whole_catalog__matches_golden, setup,
+					    teardown),
 	    cmocka_unit_test_setup_teardown(app_push__same_view_twice__own_state_each, setup,
 					    teardown),
 	    cmocka_unit_test_setup_teardown(
