@@ -595,7 +595,7 @@ static void detail_draw(struct app *app, WINDOW *w, int rows, int cols)
 }
 
 const struct view_ops view_detail = {
-	.state_size = sizeof(struct detail_state),
+    .state_size = sizeof(struct detail_state),
     .name = "detail",
     .title = N_("Document"),
     .footer = detail_footer,

@@ -752,7 +752,7 @@ static void journal_screen_draw(struct app *app, WINDOW *w, int rows, int cols)
 }
 
 const struct view_ops view_journal = {
-	.state_size = sizeof(struct journal_screen),
+    .state_size = sizeof(struct journal_screen),
     .name = "journal",
     .title = N_("Journal"),
     .footer = journal_screen_footer,

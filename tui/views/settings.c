@@ -617,7 +617,7 @@ static void settings_draw(struct app *app, WINDOW *w, int rows, int cols)
 }
 
 const struct view_ops view_settings = {
-	.state_size = sizeof(struct settings_state),
+    .state_size = sizeof(struct settings_state),
     .name = "settings",
     .title = N_("Settings"),
     .footer = settings_footer,

@@ -473,7 +473,7 @@ static void shift_draw(struct app *app, WINDOW *w, int rows, int cols)
 }
 
 const struct view_ops view_shift = {
-	.state_size = sizeof(struct shift_state),
+    .state_size = sizeof(struct shift_state),
     .name = "shift",
     .title = N_("Shift"),
     .footer = shift_footer,

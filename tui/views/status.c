@@ -441,7 +441,7 @@ void status_offline_draw(struct app *app, WINDOW *w, int y, int cols)
 }
 
 const struct view_ops view_status = {
-	.state_size = sizeof(struct status_state),
+    .state_size = sizeof(struct status_state),
     .name = "status",
     .title = N_("Status"),
     .footer = status_footer,
