@@ -68,6 +68,12 @@ kstatus basket_check_name(const char *name, const char *field, struct kerr *err)
 		if (*p != ' ')
 			blank = false;
 	}
+	uint32_t cp = utf8_find_control(name);
+	if (cp)
+		return kerr_set(err, K_INVALID, field,
+				_("contains an invisible control or direction character (U+%04X) "
+				  "that would change how the receipt reads; remove it"),
+				(unsigned)cp);
 	if (blank)
 		return kerr_set(err, K_INVALID, field, "%s", _("is empty; enter the item's name"));
 	size_t chars = utf8_chars(name);

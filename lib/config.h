@@ -63,6 +63,9 @@ struct config_profile {
 	char listen_host[CONFIG_NAME_MAX]; /* callback listener, default 127.0.0.1 */
 	unsigned listen_port;		  /* 0 = any free port */
 	char public_url[CONFIG_URL_MAX];  /* base the provider calls back; no trailing slash */
+	/* kassa-relay (docs/RELAY.md): callbacks pulled from there; "" = none. */
+	char relay_url[CONFIG_URL_MAX];	   /* https (http only on loopback), no trailing slash */
+	char relay_token[CONFIG_SECRET_MAX + 2]; /* secret: 32-256 printable, no spaces */
 	int64_t retry_schedule[CONFIG_RETRY_MAX]; /* seconds, the last repeats */
 	size_t retry_count;
 	char theme[CONFIG_NAME_MAX];
@@ -110,6 +113,18 @@ kstatus config_journal_path(bool training, char *buf, size_t n, struct kerr *err
  * gives K_INVALID naming file, line, section, key and what is allowed.
  */
 kstatus config_load(const char *path, struct config **out, struct kerr *err);
+/*
+ * Whether the screen may stand in training for a missing config: K_OK when a
+ * config exists or nothing was ever configured; K_NOTFOUND (naming the config
+ * path and the journal) when the file is missing but a live journal exists.
+ */
+kstatus config_check_training_fallback(const struct config *cfg, struct kerr *err);
+/*
+ * Wipes (explicit_bzero) the apikey, password and secret of every profile
+ * but name (NULL: of all), so that only the profile in use has secrets in
+ * memory (and in a core dump, were one ever written).
+ */
+void config_keep_secrets_of(struct config *cfg, const char *name);
 /* Frees a config (NULL is fine). */
 void config_free(struct config *cfg);
 
@@ -128,7 +143,7 @@ void config_training_profile(struct config_profile *p, unsigned sandbox_port);
 /* Fills a profile with every default (provider lifepay, no credentials). */
 void config_profile_defaults(struct config_profile *p, const char *name);
 
-/* True for keys whose values are secrets (apikey, password, secret). */
+/* True for keys whose values are secrets (apikey, password, secret, relay_token). */
 bool config_key_is_secret(const char *key);
 /* A secret as it may be shown: "" when empty, else "********" (length hidden). */
 const char *config_mask(const char *secret);

@@ -11,11 +11,12 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "config_ini.h"
 #include "i18n.h"
 #include "util.h"
 
-/* libinih reads lines into 200 bytes: 198 characters, the newline and a NUL. */
-#define INI_LINE_MAX 198
+/* What kassa's own reader (config_ini.c) takes on one line. */
+#define INI_LINE_MAX CONFIG_INI_LINE_MAX
 #define CHANGES_MAX 32
 
 struct text {

@@ -298,6 +298,12 @@ kstatus document_check_text(const char *s, size_t max_chars, const char *field, 
 		if (*p < 0x20 || *p == 0x7f)
 			return kerr_set(err, K_INVALID, field, "%s",
 					_("contains a control character; remove it"));
+	uint32_t cp = utf8_find_control(s);
+	if (cp)
+		return kerr_set(err, K_INVALID, field,
+				_("contains an invisible control or direction character (U+%04X) "
+				  "that would change how the receipt reads; remove it"),
+				(unsigned)cp);
 	if (max_chars) {
 		size_t chars = utf8_chars(s);
 		if (chars > max_chars)

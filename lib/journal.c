@@ -14,6 +14,7 @@
 #include <sqlite3.h>
 
 #include "i18n.h"
+#include "journal_check.h"
 #include "money.h"
 #include "util.h"
 
@@ -131,6 +132,16 @@ static const char *const migrations[] = {
 	"ALTER TABLE raw_callbacks ADD COLUMN last_at INTEGER NOT NULL DEFAULT 0;"
 	"UPDATE raw_callbacks SET last_at = at;"
 	"CREATE INDEX raw_callbacks_unknown ON raw_callbacks(at) WHERE doc_id IS NULL;",
+
+	/*
+	 * 6: small named values of kassa itself (journal_kv_get/set), e.g. the
+	 * next offset to pull from kassa-relay, so a restart neither loses nor
+	 * re-applies callbacks.
+	 */
+	"CREATE TABLE kv ("
+	" key TEXT PRIMARY KEY,"
+	" value TEXT NOT NULL,"
+	" updated_at INTEGER NOT NULL);",
 };
 #define MIGRATION_COUNT ((int)(sizeof migrations / sizeof migrations[0]))
 
@@ -143,6 +154,9 @@ static const char *const migrations[] = {
 
 #define STMT_INFO(_)                                                                               \
 	_(BEGIN, "BEGIN IMMEDIATE")                                                                \
+	_(KV_GET, "SELECT value FROM kv WHERE key = ?1")                                           \
+	_(KV_SET, "INSERT INTO kv(key, value, updated_at) VALUES (?1, ?2, ?3)"                     \
+		  " ON CONFLICT(key) DO UPDATE SET value = ?2, updated_at = ?3")                   \
 	_(COMMIT, "COMMIT")                                                                        \
 	_(ROLLBACK, "ROLLBACK")                                                                    \
 	_(VERSION, "SELECT COALESCE(MAX(version), 0) FROM schema_version")                        \
@@ -264,6 +278,7 @@ struct journal {
 	void *clock_ctx;
 	int version;
 	int lock_fd; /* journal_lock_sender(), -1 when not held */
+	char warning[768]; /* journal_warning() */
 };
 
 /* A document's delivery-relevant columns, enough to decide a transition. */
@@ -414,6 +429,11 @@ static kstatus db_error(struct journal *j, int rc, struct kerr *err)
 		return kerr_set(err, K_BUSY, "journal",
 				_("journal %s is busy (another kassa process holds it); try again"),
 				j->path);
+	if (base == SQLITE_CORRUPT || base == SQLITE_NOTADB)
+		return kerr_set(err, K_DB, "journal",
+				_("journal %s is damaged (%s): run `kassa journal check` and restore "
+				  "the newest backup (see kassa(1), RESTORING THE JOURNAL)"),
+				j->path, j->db ? sqlite3_errmsg(j->db) : sqlite3_errstr(rc));
 	if (base == SQLITE_FULL)
 		return kerr_set(err, K_IO, "journal",
 				_("journal %s: the disk is full; free some space and try again"),
@@ -719,6 +739,11 @@ kstatus journal_open_version(const char *path, int version, struct journal **out
 	struct journal *j = xcalloc(1, sizeof *j);
 	j->path = xstrdup(path);
 	j->lock_fd = -1;
+	kstatus cst = journal_check_before_open(path, j->warning, sizeof j->warning, err);
+	if (cst != K_OK) {
+		journal_close(j);
+		return cst;
+	}
 	int rc = sqlite3_open_v2(path, &j->db,
 				 SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
 				 NULL);
@@ -741,10 +766,12 @@ kstatus journal_open_version(const char *path, int version, struct journal **out
 	if ((st = pragma(j, "PRAGMA journal_mode=WAL", "wal", err)) != K_OK ||
 	    (st = pragma(j, "PRAGMA synchronous=FULL", NULL, err)) != K_OK ||
 	    (st = pragma(j, "PRAGMA foreign_keys=ON", NULL, err)) != K_OK ||
+	    (st = journal_check_after_open(j->db, path, err)) != K_OK ||
 	    (st = migrate(j, version, err)) != K_OK) {
 		journal_close(j);
 		return st;
 	}
+	journal_check_mark(path);
 	*out = j;
 	return K_OK;
 }
@@ -752,6 +779,11 @@ kstatus journal_open_version(const char *path, int version, struct journal **out
 kstatus journal_open(const char *path, struct journal **out, struct kerr *err)
 {
 	return journal_open_version(path, 0, out, err);
+}
+
+const char *journal_warning(const struct journal *j)
+{
+	return j && j->warning[0] ? j->warning : NULL;
 }
 
 const char *journal_file(const struct journal *j)
@@ -948,6 +980,19 @@ static kstatus refund_check_locked(struct journal *j, const char *ref_uuid, int6
 	return K_OK;
 }
 
+/*
+ * The rotated backup at each Z-report (the day's end): a failure never fails
+ * the Z-report, it is left in journal_warning().
+ */
+static void auto_backup(struct journal *j)
+{
+	struct kerr e = {0};
+	char made[512];
+	if (journal_backup_rotate(j->db, j->path, made, sizeof made, &e) != K_OK)
+		snprintf(j->warning, sizeof j->warning, _("the Z-report's journal backup failed: %s"),
+			 e.text);
+}
+
 kstatus journal_enqueue(struct journal *j, const struct journal_new_doc *d, int64_t *id,
 			struct kerr *err)
 {
@@ -1034,6 +1079,8 @@ kstatus journal_enqueue(struct journal *j, const struct journal_new_doc *d, int6
 		return st;
 	if (id)
 		*id = new_id;
+	if (strcmp(d->kind, "z-report") == 0 && !d->test)
+		auto_backup(j);
 	return K_OK;
 }
 
@@ -1716,9 +1763,9 @@ static kstatus callback_locked(struct journal *j, const struct journal_callback 
 		return kerr_set(err, K_INVALID, "status",
 				_("a callback can only make a document processed, provider "
 				  "retry or failed"));
-	if (cb->source != JSRC_CALLBACK && cb->source != JSRC_POLL)
+	if (cb->source != JSRC_CALLBACK && cb->source != JSRC_POLL && cb->source != JSRC_RELAY)
 		return kerr_set(err, K_INVALID, "source",
-				_("a callback's source is callback or poll"));
+				_("a callback's source is callback, relay or poll"));
 	struct head h;
 	kstatus st = head_load(j, ST_HEAD_BY_UUID, 0, cb->uuid, &h, err);
 	if (st == K_NOTFOUND)
@@ -2455,4 +2502,37 @@ void journal_basket_free(struct journal_basket *b)
 {
 	free(b->body);
 	b->body = NULL;
+}
+
+/* --- small named values ----------------------------------------------------------------------- */
+
+kstatus journal_kv_get(struct journal *j, const char *key, char *buf, size_t n, struct kerr *err)
+{
+	if (n)
+		buf[0] = '\0';
+	sqlite3_stmt *s = st_get(j, ST_KV_GET, err);
+	if (!s)
+		return K_DB;
+	bind_text(s, 1, key);
+	int rc = sqlite3_step(s);
+	kstatus st = K_OK;
+	if (rc == SQLITE_ROW)
+		col_text(s, 0, buf, n);
+	else if (rc == SQLITE_DONE)
+		st = K_NOTFOUND;
+	else
+		st = db_error(j, rc, err);
+	sqlite3_reset(s);
+	return st;
+}
+
+kstatus journal_kv_set(struct journal *j, const char *key, const char *value, struct kerr *err)
+{
+	sqlite3_stmt *s = st_get(j, ST_KV_SET, err);
+	if (!s)
+		return K_DB;
+	bind_text(s, 1, key);
+	bind_text(s, 2, value);
+	sqlite3_bind_int64(s, 3, journal_now(j));
+	return st_done(j, s, err);
 }

@@ -70,7 +70,8 @@ enum journal_state { JOURNAL_STATE_INFO(JOURNAL_STATE_ENUM) JS_COUNT };
 	_(POLL, "poll")                                                        \
 	_(OPERATOR, "operator")                                                \
 	_(RESTART, "restart")                                                  \
-	_(LOCAL, "local")
+	_(LOCAL, "local")                                                      \
+	_(RELAY, "relay")
 #define JOURNAL_SOURCE_ENUM(name, word) JSRC_##name,
 enum journal_source { JOURNAL_SOURCE_INFO(JOURNAL_SOURCE_ENUM) JSRC_COUNT };
 #undef JOURNAL_SOURCE_ENUM
@@ -231,6 +232,11 @@ kstatus journal_open_version(const char *path, int version, struct journal **out
 			     struct kerr *err);
 /* Closes the journal (NULL is fine). */
 void journal_close(struct journal *j);
+/*
+ * What the caller should tell the user once, or NULL: modes found looser
+ * than 0600/0700 and tightened at open, or a failed Z-report backup.
+ */
+const char *journal_warning(const struct journal *j);
 /* The schema version of an open journal. */
 int journal_schema_version(struct journal *j);
 /* Replaces the clock used for timestamps (tests); fn NULL restores now_ms(). */
@@ -471,5 +477,13 @@ void journal_basket_free(struct journal_basket *b);
  * default 60, 180, 300, 600.
  */
 int64_t retry_delay_ms(const int64_t *schedule_s, size_t n, int attempt);
+
+/*
+ * Small named values of kassa itself (schema 6), e.g. "relay.next.<profile>":
+ * get copies the value into buf (K_NOTFOUND when none); set stores it in its
+ * own transaction (or the caller's). Never store a secret here.
+ */
+kstatus journal_kv_get(struct journal *j, const char *key, char *buf, size_t n, struct kerr *err);
+kstatus journal_kv_set(struct journal *j, const char *key, const char *value, struct kerr *err);
 
 #endif

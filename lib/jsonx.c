@@ -113,8 +113,13 @@ json_t *jsonx_loads(const char *text, size_t len, struct kerr *err)
 					frac = true;
 				i++;
 			}
-			/* A malformed literal ("1.2.3") stays as is for jansson to refuse. */
-			if (frac && number_ok(text + start, i - start)) {
+			/*
+			 * A malformed literal ("1.2.3") stays as is for jansson to refuse.
+			 * "-0" is kept as text too: jansson would make it 0 and lose the
+			 * sign that "-0.0" keeps (and the money parser refuses).
+			 */
+			bool minus_zero = i - start == 2 && text[start] == '-' && text[start + 1] == '0';
+			if ((frac || minus_zero) && number_ok(text + start, i - start)) {
 				buf_put(&b, "\"" NUM_MARK_ESC, 1 + strlen(NUM_MARK_ESC));
 				buf_put(&b, text + start, i - start);
 				buf_put(&b, "\"", 1);

@@ -23,6 +23,7 @@
 #include "i18n.h"
 #include "jsonx.h"
 #include "net.h"
+#include "relay_proto.h"
 #include "util.h"
 #include "wire/form.h"
 #include "wire/lifepay.h"
@@ -95,6 +96,8 @@ struct outbox {
 	bool offline;
 	int64_t offline_since; /* wall clock, ms */
 	char offline_reason[256];
+	/* Who delivers the callback being handled: the listener or kassa-relay. */
+	enum journal_source cb_source;
 };
 
 /* A request's outcome waiting for the group commit; strings owned here. */
@@ -296,6 +299,9 @@ static bool on_attempt_row(const struct journal_attempt_row *row, void *cls)
 {
 	struct unanswered_ctx *c = cls;
 	c->rows++;
+	/* A failed token step sent nothing (see token_failed()). */
+	if (strncmp(row->error, "PayKeeper token", 15) == 0)
+		return true;
 	/* Only "too many requests" says for sure that nothing was taken. */
 	if (row->http_status != 200 || (row->provider_code != 0 && row->provider_code != 429))
 		c->unknown = true;
@@ -518,6 +524,42 @@ static bool pk_token_valid(const struct outbox *ob)
 	return ob->pk_token[0] && mono_ms() < ob->pk_token_until;
 }
 
+/*
+ * The token step failed: every due document of this profile gets an attempt
+ * with the reason (issue 11: a TLS error or a 401 left no trace without -v)
+ * and its next try by the retry schedule, as a failed send would.
+ */
+static void token_failed(struct outbox *ob, int http_status, const char *msg)
+{
+	int64_t ids[DUE_WINDOW];
+	size_t n = 0;
+	struct kerr e = {0};
+	if (journal_due(ob->j, now_ms(), ids, DUE_WINDOW, &n, &e) != K_OK) {
+		set_last_error(ob, e.text);
+		return;
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (is_foreign(ob, ids[i]) || job_exists(ob, JOB_SEND, ids[i]))
+			continue;
+		struct journal_doc d;
+		memset(&d, 0, sizeof d);
+		if (journal_get(ob->j, ids[i], &d, &e) != K_OK)
+			continue;
+		bool ours = strcmp(d.profile, ob->p.name) == 0 && d.provider == ob->p.provider;
+		journal_doc_free(&d);
+		if (!ours || journal_mark_sending(ob->j, ids[i], &e) != K_OK)
+			continue;
+		int64_t delay = retry_delay_ms(ob->p.retry_schedule, ob->p.retry_count,
+					       d.attempts + 1) *
+				ob->unit / 1000;
+		if (journal_record_attempt(ob->j, ids[i], http_status, 0, msg, &e) != K_OK ||
+		    journal_schedule_retry(ob->j, ids[i], now_ms() + delay, JSRC_LOCAL, msg, &e) !=
+			K_OK)
+			set_last_error(ob, e.text);
+		notify(ob, ids[i]);
+	}
+}
+
 static void on_token_done(void *cls, const struct net_result *res)
 {
 	struct job *jb = cls;
@@ -527,7 +569,9 @@ static void on_token_done(void *cls, const struct net_result *res)
 	free(jb);
 	char msg[320];
 	if (res->outcome != NET_OK) {
-		snprintf(msg, sizeof msg, "PayKeeper token: %s", net_outcome_str(res->outcome));
+		/* The reason (a certificate problem, a refused connection) goes with it. */
+		snprintf(msg, sizeof msg, "PayKeeper token: %s%s%.200s",
+			 net_outcome_str(res->outcome), res->error[0] ? ": " : "", res->error);
 	} else if (res->http_status != 200) {
 		snprintf(msg, sizeof msg, "PayKeeper token: HTTP %ld%s", res->http_status,
 			 res->http_status == 401 ? " (check user and password of the profile)"
@@ -551,6 +595,7 @@ static void on_token_done(void *cls, const struct net_result *res)
 	}
 	set_last_error(ob, msg);
 	ob->pk_token_retry_at = mono_ms() + scaled_s(ob, 10);
+	token_failed(ob, res->outcome == NET_OK ? (int)res->http_status : 0, msg);
 }
 
 static void fetch_token(struct outbox *ob)
@@ -1088,7 +1133,8 @@ static void commit_iteration(struct outbox *ob, bool may_send)
 
 static void on_prepare(struct loop *l, void *cls)
 {
-	commit_iteration(cls, true);
+	struct outbox *ob = cls;
+	commit_iteration(ob, !ob->opt.receive_only);
 }
 
 /* The sender looks at the outbox before the next poll(). */
@@ -1156,6 +1202,8 @@ static void on_stale(struct loop *l, void *cls)
 {
 	struct outbox *ob = cls;
 	ob->stale_timer = loop_add_timer(l, scaled_s(ob, STALE_CHECK_S), on_stale, ob);
+	if (ob->opt.receive_only)
+		return;
 	requeue_orphans(ob);
 	/* PayKeeper documents stuck in timeout are the operator's business too. */
 	if (ob->p.stale_after_s <= 0)
@@ -1192,7 +1240,9 @@ static int handle_lifepay(struct outbox *ob, const struct listener_request *req,
 	struct kerr e = {0};
 	char msg[400];
 	if (wire_lifepay_parse_callback(req->content_type, req->body, req->len, &cb, &e) != K_OK) {
-		snprintf(msg, sizeof msg, "malformed callback: %s", e.text);
+		char what[360];
+		/* "uuid: is missing from the callback": the field is named. */
+		snprintf(msg, sizeof msg, "malformed callback: %s", kerr_str(&e, what, sizeof what));
 		logf_(ob, "callback from %s refused: %s", req->remote_addr, msg);
 		wire_lifepay_callback_free(&cb);
 		return reply_text(reply, reply_n, 400, msg);
@@ -1223,7 +1273,7 @@ static int handle_lifepay(struct outbox *ob, const struct listener_request *req,
 		snprintf(detail, sizeof detail, "code %d: %.280s", cb.error_code, cb.error_message);
 	struct journal_callback jc = {.uuid = cb.uuid,
 				      .state = to,
-				      .source = JSRC_CALLBACK,
+				      .source = ob->cb_source,
 				      .error_code = cb.error_code,
 				      .detail = detail,
 				      .body = req->body,
@@ -1315,11 +1365,14 @@ static int handle_paykeeper(struct outbox *ob, const struct listener_request *re
 	if (st != K_OK) {
 		paykeeper_receipt_free(&r);
 		logf_(ob, "PayKeeper callback from %s refused: %s", req->remote_addr, e.text);
-		return reply_text(reply, reply_n, st == K_REFUSED ? 403 : 400,
-				  st == K_REFUSED ? "bad signature" : "malformed callback");
+		if (st == K_REFUSED)
+			return reply_text(reply, reply_n, 403, "bad signature");
+		char what[360], msg[400];
+		snprintf(msg, sizeof msg, "malformed callback: %s", kerr_str(&e, what, sizeof what));
+		return reply_text(reply, reply_n, 400, msg);
 	}
 	int64_t doc = 0;
-	st = apply_pk_receipt(ob, &r, JSRC_CALLBACK, req->body, req->len, req->content_type, &doc,
+	st = apply_pk_receipt(ob, &r, ob->cb_source, req->body, req->len, req->content_type, &doc,
 			      &e);
 	int status = 200;
 	if (st == K_OK || st == K_NOTFOUND || st == K_REFUSED) {
@@ -1343,6 +1396,25 @@ int outbox_handle_callback(struct outbox *ob, const struct listener_request *req
 	if (strcmp(req->suffix, "paykeeper") == 0)
 		return handle_paykeeper(ob, req, reply, reply_n);
 	return reply_text(reply, reply_n, 404, "not found");
+}
+
+int outbox_apply_relayed(struct outbox *ob, const char *suffix, const char *content_type,
+			 const char *body, size_t len, char *reply, size_t reply_n)
+{
+	struct listener_request req = {.suffix = suffix ? suffix : "",
+				       .content_type = content_type ? content_type : "",
+				       .body = body,
+				       .len = len,
+				       .remote_addr = "kassa-relay"};
+	ob->cb_source = JSRC_RELAY;
+	int status = outbox_handle_callback(ob, &req, reply, reply_n);
+	ob->cb_source = JSRC_CALLBACK;
+	return status;
+}
+
+bool outbox_uses_relay(const struct outbox *ob)
+{
+	return ob->p.relay_url[0] && ob->p.relay_token[0];
 }
 
 static int on_callback(void *cls, const struct listener_request *req, char *reply, size_t reply_n)
@@ -1410,7 +1482,19 @@ struct outbox *outbox_new(struct loop *l, struct journal *j, const struct config
 				 .total_timeout_ms = ob->opt.request_timeout_ms,
 				 .ca_file = ob->opt.ca_file};
 	ob->net = net_new(l, &no);
-	if (!(opt && opt->no_listener)) {
+	ob->cb_source = JSRC_CALLBACK;
+	if (outbox_uses_relay(ob)) {
+		/* Callbacks go to kassa-relay and are pulled from there: no listener. */
+		if (!relay_proto_callback_url(p->relay_url, p->relay_token, ob->callback_url,
+					      sizeof ob->callback_url)) {
+			kerr_set(err, K_INVALID, "relay_url",
+				 _("the callback address on the relay is longer than %d "
+				   "characters: shorten relay_url"),
+				 CALLBACK_URL_MAX);
+			outbox_free(ob);
+			return NULL;
+		}
+	} else if (!(opt && (opt->no_listener || opt->receive_only))) {
 		if (opt && opt->token) {
 			if (strlen(opt->token) != LISTENER_TOKEN_LEN) {
 				kerr_set(err, K_INVALID, "token",

@@ -64,6 +64,11 @@ struct outbox_options {
 	/* Callback path token (LISTENER_TOKEN_LEN hex digits); NULL = a fresh random one. */
 	const char *token;
 	bool no_listener;	     /* no callback listener: callback_url is left empty */
+	/*
+	 * Applies callbacks (outbox_apply_relayed) and nothing else: no listener,
+	 * nothing sent, polled or flagged (a command pulling from kassa-relay).
+	 */
+	bool receive_only;
 	size_t listener_body_limit;  /* default: the listener's (64 KiB) */
 	/* Receipts per bydate page when looking for one a lost reply created; default 1000. */
 	size_t recover_page;
@@ -166,5 +171,17 @@ void outbox_recover_days(int64_t created_at_ms, time_t now, char start[11], char
  */
 int outbox_handle_callback(struct outbox *ob, const struct listener_request *req, char *reply,
 			   size_t reply_n);
+
+/*
+ * A callback pulled from kassa-relay (lib/relay_client.h), applied exactly as
+ * outbox_handle_callback() applies a direct one with the same suffix and
+ * Content-Type (PayKeeper signatures checked here), committed before it
+ * returns; the history names the relay as the source. Returns the HTTP
+ * status the listener would answer (500: not committed, pull it again).
+ */
+int outbox_apply_relayed(struct outbox *ob, const char *suffix, const char *content_type,
+			 const char *body, size_t len, char *reply, size_t reply_n);
+/* True when documents carry a callback_url on kassa-relay (relay_url is set). */
+bool outbox_uses_relay(const struct outbox *ob);
 
 #endif

@@ -171,3 +171,46 @@ long long mono_ms(void)
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
+
+/* Decodes one valid UTF-8 sequence at s (utf8_valid() checked the text). */
+static uint32_t utf8_decode_one(const unsigned char *s, size_t *len)
+{
+	if (s[0] < 0x80) {
+		*len = 1;
+		return s[0];
+	}
+	if ((s[0] & 0xe0) == 0xc0) {
+		*len = 2;
+		return ((uint32_t)(s[0] & 0x1f) << 6) | (s[1] & 0x3f);
+	}
+	if ((s[0] & 0xf0) == 0xe0) {
+		*len = 3;
+		return ((uint32_t)(s[0] & 0x0f) << 12) | ((uint32_t)(s[1] & 0x3f) << 6) |
+		       (s[2] & 0x3f);
+	}
+	*len = 4;
+	return ((uint32_t)(s[0] & 0x07) << 18) | ((uint32_t)(s[1] & 0x3f) << 12) |
+	       ((uint32_t)(s[2] & 0x3f) << 6) | (s[3] & 0x3f);
+}
+
+bool utf8_is_invisible_control(uint32_t cp)
+{
+	return cp < 0x20 || (cp >= 0x7f && cp <= 0x9f) || cp == 0xad || cp == 0x61c ||
+	       (cp >= 0x200b && cp <= 0x200f) || (cp >= 0x2028 && cp <= 0x202e) ||
+	       (cp >= 0x2060 && cp <= 0x2064) || (cp >= 0x2066 && cp <= 0x206f) || cp == 0xfeff ||
+	       (cp >= 0xfff9 && cp <= 0xfffb);
+}
+
+uint32_t utf8_find_control(const char *s)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	while (*p) {
+		size_t len;
+		uint32_t cp = utf8_decode_one(p, &len);
+		if (utf8_is_invisible_control(cp))
+			return cp;
+		for (size_t i = 0; i < len && *p; i++)
+			p++;
+	}
+	return 0;
+}

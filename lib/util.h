@@ -21,6 +21,14 @@ bool utf8_valid(const char *s, size_t len);
 size_t utf8_chars(const char *s);
 /* Writes code point cp as 1..4 bytes of UTF-8 into out; returns the length. */
 size_t utf8_encode(uint32_t cp, char *out);
+/*
+ * True for code points that are invisible or change how text around them is
+ * shown: C0 and C1 controls, DEL, soft hyphen, zero-width and direction marks,
+ * bidi embeddings, overrides (U+202E) and isolates, BOM, line separators.
+ */
+bool utf8_is_invisible_control(uint32_t cp);
+/* The first such code point in valid UTF-8 text s, or 0 when there is none. */
+uint32_t utf8_find_control(const char *s);
 /* Trim ASCII white space at both ends in place; returns s. */
 char *str_trim(char *s);
 /* Constant-time comparison of two byte strings of length n. */

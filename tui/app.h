@@ -123,6 +123,7 @@ struct app_status {
 	int in_flight;		    /* requests on the wire now (shown when > 0) */
 	char listener[48];	    /* "on :8081", "off", "error: ..."; "" = unknown */
 	bool listener_ok;	    /* false shows the listener as a warning */
+	bool via_relay;		    /* listener holds the kassa-relay state instead */
 	/* The provider could not be reached at the last try (F9 shows why). */
 	bool offline;
 	long long offline_since_ms; /* wall clock */

@@ -87,8 +87,11 @@ void app_draw_status(struct app *app)
 		snprintf(segs[n].text, sizeof segs[n].text, _("outbox %d"), s->outbox_depth);
 	segs[n].drop = 1;
 	segs[n++].role = UI_STATUS_BAR;
-	snprintf(segs[n].text, sizeof segs[n].text, _("listener %s"),
-		 s->listener[0] ? s->listener : "—");
+	if (s->via_relay) /* "relay connected", "relay reconnecting since ..." */
+		snprintf(segs[n].text, sizeof segs[n].text, "%s", s->listener);
+	else
+		snprintf(segs[n].text, sizeof segs[n].text, _("listener %s"),
+			 s->listener[0] ? s->listener : "—");
 	segs[n].drop = 4;
 	segs[n++].role = s->listener[0] && !s->listener_ok ? UI_STATUS_WARN : UI_STATUS_BAR;
 

@@ -8,6 +8,8 @@
 
 #include <stdio.h>
 
+#include "status.h"
+
 /* Exit statuses, documented in `kassa --help`. */
 enum cli_exit {
 	CLI_OK = 0,	 /* done */
@@ -45,6 +47,13 @@ int cli_error(const char *name, int status, const char *fmt, ...)
  * max bytes; on failure prints the reason and returns NULL. Free the result.
  */
 char *cli_read_input(const char *cmd, const char *path, size_t max, size_t *len);
+
+/*
+ * The exit status for a failure from lib/: CLI_JOURNAL for every journal
+ * failure (K_DB, K_BUSY, or any error whose field is "journal": a full disk,
+ * a read-only folder or -shm file, a lock), else fallback.
+ */
+int cli_exit_for(kstatus st, const struct kerr *e, int fallback);
 
 /* Subcommands. */
 int cli_receipt(int argc, char **argv);

@@ -18,6 +18,7 @@
 #include "cli.h"
 #include "cli_flush.h"
 #include "cli_listener.h"
+#include "cli_relay.h"
 #include "config.h"
 #include "document.h"
 #include "errors.h"
@@ -179,6 +180,7 @@ struct session {
 	struct journal *j;
 	struct loop *loop;
 	struct outbox *ob;
+	struct relay_client *relay; /* pulls while the command runs (relay_url) */
 	volatile bool interrupted;
 };
 
@@ -198,6 +200,8 @@ static void on_interrupt(struct loop *l, int signo, void *cls)
 
 static void session_close(struct session *s)
 {
+	relay_client_free(s->relay);
+	s->relay = NULL;
 	outbox_free(s->ob);
 	s->ob = NULL;
 	journal_close(s->j);
@@ -228,11 +232,25 @@ static int session_open(struct session *s, const struct opts *o, bool engine, bo
 	}
 	for (size_t i = 0; i < s->cfg->nwarnings; i++)
 		fprintf(stderr, "kassa: %s\n", s->cfg->warnings[i]);
+	/*
+	 * A command never falls back to training by itself: an unmounted config
+	 * or a cron job with another HOME must not turn a till into a trainer.
+	 */
+	if (!s->cfg->exists && !o->training) {
+		int rc = cli_error(o->cmd, CLI_CONFIG,
+				   _("no configuration at %s: write it (see kassa(1), FILES) or "
+				     "pass --training to use the training sandbox"),
+				   s->cfg->path);
+		session_close(s);
+		return rc;
+	}
 	if (config_select(s->cfg, o->profile, o->training, &s->prof, &e) != K_OK) {
 		int rc = cli_error(o->cmd, CLI_CONFIG, "%s", e.text);
 		session_close(s);
 		return rc;
 	}
+	/* Only the selected profile's secrets stay in memory. */
+	config_keep_secrets_of(s->cfg, s->prof.training ? NULL : s->prof.name);
 	if (s->prof.training)
 		fprintf(stderr, "%s\n",
 			_("TRAINING: documents go to kassa's built-in sandbox; nothing is "
@@ -260,12 +278,21 @@ static int session_open(struct session *s, const struct opts *o, bool engine, bo
 		session_close(s);
 		return rc;
 	}
-	if (need_journal && journal_open(s->journal_path, &s->j, &e) != K_OK) {
-		int rc = cli_error(o->cmd, CLI_JOURNAL, _("the journal %s cannot be opened: %s"),
-				   s->journal_path, e.text);
+	kstatus jst;
+	if (need_journal && (jst = journal_open(s->journal_path, &s->j, &e)) != K_OK) {
+		/* A damaged or missing journal's message names it and says what to do. */
+		int rc = jst == K_DB ? cli_error(o->cmd, CLI_JOURNAL, "%s", e.text)
+				     : cli_error(o->cmd, CLI_JOURNAL,
+						 _("the journal %s cannot be opened: %s"),
+						 s->journal_path, e.text);
 		session_close(s);
 		return rc;
 	}
+	if (need_journal && journal_warning(s->j))
+		fprintf(stderr,
+			_("kassa: warning: the journal's files were open to other users or "
+			  "read-only; fixed: %s\n"),
+			journal_warning(s->j));
 	if (engine && need_journal && journal_lock_sender(s->j, &e) != K_OK) {
 		/* Another kassa sends from this journal: a journal error, naming its pid. */
 		int rc = cli_error(o->cmd, CLI_JOURNAL, "%s", e.text);
@@ -287,17 +314,21 @@ static int session_open(struct session *s, const struct opts *o, bool engine, bo
 		    outbox_token_load(tpath, token, NULL) != K_OK)
 			token[0] = '\0';
 		struct outbox_options oo = {.log = o->verbose ? on_log : NULL,
-					    .token = token[0] ? token : NULL};
+					    .token = token[0] ? token : NULL,
+					    .no_listener = !cli_relay_wants_listener(&s->prof)};
 		s->ob = outbox_new(s->loop, s->j, &s->prof, &oo, &e);
 		explicit_bzero(token, sizeof token);
 		if (!s->ob) {
 			char msg[400];
 			kerr_str(&e, msg, sizeof msg);
-			int rc = cli_error(o->cmd, CLI_CONFIG, _("profile \"%s\": %s"),
-					   s->prof.name, msg);
+			int rc = cli_exit_for(K_INVALID, &e, CLI_CONFIG) == CLI_JOURNAL
+				     ? cli_error(o->cmd, CLI_JOURNAL, "%s", e.text)
+				     : cli_error(o->cmd, CLI_CONFIG, _("profile \"%s\": %s"),
+						 s->prof.name, msg);
 			session_close(s);
 			return rc;
 		}
+		s->relay = cli_relay_attach(o->cmd, s->loop, s->j, s->ob, &s->prof, o->verbose);
 	}
 	return CLI_OK;
 }
@@ -447,12 +478,18 @@ static int send_document(struct session *s, struct document *d)
 	int64_t id = 0;
 	d->allow_large = o->allow_large;
 	d->no_original = o->no_original;
+	if (o->wait && !cli_relay_can_wait(&s->prof))
+		return cli_error(o->cmd, CLI_USAGE,
+				 _("--wait: no final status can reach this command: profile \"%s\" "
+				   "has no relay_url and relay_token (see \"Callbacks behind NAT\" in "
+				   "the README); send without --wait and see `kassa status ID` later"),
+				 s->prof.name);
 	kstatus st = outbox_submit(s->ob, d, &id, &e);
 	if (st != K_OK) {
 		char msg[400];
 		kerr_str(&e, msg, sizeof msg);
-		if (st == K_DB)
-			return cli_error(o->cmd, CLI_JOURNAL, "%s", msg);
+		if (cli_exit_for(st, &e, CLI_USAGE) == CLI_JOURNAL)
+			return cli_error(o->cmd, CLI_JOURNAL, "%s", e.text);
 		if (e.code) {
 			char meaning[512];
 			errors_describe(e.code, NULL, errors_locale_is_russian(), meaning,
@@ -464,6 +501,7 @@ static int send_document(struct session *s, struct document *d)
 	}
 	fprintf(stderr, _("kassa %s: document #%" PRId64 " is in the journal (ext_id %s)\n"),
 		o->cmd, id, d->ext_id);
+	cli_relay_note(o->cmd, &s->prof);
 	struct doc_wait w = {.id = id, .final = o->wait};
 	long timeout = o->timeout_s ? o->timeout_s : o->wait ? WAIT_TIMEOUT_S : SEND_TIMEOUT_S;
 	bool done = run_until(s, doc_done, &w, timeout);
@@ -706,6 +744,7 @@ int cli_engine_status(int argc, char **argv)
 	struct session s;
 	if ((rc = session_open(&s, &o, false, true)) != CLI_OK)
 		return rc;
+	cli_relay_pull(o.cmd, s.j, &s.prof, o.verbose);
 	struct journal_doc d;
 	memset(&d, 0, sizeof d);
 	struct kerr e = {0};
@@ -812,16 +851,29 @@ static bool on_doc_json(const struct journal_doc *d, void *cls)
 int cli_engine_journal(int argc, char **argv)
 {
 	struct opts o;
-	int rc = parse_opts(argc, argv, O_JSON | O_LIMIT, 0, &o);
+	int rc = parse_opts(argc, argv, O_JSON | O_LIMIT, 2, &o);
 	if (rc != CLI_OK)
 		return rc;
 	if (o.help)
 		return help_text(
-		    _("Usage: kassa journal [--json] [--limit N]"),
+		    _("Usage: kassa journal [--json] [--limit N]\n"
+		      "       kassa journal check\n"
+		      "       kassa journal backup PATH"),
 		    _("Lists the documents of the journal, newest first, with ext_id, "
 		      "uuid, state and amounts.\n  --json     one JSON array (amounts "
 		      "as strings with two decimals)\n  --limit N  at most N documents "
-		      "(default 50, 0 = all)\n"));
+		      "(default 50, 0 = all)\n"
+		      "check: a full integrity check of the journal file (exit 4 when "
+		      "damaged).\nbackup PATH: a consistent copy of the journal to PATH "
+		      "(a new file), even while\nanother kassa sends from it.\n"));
+	if (o.npos > 0) {
+		struct session s;
+		if ((rc = session_open(&s, &o, false, false)) != CLI_OK)
+			return rc;
+		rc = cli_journal_tool(o.cmd, s.journal_path, o.npos, o.pos);
+		session_close(&s);
+		return rc;
+	}
 	bool limit_given = false;
 	for (int i = 1; i < argc; i++)
 		if (opt_is(argv[i], "--limit"))
@@ -830,6 +882,7 @@ int cli_engine_journal(int argc, char **argv)
 	struct session s;
 	if ((rc = session_open(&s, &o, false, true)) != CLI_OK)
 		return rc;
+	cli_relay_pull(o.cmd, s.j, &s.prof, o.verbose);
 	struct kerr e = {0};
 	kstatus st;
 	if (o.json) {
@@ -960,6 +1013,9 @@ int cli_engine_outbox(int argc, char **argv)
 	struct kerr e = {0};
 	kstatus st = K_OK;
 	if (!o.flush) {
+		long pulled = cli_relay_pull(o.cmd, s.j, &s.prof, o.verbose);
+		if (pulled >= 0)
+			printf(_("kassa-relay: connected, %ld callback(s) pulled\n"), pulled);
 		cli_listener_print_health(s.journal_path); /* issue 11: listener health */
 		static const enum journal_state waits[] = {JS_QUEUED, JS_SENDING, JS_ACCEPTED,
 							   JS_PROVIDER_RETRY};
@@ -1002,11 +1058,14 @@ int cli_engine_outbox(int argc, char **argv)
 	for (size_t i = 0; i < w.n; i++) {
 		struct journal_doc d;
 		memset(&d, 0, sizeof d);
-		if (journal_get(s.j, w.ids[i], &d, NULL) != K_OK)
+		if (journal_get(s.j, w.ids[i], &d, &e) != K_OK) {
+			rc = cli_error(o.cmd, CLI_JOURNAL, "%s", e.text);
 			continue;
+		}
 		print_outcome(&d);
-		if (d.state == JS_QUEUED || d.state == JS_SENDING || d.state == JS_REJECTED ||
-		    d.state == JS_FAILED)
+		if ((d.state == JS_QUEUED || d.state == JS_SENDING || d.state == JS_REJECTED ||
+		     d.state == JS_FAILED) &&
+		    rc == CLI_OK)
 			rc = CLI_FAILED;
 		journal_doc_free(&d);
 	}

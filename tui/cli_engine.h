@@ -5,8 +5,9 @@
  * returns an enum cli_exit (tui/cli.h): 0 ok, 1 provider or delivery
  * failure, 2 bad input or usage, 3 configuration error, 4 journal error.
  *
- * Every command takes --profile NAME and --training; without a configured
- * profile kassa trains against its built-in sandbox, started in-process.
+ * Every command takes --profile NAME and --training; without a configuration
+ * file a command exits 3 naming the path it looked for: only --training
+ * trains (against the built-in sandbox, started in-process).
  */
 #ifndef KASSA_CLI_ENGINE_H
 #define KASSA_CLI_ENGINE_H
@@ -27,8 +28,13 @@ int cli_engine_cash_in(int argc, char **argv);
 int cli_engine_cash_out(int argc, char **argv);
 /* kassa status ID: one document with its status history and delivery attempts. */
 int cli_engine_status(int argc, char **argv);
-/* kassa journal [--json] [--limit N]: the documents, newest first. */
+/* kassa journal [--json] [--limit N]: the documents, newest first; `check`, `backup PATH`. */
 int cli_engine_journal(int argc, char **argv);
+/*
+ * kassa journal check | backup PATH on the journal at path (tui/cli_journal.c):
+ * a full integrity check (exit 4 when damaged) or an online backup.
+ */
+int cli_journal_tool(const char *cmd, const char *path, int npos, const char *const *pos);
 /* kassa outbox [--flush]: what waits to be delivered and why; --flush sends it now. */
 int cli_engine_outbox(int argc, char **argv);
 /* kassa check-account: a test-mode request checking login, apikey and cloud fiscalization. */
@@ -49,8 +55,8 @@ int cli_engine_check_account(int argc, char **argv);
 	 N_("take cash out of the drawer")}, \
 	{"status", cli_engine_status, N_("ID"),\
 	 N_("one document (local id, ext_id or uuid) with its history")}, \
-	{"journal", cli_engine_journal, N_("[--json] [--limit N]"),\
-	 N_("list the documents, newest first")}, \
+	{"journal", cli_engine_journal, N_("[--json] | check | backup PATH"),\
+	 N_("list the documents; check the journal; back it up")}, \
 	{"outbox", cli_engine_outbox, N_("[--flush] [--timeout S]"),\
 	 N_("what waits to be delivered and why; --flush sends it now")}, \
 	{"check-account", cli_engine_check_account, N_("[--timeout S]"),\

@@ -9,6 +9,7 @@
 
 #include "basket_store.h"
 #include "cli.h"
+#include "engine_relay.h"
 #include "i18n.h"
 #include "keys.h"
 #include "loop.h"
@@ -304,6 +305,8 @@ void engine_update_status(struct engine *e)
 			s->listener_ok = false;
 			break;
 		}
+		s->via_relay = false;
+		engine_relay_status(e, s); /* a relay replaces the listener */
 	}
 	long long now = mono_ms();
 	if (e->journal && (e->shift_dirty || now - e->shift_checked_mono >= SHIFT_RECHECK_MS)) {
@@ -386,6 +389,7 @@ static void engine_close(struct engine *e)
 	if (e->timer && e->app && e->app->loop)
 		loop_cancel_timer(e->app->loop, e->timer);
 	e->timer = 0;
+	engine_relay_stop(e);
 	if (e->outbox)
 		outbox_set_listener(e->outbox, NULL, NULL);
 	outbox_free(e->outbox);
@@ -477,9 +481,16 @@ static kstatus engine_setup(struct app *app, void *cls, struct kerr *err)
 	if (journal_open(e->journal_path, &e->journal, &ke) != K_OK) {
 		e->exit_code = CLI_JOURNAL;
 		engine_close(e);
+		if (strncmp(ke.text, "journal ", 8) == 0) /* it names the file */
+			return kerr_set(err, K_IO, "", "%s", ke.text);
 		return kerr_set(err, K_IO, "", _("the journal %s cannot be opened: %s"),
 				e->journal_path, ke.text);
 	}
+	if (journal_warning(e->journal))
+		app_message(
+		    app, UI_MESSAGE_ERROR,
+		    _("The journal's files were open to other users or read-only; fixed: %s"),
+		    journal_warning(e->journal));
 	/*
 	 * The callback token lives in the data directory, so with a fixed listen
 	 * port (or public_url) callbacks for documents sent before a restart
@@ -497,7 +508,7 @@ static kstatus engine_setup(struct app *app, void *cls, struct kerr *err)
 	e->outbox = outbox_new(app->loop, e->journal, &e->profile, &oo, &ke);
 	explicit_bzero(token, sizeof token);
 	if (!e->outbox) {
-		e->exit_code = CLI_CONFIG;
+		e->exit_code = cli_exit_for(K_INVALID, &ke, CLI_CONFIG);
 		/* Named before engine_close() wipes the profile. */
 		char msg[400], name[CONFIG_NAME_MAX + 1];
 		str_copy(name, e->profile.name, sizeof name);
@@ -509,6 +520,7 @@ static kstatus engine_setup(struct app *app, void *cls, struct kerr *err)
 		return kerr_set(err, K_INVALID, "", _("profile %s: %s"), name, msg);
 	}
 	outbox_set_listener(e->outbox, on_outbox_change, e);
+	engine_relay_start(e);
 	app->engine = e;
 	app->submit = engine_submit;
 	app->send_now = engine_send_now;
@@ -592,6 +604,13 @@ int engine_main(int argc, char **argv)
 	}
 	for (size_t i = 0; i < e->config->nwarnings; i++)
 		fprintf(stderr, "kassa: %s\n", e->config->warnings[i]);
+	if (!e->opt_training && config_check_training_fallback(e->config, &err) != K_OK) {
+		fprintf(stderr, "kassa: %s\n", err.text);
+		config_free(e->config);
+		free(rest);
+		free(e);
+		return CLI_CONFIG;
+	}
 	if (config_select(e->config, e->opt_profile, e->opt_training, &e->profile, &err) != K_OK) {
 		char msg[600];
 		engine_start_error(&err, msg, sizeof msg);
@@ -602,6 +621,8 @@ int engine_main(int argc, char **argv)
 		return CLI_CONFIG;
 	}
 	e->training = e->profile.training;
+	/* Only the profile in use keeps its secrets in memory. */
+	config_keep_secrets_of(e->config, e->training ? NULL : e->profile.name);
 	/* Training has no config section: its theme is kept in the data directory. */
 	if (e->training)
 		prefs_training_theme_load(e->profile.theme, sizeof e->profile.theme);

@@ -32,6 +32,7 @@
 #include "config.h"
 #include "journal.h"
 #include "outbox.h"
+#include "relay_client.h"
 #include "training.h"
 
 /* How many of the newest documents the status pane keeps. */
@@ -68,6 +69,7 @@ struct engine {
 	char journal_path[CONFIG_PATH_MAX];
 	struct journal *journal;
 	struct outbox *outbox;
+	struct relay_client *relay; /* pulls from kassa-relay (engine_relay.c); NULL = none */
 
 	/* The newest documents, newest first; generation grows on every change. */
 	struct engine_row recent[ENGINE_RECENT_MAX];

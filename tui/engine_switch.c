@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "basket_store.h"
+#include "engine_relay.h"
 #include "i18n.h"
 #include "loop.h"
 #include "util.h"
@@ -25,6 +26,7 @@ static void stop_outbox(struct engine *e)
 	if (!e->outbox)
 		return;
 	/* Requests on the wire stay "sending" and are resumed by the next outbox_new(). */
+	engine_relay_stop(e);
 	outbox_set_listener(e->outbox, NULL, NULL);
 	outbox_free(e->outbox);
 	e->outbox = NULL;
@@ -76,6 +78,8 @@ static kstatus start(struct engine *e, const struct config_profile *p, bool keep
 		if (journal_open(e->journal_path, &e->journal, &ke) != K_OK) {
 			kerr_str(&ke, msg, sizeof msg);
 			stop_base(e);
+			if (strncmp(ke.text, "journal ", 8) == 0) /* it names the file */
+				return kerr_set(err, K_IO, "journal", "%s", ke.text);
 			return kerr_set(err, K_IO, "journal",
 					_("the journal %s cannot be opened: %s"), e->journal_path,
 					msg);
@@ -102,6 +106,7 @@ static kstatus start(struct engine *e, const struct config_profile *p, bool keep
 				msg);
 	}
 	outbox_set_listener(e->outbox, on_outbox_change, e);
+	engine_relay_start(e);
 	e->shift_dirty = true;
 	engine_reload(e);
 	engine_update_status(e);
@@ -159,6 +164,7 @@ kstatus engine_switch_profile(struct engine *e, const char *name, bool training,
 		st = run_or_restore(e, p, false, err);
 		if (st == K_OK) {
 			config_free(e->config);
+			config_keep_secrets_of(cfg, p->training ? NULL : p->name);
 			e->config = cfg;
 			cfg = NULL;
 		}

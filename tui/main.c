@@ -1,6 +1,9 @@
 /* The kassa executable: locale and translations, then the command line. */
 #include <locale.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include "app.h"
@@ -21,8 +24,24 @@ static bool is_screen_option(const char *a)
 	return false;
 }
 
+/*
+ * A core dump of kassa would hold the profile's apikey or password and the
+ * callback token: no dumps (and no ptrace by other processes of the user)
+ * unless KASSA_DEBUG_CORE=1 asks for them while debugging.
+ */
+static void no_core_dumps(void)
+{
+	const char *dbg = getenv("KASSA_DEBUG_CORE");
+	if (dbg && strcmp(dbg, "1") == 0)
+		return;
+	struct rlimit none = {0, 0};
+	setrlimit(RLIMIT_CORE, &none);
+	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+}
+
 int main(int argc, char **argv)
 {
+	no_core_dumps();
 	/* Translations from the build tree when run uninstalled, else LOCALEDIR. */
 	app_i18n_init();
 	/*

@@ -1534,6 +1534,25 @@ kstatus paykeeper_verify_callback(const char *body, size_t len, const char *secr
 		st = kerr_set(err, K_REFUSED, "sign", "%s",
 			      _("does not match: the notification was not signed with our secret "
 				"word or was changed on the way; ignored"));
+	/*
+	 * The sign covers the values only, not the keys: a renamed key keeps a
+	 * valid sign. So every key must be one of the receipt's (table 8.4.2),
+	 * and id and status must be there.
+	 */
+	bool has_id = false, has_status = false;
+	for (size_t i = 0; i < n && st == K_OK; i++) {
+		if (strcmp(p[i].key, "sign") == 0)
+			continue;
+		if (!receipt_field_wire(p[i].key))
+			st = kerr_set(err, K_INVALID, p[i].key, "%s",
+				      _("is not a PayKeeper receipt field; the sign covers values "
+					"only, so unknown keys are refused"));
+		has_id |= strcmp(p[i].key, "id") == 0;
+		has_status |= strcmp(p[i].key, "status") == 0;
+	}
+	if (st == K_OK && (!has_id || !has_status))
+		st = kerr_set(err, K_INVALID, has_id ? "status" : "id", "%s",
+			      _("is missing from the notification; ignored"));
 	for (size_t i = 0; i < n && st == K_OK; i++) {
 		const struct fdesc *f = receipt_field_wire(p[i].key);
 		if (f)

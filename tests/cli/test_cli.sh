@@ -204,13 +204,13 @@ fi
 # --- one sender per journal ---------------------------------------------------
 # Another process holds the training journal's sender lock: a sending command
 # is refused as a journal error (4) that names that process, and nothing waits.
-run outbox
+run outbox --training
 lockfile="$XDG_DATA_HOME/kassa/training-journal.db.lock"
 if [ -d "$XDG_DATA_HOME/kassa" ] && command -v flock >/dev/null; then
 	( flock -n 9 && echo 4242 >&9 && sleep 20 ) 9>"$lockfile" &
 	holder=$!
 	for _ in $(seq 50); do [ -s "$lockfile" ] && break; sleep 0.1; done
-	run outbox --flush
+	run outbox --flush --training
 	kill "$holder" 2>/dev/null
 	wait "$holder" 2>/dev/null
 	if [ "$rc" -eq 4 ] && grep -q '4242' "$tmp/err"; then

@@ -26,7 +26,7 @@ check() { # NAME PATTERN: the last output has PATTERN
 }
 run() { "$kassa" "$@" >"$tmp/out" 2>"$tmp/err"; }
 
-run outbox
+run outbox --training
 check "no listener runs: said so" "callback listener: none runs for this journal"
 file="$XDG_DATA_HOME/kassa/training-journal.db-listener"
 sleep 30 &
@@ -36,21 +36,21 @@ write() { # STATE REASON [AGE_MS]
 		"$holder" "$(( $(date +%s%3N) - ${3:-0} ))" "$1" "$2" >"$file"
 }
 write listening ""
-run outbox
+run outbox --training
 check "a serving listener: port and pid" "callback listener: serving on port 8080, 8 connection(s) open (kassa pid $holder)"
 write degraded "refusing connections from 127.0.0.2: it holds 8, the most for one address"
-run outbox
+run outbox --training
 check "a degraded listener: the reason" "callback listener: DEGRADED on port 8080 (kassa pid $holder): refusing connections from 127.0.0.2"
 write failed "the listen socket failed (Invalid argument): cannot listen on 127.0.0.1:8080: Address already in use; retrying"
-run outbox
+run outbox --training
 check "a failed listener: the reason" "callback listener: FAILED (kassa pid $holder): the listen socket failed"
 write listening "" 60000
-run outbox
+run outbox --training
 check "a listener that stopped reporting: stuck" "last reported 60 s ago: it may be stuck"
 kill "$holder"
 wait "$holder" 2>/dev/null
 holder=
-run outbox
+run outbox --training
 check "its kassa is gone: none runs" "callback listener: none runs for this journal"
 echo "1..$n"
 [ "$failed" -eq 0 ]

@@ -9,6 +9,7 @@
 #include <cmocka.h>
 
 #include "basket.h"
+#include "document.h"
 #include "money.h"
 
 static struct basket_line line(const char *name, int64_t price, int64_t qty)
@@ -19,6 +20,33 @@ static struct basket_line line(const char *name, int64_t price, int64_t qty)
 	l.price = price;
 	l.qty = qty;
 	return l;
+}
+
+/* Issue 11: U+202E turned "Milk 001" into a name that reads backwards on the receipt. */
+static void basket_check_name__refuses__bidi_and_invisible_characters(void **state)
+{
+	(void)state;
+	static const char *const bad[] = {
+	    "Milk \xe2\x80\xae" "100",	 /* U+202E right-to-left override */
+	    "Milk \xe2\x80\xad" "100",	 /* U+202D left-to-right override */
+	    "Mi\xe2\x80\x8blk",	 /* U+200B zero-width space */
+	    "Milk \xe2\x81\xa6x\xe2\x81\xa9", /* U+2066 isolate */
+	    "\xef\xbb\xbfMilk",	 /* U+FEFF */
+	    "Milk\xc2\x85",		 /* U+0085 C1 control */
+	    "Mi\xc2\xadlk",		 /* U+00AD soft hyphen */
+	};
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		struct kerr err = {0};
+		assert_int_equal(basket_check_name(bad[i], "purchase.products[0].name", &err),
+				 K_INVALID);
+		assert_string_equal(err.field, "purchase.products[0].name");
+		assert_non_null(strstr(err.text, "U+"));
+	}
+	assert_int_equal(basket_check_name("Хлеб «Бородинский» №1 — 0,5 кг", "name", NULL), K_OK);
+	struct kerr err = {0};
+	assert_int_equal(document_check_text("Ива\xe2\x80\xaeнов", 0, "cashier_name", &err),
+			 K_INVALID);
+	assert_non_null(strstr(err.text, "U+202E"));
 }
 
 static void basket_check_name__counts_characters_not_bytes(void **state)
@@ -240,6 +268,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(basket_check_name__counts_characters_not_bytes),
+		cmocka_unit_test(basket_check_name__refuses__bidi_and_invisible_characters),
 		cmocka_unit_test(basket_add__rejects_bad_lines__keeps_basket),
 		cmocka_unit_test(basket_add__at_most_100_lines),
 		cmocka_unit_test(basket_discounts__line_percent_and_amount),

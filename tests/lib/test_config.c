@@ -462,7 +462,7 @@ static void config_load__overlong_line__refused(void **state)
 	struct fixture *fx = *state;
 	char text[2048];
 	int n = snprintf(text, sizeof text, "%scashier_name = ", LIFEPAY_OK);
-	for (int i = 0; i < 600; i++)
+	for (int i = 0; i < 1300; i++) /* lines hold up to CONFIG_INI_LINE_MAX (1200) bytes */
 		text[n++] = 'x';
 	text[n++] = '\n';
 	text[n] = '\0';

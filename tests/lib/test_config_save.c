@@ -13,6 +13,7 @@
 #include <cmocka.h>
 
 #include "config.h"
+#include "config_ini.h"
 #include "config_save.h"
 #include "util.h"
 
@@ -190,17 +191,18 @@ static void config_save_apply__refuses_values_that_would_read_back_wrong(void **
 			fail_msg("case %zu: %s (%s)", i, out ? "accepted" : "wrong message",
 				 err.text);
 	}
-	/* libinih reads at most 198 characters a line: "catalog = " + 188 fits, 189 does not. */
-	char path[256];
+	/* kassa reads lines of CONFIG_INI_LINE_MAX characters: "catalog = " + the rest fits, one
+	 * more does not. */
+	char path[CONFIG_INI_LINE_MAX + 8];
 	memset(path, 'a', sizeof path);
-	path[188] = '\0';
+	path[CONFIG_INI_LINE_MAX - 10] = '\0';
 	struct config_change fits = {"catalog", path};
 	struct kerr e2;
 	char *ok = config_save_apply(base, strlen(base), "profile.a", &fits, 1, &e2);
 	assert_non_null(ok);
 	free(ok);
-	path[188] = 'a';
-	path[189] = '\0';
+	path[CONFIG_INI_LINE_MAX - 10] = 'a';
+	path[CONFIG_INI_LINE_MAX - 9] = '\0';
 	assert_null(config_save_apply(base, strlen(base), "profile.a", &fits, 1, &e2));
 	assert_non_null(strstr(e2.text, "too long"));
 	struct config_change twice[] = {{"theme", "a"}, {"theme", "b"}};
@@ -212,8 +214,8 @@ static void config_save_apply__refuses_values_that_would_read_back_wrong(void **
 	assert_null(config_save_apply(base, strlen(base), "profile.shop", &secret, 1, &err));
 	assert_null(strstr(err.text, "hunter2"));
 	/* An inline comment that makes the changed line too long. */
-	char longc[256];
-	snprintf(longc, sizeof longc, "[p]\nx = 1 ; %0180d\n", 0);
+	char longc[CONFIG_INI_LINE_MAX + 64];
+	snprintf(longc, sizeof longc, "[p]\nx = 1 ; %0*d\n", CONFIG_INI_LINE_MAX - 18, 0);
 	struct config_change x = {"x", "12345678901234567890"};
 	assert_null(config_save_apply(longc, strlen(longc), "p", &x, 1, &err));
 	assert_non_null(strstr(err.text, "comment"));
@@ -310,7 +312,17 @@ static void config_save_profile__file_stays_0600__and_reads_back(void **state)
 	assert_true(kiosk->test);
 	config_free(cfg);
 
-	/* The longest line libinih reads whole (198 characters) reads back. */
+	/* A 255-character apikey (the longest the cabinet gives) is saved and reads back. */
+	char key[256];
+	memset(key, 'k', 255);
+	key[255] = '\0';
+	struct config_change longkey = {"apikey", key};
+	assert_int_equal(config_save_profile(fx->path, "kiosk", &longkey, 1, &err), K_OK);
+	assert_int_equal(config_load(fx->path, &cfg, &err), K_OK);
+	assert_string_equal(config_profile_find(cfg, "kiosk")->apikey, key);
+	config_free(cfg);
+
+	/* A long catalog path reads back. */
 	char path[200];
 	memset(path, 'c', sizeof path);
 	path[0] = '/';

@@ -61,9 +61,10 @@ static void fx_wipe(struct fixture *fx)
 {
 	journal_close(fx->j);
 	fx->j = NULL;
+	/* The marker too: a wipe here means "begin an empty journal" on purpose. */
 	static const char *const files[] = {"journal.db", "journal.db-wal", "journal.db-shm",
-					    "journal.db.lock"};
-	for (size_t i = 0; i < 4; i++) {
+					    "journal.db.lock", "journal.db.marker"};
+	for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
 		char p[160];
 		snprintf(p, sizeof p, "%s/%s", fx->dir, files[i]);
 		unlink(p);

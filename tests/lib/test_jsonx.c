@@ -56,6 +56,25 @@ static void jsonx_loads__rejects_duplicates_and_garbage(void **state)
 	json_decref(r);
 }
 
+/* Issue 11: "-0" was taken as 0 while "-0.0" was refused; both keep their sign now. */
+static void jsonx_money__refuses__minus_zero_like_minus_zero_point_zero(void **state)
+{
+	(void)state;
+	struct kerr err = {0};
+	const char *text = "{\"a\": -0, \"b\": -0.0, \"c\": 0, \"q\": -0}";
+	json_t *r = jsonx_loads(text, strlen(text), &err);
+	assert_non_null(r);
+	int64_t v = 1;
+	assert_int_equal(jsonx_money(json_object_get(r, "a"), &v, "price", &err), K_INVALID);
+	assert_string_equal(err.field, "price");
+	assert_non_null(strstr(err.text, "sign"));
+	assert_int_equal(jsonx_money(json_object_get(r, "b"), &v, "price", &err), K_INVALID);
+	assert_int_equal(jsonx_qty(json_object_get(r, "q"), &v, "quantity", &err), K_INVALID);
+	assert_int_equal(jsonx_money(json_object_get(r, "c"), &v, "price", &err), K_OK);
+	assert_int_equal(v, 0);
+	json_decref(r);
+}
+
 static void jsonx_dumps__prints_exact_decimals(void **state)
 {
 	(void)state;
@@ -159,6 +178,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(jsonx_loads__fractions_stay_exact),
 	    cmocka_unit_test(jsonx_loads__rejects_duplicates_and_garbage),
+	    cmocka_unit_test(jsonx_money__refuses__minus_zero_like_minus_zero_point_zero),
 	    cmocka_unit_test(jsonx_dumps__prints_exact_decimals),
 	    cmocka_unit_test(jsonx_dumps__marker_inside_text__stays_a_string),
 	    cmocka_unit_test(jsonx_loads__malformed_number__refused),

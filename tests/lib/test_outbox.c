@@ -681,6 +681,40 @@ static void paykeeper__delivers__receipt_processed_by_signed_callback(void **sta
 	document_free(&d);
 }
 
+static bool on_attempt_401(const struct journal_attempt_row *r, void *cls)
+{
+	if (r->http_status == 401 && strstr(r->error, "PayKeeper token"))
+		(*(int *)cls)++;
+	return true;
+}
+
+/* Issue 11: a refused token left no trace without -v. */
+static void paykeeper__records__token_failure_as_attempt(void **state)
+{
+	struct fx *f = *state;
+	pk_profile(f, 20, false);
+	outbox_free(f->ob);
+	str_copy(f->p.password, "wrong-password", sizeof f->p.password);
+	fx_outbox_unit(f, 20);
+	struct document d;
+	pk_receipt(&d, 4500);
+	int64_t id = submit(f, &d);
+	struct journal_doc jd;
+	long long end = mono_ms() + 5000;
+	do {
+		loop_run_once(f->l, 20);
+		state_of(f, id, &jd);
+	} while (jd.attempts == 0 && mono_ms() < end);
+	assert_int_equal(jd.state, JS_QUEUED);
+	assert_true(jd.attempts >= 1);
+	assert_non_null(strstr(jd.last_error_text, "PayKeeper token: HTTP 401"));
+	int rows = 0;
+	assert_int_equal(journal_attempts(f->j, id, on_attempt_401, &rows, NULL), K_OK);
+	assert_true(rows >= 1);
+	assert_int_equal(pk_ledger_count(f, d.ext_id), 0);
+	document_free(&d);
+}
+
 static void paykeeper__polls__receipt_without_callback(void **state)
 {
 	struct fx *f = *state;
@@ -1003,6 +1037,7 @@ static void outbox__applies__callback_of_a_lost_reply_by_ext_id(void **state)
 struct http {
 	bool done;
 	long status;
+	char body[512];
 };
 
 static void on_http(void *cls, const struct net_result *res)
@@ -1010,7 +1045,13 @@ static void on_http(void *cls, const struct net_result *res)
 	struct http *h = cls;
 	h->done = true;
 	h->status = res->http_status;
+	size_t n = res->body_len < sizeof h->body - 1 ? res->body_len : sizeof h->body - 1;
+	if (res->body)
+		memcpy(h->body, res->body, n);
+	h->body[n] = '\0';
 }
+
+static struct http last_reply; /* of post() */
 
 static long post(struct fx *f, const char *path, const char *ct, const char *body)
 {
@@ -1024,6 +1065,7 @@ static long post(struct fx *f, const char *path, const char *ct, const char *bod
 		loop_run_once(f->l, 20);
 	net_free(n);
 	assert_true(h.done);
+	last_reply = h;
 	return h.status;
 }
 
@@ -1048,6 +1090,8 @@ static void listener__answers__malformed_400_unknown_uuid_200(void **state)
 	assert_int_equal(post(f, "/cb/" TOKEN, "application/json", "{not json"), 400);
 	assert_int_equal(post(f, "/cb/" TOKEN, "application/json", "{\"status\":\"processed\"}"),
 			 400);
+	/* Issue 11: the reply names the field ("malformed callback: is missing ..." did not). */
+	assert_non_null(strstr(last_reply.body, "uuid: is missing from the callback"));
 	assert_int_equal(post(f, "/cb/" TOKEN, "application/json",
 			      "{\"uuid\":\"00000000-0000-4000-8000-000000000000\","
 			      "\"status\":\"error\",\"error_code\":3975}"),
@@ -1137,6 +1181,8 @@ int main(void)
 					    setup, teardown),
 	    cmocka_unit_test_setup_teardown(
 		paykeeper__delivers__receipt_processed_by_signed_callback, setup, teardown),
+	    cmocka_unit_test_setup_teardown(paykeeper__records__token_failure_as_attempt, setup,
+					    teardown),
 	    cmocka_unit_test_setup_teardown(paykeeper__polls__receipt_without_callback, setup,
 					    teardown),
 	    cmocka_unit_test_setup_teardown(paykeeper__finds__receipt_of_a_lost_reply, setup,

@@ -199,6 +199,51 @@ static void paykeeper_verify_callback__accepts_vector__fills_receipt(void **stat
 	free(body);
 }
 
+/*
+ * Issue 11: the sign covers values only, so a key renamed without changing
+ * the order of the keys keeps a valid sign; such a notification is refused.
+ */
+static void paykeeper_verify_callback__refuses__renamed_key_with_valid_sign(void **state)
+{
+	(void)state;
+	static const char *const renames[][2] = {{"status", "statuz"}, {"contact", "contacts"},
+						 {"type", "typo"}};
+	for (size_t k = 0; k < sizeof renames / sizeof renames[0]; k++) {
+		struct form_pair pairs[N_VECTOR];
+		memcpy(pairs, vector_pairs, sizeof pairs);
+		for (size_t i = 0; i < N_VECTOR; i++)
+			if (strcmp(pairs[i].key, renames[k][0]) == 0)
+				pairs[i].key = (char *)renames[k][1];
+		/* The sign is still right: the values keep their order. */
+		char sign[PAYKEEPER_SIGN_HEX_LEN + 1];
+		struct kerr err = {0};
+		assert_int_equal(paykeeper_sign(pairs, N_VECTOR, SECRET, sign, &err), K_OK);
+		assert_string_equal(sign, VECTOR_SIGN);
+		char *body = signed_body(pairs, N_VECTOR, VECTOR_SIGN);
+		struct pk_receipt r;
+		assert_int_equal(paykeeper_verify_callback(body, strlen(body), SECRET, &r, &err),
+				 K_INVALID);
+		assert_string_equal(err.field, renames[k][1]);
+		assert_non_null(strstr(err.text, "unknown keys are refused"));
+		free(body);
+	}
+	/* Without status at all (the sign then covers fewer values). */
+	struct form_pair pairs[N_VECTOR];
+	size_t m = 0;
+	for (size_t i = 0; i < N_VECTOR; i++)
+		if (strcmp(vector_pairs[i].key, "status") != 0)
+			pairs[m++] = vector_pairs[i];
+	char sign[PAYKEEPER_SIGN_HEX_LEN + 1];
+	struct kerr err = {0};
+	assert_int_equal(paykeeper_sign(pairs, m, SECRET, sign, &err), K_OK);
+	char *body = signed_body(pairs, m, sign);
+	struct pk_receipt r;
+	assert_int_equal(paykeeper_verify_callback(body, strlen(body), SECRET, &r, &err),
+			 K_INVALID);
+	assert_string_equal(err.field, "status");
+	free(body);
+}
+
 static void paykeeper_verify_callback__raw_body_with_plus_and_escapes(void **state)
 {
 	(void)state;
@@ -938,6 +983,7 @@ int main(void)
 	    cmocka_unit_test(paykeeper_sign__empty_values_count__duplicates_refused),
 	    cmocka_unit_test(paykeeper_verify_callback__accepts_vector__fills_receipt),
 	    cmocka_unit_test(paykeeper_verify_callback__raw_body_with_plus_and_escapes),
+	    cmocka_unit_test(paykeeper_verify_callback__refuses__renamed_key_with_valid_sign),
 	    cmocka_unit_test(paykeeper_verify_callback__refuses_tampering),
 	    cmocka_unit_test(paykeeper_callback_body__round_trips_receipt),
 	    cmocka_unit_test(paykeeper_print_form__sale_with_card_remainder),

@@ -30,15 +30,16 @@ static const char *const grammar[] = {
 	/* xgettext:no-c-format */
 	N_("10%  or  150      in the F3 prompt: a percentage or an amount"),
 	N_("#                 in the pay dialog: pays the rest of the total"),
-	N_("name, then price  no catalog in a live profile: free entry (demo codes are training only)"),
-	N_("after a crash     the open basket and the payment's amounts come back by themselves"),
+	N_("name, then price  no catalog in a live profile: free entry (demo: training)"),
+	N_("after a crash     the open basket and the amounts typed come back"),
 	/* xgettext:no-c-format */
 	N_("10 then F3        10% off the selected line at once"),
-	N_("Enter on an empty pay field: # there · F2 exact cash · F3 card for the rest"),
-	N_("Pay dialog: F7 F8 F11 F12 add a 500, 1000, 2000, 5000 banknote to the cash"),
+	N_("Enter (pay)       on an empty cash or card field: # there"),
+	N_("F2 / F3 (pay)     cash pays the rest / the card pays the rest, and sends"),
+	N_("F7 F8 F11 F12     in the pay dialog: a 500, 1000, 2000, 5000 banknote"),
 	N_("F4 then F6        refund the basket without an original receipt (asks)"),
-	N_("1 000,50  1,000.50  amounts: thousands by a space, comma or point"),
-	N_("535  refund  cash  in F11: an amount as shown, or refund, cash, card"),
+	N_("1 000,50 1000.50  amounts: thousands by a space, kopecks after , or ."),
+	N_("535 refund cash   in F11: an amount as shown, or refund, cash, card"),
 };
 
 /* What the screen shows about where things stand (issue 10). */
@@ -52,6 +53,8 @@ static const char *const notes[] = {
 	N_("F8 shows the shift's totals and the cash that should be in the drawer"),
 	/* issue 11 */
 	N_("listener degraded: too many or slow connections are shed; callbacks still get in"),
+	/* issue 13 */
+	N_("relay connected / reconnecting since: statuses come through kassa-relay (relay_url)"),
 };
 
 static const enum action help_footer[] = {ACT_BACK, ACT_NONE};

@@ -59,6 +59,7 @@ const char *status_source_word(enum journal_source s)
 	    [JSRC_CALLBACK] = N_("callback"), [JSRC_REPLY] = N_("reply"),
 	    [JSRC_POLL] = N_("poll"),	      [JSRC_OPERATOR] = N_("operator"),
 	    [JSRC_RESTART] = N_("restart"),   [JSRC_LOCAL] = N_("kassa"),
+	    [JSRC_RELAY] = N_("relay"),
 	};
 	return (unsigned)s < JSRC_COUNT ? _(words[s]) : "?";
 }

@@ -1,0 +1,223 @@
+#!/bin/bash
+# A till behind NAT (issue 13, "Done when"): kassa-sandbox calls back a real
+# kassa-relay (temp SQLite database, a tills file made with `kassa-relay
+# add-till`) at the callback_url kassa sends; `kassa receipt FILE` (no
+# --wait) exits, and `kassa status ID` afterwards pulls the callback and
+# shows `processed`, the history naming the relay. Then the relay is
+# SIGKILLed and restarted between the callback and the pull: nothing is lost.
+# Prints TAP.
+# Usage: test_cli_relay.sh KASSA KASSA_SANDBOX KASSA_RELAY DATA_DIR [sqlite|pg]
+#   pg: the relay on PostgreSQL; needs KASSA_TEST_PG=postgresql://... (a server
+#   where the user may create databases) and psql, else skipped (TAP 1..0 # SKIP).
+set -u
+kassa=$1
+sandbox=$2
+relay=$3
+data=$4
+kind=${5:-sqlite}
+export LC_ALL=C.UTF-8
+unset LANGUAGE
+tmp=$(mktemp -d)
+export HOME="$tmp/home" XDG_CONFIG_HOME="$tmp/config" XDG_DATA_HOME="$tmp/data"
+mkdir -p "$HOME" "$XDG_CONFIG_HOME/kassa"
+pids=()
+pgdb=
+cleanup() {
+	for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null; done
+	wait 2>/dev/null
+	if [ -n "$pgdb" ]; then psql -q "$KASSA_TEST_PG" -c "DROP DATABASE IF EXISTS $pgdb" >/dev/null 2>&1; fi
+	[ -n "${KEEP_TMP:-}" ] && echo "# kept $tmp" || rm -rf "$tmp"
+}
+trap cleanup EXIT
+TIMEOUT=${E2E_TIMEOUT:-20}
+
+if [ "$kind" = pg ]; then
+	if [ -z "${KASSA_TEST_PG:-}" ] || ! command -v psql >/dev/null; then
+		echo "1..0 # SKIP KASSA_TEST_PG is not set (or psql is missing)"
+		exit 0
+	fi
+	if grep -q "built without PostgreSQL" "$relay"; then
+		echo "1..0 # SKIP this kassa-relay was built without libpq"
+		exit 0
+	fi
+	pgdb="kassa_cli_relay_$$_$RANDOM"
+	psql -q "$KASSA_TEST_PG" -c "CREATE DATABASE $pgdb" >/dev/null || exit 1
+	base=${KASSA_TEST_PG%%\?*}
+	query=
+	case "$KASSA_TEST_PG" in *\?*) query="?${KASSA_TEST_PG#*\?}" ;; esac
+	db="${base%/*}/$pgdb$query"
+else
+	db="sqlite:$tmp/relay.db"
+fi
+
+n=0
+failed=0
+ok() { n=$((n + 1)); echo "ok $n - $1"; }
+not_ok() {
+	n=$((n + 1))
+	failed=$((failed + 1))
+	echo "not ok $n - $1"
+	shift
+	for line in "$@"; do echo "# $line"; done
+	[ -s "$tmp/out" ] && sed 's/^/#   stdout: /' "$tmp/out"
+	[ -s "$tmp/err" ] && sed 's/^/#   stderr: /' "$tmp/err"
+}
+bail() {
+	echo "Bail out! $1"
+	exit 1
+}
+run() {
+	"$kassa" "$@" >"$tmp/out" 2>"$tmp/err"
+	rc=$?
+}
+
+# port_of FILE: the port of the "listening on http://127.0.0.1:PORT" line, waiting for it.
+port_of() {
+	local p="" end=$((SECONDS + TIMEOUT))
+	while [ -z "$p" ] && [ $SECONDS -lt $end ]; do
+		p=$(sed -n 's/^listening on http:\/\/127\.0\.0\.1:\([0-9]*\).*/\1/p' "$1")
+		[ -z "$p" ] && sleep 0.05
+	done
+	echo "$p"
+}
+
+start_relay() { # [PORT]
+	: >"$tmp/relay.out"
+	"$relay" --listen "127.0.0.1:${1:-0}" --db "$db" --tills "$tmp/tills.ini" \
+		>"$tmp/relay.out" 2>>"$tmp/relay.err" &
+	relay_pid=$!
+	pids+=("$relay_pid")
+	rport=$(port_of "$tmp/relay.out")
+	[ -n "$rport" ] || bail "kassa-relay starts: $(cat "$tmp/relay.err")"
+}
+
+# waiting: the relay's count of callbacks waiting for the till (its status view).
+waiting() {
+	"$relay" status --db "$db" --tills "$tmp/tills.ini" 2>/dev/null |
+		sed -nE 's/^shop1 +(-|[0-9-]+ [0-9:]+Z) +([0-9]+) .*/\2/p'
+}
+
+# wait_waiting N: until the relay holds N callbacks for the till.
+wait_waiting() {
+	local end=$((SECONDS + TIMEOUT))
+	while [ $SECONDS -lt $end ]; do
+		[ "$(waiting)" = "$1" ] && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+for x in "$kassa" "$sandbox" "$relay"; do [ -x "$x" ] || bail "built: $x"; done
+
+"$sandbox" --listen 127.0.0.1:0 --memory --callback-delay 1500 --quiet \
+	>"$tmp/sandbox.out" 2>"$tmp/sandbox.err" &
+pids+=($!)
+sport=$(port_of "$tmp/sandbox.out")
+[ -n "$sport" ] || bail "kassa-sandbox starts: $(cat "$tmp/sandbox.err")"
+
+"$relay" add-till shop1 --tills "$tmp/tills.ini" >"$tmp/add.txt" 2>&1 || bail "add-till: $(cat "$tmp/add.txt")"
+token=$(sed -n 's/^relay_token = //p' "$tmp/add.txt")
+[ ${#token} -ge 32 ] || bail "add-till printed a token"
+start_relay
+ok "kassa-relay ($kind) listens on port $rport, kassa-sandbox on $sport"
+
+cat >"$XDG_CONFIG_HOME/kassa/config.ini" <<EOF
+[kassa]
+default_profile = shop
+
+[profile.shop]
+provider = lifepay
+base_url = http://127.0.0.1:$sport
+login = 70000000000
+apikey = sandbox-apikey
+target_serial = SANDBOX-0001
+relay_url = http://127.0.0.1:$rport
+relay_token = $token
+
+[profile.norelay]
+provider = lifepay
+base_url = http://127.0.0.1:$sport
+login = 70000000000
+apikey = sandbox-apikey
+target_serial = SANDBOX-0001
+EOF
+chmod 600 "$XDG_CONFIG_HOME/kassa/config.ini"
+
+# 1. The receipt is sent and the command exits before the callback.
+run receipt "$data/seed.json"
+id=$(sed -n 's/.*document #\([0-9]*\) is in the journal.*/\1/p' "$tmp/err")
+if [ "$rc" -eq 0 ] && [ -n "$id" ]; then ok "kassa receipt (no --wait) exits 0 with document #$id"; else not_ok "kassa receipt exits 0" "exit $rc"; fi
+if grep -q "no relay configured" "$tmp/err"; then not_ok "with a relay, no 'no relay' note"; else ok "with a relay, no 'no relay' note"; fi
+if grep -q "$token" "$tmp/out" "$tmp/err"; then not_ok "the token is never printed"; else ok "the token is never printed"; fi
+if wait_waiting 1; then ok "the sandbox's callback reached the relay (1 waiting for the till)"; else not_ok "the callback reached the relay" "waiting: $(waiting)"; fi
+
+run status "$id"
+if [ "$rc" -eq 0 ] && grep -qE "state +processed|processed" "$tmp/out"; then
+	ok "kassa status $id afterwards shows processed"
+else
+	not_ok "kassa status $id afterwards shows processed" "exit $rc"
+fi
+if grep -qE "relay" "$tmp/out"; then ok "the history names the relay as the source"; else not_ok "the history names the relay"; fi
+if wait_waiting 0 || [ "$(waiting)" = 0 ]; then ok "nothing waits at the relay once the till pulled"; else not_ok "nothing waits at the relay" "waiting: $(waiting)"; fi
+run status "$id"
+cp "$tmp/out" "$tmp/status1"
+hist=$(grep -c "relay" "$tmp/status1")
+
+# 2. The relay dies (SIGKILL) after it committed the callback, before the till pulls.
+run receipt "$data/seed.json"
+id2=$(sed -n 's/.*document #\([0-9]*\) is in the journal.*/\1/p' "$tmp/err")
+[ "$rc" -eq 0 ] && [ -n "$id2" ] && ok "a second receipt #$id2 is sent" || not_ok "a second receipt is sent" "exit $rc"
+if wait_waiting 1; then ok "its callback is committed at the relay"; else not_ok "its callback is committed at the relay"; fi
+kill -9 "$relay_pid"
+wait "$relay_pid" 2>/dev/null
+run status "$id2"
+if [ "$rc" -eq 0 ] && grep -q "the relay could not be pulled" "$tmp/err"; then
+	ok "with the relay down, status says so and shows the journal (exit 0)"
+else
+	not_ok "with the relay down, status says so" "exit $rc"
+fi
+if grep -qE "state +processed" "$tmp/out"; then not_ok "not processed while the relay is down"; else ok "not processed while the relay is down"; fi
+start_relay "$rport"
+run status "$id2"
+if [ "$rc" -eq 0 ] && grep -qE "state +processed" "$tmp/out"; then
+	ok "after the relay's restart, kassa status $id2 shows processed: nothing lost"
+else
+	not_ok "after the relay's restart, status shows processed" "exit $rc"
+fi
+run status "$id"
+if [ "$(grep -c relay "$tmp/out")" = "$hist" ]; then ok "the first receipt's history did not change (applied once)"; else not_ok "the first receipt's history did not change" "$(diff "$tmp/status1" "$tmp/out")"; fi
+
+# 3. journal and outbox pull too; without a relay a command says how the status is known.
+run journal
+if [ "$rc" -eq 0 ] && [ "$(grep -c processed "$tmp/out")" -ge 2 ]; then ok "kassa journal lists both processed"; else not_ok "kassa journal lists both processed" "exit $rc"; fi
+run outbox
+if [ "$rc" -eq 0 ] && grep -q "kassa-relay: connected, 0 callback(s) pulled" "$tmp/out"; then ok "kassa outbox pulls (nothing left) and says so"; else not_ok "kassa outbox pulls and says so" "exit $rc"; fi
+run receipt "$data/seed.json" --profile norelay
+if [ "$rc" -eq 0 ] && grep -q "no relay configured: no callback_url is sent" "$tmp/err"; then
+	ok "without a relay the command sends no callback_url and says how the status is known"
+else
+	not_ok "without a relay the command says so" "exit $rc"
+fi
+
+run journal --json --limit 0
+before=$(grep -o '"ext_id"' "$tmp/out" | wc -l)
+run receipt "$data/seed.json" --profile norelay --wait
+if [ "$rc" -eq 2 ] && grep -q -- "--wait: no final status can reach this command" "$tmp/err"; then
+	ok "without a relay --wait is refused at once (exit 2), naming relay_url"
+else
+	not_ok "without a relay --wait is refused at once" "exit $rc"
+fi
+run journal --json --limit 0
+if [ "$(grep -o '"ext_id"' "$tmp/out" | wc -l)" = "$before" ]; then ok "and nothing was sent"; else not_ok "and nothing was sent"; fi
+
+# 4. A wrong token: said, never shown.
+sed -i "s/^relay_token = .*/relay_token = wrong-token-wrong-token-wrong-token-0/" "$XDG_CONFIG_HOME/kassa/config.ini"
+run status "$id"
+if [ "$rc" -eq 0 ] && grep -q "relay_token" "$tmp/err" && ! grep -q "wrong-token" "$tmp/err"; then
+	ok "a wrong relay_token is named, not shown"
+else
+	not_ok "a wrong relay_token is named, not shown" "exit $rc"
+fi
+
+echo "1..$n"
+[ "$failed" -eq 0 ]

@@ -1,0 +1,123 @@
+#!/usr/bin/env bash
+# The cashier's screen behind NAT (issue 13): a LIVE profile with relay_url
+# and relay_token; kassa-sandbox calls a real kassa-relay back, the screen
+# pulls on its loop. At 140x40: the status bar says "relay connected", a sale
+# becomes processed through the relay (the history names it), the relay
+# SIGKILLed shows "relay reconnecting since", and a sale made while it is
+# down becomes processed once it is back (the sandbox retries its callback,
+# time-scaled). Reuses e2e.sh's harness, as test_cli_flush.sh does.
+#
+# usage: e2e_relay.sh KASSA KASSA_SANDBOX KASSA_RELAY
+set -u
+here=$(dirname "$(realpath "$0")")
+RELAY=$(realpath "$3")
+harness=$(sed '/^\[ -x "\$KASSA" \]/,$d' "$here/e2e.sh")
+if ! grep -q '^wait_for()' <<<"$harness"; then
+	echo "not ok 1 - e2e.sh's harness can be sourced (its layout changed)"
+	echo "1..1"
+	exit 1
+fi
+# shellcheck source=e2e.sh
+source <(printf '%s\n' "$harness") "$1" "$2" relay
+
+relay_pid=
+cleanup_relay() {
+	[ -n "$relay_pid" ] && kill -9 "$relay_pid" 2>/dev/null
+	cleanup
+}
+trap cleanup_relay EXIT
+
+port_of() { # FILE: the port of its "listening on http://127.0.0.1:PORT" line
+	local p="" end=$((SECONDS + TIMEOUT))
+	while [ -z "$p" ] && [ $SECONDS -lt $end ]; do
+		p=$(sed -n 's/^listening on http:\/\/127\.0\.0\.1:\([0-9]*\).*/\1/p' "$1")
+		[ -z "$p" ] && sleep 0.05
+	done
+	echo "$p"
+}
+
+start_relay() { # [PORT]
+	: >"$tmp/relay.out"
+	"$RELAY" --listen "127.0.0.1:${1:-0}" --db "sqlite:$tmp/relay.db" --tills "$tmp/tills.ini" \
+		>"$tmp/relay.out" 2>>"$tmp/relay.err" &
+	relay_pid=$!
+	rport=$(port_of "$tmp/relay.out")
+	[ -n "$rport" ] || bail "kassa-relay starts" "$(cat "$tmp/relay.err")"
+}
+
+sell() {
+	type_text "1001"
+	keys Enter
+	sleep 0.2
+	keys F5
+	wait_for "Payment: receipt" "$1: the payment screen" || return
+	type_text "#"
+	keys Enter
+}
+
+[ -x "$KASSA" ] || bail "kassa is built" "not executable: $KASSA"
+[ -x "$RELAY" ] || bail "kassa-relay is built" "not executable: $RELAY"
+need tmux
+need infocmp
+
+# Callbacks 100 times faster than LifePay's (the first retry after 0.6 s).
+"$SANDBOX" --listen 127.0.0.1:0 --memory --callback-delay 20000 --time-scale 0.01 --quiet \
+	>"$tmp/sandbox.out" 2>"$tmp/sandbox.err" &
+sandbox_pid=$!
+sport=$(port_of "$tmp/sandbox.out")
+[ -n "$sport" ] || bail "kassa-sandbox starts" "$(cat "$tmp/sandbox.err")"
+"$RELAY" add-till till1 --tills "$tmp/tills.ini" >"$tmp/add.txt" 2>&1 || bail "add-till" "$(cat "$tmp/add.txt")"
+token=$(sed -n 's/^relay_token = //p' "$tmp/add.txt")
+start_relay
+ok "kassa-sandbox on port $sport, kassa-relay on $rport"
+
+mkdir -p "$tmp/config/kassa"
+printf '%s\n' "code,name,price,unit,vat,object" "1001,Хлеб «Бородинский» 400 г,54.90,piece,vat10,1" \
+	>"$tmp/catalog.csv"
+cat >"$tmp/config/kassa/config.ini" <<EOF
+[kassa]
+default_profile = shop
+
+[profile.shop]
+provider = lifepay
+base_url = http://127.0.0.1:$sport
+login = 70000000000
+apikey = sandbox-apikey
+target_serial = SANDBOX-0001
+catalog = $tmp/catalog.csv
+relay_url = http://127.0.0.1:$rport
+relay_token = $token
+EOF
+chmod 600 "$tmp/config/kassa/config.ini"
+
+start_kassa 140 40 C.UTF-8
+wait_for "LIVE" "the screen runs with a LIVE profile"
+wait_for "relay connected" "the status bar says the relay is connected"
+refute "listener on" "no listener of its own with a relay"
+
+sell "a sale"
+wait_re "#1 receipt .*" "the sale is in the pane"
+wait_for "processed" "it becomes processed through the relay"
+keys F9
+wait_re "processed +relay" "the history names the relay as the source"
+keys Escape
+if grep -qF "$token" <<<"$(screen)"; then not_ok "the token is never shown"; else ok "the token is never shown"; fi
+
+kill -9 "$relay_pid"
+wait "$relay_pid" 2>/dev/null
+wait_for "relay reconnecting since" "the relay SIGKILLed: reconnecting since ..."
+sell "a sale while the relay is down"
+wait_re "#2 receipt" "the second sale is in the pane"
+wait_for "accepted" "it is accepted, its callback cannot get in"
+start_relay "$rport"
+wait_for "relay connected" "the relay back: connected again"
+end=$((SECONDS + TIMEOUT + 20))
+while [ $SECONDS -lt $end ] && screen | grep -q "accepted"; do sleep 0.2; done
+if screen | grep -q "accepted"; then
+	not_ok "the callback retried by the sandbox reaches the screen through the relay" "$(screen)"
+else
+	ok "the callback retried by the sandbox reaches the screen through the relay: nothing lost"
+fi
+quit_kassa
+echo "1..$n"
+[ "$failed" -eq 0 ]
