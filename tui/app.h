@@ -62,6 +62,12 @@ struct view_ops {
 	/* Optional: back to plain entry, nothing pending (the home screen after a basket went out). */
 	void (*reset)(struct app *app);
 	/*
+	 * Optional: a barcode scanner read the catalog item it on this screen
+	 * (marking: the marking code it carried, or NULL). Returns true when the
+	 * screen dealt with it (added, or said why not); false: "back to the sale".
+	 */
+	bool (*scan)(struct app *app, const struct catalog_item *it, const char *marking);
+	/*
 	 * Bytes of the screen's own state: app_push() gives each instance a
 	 * zeroed block of this size before open() and frees it after close();
 	 * the view reaches it with app_view_state(). 0 = none.

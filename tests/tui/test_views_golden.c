@@ -21,6 +21,7 @@
 #include "entry.h"
 #include "loop.h"
 #include "money.h"
+#include "scanner.h"
 #include "screen.h"
 #include "views/shift.h"
 #include "views/views.h"
@@ -192,6 +193,27 @@ static void app_push__same_view_twice__own_state_each(void **state)
 	assert_null(app_view_state(f->app, &view_help));
 }
 
+/* A scan goes to the screen on top: the pay dialog takes one more item, help sends back. */
+static void scanner_take_code__pay_on_top__joins_the_basket_being_paid(void **state)
+{
+	struct fixture *f = *state;
+	fill_basket(f->app);
+	app_push(f->app, &view_pay, DOC_RECEIPT);
+	assert_true(scanner_take_code(f->app, "1006"));
+	assert_int_equal(f->app->basket.n, 3);
+	assert_non_null(strstr(f->app->msg, "added to the basket; total now 693.70"));
+	assert_golden(f, "pay_scanned");
+}
+
+static void scanner_take_code__help_on_top__says_back_to_the_sale(void **state)
+{
+	struct fixture *f = *state;
+	app_push(f->app, &view_help, 0);
+	assert_true(scanner_take_code(f->app, "1006"));
+	assert_int_equal(f->app->basket.n, 0);
+	assert_non_null(strstr(f->app->msg, "back to the sale (Esc) to add it"));
+}
+
 /* A screen whose Up changes nothing and whose Down moves something. */
 static int probe_handle(struct app *app, enum action a, int key)
 {
@@ -240,6 +262,10 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(view_shift__no_engine__matches_golden, setup, teardown),
 	    cmocka_unit_test_setup_teardown(view_find__whole_catalog__matches_golden, setup,
 					    teardown),
+	    cmocka_unit_test_setup_teardown(
+		scanner_take_code__pay_on_top__joins_the_basket_being_paid, setup, teardown),
+	    cmocka_unit_test_setup_teardown(scanner_take_code__help_on_top__says_back_to_the_sale,
+					    setup, teardown),
 	    cmocka_unit_test_setup_teardown(app_push__same_view_twice__own_state_each, setup,
 					    teardown),
 	    cmocka_unit_test_setup_teardown(

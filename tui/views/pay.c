@@ -16,6 +16,7 @@
 #include "engine.h"
 #include "guard.h"
 #include "i18n.h"
+#include "scanner.h"
 #include "util.h"
 #include "views/views.h"
 
@@ -106,12 +107,24 @@ static void pay_recalc(struct app *app)
 	}
 }
 
-void pay_basket_changed(struct app *app)
+/* The buyer remembered one more item: it joins the basket being paid. */
+static bool pay_scan(struct app *app, const struct catalog_item *it, const char *marking)
 {
-	if (!pay_of(app))
-		return; /* the dialog is not open: nothing follows the basket */
-	pay_recalc(app);
+	if (app->keyview)
+		return false; /* a question is open: back to the sale */
+	char m[48];
+	if (it->unit != UNIT_PIECE && !marking) {
+		app_message(app, UI_MESSAGE_ERROR,
+			    _("Scanned «%s» is sold by weight: back to the sale (Esc) to weigh it"),
+			    it->name);
+	} else if (scanner_add_piece(app, it, marking)) {
+		/* The dialog's amounts follow the basket. */
+		pay_recalc(app);
+		app_message(app, UI_MESSAGE_INFO, _("Scanned «%s»: added to the basket; total now %s"),
+			    it->name, app_money(app, app->basket.total, m, sizeof m));
+	}
 	app_redraw(app);
+	return true;
 }
 
 static void pay_focus(struct app *app)
@@ -434,6 +447,7 @@ static void pay_draw(struct app *app, WINDOW *w, int rows, int cols)
 
 const struct view_ops view_pay = {
 	.state_size = sizeof(struct pay_state),
+	.scan = pay_scan,
 	.name = "pay",
 	.title = N_("Payment"),
 	.footer = pay_footer,

@@ -4,6 +4,7 @@
 #include "basket_store.h"
 #include "i18n.h"
 #include "money.h"
+#include "scanner.h"
 #include "util.h"
 #include "views/sale_last.h"
 #include "views/views.h"
@@ -539,6 +540,32 @@ static void sale_draw(struct app *app, WINDOW *w, int rows, int cols)
 	app_put(w, rows - 1, cols - tw, tw, TEXT_RIGHT, total, UI_TOTAL);
 }
 
+/* A scan adds its item wherever the cursor is; what was being typed stays. */
+static bool sale_scan(struct app *app, const struct catalog_item *it, const char *marking)
+{
+	if (app->keyview) {
+		app_message(app, UI_MESSAGE_ERROR,
+			    _("Scanned «%s»: answer the question first (y/n), then scan again"),
+			    it->name);
+		return true;
+	}
+	char typed[512];
+	str_copy(typed, app_input_text(app), sizeof typed);
+	if (marking) {
+		if (scanner_add_piece(app, it, marking))
+			app_message(app, UI_MESSAGE_INFO, _("Scanned «%s» with its marking code"),
+				    it->name);
+	} else {
+		sale_add_item(app, it, 0);
+		app_message(app, UI_MESSAGE_INFO, _("Scanned «%s»"), it->name);
+	}
+	/* What the cashier was typing stays (sale_add_item() starts a fresh line). */
+	if (typed[0] && it->unit == UNIT_PIECE && !app_input_text(app)[0] && !app->keyview)
+		app_input(app, NULL, typed);
+	app_redraw(app);
+	return true;
+}
+
 const struct view_ops view_sale = {
 	.state_size = sizeof(struct sale_state),
 	.name = "sale",
@@ -549,4 +576,5 @@ const struct view_ops view_sale = {
 	.handle = sale_handle,
 	.line = sale_line,
 	.reset = sale_reset,
+	.scan = sale_scan,
 };

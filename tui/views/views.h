@@ -19,7 +19,5 @@ extern const struct view_ops view_settings;
 void sale_add_item(struct app *app, const struct catalog_item *it, int64_t qty);
 /* Resets the sale screen to plain item entry (after a receipt went out). */
 void sale_reset(struct app *app);
-/* The basket changed under the open pay dialog (a scan): its amounts follow. */
-void pay_basket_changed(struct app *app);
 
 #endif
