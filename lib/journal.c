@@ -176,6 +176,9 @@ static const char *const migrations[] = {
 		       " ORDER BY id LIMIT 1")                                                     \
 	_(DOC_BY_RECEIPT, "SELECT " DOC_COLS ", body FROM documents"                              \
 			  " WHERE provider_receipt_id = ?1 ORDER BY id LIMIT 1")                   \
+	_(DOC_BY_PREFIX, "SELECT " DOC_COLS ", body FROM documents"                               \
+			 " WHERE substr(ext_id, 1, length(?1)) = ?1"                              \
+			 " OR substr(uuid, 1, length(?1)) = ?1 ORDER BY id LIMIT 2")               \
 	_(HEAD_BY_ID, "SELECT id, state, test, provider, uuid, provider_receipt_id, attempts"     \
 		      " FROM documents WHERE id = ?1")                                             \
 	_(HEAD_BY_UUID, "SELECT id, state, test, provider, uuid, provider_receipt_id, attempts"   \
@@ -2114,6 +2117,42 @@ kstatus journal_get(struct journal *j, int64_t id, struct journal_doc *out, stru
 	return st;
 }
 
+/*
+ * The beginning of an ext_id or uuid, as the journal and the screen show it
+ * cut ("b0a6353e-7934-4d4c-921…"): found when exactly one document starts so.
+ */
+static kstatus doc_by_prefix(struct journal *j, const char *k, struct journal_doc *out,
+			     struct kerr *err)
+{
+	sqlite3_stmt *s = st_get(j, ST_DOC_BY_PREFIX, err);
+	if (!s)
+		return K_DB;
+	bind_text(s, 1, k);
+	int rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
+		doc_from_row(s, out, true);
+		rc = sqlite3_step(s);
+		if (rc == SQLITE_ROW) {
+			sqlite3_reset(s);
+			journal_doc_free(out);
+			memset(out, 0, sizeof *out);
+			return kerr_set(err, K_NOTFOUND, "id",
+					_("more than one document's ext_id or uuid starts with "
+					  "\"%s\": give more of it"),
+					k);
+		}
+	}
+	sqlite3_reset(s);
+	if (rc == SQLITE_DONE && out->id > 0)
+		return K_OK;
+	if (rc == SQLITE_DONE)
+		return kerr_set(err, K_NOTFOUND, "id",
+				_("no document with id, ext_id or uuid \"%s\" (or starting so) in "
+				  "this journal"),
+				k);
+	return db_error(j, rc, err);
+}
+
 kstatus journal_find(struct journal *j, const char *key, struct journal_doc *out,
 		     struct kerr *err)
 {
@@ -2141,7 +2180,9 @@ kstatus journal_find(struct journal *j, const char *key, struct journal_doc *out
 		st = doc_query(j, ST_DOC_BY_UUID, 0, k, out, err);
 	if (st == K_NOTFOUND)
 		st = doc_query(j, ST_DOC_BY_RECEIPT, 0, k, out, err);
-	if (st == K_NOTFOUND)
+	if (st == K_NOTFOUND && strlen(k) >= JOURNAL_PREFIX_MIN)
+		st = doc_by_prefix(j, k, out, err);
+	else if (st == K_NOTFOUND)
 		kerr_set(err, K_NOTFOUND, "id",
 			 _("no document with id, ext_id or uuid \"%s\" in this journal"), k);
 	return st;

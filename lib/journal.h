@@ -407,9 +407,12 @@ kstatus journal_flag_stale(struct journal *j, int64_t older_than_ms, int64_t *n,
 
 /* One document with its body; free with journal_doc_free(). K_NOTFOUND if no such id. */
 kstatus journal_get(struct journal *j, int64_t id, struct journal_doc *out, struct kerr *err);
+/* The shortest ext_id or uuid beginning journal_find() looks up. */
+#define JOURNAL_PREFIX_MIN 6
 /*
  * Finds a document by what a person typed: a local id (digits), an ext_id, a
- * uuid or a PayKeeper receipt id, tried in that order.
+ * uuid or a PayKeeper receipt id, tried in that order; then the beginning
+ * (JOURNAL_PREFIX_MIN characters or more) of one document's ext_id or uuid.
  */
 kstatus journal_find(struct journal *j, const char *key, struct journal_doc *out,
 		     struct kerr *err);

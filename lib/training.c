@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
 #include <unistd.h>
@@ -27,6 +28,12 @@ static bool lock_db(struct training *t)
 	}
 	t->lock_fd = fd;
 	return true;
+}
+
+static bool training_strict(void)
+{
+	const char *v = getenv("KASSA_SANDBOX_STRICT");
+	return v && v[0] && strcmp(v, "0") != 0;
 }
 
 kstatus training_start(struct loop *l, struct training *t, struct kerr *err)
@@ -69,6 +76,9 @@ kstatus training_start(struct loop *l, struct training *t, struct kerr *err)
 	    .listen = "127.0.0.1:0",
 	    .db_path = t->sandbox_db[0] ? t->sandbox_db : NULL,
 	    .callback_delay_ms = t->callback_delay_ms,
+	    /* Training forgives what real integrations send (docs/SANDBOX.md); kassa's own
+	       test suites set KASSA_SANDBOX_STRICT=1 so kassa itself never sends it. */
+	    .strict = training_strict(),
 	};
 	t->sb = sandbox_start(&so, err);
 	if (!t->sb) {

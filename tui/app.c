@@ -226,6 +226,10 @@ struct app *app_new(struct loop *loop, const struct app_options *opt, struct ker
 	kstatus st = theme_find(theme, app->exe_dir, path, sizeof path, &e);
 	if (st == K_OK)
 		st = theme_load_file(&app->theme, path, &e);
+	/* "default" is built in: its file (themes/default.ini) only restates it, so
+	 * a build or an install without the theme files still starts. */
+	if (st == K_NOTFOUND && strcmp(theme, "default") == 0)
+		st = K_OK;
 	if (st != K_OK && (opt && opt->theme)) {
 		kerr_set(err, st, "theme", "%s", e.text);
 		app_free(app);

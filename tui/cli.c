@@ -32,6 +32,45 @@ static const struct cli_command *find_command(const char *name)
 	return NULL;
 }
 
+bool cli_is_command(const char *name)
+{
+	return name && find_command(name) != NULL;
+}
+
+/* How many argv words a leading global option takes (0: not one of them). */
+static int global_option_words(const char *a)
+{
+	static const char *const with_value[] = {"--profile", "--theme", "--keys"};
+	static const char *const flags[] = {"--training", "-v", "--verbose", "--no-color",
+					    "--no-colour"};
+	for (size_t i = 0; i < sizeof with_value / sizeof with_value[0]; i++) {
+		size_t n = strlen(with_value[i]);
+		if (strncmp(a, with_value[i], n) == 0)
+			return a[n] == '\0' ? 2 : a[n] == '=' ? 1 : 0;
+	}
+	for (size_t i = 0; i < sizeof flags / sizeof flags[0]; i++)
+		if (strcmp(a, flags[i]) == 0)
+			return 1;
+	return 0;
+}
+
+void cli_hoist_command(int argc, char **argv)
+{
+	int i = 1;
+	while (i < argc) {
+		int w = global_option_words(argv[i]);
+		if (w == 0)
+			break;
+		i += w;
+	}
+	if (i == 1 || i >= argc || !cli_is_command(argv[i]))
+		return;
+	/* argv[1..i-1] are the options, argv[i] the command: rotate it to the front. */
+	char *cmd = argv[i];
+	memmove(&argv[2], &argv[1], (size_t)(i - 1) * sizeof argv[0]);
+	argv[1] = cmd;
+}
+
 int cli_error(const char *name, int status, const char *fmt, ...)
 {
 	va_list ap;

@@ -6,6 +6,7 @@
 #ifndef KASSA_CLI_H
 #define KASSA_CLI_H
 
+#include <stdbool.h>
 #include <stdio.h>
 
 #include "status.h"
@@ -32,6 +33,15 @@ struct cli_command {
 /* The table, ending with a NULL name. */
 extern const struct cli_command cli_commands[];
 
+/* True when name is one of the subcommands in the table. */
+bool cli_is_command(const char *name);
+/*
+ * Options that kassa takes before or after a subcommand (--profile NAME,
+ * --training, -v): `kassa --profile shop receipt F` is rewritten in place as
+ * `kassa receipt --profile shop F`. Does nothing when no subcommand follows
+ * the leading options (the cashier's screen keeps them).
+ */
+void cli_hoist_command(int argc, char **argv);
 /* Dispatches argv[1] (a subcommand, --help, --version); returns the exit status. */
 int cli_main(int argc, char **argv);
 /* Prints the general usage (subcommands and exit statuses) to out. */

@@ -50,6 +50,8 @@ int main(int argc, char **argv)
 	 */
 	if (argc < 2 && !(isatty(STDIN_FILENO) && isatty(STDOUT_FILENO)))
 		return cli_main(argc, argv);
+	/* `kassa --profile shop receipt F` is `kassa receipt --profile shop F`. */
+	cli_hoist_command(argc, argv);
 	if (argc < 2 || is_screen_option(argv[1]))
 		return engine_main(argc, argv);
 	return cli_main(argc, argv);

@@ -28,6 +28,8 @@ static void usage(FILE *out)
 	      "  --seed N             seed for fault decisions (a run can be replayed)\n"
 	      "  --time-scale F       multiply every delay by F (0.01 = 100 times faster)\n"
 	      "  --callback-delay MS  delay before a document is final (default 1000)\n"
+	      "  --strict             refuse what real integrations send but a careful client\n"
+	      "                       should not (unknown fields, 1.0000, integer ids, `vat`)\n"
 	      "  --quiet              no request log on stderr\n"
 	      "  --help               this text\n"
 	      "Admin endpoints and formats: docs/SANDBOX.md\n",
@@ -73,6 +75,10 @@ int main(int argc, char **argv)
 		}
 		if (strcmp(a, "--memory") == 0) {
 			memory = true;
+			continue;
+		}
+		if (strcmp(a, "--strict") == 0) {
+			opt.strict = true;
 			continue;
 		}
 		if (strcmp(a, "--quiet") == 0) {

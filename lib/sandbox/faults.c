@@ -9,7 +9,11 @@
 
 #define PPM_ONE 1000000u
 
-static const char *const fault_names[] = {"http500", "drop", "stall", "callback_fail", "error"};
+static const char *const fault_names[] = {
+    "http500", "drop",	 "stall",  "callback_fail", "error",
+    "retry",   "denied", "fn3975", "pos_decline",   "pos_timeout",
+};
+#define FAULT_COUNT (sizeof fault_names / sizeof fault_names[0])
 #define FAULT_STALL 2
 
 static uint32_t *faults_slot(struct sb_faults *f, size_t i)
@@ -23,6 +27,16 @@ static uint32_t *faults_slot(struct sb_faults *f, size_t i)
 		return &f->stall;
 	case 3:
 		return &f->callback_fail;
+	case 5:
+		return &f->retry;
+	case 6:
+		return &f->denied;
+	case 7:
+		return &f->fn3975;
+	case 8:
+		return &f->pos_decline;
+	case 9:
+		return &f->pos_timeout;
 	default:
 		return &f->error;
 	}
@@ -30,7 +44,7 @@ static uint32_t *faults_slot(struct sb_faults *f, size_t i)
 
 static int faults_index(const char *name)
 {
-	for (size_t i = 0; i < sizeof fault_names / sizeof fault_names[0]; i++)
+	for (size_t i = 0; i < FAULT_COUNT; i++)
 		if (strcmp(name, fault_names[i]) == 0)
 			return (int)i;
 	return -1;
@@ -62,8 +76,8 @@ kstatus sandbox_faults_parse(const char *spec, struct sb_faults *out, struct ker
 		if (idx < 0) {
 			st = kerr_set(
 			    err, K_INVALID, "faults",
-			    "unknown fault \"%s\"; use http500, drop, stall, callback_fail "
-			    "or error",
+			    "unknown fault \"%s\"; use http500, drop, stall, callback_fail, "
+			    "error, retry, denied, fn3975, pos_decline or pos_timeout",
 			    name);
 			goto done;
 		}
@@ -131,7 +145,7 @@ int sandbox_faults_format(const struct sb_faults *f, char *buf, size_t n)
 	struct sb_faults copy = *f;
 	size_t len = 0;
 	buf[0] = '\0';
-	for (size_t i = 0; i < 5; i++) {
+	for (size_t i = 0; i < FAULT_COUNT; i++) {
 		uint32_t v = *faults_slot(&copy, i);
 		if (!v)
 			continue;

@@ -12,6 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "document.h"
 #include "sandbox/sandbox.h"
 #include "status.h"
 
@@ -20,7 +21,11 @@
 /* Probabilities in millionths (1000000 = always). */
 struct sb_faults {
 	uint32_t http500, drop, stall, callback_fail, error;
-	long long stall_ms; /* unscaled hold time for `stall` */
+	uint32_t retry;	 /* LifePay: an "awaiting retry" callback, then the final one */
+	uint32_t denied; /* LifePay: code 6095, nothing created */
+	uint32_t fn3975; /* LifePay receipt: the FN refuses it (3975) */
+	uint32_t pos_decline, pos_timeout; /* LifePay pos.perform=1: the terminal's outcome */
+	long long stall_ms;		   /* unscaled hold time for `stall` */
 };
 
 /* Parses "http500=0.2,drop=0.1,stall=0.05:3,callback_fail=0.3,error=0.05"; "" or "none" = off. */
@@ -191,6 +196,8 @@ kstatus sandbox_store_doc_get(struct sb_store *st, const char *uuid, struct sb_d
 kstatus sandbox_store_doc_insert(struct sb_store *st, const struct sb_doc *d, struct kerr *err);
 /* Writes the final status, fiscal attributes and error of d (by uuid). */
 kstatus sandbox_store_doc_finish(struct sb_store *st, const struct sb_doc *d, struct kerr *err);
+/* Sets outcome and due_ms of a pending document (the retry fault's second round). */
+kstatus sandbox_store_doc_requeue(struct sb_store *st, const struct sb_doc *d, struct kerr *err);
 /* Sum of totals of refunds citing ref_uuid that did not end in error. */
 kstatus sandbox_store_refunded(struct sb_store *st, const char *ref_uuid, int64_t *sum,
 			       struct kerr *err);
@@ -306,6 +313,35 @@ json_t *sandbox_paykeeper_receipt_json(const struct sb_pk_receipt *r);
 void sandbox_paykeeper_advance(struct sandbox *sb);
 /* Finishes due LifePay documents and queues their callbacks. */
 void sandbox_lifepay_finish_due(struct sandbox *sb);
+
+/* ---- outcomes.c: how a LifePay document ends ---- */
+
+/* The outcome of a new document into out: processed, error, fn3975, retry, pos-ok:N ... */
+void sandbox_lifepay_outcome(struct sandbox *sb, enum doc_kind kind, const struct document *d,
+			     char *out, size_t n);
+/* The callback's `pos` object for a pos-* outcome, else NULL. */
+json_t *sandbox_lifepay_pos_json(const char *outcome);
+/* error_code and error_message of a document that ends in error, by its outcome. */
+void sandbox_lifepay_set_error(struct sb_doc *r);
+
+/* ---- tolerant.c: the non-strict reading of a LifePay request ---- */
+
+/* Rewrites what integrations send into the client's shape (logged); see docs/SANDBOX.md. */
+void sandbox_lifepay_tolerate(struct sandbox *sb, json_t *root, enum doc_kind kind);
+
+/* ---- messages.c ---- */
+
+/* The provider-style Russian text for a validation problem the client reported in English. */
+void sandbox_message_ru(const char *field, const char *english, char *out, size_t n);
+
+/* ---- pk_checks.c: PayKeeper fields the client's parser leaves to the provider ---- */
+
+/* A real date written YYYY-MM-DD. */
+bool sandbox_pk_date_ok(const char *s);
+/* correction_type, correction_operation_date, correction_document_number; false + msg. */
+bool sandbox_pk_check_correction(const char *body, size_t len, char *msg, size_t n);
+/* contact: an e-mail or +79101234567 (strict: required, only that phone spelling). */
+bool sandbox_pk_check_contact(const char *contact, bool strict, char *msg, size_t n);
 
 /* ---- callbacks.c: the worker thread ---- */
 

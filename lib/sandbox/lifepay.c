@@ -44,14 +44,12 @@ static void reply_field(struct sandbox_reply *rp, int code, const char *message,
 	reply_envelope(rp, code, message, data);
 }
 
-/* 400 from a kerr: the field path is the data key, "field text" the message. */
+/* 400 from a kerr: the field path is the data key, the provider-style Russian text the message. */
 static void reply_kerr(struct sandbox_reply *rp, const struct kerr *e, const char *fallback_field)
 {
 	const char *field = e->field[0] ? e->field : fallback_field;
 	char text[448];
-	snprintf(text, sizeof text, "%s %s", field, e->text);
-	if (!utf8_valid(text, strlen(text)))
-		str_copy(text, e->text, sizeof text);
+	sandbox_message_ru(field, e->text, text, sizeof text);
 	if (e->code == PAYMENT_CODE_NONCASH_OVER)
 		reply_field(rp, 3896, "Сумма неналичных оплат превышает сумму чека.", field, text);
 	else
@@ -194,8 +192,15 @@ static bool check_types(const json_t *root, bool has_basket, struct sandbox_repl
 
 /* ---- documents ---- */
 
+/* The FFD 1.2 receipt path (lifepay-beyond-cloud-print.md): a receipt like the 1.05 one. */
+#define PATH_FFD12_RECEIPT "/cloud-print-ffd1_2/create-receipt"
+
 static bool kind_from_path(const char *path, enum doc_kind *k)
 {
+	if (strcmp(path, PATH_FFD12_RECEIPT) == 0) {
+		*k = DOC_RECEIPT;
+		return true;
+	}
 	for (int i = 0; i < DOC_KIND_COUNT; i++) {
 		if (strcmp(path, doc_kind_path((enum doc_kind)i)) == 0) {
 			*k = (enum doc_kind)i;
@@ -475,9 +480,7 @@ static void create_document(struct ctx *c)
 	r->amount = d->amount;
 	str_copy(r->ref_uuid, d->ref_uuid, sizeof r->ref_uuid);
 	str_copy(r->status, "pending", sizeof r->status);
-	bool fail =
-	    doc_kind_has_basket(c->kind) && sandbox_prng_chance(&sb->prng, sb->faults.error);
-	str_copy(r->outcome, fail ? "error" : "processed", sizeof r->outcome);
+	sandbox_lifepay_outcome(sb, c->kind, c->d, r->outcome, sizeof r->outcome);
 	r->due_ms = now + sandbox_scaled(sb, sb->opt.callback_delay_ms);
 	r->callback_url = d->callback_url[0] ? xstrdup(d->callback_url) : NULL;
 	r->callback_data = d->callback_data_json ? xstrdup(d->callback_data_json) : NULL;
@@ -526,6 +529,8 @@ bool sandbox_lifepay_handle(struct sandbox *sb, const struct sandbox_request *rq
 			    "тело запроса должно быть одним JSON-объектом");
 		return true;
 	}
+	if (!sb->opt.strict)
+		sandbox_lifepay_tolerate(sb, root, kind);
 	const json_t *login = json_object_get(root, "login");
 	const json_t *apikey = json_object_get(root, "apikey");
 	if ((login && !json_is_string(login)) || (apikey && !json_is_string(apikey))) {
@@ -552,16 +557,31 @@ bool sandbox_lifepay_handle(struct sandbox *sb, const struct sandbox_request *rq
 		reply_envelope(rp, 6080, "Облачная фискализация запрещена.", NULL);
 		return true;
 	}
+	if (sandbox_prng_chance(&sb->prng, sb->faults.denied)) {
+		json_decref(root);
+		sandbox_log(sb, "lifepay %s -> 6095 (fault denied)", doc_kind_wire(kind));
+		reply_envelope(rp, 6095, "Доступ запрещен.", NULL);
+		return true;
+	}
 	bool replied = check_types(root, doc_kind_has_basket(kind), rp);
+	/* The client's parser reads the request as the tolerant reading left it. */
+	char *text = replied ? NULL : jsonx_dumps(root, JSON_COMPACT);
 	json_decref(root);
 	if (replied)
 		return true;
+	if (!text) {
+		reply_envelope(rp, 500, "Внутренняя ошибка сервера.", NULL);
+		return true;
+	}
 
 	struct ctx c = {.sb = sb, .rp = rp, .acc = acc, .kind = kind};
 	c.d = xcalloc(1, sizeof *c.d);
 	struct lifepay_auth auth;
 	struct kerr e = {0};
-	if (wire_lifepay_parse_request(rq->body, rq->body_len, kind, c.d, &auth, &e) != K_OK) {
+	kstatus parsed = wire_lifepay_parse_request(text, strlen(text), kind, c.d, &auth, &e);
+	explicit_bzero(text, strlen(text));
+	free(text);
+	if (parsed != K_OK) {
 		explicit_bzero(&auth, sizeof auth);
 		reply_kerr(rp, &e, doc_kind_has_basket(kind) ? "purchase" : "request");
 		free(c.d);
@@ -615,17 +635,22 @@ static uint64_t mix(const char *s)
 	return h;
 }
 
-static void queue_callback(struct sandbox *sb, const struct sb_doc *r)
+static void queue_callback(struct sandbox *sb, const struct sb_doc *r, const char *status)
 {
 	json_t *j = json_object();
 	json_object_set_new(j, "uuid", json_string(r->uuid));
 	json_object_set_new(j, "ext_id", r->ext_id[0] ? json_string(r->ext_id) : json_null());
-	json_object_set_new(j, "status", json_string(r->status));
+	json_object_set_new(j, "status", json_string(status));
+	json_t *pos = sandbox_lifepay_pos_json(r->outcome);
+	if (pos)
+		json_object_set_new(j, "pos", pos);
 	json_t *data = NULL;
 	if (r->callback_data)
 		data = jsonx_loads(r->callback_data, strlen(r->callback_data), NULL);
 	json_object_set_new(j, "callback_data", data ? data : json_null());
-	if (strcmp(r->status, "processed") == 0) {
+	if (strcmp(status, "retry") == 0) {
+		/* awaiting retry: nothing final yet */
+	} else if (strcmp(status, "processed") == 0) {
 		if (r->ofd_url[0])
 			json_object_set_new(j, "ofd_url", json_string(r->ofd_url));
 		if (r->fn[0]) {
@@ -636,7 +661,8 @@ static void queue_callback(struct sandbox *sb, const struct sb_doc *r)
 			json_object_set_new(j, "fpd", json_string(r->fpd));
 		}
 	} else {
-		json_object_set_new(j, "error_code", json_integer(r->error_code));
+		if (r->error_code)
+			json_object_set_new(j, "error_code", json_integer(r->error_code));
 		json_object_set_new(j, "error_message", json_string(r->error_message));
 	}
 	char *text = jsonx_dumps(j, JSON_COMPACT);
@@ -663,7 +689,20 @@ void sandbox_lifepay_finish_due(struct sandbox *sb)
 		long long now = sandbox_now(sb);
 		if (sandbox_store_doc_due(sb->store, now, &r, NULL) != K_OK)
 			return;
-		str_copy(r.status, r.outcome, sizeof r.status);
+		if (strcmp(r.outcome, "retry") == 0) {
+			/* "ожидает повтора": the printer will try again; final a round later. */
+			str_copy(r.outcome, "processed", sizeof r.outcome);
+			r.due_ms = now + sandbox_scaled(sb, sb->opt.callback_delay_ms);
+			sandbox_store_doc_requeue(sb->store, &r, NULL);
+			sandbox_log(sb, "lifepay %s awaiting retry", r.uuid);
+			if (r.callback_url)
+				queue_callback(sb, &r, "retry");
+			sandbox_doc_free(&r);
+			continue;
+		}
+		bool ok =
+		    strcmp(r.outcome, "processed") == 0 || strncmp(r.outcome, "pos-ok:", 7) == 0;
+		str_copy(r.status, ok ? "processed" : "error", sizeof r.status);
 		r.final_ms = now;
 		bool fiscal = strcmp(r.kind, "receipt") == 0 || strcmp(r.kind, "correction") == 0 ||
 			      strcmp(r.kind, "open-shift") == 0 || strcmp(r.kind, "z-report") == 0;
@@ -682,11 +721,7 @@ void sandbox_lifepay_finish_due(struct sandbox *sb)
 					 "https://ofd.sandbox.invalid/receipt?fn=%s&i=%lld&fp=%s",
 					 r.fn, r.fd, r.fpd);
 		} else {
-			r.error_code = 3975;
-			str_copy(r.error_message,
-				 "Некорректное значение параметров команды ФН (ошибка "
-				 "смоделирована песочницей: --faults error)",
-				 sizeof r.error_message);
+			sandbox_lifepay_set_error(&r);
 			/* The cash of a failed receipt never reached the drawer. */
 			int64_t net = r.cash - r.change;
 			if (have_printer && net) {
@@ -700,7 +735,7 @@ void sandbox_lifepay_finish_due(struct sandbox *sb)
 		sandbox_store_doc_finish(sb->store, &r, NULL);
 		sandbox_log(sb, "lifepay %s %s", r.uuid, r.status);
 		if (r.callback_url)
-			queue_callback(sb, &r);
+			queue_callback(sb, &r, r.status);
 		sandbox_doc_free(&r);
 	}
 }

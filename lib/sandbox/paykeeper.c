@@ -25,12 +25,34 @@
 #define TOKEN_VALID_MS (24LL * 3600 * 1000)
 #define MSK_OFFSET_S (3 * 3600)
 
+/*
+ * {"result":"fail","msg":...} with the Russian escaped as \uXXXX, as PHP's
+ * json_encode writes it: clients match the escaped text in the raw body (the
+ * JustCommunication SDK looks for the escaped token-error text).
+ */
 static void reply_fail(struct sandbox_reply *rp, const char *msg)
 {
 	json_t *j = json_object();
 	json_object_set_new(j, "result", json_string("fail"));
 	json_object_set_new(j, "msg", json_string(msg));
-	sandbox_reply_json(rp, 200, j);
+	free(rp->body);
+	rp->http_status = 200;
+	rp->body = json_dumps(j, JSON_COMPACT | JSON_ENSURE_ASCII);
+	if (!rp->body)
+		rp->body = xstrdup("{}");
+	/* PHP writes the hex digits of its escapes in lowercase, jansson in uppercase. */
+	for (char *p = rp->body; *p; p++) {
+		if (*p != '\\' || !p[1])
+			continue;
+		if (p[1] == 'u')
+			for (int k = 2; k < 6 && p[k]; k++)
+				if (p[k] >= 'A' && p[k] <= 'F')
+					p[k] = (char)(p[k] - 'A' + 'a');
+		p++;
+	}
+	rp->body_len = strlen(rp->body);
+	str_copy(rp->content_type, "application/json; charset=utf-8", sizeof rp->content_type);
+	json_decref(j);
 }
 
 static void reply_raw(struct sandbox_reply *rp, char *text)
@@ -551,16 +573,22 @@ static void handle_print(struct sandbox *sb, const struct sb_paykeeper_acc *acc,
 						  NULL) == K_OK;
 	free(token);
 	if (!token_ok) {
-		reply_fail(rp, "Неверный или устаревший токен безопасности: получите новый через "
-			       "GET /info/settings/token/.");
+		/* The real service's text, which clients wait for before renewing the token. */
+		reply_fail(rp, "Токен безопасности не верен.");
 		return;
 	}
 	struct pk_print_request pr;
 	struct kerr e = {0};
 	if (paykeeper_parse_print_request(rq->body, rq->body_len, &pr, &e) != K_OK) {
 		char msg[448];
-		snprintf(msg, sizeof msg, "%s: %s", e.field[0] ? e.field : "request", e.text);
+		sandbox_message_ru(e.field[0] ? e.field : "request", e.text, msg, sizeof msg);
 		reply_fail(rp, msg);
+		return;
+	}
+	char why[256];
+	if (!sandbox_pk_check_contact(pr.contact, sb->opt.strict, why, sizeof why)) {
+		paykeeper_print_request_free(&pr);
+		reply_fail(rp, why);
 		return;
 	}
 	struct sb_pk_receipt r;
@@ -572,6 +600,11 @@ static void handle_print(struct sandbox *sb, const struct sb_paykeeper_acc *acc,
 	if (bad_flag) {
 		paykeeper_print_request_free(&pr);
 		reply_fail(rp, "is_correction: должно быть true или false.");
+		return;
+	}
+	if (correction && !sandbox_pk_check_correction(rq->body, rq->body_len, why, sizeof why)) {
+		paykeeper_print_request_free(&pr);
+		reply_fail(rp, why);
 		return;
 	}
 	if (!pr.payment_id[0] && !pr.receipt_key[0]) {
@@ -660,6 +693,9 @@ bool sandbox_paykeeper_handle(struct sandbox *sb, const struct sandbox_request *
 	for (size_t i = 0; i < sizeof pk_paths / sizeof pk_paths[0]; i++)
 		if (strcmp(rq->path, pk_paths[i]) == 0)
 			which = (int)i;
+	/* A Bitrix handler asks for the token without the trailing slash; the service answers. */
+	if (which < 0 && strcmp(rq->path, "/info/settings/token") == 0)
+		which = 0;
 	if (which < 0)
 		return false;
 	struct sb_paykeeper_acc *acc = basic_auth(sb, rq->authorization);

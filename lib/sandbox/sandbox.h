@@ -34,6 +34,8 @@ struct sandbox_options {
 	unsigned conn_timeout_s;     /* idle connection timeout; 0 = 10 */
 	size_t max_body;	     /* 0 = SANDBOX_MAX_BODY */
 	bool no_worker;		     /* sandbox_new: no completion/callback thread (fuzzing) */
+	bool strict;		     /* refuse what real integrations send but kassa never should
+					(unknown fields, 1.0000, integer ids ...): for testing clients */
 	FILE *log;		     /* one line per request and callback; NULL = quiet */
 };
 

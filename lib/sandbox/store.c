@@ -393,6 +393,12 @@ kstatus sandbox_store_doc_finish(struct sb_store *st, const struct sb_doc *d, st
 		    d->fd, d->fpd, d->ofd_url, d->final_ms, d->report, d->uuid);
 }
 
+kstatus sandbox_store_doc_requeue(struct sb_store *st, const struct sb_doc *d, struct kerr *err)
+{
+	return exec(st, err, "UPDATE docs SET outcome = ?, due_ms = ? WHERE uuid = ?", "sis",
+		    d->outcome, d->due_ms, d->uuid);
+}
+
 kstatus sandbox_store_refunded(struct sb_store *st, const char *ref_uuid, int64_t *sum,
 			       struct kerr *err)
 {

@@ -52,6 +52,7 @@ void bench_sandbox_start(struct bench_sandbox *sb, const struct bench_sandbox_op
 	argv[n++] = (char *)"--listen";
 	argv[n++] = listen;
 	argv[n++] = (char *)"--quiet";
+	argv[n++] = (char *)"--strict";
 	if (o->faults && *o->faults) {
 		argv[n++] = (char *)"--faults";
 		argv[n++] = (char *)o->faults;

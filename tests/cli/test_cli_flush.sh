@@ -26,7 +26,7 @@ cleanup_flush() {
 trap cleanup_flush EXIT
 
 start_sandbox() { # [PORT]
-	"$SANDBOX" --listen "127.0.0.1:${1:-0}" --memory --callback-delay 50 --quiet \
+	"$SANDBOX" --listen "127.0.0.1:${1:-0}" --memory --callback-delay 50 --quiet --strict \
 		>"$tmp/sandbox.out" 2>"$tmp/sandbox.err" &
 	sandbox_pid=$!
 	port=""
@@ -41,7 +41,7 @@ start_sandbox() { # [PORT]
 # cli ARGS...: kassa's command line with the screen's config and data; $rc, $tmp/out, $tmp/err.
 cli() {
 	env -i PATH="$PATH" HOME="$tmp/home" XDG_CONFIG_HOME="$tmp/config" \
-		XDG_DATA_HOME="$tmp/data" LANG=C.UTF-8 LC_ALL=C.UTF-8 \
+		XDG_DATA_HOME="$tmp/data" LANG=C.UTF-8 LC_ALL=C.UTF-8 KASSA_SANDBOX_STRICT=1 \
 		"$KASSA" "$@" >"$tmp/out" 2>"$tmp/err"
 	rc=$?
 }

@@ -44,7 +44,7 @@ sell_cash() { # CODE... : the items, then paid in cash with #
 
 # start_sandbox: kassa-sandbox on a free port, $port set.
 start_sandbox() {
-	"$SANDBOX" --listen 127.0.0.1:0 --memory --callback-delay 50 --quiet \
+	"$SANDBOX" --listen 127.0.0.1:0 --memory --callback-delay 50 --quiet --strict \
 		>"$tmp/sandbox.out" 2>"$tmp/sandbox.err" &
 	sandbox_pid=$!
 	port=""

@@ -43,7 +43,7 @@ scan() { tmux -L "$sock" send-keys -t e2e -l -- "$1" \; send-keys -t e2e Enter; 
 
 # start_sandbox: kassa-sandbox on a free port, $port set.
 start_sandbox() {
-	"$SANDBOX" --listen 127.0.0.1:0 --memory --callback-delay 50 --quiet \
+	"$SANDBOX" --listen 127.0.0.1:0 --memory --callback-delay 50 --quiet --strict \
 		>"$tmp/sandbox.out" 2>"$tmp/sandbox.err" &
 	sandbox_pid=$!
 	port=""
@@ -85,7 +85,7 @@ live_profile() {
 # cli ARGS...: the kassa command line with the test's config and data; sets $rc, $out, $err.
 cli() {
 	out=$(env -i PATH="$PATH" HOME="$tmp/home" XDG_CONFIG_HOME="$tmp/config" \
-		XDG_DATA_HOME="$tmp/data" LANG=C.UTF-8 LC_ALL=C.UTF-8 "$KASSA" "$@" 2>"$tmp/cli.err")
+		XDG_DATA_HOME="$tmp/data" LANG=C.UTF-8 LC_ALL=C.UTF-8 KASSA_SANDBOX_STRICT=1 "$KASSA" "$@" 2>"$tmp/cli.err")
 	rc=$?
 	err=$(cat "$tmp/cli.err")
 }

@@ -24,7 +24,7 @@ esc() {
 
 # start_sandbox: kassa-sandbox on a free port, $port set.
 start_sandbox() {
-	"$SANDBOX" --listen 127.0.0.1:0 --memory --callback-delay 50 --quiet \
+	"$SANDBOX" --listen 127.0.0.1:0 --memory --callback-delay 50 --quiet --strict \
 		>"$tmp/sandbox.out" 2>"$tmp/sandbox.err" &
 	sandbox_pid=$!
 	port=""
@@ -67,7 +67,7 @@ kill_kassa() {
 # The documents of the journal as kassa journal --json prints them (same HOME and XDG dirs).
 journal_json() {
 	env -i PATH="$PATH" HOME="$tmp/home" XDG_CONFIG_HOME="$tmp/config" \
-		XDG_DATA_HOME="$tmp/data" LC_ALL=C.UTF-8 "$KASSA" journal --json "$@"
+		XDG_DATA_HOME="$tmp/data" LC_ALL=C.UTF-8 KASSA_SANDBOX_STRICT=1 "$KASSA" journal --json "$@"
 }
 
 case_catalog() {

@@ -36,7 +36,7 @@ add_item() { # CODE: typed (not a scanner burst), then Enter
 start_sandbox() {
 	local want=${1:-0} delay=${SANDBOX_DELAY:-50}
 	: >"$tmp/sandbox.out"
-	"$SANDBOX" --listen "127.0.0.1:$want" --memory --callback-delay "$delay" --quiet \
+	"$SANDBOX" --listen "127.0.0.1:$want" --memory --callback-delay "$delay" --quiet --strict \
 		>"$tmp/sandbox.out" 2>"$tmp/sandbox.err" &
 	sandbox_pid=$!
 	port=""

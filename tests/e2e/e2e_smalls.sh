@@ -59,7 +59,7 @@ shift_amount() {
 }
 
 start_sandbox() {
-	"$SANDBOX" --listen 127.0.0.1:0 --memory --callback-delay 50 --quiet \
+	"$SANDBOX" --listen 127.0.0.1:0 --memory --callback-delay 50 --quiet --strict \
 		>"$tmp/sandbox.out" 2>"$tmp/sandbox.err" &
 	sandbox_pid=$!
 	port=""
@@ -280,7 +280,7 @@ case_startup() {
 	wait_for "Item:" "the first kassa runs in training"
 	local out envs
 	envs=(env -i PATH="$PATH" TERM=xterm HOME="$tmp/home" XDG_CONFIG_HOME="$tmp/config"
-		XDG_DATA_HOME="$tmp/data" LANG=C.UTF-8 LC_ALL=C.UTF-8)
+		XDG_DATA_HOME="$tmp/data" LANG=C.UTF-8 LC_ALL=C.UTF-8 KASSA_SANDBOX_STRICT=1)
 	command -v script >/dev/null || bail "script(1) is installed" "util-linux's script is missing"
 	out=$(timeout 20 script -qec "$(printf '%q ' "${envs[@]}" "$KASSA")" /dev/null </dev/null 2>&1 |
 		tr -d '\r' | grep '^kassa:' | tail -n 1)

@@ -92,7 +92,8 @@ static void host_start(struct host *h, const char *exe, const char *faults, uint
 					     .faults = faults,
 					     .seed = seed,
 					     .seed_set = true,
-					     .callback_delay_ms = 20};
+					     .callback_delay_ms = 20,
+					     .strict = true};
 		struct kerr e = {0};
 		if (sandbox_time_scale_parse(SANDBOX_SCALE, &so.time_scale, &e) != K_OK)
 			die("time scale", e.text);
@@ -113,6 +114,7 @@ static void host_start(struct host *h, const char *exe, const char *faults, uint
 			(char *)"--listen",
 			(char *)"127.0.0.1:0",
 			(char *)"--quiet",
+			(char *)"--strict",
 			(char *)"--faults",
 			(char *)faults,
 			(char *)"--seed",

@@ -202,6 +202,7 @@ struct sandbox *sbt_start(int64_t scale, const char *faults)
 	    .callback_delay_ms = 20,
 	    .paykeeper_step_ms = 20,
 	    .conn_timeout_s = 2,
+	    .strict = true, /* the refusals these tests check; tests/conformance runs tolerant */
 	    .log = getenv("SANDBOX_LOG") ? stderr : NULL,
 	};
 	return sbt_start_opts(&o);

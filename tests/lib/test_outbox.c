@@ -85,7 +85,10 @@ static int setup(void **state)
 		return -1;
 	snprintf(f->jpath, sizeof f->jpath, "%s/journal.db", f->dir);
 	struct sandbox_options so = {
-	    .listen = "127.0.0.1:0", .callback_delay_ms = 20, .paykeeper_step_ms = 20};
+	    .listen = "127.0.0.1:0",
+	    .callback_delay_ms = 20,
+	    .paykeeper_step_ms = 20,
+	    .strict = true}; /* kassa's own requests: nothing the strict sandbox refuses */
 	struct kerr e = {0};
 	f->sb = sandbox_start(&so, &e);
 	if (!f->sb) {
@@ -507,7 +510,7 @@ static void outbox__marks__offline_until_the_provider_answers(void **state)
 	/* The provider is back on the same port. */
 	char listen[32];
 	snprintf(listen, sizeof listen, "127.0.0.1:%u", port);
-	struct sandbox_options so = {.listen = listen, .callback_delay_ms = 20};
+	struct sandbox_options so = {.listen = listen, .callback_delay_ms = 20, .strict = true};
 	struct kerr e = {0};
 	f->sb = sandbox_start(&so, &e);
 	assert_non_null(f->sb);
@@ -551,7 +554,7 @@ static void outbox__sends__open_shift_alone_before_later_receipts(void **state)
 	assert_int_equal(b.state, JS_QUEUED);
 	char listen[32];
 	snprintf(listen, sizeof listen, "127.0.0.1:%u", port);
-	struct sandbox_options so = {.listen = listen, .callback_delay_ms = 20};
+	struct sandbox_options so = {.listen = listen, .callback_delay_ms = 20, .strict = true};
 	struct kerr e = {0};
 	f->sb = sandbox_start(&so, &e);
 	assert_non_null(f->sb);

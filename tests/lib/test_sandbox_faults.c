@@ -58,9 +58,13 @@ static void faults_parse__reads__probabilities_in_millionths(void **state)
 static void faults_format__round_trips(void **state)
 {
 	(void)state;
-	static const char *const specs[] = {"none", "drop=0.1", "http500=1,error=0.000001",
-					    "drop=0.5,stall=0.05:3,callback_fail=0.3",
-					    "stall=1:0.25"};
+	static const char *const specs[] = {
+	    "none",
+	    "drop=0.1",
+	    "http500=1,error=0.000001",
+	    "drop=0.5,stall=0.05:3,callback_fail=0.3",
+	    "stall=1:0.25",
+	    "retry=0.5,denied=1,fn3975=0.1,pos_decline=0.2,pos_timeout=0.3"};
 	for (size_t i = 0; i < sizeof specs / sizeof specs[0]; i++) {
 		struct sb_faults f, g;
 		char buf[256];
