@@ -1,5 +1,6 @@
 #define _XOPEN_SOURCE_EXTENDED 1
 #include "app.h"
+#include "app_bars.h"
 
 #include <errno.h>
 #include <locale.h>
@@ -13,47 +14,24 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "basket_store.h"
 #include "demo_catalog.h"
 #include "i18n.h"
 #include "input.h"
 #include "loop.h"
 #include "money.h"
-#include "scanner.h"
 #include "util.h"
-#include "views/views.h"
 
-/*
- * Screens written by others plug in by defining these symbols; until a file
- * exists its entry stays NULL and the key that opens it says so.
- */
-extern const struct view_ops view_status __attribute__((weak));
-extern const struct view_ops view_refund __attribute__((weak));
-extern const struct view_ops view_shift __attribute__((weak));
-extern const struct view_ops view_journal __attribute__((weak));
-extern const struct view_ops view_settings __attribute__((weak));
-/* The status pane beside the screen on wide terminals (tui/views/status.h). */
-extern int status_pane_width(const struct app *app, int cols) __attribute__((weak));
-extern void status_pane_draw(struct app *app, WINDOW *w, int x, int rows, int cols)
-	__attribute__((weak));
-
-static const struct view_ops *view_registry(size_t i)
+const struct view_ops *app_find_view(const struct app *app, const char *name)
 {
-	const struct view_ops *all[] = {&view_sale,   &view_pay,     &view_help,
-					&view_find,   &view_status,  &view_refund,
-					&view_shift,  &view_journal, &view_settings};
-	return i < sizeof all / sizeof all[0] ? all[i] : (const struct view_ops *)-1;
+	for (size_t i = 0; app->hooks.views && app->hooks.views[i]; i++)
+		if (strcmp(app->hooks.views[i]->name, name) == 0)
+			return app->hooks.views[i];
+	return NULL;
 }
 
-const struct view_ops *app_find_view(const char *name)
+const struct view_ops *app_home_view(const struct app *app)
 {
-	for (size_t i = 0;; i++) {
-		const struct view_ops *v = view_registry(i);
-		if (v == (const struct view_ops *)-1)
-			return NULL;
-		if (v && strcmp(v->name, name) == 0)
-			return v;
-	}
+	return app->hooks.views ? app->hooks.views[0] : NULL;
 }
 
 /* Crash safety: the terminal is restored whatever happens. */
@@ -201,19 +179,9 @@ static void on_change(void *cls, const char *text)
 	if (top && top->changed)
 		top->changed(app, text);
 	/* The first key of the next sale ends the last one's TOTAL / CHANGE. */
-	if (top == &view_sale && text[0] && !app->keyview)
+	if (top && top == app_home_view(app) && text[0] && !app->keyview)
 		app->last.shown = false;
 	app->dirty = true;
-}
-
-/* Options. */
-static void usage(FILE *f)
-{
-	fprintf(f, "%s",
-		_("usage: kassa [--theme NAME|FILE] [--no-color] [--keys FILE]\n"
-		  "  --theme NAME   colour theme: default, dark, high-contrast, mono or a file\n"
-		  "  --no-color     monochrome (also when NO_COLOR is set)\n"
-		  "  --keys FILE    key bindings, one `bind <screen> <key> <action>` a line\n"));
 }
 
 static kstatus load_keys_file(struct keymap *km, const char *path, struct kerr *err)
@@ -243,6 +211,8 @@ struct app *app_new(struct loop *loop, const struct app_options *opt, struct ker
 	app->status.mode = APP_MODE_TRAINING;
 	app->status.outbox_depth = -1;
 	app->sel = -1;
+	if (opt && opt->hooks)
+		app->hooks = *opt->hooks;
 	basket_init(&app->basket);
 	app->catalog = demo_catalog(&app->catalog_n);
 	app->money = money_style_for(setlocale(LC_MESSAGES, NULL));
@@ -290,7 +260,7 @@ static void free_windows(struct app *app)
 		}
 }
 
-static void layout(struct app *app)
+void app_layout(struct app *app)
 {
 	free_windows(app);
 	getmaxyx(stdscr, app->rows, app->cols);
@@ -312,277 +282,7 @@ static void layout(struct app *app)
 	input_set_window(app->w_input);
 }
 
-void app_put(WINDOW *w, int y, int x, int width, enum text_align align, const char *s,
-	     enum ui_role role)
-{
-	if (!w || width <= 0)
-		return;
-	char buf[2048];
-	text_fit(s, width, align, buf, sizeof buf);
-	wattrset(w, (int)theme_attr(role));
-	mvwaddstr(w, y, x, buf);
-}
-
-int app_put_wrapped(WINDOW *w, int y, int x, int width, int max_lines, const char *s,
-		    enum ui_role role)
-{
-	int used = 0;
-	while (*s && used < max_lines && width > 0) {
-		size_t next;
-		size_t len = text_wrap(s, width, &next);
-		char line[1024];
-		if (used == max_lines - 1 || len >= sizeof line) {
-			app_put(w, y + used, x, width, TEXT_LEFT, s, role); /* the rest, cut */
-			return used + 1;
-		}
-		memcpy(line, s, len);
-		line[len] = '\0';
-		app_put(w, y + used, x, width, TEXT_LEFT, line, role);
-		used++;
-		s += next;
-	}
-	return used;
-}
-
-/* The status bar. */
-struct seg {
-	char text[96];
-	enum ui_role role;
-	int drop; /* 0: always shown; else the higher, the sooner it gives way */
-};
-
-static void shift_segment(const struct app_status *s, struct seg *g)
-{
-	g->role = UI_STATUS_BAR;
-	if (!s->engine) {
-		snprintf(g->text, sizeof g->text, "%s", _("shift —"));
-	} else if (s->shift_opening) {
-		/* Not open until the provider says so. */
-		snprintf(g->text, sizeof g->text, "%s", _("shift opening…"));
-		g->role = UI_STATUS_WARN;
-	} else if (s->shift_unknown) {
-		snprintf(g->text, sizeof g->text, "%s", _("shift unknown"));
-	} else if (!s->shift_open) {
-		snprintf(g->text, sizeof g->text, "%s", _("shift closed"));
-	} else {
-		long long age = (now_ms() - s->shift_opened_ms) / 60000;
-		if (age < 0)
-			age = 0;
-		if (age >= 23 * 60) {
-			g->role = UI_STATUS_WARN;
-			snprintf(g->text, sizeof g->text, _("shift %lldh%02lldm: close it!"),
-				 age / 60, age % 60);
-		} else {
-			snprintf(g->text, sizeof g->text, _("shift %lldh%02lldm"), age / 60,
-				 age % 60);
-		}
-	}
-}
-
-static void draw_status(struct app *app)
-{
-	WINDOW *w = app->w_status;
-	const struct app_status *s = &app->status;
-	struct seg segs[8];
-	int n = 0;
-	memset(segs, 0, sizeof segs);
-	static const char *const modes[] = {N_("TRAINING"), N_("TEST"), N_("LIVE")};
-	static const enum ui_role mode_roles[] = {UI_STATUS_TRAINING, UI_STATUS_TEST,
-						  UI_STATUS_LIVE};
-	if (s->mode == APP_MODE_TRAINING && s->test)
-		snprintf(segs[n].text, sizeof segs[n].text, " %s · %s ", _(modes[s->mode]),
-			 _(modes[APP_MODE_TEST]));
-	else
-		snprintf(segs[n].text, sizeof segs[n].text, " %s ", _(modes[s->mode]));
-	segs[n++].role = mode_roles[s->mode];
-	if (s->engine && s->offline) {
-		/* The provider cannot be reached: said at once, F9 tells why. */
-		snprintf(segs[n].text, sizeof segs[n].text, " %s ", _("OFFLINE"));
-		segs[n++].role = UI_MESSAGE_ERROR;
-	}
-	snprintf(segs[n].text, sizeof segs[n].text, "%s",
-		 s->profile[0] ? s->profile : s->mode == APP_MODE_TRAINING ? _("demo")
-									  : _("no profile"));
-	segs[n].drop = 2;
-	segs[n++].role = UI_STATUS_BAR;
-	snprintf(segs[n].text, sizeof segs[n].text, _("printer %s"),
-		 s->printer[0] ? s->printer : "—");
-	segs[n].drop = 3;
-	segs[n++].role = UI_STATUS_BAR;
-	shift_segment(s, &segs[n++]);
-	if (s->outbox_depth < 0)
-		snprintf(segs[n].text, sizeof segs[n].text, "%s", _("outbox —"));
-	else if (s->in_flight > 0)
-		snprintf(segs[n].text, sizeof segs[n].text, _("outbox %d (%d sending)"),
-			 s->outbox_depth, s->in_flight);
-	else
-		snprintf(segs[n].text, sizeof segs[n].text, _("outbox %d"), s->outbox_depth);
-	segs[n].drop = 1;
-	segs[n++].role = UI_STATUS_BAR;
-	if (s->via_relay) /* "relay connected", "relay reconnecting since ..." */
-		snprintf(segs[n].text, sizeof segs[n].text, "%s", s->listener);
-	else
-		snprintf(segs[n].text, sizeof segs[n].text, _("listener %s"),
-			 s->listener[0] ? s->listener : "—");
-	segs[n].drop = 4;
-	segs[n++].role = s->listener[0] && !s->listener_ok ? UI_STATUS_WARN : UI_STATUS_BAR;
-
-	werase(w);
-	wbkgdset(w, ' ' | (chtype)theme_attr(UI_STATUS_BAR));
-	wattrset(w, (int)theme_attr(UI_STATUS_BAR));
-	mvwhline(w, 0, 0, ' ', app->cols);
-	int clock_w = text_width(app->clock_text) + 2;
-	int room = app->cols - clock_w;
-	/* Drop the least needed parts first when the bar is too narrow. */
-	bool shown[8];
-	for (int i = 0; i < n; i++)
-		shown[i] = true;
-	for (int d = 4;; d--) {
-		int total = 0;
-		for (int i = 0; i < n; i++)
-			if (shown[i])
-				total += text_width(segs[i].text) + (i ? 3 : 1);
-		if (total <= room || d <= 0)
-			break;
-		for (int i = 0; i < n; i++)
-			if (segs[i].drop == d)
-				shown[i] = false;
-	}
-	int x = 0;
-	for (int i = 0; i < n && x < room; i++) {
-		if (!shown[i])
-			continue;
-		if (i > 0) {
-			app_put(w, 0, x, 3, TEXT_LEFT, " │ ", UI_STATUS_BAR);
-			x += 3;
-		}
-		int tw = text_width(segs[i].text);
-		if (tw > room - x)
-			tw = room - x;
-		app_put(w, 0, x, tw, TEXT_LEFT, segs[i].text, segs[i].role);
-		x += tw;
-	}
-	app_put(w, 0, app->cols - clock_w, clock_w, TEXT_CENTER, app->clock_text, UI_STATUS_CLOCK);
-}
-
-static const char *key_view(const struct app *app)
-{
-	const struct view_ops *top = app_top(app);
-	return top ? top->name : KEYS_GENERIC;
-}
-
-/* Which footer keys give way first when the line is too narrow. */
-static const enum action footer_drop_order[] = {
-	ACT_SETTINGS, ACT_JOURNAL,  ACT_NONFISCAL, ACT_SHIFT, ACT_REFUND, ACT_DELETE_LINE,
-	ACT_DISCOUNT, ACT_FIND,	    ACT_STATUS,	   ACT_QUIT,  ACT_SEND_NOW, ACT_PAY,
-	ACT_HELP,
-};
-
-#define FOOTER_MAX 24
-
-/*
- * The keys a destructive question names, as its "(y/n)" reads in the
- * cashier's language: "д" and "н" in Russian (both y and д answer yes).
- */
-static void danger_key_name(enum action a, char *buf, size_t n)
-{
-	const char *yn = _("(y/n)");
-	const char *slash = strchr(yn, '/');
-	if (yn[0] != '(' || !slash || slash == yn + 1)
-		return;
-	const char *from = a == ACT_CONFIRM ? yn + 1 : slash + 1;
-	size_t len = a == ACT_CONFIRM ? (size_t)(slash - from) : strcspn(from, ")");
-	if (len == 0 || len >= n)
-		return;
-	memcpy(buf, from, len);
-	buf[len] = '\0';
-}
-
-/*
- * The keys of the screen in one line: full labels when they fit, else the
- * short ones; if even those are too wide, the least needed keys give way
- * (F1 lists them all).
- */
-static void draw_footer(struct app *app)
-{
-	WINDOW *w = app->w_footer;
-	werase(w);
-	wbkgdset(w, ' ' | (chtype)theme_attr(UI_FOOTER_LABEL));
-	const struct view_ops *top = app_top(app);
-	static const enum action confirm_footer[] = {ACT_CONFIRM, ACT_REFUSE, ACT_HELP, ACT_NONE};
-	static const enum action danger_footer[] = {ACT_CONFIRM, ACT_REFUSE, ACT_NONE};
-	const enum action *acts = app->keyview ? confirm_footer : top ? top->footer : NULL;
-	if (app->keyview && strcmp(app->keyview, APP_KEYVIEW_DANGER) == 0)
-		acts = danger_footer; /* F1 would be a "no" too */
-	struct {
-		enum action a;
-		char key[32];
-		bool shown;
-	} items[FOOTER_MAX];
-	size_t n = 0;
-	for (size_t i = 0; acts && acts[i] != ACT_NONE && n < FOOTER_MAX; i++) {
-		/* "Send now" only when something waits. */
-		if (acts[i] == ACT_SEND_NOW && app->status.outbox_depth <= 0)
-			continue;
-		int key = app->keyview ? keymap_label_key(&app->keys, app->keyview, acts[i])
-				       : KEYS_NONE;
-		if (key == KEYS_NONE)
-			key = keymap_label_key(&app->keys, key_view(app), acts[i]);
-		if (key == KEYS_NONE)
-			continue;
-		items[n].a = acts[i];
-		keys_key_name(key, items[n].key, sizeof items[n].key);
-		if (acts == danger_footer)
-			danger_key_name(acts[i], items[n].key, sizeof items[n].key);
-		items[n].shown = true;
-		n++;
-	}
-	/* The label keeps a space on each side so the footer reads without colour. */
-	bool brief = false;
-	for (size_t d = 0;;) {
-		int need = 0;
-		for (size_t i = 0; i < n; i++)
-			if (items[i].shown)
-				need += text_width(items[i].key) + 2 +
-					text_width(brief ? action_short_label(items[i].a)
-							 : action_label(items[i].a));
-		if (need - 1 <= app->cols)
-			break;
-		if (!brief) {
-			brief = true;
-			continue;
-		}
-		if (d >= sizeof footer_drop_order / sizeof footer_drop_order[0])
-			break;
-		for (size_t i = 0; i < n; i++)
-			if (items[i].a == footer_drop_order[d])
-				items[i].shown = false;
-		d++;
-	}
-	int x = 0;
-	for (size_t i = 0; i < n; i++) {
-		if (!items[i].shown)
-			continue;
-		char label[96];
-		snprintf(label, sizeof label, " %s ",
-			 brief ? action_short_label(items[i].a) : action_label(items[i].a));
-		int kw = text_width(items[i].key), lw = text_width(label);
-		if (x + kw > app->cols)
-			break;
-		if (x + kw + lw == app->cols + 1) {
-			label[strlen(label) - 1] = '\0'; /* the last label needs no space after it */
-			lw--;
-		}
-		else if (x + kw + lw > app->cols)
-			lw = app->cols - x - kw;
-		app_put(w, 0, x, kw, TEXT_LEFT, items[i].key, UI_FOOTER_KEY);
-		x += kw;
-		app_put(w, 0, x, lw, TEXT_LEFT, label, UI_FOOTER_LABEL);
-		x += lw;
-	}
-}
-
-static void draw_all(struct app *app)
+void app_draw(struct app *app)
 {
 	const struct view_ops *top = app_top(app);
 	if (!app->w_status) {
@@ -594,19 +294,19 @@ static void draw_all(struct app *app)
 		wnoutrefresh(w);
 		return;
 	}
-	draw_status(app);
+	app_draw_status(app);
 	werase(app->w_body);
 	wbkgdset(app->w_body, ' ' | (chtype)theme_attr(UI_TEXT));
 	/* Wide terminals: the live status pane beside the screen (tui/views/status.c). */
-	int pane = status_pane_width ? status_pane_width(app, app->cols) : 0;
+	int pane = app->hooks.pane_width ? app->hooks.pane_width(app, app->cols) : 0;
 	if (top && top->draw)
 		top->draw(app, app->w_body, app->rows - 4, app->cols - pane);
 	if (pane > 0)
-		status_pane_draw(app, app->w_body, app->cols - pane, app->rows - 4, pane);
+		app->hooks.pane_draw(app, app->w_body, app->cols - pane, app->rows - 4, pane);
 	werase(app->w_msg);
 	if (app->msg[0])
 		app_put(app->w_msg, 0, 0, app->cols, TEXT_LEFT, app->msg, app->msg_role);
-	draw_footer(app);
+	app_draw_footer(app);
 	input_draw();
 	curs_set(input_enabled() ? 1 : 0);
 	wnoutrefresh(app->w_status);
@@ -627,9 +327,10 @@ static void on_prepare(struct loop *l, void *cls)
 	if (!app->dirty)
 		return;
 	app->dirty = false;
-	draw_all(app);
+	app_draw(app);
 	doupdate();
-	basket_store_sync(app); /* after drawing: the key is on screen first */
+	if (app->hooks.drawn)
+		app->hooks.drawn(app); /* after drawing: the key is on screen first */
 }
 
 static void resize(struct app *app)
@@ -637,7 +338,7 @@ static void resize(struct app *app)
 	struct winsize ws;
 	if (ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_row > 0 && ws.ws_col > 0)
 		resizeterm(ws.ws_row, ws.ws_col);
-	layout(app);
+	app_layout(app);
 	clearok(curscr, TRUE);
 	app->dirty = true;
 }
@@ -665,8 +366,9 @@ static int default_action(struct app *app, enum action a)
 	switch (a) {
 	case ACT_HELP:
 		/* Help is read over the screen it explains; Esc returns there. */
-		if (app_top(app) != &view_help)
-			app_push(app, &view_help, 0);
+		const struct view_ops *help = app_find_view(app, "help");
+		if (help && app_top(app) != help)
+			app_push(app, help, 0);
 		return APP_HANDLED;
 	case ACT_BACK:
 		if (app->depth > 1)
@@ -693,7 +395,7 @@ static int default_action(struct app *app, enum action a)
 		for (size_t i = 0; i < sizeof fkey_screens / sizeof fkey_screens[0]; i++) {
 			if (fkey_screens[i].a != a)
 				continue;
-			const struct view_ops *v = app_find_view(fkey_screens[i].view);
+			const struct view_ops *v = app_find_view(app, fkey_screens[i].view);
 			if (!v) {
 				app_message(app, UI_MESSAGE_ERROR,
 					    _("%s: not available in this version yet"),
@@ -712,7 +414,7 @@ static int default_action(struct app *app, enum action a)
 		clearok(curscr, TRUE);
 		return APP_HANDLED | APP_REDRAW;
 	case ACT_RECALL:
-		return basket_store_recall(app);
+		return app->hooks.recall ? app->hooks.recall(app) : APP_UNHANDLED;
 	default:
 		return APP_UNHANDLED;
 	}
@@ -733,7 +435,7 @@ static enum action lookup(const struct app *app, const struct view_ops *top, int
 	return a;
 }
 
-static void dispatch(struct app *app, int key)
+void app_dispatch_key(struct app *app, int key)
 {
 	const struct view_ops *top = app_top(app);
 	if (!top)
@@ -741,8 +443,8 @@ static void dispatch(struct app *app, int key)
 	enum action a = lookup(app, top, key);
 	if (a == ACT_NONE && (key & KEYS_ALT) && key != (KEYS_ALT | 27)) {
 		/* Esc typed just before a key (a fast typist, a script): two keys. */
-		dispatch(app, 27);
-		dispatch(app, key & ~KEYS_ALT);
+		app_dispatch_key(app, 27);
+		app_dispatch_key(app, key & ~KEYS_ALT);
 		return;
 	}
 	int r = APP_UNHANDLED;
@@ -761,11 +463,15 @@ static void dispatch(struct app *app, int key)
 		if (!(r & APP_HANDLED))
 			r |= default_action(app, a);
 	}
-	if (!(r & APP_HANDLED) && !app->keyview)
+	if (!(r & APP_HANDLED) && !app->keyview) {
 		input_feed(key);
+		r |= APP_REDRAW; /* the input line's text or cursor may have moved */
+	}
 	if (r & APP_QUIT)
 		app->quit = true;
-	app->dirty = true;
+	/* The handler's flag decides: a key that changed nothing draws nothing. */
+	if (r & APP_REDRAW)
+		app->dirty = true;
 }
 
 static int normalise(int r, wint_t wc)
@@ -798,7 +504,7 @@ static void on_stdin(struct loop *l, int fd, short revents, void *cls)
 	while (!app->quit && (r = wget_wch(app->w_keys, &wc)) != ERR) {
 		if (r == KEY_CODE_YES && wc == KEY_RESIZE) {
 			/* curses has resized already (resizeterm() queues this key). */
-			layout(app);
+			app_layout(app);
 			app->dirty = true;
 			continue;
 		}
@@ -810,15 +516,15 @@ static void on_stdin(struct loop *l, int fd, short revents, void *cls)
 			if (r2 != ERR) {
 				int k2 = normalise(r2, wc2);
 				if (k2 == 27) {
-					dispatch(app, 27);
+					app_dispatch_key(app, 27);
 				} else {
 					key = KEYS_ALT | k2;
 				}
 			}
 		}
 		/* A barcode scanner's burst is held back and taken as a scan (tui/scanner.c). */
-		if (!scanner_feed(app, key))
-			dispatch(app, key);
+		if (!app->hooks.key || !app->hooks.key(app, key))
+			app_dispatch_key(app, key);
 	}
 }
 
@@ -832,8 +538,8 @@ static void on_signal(struct loop *l, int signo, void *cls)
 		app_send_now(app, true);
 		app->dirty = true;
 	} else if (signo == SIGINT) {
-		int key = keymap_first_key(&app->keys, key_view(app), ACT_QUIT);
-		dispatch(app, key != KEYS_NONE ? key : KEYS_SPECIAL + KEY_F(10));
+		int key = keymap_first_key(&app->keys, app_key_view(app), ACT_QUIT);
+		app_dispatch_key(app, key != KEYS_NONE ? key : KEYS_SPECIAL + KEY_F(10));
 	} else {
 		app->quit = true;
 		loop_quit(l);
@@ -884,7 +590,7 @@ int app_run(struct app *app)
 	app->w_keys = newpad(1, 1);
 	keypad(app->w_keys, TRUE);
 	nodelay(app->w_keys, TRUE);
-	layout(app);
+	app_layout(app);
 	struct input_hooks hooks = {
 		.cls = app,
 		.on_line = on_line,
@@ -893,9 +599,12 @@ int app_run(struct app *app)
 		.complete = on_complete,
 	};
 	input_init(&hooks);
-	scanner_start(app, dispatch); /* also loads the profile's catalog file */
-	app_push(app, &view_sale, 0);
-	basket_store_start(app); /* a basket saved before a crash comes back */
+	if (app->hooks.start)
+		app->hooks.start(app, app_dispatch_key);
+	if (app_home_view(app))
+		app_push(app, app_home_view(app), 0);
+	if (app->hooks.resume)
+		app->hooks.resume(app);
 	loop_watch_fd(app->loop, STDIN_FILENO, POLLIN, on_stdin, app);
 	/* Keys first, and on screen before network or journal work of the same turn. */
 	loop_set_urgent(app->loop, STDIN_FILENO, on_prepare, app);
@@ -910,8 +619,8 @@ int app_run(struct app *app)
 		loop_cancel_timer(app->loop, app->clock_timer);
 	while (app->depth > 0)
 		app_pop(app);
-	basket_store_stop(app);
-	scanner_stop(app);
+	if (app->hooks.stop)
+		app->hooks.stop(app);
 	input_free();
 	free_windows(app);
 	delwin(app->w_keys);
@@ -932,28 +641,34 @@ void app_redraw(struct app *app)
 	app->dirty = true;
 }
 
-void app_push(struct app *app, const struct view_ops *v, int arg)
+bool app_push(struct app *app, const struct view_ops *v, int arg)
 {
 	if (app->depth >= APP_STACK_MAX)
-		return;
-	app->stack[app->depth++] = v;
+		return false;
+	void *state = v->state_size ? xcalloc(1, v->state_size) : NULL;
+	app->stack[app->depth++] = (struct app_screen){.ops = v, .state = state};
 	app->keyview = NULL;
 	if (v->open)
 		v->open(app, arg);
 	app->dirty = true;
+	return true;
 }
 
 void app_pop(struct app *app)
 {
 	if (app->depth == 0)
 		return;
-	const struct view_ops *v = app->stack[--app->depth];
+	struct app_screen screen = app->stack[app->depth - 1];
+	const struct view_ops *v = screen.ops;
 	app->keyview = NULL;
 	/* A refusal on the screen that closes does not follow the cashier to the next one. */
 	if (app->msg_view == v && app->msg_role == UI_MESSAGE_ERROR)
 		app->msg[0] = '\0';
+	/* Still on the stack: close() finds its state; the instance goes after it. */
 	if (v->close)
 		v->close(app);
+	app->depth--;
+	free(screen.state);
 	/* The screen below takes the input line back. */
 	const struct view_ops *top = app_top(app);
 	if (top && top->open && app->depth > 0)
@@ -963,7 +678,28 @@ void app_pop(struct app *app)
 
 const struct view_ops *app_top(const struct app *app)
 {
-	return app->depth ? app->stack[app->depth - 1] : NULL;
+	return app->depth ? app->stack[app->depth - 1].ops : NULL;
+}
+
+const struct view_ops *app_under_top(const struct app *app)
+{
+	return app->depth >= 2 ? app->stack[app->depth - 2].ops : NULL;
+}
+
+void *app_view_state(const struct app *app, const struct view_ops *v)
+{
+	for (size_t i = app->depth; i-- > 0;)
+		if (app->stack[i].ops == v)
+			return app->stack[i].state;
+	return NULL;
+}
+
+bool app_on_stack(const struct app *app, const struct view_ops *v)
+{
+	for (size_t i = 0; i < app->depth; i++)
+		if (app->stack[i].ops == v)
+			return true;
+	return false;
 }
 
 void app_message(struct app *app, enum ui_role role, const char *fmt, ...)
@@ -975,80 +711,6 @@ void app_message(struct app *app, enum ui_role role, const char *fmt, ...)
 	app->msg_role = role;
 	app->msg_view = app_top(app);
 	app->dirty = true;
-}
-
-/* The core's field names (the wire's words) as a cashier reads them. */
-static const struct {
-	const char *wire;
-	const char *label;
-} field_words[] = {
-	{"card_amount", N_("card")},
-	{"cash_amount", N_("cash")},
-	{"amount", N_("amount")},
-	{"price", N_("price")},
-	{"quantity", N_("quantity")},
-	{"discount", N_("discount")},
-	{"sum", N_("sum")},
-	{"total", N_("total")},
-	{"name", N_("name")},
-	{"unit", N_("unit")},
-	{"tax", N_("VAT")},
-	{"type", N_("receipt type")},
-	{"item_type", N_("payment object")},
-	{"tax_system", N_("tax system")},
-	{"customer_email", N_("e-mail")},
-	{"customer_phone", N_("phone")},
-	{"ref_uuid", N_("original receipt")},
-	{"marking_code", N_("marking code")},
-	{"target_serial", N_("printer")},
-	{"cashier_inn", N_("cashier's INN")},
-	{"cashier_name", N_("cashier")},
-};
-
-const char *app_field_label(const char *field, char *buf, size_t n)
-{
-	/* purchase.products[2].price: "line 3, price" */
-	const char *p = field;
-	long line = -1;
-	if (strncmp(p, "purchase.", 9) == 0)
-		p += 9;
-	if (strncmp(p, "products[", 9) == 0) {
-		char *end;
-		line = strtol(p + 9, &end, 10);
-		if (*end != ']' || line < 0) {
-			str_copy(buf, field, n);
-			return buf;
-		}
-		p = end[1] == '.' ? end + 2 : end + 1;
-	}
-	const char *word = p;
-	for (size_t i = 0; i < sizeof field_words / sizeof field_words[0]; i++)
-		if (strcmp(p, field_words[i].wire) == 0)
-			word = _(field_words[i].label);
-	if (line >= 0 && *word)
-		snprintf(buf, n, _("line %ld, %s"), line + 1, word);
-	else if (line >= 0)
-		snprintf(buf, n, _("line %ld"), line + 1);
-	else
-		str_copy(buf, word, n);
-	return buf;
-}
-
-const char *app_kerr_text(const struct kerr *err, char *buf, size_t n)
-{
-	if (!err->field[0]) {
-		str_copy(buf, err->text, n);
-		return buf;
-	}
-	char label[128];
-	snprintf(buf, n, "%s: %s", app_field_label(err->field, label, sizeof label), err->text);
-	return buf;
-}
-
-void app_refuse(struct app *app, const struct kerr *err)
-{
-	char buf[APP_MESSAGE_MAX];
-	app_message(app, UI_MESSAGE_ERROR, "%s", app_kerr_text(err, buf, sizeof buf));
 }
 
 void app_clear_message(struct app *app)
@@ -1099,75 +761,4 @@ void app_recent_add(struct app *app, const char *name)
 		app->recent_n--;
 	}
 	str_copy(app->recent[app->recent_n++], name, sizeof app->recent[0]);
-}
-
-const char *app_money(const struct app *app, int64_t kop, char *buf, size_t n)
-{
-	money_format_display(kop, app->money, buf, n);
-	return buf;
-}
-
-const char *app_qty(const struct app *app, int64_t qty, enum unit u, char *buf, size_t n)
-{
-	char q[32];
-	qty_format(qty, q, sizeof q);
-	char *dot = strchr(q, '.');
-	if (dot && app->money->decimal[0] && !app->money->decimal[1])
-		*dot = app->money->decimal[0];
-	snprintf(buf, n, "%s %s", q, unit_label(u));
-	return buf;
-}
-
-int app_main_with(int argc, char **argv, app_setup_fn setup, void *cls)
-{
-	app_i18n_init();
-	struct app_options opt = {0};
-	for (int i = 1; i < argc; i++) {
-		const char *a = argv[i];
-		if (strcmp(a, "--theme") == 0 && i + 1 < argc) {
-			opt.theme = argv[++i];
-		} else if (strncmp(a, "--theme=", 8) == 0) {
-			opt.theme = a + 8;
-		} else if (strcmp(a, "--keys") == 0 && i + 1 < argc) {
-			opt.keys = argv[++i];
-		} else if (strncmp(a, "--keys=", 7) == 0) {
-			opt.keys = a + 7;
-		} else if (strcmp(a, "--no-color") == 0 || strcmp(a, "--no-colour") == 0) {
-			opt.no_color = true;
-		} else if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
-			usage(stdout);
-			return 0;
-		} else {
-			fprintf(stderr, _("kassa: unknown option '%s'\n"), a);
-			usage(stderr);
-			return 2;
-		}
-	}
-	struct loop *loop = loop_new();
-	struct kerr err = {0};
-	struct app *app = app_new(loop, &opt, &err);
-	if (!app) {
-		fprintf(stderr, "kassa: %s\n", err.text);
-		loop_free(loop);
-		return 1;
-	}
-	app->theme_no_color = opt.no_color;
-	if (setup && setup(app, cls, &err) != K_OK) {
-		char buf[400];
-		fprintf(stderr, "kassa: %s\n", kerr_str(&err, buf, sizeof buf));
-		app_free(app);
-		loop_free(loop);
-		return 1;
-	}
-	int rc = app_run(app);
-	if (app->teardown)
-		app->teardown(app);
-	app_free(app);
-	loop_free(loop);
-	return rc;
-}
-
-int app_main(int argc, char **argv)
-{
-	return app_main_with(argc, argv, NULL, NULL);
 }

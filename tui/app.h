@@ -59,6 +59,54 @@ struct view_ops {
 	void (*changed)(struct app *app, const char *text);
 	/* Optional: Tab completion of the input line (index-th candidate, NULL: no more). */
 	const char *(*complete)(struct app *app, const char *text, size_t index);
+	/* Optional: back to plain entry, nothing pending (the home screen after a basket went out). */
+	void (*reset)(struct app *app);
+	/*
+	 * Optional: a barcode scanner read the catalog item it on this screen
+	 * (marking: the marking code it carried, or NULL). Returns true when the
+	 * screen dealt with it (added, or said why not); false: "back to the sale".
+	 */
+	bool (*scan)(struct app *app, const struct catalog_item *it, const char *marking);
+	/*
+	 * Bytes of the screen's own state: app_push() gives each instance a
+	 * zeroed block of this size before open() and frees it after close();
+	 * the view reaches it with app_view_state(). 0 = none.
+	 */
+	size_t state_size;
+};
+
+/* One screen on the stack: its ops and its instance's state. */
+struct app_screen {
+	const struct view_ops *ops;
+	void *state;
+};
+
+/* How a key that no filter took reaches the screen (the app's dispatch). */
+typedef void (*app_dispatch_fn)(struct app *app, int key);
+
+/*
+ * What plugs into the app from outside it (tui/screen.c wires the real
+ * ones), so that app.c needs no view, scanner or engine header. Every
+ * member may be NULL.
+ */
+struct app_hooks {
+	/* The screens F-keys and app_find_view() reach; the first is the home screen; NULL ends. */
+	const struct view_ops *const *views;
+	/* After curses starts, before the home screen opens (the scanner, the catalog). */
+	void (*start)(struct app *app, app_dispatch_fn dispatch);
+	/* Once the home screen is open (a basket saved before a crash comes back). */
+	void (*resume)(struct app *app);
+	/* Before curses ends, after every screen closed. */
+	void (*stop)(struct app *app);
+	/* Sees every key first; true = taken (a scanner's burst), false = dispatch it. */
+	bool (*key)(struct app *app, int key);
+	/* After each update of the terminal (the basket is saved then). */
+	void (*drawn)(struct app *app);
+	/* ACT_RECALL when no screen took it; returns app_result flags. */
+	int (*recall)(struct app *app);
+	/* The pane beside the screen on wide terminals: its width (0: none) and drawing. */
+	int (*pane_width)(const struct app *app, int cols);
+	void (*pane_draw)(struct app *app, WINDOW *w, int x, int rows, int cols);
 };
 
 enum app_mode { APP_MODE_TRAINING, APP_MODE_TEST, APP_MODE_LIVE };
@@ -124,6 +172,7 @@ struct app_options {
 	const char *theme;   /* name or path; NULL = "default" */
 	bool no_color;	     /* --no-color */
 	const char *keys;    /* a file of `bind` lines; NULL = none */
+	const struct app_hooks *hooks; /* NULL = none: no screens (tests) */
 };
 
 struct app {
@@ -146,8 +195,10 @@ struct app {
 	const struct money_style *money;
 	char exe_dir[512];
 
+	struct app_hooks hooks;
+
 	/* Screen. */
-	const struct view_ops *stack[APP_STACK_MAX];
+	struct app_screen stack[APP_STACK_MAX];
 	size_t depth;
 	const char *keyview; /* a key map section that wins for now ("confirm"), or NULL */
 	WINDOW *w_status, *w_body, *w_msg, *w_input, *w_footer, *w_keys;
@@ -204,20 +255,47 @@ void app_status_changed(struct app *app);
 void app_ask_danger(struct app *app, const char *question);
 /* Returns to the sale screen, closing every screen above it. */
 void app_home(struct app *app);
+/* The home screen back to plain entry (its reset op), wherever the cashier is. */
+void app_home_reset(struct app *app);
 /* Notes a document the engine took (id in the journal, 0 = unknown). */
 void app_note_sent(struct app *app, const struct document *doc, int64_t id);
 /* Sends the waiting documents now (the send-now key, `kassa outbox --flush`). */
 void app_send_now(struct app *app, bool asked_from_outside);
 
+/*
+ * One key as the cashier pressed it (after the scanner's filter): the key
+ * map's action goes to the top view, then to the app's defaults; a key no
+ * one took types into the input line. The screen is redrawn only when the
+ * handler returned APP_REDRAW or the input line took the key.
+ */
+void app_dispatch_key(struct app *app, int key);
+
 /* Marks the screen for redrawing before the next poll. */
 void app_redraw(struct app *app);
 
 /* Screens. */
-void app_push(struct app *app, const struct view_ops *v, int arg);
+/* Opens a new instance of v on top (false: the stack is full, nothing opened). */
+bool app_push(struct app *app, const struct view_ops *v, int arg);
 void app_pop(struct app *app);
 const struct view_ops *app_top(const struct app *app);
+/* The home screen (the first registered view: sale), or NULL. */
+const struct view_ops *app_home_view(const struct app *app);
 /* A registered view by name ("status"), or NULL. */
-const struct view_ops *app_find_view(const char *name);
+const struct view_ops *app_find_view(const struct app *app, const char *name);
+/* The state of the topmost instance of v on the stack, or NULL when v is not on it. */
+void *app_view_state(const struct app *app, const struct view_ops *v);
+/* Whether v is on the stack (anywhere). */
+bool app_on_stack(const struct app *app, const struct view_ops *v);
+/* The screen under the top one, or NULL. */
+const struct view_ops *app_under_top(const struct app *app);
+
+/*
+ * Lays the windows out for the terminal's size and draws every part of the
+ * screen into them, without updating the terminal (the loop's prepare hook
+ * and the headless dump do that).
+ */
+void app_layout(struct app *app);
+void app_draw(struct app *app);
 
 /* The message line: information or a refusal (role UI_MESSAGE_INFO/ERROR). */
 void app_message(struct app *app, enum ui_role role, const char *fmt, ...)

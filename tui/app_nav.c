@@ -10,7 +10,6 @@
 #include "i18n.h"
 #include "payment.h"
 #include "util.h"
-#include "views/views.h"
 
 void app_home(struct app *app)
 {
@@ -18,6 +17,13 @@ void app_home(struct app *app)
 		app_pop(app);
 	app->keyview = NULL;
 	app->dirty = true;
+}
+
+void app_home_reset(struct app *app)
+{
+	const struct view_ops *home = app_home_view(app);
+	if (home && home->reset)
+		home->reset(app);
 }
 
 void app_ask_danger(struct app *app, const char *question)

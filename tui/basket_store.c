@@ -12,7 +12,6 @@
 #include "money.h"
 #include "refund_calc.h"
 #include "util.h"
-#include "views/views.h"
 
 static struct {
 	char *saved;	    /* the text last saved; NULL = unknown, save anew */
@@ -39,10 +38,8 @@ static struct journal *journal_of(const struct app *app)
 
 static bool pay_on_stack(const struct app *app)
 {
-	for (size_t i = 0; i < app->depth; i++)
-		if (app->stack[i] == &view_pay)
-			return true;
-	return false;
+	const struct view_ops *pay = app_find_view(app, "pay");
+	return pay && app_on_stack(app, pay);
 }
 
 static void forget(void)
@@ -194,16 +191,17 @@ void basket_store_start(struct app *app)
 		return;
 	}
 	app->basket = s->basket;
-	sale_reset(app);
+	app_home_reset(app);
 	app->sel = (int)app->basket.n - 1;
 	char total[48];
 	app_money(app, app->basket.total, total, sizeof total);
-	if (s->pay_open) {
+	const struct view_ops *pay = app_find_view(app, "pay");
+	if (s->pay_open && pay) {
 		B.restore_pay = true;
 		str_copy(B.r_cash, s->cash, sizeof B.r_cash);
 		str_copy(B.r_card, s->card, sizeof B.r_card);
 		basket_store_pay_opened((int)s->pay_kind);
-		app_push(app, &view_pay, (int)s->pay_kind);
+		app_push(app, pay, (int)s->pay_kind);
 	}
 	app_message(
 	    app, UI_MESSAGE_INFO,
@@ -302,14 +300,14 @@ int basket_store_recall(struct app *app)
 	if (!id || !e || !e->journal) {
 		app_message(app, UI_MESSAGE_INFO, "%s",
 			    _("No refused receipt whose basket could come back"));
-		return APP_HANDLED;
+		return APP_HANDLED | APP_REDRAW;
 	}
 	if (app->basket.n) {
 		app_message(app, UI_MESSAGE_ERROR,
 			    _("The basket holds %zu lines: pay or delete them first; the refused "
 			      "document #%" PRId64 " waits for this key"),
 			    app->basket.n, id);
-		return APP_HANDLED;
+		return APP_HANDLED | APP_REDRAW;
 	}
 	struct journal_doc d;
 	memset(&d, 0, sizeof d);
@@ -325,12 +323,12 @@ int basket_store_recall(struct app *app)
 			      "shows it in the journal"),
 			    id, err.text);
 		free(o);
-		return APP_HANDLED;
+		return APP_HANDLED | APP_REDRAW;
 	}
 	while (app->depth > 1)
 		app_pop(app);
 	app->basket = o->basket;
-	sale_reset(app);
+	app_home_reset(app);
 	app->sel = (int)app->basket.n - 1;
 	/* The payment as it was, ready for F5 (the amounts show and can be changed). */
 	B.restore_pay = true;

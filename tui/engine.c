@@ -1,5 +1,5 @@
 #include "engine.h"
-#include "views/shift.h"
+#include "shift_rule.h"
 
 #include <errno.h>
 #include <inttypes.h>

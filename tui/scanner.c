@@ -14,7 +14,6 @@
 #include "scan.h"
 #include "text.h"
 #include "util.h"
-#include "views/views.h"
 
 /* Catalogs replaced by a reload stay until the end: a screen may still point into one. */
 #define SCANNER_OLD_MAX 16
@@ -188,8 +187,7 @@ static const struct catalog_item *find_marked(const struct app *app, const char 
 	return it;
 }
 
-/* Adds it (code: its marking code, or NULL) as one piece, the line selected. */
-static bool add_marked(struct app *app, const struct catalog_item *it, const char *code)
+bool scanner_add_piece(struct app *app, const struct catalog_item *it, const char *code)
 {
 	struct basket_line l;
 	basket_line_init(&l);
@@ -246,47 +244,12 @@ bool scanner_take_code(struct app *app, const char *code)
 	}
 	if (!it)
 		return false;
-	if (app_top(app) == &view_pay && !app->keyview) {
-		/* The buyer remembered one more item: it joins the basket being paid. */
-		char m[48];
-		if (it->unit != UNIT_PIECE && !marked)
-			app_message(app, UI_MESSAGE_ERROR,
-				    _("Scanned «%s» is sold by weight: back to the sale (Esc) to "
-				      "weigh it"),
-				    it->name);
-		else if (add_marked(app, it, marked ? code : NULL)) {
-			pay_basket_changed(app);
-			app_message(app, UI_MESSAGE_INFO,
-				    _("Scanned «%s»: added to the basket; total now %s"), it->name,
-				    app_money(app, app->basket.total, m, sizeof m));
-		}
+	/* The screen on top decides what a scan means there (sale: a line; pay: one more item). */
+	const struct view_ops *top = app_top(app);
+	if (top && top->scan && top->scan(app, it, marked ? code : NULL))
 		return true;
-	}
-	if (app_top(app) != &view_sale) {
-		app_message(app, UI_MESSAGE_ERROR,
-			    _("Scanned «%s»: back to the sale (Esc) to add it"), it->name);
-		return true;
-	}
-	if (app->keyview) {
-		app_message(app, UI_MESSAGE_ERROR,
-			    _("Scanned «%s»: answer the question first (y/n), then scan again"),
-			    it->name);
-		return true;
-	}
-	char typed[512];
-	str_copy(typed, app_input_text(app), sizeof typed);
-	if (marked) {
-		if (add_marked(app, it, code))
-			app_message(app, UI_MESSAGE_INFO, _("Scanned «%s» with its marking code"),
-				    it->name);
-	} else {
-		sale_add_item(app, it, 0);
-		app_message(app, UI_MESSAGE_INFO, _("Scanned «%s»"), it->name);
-	}
-	/* What the cashier was typing stays (sale_add_item() starts a fresh line). */
-	if (typed[0] && it->unit == UNIT_PIECE && !app_input_text(app)[0] && !app->keyview)
-		app_input(app, NULL, typed);
-	app_redraw(app);
+	app_message(app, UI_MESSAGE_ERROR, _("Scanned «%s»: back to the sale (Esc) to add it"),
+		    it->name);
 	return true;
 }
 

@@ -50,6 +50,13 @@ void scanner_catalog_reload(struct app *app);
  */
 bool scanner_take_code(struct app *app, const char *code);
 
+/*
+ * Adds it to the basket as one piece, the new line selected; code is its
+ * marking code (kept on the line) or NULL. Says on the message line why
+ * when it cannot (a marking code too long, a full basket).
+ */
+bool scanner_add_piece(struct app *app, const struct catalog_item *it, const char *code);
+
 /* What the settings screen says about the catalog, into buf. */
 void scanner_catalog_summary(char *buf, size_t n);
 /* Problems of the catalog file: their number and each text ("line 7: price: ..."). */

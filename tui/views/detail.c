@@ -30,7 +30,7 @@ struct dline {
 	enum ui_role role;
 };
 
-static struct {
+struct detail_state {
 	int64_t id;
 	unsigned generation;
 	int cols;
@@ -40,28 +40,34 @@ static struct {
 	int top;
 	bool replayable;
 	bool asking;
-} D;
+};
+
+/* This screen's instance on the stack (app_push() allocates it). */
+static struct detail_state *detail_of(const struct app *app)
+{
+	return app_view_state(app, &view_detail);
+}
 
 static const enum action detail_footer[] = {ACT_BACK, ACT_STATUS, ACT_HELP, ACT_QUIT, ACT_NONE};
 
-static void lines_free(void)
+static void lines_free(struct detail_state *dt)
 {
-	for (size_t i = 0; i < D.n; i++)
-		free(D.lines[i].text);
-	free(D.lines);
-	D.lines = NULL;
-	D.n = D.cap = 0;
+	for (size_t i = 0; i < dt->n; i++)
+		free(dt->lines[i].text);
+	free(dt->lines);
+	dt->lines = NULL;
+	dt->n = dt->cap = 0;
 }
 
-static void push_line(const char *s, size_t len, enum ui_role role)
+static void push_line(struct detail_state *dt, const char *s, size_t len, enum ui_role role)
 {
-	if (D.n == D.cap) {
-		D.cap = D.cap ? D.cap * 2 : 64;
-		D.lines = xrealloc(D.lines, D.cap * sizeof *D.lines);
+	if (dt->n == dt->cap) {
+		dt->cap = dt->cap ? dt->cap * 2 : 64;
+		dt->lines = xrealloc(dt->lines, dt->cap * sizeof *dt->lines);
 	}
-	D.lines[D.n].text = xstrndup(s, len);
-	D.lines[D.n].role = role;
-	D.n++;
+	dt->lines[dt->n].text = xstrndup(s, len);
+	dt->lines[dt->n].role = role;
+	dt->n++;
 }
 
 /*
@@ -69,9 +75,9 @@ static void push_line(const char *s, size_t len, enum ui_role role)
  * space that fits, else anywhere (long URLs, ids). Continuations keep the
  * first line's indentation.
  */
-static void add(enum ui_role role, const char *text)
+static void add(struct detail_state *dt, enum ui_role role, const char *text)
 {
-	int width = D.cols - 2 > 20 ? D.cols - 2 : 20;
+	int width = dt->cols - 2 > 20 ? dt->cols - 2 : 20;
 	const char *line = text;
 	for (;;) {
 		const char *nl = strchr(line, '\n');
@@ -111,7 +117,7 @@ static void add(enum ui_role role, const char *text)
 				take = left; /* cannot happen with room > 0; never loop forever */
 			size_t copy = take < sizeof buf - pre - 1 ? take : sizeof buf - pre - 1;
 			memcpy(buf + pre, p, copy);
-			push_line(buf, pre + copy, role);
+			push_line(dt, buf, pre + copy, role);
 			p += take;
 			left -= take;
 			while (left > 0 && *p == ' ' && take != i) {
@@ -126,15 +132,16 @@ static void add(enum ui_role role, const char *text)
 	}
 }
 
-static void addf(enum ui_role role, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void addf(enum ui_role role, const char *fmt, ...)
+static void addf(struct detail_state *dt, enum ui_role role, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static void addf(struct detail_state *dt, enum ui_role role, const char *fmt, ...)
 {
 	char buf[2048];
 	va_list ap;
 	va_start(ap, fmt);
 	vsnprintf(buf, sizeof buf, fmt, ap);
 	va_end(ap);
-	add(role, buf);
+	add(dt, role, buf);
 }
 
 static void full_time(int64_t ms, char *buf, size_t n)
@@ -200,9 +207,15 @@ static void history_note(const char *stored, char *buf, size_t n)
 	str_copy(buf, stored, n);
 }
 
+/* What the journal's row callbacks fill: the screen's lines and a count. */
+struct detail_fill {
+	struct detail_state *dt;
+	int n;
+};
+
 static bool on_hist(const struct journal_history_row *h, void *ctx)
 {
-	(void)ctx;
+	struct detail_state *dt = ctx;
 	char t[32], from[64];
 	short_time(h->at, t, sizeof t);
 	if (h->from == JS_NONE)
@@ -212,14 +225,16 @@ static bool on_hist(const struct journal_history_row *h, void *ctx)
 	char detail[JOURNAL_TEXT_MAX];
 	history_note(h->detail, detail, sizeof detail);
 	mask_callback_token(detail);
-	addf(status_state_role(h->to), "  %s  %s → %s  (%s)%s%s", t, from, status_state_word(h->to),
+	addf(dt, status_state_role(h->to), "  %s  %s → %s  (%s)%s%s", t, from, status_state_word(h->to),
 	     status_source_word(h->source), detail[0] ? "  " : "", detail);
 	return true;
 }
 
 static bool on_attempt(const struct journal_attempt_row *a, void *ctx)
 {
-	int *n = ctx;
+	struct detail_fill *fill = ctx;
+	struct detail_state *dt = fill->dt;
+	int *n = &fill->n;
 	char t[32], http[32];
 	(*n)++;
 	short_time(a->at, t, sizeof t);
@@ -231,19 +246,21 @@ static bool on_attempt(const struct journal_attempt_row *a, void *ctx)
 	str_copy(err, a->error, sizeof err);
 	mask_callback_token(err);
 	if (a->provider_code)
-		addf(UI_TEXT, _("  %s  %s, code %d  %s"), t, http, a->provider_code, err);
+		addf(dt, UI_TEXT, _("  %s  %s, code %d  %s"), t, http, a->provider_code, err);
 	else
-		addf(UI_TEXT, "  %s  %s  %s", t, http, err);
+		addf(dt, UI_TEXT, "  %s  %s  %s", t, http, err);
 	return true;
 }
 
 static bool on_raw(const struct journal_raw_callback *c, void *ctx)
 {
-	int *n = ctx;
+	struct detail_fill *fill = ctx;
+	struct detail_state *dt = fill->dt;
+	int *n = &fill->n;
 	char t[32];
 	(*n)++;
 	short_time(c->at, t, sizeof t);
-	addf(status_state_role(c->state), _("  %s  %s: %s, %s%s%s"), t,
+	addf(dt, status_state_role(c->state), _("  %s  %s: %s, %s%s%s"), t,
 	     status_source_word(c->source), status_state_word(c->state),
 	     c->applied ? _("applied") : _("not applied (no change)"),
 	     c->content_type[0] ? ", " : "", c->content_type);
@@ -263,55 +280,56 @@ static bool on_raw(const struct journal_raw_callback *c, void *ctx)
 		}
 	}
 	*w = '\0';
-	add(UI_TEXT, ind);
+	add(dt, UI_TEXT, ind);
 	free(ind);
 	free(body);
 	return true;
 }
 
-static void add_error(const struct journal_doc *d)
+static void add_error(struct detail_state *dt, const struct journal_doc *d)
 {
 	bool ru = errors_locale_is_russian();
 	char meaning[600], next[600];
-	add(UI_TABLE_HEADER, _("Provider error"));
+	add(dt, UI_TABLE_HEADER, _("Provider error"));
 	if (d->last_error_code) {
 		errors_describe(d->last_error_code, d->last_error_text, ru, meaning,
 				sizeof meaning);
-		addf(UI_STATE_REJECTED, "  %s", meaning);
+		addf(dt, UI_STATE_REJECTED, "  %s", meaning);
 		if (d->last_error_text[0] && errors_lookup(d->last_error_code) &&
 		    !strstr(meaning, d->last_error_text))
-			addf(UI_TEXT, _("  Provider's message: %s"), d->last_error_text);
+			addf(dt, UI_TEXT, _("  Provider's message: %s"), d->last_error_text);
 		errors_next_step(d->last_error_code, ru, next, sizeof next);
 		if (next[0])
-			addf(UI_TEXT, _("  Next step: %s"), next);
+			addf(dt, UI_TEXT, _("  Next step: %s"), next);
 	} else {
-		addf(UI_STATE_REJECTED, "  %s", d->last_error_text);
+		addf(dt, UI_STATE_REJECTED, "  %s", d->last_error_text);
 	}
 }
 
 static void build(struct app *app)
 {
+	struct detail_state *dt = detail_of(app);
 	struct engine *e = engine_of(app);
-	lines_free();
-	D.cols = app->cols > 0 ? app->cols : 80;
-	D.replayable = false;
-	D.built = true;
+	lines_free(dt);
+	dt->cols = app->cols > 0 ? app->cols : 80;
+	dt->replayable = false;
+	dt->built = true;
 	if (!e) {
-		add(UI_MESSAGE_ERROR, _("No delivery engine: nothing is sent."));
+		add(dt, UI_MESSAGE_ERROR, _("No delivery engine: nothing is sent."));
 		return;
 	}
-	D.generation = e->generation;
+	dt->generation = e->generation;
 	struct journal_doc d;
 	memset(&d, 0, sizeof d);
 	struct kerr err = {0};
-	if (journal_get(e->journal, D.id, &d, &err) != K_OK) {
-		addf(UI_MESSAGE_ERROR, _("Document #%" PRId64 " cannot be read: %s"), D.id,
+	if (journal_get(e->journal, dt->id, &d, &err) != K_OK) {
+		addf(dt, UI_MESSAGE_ERROR, _("Document #%" PRId64 " cannot be read: %s"), dt->id,
 		     err.text);
 		return;
 	}
 	char kind[128], amount[48], t1[32], t2[32];
 	status_kind_text(d.kind, d.type, kind, sizeof kind);
-	addf(status_state_role(d.state), _("State: %s%s"), status_state_word(d.state),
+	addf(dt, status_state_role(d.state), _("State: %s%s"), status_state_word(d.state),
 	     d.test ? _(" (the provider's test mode: nothing fiscalized)") : "");
 	if (d.total || d.card || d.cash) {
 		char card[48], cash[48], change[48];
@@ -319,72 +337,72 @@ static void build(struct app *app)
 		app_money(app, d.card, card, sizeof card);
 		app_money(app, d.cash, cash, sizeof cash);
 		app_money(app, d.change, change, sizeof change);
-		addf(UI_TEXT, _("Total %s: card %s, cash %s, change %s"), amount, card, cash,
+		addf(dt, UI_TEXT, _("Total %s: card %s, cash %s, change %s"), amount, card, cash,
 		     change);
 	}
-	addf(UI_TEXT, _("Profile %s (%s)"), d.profile, journal_provider_word(d.provider));
-	addf(UI_TEXT, "ext_id %s", d.ext_id);
+	addf(dt, UI_TEXT, _("Profile %s (%s)"), d.profile, journal_provider_word(d.provider));
+	addf(dt, UI_TEXT, "ext_id %s", d.ext_id);
 	if (d.uuid[0])
-		addf(UI_TEXT, "uuid   %s", d.uuid);
+		addf(dt, UI_TEXT, "uuid   %s", d.uuid);
 	if (d.provider_receipt_id[0] && strcmp(d.provider_receipt_id, d.uuid) != 0)
-		addf(UI_TEXT, _("PayKeeper receipt %s"), d.provider_receipt_id);
+		addf(dt, UI_TEXT, _("PayKeeper receipt %s"), d.provider_receipt_id);
 	if (d.ref_uuid[0])
-		addf(UI_TEXT, _("Refund of %s"), d.ref_uuid);
+		addf(dt, UI_TEXT, _("Refund of %s"), d.ref_uuid);
 	struct fiscal_attrs fa;
-	if (fiscal_attrs_of_doc(e->journal_path, D.id, d.uuid, &fa, NULL) == K_OK &&
+	if (fiscal_attrs_of_doc(e->journal_path, dt->id, d.uuid, &fa, NULL) == K_OK &&
 	    fiscal_attrs_any(&fa)) {
-		addf(UI_STATE_PROCESSED, _("Fiscal: ФН %s · ФД %s · ФП %s"), fa.fn[0] ? fa.fn : "—",
+		addf(dt, UI_STATE_PROCESSED, _("Fiscal: ФН %s · ФД %s · ФП %s"), fa.fn[0] ? fa.fn : "—",
 		     fa.fd[0] ? fa.fd : "—", fa.fp[0] ? fa.fp : "—");
 		if (fa.ofd_url[0])
-			addf(UI_TEXT, _("The receipt at the OFD: %s"), fa.ofd_url);
+			addf(dt, UI_TEXT, _("The receipt at the OFD: %s"), fa.ofd_url);
 	}
 	full_time(d.created_at, t1, sizeof t1);
 	full_time(d.updated_at, t2, sizeof t2);
-	addf(UI_TEXT, _("Created %s, updated %s, attempts %d"), t1, t2, d.attempts);
+	addf(dt, UI_TEXT, _("Created %s, updated %s, attempts %d"), t1, t2, d.attempts);
 	if (d.state == JS_QUEUED && d.attempts > 0 && d.next_attempt_at > 0) {
 		char t3[32];
 		short_time(d.next_attempt_at, t3, sizeof t3);
-		addf(UI_STATE_QUEUED,
+		addf(dt, UI_STATE_QUEUED,
 		     _("Not delivered yet (%s); next try at %s with the same ext_id"),
 		     d.last_error_text[0] ? d.last_error_text : _("no answer"), t3);
 	}
 	if (d.flagged) {
-		add(UI_STATE_FAILED, _("Flagged: no final status for too long. Look it up in the "
+		add(dt, UI_STATE_FAILED, _("Flagged: no final status for too long. Look it up in the "
 				       "provider's cabinet."));
-		D.replayable =
+		dt->replayable =
 		    d.state == JS_ACCEPTED || d.state == JS_PROVIDER_RETRY || d.state == JS_FAILED;
-		if (D.replayable)
-			add(UI_TEXT,
+		if (dt->replayable)
+			add(dt, UI_TEXT,
 			    _("Enter sends it again with the same ext_id (it asks first): the "
 			      "provider recognises a repeat and does not fiscalize it twice."));
 	}
 	if (d.state == JS_REJECTED || d.state == JS_FAILED) {
-		add(UI_TEXT, "");
-		add_error(&d);
+		add(dt, UI_TEXT, "");
+		add_error(dt, &d);
 	}
 
-	add(UI_TEXT, "");
-	add(UI_TABLE_HEADER, _("Status history"));
-	journal_history(e->journal, D.id, on_hist, NULL, NULL);
+	add(dt, UI_TEXT, "");
+	add(dt, UI_TABLE_HEADER, _("Status history"));
+	journal_history(e->journal, dt->id, on_hist, dt, NULL);
 
-	add(UI_TEXT, "");
-	add(UI_TABLE_HEADER, _("Delivery attempts"));
-	int na = 0;
-	journal_attempts(e->journal, D.id, on_attempt, &na, NULL);
-	if (na == 0)
-		add(UI_HELP_TEXT, _("  none yet"));
+	add(dt, UI_TEXT, "");
+	add(dt, UI_TABLE_HEADER, _("Delivery attempts"));
+	struct detail_fill attempts = {.dt = dt};
+	journal_attempts(e->journal, dt->id, on_attempt, &attempts, NULL);
+	if (attempts.n == 0)
+		add(dt, UI_HELP_TEXT, _("  none yet"));
 
-	add(UI_TEXT, "");
-	add(UI_TABLE_HEADER, _("Callbacks as received (secrets masked)"));
-	int nc = 0;
+	add(dt, UI_TEXT, "");
+	add(dt, UI_TABLE_HEADER, _("Callbacks as received (secrets masked)"));
+	struct detail_fill callbacks = {.dt = dt};
 	struct kerr re = {0};
-	if (journal_raw_callbacks(e->journal_path, D.id, d.uuid, on_raw, &nc, &re) != K_OK)
-		addf(UI_MESSAGE_ERROR, "  %s", re.text);
-	else if (nc == 0)
-		add(UI_HELP_TEXT, _("  none yet"));
+	if (journal_raw_callbacks(e->journal_path, dt->id, d.uuid, on_raw, &callbacks, &re) != K_OK)
+		addf(dt, UI_MESSAGE_ERROR, "  %s", re.text);
+	else if (callbacks.n == 0)
+		add(dt, UI_HELP_TEXT, _("  none yet"));
 
-	add(UI_TEXT, "");
-	add(UI_TABLE_HEADER, _("Request as stored, without credentials (secrets masked)"));
+	add(dt, UI_TEXT, "");
+	add(dt, UI_TABLE_HEADER, _("Request as stored, without credentials (secrets masked)"));
 	char *body = mask_body(d.body, d.body ? strlen(d.body) : 0);
 	char *ind = xmalloc(strlen(body) * 3 + 4);
 	char *w = ind;
@@ -398,7 +416,7 @@ static void build(struct app *app)
 		}
 	}
 	*w = '\0';
-	add(UI_TEXT, ind);
+	add(dt, UI_TEXT, ind);
 	free(ind);
 	free(body);
 	journal_doc_free(&d);
@@ -406,15 +424,16 @@ static void build(struct app *app)
 
 static void detail_prompt(struct app *app)
 {
+	struct detail_state *dt = detail_of(app);
 	app->keyview = NULL;
-	if (D.asking) {
+	if (dt->asking) {
 		char p[160];
 		snprintf(p, sizeof p,
-			 _("Send document #%" PRId64 " again with the same ext_id? (y/n)"), D.id);
+			 _("Send document #%" PRId64 " again with the same ext_id? (y/n)"), dt->id);
 		app_input(app, p, "");
 		app->keyview = "confirm";
 		app_input_enable(app, false);
-	} else if (D.replayable) {
+	} else if (dt->replayable) {
 		app_input(app, _("Enter: send again · Esc: back"), "");
 	} else {
 		app_input(app, _("Up/Down, PgUp/PgDn scroll · Esc: back"), "");
@@ -424,93 +443,102 @@ static void detail_prompt(struct app *app)
 
 static void detail_open(struct app *app, int arg)
 {
+	struct detail_state *dt = detail_of(app);
 	if (arg >= 0) {
-		D.top = 0;
-		D.asking = false;
-		build(app);
+		/* status_open_detail() sets the document, builds and asks. */
+		dt->top = 0;
+		dt->asking = false;
+		return;
 	}
 	detail_prompt(app);
 }
 
 void status_open_detail(struct app *app, int64_t id)
 {
-	D.id = id;
-	app_push(app, &view_detail, 0);
+	if (!app_push(app, &view_detail, 0))
+		return;
+	struct detail_state *dt = detail_of(app);
+	/* The instance exists once pushed: it learns its document, then shows it. */
+	dt->id = id;
+	build(app);
+	detail_prompt(app);
 }
 
 static void detail_close(struct app *app)
 {
-	(void)app;
-	lines_free();
-	D.built = false;
-	D.asking = false;
+	struct detail_state *dt = detail_of(app);
+	lines_free(dt);
+	dt->built = false;
+	dt->asking = false;
 }
 
 static int detail_line(struct app *app, const char *text)
 {
+	struct detail_state *dt = detail_of(app);
 	(void)text;
-	if (!D.replayable)
-		return APP_HANDLED;
-	D.asking = true;
+	if (!dt->replayable)
+		return APP_HANDLED; /* not replayable: nothing changes */
+	dt->asking = true;
 	detail_prompt(app);
-	return APP_HANDLED;
+	return APP_HANDLED | APP_REDRAW;
 }
 
 static int detail_handle(struct app *app, enum action a, int key)
 {
+	struct detail_state *dt = detail_of(app);
 	(void)key;
 	int page = getmaxy(app->w_body) - 2;
 	if (page < 1)
 		page = 1;
 	switch (a) {
 	case ACT_UP:
-		D.top--;
+		dt->top--;
 		break;
 	case ACT_DOWN:
-		D.top++;
+		dt->top++;
 		break;
 	case ACT_PAGE_UP:
-		D.top -= page;
+		dt->top -= page;
 		break;
 	case ACT_PAGE_DOWN:
-		D.top += page;
+		dt->top += page;
 		break;
 	case ACT_CONFIRM:
-		if (D.asking) {
+		if (dt->asking) {
 			struct engine *e = engine_of(app);
 			struct kerr err = {0};
-			D.asking = false;
-			if (!e || engine_replay(e, D.id, &err) != K_OK)
+			dt->asking = false;
+			if (!e || engine_replay(e, dt->id, &err) != K_OK)
 				app_refuse(app, &err);
 			else
 				app_message(
 				    app, UI_MESSAGE_INFO,
 				    _("Document #%" PRId64 " is queued again with the same ext_id"),
-				    D.id);
+				    dt->id);
 			build(app);
 			detail_prompt(app);
 		}
-		return APP_HANDLED;
+		return APP_HANDLED | APP_REDRAW;
 	case ACT_REFUSE:
-		if (D.asking) {
-			D.asking = false;
+		if (dt->asking) {
+			dt->asking = false;
 			app_message(app, UI_MESSAGE_INFO, "%s", _("Not sent again"));
 			detail_prompt(app);
 		}
-		return APP_HANDLED;
+		return APP_HANDLED | APP_REDRAW;
 	case ACT_BACK:
-		if (D.asking) {
-			D.asking = false;
+		if (dt->asking) {
+			dt->asking = false;
 			detail_prompt(app);
-			return APP_HANDLED;
+			return APP_HANDLED | APP_REDRAW;
 		}
 		app_pop(app);
-		return APP_HANDLED;
+		return APP_HANDLED | APP_REDRAW;
 	case ACT_STATUS:
 		app_pop(app);
 		if (app_top(app) != &view_status)
 			app_push(app, &view_status, 0);
-		return APP_HANDLED;
+		return APP_HANDLED | APP_REDRAW;
 	case ACT_PAY:
 	case ACT_NONFISCAL:
 	case ACT_DISCOUNT:
@@ -518,54 +546,56 @@ static int detail_handle(struct app *app, enum action a, int key)
 	case ACT_FIND:
 		app_message(app, UI_MESSAGE_ERROR, "%s",
 			    _("Back to the sale first (Esc or F9); the basket is kept"));
-		return APP_HANDLED;
+		return APP_HANDLED | APP_REDRAW;
 	default:
 		return APP_UNHANDLED;
 	}
-	return APP_HANDLED;
+	return APP_HANDLED | APP_REDRAW;
 }
 
 static void detail_draw(struct app *app, WINDOW *w, int rows, int cols)
 {
+	struct detail_state *dt = detail_of(app);
 	struct engine *e = engine_of(app);
 	/* A reply or a callback changed something, or the width changed: build again. */
-	if (!D.built || D.cols != app->cols || (e && e->generation != D.generation)) {
-		bool was = D.replayable;
+	if (!dt->built || dt->cols != app->cols || (e && e->generation != dt->generation)) {
+		bool was = dt->replayable;
 		build(app);
-		if (was != D.replayable && !D.asking)
+		if (was != dt->replayable && !dt->asking)
 			detail_prompt(app);
 	}
 	char title[256], kind[128] = "", amount[48] = "";
-	const struct engine_row *r = e ? engine_row(e, D.id) : NULL;
+	const struct engine_row *r = e ? engine_row(e, dt->id) : NULL;
 	if (r) {
 		status_kind_text(r->kind, r->type, kind, sizeof kind);
 		if (r->total)
 			app_money(app, r->total, amount, sizeof amount);
 	}
-	snprintf(title, sizeof title, _("Document #%" PRId64 "%s%s%s%s"), D.id,
+	snprintf(title, sizeof title, _("Document #%" PRId64 "%s%s%s%s"), dt->id,
 		 kind[0] ? " · " : "", kind, amount[0] ? " · " : "", amount);
 	wattrset(w, (int)theme_attr(UI_TITLE));
 	mvwhline(w, 0, 0, ' ', cols);
 	app_put(w, 0, 1, cols - 2, TEXT_LEFT, title, UI_TITLE);
 	int vis = rows - 1;
-	if (D.top > (int)D.n - vis)
-		D.top = (int)D.n - vis;
-	if (D.top < 0)
-		D.top = 0;
-	for (int i = 0; i < vis && D.top + i < (int)D.n; i++) {
-		const struct dline *l = &D.lines[D.top + i];
+	if (dt->top > (int)dt->n - vis)
+		dt->top = (int)dt->n - vis;
+	if (dt->top < 0)
+		dt->top = 0;
+	for (int i = 0; i < vis && dt->top + i < (int)dt->n; i++) {
+		const struct dline *l = &dt->lines[dt->top + i];
 		app_put(w, i + 1, 1, cols - 2, TEXT_LEFT, l->text, l->role);
 	}
-	if ((int)D.n > vis) {
+	if ((int)dt->n > vis) {
 		char more[64];
 		snprintf(more, sizeof more, " %d/%zu ",
-			 D.top + vis < (int)D.n ? D.top + vis : (int)D.n, D.n);
+			 dt->top + vis < (int)dt->n ? dt->top + vis : (int)dt->n, dt->n);
 		int mw = text_width(more);
 		app_put(w, 0, cols - mw - 1, mw, TEXT_RIGHT, more, UI_TITLE);
 	}
 }
 
 const struct view_ops view_detail = {
+    .state_size = sizeof(struct detail_state),
     .name = "detail",
     .title = N_("Document"),
     .footer = detail_footer,

@@ -6,19 +6,26 @@
 
 #define FIND_MAX 200
 
-static struct {
+struct find_state {
 	const struct catalog_item *hits[FIND_MAX];
 	size_t n;
 	int sel, top;
-} F;
+};
+
+/* This screen's instance on the stack (app_push() allocates it). */
+static struct find_state *find_of(const struct app *app)
+{
+	return app_view_state(app, &view_find);
+}
 
 static const enum action find_footer[] = {ACT_SEND, ACT_BACK, ACT_HELP, ACT_NONE};
 
 static void find_filter(struct app *app, const char *text)
 {
-	F.n = entry_search(app->catalog, app->catalog_n, text, F.hits, FIND_MAX);
-	F.sel = 0;
-	F.top = 0;
+	struct find_state *f = find_of(app);
+	f->n = entry_search(app->catalog, app->catalog_n, text, f->hits, FIND_MAX);
+	f->sel = 0;
+	f->top = 0;
 }
 
 static void find_open(struct app *app, int arg)
@@ -37,47 +44,49 @@ static void find_changed(struct app *app, const char *text)
 
 static int find_handle(struct app *app, enum action a, int key)
 {
+	struct find_state *f = find_of(app);
 	(void)key;
 	int page = getmaxy(app->w_body) - 2;
 	switch (a) {
 	case ACT_UP:
-		F.sel--;
+		f->sel--;
 		break;
 	case ACT_DOWN:
-		F.sel++;
+		f->sel++;
 		break;
 	case ACT_PAGE_UP:
-		F.sel -= page;
+		f->sel -= page;
 		break;
 	case ACT_PAGE_DOWN:
-		F.sel += page;
+		f->sel += page;
 		break;
 	case ACT_SEND:
-		if (F.n == 0) {
+		if (f->n == 0) {
 			app_message(app, UI_MESSAGE_ERROR, "%s",
 				    _("Nothing matches; change the text or press Esc"));
-			return APP_HANDLED;
+			return APP_HANDLED | APP_REDRAW;
 		} else {
-			const struct catalog_item *it = F.hits[F.sel];
+			const struct catalog_item *it = f->hits[f->sel];
 			app_pop(app);
 			sale_add_item(app, it, 0);
 		}
-		return APP_HANDLED;
+		return APP_HANDLED | APP_REDRAW;
 	case ACT_FIND:
 		app_pop(app);
-		return APP_HANDLED;
+		return APP_HANDLED | APP_REDRAW;
 	default:
 		return APP_UNHANDLED;
 	}
-	if (F.sel >= (int)F.n)
-		F.sel = (int)F.n - 1;
-	if (F.sel < 0)
-		F.sel = 0;
-	return APP_HANDLED;
+	if (f->sel >= (int)f->n)
+		f->sel = (int)f->n - 1;
+	if (f->sel < 0)
+		f->sel = 0;
+	return APP_HANDLED | APP_REDRAW;
 }
 
 static void find_draw(struct app *app, WINDOW *w, int rows, int cols)
 {
+	struct find_state *f = find_of(app);
 	char buf[64];
 	wattrset(w, (int)theme_attr(UI_TABLE_HEADER));
 	mvwhline(w, 0, 0, ' ', cols);
@@ -88,17 +97,17 @@ static void find_draw(struct app *app, WINDOW *w, int rows, int cols)
 	app_put(w, 0, cw + nw + 2, pw, TEXT_RIGHT, _("Price"), UI_TABLE_HEADER);
 	app_put(w, 0, cw + nw + pw + 3, uw, TEXT_LEFT, _("Unit"), UI_TABLE_HEADER);
 	int vis = rows - 1;
-	if (F.sel < F.top)
-		F.top = F.sel;
-	if (F.sel >= F.top + vis)
-		F.top = F.sel - vis + 1;
-	if (F.n == 0)
+	if (f->sel < f->top)
+		f->top = f->sel;
+	if (f->sel >= f->top + vis)
+		f->top = f->sel - vis + 1;
+	if (f->n == 0)
 		app_put(w, 2, 1, cols - 2, TEXT_LEFT, _("Nothing in the catalog matches."),
 			UI_HELP_TEXT);
-	for (int r = 0; r < vis && F.top + r < (int)F.n; r++) {
-		int i = F.top + r;
-		const struct catalog_item *it = F.hits[i];
-		enum ui_role role = i == F.sel ? UI_TABLE_SELECTED : UI_TABLE_ROW;
+	for (int r = 0; r < vis && f->top + r < (int)f->n; r++) {
+		int i = f->top + r;
+		const struct catalog_item *it = f->hits[i];
+		enum ui_role role = i == f->sel ? UI_TABLE_SELECTED : UI_TABLE_ROW;
 		wattrset(w, (int)theme_attr(role));
 		mvwhline(w, r + 1, 0, ' ', cols);
 		app_put(w, r + 1, 0, cw, TEXT_LEFT, it->code, role);
@@ -110,6 +119,7 @@ static void find_draw(struct app *app, WINDOW *w, int rows, int cols)
 }
 
 const struct view_ops view_find = {
+	.state_size = sizeof(struct find_state),
 	.name = "find",
 	.title = N_("Find an item"),
 	.footer = find_footer,

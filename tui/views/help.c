@@ -6,13 +6,19 @@
 
 #define HELP_MAX 64
 
-static struct {
+struct help_state {
 	struct keys_help_line lines[HELP_MAX];
 	size_t n;
 	int top;
 	int tw; /* columns of the help texts when last drawn; 0 = not yet */
 	const struct view_ops *under; /* the screen the keys are for */
-} H;
+};
+
+/* This screen's instance on the stack (app_push() allocates it). */
+static struct help_state *help_of(const struct app *app)
+{
+	return app_view_state(app, &view_help);
+}
 
 static const char *const grammar[] = {
 	N_("1001 or молоко    add an item by code or name (Tab completes names)"),
@@ -55,113 +61,116 @@ static const enum action help_footer[] = {ACT_BACK, ACT_NONE};
 
 static void help_open(struct app *app, int arg)
 {
+	struct help_state *h = help_of(app);
 	if (arg >= 0) {
 		/* The keys of the screen below, which is where the cashier was. */
-		H.under = app->depth >= 2 ? app->stack[app->depth - 2] : &view_sale;
-		H.n = keymap_help(&app->keys, H.under->name, H.lines, HELP_MAX);
-		H.top = 0;
+		h->under = app_under_top(app) ? app_under_top(app) : &view_sale;
+		h->n = keymap_help(&app->keys, h->under->name, h->lines, HELP_MAX);
+		h->top = 0;
 	}
 	app_input(app, _("Help: Up/Down, PgUp/PgDn scroll · Esc: back"), "");
 	app_input_enable(app, false);
 }
 
 /* Rows of a help text wrapped to the width last drawn. */
-static int text_rows(const char *s)
+static int text_rows(const struct help_state *h, const char *s)
 {
 	int rows = 0;
-	while (*s && H.tw > 0) {
+	while (*s && h->tw > 0) {
 		size_t next;
-		text_wrap(s, H.tw, &next);
+		text_wrap(s, h->tw, &next);
 		s += next;
 		rows++;
 	}
 	return rows ? rows : 1;
 }
 
-static int total_rows(void)
+static int total_rows(const struct help_state *h)
 {
 	int rows = 5 + (int)(sizeof grammar / sizeof grammar[0]) + (int)(sizeof notes / sizeof notes[0]);
-	for (size_t i = 0; i < H.n; i++)
-		rows += text_rows(H.lines[i].help);
+	for (size_t i = 0; i < h->n; i++)
+		rows += text_rows(h, h->lines[i].help);
 	return rows;
 }
 
 static int help_handle(struct app *app, enum action a, int key)
 {
+	struct help_state *h = help_of(app);
 	(void)key;
 	int page = getmaxy(app->w_body) - 2;
 	switch (a) {
 	case ACT_UP:
-		H.top--;
+		h->top--;
 		break;
 	case ACT_DOWN:
-		H.top++;
+		h->top++;
 		break;
 	case ACT_PAGE_UP:
-		H.top -= page;
+		h->top -= page;
 		break;
 	case ACT_PAGE_DOWN:
-		H.top += page;
+		h->top += page;
 		break;
 	case ACT_HELP:
 		app_pop(app);
-		return APP_HANDLED;
+		return APP_HANDLED | APP_REDRAW;
 	default:
 		return APP_UNHANDLED;
 	}
-	if (H.top > total_rows() - page)
-		H.top = total_rows() - page;
-	if (H.top < 0)
-		H.top = 0;
-	return APP_HANDLED;
+	if (h->top > total_rows(h) - page)
+		h->top = total_rows(h) - page;
+	if (h->top < 0)
+		h->top = 0;
+	return APP_HANDLED | APP_REDRAW;
 }
 
 static void help_draw(struct app *app, WINDOW *w, int rows, int cols)
 {
+	struct help_state *h = help_of(app);
 	char title[128];
-	snprintf(title, sizeof title, _("Keys: %s"), _(H.under->title));
+	snprintf(title, sizeof title, _("Keys: %s"), _(h->under->title));
 	wattrset(w, (int)theme_attr(UI_TITLE));
 	mvwhline(w, 0, 0, ' ', cols);
 	app_put(w, 0, 1, cols - 2, TEXT_LEFT, title, UI_TITLE);
 	int kw = cols >= 70 ? 24 : 16;
 	int ngram = (int)(sizeof grammar / sizeof grammar[0]);
 	int nnotes = (int)(sizeof notes / sizeof notes[0]);
-	H.tw = cols - kw - 3;
+	h->tw = cols - kw - 3;
 	/* The key lines, their texts wrapped under themselves. */
 	int g = 0; /* display row counted from the top of the list */
-	for (size_t i = 0; i < H.n; i++) {
-		const char *t = H.lines[i].help;
+	for (size_t i = 0; i < h->n; i++) {
+		const char *t = h->lines[i].help;
 		bool first = true;
 		do {
 			size_t next;
-			size_t len = text_wrap(t, H.tw, &next);
-			int y = g - H.top + 1;
+			size_t len = text_wrap(t, h->tw, &next);
+			int y = g - h->top + 1;
 			if (y >= 1 && y < rows) {
 				char piece[512];
 				snprintf(piece, sizeof piece, "%.*s", (int)len, t);
 				if (first)
-					app_put(w, y, 1, kw, TEXT_LEFT, H.lines[i].keys, UI_HELP_KEY);
-				app_put(w, y, kw + 2, H.tw, TEXT_LEFT, piece, UI_HELP_TEXT);
+					app_put(w, y, 1, kw, TEXT_LEFT, h->lines[i].keys, UI_HELP_KEY);
+				app_put(w, y, kw + 2, h->tw, TEXT_LEFT, piece, UI_HELP_TEXT);
 			}
 			t += next;
 			first = false;
 			g++;
-		} while (*t && H.tw > 0);
+		} while (*t && h->tw > 0);
 	}
 	for (int r = 0; r + 1 < rows; r++) {
-		int i = H.top + r - g + (int)H.n, y = r + 1;
-		if (i < (int)H.n) {
+		int i = h->top + r - g + (int)h->n, y = r + 1;
+		if (i < (int)h->n) {
 			continue;
-		} else if (i == (int)H.n + 1) {
+		} else if (i == (int)h->n + 1) {
 			app_put(w, y, 1, cols - 2, TEXT_LEFT, _("Typing in the input line:"),
 				UI_TABLE_HEADER);
-		} else if (i >= (int)H.n + 2 && i < (int)H.n + 2 + ngram) {
-			app_put(w, y, 1, cols - 2, TEXT_LEFT, _(grammar[i - (int)H.n - 2]),
+		} else if (i >= (int)h->n + 2 && i < (int)h->n + 2 + ngram) {
+			app_put(w, y, 1, cols - 2, TEXT_LEFT, _(grammar[i - (int)h->n - 2]),
 				UI_HELP_TEXT);
-		} else if (i == (int)H.n + 3 + ngram) {
+		} else if (i == (int)h->n + 3 + ngram) {
 			app_put(w, y, 1, cols - 2, TEXT_LEFT, _("On the screen:"), UI_TABLE_HEADER);
-		} else if (i >= (int)H.n + 4 + ngram && i < (int)H.n + 4 + ngram + nnotes) {
-			app_put(w, y, 1, cols - 2, TEXT_LEFT, _(notes[i - (int)H.n - 4 - ngram]),
+		} else if (i >= (int)h->n + 4 + ngram && i < (int)h->n + 4 + ngram + nnotes) {
+			app_put(w, y, 1, cols - 2, TEXT_LEFT, _(notes[i - (int)h->n - 4 - ngram]),
 				UI_HELP_TEXT);
 		}
 	}
@@ -169,6 +178,7 @@ static void help_draw(struct app *app, WINDOW *w, int rows, int cols)
 }
 
 const struct view_ops view_help = {
+	.state_size = sizeof(struct help_state),
 	.name = "help",
 	.title = N_("Help"),
 	.footer = help_footer,

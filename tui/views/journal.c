@@ -40,7 +40,7 @@ struct jrow {
 	bool flagged;
 };
 
-static struct {
+struct journal_screen {
 	enum journal_mode mode;
 	struct jrow *rows;
 	size_t nrows;
@@ -61,7 +61,13 @@ static struct {
 	unsigned statuses; /* bydate's status filter: a PayKeeper status word typed */
 	int64_t from;
 	struct app *app;
-} J;
+};
+
+/* This screen's instance on the stack (app_push() allocates it). */
+static struct journal_screen *journal_of(const struct app *app)
+{
+	return app_view_state(app, &view_journal);
+}
 
 static const enum action journal_screen_footer[] = {
     ACT_PREVIEW, ACT_REPRINT, ACT_REPLAY, ACT_REGISTRY, ACT_BACK, ACT_HELP, ACT_NONE};
@@ -72,34 +78,34 @@ static bool state_matches(const char *text, enum journal_state s)
 			   text_starts_with(status_state_word(s), text));
 }
 
-static void refilter(void)
+static void refilter(struct journal_screen *js)
 {
-	int64_t keep = J.nshown && J.sel < (int)J.nshown ? J.rows[J.shown[J.sel]].id : 0;
-	J.nshown = 0;
+	int64_t keep = js->nshown && js->sel < (int)js->nshown ? js->rows[js->shown[js->sel]].id : 0;
+	js->nshown = 0;
 	char t[128];
-	str_copy(t, J.text, sizeof t);
+	str_copy(t, js->text, sizeof t);
 	char *s = str_trim(t);
-	for (size_t i = 0; i < J.nrows; i++) {
-		const struct jrow *r = &J.rows[i];
+	for (size_t i = 0; i < js->nrows; i++) {
+		const struct jrow *r = &js->rows[i];
 		struct doc_search_row q = {r->kind, r->type, r->total, r->card, r->cash};
 		if (state_matches(s, r->state) ||
 		    refund_matches(s, r->id, r->ext_id, r->uuid, r->total, r->created_at) ||
 		    doc_search_matches(s, &q) ||
 		    (r->receipt_id[0] && text_starts_with(r->receipt_id, s)))
-			J.shown[J.nshown++] = i;
+			js->shown[js->nshown++] = i;
 	}
-	J.sel = 0;
-	for (size_t i = 0; i < J.nshown; i++)
-		if (J.rows[J.shown[i]].id == keep)
-			J.sel = (int)i;
+	js->sel = 0;
+	for (size_t i = 0; i < js->nshown; i++)
+		if (js->rows[js->shown[i]].id == keep)
+			js->sel = (int)i;
 }
 
 static bool on_doc(const struct journal_doc *d, void *ctx)
 {
-	(void)ctx;
-	if (J.nrows >= JROWS_MAX)
+	struct journal_screen *js = ctx;
+	if (js->nrows >= JROWS_MAX)
 		return false;
-	struct jrow *r = &J.rows[J.nrows++];
+	struct jrow *r = &js->rows[js->nrows++];
 	memset(r, 0, sizeof *r);
 	r->id = d->id;
 	r->created_at = d->created_at;
@@ -118,32 +124,34 @@ static bool on_doc(const struct journal_doc *d, void *ctx)
 
 static void reload(struct app *app)
 {
+	struct journal_screen *js = journal_of(app);
 	struct engine *e = engine_of(app);
-	J.nrows = 0;
-	J.loaded = true;
+	js->nrows = 0;
+	js->loaded = true;
 	if (e && e->journal) {
-		journal_list(e->journal, NULL, JROWS_MAX, 0, on_doc, NULL, NULL);
-		J.generation = e->generation;
+		journal_list(e->journal, NULL, JROWS_MAX, 0, on_doc, js, NULL);
+		js->generation = e->generation;
 	}
-	refilter();
+	refilter(js);
 }
 
-static const struct jrow *selected(void)
+static const struct jrow *selected(const struct journal_screen *js)
 {
-	return J.nshown && J.sel < (int)J.nshown ? &J.rows[J.shown[J.sel]] : NULL;
+	return js->nshown && js->sel < (int)js->nshown ? &js->rows[js->shown[js->sel]] : NULL;
 }
 
 static void journal_screen_prompt(struct app *app)
 {
+	struct journal_screen *js = journal_of(app);
 	char p[200];
-	const struct jrow *r = selected();
+	const struct jrow *r = selected(js);
 	app->keyview = NULL;
-	switch (J.mode) {
+	switch (js->mode) {
 	case JM_LIST:
 		app_input(app,
-			  J.reg_on ? _("Search (Enter asks the provider too):")
+			  js->reg_on ? _("Search (Enter asks the provider too):")
 				   : _("Search (id, uuid, sum, date, state):"),
-			  J.text);
+			  js->text);
 		return;
 	case JM_PREVIEW:
 		app_input(app, _("Preview: Up/Down scroll · F5 prints a copy · Esc: back"), "");
@@ -165,7 +173,8 @@ static void journal_screen_prompt(struct app *app)
 
 static void set_mode(struct app *app, enum journal_mode m)
 {
-	J.mode = m;
+	struct journal_screen *js = journal_of(app);
+	js->mode = m;
 	journal_screen_prompt(app);
 }
 
@@ -207,7 +216,8 @@ static kstatus load_document(struct app *app, int64_t id, struct journal_doc *jd
 
 static void open_preview(struct app *app)
 {
-	const struct jrow *r = selected();
+	struct journal_screen *js = journal_of(app);
+	const struct jrow *r = selected(js);
 	struct engine *e = engine_of(app);
 	if (!r || !e)
 		return;
@@ -235,12 +245,12 @@ static void open_preview(struct app *app)
 		    .width = e->profile.paper_width ? e->profile.paper_width : 42,
 		    .russian = errors_locale_is_russian(),
 		};
-		preview_lines_free(&J.pv);
-		st = preview_render(d, &m, &J.pv, &err);
+		preview_lines_free(&js->pv);
+		st = preview_render(d, &m, &js->pv, &err);
 	}
 	if (st == K_OK) {
-		J.pv_id = r->id;
-		J.pv_top = 0;
+		js->pv_id = r->id;
+		js->pv_top = 0;
 		set_mode(app, JM_PREVIEW);
 	} else {
 		char t[400];
@@ -288,7 +298,7 @@ static void reprint(struct app *app, int64_t id)
 
 static void ask_replay(struct app *app)
 {
-	const struct jrow *r = selected();
+	const struct jrow *r = selected(journal_of(app));
 	if (!r)
 		return;
 	if (r->state != JS_ACCEPTED && r->state != JS_PROVIDER_RETRY && r->state != JS_FAILED) {
@@ -339,31 +349,33 @@ static bool parse_day(const char *s, char out[11])
 
 static void registry_ask(struct app *app, const char *text)
 {
+	struct journal_screen *js = journal_of(app);
 	char t[128];
 	str_copy(t, text ? text : "", sizeof t);
 	char *s = str_trim(t);
 	time_t now = time(NULL);
-	J.query[0] = '\0';
-	J.statuses = 0;
+	js->query[0] = '\0';
+	js->statuses = 0;
 	enum pk_status ps;
-	if (parse_day(s, J.start)) {
-		str_copy(J.end, J.start, sizeof J.end);
+	if (parse_day(s, js->start)) {
+		str_copy(js->end, js->start, sizeof js->end);
 	} else if (s[0] && paykeeper_status_parse(s, &ps)) {
-		J.statuses = 1u << ps;
-		day_text(now - 6 * 86400, J.start, sizeof J.start);
-		day_text(now, J.end, sizeof J.end);
+		js->statuses = 1u << ps;
+		day_text(now - 6 * 86400, js->start, sizeof js->start);
+		day_text(now, js->end, sizeof js->end);
 	} else {
-		day_text(now - 6 * 86400, J.start, sizeof J.start);
-		day_text(now, J.end, sizeof J.end);
-		str_copy(J.query, s, sizeof J.query);
+		day_text(now - 6 * 86400, js->start, sizeof js->start);
+		day_text(now, js->end, sizeof js->end);
+		str_copy(js->query, s, sizeof js->query);
 	}
 	struct kerr err = {0};
-	if (registry_fetch(J.reg, J.start, J.end, J.query, J.statuses, J.from, &err) != K_OK)
+	if (registry_fetch(js->reg, js->start, js->end, js->query, js->statuses, js->from, &err) != K_OK)
 		app_refuse(app, &err);
 }
 
 static void toggle_registry(struct app *app)
 {
+	struct journal_screen *js = journal_of(app);
 	struct engine *e = engine_of(app);
 	if (!e || e->profile.provider != KPROVIDER_PAYKEEPER) {
 		app_message(app, UI_MESSAGE_ERROR, "%s",
@@ -371,10 +383,10 @@ static void toggle_registry(struct app *app)
 			      "no registry to read (its cabinet shows the receipts)"));
 		return;
 	}
-	J.reg_on = !J.reg_on;
-	if (J.reg_on && !J.reg) {
-		J.reg = registry_new(app->loop, &e->profile, on_registry, app);
-		J.from = 0;
+	js->reg_on = !js->reg_on;
+	if (js->reg_on && !js->reg) {
+		js->reg = registry_new(app->loop, &e->profile, on_registry, app);
+		js->from = 0;
 		registry_ask(app, "");
 	}
 	journal_screen_prompt(app);
@@ -384,15 +396,16 @@ static void toggle_registry(struct app *app)
 
 static void journal_screen_open(struct app *app, int arg)
 {
+	struct journal_screen *js = journal_of(app);
 	if (arg >= 0) {
-		registry_free(J.reg);
-		preview_lines_free(&J.pv);
-		free(J.rows);
-		free(J.shown);
-		memset(&J, 0, sizeof J);
-		J.rows = xcalloc(JROWS_MAX, sizeof *J.rows);
-		J.shown = xcalloc(JROWS_MAX, sizeof *J.shown);
-		J.app = app;
+		registry_free(js->reg);
+		preview_lines_free(&js->pv);
+		free(js->rows);
+		free(js->shown);
+		memset(js, 0, sizeof *js);
+		js->rows = xcalloc(JROWS_MAX, sizeof *js->rows);
+		js->shown = xcalloc(JROWS_MAX, sizeof *js->shown);
+		js->app = app;
 		reload(app);
 	}
 	journal_screen_prompt(app);
@@ -400,56 +413,58 @@ static void journal_screen_open(struct app *app, int arg)
 
 static void journal_screen_close(struct app *app)
 {
-	(void)app;
-	registry_free(J.reg);
-	J.reg = NULL;
-	preview_lines_free(&J.pv);
-	free(J.rows);
-	free(J.shown);
-	J.rows = NULL;
-	J.shown = NULL;
-	J.nrows = J.nshown = 0;
+	struct journal_screen *js = journal_of(app);
+	registry_free(js->reg);
+	js->reg = NULL;
+	preview_lines_free(&js->pv);
+	free(js->rows);
+	free(js->shown);
+	js->rows = NULL;
+	js->shown = NULL;
+	js->nrows = js->nshown = 0;
 }
 
 static void journal_screen_changed(struct app *app, const char *text)
 {
-	(void)app;
-	if (J.mode != JM_LIST)
+	struct journal_screen *js = journal_of(app);
+	if (js->mode != JM_LIST)
 		return;
-	str_copy(J.text, text, sizeof J.text);
-	refilter();
+	str_copy(js->text, text, sizeof js->text);
+	refilter(js);
 }
 
 static int journal_screen_line(struct app *app, const char *text)
 {
-	if (J.mode != JM_LIST)
-		return APP_HANDLED;
+	struct journal_screen *js = journal_of(app);
+	if (js->mode != JM_LIST)
+		return APP_HANDLED | APP_REDRAW;
 	char t[128];
 	str_copy(t, text, sizeof t);
 	str_trim(t);
-	if (J.reg_on && t[0]) {
-		J.from = 0;
+	if (js->reg_on && t[0]) {
+		js->from = 0;
 		registry_ask(app, t);
 		app_history_add(app, t);
 		journal_screen_prompt(app);
-		return APP_HANDLED;
+		return APP_HANDLED | APP_REDRAW;
 	}
-	const struct jrow *r = selected();
+	const struct jrow *r = selected(js);
 	if (!r) {
 		app_message(app, UI_MESSAGE_ERROR, _("No document matches «%s»"), t);
 		journal_screen_prompt(app);
-		return APP_HANDLED;
+		return APP_HANDLED | APP_REDRAW;
 	}
 	if (t[0])
 		app_history_add(app, t);
 	status_open_detail(app, r->id);
-	return APP_HANDLED;
+	return APP_HANDLED | APP_REDRAW;
 }
 
 static int journal_screen_handle(struct app *app, enum action a, int key)
 {
+	struct journal_screen *js = journal_of(app);
 	(void)key;
-	const struct jrow *r = selected();
+	const struct jrow *r = selected(js);
 	int page = getmaxy(app->w_body) - 3;
 	if (page < 1)
 		page = 1;
@@ -458,52 +473,52 @@ static int journal_screen_handle(struct app *app, enum action a, int key)
 	case ACT_DOWN:
 	case ACT_PAGE_UP:
 	case ACT_PAGE_DOWN:
-		if (J.mode == JM_PREVIEW) {
-			J.pv_top += a == ACT_UP	       ? -1
+		if (js->mode == JM_PREVIEW) {
+			js->pv_top += a == ACT_UP	       ? -1
 				    : a == ACT_DOWN    ? 1
 				    : a == ACT_PAGE_UP ? -page
 						       : page;
-			if (J.pv_top < 0)
-				J.pv_top = 0;
-		} else if (J.reg_on && (a == ACT_PAGE_UP || a == ACT_PAGE_DOWN)) {
+			if (js->pv_top < 0)
+				js->pv_top = 0;
+		} else if (js->reg_on && (a == ACT_PAGE_UP || a == ACT_PAGE_DOWN)) {
 			int64_t from =
-			    J.from + (a == ACT_PAGE_DOWN ? REGISTRY_PAGE : -REGISTRY_PAGE);
+			    js->from + (a == ACT_PAGE_DOWN ? REGISTRY_PAGE : -REGISTRY_PAGE);
 			struct kerr err = {0};
-			if (from >= 0 && !J.query[0]) {
-				J.from = from;
-				if (registry_fetch(J.reg, J.start, J.end, "", J.statuses, J.from,
+			if (from >= 0 && !js->query[0]) {
+				js->from = from;
+				if (registry_fetch(js->reg, js->start, js->end, "", js->statuses, js->from,
 						   &err) != K_OK)
 					app_refuse(app, &err);
 			}
-		} else if (J.mode == JM_LIST && J.nshown) {
-			J.sel += a == ACT_UP	    ? -1
+		} else if (js->mode == JM_LIST && js->nshown) {
+			js->sel += a == ACT_UP	    ? -1
 				 : a == ACT_DOWN    ? 1
 				 : a == ACT_PAGE_UP ? -page
 						    : page;
-			J.sel = J.sel < 0 ? 0 : J.sel >= (int)J.nshown ? (int)J.nshown - 1 : J.sel;
+			js->sel = js->sel < 0 ? 0 : js->sel >= (int)js->nshown ? (int)js->nshown - 1 : js->sel;
 		}
-		return APP_HANDLED;
+		return APP_HANDLED | APP_REDRAW;
 	case ACT_PREVIEW:
-		if (J.mode == JM_LIST && r)
+		if (js->mode == JM_LIST && r)
 			open_preview(app);
-		return APP_HANDLED;
+		return APP_HANDLED | APP_REDRAW;
 	case ACT_REPRINT:
-		if ((J.mode == JM_LIST || J.mode == JM_PREVIEW) && r)
+		if ((js->mode == JM_LIST || js->mode == JM_PREVIEW) && r)
 			set_mode(app, JM_ASK_REPRINT);
-		return APP_HANDLED;
+		return APP_HANDLED | APP_REDRAW;
 	case ACT_REPLAY:
-		if (J.mode == JM_LIST)
+		if (js->mode == JM_LIST)
 			ask_replay(app);
-		return APP_HANDLED;
+		return APP_HANDLED | APP_REDRAW;
 	case ACT_REGISTRY:
-		if (J.mode == JM_LIST)
+		if (js->mode == JM_LIST)
 			toggle_registry(app);
-		return APP_HANDLED;
+		return APP_HANDLED | APP_REDRAW;
 	case ACT_CONFIRM:
-		if (J.mode == JM_ASK_REPRINT && r) {
+		if (js->mode == JM_ASK_REPRINT && r) {
 			reprint(app, r->id);
 			set_mode(app, JM_LIST);
-		} else if (J.mode == JM_ASK_REPLAY && r) {
+		} else if (js->mode == JM_ASK_REPLAY && r) {
 			struct engine *e = engine_of(app);
 			struct kerr err = {0};
 			if (!e || engine_replay(e, r->id, &err) != K_OK)
@@ -514,27 +529,27 @@ static int journal_screen_handle(struct app *app, enum action a, int key)
 					    (long long)r->id);
 			set_mode(app, JM_LIST);
 		}
-		return APP_HANDLED;
+		return APP_HANDLED | APP_REDRAW;
 	case ACT_REFUSE:
-		if (J.mode == JM_ASK_REPRINT || J.mode == JM_ASK_REPLAY) {
+		if (js->mode == JM_ASK_REPRINT || js->mode == JM_ASK_REPLAY) {
 			app_message(app, UI_MESSAGE_INFO, "%s", _("Nothing was sent"));
 			set_mode(app, JM_LIST);
 		}
-		return APP_HANDLED;
+		return APP_HANDLED | APP_REDRAW;
 	case ACT_BACK:
-		if (J.mode != JM_LIST) {
+		if (js->mode != JM_LIST) {
 			set_mode(app, JM_LIST);
-		} else if (J.text[0]) {
-			J.text[0] = '\0';
-			refilter();
+		} else if (js->text[0]) {
+			js->text[0] = '\0';
+			refilter(js);
 			journal_screen_prompt(app);
 		} else {
 			app_pop(app);
 		}
-		return APP_HANDLED;
+		return APP_HANDLED | APP_REDRAW;
 	case ACT_JOURNAL:
 		app_pop(app);
-		return APP_HANDLED;
+		return APP_HANDLED | APP_REDRAW;
 	case ACT_PAY:
 	case ACT_NONFISCAL:
 	case ACT_DISCOUNT:
@@ -542,7 +557,7 @@ static int journal_screen_handle(struct app *app, enum action a, int key)
 	case ACT_FIND:
 		app_message(app, UI_MESSAGE_ERROR, "%s",
 			    _("Back to the sale first (Esc or F11); the basket is kept"));
-		return APP_HANDLED;
+		return APP_HANDLED | APP_REDRAW;
 	default:
 		return APP_UNHANDLED;
 	}
@@ -557,9 +572,10 @@ static void title(WINDOW *w, int y, int x, int cols, const char *text)
 
 static void draw_local(struct app *app, WINDOW *w, int y0, int x0, int rows, int cols)
 {
+	struct journal_screen *js = journal_of(app);
 	struct engine *e = engine_of(app);
 	char buf[300], m[48];
-	snprintf(buf, sizeof buf, _("Journal: %zu of %zu documents"), J.nshown, J.nrows);
+	snprintf(buf, sizeof buf, _("Journal: %zu of %zu documents"), js->nshown, js->nrows);
 	if (e && e->training)
 		snprintf(buf + strlen(buf), sizeof buf - strlen(buf), " · %s", _("training"));
 	title(w, y0, x0, cols, buf);
@@ -580,16 +596,16 @@ static void draw_local(struct app *app, WINDOW *w, int y0, int x0, int rows, int
 	if (w_ext > 4)
 		app_put(w, y0 + 1, x_ext, w_ext, TEXT_LEFT, "ext_id", UI_TABLE_HEADER);
 	int vis = rows - 2;
-	if (J.sel < J.top)
-		J.top = J.sel;
-	if (J.sel >= J.top + vis)
-		J.top = J.sel - vis + 1;
-	if (J.top < 0)
-		J.top = 0;
-	for (int i = 0; i < vis && J.top + i < (int)J.nshown; i++) {
-		const struct jrow *r = &J.rows[J.shown[J.top + i]];
+	if (js->sel < js->top)
+		js->top = js->sel;
+	if (js->sel >= js->top + vis)
+		js->top = js->sel - vis + 1;
+	if (js->top < 0)
+		js->top = 0;
+	for (int i = 0; i < vis && js->top + i < (int)js->nshown; i++) {
+		const struct jrow *r = &js->rows[js->shown[js->top + i]];
 		int y = y0 + 2 + i;
-		enum ui_role role = J.top + i == J.sel ? UI_TABLE_SELECTED : UI_TABLE_ROW;
+		enum ui_role role = js->top + i == js->sel ? UI_TABLE_SELECTED : UI_TABLE_ROW;
 		wattrset(w, (int)theme_attr(role));
 		mvwhline(w, y, x0, ' ', cols);
 		time_t t = (time_t)(r->created_at / 1000);
@@ -609,40 +625,41 @@ static void draw_local(struct app *app, WINDOW *w, int y0, int x0, int rows, int
 		if (w_ext > 4)
 			app_put(w, y, x_ext, w_ext, TEXT_LEFT, r->ext_id, role);
 	}
-	if (J.nshown == 0)
+	if (js->nshown == 0)
 		app_put(w, y0 + 3, x0 + 1, cols - 2, TEXT_LEFT,
-			J.nrows ? _("Nothing matches what is typed.") : _("No documents yet."),
+			js->nrows ? _("Nothing matches what is typed.") : _("No documents yet."),
 			UI_HELP_TEXT);
 }
 
-static bool is_local(const char *receipt_id)
+static bool is_local(const struct journal_screen *js, const char *receipt_id)
 {
-	for (size_t i = 0; i < J.nrows; i++)
-		if (J.rows[i].receipt_id[0] && strcmp(J.rows[i].receipt_id, receipt_id) == 0)
+	for (size_t i = 0; i < js->nrows; i++)
+		if (js->rows[i].receipt_id[0] && strcmp(js->rows[i].receipt_id, receipt_id) == 0)
 			return true;
 	return false;
 }
 
 static void draw_registry(struct app *app, WINDOW *w, int y0, int x0, int rows, int cols)
 {
+	struct journal_screen *js = journal_of(app);
 	char buf[400], m[48];
-	if (J.query[0])
-		snprintf(buf, sizeof buf, _("Provider: search «%s», %s…%s"), J.query, J.start,
-			 J.end);
+	if (js->query[0])
+		snprintf(buf, sizeof buf, _("Provider: search «%s», %s…%s"), js->query, js->start,
+			 js->end);
 	else
-		snprintf(buf, sizeof buf, _("Provider: %s…%s, from row %lld"), J.start, J.end,
-			 (long long)J.from + 1);
-	for (int st = 0; st < PK_STATUS_UNKNOWN && !J.query[0]; st++)
-		if (J.statuses & (1u << st))
+		snprintf(buf, sizeof buf, _("Provider: %s…%s, from row %lld"), js->start, js->end,
+			 (long long)js->from + 1);
+	for (int st = 0; st < PK_STATUS_UNKNOWN && !js->query[0]; st++)
+		if (js->statuses & (1u << st))
 			snprintf(buf + strlen(buf), sizeof buf - strlen(buf), " · %s",
 				 paykeeper_status_wire((enum pk_status)st));
-	if (J.reg && registry_busy(J.reg))
+	if (js->reg && registry_busy(js->reg))
 		snprintf(buf + strlen(buf), sizeof buf - strlen(buf), " · %s", _("asking…"));
 	title(w, y0, x0, cols, buf);
-	if (!J.reg || rows < 3)
+	if (!js->reg || rows < 3)
 		return;
 	int y = y0 + 1;
-	const struct pk_counts *c = registry_counts(J.reg);
+	const struct pk_counts *c = registry_counts(js->reg);
 	if (c && c->total >= 0) {
 		int len = snprintf(buf, sizeof buf, _("%lld receipts"), (long long)c->total);
 		for (int s = 0; s < PK_STATUS_UNKNOWN && len < (int)sizeof buf - 40; s++)
@@ -652,10 +669,10 @@ static void draw_registry(struct app *app, WINDOW *w, int y0, int x0, int rows, 
 						(long long)c->by_status[s]);
 		app_put(w, y++, x0 + 1, cols - 2, TEXT_LEFT, buf, UI_TOTAL_LABEL);
 	}
-	if (registry_error(J.reg)[0])
-		app_put(w, y++, x0 + 1, cols - 2, TEXT_LEFT, registry_error(J.reg),
+	if (registry_error(js->reg)[0])
+		app_put(w, y++, x0 + 1, cols - 2, TEXT_LEFT, registry_error(js->reg),
 			UI_MESSAGE_ERROR);
-	const struct pk_receipt_list *l = registry_list(J.reg);
+	const struct pk_receipt_list *l = registry_list(js->reg);
 	int x_id = x0 + 1, w_id = 8, x_t = x_id + w_id + 1, w_t = 19, x_ty = x_t + w_t + 1,
 	    w_ty = 8;
 	int x_s = x_ty + w_ty + 1, w_s = 10, x_st = x_s + w_s + 2;
@@ -663,7 +680,7 @@ static void draw_registry(struct app *app, WINDOW *w, int y0, int x0, int rows, 
 	for (size_t i = 0; i < l->n && y < y0 + rows; i++, y++) {
 		const struct pk_receipt *r = &l->items[i];
 		snprintf(buf, sizeof buf, "%lld", (long long)r->id);
-		bool local = is_local(buf);
+		bool local = is_local(js, buf);
 		app_put(w, y, x_id, w_id, TEXT_RIGHT, buf, UI_TABLE_ROW);
 		const char *dt = r->request_datetime[0] ? r->request_datetime : r->obtain_datetime;
 		app_put(w, y, x_t, w_t, TEXT_LEFT, dt, UI_TABLE_ROW);
@@ -681,20 +698,20 @@ static void draw_registry(struct app *app, WINDOW *w, int y0, int x0, int rows, 
 								    : UI_STATE_ACCEPTED);
 		}
 	}
-	if (l->n == 0 && !registry_busy(J.reg) && y < y0 + rows)
+	if (l->n == 0 && !registry_busy(js->reg) && y < y0 + rows)
 		app_put(w, y, x0 + 1, cols - 2, TEXT_LEFT,
 			_("The provider lists no receipts here."), UI_HELP_TEXT);
 }
 
 static void draw_preview(struct app *app, WINDOW *w, int rows, int cols)
 {
-	(void)app;
+	struct journal_screen *js = journal_of(app);
 	char buf[100];
-	snprintf(buf, sizeof buf, _("Preview of #%lld as it prints"), (long long)J.pv_id);
+	snprintf(buf, sizeof buf, _("Preview of #%lld as it prints"), (long long)js->pv_id);
 	title(w, 0, 0, cols, buf);
 	int width = 0;
-	for (size_t i = 0; i < J.pv.n; i++) {
-		int tw = preview_text_width(J.pv.lines[i]);
+	for (size_t i = 0; i < js->pv.n; i++) {
+		int tw = preview_text_width(js->pv.lines[i]);
 		if (tw > width)
 			width = tw;
 	}
@@ -702,25 +719,26 @@ static void draw_preview(struct app *app, WINDOW *w, int rows, int cols)
 	if (x < 0)
 		x = 0;
 	int vis = rows - 1;
-	if (J.pv_top > (int)J.pv.n - vis)
-		J.pv_top = (int)J.pv.n - vis;
-	if (J.pv_top < 0)
-		J.pv_top = 0;
-	for (int i = 0; i < vis && J.pv_top + i < (int)J.pv.n; i++)
-		app_put(w, 1 + i, x, width + 2, TEXT_LEFT, J.pv.lines[J.pv_top + i],
+	if (js->pv_top > (int)js->pv.n - vis)
+		js->pv_top = (int)js->pv.n - vis;
+	if (js->pv_top < 0)
+		js->pv_top = 0;
+	for (int i = 0; i < vis && js->pv_top + i < (int)js->pv.n; i++)
+		app_put(w, 1 + i, x, width + 2, TEXT_LEFT, js->pv.lines[js->pv_top + i],
 			UI_DIALOG_VALUE);
 }
 
 static void journal_screen_draw(struct app *app, WINDOW *w, int rows, int cols)
 {
+	struct journal_screen *js = journal_of(app);
 	struct engine *e = engine_of(app);
-	if (!J.loaded || (e && e->generation != J.generation))
+	if (!js->loaded || (e && e->generation != js->generation))
 		reload(app);
-	if (J.mode == JM_PREVIEW) {
+	if (js->mode == JM_PREVIEW) {
 		draw_preview(app, w, rows, cols);
 		return;
 	}
-	if (!J.reg_on) {
+	if (!js->reg_on) {
 		draw_local(app, w, 0, 0, rows, cols);
 	} else if (cols >= 110) {
 		int lw = cols * 55 / 100;
@@ -734,6 +752,7 @@ static void journal_screen_draw(struct app *app, WINDOW *w, int rows, int cols)
 }
 
 const struct view_ops view_journal = {
+    .state_size = sizeof(struct journal_screen),
     .name = "journal",
     .title = N_("Journal"),
     .footer = journal_screen_footer,

@@ -16,6 +16,7 @@
 #include "engine.h"
 #include "guard.h"
 #include "i18n.h"
+#include "scanner.h"
 #include "util.h"
 #include "views/views.h"
 
@@ -24,7 +25,7 @@ enum { F_CASH, F_CARD, F_TYPE, F_TAX, F_CONTACT, F_COUNT };
 static const char *const field_labels[F_COUNT] = {N_("Cash"), N_("Card"), N_("Receipt type"),
 						  N_("Tax system"), N_("E-mail or phone")};
 
-static struct {
+struct pay_state {
 	enum doc_kind kind;
 	int focus;
 	char text[F_COUNT][256];
@@ -36,7 +37,13 @@ static struct {
 	struct kerr err;
 	bool asking; /* above the ceiling: y/д sends, anything else does not */
 	char ask_text[400];
-} P;
+};
+
+/* This screen's instance on the stack (app_push() allocates it). */
+static struct pay_state *pay_of(const struct app *app)
+{
+	return app_view_state(app, &view_pay);
+}
 
 static const enum action pay_footer[] = {ACT_SEND,	ACT_CASH_REST, ACT_CARD_REST, ACT_NEXT_FIELD,
 					 ACT_BACK,	ACT_HELP,      ACT_NONE};
@@ -59,18 +66,19 @@ static bool is_text(int f)
  */
 static void pay_explain(struct app *app)
 {
+	struct pay_state *ps = pay_of(app);
 	char m[48], t[48];
-	const char *label = strcmp(P.err.field, "card_amount") == 0   ? _(field_labels[F_CARD])
-			    : strcmp(P.err.field, "cash_amount") == 0 ? _(field_labels[F_CASH])
+	const char *label = strcmp(ps->err.field, "card_amount") == 0   ? _(field_labels[F_CARD])
+			    : strcmp(ps->err.field, "cash_amount") == 0 ? _(field_labels[F_CASH])
 								      : NULL;
 	if (!label)
 		return; /* a parse error: it already names the field as the dialog does */
 	int64_t total = app->basket.total;
-	int64_t card = P.pay.card.kind == PAY_AMOUNT ? P.pay.card.kop : 0;
-	int64_t cash = P.pay.cash.kind == PAY_AMOUNT ? P.pay.cash.kop : 0;
-	bool rest = P.pay.card.kind == PAY_REMAINDER || P.pay.cash.kind == PAY_REMAINDER;
-	char text[sizeof P.err.text];
-	if (P.err.code == PAYMENT_CODE_NONCASH_OVER)
+	int64_t card = ps->pay.card.kind == PAY_AMOUNT ? ps->pay.card.kop : 0;
+	int64_t cash = ps->pay.cash.kind == PAY_AMOUNT ? ps->pay.cash.kop : 0;
+	bool rest = ps->pay.card.kind == PAY_REMAINDER || ps->pay.cash.kind == PAY_REMAINDER;
+	char text[sizeof ps->err.text];
+	if (ps->err.code == PAYMENT_CODE_NONCASH_OVER)
 		snprintf(text, sizeof text,
 			 _("%s is more than the total %s: only cash can give change"),
 			 app_money(app, card, m, sizeof m), app_money(app, total, t, sizeof t));
@@ -79,46 +87,62 @@ static void pay_explain(struct app *app)
 			 _("%s is still to pay: card and cash must cover the total"),
 			 app_money(app, total - card - cash, m, sizeof m));
 	else
-		str_copy(text, P.err.text, sizeof text);
-	str_copy(P.err.field, label, sizeof P.err.field);
-	str_copy(P.err.text, text, sizeof P.err.text);
+		str_copy(text, ps->err.text, sizeof text);
+	str_copy(ps->err.field, label, sizeof ps->err.field);
+	str_copy(ps->err.text, text, sizeof ps->err.text);
 }
 
 static void pay_recalc(struct app *app)
 {
-	kerr_clear(&P.err);
-	P.ok = pay_amount_parse(P.text[F_CARD], &P.pay.card, _(field_labels[F_CARD]), &P.err) ==
+	struct pay_state *ps = pay_of(app);
+	kerr_clear(&ps->err);
+	ps->ok = pay_amount_parse(ps->text[F_CARD], &ps->pay.card, _(field_labels[F_CARD]), &ps->err) ==
 		   K_OK &&
-	       pay_amount_parse(P.text[F_CASH], &P.pay.cash, _(field_labels[F_CASH]), &P.err) ==
+	       pay_amount_parse(ps->text[F_CASH], &ps->pay.cash, _(field_labels[F_CASH]), &ps->err) ==
 		   K_OK;
-	if (P.ok) {
-		P.ok = payment_check(app->basket.total, &P.pay, &P.res, &P.err) == K_OK;
-		if (!P.ok)
+	if (ps->ok) {
+		ps->ok = payment_check(app->basket.total, &ps->pay, &ps->res, &ps->err) == K_OK;
+		if (!ps->ok)
 			pay_explain(app);
 	}
 }
 
-void pay_basket_changed(struct app *app)
+/* The buyer remembered one more item: it joins the basket being paid. */
+static bool pay_scan(struct app *app, const struct catalog_item *it, const char *marking)
 {
-	pay_recalc(app);
+	if (app->keyview)
+		return false; /* a question is open: back to the sale */
+	char m[48];
+	if (it->unit != UNIT_PIECE && !marking) {
+		app_message(app, UI_MESSAGE_ERROR,
+			    _("Scanned «%s» is sold by weight: back to the sale (Esc) to weigh it"),
+			    it->name);
+	} else if (scanner_add_piece(app, it, marking)) {
+		/* The dialog's amounts follow the basket. */
+		pay_recalc(app);
+		app_message(app, UI_MESSAGE_INFO, _("Scanned «%s»: added to the basket; total now %s"),
+			    it->name, app_money(app, app->basket.total, m, sizeof m));
+	}
 	app_redraw(app);
+	return true;
 }
 
 static void pay_focus(struct app *app)
 {
+	struct pay_state *ps = pay_of(app);
 	char p[96];
-	if (P.asking) {
-		app_input(app, P.ask_text, "");
+	if (ps->asking) {
+		app_input(app, ps->ask_text, "");
 		app->keyview = "danger"; /* y/д only: Enter is no */
 		app_input_enable(app, false);
 		return;
 	}
 	app->keyview = NULL;
-	snprintf(p, sizeof p, "%s:", _(field_labels[P.focus]));
-	if (is_text(P.focus)) {
-		app_input(app, p, P.text[P.focus]);
+	snprintf(p, sizeof p, "%s:", _(field_labels[ps->focus]));
+	if (is_text(ps->focus)) {
+		app_input(app, p, ps->text[ps->focus]);
 	} else {
-		snprintf(p, sizeof p, _("%s: Left/Right or Space changes it"), _(field_labels[P.focus]));
+		snprintf(p, sizeof p, _("%s: Left/Right or Space changes it"), _(field_labels[ps->focus]));
 		app_input(app, p, "");
 		app_input_enable(app, false);
 	}
@@ -130,42 +154,45 @@ static void pay_focus(struct app *app)
  */
 static void add_banknote(struct app *app, int64_t note)
 {
+	struct pay_state *ps = pay_of(app);
 	struct pay_amount cur;
 	int64_t sum = note;
-	if (pay_amount_parse(P.text[F_CASH], &cur, _(field_labels[F_CASH]), NULL) == K_OK &&
+	if (pay_amount_parse(ps->text[F_CASH], &cur, _(field_labels[F_CASH]), NULL) == K_OK &&
 	    cur.kind == PAY_AMOUNT)
 		sum += cur.kop;
 	if (sum % 100 == 0)
-		snprintf(P.text[F_CASH], sizeof P.text[0], "%lld", (long long)(sum / 100));
+		snprintf(ps->text[F_CASH], sizeof ps->text[0], "%lld", (long long)(sum / 100));
 	else
-		snprintf(P.text[F_CASH], sizeof P.text[0], "%lld.%02lld", (long long)(sum / 100),
+		snprintf(ps->text[F_CASH], sizeof ps->text[0], "%lld.%02lld", (long long)(sum / 100),
 			 (long long)(sum % 100));
-	basket_store_pay(P.text[F_CASH], P.text[F_CARD]);
-	P.focus = F_CASH;
+	basket_store_pay(ps->text[F_CASH], ps->text[F_CARD]);
+	ps->focus = F_CASH;
 	pay_focus(app);
 	pay_recalc(app);
 }
 
 static void pay_open(struct app *app, int arg)
 {
+	struct pay_state *ps = pay_of(app);
 	if (arg >= 0) {
-		memset(&P, 0, sizeof P);
-		P.kind = (enum doc_kind)arg;
-		P.type = RT_PAYMENT;
-		P.tax = TAX_DEFAULT;
-		basket_store_pay_restore(P.text[F_CASH], P.text[F_CARD], sizeof P.text[0]);
+		memset(ps, 0, sizeof *ps);
+		ps->kind = (enum doc_kind)arg;
+		ps->type = RT_PAYMENT;
+		ps->tax = TAX_DEFAULT;
+		basket_store_pay_restore(ps->text[F_CASH], ps->text[F_CARD], sizeof ps->text[0]);
 	}
-	P.asking = false;
+	ps->asking = false;
 	pay_recalc(app);
 	pay_focus(app);
 }
 
 static void pay_changed(struct app *app, const char *text)
 {
-	if (!is_text(P.focus))
+	struct pay_state *ps = pay_of(app);
+	if (!is_text(ps->focus))
 		return;
-	str_copy(P.text[P.focus], text, sizeof P.text[0]);
-	basket_store_pay(P.text[F_CASH], P.text[F_CARD]); /* kept in the journal */
+	str_copy(ps->text[ps->focus], text, sizeof ps->text[0]);
+	basket_store_pay(ps->text[F_CASH], ps->text[F_CARD]); /* kept in the journal */
 	pay_recalc(app);
 }
 
@@ -185,37 +212,38 @@ static kstatus set_contact(struct document *d, const char *text, struct kerr *er
 }
 
 /* Enter on an empty amount field means # there (unless the other one is #). */
-static void empty_means_rest(void)
+static void empty_means_rest(struct pay_state *ps)
 {
-	if (P.focus != F_CASH && P.focus != F_CARD)
+	if (ps->focus != F_CASH && ps->focus != F_CARD)
 		return;
-	int other = P.focus == F_CASH ? F_CARD : F_CASH;
+	int other = ps->focus == F_CASH ? F_CARD : F_CASH;
 	char mine[256], theirs[256];
-	str_copy(mine, P.text[P.focus], sizeof mine);
-	str_copy(theirs, P.text[other], sizeof theirs);
+	str_copy(mine, ps->text[ps->focus], sizeof mine);
+	str_copy(theirs, ps->text[other], sizeof theirs);
 	if (*str_trim(mine) == '\0' && strcmp(str_trim(theirs), "#") != 0) {
-		str_copy(P.text[P.focus], "#", sizeof P.text[0]);
-		basket_store_pay(P.text[F_CASH], P.text[F_CARD]);
+		str_copy(ps->text[ps->focus], "#", sizeof ps->text[0]);
+		basket_store_pay(ps->text[F_CASH], ps->text[F_CARD]);
 	}
 }
 
 static int pay_send(struct app *app, bool confirmed)
 {
+	struct pay_state *ps = pay_of(app);
 	pay_recalc(app);
-	if (!P.ok) {
-		app_refuse(app, &P.err);
-		return APP_HANDLED;
+	if (!ps->ok) {
+		app_refuse(app, &ps->err);
+		return APP_HANDLED | APP_REDRAW;
 	}
 	struct kerr err = {0};
 	struct document *d = xcalloc(1, sizeof *d);
-	document_init(d, P.kind);
-	d->type = P.type;
-	d->tax_system = P.tax;
+	document_init(d, ps->kind);
+	d->type = ps->type;
+	d->tax_system = ps->tax;
 	d->basket = app->basket;
-	d->pay = P.pay;
+	d->pay = ps->pay;
 	d->test = app->status.mode == APP_MODE_TEST;
 	d->allow_large = confirmed;
-	kstatus st = set_contact(d, P.text[F_CONTACT], &err);
+	kstatus st = set_contact(d, ps->text[F_CONTACT], &err);
 	if (st == K_OK) {
 		document_assign_ext_id(d);
 		st = document_validate(d, &err);
@@ -225,24 +253,24 @@ static int pay_send(struct app *app, bool confirmed)
 	    guard_ceiling(d, e ? e->profile.max_receipt : 0, &err) != K_OK) {
 		/* Above the ceiling: a slip of the finger, or a real sale? Ask. */
 		app_refuse(app, &err); /* what is above which ceiling, on the message line */
-		snprintf(P.ask_text, sizeof P.ask_text, "%s %s",
+		snprintf(ps->ask_text, sizeof ps->ask_text, "%s %s",
 			 _("Above the ceiling: send it anyway?"), _("(y/n)"));
-		P.asking = true;
+		ps->asking = true;
 		document_free(d);
 		free(d);
 		pay_focus(app);
-		return APP_HANDLED;
+		return APP_HANDLED | APP_REDRAW;
 	}
 	if (st == K_OK)
 		st = app->submit(app, d, &err);
 	struct payment_result res = d->resolved;
 	int64_t total = app->basket.total;
-	enum doc_kind kind = P.kind;
+	enum doc_kind kind = ps->kind;
 	document_free(d);
 	free(d);
 	if (st != K_OK) {
 		app_refuse(app, &err); /* the basket and the fields stay as they are */
-		return APP_HANDLED;
+		return APP_HANDLED | APP_REDRAW;
 	}
 	basket_clear(&app->basket);
 	app_pop(app);
@@ -257,19 +285,20 @@ static int pay_send(struct app *app, bool confirmed)
 	else
 		app_message(app, UI_MESSAGE_INFO, _("Change %s · %s for %s not sent: no delivery engine"),
 			    change, doc_kind_label(kind), sum);
-	return APP_HANDLED;
+	return APP_HANDLED | APP_REDRAW;
 }
 
 static int pay_handle(struct app *app, enum action a, int key)
 {
+	struct pay_state *ps = pay_of(app);
 	int step = 1;
-	if (P.asking && a != ACT_CONFIRM && a != ACT_REFUSE && a != ACT_HELP) {
+	if (ps->asking && a != ACT_CONFIRM && a != ACT_REFUSE && a != ACT_HELP) {
 		/* Any other key is a no: the question goes, the amounts stay. */
-		P.asking = false;
+		ps->asking = false;
 		pay_focus(app);
 		app_message(app, UI_MESSAGE_INFO, "%s",
 			    _("Not sent; the amounts are kept: correct them, or Esc"));
-		return APP_HANDLED;
+		return APP_HANDLED | APP_REDRAW;
 	}
 	switch (a) {
 	case ACT_PREV_FIELD:
@@ -278,40 +307,40 @@ static int pay_handle(struct app *app, enum action a, int key)
 		/* fall through */
 	case ACT_NEXT_FIELD:
 	case ACT_DOWN:
-		P.focus = (P.focus + step) % F_COUNT;
+		ps->focus = (ps->focus + step) % F_COUNT;
 		pay_focus(app);
-		return APP_HANDLED;
+		return APP_HANDLED | APP_REDRAW;
 	case ACT_OPTION_PREV:
 		step = -1;
 		/* fall through */
 	case ACT_OPTION_NEXT:
-		if (P.focus == F_TYPE) {
+		if (ps->focus == F_TYPE) {
 			/* Refunds are made with F4, against their original (or explicitly without). */
-			P.type = P.type == RT_PAYMENT ? RT_BUY : RT_PAYMENT;
+			ps->type = ps->type == RT_PAYMENT ? RT_BUY : RT_PAYMENT;
 			app_message(app, UI_MESSAGE_INFO, "%s",
 				    _("A refund is made with F4: against the original receipt, or F4 "
 				      "then F6 without one"));
 		}
-		else if (P.focus == F_TAX)
-			P.tax = (enum tax_system)((P.tax + TAX_COUNT + step) % TAX_COUNT);
+		else if (ps->focus == F_TAX)
+			ps->tax = (enum tax_system)((ps->tax + TAX_COUNT + step) % TAX_COUNT);
 		else
 			return APP_UNHANDLED; /* Left/Right/Space edit the text */
-		return APP_HANDLED;
+		return APP_HANDLED | APP_REDRAW;
 	case ACT_CONFIRM:
 	case ACT_REFUSE:
-		if (!P.asking)
-			return APP_HANDLED;
-		P.asking = false;
+		if (!ps->asking)
+			return APP_HANDLED; /* nothing asked: nothing changes */
+		ps->asking = false;
 		pay_focus(app);
 		if (a == ACT_CONFIRM && is_yes(key))
 			return pay_send(app, true);
 		app_message(app, UI_MESSAGE_INFO, "%s",
 			    _("Not sent; the amounts are kept: correct them, or Esc"));
-		return APP_HANDLED;
+		return APP_HANDLED | APP_REDRAW;
 	case ACT_SEND:
 	case ACT_PAY:
 		if (a == ACT_SEND) {
-			empty_means_rest();
+			empty_means_rest(ps);
 			pay_focus(app);
 		}
 		return pay_send(app, false);
@@ -320,11 +349,11 @@ static int pay_handle(struct app *app, enum action a, int key)
 		int mine = a == ACT_CASH_REST ? F_CASH : F_CARD;
 		int other = mine == F_CASH ? F_CARD : F_CASH;
 		char t[256];
-		str_copy(t, P.text[other], sizeof t);
+		str_copy(t, ps->text[other], sizeof t);
 		if (strcmp(str_trim(t), "#") == 0)
-			P.text[other][0] = '\0';
-		str_copy(P.text[mine], "#", sizeof P.text[0]);
-		basket_store_pay(P.text[F_CASH], P.text[F_CARD]);
+			ps->text[other][0] = '\0';
+		str_copy(ps->text[mine], "#", sizeof ps->text[0]);
+		basket_store_pay(ps->text[F_CASH], ps->text[F_CARD]);
 		pay_focus(app);
 		return pay_send(app, false);
 	}
@@ -336,21 +365,21 @@ static int pay_handle(struct app *app, enum action a, int key)
 				  : a == ACT_NOTE_1000 ? 100000
 				  : a == ACT_NOTE_2000 ? 200000
 						       : 500000);
-		return APP_HANDLED;
+		return APP_HANDLED | APP_REDRAW;
 	case ACT_NONFISCAL:
-		P.kind = P.kind == DOC_NONFISCAL ? DOC_RECEIPT : DOC_NONFISCAL;
-		return APP_HANDLED;
+		ps->kind = ps->kind == DOC_NONFISCAL ? DOC_RECEIPT : DOC_NONFISCAL;
+		return APP_HANDLED | APP_REDRAW;
 	case ACT_BACK:
 		app_pop(app);
 		app_message(app, UI_MESSAGE_INFO, "%s", _("Payment cancelled; the basket is kept"));
-		return APP_HANDLED;
+		return APP_HANDLED | APP_REDRAW;
 	case ACT_FIND:
 	case ACT_DISCOUNT:
 	case ACT_DELETE_LINE:
 	case ACT_REFUND:
 		app_message(app, UI_MESSAGE_ERROR, "%s",
 			    _("Close the payment first (Esc); the basket is kept"));
-		return APP_HANDLED;
+		return APP_HANDLED | APP_REDRAW;
 	default:
 		return APP_UNHANDLED;
 	}
@@ -358,8 +387,9 @@ static int pay_handle(struct app *app, enum action a, int key)
 
 static void pay_draw(struct app *app, WINDOW *w, int rows, int cols)
 {
+	struct pay_state *ps = pay_of(app);
 	char buf[256], m[48];
-	snprintf(buf, sizeof buf, _("Payment: %s"), doc_kind_label(P.kind));
+	snprintf(buf, sizeof buf, _("Payment: %s"), doc_kind_label(ps->kind));
 	wattrset(w, (int)theme_attr(UI_TITLE));
 	mvwhline(w, 0, 0, ' ', cols);
 	app_put(w, 0, 1, cols - 2, TEXT_LEFT, buf, UI_TITLE);
@@ -372,22 +402,22 @@ static void pay_draw(struct app *app, WINDOW *w, int rows, int cols)
 		UI_TOTAL);
 	for (int f = 0; f < F_COUNT && 4 + f < rows; f++) {
 		int y = 4 + f;
-		bool on = f == P.focus;
+		bool on = f == ps->focus;
 		enum ui_role role = on ? UI_DIALOG_FOCUS : UI_DIALOG_LABEL;
 		app_put(w, y, 0, 2, TEXT_LEFT, on ? "▸" : " ", role);
 		app_put(w, y, 2, lw + 2, TEXT_LEFT, _(field_labels[f]), role);
-		const char *v = P.text[f];
+		const char *v = ps->text[f];
 		if (f == F_TYPE) {
-			snprintf(buf, sizeof buf, "◂ %s ▸", receipt_type_label(P.type));
+			snprintf(buf, sizeof buf, "◂ %s ▸", receipt_type_label(ps->type));
 			v = buf;
 		} else if (f == F_TAX) {
-			snprintf(buf, sizeof buf, "◂ %s ▸", tax_system_label(P.tax));
+			snprintf(buf, sizeof buf, "◂ %s ▸", tax_system_label(ps->tax));
 			v = buf;
 		}
 		app_put(w, y, vx, f == F_TYPE || f == F_TAX ? cols - vx - 1 : vw, TEXT_LEFT,
 			is_text(f) && !*v ? "·" : v, on ? UI_DIALOG_FOCUS : UI_DIALOG_VALUE);
-		if (P.ok && (f == F_CASH || f == F_CARD)) {
-			int64_t amount = f == F_CASH ? P.res.cash : P.res.card;
+		if (ps->ok && (f == F_CASH || f == F_CARD)) {
+			int64_t amount = f == F_CASH ? ps->res.cash : ps->res.card;
 			snprintf(buf, sizeof buf, "= %s", app_money(app, amount, m, sizeof m));
 			app_put(w, y, rx, cols - rx - 1, TEXT_RIGHT, buf, UI_DIALOG_VALUE);
 		}
@@ -395,14 +425,14 @@ static void pay_draw(struct app *app, WINDOW *w, int rows, int cols)
 	int y = 4 + F_COUNT + 1;
 	if (y >= rows)
 		return;
-	if (P.ok) {
+	if (ps->ok) {
 		app_put(w, y, 2, lw, TEXT_LEFT, _("Change"), UI_TOTAL_LABEL);
 		app_put(w, y, rx, cols - rx - 1, TEXT_RIGHT,
-			app_money(app, P.res.change, m, sizeof m), UI_DIALOG_CHANGE);
+			app_money(app, ps->res.change, m, sizeof m), UI_DIALOG_CHANGE);
 		if (y + 2 < rows)
 			app_put(w, y + 2, 2, cols - 4, TEXT_LEFT, _("Ready: Enter sends"), UI_MESSAGE_INFO);
 	} else if (y + 2 < rows) {
-		kerr_str(&P.err, buf, sizeof buf);
+		kerr_str(&ps->err, buf, sizeof buf);
 		app_put(w, y, 2, cols - 4, TEXT_LEFT, _("Not yet:"), UI_TOTAL_LABEL);
 		app_put_wrapped(w, y + 1, 2, cols - 4, rows - y - 4 >= 2 ? 2 : 1, buf,
 				UI_MESSAGE_ERROR);
@@ -416,6 +446,8 @@ static void pay_draw(struct app *app, WINDOW *w, int rows, int cols)
 }
 
 const struct view_ops view_pay = {
+	.state_size = sizeof(struct pay_state),
+	.scan = pay_scan,
 	.name = "pay",
 	.title = N_("Payment"),
 	.footer = pay_footer,

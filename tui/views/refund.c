@@ -31,48 +31,13 @@
 #include "refund_calc.h"
 #include "util.h"
 #include "views/status.h"
+#include "views/refund_state.h"
 #include "views/views.h"
 
-#define PICK_MAX 300
-
-enum refund_mode { RM_PICK, RM_LINES, RM_CONFIRM, RM_NO_ORIGINAL };
-enum refund_method { PM_SPLIT, PM_CARD, PM_CASH, PM_POS, PM_COUNT };
-
-struct pick_row {
-	int64_t id, created_at, total, left;
-	bool left_known;
-	char ext_id[EXT_ID_MAX + 1];
-	char uuid[UUID_TEXT_MAX + 1];
-};
-
-static struct {
-	enum refund_mode mode;
-	/* Picking. */
-	struct pick_row *rows;
-	size_t nrows;
-	size_t *shown; /* indexes of rows matching the text */
-	size_t nshown;
-	int sel, top;
-	/* The original. */
-	int64_t id, created_at, total;
-	char uuid[UUID_TEXT_MAX + 1];
-	bool local; /* in this journal (else: the basket's lines) */
-	bool from_basket;
-	bool left_known;
-	int64_t left;
-	struct refund_original orig;
-	enum receipt_type rtype;
-	int64_t qty[BASKET_MAX_LINES];
-	int64_t done[BASKET_MAX_LINES]; /* refunded by earlier refunds, per line */
-	int lsel, ltop;
-	enum refund_method method;
-	struct refund_left paid; /* the original's card and cash, less earlier refunds */
-	char method_buf[160];
-	/* The refund as chosen now. */
-	struct basket out;
-	bool out_ok;
-	struct kerr out_err;
-} R;
+struct refund_state *refund_of(const struct app *app)
+{
+	return app_view_state(app, &view_refund);
+}
 
 static const enum action refund_footer[] = {ACT_PAY, ACT_NO_ORIGINAL, ACT_HELP, ACT_BACK, ACT_QUIT,
 					    ACT_NONE};
@@ -90,30 +55,31 @@ static bool is_yes(int key)
 }
 
 /* The card part of the refund now (the rest is cash). */
-static int64_t card_part(void)
+static int64_t card_part(const struct refund_state *rs)
 {
 	int64_t card, cash;
-	switch (R.method) {
+	switch (rs->method) {
 	case PM_SPLIT:
-		refund_default_split(&R.paid, R.out.total, &card, &cash);
+		refund_default_split(&rs->paid, rs->out.total, &card, &cash);
 		return card;
 	case PM_CASH:
 		return 0;
 	default:
-		return R.out.total;
+		return rs->out.total;
 	}
 }
 
-static const char *method_text(struct app *app, enum refund_method m)
+const char *refund_method_text(struct app *app, enum refund_method m)
 {
+	struct refund_state *rs = refund_of(app);
 	switch (m) {
 	case PM_SPLIT: {
 		char c[48], h[48];
-		int64_t card = card_part();
+		int64_t card = card_part(rs);
 		app_money(app, card, c, sizeof c);
-		app_money(app, R.out.total - card, h, sizeof h);
-		snprintf(R.method_buf, sizeof R.method_buf, _("card %s + cash %s"), c, h);
-		return R.method_buf;
+		app_money(app, rs->out.total - card, h, sizeof h);
+		snprintf(rs->method_buf, sizeof rs->method_buf, _("card %s + cash %s"), c, h);
+		return rs->method_buf;
 	}
 	case PM_CARD:
 		return _("to the card");
@@ -128,19 +94,21 @@ static const char *method_text(struct app *app, enum refund_method m)
 
 struct collect {
 	struct engine *e;
+	struct refund_state *rs;
 };
 
 static bool on_doc(const struct journal_doc *d, void *ctx)
 {
 	struct collect *c = ctx;
-	if (R.nrows >= PICK_MAX)
+	struct refund_state *rs = c->rs;
+	if (rs->nrows >= PICK_MAX)
 		return false;
 	enum receipt_type t, rt;
 	if (!d->uuid[0] || d->test || !receipt_type_parse(d->type, &t) || !refund_type_for(t, &rt))
 		return true;
 	if (d->state == JS_REJECTED || d->state == JS_FAILED)
 		return true;
-	struct pick_row *r = &R.rows[R.nrows++];
+	struct pick_row *r = &rs->rows[rs->nrows++];
 	memset(r, 0, sizeof *r);
 	r->id = d->id;
 	r->created_at = d->created_at;
@@ -151,45 +119,47 @@ static bool on_doc(const struct journal_doc *d, void *ctx)
 	return true;
 }
 
-static void pick_filter(const char *text)
+static void pick_filter(struct refund_state *rs, const char *text)
 {
-	R.nshown = 0;
-	for (size_t i = 0; i < R.nrows; i++) {
-		const struct pick_row *r = &R.rows[i];
+	rs->nshown = 0;
+	for (size_t i = 0; i < rs->nrows; i++) {
+		const struct pick_row *r = &rs->rows[i];
 		if (refund_matches(text, r->id, r->ext_id, r->uuid, r->total, r->created_at))
-			R.shown[R.nshown++] = i;
+			rs->shown[rs->nshown++] = i;
 	}
-	R.sel = 0;
-	R.top = 0;
+	rs->sel = 0;
+	rs->top = 0;
 }
 
 static void load_rows(struct app *app)
 {
-	R.nrows = 0;
+	struct refund_state *rs = refund_of(app);
+	rs->nrows = 0;
 	struct engine *e = engine_of(app);
 	if (!e || !e->journal)
 		return;
 	struct journal_filter f = {.kind = doc_kind_wire(DOC_RECEIPT)};
-	struct collect c = {e};
+	struct collect c = {.e = e, .rs = rs};
 	journal_list(e->journal, &f, 2000, 0, on_doc, &c, NULL);
 }
 
 static void refund_prompt(struct app *app)
 {
+	struct refund_state *rs = refund_of(app);
 	char p[300];
 	app->keyview = NULL;
-	switch (R.mode) {
+	switch (rs->mode) {
 	case RM_PICK:
 		app_input(app, _("Original (uuid, ext_id, #; Tab):"), "");
 		break;
 	case RM_LINES:
-		snprintf(p, sizeof p, _("Line %d: refund qty (Enter: all/none):"), R.lsel + 1);
+		snprintf(p, sizeof p, _("Line %d: refund qty (Enter: all/none):"), rs->lsel + 1);
 		app_input(app, p, "");
 		break;
 	case RM_CONFIRM: {
 		char m[48];
-		snprintf(p, sizeof p, _("Refund %s %s?"), app_money(app, R.out.total, m, sizeof m),
-			 method_text(app, R.method));
+		snprintf(p, sizeof p, _("Refund %s %s?"), app_money(app, rs->out.total, m, sizeof m),
+			 refund_method_text(app, rs->method));
 		app_ask_danger(app, p); /* y/д only: Enter is no */
 		break;
 	}
@@ -197,7 +167,7 @@ static void refund_prompt(struct app *app)
 		char m[48];
 		snprintf(p, sizeof p, _("Refund %s %s WITHOUT an original receipt?"),
 			 app_money(app, app->basket.total, m, sizeof m),
-			 R.method == PM_CARD ? _("to the card") : _("in cash"));
+			 rs->method == PM_CARD ? _("to the card") : _("in cash"));
 		app_ask_danger(app, p); /* y/д only: Enter is no */
 		break;
 	}
@@ -206,40 +176,42 @@ static void refund_prompt(struct app *app)
 
 static void set_mode(struct app *app, enum refund_mode m)
 {
-	R.mode = m;
+	struct refund_state *rs = refund_of(app);
+	rs->mode = m;
 	refund_prompt(app);
 }
 
-static void recalc(void)
+static void recalc(struct refund_state *rs)
 {
-	kerr_clear(&R.out_err);
-	R.out_ok = refund_build(&R.orig.basket, R.qty, &R.out, &R.out_err) == K_OK;
+	kerr_clear(&rs->out_err);
+	rs->out_ok = refund_build(&rs->orig.basket, rs->qty, &rs->out, &rs->out_err) == K_OK;
 }
 
 static void open_lines(struct app *app)
 {
-	memset(R.qty, 0, sizeof R.qty);
-	if (!R.local)
-		memset(R.done, 0, sizeof R.done);
-	R.lsel = 0;
-	R.ltop = 0;
-	if (!refund_type_for(R.orig.type, &R.rtype))
-		R.rtype = RT_REFUND;
-	if (!R.paid.known)
-		R.method = R.orig.card > 0 || R.orig.cash <= 0 ? PM_CARD : PM_CASH;
-	else if (R.paid.card > 0 && R.paid.cash > 0)
-		R.method = PM_SPLIT; /* paid both ways: both ways back */
+	struct refund_state *rs = refund_of(app);
+	memset(rs->qty, 0, sizeof rs->qty);
+	if (!rs->local)
+		memset(rs->done, 0, sizeof rs->done);
+	rs->lsel = 0;
+	rs->ltop = 0;
+	if (!refund_type_for(rs->orig.type, &rs->rtype))
+		rs->rtype = RT_REFUND;
+	if (!rs->paid.known)
+		rs->method = rs->orig.card > 0 || rs->orig.cash <= 0 ? PM_CARD : PM_CASH;
+	else if (rs->paid.card > 0 && rs->paid.cash > 0)
+		rs->method = PM_SPLIT; /* paid both ways: both ways back */
 	else
-		R.method = R.paid.card > 0 ? PM_CARD : PM_CASH;
-	recalc();
+		rs->method = rs->paid.card > 0 ? PM_CARD : PM_CASH;
+	recalc(rs);
 	app_clear_message(app);
 	set_mode(app, RM_LINES);
 }
 
 /* The quantity of line i that may still be refunded. */
-static int64_t line_left(size_t i)
+int64_t refund_line_left(const struct refund_state *rs, size_t i)
 {
-	int64_t left = R.orig.basket.lines[i].qty - R.done[i];
+	int64_t left = rs->orig.basket.lines[i].qty - rs->done[i];
 	return left > 0 ? left : 0;
 }
 
@@ -261,13 +233,13 @@ static bool on_earlier(const struct journal_doc *d, void *ctx)
 	return true;
 }
 
-/* Fills R.done from the refunds of R.uuid this journal holds. */
-static void load_done(struct engine *e)
+/* Fills rs->done from the refunds of rs->uuid this journal holds. */
+static void load_done(struct refund_state *rs, struct engine *e)
 {
-	memset(R.done, 0, sizeof R.done);
+	memset(rs->done, 0, sizeof rs->done);
 	struct earlier *c = xcalloc(1, sizeof *c);
-	c->uuid = R.uuid;
-	struct journal_filter f = {.kind = doc_kind_wire(DOC_RECEIPT), .since = R.created_at};
+	c->uuid = rs->uuid;
+	struct journal_filter f = {.kind = doc_kind_wire(DOC_RECEIPT), .since = rs->created_at};
 	journal_list(e->journal, &f, 5000, 0, on_earlier, c, NULL);
 	struct refund_original *r = xcalloc(1, sizeof *r);
 	for (size_t i = 0; i < c->n; i++) {
@@ -275,7 +247,7 @@ static void load_done(struct engine *e)
 		memset(&d, 0, sizeof d);
 		if (journal_get(e->journal, c->ids[i], &d, NULL) == K_OK &&
 		    refund_parse_original(d.provider, d.body, r, NULL) == K_OK)
-			refund_taken(&R.orig.basket, &r->basket, R.done);
+			refund_taken(&rs->orig.basket, &r->basket, rs->done);
 		journal_doc_free(&d);
 	}
 	free(r);
@@ -285,6 +257,7 @@ static void load_done(struct engine *e)
 /* The original is document id of this journal. */
 static bool choose_local(struct app *app, int64_t id)
 {
+	struct refund_state *rs = refund_of(app);
 	struct engine *e = engine_of(app);
 	struct journal_doc d;
 	memset(&d, 0, sizeof d);
@@ -307,22 +280,22 @@ static bool choose_local(struct app *app, int64_t id)
 		    _("Document #%lld has no uuid from the provider yet (%s): a refund must "
 		      "cite it; wait until it is accepted"),
 		    (long long)id, status_state_word(d.state));
-	} else if (refund_parse_original(d.provider, d.body, &R.orig, &err) != K_OK) {
+	} else if (refund_parse_original(d.provider, d.body, &rs->orig, &err) != K_OK) {
 		char m[400];
 		app_message(app, UI_MESSAGE_ERROR,
 			    _("The lines of document #%lld cannot be read: %s"), (long long)id,
 			    kerr_str(&err, m, sizeof m));
 	} else {
-		R.id = d.id;
-		R.created_at = d.created_at;
-		R.total = d.total;
-		str_copy(R.uuid, d.uuid, sizeof R.uuid);
-		R.local = true;
-		R.from_basket = false;
-		R.left_known = journal_refund_left(e->journal, d.uuid, &R.left, NULL) == K_OK;
-		if (guard_refund_left(e->journal, d.uuid, &R.paid, NULL) != K_OK)
-			memset(&R.paid, 0, sizeof R.paid);
-		load_done(e);
+		rs->id = d.id;
+		rs->created_at = d.created_at;
+		rs->total = d.total;
+		str_copy(rs->uuid, d.uuid, sizeof rs->uuid);
+		rs->local = true;
+		rs->from_basket = false;
+		rs->left_known = journal_refund_left(e->journal, d.uuid, &rs->left, NULL) == K_OK;
+		if (guard_refund_left(e->journal, d.uuid, &rs->paid, NULL) != K_OK)
+			memset(&rs->paid, 0, sizeof rs->paid);
+		load_done(rs, e);
 		ok = true;
 	}
 	journal_doc_free(&d);
@@ -334,6 +307,7 @@ static bool choose_local(struct app *app, int64_t id)
 /* A uuid from another till: the basket holds the lines to refund. */
 static void choose_foreign(struct app *app, const char *uuid)
 {
+	struct refund_state *rs = refund_of(app);
 	if (app->basket.n == 0) {
 		app_message(app, UI_MESSAGE_ERROR,
 			    _("%s is not in this journal: put the items to refund in the basket on "
@@ -341,26 +315,27 @@ static void choose_foreign(struct app *app, const char *uuid)
 			    uuid);
 		return;
 	}
-	memset(&R.orig, 0, sizeof R.orig);
-	R.orig.basket = app->basket;
-	R.orig.type = RT_PAYMENT;
-	R.orig.card = app->basket.total;
-	R.id = 0;
-	R.created_at = 0;
-	R.total = app->basket.total;
-	str_copy(R.uuid, uuid, sizeof R.uuid);
-	R.local = false;
-	R.from_basket = true;
-	R.left_known = false;
-	memset(&R.paid, 0, sizeof R.paid);
+	memset(&rs->orig, 0, sizeof rs->orig);
+	rs->orig.basket = app->basket;
+	rs->orig.type = RT_PAYMENT;
+	rs->orig.card = app->basket.total;
+	rs->id = 0;
+	rs->created_at = 0;
+	rs->total = app->basket.total;
+	str_copy(rs->uuid, uuid, sizeof rs->uuid);
+	rs->local = false;
+	rs->from_basket = true;
+	rs->left_known = false;
+	memset(&rs->paid, 0, sizeof rs->paid);
 	open_lines(app);
-	for (size_t i = 0; i < R.orig.basket.n; i++)
-		R.qty[i] = R.orig.basket.lines[i].qty;
-	recalc();
+	for (size_t i = 0; i < rs->orig.basket.n; i++)
+		rs->qty[i] = rs->orig.basket.lines[i].qty;
+	recalc(rs);
 }
 
 static void pick_line(struct app *app, const char *text)
 {
+	struct refund_state *rs = refund_of(app);
 	struct engine *e = engine_of(app);
 	char key[128];
 	str_copy(key, text, sizeof key);
@@ -385,7 +360,7 @@ static void pick_line(struct app *app, const char *text)
 			return;
 		}
 	}
-	if (R.nshown == 0) {
+	if (rs->nshown == 0) {
 		app_message(
 		    app, UI_MESSAGE_ERROR,
 		    _("No sale matches «%s»: type a uuid, an ext_id, a number, an amount or a "
@@ -394,23 +369,23 @@ static void pick_line(struct app *app, const char *text)
 		app_input(app, NULL, text);
 		return;
 	}
-	choose_local(app, R.rows[R.shown[R.sel]].id);
+	choose_local(app, rs->rows[rs->shown[rs->sel]].id);
 }
 
 static const char *refund_complete(struct app *app, const char *text, size_t index)
 {
-	(void)app;
+	struct refund_state *rs = refund_of(app);
 	static const char *cands[64];
 	static size_t n;
-	if (R.mode != RM_PICK)
+	if (rs->mode != RM_PICK)
 		return NULL;
 	if (index == 0) {
 		n = 0;
-		for (size_t i = 0; i < R.nrows && n < 64; i++) {
-			if (text_starts_with(R.rows[i].uuid, text))
-				cands[n++] = R.rows[i].uuid;
-			else if (text_starts_with(R.rows[i].ext_id, text) && n < 64)
-				cands[n++] = R.rows[i].ext_id;
+		for (size_t i = 0; i < rs->nrows && n < 64; i++) {
+			if (text_starts_with(rs->rows[i].uuid, text))
+				cands[n++] = rs->rows[i].uuid;
+			else if (text_starts_with(rs->rows[i].ext_id, text) && n < 64)
+				cands[n++] = rs->rows[i].ext_id;
 		}
 	}
 	return index < n ? cands[index] : NULL;
@@ -426,29 +401,30 @@ static bool is_all(const char *s)
 
 static void lines_line(struct app *app, const char *text)
 {
+	struct refund_state *rs = refund_of(app);
 	char buf[64];
 	str_copy(buf, text, sizeof buf);
 	char *s = str_trim(buf);
-	int n = (int)R.orig.basket.n;
+	int n = (int)rs->orig.basket.n;
 	app_clear_message(app);
 	if (is_all(s)) {
 		for (int i = 0; i < n; i++)
-			R.qty[i] = line_left((size_t)i);
+			rs->qty[i] = refund_line_left(rs, (size_t)i);
 	} else if (!*s) {
-		int64_t left = line_left((size_t)R.lsel);
-		if (left == 0 && R.qty[R.lsel] == 0) {
+		int64_t left = refund_line_left(rs, (size_t)rs->lsel);
+		if (left == 0 && rs->qty[rs->lsel] == 0) {
 			app_message(app, UI_MESSAGE_ERROR,
-				    _("Line %d was refunded in full already"), R.lsel + 1);
+				    _("Line %d was refunded in full already"), rs->lsel + 1);
 			return;
 		}
-		R.qty[R.lsel] = R.qty[R.lsel] ? 0 : left;
-		if (R.lsel < n - 1)
-			R.lsel++;
+		rs->qty[rs->lsel] = rs->qty[rs->lsel] ? 0 : left;
+		if (rs->lsel < n - 1)
+			rs->lsel++;
 	} else {
 		int64_t q;
 		struct kerr err = {0};
-		const struct basket_line *l = &R.orig.basket.lines[R.lsel];
-		int64_t left = line_left((size_t)R.lsel);
+		const struct basket_line *l = &rs->orig.basket.lines[rs->lsel];
+		int64_t left = refund_line_left(rs, (size_t)rs->lsel);
 		kstatus st = qty_parse(s, &q, _("quantity"), &err);
 		if (st == K_OK && q > l->qty) {
 			char sold[32];
@@ -457,7 +433,7 @@ static void lines_line(struct app *app, const char *text)
 				      _("at most %s: that is what was sold on this line"), sold);
 		} else if (st == K_OK && q > 0 && left == 0) {
 			st = kerr_set(&err, K_INVALID, "", _("Line %d was refunded in full already"),
-				      R.lsel + 1);
+				      rs->lsel + 1);
 		} else if (st == K_OK && q > left) {
 			char rest[32];
 			qty_format_display(left, app->money, rest, sizeof rest);
@@ -470,62 +446,64 @@ static void lines_line(struct app *app, const char *text)
 			app_input(app, NULL, text);
 			return;
 		}
-		R.qty[R.lsel] = q;
-		if (R.lsel < n - 1)
-			R.lsel++;
+		rs->qty[rs->lsel] = q;
+		if (rs->lsel < n - 1)
+			rs->lsel++;
 	}
-	recalc();
+	recalc(rs);
 	refund_prompt(app);
 }
 
 /* Refuses a refund above what is left, with the journal's own words. */
 static bool check_left(struct app *app)
 {
+	struct refund_state *rs = refund_of(app);
 	struct engine *e = engine_of(app);
-	if (!R.out_ok) {
-		app_refuse(app, &R.out_err);
+	if (!rs->out_ok) {
+		app_refuse(app, &rs->out_err);
 		return false;
 	}
-	for (size_t i = 0; i < R.orig.basket.n; i++)
-		if (R.qty[i] > line_left(i)) {
+	for (size_t i = 0; i < rs->orig.basket.n; i++)
+		if (rs->qty[i] > refund_line_left(rs, i)) {
 			app_message(app, UI_MESSAGE_ERROR,
 				    _("Line %zu: more than is left of it to refund"), i + 1);
 			return false;
 		}
 	struct kerr err = {0};
-	if (guard_refund_card(&R.paid, card_part(), &err) != K_OK) {
+	if (guard_refund_card(&rs->paid, card_part(rs), &err) != K_OK) {
 		/* The cashier's words: no wire field name, and the key that fixes it. */
 		app_message(app, UI_MESSAGE_ERROR, _("Refused: %s (Left/Right: how)"), err.text);
 		return false;
 	}
-	if (!e || !R.local || !e->journal)
+	if (!e || !rs->local || !e->journal)
 		return true;
-	kstatus st = journal_check_refund(e->journal, R.uuid, R.out.total, &err);
+	kstatus st = journal_check_refund(e->journal, rs->uuid, rs->out.total, &err);
 	if (st == K_OK || st == K_NOTFOUND)
 		return true;
 	char t[400];
-	journal_refund_left(e->journal, R.uuid, &R.left, NULL);
+	journal_refund_left(e->journal, rs->uuid, &rs->left, NULL);
 	app_message(app, UI_MESSAGE_ERROR, _("Refused: %s"), kerr_str(&err, t, sizeof t));
 	return false;
 }
 
 static void send_refund(struct app *app)
 {
+	struct refund_state *rs = refund_of(app);
 	struct document *d = xcalloc(1, sizeof *d);
 	document_init(d, DOC_RECEIPT);
-	d->type = R.rtype;
-	d->basket = R.out;
-	d->tax_system = R.orig.tax;
-	str_copy(d->ref_uuid, R.uuid, sizeof d->ref_uuid);
-	int64_t card = card_part();
-	if (R.method == PM_CASH || (R.method == PM_SPLIT && card == 0)) {
+	d->type = rs->rtype;
+	d->basket = rs->out;
+	d->tax_system = rs->orig.tax;
+	str_copy(d->ref_uuid, rs->uuid, sizeof d->ref_uuid);
+	int64_t card = card_part(rs);
+	if (rs->method == PM_CASH || (rs->method == PM_SPLIT && card == 0)) {
 		d->pay.cash.kind = PAY_REMAINDER;
-	} else if (R.method == PM_SPLIT) {
+	} else if (rs->method == PM_SPLIT) {
 		d->pay.card = (struct pay_amount){PAY_AMOUNT, card};
 		d->pay.cash.kind = PAY_REMAINDER;
 	} else {
 		d->pay.card.kind = PAY_REMAINDER;
-		if (R.method == PM_POS) {
+		if (rs->method == PM_POS) {
 			d->pos_set = true;
 			d->pos_perform = 1;
 		}
@@ -533,7 +511,7 @@ static void send_refund(struct app *app)
 	d->test = app->status.mode == APP_MODE_TEST;
 	struct kerr err = {0};
 	kstatus st = app->submit(app, d, &err);
-	int64_t total = R.out.total;
+	int64_t total = rs->out.total;
 	document_free(d);
 	free(d);
 	if (st != K_OK) {
@@ -542,7 +520,10 @@ static void send_refund(struct app *app)
 		set_mode(app, RM_LINES);
 		return;
 	}
-	bool basket = R.from_basket;
+	bool basket = rs->from_basket;
+	/* Said after app_pop(), which frees the screen's state: worded now. */
+	char how[sizeof rs->method_buf];
+	str_copy(how, refund_method_text(app, rs->method), sizeof how);
 	app_pop(app);
 	if (basket) {
 		basket_clear(&app->basket);
@@ -552,21 +533,21 @@ static void send_refund(struct app *app)
 	app_money(app, total, m, sizeof m);
 	if (total - card > 0)
 		app_message(app, UI_MESSAGE_INFO, _("Refund of %s %s: sent · hand back %s in cash"),
-			    m, method_text(app, R.method), app_money(app, total - card, h, sizeof h));
+			    m, how, app_money(app, total - card, h, sizeof h));
 	else
-		app_message(app, UI_MESSAGE_INFO, _("Refund of %s %s: sent"), m,
-			    method_text(app, R.method));
+		app_message(app, UI_MESSAGE_INFO, _("Refund of %s %s: sent"), m, how);
 }
 
 /* The explicit refund without an original: the sale screen's basket, no ref_uuid. */
 static void send_no_original(struct app *app)
 {
+	struct refund_state *rs = refund_of(app);
 	struct document *d = xcalloc(1, sizeof *d);
 	document_init(d, DOC_RECEIPT);
 	d->type = RT_REFUND;
 	d->basket = app->basket;
 	d->no_original = true;
-	if (R.method == PM_CARD)
+	if (rs->method == PM_CARD)
 		d->pay.card.kind = PAY_REMAINDER;
 	else
 		d->pay.cash.kind = PAY_REMAINDER;
@@ -574,7 +555,7 @@ static void send_no_original(struct app *app)
 	struct kerr err = {0};
 	kstatus st = app->submit(app, d, &err);
 	int64_t total = app->basket.total;
-	bool cash = R.method != PM_CARD;
+	bool cash = rs->method != PM_CARD;
 	document_free(d);
 	free(d);
 	if (st != K_OK) {
@@ -600,47 +581,50 @@ static void send_no_original(struct app *app)
 
 static void refund_open(struct app *app, int arg)
 {
+	struct refund_state *rs = refund_of(app);
 	if (arg >= 0) {
-		free(R.rows);
-		free(R.shown);
-		memset(&R, 0, sizeof R);
-		R.rows = xcalloc(PICK_MAX, sizeof *R.rows);
-		R.shown = xcalloc(PICK_MAX, sizeof *R.shown);
+		free(rs->rows);
+		free(rs->shown);
+		memset(rs, 0, sizeof *rs);
+		rs->rows = xcalloc(PICK_MAX, sizeof *rs->rows);
+		rs->shown = xcalloc(PICK_MAX, sizeof *rs->shown);
 		load_rows(app);
-		pick_filter("");
-		R.mode = RM_PICK;
+		pick_filter(rs, "");
+		rs->mode = RM_PICK;
 	}
 	refund_prompt(app);
 }
 
 static void refund_close(struct app *app)
 {
-	(void)app;
-	free(R.rows);
-	free(R.shown);
-	R.rows = NULL;
-	R.shown = NULL;
-	R.nrows = R.nshown = 0;
+	struct refund_state *rs = refund_of(app);
+	free(rs->rows);
+	free(rs->shown);
+	rs->rows = NULL;
+	rs->shown = NULL;
+	rs->nrows = rs->nshown = 0;
 }
 
 static void refund_changed(struct app *app, const char *text)
 {
-	(void)app;
-	if (R.mode == RM_PICK)
-		pick_filter(text);
+	struct refund_state *rs = refund_of(app);
+	if (rs->mode == RM_PICK)
+		pick_filter(rs, text);
 }
 
 static int refund_line(struct app *app, const char *text)
 {
-	if (R.mode == RM_PICK)
+	struct refund_state *rs = refund_of(app);
+	if (rs->mode == RM_PICK)
 		pick_line(app, text);
-	else if (R.mode == RM_LINES)
+	else if (rs->mode == RM_LINES)
 		lines_line(app, text);
-	return APP_HANDLED;
+	return APP_HANDLED | APP_REDRAW;
 }
 
 static int refund_handle(struct app *app, enum action a, int key)
 {
+	struct refund_state *rs = refund_of(app);
 	bool typing = app_input_text(app)[0] != '\0';
 	int step = a == ACT_UP ? -1 : a == ACT_DOWN ? 1 : a == ACT_PAGE_UP ? -10 : 10;
 	switch (a) {
@@ -648,41 +632,41 @@ static int refund_handle(struct app *app, enum action a, int key)
 	case ACT_DOWN:
 	case ACT_PAGE_UP:
 	case ACT_PAGE_DOWN:
-		if (R.mode == RM_PICK && R.nshown) {
-			R.sel += step;
-			R.sel = R.sel < 0 ? 0 : R.sel >= (int)R.nshown ? (int)R.nshown - 1 : R.sel;
-		} else if (R.mode == RM_LINES && R.orig.basket.n) {
-			int n = (int)R.orig.basket.n;
-			R.lsel += step;
-			R.lsel = R.lsel < 0 ? 0 : R.lsel >= n ? n - 1 : R.lsel;
+		if (rs->mode == RM_PICK && rs->nshown) {
+			rs->sel += step;
+			rs->sel = rs->sel < 0 ? 0 : rs->sel >= (int)rs->nshown ? (int)rs->nshown - 1 : rs->sel;
+		} else if (rs->mode == RM_LINES && rs->orig.basket.n) {
+			int n = (int)rs->orig.basket.n;
+			rs->lsel += step;
+			rs->lsel = rs->lsel < 0 ? 0 : rs->lsel >= n ? n - 1 : rs->lsel;
 			refund_prompt(app);
 		}
-		return APP_HANDLED;
+		return APP_HANDLED | APP_REDRAW;
 	case ACT_OPTION_NEXT:
 	case ACT_OPTION_PREV:
-		if (R.mode == RM_NO_ORIGINAL) {
-			R.method = R.method == PM_CARD ? PM_CASH : PM_CARD;
+		if (rs->mode == RM_NO_ORIGINAL) {
+			rs->method = rs->method == PM_CARD ? PM_CASH : PM_CARD;
 			refund_prompt(app);
-			return APP_HANDLED;
+			return APP_HANDLED | APP_REDRAW;
 		}
-		if (R.mode != RM_LINES || typing)
+		if (rs->mode != RM_LINES || typing)
 			return APP_UNHANDLED; /* the key edits the line */
 		do {
-			R.method = (enum refund_method)(
-			    (R.method + (a == ACT_OPTION_NEXT ? 1 : PM_COUNT - 1)) % PM_COUNT);
-		} while ((R.method == PM_POS && !pos_offered(app)) ||
-			 (R.method == PM_SPLIT && !R.paid.known));
-		return APP_HANDLED;
+			rs->method = (enum refund_method)(
+			    (rs->method + (a == ACT_OPTION_NEXT ? 1 : PM_COUNT - 1)) % PM_COUNT);
+		} while ((rs->method == PM_POS && !pos_offered(app)) ||
+			 (rs->method == PM_SPLIT && !rs->paid.known));
+		return APP_HANDLED | APP_REDRAW;
 	case ACT_PAY:
 	case ACT_SEND:
-		if (R.mode == RM_LINES && check_left(app))
+		if (rs->mode == RM_LINES && check_left(app))
 			set_mode(app, RM_CONFIRM);
-		else if (R.mode == RM_PICK)
+		else if (rs->mode == RM_PICK)
 			app_message(app, UI_MESSAGE_ERROR, "%s",
 				    _("Choose the original receipt first (Enter)"));
-		return APP_HANDLED;
+		return APP_HANDLED | APP_REDRAW;
 	case ACT_NO_ORIGINAL:
-		if (R.mode != RM_PICK) {
+		if (rs->mode != RM_PICK) {
 			app_message(app, UI_MESSAGE_ERROR, "%s",
 				    _("A refund without an original starts from the list (Esc)"));
 		} else if (app->basket.n == 0) {
@@ -690,247 +674,61 @@ static int refund_handle(struct app *app, enum action a, int key)
 				    _("A refund without an original refunds the sale screen's "
 				      "basket: put the items in it first (Esc), then F4 F6"));
 		} else {
-			R.method = PM_CASH;
+			rs->method = PM_CASH;
 			set_mode(app, RM_NO_ORIGINAL);
 		}
-		return APP_HANDLED;
+		return APP_HANDLED | APP_REDRAW;
 	case ACT_CONFIRM:
 		if (!is_yes(key)) /* Enter is no */
 			return refund_handle(app, ACT_REFUSE, key);
-		if (R.mode == RM_CONFIRM)
+		if (rs->mode == RM_CONFIRM)
 			send_refund(app);
-		else if (R.mode == RM_NO_ORIGINAL)
+		else if (rs->mode == RM_NO_ORIGINAL)
 			send_no_original(app);
-		return APP_HANDLED;
+		return APP_HANDLED | APP_REDRAW;
 	case ACT_REFUSE:
-		if (R.mode == RM_NO_ORIGINAL) {
+		if (rs->mode == RM_NO_ORIGINAL) {
 			app_message(app, UI_MESSAGE_INFO, "%s",
 				    _("Not sent; the basket is kept"));
 			set_mode(app, RM_PICK);
-		} else if (R.mode == RM_CONFIRM) {
+		} else if (rs->mode == RM_CONFIRM) {
 			app_message(app, UI_MESSAGE_INFO, "%s",
 				    _("Not sent; change the lines or Esc"));
 			set_mode(app, RM_LINES);
 		}
-		return APP_HANDLED;
+		return APP_HANDLED | APP_REDRAW;
 	case ACT_BACK:
-		if (R.mode == RM_NO_ORIGINAL) {
+		if (rs->mode == RM_NO_ORIGINAL) {
 			set_mode(app, RM_PICK);
-		} else if (R.mode == RM_CONFIRM) {
+		} else if (rs->mode == RM_CONFIRM) {
 			set_mode(app, RM_LINES);
-		} else if (R.mode == RM_LINES) {
-			pick_filter("");
+		} else if (rs->mode == RM_LINES) {
+			pick_filter(rs, "");
 			set_mode(app, RM_PICK);
 		} else if (typing) {
-			pick_filter("");
+			pick_filter(rs, "");
 			refund_prompt(app);
 		} else {
 			app_pop(app);
 		}
-		return APP_HANDLED;
+		return APP_HANDLED | APP_REDRAW;
 	case ACT_REFUND:
 		app_pop(app);
-		return APP_HANDLED;
+		return APP_HANDLED | APP_REDRAW;
 	case ACT_NONFISCAL:
 	case ACT_DISCOUNT:
 	case ACT_DELETE_LINE:
 	case ACT_FIND:
 		app_message(app, UI_MESSAGE_ERROR, "%s",
 			    _("Back to the sale first (Esc or F4); the basket is kept"));
-		return APP_HANDLED;
+		return APP_HANDLED | APP_REDRAW;
 	default:
 		return APP_UNHANDLED;
 	}
 }
 
-static void title(WINDOW *w, int cols, const char *text)
-{
-	wattrset(w, (int)theme_attr(UI_TITLE));
-	mvwhline(w, 0, 0, ' ', cols);
-	app_put(w, 0, 1, cols - 2, TEXT_LEFT, text, UI_TITLE);
-}
-
-static void draw_pick(struct app *app, WINDOW *w, int rows, int cols)
-{
-	char buf[256], m[48];
-	title(w, cols, _("Refund: choose the original receipt"));
-	if (rows > 3)
-		app_put(w, rows - 1, 1, cols - 2, TEXT_LEFT,
-			_("F6: refund the basket without an original receipt (asks first)"),
-			UI_HELP_TEXT);
-	if (R.nrows == 0) {
-		app_put(w, 2, 1, cols - 2, TEXT_LEFT,
-			_("No sale with a provider uuid in this journal yet."), UI_HELP_TEXT);
-		app_put(w, 3, 1, cols - 2, TEXT_LEFT,
-			_("A receipt from another till: put its items in the basket, then F4 and "
-			  "its uuid."),
-			UI_HELP_TEXT);
-		return;
-	}
-	int x_t = 1, x_id = 13, x_amt = 20, x_left = 33, x_ref = 47;
-	wattrset(w, (int)theme_attr(UI_TABLE_HEADER));
-	mvwhline(w, 1, 0, ' ', cols);
-	app_put(w, 1, x_t, 11, TEXT_LEFT, _("Date"), UI_TABLE_HEADER);
-	app_put(w, 1, x_id, 6, TEXT_RIGHT, "#", UI_TABLE_HEADER);
-	app_put(w, 1, x_amt, 12, TEXT_RIGHT, _("Amount"), UI_TABLE_HEADER);
-	app_put(w, 1, x_left, 13, TEXT_RIGHT, _("Left"), UI_TABLE_HEADER);
-	app_put(w, 1, x_ref, cols - x_ref, TEXT_LEFT, _("uuid"), UI_TABLE_HEADER);
-	int vis = rows - 3; /* the last row says what F6 does */
-	if (R.sel < R.top)
-		R.top = R.sel;
-	if (R.sel >= R.top + vis)
-		R.top = R.sel - vis + 1;
-	for (int i = 0; i < vis && R.top + i < (int)R.nshown; i++) {
-		const struct pick_row *r = &R.rows[R.shown[R.top + i]];
-		int y = i + 2;
-		enum ui_role role = R.top + i == R.sel ? UI_TABLE_SELECTED : UI_TABLE_ROW;
-		wattrset(w, (int)theme_attr(role));
-		mvwhline(w, y, 0, ' ', cols);
-		time_t t = (time_t)(r->created_at / 1000);
-		struct tm tm;
-		localtime_r(&t, &tm);
-		strftime(buf, sizeof buf, "%d.%m %H:%M", &tm);
-		app_put(w, y, x_t, 11, TEXT_LEFT, buf, role);
-		snprintf(buf, sizeof buf, "%lld", (long long)r->id);
-		app_put(w, y, x_id, 6, TEXT_RIGHT, buf, role);
-		app_put(w, y, x_amt, 12, TEXT_RIGHT, app_money(app, r->total, m, sizeof m), role);
-		app_put(w, y, x_left, 13, TEXT_RIGHT,
-			r->left_known ? app_money(app, r->left, m, sizeof m) : "?", role);
-		app_put(w, y, x_ref, cols - x_ref, TEXT_LEFT, r->uuid, role);
-	}
-	if (R.nshown == 0)
-		app_put(w, 3, 1, cols - 2, TEXT_LEFT, _("Nothing matches what is typed."),
-			UI_HELP_TEXT);
-}
-
-static void draw_lines(struct app *app, WINDOW *w, int rows, int cols)
-{
-	char buf[400], m[48], m2[48];
-	if (R.local)
-		snprintf(buf, sizeof buf, _("Refund of receipt #%lld · %s"), (long long)R.id,
-			 app_money(app, R.total, m, sizeof m));
-	else
-		snprintf(buf, sizeof buf, _("Refund of a receipt from another till · %s"), R.uuid);
-	title(w, cols, buf);
-	if (R.local)
-		snprintf(buf, sizeof buf, _("uuid %s · paid: card %s, cash %s"), R.uuid,
-			 app_money(app, R.orig.card, m, sizeof m),
-			 app_money(app, R.orig.cash, m2, sizeof m2));
-	else
-		snprintf(buf, sizeof buf, "%s",
-			 _("The lines come from the basket; the provider checks them against the "
-			   "original."));
-	app_put(w, 1, 1, cols - 2, TEXT_LEFT, buf, UI_TEXT);
-	if (R.left_known)
-		snprintf(buf, sizeof buf, _("Left to refund: %s"),
-			 app_money(app, R.left, m, sizeof m));
-	else
-		snprintf(buf, sizeof buf, "%s", _("Left to refund: not known here"));
-	app_put(w, 2, 1, cols - 2, TEXT_LEFT, buf, UI_TOTAL_LABEL);
-	int w_q = 10, w_s = 11, w_rq = 10, w_rs = 11;
-	int w_name = cols - 4 - w_q - w_s - w_rq - w_rs - 5;
-	int x_name = 4, x_q = x_name + w_name + 1, x_s = x_q + w_q + 1, x_rq = x_s + w_s + 1,
-	    x_rs = x_rq + w_rq + 1;
-	wattrset(w, (int)theme_attr(UI_TABLE_HEADER));
-	mvwhline(w, 3, 0, ' ', cols);
-	app_put(w, 3, 0, 3, TEXT_RIGHT, "#", UI_TABLE_HEADER);
-	app_put(w, 3, x_name, w_name, TEXT_LEFT, _("Item"), UI_TABLE_HEADER);
-	app_put(w, 3, x_q, w_q, TEXT_RIGHT, _("Sold"), UI_TABLE_HEADER);
-	app_put(w, 3, x_s, w_s, TEXT_RIGHT, _("Sum"), UI_TABLE_HEADER);
-	app_put(w, 3, x_rq, w_rq, TEXT_RIGHT, _("Refund"), UI_TABLE_HEADER);
-	app_put(w, 3, x_rs, w_rs, TEXT_RIGHT, _("To pay back"), UI_TABLE_HEADER);
-	int vis = rows - 6;
-	if (R.lsel < R.ltop)
-		R.ltop = R.lsel;
-	if (R.lsel >= R.ltop + vis)
-		R.ltop = R.lsel - vis + 1;
-	size_t k = 0; /* index into R.out of the lines before ltop */
-	for (int i = 0; i < R.ltop; i++)
-		k += R.qty[i] ? 1 : 0;
-	for (int i = 0; i < vis && R.ltop + i < (int)R.orig.basket.n; i++) {
-		int li = R.ltop + i, y = 4 + i;
-		const struct basket_line *l = &R.orig.basket.lines[li];
-		enum ui_role role = li == R.lsel ? UI_TABLE_SELECTED : UI_TABLE_ROW;
-		wattrset(w, (int)theme_attr(role));
-		mvwhline(w, y, 0, ' ', cols);
-		snprintf(buf, sizeof buf, "%d", li + 1);
-		app_put(w, y, 0, 3, TEXT_RIGHT, buf, role);
-		app_put(w, y, x_name, w_name, TEXT_LEFT, l->name, role);
-		app_put(w, y, x_q, w_q, TEXT_RIGHT, app_qty(app, l->qty, l->unit, buf, sizeof buf),
-			role);
-		app_put(w, y, x_s, w_s, TEXT_RIGHT, app_money(app, l->sum, m, sizeof m), role);
-		if (R.qty[li]) {
-			app_put(w, y, x_rq, w_rq, TEXT_RIGHT,
-				app_qty(app, R.qty[li], l->unit, buf, sizeof buf), role);
-			if (R.out_ok && k < R.out.n)
-				app_put(w, y, x_rs, cols - x_rs, TEXT_RIGHT,
-					app_money(app, R.out.lines[k].sum, m, sizeof m), role);
-			k++;
-		} else if (R.done[li] >= l->qty) {
-			app_put(w, y, x_rq, w_rq, TEXT_RIGHT, _("refunded"), role);
-		} else if (R.done[li] > 0) {
-			char q[32];
-			qty_format(line_left((size_t)li), q, sizeof q);
-			char *dot = strchr(q, '.');
-			if (dot && app->money->decimal[0] && !app->money->decimal[1])
-				*dot = app->money->decimal[0];
-			/* TRANSLATORS: the quantity of a line that may still be refunded; 10 columns */
-			snprintf(buf, sizeof buf, _("left %s"), q);
-			app_put(w, y, x_rq, w_rq, TEXT_RIGHT, buf, role);
-		} else {
-			app_put(w, y, x_rq, w_rq, TEXT_RIGHT, "·", role);
-		}
-	}
-	wattrset(w, (int)theme_attr(UI_TEXT));
-	mvwhline(w, rows - 2, 0, ACS_HLINE, cols);
-	bool over = R.out_ok && R.left_known && R.out.total > R.left;
-	if (R.out_ok)
-		snprintf(buf, sizeof buf, _("REFUND %s %s · Left/Right: how · F5 sends"),
-			 app_money(app, R.out.total, m, sizeof m), method_text(app, R.method));
-	else
-		snprintf(buf, sizeof buf, "%s",
-			 _("Enter takes or drops a line · a number sets its quantity · all = every "
-			   "line"));
-	app_put(w, rows - 1, 0, cols, TEXT_LEFT, buf, R.out_ok ? UI_TOTAL : UI_HELP_TEXT);
-	if (over)
-		app_put(w, rows - 3, 1, cols - 2, TEXT_LEFT,
-			_("More than is left to refund: F5 will refuse it"), UI_MESSAGE_ERROR);
-}
-
-static void draw_no_original(struct app *app, WINDOW *w, int rows, int cols)
-{
-	char buf[300], m[48];
-	title(w, cols, _("Refund WITHOUT an original receipt"));
-	snprintf(buf, sizeof buf, _("The sale screen's basket: %zu lines, %s, no ref_uuid."),
-		 app->basket.n, app_money(app, app->basket.total, m, sizeof m));
-	app_put(w, 2, 1, cols - 2, TEXT_LEFT, buf, UI_TEXT);
-	app_put_wrapped(w, 3, 1, cols - 2, 2,
-			_("Lawful when the buyer has no receipt, but checked by no one: the "
-			  "provider cannot compare it with the sale."),
-			UI_HELP_TEXT);
-	if (R.method == PM_CARD)
-		snprintf(buf, sizeof buf, _("TO THE CARD %s"), m);
-	else
-		snprintf(buf, sizeof buf, _("HAND BACK %s IN CASH"), m);
-	if (rows > 7)
-		app_put(w, 6, 1, cols - 2, TEXT_LEFT, buf, UI_TOTAL);
-	if (rows > 9)
-		app_put(w, 8, 1, cols - 2, TEXT_LEFT,
-			_("Left/Right: cash or card · y/д sends · Enter or Esc: not sent"),
-			UI_HELP_TEXT);
-}
-
-static void refund_draw(struct app *app, WINDOW *w, int rows, int cols)
-{
-	if (R.mode == RM_NO_ORIGINAL)
-		draw_no_original(app, w, rows, cols);
-	else if (R.mode == RM_PICK)
-		draw_pick(app, w, rows, cols);
-	else
-		draw_lines(app, w, rows, cols);
-}
-
 const struct view_ops view_refund = {
+    .state_size = sizeof(struct refund_state),
     .name = "refund",
     .title = N_("Refund"),
     .footer = refund_footer,

@@ -4,19 +4,26 @@
 #include "basket_store.h"
 #include "i18n.h"
 #include "money.h"
+#include "scanner.h"
 #include "util.h"
 #include "views/sale_last.h"
 #include "views/views.h"
 
 enum sale_mode { SM_ENTRY, SM_PRICE, SM_WEIGHT, SM_DISCOUNT, SM_DELETE, SM_QUIT };
 
-static struct {
+struct sale_state {
 	enum sale_mode mode;
 	int64_t pending_qty; /* from "3*" or "0.455"; 0 = none */
 	const struct catalog_item *pending_item;
 	char pending_name[LINE_NAME_MAX_BYTES];
 	int top; /* first line shown */
-} S;
+};
+
+/* This screen's instance on the stack (app_push() allocates it). */
+static struct sale_state *sale_of(const struct app *app)
+{
+	return app_view_state(app, &view_sale);
+}
 
 static const enum action sale_footer[] = {
 	ACT_HELP,	 ACT_FIND,  ACT_DISCOUNT, ACT_REFUND,  ACT_PAY,	     ACT_NONFISCAL, ACT_DELETE_LINE,
@@ -52,23 +59,24 @@ static void sale_quit_question(struct app *app, char *p, size_t n)
 /* Sets the input line for the current mode (text "" unless given). */
 static void sale_prompt(struct app *app, const char *text)
 {
+	struct sale_state *ss = sale_of(app);
 	char p[256], q[32];
 	app->keyview = NULL;
-	switch (S.mode) {
+	switch (ss->mode) {
 	case SM_ENTRY:
-		if (S.pending_qty) {
-			qty_format_display(S.pending_qty, app->money, q, sizeof q);
+		if (ss->pending_qty) {
+			qty_format_display(ss->pending_qty, app->money, q, sizeof q);
 			snprintf(p, sizeof p, _("%s × item:"), q);
 		} else {
 			snprintf(p, sizeof p, "%s", _("Item:"));
 		}
 		break;
 	case SM_PRICE:
-		snprintf(p, sizeof p, _("Price of «%s»:"), S.pending_name);
+		snprintf(p, sizeof p, _("Price of «%s»:"), ss->pending_name);
 		break;
 	case SM_WEIGHT:
-		snprintf(p, sizeof p, _("Quantity of «%s», %s:"), S.pending_item->name,
-			 unit_label(S.pending_item->unit));
+		snprintf(p, sizeof p, _("Quantity of «%s», %s:"), ss->pending_item->name,
+			 unit_label(ss->pending_item->unit));
 		break;
 	case SM_DISCOUNT:
 		if (app->sel >= 0)
@@ -93,14 +101,18 @@ static void sale_prompt(struct app *app, const char *text)
 
 static void set_mode(struct app *app, enum sale_mode m)
 {
-	S.mode = m;
+	struct sale_state *ss = sale_of(app);
+	ss->mode = m;
 	sale_prompt(app, "");
 }
 
 void sale_reset(struct app *app)
 {
-	S.pending_qty = 0;
-	S.top = 0;
+	struct sale_state *ss = sale_of(app);
+	if (!ss)
+		return; /* no sale screen open (starting or ending): nothing to reset */
+	ss->pending_qty = 0;
+	ss->top = 0;
 	app->sel = -1;
 	set_mode(app, SM_ENTRY);
 }
@@ -114,6 +126,7 @@ static void sale_refuse(struct app *app, const struct kerr *err, const char *typ
 static bool add_line(struct app *app, const char *name, const struct catalog_item *it,
 		     int64_t price, int64_t qty)
 {
+	struct sale_state *ss = sale_of(app);
 	struct basket_line l;
 	basket_line_init(&l);
 	str_copy(l.name, name, sizeof l.name);
@@ -133,16 +146,19 @@ static bool add_line(struct app *app, const char *name, const struct catalog_ite
 	}
 	app->sel = (int)app->basket.n - 1;
 	app_recent_add(app, name);
-	S.pending_qty = 0;
+	ss->pending_qty = 0;
 	return true;
 }
 
 void sale_add_item(struct app *app, const struct catalog_item *it, int64_t qty)
 {
+	struct sale_state *ss = sale_of(app);
+	if (!ss)
+		return; /* items go into the basket through the sale screen only */
 	if (!qty)
-		qty = S.pending_qty;
+		qty = ss->pending_qty;
 	if (!qty && it->unit != UNIT_PIECE) {
-		S.pending_item = it;
+		ss->pending_item = it;
 		set_mode(app, SM_WEIGHT);
 		return;
 	}
@@ -174,6 +190,7 @@ static void change_qty(struct app *app, int64_t qty, bool relative, const char *
 
 static void entry_line(struct app *app, const char *text)
 {
+	struct sale_state *ss = sale_of(app);
 	struct entry e;
 	struct kerr err = {0};
 	if (entry_parse(text, &e, &err) != K_OK) {
@@ -191,7 +208,7 @@ static void entry_line(struct app *app, const char *text)
 		change_qty(app, e.qty, false, text);
 		return;
 	case ENTRY_PENDING_QTY:
-		S.pending_qty = e.qty;
+		ss->pending_qty = e.qty;
 		sale_prompt(app, "");
 		return;
 	case ENTRY_ITEM:
@@ -227,8 +244,8 @@ static void entry_line(struct app *app, const char *text)
 		return;
 	}
 	if (e.qty_given)
-		S.pending_qty = e.qty;
-	str_copy(S.pending_name, e.query, sizeof S.pending_name);
+		ss->pending_qty = e.qty;
+	str_copy(ss->pending_name, e.query, sizeof ss->pending_name);
 	app_message(app, UI_MESSAGE_INFO, _("«%s» is not in the catalog: enter its price, or Esc"),
 		    e.query);
 	set_mode(app, SM_PRICE);
@@ -236,17 +253,18 @@ static void entry_line(struct app *app, const char *text)
 
 static int sale_line(struct app *app, const char *text)
 {
+	struct sale_state *ss = sale_of(app);
 	struct kerr err = {0};
 	int64_t v;
 	struct discount d;
 	app_clear_message(app);
-	switch (S.mode) {
+	switch (ss->mode) {
 	case SM_ENTRY:
 		entry_line(app, text);
 		break;
 	case SM_PRICE:
 	case SM_WEIGHT: {
-		bool price = S.mode == SM_PRICE;
+		bool price = ss->mode == SM_PRICE;
 		const char *field = price ? _("price") : _("quantity");
 		kstatus st = price ? money_parse(text, &v, field, &err)
 				   : qty_parse(text, &v, field, &err);
@@ -254,11 +272,11 @@ static int sale_line(struct app *app, const char *text)
 			st = kerr_set(&err, K_INVALID, field, "%s", _("must be above zero"));
 		if (st != K_OK)
 			sale_refuse(app, &err, text);
-		else if (price && add_line(app, S.pending_name, NULL, v,
-					   S.pending_qty ? S.pending_qty : QTY_ONE))
+		else if (price && add_line(app, ss->pending_name, NULL, v,
+					   ss->pending_qty ? ss->pending_qty : QTY_ONE))
 			set_mode(app, SM_ENTRY);
-		else if (!price && add_line(app, S.pending_item->name, S.pending_item,
-					    S.pending_item->price, v))
+		else if (!price && add_line(app, ss->pending_item->name, ss->pending_item,
+					    ss->pending_item->price, v))
 			set_mode(app, SM_ENTRY);
 		else
 			sale_prompt(app, text);
@@ -313,7 +331,7 @@ static void discount_typed(struct app *app, const char *typed)
 static void sale_open(struct app *app, int arg)
 {
 	if (arg >= 0) {
-		memset(&S, 0, sizeof S);
+		memset(sale_of(app), 0, sizeof(struct sale_state));
 		app->sel = app->basket.n ? (int)app->basket.n - 1 : -1;
 	}
 	sale_prompt(app, "");
@@ -321,76 +339,77 @@ static void sale_open(struct app *app, int arg)
 
 static int sale_handle(struct app *app, enum action a, int key)
 {
+	struct sale_state *ss = sale_of(app);
 	bool typing = app_input_text(app)[0] != '\0';
 	int n = (int)app->basket.n;
 	int page = getmaxy(app->w_body) - 4;
 	switch (a) {
 	case ACT_UP:
 	case ACT_PAGE_UP:
-		if (S.mode == SM_ENTRY && n > 0) {
+		if (ss->mode == SM_ENTRY && n > 0) {
 			app->sel -= a == ACT_UP ? 1 : (page > 1 ? page : 1);
 			if (app->sel < -1)
 				app->sel = -1;
 		}
-		return APP_HANDLED;
+		return APP_HANDLED | APP_REDRAW;
 	case ACT_DOWN:
 	case ACT_PAGE_DOWN:
-		if (S.mode == SM_ENTRY && n > 0) {
+		if (ss->mode == SM_ENTRY && n > 0) {
 			app->sel += a == ACT_DOWN ? 1 : (page > 1 ? page : 1);
 			if (app->sel > n - 1)
 				app->sel = n - 1;
 		}
-		return APP_HANDLED;
+		return APP_HANDLED | APP_REDRAW;
 	case ACT_QTY_INC:
 	case ACT_QTY_DEC:
-		if (typing || S.mode != SM_ENTRY || app->sel < 0)
+		if (typing || ss->mode != SM_ENTRY || app->sel < 0)
 			return APP_UNHANDLED; /* the key is typed into the line */
 		app_clear_message(app);
 		change_qty(app, a == ACT_QTY_INC ? QTY_ONE : -QTY_ONE, true, "");
-		return APP_HANDLED;
+		return APP_HANDLED | APP_REDRAW;
 	case ACT_DELETE_LINE:
-		if (key == KEYS_SPECIAL + KEY_DC && (typing || S.mode != SM_ENTRY))
+		if (key == KEYS_SPECIAL + KEY_DC && (typing || ss->mode != SM_ENTRY))
 			return APP_UNHANDLED;
 		if (app->sel < 0)
 			app_message(app, UI_MESSAGE_ERROR, "%s", _("Select a line to delete first (Up/Down)"));
 		else
 			set_mode(app, SM_DELETE);
-		return APP_HANDLED;
+		return APP_HANDLED | APP_REDRAW;
 	case ACT_DISCOUNT:
 		if (n == 0)
 			app_message(app, UI_MESSAGE_ERROR, "%s", _("The basket is empty: add an item first"));
-		else if (typing && S.mode == SM_ENTRY)
+		else if (typing && ss->mode == SM_ENTRY)
 			discount_typed(app, app_input_text(app)); /* "10" F3: 10% off at once */
 		else
 			set_mode(app, SM_DISCOUNT);
-		return APP_HANDLED;
+		return APP_HANDLED | APP_REDRAW;
 	case ACT_PAY:
 	case ACT_NONFISCAL:
 		if (n == 0) {
 			app_message(app, UI_MESSAGE_ERROR, "%s", _("The basket is empty: add an item first"));
-		} else if (typing && S.mode == SM_ENTRY) {
+		} else if (typing && ss->mode == SM_ENTRY) {
 			app_message(app, UI_MESSAGE_ERROR, _("Press Enter to add «%s» first, or Esc to clear it"),
 				    app_input_text(app));
 		} else {
 			app_clear_message(app);
-			S.mode = SM_ENTRY;
+			ss->mode = SM_ENTRY;
 			basket_store_pay_opened(a == ACT_PAY ? DOC_RECEIPT : DOC_NONFISCAL);
 			app_push(app, &view_pay, a == ACT_PAY ? DOC_RECEIPT : DOC_NONFISCAL);
 		}
-		return APP_HANDLED;
+		return APP_HANDLED | APP_REDRAW;
 	case ACT_FIND:
-		if (S.mode != SM_ENTRY)
+		if (ss->mode != SM_ENTRY)
 			set_mode(app, SM_ENTRY);
 		app_push(app, &view_find, 0);
-		return APP_HANDLED;
+		return APP_HANDLED | APP_REDRAW;
 	case ACT_CONFIRM:
-		if (S.mode == SM_QUIT) {
+		if (ss->mode == SM_QUIT) {
 			/* The cashier chose to lose the lines: the journal's copy goes too. */
 			basket_clear(&app->basket);
 			basket_store_sync(app);
 			return APP_HANDLED | APP_QUIT;
 		}
-		if (S.mode == SM_DELETE) {
+		if (ss->mode == SM_DELETE) {
 			struct kerr err = {0};
 			if (basket_remove(&app->basket, (size_t)app->sel, &err) != K_OK)
 				app_refuse(app, &err);
@@ -399,21 +418,21 @@ static int sale_handle(struct app *app, enum action a, int key)
 			app_message(app, UI_MESSAGE_INFO, "%s", _("Line deleted"));
 		}
 		set_mode(app, SM_ENTRY);
-		return APP_HANDLED;
+		return APP_HANDLED | APP_REDRAW;
 	case ACT_REFUSE:
 	case ACT_BACK:
-		if (S.mode != SM_ENTRY)
+		if (ss->mode != SM_ENTRY)
 			app_message(app, UI_MESSAGE_INFO, "%s", _("Cancelled; the basket is as it was"));
 		else if (!typing)
-			S.pending_qty = 0;
+			ss->pending_qty = 0;
 		set_mode(app, SM_ENTRY);
-		return APP_HANDLED;
+		return APP_HANDLED | APP_REDRAW;
 	case ACT_QUIT:
 		/* Nothing lost and nothing left behind: quit at once; else ask. */
 		if (n == 0 && app->status.outbox_depth <= 0)
 			return APP_HANDLED | APP_QUIT;
 		set_mode(app, SM_QUIT);
-		return APP_HANDLED;
+		return APP_HANDLED | APP_REDRAW;
 	default:
 		return APP_UNHANDLED;
 	}
@@ -428,6 +447,7 @@ static void put_money(struct app *app, WINDOW *w, int y, int x, int width, int64
 
 static void sale_draw(struct app *app, WINDOW *w, int rows, int cols)
 {
+	struct sale_state *ss = sale_of(app);
 	const struct basket *b = &app->basket;
 	/* Narrow terminals give up the number, the discount and the price before the name. */
 	int w_idx = cols >= 60 ? 3 : 0, w_disc = cols >= 70 ? 10 : 0;
@@ -451,12 +471,12 @@ static void sale_draw(struct app *app, WINDOW *w, int rows, int cols)
 	app_put(w, 0, x_sum, cols - x_sum, TEXT_RIGHT, _("Sum"), UI_TABLE_HEADER);
 
 	int vis = rows - 3;
-	if (app->sel >= 0 && app->sel < S.top)
-		S.top = app->sel;
-	if (app->sel >= S.top + vis)
-		S.top = app->sel - vis + 1;
-	if (S.top > (int)b->n - vis)
-		S.top = (int)b->n - vis > 0 ? (int)b->n - vis : 0;
+	if (app->sel >= 0 && app->sel < ss->top)
+		ss->top = app->sel;
+	if (app->sel >= ss->top + vis)
+		ss->top = app->sel - vis + 1;
+	if (ss->top > (int)b->n - vis)
+		ss->top = (int)b->n - vis > 0 ? (int)b->n - vis : 0;
 	if (b->n > 0)
 		app->last.shown = false; /* the next sale has started */
 	if (b->n == 0 && sale_last_draw_panel(app, w, 2, vis - 1, cols) > 0) {
@@ -484,8 +504,8 @@ static void sale_draw(struct app *app, WINDOW *w, int rows, int cols)
 			app_put(w, 7, 1, cols - 2, TEXT_LEFT, buf, UI_MESSAGE_ERROR);
 		}
 	}
-	for (int r = 0; r < vis && S.top + r < (int)b->n; r++) {
-		int i = S.top + r, y = r + 1;
+	for (int r = 0; r < vis && ss->top + r < (int)b->n; r++) {
+		int i = ss->top + r, y = r + 1;
 		const struct basket_line *l = &b->lines[i];
 		enum ui_role role = i == app->sel ? UI_TABLE_SELECTED : UI_TABLE_ROW;
 		wattrset(w, (int)theme_attr(role));
@@ -520,7 +540,34 @@ static void sale_draw(struct app *app, WINDOW *w, int rows, int cols)
 	app_put(w, rows - 1, cols - tw, tw, TEXT_RIGHT, total, UI_TOTAL);
 }
 
+/* A scan adds its item wherever the cursor is; what was being typed stays. */
+static bool sale_scan(struct app *app, const struct catalog_item *it, const char *marking)
+{
+	if (app->keyview) {
+		app_message(app, UI_MESSAGE_ERROR,
+			    _("Scanned «%s»: answer the question first (y/n), then scan again"),
+			    it->name);
+		return true;
+	}
+	char typed[512];
+	str_copy(typed, app_input_text(app), sizeof typed);
+	if (marking) {
+		if (scanner_add_piece(app, it, marking))
+			app_message(app, UI_MESSAGE_INFO, _("Scanned «%s» with its marking code"),
+				    it->name);
+	} else {
+		sale_add_item(app, it, 0);
+		app_message(app, UI_MESSAGE_INFO, _("Scanned «%s»"), it->name);
+	}
+	/* What the cashier was typing stays (sale_add_item() starts a fresh line). */
+	if (typed[0] && it->unit == UNIT_PIECE && !app_input_text(app)[0] && !app->keyview)
+		app_input(app, NULL, typed);
+	app_redraw(app);
+	return true;
+}
+
 const struct view_ops view_sale = {
+	.state_size = sizeof(struct sale_state),
 	.name = "sale",
 	.title = N_("Sale"),
 	.footer = sale_footer,
@@ -528,4 +575,6 @@ const struct view_ops view_sale = {
 	.draw = sale_draw,
 	.handle = sale_handle,
 	.line = sale_line,
+	.reset = sale_reset,
+	.scan = sale_scan,
 };

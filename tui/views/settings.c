@@ -29,7 +29,7 @@ enum settings_mode { SM_LIST, SM_PRINTER, SM_CONFIRM };
 static const char *const themes[] = {"default", "dark", "high-contrast", "mono"};
 #define NTHEMES (sizeof themes / sizeof themes[0])
 
-static struct {
+struct settings_state {
 	enum settings_mode mode;
 	int sel;
 	int choice; /* profile: 0 = training, 1.. = config profiles */
@@ -41,7 +41,13 @@ static struct {
 	char check[1400];
 	enum ui_role check_role;
 	char check_profile[CONFIG_NAME_MAX];
-} T;
+};
+
+/* This screen's instance on the stack (app_push() allocates it). */
+static struct settings_state *settings_of(const struct app *app)
+{
+	return app_view_state(app, &view_settings);
+}
 
 static const enum action settings_footer[] = {ACT_HELP, ACT_SETTINGS, ACT_BACK, ACT_QUIT, ACT_NONE};
 
@@ -67,10 +73,11 @@ static int current_choice(const struct engine *e)
 
 static void settings_prompt(struct app *app)
 {
+	struct settings_state *sg = settings_of(app);
 	struct engine *e = engine_of(app);
 	char p[300];
 	app->keyview = NULL;
-	switch (T.mode) {
+	switch (sg->mode) {
 	case SM_LIST:
 		app_input(app, _("Up/Down choose · Left/Right change · Enter applies · Esc: back"),
 			  "");
@@ -86,10 +93,10 @@ static void settings_prompt(struct app *app)
 			    p, sizeof p,
 			    _("%d documents wait in the outbox; they are sent when %s runs again. "
 			      "Switch to %s? (y/n)"),
-			    app->status.outbox_depth, e->profile.name, choice_name(e, T.choice));
+			    app->status.outbox_depth, e->profile.name, choice_name(e, sg->choice));
 		else
 			snprintf(p, sizeof p, _("Switch to profile %s? The basket stays. (y/n)"),
-				 choice_name(e, T.choice));
+				 choice_name(e, sg->choice));
 		app_input(app, p, "");
 		app->keyview = "confirm";
 		app_input_enable(app, false);
@@ -99,32 +106,34 @@ static void settings_prompt(struct app *app)
 
 static void set_mode(struct app *app, enum settings_mode m)
 {
-	T.mode = m;
+	struct settings_state *sg = settings_of(app);
+	sg->mode = m;
 	settings_prompt(app);
 }
 
 static void settings_open(struct app *app, int arg)
 {
+	struct settings_state *sg = settings_of(app);
 	struct engine *e = engine_of(app);
 	if (arg >= 0) {
-		T.mode = SM_LIST;
-		T.sel = 0;
-		T.problems = false;
-		T.choice = current_choice(e);
-		T.theme = 0;
+		sg->mode = SM_LIST;
+		sg->sel = 0;
+		sg->problems = false;
+		sg->choice = current_choice(e);
+		sg->theme = 0;
 		for (size_t i = 0; i < NTHEMES; i++)
 			if (strcmp(app->theme.name, themes[i]) == 0)
-				T.theme = (int)i;
+				sg->theme = (int)i;
 	}
 	settings_prompt(app);
 }
 
 static void settings_close(struct app *app)
 {
-	(void)app;
-	net_free(T.net);
-	T.net = NULL;
-	T.checking = false;
+	struct settings_state *sg = settings_of(app);
+	net_free(sg->net);
+	sg->net = NULL;
+	sg->checking = false;
 }
 
 /* ---- applying ---- */
@@ -150,14 +159,15 @@ static void apply_theme(struct app *app, const char *name, bool quiet)
 /* After the engine restarted: what comes with a profile. */
 static void after_switch(struct app *app)
 {
+	struct settings_state *sg = settings_of(app);
 	struct engine *e = engine_of(app);
 	if (e->training)
 		prefs_training_theme_load(e->profile.theme, sizeof e->profile.theme);
 	if (e->profile.theme[0])
 		apply_theme(app, e->profile.theme, true);
 	scanner_catalog_reload(app);
-	T.choice = current_choice(e);
-	T.check[0] = '\0';
+	sg->choice = current_choice(e);
+	sg->check[0] = '\0';
 }
 
 /* Writes key = value into the running profile's section, then restarts with it. */
@@ -200,17 +210,18 @@ static void change_profile(struct app *app, const char *key, const char *value)
 
 static void switch_profile(struct app *app)
 {
+	struct settings_state *sg = settings_of(app);
 	struct engine *e = engine_of(app);
 	struct kerr err = {0};
-	bool training = T.choice == 0;
+	bool training = sg->choice == 0;
 	char name[CONFIG_NAME_MAX] = "";
 	if (!training)
-		str_copy(name, e->config->profiles[T.choice - 1].name, sizeof name);
+		str_copy(name, e->config->profiles[sg->choice - 1].name, sizeof name);
 	if (engine_switch_profile(e, training ? NULL : name, training, &err) != K_OK) {
 		char t[400];
 		app_message(app, UI_MESSAGE_ERROR, _("Not switched: %s"),
 			    kerr_str(&err, t, sizeof t));
-		T.choice = current_choice(e);
+		sg->choice = current_choice(e);
 		return;
 	}
 	after_switch(app);
@@ -223,27 +234,30 @@ static void switch_profile(struct app *app)
 static void on_check(void *cls, const struct net_result *res)
 {
 	struct app *app = cls;
+	struct settings_state *sg = settings_of(app);
+	if (!sg)
+		return; /* the screen closed: its check was cancelled with it */
 	struct engine *e = engine_of(app);
-	T.checking = false;
-	T.check_role = UI_MESSAGE_ERROR;
+	sg->checking = false;
+	sg->check_role = UI_MESSAGE_ERROR;
 	bool ru = errors_locale_is_russian();
 	if (res->outcome != NET_OK) {
-		snprintf(T.check, sizeof T.check, _("The provider could not be reached: %s"),
+		snprintf(sg->check, sizeof sg->check, _("The provider could not be reached: %s"),
 			 net_outcome_str(res->outcome));
 	} else if (e && e->profile.provider == KPROVIDER_PAYKEEPER) {
 		char tok[256];
 		if (res->http_status == 401 || res->http_status == 403)
-			snprintf(T.check, sizeof T.check,
+			snprintf(sg->check, sizeof sg->check,
 				 _("Refused (HTTP %ld): the user or password is wrong"),
 				 res->http_status);
 		else if (res->http_status == 200 &&
 			 paykeeper_parse_token(res->body, res->body_len, tok, sizeof tok, NULL) ==
 			     K_OK) {
-			snprintf(T.check, sizeof T.check, "%s",
+			snprintf(sg->check, sizeof sg->check, "%s",
 				 _("OK: user and password are right; PayKeeper issued a token"));
-			T.check_role = UI_MESSAGE_INFO;
+			sg->check_role = UI_MESSAGE_INFO;
 		} else {
-			snprintf(T.check, sizeof T.check, _("No token (HTTP %ld)"),
+			snprintf(sg->check, sizeof sg->check, _("No token (HTTP %ld)"),
 				 res->http_status);
 		}
 		explicit_bzero(tok, sizeof tok);
@@ -251,21 +265,21 @@ static void on_check(void *cls, const struct net_result *res)
 		struct lifepay_reply r;
 		struct kerr err = {0};
 		if (wire_lifepay_parse_reply(res->body, res->body_len, &r, &err) != K_OK) {
-			snprintf(T.check, sizeof T.check,
+			snprintf(sg->check, sizeof sg->check,
 				 _("HTTP %ld with an unreadable reply: %s"), res->http_status,
 				 err.text);
 		} else if (res->http_status != 200) {
-			snprintf(T.check, sizeof T.check,
+			snprintf(sg->check, sizeof sg->check,
 				 _("The provider answered HTTP %ld: try again later"),
 				 res->http_status);
 		} else if (r.code == 0) {
 			snprintf(
-			    T.check, sizeof T.check, "%s",
+			    sg->check, sizeof sg->check, "%s",
 			    _("OK: login and API key are right and cloud fiscalization is on"));
-			T.check_role = UI_MESSAGE_INFO;
+			sg->check_role = UI_MESSAGE_INFO;
 		} else if (r.code == 400) {
 			snprintf(
-			    T.check, sizeof T.check,
+			    sg->check, sizeof sg->check,
 			    _("Login and API key are right, but the test document was refused: "
 			      "%s%s%s (check the printer)"),
 			    r.message, r.n_field_errors ? "; " : "",
@@ -274,7 +288,7 @@ static void on_check(void *cls, const struct net_result *res)
 			char meaning[400], next[300];
 			errors_describe(r.code, r.message, ru, meaning, sizeof meaning);
 			errors_next_step(r.code, ru, next, sizeof next);
-			snprintf(T.check, sizeof T.check, "%s%s%s", meaning, next[0] ? " — " : "",
+			snprintf(sg->check, sizeof sg->check, "%s%s%s", meaning, next[0] ? " — " : "",
 				 next);
 		}
 	}
@@ -283,21 +297,22 @@ static void on_check(void *cls, const struct net_result *res)
 
 static void run_check(struct app *app)
 {
+	struct settings_state *sg = settings_of(app);
 	struct engine *e = engine_of(app);
 	if (!e) {
 		app_message(app, UI_MESSAGE_ERROR, "%s", _("No delivery engine: nothing is sent."));
 		return;
 	}
-	if (T.checking)
+	if (sg->checking)
 		return;
-	net_free(T.net);
-	T.net = net_new(app->loop, NULL);
+	net_free(sg->net);
+	sg->net = net_new(app->loop, NULL);
 	const struct config_profile *p = &e->profile;
 	char url[CONFIG_URL_MAX + 64];
 	struct net_job *job;
 	if (p->provider == KPROVIDER_PAYKEEPER) {
 		snprintf(url, sizeof url, "%s%s", p->base_url, PAYKEEPER_PATH_TOKEN);
-		job = net_get(T.net, url, p->user, p->password, NULL, on_check, app);
+		job = net_get(sg->net, url, p->user, p->password, NULL, on_check, app);
 	} else {
 		/* A test X-report: the provider checks everything and fiscalizes nothing. */
 		struct document *d = xcalloc(1, sizeof *d);
@@ -314,7 +329,7 @@ static void run_check(struct app *app)
 		document_free(d);
 		free(d);
 		snprintf(url, sizeof url, "%s%s", p->base_url, doc_kind_path(DOC_X_REPORT));
-		job = body ? net_post(T.net, url, NULL, body, strlen(body), NULL, on_check, app)
+		job = body ? net_post(sg->net, url, NULL, body, strlen(body), NULL, on_check, app)
 			   : NULL;
 		if (body) {
 			explicit_bzero(body, strlen(body));
@@ -322,25 +337,26 @@ static void run_check(struct app *app)
 		}
 	}
 	if (!job) {
-		snprintf(T.check, sizeof T.check, "%s", _("The request could not be made"));
-		T.check_role = UI_MESSAGE_ERROR;
+		snprintf(sg->check, sizeof sg->check, "%s", _("The request could not be made"));
+		sg->check_role = UI_MESSAGE_ERROR;
 		return;
 	}
-	T.checking = true;
-	str_copy(T.check_profile, p->name, sizeof T.check_profile);
-	snprintf(T.check, sizeof T.check, "%s",
+	sg->checking = true;
+	str_copy(sg->check_profile, p->name, sizeof sg->check_profile);
+	snprintf(sg->check, sizeof sg->check, "%s",
 		 _("Asking the provider (a test request: nothing is fiscalized)…"));
-	T.check_role = UI_HELP_TEXT;
+	sg->check_role = UI_HELP_TEXT;
 }
 
 /* ---- keys ---- */
 
 static const char *settings_complete(struct app *app, const char *text, size_t index)
 {
+	struct settings_state *sg = settings_of(app);
 	static const char *cands[40];
 	static size_t n;
 	struct engine *e = engine_of(app);
-	if (T.mode != SM_PRINTER || !e)
+	if (sg->mode != SM_PRINTER || !e)
 		return NULL;
 	if (index == 0) {
 		n = 0;
@@ -362,8 +378,9 @@ static const char *settings_complete(struct app *app, const char *text, size_t i
 
 static int settings_line(struct app *app, const char *text)
 {
-	if (T.mode != SM_PRINTER)
-		return APP_HANDLED;
+	struct settings_state *sg = settings_of(app);
+	if (sg->mode != SM_PRINTER)
+		return APP_HANDLED | APP_REDRAW;
 	char buf[256];
 	str_copy(buf, text, sizeof buf);
 	char *s = str_trim(buf);
@@ -372,23 +389,24 @@ static int settings_line(struct app *app, const char *text)
 		/* What was typed stays on the line to be fixed. */
 		app_refuse(app, &err);
 		app_input(app, NULL, text);
-		return APP_HANDLED;
+		return APP_HANDLED | APP_REDRAW;
 	}
 	set_mode(app, SM_LIST);
 	change_profile(app, "target_serial", s);
-	return APP_HANDLED;
+	return APP_HANDLED | APP_REDRAW;
 }
 
 static void enter(struct app *app)
 {
+	struct settings_state *sg = settings_of(app);
 	struct engine *e = engine_of(app);
 	if (!e) {
 		app_message(app, UI_MESSAGE_ERROR, "%s", _("No delivery engine: nothing is sent."));
 		return;
 	}
-	switch (T.sel) {
+	switch (sg->sel) {
 	case IT_PROFILE:
-		if (T.choice == current_choice(e))
+		if (sg->choice == current_choice(e))
 			app_message(app, UI_MESSAGE_INFO, "%s",
 				    _("That profile is in use; Left/Right chooses another"));
 		else
@@ -406,87 +424,88 @@ static void enter(struct app *app)
 		set_mode(app, SM_PRINTER);
 		return;
 	case IT_THEME:
-		apply_theme(app, themes[T.theme], false);
+		apply_theme(app, themes[sg->theme], false);
 		if (e->training) {
 			/* No config section to write to: kept in the data directory. */
 			struct kerr err = {0};
-			if (prefs_training_theme_save(themes[T.theme], &err) != K_OK) {
+			if (prefs_training_theme_save(themes[sg->theme], &err) != K_OK) {
 				char why[400];
 				app_message(app, UI_MESSAGE_ERROR,
-					    _("Theme %s for this run only: %s"), themes[T.theme],
+					    _("Theme %s for this run only: %s"), themes[sg->theme],
 					    kerr_str(&err, why, sizeof why));
 				return;
 			}
-			str_copy(e->profile.theme, themes[T.theme], sizeof e->profile.theme);
+			str_copy(e->profile.theme, themes[sg->theme], sizeof e->profile.theme);
 			app_message(app, UI_MESSAGE_INFO,
 				    _("Theme %s, kept for training (also after a restart)"),
-				    themes[T.theme]);
+				    themes[sg->theme]);
 			return;
 		} else {
-			struct config_change ch = {"theme", themes[T.theme]};
+			struct config_change ch = {"theme", themes[sg->theme]};
 			struct kerr err = {0};
 			if (config_save_profile(NULL, e->profile.name, &ch, 1, &err) != K_OK) {
 				app_refuse(app, &err);
 				return;
 			}
-			str_copy(e->profile.theme, themes[T.theme], sizeof e->profile.theme);
+			str_copy(e->profile.theme, themes[sg->theme], sizeof e->profile.theme);
 		}
-		app_message(app, UI_MESSAGE_INFO, _("Theme %s"), themes[T.theme]);
+		app_message(app, UI_MESSAGE_INFO, _("Theme %s"), themes[sg->theme]);
 		return;
 	case IT_CHECK:
 		run_check(app);
 		return;
 	case IT_CATALOG:
-		T.problems = !T.problems;
+		sg->problems = !sg->problems;
 		return;
 	}
 }
 
 static int settings_handle(struct app *app, enum action a, int key)
 {
+	struct settings_state *sg = settings_of(app);
 	(void)key;
 	struct engine *e = engine_of(app);
 	switch (a) {
 	case ACT_UP:
 	case ACT_DOWN:
-		if (T.mode == SM_LIST)
-			T.sel = (T.sel + (a == ACT_UP ? IT_COUNT - 1 : 1)) % IT_COUNT;
-		return APP_HANDLED;
+		if (sg->mode == SM_LIST)
+			sg->sel = (sg->sel + (a == ACT_UP ? IT_COUNT - 1 : 1)) % IT_COUNT;
+		return APP_HANDLED | APP_REDRAW;
 	case ACT_OPTION_NEXT:
 	case ACT_OPTION_PREV: {
-		if (T.mode != SM_LIST)
+		if (sg->mode != SM_LIST)
 			return APP_UNHANDLED;
 		int step = a == ACT_OPTION_NEXT ? 1 : -1;
-		if (T.sel == IT_PROFILE && e)
-			T.choice = (T.choice + nchoices(e) + step) % nchoices(e);
-		else if (T.sel == IT_THEME)
-			T.theme = (T.theme + (int)NTHEMES + step) % (int)NTHEMES;
-		return APP_HANDLED;
+		if (sg->sel == IT_PROFILE && e)
+			sg->choice = (sg->choice + nchoices(e) + step) % nchoices(e);
+		else if (sg->sel == IT_THEME)
+			sg->theme = (sg->theme + (int)NTHEMES + step) % (int)NTHEMES;
+		return APP_HANDLED | APP_REDRAW;
 	}
 	case ACT_CONFIRM:
-		if (T.mode == SM_CONFIRM) {
+		if (sg->mode == SM_CONFIRM) {
 			set_mode(app, SM_LIST);
 			switch_profile(app);
 		}
-		return APP_HANDLED;
+		return APP_HANDLED | APP_REDRAW;
 	case ACT_REFUSE:
-		if (T.mode == SM_CONFIRM) {
-			T.choice = current_choice(e);
+		if (sg->mode == SM_CONFIRM) {
+			sg->choice = current_choice(e);
 			app_message(app, UI_MESSAGE_INFO, "%s", _("The profile stays as it was"));
 			set_mode(app, SM_LIST);
 		}
-		return APP_HANDLED;
+		return APP_HANDLED | APP_REDRAW;
 	case ACT_BACK:
-		if (T.mode != SM_LIST) {
-			T.choice = current_choice(e);
+		if (sg->mode != SM_LIST) {
+			sg->choice = current_choice(e);
 			set_mode(app, SM_LIST);
 		} else {
 			app_pop(app);
 		}
-		return APP_HANDLED;
+		return APP_HANDLED | APP_REDRAW;
 	case ACT_SETTINGS:
 		app_pop(app);
-		return APP_HANDLED;
+		return APP_HANDLED | APP_REDRAW;
 	case ACT_PAY:
 	case ACT_NONFISCAL:
 	case ACT_DISCOUNT:
@@ -494,13 +513,13 @@ static int settings_handle(struct app *app, enum action a, int key)
 	case ACT_FIND:
 		app_message(app, UI_MESSAGE_ERROR, "%s",
 			    _("Back to the sale first (Esc or F12); the basket is kept"));
-		return APP_HANDLED;
+		return APP_HANDLED | APP_REDRAW;
 	case ACT_SEND:
 		/* Enter on the list (the input line is off there); else readline takes it. */
-		if (T.mode != SM_LIST)
+		if (sg->mode != SM_LIST)
 			return APP_UNHANDLED;
 		enter(app);
-		return APP_HANDLED;
+		return APP_HANDLED | APP_REDRAW;
 	default:
 		return APP_UNHANDLED;
 	}
@@ -519,6 +538,7 @@ static void row(WINDOW *w, int y, int cols, bool on, const char *label, const ch
 
 static void settings_draw(struct app *app, WINDOW *w, int rows, int cols)
 {
+	struct settings_state *sg = settings_of(app);
 	struct engine *e = engine_of(app);
 	char buf[700];
 	wattrset(w, (int)theme_attr(UI_TITLE));
@@ -531,29 +551,29 @@ static void settings_draw(struct app *app, WINDOW *w, int rows, int cols)
 	}
 	const struct config_profile *p = &e->profile;
 	int y = 2;
-	snprintf(buf, sizeof buf, "◂ %s ▸%s", choice_name(e, T.choice),
-		 T.choice == current_choice(e) ? _("  (in use)") : _("  Enter switches"));
-	row(w, y++, cols, T.sel == IT_PROFILE, _("Profile"), buf, UI_DIALOG_VALUE);
+	snprintf(buf, sizeof buf, "◂ %s ▸%s", choice_name(e, sg->choice),
+		 sg->choice == current_choice(e) ? _("  (in use)") : _("  Enter switches"));
+	row(w, y++, cols, sg->sel == IT_PROFILE, _("Profile"), buf, UI_DIALOG_VALUE);
 	snprintf(buf, sizeof buf, "%s",
 		 p->test ? _("TEST: the provider checks documents, nothing is fiscalized")
 			 : _("off (Enter turns it on)"));
-	row(w, y++, cols, T.sel == IT_TEST, _("Test mode"), buf,
+	row(w, y++, cols, sg->sel == IT_TEST, _("Test mode"), buf,
 	    p->test ? UI_STATUS_TEST : UI_DIALOG_VALUE);
-	row(w, y++, cols, T.sel == IT_PRINTER, _("Printer"),
+	row(w, y++, cols, sg->sel == IT_PRINTER, _("Printer"),
 	    p->target_serial[0] ? p->target_serial : "—", UI_DIALOG_VALUE);
-	snprintf(buf, sizeof buf, "◂ %s ▸", themes[T.theme]);
-	row(w, y++, cols, T.sel == IT_THEME, _("Theme"), buf, UI_DIALOG_VALUE);
-	row(w, y++, cols, T.sel == IT_CHECK, _("Account check"),
-	    T.check[0] ? T.check : _("Enter sends a test request"),
-	    T.check[0] ? T.check_role : UI_HELP_TEXT);
+	snprintf(buf, sizeof buf, "◂ %s ▸", themes[sg->theme]);
+	row(w, y++, cols, sg->sel == IT_THEME, _("Theme"), buf, UI_DIALOG_VALUE);
+	row(w, y++, cols, sg->sel == IT_CHECK, _("Account check"),
+	    sg->check[0] ? sg->check : _("Enter sends a test request"),
+	    sg->check[0] ? sg->check_role : UI_HELP_TEXT);
 	scanner_catalog_summary(buf, sizeof buf);
-	row(w, y++, cols, T.sel == IT_CATALOG, _("Catalog"), buf,
+	row(w, y++, cols, sg->sel == IT_CATALOG, _("Catalog"), buf,
 	    scanner_catalog_problems() ? UI_STATUS_WARN : UI_DIALOG_VALUE);
 	y++;
 	/* The account check's answer is what support needs word for word: all of it. */
-	if (T.check[0] && text_width(T.check) > cols - 22)
-		y += app_put_wrapped(w, y, 2, cols - 4, 4, T.check, T.check_role) + 1;
-	if (T.problems && T.sel == IT_CATALOG) {
+	if (sg->check[0] && text_width(sg->check) > cols - 22)
+		y += app_put_wrapped(w, y, 2, cols - 4, 4, sg->check, sg->check_role) + 1;
+	if (sg->problems && sg->sel == IT_CATALOG) {
 		size_t n = scanner_catalog_problems();
 		if (n == 0)
 			app_put(w, y++, 2, cols - 4, TEXT_LEFT, _("No refused rows."),
@@ -597,6 +617,7 @@ static void settings_draw(struct app *app, WINDOW *w, int rows, int cols)
 }
 
 const struct view_ops view_settings = {
+    .state_size = sizeof(struct settings_state),
     .name = "settings",
     .title = N_("Settings"),
     .footer = settings_footer,

@@ -29,39 +29,43 @@ static const char *const op_labels[OP_COUNT] = {
     N_("Z-report (closes the shift)"), N_("Cash in: put cash into the drawer"),
     N_("Cash out: take cash out of the drawer")};
 
-static struct {
+/* The shift's totals, counted again only when the journal changed. */
+struct shift_totals_cache {
+	bool valid;
+	unsigned generation;
+	long long at_mono;
+	struct shift_totals t;
+	char problem[200];
+};
+
+struct shift_state {
 	int sel;
 	enum shift_mode mode;
 	int64_t large;	   /* HM_LARGE: the amount above the ceiling being asked about */
 	char large_q[400]; /* and the question */
-} H;
+	struct shift_totals_cache cache;
+};
+
+/* This screen's instance on the stack (app_push() allocates it). */
+static struct shift_state *shift_of(const struct app *app)
+{
+	return app_view_state(app, &view_shift);
+}
 
 static const enum action shift_footer[] = {ACT_HELP, ACT_SHIFT, ACT_BACK, ACT_QUIT, ACT_NONE};
 
-bool shift_rule_explain(int code, const char *text, char *buf, size_t n)
-{
-	(void)code;
-	if (!text || !(strstr(text, "24 час") || strstr(text, "24 hour")))
-		return false;
-	snprintf(buf, n, "%s",
-		 _("The shift has been open for more than 24 hours, and the law (54-FZ) allows "
-		   "no longer: the provider refuses every receipt until it is closed. F8: make "
-		   "a Z-report (3), open a new shift (1), then sell again; the refused receipt "
-		   "was not fiscalized, so send it again as a new one."));
-	return true;
-}
-
 static void shift_prompt(struct app *app)
 {
+	struct shift_state *sh = shift_of(app);
 	char p[400];
 	app->keyview = NULL;
-	switch (H.mode) {
+	switch (sh->mode) {
 	case HM_MENU:
 		app_input(app, _("Shift: choose 1-5 and press Enter:"), "");
 		break;
 	case HM_AMOUNT:
 		app_input(app,
-			  H.sel == OP_CASH_IN ? _("Amount to put into the drawer:")
+			  sh->sel == OP_CASH_IN ? _("Amount to put into the drawer:")
 					      : _("Amount to take out of the drawer:"),
 			  "");
 		break;
@@ -77,7 +81,7 @@ static void shift_prompt(struct app *app)
 		app_ask_danger(app, p); /* only y/д closes the shift; Enter is no */
 		break;
 	case HM_LARGE:
-		app_input(app, H.large_q, "");
+		app_input(app, sh->large_q, "");
 		app->keyview = "danger"; /* y/д only: Enter is no */
 		app_input_enable(app, false);
 		break;
@@ -86,15 +90,17 @@ static void shift_prompt(struct app *app)
 
 static void set_mode(struct app *app, enum shift_mode m)
 {
-	H.mode = m;
+	struct shift_state *sh = shift_of(app);
+	sh->mode = m;
 	shift_prompt(app);
 }
 
 static void shift_open(struct app *app, int arg)
 {
+	struct shift_state *sh = shift_of(app);
 	if (arg >= 0) {
-		H.mode = HM_MENU;
-		H.sel = app->status.shift_open ? OP_X : OP_OPEN;
+		sh->mode = HM_MENU;
+		sh->sel = app->status.shift_open ? OP_X : OP_OPEN;
 	}
 	shift_prompt(app);
 }
@@ -137,7 +143,8 @@ static void submit(struct app *app, enum doc_kind kind, int64_t amount, bool lar
 
 static void act(struct app *app)
 {
-	switch (H.sel) {
+	struct shift_state *sh = shift_of(app);
+	switch (sh->sel) {
 	case OP_Z:
 		set_mode(app, HM_CONFIRM);
 		return;
@@ -146,7 +153,7 @@ static void act(struct app *app)
 		set_mode(app, HM_AMOUNT);
 		return;
 	default:
-		submit(app, op_kinds[H.sel], 0, false);
+		submit(app, op_kinds[sh->sel], 0, false);
 		set_mode(app, HM_MENU);
 		return;
 	}
@@ -154,12 +161,13 @@ static void act(struct app *app)
 
 static int shift_line(struct app *app, const char *text)
 {
+	struct shift_state *sh = shift_of(app);
 	char buf[128];
 	str_copy(buf, text, sizeof buf);
 	char *s = str_trim(buf);
 	struct kerr err = {0};
 	app_clear_message(app);
-	if (H.mode == HM_AMOUNT) {
+	if (sh->mode == HM_AMOUNT) {
 		int64_t v;
 		const char *field = _("amount");
 		kstatus st = money_parse(s, &v, field, &err);
@@ -168,85 +176,86 @@ static int shift_line(struct app *app, const char *text)
 		if (st != K_OK) {
 			app_refuse(app, &err);
 			app_input(app, NULL, text);
-			return APP_HANDLED;
+			return APP_HANDLED | APP_REDRAW;
 		}
 		/* Above the profile's max_receipt: a slip, or a real amount? Ask (y/д only). */
 		struct engine *e = engine_of(app);
 		struct document *d = xcalloc(1, sizeof *d);
-		document_init(d, op_kinds[H.sel]);
+		document_init(d, op_kinds[sh->sel]);
 		d->amount = v;
 		bool large = guard_ceiling(d, e ? e->profile.max_receipt : 0, &err) != K_OK;
 		free(d);
 		if (large) {
-			H.large = v;
+			sh->large = v;
 			app_refuse(app, &err); /* which ceiling, on the message line */
-			snprintf(H.large_q, sizeof H.large_q, "%s %s",
+			snprintf(sh->large_q, sizeof sh->large_q, "%s %s",
 				 _("Above the ceiling: send it anyway?"), _("(y/n)"));
 			set_mode(app, HM_LARGE);
-			return APP_HANDLED;
+			return APP_HANDLED | APP_REDRAW;
 		}
-		submit(app, op_kinds[H.sel], v, false);
+		submit(app, op_kinds[sh->sel], v, false);
 		set_mode(app, HM_MENU);
-		return APP_HANDLED;
+		return APP_HANDLED | APP_REDRAW;
 	}
 	if (s[0] >= '1' && s[0] <= '0' + OP_COUNT && s[1] == '\0') {
-		H.sel = s[0] - '1';
+		sh->sel = s[0] - '1';
 	} else if (s[0]) {
 		app_message(app, UI_MESSAGE_ERROR, _("«%s»: type a number from 1 to 5"), s);
 		shift_prompt(app);
-		return APP_HANDLED;
+		return APP_HANDLED | APP_REDRAW;
 	}
 	act(app);
-	return APP_HANDLED;
+	return APP_HANDLED | APP_REDRAW;
 }
 
 static int shift_handle(struct app *app, enum action a, int key)
 {
+	struct shift_state *sh = shift_of(app);
 	switch (a) {
 	case ACT_UP:
 	case ACT_DOWN:
-		if (H.mode == HM_MENU)
-			H.sel = (H.sel + (a == ACT_UP ? OP_COUNT - 1 : 1)) % OP_COUNT;
-		return APP_HANDLED;
+		if (sh->mode == HM_MENU)
+			sh->sel = (sh->sel + (a == ACT_UP ? OP_COUNT - 1 : 1)) % OP_COUNT;
+		return APP_HANDLED | APP_REDRAW;
 	case ACT_CONFIRM:
-		if (H.mode == HM_LARGE) {
+		if (sh->mode == HM_LARGE) {
 			bool yes = key == 'y' || key == 'Y' || key == 0x0434 || key == 0x0414;
 			if (yes)
-				submit(app, op_kinds[H.sel], H.large, true);
+				submit(app, op_kinds[sh->sel], sh->large, true);
 			else
 				app_message(app, UI_MESSAGE_INFO, "%s",
 					    _("Cancelled; nothing was sent"));
 			set_mode(app, HM_MENU);
-			return APP_HANDLED;
+			return APP_HANDLED | APP_REDRAW;
 		}
-		if (H.mode == HM_CONFIRM) {
+		if (sh->mode == HM_CONFIRM) {
 			submit(app, DOC_Z_REPORT, 0, false);
-			H.sel = OP_OPEN;
+			sh->sel = OP_OPEN;
 			set_mode(app, HM_MENU);
 		}
-		return APP_HANDLED;
+		return APP_HANDLED | APP_REDRAW;
 	case ACT_REFUSE:
-		if (H.mode == HM_LARGE) {
+		if (sh->mode == HM_LARGE) {
 			app_message(app, UI_MESSAGE_INFO, "%s", _("Cancelled; nothing was sent"));
 			set_mode(app, HM_MENU);
-			return APP_HANDLED;
+			return APP_HANDLED | APP_REDRAW;
 		}
-		if (H.mode == HM_CONFIRM) {
+		if (sh->mode == HM_CONFIRM) {
 			app_message(app, UI_MESSAGE_INFO, "%s", _("The shift stays open"));
 			set_mode(app, HM_MENU);
 		}
-		return APP_HANDLED;
+		return APP_HANDLED | APP_REDRAW;
 	case ACT_BACK:
-		if (H.mode != HM_MENU) {
+		if (sh->mode != HM_MENU) {
 			app_message(app, UI_MESSAGE_INFO, "%s", _("Cancelled; nothing was sent"));
 			set_mode(app, HM_MENU);
-			return APP_HANDLED;
+			return APP_HANDLED | APP_REDRAW;
 		}
 		app_pop(app);
-		return APP_HANDLED;
+		return APP_HANDLED | APP_REDRAW;
 	case ACT_SHIFT:
 		app_pop(app);
-		return APP_HANDLED;
+		return APP_HANDLED | APP_REDRAW;
 	case ACT_PAY:
 	case ACT_NONFISCAL:
 	case ACT_DISCOUNT:
@@ -254,7 +263,7 @@ static int shift_handle(struct app *app, enum action a, int key)
 	case ACT_FIND:
 		app_message(app, UI_MESSAGE_ERROR, "%s",
 			    _("Back to the sale first (Esc or F8); the basket is kept"));
-		return APP_HANDLED;
+		return APP_HANDLED | APP_REDRAW;
 	default:
 		return APP_UNHANDLED;
 	}
@@ -311,45 +320,38 @@ static int draw_state_line(struct app *app, WINDOW *w, int y, int cols)
 	return y;
 }
 
-/* The shift's totals, counted again only when the journal changed. */
-static struct {
-	bool valid;
-	unsigned generation;
-	long long at_mono;
-	struct shift_totals t;
-	char problem[200];
-} T;
 
-static const struct shift_totals *totals(struct engine *e)
+static const struct shift_totals *totals(struct shift_state *sh, struct engine *e)
 {
 	if (!e || !e->journal)
 		return NULL;
 	long long now = mono_ms();
-	if (!T.valid || T.generation != e->generation || now - T.at_mono > 5000) {
+	if (!sh->cache.valid || sh->cache.generation != e->generation || now - sh->cache.at_mono > 5000) {
 		struct kerr err = {0};
-		T.problem[0] = '\0';
-		if (shift_report_totals(e->journal, e->profile.name, e->profile.test, 0, &T.t,
+		sh->cache.problem[0] = '\0';
+		if (shift_report_totals(e->journal, e->profile.name, e->profile.test, 0, &sh->cache.t,
 					&err) != K_OK)
-			snprintf(T.problem, sizeof T.problem,
+			snprintf(sh->cache.problem, sizeof sh->cache.problem,
 				 _("The shift's totals cannot be counted: %s"), err.text);
-		T.valid = true;
-		T.generation = e->generation;
-		T.at_mono = now;
+		sh->cache.valid = true;
+		sh->cache.generation = e->generation;
+		sh->cache.at_mono = now;
 	}
-	return T.problem[0] ? NULL : &T.t;
+	return sh->cache.problem[0] ? NULL : &sh->cache.t;
 }
 
 /* The drawer and the totals; before a Z-report they say what it closes. */
 static int draw_totals(struct app *app, WINDOW *w, int y, int rows, int cols)
 {
-	const struct shift_totals *t = totals(engine_of(app));
+	struct shift_state *sh = shift_of(app);
+	const struct shift_totals *t = totals(sh, engine_of(app));
 	if (!t) {
-		if (T.problem[0] && y < rows)
-			app_put(w, y++, 2, cols - 4, TEXT_LEFT, T.problem, UI_STATUS_WARN);
+		if (sh->cache.problem[0] && y < rows)
+			app_put(w, y++, 2, cols - 4, TEXT_LEFT, sh->cache.problem, UI_STATUS_WARN);
 		return y;
 	}
 	char head[200], since[32];
-	if (H.mode == HM_CONFIRM) {
+	if (sh->mode == HM_CONFIRM) {
 		snprintf(head, sizeof head, "%s",
 			 _("The Z-report closes the shift with these totals (this journal):"));
 	} else if (t->since) {
@@ -363,7 +365,7 @@ static int draw_totals(struct app *app, WINDOW *w, int y, int rows, int cols)
 	}
 	if (y < rows)
 		app_put(w, y++, 2, cols - 4, TEXT_LEFT, head,
-			H.mode == HM_CONFIRM ? UI_STATUS_WARN : UI_TABLE_HEADER);
+			sh->mode == HM_CONFIRM ? UI_STATUS_WARN : UI_TABLE_HEADER);
 	char lines[SHIFT_REPORT_LINES][SHIFT_REPORT_LINE_MAX];
 	size_t n = shift_report_format(t, app->money, lines, SHIFT_REPORT_LINES);
 	/* The drawer is the line before the documents by state (shift_report_format's order). */
@@ -380,6 +382,7 @@ static bool is_shift_kind(const char *kind)
 
 static void shift_draw(struct app *app, WINDOW *w, int rows, int cols)
 {
+	struct shift_state *sh = shift_of(app);
 	wattrset(w, (int)theme_attr(UI_TITLE));
 	mvwhline(w, 0, 0, ' ', cols);
 	app_put(w, 0, 1, cols - 2, TEXT_LEFT, _("Shift and cash"), UI_TITLE);
@@ -387,7 +390,7 @@ static void shift_draw(struct app *app, WINDOW *w, int rows, int cols)
 	y = draw_totals(app, w, y, rows, cols);
 	y++;
 	for (int i = 0; i < OP_COUNT && y < rows; i++, y++) {
-		bool on = i == H.sel;
+		bool on = i == sh->sel;
 		enum ui_role role = on ? UI_DIALOG_FOCUS : UI_DIALOG_LABEL;
 		char buf[200];
 		snprintf(buf, sizeof buf, "%d  %s", i + 1, _(op_labels[i]));
@@ -470,6 +473,7 @@ static void shift_draw(struct app *app, WINDOW *w, int rows, int cols)
 }
 
 const struct view_ops view_shift = {
+    .state_size = sizeof(struct shift_state),
     .name = "shift",
     .title = N_("Shift"),
     .footer = shift_footer,

@@ -9,17 +9,11 @@
 #include <stddef.h>
 
 #include "app.h"
+#include "shift_rule.h"
 
 /* A shift open this long (ms) gets a warning: at 24 hours receipts are refused. */
 #define SHIFT_WARN_MS (23LL * 3600 * 1000)
 
 extern const struct view_ops view_shift;
-
-/*
- * When a provider refusal (code, text) is the rule that a shift lasts at
- * most 24 hours, writes what it means and what to do into buf (translated)
- * and returns true; false for any other refusal.
- */
-bool shift_rule_explain(int code, const char *text, char *buf, size_t n);
 
 #endif

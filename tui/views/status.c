@@ -21,10 +21,16 @@
 
 #define MARK_CHANGED "●"
 
-static struct {
+struct status_state {
 	int64_t sel_id; /* the selected document; 0 = the newest */
 	int top;
-} S;
+};
+
+/* This screen's instance on the stack (app_push() allocates it). */
+static struct status_state *status_of(const struct app *app)
+{
+	return app_view_state(app, &view_status);
+}
 
 static const enum action status_footer[] = {ACT_HELP, ACT_STATUS, ACT_SEND_NOW,
 					    ACT_BACK, ACT_QUIT,	  ACT_NONE};
@@ -228,12 +234,12 @@ void status_pane_draw(struct app *app, WINDOW *w, int x, int rows, int cols)
 
 /* ---- the status screen (F9) ---- */
 
-static int sel_index(const struct engine *e)
+static int sel_index(const struct status_state *st, const struct engine *e)
 {
 	if (!e || e->nrecent == 0)
 		return -1;
 	for (size_t i = 0; i < e->nrecent; i++)
-		if (e->recent[i].id == S.sel_id)
+		if (e->recent[i].id == st->sel_id)
 			return (int)i;
 	return 0;
 }
@@ -245,33 +251,35 @@ static void status_prompt(struct app *app)
 
 static void status_open(struct app *app, int arg)
 {
+	struct status_state *st = status_of(app);
 	struct engine *e = engine_of(app);
 	if (arg >= 0) {
-		S.sel_id = e && e->nrecent ? e->recent[0].id : 0;
-		S.top = 0;
+		st->sel_id = e && e->nrecent ? e->recent[0].id : 0;
+		st->top = 0;
 	}
 	status_prompt(app);
 }
 
 static int status_line(struct app *app, const char *text)
 {
+	struct status_state *st = status_of(app);
 	struct engine *e = engine_of(app);
 	char key[128];
 	str_copy(key, text, sizeof key);
 	str_trim(key);
 	if (!e) {
 		app_message(app, UI_MESSAGE_ERROR, "%s", _("No delivery engine: nothing is sent."));
-		return APP_HANDLED;
+		return APP_HANDLED | APP_REDRAW;
 	}
 	if (!key[0]) {
-		int i = sel_index(e);
+		int i = sel_index(st, e);
 		if (i < 0) {
 			app_message(app, UI_MESSAGE_ERROR, "%s", _("No documents yet."));
-			return APP_HANDLED;
+			return APP_HANDLED | APP_REDRAW;
 		}
 		app_clear_message(app);
 		status_open_detail(app, e->recent[i].id);
-		return APP_HANDLED;
+		return APP_HANDLED | APP_REDRAW;
 	}
 	const char *k = key[0] == '#' ? key + 1 : key;
 	struct journal_doc d;
@@ -282,22 +290,23 @@ static int status_line(struct app *app, const char *text)
 		    app, UI_MESSAGE_ERROR,
 		    _("No document \"%s\" in this journal: type its number, ext_id or uuid"), k);
 		app_input(app, NULL, text);
-		return APP_HANDLED;
+		return APP_HANDLED | APP_REDRAW;
 	}
 	int64_t id = d.id;
 	journal_doc_free(&d);
 	app_history_add(app, key);
 	app_clear_message(app);
 	status_open_detail(app, id);
-	return APP_HANDLED;
+	return APP_HANDLED | APP_REDRAW;
 }
 
 static int status_handle(struct app *app, enum action a, int key)
 {
+	struct status_state *st = status_of(app);
 	(void)key;
 	struct engine *e = engine_of(app);
 	int n = e ? (int)e->nrecent : 0;
-	int i = sel_index(e);
+	int i = sel_index(st, e);
 	int page = getmaxy(app->w_body) - 3;
 	if (page < 1)
 		page = 1;
@@ -307,21 +316,21 @@ static int status_handle(struct app *app, enum action a, int key)
 	case ACT_PAGE_UP:
 	case ACT_PAGE_DOWN:
 		if (n == 0)
-			return APP_HANDLED;
+			return APP_HANDLED | APP_REDRAW;
 		i += a == ACT_UP ? -1 : a == ACT_DOWN ? 1 : a == ACT_PAGE_UP ? -page : page;
 		i = i < 0 ? 0 : i >= n ? n - 1 : i;
-		S.sel_id = e->recent[i].id;
-		return APP_HANDLED;
+		st->sel_id = e->recent[i].id;
+		return APP_HANDLED | APP_REDRAW;
 	case ACT_STATUS:
 		app_pop(app);
-		return APP_HANDLED;
+		return APP_HANDLED | APP_REDRAW;
 	case ACT_BACK:
 		if (app_input_text(app)[0]) {
 			status_prompt(app);
-			return APP_HANDLED;
+			return APP_HANDLED | APP_REDRAW;
 		}
 		app_pop(app);
-		return APP_HANDLED;
+		return APP_HANDLED | APP_REDRAW;
 	case ACT_PAY:
 	case ACT_NONFISCAL:
 	case ACT_DISCOUNT:
@@ -329,7 +338,7 @@ static int status_handle(struct app *app, enum action a, int key)
 	case ACT_FIND:
 		app_message(app, UI_MESSAGE_ERROR, "%s",
 			    _("Back to the sale first (Esc or F9); the basket is kept"));
-		return APP_HANDLED;
+		return APP_HANDLED | APP_REDRAW;
 	default:
 		return APP_UNHANDLED;
 	}
@@ -337,6 +346,7 @@ static int status_handle(struct app *app, enum action a, int key)
 
 static void status_draw(struct app *app, WINDOW *w, int rows, int cols)
 {
+	struct status_state *st = status_of(app);
 	struct engine *e = engine_of(app);
 	char title[256];
 	if (e && e->training)
@@ -374,16 +384,16 @@ static void status_draw(struct app *app, WINDOW *w, int rows, int cols)
 	if (w_ev > 0)
 		app_put(w, 1, x_ev, w_ev, TEXT_LEFT, _("Last event"), UI_TABLE_HEADER);
 	int vis = rows - 2 - (e->problem[0] ? 1 : 0) - (app->status.offline ? 2 : 0);
-	int sel = sel_index(e);
-	if (sel < S.top)
-		S.top = sel;
-	if (sel >= S.top + vis)
-		S.top = sel - vis + 1;
-	if (S.top < 0)
-		S.top = 0;
+	int sel = sel_index(st, e);
+	if (sel < st->top)
+		st->top = sel;
+	if (sel >= st->top + vis)
+		st->top = sel - vis + 1;
+	if (st->top < 0)
+		st->top = 0;
 	char buf[JOURNAL_TEXT_MAX + 160];
-	for (int r = 0; r < vis && S.top + r < (int)e->nrecent; r++) {
-		int i = S.top + r, y = r + 2;
+	for (int r = 0; r < vis && st->top + r < (int)e->nrecent; r++) {
+		int i = st->top + r, y = r + 2;
 		const struct engine_row *row = &e->recent[i];
 		bool on = i == sel;
 		enum ui_role role = on ? UI_TABLE_SELECTED : UI_TABLE_ROW;
@@ -432,6 +442,7 @@ void status_offline_draw(struct app *app, WINDOW *w, int y, int cols)
 }
 
 const struct view_ops view_status = {
+    .state_size = sizeof(struct status_state),
     .name = "status",
     .title = N_("Status"),
     .footer = status_footer,

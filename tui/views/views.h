@@ -8,6 +8,9 @@ extern const struct view_ops view_sale;
 extern const struct view_ops view_pay;
 extern const struct view_ops view_help;
 extern const struct view_ops view_find;
+extern const struct view_ops view_refund;
+extern const struct view_ops view_journal;
+extern const struct view_ops view_settings;
 
 /*
  * Adds a catalog item to the basket as the sale screen does: qty 0 means
@@ -16,7 +19,5 @@ extern const struct view_ops view_find;
 void sale_add_item(struct app *app, const struct catalog_item *it, int64_t qty);
 /* Resets the sale screen to plain item entry (after a receipt went out). */
 void sale_reset(struct app *app);
-/* The basket changed under the open pay dialog (a scan): its amounts follow. */
-void pay_basket_changed(struct app *app);
 
 #endif

@@ -1,0 +1,275 @@
+/*
+ * Golden-text tests for the screens: each view is drawn headless at 80x24
+ * in English (tui/app_dump.h) and compared, cell for cell, with a file
+ * under tests/tui/golden/. A layout change fails here and shows the first
+ * line that differs; after a wanted change, KASSA_GOLDEN_UPDATE=1 rewrites
+ * the files (review the diff before committing them).
+ */
+#include <locale.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "app.h"
+#include "app_dump.h"
+#include "entry.h"
+#include "loop.h"
+#include "money.h"
+#include "scanner.h"
+#include "screen.h"
+#include "views/shift.h"
+#include "views/views.h"
+
+#define DUMP_MAX 32768
+
+struct fixture {
+	struct loop *loop;
+	struct app *app;
+	struct app_dump *dump;
+};
+
+static int setup(void **state)
+{
+	struct fixture *f = calloc(1, sizeof *f);
+	struct kerr err = {0};
+	f->loop = loop_new();
+	struct app_options opt = {.hooks = &screen_hooks, .no_color = true};
+	f->app = app_new(f->loop, &opt, &err);
+	if (!f->app)
+		return -1;
+	f->dump = app_dump_open(f->app, 24, 80, &err);
+	if (!f->dump) {
+		fprintf(stderr, "%s\n", err.text);
+		return -1;
+	}
+	app_push(f->app, app_home_view(f->app), 0);
+	*state = f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fixture *f = *state;
+	while (f->app->depth > 0)
+		app_pop(f->app);
+	app_dump_close(f->dump);
+	app_free(f->app);
+	loop_free(f->loop);
+	free(f);
+	return 0;
+}
+
+static char *read_all(const char *path)
+{
+	FILE *fp = fopen(path, "rb");
+	if (!fp)
+		return NULL;
+	char *buf = calloc(1, DUMP_MAX + 1);
+	size_t n = fread(buf, 1, DUMP_MAX, fp);
+	buf[n] = '\0';
+	fclose(fp);
+	return buf;
+}
+
+/* The dump of the screen now against golden/<name>.txt. */
+static void assert_golden(struct fixture *f, const char *name)
+{
+	char path[1024];
+	snprintf(path, sizeof path, "%s/%s.txt", GOLDEN_DIR, name);
+	char *got = malloc(DUMP_MAX);
+	app_dump_text(f->dump, got, DUMP_MAX);
+	const char *update = getenv("KASSA_GOLDEN_UPDATE");
+	if (update && strcmp(update, "1") == 0) {
+		FILE *fp = fopen(path, "wb");
+		assert_non_null(fp);
+		fputs(got, fp);
+		fclose(fp);
+	}
+	char *want = read_all(path);
+	if (!want)
+		fail_msg("%s: missing; run with KASSA_GOLDEN_UPDATE=1 to write it", path);
+	if (strcmp(got, want) != 0) {
+		/* The first line that differs, both ways, then the whole screen. */
+		const char *g = got, *w = want;
+		int line = 1;
+		while (*g && *w) {
+			size_t gl = strcspn(g, "\n"), wl = strcspn(w, "\n");
+			if (gl != wl || memcmp(g, w, gl) != 0)
+				break;
+			g += gl + (g[gl] != '\0');
+			w += wl + (w[wl] != '\0');
+			line++;
+		}
+		print_error("%s: line %d differs\n  want: %.*s\n  got:  %.*s\n--- screen ---\n%s",
+			    path, line, (int)strcspn(w, "\n"), w, (int)strcspn(g, "\n"), g, got);
+		free(want);
+		free(got);
+		fail();
+	}
+	free(want);
+	free(got);
+}
+
+static const struct catalog_item *item(const struct app *app, const char *code)
+{
+	size_t count = 0;
+	const struct catalog_item *it = entry_lookup(app->catalog, app->catalog_n, code, &count);
+	assert_non_null(it);
+	return it;
+}
+
+/* Two lines in the basket, as the cashier would have them before paying. */
+static void fill_basket(struct app *app)
+{
+	sale_add_item(app, item(app, "1001"), 0);
+	sale_add_item(app, item(app, "1002"), 2 * QTY_ONE);
+}
+
+static void view_sale__empty__matches_golden(void **state)
+{
+	struct fixture *f = *state;
+	assert_golden(f, "sale_empty");
+}
+
+static void view_sale__two_lines__matches_golden(void **state)
+{
+	struct fixture *f = *state;
+	fill_basket(f->app);
+	assert_golden(f, "sale_basket");
+}
+
+static void view_pay__receipt__matches_golden(void **state)
+{
+	struct fixture *f = *state;
+	fill_basket(f->app);
+	app_push(f->app, &view_pay, DOC_RECEIPT);
+	assert_golden(f, "pay");
+}
+
+static void view_help__over_sale__matches_golden(void **state)
+{
+	struct fixture *f = *state;
+	app_push(f->app, &view_help, 0);
+	assert_golden(f, "help");
+}
+
+static void view_shift__no_engine__matches_golden(void **state)
+{
+	struct fixture *f = *state;
+	app_push(f->app, &view_shift, 0);
+	assert_golden(f, "shift");
+}
+
+static void view_find__whole_catalog__matches_golden(void **state)
+{
+	struct fixture *f = *state;
+	app_push(f->app, &view_find, 0);
+	assert_golden(f, "find");
+}
+
+/* Screens are instances: help over pay over help keeps each one's own state. */
+static void app_push__same_view_twice__own_state_each(void **state)
+{
+	struct fixture *f = *state;
+	app_push(f->app, &view_help, 0);
+	void *first = app_view_state(f->app, &view_help);
+	assert_non_null(first);
+	fill_basket(f->app);
+	app_push(f->app, &view_find, 0);
+	app_push(f->app, &view_help, 0);
+	void *second = app_view_state(f->app, &view_help);
+	assert_non_null(second);
+	assert_ptr_not_equal(first, second);
+	app_pop(f->app);
+	assert_ptr_equal(app_view_state(f->app, &view_help), first);
+	app_pop(f->app);
+	app_pop(f->app);
+	assert_null(app_view_state(f->app, &view_help));
+}
+
+/* A scan goes to the screen on top: the pay dialog takes one more item, help sends back. */
+static void scanner_take_code__pay_on_top__joins_the_basket_being_paid(void **state)
+{
+	struct fixture *f = *state;
+	fill_basket(f->app);
+	app_push(f->app, &view_pay, DOC_RECEIPT);
+	assert_true(scanner_take_code(f->app, "1006"));
+	assert_int_equal(f->app->basket.n, 3);
+	assert_non_null(strstr(f->app->msg, "added to the basket; total now 693.70"));
+	assert_golden(f, "pay_scanned");
+}
+
+static void scanner_take_code__help_on_top__says_back_to_the_sale(void **state)
+{
+	struct fixture *f = *state;
+	app_push(f->app, &view_help, 0);
+	assert_true(scanner_take_code(f->app, "1006"));
+	assert_int_equal(f->app->basket.n, 0);
+	assert_non_null(strstr(f->app->msg, "back to the sale (Esc) to add it"));
+}
+
+/* A screen whose Up changes nothing and whose Down moves something. */
+static int probe_handle(struct app *app, enum action a, int key)
+{
+	(void)app;
+	(void)key;
+	if (a == ACT_UP)
+		return APP_HANDLED;
+	if (a == ACT_DOWN)
+		return APP_HANDLED | APP_REDRAW;
+	return APP_UNHANDLED;
+}
+
+static const enum action probe_footer[] = {ACT_NONE};
+
+static const struct view_ops view_probe = {
+    .name = "probe",
+    .title = "Probe",
+    .footer = probe_footer,
+    .handle = probe_handle,
+};
+
+static void app_dispatch_key__handled_without_redraw__leaves_screen_clean(void **state)
+{
+	struct fixture *f = *state;
+	app_push(f->app, &view_probe, 0);
+	f->app->dirty = false;
+	app_dispatch_key(f->app, KEYS_SPECIAL + KEY_UP);
+	assert_false(f->app->dirty);
+	app_dispatch_key(f->app, KEYS_SPECIAL + KEY_DOWN);
+	assert_true(f->app->dirty);
+	/* A key no one took types into the input line: that is drawn. */
+	f->app->dirty = false;
+	app_dispatch_key(f->app, 'x');
+	assert_true(f->app->dirty);
+}
+
+int main(void)
+{
+	setlocale(LC_ALL, "C.UTF-8");
+	unsetenv("LANGUAGE");
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test_setup_teardown(view_sale__empty__matches_golden, setup, teardown),
+	    cmocka_unit_test_setup_teardown(view_sale__two_lines__matches_golden, setup, teardown),
+	    cmocka_unit_test_setup_teardown(view_pay__receipt__matches_golden, setup, teardown),
+	    cmocka_unit_test_setup_teardown(view_help__over_sale__matches_golden, setup, teardown),
+	    cmocka_unit_test_setup_teardown(view_shift__no_engine__matches_golden, setup, teardown),
+	    cmocka_unit_test_setup_teardown(view_find__whole_catalog__matches_golden, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(
+		scanner_take_code__pay_on_top__joins_the_basket_being_paid, setup, teardown),
+	    cmocka_unit_test_setup_teardown(scanner_take_code__help_on_top__says_back_to_the_sale,
+					    setup, teardown),
+	    cmocka_unit_test_setup_teardown(app_push__same_view_twice__own_state_each, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(
+		app_dispatch_key__handled_without_redraw__leaves_screen_clean, setup, teardown),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
