@@ -842,9 +842,11 @@ static kstatus apply_pk_receipt(struct outbox *ob, const struct pk_receipt *r,
 			 r->error_message[0] ? ": " : "", r->error_message);
 		break;
 	case PK_STATUS_TIMEOUT:
-		to = JS_PROVIDER_RETRY;
-		snprintf(detail, sizeof detail,
-			 "timeout: the register seems offline; PayKeeper may still print it");
+		/* Final (seed 8, table 8.4.3): dropped from the queue unprinted. */
+		to = JS_FAILED;
+		snprintf(detail, sizeof detail, "%s",
+			 _("timeout: the register did not answer and PayKeeper dropped the "
+			   "receipt unprinted; check the register, then send the sale again"));
 		break;
 	default:
 		return K_NOTFOUND; /* still on its way: nothing to apply */
@@ -895,10 +897,7 @@ static void on_poll_done(void *cls, const struct net_result *res)
 		if (paykeeper_parse_receipt(res->body, res->body_len, &r, &e) == K_OK) {
 			kstatus st = apply_pk_receipt(ob, &r, JSRC_POLL, res->body, res->body_len,
 						      res->content_type, NULL, &e);
-			if (st == K_OK && r.status == PK_STATUS_SUCCESS)
-				still = false;
-			if (st == K_OK &&
-			    (r.status == PK_STATUS_REJECTED || r.status == PK_STATUS_FAILED))
+			if (st == K_OK && paykeeper_status_final(r.status))
 				still = false;
 		}
 		paykeeper_receipt_free(&r);
@@ -1205,7 +1204,7 @@ static void on_stale(struct loop *l, void *cls)
 	if (ob->opt.receive_only)
 		return;
 	requeue_orphans(ob);
-	/* PayKeeper documents stuck in timeout are the operator's business too. */
+	/* Documents stuck without a final status are the operator's business too. */
 	if (ob->p.stale_after_s <= 0)
 		return;
 	int64_t n = 0;
