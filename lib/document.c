@@ -220,8 +220,9 @@ static const struct {
     [F_CASHIER_NAME] = {"cashier_name", K_BASKET | K_SHIFT},
     [F_CASHIER_INN] = {"cashier_inn", KB(DOC_RECEIPT) | KB(DOC_CORRECTION) | K_SHIFT},
     [F_TARGET] = {"target_serial", K_ALL},
-    [F_EMAIL] = {"customer_email", KB(DOC_RECEIPT)},
-    [F_PHONE] = {"customer_phone", KB(DOC_RECEIPT)},
+    /* corrections: for PayKeeper only (document_check_lifepay() refuses them) */
+    [F_EMAIL] = {"customer_email", KB(DOC_RECEIPT) | KB(DOC_CORRECTION)},
+    [F_PHONE] = {"customer_phone", KB(DOC_RECEIPT) | KB(DOC_CORRECTION)},
     [F_MODE] = {"mode", KB(DOC_RECEIPT)},
     [F_POS] = {"pos", K_SALE},
     [F_REF_UUID] = {"ref_uuid", K_SALE},
@@ -681,5 +682,17 @@ kstatus document_validate(struct document *d, struct kerr *err)
 			    _("is required for cash in and cash out: enter the printer's "
 			      "serial number"));
 	}
+	return K_OK;
+}
+
+kstatus document_check_lifepay(const struct document *d, struct kerr *err)
+{
+	if (d->kind != DOC_CORRECTION)
+		return K_OK;
+	if (d->customer_email[0] || d->customer_phone[0])
+		return kerr_set(err, K_INVALID,
+				d->customer_email[0] ? "customer_email" : "customer_phone", "%s",
+				_("LifePay's correction receipt takes no buyer contact; remove it "
+				  "(a PayKeeper correction needs one)"));
 	return K_OK;
 }

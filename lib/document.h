@@ -155,5 +155,8 @@ bool document_uuid_valid(const char *s);
 bool document_inn_valid(const char *inn);
 /* True for a date "YYYY-MM-DD" that exists in the calendar. */
 bool document_date_valid(const char *s);
+/* What only LifePay refuses of a valid document: a buyer contact on a correction
+ * (FFD 1.05 has none; PayKeeper's FFD 1.2 correction needs one). */
+kstatus document_check_lifepay(const struct document *d, struct kerr *err);
 
 #endif

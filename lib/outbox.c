@@ -1621,18 +1621,25 @@ kstatus outbox_submit(struct outbox *ob, struct document *d, int64_t *id, struct
 		*id = 0;
 	kerr_clear(err);
 	bool pk = ob->p.provider == KPROVIDER_PAYKEEPER;
-	if (pk && d->kind != DOC_RECEIPT)
+	if (pk && d->kind != DOC_RECEIPT && d->kind != DOC_CORRECTION)
 		return kerr_set(err, K_INVALID, "kind",
-				_("PayKeeper prints receipts only; a %s is not sent to PayKeeper"),
+				_("PayKeeper prints receipts and corrections only; a %s is not sent "
+				  "to PayKeeper"),
 				_(doc_kind_label(d->kind)));
 	fill_from_profile(ob, d);
+	/* PayKeeper's correction rules (the sandbox's too), named by its fields */
+	kstatus st;
+	if (pk && d->kind == DOC_CORRECTION && (st = paykeeper_correction_validate(d, err)) != K_OK)
+		return st;
 	if (pk && d->test)
 		return kerr_set(err, K_INVALID, "test",
 				_("PayKeeper has no test mode; use the training mode instead"));
 	document_assign_ext_id(d);
 	if (!pk && ob->callback_url[0])
 		str_copy(d->callback_url, ob->callback_url, sizeof d->callback_url);
-	kstatus st = document_validate(d, err);
+	st = document_validate(d, err);
+	if (st == K_OK && !pk)
+		st = document_check_lifepay(d, err);
 	if (st != K_OK)
 		return st;
 	bool refund = d->type == RT_REFUND || d->type == RT_BUY_REFUND;

@@ -186,6 +186,8 @@ static int receipt_dry_run(const struct receipt_opts *o)
 		st = wire_lifepay_check_auth(&auth, &err);
 	if (st == K_OK)
 		st = document_validate(d, &err);
+	if (st == K_OK) /* the dry run shows the LifePay request */
+		st = document_check_lifepay(d, &err);
 	/* kassa's own tender rule, as a send would apply it (lib/guard.h) */
 	if (st == K_OK && doc_kind_has_basket(d->kind))
 		st = payment_check(d->basket.total, &d->pay, NULL, &err);

@@ -197,7 +197,7 @@ json_t *wire_lifepay_request(const struct document *d, const struct lifepay_auth
 	if (ALLOWED("cashier_inn"))
 		put_text(o, "cashier_inn", d->cashier_inn);
 	put_text(o, "target_serial", d->target_serial);
-	if (ALLOWED("customer_email")) {
+	if (ALLOWED("customer_email") && k != DOC_CORRECTION) {
 		put_text(o, "customer_email", d->customer_email);
 		put_text(o, "customer_phone", d->customer_phone);
 		put_text(o, "mode", receipt_mode_wire(d->mode));

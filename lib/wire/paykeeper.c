@@ -368,11 +368,15 @@ kstatus paykeeper_print_form(const struct document *d, const struct pk_print_opt
 			     struct kerr *err)
 {
 	*out = NULL;
-	if (d->kind != DOC_RECEIPT)
+	if (d->kind != DOC_RECEIPT && d->kind != DOC_CORRECTION)
 		return kerr_set(
 		    err, K_INVALID, "type", "%s",
-		    _("PayKeeper prints only sale, refund and expense receipts; send this "
-		      "document through LifePay"));
+		    _("PayKeeper prints only sale, refund and expense receipts and their "
+		      "corrections; send this document through LifePay"));
+	bool corr = d->kind == DOC_CORRECTION;
+	kstatus st;
+	if (corr && (st = paykeeper_correction_validate(d, err)) != K_OK)
+		return st;
 	if ((unsigned)d->type >= RT_COUNT)
 		return kerr_set(err, K_INVALID, "type", "%s", _("unknown receipt type"));
 	if (!o->token || !*o->token)
@@ -396,8 +400,7 @@ kstatus paykeeper_print_form(const struct document *d, const struct pk_print_opt
 				_("must be %d to %d characters of A-Z, a-z, 0-9, _ and -"),
 				PAYKEEPER_RECEIPT_KEY_MIN, PAYKEEPER_RECEIPT_KEY_MAX);
 	char contact[256];
-	kstatus st =
-	    paykeeper_contact(d->customer_email, d->customer_phone, contact, sizeof contact, err);
+	st = paykeeper_contact(d->customer_email, d->customer_phone, contact, sizeof contact, err);
 	if (st != K_OK)
 		return st;
 	struct payment_result res;
@@ -424,6 +427,13 @@ kstatus paykeeper_print_form(const struct document *d, const struct pk_print_opt
 	form_add(&f, "type", receipt_type_paykeeper(d->type));
 	if (d->type != RT_REFUND)
 		form_add(&f, "is_post_sale", o->is_post_sale ? "true" : "false");
+	if (corr) {
+		form_add(&f, "is_correction", "true");
+		form_add(&f, "correction_type", paykeeper_correction_type(d->correction_initiator));
+		form_add(&f, "correction_operation_date", d->correction_doc_date);
+		if (d->correction_doc_number[0])
+			form_add(&f, "correction_document_number", d->correction_doc_number);
+	}
 	form_add(&f, "refund_id", refund_id);
 	form_add(&f, "contact", contact);
 	form_add(&f, "sum_cashless", card_text);
