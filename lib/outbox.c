@@ -846,7 +846,8 @@ static kstatus apply_pk_receipt(struct outbox *ob, const struct pk_receipt *r,
 		to = JS_FAILED;
 		snprintf(detail, sizeof detail, "%s",
 			 _("timeout: the register did not answer and PayKeeper dropped the "
-			   "receipt unprinted; check the register, then send the sale again"));
+			   "receipt from its queue; a late success is possible, so check the "
+			   "receipt in PayKeeper's cabinet before selling it again"));
 		break;
 	default:
 		return K_NOTFOUND; /* still on its way: nothing to apply */
