@@ -722,6 +722,10 @@ static kstatus parse_field(const char *key, const json_t *v, struct document *d,
 		return GET_TEXT(v, d->correction_doc_number, 32, key, err);
 	if (strcmp(key, "amount") == 0)
 		return json_is_null(v) ? K_OK : jsonx_money(v, &d->amount, key, err);
+	if (strcmp(key, "prepayment_amount") == 0)
+		return json_is_null(v) ? K_OK : jsonx_money(v, &d->prepayment, key, err);
+	if (strcmp(key, "payment_id") == 0)
+		return GET_TEXT(v, d->payment_id, 63, key, err);
 	return kerr_set(err, K_INVALID, key, "%s", _("is not supported yet"));
 }
 

@@ -1,5 +1,6 @@
 /* What kassa sends PayKeeper beyond a plain sale (issue 15): FFD 1.2
- * corrections with their fields checked by the sandbox's own rules. */
+ * corrections with their fields checked by the sandbox's own rules; the
+ * advance, credit, payment_id and is_post_sale where the basket calls for them. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -130,12 +131,152 @@ static void correction_check__the_seed_rules(void **state)
 			    "correction_document_number");
 }
 
+/* ---- settlements beyond money now (issue 15, item 4) ---- */
+
+static void sale_doc(struct document *d, const int *methods, const int64_t *prices, size_t n)
+{
+	document_init(d, DOC_RECEIPT);
+	for (size_t i = 0; i < n; i++) {
+		struct basket_line l;
+		basket_line_init(&l);
+		snprintf(l.name, sizeof l.name, "Позиция %zu", i + 1);
+		l.price = prices[i];
+		l.qty = 1000;
+		l.vat = VAT_VAT20;
+		l.vat_set = true;
+		l.object = 1;
+		l.method = methods[i];
+		assert_int_equal(basket_add(&d->basket, &l, NULL), K_OK);
+	}
+	snprintf(d->ext_id, sizeof d->ext_id, "%s", "sale-6f1c2a4e");
+	snprintf(d->customer_email, sizeof d->customer_email, "%s", "buyer@example.ru");
+	d->pay.card.kind = PAY_REMAINDER;
+}
+
+/* Builds the form after document_validate(), checks the sandbox's parser takes it. */
+static struct form_pair *sent(struct document *d, size_t *n, struct pk_print_request *req)
+{
+	struct kerr err = {0};
+	assert_int_equal(document_validate(d, &err), K_OK);
+	struct pk_print_opts o = {.token = "tok123"};
+	char *form = NULL;
+	if (paykeeper_print_form(d, &o, &form, &err) != K_OK)
+		fail_msg("print_form: %s: %s", err.field, err.text);
+	if (paykeeper_parse_print_request(form, strlen(form), req, &err) != K_OK)
+		fail_msg("sandbox parser: %s: %s", err.field, err.text);
+	struct form_pair *p = form_parse(form, strlen(form), n);
+	free(form);
+	return p;
+}
+
+static void final_settlement__sends_advance_and_is_post_sale(void **state)
+{
+	(void)state;
+	struct document d;
+	int m[] = {4};
+	int64_t pr[] = {100000};
+	sale_doc(&d, m, pr, 1);
+	d.prepayment = 30000; /* 300.00 paid earlier, 700.00 by card now */
+	size_t n;
+	struct pk_print_request req;
+	struct form_pair *p = sent(&d, &n, &req);
+	assert_string_equal(pair_value(p, n, "is_post_sale"), "true");
+	assert_string_equal(pair_value(p, n, "sum_advance"), "300.00");
+	assert_string_equal(pair_value(p, n, "sum_cashless"), "700.00");
+	assert_string_equal(pair_value(p, n, "sum_cash"), "0.00");
+	assert_null(pair_value(p, n, "sum_credit"));
+	assert_int_equal(req.sum_advance, 30000);
+	assert_int_equal(d.resolved.card, 70000); /* the journal records the money now */
+	form_pairs_free(p, n);
+	paykeeper_print_request_free(&req);
+	document_free(&d);
+
+	/* wholly paid by the advance: nothing by card or cash */
+	sale_doc(&d, m, pr, 1);
+	d.prepayment = 100000;
+	p = sent(&d, &n, &req);
+	assert_string_equal(pair_value(p, n, "sum_advance"), "1000.00");
+	assert_string_equal(pair_value(p, n, "sum_cashless"), "0.00");
+	assert_string_equal(pair_value(p, n, "is_post_sale"), "true");
+	form_pairs_free(p, n);
+	paykeeper_print_request_free(&req);
+	document_free(&d);
+}
+
+static void credit_lines__send_sum_credit_and_payment_id(void **state)
+{
+	(void)state;
+	struct document d;
+	int m[] = {6, 4};
+	int64_t pr[] = {50000, 20000};
+	sale_doc(&d, m, pr, 2);
+	d.pay.card.kind = PAY_NONE;
+	d.pay.cash.kind = PAY_REMAINDER;
+	str_copy(d.payment_id, "2211", sizeof d.payment_id);
+	size_t n;
+	struct pk_print_request req;
+	struct form_pair *p = sent(&d, &n, &req);
+	assert_string_equal(pair_value(p, n, "payment_id"), "2211");
+	assert_string_equal(pair_value(p, n, "sum_credit"), "500.00");
+	assert_string_equal(pair_value(p, n, "sum_cash"), "200.00");
+	assert_string_equal(pair_value(p, n, "is_post_sale"), "false");
+	assert_null(pair_value(p, n, "sum_advance"));
+	assert_int_equal(req.sum_credit, 50000);
+	assert_string_equal(req.payment_id, "2211");
+	form_pairs_free(p, n);
+	paykeeper_print_request_free(&req);
+	document_free(&d);
+
+	/* a plain sale keeps its shape: no advance, no credit, payment_id '' */
+	int m4[] = {4};
+	sale_doc(&d, m4, pr, 1);
+	p = sent(&d, &n, &req);
+	assert_string_equal(pair_value(p, n, "payment_id"), "");
+	assert_null(pair_value(p, n, "sum_advance"));
+	assert_null(pair_value(p, n, "sum_credit"));
+	assert_string_equal(pair_value(p, n, "is_post_sale"), "false");
+	form_pairs_free(p, n);
+	paykeeper_print_request_free(&req);
+	document_free(&d);
+}
+
+static void settlements__refusals_name_the_field(void **state)
+{
+	(void)state;
+	struct document d;
+	struct kerr err = {0};
+	int m5[] = {5};
+	int64_t pr[] = {100000};
+	sale_doc(&d, m5, pr, 1);
+	assert_int_equal(document_validate(&d, &err), K_OK);
+	struct pk_print_opts o = {.token = "tok123"};
+	char *form = NULL;
+	assert_int_equal(paykeeper_print_form(&d, &o, &form, &err), K_INVALID);
+	assert_string_equal(err.field, "cart[0].payment_type");
+	document_free(&d);
+
+	int m4[] = {4};
+	sale_doc(&d, m4, pr, 1);
+	d.prepayment = 100001; /* more than the total */
+	assert_int_equal(document_validate(&d, &err), K_INVALID);
+	assert_string_equal(err.field, "prepayment_amount");
+	d.prepayment = 1000;
+	assert_int_equal(document_validate(&d, &err), K_OK);
+	/* LifePay's request has no field kassa can verify for it */
+	assert_int_equal(document_check_lifepay(&d, &err), K_INVALID);
+	assert_string_equal(err.field, "prepayment_amount");
+	document_free(&d);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(correction__form_carries_the_ffd12_fields),
 	    cmocka_unit_test(correction__refusals_name_the_paykeeper_field),
 	    cmocka_unit_test(correction_check__the_seed_rules),
+	    cmocka_unit_test(final_settlement__sends_advance_and_is_post_sale),
+	    cmocka_unit_test(credit_lines__send_sum_credit_and_payment_id),
+	    cmocka_unit_test(settlements__refusals_name_the_field),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
