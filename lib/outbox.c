@@ -1269,6 +1269,14 @@ static int handle_lifepay(struct outbox *ob, const struct listener_request *req,
 	char detail[JOURNAL_TEXT_MAX];
 	if (to == JS_PROCESSED)
 		str_copy(detail, cb.ofd_url[0] ? cb.ofd_url : "processed", sizeof detail);
+	else if (cb.has_pos && strcmp(cb.pos_result, "declined") == 0)
+		snprintf(detail, sizeof detail, "%s: %.280s",
+			 _("POS terminal declined the card; nothing was charged"), cb.error_message);
+	else if (cb.has_pos && strcmp(cb.pos_result, "timeout") == 0)
+		snprintf(detail, sizeof detail, _("POS terminal timeout, %d slip(s) asked for: the "
+						  "card may have been charged; check the terminal "
+						  "before charging again: %.200s"),
+			 cb.pos_slip_count, cb.error_message);
 	else
 		snprintf(detail, sizeof detail, "code %d: %.280s", cb.error_code, cb.error_message);
 	struct journal_callback jc = {.uuid = cb.uuid,

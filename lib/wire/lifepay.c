@@ -1077,6 +1077,18 @@ static kstatus parse_callback_json(const char *text, size_t len, struct lifepay_
 	const json_t *data = json_object_get(root, "callback_data");
 	if (data && !json_is_null(data))
 		cb->callback_data_json = jsonx_dumps(data, JSON_COMPACT);
+	/* The terminal's part (docs/SANDBOX.md "Faults": the shape is the sandbox's
+	 * decision, no seed gives one): kept when readable, never refused. */
+	const json_t *pos = json_object_get(root, "pos");
+	const json_t *pres = json_is_object(pos) ? json_object_get(pos, "result") : NULL;
+	if (json_is_string(pres)) {
+		cb->has_pos = true;
+		copy_utf8(cb->pos_result, json_string_value(pres), sizeof cb->pos_result);
+		const json_t *slips = json_object_get(pos, "slip_count");
+		if (json_is_integer(slips) && json_integer_value(slips) >= 0 &&
+		    json_integer_value(slips) <= 2)
+			cb->pos_slip_count = (int)json_integer_value(slips);
+	}
 
 	enum lifepay_cb_status by_text = wire_lifepay_cb_status_parse(cb->status_text);
 	if (cb->has_error_code)

@@ -75,6 +75,10 @@ struct lifepay_callback {
 	char error_message[512];
 	char fn[32], fd[32], fpd[32];
 	char *callback_data_json; /* owned, may be NULL */
+	/* pos.perform=1: the terminal's outcome (approved, declined, timeout) and slips. */
+	bool has_pos;
+	char pos_result[16];
+	int pos_slip_count;
 };
 
 /*
