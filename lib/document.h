@@ -104,6 +104,8 @@ struct document {
 	 */
 	int64_t prepayment;
 	char payment_id[64];
+	/* Local, from the profile (ffd = 1.2): LifePay's FFD 1.2 path, marking codes sent. */
+	bool ffd12;
 
 	/* Correction receipt (FFD 1.05). */
 	char correction_initiator[32]; /* independently | directive */

@@ -642,7 +642,9 @@ static void start_send(struct outbox *ob, struct journal_doc *dd)
 		if (!doc_kind_parse(d.kind, &k)) {
 			kerr_set(&e, K_INVALID, "kind", "unknown document kind \"%s\"", d.kind);
 		} else {
-			snprintf(url, sizeof url, "%s%s", ob->p.base_url, doc_kind_path(k));
+			snprintf(url, sizeof url, "%s%s", ob->p.base_url,
+				 k == DOC_RECEIPT && ob->p.ffd12 ? LIFEPAY_PATH_FFD12
+								 : doc_kind_path(k));
 			body = lifepay_body(ob, d.body ? d.body : "", &e);
 		}
 	} else {
@@ -1646,9 +1648,13 @@ kstatus outbox_submit(struct outbox *ob, struct document *d, int64_t *id, struct
 	document_assign_ext_id(d);
 	if (!pk && ob->callback_url[0])
 		str_copy(d->callback_url, ob->callback_url, sizeof d->callback_url);
+	if (!pk && d->kind == DOC_RECEIPT)
+		d->ffd12 = ob->p.ffd12;
 	st = document_validate(d, err);
 	if (st == K_OK && !pk)
 		st = document_check_lifepay(d, err);
+	if (st == K_OK && !pk)
+		st = wire_lifepay_check_ffd12(d, err);
 	if (st != K_OK)
 		return st;
 	bool refund = d->type == RT_REFUND || d->type == RT_BUY_REFUND;

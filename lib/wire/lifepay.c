@@ -130,7 +130,7 @@ static json_t *discount_json(const struct basket_line *l)
 	return d;
 }
 
-static json_t *product_json(const struct basket_line *l)
+static json_t *product_json(const struct basket_line *l, bool ffd12)
 {
 	json_t *p = json_object();
 	put_text(p, "name", l->name);
@@ -144,7 +144,35 @@ static json_t *product_json(const struct basket_line *l)
 		put(p, "type", json_integer(l->method));
 	if (l->object > 0)
 		put(p, "item_type", json_integer(l->object));
+	else if (ffd12 && l->marking[0])
+		put(p, "item_type", json_integer(LIFEPAY_OBJECT_MARKED));
+	if (ffd12 && l->marking[0])
+		put_text(p, "marking_code", l->marking); /* GS (0x1D) kept, JSON-escaped */
 	return p;
+}
+
+kstatus wire_lifepay_check_ffd12(const struct document *d, struct kerr *err)
+{
+	if (!d->ffd12 || !doc_kind_has_basket(d->kind))
+		return K_OK;
+	for (size_t i = 0; i < d->basket.n; i++) {
+		const struct basket_line *l = &d->basket.lines[i];
+		char field[64];
+		if ((l->object == 31 || l->object == 33) && !l->marking[0]) {
+			snprintf(field, sizeof field, "purchase.products[%zu].marking_code", i);
+			return kerr_set(err, K_INVALID, field,
+					_("%s is a marked good (payment object %d) without its "
+					  "marking code: scan the code on the pack"),
+					l->name, l->object);
+		}
+		if (l->marking[0] && l->qty != QTY_ONE) {
+			snprintf(field, sizeof field, "purchase.products[%zu].quantity", i);
+			return kerr_set(err, K_INVALID, field,
+					_("a marked pack is sold one per line (one marking code "
+					  "each): set quantity 1 and scan each pack"));
+		}
+	}
+	return K_OK;
 }
 
 /* callback_data is kept as JSON text; any JSON value, numbers exact. */
@@ -182,7 +210,8 @@ json_t *wire_lifepay_request(const struct document *d, const struct lifepay_auth
 						    : receipt_type_lifepay(d->type)));
 		json_t *products = json_array();
 		for (size_t i = 0; i < d->basket.n; i++)
-			json_array_append_new(products, product_json(&d->basket.lines[i]));
+			json_array_append_new(products,
+					      product_json(&d->basket.lines[i], d->ffd12));
 		json_t *purchase = json_object();
 		put(purchase, "products", products);
 		put(o, "purchase", purchase);

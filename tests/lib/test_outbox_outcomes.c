@@ -339,6 +339,91 @@ static void lifepay__records__pos_timeout_with_slip_count(void **state)
 	document_free(&d);
 }
 
+/* ---- FFD 1.2 marked goods (issue 15, item 7) ---- */
+
+static void ffd12_profile(struct fx *f)
+{
+	outbox_free(f->ob);
+	f->p.ffd12 = true;
+	fx_outbox(f);
+}
+
+/* ffd = 1.2: the marked pack goes to /cloud-print-ffd1_2/ with its code (GS kept). */
+static void lifepay__ffd12__sends_marked_pack_with_its_code(void **state)
+{
+	struct fx *f = *state;
+	ffd12_profile(f);
+	struct document d;
+	receipt(&d, 12900);
+	str_copy(d.basket.lines[0].marking, "010460043993125621JgXJ5.T\x1d" "91EE06\x1d" "92abc",
+		 sizeof d.basket.lines[0].marking);
+	int64_t id = submit(f, &d);
+	struct journal_doc jd;
+	memset(&jd, 0, sizeof jd);
+	assert_int_equal(journal_get(f->j, id, &jd, NULL), K_OK);
+	if (!strstr(jd.body, "\"marking_code\":\"010460043993125621JgXJ5.T\\u001d91EE06") &&
+	    !strstr(jd.body, "\"marking_code\":\"010460043993125621JgXJ5.T\\u001D91EE06"))
+		fail_msg("body: %s", jd.body);
+	assert_non_null(strstr(jd.body, "\"item_type\":33"));
+	journal_doc_free(&jd);
+	/* the strict sandbox takes marking codes on the FFD 1.2 path only */
+	assert_int_equal(run_until_state(f, id, JS_PROCESSED), JS_PROCESSED);
+	assert_int_equal(ledger_count(f, d.ext_id), 1);
+	document_free(&d);
+}
+
+/* A marked good without its code is refused before anything is sent, naming the product. */
+static void lifepay__ffd12__refuses_marked_good_without_code(void **state)
+{
+	struct fx *f = *state;
+	ffd12_profile(f);
+	struct document d;
+	receipt(&d, 12900);
+	d.basket.lines[0].object = 33;
+	int64_t id = 0;
+	struct kerr e = {0};
+	assert_int_equal(outbox_submit(f->ob, &d, &id, &e), K_INVALID);
+	assert_string_equal(e.field, "purchase.products[0].marking_code");
+	assert_non_null(strstr(e.text, "scan the code"));
+	assert_int_equal(id, 0);
+	document_free(&d);
+}
+
+/* The profile switch: ffd = 1.2 (or 1.05, the default); anything else names the key. */
+static void config__reads_the_ffd_switch(void **state)
+{
+	struct fx *f = *state;
+	char path[160];
+	snprintf(path, sizeof path, "%s/config.ini", f->dir);
+	static const char *const texts[] = {
+	    "[profile.shop]\nprovider = lifepay\nbase_url = http://127.0.0.1:9\nlogin = "
+	    "70000000000\napikey = k\nffd = 1.2\n",
+	    "[profile.shop]\nprovider = lifepay\nbase_url = http://127.0.0.1:9\nlogin = "
+	    "70000000000\napikey = k\nffd = 2\n"};
+	for (int i = 0; i < 2; i++) {
+		FILE *fp = fopen(path, "w");
+		assert_non_null(fp);
+		fputs(texts[i], fp);
+		fclose(fp);
+		assert_int_equal(chmod(path, 0600), 0);
+		struct config *cfg = NULL;
+		struct kerr e = {0};
+		kstatus st = config_load(path, &cfg, &e);
+		if (i == 0) {
+			assert_int_equal(st, K_OK);
+			assert_true(config_profile_find(cfg, "shop")->ffd12);
+		} else {
+			assert_int_equal(st, K_INVALID);
+			assert_non_null(strstr(e.text, "ffd"));
+			assert_non_null(strstr(e.text, "1.05 or 1.2"));
+		}
+		config_free(cfg);
+	}
+	struct config_profile dflt;
+	config_profile_defaults(&dflt, "x");
+	assert_false(dflt.ffd12);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -354,6 +439,11 @@ int main(void)
 					    teardown),
 	    cmocka_unit_test_setup_teardown(lifepay__records__pos_timeout_with_slip_count, setup,
 					    teardown),
+	    cmocka_unit_test_setup_teardown(lifepay__ffd12__sends_marked_pack_with_its_code, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(lifepay__ffd12__refuses_marked_good_without_code,
+					    setup, teardown),
+	    cmocka_unit_test_setup_teardown(config__reads_the_ffd_switch, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
