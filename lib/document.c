@@ -542,9 +542,10 @@ static kstatus check_basket(struct document *d, struct kerr *err)
 		/* Nothing is due now: no money amounts either. */
 		if (document_due(d) == 0 && d->pay.card.kind != PAY_NONE &&
 		    d->pay.card.kind != PAY_REMAINDER)
-			return kerr_set(err, K_INVALID, "card_amount", "%s",
-					_("nothing is due now: the advance and the credit cover the "
-					  "total; remove it"));
+			return kerr_set(
+			    err, K_INVALID, "card_amount", "%s",
+			    _("nothing is due now: the advance and the credit cover the "
+			      "total; remove it"));
 	}
 	if (document_due(d) == 0) {
 		memset(&d->resolved, 0, sizeof d->resolved);
@@ -735,9 +736,10 @@ kstatus document_check_lifepay(const struct document *d, struct kerr *err)
 				_("is sent to PayKeeper only (sum_advance, payment_id); send this "
 				  "receipt through a PayKeeper profile"));
 	if (document_credit(d))
-		return kerr_set(err, K_INVALID, "purchase.products", "%s",
-				_("a line transferred on credit (payment method 6) is sent to "
-				  "PayKeeper only (sum_credit); send it through a PayKeeper profile"));
+		return kerr_set(
+		    err, K_INVALID, "purchase.products", "%s",
+		    _("a line transferred on credit (payment method 6) is sent to "
+		      "PayKeeper only (sum_credit); send it through a PayKeeper profile"));
 	if (d->kind != DOC_CORRECTION)
 		return K_OK;
 	if (d->customer_email[0] || d->customer_phone[0])

@@ -531,10 +531,11 @@ static bool take_markings(struct sandbox *sb, json_t *root, size_t *bad)
 			return false;
 		}
 		if (mc)
-			sandbox_log(sb,
-				    "lifepay ffd1.2: purchase.products[%zu].marking_code accepted and "
-				    "recorded (%zu bytes)",
-				    i, json_string_length(mc));
+			sandbox_log(
+			    sb,
+			    "lifepay ffd1.2: purchase.products[%zu].marking_code accepted and "
+			    "recorded (%zu bytes)",
+			    i, json_string_length(mc));
 		if (json_object_get(p, "marking_code_status"))
 			sandbox_log(sb,
 				    "lifepay ffd1.2: purchase.products[%zu].marking_code_status "

@@ -408,11 +408,12 @@ kstatus paykeeper_print_form(const struct document *d, const struct pk_print_opt
 		if (d->basket.lines[i].method == 5) {
 			char field[48];
 			snprintf(field, sizeof field, "cart[%zu].payment_type", i);
-			return kerr_set(err, K_INVALID, field, "%s",
-					_("PayKeeper needs the credit part of a 'partial settlement "
-					  "and credit' line (payment method 5) in sum_credit, which the "
-					  "line does not tell; split it into a paid line (method 4) and a "
-					  "line on credit (method 6)"));
+			return kerr_set(
+			    err, K_INVALID, field, "%s",
+			    _("PayKeeper needs the credit part of a 'partial settlement "
+			      "and credit' line (payment method 5) in sum_credit, which the "
+			      "line does not tell; split it into a paid line (method 4) and a "
+			      "line on credit (method 6)"));
 		}
 	int64_t advance = d->prepayment, credit = document_credit(d);
 	int64_t due = d->basket.total - advance - credit;

@@ -57,15 +57,17 @@ kstatus paykeeper_correction_validate(const struct document *d, struct kerr *err
 	const char *field = paykeeper_correction_field(b);
 	switch (b) {
 	case PK_CORR_BAD_TYPE:
-		return kerr_set(err, K_INVALID, field,
-				_("must be self or by_order, not '%s': write initiator "
-				  "independently (self) or directive (by_order, a tax office order)"),
-				type);
+		return kerr_set(
+		    err, K_INVALID, field,
+		    _("must be self or by_order, not '%s': write initiator "
+		      "independently (self) or directive (by_order, a tax office order)"),
+		    type);
 	case PK_CORR_BAD_DATE:
-		return kerr_set(err, K_INVALID, field,
-				_("must be the date of the corrected settlement written YYYY-MM-DD, "
-				  "such as 2024-12-31, not '%s' (doc_date)"),
-				d->correction_doc_date);
+		return kerr_set(
+		    err, K_INVALID, field,
+		    _("must be the date of the corrected settlement written YYYY-MM-DD, "
+		      "such as 2024-12-31, not '%s' (doc_date)"),
+		    d->correction_doc_date);
 	case PK_CORR_NUMBER_LONG:
 		return kerr_set(err, K_INVALID, field,
 				_("the tax office order's number must be at most %d characters "

@@ -212,7 +212,6 @@ static int64_t submit(struct fx *f, struct document *d)
 	return id;
 }
 
-
 /* ---- every provider outcome (issue 15, item 5) ---- */
 
 static bool on_row(const struct journal_history_row *r, void *cls)
@@ -355,7 +354,10 @@ static void lifepay__ffd12__sends_marked_pack_with_its_code(void **state)
 	ffd12_profile(f);
 	struct document d;
 	receipt(&d, 12900);
-	str_copy(d.basket.lines[0].marking, "010460043993125621JgXJ5.T\x1d" "91EE06\x1d" "92abc",
+	str_copy(d.basket.lines[0].marking,
+		 "010460043993125621JgXJ5.T\x1d"
+		 "91EE06\x1d"
+		 "92abc",
 		 sizeof d.basket.lines[0].marking);
 	int64_t id = submit(f, &d);
 	struct journal_doc jd;
@@ -441,8 +443,8 @@ int main(void)
 					    teardown),
 	    cmocka_unit_test_setup_teardown(lifepay__ffd12__sends_marked_pack_with_its_code, setup,
 					    teardown),
-	    cmocka_unit_test_setup_teardown(lifepay__ffd12__refuses_marked_good_without_code,
-					    setup, teardown),
+	    cmocka_unit_test_setup_teardown(lifepay__ffd12__refuses_marked_good_without_code, setup,
+					    teardown),
 	    cmocka_unit_test_setup_teardown(config__reads_the_ffd_switch, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
