@@ -1273,11 +1273,13 @@ static int handle_lifepay(struct outbox *ob, const struct listener_request *req,
 		str_copy(detail, cb.ofd_url[0] ? cb.ofd_url : "processed", sizeof detail);
 	else if (cb.has_pos && strcmp(cb.pos_result, "declined") == 0)
 		snprintf(detail, sizeof detail, "%s: %.280s",
-			 _("POS terminal declined the card; nothing was charged"), cb.error_message);
+			 _("POS terminal declined the card; nothing was charged"),
+			 cb.error_message);
 	else if (cb.has_pos && strcmp(cb.pos_result, "timeout") == 0)
-		snprintf(detail, sizeof detail, _("POS terminal timeout, %d slip(s) asked for: the "
-						  "card may have been charged; check the terminal "
-						  "before charging again: %.200s"),
+		snprintf(detail, sizeof detail,
+			 _("POS terminal timeout, %d slip(s) asked for: the "
+			   "card may have been charged; check the terminal "
+			   "before charging again: %.200s"),
 			 cb.pos_slip_count, cb.error_message);
 	else
 		snprintf(detail, sizeof detail, "code %d: %.280s", cb.error_code, cb.error_message);
@@ -1633,10 +1635,11 @@ kstatus outbox_submit(struct outbox *ob, struct document *d, int64_t *id, struct
 	kerr_clear(err);
 	bool pk = ob->p.provider == KPROVIDER_PAYKEEPER;
 	if (pk && d->kind != DOC_RECEIPT && d->kind != DOC_CORRECTION)
-		return kerr_set(err, K_INVALID, "kind",
-				_("PayKeeper prints receipts and corrections only; a %s is not sent "
-				  "to PayKeeper"),
-				_(doc_kind_label(d->kind)));
+		return kerr_set(
+		    err, K_INVALID, "kind",
+		    _("PayKeeper prints receipts and corrections only; a %s is not sent "
+		      "to PayKeeper"),
+		    _(doc_kind_label(d->kind)));
 	fill_from_profile(ob, d);
 	/* PayKeeper's correction rules (the sandbox's too), named by its fields */
 	kstatus st;
