@@ -203,6 +203,7 @@ enum value_kind {
 	V_INFLIGHT,
 	V_CEILING,
 	V_RELAY_TOKEN,
+	V_FFD,
 };
 
 struct key_spec {
@@ -243,6 +244,7 @@ static const struct key_spec profile_keys[] = {
 	FIELD("max_receipt", V_CEILING, max_receipt),
 	FIELD("relay_url", V_URL, relay_url),
 	FIELD("relay_token", V_RELAY_TOKEN, relay_token),
+	FIELD("ffd", V_FFD, ffd12),
 };
 #undef FIELD
 #define PROFILE_KEY_COUNT (sizeof profile_keys / sizeof profile_keys[0])
@@ -684,6 +686,12 @@ static void profile_value(struct parse_ctx *c, struct config_profile *p,
 			p->tax_system = (enum tax_system)t;
 		break;
 	}
+	case V_FFD:
+		if (strcmp(v, "1.2") == 0 || strcmp(v, "1.05") == 0)
+			p->ffd12 = strcmp(v, "1.2") == 0;
+		else
+			bad_value(c, line, section, name, v, _("allowed: 1.05 or 1.2"));
+		break;
 	case V_BOOL:
 		if (!parse_bool(v, (bool *)(void *)dst))
 			bad_value(c, line, section, name, v, _("allowed: 0, 1, true or false"));

@@ -72,6 +72,7 @@ struct config_profile {
 	int paper_width; /* 32, 42 or 48 */
 	char catalog[CONFIG_PATH_MAX]; /* "~/" expanded */
 	bool pos_terminal;
+	bool ffd12; /* ffd = 1.2: LifePay's /cloud-print-ffd1_2/ path with marking codes */
 	int64_t stale_after_s; /* LifePay: flag documents without a final status after this */
 	int max_in_flight;
 	/* Amounts above it ask first (screen) or need --allow-large (CLI); kopecks. */

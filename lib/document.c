@@ -201,6 +201,8 @@ enum doc_field {
 	F_DOC_DATE,
 	F_DOC_NUMBER,
 	F_AMOUNT,
+	F_PREPAYMENT,
+	F_PAYMENT_ID,
 	F_COUNT
 };
 
@@ -220,8 +222,9 @@ static const struct {
     [F_CASHIER_NAME] = {"cashier_name", K_BASKET | K_SHIFT},
     [F_CASHIER_INN] = {"cashier_inn", KB(DOC_RECEIPT) | KB(DOC_CORRECTION) | K_SHIFT},
     [F_TARGET] = {"target_serial", K_ALL},
-    [F_EMAIL] = {"customer_email", KB(DOC_RECEIPT)},
-    [F_PHONE] = {"customer_phone", KB(DOC_RECEIPT)},
+    /* corrections: for PayKeeper only (document_check_lifepay() refuses them) */
+    [F_EMAIL] = {"customer_email", KB(DOC_RECEIPT) | KB(DOC_CORRECTION)},
+    [F_PHONE] = {"customer_phone", KB(DOC_RECEIPT) | KB(DOC_CORRECTION)},
     [F_MODE] = {"mode", KB(DOC_RECEIPT)},
     [F_POS] = {"pos", K_SALE},
     [F_REF_UUID] = {"ref_uuid", K_SALE},
@@ -233,6 +236,9 @@ static const struct {
     [F_DOC_DATE] = {"doc_date", KB(DOC_CORRECTION)},
     [F_DOC_NUMBER] = {"doc_number", KB(DOC_CORRECTION)},
     [F_AMOUNT] = {"amount", K_CASH},
+    /* PayKeeper only (document_check_lifepay() refuses them) */
+    [F_PREPAYMENT] = {"prepayment_amount", KB(DOC_RECEIPT)},
+    [F_PAYMENT_ID] = {"payment_id", KB(DOC_RECEIPT) | KB(DOC_CORRECTION)},
 };
 
 bool document_field_allowed(enum doc_kind k, const char *field)
@@ -284,6 +290,10 @@ static bool field_is_set(const struct document *d, enum doc_field f)
 		return d->correction_doc_number[0] != '\0';
 	case F_AMOUNT:
 		return d->amount != 0;
+	case F_PREPAYMENT:
+		return d->prepayment != 0;
+	case F_PAYMENT_ID:
+		return d->payment_id[0] != '\0';
 	default:
 		return false; /* fields every kind may carry */
 	}
@@ -521,7 +531,41 @@ static kstatus check_basket(struct document *d, struct kerr *err)
 		kerr_prefix(err, "purchase");
 		return st;
 	}
-	return payment_resolve(d->basket.total, &d->pay, &d->resolved, err);
+	int64_t credit = document_credit(d);
+	if (d->prepayment < 0 || d->prepayment > d->basket.total - credit)
+		return kerr_set(err, K_INVALID, "prepayment_amount",
+				_("must be from 0 to the receipt total less the lines on credit "
+				  "(%lld.%02lld)"),
+				(long long)((d->basket.total - credit) / 100),
+				(long long)((d->basket.total - credit) % 100));
+	if (d->prepayment > 0 || credit > 0) {
+		/* Nothing is due now: no money amounts either. */
+		if (document_due(d) == 0 && d->pay.card.kind != PAY_NONE &&
+		    d->pay.card.kind != PAY_REMAINDER)
+			return kerr_set(
+			    err, K_INVALID, "card_amount", "%s",
+			    _("nothing is due now: the advance and the credit cover the "
+			      "total; remove it"));
+	}
+	if (document_due(d) == 0) {
+		memset(&d->resolved, 0, sizeof d->resolved);
+		return K_OK;
+	}
+	return payment_resolve(document_due(d), &d->pay, &d->resolved, err);
+}
+
+int64_t document_credit(const struct document *d)
+{
+	int64_t c = 0;
+	for (size_t i = 0; i < d->basket.n; i++)
+		if (d->basket.lines[i].method == 6)
+			c += d->basket.lines[i].sum;
+	return c;
+}
+
+int64_t document_due(const struct document *d)
+{
+	return d->basket.total - d->prepayment - document_credit(d);
 }
 
 static kstatus check_pos(const struct document *d, struct kerr *err)
@@ -681,5 +725,27 @@ kstatus document_validate(struct document *d, struct kerr *err)
 			    _("is required for cash in and cash out: enter the printer's "
 			      "serial number"));
 	}
+	return K_OK;
+}
+
+kstatus document_check_lifepay(const struct document *d, struct kerr *err)
+{
+	if (d->prepayment || d->payment_id[0])
+		return kerr_set(err, K_INVALID, d->prepayment ? "prepayment_amount" : "payment_id",
+				"%s",
+				_("is sent to PayKeeper only (sum_advance, payment_id); send this "
+				  "receipt through a PayKeeper profile"));
+	if (document_credit(d))
+		return kerr_set(
+		    err, K_INVALID, "purchase.products", "%s",
+		    _("a line transferred on credit (payment method 6) is sent to "
+		      "PayKeeper only (sum_credit); send it through a PayKeeper profile"));
+	if (d->kind != DOC_CORRECTION)
+		return K_OK;
+	if (d->customer_email[0] || d->customer_phone[0])
+		return kerr_set(err, K_INVALID,
+				d->customer_email[0] ? "customer_email" : "customer_phone", "%s",
+				_("LifePay's correction receipt takes no buyer contact; remove it "
+				  "(a PayKeeper correction needs one)"));
 	return K_OK;
 }

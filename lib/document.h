@@ -94,6 +94,19 @@ struct document {
 	bool allow_large;
 	bool no_original;
 
+	/*
+	 * Settlements other than money now (PayKeeper: sum_advance, sum_credit;
+	 * reference "Advance, then final settlement"). prepayment: advances paid
+	 * earlier that this final-settlement receipt offsets (file key
+	 * prepayment_amount, tag 1215); the credit is the sum of the lines whose
+	 * payment method is 6, transfer on credit (tag 1216). payment_id: the
+	 * PayKeeper payment the receipt belongs to (empty = a free-form receipt).
+	 */
+	int64_t prepayment;
+	char payment_id[64];
+	/* Local, from the profile (ffd = 1.2): LifePay's FFD 1.2 path, marking codes sent. */
+	bool ffd12;
+
 	/* Correction receipt (FFD 1.05). */
 	char correction_initiator[32]; /* independently | directive */
 	char correction_description[256];
@@ -155,5 +168,13 @@ bool document_uuid_valid(const char *s);
 bool document_inn_valid(const char *inn);
 /* True for a date "YYYY-MM-DD" that exists in the calendar. */
 bool document_date_valid(const char *s);
+/* What the buyer pays now: the total less the advance offset and the credit lines (method 6). */
+int64_t document_due(const struct document *d);
+/* The lines transferred on credit (payment method 6): PayKeeper's sum_credit. */
+int64_t document_credit(const struct document *d);
+
+/* What only LifePay refuses of a valid document: a buyer contact on a correction
+ * (FFD 1.05 has none; PayKeeper's FFD 1.2 correction needs one). */
+kstatus document_check_lifepay(const struct document *d, struct kerr *err);
 
 #endif

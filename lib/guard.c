@@ -178,7 +178,8 @@ kstatus guard_document(struct journal *j, const struct document *d, int64_t max_
 				return st;
 			}
 		}
-		if ((st = payment_check(d->basket.total, &d->pay, NULL, err)) != K_OK)
+		if (document_due(d) > 0 &&
+		    (st = payment_check(document_due(d), &d->pay, NULL, err)) != K_OK)
 			return st;
 	}
 	bool refund = d->type == RT_REFUND || d->type == RT_BUY_REFUND;

@@ -642,7 +642,9 @@ static void start_send(struct outbox *ob, struct journal_doc *dd)
 		if (!doc_kind_parse(d.kind, &k)) {
 			kerr_set(&e, K_INVALID, "kind", "unknown document kind \"%s\"", d.kind);
 		} else {
-			snprintf(url, sizeof url, "%s%s", ob->p.base_url, doc_kind_path(k));
+			snprintf(url, sizeof url, "%s%s", ob->p.base_url,
+				 k == DOC_RECEIPT && ob->p.ffd12 ? LIFEPAY_PATH_FFD12
+								 : doc_kind_path(k));
 			body = lifepay_body(ob, d.body ? d.body : "", &e);
 		}
 	} else {
@@ -842,9 +844,12 @@ static kstatus apply_pk_receipt(struct outbox *ob, const struct pk_receipt *r,
 			 r->error_message[0] ? ": " : "", r->error_message);
 		break;
 	case PK_STATUS_TIMEOUT:
-		to = JS_PROVIDER_RETRY;
-		snprintf(detail, sizeof detail,
-			 "timeout: the register seems offline; PayKeeper may still print it");
+		/* Final (seed 8, table 8.4.3): dropped from the queue unprinted. */
+		to = JS_FAILED;
+		snprintf(detail, sizeof detail, "%s",
+			 _("timeout: the register did not answer and PayKeeper dropped the "
+			   "receipt from its queue; a late success is possible, so check the "
+			   "receipt in PayKeeper's cabinet before selling it again"));
 		break;
 	default:
 		return K_NOTFOUND; /* still on its way: nothing to apply */
@@ -895,10 +900,7 @@ static void on_poll_done(void *cls, const struct net_result *res)
 		if (paykeeper_parse_receipt(res->body, res->body_len, &r, &e) == K_OK) {
 			kstatus st = apply_pk_receipt(ob, &r, JSRC_POLL, res->body, res->body_len,
 						      res->content_type, NULL, &e);
-			if (st == K_OK && r.status == PK_STATUS_SUCCESS)
-				still = false;
-			if (st == K_OK &&
-			    (r.status == PK_STATUS_REJECTED || r.status == PK_STATUS_FAILED))
+			if (st == K_OK && paykeeper_status_final(r.status))
 				still = false;
 		}
 		paykeeper_receipt_free(&r);
@@ -1205,7 +1207,7 @@ static void on_stale(struct loop *l, void *cls)
 	if (ob->opt.receive_only)
 		return;
 	requeue_orphans(ob);
-	/* PayKeeper documents stuck in timeout are the operator's business too. */
+	/* Documents stuck without a final status are the operator's business too. */
 	if (ob->p.stale_after_s <= 0)
 		return;
 	int64_t n = 0;
@@ -1269,6 +1271,16 @@ static int handle_lifepay(struct outbox *ob, const struct listener_request *req,
 	char detail[JOURNAL_TEXT_MAX];
 	if (to == JS_PROCESSED)
 		str_copy(detail, cb.ofd_url[0] ? cb.ofd_url : "processed", sizeof detail);
+	else if (cb.has_pos && strcmp(cb.pos_result, "declined") == 0)
+		snprintf(detail, sizeof detail, "%s: %.280s",
+			 _("POS terminal declined the card; nothing was charged"),
+			 cb.error_message);
+	else if (cb.has_pos && strcmp(cb.pos_result, "timeout") == 0)
+		snprintf(detail, sizeof detail,
+			 _("POS terminal timeout, %d slip(s) asked for: the "
+			   "card may have been charged; check the terminal "
+			   "before charging again: %.200s"),
+			 cb.pos_slip_count, cb.error_message);
 	else
 		snprintf(detail, sizeof detail, "code %d: %.280s", cb.error_code, cb.error_message);
 	struct journal_callback jc = {.uuid = cb.uuid,
@@ -1622,18 +1634,30 @@ kstatus outbox_submit(struct outbox *ob, struct document *d, int64_t *id, struct
 		*id = 0;
 	kerr_clear(err);
 	bool pk = ob->p.provider == KPROVIDER_PAYKEEPER;
-	if (pk && d->kind != DOC_RECEIPT)
-		return kerr_set(err, K_INVALID, "kind",
-				_("PayKeeper prints receipts only; a %s is not sent to PayKeeper"),
-				_(doc_kind_label(d->kind)));
+	if (pk && d->kind != DOC_RECEIPT && d->kind != DOC_CORRECTION)
+		return kerr_set(
+		    err, K_INVALID, "kind",
+		    _("PayKeeper prints receipts and corrections only; a %s is not sent "
+		      "to PayKeeper"),
+		    _(doc_kind_label(d->kind)));
 	fill_from_profile(ob, d);
+	/* PayKeeper's correction rules (the sandbox's too), named by its fields */
+	kstatus st;
+	if (pk && d->kind == DOC_CORRECTION && (st = paykeeper_correction_validate(d, err)) != K_OK)
+		return st;
 	if (pk && d->test)
 		return kerr_set(err, K_INVALID, "test",
 				_("PayKeeper has no test mode; use the training mode instead"));
 	document_assign_ext_id(d);
 	if (!pk && ob->callback_url[0])
 		str_copy(d->callback_url, ob->callback_url, sizeof d->callback_url);
-	kstatus st = document_validate(d, err);
+	if (!pk && d->kind == DOC_RECEIPT)
+		d->ffd12 = ob->p.ffd12;
+	st = document_validate(d, err);
+	if (st == K_OK && !pk)
+		st = document_check_lifepay(d, err);
+	if (st == K_OK && !pk)
+		st = wire_lifepay_check_ffd12(d, err);
 	if (st != K_OK)
 		return st;
 	bool refund = d->type == RT_REFUND || d->type == RT_BUY_REFUND;

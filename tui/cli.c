@@ -16,9 +16,10 @@ static int cli_help(int argc, char **argv);
  * here (issue 4 adds open-shift, z-report, send ...).
  */
 const struct cli_command cli_commands[] = {
-    {"receipt", cli_receipt, N_("--dry-run [--kind KIND] FILE"),
-     N_("check a receipt written as a LifePay request (FILE or - for stdin) and print "
-	"what would be sent")},
+    {"receipt", cli_receipt, N_("FILE [--kind KIND] [--wait]"),
+     N_("send a receipt written as a LifePay request (FILE or - for stdin); --kind "
+	"receipt, non-fiscal or correction; --dry-run checks it and prints what would be "
+	"sent")},
     CLI_ENGINE_COMMANDS,
     {"help", cli_help, N_("[COMMAND]"), N_("show this help, or one command's")},
     {NULL, NULL, NULL, NULL},
@@ -127,6 +128,11 @@ static int cli_help(int argc, char **argv)
 	if (!c)
 		return cli_error("help", CLI_USAGE, _("there is no command '%s'; see kassa --help"),
 				 argv[1]);
+	if (c->run == cli_receipt) {
+		/* the whole story: the sending form, --kind, the dry run */
+		char *args[] = {(char *)c->name, (char *)"--help", NULL};
+		return cli_receipt(2, args);
+	}
 	cli_command_usage(c, stdout);
 	return CLI_OK;
 }

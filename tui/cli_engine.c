@@ -544,8 +544,8 @@ int cli_engine_receipt(int argc, char **argv)
 		return rc;
 	if (o.help)
 		return help_text(
-		    _("Usage: kassa receipt FILE [--non-fiscal] [--wait] [--timeout S] "
-		      "[--allow-large] [--no-original]"),
+		    _("Usage: kassa receipt FILE [--kind KIND] [--non-fiscal] [--wait] "
+		      "[--timeout S] [--allow-large] [--no-original]"),
 		    _("Sends a receipt written as a LifePay request (FILE, or - for "
 		      "standard input).\nIt returns once the receipt is safely in the "
 		      "journal and sent or queued;\n--wait waits for its final status "

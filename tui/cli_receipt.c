@@ -186,9 +186,11 @@ static int receipt_dry_run(const struct receipt_opts *o)
 		st = wire_lifepay_check_auth(&auth, &err);
 	if (st == K_OK)
 		st = document_validate(d, &err);
+	if (st == K_OK) /* the dry run shows the LifePay request */
+		st = document_check_lifepay(d, &err);
 	/* kassa's own tender rule, as a send would apply it (lib/guard.h) */
 	if (st == K_OK && doc_kind_has_basket(d->kind))
-		st = payment_check(d->basket.total, &d->pay, NULL, &err);
+		st = payment_check(document_due(d), &d->pay, NULL, &err);
 	if (st != K_OK) {
 		rc = report(&err);
 	} else {
@@ -229,20 +231,38 @@ int cli_receipt(int argc, char **argv)
 	if (rc != CLI_OK)
 		return rc;
 	if (help) {
-		printf(_("Usage: kassa receipt %s\n"), _("--dry-run [--kind KIND] FILE"));
-		printf(_("       kassa receipt %s\n"),
-		       _("FILE [--non-fiscal] [--wait] [--timeout S] [--profile NAME] [--training]"));
+		printf(_("Usage: kassa receipt %s\n"),
+		       _("FILE [--kind KIND] [--wait] [--timeout S] [--allow-large] "
+			 "[--no-original] [--profile NAME] [--training]"));
+		printf(_("       kassa receipt %s\n"), _("--dry-run [--kind KIND] FILE"));
 		printf("%s",
 		       _("\n"
 			 "Without --dry-run the receipt is sent: kassa returns once it is safely "
 			 "in the journal\n"
 			 "and sent or queued; --wait waits for its final status. The file's login "
 			 "and apikey\n"
-			 "are ignored: the profile's are used.\n"
+			 "are ignored: the profile's are used. The file is a LifePay request, "
+			 "for example\n"
+			 "  {\"type\": \"payment\", \"customer_email\": \"buyer@example.ru\",\n"
+			 "   \"purchase\": {\"products\": [{\"name\": \"Хлеб\", \"price\": 45.50, "
+			 "\"quantity\": 1,\n"
+			 "                             \"tax\": \"vat10\"}]},\n"
+			 "   \"card_amount\": \"#\"}\n"
+			 "A correction (--kind correction) adds type sell_correction (or "
+			 "sell_return_correction, ...),\n"
+			 "initiator (independently or directive), description, doc_date "
+			 "(YYYY-MM-DD) and doc_number.\n"
+			 "On a PayKeeper profile kassa sends the same file as PayKeeper's form: "
+			 "initiator becomes\n"
+			 "correction_type self or by_order; prepayment_amount (an advance this "
+			 "final settlement\n"
+			 "offsets), lines with payment method 6 (on credit) and payment_id "
+			 "become sum_advance\n"
+			 "with is_post_sale, sum_credit and payment_id.\n"
 			 "\n"
-			 "Reads a receipt written as a LifePay cloud-print request (FILE, or - "
-			 "for standard input),\n"
-			 "checks it as kassa would before sending and prints one JSON object: "
+			 "With --dry-run kassa reads the receipt (FILE, or - for standard "
+			 "input), checks it\n"
+			 "as it would before sending and prints one JSON object: "
 			 "the lines with\n"
 			 "their sums, the total, the card and cash amounts with # resolved, "
 			 "the change, and\n"

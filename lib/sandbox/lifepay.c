@@ -508,6 +508,45 @@ fail:
 	sandbox_store_rollback(sb->store);
 }
 
+/*
+ * The FFD 1.2 path's marking codes (lifepay-beyond-cloud-print.md, [one]):
+ * marking_code must be non-empty text; it and marking_code_status are
+ * recorded in the log and taken off before the 1.05 parser sees the product.
+ * Both modes: kassa sends them there. False (with *bad = the product index)
+ * for an empty or non-text code.
+ */
+static bool take_markings(struct sandbox *sb, json_t *root, size_t *bad)
+{
+	json_t *pur = json_object_get(root, "purchase");
+	json_t *products = json_is_object(pur) ? json_object_get(pur, "products") : NULL;
+	size_t i;
+	json_t *p;
+	json_array_foreach(products, i, p)
+	{
+		if (!json_is_object(p))
+			continue;
+		json_t *mc = json_object_get(p, "marking_code");
+		if (mc && (!json_is_string(mc) || !json_string_length(mc))) {
+			*bad = i;
+			return false;
+		}
+		if (mc)
+			sandbox_log(
+			    sb,
+			    "lifepay ffd1.2: purchase.products[%zu].marking_code accepted and "
+			    "recorded (%zu bytes)",
+			    i, json_string_length(mc));
+		if (json_object_get(p, "marking_code_status"))
+			sandbox_log(sb,
+				    "lifepay ffd1.2: purchase.products[%zu].marking_code_status "
+				    "accepted and recorded (not checked)",
+				    i);
+		json_object_del(p, "marking_code");
+		json_object_del(p, "marking_code_status");
+	}
+	return true;
+}
+
 bool sandbox_lifepay_handle(struct sandbox *sb, const struct sandbox_request *rq,
 			    struct sandbox_reply *rp)
 {
@@ -527,6 +566,15 @@ bool sandbox_lifepay_handle(struct sandbox *sb, const struct sandbox_request *rq
 		json_decref(root);
 		reply_field(rp, 6000, "Неверный формат данных.", "request",
 			    "тело запроса должно быть одним JSON-объектом");
+		return true;
+	}
+	size_t bad = 0;
+	if (strcmp(rq->path, PATH_FFD12_RECEIPT) == 0 && !take_markings(sb, root, &bad)) {
+		char field[64];
+		snprintf(field, sizeof field, "purchase.products[%zu].marking_code", bad);
+		json_decref(root);
+		reply_field(rp, 400, "Ошибка данных.", field,
+			    "код маркировки должен быть непустой строкой");
 		return true;
 	}
 	if (!sb->opt.strict)

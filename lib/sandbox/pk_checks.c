@@ -12,60 +12,52 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "document.h"
 #include "util.h"
 #include "wire/form.h"
 #include "wire/paykeeper.h"
 
-static bool leap(int y)
-{
-	return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-}
-
-/* A real calendar date written YYYY-MM-DD. */
+/* A real calendar date written YYYY-MM-DD (the client's rule). */
 bool sandbox_pk_date_ok(const char *s)
 {
-	if (strlen(s) != 10 || s[4] != '-' || s[7] != '-')
-		return false;
-	for (int i = 0; i < 10; i++)
-		if (i != 4 && i != 7 && !isdigit((unsigned char)s[i]))
-			return false;
-	int y = (s[0] - '0') * 1000 + (s[1] - '0') * 100 + (s[2] - '0') * 10 + (s[3] - '0');
-	int m = (s[5] - '0') * 10 + (s[6] - '0');
-	int d = (s[8] - '0') * 10 + (s[9] - '0');
-	static const int days[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-	if (y < 1900 || m < 1 || m > 12 || d < 1)
-		return false;
-	return d <= days[m - 1] + (m == 2 && leap(y));
+	return document_date_valid(s);
 }
 
+/* The rules are the client's (paykeeper_correction_check()); the words are PayKeeper's. */
 bool sandbox_pk_check_correction(const char *body, size_t len, char *msg, size_t n)
 {
 	char *type = form_get(body, len, "correction_type");
 	char *date = form_get(body, len, "correction_operation_date");
 	char *num = form_get(body, len, "correction_document_number");
-	bool ok = false;
-	if (!type || (strcmp(type, "self") != 0 && strcmp(type, "by_order") != 0))
+	enum pk_correction_bad b = paykeeper_correction_check(type, date, num);
+	switch (b) {
+	case PK_CORR_BAD_TYPE:
 		snprintf(msg, n,
 			 "correction_type: тип коррекции должен быть self "
 			 "(самостоятельная) или by_order (по предписанию ФНС).");
-	else if (!date || !sandbox_pk_date_ok(date))
+		break;
+	case PK_CORR_BAD_DATE:
 		snprintf(msg, n,
 			 "correction_operation_date: дата корректируемого расчёта "
 			 "должна быть в формате YYYY-MM-DD (тег 1178).");
-	else if (num && utf8_chars(num) > 32)
+		break;
+	case PK_CORR_NUMBER_LONG:
 		snprintf(msg, n,
 			 "correction_document_number: номер предписания не длиннее 32 "
 			 "символов (тег 1179).");
-	else if (strcmp(type, "by_order") == 0 && (!num || !num[0]))
+		break;
+	case PK_CORR_NUMBER_MISSING:
 		snprintf(msg, n,
 			 "correction_document_number: номер предписания налогового "
 			 "органа обязателен при correction_type=by_order (тег 1179).");
-	else
-		ok = true;
+		break;
+	default:
+		break;
+	}
 	free(type);
 	free(date);
 	free(num);
-	return ok;
+	return b == PK_CORR_OK;
 }
 
 static bool seed_phone(const char *s)

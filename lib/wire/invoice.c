@@ -15,15 +15,12 @@
 #define UNIT_WIRE(name, wire) wire,
 static const char *const unit_wires[] = {INVOICE_UNIT_INFO(UNIT_WIRE)};
 #undef UNIT_WIRE
-#define VAT_WIRE(name, wire, rate, on_top) wire,
-#define VAT_RATE(name, wire, rate, on_top) rate,
-#define VAT_ON_TOP(name, wire, rate, on_top) on_top,
+#define VAT_WIRE(name, wire, rate, calculated) wire,
+#define VAT_RATE(name, wire, rate, calculated) rate,
 static const char *const vat_wires[] = {INVOICE_VAT_INFO(VAT_WIRE)};
 static const int vat_rates[] = {INVOICE_VAT_INFO(VAT_RATE)};
-static const bool vat_on_top[] = {INVOICE_VAT_INFO(VAT_ON_TOP)};
 #undef VAT_WIRE
 #undef VAT_RATE
-#undef VAT_ON_TOP
 #define NAME_WIRE(name, wire) wire,
 static const char *const method_wires[] = {INVOICE_METHOD_INFO(NAME_WIRE)};
 static const char *const object_wires[] = {INVOICE_OBJECT_INFO(NAME_WIRE)};
@@ -94,8 +91,9 @@ int64_t invoice_vat_amount(enum invoice_vat v, int64_t sum)
 	if ((unsigned)v >= INVOICE_VAT_COUNT || vat_rates[v] == 0 || sum <= 0)
 		return 0;
 	int64_t rate = vat_rates[v];
-	/* sum <= MONEY_MAX (1e14), so sum x 20 cannot overflow. */
-	return div_round_half_up(sum * rate, vat_on_top[v] ? 100 : 100 + rate);
+	/* Inside the sum for every code (invoice.h); sum <= MONEY_MAX (1e14), so
+	 * sum x 20 cannot overflow. */
+	return div_round_half_up(sum * rate, 100 + rate);
 }
 
 void invoice_free(struct invoice *inv)

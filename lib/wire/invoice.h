@@ -38,12 +38,15 @@ enum invoice_unit { INVOICE_UNIT_INFO(INVOICE_UNIT_ENUM) INVOICE_UNIT_COUNT };
 #undef INVOICE_UNIT_ENUM
 
 /*
- * vat_mode as the seed defines it: name, rate in percent, on top. vat10,
- * vat18, vat20 are "N%, включая" (VAT inside the sum: sum x N / (100 + N));
- * vat110, vat118, vat120 are "N%, поверх" (on top of the sum: sum x N / 100).
- * vat0 is in the schema's enum but not in the table: 0%.
- * Note: our basket calls vat110/vat120 "10/110", "20/120"; the seed says
- * "on top". We follow the seed here; this is an open question for LifePay.
+ * vat_mode: name, rate in percent, calculated rate. One meaning for every
+ * wire (basket, LifePay and PayKeeper receipts, invoice_data; docs/ARCHITECTURE.md
+ * "VAT codes"): the VAT is inside the sum the buyer pays, so its amount is
+ * sum x N / (100 + N) for every rate. vat10/vat18/vat20 are the plain rates
+ * ("N%, включая"); vat110/vat118/vat120 are FFD's calculated rates 10/110,
+ * 18/118, 20/120 (tag 1199 codes 4, 3), which seed S3 calls "N%, поверх":
+ * N% charged over the price without VAT, which the sum already includes.
+ * The amount is the same, the code on the receipt differs. vat0 is in the
+ * schema's enum but not in the table: 0%.
  */
 #define INVOICE_VAT_INFO(_)                                                                        \
 	_(NONE, "none", 0, false)                                                                  \
@@ -54,7 +57,7 @@ enum invoice_unit { INVOICE_UNIT_INFO(INVOICE_UNIT_ENUM) INVOICE_UNIT_COUNT };
 	_(VAT118, "vat118", 18, true)                                                              \
 	_(VAT20, "vat20", 20, false)                                                               \
 	_(VAT120, "vat120", 20, true)
-#define INVOICE_VAT_ENUM(name, wire, rate, on_top) INVOICE_VAT_##name,
+#define INVOICE_VAT_ENUM(name, wire, rate, calculated) INVOICE_VAT_##name,
 enum invoice_vat { INVOICE_VAT_INFO(INVOICE_VAT_ENUM) INVOICE_VAT_COUNT };
 #undef INVOICE_VAT_ENUM
 

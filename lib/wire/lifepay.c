@@ -130,7 +130,7 @@ static json_t *discount_json(const struct basket_line *l)
 	return d;
 }
 
-static json_t *product_json(const struct basket_line *l)
+static json_t *product_json(const struct basket_line *l, bool ffd12)
 {
 	json_t *p = json_object();
 	put_text(p, "name", l->name);
@@ -144,7 +144,35 @@ static json_t *product_json(const struct basket_line *l)
 		put(p, "type", json_integer(l->method));
 	if (l->object > 0)
 		put(p, "item_type", json_integer(l->object));
+	else if (ffd12 && l->marking[0])
+		put(p, "item_type", json_integer(LIFEPAY_OBJECT_MARKED));
+	if (ffd12 && l->marking[0])
+		put_text(p, "marking_code", l->marking); /* GS (0x1D) kept, JSON-escaped */
 	return p;
+}
+
+kstatus wire_lifepay_check_ffd12(const struct document *d, struct kerr *err)
+{
+	if (!d->ffd12 || !doc_kind_has_basket(d->kind))
+		return K_OK;
+	for (size_t i = 0; i < d->basket.n; i++) {
+		const struct basket_line *l = &d->basket.lines[i];
+		char field[64];
+		if ((l->object == 31 || l->object == 33) && !l->marking[0]) {
+			snprintf(field, sizeof field, "purchase.products[%zu].marking_code", i);
+			return kerr_set(err, K_INVALID, field,
+					_("%s is a marked good (payment object %d) without its "
+					  "marking code: scan the code on the pack"),
+					l->name, l->object);
+		}
+		if (l->marking[0] && l->qty != QTY_ONE) {
+			snprintf(field, sizeof field, "purchase.products[%zu].quantity", i);
+			return kerr_set(err, K_INVALID, field,
+					_("a marked pack is sold one per line (one marking code "
+					  "each): set quantity 1 and scan each pack"));
+		}
+	}
+	return K_OK;
 }
 
 /* callback_data is kept as JSON text; any JSON value, numbers exact. */
@@ -182,7 +210,8 @@ json_t *wire_lifepay_request(const struct document *d, const struct lifepay_auth
 						    : receipt_type_lifepay(d->type)));
 		json_t *products = json_array();
 		for (size_t i = 0; i < d->basket.n; i++)
-			json_array_append_new(products, product_json(&d->basket.lines[i]));
+			json_array_append_new(products,
+					      product_json(&d->basket.lines[i], d->ffd12));
 		json_t *purchase = json_object();
 		put(purchase, "products", products);
 		put(o, "purchase", purchase);
@@ -197,7 +226,7 @@ json_t *wire_lifepay_request(const struct document *d, const struct lifepay_auth
 	if (ALLOWED("cashier_inn"))
 		put_text(o, "cashier_inn", d->cashier_inn);
 	put_text(o, "target_serial", d->target_serial);
-	if (ALLOWED("customer_email")) {
+	if (ALLOWED("customer_email") && k != DOC_CORRECTION) {
 		put_text(o, "customer_email", d->customer_email);
 		put_text(o, "customer_phone", d->customer_phone);
 		put_text(o, "mode", receipt_mode_wire(d->mode));
@@ -722,6 +751,10 @@ static kstatus parse_field(const char *key, const json_t *v, struct document *d,
 		return GET_TEXT(v, d->correction_doc_number, 32, key, err);
 	if (strcmp(key, "amount") == 0)
 		return json_is_null(v) ? K_OK : jsonx_money(v, &d->amount, key, err);
+	if (strcmp(key, "prepayment_amount") == 0)
+		return json_is_null(v) ? K_OK : jsonx_money(v, &d->prepayment, key, err);
+	if (strcmp(key, "payment_id") == 0)
+		return GET_TEXT(v, d->payment_id, 63, key, err);
 	return kerr_set(err, K_INVALID, key, "%s", _("is not supported yet"));
 }
 
@@ -1073,6 +1106,18 @@ static kstatus parse_callback_json(const char *text, size_t len, struct lifepay_
 	const json_t *data = json_object_get(root, "callback_data");
 	if (data && !json_is_null(data))
 		cb->callback_data_json = jsonx_dumps(data, JSON_COMPACT);
+	/* The terminal's part (docs/SANDBOX.md "Faults": the shape is the sandbox's
+	 * decision, no seed gives one): kept when readable, never refused. */
+	const json_t *pos = json_object_get(root, "pos");
+	const json_t *pres = json_is_object(pos) ? json_object_get(pos, "result") : NULL;
+	if (json_is_string(pres)) {
+		cb->has_pos = true;
+		copy_utf8(cb->pos_result, json_string_value(pres), sizeof cb->pos_result);
+		const json_t *slips = json_object_get(pos, "slip_count");
+		if (json_is_integer(slips) && json_integer_value(slips) >= 0 &&
+		    json_integer_value(slips) <= 2)
+			cb->pos_slip_count = (int)json_integer_value(slips);
+	}
 
 	enum lifepay_cb_status by_text = wire_lifepay_cb_status_parse(cb->status_text);
 	if (cb->has_error_code)

@@ -14,6 +14,11 @@
 #include "status.h"
 
 #define LIFEPAY_BASE_URL "https://sapi.life-pay.ru"
+/* FFD 1.2 receipts with marking codes (lifepay-beyond-cloud-print.md: one
+ * published integration; to be confirmed with LIFE PAY). */
+#define LIFEPAY_PATH_FFD12 "/cloud-print-ffd1_2/create-receipt"
+/* Tag 1212 (FFD 1.2) for goods marked with a code: 31 excise (АТМ), 33 other (ТМ). */
+#define LIFEPAY_OBJECT_MARKED 33
 
 struct lifepay_auth {
 	char login[32];	  /* 7 + 10 digits */
@@ -45,6 +50,13 @@ kstatus wire_lifepay_parse_request(const char *text, size_t len, enum doc_kind k
 void wire_mask_secret(const char *secret, char *out, size_t n);
 /* Checks credentials: login is 7 and 10 digits, apikey 1..255 printable characters. */
 kstatus wire_lifepay_check_auth(const struct lifepay_auth *auth, struct kerr *err);
+
+/*
+ * FFD 1.2 marked goods (d->ffd12): a line whose payment object is a marked
+ * good with a code (31, 33) needs its marking code, and a line with a code
+ * is one pack (quantity 1, one line per code). err->field names the product.
+ */
+kstatus wire_lifepay_check_ffd12(const struct document *d, struct kerr *err);
 /* The wire "type" of a correction receipt ("sell_correction" ...) for a receipt type. */
 const char *wire_lifepay_correction_type(enum receipt_type t);
 
@@ -75,6 +87,10 @@ struct lifepay_callback {
 	char error_message[512];
 	char fn[32], fd[32], fpd[32];
 	char *callback_data_json; /* owned, may be NULL */
+	/* pos.perform=1: the terminal's outcome (approved, declined, timeout) and slips. */
+	bool has_pos;
+	char pos_result[16];
+	int pos_slip_count;
 };
 
 /*

@@ -368,11 +368,15 @@ kstatus paykeeper_print_form(const struct document *d, const struct pk_print_opt
 			     struct kerr *err)
 {
 	*out = NULL;
-	if (d->kind != DOC_RECEIPT)
+	if (d->kind != DOC_RECEIPT && d->kind != DOC_CORRECTION)
 		return kerr_set(
 		    err, K_INVALID, "type", "%s",
-		    _("PayKeeper prints only sale, refund and expense receipts; send this "
-		      "document through LifePay"));
+		    _("PayKeeper prints only sale, refund and expense receipts and their "
+		      "corrections; send this document through LifePay"));
+	bool corr = d->kind == DOC_CORRECTION;
+	kstatus st;
+	if (corr && (st = paykeeper_correction_validate(d, err)) != K_OK)
+		return st;
 	if ((unsigned)d->type >= RT_COUNT)
 		return kerr_set(err, K_INVALID, "type", "%s", _("unknown receipt type"));
 	if (!o->token || !*o->token)
@@ -382,7 +386,7 @@ kstatus paykeeper_print_form(const struct document *d, const struct pk_print_opt
 	if (has_control(o->token))
 		return kerr_set(err, K_INVALID, "token", "%s",
 				_("the token holds control characters; fetch a new one"));
-	const char *payment_id = o->payment_id ? o->payment_id : "";
+	const char *payment_id = o->payment_id ? o->payment_id : d->payment_id;
 	const char *refund_id = o->refund_id ? o->refund_id : "";
 	if (!printable_id(payment_id, 63))
 		return kerr_set(err, K_INVALID, "payment_id", "%s",
@@ -396,13 +400,28 @@ kstatus paykeeper_print_form(const struct document *d, const struct pk_print_opt
 				_("must be %d to %d characters of A-Z, a-z, 0-9, _ and -"),
 				PAYKEEPER_RECEIPT_KEY_MIN, PAYKEEPER_RECEIPT_KEY_MAX);
 	char contact[256];
-	kstatus st =
-	    paykeeper_contact(d->customer_email, d->customer_phone, contact, sizeof contact, err);
+	st = paykeeper_contact(d->customer_email, d->customer_phone, contact, sizeof contact, err);
 	if (st != K_OK)
 		return st;
-	struct payment_result res;
-	st = payment_resolve(d->basket.total, &d->pay, &res, err);
-	if (st != K_OK)
+	/* "partial settlement and credit" leaves the credit part unknown */
+	for (size_t i = 0; i < d->basket.n; i++)
+		if (d->basket.lines[i].method == 5) {
+			char field[48];
+			snprintf(field, sizeof field, "cart[%zu].payment_type", i);
+			return kerr_set(
+			    err, K_INVALID, field, "%s",
+			    _("PayKeeper needs the credit part of a 'partial settlement "
+			      "and credit' line (payment method 5) in sum_credit, which the "
+			      "line does not tell; split it into a paid line (method 4) and a "
+			      "line on credit (method 6)"));
+		}
+	int64_t advance = d->prepayment, credit = document_credit(d);
+	int64_t due = d->basket.total - advance - credit;
+	if (advance < 0 || due < 0)
+		return kerr_set(err, K_INVALID, "sum_advance", "%s",
+				_("the advance and the credit are more than the receipt total"));
+	struct payment_result res = {0};
+	if (due > 0 && (st = payment_resolve(due, &d->pay, &res, err)) != K_OK)
 		return st;
 	/* Change stays in the drawer: the receipt records the cash kept. */
 	int64_t cash = res.cash - res.change;
@@ -410,24 +429,41 @@ kstatus paykeeper_print_form(const struct document *d, const struct pk_print_opt
 	st = paykeeper_cart_json(&d->basket, &cart, err);
 	if (st != K_OK)
 		return st;
-	if (res.card + cash != d->basket.total) {
+	if (res.card + cash + advance + credit != d->basket.total) {
 		free(cart);
 		return kerr_set(err, K_INVALID, "sum_cash", "%s",
 				_("card and cash do not add up to the receipt total"));
 	}
-	char card_text[32], cash_text[32];
+	char card_text[32], cash_text[32], advance_text[32], credit_text[32];
 	money_format_wire(res.card, card_text, sizeof card_text);
 	money_format_wire(cash, cash_text, sizeof cash_text);
+	money_format_wire(advance, advance_text, sizeof advance_text);
+	money_format_wire(credit, credit_text, sizeof credit_text);
+	/* A receipt that offsets an advance is the final settlement (reference,
+	 * "Advance, then final settlement"; seed 8.11 item 3). */
+	bool post_sale = o->is_post_sale || advance > 0;
 
 	char *f = NULL;
 	form_add(&f, "payment_id", payment_id);
 	form_add(&f, "type", receipt_type_paykeeper(d->type));
 	if (d->type != RT_REFUND)
-		form_add(&f, "is_post_sale", o->is_post_sale ? "true" : "false");
+		form_add(&f, "is_post_sale", post_sale ? "true" : "false");
+	if (corr) {
+		form_add(&f, "is_correction", "true");
+		form_add(&f, "correction_type", paykeeper_correction_type(d->correction_initiator));
+		form_add(&f, "correction_operation_date", d->correction_doc_date);
+		if (d->correction_doc_number[0])
+			form_add(&f, "correction_document_number", d->correction_doc_number);
+	}
 	form_add(&f, "refund_id", refund_id);
 	form_add(&f, "contact", contact);
 	form_add(&f, "sum_cashless", card_text);
 	form_add(&f, "sum_cash", cash_text);
+	/* Sent when the basket calls for them, so plain sales keep their shape. */
+	if (advance)
+		form_add(&f, "sum_advance", advance_text);
+	if (credit)
+		form_add(&f, "sum_credit", credit_text);
 	form_add(&f, "cart", cart);
 	form_add(&f, "receipt_key", key);
 	form_add(&f, "token", o->token);

@@ -62,15 +62,44 @@ struct pk_print_opts {
 };
 
 /*
- * Builds the form body of /change/receipt/print/ for a fiscal receipt
- * document: payment_id, type, is_post_sale, refund_id, contact, sum_cashless,
- * sum_cash, cart (JSON text), receipt_key, token. The basket must be
+ * Builds the form body of /change/receipt/print/ for a fiscal receipt or a
+ * correction document: payment_id, type, is_post_sale, refund_id, contact,
+ * sum_cashless, sum_cash, cart (JSON text), receipt_key, token; a correction
+ * adds is_correction=true, correction_type, correction_operation_date and
+ * correction_document_number (checked with paykeeper_correction_validate()). The basket must be
  * recalculated; the payment is resolved here. *out is malloc'd. Fields the
  * provider cannot take (18% VAT, unknown payment objects, no contact) are
  * refused with err->field naming the form field ("cart[2].tax").
  */
 kstatus paykeeper_print_form(const struct document *d, const struct pk_print_opts *o, char **out,
 			     struct kerr *err);
+
+/* ---- FFD 1.2 corrections (lib/wire/pk_correction.c) ---- */
+
+/* correction_document_number: at most this many characters (tag 1179). */
+#define PAYKEEPER_CORRECTION_NUMBER_MAX 32
+
+/* What is wrong with a correction's fields; the same rules on both sides. */
+enum pk_correction_bad {
+	PK_CORR_OK,
+	PK_CORR_BAD_TYPE,	/* correction_type is not self or by_order */
+	PK_CORR_BAD_DATE,	/* correction_operation_date is not a real YYYY-MM-DD */
+	PK_CORR_NUMBER_LONG,	/* correction_document_number over 32 characters */
+	PK_CORR_NUMBER_MISSING, /* by_order without correction_document_number */
+};
+
+/* Checks correction_type, correction_operation_date, correction_document_number
+ * (NULL = not sent). Used by paykeeper_print_form() and the sandbox. */
+enum pk_correction_bad paykeeper_correction_check(const char *type, const char *date,
+						  const char *number);
+/* The form field a check result is about ("" for PK_CORR_OK). */
+const char *paykeeper_correction_field(enum pk_correction_bad b);
+/* A document's correction initiator as PayKeeper's correction_type:
+ * independently (or empty) -> self, directive -> by_order, else as given. */
+const char *paykeeper_correction_type(const char *initiator);
+/* The document's correction fields checked by the same rules, err->field
+ * naming the PayKeeper field and the message the document's own field. */
+kstatus paykeeper_correction_validate(const struct document *d, struct kerr *err);
 
 /*
  * The cart JSON alone (compact; exact decimals). Lines with a discount whose

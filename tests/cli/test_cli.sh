@@ -202,6 +202,21 @@ if [ "$rc" -eq 0 ] && grep -q 'Usage: kassa receipt' "$tmp/out"; then
 else
 	not_ok "help receipt" "exit status $rc"
 fi
+# Issue 15: the help shows how to send (not only the dry run) and --kind.
+run --help
+if grep -q '^  receipt FILE \[--kind KIND\]' "$tmp/out" && grep -q -- '--dry-run checks it' "$tmp/out"; then
+	ok "--help shows the sending form of receipt and --kind"
+else
+	not_ok "--help shows the sending form of receipt and --kind" "$(grep receipt "$tmp/out")"
+fi
+run help receipt
+if grep -q '^Usage: kassa receipt FILE \[--kind KIND\] \[--wait\]' "$tmp/out" &&
+	grep -q -- '--kind KIND  receipt (default), non-fiscal or correction' "$tmp/out" &&
+	grep -q '"card_amount": "#"' "$tmp/out" && grep -q 'correction_type self or by_order' "$tmp/out"; then
+	ok "help receipt shows the sending form, a request and --kind"
+else
+	not_ok "help receipt shows the sending form, a request and --kind" "$(head -3 "$tmp/out")"
+fi
 
 # --- options before the command; a document by the beginning of its ext_id ---
 run --training receipt "$data/seed.json" --wait

@@ -259,7 +259,7 @@ static void document_field_allowed__table(void **state)
 	    {"payment_place", "RN"},
 	    {"pos", "RN"},
 	    {"ref_uuid", "RN"},
-	    {"customer_email", "R"},
+	    {"customer_email", "RC"}, /* C: PayKeeper corrections only */
 	    {"mode", "R"},
 	    {"cashier_name", "RNCOZ"},
 	    {"cashier_inn", "RCOZ"},
@@ -609,7 +609,9 @@ static void document_validate__other_kinds(void **state)
 	assert_string_equal(err.field, "initiator");
 	strcpy(d.correction_initiator, "independently");
 	strcpy(d.customer_email, "a@b.ru");
-	assert_int_equal(document_validate(&d, &err), K_INVALID);
+	/* a correction's contact is PayKeeper's (FFD 1.2); LifePay's has none */
+	assert_int_equal(document_validate(&d, &err), K_OK);
+	assert_int_equal(document_check_lifepay(&d, &err), K_INVALID);
 	assert_string_equal(err.field, "customer_email");
 
 	/* unknown kind */

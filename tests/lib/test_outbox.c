@@ -660,6 +660,64 @@ static bool on_callback_row(const struct journal_history_row *r, void *cls)
 	return true;
 }
 
+/* Status and outcome the sandbox ledger shows for a PayKeeper receipt_key; "" if none. */
+static void pk_ledger_status(struct fx *f, const char *receipt_key, char *out, size_t n)
+{
+	json_t *j;
+	admin(f, "GET", "/sandbox/ledger", NULL, &j);
+	json_t *rs = json_object_get(j, "paykeeper");
+	size_t i;
+	json_t *r;
+	out[0] = '\0';
+	json_array_foreach(rs, i, r)
+	{
+		const char *k = json_string_value(json_object_get(r, "receipt_key"));
+		const char *s = json_string_value(json_object_get(r, "status"));
+		if (k && s && strcmp(k, receipt_key) == 0)
+			str_copy(out, s, n);
+	}
+	json_decref(j);
+}
+
+/*
+ * Issue 15: PayKeeper's "timeout" is final (seed 8, table 8.4.3: "Финальный: да",
+ * the receipt was dropped from the queue unprinted). kassa kept it in
+ * provider_retry, waiting for a status that never comes.
+ */
+static void paykeeper__ends__timeout_receipt_as_final_failure(void **state)
+{
+	struct fx *f = *state;
+	pk_profile(f, 20, true);
+	set_faults(f, "{\"faults\":\"error=1\",\"seed\":7}");
+	bool seen = false;
+	for (int k = 0; k < 20 && !seen; k++) {
+		struct document d;
+		pk_receipt(&d, 1000 + k);
+		int64_t id = submit(f, &d);
+		char st[32] = "";
+		long long end = mono_ms() + 5000;
+		while (mono_ms() < end) {
+			loop_run_once(f->l, 10);
+			pk_ledger_status(f, d.ext_id, st, sizeof st);
+			if (!strcmp(st, "timeout") || !strcmp(st, "failed") ||
+			    !strcmp(st, "rejected"))
+				break;
+		}
+		if (strcmp(st, "timeout") == 0) {
+			seen = true;
+			enum journal_state js = run_until_state(f, id, JS_FAILED);
+			assert_int_equal(js, JS_FAILED);
+			struct journal_doc jd;
+			state_of(f, id, &jd);
+			assert_non_null(strstr(jd.last_error_text, "timeout"));
+		} else {
+			assert_int_equal(run_until_state(f, id, JS_FAILED), JS_FAILED);
+		}
+		document_free(&d);
+	}
+	assert_true(seen);
+}
+
 static void paykeeper__delivers__receipt_processed_by_signed_callback(void **state)
 {
 	struct fx *f = *state;
@@ -1201,6 +1259,8 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(outbox__applies__callback_of_a_lost_reply_by_ext_id,
 					    setup, teardown),
 	    cmocka_unit_test_setup_teardown(listener__answers__wrong_token_404, setup, teardown),
+	    cmocka_unit_test_setup_teardown(paykeeper__ends__timeout_receipt_as_final_failure, setup,
+					    teardown),
 	    cmocka_unit_test_setup_teardown(listener__answers__malformed_400_unknown_uuid_200,
 					    setup, teardown),
 	    cmocka_unit_test_setup_teardown(listener__refuses__bad_paykeeper_signature_403, setup,

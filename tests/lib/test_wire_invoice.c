@@ -12,6 +12,7 @@
 #include "basket.h"
 #include "money.h"
 #include "wire/invoice.h"
+#include "wire/paykeeper.h"
 
 #define ITEM_OK                                                                                    \
 	"\"name\":\"Кокос\",\"unit\":\"piece\",\"price\":85.00,\"quantity\":1,\"sum\":85.00," \
@@ -30,8 +31,8 @@ static void invoice_vat_amount__table(void **state)
 	    {INVOICE_VAT_VAT20, 3, 1},	/* 0.5 kop: half-up */
 	    {INVOICE_VAT_VAT10, 5, 0},	/* 0.4545 kop */
 	    {INVOICE_VAT_VAT10, 6, 1},	/* 0.5454 kop */
-	    {INVOICE_VAT_VAT110, 5, 1}, /* on top: 0.5 kop */
-	    {INVOICE_VAT_VAT120, 2, 0}, /* on top: 0.4 kop */
+	    {INVOICE_VAT_VAT110, 6, 1}, /* 10/110: 0.5454 kop */
+	    {INVOICE_VAT_VAT120, 2, 0}, /* 20/120: 0.333 kop */
 	    {INVOICE_VAT_NONE, 34000, 0},
 	    {INVOICE_VAT_VAT0, 34000, 0},
 	    /* the seed's example: 340.00 vat18 -> 51.86, 85.00 vat10 -> 7.73 */
@@ -41,14 +42,15 @@ static void invoice_vat_amount__table(void **state)
 	    {INVOICE_VAT_VAT20, 12000, 2000},
 	    {INVOICE_VAT_VAT20, 10000, 1667},
 	    {INVOICE_VAT_VAT10, 11000, 1000},
-	    /* on top: sum x N / 100 */
-	    {INVOICE_VAT_VAT120, 10000, 2000},
-	    {INVOICE_VAT_VAT110, 8500, 850},
-	    {INVOICE_VAT_VAT118, 34000, 6120},
-	    {INVOICE_VAT_VAT120, 12345, 2469},
+	    /* calculated rates ("поверх"): inside the sum too, sum x N / (100 + N) */
+	    {INVOICE_VAT_VAT120, 12000, 2000},
+	    {INVOICE_VAT_VAT110, 11000, 1000},
+	    {INVOICE_VAT_VAT110, 8500, 773},
+	    {INVOICE_VAT_VAT118, 34000, 5186},
+	    {INVOICE_VAT_VAT120, 12345, 2058}, /* 2057.5: half-up */
 	    /* the largest amount does not overflow */
 	    {INVOICE_VAT_VAT20, MONEY_MAX, 16666666666667},
-	    {INVOICE_VAT_VAT120, MONEY_MAX, 20000000000000},
+	    {INVOICE_VAT_VAT120, MONEY_MAX, 16666666666667},
 	};
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
 		int64_t got = invoice_vat_amount(cases[i].v, cases[i].sum);
@@ -363,6 +365,50 @@ static void invoice_from_basket__builds_exact_json(void **state)
 	invoice_free(&inv);
 }
 
+/*
+ * Issue 15: vat110/vat120 meant "included" in receipts (10/110 of the sum)
+ * and "on top" in invoice_data (10% of the sum). One meaning now: the VAT is
+ * inside the sum on every wire, for the calculated rates as for the plain ones.
+ */
+static void vat_calculated_rates__one_meaning_across_wires(void **state)
+{
+	(void)state;
+	struct basket b;
+	basket_init(&b);
+	struct basket_line l1 = line("Аванс 10", 11000, 1000, VAT_VAT110);
+	struct basket_line l2 = line("Аванс 20", 12000, 1000, VAT_VAT120);
+	struct basket_line l3 = line("Товар 10", 11000, 1000, VAT_VAT10);
+	assert_int_equal(basket_add(&b, &l1, NULL), K_OK);
+	assert_int_equal(basket_add(&b, &l2, NULL), K_OK);
+	assert_int_equal(basket_add(&b, &l3, NULL), K_OK);
+	assert_int_equal(basket_recalc(&b, NULL), K_OK);
+	/* basket: the receipt's label is the calculated rate */
+	assert_string_equal(vat_wire(VAT_VAT110), "vat110");
+	assert_string_equal(vat_label(VAT_VAT110), "10/110");
+	assert_string_equal(vat_label(VAT_VAT120), "20/120");
+	/* invoice_data: the same codes, the VAT inside the sum */
+	struct invoice inv;
+	struct kerr err = {0};
+	assert_int_equal(invoice_from_basket(&b, &inv, &err), K_OK);
+	assert_int_equal(inv.items[0].vat, INVOICE_VAT_VAT110);
+	assert_int_equal(inv.items[0].vat_amount, 1000); /* 110.00 x 10/110 */
+	assert_int_equal(inv.items[1].vat, INVOICE_VAT_VAT120);
+	assert_int_equal(inv.items[1].vat_amount, 2000); /* 120.00 x 20/120 */
+	assert_int_equal(inv.items[2].vat_amount, inv.items[0].vat_amount);
+	assert_int_equal(inv.vat_total, 4000);
+	char *json = NULL;
+	assert_int_equal(invoice_build(&inv, &json, &err), K_OK);
+	assert_non_null(strstr(json, "\"vat_mode\":\"vat110\",\"vat_amount\":10.00"));
+	free(json);
+	invoice_free(&inv);
+	/* PayKeeper's cart carries the same code */
+	char *cart = NULL;
+	assert_int_equal(paykeeper_cart_json(&b, &cart, &err), K_OK);
+	assert_non_null(strstr(cart, "\"tax\":\"vat110\""));
+	assert_non_null(strstr(cart, "\"tax\":\"vat120\""));
+	free(cart);
+}
+
 static void invoice_from_basket__refuses_what_the_schema_cannot_carry(void **state)
 {
 	(void)state;
@@ -489,6 +535,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(invoice_vat_amount__table),
+	    cmocka_unit_test(vat_calculated_rates__one_meaning_across_wires),
 	    cmocka_unit_test(invoice_parse__accepts_seed_examples),
 	    cmocka_unit_test(invoice_parse__item_count_bounds),
 	    cmocka_unit_test(invoice_parse__schema_violations_name_the_path),
