@@ -102,6 +102,12 @@ keys F9
 wait_re "processed +relay" "the history names the relay as the source"
 keys Escape
 if grep -qF "$token" <<<"$(screen)"; then not_ok "the token is never shown"; else ok "the token is never shown"; fi
+keys F12
+wait_for "Settings" "F12 opens the settings"
+wait_for "through kassa-relay http://127.0.0.1:$rport" "the settings' callbacks line names the relay"
+if grep -qF "$token" <<<"$(screen)"; then not_ok "the settings never show the token"; else ok "the settings never show the token"; fi
+keys Escape
+wait_for "relay connected" "back on the sale screen"
 
 kill -9 "$relay_pid"
 wait "$relay_pid" 2>/dev/null
