@@ -135,7 +135,7 @@ static int run_client(const char *dir, int sandbox_port, unsigned listen_port, l
 	if (relay_url) {
 		/* back off 20 ms per "second": a killed relay is pulled from again at once */
 		struct relay_client_options ro = {
-			.poll_s = 5, .backoff_unit_ms = 20, .connect_timeout_ms = 2000};
+		    .poll_s = 5, .backoff_unit_ms = 20, .connect_timeout_ms = 2000};
 		rc = relay_client_new(l, j, ob, &p, &ro, &e);
 		if (!rc)
 			bench_die("client relay", e.text);
@@ -186,8 +186,14 @@ static pid_t spawn_client(const char *self, struct client *c, int sandbox_port)
 	snprintf(p1, sizeof p1, "%d", sandbox_port);
 	snprintf(p2, sizeof p2, "%u", c->lport);
 	snprintf(n, sizeof n, "%ld", c->count);
-	char *argv[] = {(char *)self, (char *)"client", c->dir, p1, p2, n,
-			c->relay_url[0] ? c->relay_url : NULL, NULL};
+	char *argv[] = {(char *)self,
+			(char *)"client",
+			c->dir,
+			p1,
+			p2,
+			n,
+			c->relay_url[0] ? c->relay_url : NULL,
+			NULL};
 	pid_t pid;
 	if (c->relay_url[0])
 		setenv("SOAK_RELAY_TOKEN", c->relay_token, 1);
@@ -277,8 +283,8 @@ static void relay_spawn(struct relays *rs, int i)
 	char listen[64], err[420];
 	snprintf(listen, sizeof listen, "127.0.0.1:%u", r->port);
 	snprintf(err, sizeof err, "%s.err", r->out);
-	char *argv[] = {(char *)rs->exe, (char *)"--listen", listen, (char *)"--db", rs->db,
-			(char *)"--tills", rs->tills, NULL};
+	char *argv[] = {(char *)rs->exe, (char *)"--listen", listen,	(char *)"--db",
+			rs->db,		 (char *)"--tills",  rs->tills, NULL};
 	posix_spawn_file_actions_t fa;
 	posix_spawn_file_actions_init(&fa);
 	posix_spawn_file_actions_addopen(&fa, 1, r->out, O_WRONLY | O_CREAT | O_TRUNC, 0600);
@@ -314,7 +320,8 @@ static int relays_start(struct relays *rs, const char *exe, const char *kind, co
 	if (strcmp(kind, "pg") == 0) {
 		const char *pg = getenv("KASSA_TEST_PG");
 		if (!pg || !*pg) {
-			printf("soak: KASSA_TEST_PG is not set: the PostgreSQL relay soak is skipped\n");
+			printf("soak: KASSA_TEST_PG is not set: the PostgreSQL relay soak is "
+			       "skipped\n");
 			return 77;
 		}
 		snprintf(rs->pgdb, sizeof rs->pgdb, "kassa_soak_%ld", (long)getpid());
@@ -375,9 +382,10 @@ static void relays_stop(struct relays *rs)
 		relay_kill(rs, i);
 	if (rs->pgdb[0]) {
 		char cmd[300];
-		snprintf(cmd, sizeof cmd,
-			 "psql -q \"$KASSA_TEST_PG\" -c 'DROP DATABASE IF EXISTS %s' >/dev/null 2>&1",
-			 rs->pgdb);
+		snprintf(
+		    cmd, sizeof cmd,
+		    "psql -q \"$KASSA_TEST_PG\" -c 'DROP DATABASE IF EXISTS %s' >/dev/null 2>&1",
+		    rs->pgdb);
 		if (system(cmd) != 0)
 			fprintf(stderr, "soak: could not drop the database %s\n", rs->pgdb);
 	}
@@ -565,8 +573,9 @@ static int run_soak(const char *self, const struct opts *o)
 			if (o->relay)
 				journal_history(j, id, on_relay_row, &relayed, NULL);
 			if (o->relay && !relayed && no_relay++ < 5)
-				check(false, "till %d document #%" PRId64
-					     " has no status from the relay", i, id);
+				check(false,
+				      "till %d document #%" PRId64 " has no status from the relay",
+				      i, id);
 		}
 		journal_close(j);
 		runs += cs[i].runs;
@@ -629,7 +638,8 @@ static int run_soak(const char *self, const struct opts *o)
 	       all.n, n, runs, killed, o->faults, o->time_scale, o->seed, kill_phase / 1000.0,
 	       during_kills, total_ms / 1000.0, retried, restarts, ncb, ledger_n, all.n, dup, missing, failures);
 	if (o->relay)
-		printf("soak: through kassa-relay (%s, %d process%s): %d relay SIGKILLs, %zu documents "
+		printf("soak: through kassa-relay (%s, %d process%s): %d relay SIGKILLs, %zu "
+		       "documents "
 		       "without a relayed status (callbacks lost)\n",
 		       o->relay_db, rs.n, rs.n == 1 ? "" : "es", rs.kills, no_relay);
 	free(all.v);
@@ -649,7 +659,8 @@ int main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	if (argc >= 2 && strcmp(argv[1], "client") == 0) {
 		if (argc != 6 && argc != 7)
-			bench_die("usage", "soak client DIR SANDBOX_PORT LISTEN_PORT N [RELAY_URL]");
+			bench_die("usage",
+				  "soak client DIR SANDBOX_PORT LISTEN_PORT N [RELAY_URL]");
 		return run_client(argv[2], (int)bench_arg_long(argv[3], "port"),
 				  (unsigned)bench_arg_long(argv[4], "port"),
 				  bench_arg_long(argv[5], "N"), argc == 7 ? argv[6] : NULL);
@@ -666,10 +677,11 @@ int main(int argc, char **argv)
 	for (int i = 1; i < argc; i++) {
 		const char *v = i + 1 < argc ? argv[i + 1] : NULL;
 		if (!v)
-			bench_die("usage", "soak --sandbox EXE [--receipts N] [--clients C] "
-					   "[--kills K] [--faults SPEC] [--time-scale F] [--seed S] "
-					   "[--timeout S] [--relay EXE [--relay-db sqlite|pg] "
-					   "[--relay-kills K]]");
+			bench_die("usage",
+				  "soak --sandbox EXE [--receipts N] [--clients C] "
+				  "[--kills K] [--faults SPEC] [--time-scale F] [--seed S] "
+				  "[--timeout S] [--relay EXE [--relay-db sqlite|pg] "
+				  "[--relay-kills K]]");
 		if (strcmp(argv[i], "--sandbox") == 0)
 			o.sandbox = argv[++i];
 		else if (strcmp(argv[i], "--relay") == 0)

@@ -573,9 +573,8 @@ static void settings_draw(struct app *app, WINDOW *w, int rows, int cols)
 	} else {
 		char where[128];
 		config_listen_str(p, where, sizeof where);
-		snprintf(listen, sizeof listen, p->listen_cert[0] ? _("listener %s (HTTPS)")
-								  : _("listener %s"),
-			 where);
+		snprintf(listen, sizeof listen,
+			 p->listen_cert[0] ? _("listener %s (HTTPS)") : _("listener %s"), where);
 	}
 	struct {
 		const char *k;
