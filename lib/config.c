@@ -234,6 +234,8 @@ static const struct key_spec profile_keys[] = {
 	FIELD("test", V_BOOL, test),
 	FIELD("listen", V_LISTEN, listen_host),
 	FIELD("public_url", V_PUBLIC_URL, public_url),
+	FIELD("listen_cert", V_PATH, listen_cert),
+	FIELD("listen_key", V_PATH, listen_key),
 	FIELD("retry_schedule", V_RETRY, retry_schedule),
 	FIELD("theme", V_THEME, theme),
 	FIELD("paper_width", V_PAPER, paper_width),
@@ -367,6 +369,13 @@ static bool is_loopback_http(const char *url)
 			return true;
 	}
 	return false;
+}
+
+/* True for a listen host only this machine can reach. */
+static bool listen_is_loopback(const char *host)
+{
+	return strcmp(host, "127.0.0.1") == 0 || strcmp(host, "localhost") == 0 ||
+	       strcmp(host, "::1") == 0;
 }
 
 /*
@@ -927,6 +936,19 @@ static void post_check(struct parse_ctx *c)
 				  NULL,
 				  _("relay_url and relay_token go together: set both (from "
 				    "`kassa-relay add-till`) or neither"));
+		if (!*p->listen_cert != !*p->listen_key)
+			bad_value(c, p->line, section, *p->listen_cert ? "listen_key" : "listen_cert",
+				  NULL,
+				  _("listen_cert and listen_key go together: set both (the "
+				    "listener speaks HTTPS) or neither (plain HTTP)"));
+		if (strncmp(p->public_url, "https://", 8) == 0 && !*p->listen_cert &&
+		    !listen_is_loopback(p->listen_host))
+			add_warning(cfg, _("%s:%d: [%s] public_url is https but the listener on "
+					   "%s speaks plain HTTP: set listen_cert and listen_key, "
+					   "or make sure a proxy (nginx, caddy) terminates HTTPS "
+					   "in front of it"),
+				    cfg->path, p->line, section,
+				    *p->listen_host ? p->listen_host : "0.0.0.0");
 		if (*p->public_url && strncmp(p->public_url, "http://", 7) == 0 &&
 		    !is_loopback_http(p->public_url))
 			add_warning(cfg, _("%s:%d: [%s] public_url is plain http: the callback "
@@ -1210,6 +1232,10 @@ char *config_dump(const struct config_profile *p, bool masked)
 	sb_add(&b, "test = %d\n", p->test ? 1 : 0);
 	sb_add(&b, "listen = %s\n", config_listen_str(p, listen, sizeof listen));
 	sb_add(&b, "public_url = %s\n", p->public_url);
+	if (p->listen_cert[0] || p->listen_key[0]) {
+		sb_add(&b, "listen_cert = %s\n", p->listen_cert);
+		sb_add(&b, "listen_key = %s\n", p->listen_key);
+	}
 	if (p->relay_url[0] || p->relay_token[0]) {
 		sb_add(&b, "relay_url = %s\n", p->relay_url);
 		sb_add(&b, "relay_token = %s\n",

@@ -63,6 +63,9 @@ struct config_profile {
 	char listen_host[CONFIG_NAME_MAX]; /* callback listener, default 127.0.0.1 */
 	unsigned listen_port;		  /* 0 = any free port */
 	char public_url[CONFIG_URL_MAX];  /* base the provider calls back; no trailing slash */
+	/* HTTPS for the listener: PEM files, both or neither; the key mode 0600. */
+	char listen_cert[CONFIG_PATH_MAX];
+	char listen_key[CONFIG_PATH_MAX];
 	/* kassa-relay (docs/RELAY.md): callbacks pulled from there; "" = none. */
 	char relay_url[CONFIG_URL_MAX];	   /* https (http only on loopback), no trailing slash */
 	char relay_token[CONFIG_SECRET_MAX + 2]; /* secret: 32-256 printable, no spaces */

@@ -23,6 +23,7 @@
 
 #include <microhttpd.h>
 
+#include "i18n.h"
 #include "util.h"
 
 #define LISTENER_SUFFIX_MAX 32
@@ -498,10 +499,37 @@ struct listener *listener_start(struct loop *l, const struct listener_options *o
 			 LISTENER_TOKEN_LEN);
 		return NULL;
 	}
+	if (!opt->tls_cert != !opt->tls_key) {
+		kerr_set(err, K_INVALID, opt->tls_cert ? "listen_key" : "listen_cert",
+			 _("listen_cert and listen_key go together: set both (HTTPS) or "
+			   "neither (plain HTTP)"));
+		return NULL;
+	}
+	char *cert = NULL, *key = NULL;
+	if (opt->tls_cert) {
+		if (MHD_is_feature_supported(MHD_FEATURE_TLS) != MHD_YES) {
+			kerr_set(err, K_INVALID, "listen_cert",
+				 _("this libmicrohttpd was built without TLS, so the listener "
+				   "cannot serve HTTPS: remove listen_cert and listen_key and put "
+				   "nginx or caddy in front, or use kassa-relay"));
+			return NULL;
+		}
+		cert = listener_tls_read(opt->tls_cert, "listen_cert", false, err);
+		if (!cert)
+			return NULL;
+		key = listener_tls_read(opt->tls_key, "listen_key", true, err);
+		if (!key) {
+			listener_tls_free(cert);
+			return NULL;
+		}
+	}
 	struct listener *ls = xcalloc(1, sizeof *ls);
+	ls->tls = cert != NULL;
 	ls->listen_fd = -1;
 	ls->spare_fd = -1;
 	if (listener_parse_addr(opt->listen, &ls->addr, &ls->addr_len, err) != K_OK) {
+		listener_tls_free(cert);
+		listener_tls_free(key);
 		free(ls);
 		return NULL;
 	}
@@ -518,6 +546,8 @@ struct listener *listener_start(struct loop *l, const struct listener_options *o
 	ls->max_connections = opt->max_connections ? opt->max_connections : 64;
 	ls->per_ip = opt->per_ip_limit ? opt->per_ip_limit : 8;
 	if (listener_guard_open(ls, err) != K_OK) {
+		listener_tls_free(cert);
+		listener_tls_free(key);
 		listener_guard_close(ls);
 		explicit_bzero(ls->token, sizeof ls->token);
 		free(ls->health_path);
@@ -534,16 +564,30 @@ struct listener *listener_start(struct loop *l, const struct listener_options *o
 	 */
 	unsigned flags = MHD_USE_EPOLL | MHD_USE_ERROR_LOG | MHD_ALLOW_SUSPEND_RESUME |
 			 MHD_USE_NO_LISTEN_SOCKET;
+	if (ls->tls)
+		flags |= MHD_USE_TLS;
+	/* Without TLS the first MHD_OPTION_END ends the list: cert and key are
+	 * not read. MHD hands them to GnuTLS, which keeps its own copy. */
 	ls->mhd = MHD_start_daemon(
 		flags, 0, NULL, NULL, on_mhd_request, ls, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log,
 		ls, MHD_OPTION_CONNECTION_TIMEOUT, timeout + 1, MHD_OPTION_CONNECTION_LIMIT,
 		ls->max_connections + 64, MHD_OPTION_PER_IP_CONNECTION_LIMIT, 2 * ls->per_ip,
 		MHD_OPTION_NOTIFY_COMPLETED, on_mhd_completed, ls, MHD_OPTION_NOTIFY_CONNECTION,
-		listener_guard_notify, ls, MHD_OPTION_END);
+		listener_guard_notify, ls, ls->tls ? MHD_OPTION_HTTPS_MEM_CERT : MHD_OPTION_END,
+		cert, MHD_OPTION_HTTPS_MEM_KEY, key, MHD_OPTION_END);
+	listener_tls_free(cert);
+	listener_tls_free(key);
 	if (!ls->mhd) {
 		listener_guard_close(ls);
-		kerr_set(err, K_IO, "listen", "cannot start the callback listener on %s%s%s",
-			 opt->listen, ls->failure[0] ? ": " : "", ls->failure);
+		if (ls->tls)
+			kerr_set(err, K_INVALID, "listen_cert",
+				 _("cannot start HTTPS on %s: check that listen_cert and listen_key "
+				   "are a PEM certificate and its matching private key%s%s"),
+				 opt->listen, ls->failure[0] ? ": " : "", ls->failure);
+		else
+			kerr_set(err, K_IO, "listen",
+				 "cannot start the callback listener on %s%s%s", opt->listen,
+				 ls->failure[0] ? ": " : "", ls->failure);
 		explicit_bzero(ls->token, sizeof ls->token);
 		free(ls->health_path);
 		free(ls);
@@ -587,6 +631,11 @@ void listener_stop(struct listener *ls)
 	}
 	explicit_bzero(ls->token, sizeof ls->token);
 	free(ls);
+}
+
+bool listener_tls(const struct listener *ls)
+{
+	return ls && ls->tls;
 }
 
 unsigned listener_port(const struct listener *ls)

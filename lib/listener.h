@@ -73,6 +73,13 @@ struct listener_options {
 	/* Where to publish the health for other processes (`kassa outbox`), kept
 	 * up to date every 2 s and removed at stop; NULL = nowhere. */
 	const char *health_path;
+	/*
+	 * HTTPS: a PEM certificate (chain) file and its private key file, both or
+	 * neither (NULL = plain HTTP). The key file must not be readable by group
+	 * or others (mode 0600) or the listener refuses to start, naming it.
+	 */
+	const char *tls_cert;
+	const char *tls_key;
 	listener_cb on_callback;
 	void *cls;
 };
@@ -117,6 +124,8 @@ struct listener *listener_start(struct loop *l, const struct listener_options *o
 /* Stops listening, closes every connection and frees the listener. */
 void listener_stop(struct listener *ls);
 
+/* True when the listener speaks HTTPS. */
+bool listener_tls(const struct listener *ls);
 /* The port actually bound (useful with port 0). */
 unsigned listener_port(const struct listener *ls);
 /* "<public_base>/cb/<token>" (a trailing '/' on public_base is dropped) into

@@ -43,6 +43,7 @@ struct listener {
 	enum listener_status status;
 	char failure[160];
 	struct listener_stats stats;
+	bool tls; /* HTTPS (listen_cert, listen_key) */
 
 	/* the listen socket: ours, not MHD's, so it can never drop out of the loop */
 	int listen_fd;
@@ -87,6 +88,11 @@ void listener_degrade(struct listener *ls, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 /* Writes the health file when it changed or every 2 s (force: now). */
 void listener_guard_publish(struct listener *ls, bool force);
+/* Reads a PEM file for HTTPS (listener_tls.c): NULL with err naming field
+ * when it is missing, not PEM, or (secret) readable by group or others. */
+char *listener_tls_read(const char *path, const char *field, bool secret, struct kerr *err);
+/* Wipes and frees what listener_tls_read() returned; NULL is fine. */
+void listener_tls_free(char *pem);
 /* Runs MHD once (defined in listener.c). */
 void listener_run(struct listener *ls);
 

@@ -1445,14 +1445,15 @@ static void callback_base(const struct outbox *ob, char *buf, size_t n)
 	}
 	const char *h = ob->p.listen_host;
 	unsigned port = listener_port(ob->ls);
+	const char *sch = listener_tls(ob->ls) ? "https" : "http";
 	if (strcmp(h, "0.0.0.0") == 0 || !h[0])
-		snprintf(buf, n, "http://127.0.0.1:%u", port);
+		snprintf(buf, n, "%s://127.0.0.1:%u", sch, port);
 	else if (strcmp(h, "::") == 0)
-		snprintf(buf, n, "http://[::1]:%u", port);
+		snprintf(buf, n, "%s://[::1]:%u", sch, port);
 	else if (strchr(h, ':'))
-		snprintf(buf, n, "http://[%s]:%u", h, port);
+		snprintf(buf, n, "%s://[%s]:%u", sch, h, port);
 	else
-		snprintf(buf, n, "http://%s:%u", h, port);
+		snprintf(buf, n, "%s://%s:%u", sch, h, port);
 }
 
 struct outbox *outbox_new(struct loop *l, struct journal *j, const struct config_profile *p,
@@ -1529,6 +1530,8 @@ struct outbox *outbox_new(struct loop *l, struct journal *j, const struct config
 					      .token = ob->token,
 					      .body_limit = ob->opt.listener_body_limit,
 					      .timeout_s = ob->opt.listener_timeout_s,
+					      .tls_cert = p->listen_cert[0] ? p->listen_cert : NULL,
+					      .tls_key = p->listen_key[0] ? p->listen_key : NULL,
 					      .on_callback = on_callback,
 					      .cls = ob};
 		ob->ls = listener_start(l, &lo, err);

@@ -34,6 +34,9 @@ struct training {
 	char sandbox_db[CONFIG_PATH_MAX]; /* "" when in memory */
 	char note[256];			  /* why the sandbox runs in memory, or "" */
 	int lock_fd;			  /* holds training-sandbox.db, -1 when none */
+	/* The embedded kassa-relay (KASSA_TRAINING_RELAY=1), owned by
+	 * tui/training_relay.c; NULL when callbacks come to the listener. */
+	void *relay;
 };
 
 /*

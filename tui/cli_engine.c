@@ -30,6 +30,7 @@
 #include "outbox.h"
 #include "shift_report.h"
 #include "training.h"
+#include "training_relay.h"
 #include "util.h"
 #include "wire/lifepay.h"
 #include "wire/paykeeper.h"
@@ -207,7 +208,7 @@ static void session_close(struct session *s)
 	journal_close(s->j);
 	s->j = NULL;
 	if (s->tr_started)
-		training_stop(&s->tr);
+		training_relay_stop(&s->tr);
 	s->tr_started = false;
 	if (s->loop)
 		loop_free(s->loop);
@@ -261,7 +262,7 @@ static int session_open(struct session *s, const struct opts *o, bool engine, bo
 		loop_watch_signal(s->loop, SIGTERM, on_interrupt, s);
 	}
 	if (s->prof.training && engine) {
-		if (training_start(s->loop, &s->tr, &e) != K_OK) {
+		if (training_relay_start(s->loop, &s->tr, &e) != K_OK) {
 			int rc = cli_error(o->cmd, CLI_FAILED,
 					   _("the training sandbox did not start: %s"), e.text);
 			session_close(s);

@@ -10,6 +10,7 @@
 #include "basket_store.h"
 #include "cli.h"
 #include "engine_relay.h"
+#include "training_relay.h"
 #include "i18n.h"
 #include "keys.h"
 #include "loop.h"
@@ -397,7 +398,7 @@ static void engine_close(struct engine *e)
 	journal_close(e->journal);
 	e->journal = NULL;
 	if (e->tr_started)
-		training_stop(&e->tr);
+		training_relay_stop(&e->tr);
 	e->tr_started = false;
 	config_free(e->config);
 	e->config = NULL;
@@ -462,7 +463,7 @@ static kstatus engine_setup(struct app *app, void *cls, struct kerr *err)
 	if (e->training) {
 		e->tr.lock_fd = -1;
 		e->tr.callback_delay_ms = env_delay_ms();
-		if (training_start(app->loop, &e->tr, &ke) != K_OK) {
+		if (training_relay_start(app->loop, &e->tr, &ke) != K_OK) {
 			e->exit_code = CLI_FAILED;
 			return kerr_set(err, K_IO, "", _("the training sandbox did not start: %s"),
 					ke.text);

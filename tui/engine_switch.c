@@ -6,6 +6,7 @@
 
 #include "basket_store.h"
 #include "engine_relay.h"
+#include "training_relay.h"
 #include "i18n.h"
 #include "loop.h"
 #include "util.h"
@@ -40,7 +41,7 @@ static void stop_base(struct engine *e)
 	journal_close(e->journal);
 	e->journal = NULL;
 	if (e->tr_started)
-		training_stop(&e->tr);
+		training_relay_stop(&e->tr);
 	e->tr_started = false;
 }
 
@@ -63,7 +64,7 @@ static kstatus start(struct engine *e, const struct config_profile *p, bool keep
 			memset(&e->tr, 0, sizeof e->tr);
 			e->tr.lock_fd = -1;
 			e->tr.callback_delay_ms = delay;
-			if (training_start(app->loop, &e->tr, &ke) != K_OK)
+			if (training_relay_start(app->loop, &e->tr, &ke) != K_OK)
 				return kerr_set(err, K_IO, "",
 						_("the training sandbox did not start: %s"),
 						ke.text);

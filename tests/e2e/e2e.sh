@@ -164,6 +164,7 @@ start_kassa() {
 	[ -n "${UBSAN_OPTIONS:-}" ] && envs+=(UBSAN_OPTIONS="$UBSAN_OPTIONS")
 	[ -n "${LSAN_OPTIONS:-}" ] && envs+=(LSAN_OPTIONS="$LSAN_OPTIONS")
 	[ -n "${TZ:-}" ] && envs+=(TZ="$TZ")
+	[ -n "${KASSA_TRAINING_RELAY:-}" ] && envs+=(KASSA_TRAINING_RELAY="$KASSA_TRAINING_RELAY")
 	local cmd
 	cmd=$(printf '%q ' env -i "${envs[@]}" "$KASSA" "$@")
 	# The shell stays after kassa so its exit status can be read off the screen, on a line of

@@ -5,7 +5,8 @@
 # becomes processed through the relay (the history names it), the relay
 # SIGKILLed shows "relay reconnecting since", and a sale made while it is
 # down becomes processed once it is back (the sandbox retries its callback,
-# time-scaled). Reuses e2e.sh's harness, as test_cli_flush.sh does.
+# time-scaled). Then training with KASSA_TRAINING_RELAY=1 on the same path.
+# Reuses e2e.sh's harness, as test_cli_flush.sh does.
 #
 # usage: e2e_relay.sh KASSA KASSA_SANDBOX KASSA_RELAY
 set -u
@@ -102,6 +103,12 @@ keys F9
 wait_re "processed +relay" "the history names the relay as the source"
 keys Escape
 if grep -qF "$token" <<<"$(screen)"; then not_ok "the token is never shown"; else ok "the token is never shown"; fi
+keys F12
+wait_for "Settings" "F12 opens the settings"
+wait_for "through kassa-relay http://127.0.0.1:$rport" "the settings' callbacks line names the relay"
+if grep -qF "$token" <<<"$(screen)"; then not_ok "the settings never show the token"; else ok "the settings never show the token"; fi
+keys Escape
+wait_for "relay connected" "back on the sale screen"
 
 kill -9 "$relay_pid"
 wait "$relay_pid" 2>/dev/null
@@ -118,6 +125,22 @@ if screen | grep -q "accepted"; then
 else
 	ok "the callback retried by the sandbox reaches the screen through the relay: nothing lost"
 fi
+quit_kassa
+
+# Training on the same path (KASSA_TRAINING_RELAY=1): the built-in sandbox calls
+# an embedded kassa-relay back and the screen pulls from it.
+tmux -L "$sock" kill-server >/dev/null 2>&1
+rm -f "$tmp/config/kassa/config.ini"
+KASSA_TRAINING_RELAY=1 start_kassa 140 40 C.UTF-8 --training
+wait_for "TRAINING" "training starts with the embedded relay"
+wait_for "relay connected" "training: the status bar says the relay is connected"
+refute "listener on" "training with the relay opens no listener"
+sell "a training sale"
+wait_re "#1 receipt .*" "the training sale is in the pane"
+wait_for "processed" "the training sale becomes processed through the embedded relay"
+keys F9
+wait_re "processed +relay" "training: the history names the relay as the source"
+keys Escape
 quit_kassa
 echo "1..$n"
 [ "$failed" -eq 0 ]

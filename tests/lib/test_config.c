@@ -457,6 +457,39 @@ static void config_load__warnings_for_unknowns_and_repeats(void **state)
 	config_free(cfg);
 }
 
+static void config_load__listen_tls__pairs_and_https_warning(void **state)
+{
+	struct fixture *fx = *state;
+	struct config *cfg = NULL;
+	struct kerr err = {0};
+	/* https on a public listener without a certificate: warned */
+	assert_int_equal(load(fx,
+			      LIFEPAY_OK "listen = 0.0.0.0:8088\n"
+					 "public_url = https://shop.example:8088\n",
+			      &cfg, &err),
+			 K_OK);
+	assert_int_equal(cfg->nwarnings, 1);
+	assert_non_null(strstr(cfg->warnings[0], "listen_cert"));
+	assert_non_null(strstr(cfg->warnings[0], "plain HTTP"));
+	config_free(cfg);
+	/* with both files: no warning, both kept */
+	assert_int_equal(load(fx,
+			      LIFEPAY_OK "listen = 0.0.0.0:8088\n"
+					 "public_url = https://shop.example:8088\n"
+					 "listen_cert = /etc/kassa/cert.pem\n"
+					 "listen_key = /etc/kassa/key.pem\n",
+			      &cfg, &err),
+			 K_OK);
+	assert_int_equal(cfg->nwarnings, 0);
+	assert_string_equal(cfg->profiles[0].listen_cert, "/etc/kassa/cert.pem");
+	assert_string_equal(cfg->profiles[0].listen_key, "/etc/kassa/key.pem");
+	config_free(cfg);
+	/* a certificate without its key: refused, naming the missing key */
+	assert_int_equal(load(fx, LIFEPAY_OK "listen_cert = /etc/kassa/cert.pem\n", &cfg, &err),
+			 K_INVALID);
+	assert_non_null(strstr(err.text, "listen_key"));
+}
+
 static void config_load__overlong_line__refused(void **state)
 {
 	struct fixture *fx = *state;
@@ -571,6 +604,7 @@ int main(void)
 		T(config_load__secrets__never_in_errors_or_warnings),
 		T(config_load__missing_credentials__named),
 		T(config_load__warnings_for_unknowns_and_repeats),
+		T(config_load__listen_tls__pairs_and_https_warning),
 		T(config_load__overlong_line__refused),
 		T(config_select__several_without_default__asks),
 		T(config_dump__masks_secrets_unless_asked),

@@ -20,9 +20,20 @@
  * journaled sale, under its ext_id with the journal's uuid, and nothing
  * else. Prints one summary line; exit 0 when every check passed.
  *
- *   soak client DIR SANDBOX_PORT LISTEN_PORT N     one client (used by the above)
+ * Through the relay (issue 13): --relay PATH/kassa-relay sends every callback
+ * via kassa-relay instead: each till is added to a tills file, has no
+ * listener and pulls over a long-poll (lib/relay_client.c); the relay, on
+ * SQLite (--relay-db sqlite) or PostgreSQL with two relay processes on one
+ * database (--relay-db pg, needs KASSA_TEST_PG, else exit 77), is SIGKILLed
+ * --relay-kills times at random moments and restarted on its port. Then also:
+ * every document's history has a status applied from the relay (LifePay
+ * statuses arrive only by callback, so none was lost).
+ *
+ *   soak client DIR SANDBOX_PORT LISTEN_PORT N [RELAY_URL]   one client (used by the
+ *   above; the relay token comes in SOAK_RELAY_TOKEN)
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <jansson.h>
 #include <signal.h>
@@ -42,6 +53,7 @@
 #include "journal.h"
 #include "loop.h"
 #include "outbox.h"
+#include "relay_client.h"
 #include "util.h"
 
 extern char **environ;
@@ -90,7 +102,8 @@ static int64_t count_final(struct journal *j)
 	return sum;
 }
 
-static int run_client(const char *dir, int sandbox_port, unsigned listen_port, long count)
+static int run_client(const char *dir, int sandbox_port, unsigned listen_port, long count,
+		      const char *relay_url)
 {
 	char path[512];
 	snprintf(path, sizeof path, "%s/journal.db", dir);
@@ -107,10 +120,26 @@ static int run_client(const char *dir, int sandbox_port, unsigned listen_port, l
 	p.retry_schedule[1] = 3;
 	p.retry_count = 2;
 	p.max_in_flight = 8;
+	if (relay_url) {
+		const char *tok = getenv("SOAK_RELAY_TOKEN");
+		if (!tok)
+			bench_die("client", "SOAK_RELAY_TOKEN is not set");
+		str_copy(p.relay_url, relay_url, sizeof p.relay_url);
+		str_copy(p.relay_token, tok, sizeof p.relay_token);
+	}
 	struct outbox_options oo = {.time_unit_ms = 10, .request_timeout_ms = 3000, .token = TOKEN};
 	struct outbox *ob = outbox_new(l, j, &p, &oo, &e);
 	if (!ob)
 		bench_die("client outbox", e.text);
+	struct relay_client *rc = NULL;
+	if (relay_url) {
+		/* back off 20 ms per "second": a killed relay is pulled from again at once */
+		struct relay_client_options ro = {
+		    .poll_s = 5, .backoff_unit_ms = 20, .connect_timeout_ms = 2000};
+		rc = relay_client_new(l, j, ob, &p, &ro, &e);
+		if (!rc)
+			bench_die("client relay", e.text);
+	}
 	long long end = mono_ms() + CLIENT_TIMEOUT_MS;
 	for (;;) {
 		int64_t made = count_all(j), depth = 0;
@@ -132,6 +161,7 @@ static int run_client(const char *dir, int sandbox_port, unsigned listen_port, l
 			bench_die("client", "not done within its time");
 		loop_run_once(l, 20);
 	}
+	relay_client_free(rc);
 	outbox_free(ob);
 	journal_close(j);
 	loop_free(l);
@@ -142,6 +172,8 @@ static int run_client(const char *dir, int sandbox_port, unsigned listen_port, l
 
 struct client {
 	char dir[300];
+	char relay_url[64]; /* "" = direct callbacks to its listener */
+	char relay_token[300];
 	unsigned lport;
 	long count;
 	pid_t pid; /* 0 = finished */
@@ -154,9 +186,19 @@ static pid_t spawn_client(const char *self, struct client *c, int sandbox_port)
 	snprintf(p1, sizeof p1, "%d", sandbox_port);
 	snprintf(p2, sizeof p2, "%u", c->lport);
 	snprintf(n, sizeof n, "%ld", c->count);
-	char *argv[] = {(char *)self, (char *)"client", c->dir, p1, p2, n, NULL};
+	char *argv[] = {(char *)self,
+			(char *)"client",
+			c->dir,
+			p1,
+			p2,
+			n,
+			c->relay_url[0] ? c->relay_url : NULL,
+			NULL};
 	pid_t pid;
+	if (c->relay_url[0])
+		setenv("SOAK_RELAY_TOKEN", c->relay_token, 1);
 	int rc = posix_spawn(&pid, self, NULL, NULL, argv, environ);
+	unsetenv("SOAK_RELAY_TOKEN");
 	if (rc != 0)
 		bench_die("spawn client", strerror(rc));
 	c->runs++;
@@ -203,6 +245,152 @@ static int64_t journaled(const char *dir)
 	return n;
 }
 
+/* ---- the relay: one process on SQLite, two on one PostgreSQL database ---- */
+
+struct relay_proc {
+	pid_t pid;
+	unsigned port;
+	char out[400];
+};
+
+struct relays {
+	const char *exe;
+	char db[700]; /* the --db value */
+	char tills[400];
+	char pgdb[64]; /* the throw-away PostgreSQL database, "" for SQLite */
+	int n;
+	int kills;
+	struct relay_proc r[2];
+};
+
+static bool file_has(const char *path, const char *text)
+{
+	FILE *f = fopen(path, "r");
+	if (!f)
+		return false;
+	char line[512];
+	bool found = false;
+	while (!found && fgets(line, sizeof line, f))
+		found = strstr(line, text) != NULL;
+	fclose(f);
+	return found;
+}
+
+/* (Re)starts relay i on its fixed port and waits for its "listening on" line. */
+static void relay_spawn(struct relays *rs, int i)
+{
+	struct relay_proc *r = &rs->r[i];
+	char listen[64], err[420];
+	snprintf(listen, sizeof listen, "127.0.0.1:%u", r->port);
+	snprintf(err, sizeof err, "%s.err", r->out);
+	char *argv[] = {(char *)rs->exe, (char *)"--listen", listen,	(char *)"--db",
+			rs->db,		 (char *)"--tills",  rs->tills, NULL};
+	posix_spawn_file_actions_t fa;
+	posix_spawn_file_actions_init(&fa);
+	posix_spawn_file_actions_addopen(&fa, 1, r->out, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	posix_spawn_file_actions_addopen(&fa, 2, err, O_WRONLY | O_CREAT | O_APPEND, 0600);
+	int rc = posix_spawn(&r->pid, rs->exe, &fa, NULL, argv, environ);
+	posix_spawn_file_actions_destroy(&fa);
+	if (rc != 0)
+		bench_die("spawn kassa-relay", strerror(rc));
+	long long end = mono_ms() + 15000;
+	while (!file_has(r->out, "listening on")) {
+		if (mono_ms() > end || waitpid(r->pid, NULL, WNOHANG) == r->pid)
+			bench_die("kassa-relay did not start; see", err);
+		bench_sleep_ms(5);
+	}
+}
+
+static void relay_kill(struct relays *rs, int i)
+{
+	if (rs->r[i].pid <= 0)
+		return;
+	kill(rs->r[i].pid, SIGKILL);
+	waitpid(rs->r[i].pid, NULL, 0);
+	rs->r[i].pid = 0;
+}
+
+/* Returns 77 (skip) when PostgreSQL is asked for and KASSA_TEST_PG is not set. */
+static int relays_start(struct relays *rs, const char *exe, const char *kind, const char *base,
+			struct client *cs, int n)
+{
+	memset(rs, 0, sizeof *rs);
+	rs->exe = exe;
+	snprintf(rs->tills, sizeof rs->tills, "%s/tills.ini", base);
+	if (strcmp(kind, "pg") == 0) {
+		const char *pg = getenv("KASSA_TEST_PG");
+		if (!pg || !*pg) {
+			printf("soak: KASSA_TEST_PG is not set: the PostgreSQL relay soak is "
+			       "skipped\n");
+			return 77;
+		}
+		snprintf(rs->pgdb, sizeof rs->pgdb, "kassa_soak_%ld", (long)getpid());
+		char cmd[1200];
+		snprintf(cmd, sizeof cmd, "psql -q \"$KASSA_TEST_PG\" -c 'CREATE DATABASE %s'",
+			 rs->pgdb);
+		if (system(cmd) != 0)
+			bench_die("psql", "cannot create the soak database");
+		/* the same server and options, our database */
+		const char *q = strchr(pg, '?');
+		size_t blen = q ? (size_t)(q - pg) : strlen(pg);
+		const char *slash = pg + blen;
+		while (slash > pg && *slash != '/')
+			slash--;
+		if (slash - pg < 14) /* "postgresql://" has its slashes first */
+			slash = pg + blen;
+		snprintf(rs->db, sizeof rs->db, "%.*s/%s%s", (int)(slash - pg), pg, rs->pgdb,
+			 q ? q : "");
+		rs->n = 2;
+	} else {
+		snprintf(rs->db, sizeof rs->db, "sqlite:%s/relay.db", base);
+		rs->n = 1;
+	}
+	for (int i = 0; i < rs->n; i++) {
+		rs->r[i].port = bench_free_port();
+		snprintf(rs->r[i].out, sizeof rs->r[i].out, "%s/relay-%d.out", base, i);
+	}
+	for (int i = 0; i < n; i++) {
+		char out[420], cmd[1400];
+		snprintf(out, sizeof out, "%s/add-%d.txt", base, i);
+		snprintf(cmd, sizeof cmd, "'%s' add-till till-%d --tills '%s' >'%s' 2>&1", exe, i,
+			 rs->tills, out);
+		if (system(cmd) != 0)
+			bench_die("kassa-relay add-till failed; see", out);
+		FILE *f = fopen(out, "r");
+		char line[512];
+		while (f && fgets(line, sizeof line, f))
+			if (strncmp(line, "relay_token = ", 14) == 0) {
+				line[strcspn(line, "\r\n")] = '\0';
+				str_copy(cs[i].relay_token, line + 14, sizeof cs[i].relay_token);
+			}
+		if (f)
+			fclose(f);
+		if (!cs[i].relay_token[0])
+			bench_die("no relay_token printed by add-till; see", out);
+		/* with two relays, the tills are spread over them (one database) */
+		snprintf(cs[i].relay_url, sizeof cs[i].relay_url, "http://127.0.0.1:%u",
+			 rs->r[i % rs->n].port);
+	}
+	for (int i = 0; i < rs->n; i++)
+		relay_spawn(rs, i);
+	return 0;
+}
+
+static void relays_stop(struct relays *rs)
+{
+	for (int i = 0; i < rs->n; i++)
+		relay_kill(rs, i);
+	if (rs->pgdb[0]) {
+		char cmd[300];
+		snprintf(
+		    cmd, sizeof cmd,
+		    "psql -q \"$KASSA_TEST_PG\" -c 'DROP DATABASE IF EXISTS %s' >/dev/null 2>&1",
+		    rs->pgdb);
+		if (system(cmd) != 0)
+			fprintf(stderr, "soak: could not drop the database %s\n", rs->pgdb);
+	}
+}
+
 struct jdoc {
 	char ext_id[EXT_ID_MAX + 1];
 	char uuid[UUID_TEXT_MAX + 1];
@@ -241,8 +429,18 @@ static bool on_restart_row(const struct journal_history_row *r, void *cls)
 	return true;
 }
 
+static bool on_relay_row(const struct journal_history_row *r, void *cls)
+{
+	if (r->source == JSRC_RELAY)
+		*(bool *)cls = true;
+	return true;
+}
+
 struct opts {
 	const char *sandbox;
+	const char *relay;    /* kassa-relay, or NULL: direct callbacks */
+	const char *relay_db; /* "sqlite" or "pg" */
+	long relay_kills;
 	long receipts, clients, kills, timeout_s;
 	const char *faults;
 	const char *time_scale;
@@ -265,6 +463,15 @@ static int run_soak(const char *self, const struct opts *o)
 	struct client cs[MAX_CLIENTS];
 	memset(cs, 0, sizeof cs);
 	int n = (int)o->clients;
+	struct relays rs = {0};
+	if (o->relay) {
+		int rc = relays_start(&rs, o->relay, o->relay_db, base, cs, n);
+		if (rc) {
+			bench_sandbox_stop(&sb);
+			bench_rmtree(base);
+			return rc;
+		}
+	}
 	long long start = mono_ms();
 	for (int i = 0; i < n; i++) {
 		snprintf(cs[i].dir, sizeof cs[i].dir, "%s/till-%d", base, i);
@@ -280,15 +487,29 @@ static int run_soak(const char *self, const struct opts *o)
 	 * kills are spread over it.
 	 */
 	/* about 3.5 ms of run time per receipt on 2 cores: spread the kills over it */
-	long pause_max = 2 * (o->receipts * 35 / 10) / (o->kills ? o->kills : 1);
+	long all_kills = o->kills + (o->relay ? o->relay_kills : 0);
+	long pause_max = 2 * (o->receipts * 35 / 10) / (all_kills ? all_kills : 1);
 	if (pause_max < 20)
 		pause_max = 20;
 	if (pause_max > 5000)
 		pause_max = 5000;
 	int killed = 0;
 	long long deadline = start + o->timeout_s * 1000;
-	while (killed < o->kills && reap(cs, n) > 0 && mono_ms() < deadline) {
+	while ((killed < o->kills || (o->relay && rs.kills < o->relay_kills)) && reap(cs, n) > 0 &&
+	       mono_ms() < deadline) {
 		bench_sleep_ms(10 + rand() % pause_max);
+		if (o->relay && rs.kills < o->relay_kills && (killed >= o->kills || rand() % 2)) {
+			/* the relay dies mid-delivery and is back after up to 300 ms: the
+			 * provider's callbacks meanwhile fail and are retried */
+			int r = rand() % rs.n;
+			relay_kill(&rs, r);
+			rs.kills++;
+			bench_sleep_ms(rand() % 300);
+			relay_spawn(&rs, r);
+			continue;
+		}
+		if (killed >= o->kills)
+			continue;
 		int i = rand() % n;
 		if (cs[i].pid <= 0 || reap(cs, n) == 0)
 			continue;
@@ -330,6 +551,7 @@ static int run_soak(const char *self, const struct opts *o)
 	/* Every journal against the ledger. */
 	struct jdocs all = {0};
 	int restarts = 0, retried = 0, runs = 0;
+	size_t no_relay = 0;
 	for (int i = 0; i < n; i++) {
 		char path[512];
 		if (snprintf(path, sizeof path, "%s/journal.db", cs[i].dir) >= (int)sizeof path)
@@ -345,8 +567,16 @@ static int run_soak(const char *self, const struct opts *o)
 		      all.n - before, cs[i].count);
 		int64_t max_id = 0;
 		journal_count(j, NULL, &max_id, NULL);
-		for (int64_t id = 1; id <= max_id; id++)
+		for (int64_t id = 1; id <= max_id; id++) {
 			journal_history(j, id, on_restart_row, &restarts, NULL);
+			bool relayed = false;
+			if (o->relay)
+				journal_history(j, id, on_relay_row, &relayed, NULL);
+			if (o->relay && !relayed && no_relay++ < 5)
+				check(false,
+				      "till %d document #%" PRId64 " has no status from the relay",
+				      i, id);
+		}
 		journal_close(j);
 		runs += cs[i].runs;
 	}
@@ -362,6 +592,9 @@ static int run_soak(const char *self, const struct opts *o)
 			retried++;
 	}
 	check(not_final == 0, "%zu documents not processed", not_final);
+	if (o->relay)
+		check(no_relay == 0, "%zu documents got no callback through the relay: lost",
+		      no_relay);
 	json_t *led = bench_http_json(sb.port, "GET", "/sandbox/ledger", NULL);
 	json_t *docs = json_object_get(led, "documents");
 	size_t k, dup = 0, unknown = 0, wrong_uuid = 0;
@@ -404,7 +637,14 @@ static int run_soak(const char *self, const struct opts *o)
 	       "= journals %zu, %zu doubled, %zu missing; %d failed checks\n",
 	       all.n, n, runs, killed, o->faults, o->time_scale, o->seed, kill_phase / 1000.0,
 	       during_kills, total_ms / 1000.0, retried, restarts, ncb, ledger_n, all.n, dup, missing, failures);
+	if (o->relay)
+		printf("soak: through kassa-relay (%s, %d process%s): %d relay SIGKILLs, %zu "
+		       "documents "
+		       "without a relayed status (callbacks lost)\n",
+		       o->relay_db, rs.n, rs.n == 1 ? "" : "es", rs.kills, no_relay);
 	free(all.v);
+	if (o->relay)
+		relays_stop(&rs);
 	bench_sandbox_stop(&sb);
 	if (failures)
 		fprintf(stderr, "soak: the journals are kept in %s\n", base);
@@ -418,11 +658,12 @@ int main(int argc, char **argv)
 	bench_set_name("soak");
 	signal(SIGPIPE, SIG_IGN);
 	if (argc >= 2 && strcmp(argv[1], "client") == 0) {
-		if (argc != 6)
-			bench_die("usage", "soak client DIR SANDBOX_PORT LISTEN_PORT N");
+		if (argc != 6 && argc != 7)
+			bench_die("usage",
+				  "soak client DIR SANDBOX_PORT LISTEN_PORT N [RELAY_URL]");
 		return run_client(argv[2], (int)bench_arg_long(argv[3], "port"),
 				  (unsigned)bench_arg_long(argv[4], "port"),
-				  bench_arg_long(argv[5], "N"));
+				  bench_arg_long(argv[5], "N"), argc == 7 ? argv[6] : NULL);
 	}
 	struct opts o = {.receipts = 10000,
 			 .clients = 4,
@@ -430,15 +671,25 @@ int main(int argc, char **argv)
 			 .timeout_s = 900,
 			 .faults = "http500=0.2,drop=0.1,stall=0.05:2,callback_fail=0.3",
 			 .time_scale = "0.001",
+			 .relay_db = "sqlite",
+			 .relay_kills = 20,
 			 .seed = (uint64_t)time(NULL)};
 	for (int i = 1; i < argc; i++) {
 		const char *v = i + 1 < argc ? argv[i + 1] : NULL;
 		if (!v)
-			bench_die("usage", "soak --sandbox EXE [--receipts N] [--clients C] "
-					   "[--kills K] [--faults SPEC] [--time-scale F] [--seed S] "
-					   "[--timeout S]");
+			bench_die("usage",
+				  "soak --sandbox EXE [--receipts N] [--clients C] "
+				  "[--kills K] [--faults SPEC] [--time-scale F] [--seed S] "
+				  "[--timeout S] [--relay EXE [--relay-db sqlite|pg] "
+				  "[--relay-kills K]]");
 		if (strcmp(argv[i], "--sandbox") == 0)
 			o.sandbox = argv[++i];
+		else if (strcmp(argv[i], "--relay") == 0)
+			o.relay = argv[++i];
+		else if (strcmp(argv[i], "--relay-db") == 0)
+			o.relay_db = argv[++i];
+		else if (strcmp(argv[i], "--relay-kills") == 0)
+			o.relay_kills = bench_arg_long(argv[++i], "--relay-kills");
 		else if (strcmp(argv[i], "--receipts") == 0)
 			o.receipts = bench_arg_long(argv[++i], "--receipts");
 		else if (strcmp(argv[i], "--clients") == 0)
@@ -456,6 +707,8 @@ int main(int argc, char **argv)
 		else
 			bench_die("unknown argument", argv[i]);
 	}
+	if (o.relay && strcmp(o.relay_db, "sqlite") != 0 && strcmp(o.relay_db, "pg") != 0)
+		bench_die("--relay-db", "allowed: sqlite or pg");
 	if (!o.sandbox || o.clients < 1 || o.clients > MAX_CLIENTS || o.receipts < o.clients)
 		bench_die("usage", "--sandbox EXE is required; 1..16 clients, at least one receipt "
 				   "each");

@@ -586,8 +586,16 @@ static void settings_draw(struct app *app, WINDOW *w, int rows, int cols)
 	/* The profile as it runs; secrets masked. */
 	app_put(w, y++, 2, cols - 4, TEXT_LEFT, _("The profile in use"), UI_TABLE_HEADER);
 	const char *prov = journal_provider_word(p->provider);
-	char listen[128];
-	config_listen_str(p, listen, sizeof listen);
+	char listen[CONFIG_URL_MAX + 64];
+	if (p->relay_url[0]) {
+		/* The address only: the relay token is a secret. */
+		snprintf(listen, sizeof listen, _("through kassa-relay %s"), p->relay_url);
+	} else {
+		char where[128];
+		config_listen_str(p, where, sizeof where);
+		snprintf(listen, sizeof listen,
+			 p->listen_cert[0] ? _("listener %s (HTTPS)") : _("listener %s"), where);
+	}
 	struct {
 		const char *k;
 		const char *v;
