@@ -364,12 +364,13 @@ static bool is_fkey_screen(const struct view_ops *v)
 static int default_action(struct app *app, enum action a)
 {
 	switch (a) {
-	case ACT_HELP:
+	case ACT_HELP: {
 		/* Help is read over the screen it explains; Esc returns there. */
 		const struct view_ops *help = app_find_view(app, "help");
 		if (help && app_top(app) != help)
 			app_push(app, help, 0);
 		return APP_HANDLED;
+	}
 	case ACT_BACK:
 		if (app->depth > 1)
 			app_pop(app);
