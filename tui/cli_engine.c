@@ -427,8 +427,10 @@ static void print_outcome(const struct journal_doc *d)
 		printf("%s\n", _("  safely in the journal, not sent yet; `kassa outbox --flush` "
 				 "sends it"));
 	} else if (d->state == JS_ACCEPTED) {
-		printf("%s\n", _("  accepted by the provider; the final status comes with its "
-				 "callback (`kassa status` shows it)"));
+		printf("%s\n", _("  accepted by the provider; its final status comes by callback "
+				 "through the relay, or to public_url while kassa's screen or a "
+				 "--wait command listens there (the provider retries after 1, 3, 5 "
+				 "and 10 minutes, then hourly); `kassa status` shows it"));
 	}
 }
 
