@@ -920,26 +920,6 @@ int cli_engine_journal(int argc, char **argv)
 
 /* ---- outbox ---- */
 
-struct waiting {
-	const char *profile;
-	int64_t *ids;
-	int *attempts;
-	size_t n;
-};
-
-static bool on_collect(const struct journal_doc *d, void *cls)
-{
-	struct waiting *w = cls;
-	if (w->profile && strcmp(d->profile, w->profile) != 0)
-		return true;
-	w->ids = xrealloc(w->ids, (w->n + 1) * sizeof *w->ids);
-	w->attempts = xrealloc(w->attempts, (w->n + 1) * sizeof *w->attempts);
-	w->ids[w->n] = d->id;
-	w->attempts[w->n] = d->attempts;
-	w->n++;
-	return true;
-}
-
 static void print_waiting(const struct journal_doc *d)
 {
 	char total[32], when[32];
@@ -969,7 +949,7 @@ static bool on_print_waiting(const struct journal_doc *d, void *cls)
 
 static bool flush_done(struct session *s, void *cls)
 {
-	struct waiting *w = cls;
+	struct cli_waiting *w = cls;
 	for (size_t i = 0; i < w->n; i++) {
 		struct journal_doc d;
 		memset(&d, 0, sizeof d);
@@ -1040,9 +1020,9 @@ int cli_engine_outbox(int argc, char **argv)
 		return rc;
 	}
 	/* outbox_new already put documents left in sending back into the queue. */
-	struct waiting w = {.profile = s.prof.name};
+	struct cli_waiting w = {.profile = s.prof.name};
 	struct journal_filter f = {.by_state = true, .state = JS_QUEUED};
-	st = journal_list(s.j, &f, -1, 0, on_collect, &w, &e);
+	st = journal_list(s.j, &f, -1, 0, cli_waiting_collect, &w, &e);
 	if (st != K_OK) {
 		rc = cli_error(o.cmd, CLI_JOURNAL, "%s", e.text);
 		session_close(&s);

@@ -82,16 +82,9 @@ static int catches_usr1(long pid)
 	return res;
 }
 
-struct remote_wait {
-	const char *profile;
-	int64_t *ids;
-	int *attempts;
-	size_t n;
-};
-
-static bool on_collect(const struct journal_doc *d, void *cls)
+bool cli_waiting_collect(const struct journal_doc *d, void *cls)
 {
-	struct remote_wait *w = cls;
+	struct cli_waiting *w = cls;
 	if (w->profile && strcmp(d->profile, w->profile) != 0)
 		return true;
 	w->ids = xrealloc(w->ids, (w->n + 1) * sizeof *w->ids);
@@ -103,7 +96,7 @@ static bool on_collect(const struct journal_doc *d, void *cls)
 }
 
 /* Each document has an answer: final, accepted, or queued again after a new attempt. */
-static bool all_answered(struct journal *j, const struct remote_wait *w)
+static bool all_answered(struct journal *j, const struct cli_waiting *w)
 {
 	for (size_t i = 0; i < w->n; i++) {
 		struct journal_doc d;
@@ -156,10 +149,10 @@ int cli_flush_remote(struct journal *j, const char *journal_path, const char *pr
 		    journal_path, pid);
 		return 1;
 	}
-	struct remote_wait w = {.profile = profile};
+	struct cli_waiting w = {.profile = profile};
 	struct kerr e = {0};
 	struct journal_filter f = {.by_state = true, .state = JS_QUEUED};
-	if (journal_list(j, &f, -1, 0, on_collect, &w, &e) != K_OK) {
+	if (journal_list(j, &f, -1, 0, cli_waiting_collect, &w, &e) != K_OK) {
 		*rc = cli_error("outbox", CLI_JOURNAL, "%s", e.text);
 		return 1;
 	}

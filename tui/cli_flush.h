@@ -10,6 +10,17 @@
 
 #include "journal.h"
 
+/* The waiting documents of one profile (all when NULL), with their attempts. */
+struct cli_waiting {
+	const char *profile;
+	int64_t *ids;
+	int *attempts;
+	size_t n;
+};
+
+/* A journal_list() callback filling a struct cli_waiting (cls). */
+bool cli_waiting_collect(const struct journal_doc *d, void *cls);
+
 /*
  * When another process holds journal_path's sender lock: asks it to flush
  * (SIGUSR1, only if it catches that signal), waits up to timeout_s for an
