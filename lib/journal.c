@@ -274,13 +274,13 @@ static kstatus db_script(struct journal *j, const char *sql, struct kerr *err)
 		sqlite3_stmt *s = NULL;
 		int rc = sqlite3_prepare_v2(j->db, tail, -1, &s, &tail);
 		if (rc != SQLITE_OK)
-			return db_error(j, rc, err);
+			return journal_db_error(j, rc, err);
 		if (!s)
 			break; /* only white space left */
 		rc = sqlite3_step(s);
 		sqlite3_finalize(s);
 		if (rc != SQLITE_DONE && rc != SQLITE_ROW)
-			return db_error(j, rc, err);
+			return journal_db_error(j, rc, err);
 	}
 	return K_OK;
 }
@@ -298,14 +298,14 @@ static kstatus pragma(struct journal *j, const char *sql, const char *want, stru
 	sqlite3_stmt *s = NULL;
 	int rc = sqlite3_prepare_v2(j->db, sql, -1, &s, NULL);
 	if (rc != SQLITE_OK)
-		return db_error(j, rc, err);
+		return journal_db_error(j, rc, err);
 	rc = sqlite3_step(s);
 	char got[32] = "";
 	if (rc == SQLITE_ROW)
-		col_text(s, 0, got, sizeof got);
+		journal_col_text(s, 0, got, sizeof got);
 	sqlite3_finalize(s);
 	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-		return db_error(j, rc, err);
+		return journal_db_error(j, rc, err);
 	if (want && strcmp(got, want) != 0)
 		return kerr_set(err, K_DB, "journal",
 				_("journal %s: cannot switch to %s mode (got \"%s\"); keep the "
@@ -316,13 +316,13 @@ static kstatus pragma(struct journal *j, const char *sql, const char *want, stru
 
 static kstatus read_version(struct journal *j, int *version, struct kerr *err)
 {
-	sqlite3_stmt *s = st_get(j, ST_VERSION, err);
+	sqlite3_stmt *s = journal_st_get(j, ST_VERSION, err);
 	if (!s)
 		return K_DB;
 	int rc = sqlite3_step(s);
 	if (rc != SQLITE_ROW) {
 		sqlite3_reset(s);
-		return db_error(j, rc, err);
+		return journal_db_error(j, rc, err);
 	}
 	*version = sqlite3_column_int(s, 0);
 	sqlite3_reset(s);
@@ -346,29 +346,29 @@ static kstatus migrate(struct journal *j, int target, struct kerr *err)
 				  "to %d: use a newer kassa"),
 				j->path, have, MIGRATION_COUNT);
 	for (int v = have + 1; v <= target; v++) {
-		if ((st = tx_begin(j, err)) != K_OK)
+		if ((st = journal_tx_begin(j, err)) != K_OK)
 			return st;
 		/* Another process may have migrated while we waited for the lock. */
 		int now_have;
 		if ((st = read_version(j, &now_have, err)) != K_OK)
-			return tx_abort(j, st);
+			return journal_tx_abort(j, st);
 		if (now_have >= v) {
-			tx_abort(j, K_OK);
+			journal_tx_abort(j, K_OK);
 			continue;
 		}
 		st = db_script(j, migrations[v - 1], err);
 		if (st == K_OK) {
-			sqlite3_stmt *s = st_get(j, ST_VERSION_ADD, err);
+			sqlite3_stmt *s = journal_st_get(j, ST_VERSION_ADD, err);
 			if (!s)
-				return tx_abort(j, K_DB);
+				return journal_tx_abort(j, K_DB);
 			sqlite3_bind_int(s, 1, v);
 			sqlite3_bind_int64(s, 2, journal_now(j));
-			st = st_done(j, s, err);
+			st = journal_st_done(j, s, err);
 		}
 		if (st == K_OK)
-			st = tx_commit(j, err);
+			st = journal_tx_commit(j, err);
 		if (st != K_OK) {
-			tx_abort(j, st);
+			journal_tx_abort(j, st);
 			if (err) {
 				char msg[sizeof err->text];
 				snprintf(msg, sizeof msg, _("migration to schema version %d failed, "

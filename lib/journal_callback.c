@@ -23,52 +23,52 @@ static kstatus raw_replay(struct journal *j, int64_t now, int64_t doc_id,
 	*done = false;
 	if (j->version < 5 || !cb->body)
 		return K_OK;
-	sqlite3_stmt *s = st_get(j, ST_RAW_SAME, err);
+	sqlite3_stmt *s = journal_st_get(j, ST_RAW_SAME, err);
 	if (!s)
 		return K_DB;
-	bind_text(s, 1, cb->uuid);
+	journal_bind_text(s, 1, cb->uuid);
 	if (doc_id)
 		sqlite3_bind_int64(s, 2, doc_id);
 	else
 		sqlite3_bind_null(s, 2);
-	bind_text(s, 3, cb->content_type ? cb->content_type : "");
+	journal_bind_text(s, 3, cb->content_type ? cb->content_type : "");
 	size_t len = cb->body_len;
 	if (!doc_id && len > JOURNAL_RAW_UNKNOWN_BODY_MAX)
 		len = JOURNAL_RAW_UNKNOWN_BODY_MAX; /* as it was stored */
 	sqlite3_bind_blob64(s, 4, cb->body, len, SQLITE_STATIC);
-	bind_text(s, 5, journal_state_word(cb->state));
-	bind_text(s, 6, journal_source_word(cb->source));
+	journal_bind_text(s, 5, journal_state_word(cb->state));
+	journal_bind_text(s, 6, journal_source_word(cb->source));
 	sqlite3_bind_int(s, 7, cb->error_code);
-	bind_text(s, 8, cb->detail ? cb->detail : "");
+	journal_bind_text(s, 8, cb->detail ? cb->detail : "");
 	int rc = sqlite3_step(s);
 	int64_t id = rc == SQLITE_ROW ? sqlite3_column_int64(s, 0) : 0;
 	sqlite3_reset(s);
 	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-		return db_error(j, rc, err);
+		return journal_db_error(j, rc, err);
 	if (!id)
 		return K_OK;
-	if (!(s = st_get(j, ST_RAW_REPLAY, err)))
+	if (!(s = journal_st_get(j, ST_RAW_REPLAY, err)))
 		return K_DB;
 	sqlite3_bind_int64(s, 1, id);
 	sqlite3_bind_int64(s, 2, now);
 	*done = true;
-	return st_done(j, s, err);
+	return journal_st_done(j, s, err);
 }
 
 /* Unknown-uuid rows: older than the retention go, then all but the newest cap. */
 static kstatus raw_unknown_trim(struct journal *j, int64_t now, struct kerr *err)
 {
-	sqlite3_stmt *s = st_get(j, ST_RAW_EXPIRE, err);
+	sqlite3_stmt *s = journal_st_get(j, ST_RAW_EXPIRE, err);
 	if (!s)
 		return K_DB;
 	sqlite3_bind_int64(s, 1, now - JOURNAL_RAW_UNKNOWN_KEEP_MS);
-	kstatus st = st_done(j, s, err);
+	kstatus st = journal_st_done(j, s, err);
 	if (st != K_OK)
 		return st;
-	if (!(s = st_get(j, ST_RAW_TRIM, err)))
+	if (!(s = journal_st_get(j, ST_RAW_TRIM, err)))
 		return K_DB;
 	sqlite3_bind_int64(s, 1, JOURNAL_RAW_UNKNOWN_MAX);
-	return st_done(j, s, err);
+	return journal_st_done(j, s, err);
 }
 
 static kstatus raw_insert(struct journal *j, int64_t now, int64_t doc_id, bool applied,
@@ -78,7 +78,7 @@ static kstatus raw_insert(struct journal *j, int64_t now, int64_t doc_id, bool a
 	kstatus rst = raw_replay(j, now, doc_id, cb, &replay, err);
 	if (rst != K_OK || replay)
 		return rst;
-	sqlite3_stmt *s = st_get(j, ST_INSERT_RAW, err);
+	sqlite3_stmt *s = journal_st_get(j, ST_INSERT_RAW, err);
 	if (!s)
 		return K_DB;
 	sqlite3_bind_int64(s, 1, now);
@@ -86,8 +86,8 @@ static kstatus raw_insert(struct journal *j, int64_t now, int64_t doc_id, bool a
 		sqlite3_bind_int64(s, 2, doc_id);
 	else
 		sqlite3_bind_null(s, 2);
-	bind_text(s, 3, cb->uuid);
-	bind_text(s, 4, cb->content_type ? cb->content_type : "");
+	journal_bind_text(s, 3, cb->uuid);
+	journal_bind_text(s, 4, cb->content_type ? cb->content_type : "");
 	/* A body for no document of ours is kept only in part (the parsed
 	 * outcome is in its own columns). */
 	size_t len = cb->body_len;
@@ -98,11 +98,11 @@ static kstatus raw_insert(struct journal *j, int64_t now, int64_t doc_id, bool a
 	else
 		sqlite3_bind_null(s, 5);
 	sqlite3_bind_int(s, 6, applied ? 1 : 0);
-	bind_text(s, 7, journal_state_word(cb->state));
-	bind_text(s, 8, journal_source_word(cb->source));
+	journal_bind_text(s, 7, journal_state_word(cb->state));
+	journal_bind_text(s, 8, journal_source_word(cb->source));
 	sqlite3_bind_int(s, 9, cb->error_code);
-	bind_text(s, 10, cb->detail ? cb->detail : "");
-	kstatus st = st_done(j, s, err);
+	journal_bind_text(s, 10, cb->detail ? cb->detail : "");
+	kstatus st = journal_st_done(j, s, err);
 	if (st == K_OK && !doc_id && j->version >= 5)
 		st = raw_unknown_trim(j, now, err);
 	return st;
@@ -112,9 +112,9 @@ static kstatus raw_insert(struct journal *j, int64_t now, int64_t doc_id, bool a
  * The outcome of a callback or poll for a known document (in a
  * transaction): decides whether it is a change, a repeat or a conflict.
  */
-kstatus outcome_apply(struct journal *j, struct head *h, enum journal_state to,
-		      enum journal_source src, int code, const char *detail, int64_t now,
-		      bool *applied, struct kerr *err)
+kstatus journal_outcome_apply(struct journal *j, struct head *h, enum journal_state to,
+			      enum journal_source src, int code, const char *detail, int64_t now,
+			      bool *applied, struct kerr *err)
 {
 	*applied = false;
 	if (h->state == to)
@@ -130,15 +130,15 @@ kstatus outcome_apply(struct journal *j, struct head *h, enum journal_state to,
 				  "but not applied"),
 				h->id, _(journal_state_label(h->state)),
 				_(journal_state_label(to)));
-	sqlite3_stmt *s = st_get(j, ST_SET_FINAL_CB, err);
+	sqlite3_stmt *s = journal_st_get(j, ST_SET_FINAL_CB, err);
 	if (!s)
 		return K_DB;
 	sqlite3_bind_int64(s, 1, h->id);
-	bind_text(s, 2, journal_state_word(to));
+	journal_bind_text(s, 2, journal_state_word(to));
 	sqlite3_bind_int(s, 3, to == JS_PROCESSED ? 0 : code);
-	bind_text(s, 4, to == JS_PROCESSED ? "" : (detail ? detail : ""));
+	journal_bind_text(s, 4, to == JS_PROCESSED ? "" : (detail ? detail : ""));
 	sqlite3_bind_int64(s, 5, now);
-	kstatus st = st_done(j, s, err);
+	kstatus st = journal_st_done(j, s, err);
 	if (st != K_OK)
 		return st;
 	char text[JOURNAL_TEXT_MAX];
@@ -146,7 +146,7 @@ kstatus outcome_apply(struct journal *j, struct head *h, enum journal_state to,
 		snprintf(text, sizeof text, "%d: %s", code, detail ? detail : "");
 	else
 		snprintf(text, sizeof text, "%s", detail ? detail : "");
-	if ((st = history_add(j, h->id, now, (int)h->state, to, src, text, err)) != K_OK)
+	if ((st = journal_history_add(j, h->id, now, (int)h->state, to, src, text, err)) != K_OK)
 		return st;
 	h->state = to;
 	*applied = true;
@@ -154,8 +154,8 @@ kstatus outcome_apply(struct journal *j, struct head *h, enum journal_state to,
 }
 
 /* Callbacks that reached us before the reply told us their uuid. */
-kstatus adopt_early(struct journal *j, struct head *h, const char *key, int64_t now,
-		    struct kerr *err)
+kstatus journal_adopt_early(struct journal *j, struct head *h, const char *key, int64_t now,
+			    struct kerr *err)
 {
 	if (!key || !*key || j->version < 2) /* raw_callbacks came with version 2 */
 		return K_OK;
@@ -167,50 +167,50 @@ kstatus adopt_early(struct journal *j, struct head *h, const char *key, int64_t 
 		char detail[JOURNAL_TEXT_MAX];
 	} *list = NULL;
 	size_t n = 0;
-	sqlite3_stmt *s = st_get(j, ST_EARLY_RAW, err);
+	sqlite3_stmt *s = journal_st_get(j, ST_EARLY_RAW, err);
 	if (!s)
 		return K_DB;
-	bind_text(s, 1, key);
+	journal_bind_text(s, 1, key);
 	int rc;
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
 		list = xrealloc(list, (n + 1) * sizeof *list);
 		struct early *e = &list[n++];
 		e->id = sqlite3_column_int64(s, 0);
-		e->state = col_state(s, 1);
+		e->state = journal_col_state(s, 1);
 		e->src = JSRC_CALLBACK;
 		journal_source_parse((const char *)sqlite3_column_text(s, 2), &e->src);
 		e->code = sqlite3_column_int(s, 3);
-		col_text(s, 4, e->detail, sizeof e->detail);
+		journal_col_text(s, 4, e->detail, sizeof e->detail);
 	}
 	sqlite3_reset(s);
 	kstatus st = K_OK;
 	if (rc != SQLITE_DONE)
-		st = db_error(j, rc, err);
+		st = journal_db_error(j, rc, err);
 	for (size_t i = 0; st == K_OK && i < n; i++) {
 		bool applied = false;
 		struct kerr ignore;
-		kstatus a = outcome_apply(j, h, list[i].state, list[i].src, list[i].code,
-					  list[i].detail, now, &applied, &ignore);
+		kstatus a = journal_outcome_apply(j, h, list[i].state, list[i].src, list[i].code,
+						  list[i].detail, now, &applied, &ignore);
 		if (a == K_DB || a == K_BUSY || a == K_IO) {
 			st = a;
 			if (err)
 				*err = ignore;
 			break;
 		}
-		if (!(s = st_get(j, ST_ADOPT_RAW, err))) {
+		if (!(s = journal_st_get(j, ST_ADOPT_RAW, err))) {
 			st = K_DB;
 			break;
 		}
 		sqlite3_bind_int64(s, 1, list[i].id);
 		sqlite3_bind_int64(s, 2, h->id);
 		sqlite3_bind_int(s, 3, applied ? 1 : 0);
-		st = st_done(j, s, err);
+		st = journal_st_done(j, s, err);
 	}
 	free(list);
 	return st;
 }
 
-bool outcome_state_ok(enum journal_state s)
+bool journal_outcome_state_ok(enum journal_state s)
 {
 	return s == JS_PROCESSED || s == JS_PROVIDER_RETRY || s == JS_FAILED ||
 	       s == JS_ACCEPTED;
@@ -231,43 +231,44 @@ static kstatus adopt_by_ext_id(struct journal *j, struct head *h, const struct j
 	if (!h->uuid[0] && !h->receipt_id[0]) {
 		if (strlen(cb->uuid) > UUID_TEXT_MAX)
 			return kerr_set(err, K_INVALID, "uuid", _("the callback's uuid is too long"));
-		if (!(s = st_get(j, ST_SET_UUID, err)))
+		if (!(s = journal_st_get(j, ST_SET_UUID, err)))
 			return K_DB;
 		sqlite3_bind_int64(s, 1, h->id);
-		bind_text(s, 2, cb->uuid);
+		journal_bind_text(s, 2, cb->uuid);
 		sqlite3_bind_int64(s, 3, now);
-		if ((st = st_done(j, s, err)) != K_OK)
+		if ((st = journal_st_done(j, s, err)) != K_OK)
 			return st;
 		str_copy(h->uuid, cb->uuid, sizeof h->uuid);
 		char detail[JOURNAL_TEXT_MAX];
 		snprintf(detail, sizeof detail,
 			 "uuid %.64s learnt from a callback naming ext_id %.64s (the reply was lost)",
 			 cb->uuid, cb->ext_id);
-		return history_add(j, h->id, now, (int)h->state, h->state, JSRC_CALLBACK, detail,
-				   err);
+		return journal_history_add(j, h->id, now, (int)h->state, h->state, JSRC_CALLBACK,
+					   detail, err);
 	}
 	*conflict = true;
-	if (!(s = st_get(j, ST_SET_FLAGGED, err)))
+	if (!(s = journal_st_get(j, ST_SET_FLAGGED, err)))
 		return K_DB;
 	sqlite3_bind_int64(s, 1, h->id);
-	if ((st = st_done(j, s, err)) != K_OK)
+	if ((st = journal_st_done(j, s, err)) != K_OK)
 		return st;
 	char detail[JOURNAL_TEXT_MAX];
 	snprintf(detail, sizeof detail,
 		 "a callback for ext_id %.64s names uuid %.64s but the journal holds %.64s; "
 		 "kept the stored one, callback not applied: check the cabinet",
 		 cb->ext_id, cb->uuid, h->uuid[0] ? h->uuid : h->receipt_id);
-	return history_add(j, h->id, now, (int)h->state, h->state, JSRC_CALLBACK, detail, err);
+	return journal_history_add(j, h->id, now, (int)h->state, h->state, JSRC_CALLBACK, detail,
+				   err);
 }
 
-kstatus callback_locked(struct journal *j, const struct journal_callback *cb,
-			struct journal_callback_result *res, int64_t now, struct kerr *err)
+kstatus journal_callback_locked(struct journal *j, const struct journal_callback *cb,
+				struct journal_callback_result *res, int64_t now, struct kerr *err)
 {
 	memset(res, 0, sizeof *res);
 	res->from = res->to = JS_NONE;
 	if (!cb->uuid || !*cb->uuid)
 		return kerr_set(err, K_INVALID, "uuid", _("the callback carries no uuid"));
-	if (!outcome_state_ok(cb->state) || cb->state == JS_ACCEPTED)
+	if (!journal_outcome_state_ok(cb->state) || cb->state == JS_ACCEPTED)
 		return kerr_set(err, K_INVALID, "status",
 				_("a callback can only make a document processed, provider "
 				  "retry or failed"));
@@ -275,12 +276,12 @@ kstatus callback_locked(struct journal *j, const struct journal_callback *cb,
 		return kerr_set(err, K_INVALID, "source",
 				_("a callback's source is callback, relay or poll"));
 	struct head h;
-	kstatus st = head_load(j, ST_HEAD_BY_UUID, 0, cb->uuid, &h, err);
+	kstatus st = journal_head_load(j, ST_HEAD_BY_UUID, 0, cb->uuid, &h, err);
 	if (st == K_NOTFOUND)
-		st = head_load(j, ST_HEAD_BY_RECEIPT, 0, cb->uuid, &h, err);
+		st = journal_head_load(j, ST_HEAD_BY_RECEIPT, 0, cb->uuid, &h, err);
 	bool by_ext = false;
 	if (st == K_NOTFOUND && cb->ext_id && *cb->ext_id) {
-		st = head_load(j, ST_HEAD_BY_EXT, 0, cb->ext_id, &h, err);
+		st = journal_head_load(j, ST_HEAD_BY_EXT, 0, cb->ext_id, &h, err);
 		by_ext = st == K_OK;
 	}
 	if (st == K_NOTFOUND) {
@@ -313,8 +314,8 @@ kstatus callback_locked(struct journal *j, const struct journal_callback *cb,
 	bool applied = false;
 	struct kerr why;
 	kerr_clear(&why);
-	kstatus outcome = outcome_apply(j, &h, cb->state, cb->source, cb->error_code, cb->detail,
-					now, &applied, &why);
+	kstatus outcome = journal_outcome_apply(j, &h, cb->state, cb->source, cb->error_code,
+						cb->detail, now, &applied, &why);
 	if (outcome != K_OK && outcome != K_REFUSED) {
 		if (err)
 			*err = why;
@@ -337,14 +338,14 @@ kstatus journal_apply_callback(struct journal *j, const struct journal_callback 
 		res = &dummy;
 	memset(res, 0, sizeof *res);
 	res->from = res->to = JS_NONE;
-	kstatus st = tx_begin(j, err);
+	kstatus st = journal_tx_begin(j, err);
 	if (st != K_OK)
 		return st;
-	st = callback_locked(j, cb, res, journal_now(j), err);
+	st = journal_callback_locked(j, cb, res, journal_now(j), err);
 	if (st == K_INVALID)
-		return tx_abort(j, st);
-	kstatus end = tx_end(j, st, err);
-	if (end != st || fatal(st))
+		return journal_tx_abort(j, st);
+	kstatus end = journal_tx_end(j, st, err);
+	if (end != st || journal_fatal(st))
 		memset(res, 0, sizeof *res), res->from = res->to = JS_NONE;
 	return end;
 }
@@ -354,21 +355,21 @@ kstatus journal_apply_callbacks(struct journal *j, struct journal_callback_item 
 {
 	if (n == 0)
 		return K_OK;
-	kstatus st = tx_begin(j, err);
+	kstatus st = journal_tx_begin(j, err);
 	for (size_t i = 0; st == K_OK && i < n; i++) {
 		kerr_clear(&items[i].err);
-		items[i].st = callback_locked(j, &items[i].cb, &items[i].res, journal_now(j),
-					      &items[i].err);
-		if (fatal(items[i].st)) {
+		items[i].st = journal_callback_locked(j, &items[i].cb, &items[i].res,
+						      journal_now(j), &items[i].err);
+		if (journal_fatal(items[i].st)) {
 			st = items[i].st;
 			if (err)
 				*err = items[i].err;
 		}
 	}
 	if (st == K_OK)
-		st = tx_commit(j, err);
+		st = journal_tx_commit(j, err);
 	else
-		tx_abort(j, st);
+		journal_tx_abort(j, st);
 	if (st != K_OK)
 		for (size_t i = 0; i < n; i++) {
 			items[i].st = st;

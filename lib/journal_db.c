@@ -19,7 +19,7 @@ int64_t journal_now(struct journal *j)
 	return j->clock ? j->clock(j->clock_ctx) : (int64_t)now_ms();
 }
 
-kstatus db_error(struct journal *j, int rc, struct kerr *err)
+kstatus journal_db_error(struct journal *j, int rc, struct kerr *err)
 {
 	int base = rc & 0xff;
 	if (base == SQLITE_BUSY || base == SQLITE_LOCKED)
@@ -40,14 +40,14 @@ kstatus db_error(struct journal *j, int rc, struct kerr *err)
 }
 
 /* The cached statement, reset and with bindings cleared; NULL after filling err. */
-sqlite3_stmt *st_get(struct journal *j, enum stmt_id id, struct kerr *err)
+sqlite3_stmt *journal_st_get(struct journal *j, enum stmt_id id, struct kerr *err)
 {
 	sqlite3_stmt *s = j->stmt[id];
 	if (!s) {
 		int rc = sqlite3_prepare_v3(j->db, stmt_sql[id], -1, SQLITE_PREPARE_PERSISTENT, &s,
 					    NULL);
 		if (rc != SQLITE_OK) {
-			db_error(j, rc, err);
+			journal_db_error(j, rc, err);
 			return NULL;
 		}
 		j->stmt[id] = s;
@@ -57,7 +57,7 @@ sqlite3_stmt *st_get(struct journal *j, enum stmt_id id, struct kerr *err)
 	return s;
 }
 
-void bind_text(sqlite3_stmt *s, int i, const char *v)
+void journal_bind_text(sqlite3_stmt *s, int i, const char *v)
 {
 	if (v)
 		sqlite3_bind_text(s, i, v, -1, SQLITE_STATIC);
@@ -66,80 +66,80 @@ void bind_text(sqlite3_stmt *s, int i, const char *v)
 }
 
 /* Runs a statement that returns no rows. */
-kstatus st_done(struct journal *j, sqlite3_stmt *s, struct kerr *err)
+kstatus journal_st_done(struct journal *j, sqlite3_stmt *s, struct kerr *err)
 {
 	int rc = sqlite3_step(s);
 	sqlite3_reset(s);
 	if (rc != SQLITE_DONE && rc != SQLITE_ROW)
-		return db_error(j, rc, err);
+		return journal_db_error(j, rc, err);
 	return K_OK;
 }
 
-kstatus st_simple(struct journal *j, enum stmt_id id, struct kerr *err)
+kstatus journal_st_simple(struct journal *j, enum stmt_id id, struct kerr *err)
 {
-	sqlite3_stmt *s = st_get(j, id, err);
+	sqlite3_stmt *s = journal_st_get(j, id, err);
 	if (!s)
 		return K_DB;
-	return st_done(j, s, err);
+	return journal_st_done(j, s, err);
 }
 
-kstatus tx_begin(struct journal *j, struct kerr *err)
+kstatus journal_tx_begin(struct journal *j, struct kerr *err)
 {
-	return st_simple(j, ST_BEGIN, err);
+	return journal_st_simple(j, ST_BEGIN, err);
 }
 
-kstatus tx_commit(struct journal *j, struct kerr *err)
+kstatus journal_tx_commit(struct journal *j, struct kerr *err)
 {
-	kstatus st = st_simple(j, ST_COMMIT, err);
+	kstatus st = journal_st_simple(j, ST_COMMIT, err);
 	if (st != K_OK && !sqlite3_get_autocommit(j->db))
-		st_simple(j, ST_ROLLBACK, NULL);
+		journal_st_simple(j, ST_ROLLBACK, NULL);
 	return st;
 }
 
 /* Rolls back if a transaction is open and passes st through. */
-kstatus tx_abort(struct journal *j, kstatus st)
+kstatus journal_tx_abort(struct journal *j, kstatus st)
 {
 	if (!sqlite3_get_autocommit(j->db))
-		st_simple(j, ST_ROLLBACK, NULL);
+		journal_st_simple(j, ST_ROLLBACK, NULL);
 	return st;
 }
 
-void col_text(sqlite3_stmt *s, int i, char *buf, size_t n)
+void journal_col_text(sqlite3_stmt *s, int i, char *buf, size_t n)
 {
 	const unsigned char *t = sqlite3_column_text(s, i);
 	str_copy(buf, t ? (const char *)t : "", n);
 }
 
-enum journal_state col_state(sqlite3_stmt *s, int i)
+enum journal_state journal_col_state(sqlite3_stmt *s, int i)
 {
 	enum journal_state st = JS_FAILED; /* a word we do not know must not look pending */
 	journal_state_parse((const char *)sqlite3_column_text(s, i), &st);
 	return st;
 }
 
-void doc_from_row(sqlite3_stmt *s, struct journal_doc *d, bool with_body)
+void journal_doc_from_row(sqlite3_stmt *s, struct journal_doc *d, bool with_body)
 {
 	memset(d, 0, sizeof *d);
 	d->id = sqlite3_column_int64(s, 0);
-	col_text(s, 1, d->profile, sizeof d->profile);
+	journal_col_text(s, 1, d->profile, sizeof d->profile);
 	journal_provider_parse((const char *)sqlite3_column_text(s, 2), &d->provider);
-	col_text(s, 3, d->kind, sizeof d->kind);
-	col_text(s, 4, d->type, sizeof d->type);
-	col_text(s, 5, d->ext_id, sizeof d->ext_id);
+	journal_col_text(s, 3, d->kind, sizeof d->kind);
+	journal_col_text(s, 4, d->type, sizeof d->type);
+	journal_col_text(s, 5, d->ext_id, sizeof d->ext_id);
 	d->total = sqlite3_column_int64(s, 6);
 	d->card = sqlite3_column_int64(s, 7);
 	d->cash = sqlite3_column_int64(s, 8);
 	d->change = sqlite3_column_int64(s, 9);
-	col_text(s, 10, d->uuid, sizeof d->uuid);
-	d->state = col_state(s, 11);
+	journal_col_text(s, 10, d->uuid, sizeof d->uuid);
+	d->state = journal_col_state(s, 11);
 	d->created_at = sqlite3_column_int64(s, 12);
 	d->updated_at = sqlite3_column_int64(s, 13);
 	d->next_attempt_at = sqlite3_column_int64(s, 14);
 	d->attempts = sqlite3_column_int(s, 15);
-	col_text(s, 16, d->ref_uuid, sizeof d->ref_uuid);
+	journal_col_text(s, 16, d->ref_uuid, sizeof d->ref_uuid);
 	d->last_error_code = sqlite3_column_int(s, 17);
-	col_text(s, 18, d->last_error_text, sizeof d->last_error_text);
-	col_text(s, 19, d->provider_receipt_id, sizeof d->provider_receipt_id);
+	journal_col_text(s, 18, d->last_error_text, sizeof d->last_error_text);
+	journal_col_text(s, 19, d->provider_receipt_id, sizeof d->provider_receipt_id);
 	d->flagged = sqlite3_column_int(s, 20) != 0;
 	d->test = sqlite3_column_int(s, 21) != 0;
 	if (with_body) {
@@ -149,16 +149,16 @@ void doc_from_row(sqlite3_stmt *s, struct journal_doc *d, bool with_body)
 }
 
 /* Looks up a document's head by id, uuid or receipt id; K_NOTFOUND without filling err. */
-kstatus head_load(struct journal *j, enum stmt_id id, int64_t num, const char *text,
-		  struct head *h, struct kerr *err)
+kstatus journal_head_load(struct journal *j, enum stmt_id id, int64_t num, const char *text,
+			  struct head *h, struct kerr *err)
 {
-	sqlite3_stmt *s = st_get(j, id, err);
+	sqlite3_stmt *s = journal_st_get(j, id, err);
 	if (!s)
 		return K_DB;
 	if (id == ST_HEAD_BY_ID)
 		sqlite3_bind_int64(s, 1, num);
 	else
-		bind_text(s, 1, text);
+		journal_bind_text(s, 1, text);
 	int rc = sqlite3_step(s);
 	if (rc == SQLITE_DONE) {
 		sqlite3_reset(s);
@@ -166,33 +166,33 @@ kstatus head_load(struct journal *j, enum stmt_id id, int64_t num, const char *t
 	}
 	if (rc != SQLITE_ROW) {
 		sqlite3_reset(s);
-		return db_error(j, rc, err);
+		return journal_db_error(j, rc, err);
 	}
 	memset(h, 0, sizeof *h);
 	h->id = sqlite3_column_int64(s, 0);
-	h->state = col_state(s, 1);
+	h->state = journal_col_state(s, 1);
 	h->test = sqlite3_column_int(s, 2) != 0;
 	journal_provider_parse((const char *)sqlite3_column_text(s, 3), &h->provider);
-	col_text(s, 4, h->uuid, sizeof h->uuid);
-	col_text(s, 5, h->receipt_id, sizeof h->receipt_id);
+	journal_col_text(s, 4, h->uuid, sizeof h->uuid);
+	journal_col_text(s, 5, h->receipt_id, sizeof h->receipt_id);
 	h->attempts = sqlite3_column_int(s, 6);
 	sqlite3_reset(s);
 	return K_OK;
 }
 
-kstatus head_by_id(struct journal *j, int64_t id, struct head *h, struct kerr *err)
+kstatus journal_head_by_id(struct journal *j, int64_t id, struct head *h, struct kerr *err)
 {
-	kstatus st = head_load(j, ST_HEAD_BY_ID, id, NULL, h, err);
+	kstatus st = journal_head_load(j, ST_HEAD_BY_ID, id, NULL, h, err);
 	if (st == K_NOTFOUND)
 		kerr_set(err, K_NOTFOUND, "id", _("no document #%" PRId64 " in the journal"), id);
 	return st;
 }
 
-kstatus history_add(struct journal *j, int64_t doc, int64_t at, int from,
-		    enum journal_state to, enum journal_source src, const char *detail,
-		    struct kerr *err)
+kstatus journal_history_add(struct journal *j, int64_t doc, int64_t at, int from,
+			    enum journal_state to, enum journal_source src, const char *detail,
+			    struct kerr *err)
 {
-	sqlite3_stmt *s = st_get(j, ST_INSERT_HISTORY, err);
+	sqlite3_stmt *s = journal_st_get(j, ST_INSERT_HISTORY, err);
 	if (!s)
 		return K_DB;
 	sqlite3_bind_int64(s, 1, doc);
@@ -200,27 +200,27 @@ kstatus history_add(struct journal *j, int64_t doc, int64_t at, int from,
 	if (from == JS_NONE)
 		sqlite3_bind_null(s, 3);
 	else
-		bind_text(s, 3, journal_state_word((enum journal_state)from));
-	bind_text(s, 4, journal_state_word(to));
-	bind_text(s, 5, journal_source_word(src));
-	bind_text(s, 6, detail ? detail : "");
-	return st_done(j, s, err);
+		journal_bind_text(s, 3, journal_state_word((enum journal_state)from));
+	journal_bind_text(s, 4, journal_state_word(to));
+	journal_bind_text(s, 5, journal_source_word(src));
+	journal_bind_text(s, 6, detail ? detail : "");
+	return journal_st_done(j, s, err);
 }
 
 /* True for failures of the journal itself (the transaction cannot go on). */
-bool fatal(kstatus st)
+bool journal_fatal(kstatus st)
 {
 	return st == K_DB || st == K_BUSY || st == K_IO || st == K_NOMEM;
 }
 
 /* Commits after a step whose refusals wrote nothing; rolls back after a fatal one. */
-kstatus tx_end(struct journal *j, kstatus st, struct kerr *err)
+kstatus journal_tx_end(struct journal *j, kstatus st, struct kerr *err)
 {
-	if (fatal(st))
-		return tx_abort(j, st);
+	if (journal_fatal(st))
+		return journal_tx_abort(j, st);
 	struct kerr cerr;
 	kerr_clear(&cerr);
-	kstatus c = tx_commit(j, &cerr);
+	kstatus c = journal_tx_commit(j, &cerr);
 	if (c != K_OK) {
 		if (err)
 			*err = cerr;

@@ -46,10 +46,10 @@ static kstatus refund_left_locked(struct journal *j, const char *uuid, int64_t *
 				  int64_t *refunded, enum journal_state *state, char *type,
 				  size_t type_n, bool *test, struct kerr *err)
 {
-	sqlite3_stmt *s = st_get(j, ST_ORIGINAL, err);
+	sqlite3_stmt *s = journal_st_get(j, ST_ORIGINAL, err);
 	if (!s)
 		return K_DB;
-	bind_text(s, 1, uuid);
+	journal_bind_text(s, 1, uuid);
 	int rc = sqlite3_step(s);
 	if (rc == SQLITE_DONE) {
 		sqlite3_reset(s);
@@ -57,20 +57,20 @@ static kstatus refund_left_locked(struct journal *j, const char *uuid, int64_t *
 	}
 	if (rc != SQLITE_ROW) {
 		sqlite3_reset(s);
-		return db_error(j, rc, err);
+		return journal_db_error(j, rc, err);
 	}
 	*total = sqlite3_column_int64(s, 0);
-	*state = col_state(s, 1);
-	col_text(s, 2, type, type_n);
+	*state = journal_col_state(s, 1);
+	journal_col_text(s, 2, type, type_n);
 	*test = sqlite3_column_int(s, 3) != 0;
 	sqlite3_reset(s);
-	if (!(s = st_get(j, ST_REFUNDED, err)))
+	if (!(s = journal_st_get(j, ST_REFUNDED, err)))
 		return K_DB;
-	bind_text(s, 1, uuid);
+	journal_bind_text(s, 1, uuid);
 	rc = sqlite3_step(s);
 	if (rc != SQLITE_ROW) {
 		sqlite3_reset(s);
-		return db_error(j, rc, err);
+		return journal_db_error(j, rc, err);
 	}
 	*refunded = sqlite3_column_int64(s, 0);
 	sqlite3_reset(s);
@@ -166,7 +166,7 @@ kstatus journal_enqueue(struct journal *j, const struct journal_new_doc *d, int6
 	if (d->ref_uuid && strlen(d->ref_uuid) > UUID_TEXT_MAX)
 		return kerr_set(err, K_INVALID, "ref_uuid", _("ref_uuid is too long"));
 
-	kstatus st = tx_begin(j, err);
+	kstatus st = journal_tx_begin(j, err);
 	if (st != K_OK)
 		return st;
 	if (d->ref_uuid && *d->ref_uuid && !d->test) {
@@ -174,25 +174,25 @@ kstatus journal_enqueue(struct journal *j, const struct journal_new_doc *d, int6
 		if (st == K_NOTFOUND)
 			kerr_clear(err); /* a sale made elsewhere: the provider checks it */
 		else if (st != K_OK)
-			return tx_abort(j, st);
+			return journal_tx_abort(j, st);
 	}
 	int64_t now = journal_now(j);
-	sqlite3_stmt *s = st_get(j, ST_INSERT_DOC, err);
+	sqlite3_stmt *s = journal_st_get(j, ST_INSERT_DOC, err);
 	if (!s)
-		return tx_abort(j, K_DB);
-	bind_text(s, 1, d->profile ? d->profile : "");
-	bind_text(s, 2, journal_provider_word(d->provider));
-	bind_text(s, 3, d->kind);
-	bind_text(s, 4, d->type ? d->type : "");
-	bind_text(s, 5, d->ext_id);
-	bind_text(s, 6, d->body);
+		return journal_tx_abort(j, K_DB);
+	journal_bind_text(s, 1, d->profile ? d->profile : "");
+	journal_bind_text(s, 2, journal_provider_word(d->provider));
+	journal_bind_text(s, 3, d->kind);
+	journal_bind_text(s, 4, d->type ? d->type : "");
+	journal_bind_text(s, 5, d->ext_id);
+	journal_bind_text(s, 6, d->body);
 	sqlite3_bind_int64(s, 7, d->total);
 	sqlite3_bind_int64(s, 8, d->card);
 	sqlite3_bind_int64(s, 9, d->cash);
 	sqlite3_bind_int64(s, 10, d->change);
 	sqlite3_bind_int64(s, 11, now);
 	if (d->ref_uuid && *d->ref_uuid)
-		bind_text(s, 12, d->ref_uuid);
+		journal_bind_text(s, 12, d->ref_uuid);
 	else
 		sqlite3_bind_null(s, 12);
 	sqlite3_bind_int(s, 13, d->test ? 1 : 0);
@@ -200,9 +200,9 @@ kstatus journal_enqueue(struct journal *j, const struct journal_new_doc *d, int6
 	sqlite3_reset(s);
 	if (rc == SQLITE_CONSTRAINT_UNIQUE) {
 		int64_t owner = 0;
-		sqlite3_stmt *o = st_get(j, ST_EXT_ID_OWNER, NULL);
+		sqlite3_stmt *o = journal_st_get(j, ST_EXT_ID_OWNER, NULL);
 		if (o) {
-			bind_text(o, 1, d->ext_id);
+			journal_bind_text(o, 1, d->ext_id);
 			if (sqlite3_step(o) == SQLITE_ROW)
 				owner = sqlite3_column_int64(o, 0);
 			sqlite3_reset(o);
@@ -211,19 +211,19 @@ kstatus journal_enqueue(struct journal *j, const struct journal_new_doc *d, int6
 			 _("ext_id %s is already in the journal (document #%" PRId64
 			   "); a resend reuses that document, a new sale needs a new ext_id"),
 			 d->ext_id, owner);
-		return tx_abort(j, K_EXISTS);
+		return journal_tx_abort(j, K_EXISTS);
 	}
 	if (rc != SQLITE_DONE) {
-		db_error(j, rc, err);
-		return tx_abort(j, K_DB);
+		journal_db_error(j, rc, err);
+		return journal_tx_abort(j, K_DB);
 	}
 	int64_t new_id = sqlite3_last_insert_rowid(j->db);
-	st = history_add(j, new_id, now, JS_NONE, JS_QUEUED, JSRC_LOCAL, "created", err);
+	st = journal_history_add(j, new_id, now, JS_NONE, JS_QUEUED, JSRC_LOCAL, "created", err);
 	if (st == K_OK && d->clear_open_basket)
-		st = st_simple(j, ST_BASKET_CLEAR, err);
+		st = journal_st_simple(j, ST_BASKET_CLEAR, err);
 	if (st != K_OK)
-		return tx_abort(j, st);
-	if ((st = tx_commit(j, err)) != K_OK)
+		return journal_tx_abort(j, st);
+	if ((st = journal_tx_commit(j, err)) != K_OK)
 		return st;
 	if (id)
 		*id = new_id;

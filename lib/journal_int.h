@@ -166,45 +166,45 @@ struct head {
 
 /* journal_db.c */
 int64_t journal_now(struct journal *j);
-kstatus db_error(struct journal *j, int rc, struct kerr *err);
+kstatus journal_db_error(struct journal *j, int rc, struct kerr *err);
 /* The cached statement, reset and with bindings cleared; NULL after filling err. */
-sqlite3_stmt *st_get(struct journal *j, enum stmt_id id, struct kerr *err);
-void bind_text(sqlite3_stmt *s, int i, const char *v);
+sqlite3_stmt *journal_st_get(struct journal *j, enum stmt_id id, struct kerr *err);
+void journal_bind_text(sqlite3_stmt *s, int i, const char *v);
 /* Runs a statement that returns no rows. */
-kstatus st_done(struct journal *j, sqlite3_stmt *s, struct kerr *err);
-kstatus st_simple(struct journal *j, enum stmt_id id, struct kerr *err);
-kstatus tx_begin(struct journal *j, struct kerr *err);
-kstatus tx_commit(struct journal *j, struct kerr *err);
+kstatus journal_st_done(struct journal *j, sqlite3_stmt *s, struct kerr *err);
+kstatus journal_st_simple(struct journal *j, enum stmt_id id, struct kerr *err);
+kstatus journal_tx_begin(struct journal *j, struct kerr *err);
+kstatus journal_tx_commit(struct journal *j, struct kerr *err);
 /* Rolls back if a transaction is open and passes st through. */
-kstatus tx_abort(struct journal *j, kstatus st);
-void col_text(sqlite3_stmt *s, int i, char *buf, size_t n);
-enum journal_state col_state(sqlite3_stmt *s, int i);
-void doc_from_row(sqlite3_stmt *s, struct journal_doc *d, bool with_body);
+kstatus journal_tx_abort(struct journal *j, kstatus st);
+void journal_col_text(sqlite3_stmt *s, int i, char *buf, size_t n);
+enum journal_state journal_col_state(sqlite3_stmt *s, int i);
+void journal_doc_from_row(sqlite3_stmt *s, struct journal_doc *d, bool with_body);
 /* Looks up a document's head by id, uuid or receipt id; K_NOTFOUND without filling err. */
-kstatus head_load(struct journal *j, enum stmt_id id, int64_t num, const char *text,
-		  struct head *h, struct kerr *err);
-kstatus head_by_id(struct journal *j, int64_t id, struct head *h, struct kerr *err);
-kstatus history_add(struct journal *j, int64_t doc, int64_t at, int from,
-		    enum journal_state to, enum journal_source src, const char *detail,
-		    struct kerr *err);
+kstatus journal_head_load(struct journal *j, enum stmt_id id, int64_t num, const char *text,
+			  struct head *h, struct kerr *err);
+kstatus journal_head_by_id(struct journal *j, int64_t id, struct head *h, struct kerr *err);
+kstatus journal_history_add(struct journal *j, int64_t doc, int64_t at, int from,
+			    enum journal_state to, enum journal_source src, const char *detail,
+			    struct kerr *err);
 /* True for failures of the journal itself (the transaction cannot go on). */
-bool fatal(kstatus st);
+bool journal_fatal(kstatus st);
 /* Commits after a step whose refusals wrote nothing; rolls back after a fatal one. */
-kstatus tx_end(struct journal *j, kstatus st, struct kerr *err);
+kstatus journal_tx_end(struct journal *j, kstatus st, struct kerr *err);
 
 /* journal_callback.c */
 /*
  * The outcome of a callback or poll for a known document (in a
  * transaction): decides whether it is a change, a repeat or a conflict.
  */
-kstatus outcome_apply(struct journal *j, struct head *h, enum journal_state to,
-		      enum journal_source src, int code, const char *detail, int64_t now,
-		      bool *applied, struct kerr *err);
+kstatus journal_outcome_apply(struct journal *j, struct head *h, enum journal_state to,
+			      enum journal_source src, int code, const char *detail, int64_t now,
+			      bool *applied, struct kerr *err);
 /* Callbacks that reached us before the reply told us their uuid. */
-kstatus adopt_early(struct journal *j, struct head *h, const char *key, int64_t now,
-		    struct kerr *err);
-bool outcome_state_ok(enum journal_state s);
-kstatus callback_locked(struct journal *j, const struct journal_callback *cb,
-			struct journal_callback_result *res, int64_t now, struct kerr *err);
+kstatus journal_adopt_early(struct journal *j, struct head *h, const char *key, int64_t now,
+			    struct kerr *err);
+bool journal_outcome_state_ok(enum journal_state s);
+kstatus journal_callback_locked(struct journal *j, const struct journal_callback *cb,
+				struct journal_callback_result *res, int64_t now, struct kerr *err);
 
 #endif

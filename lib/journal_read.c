@@ -15,21 +15,21 @@
 static kstatus doc_query(struct journal *j, enum stmt_id sid, int64_t num, const char *text,
 			 struct journal_doc *out, struct kerr *err)
 {
-	sqlite3_stmt *s = st_get(j, sid, err);
+	sqlite3_stmt *s = journal_st_get(j, sid, err);
 	if (!s)
 		return K_DB;
 	if (sid == ST_DOC_BY_ID)
 		sqlite3_bind_int64(s, 1, num);
 	else
-		bind_text(s, 1, text);
+		journal_bind_text(s, 1, text);
 	int rc = sqlite3_step(s);
 	if (rc == SQLITE_ROW)
-		doc_from_row(s, out, true);
+		journal_doc_from_row(s, out, true);
 	sqlite3_reset(s);
 	if (rc == SQLITE_DONE)
 		return K_NOTFOUND;
 	if (rc != SQLITE_ROW)
-		return db_error(j, rc, err);
+		return journal_db_error(j, rc, err);
 	return K_OK;
 }
 
@@ -49,13 +49,13 @@ kstatus journal_get(struct journal *j, int64_t id, struct journal_doc *out, stru
 static kstatus doc_by_prefix(struct journal *j, const char *k, struct journal_doc *out,
 			     struct kerr *err)
 {
-	sqlite3_stmt *s = st_get(j, ST_DOC_BY_PREFIX, err);
+	sqlite3_stmt *s = journal_st_get(j, ST_DOC_BY_PREFIX, err);
 	if (!s)
 		return K_DB;
-	bind_text(s, 1, k);
+	journal_bind_text(s, 1, k);
 	int rc = sqlite3_step(s);
 	if (rc == SQLITE_ROW) {
-		doc_from_row(s, out, true);
+		journal_doc_from_row(s, out, true);
 		rc = sqlite3_step(s);
 		if (rc == SQLITE_ROW) {
 			sqlite3_reset(s);
@@ -75,7 +75,7 @@ static kstatus doc_by_prefix(struct journal *j, const char *k, struct journal_do
 				_("no document with id, ext_id or uuid \"%s\" (or starting so) in "
 				  "this journal"),
 				k);
-	return db_error(j, rc, err);
+	return journal_db_error(j, rc, err);
 }
 
 kstatus journal_find(struct journal *j, const char *key, struct journal_doc *out,
@@ -117,7 +117,7 @@ kstatus journal_history(struct journal *j, int64_t id,
 			bool (*cb)(const struct journal_history_row *row, void *ctx), void *ctx,
 			struct kerr *err)
 {
-	sqlite3_stmt *s = st_get(j, ST_HISTORY, err);
+	sqlite3_stmt *s = journal_st_get(j, ST_HISTORY, err);
 	if (!s)
 		return K_DB;
 	sqlite3_bind_int64(s, 1, id);
@@ -129,11 +129,11 @@ kstatus journal_history(struct journal *j, int64_t id,
 		r.at = sqlite3_column_int64(s, 1);
 		r.from = JS_NONE;
 		if (sqlite3_column_type(s, 2) != SQLITE_NULL)
-			r.from = (int)col_state(s, 2);
-		r.to = col_state(s, 3);
+			r.from = (int)journal_col_state(s, 2);
+		r.to = journal_col_state(s, 3);
 		r.source = JSRC_LOCAL;
 		journal_source_parse((const char *)sqlite3_column_text(s, 4), &r.source);
-		col_text(s, 5, r.detail, sizeof r.detail);
+		journal_col_text(s, 5, r.detail, sizeof r.detail);
 		if (!cb(&r, ctx)) {
 			rc = SQLITE_DONE;
 			break;
@@ -141,7 +141,7 @@ kstatus journal_history(struct journal *j, int64_t id,
 	}
 	sqlite3_reset(s);
 	if (rc != SQLITE_DONE)
-		return db_error(j, rc, err);
+		return journal_db_error(j, rc, err);
 	return K_OK;
 }
 
@@ -149,7 +149,7 @@ kstatus journal_attempts(struct journal *j, int64_t id,
 			 bool (*cb)(const struct journal_attempt_row *row, void *ctx), void *ctx,
 			 struct kerr *err)
 {
-	sqlite3_stmt *s = st_get(j, ST_ATTEMPTS, err);
+	sqlite3_stmt *s = journal_st_get(j, ST_ATTEMPTS, err);
 	if (!s)
 		return K_DB;
 	sqlite3_bind_int64(s, 1, id);
@@ -161,7 +161,7 @@ kstatus journal_attempts(struct journal *j, int64_t id,
 		r.at = sqlite3_column_int64(s, 1);
 		r.http_status = sqlite3_column_int(s, 2);
 		r.provider_code = sqlite3_column_int(s, 3);
-		col_text(s, 4, r.error, sizeof r.error);
+		journal_col_text(s, 4, r.error, sizeof r.error);
 		if (!cb(&r, ctx)) {
 			rc = SQLITE_DONE;
 			break;
@@ -169,7 +169,7 @@ kstatus journal_attempts(struct journal *j, int64_t id,
 	}
 	sqlite3_reset(s);
 	if (rc != SQLITE_DONE)
-		return db_error(j, rc, err);
+		return journal_db_error(j, rc, err);
 	return K_OK;
 }
 
@@ -250,7 +250,7 @@ static sqlite3_stmt *filter_stmt(struct journal *j, unsigned mask, bool count, s
 						      : " ORDER BY id DESC");
 	int rc = sqlite3_prepare_v3(j->db, sql, -1, SQLITE_PREPARE_PERSISTENT, slot, NULL);
 	if (rc != SQLITE_OK) {
-		db_error(j, rc, err);
+		journal_db_error(j, rc, err);
 		*slot = NULL;
 		return NULL;
 	}
@@ -261,13 +261,13 @@ static void filter_bind(sqlite3_stmt *s, const struct journal_filter *f, unsigne
 			char *hi, size_t hi_n)
 {
 	if (mask & F_STATE)
-		bind_text(s, 1, journal_state_word(f->state));
+		journal_bind_text(s, 1, journal_state_word(f->state));
 	if (mask & F_KIND)
-		bind_text(s, 2, f->kind);
+		journal_bind_text(s, 2, f->kind);
 	if (mask & F_TEXT) {
 		/* UTF-8 never holds 0xFF, so prefix + 0xFF bounds every text starting with prefix. */
 		snprintf(hi, hi_n, "%s\xff", f->text);
-		bind_text(s, 3, f->text);
+		journal_bind_text(s, 3, f->text);
 		sqlite3_bind_text(s, 4, hi, -1, SQLITE_STATIC);
 	}
 	if (mask & F_AMOUNT)
@@ -293,7 +293,7 @@ kstatus journal_list(struct journal *j, const struct journal_filter *f, int64_t 
 	int rc;
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
 		struct journal_doc d;
-		doc_from_row(s, &d, false);
+		journal_doc_from_row(s, &d, false);
 		if (!cb(&d, ctx)) {
 			rc = SQLITE_DONE;
 			break;
@@ -302,7 +302,7 @@ kstatus journal_list(struct journal *j, const struct journal_filter *f, int64_t 
 	sqlite3_reset(s);
 	sqlite3_clear_bindings(s); /* hi[] goes out of scope */
 	if (rc != SQLITE_DONE)
-		return db_error(j, rc, err);
+		return journal_db_error(j, rc, err);
 	return K_OK;
 }
 
@@ -321,7 +321,7 @@ kstatus journal_count(struct journal *j, const struct journal_filter *f, int64_t
 	sqlite3_reset(s);
 	sqlite3_clear_bindings(s);
 	if (rc != SQLITE_ROW)
-		return db_error(j, rc, err);
+		return journal_db_error(j, rc, err);
 	return K_OK;
 }
 
@@ -330,26 +330,26 @@ kstatus journal_basket_save(struct journal *j, const char *profile, int lines, c
 {
 	if (!body || !*body || lines <= 0)
 		return journal_basket_clear(j, err);
-	sqlite3_stmt *s = st_get(j, ST_BASKET_SAVE, err);
+	sqlite3_stmt *s = journal_st_get(j, ST_BASKET_SAVE, err);
 	if (!s)
 		return K_DB;
-	bind_text(s, 1, profile ? profile : "");
+	journal_bind_text(s, 1, profile ? profile : "");
 	sqlite3_bind_int(s, 2, lines);
-	bind_text(s, 3, body);
+	journal_bind_text(s, 3, body);
 	sqlite3_bind_int64(s, 4, journal_now(j));
 	/* One statement is one transaction: a single small write, synced like any other. */
-	return st_done(j, s, err);
+	return journal_st_done(j, s, err);
 }
 
 kstatus journal_basket_clear(struct journal *j, struct kerr *err)
 {
-	return st_simple(j, ST_BASKET_CLEAR, err);
+	return journal_st_simple(j, ST_BASKET_CLEAR, err);
 }
 
 kstatus journal_basket_load(struct journal *j, struct journal_basket *out, struct kerr *err)
 {
 	memset(out, 0, sizeof *out);
-	sqlite3_stmt *s = st_get(j, ST_BASKET_LOAD, err);
+	sqlite3_stmt *s = journal_st_get(j, ST_BASKET_LOAD, err);
 	if (!s)
 		return K_DB;
 	int rc = sqlite3_step(s);
@@ -359,9 +359,9 @@ kstatus journal_basket_load(struct journal *j, struct journal_basket *out, struc
 	}
 	if (rc != SQLITE_ROW) {
 		sqlite3_reset(s);
-		return db_error(j, rc, err);
+		return journal_db_error(j, rc, err);
 	}
-	col_text(s, 0, out->profile, sizeof out->profile);
+	journal_col_text(s, 0, out->profile, sizeof out->profile);
 	out->lines = sqlite3_column_int(s, 1);
 	const unsigned char *b = sqlite3_column_text(s, 2);
 	out->body = xstrdup(b ? (const char *)b : "");
@@ -380,29 +380,29 @@ kstatus journal_kv_get(struct journal *j, const char *key, char *buf, size_t n, 
 {
 	if (n)
 		buf[0] = '\0';
-	sqlite3_stmt *s = st_get(j, ST_KV_GET, err);
+	sqlite3_stmt *s = journal_st_get(j, ST_KV_GET, err);
 	if (!s)
 		return K_DB;
-	bind_text(s, 1, key);
+	journal_bind_text(s, 1, key);
 	int rc = sqlite3_step(s);
 	kstatus st = K_OK;
 	if (rc == SQLITE_ROW)
-		col_text(s, 0, buf, n);
+		journal_col_text(s, 0, buf, n);
 	else if (rc == SQLITE_DONE)
 		st = K_NOTFOUND;
 	else
-		st = db_error(j, rc, err);
+		st = journal_db_error(j, rc, err);
 	sqlite3_reset(s);
 	return st;
 }
 
 kstatus journal_kv_set(struct journal *j, const char *key, const char *value, struct kerr *err)
 {
-	sqlite3_stmt *s = st_get(j, ST_KV_SET, err);
+	sqlite3_stmt *s = journal_st_get(j, ST_KV_SET, err);
 	if (!s)
 		return K_DB;
-	bind_text(s, 1, key);
-	bind_text(s, 2, value);
+	journal_bind_text(s, 1, key);
+	journal_bind_text(s, 2, value);
 	sqlite3_bind_int64(s, 3, journal_now(j));
-	return st_done(j, s, err);
+	return journal_st_done(j, s, err);
 }

@@ -16,7 +16,7 @@ static kstatus ids_query(struct journal *j, enum stmt_id sid, int64_t now, int64
 	*n = 0;
 	if (max == 0)
 		return K_OK;
-	sqlite3_stmt *s = st_get(j, sid, err);
+	sqlite3_stmt *s = journal_st_get(j, sid, err);
 	if (!s)
 		return K_DB;
 	sqlite3_bind_int64(s, 1, now);
@@ -26,7 +26,7 @@ static kstatus ids_query(struct journal *j, enum stmt_id sid, int64_t now, int64
 		ids[(*n)++] = sqlite3_column_int64(s, 0);
 	sqlite3_reset(s);
 	if (rc != SQLITE_DONE && rc != SQLITE_ROW)
-		return db_error(j, rc, err);
+		return journal_db_error(j, rc, err);
 	return K_OK;
 }
 
@@ -45,13 +45,13 @@ kstatus journal_poll_due(struct journal *j, int64_t now, int64_t *ids, size_t ma
 static kstatus one_int64(struct journal *j, enum stmt_id sid, int64_t *out, bool *null,
 			 struct kerr *err)
 {
-	sqlite3_stmt *s = st_get(j, sid, err);
+	sqlite3_stmt *s = journal_st_get(j, sid, err);
 	if (!s)
 		return K_DB;
 	int rc = sqlite3_step(s);
 	if (rc != SQLITE_ROW) {
 		sqlite3_reset(s);
-		return db_error(j, rc, err);
+		return journal_db_error(j, rc, err);
 	}
 	if (null)
 		*null = sqlite3_column_type(s, 0) == SQLITE_NULL;
@@ -80,41 +80,41 @@ static kstatus mark_sending_locked(struct journal *j, int64_t id, int64_t now, s
 {
 	struct head h;
 	kstatus st;
-	if ((st = head_by_id(j, id, &h, err)) != K_OK)
+	if ((st = journal_head_by_id(j, id, &h, err)) != K_OK)
 		return st;
 	if (h.state != JS_QUEUED)
 		return kerr_set(err, K_REFUSED, "state",
 				_("document #%" PRId64 " is %s, not queued; it is not sent again"),
 				id, _(journal_state_label(h.state)));
-	sqlite3_stmt *s = st_get(j, ST_SET_SENDING, err);
+	sqlite3_stmt *s = journal_st_get(j, ST_SET_SENDING, err);
 	if (!s)
 		return K_DB;
 	sqlite3_bind_int64(s, 1, id);
 	sqlite3_bind_int64(s, 2, now);
-	if ((st = st_done(j, s, err)) != K_OK)
+	if ((st = journal_st_done(j, s, err)) != K_OK)
 		return st;
 	if (j->version >= 3) {
-		if (!(s = st_get(j, ST_SET_SENT_AT, err)))
+		if (!(s = journal_st_get(j, ST_SET_SENT_AT, err)))
 			return K_DB;
 		sqlite3_bind_int64(s, 1, id);
 		sqlite3_bind_int64(s, 2, now);
-		if ((st = st_done(j, s, err)) != K_OK)
+		if ((st = journal_st_done(j, s, err)) != K_OK)
 			return st;
 	}
 	char detail[64];
 	snprintf(detail, sizeof detail, "attempt %d", h.attempts + 1);
-	return history_add(j, id, now, JS_QUEUED, JS_SENDING, JSRC_LOCAL, detail, err);
+	return journal_history_add(j, id, now, JS_QUEUED, JS_SENDING, JSRC_LOCAL, detail, err);
 }
 
 kstatus journal_mark_sending(struct journal *j, int64_t id, struct kerr *err)
 {
-	kstatus st = tx_begin(j, err);
+	kstatus st = journal_tx_begin(j, err);
 	if (st != K_OK)
 		return st;
 	st = mark_sending_locked(j, id, journal_now(j), err);
 	if (st != K_OK)
-		return tx_abort(j, st);
-	return tx_commit(j, err);
+		return journal_tx_abort(j, st);
+	return journal_tx_commit(j, err);
 }
 
 kstatus journal_mark_sending_many(struct journal *j, const int64_t *ids, size_t n, bool *marked,
@@ -124,7 +124,7 @@ kstatus journal_mark_sending_many(struct journal *j, const int64_t *ids, size_t 
 		marked[i] = false;
 	if (n == 0)
 		return K_OK;
-	kstatus st = tx_begin(j, err);
+	kstatus st = journal_tx_begin(j, err);
 	if (st != K_OK)
 		return st;
 	int64_t now = journal_now(j);
@@ -132,14 +132,14 @@ kstatus journal_mark_sending_many(struct journal *j, const int64_t *ids, size_t 
 		struct kerr one;
 		kerr_clear(&one);
 		st = mark_sending_locked(j, ids[i], now, &one);
-		if (fatal(st)) {
+		if (journal_fatal(st)) {
 			if (err)
 				*err = one;
-			return tx_abort(j, st);
+			return journal_tx_abort(j, st);
 		}
 		marked[i] = st == K_OK;
 	}
-	st = tx_commit(j, err);
+	st = journal_tx_commit(j, err);
 	if (st != K_OK)
 		for (size_t i = 0; i < n; i++)
 			marked[i] = false;
@@ -149,21 +149,21 @@ kstatus journal_mark_sending_many(struct journal *j, const int64_t *ids, size_t 
 kstatus journal_record_attempt(struct journal *j, int64_t id, int http_status, int provider_code,
 			       const char *error_text, struct kerr *err)
 {
-	sqlite3_stmt *s = st_get(j, ST_INSERT_ATTEMPT, err);
+	sqlite3_stmt *s = journal_st_get(j, ST_INSERT_ATTEMPT, err);
 	if (!s)
 		return K_DB;
 	sqlite3_bind_int64(s, 1, id);
 	sqlite3_bind_int64(s, 2, journal_now(j));
 	sqlite3_bind_int(s, 3, http_status);
 	sqlite3_bind_int(s, 4, provider_code);
-	bind_text(s, 5, error_text ? error_text : "");
+	journal_bind_text(s, 5, error_text ? error_text : "");
 	int rc = sqlite3_step(s);
 	sqlite3_reset(s);
 	if ((rc & 0xff) == SQLITE_CONSTRAINT)
 		return kerr_set(err, K_NOTFOUND, "id", _("no document #%" PRId64 " in the journal"),
 				id);
 	if (rc != SQLITE_DONE)
-		return db_error(j, rc, err);
+		return journal_db_error(j, rc, err);
 	return K_OK;
 }
 
@@ -176,7 +176,7 @@ static kstatus reply_ok_locked(struct journal *j, int64_t id, const char *uuid,
 		return kerr_set(err, K_INVALID, "uuid", _("the provider's document id is too long"));
 	struct head h;
 	kstatus st;
-	if ((st = head_by_id(j, id, &h, err)) != K_OK)
+	if ((st = journal_head_by_id(j, id, &h, err)) != K_OK)
 		return st;
 	enum journal_state to = h.test ? JS_VALIDATED : JS_ACCEPTED;
 	if (!h.test && !*uuid && !*provider_receipt_id)
@@ -197,16 +197,16 @@ static kstatus reply_ok_locked(struct journal *j, int64_t id, const char *uuid,
 	}
 	int64_t next = h.provider == KPROVIDER_PAYKEEPER && !h.test ? now + JOURNAL_FIRST_POLL_MS
 								    : 0;
-	sqlite3_stmt *s = st_get(j, ST_SET_ACCEPTED, err);
+	sqlite3_stmt *s = journal_st_get(j, ST_SET_ACCEPTED, err);
 	if (!s)
 		return K_DB;
 	sqlite3_bind_int64(s, 1, id);
-	bind_text(s, 2, journal_state_word(to));
-	bind_text(s, 3, h.test ? "" : uuid);
-	bind_text(s, 4, h.test ? "" : provider_receipt_id);
+	journal_bind_text(s, 2, journal_state_word(to));
+	journal_bind_text(s, 3, h.test ? "" : uuid);
+	journal_bind_text(s, 4, h.test ? "" : provider_receipt_id);
 	sqlite3_bind_int64(s, 5, next);
 	sqlite3_bind_int64(s, 6, now);
-	if ((st = st_done(j, s, err)) != K_OK)
+	if ((st = journal_st_done(j, s, err)) != K_OK)
 		return st;
 	char detail[JOURNAL_TEXT_MAX];
 	if (h.test)
@@ -215,14 +215,15 @@ static kstatus reply_ok_locked(struct journal *j, int64_t id, const char *uuid,
 		snprintf(detail, sizeof detail, "uuid %s", uuid);
 	else
 		snprintf(detail, sizeof detail, "receipt id %s", provider_receipt_id);
-	if ((st = history_add(j, id, now, (int)h.state, to, JSRC_REPLY, detail, err)) != K_OK)
+	if ((st = journal_history_add(j, id, now, (int)h.state, to, JSRC_REPLY, detail, err)) !=
+	    K_OK)
 		return st;
 	if (!h.test) {
 		h.state = to;
-		if ((st = adopt_early(j, &h, uuid, now, err)) != K_OK)
+		if ((st = journal_adopt_early(j, &h, uuid, now, err)) != K_OK)
 			return st;
 		if (strcmp(provider_receipt_id, uuid) != 0 &&
-		    (st = adopt_early(j, &h, provider_receipt_id, now, err)) != K_OK)
+		    (st = journal_adopt_early(j, &h, provider_receipt_id, now, err)) != K_OK)
 			return st;
 	}
 	return K_OK;
@@ -231,13 +232,13 @@ static kstatus reply_ok_locked(struct journal *j, int64_t id, const char *uuid,
 kstatus journal_apply_reply_ok(struct journal *j, int64_t id, const char *uuid,
 			       const char *provider_receipt_id, struct kerr *err)
 {
-	kstatus st = tx_begin(j, err);
+	kstatus st = journal_tx_begin(j, err);
 	if (st != K_OK)
 		return st;
 	st = reply_ok_locked(j, id, uuid, provider_receipt_id, journal_now(j), err);
 	if (st != K_OK)
-		return tx_abort(j, st);
-	return tx_commit(j, err);
+		return journal_tx_abort(j, st);
+	return journal_tx_commit(j, err);
 }
 
 static kstatus reply_rejected_locked(struct journal *j, int64_t id, int code, const char *text,
@@ -246,7 +247,7 @@ static kstatus reply_rejected_locked(struct journal *j, int64_t id, int code, co
 	text = text ? text : "";
 	struct head h;
 	kstatus st;
-	if ((st = head_by_id(j, id, &h, err)) != K_OK)
+	if ((st = journal_head_by_id(j, id, &h, err)) != K_OK)
 		return st;
 	if (h.state == JS_REJECTED)
 		return K_OK;
@@ -254,28 +255,29 @@ static kstatus reply_rejected_locked(struct journal *j, int64_t id, int code, co
 		return kerr_set(err, K_REFUSED, "state",
 				_("document #%" PRId64 " is %s; a rejection now is not applied"), id,
 				_(journal_state_label(h.state)));
-	sqlite3_stmt *s = st_get(j, ST_SET_ERROR, err);
+	sqlite3_stmt *s = journal_st_get(j, ST_SET_ERROR, err);
 	if (!s)
 		return K_DB;
 	sqlite3_bind_int64(s, 1, id);
-	bind_text(s, 2, journal_state_word(JS_REJECTED));
+	journal_bind_text(s, 2, journal_state_word(JS_REJECTED));
 	sqlite3_bind_int(s, 3, code);
-	bind_text(s, 4, text);
+	journal_bind_text(s, 4, text);
 	sqlite3_bind_int64(s, 5, now);
-	if ((st = st_done(j, s, err)) != K_OK)
+	if ((st = journal_st_done(j, s, err)) != K_OK)
 		return st;
 	char detail[JOURNAL_TEXT_MAX];
 	snprintf(detail, sizeof detail, "%d: %s", code, text);
-	st = history_add(j, id, now, (int)h.state, JS_REJECTED, JSRC_REPLY, detail, err);
+	st = journal_history_add(j, id, now, (int)h.state, JS_REJECTED, JSRC_REPLY, detail, err);
 	if (st != K_OK || !flag_detail || !*flag_detail)
 		return st;
 	/* The rejection may not be the whole truth: the operator must look. */
-	if (!(s = st_get(j, ST_SET_FLAGGED, err)))
+	if (!(s = journal_st_get(j, ST_SET_FLAGGED, err)))
 		return K_DB;
 	sqlite3_bind_int64(s, 1, id);
-	if ((st = st_done(j, s, err)) != K_OK)
+	if ((st = journal_st_done(j, s, err)) != K_OK)
 		return st;
-	return history_add(j, id, now, JS_REJECTED, JS_REJECTED, JSRC_LOCAL, flag_detail, err);
+	return journal_history_add(j, id, now, JS_REJECTED, JS_REJECTED, JSRC_LOCAL, flag_detail,
+				   err);
 }
 
 kstatus journal_apply_reply_rejected(struct journal *j, int64_t id, int code, const char *text,
@@ -288,13 +290,13 @@ kstatus journal_apply_reply_rejected_flagged(struct journal *j, int64_t id, int 
 					     const char *text, const char *flag_detail,
 					     struct kerr *err)
 {
-	kstatus st = tx_begin(j, err);
+	kstatus st = journal_tx_begin(j, err);
 	if (st != K_OK)
 		return st;
 	st = reply_rejected_locked(j, id, code, text, flag_detail, journal_now(j), err);
 	if (st != K_OK)
-		return tx_abort(j, st);
-	return tx_commit(j, err);
+		return journal_tx_abort(j, st);
+	return journal_tx_commit(j, err);
 }
 
 static kstatus retry_locked(struct journal *j, int64_t id, int64_t next_attempt_at,
@@ -304,36 +306,36 @@ static kstatus retry_locked(struct journal *j, int64_t id, int64_t next_attempt_
 	reason = reason ? reason : "";
 	struct head h;
 	kstatus st;
-	if ((st = head_by_id(j, id, &h, err)) != K_OK)
+	if ((st = journal_head_by_id(j, id, &h, err)) != K_OK)
 		return st;
 	if (h.state != JS_QUEUED && h.state != JS_SENDING)
 		return kerr_set(err, K_REFUSED, "state",
 				_("document #%" PRId64 " is %s; it is not queued again"), id,
 				_(journal_state_label(h.state)));
-	sqlite3_stmt *s = st_get(j, ST_SET_RETRY, err);
+	sqlite3_stmt *s = journal_st_get(j, ST_SET_RETRY, err);
 	if (!s)
 		return K_DB;
 	sqlite3_bind_int64(s, 1, id);
 	sqlite3_bind_int64(s, 2, next_attempt_at);
-	bind_text(s, 3, reason);
+	journal_bind_text(s, 3, reason);
 	sqlite3_bind_int64(s, 4, now);
-	if ((st = st_done(j, s, err)) != K_OK)
+	if ((st = journal_st_done(j, s, err)) != K_OK)
 		return st;
 	if (h.state == JS_SENDING)
-		return history_add(j, id, now, JS_SENDING, JS_QUEUED, source, reason, err);
+		return journal_history_add(j, id, now, JS_SENDING, JS_QUEUED, source, reason, err);
 	return K_OK;
 }
 
 kstatus journal_schedule_retry(struct journal *j, int64_t id, int64_t next_attempt_at,
 			       enum journal_source source, const char *reason, struct kerr *err)
 {
-	kstatus st = tx_begin(j, err);
+	kstatus st = journal_tx_begin(j, err);
 	if (st != K_OK)
 		return st;
 	st = retry_locked(j, id, next_attempt_at, source, reason, journal_now(j), err);
 	if (st != K_OK)
-		return tx_abort(j, st);
-	return tx_commit(j, err);
+		return journal_tx_abort(j, st);
+	return journal_tx_commit(j, err);
 }
 
 /* One outcome inside the caller's transaction; o->st gets its own result. */
@@ -351,12 +353,12 @@ static kstatus outcome_one(struct journal *j, struct journal_outcome *o, int64_t
 	case JO_ACCEPTED:
 		o->st = reply_ok_locked(j, o->id, o->uuid, o->receipt_id, now, &o->err);
 		if (o->st == K_OK && o->poll_at) {
-			sqlite3_stmt *s = st_get(j, ST_SET_NEXT, &o->err);
+			sqlite3_stmt *s = journal_st_get(j, ST_SET_NEXT, &o->err);
 			if (!s)
 				return o->st = K_DB;
 			sqlite3_bind_int64(s, 1, o->id);
 			sqlite3_bind_int64(s, 2, o->poll_at);
-			o->st = st_done(j, s, &o->err);
+			o->st = journal_st_done(j, s, &o->err);
 		}
 		if (o->st == K_PROVIDER) {
 			/* Accepted without an id: ask again with the same ext_id, which names it. */
@@ -385,18 +387,18 @@ kstatus journal_apply_outcomes(struct journal *j, struct journal_outcome *o, siz
 {
 	if (n == 0)
 		return K_OK;
-	kstatus st = tx_begin(j, err);
+	kstatus st = journal_tx_begin(j, err);
 	for (size_t i = 0; st == K_OK && i < n; i++) {
-		if (fatal(outcome_one(j, &o[i], journal_now(j)))) {
+		if (journal_fatal(outcome_one(j, &o[i], journal_now(j)))) {
 			st = o[i].st;
 			if (err)
 				*err = o[i].err;
 		}
 	}
 	if (st == K_OK)
-		st = tx_commit(j, err);
+		st = journal_tx_commit(j, err);
 	else
-		tx_abort(j, st);
+		journal_tx_abort(j, st);
 	if (st != K_OK)
 		for (size_t i = 0; i < n; i++) {
 			o[i].st = st;
@@ -412,20 +414,20 @@ kstatus journal_apply_batch(struct journal *j, struct journal_batch *b, struct k
 		b->marked[i] = false;
 	if (b->ncallbacks + b->noutcomes + b->nmark == 0)
 		return K_OK;
-	kstatus st = tx_begin(j, err);
+	kstatus st = journal_tx_begin(j, err);
 	int64_t now = journal_now(j);
 	for (size_t i = 0; st == K_OK && i < b->ncallbacks; i++) {
 		struct journal_callback_item *it = &b->callbacks[i];
 		kerr_clear(&it->err);
-		it->st = callback_locked(j, &it->cb, &it->res, now, &it->err);
-		if (fatal(it->st)) {
+		it->st = journal_callback_locked(j, &it->cb, &it->res, now, &it->err);
+		if (journal_fatal(it->st)) {
 			st = it->st;
 			if (err)
 				*err = it->err;
 		}
 	}
 	for (size_t i = 0; st == K_OK && i < b->noutcomes; i++) {
-		if (fatal(outcome_one(j, &b->outcomes[i], now))) {
+		if (journal_fatal(outcome_one(j, &b->outcomes[i], now))) {
 			st = b->outcomes[i].st;
 			if (err)
 				*err = b->outcomes[i].err;
@@ -435,7 +437,7 @@ kstatus journal_apply_batch(struct journal *j, struct journal_batch *b, struct k
 		struct kerr one;
 		kerr_clear(&one);
 		kstatus m = mark_sending_locked(j, b->mark[i], now, &one);
-		if (fatal(m)) {
+		if (journal_fatal(m)) {
 			st = m;
 			if (err)
 				*err = one;
@@ -443,9 +445,9 @@ kstatus journal_apply_batch(struct journal *j, struct journal_batch *b, struct k
 		b->marked[i] = m == K_OK;
 	}
 	if (st == K_OK)
-		st = tx_commit(j, err);
+		st = journal_tx_commit(j, err);
 	else
-		tx_abort(j, st);
+		journal_tx_abort(j, st);
 	if (st != K_OK) {
 		for (size_t i = 0; i < b->ncallbacks; i++) {
 			b->callbacks[i].st = st;

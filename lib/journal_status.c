@@ -14,61 +14,61 @@
 kstatus journal_transition(struct journal *j, int64_t id, enum journal_state to,
 			   enum journal_source source, const char *detail, struct kerr *err)
 {
-	if (!outcome_state_ok(to))
+	if (!journal_outcome_state_ok(to))
 		return kerr_set(err, K_INVALID, "state",
 				_("a poll or the operator can only set accepted, processed, "
 				  "provider retry or failed"));
-	kstatus st = tx_begin(j, err);
+	kstatus st = journal_tx_begin(j, err);
 	if (st != K_OK)
 		return st;
 	struct head h;
-	if ((st = head_by_id(j, id, &h, err)) != K_OK)
-		return tx_abort(j, st);
+	if ((st = journal_head_by_id(j, id, &h, err)) != K_OK)
+		return journal_tx_abort(j, st);
 	bool applied;
-	st = outcome_apply(j, &h, to, source, 0, detail, journal_now(j), &applied, err);
+	st = journal_outcome_apply(j, &h, to, source, 0, detail, journal_now(j), &applied, err);
 	if (st != K_OK)
-		return tx_abort(j, st);
-	return tx_commit(j, err);
+		return journal_tx_abort(j, st);
+	return journal_tx_commit(j, err);
 }
 
 kstatus journal_replay(struct journal *j, int64_t id, struct kerr *err)
 {
-	kstatus st = tx_begin(j, err);
+	kstatus st = journal_tx_begin(j, err);
 	if (st != K_OK)
 		return st;
 	struct head h;
-	if ((st = head_by_id(j, id, &h, err)) != K_OK)
-		return tx_abort(j, st);
+	if ((st = journal_head_by_id(j, id, &h, err)) != K_OK)
+		return journal_tx_abort(j, st);
 	if (h.state != JS_ACCEPTED && h.state != JS_PROVIDER_RETRY) {
 		kerr_set(err, K_REFUSED, "state",
 			 _("document #%" PRId64 " is %s; only a document whose fate is unknown "
 			   "(accepted or provider retry) can be replayed"),
 			 id, _(journal_state_label(h.state)));
-		return tx_abort(j, K_REFUSED);
+		return journal_tx_abort(j, K_REFUSED);
 	}
 	int64_t now = journal_now(j);
-	sqlite3_stmt *s = st_get(j, ST_SET_REPLAY, err);
+	sqlite3_stmt *s = journal_st_get(j, ST_SET_REPLAY, err);
 	if (!s)
-		return tx_abort(j, K_DB);
+		return journal_tx_abort(j, K_DB);
 	sqlite3_bind_int64(s, 1, id);
 	sqlite3_bind_int64(s, 2, now);
-	if ((st = st_done(j, s, err)) != K_OK)
-		return tx_abort(j, st);
-	st = history_add(j, id, now, (int)h.state, JS_QUEUED, JSRC_OPERATOR,
-			 "replayed with the same ext_id", err);
+	if ((st = journal_st_done(j, s, err)) != K_OK)
+		return journal_tx_abort(j, st);
+	st = journal_history_add(j, id, now, (int)h.state, JS_QUEUED, JSRC_OPERATOR,
+				 "replayed with the same ext_id", err);
 	if (st != K_OK)
-		return tx_abort(j, st);
-	return tx_commit(j, err);
+		return journal_tx_abort(j, st);
+	return journal_tx_commit(j, err);
 }
 
 kstatus journal_set_next_attempt(struct journal *j, int64_t id, int64_t at, struct kerr *err)
 {
-	sqlite3_stmt *s = st_get(j, ST_SET_NEXT, err);
+	sqlite3_stmt *s = journal_st_get(j, ST_SET_NEXT, err);
 	if (!s)
 		return K_DB;
 	sqlite3_bind_int64(s, 1, id);
 	sqlite3_bind_int64(s, 2, at);
-	kstatus st = st_done(j, s, err);
+	kstatus st = journal_st_done(j, s, err);
 	if (st == K_OK && sqlite3_changes(j->db) == 0)
 		return kerr_set(err, K_NOTFOUND, "id", _("no document #%" PRId64 " in the journal"),
 				id);
@@ -79,11 +79,11 @@ kstatus journal_flush(struct journal *j, int64_t *count, struct kerr *err)
 {
 	if (count)
 		*count = 0;
-	sqlite3_stmt *s = st_get(j, ST_FLUSH, err);
+	sqlite3_stmt *s = journal_st_get(j, ST_FLUSH, err);
 	if (!s)
 		return K_DB;
 	sqlite3_bind_int64(s, 1, journal_now(j));
-	kstatus st = st_done(j, s, err);
+	kstatus st = journal_st_done(j, s, err);
 	if (st == K_OK && count)
 		*count = sqlite3_changes(j->db);
 	return st;
@@ -94,12 +94,12 @@ kstatus journal_flush_profile(struct journal *j, const char *profile, int64_t *c
 {
 	if (count)
 		*count = 0;
-	sqlite3_stmt *s = st_get(j, ST_FLUSH_PROFILE, err);
+	sqlite3_stmt *s = journal_st_get(j, ST_FLUSH_PROFILE, err);
 	if (!s)
 		return K_DB;
 	sqlite3_bind_int64(s, 1, journal_now(j));
-	bind_text(s, 2, profile ? profile : "");
-	kstatus st = st_done(j, s, err);
+	journal_bind_text(s, 2, profile ? profile : "");
+	kstatus st = journal_st_done(j, s, err);
 	if (st == K_OK && count)
 		*count = sqlite3_changes(j->db);
 	return st;
@@ -111,7 +111,7 @@ static kstatus collect_ids(struct journal *j, enum stmt_id sid, bool has_arg, in
 {
 	*ids = NULL;
 	*n = 0;
-	sqlite3_stmt *s = st_get(j, sid, err);
+	sqlite3_stmt *s = journal_st_get(j, sid, err);
 	if (!s)
 		return K_DB;
 	if (has_arg)
@@ -126,7 +126,7 @@ static kstatus collect_ids(struct journal *j, enum stmt_id sid, bool has_arg, in
 		free(*ids);
 		*ids = NULL;
 		*n = 0;
-		return db_error(j, rc, err);
+		return journal_db_error(j, rc, err);
 	}
 	return K_OK;
 }
@@ -135,31 +135,31 @@ kstatus journal_resume_on_start(struct journal *j, int64_t *count, struct kerr *
 {
 	if (count)
 		*count = 0;
-	kstatus st = tx_begin(j, err);
+	kstatus st = journal_tx_begin(j, err);
 	if (st != K_OK)
 		return st;
 	int64_t *ids;
 	size_t n;
 	if ((st = collect_ids(j, ST_SENDING_IDS, false, 0, &ids, &n, err)) != K_OK)
-		return tx_abort(j, st);
+		return journal_tx_abort(j, st);
 	int64_t now = journal_now(j);
 	for (size_t i = 0; i < n && st == K_OK; i++) {
-		sqlite3_stmt *s = st_get(j, ST_SET_REPLAY, err);
+		sqlite3_stmt *s = journal_st_get(j, ST_SET_REPLAY, err);
 		if (!s) {
 			st = K_DB;
 			break;
 		}
 		sqlite3_bind_int64(s, 1, ids[i]);
 		sqlite3_bind_int64(s, 2, now);
-		if ((st = st_done(j, s, err)) == K_OK)
-			st = history_add(j, ids[i], now, JS_SENDING, JS_QUEUED, JSRC_RESTART,
-					 "kassa stopped while sending; resent with the same ext_id",
-					 err);
+		if ((st = journal_st_done(j, s, err)) == K_OK)
+			st = journal_history_add(
+			    j, ids[i], now, JS_SENDING, JS_QUEUED, JSRC_RESTART,
+			    "kassa stopped while sending; resent with the same ext_id", err);
 	}
 	free(ids);
 	if (st != K_OK)
-		return tx_abort(j, st);
-	if ((st = tx_commit(j, err)) != K_OK)
+		return journal_tx_abort(j, st);
+	if ((st = journal_tx_commit(j, err)) != K_OK)
 		return st;
 	if (count)
 		*count = (int64_t)n;
@@ -171,13 +171,13 @@ kstatus journal_flag_stale(struct journal *j, int64_t older_than_ms, int64_t *co
 {
 	if (count)
 		*count = 0;
-	kstatus st = tx_begin(j, err);
+	kstatus st = journal_tx_begin(j, err);
 	if (st != K_OK)
 		return st;
 	int64_t now = journal_now(j);
-	sqlite3_stmt *s = st_get(j, j->version >= 3 ? ST_STALE_IDS : ST_STALE_IDS_V2, err);
+	sqlite3_stmt *s = journal_st_get(j, j->version >= 3 ? ST_STALE_IDS : ST_STALE_IDS_V2, err);
 	if (!s)
-		return tx_abort(j, K_DB);
+		return journal_tx_abort(j, K_DB);
 	sqlite3_bind_int64(s, 1, now - older_than_ms);
 	struct {
 		int64_t id;
@@ -188,33 +188,33 @@ kstatus journal_flag_stale(struct journal *j, int64_t older_than_ms, int64_t *co
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
 		list = xrealloc(list, (n + 1) * sizeof *list);
 		list[n].id = sqlite3_column_int64(s, 0);
-		list[n].state = col_state(s, 1);
+		list[n].state = journal_col_state(s, 1);
 		n++;
 	}
 	sqlite3_reset(s);
 	if (rc != SQLITE_DONE) {
 		free(list);
-		db_error(j, rc, err);
-		return tx_abort(j, K_DB);
+		journal_db_error(j, rc, err);
+		return journal_tx_abort(j, K_DB);
 	}
 	char detail[JOURNAL_TEXT_MAX];
 	snprintf(detail, sizeof detail,
 		 "no final status after %" PRId64 " s; flagged: replay it or check the cabinet",
 		 older_than_ms / 1000);
 	for (size_t i = 0; i < n && st == K_OK; i++) {
-		if (!(s = st_get(j, ST_SET_FLAGGED, err))) {
+		if (!(s = journal_st_get(j, ST_SET_FLAGGED, err))) {
 			st = K_DB;
 			break;
 		}
 		sqlite3_bind_int64(s, 1, list[i].id);
-		if ((st = st_done(j, s, err)) == K_OK)
-			st = history_add(j, list[i].id, now, (int)list[i].state, list[i].state,
-					 JSRC_LOCAL, detail, err);
+		if ((st = journal_st_done(j, s, err)) == K_OK)
+			st = journal_history_add(j, list[i].id, now, (int)list[i].state,
+						 list[i].state, JSRC_LOCAL, detail, err);
 	}
 	free(list);
 	if (st != K_OK)
-		return tx_abort(j, st);
-	if ((st = tx_commit(j, err)) != K_OK)
+		return journal_tx_abort(j, st);
+	if ((st = journal_tx_commit(j, err)) != K_OK)
 		return st;
 	if (count)
 		*count = (int64_t)n;
