@@ -45,40 +45,6 @@ struct catalog {
 
 /* ---- UTF-8 and folding ------------------------------------------------------ */
 
-/* Decodes one code point; returns its length, or 0 for an invalid sequence. */
-static size_t utf8_decode(const unsigned char *s, const unsigned char *end, uint32_t *cp)
-{
-	if (s >= end)
-		return 0;
-	unsigned char c = s[0];
-	if (c < 0x80) {
-		*cp = c;
-		return 1;
-	}
-	size_t len;
-	uint32_t v, min;
-	if ((c & 0xe0) == 0xc0) {
-		len = 2, v = c & 0x1f, min = 0x80;
-	} else if ((c & 0xf0) == 0xe0) {
-		len = 3, v = c & 0x0f, min = 0x800;
-	} else if ((c & 0xf8) == 0xf0) {
-		len = 4, v = c & 0x07, min = 0x10000;
-	} else {
-		return 0;
-	}
-	if ((size_t)(end - s) < len)
-		return 0;
-	for (size_t i = 1; i < len; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		v = (v << 6) | (s[i] & 0x3f);
-	}
-	if (v < min || v > 0x10ffff || (v >= 0xd800 && v <= 0xdfff))
-		return 0;
-	*cp = v;
-	return len;
-}
-
 /*
  * ASCII and Cyrillic by rule, so matching does not depend on the locale the
  * program runs in; towlower() only for other scripts.
@@ -113,7 +79,7 @@ void catalog_fold(const char *s, char *out, size_t n)
 	size_t o = 0;
 	while (p < end) {
 		uint32_t cp;
-		size_t len = utf8_decode(p, end, &cp);
+		size_t len = utf8_decode((const char *)p, (size_t)(end - p), &cp);
 		char enc[4];
 		size_t elen;
 		if (len == 0) {

@@ -25,35 +25,6 @@ struct out {
 
 /* ---- text ------------------------------------------------------------------- */
 
-/* Decodes one code point; 0 for an invalid sequence (taken as one byte). */
-static size_t decode(const unsigned char *s, uint32_t *cp)
-{
-	unsigned char c = s[0];
-	if (c < 0x80) {
-		*cp = c;
-		return 1;
-	}
-	size_t len;
-	uint32_t v, min;
-	if ((c & 0xe0) == 0xc0)
-		len = 2, v = c & 0x1f, min = 0x80;
-	else if ((c & 0xf0) == 0xe0)
-		len = 3, v = c & 0x0f, min = 0x800;
-	else if ((c & 0xf8) == 0xf0)
-		len = 4, v = c & 0x07, min = 0x10000;
-	else
-		return 0;
-	for (size_t i = 1; i < len; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		v = (v << 6) | (s[i] & 0x3f);
-	}
-	if (v < min || v > 0x10ffff || (v >= 0xd800 && v <= 0xdfff))
-		return 0;
-	*cp = v;
-	return len;
-}
-
 /*
  * wcwidth() knows Unicode only under a UTF-8 locale; without one, keep
  * letters at one column, combining marks at none and East Asian wide ranges
@@ -87,7 +58,7 @@ int preview_text_width(const char *s)
 	const unsigned char *p = (const unsigned char *)s;
 	while (*p) {
 		uint32_t cp;
-		size_t len = decode(p, &cp);
+		size_t len = utf8_decode((const char *)p, SIZE_MAX, &cp);
 		if (len == 0) {
 			w++;
 			p++;
@@ -109,7 +80,7 @@ static void clean(const char *in, char *out, size_t n)
 	const unsigned char *p = (const unsigned char *)in;
 	while (*p) {
 		uint32_t cp;
-		size_t len = decode(p, &cp);
+		size_t len = utf8_decode((const char *)p, SIZE_MAX, &cp);
 		const char *src = (const char *)p;
 		size_t slen = len;
 		if (len == 0 || is_control(cp)) {
@@ -192,7 +163,7 @@ static void wrap(struct out *o, const char *text, const char *first, int indent)
 		int ww = 0;
 		while (*p && *p != ' ') {
 			uint32_t cp;
-			size_t len = decode(p, &cp);
+			size_t len = utf8_decode((const char *)p, SIZE_MAX, &cp);
 			ww += len ? cp_width(cp) : 1;
 			p += len ? len : 1;
 		}
@@ -217,7 +188,7 @@ static void wrap(struct out *o, const char *text, const char *first, int indent)
 		/* Too long for any line: cut it between characters. */
 		for (const unsigned char *q = ws; q < p;) {
 			uint32_t cp;
-			size_t len = decode(q, &cp);
+			size_t len = utf8_decode((const char *)q, SIZE_MAX, &cp);
 			int cw = len ? cp_width(cp) : 1;
 			if (!len)
 				len = 1;
@@ -293,13 +264,12 @@ static void cap_first(const char *in, char *out, size_t n)
 	str_copy(out, in, n);
 	unsigned char *p = (unsigned char *)out;
 	uint32_t cp;
-	size_t len = decode(p, &cp);
+	size_t len = utf8_decode((const char *)p, SIZE_MAX, &cp);
 	if (len == 1 && cp >= 'a' && cp <= 'z') {
 		p[0] = (unsigned char)(cp - 32);
 	} else if (len == 2 && ((cp >= 0x0430 && cp <= 0x044f) || cp == 0x0451)) {
 		uint32_t up = cp == 0x0451 ? 0x0401 : cp - 0x20;
-		p[0] = (unsigned char)(0xc0 | (up >> 6));
-		p[1] = (unsigned char)(0x80 | (up & 0x3f));
+		utf8_encode(up, out); /* two bytes, as the small letter's */
 	}
 }
 

@@ -43,29 +43,15 @@ int32_t scan_layout_key(int32_t cp)
 /* Decodes UTF-8 leniently (bad bytes as themselves); returns the length, 0 at the end. */
 static size_t decode(const unsigned char *s, int32_t *cp)
 {
-	unsigned char c = s[0];
-	if (!c)
+	if (!s[0])
 		return 0;
-	size_t len = 1;
-	if ((c & 0xe0) == 0xc0)
-		len = 2;
-	else if ((c & 0xf0) == 0xe0)
-		len = 3;
-	else if ((c & 0xf8) == 0xf0)
-		len = 4;
-	if (len <= 1) {
-		*cp = c;
+	uint32_t u;
+	size_t len = utf8_decode((const char *)s, SIZE_MAX, &u);
+	if (len == 0) {
+		*cp = s[0];
 		return 1;
 	}
-	int32_t v = c & (0x3f >> (len - 1));
-	for (size_t i = 1; i < len; i++) {
-		if ((s[i] & 0xc0) != 0x80) {
-			*cp = c;
-			return 1;
-		}
-		v = (v << 6) | (s[i] & 0x3f);
-	}
-	*cp = v;
+	*cp = (int32_t)u;
 	return len;
 }
 

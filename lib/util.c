@@ -64,40 +64,47 @@ bool str_copy(char *dst, const char *src, size_t n)
 	return true;
 }
 
+size_t utf8_decode(const char *s, size_t n, uint32_t *cp)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	if (n == 0)
+		return 0;
+	unsigned char c = p[0];
+	if (c < 0x80) {
+		*cp = c;
+		return 1;
+	}
+	size_t len;
+	uint32_t v, min;
+	if ((c & 0xe0) == 0xc0)
+		len = 2, v = c & 0x1f, min = 0x80;
+	else if ((c & 0xf0) == 0xe0)
+		len = 3, v = c & 0x0f, min = 0x800;
+	else if ((c & 0xf8) == 0xf0)
+		len = 4, v = c & 0x07, min = 0x10000;
+	else
+		return 0;
+	/* Byte by byte, so a NUL (never a continuation byte) stops the read. */
+	for (size_t i = 1; i < len; i++) {
+		if (i >= n || (p[i] & 0xc0) != 0x80)
+			return 0;
+		v = (v << 6) | (p[i] & 0x3f);
+	}
+	if (v < min || v > 0x10ffff || (v >= 0xd800 && v <= 0xdfff))
+		return 0;
+	*cp = v;
+	return len;
+}
+
 bool utf8_valid(const char *str, size_t len)
 {
-	const unsigned char *s = (const unsigned char *)str;
 	size_t i = 0;
 	while (i < len) {
-		unsigned c = s[i];
-		size_t need;
 		uint32_t cp;
-		if (c < 0x80) {
-			i++;
-			continue;
-		} else if (c >= 0xC2 && c <= 0xDF) {
-			need = 1;
-			cp = c & 0x1F;
-		} else if (c >= 0xE0 && c <= 0xEF) {
-			need = 2;
-			cp = c & 0x0F;
-		} else if (c >= 0xF0 && c <= 0xF4) {
-			need = 3;
-			cp = c & 0x07;
-		} else {
+		size_t k = utf8_decode(str + i, len - i, &cp);
+		if (k == 0)
 			return false;
-		}
-		if (i + need >= len)
-			return false;
-		for (size_t k = 1; k <= need; k++) {
-			if ((s[i + k] & 0xC0) != 0x80)
-				return false;
-			cp = (cp << 6) | (s[i + k] & 0x3F);
-		}
-		if ((need == 2 && cp < 0x800) || (need == 3 && (cp < 0x10000 || cp > 0x10FFFF)) ||
-		    (cp >= 0xD800 && cp <= 0xDFFF))
-			return false;
-		i += need + 1;
+		i += k;
 	}
 	return true;
 }
@@ -172,27 +179,6 @@ long long mono_ms(void)
 	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* Decodes one valid UTF-8 sequence at s (utf8_valid() checked the text). */
-static uint32_t utf8_decode_one(const unsigned char *s, size_t *len)
-{
-	if (s[0] < 0x80) {
-		*len = 1;
-		return s[0];
-	}
-	if ((s[0] & 0xe0) == 0xc0) {
-		*len = 2;
-		return ((uint32_t)(s[0] & 0x1f) << 6) | (s[1] & 0x3f);
-	}
-	if ((s[0] & 0xf0) == 0xe0) {
-		*len = 3;
-		return ((uint32_t)(s[0] & 0x0f) << 12) | ((uint32_t)(s[1] & 0x3f) << 6) |
-		       (s[2] & 0x3f);
-	}
-	*len = 4;
-	return ((uint32_t)(s[0] & 0x07) << 18) | ((uint32_t)(s[1] & 0x3f) << 12) |
-	       ((uint32_t)(s[2] & 0x3f) << 6) | (s[3] & 0x3f);
-}
-
 bool utf8_is_invisible_control(uint32_t cp)
 {
 	return cp < 0x20 || (cp >= 0x7f && cp <= 0x9f) || cp == 0xad || cp == 0x61c ||
@@ -203,14 +189,12 @@ bool utf8_is_invisible_control(uint32_t cp)
 
 uint32_t utf8_find_control(const char *s)
 {
-	const unsigned char *p = (const unsigned char *)s;
-	while (*p) {
-		size_t len;
-		uint32_t cp = utf8_decode_one(p, &len);
-		if (utf8_is_invisible_control(cp))
+	while (*s) {
+		uint32_t cp = 0xfffd;
+		size_t len = utf8_decode(s, SIZE_MAX, &cp);
+		if (len && utf8_is_invisible_control(cp))
 			return cp;
-		for (size_t i = 0; i < len && *p; i++)
-			p++;
+		s += len ? len : 1;
 	}
 	return 0;
 }

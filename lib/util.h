@@ -15,6 +15,15 @@ char *xstrndup(const char *s, size_t n);
 
 /* Copy src into dst of size n, always terminated; returns false if cut. */
 bool str_copy(char *dst, const char *src, size_t n);
+/*
+ * The one UTF-8 decoder: decodes the sequence at s, reading at most n bytes
+ * (SIZE_MAX for NUL-terminated text: a NUL inside a sequence cuts it short).
+ * Returns its length (1..4) with *cp set, or 0, *cp untouched, for n == 0 and
+ * for an invalid lead byte, a missing continuation byte (truncated), an
+ * overlong form, a surrogate or a code point above U+10FFFF. NUL decodes as
+ * U+0000 of length 1.
+ */
+size_t utf8_decode(const char *s, size_t n, uint32_t *cp);
 /* True if s is valid UTF-8 (no overlongs, no surrogates). */
 bool utf8_valid(const char *s, size_t len);
 /* Number of code points in valid UTF-8 text. */
@@ -27,7 +36,7 @@ size_t utf8_encode(uint32_t cp, char *out);
  * bidi embeddings, overrides (U+202E) and isolates, BOM, line separators.
  */
 bool utf8_is_invisible_control(uint32_t cp);
-/* The first such code point in valid UTF-8 text s, or 0 when there is none. */
+/* The first such code point in UTF-8 text s (invalid bytes skipped), or 0 when there is none. */
 uint32_t utf8_find_control(const char *s);
 /* Trim ASCII white space at both ends in place; returns s. */
 char *str_trim(char *s);

@@ -242,7 +242,7 @@ bool input_feed(int key)
 	} else if (base == '\n' || base == '\t' || (base > 0 && base < 0x20)) {
 		buf[n++] = (char)base;
 	} else if (base >= 0x20 && base != 0x7f) {
-		n += text_utf8_encode((uint32_t)base, buf + n);
+		n += utf8_encode((uint32_t)base, buf + n);
 	} else {
 		return false;
 	}
@@ -300,7 +300,7 @@ void input_draw(void)
 	int col = 0;
 	while (t[i] && col < scroll) {
 		uint32_t cp;
-		size_t k = text_utf8_decode(t + i, &cp);
+		size_t k = utf8_decode(t + i, SIZE_MAX, &cp);
 		col += k ? text_cp_width(cp) : 1;
 		i += k ? k : 1;
 	}
@@ -308,7 +308,7 @@ void input_draw(void)
 	int used = 0;
 	while (t[i]) {
 		uint32_t cp;
-		size_t k = text_utf8_decode(t + i, &cp);
+		size_t k = utf8_decode(t + i, SIZE_MAX, &cp);
 		int w = k ? text_cp_width(cp) : 1;
 		if (used + w > room)
 			break;

@@ -249,7 +249,7 @@ kstatus keys_parse_key(const char *name, int *key, struct kerr *err)
 			return K_OK;
 		}
 	uint32_t cp;
-	size_t len = text_utf8_decode(name, &cp);
+	size_t len = utf8_decode(name, strlen(name), &cp);
 	if (len > 0 && name[len] == '\0' && cp >= 0x20 && cp != 0x7f) {
 		*key = (int)cp;
 		return K_OK;
@@ -288,8 +288,8 @@ const char *keys_key_name(int key, char *buf, size_t n)
 		return buf;
 	}
 	if (key >= 0x20 && key < KEYS_SPECIAL) {
-		char u[8];
-		text_utf8_encode((uint32_t)key, u);
+		char u[8] = {0};
+		utf8_encode((uint32_t)key, u);
 		str_copy(buf, u, n);
 		return buf;
 	}

@@ -218,7 +218,7 @@ static void deliver_text(struct app *app, const char *text, size_t skip)
 {
 	for (const char *p = text; *p;) {
 		uint32_t cp;
-		size_t len = text_utf8_decode(p, &cp);
+		size_t len = utf8_decode(p, SIZE_MAX, &cp);
 		if (len == 0) {
 			p++;
 			continue;

@@ -7,62 +7,7 @@
 #include <wchar.h>
 #include <wctype.h>
 
-size_t text_utf8_decode(const char *s, uint32_t *cp)
-{
-	const unsigned char *p = (const unsigned char *)s;
-	if (!p[0])
-		return 0;
-	if (p[0] < 0x80) {
-		*cp = p[0];
-		return 1;
-	}
-	size_t len;
-	uint32_t c, min;
-	if ((p[0] & 0xe0) == 0xc0) {
-		len = 2, c = p[0] & 0x1f, min = 0x80;
-	} else if ((p[0] & 0xf0) == 0xe0) {
-		len = 3, c = p[0] & 0x0f, min = 0x800;
-	} else if ((p[0] & 0xf8) == 0xf0) {
-		len = 4, c = p[0] & 0x07, min = 0x10000;
-	} else {
-		return 0;
-	}
-	for (size_t i = 1; i < len; i++) {
-		if ((p[i] & 0xc0) != 0x80)
-			return 0;
-		c = (c << 6) | (p[i] & 0x3f);
-	}
-	if (c < min || c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff))
-		return 0;
-	*cp = c;
-	return len;
-}
-
-size_t text_utf8_encode(uint32_t cp, char *out)
-{
-	size_t n;
-	if (cp < 0x80) {
-		out[0] = (char)cp;
-		n = 1;
-	} else if (cp < 0x800) {
-		out[0] = (char)(0xc0 | (cp >> 6));
-		out[1] = (char)(0x80 | (cp & 0x3f));
-		n = 2;
-	} else if (cp < 0x10000) {
-		out[0] = (char)(0xe0 | (cp >> 12));
-		out[1] = (char)(0x80 | ((cp >> 6) & 0x3f));
-		out[2] = (char)(0x80 | (cp & 0x3f));
-		n = 3;
-	} else {
-		out[0] = (char)(0xf0 | (cp >> 18));
-		out[1] = (char)(0x80 | ((cp >> 12) & 0x3f));
-		out[2] = (char)(0x80 | ((cp >> 6) & 0x3f));
-		out[3] = (char)(0x80 | (cp & 0x3f));
-		n = 4;
-	}
-	out[n] = '\0';
-	return n;
-}
+#include "util.h"
 
 int text_cp_width(uint32_t cp)
 {
@@ -77,7 +22,7 @@ int text_width_n(const char *s, size_t len)
 	size_t i = 0;
 	while (i < len && s[i]) {
 		uint32_t cp;
-		size_t k = text_utf8_decode(s + i, &cp);
+		size_t k = utf8_decode(s + i, SIZE_MAX, &cp);
 		if (k == 0 || i + k > len) {
 			w++;
 			i++;
@@ -122,7 +67,7 @@ size_t text_fit(const char *s, int width, enum text_align align, char *out, size
 		kept = 0;
 		while (s[i]) {
 			uint32_t cp;
-			size_t k = text_utf8_decode(s + i, &cp);
+			size_t k = utf8_decode(s + i, SIZE_MAX, &cp);
 			int w = k ? text_cp_width(cp) : 1;
 			if (kept + w > limit)
 				break;
@@ -150,7 +95,7 @@ size_t text_wrap(const char *s, int width, size_t *next)
 	bool space_seen = false;
 	while (s[i]) {
 		uint32_t cp;
-		size_t k = text_utf8_decode(s + i, &cp);
+		size_t k = utf8_decode(s + i, SIZE_MAX, &cp);
 		int w = k ? text_cp_width(cp) : 1;
 		if (col + w > width)
 			break;
@@ -165,7 +110,7 @@ size_t text_wrap(const char *s, int width, size_t *next)
 	if (end == 0 && s[0]) {
 		/* Not even one word fits: cut it, at least one character so callers move on. */
 		uint32_t cp;
-		size_t k = text_utf8_decode(s, &cp);
+		size_t k = utf8_decode(s, SIZE_MAX, &cp);
 		end = i > 0 ? i : k ? k : 1;
 	}
 	size_t nx = end;
@@ -199,14 +144,14 @@ void text_fold(const char *s, char *out, size_t n)
 	out[0] = '\0';
 	while (*s) {
 		uint32_t cp;
-		size_t k = text_utf8_decode(s, &cp);
+		size_t k = utf8_decode(s, SIZE_MAX, &cp);
 		if (k == 0) {
 			put(out, n, &o, s, 1);
 			s++;
 			continue;
 		}
 		char u[8];
-		size_t len = text_utf8_encode(fold_cp(cp), u);
+		size_t len = utf8_encode(fold_cp(cp), u);
 		put(out, n, &o, u, len);
 		s += k;
 	}

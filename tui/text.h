@@ -12,10 +12,6 @@
 
 enum text_align { TEXT_LEFT, TEXT_RIGHT, TEXT_CENTER };
 
-/* Decodes one UTF-8 code point at s; returns its length, 0 at the end or on bad bytes. */
-size_t text_utf8_decode(const char *s, uint32_t *cp);
-/* Encodes cp into out (at least 5 bytes, terminated); returns the length. */
-size_t text_utf8_encode(uint32_t cp, char *out);
 /* Display columns of one code point (controls and unknown: 1, combining: 0). */
 int text_cp_width(uint32_t cp);
 /* Display columns of UTF-8 text; invalid bytes count one column each. */

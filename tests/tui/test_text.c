@@ -10,24 +10,6 @@
 
 #include "text.h"
 
-static void text_utf8_decode__bad_bytes__give_zero(void **state)
-{
-	(void)state;
-	uint32_t cp;
-	assert_int_equal(text_utf8_decode("", &cp), 0);
-	assert_int_equal(text_utf8_decode("\x80", &cp), 0);
-	assert_int_equal(text_utf8_decode("\xc0\xaf", &cp), 0);	/* overlong */
-	assert_int_equal(text_utf8_decode("\xed\xa0\x80", &cp), 0); /* surrogate */
-	assert_int_equal(text_utf8_decode("\xd0", &cp), 0);	/* cut short */
-	assert_int_equal(text_utf8_decode("Ж", &cp), 2);
-	assert_int_equal(cp, 0x416);
-	char out[8];
-	assert_int_equal(text_utf8_encode(0x416, out), 2);
-	assert_string_equal(out, "Ж");
-	assert_int_equal(text_utf8_encode(0x20ac, out), 3);
-	assert_string_equal(out, "€");
-}
-
 static void text_width__cyrillic_and_wide__by_columns(void **state)
 {
 	(void)state;
@@ -124,7 +106,6 @@ int main(void)
 {
 	setlocale(LC_ALL, "");
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(text_utf8_decode__bad_bytes__give_zero),
 		cmocka_unit_test(text_width__cyrillic_and_wide__by_columns),
 		cmocka_unit_test(text_fit__pads_and_cuts__to_exact_columns),
 		cmocka_unit_test(text_wrap__breaks_at_spaces__within_width),

@@ -99,7 +99,7 @@ static void add(struct detail_state *dt, enum ui_role role, const char *text)
 			size_t i = 0, last_space = 0;
 			while (i < left) {
 				uint32_t cp;
-				size_t k = text_utf8_decode(p + i, &cp);
+				size_t k = utf8_decode(p + i, SIZE_MAX, &cp);
 				int cw = k ? text_cp_width(cp) : 1;
 				if (!k)
 					k = 1;
