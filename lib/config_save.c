@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "buf.h"
 #include "config_ini.h"
 #include "i18n.h"
 #include "util.h"
@@ -18,30 +19,6 @@
 /* What kassa's own reader (config_ini.c) takes on one line. */
 #define INI_LINE_MAX CONFIG_INI_LINE_MAX
 #define CHANGES_MAX 32
-
-struct text {
-	char *s;
-	size_t len, cap;
-};
-
-static void put(struct text *t, const char *s, size_t n)
-{
-	if (t->len + n + 1 > t->cap) {
-		size_t cap = t->cap ? t->cap : 1024;
-		while (cap < t->len + n + 1)
-			cap *= 2;
-		t->s = xrealloc(t->s, cap);
-		t->cap = cap;
-	}
-	memcpy(t->s + t->len, s, n);
-	t->len += n;
-	t->s[t->len] = '\0';
-}
-
-static void puts_(struct text *t, const char *s)
-{
-	put(t, s, strlen(s));
-}
 
 enum line_kind { L_BLANK, L_COMMENT, L_HEADER, L_KEY, L_CONT, L_OTHER };
 
@@ -194,12 +171,12 @@ static size_t split_lines(const char *text, size_t len, struct line **out)
 	return n;
 }
 
-static void put_pair(struct text *t, const char *key, const char *value, const char *eol)
+static void put_pair(struct buf *t, const char *key, const char *value, const char *eol)
 {
-	puts_(t, key);
-	puts_(t, " = ");
-	puts_(t, value);
-	puts_(t, eol);
+	buf_str(t, key);
+	buf_str(t, " = ");
+	buf_str(t, value);
+	buf_str(t, eol);
 }
 
 static kstatus check_changes(const char *section, const struct config_change *changes, size_t n,
@@ -271,9 +248,9 @@ char *config_save_apply(const char *text, size_t len, const char *section,
 			}
 	}
 
-	struct text out = {0};
+	struct buf out = {0};
 	if (bom)
-		put(&out, text, bom);
+		buf_add(&out, text, bom);
 	for (size_t i = 0; i < nl; i++) {
 		const struct line *l = &ls[i];
 		/* A last line without a line end gets one only when something follows it. */
@@ -285,28 +262,28 @@ char *config_save_apply(const char *text, size_t len, const char *section,
 			for (size_t c = 0; c < n; c++)
 				if (strcmp(l->name, changes[c].key) == 0)
 					value = changes[c].value;
-			struct text nline = {0};
-			put(&nline, l->s, l->value_at);
+			struct buf nline = {0};
+			buf_add(&nline, l->s, l->value_at);
 			if (l->value_at && !is_ws(l->s[l->value_at - 1]))
-				puts_(&nline, " ");
-			puts_(&nline, value);
-			put(&nline, l->s + l->comment_at, l->len - l->comment_at);
+				buf_str(&nline, " ");
+			buf_str(&nline, value);
+			buf_add(&nline, l->s + l->comment_at, l->len - l->comment_at);
 			if (nline.len > INI_LINE_MAX) {
 				kerr_set(err, K_INVALID, l->name,
 					 _("with its comment is longer than %d characters; shorten "
 					   "the comment"),
 					 INI_LINE_MAX);
-				free(nline.s);
-				free(out.s);
+				buf_free(&nline);
+				buf_free(&out);
 				free(ls);
 				return NULL;
 			}
-			put(&out, nline.s, nline.len);
-			puts_(&out, end);
-			free(nline.s);
+			buf_add(&out, nline.p, nline.len);
+			buf_str(&out, end);
+			buf_free(&nline);
 		} else if (l->drop == 0) {
-			put(&out, l->s, l->len);
-			puts_(&out, end);
+			buf_add(&out, l->s, l->len);
+			buf_str(&out, end);
 		}
 		if ((int)i == insert_after)
 			for (size_t c = 0; c < n; c++)
@@ -320,23 +297,21 @@ char *config_save_apply(const char *text, size_t len, const char *section,
 		for (size_t c = 0; c < n; c++)
 			any = any || changes[c].value;
 		if (any) {
-			if (out.len && out.s[out.len - 1] != '\n')
-				puts_(&out, eol);
+			if (out.len && out.p[out.len - 1] != '\n')
+				buf_str(&out, eol);
 			if (out.len > bom)
-				puts_(&out, eol);
-			puts_(&out, "[");
-			puts_(&out, section);
-			puts_(&out, "]");
-			puts_(&out, eol);
+				buf_str(&out, eol);
+			buf_str(&out, "[");
+			buf_str(&out, section);
+			buf_str(&out, "]");
+			buf_str(&out, eol);
 			for (size_t c = 0; c < n; c++)
 				if (changes[c].value)
 					put_pair(&out, changes[c].key, changes[c].value, eol);
 		}
 	}
 	free(ls);
-	if (!out.s)
-		put(&out, "", 0);
-	return out.s;
+	return buf_take(&out);
 }
 
 /* ---- the file --------------------------------------------------------------- */

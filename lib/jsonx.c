@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "buf.h"
 #include "i18n.h"
 #include "money.h"
 #include "util.h"
@@ -16,22 +17,6 @@
 #define NUM_MARK "\x01\x02\x03"
 #define NUM_MARK_LEN 3
 #define NUM_MARK_ESC "\\u0001\\u0002\\u0003"
-
-struct buf {
-	char *p;
-	size_t len, cap;
-};
-
-static void buf_put(struct buf *b, const char *s, size_t n)
-{
-	if (b->len + n + 1 > b->cap) {
-		b->cap = (b->len + n + 1) * 2;
-		b->p = xrealloc(b->p, b->cap);
-	}
-	memcpy(b->p + b->len, s, n);
-	b->len += n;
-	b->p[b->len] = '\0';
-}
 
 static bool num_char(char c)
 {
@@ -79,7 +64,7 @@ static bool number_ok(const char *s, size_t n)
 json_t *jsonx_loads(const char *text, size_t len, struct kerr *err)
 {
 	struct buf b = {0};
-	buf_put(&b, "", 0);
+	buf_add(&b, "", 0);
 	size_t i = 0;
 	bool in_str = false;
 	while (i < len) {
@@ -88,14 +73,14 @@ json_t *jsonx_loads(const char *text, size_t len, struct kerr *err)
 			size_t start = i;
 			while (i < len && text[i] != '"' && text[i] != '\\')
 				i++;
-			buf_put(&b, text + start, i - start);
+			buf_add(&b, text + start, i - start);
 			if (i >= len)
 				break;
 			if (text[i] == '\\') {
-				buf_put(&b, text + i, i + 1 < len ? 2 : 1);
+				buf_add(&b, text + i, i + 1 < len ? 2 : 1);
 				i += 2;
 			} else {
-				buf_put(&b, "\"", 1);
+				buf_add(&b, "\"", 1);
 				in_str = false;
 				i++;
 			}
@@ -103,7 +88,7 @@ json_t *jsonx_loads(const char *text, size_t len, struct kerr *err)
 		}
 		if (c == '"') {
 			in_str = true;
-			buf_put(&b, "\"", 1);
+			buf_add(&b, "\"", 1);
 			i++;
 		} else if (c == '-' || (c >= '0' && c <= '9')) {
 			size_t start = i;
@@ -120,20 +105,20 @@ json_t *jsonx_loads(const char *text, size_t len, struct kerr *err)
 			 */
 			bool minus_zero = i - start == 2 && text[start] == '-' && text[start + 1] == '0';
 			if ((frac || minus_zero) && number_ok(text + start, i - start)) {
-				buf_put(&b, "\"" NUM_MARK_ESC, 1 + strlen(NUM_MARK_ESC));
-				buf_put(&b, text + start, i - start);
-				buf_put(&b, "\"", 1);
+				buf_add(&b, "\"" NUM_MARK_ESC, 1 + strlen(NUM_MARK_ESC));
+				buf_add(&b, text + start, i - start);
+				buf_add(&b, "\"", 1);
 			} else {
-				buf_put(&b, text + start, i - start);
+				buf_add(&b, text + start, i - start);
 			}
 		} else {
-			buf_put(&b, &c, 1);
+			buf_add(&b, &c, 1);
 			i++;
 		}
 	}
 	json_error_t je;
 	json_t *root = json_loadb(b.p, b.len, JSON_REJECT_DUPLICATES, &je);
-	free(b.p);
+	buf_free(&b);
 	if (!root)
 		kerr_set(err, K_INVALID, "", _("not valid JSON at line %d, column %d: %s"), je.line,
 			 je.column, je.text);

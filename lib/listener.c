@@ -23,6 +23,7 @@
 
 #include <microhttpd.h>
 
+#include "buf.h"
 #include "i18n.h"
 #include "util.h"
 
@@ -41,8 +42,7 @@ struct listener_req {
 	struct MHD_Connection *conn;
 	struct listener *ls;
 	char suffix[LISTENER_SUFFIX_MAX + 1];
-	char *body;
-	size_t len, cap;
+	struct buf body;
 };
 
 kstatus listener_new_token(char out[LISTENER_TOKEN_LEN + 1], struct kerr *err)
@@ -241,8 +241,8 @@ static enum MHD_Result listener_dispatch(struct listener *ls, struct listener_re
 	struct listener_request req = {
 		.suffix = rq->suffix,
 		.content_type = ct ? ct : "",
-		.body = rq->body ? rq->body : "",
-		.len = rq->len,
+		.body = rq->body.p ? rq->body.p : "",
+		.len = rq->body.len,
 		.remote_addr = remote,
 		.conn = c,
 	};
@@ -310,7 +310,7 @@ static enum MHD_Result on_mhd_request(void *cls, struct MHD_Connection *c, const
 	}
 	if (*upload_data_size) {
 		size_t n = *upload_data_size;
-		if (n > ls->body_limit || rq->len > ls->body_limit - n) {
+		if (n > ls->body_limit || rq->body.len > ls->body_limit - n) {
 			/* A chunked body (no Content-Length) that grew too
 			 * large: MHD cannot answer in the middle of a body, so
 			 * the connection is dropped. */
@@ -318,16 +318,7 @@ static enum MHD_Result on_mhd_request(void *cls, struct MHD_Connection *c, const
 			rq->answered = true;
 			return MHD_NO;
 		}
-		if (rq->len + n + 1 > rq->cap) {
-			size_t cap = rq->cap ? rq->cap : 1024;
-			while (cap < rq->len + n + 1)
-				cap *= 2;
-			rq->body = xrealloc(rq->body, cap);
-			rq->cap = cap;
-		}
-		memcpy(rq->body + rq->len, upload_data, n);
-		rq->len += n;
-		rq->body[rq->len] = '\0';
+		buf_add(&rq->body, upload_data, n);
 		*upload_data_size = 0;
 		return MHD_YES;
 	}
@@ -343,7 +334,7 @@ static void on_mhd_completed(void *cls, struct MHD_Connection *c, void **con_cls
 	listener_guard_busy(ls, c, false);
 	struct listener_req *rq = *con_cls;
 	if (rq) {
-		free(rq->body);
+		buf_free(&rq->body);
 		free(rq->late_text);
 		free(rq);
 		*con_cls = NULL;

@@ -15,6 +15,7 @@
 
 #include <curl/curl.h>
 
+#include "buf.h"
 #include "util.h"
 
 #ifndef KASSA_VERSION
@@ -39,8 +40,7 @@ struct net_job {
 	enum net_job_state state;
 	CURL *easy;
 	struct curl_slist *headers;
-	char *reply;
-	size_t reply_len, reply_cap;
+	struct buf reply;
 	bool too_big;
 	CURLcode fail_code;
 	char errbuf[CURL_ERROR_SIZE];
@@ -93,7 +93,7 @@ static void net_job_free(struct net_job *j)
 	if (j->easy)
 		curl_easy_cleanup(j->easy);
 	curl_slist_free_all(j->headers);
-	free(j->reply);
+	buf_free(&j->reply);
 	free(j);
 }
 
@@ -180,8 +180,8 @@ static void net_deliver(struct net *n, struct net_job *j, CURLcode code)
 	char *ct = NULL;
 	curl_easy_getinfo(j->easy, CURLINFO_CONTENT_TYPE, &ct);
 	res.content_type = ct ? ct : "";
-	res.body = j->reply ? j->reply : "";
-	res.body_len = j->reply_len;
+	res.body = j->reply.p ? j->reply.p : "";
+	res.body_len = j->reply.len;
 	long long now = mono_ms();
 	if (j->started_at) {
 		res.elapsed_ms = now - j->started_at;
@@ -303,20 +303,11 @@ static size_t on_curl_write(char *ptr, size_t size, size_t nmemb, void *cls)
 {
 	struct net_job *j = cls;
 	size_t len = size * nmemb;
-	if (len > j->net->max_body || j->reply_len > j->net->max_body - len) {
+	if (len > j->net->max_body || j->reply.len > j->net->max_body - len) {
 		j->too_big = true;
 		return 0; /* makes curl stop with CURLE_WRITE_ERROR */
 	}
-	if (j->reply_len + len + 1 > j->reply_cap) {
-		size_t cap = j->reply_cap ? j->reply_cap : 1024;
-		while (cap < j->reply_len + len + 1)
-			cap *= 2;
-		j->reply = xrealloc(j->reply, cap);
-		j->reply_cap = cap;
-	}
-	memcpy(j->reply + j->reply_len, ptr, len);
-	j->reply_len += len;
-	j->reply[j->reply_len] = '\0';
+	buf_add(&j->reply, ptr, len);
 	return len;
 }
 

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "buf.h"
 #include "jsonx.h"
 #include "util.h"
 #include "wire/form.h"
@@ -97,57 +98,35 @@ static bool looks_like_form(const char *s, size_t len)
 	return true;
 }
 
-struct sb {
-	char *p;
-	size_t len, cap;
-};
-
-static void sb_put(struct sb *b, const char *s, size_t n)
-{
-	if (b->len + n + 1 > b->cap) {
-		b->cap = (b->len + n + 1) * 2;
-		b->p = xrealloc(b->p, b->cap);
-	}
-	memcpy(b->p + b->len, s, n);
-	b->len += n;
-	b->p[b->len] = '\0';
-}
-
-static void sb_str(struct sb *b, const char *s)
-{
-	sb_put(b, s, strlen(s));
-}
-
 static char *mask_form(const char *body, size_t len)
 {
 	size_t n = 0;
 	struct form_pair *pairs = form_parse(body, len, &n);
 	if (!pairs)
 		return NULL;
-	struct sb b = {0};
-	sb_str(&b, "");
+	struct buf b = {0};
 	for (size_t i = 0; i < n; i++) {
-		sb_str(&b, pairs[i].key ? pairs[i].key : "");
-		sb_str(&b, " = ");
+		buf_str(&b, pairs[i].key ? pairs[i].key : "");
+		buf_str(&b, " = ");
 		const char *v = pairs[i].value ? pairs[i].value : "";
 		json_t *nested = NULL;
 		if (mask_key_is_secret(pairs[i].key) && *v) {
-			sb_str(&b, MASK_TEXT);
+			buf_str(&b, MASK_TEXT);
 		} else if ((*v == '{' || *v == '[') &&
 			   (nested = jsonx_loads(v, strlen(v), NULL)) != NULL) {
 			/* LifePay sends its callback as JSON in a form field. */
 			mask_json(nested);
 			char *text = jsonx_dumps(nested, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
 			json_decref(nested);
-			sb_str(&b, text ? text : "");
+			buf_str(&b, text ? text : "");
 			free(text);
 		} else {
-			sb_str(&b, v);
+			buf_str(&b, v);
 		}
-		sb_str(&b, "\n");
+		buf_str(&b, "\n");
 	}
 	form_pairs_free(pairs, n);
-	return b.p;
+	return buf_take(&b);
 }
 
 /*
@@ -156,12 +135,11 @@ static char *mask_form(const char *body, size_t len)
  */
 static char *mask_text(const char *body, size_t len)
 {
-	struct sb b = {0};
-	sb_str(&b, "");
+	struct buf b = {0};
 	size_t i = 0;
 	while (i < len) {
 		if (!isalpha((unsigned char)body[i]) && body[i] != '_') {
-			sb_put(&b, body + i, 1);
+			buf_add(&b, body + i, 1);
 			i++;
 			continue;
 		}
@@ -169,7 +147,7 @@ static char *mask_text(const char *body, size_t len)
 		while (i < len &&
 		       (isalnum((unsigned char)body[i]) || body[i] == '_' || body[i] == '-'))
 			i++;
-		sb_put(&b, body + start, i - start);
+		buf_add(&b, body + start, i - start);
 		if (!key_is_secret_n(body + start, i - start))
 			continue;
 		size_t j = i;
@@ -190,11 +168,11 @@ static char *mask_text(const char *body, size_t len)
 			e++;
 		if (e == v)
 			continue;
-		sb_put(&b, body + i, v - i);
-		sb_str(&b, MASK_TEXT);
+		buf_add(&b, body + i, v - i);
+		buf_str(&b, MASK_TEXT);
 		i = e;
 	}
-	return b.p;
+	return buf_take(&b);
 }
 
 char *mask_body(const char *body, size_t len)

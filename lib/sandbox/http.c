@@ -16,6 +16,7 @@
 #include <sys/socket.h>
 #include <time.h>
 
+#include "buf.h"
 #include "util.h"
 #include "wire/form.h"
 
@@ -26,8 +27,7 @@ struct sandbox_http {
 
 /* Per-request state: the body collected so far. */
 struct conn {
-	char *body;
-	size_t len, cap;
+	struct buf body;
 	bool too_big;
 	bool answered; /* a response was queued early (413) */
 };
@@ -179,22 +179,12 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 		*upload_data_size = 0;
 		if (cn->answered || cn->too_big)
 			return MHD_YES;
-		if (cn->len + n > sb->opt.max_body) {
+		if (cn->body.len + n > sb->opt.max_body) {
 			cn->too_big = true;
-			free(cn->body);
-			cn->body = NULL;
-			cn->len = cn->cap = 0;
+			buf_free(&cn->body);
 			return MHD_YES;
 		}
-		if (cn->len + n + 1 > cn->cap) {
-			cn->cap = (cn->len + n + 1) * 2;
-			if (cn->cap > sb->opt.max_body + 1)
-				cn->cap = sb->opt.max_body + 1;
-			cn->body = xrealloc(cn->body, cn->cap);
-		}
-		memcpy(cn->body + cn->len, upload_data, n);
-		cn->len += n;
-		cn->body[cn->len] = '\0';
+		buf_add(&cn->body, upload_data, n);
 		return MHD_YES;
 	}
 	if (cn->answered)
@@ -217,8 +207,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 		MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE),
 	    .authorization =
 		MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION),
-	    .body = cn->body ? cn->body : "",
-	    .body_len = cn->len,
+	    .body = cn->body.p ? cn->body.p : "",
+	    .body_len = cn->body.len,
 	};
 	struct sandbox_reply rp;
 	sandbox_handle(sb, &rq, &rp);
@@ -242,7 +232,7 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
 	(void)toe;
 	struct conn *cn = *con_cls;
 	if (cn) {
-		free(cn->body);
+		buf_free(&cn->body);
 		free(cn);
 		*con_cls = NULL;
 	}

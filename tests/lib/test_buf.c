@@ -65,7 +65,8 @@ static void buf_printf__long_and_short__appended_in_order(void **state)
 	buf_printf(&b, "|%s|", big); /* more than the buffer held */
 	buf_printf(&b, "%s", "");
 	char *s = buf_take(&b);
-	assert_int_equal(strncmp(s, "Итого: 1234,05 ₽|x", strlen("Итого: 1234,05 ₽|x")), 0);
+	assert_int_equal(
+	    strncmp(s, "Итого: 1234,05 ₽|x", strlen("Итого: 1234,05 ₽|x")), 0);
 	assert_int_equal(strlen(s), strlen("Итого: 1234,05 ₽") + 2 + sizeof big - 1);
 	assert_int_equal(s[strlen(s) - 1], '|');
 	assert_null(b.p);
@@ -77,10 +78,10 @@ static void buf_printf__long_and_short__appended_in_order(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(buf_take__nothing_added__empty_string),
-		cmocka_unit_test(buf_add__across_many_growths__keeps_every_byte_and_the_nul),
-		cmocka_unit_test(buf_add__binary_and_empty__length_counts_bytes),
-		cmocka_unit_test(buf_printf__long_and_short__appended_in_order),
+	    cmocka_unit_test(buf_take__nothing_added__empty_string),
+	    cmocka_unit_test(buf_add__across_many_growths__keeps_every_byte_and_the_nul),
+	    cmocka_unit_test(buf_add__binary_and_empty__length_counts_bytes),
+	    cmocka_unit_test(buf_printf__long_and_short__appended_in_order),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
