@@ -11,7 +11,6 @@
 #include "i18n.h"
 #include "money.h"
 #include "util.h"
-#include "wire/lifepay.h"
 
 /* Longest line in bytes: 48 columns of 4-byte characters plus combining marks. */
 #define LINE_BYTES 512
@@ -476,25 +475,6 @@ kstatus preview_render(const struct document *d, const struct preview_meta *m,
 	document_free(c);
 	free(c);
 	return K_OK;
-}
-
-kstatus preview_render_body(enum doc_kind kind, const char *body, const struct preview_meta *m,
-			    struct preview_lines *out, struct kerr *err)
-{
-	memset(out, 0, sizeof *out);
-	if (!body)
-		return kerr_set(err, K_INVALID, "body", "%s", _("is missing"));
-	struct document *d = xmalloc(sizeof *d);
-	/* A stored body has no credentials; any that slipped in are wiped at once. */
-	struct lifepay_auth auth;
-	kstatus st = wire_lifepay_parse_request(body, strlen(body), kind, d, &auth, err);
-	explicit_bzero(&auth, sizeof auth);
-	if (st == K_OK) {
-		st = preview_render(d, m, out, err);
-		document_free(d);
-	}
-	free(d);
-	return st;
 }
 
 void preview_lines_free(struct preview_lines *out)

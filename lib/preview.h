@@ -54,12 +54,6 @@ struct preview_lines {
  */
 kstatus preview_render(const struct document *d, const struct preview_meta *m,
 		       struct preview_lines *out, struct kerr *err);
-/*
- * Renders a stored LifePay request body of the given kind (as the journal
- * keeps it, without credentials).
- */
-kstatus preview_render_body(enum doc_kind kind, const char *body, const struct preview_meta *m,
-			    struct preview_lines *out, struct kerr *err);
 /* Frees the lines; the struct is zeroed. */
 void preview_lines_free(struct preview_lines *out);
 /* Display columns of UTF-8 text as the preview counts them. */

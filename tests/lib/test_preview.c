@@ -14,7 +14,6 @@
 #include "document.h"
 #include "preview.h"
 #include "util.h"
-#include "wire/lifepay.h"
 
 static void add_line(struct document *d, const char *name, int64_t price, int64_t qty,
 		     enum unit unit, enum vat vat)
@@ -350,48 +349,6 @@ static void preview_render__refuses_bad_width(void **state)
 	release(d);
 }
 
-static void preview_render_body__equals_render__of_stored_body(void **state)
-{
-	struct document *d = sample();
-	d->test = true;
-	char *body = wire_lifepay_request_text(d, NULL); /* as the journal keeps it */
-	assert_non_null(body);
-	assert_null(strstr(body, "apikey"));
-	struct preview_meta m = meta(42, true, PREVIEW_LIVE);
-	struct preview_lines a, b;
-	assert_int_equal(preview_render(d, &m, &a, NULL), K_OK);
-	struct kerr err;
-	kerr_clear(&err);
-	if (preview_render_body(DOC_RECEIPT, body, &m, &b, &err) != K_OK)
-		fail_msg("%s: %s", err.field, err.text);
-	if (a.n != b.n) {
-		dump(&a);
-		dump(&b);
-		fail_msg("%zu lines against %zu", a.n, b.n);
-	}
-	for (size_t i = 0; i < a.n; i++)
-		assert_string_equal(a.lines[i], b.lines[i]);
-	assert_true(has_line(&b, "*** TEST ***"));
-	preview_lines_free(&a);
-	preview_lines_free(&b);
-	free(body);
-
-	/* A body with credentials still renders and never shows them. */
-	struct lifepay_auth auth = {"79991234567", "sekret-apikey-value"};
-	body = wire_lifepay_request_text(d, &auth);
-	assert_int_equal(preview_render_body(DOC_RECEIPT, body, &m, &b, &err), K_OK);
-	for (size_t i = 0; i < b.n; i++)
-		assert_null(strstr(b.lines[i], "sekret"));
-	preview_lines_free(&b);
-	free(body);
-
-	assert_int_equal(preview_render_body(DOC_RECEIPT, "{\"purchase\": 5", &m, &b, &err),
-			 K_INVALID);
-	assert_int_equal(b.n, 0);
-	assert_int_equal(preview_render_body(DOC_RECEIPT, NULL, &m, &b, &err), K_INVALID);
-	release(d);
-}
-
 static void preview_text_width__counts_columns__with_and_without_locale(void **state)
 {
 	static const struct {
@@ -425,7 +382,6 @@ int main(void)
 	    cmocka_unit_test(preview_render__cleans_control_characters),
 	    cmocka_unit_test(preview_render__other_kinds__amount_and_title),
 	    cmocka_unit_test(preview_render__refuses_bad_width),
-	    cmocka_unit_test(preview_render_body__equals_render__of_stored_body),
 	    cmocka_unit_test(preview_text_width__counts_columns__with_and_without_locale),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
