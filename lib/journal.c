@@ -261,11 +261,6 @@ kstatus journal_set_sync(struct journal *j, bool full, struct kerr *err)
 		      err);
 }
 
-void journal_set_busy_timeout(struct journal *j, int ms)
-{
-	sqlite3_busy_timeout(j->db, ms);
-}
-
 /* Runs SQL text of several statements, each prepared in turn (migrations only). */
 static kstatus db_script(struct journal *j, const char *sql, struct kerr *err)
 {

@@ -247,8 +247,6 @@ void journal_set_clock(struct journal *j, int64_t (*fn)(void *ctx), void *ctx);
  * (synchronous=NORMAL); for tests and benchmarks.
  */
 kstatus journal_set_sync(struct journal *j, bool full, struct kerr *err);
-/* Milliseconds SQLite waits on a lock held by another kassa process (default 2000). */
-void journal_set_busy_timeout(struct journal *j, int ms);
 /*
  * Takes the journal for this process's delivery engine: an advisory lock
  * (flock) on "<path>.lock", held until journal_close(). Only one kassa at a

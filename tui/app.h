@@ -222,11 +222,10 @@ struct app {
 /*
  * Runs the cashier's screen: parses --theme NAME, --no-color, --keys FILE,
  * --help; sets up the locale and translations; training mode with the demo
- * catalog. Returns the process exit code. tui/main.c calls this when kassa
- * runs without a subcommand.
+ * catalog; calls setup(app, cls) before the screen starts (engine wiring).
+ * Returns the process exit code. tui/main.c calls this when kassa runs
+ * without a subcommand.
  */
-int app_main(int argc, char **argv);
-/* app_main(), calling setup(app, cls) before the screen starts (engine wiring). */
 int app_main_with(int argc, char **argv, app_setup_fn setup, void *cls);
 
 /*

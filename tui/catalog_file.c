@@ -65,7 +65,3 @@ const char *catfile_problem(const struct catfile *c, size_t i)
 	return c && i < c->rep.nproblems ? c->rep.problems[i].text : "";
 }
 
-size_t catfile_problems_omitted(const struct catfile *c)
-{
-	return c ? c->rep.problems_omitted : 0;
-}

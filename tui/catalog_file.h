@@ -39,6 +39,5 @@ bool catfile_get(const struct catfile *c, size_t i, struct catfile_fields *out);
 size_t catfile_bad_rows(const struct catfile *c);
 size_t catfile_problems(const struct catfile *c);
 const char *catfile_problem(const struct catfile *c, size_t i);
-size_t catfile_problems_omitted(const struct catfile *c);
 
 #endif

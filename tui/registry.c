@@ -182,12 +182,3 @@ const char *registry_error(const struct registry *r)
 	return r->error;
 }
 
-int64_t registry_from(const struct registry *r)
-{
-	return r->from;
-}
-
-bool registry_is_search(const struct registry *r)
-{
-	return r->search;
-}

@@ -43,8 +43,5 @@ const struct pk_receipt_list *registry_list(const struct registry *r);
 const struct pk_counts *registry_counts(const struct registry *r);
 /* What went wrong with the last request, or "". */
 const char *registry_error(const struct registry *r);
-/* The page's first row (from) and whether the last reply was a search. */
-int64_t registry_from(const struct registry *r);
-bool registry_is_search(const struct registry *r);
 
 #endif

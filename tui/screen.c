@@ -111,7 +111,3 @@ int app_main_with(int argc, char **argv, app_setup_fn setup, void *cls)
 	return rc;
 }
 
-int app_main(int argc, char **argv)
-{
-	return app_main_with(argc, argv, NULL, NULL);
-}

@@ -310,11 +310,6 @@ void theme_apply(const struct theme *t, bool no_color)
 	}
 }
 
-bool theme_is_mono(void)
-{
-	return mono_mode;
-}
-
 unsigned long theme_attr(enum ui_role r)
 {
 	return (unsigned)r < UI_ROLE_COUNT ? role_attrs[r] : A_NORMAL;

@@ -106,8 +106,6 @@ kstatus theme_find(const char *name, const char *exe_dir, char *path, size_t n,
  * colours.
  */
 void theme_apply(const struct theme *t, bool no_color);
-/* True when theme_apply() chose monochrome. */
-bool theme_is_mono(void);
 /* The curses attributes (attr_t) for a role. */
 unsigned long theme_attr(enum ui_role r);
 

@@ -336,8 +336,6 @@ void sandbox_message_ru(const char *field, const char *english, char *out, size_
 
 /* ---- pk_checks.c: PayKeeper fields the client's parser leaves to the provider ---- */
 
-/* A real date written YYYY-MM-DD. */
-bool sandbox_pk_date_ok(const char *s);
 /* correction_type, correction_operation_date, correction_document_number; false + msg. */
 bool sandbox_pk_check_correction(const char *body, size_t len, char *msg, size_t n);
 /* contact: an e-mail or +79101234567 (strict: required, only that phone spelling). */

@@ -17,12 +17,6 @@
 #include "wire/form.h"
 #include "wire/paykeeper.h"
 
-/* A real calendar date written YYYY-MM-DD (the client's rule). */
-bool sandbox_pk_date_ok(const char *s)
-{
-	return document_date_valid(s);
-}
-
 /* The rules are the client's (paykeeper_correction_check()); the words are PayKeeper's. */
 bool sandbox_pk_check_correction(const char *body, size_t len, char *msg, size_t n)
 {
