@@ -365,8 +365,10 @@ static void catalog_fold__lowers_cyrillic__without_locale(void **state)
 	assert_string_equal(out, "жж");
 }
 
-static void catalog_load__10000_rows__well_under_50ms(void **state)
+/* Ten thousand rows load whole; how fast is tests/bench/bench_catalog.c's to say. */
+static void catalog_load__10000_rows__all_loaded_and_found(void **state)
 {
+	(void)state;
 	size_t rows = 10000;
 	char *text = xmalloc(rows * 96 + 64);
 	size_t o = (size_t)snprintf(text, 64, "code;name;price;unit;vat;object\n");
@@ -374,22 +376,15 @@ static void catalog_load__10000_rows__well_under_50ms(void **state)
 		o += (size_t)snprintf(text + o, 96,
 				      "%013zu;\"Товар номер %zu, упаковка\";%zu,%02zu;шт;vat20;1\n",
 				      4600000000000 + i, i, i % 5000, i % 100);
-	long long best = -1;
-	for (int round = 0; round < 3; round++) {
-		long long t0 = mono_ms();
-		struct catalog_report r;
-		struct catalog *c = load(text, &r);
-		long long t = mono_ms() - t0;
-		assert_int_equal(catalog_count(c), rows);
-		assert_non_null(catalog_find_code(c, "4600000009999"));
-		catalog_free(c);
-		catalog_report_free(&r);
-		if (best < 0 || t < best)
-			best = t;
-	}
-	/* Generous against slow CI under sanitizers; a normal build takes a few ms. */
-	print_message("10000 rows: %lld ms\n", best);
-	assert_true(best < 250);
+	struct catalog_report r;
+	struct catalog *c = load(text, &r);
+	assert_int_equal(catalog_count(c), rows);
+	assert_int_equal(r.nproblems, 0);
+	assert_non_null(catalog_find_code(c, "4600000000000"));
+	assert_non_null(catalog_find_code(c, "4600000009999"));
+	assert_null(catalog_find_code(c, "4600000010000"));
+	catalog_free(c);
+	catalog_report_free(&r);
 	free(text);
 }
 
@@ -410,7 +405,7 @@ int main(void)
 	    cmocka_unit_test(catalog_complete__matches_prefix__ignoring_cyrillic_case),
 	    cmocka_unit_test(catalog_search__finds_substring__in_name_or_code),
 	    cmocka_unit_test(catalog_fold__lowers_cyrillic__without_locale),
-	    cmocka_unit_test(catalog_load__10000_rows__well_under_50ms),
+	    cmocka_unit_test(catalog_load__10000_rows__all_loaded_and_found),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
