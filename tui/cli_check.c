@@ -50,7 +50,7 @@ static bool check_done(struct session *s, void *cls)
 
 static int check_lifepay(struct session *s, struct net *n, struct check *c, long timeout)
 {
-	const struct config_profile *p = &s->prof;
+	const struct config_profile *p = &s->run.profile;
 	struct document d;
 	document_init(&d, DOC_X_REPORT);
 	d.test = true;
@@ -109,7 +109,7 @@ static int check_lifepay(struct session *s, struct net *n, struct check *c, long
 
 static int check_paykeeper(struct session *s, struct net *n, struct check *c, long timeout)
 {
-	const struct config_profile *p = &s->prof;
+	const struct config_profile *p = &s->run.profile;
 	char url[CONFIG_URL_MAX + 64];
 	snprintf(url, sizeof url, "%s%s", p->base_url, PAYKEEPER_PATH_TOKEN);
 	printf(_("checking profile %s: fetching a PayKeeper token from %s\n"), p->name, url);
@@ -155,7 +155,7 @@ int cli_engine_check_account(int argc, char **argv)
 	struct net *n = net_new(s.loop, NULL);
 	struct check c = {0};
 	long timeout = o.timeout_s ? o.timeout_s : 30;
-	if (s.prof.provider == KPROVIDER_PAYKEEPER)
+	if (s.run.profile.provider == KPROVIDER_PAYKEEPER)
 		rc = check_paykeeper(&s, n, &c, timeout);
 	else
 		rc = check_lifepay(&s, n, &c, timeout);

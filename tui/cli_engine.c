@@ -32,7 +32,6 @@
 
 /* ---- receipt ---- */
 
-
 int cli_engine_receipt(int argc, char **argv)
 {
 	struct opts o;
@@ -55,7 +54,8 @@ int cli_engine_receipt(int argc, char **argv)
 		      "1000000.00) and quantities above\n10000 are refused unless "
 		      "--allow-large is given.\n"));
 	if (o.npos != 1)
-		return cli_usage_error(&o, "%s", _("give the receipt FILE, or - for standard input"));
+		return cli_usage_error(&o, "%s",
+				       _("give the receipt FILE, or - for standard input"));
 	if (o.non_fiscal)
 		o.kind = DOC_NONFISCAL;
 	size_t len = 0;
@@ -120,7 +120,7 @@ static int shift_command(int argc, char **argv, enum doc_kind kind, bool amount,
 {
 	struct opts o;
 	int rc = cli_parse_opts(argc, argv, O_WAIT | O_TIMEOUT | (amount ? O_ALLOW_LARGE : 0),
-			    amount ? 1 : 0, &o);
+				amount ? 1 : 0, &o);
 	if (rc != CLI_OK)
 		return rc;
 	if (o.help)
@@ -136,7 +136,7 @@ static int shift_command(int argc, char **argv, enum doc_kind kind, bool amount,
 		if (money_parse(o.pos[0], &d->amount, "amount", &e) != K_OK || d->amount <= 0) {
 			free(d);
 			return cli_usage_error(&o, _("AMOUNT \"%s\": %s"), o.pos[0],
-					   e.text[0] ? e.text : _("must be above zero"));
+					       e.text[0] ? e.text : _("must be above zero"));
 		}
 	}
 	struct session s;
@@ -145,7 +145,8 @@ static int shift_command(int argc, char **argv, enum doc_kind kind, bool amount,
 	struct shift_totals t;
 	struct kerr te = {0};
 	bool totals = rc == CLI_OK && (kind == DOC_X_REPORT || kind == DOC_Z_REPORT) &&
-		      shift_report_totals(s.j, s.prof.name, s.prof.test, 0, &t, &te) == K_OK;
+		      shift_report_totals(s.run.journal, s.run.profile.name, s.run.profile.test, 0,
+					  &t, &te) == K_OK;
 	if (rc == CLI_OK)
 		rc = cli_send_document(&s, d);
 	if (totals)
@@ -235,22 +236,23 @@ int cli_engine_status(int argc, char **argv)
 	if (rc != CLI_OK)
 		return rc;
 	if (o.help)
-		return cli_help_text(_("Usage: kassa status ID"),
-				 _("Shows one document: ID is its local number, its ext_id, its "
-				   "uuid or a PayKeeper receipt id.\n"));
+		return cli_help_text(
+		    _("Usage: kassa status ID"),
+		    _("Shows one document: ID is its local number, its ext_id, its "
+		      "uuid or a PayKeeper receipt id.\n"));
 	if (o.npos != 1)
 		return cli_usage_error(&o, "%s", _("give the document's id, ext_id or uuid"));
 	struct session s;
 	if ((rc = cli_session_open(&s, &o, false, true)) != CLI_OK)
 		return rc;
-	cli_relay_pull(o.cmd, s.j, &s.prof, o.verbose);
+	cli_relay_pull(o.cmd, s.run.journal, &s.run.profile, o.verbose);
 	struct journal_doc d;
 	memset(&d, 0, sizeof d);
 	struct kerr e = {0};
-	kstatus st = journal_find(s.j, o.pos[0], &d, &e);
+	kstatus st = journal_find(s.run.journal, o.pos[0], &d, &e);
 	if (st == K_NOTFOUND) {
 		rc = cli_error(o.cmd, CLI_USAGE, _("no document \"%s\" in %s"), o.pos[0],
-			       s.journal_path);
+			       s.run.journal_path);
 		cli_session_close(&s);
 		return rc;
 	}
@@ -275,9 +277,9 @@ int cli_engine_status(int argc, char **argv)
 	       d.flagged ? _(" [flagged: no final status for too long; replay or check the "
 			     "cabinet]")
 			 : "");
-	printf(_("  total       %s (card %s, cash %s, change %s)\n"), cli_money(d.total, t, sizeof t),
-	       cli_money(d.card, a, sizeof a), cli_money(d.cash, b, sizeof b),
-	       cli_money(d.change, c, sizeof c));
+	printf(_("  total       %s (card %s, cash %s, change %s)\n"),
+	       cli_money(d.total, t, sizeof t), cli_money(d.card, a, sizeof a),
+	       cli_money(d.cash, b, sizeof b), cli_money(d.change, c, sizeof c));
 	cli_fmt_time(d.created_at, when, sizeof when);
 	printf(_("  created     %s\n"), when);
 	cli_fmt_time(d.updated_at, when, sizeof when);
@@ -292,11 +294,11 @@ int cli_engine_status(int argc, char **argv)
 			cli_print_provider_error(d.last_error_code, d.last_error_text);
 	}
 	printf("%s\n", _("history:"));
-	st = journal_history(s.j, d.id, on_history, NULL, &e);
+	st = journal_history(s.run.journal, d.id, on_history, NULL, &e);
 	int n = 0;
 	printf(_("attempts (%d counted):\n"), d.attempts);
 	if (st == K_OK)
-		st = journal_attempts(s.j, d.id, on_attempt, &n, &e);
+		st = journal_attempts(s.run.journal, d.id, on_attempt, &n, &e);
 	if (st == K_OK && n == 0)
 		printf("  -\n");
 	rc = st == K_OK ? CLI_OK : cli_error(o.cmd, CLI_JOURNAL, "%s", e.text);
@@ -369,7 +371,7 @@ int cli_engine_journal(int argc, char **argv)
 		struct session s;
 		if ((rc = cli_session_open(&s, &o, false, false)) != CLI_OK)
 			return rc;
-		rc = cli_journal_tool(o.cmd, s.journal_path, o.npos, o.pos);
+		rc = cli_journal_tool(o.cmd, s.run.journal_path, o.npos, o.pos);
 		cli_session_close(&s);
 		return rc;
 	}
@@ -381,12 +383,12 @@ int cli_engine_journal(int argc, char **argv)
 	struct session s;
 	if ((rc = cli_session_open(&s, &o, false, true)) != CLI_OK)
 		return rc;
-	cli_relay_pull(o.cmd, s.j, &s.prof, o.verbose);
+	cli_relay_pull(o.cmd, s.run.journal, &s.run.profile, o.verbose);
 	struct kerr e = {0};
 	kstatus st;
 	if (o.json) {
 		json_t *arr = json_array();
-		st = journal_list(s.j, NULL, limit, 0, on_doc_json, arr, &e);
+		st = journal_list(s.run.journal, NULL, limit, 0, on_doc_json, arr, &e);
 		if (st == K_OK) {
 			char *text = jsonx_dumps(arr, JSON_INDENT(2));
 			printf("%s\n", text ? text : "[]");
@@ -394,7 +396,8 @@ int cli_engine_journal(int argc, char **argv)
 		}
 		json_decref(arr);
 	} else {
-		printf(_("# %s%s\n"), s.journal_path, s.prof.training ? _(" (training)") : "");
+		printf(_("# %s%s\n"), s.run.journal_path,
+		       s.run.profile.training ? _(" (training)") : "");
 		cli_print_col(_("id"), 7, false);
 		printf(" ");
 		cli_print_col(_("created"), 19, false);
@@ -407,7 +410,7 @@ int cli_engine_journal(int argc, char **argv)
 		printf(" ");
 		cli_print_col(_("total"), 12, true);
 		printf("  %-36s  %s\n", "ext_id", "uuid");
-		st = journal_list(s.j, NULL, limit, 0, on_doc_line, NULL, &e);
+		st = journal_list(s.run.journal, NULL, limit, 0, on_doc_line, NULL, &e);
 	}
 	rc = st == K_OK ? CLI_OK : cli_error(o.cmd, CLI_JOURNAL, "%s", e.text);
 	cli_session_close(&s);

@@ -55,7 +55,7 @@ static bool flush_done(struct session *s, void *cls)
 	for (size_t i = 0; i < w->n; i++) {
 		struct journal_doc d;
 		memset(&d, 0, sizeof d);
-		if (journal_get(s->j, w->ids[i], &d, NULL) != K_OK)
+		if (journal_get(s->run.journal, w->ids[i], &d, NULL) != K_OK)
 			continue;
 		bool done = (d.state != JS_QUEUED && d.state != JS_SENDING) ||
 			    (d.state == JS_QUEUED && d.attempts > w->attempts[i]);
@@ -86,7 +86,7 @@ int cli_engine_outbox(int argc, char **argv)
 		if ((rc = cli_session_open(&s, &o, false, true)) != CLI_OK)
 			return rc;
 		int remote_rc = CLI_OK;
-		int asked = cli_flush_remote(s.j, s.journal_path, s.prof.name,
+		int asked = cli_flush_remote(s.run.journal, s.run.journal_path, s.run.profile.name,
 					     o.timeout_s ? o.timeout_s : FLUSH_TIMEOUT_S,
 					     cli_print_outcome, &remote_rc);
 		cli_session_close(&s);
@@ -98,20 +98,21 @@ int cli_engine_outbox(int argc, char **argv)
 	struct kerr e = {0};
 	kstatus st = K_OK;
 	if (!o.flush) {
-		long pulled = cli_relay_pull(o.cmd, s.j, &s.prof, o.verbose);
+		long pulled = cli_relay_pull(o.cmd, s.run.journal, &s.run.profile, o.verbose);
 		if (pulled >= 0)
 			printf(_("kassa-relay: connected, %ld callback(s) pulled\n"), pulled);
-		cli_listener_print_health(s.journal_path); /* issue 11: listener health */
+		cli_listener_print_health(s.run.journal_path); /* issue 11: listener health */
 		static const enum journal_state waits[] = {JS_QUEUED, JS_SENDING, JS_ACCEPTED,
 							   JS_PROVIDER_RETRY};
 		int64_t total = 0;
 		for (size_t i = 0; i < sizeof waits / sizeof waits[0] && st == K_OK; i++) {
 			struct journal_filter f = {.by_state = true, .state = waits[i]};
 			int64_t n = 0;
-			st = journal_count(s.j, &f, &n, &e);
+			st = journal_count(s.run.journal, &f, &n, &e);
 			if (st == K_OK && n > 0) {
 				printf("%s (%" PRId64 "):\n", _(journal_state_label(waits[i])), n);
-				st = journal_list(s.j, &f, -1, 0, on_print_waiting, NULL, &e);
+				st = journal_list(s.run.journal, &f, -1, 0, on_print_waiting, NULL,
+						  &e);
 			}
 			total += n;
 		}
@@ -122,28 +123,28 @@ int cli_engine_outbox(int argc, char **argv)
 		return rc;
 	}
 	/* outbox_new already put documents left in sending back into the queue. */
-	struct cli_waiting w = {.profile = s.prof.name};
+	struct cli_waiting w = {.profile = s.run.profile.name};
 	struct journal_filter f = {.by_state = true, .state = JS_QUEUED};
-	st = journal_list(s.j, &f, -1, 0, cli_waiting_collect, &w, &e);
+	st = journal_list(s.run.journal, &f, -1, 0, cli_waiting_collect, &w, &e);
 	if (st != K_OK) {
 		rc = cli_error(o.cmd, CLI_JOURNAL, "%s", e.text);
 		cli_session_close(&s);
 		return rc;
 	}
 	if (w.n == 0) {
-		printf(_("nothing waits to be sent for profile %s\n"), s.prof.name);
+		printf(_("nothing waits to be sent for profile %s\n"), s.run.profile.name);
 		cli_session_close(&s);
 		return CLI_OK;
 	}
 	printf(_("sending %zu document(s) now...\n"), w.n);
-	outbox_flush(s.ob);
+	outbox_flush(s.run.outbox);
 	long timeout = o.timeout_s ? o.timeout_s : FLUSH_TIMEOUT_S;
 	bool done = cli_session_run_until(&s, flush_done, &w, timeout);
 	rc = CLI_OK;
 	for (size_t i = 0; i < w.n; i++) {
 		struct journal_doc d;
 		memset(&d, 0, sizeof d);
-		if (journal_get(s.j, w.ids[i], &d, &e) != K_OK) {
+		if (journal_get(s.run.journal, w.ids[i], &d, &e) != K_OK) {
 			rc = cli_error(o.cmd, CLI_JOURNAL, "%s", e.text);
 			continue;
 		}

@@ -148,21 +148,23 @@ static void on_interrupt(struct loop *l, int signo, void *cls)
 
 void cli_session_close(struct session *s)
 {
-	relay_client_free(s->relay);
-	s->relay = NULL;
-	outbox_free(s->ob);
-	s->ob = NULL;
-	journal_close(s->j);
-	s->j = NULL;
-	if (s->tr_started)
-		training_relay_stop(&s->tr);
-	s->tr_started = false;
+	startup_close(&s->run, &s->so);
 	if (s->loop)
 		loop_free(s->loop);
 	s->loop = NULL;
-	config_free(s->cfg);
-	s->cfg = NULL;
-	explicit_bzero(&s->prof, sizeof s->prof);
+}
+
+/* The exit status of a start-up step that failed. */
+static int step_exit(enum startup_step step, const struct kerr *e)
+{
+	switch (step) {
+	case STARTUP_TRAINING:
+		return CLI_FAILED;
+	case STARTUP_JOURNAL:
+		return CLI_JOURNAL;
+	default:
+		return cli_exit_for(K_INVALID, e, CLI_CONFIG);
+	}
 }
 
 /*
@@ -173,33 +175,24 @@ int cli_session_open(struct session *s, const struct opts *o, bool engine, bool 
 {
 	memset(s, 0, sizeof *s);
 	s->o = o;
-	s->tr.lock_fd = -1;
+	s->so = (struct startup_options){
+	    .profile = o->profile,
+	    .training = o->training,
+	    .config_required = true,
+	    .lock_sender = true,
+	    .wants_listener = cli_relay_wants_listener,
+	    .log = o->verbose ? on_log : NULL,
+	    .training_start = training_relay_start,
+	    .training_stop = training_relay_stop,
+	};
 	struct kerr e = {0};
-	if (config_load(NULL, &s->cfg, &e) != K_OK) {
+	enum startup_step step = startup_config(&s->run, &s->so, &e);
+	if (s->run.config)
+		for (size_t i = 0; i < s->run.config->nwarnings; i++)
+			fprintf(stderr, "kassa: %s\n", s->run.config->warnings[i]);
+	if (step != STARTUP_OK)
 		return cli_error(o->cmd, CLI_CONFIG, "%s", e.text);
-	}
-	for (size_t i = 0; i < s->cfg->nwarnings; i++)
-		fprintf(stderr, "kassa: %s\n", s->cfg->warnings[i]);
-	/*
-	 * A command never falls back to training by itself: an unmounted config
-	 * or a cron job with another HOME must not turn a till into a trainer.
-	 */
-	if (!s->cfg->exists && !o->training) {
-		int rc = cli_error(o->cmd, CLI_CONFIG,
-				   _("no configuration at %s: write it (see kassa(1), FILES) or "
-				     "pass --training to use the training sandbox"),
-				   s->cfg->path);
-		cli_session_close(s);
-		return rc;
-	}
-	if (config_select(s->cfg, o->profile, o->training, &s->prof, &e) != K_OK) {
-		int rc = cli_error(o->cmd, CLI_CONFIG, "%s", e.text);
-		cli_session_close(s);
-		return rc;
-	}
-	/* Only the selected profile's secrets stay in memory. */
-	config_keep_secrets_of(s->cfg, s->prof.training ? NULL : s->prof.name);
-	if (s->prof.training)
+	if (s->run.profile.training)
 		fprintf(stderr, "%s\n",
 			_("TRAINING: documents go to kassa's built-in sandbox; nothing is "
 			  "fiscalized (configure a profile to work for real)."));
@@ -208,75 +201,23 @@ int cli_session_open(struct session *s, const struct opts *o, bool engine, bool 
 		loop_watch_signal(s->loop, SIGINT, on_interrupt, s);
 		loop_watch_signal(s->loop, SIGTERM, on_interrupt, s);
 	}
-	if (s->prof.training && engine) {
-		if (training_relay_start(s->loop, &s->tr, &e) != K_OK) {
-			int rc = cli_error(o->cmd, CLI_FAILED,
-					   _("the training sandbox did not start: %s"), e.text);
-			cli_session_close(s);
-			return rc;
-		}
-		s->tr_started = true;
-		if (s->tr.note[0])
-			fprintf(stderr, "kassa: %s\n", s->tr.note);
-		s->prof = s->tr.profile;
-		str_copy(s->journal_path, s->tr.journal_path, sizeof s->journal_path);
-	} else if (config_journal_path(s->prof.training, s->journal_path, sizeof s->journal_path,
-				       &e) != K_OK) {
-		int rc = cli_error(o->cmd, CLI_JOURNAL, "%s", e.text);
-		cli_session_close(s);
-		return rc;
-	}
-	kstatus jst;
-	if (need_journal && (jst = journal_open(s->journal_path, &s->j, &e)) != K_OK) {
-		/* A damaged or missing journal's message names it and says what to do. */
-		int rc = jst == K_DB ? cli_error(o->cmd, CLI_JOURNAL, "%s", e.text)
-				     : cli_error(o->cmd, CLI_JOURNAL,
-						 _("the journal %s cannot be opened: %s"),
-						 s->journal_path, e.text);
-		cli_session_close(s);
-		return rc;
-	}
-	if (need_journal && journal_warning(s->j))
+	step = startup_journal(&s->run, s->loop, &s->run.profile, need_journal, &s->so, &e);
+	if (step == STARTUP_OK && s->run.tr_started && s->run.tr.note[0])
+		fprintf(stderr, "kassa: %s\n", s->run.tr.note);
+	if (step == STARTUP_OK && need_journal && journal_warning(s->run.journal))
 		fprintf(stderr,
 			_("kassa: warning: the journal's files were open to other users or "
 			  "read-only; fixed: %s\n"),
-			journal_warning(s->j));
-	if (engine && need_journal && journal_lock_sender(s->j, &e) != K_OK) {
-		/* Another kassa sends from this journal: a journal error, naming its pid. */
-		int rc = cli_error(o->cmd, CLI_JOURNAL, "%s", e.text);
+			journal_warning(s->run.journal));
+	if (step == STARTUP_OK && engine && need_journal) {
+		step = startup_outbox(&s->run, s->loop, &s->so, &e);
+		if (step == STARTUP_OK && s->run.relay_problem[0])
+			fprintf(stderr, "kassa %s: %s\n", o->cmd, s->run.relay_problem);
+	}
+	if (step != STARTUP_OK) {
+		int rc = cli_error(o->cmd, step_exit(step, &e), "%s", e.text);
 		cli_session_close(s);
 		return rc;
-	}
-	if (engine && need_journal) {
-		/*
-		 * The token is kept in the data directory, so that with a fixed listen
-		 * port (or public_url) callbacks for documents sent by an earlier run
-		 * still arrive; without one, a fresh token serves this run.
-		 */
-		char dir[CONFIG_PATH_MAX], tpath[CONFIG_PATH_MAX + 32];
-		char token[LISTENER_TOKEN_LEN + 1] = "";
-		if (config_data_dir(dir, sizeof dir, true, NULL) == K_OK &&
-		    snprintf(tpath, sizeof tpath, "%s/%s", dir,
-			     s->prof.training ? "training-callback-token" : "callback-token") <
-			(int)sizeof tpath &&
-		    outbox_token_load(tpath, token, NULL) != K_OK)
-			token[0] = '\0';
-		struct outbox_options oo = {.log = o->verbose ? on_log : NULL,
-					    .token = token[0] ? token : NULL,
-					    .no_listener = !cli_relay_wants_listener(&s->prof)};
-		s->ob = outbox_new(s->loop, s->j, &s->prof, &oo, &e);
-		explicit_bzero(token, sizeof token);
-		if (!s->ob) {
-			char msg[400];
-			kerr_str(&e, msg, sizeof msg);
-			int rc = cli_exit_for(K_INVALID, &e, CLI_CONFIG) == CLI_JOURNAL
-				     ? cli_error(o->cmd, CLI_JOURNAL, "%s", e.text)
-				     : cli_error(o->cmd, CLI_CONFIG, _("profile \"%s\": %s"),
-						 s->prof.name, msg);
-			cli_session_close(s);
-			return rc;
-		}
-		s->relay = cli_relay_attach(o->cmd, s->loop, s->j, s->ob, &s->prof, o->verbose);
 	}
 	return CLI_OK;
 }
@@ -394,7 +335,7 @@ static bool doc_done(struct session *s, void *cls)
 	struct doc_wait *w = cls;
 	struct journal_doc d;
 	memset(&d, 0, sizeof d);
-	if (journal_get(s->j, w->id, &d, NULL) != K_OK)
+	if (journal_get(s->run.journal, w->id, &d, NULL) != K_OK)
 		return true;
 	bool done;
 	if (w->final)
@@ -428,14 +369,14 @@ int cli_send_document(struct session *s, struct document *d)
 	int64_t id = 0;
 	d->allow_large = o->allow_large;
 	d->no_original = o->no_original;
-	if (o->wait && !cli_relay_can_wait(&s->prof))
+	if (o->wait && !cli_relay_can_wait(&s->run.profile))
 		return cli_error(
 		    o->cmd, CLI_USAGE,
 		    _("--wait: no final status can reach this command: profile \"%s\" "
 		      "has no relay_url and relay_token (see \"Callbacks behind NAT\" in "
 		      "the README); send without --wait and see `kassa status ID` later"),
-		    s->prof.name);
-	kstatus st = outbox_submit(s->ob, d, &id, &e);
+		    s->run.profile.name);
+	kstatus st = outbox_submit(s->run.outbox, d, &id, &e);
 	if (st != K_OK) {
 		char msg[400];
 		kerr_str(&e, msg, sizeof msg);
@@ -452,13 +393,13 @@ int cli_send_document(struct session *s, struct document *d)
 	}
 	fprintf(stderr, _("kassa %s: document #%" PRId64 " is in the journal (ext_id %s)\n"),
 		o->cmd, id, d->ext_id);
-	cli_relay_note(o->cmd, &s->prof);
+	cli_relay_note(o->cmd, &s->run.profile);
 	struct doc_wait w = {.id = id, .final = o->wait};
 	long timeout = o->timeout_s ? o->timeout_s : o->wait ? WAIT_TIMEOUT_S : SEND_TIMEOUT_S;
 	bool done = cli_session_run_until(s, doc_done, &w, timeout);
 	struct journal_doc jd;
 	memset(&jd, 0, sizeof jd);
-	if (journal_get(s->j, id, &jd, &e) != K_OK)
+	if (journal_get(s->run.journal, id, &jd, &e) != K_OK)
 		return cli_error(o->cmd, CLI_JOURNAL, "%s", e.text);
 	cli_print_outcome(&jd);
 	int rc = cli_doc_exit(&jd, o->wait);

@@ -13,6 +13,7 @@
 #include "document.h"
 #include "i18n.h"
 #include "journal.h"
+#include "startup.h"
 #include "training.h"
 
 #define RECEIPT_INPUT_MAX (1024 * 1024)
@@ -49,15 +50,9 @@ struct opts {
 
 struct session {
 	const struct opts *o;
-	struct config *cfg;
-	struct config_profile prof;
-	struct training tr;
-	bool tr_started;
-	char journal_path[CONFIG_PATH_MAX];
-	struct journal *j;
+	struct startup run; /* config, profile, journal, outbox, relay (lib/startup.h) */
+	struct startup_options so;
 	struct loop *loop;
-	struct outbox *ob;
-	struct relay_client *relay; /* pulls while the command runs (relay_url) */
 	volatile bool interrupted;
 };
 
