@@ -190,8 +190,11 @@ int cli_session_open(struct session *s, const struct opts *o, bool engine, bool 
 	if (s->run.config)
 		for (size_t i = 0; i < s->run.config->nwarnings; i++)
 			fprintf(stderr, "kassa: %s\n", s->run.config->warnings[i]);
-	if (step != STARTUP_OK)
-		return cli_error(o->cmd, CLI_CONFIG, "%s", e.text);
+	if (step != STARTUP_OK) {
+		int rc = cli_error(o->cmd, CLI_CONFIG, "%s", e.text);
+		cli_session_close(s); /* the config stayed for its warnings */
+		return rc;
+	}
 	if (s->run.profile.training)
 		fprintf(stderr, "%s\n",
 			_("TRAINING: documents go to kassa's built-in sandbox; nothing is "
