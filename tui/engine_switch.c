@@ -36,7 +36,8 @@ static kstatus start(struct engine *e, const struct config_profile *p, bool keep
 	step = startup_outbox(&e->run, app->loop, &e->so, &ke);
 	if (step != STARTUP_OK) {
 		engine_adopt(e);
-		return kerr_set(err, K_INVALID, "profile", "%s", ke.text);
+		/* The text names the profile: "profile: profile "x": ..." said it twice. */
+		return kerr_set(err, K_INVALID, "", "%s", ke.text);
 	}
 	engine_started(e);
 	return K_OK;
