@@ -41,21 +41,6 @@ void cli_relay_note(const char *cmd, const struct config_profile *p)
 		cmd);
 }
 
-struct relay_client *cli_relay_attach(const char *cmd, struct loop *l, struct journal *j,
-				      struct outbox *ob, const struct config_profile *p,
-				      bool verbose)
-{
-	if (!p->relay_url[0] || !p->relay_token[0])
-		return NULL;
-	struct relay_client_options ro = {.poll_s = RELAY_POLL_DEFAULT_S,
-					  .log = verbose ? on_log : NULL};
-	struct kerr e = {0};
-	struct relay_client *rc = relay_client_new(l, j, ob, p, &ro, &e);
-	if (!rc)
-		fprintf(stderr, _("kassa %s: the relay cannot be pulled: %s\n"), cmd, e.text);
-	return rc;
-}
-
 long cli_relay_pull(const char *cmd, struct journal *j, const struct config_profile *p,
 		    bool verbose)
 {

@@ -35,14 +35,6 @@ bool cli_relay_can_wait(const struct config_profile *p);
 /* Says on stderr how the status will be known when p has neither a relay nor a listener. */
 void cli_relay_note(const char *cmd, const struct config_profile *p);
 /*
- * The long-poll of a sending command (engine session): pulls while the
- * command runs, through ob. NULL when p has no relay (or it cannot start:
- * said on stderr).
- */
-struct relay_client *cli_relay_attach(const char *cmd, struct loop *l, struct journal *j,
-				      struct outbox *ob, const struct config_profile *p,
-				      bool verbose);
-/*
  * Pulls everything the relay holds for p into j before a command shows a
  * status (`status`, `journal`, `outbox`), then returns. Nothing to do without
  * a relay. When another kassa sends from the journal (the screen), it pulls

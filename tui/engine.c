@@ -275,10 +275,10 @@ void engine_update_status(struct engine *e)
 	/* Training shows "demo" (translated) rather than the built-in profile's name. */
 	str_copy(s->profile, e->training ? "" : e->profile.name, sizeof s->profile);
 	str_copy(s->printer, e->profile.target_serial, sizeof s->printer);
-	if (e->outbox) {
+	if (e->run.outbox) {
 		struct outbox_stats st;
 		memset(&st, 0, sizeof st);
-		outbox_stats(e->outbox, &st);
+		outbox_stats(e->run.outbox, &st);
 		s->outbox_depth = st.depth > 9999 ? 9999 : (int)st.depth;
 		s->in_flight = (int)st.in_flight;
 		s->offline = st.offline;
@@ -287,14 +287,14 @@ void engine_update_status(struct engine *e)
 		switch (st.listener) {
 		case LISTENER_LISTENING:
 			snprintf(s->listener, sizeof s->listener, _("on :%u"),
-				 outbox_listener_port(e->outbox));
+				 outbox_listener_port(e->run.outbox));
 			s->listener_ok = true;
 			break;
 		case LISTENER_DEGRADED:
 			/* issue 11 (listener health): serving, but refusing or shedding
 			 * connections; the reason is in `kassa outbox` and outbox_stats. */
 			snprintf(s->listener, sizeof s->listener, _("degraded :%u"),
-				 outbox_listener_port(e->outbox));
+				 outbox_listener_port(e->run.outbox));
 			s->listener_ok = false;
 			break;
 		case LISTENER_OFF:
@@ -339,7 +339,7 @@ static void on_status_tick(struct loop *l, void *cls)
 static kstatus engine_submit(struct app *app, const struct document *doc, struct kerr *err)
 {
 	struct engine *e = engine_of(app);
-	if (!e || !e->outbox)
+	if (!e || !e->run.outbox)
 		return kerr_set(err, K_REFUSED, "", "%s",
 				_("no delivery engine: nothing was sent"));
 	/* The outbox fills in what the profile provides: it works on its own copy. */
@@ -348,7 +348,7 @@ static kstatus engine_submit(struct app *app, const struct document *doc, struct
 	/* The basket being paid leaves the journal in the transaction that queues it. */
 	d.clear_open_basket = basket_store_owns(app, doc);
 	int64_t id = 0;
-	kstatus st = outbox_submit(e->outbox, &d, &id, err);
+	kstatus st = outbox_submit(e->run.outbox, &d, &id, err);
 	document_free(&d);
 	if (st == K_OK) {
 		basket_store_submitted(app, doc);
@@ -364,9 +364,9 @@ static kstatus engine_submit(struct app *app, const struct document *doc, struct
 static int engine_send_now(struct app *app)
 {
 	struct engine *e = engine_of(app);
-	if (!e || !e->outbox)
+	if (!e || !e->run.outbox)
 		return 0;
-	outbox_flush(e->outbox);
+	outbox_flush(e->run.outbox);
 	engine_reload(e);
 	engine_update_status(e);
 	return app->status.outbox_depth;
@@ -374,10 +374,10 @@ static int engine_send_now(struct app *app)
 
 kstatus engine_replay(struct engine *e, int64_t id, struct kerr *err)
 {
-	if (!e->outbox)
+	if (!e->run.outbox)
 		return kerr_set(err, K_REFUSED, "", "%s",
 				_("no delivery engine: nothing was sent"));
-	kstatus st = outbox_replay(e->outbox, id, err);
+	kstatus st = outbox_replay(e->run.outbox, id, err);
 	engine_reload_doc(e, id);
 	engine_update_status(e);
 	return st;
@@ -385,24 +385,34 @@ kstatus engine_replay(struct engine *e, int64_t id, struct kerr *err)
 
 /* ---- start and stop ---- */
 
+void engine_adopt(struct engine *e)
+{
+	e->config = e->run.config;
+	e->journal = e->run.journal;
+	str_copy(e->journal_path, e->run.journal_path, sizeof e->journal_path);
+	explicit_bzero(&e->profile, sizeof e->profile);
+	e->profile = e->run.profile;
+	e->training = e->run.profile.training;
+}
+
+void engine_started(struct engine *e)
+{
+	engine_adopt(e);
+	outbox_set_listener(e->run.outbox, on_outbox_change, e);
+	if (e->run.relay_problem[0])
+		str_copy(e->problem, e->run.relay_problem, sizeof e->problem);
+	e->shift_dirty = true;
+	engine_reload(e);
+	engine_update_status(e);
+}
+
 static void engine_close(struct engine *e)
 {
 	if (e->timer && e->app && e->app->loop)
 		loop_cancel_timer(e->app->loop, e->timer);
 	e->timer = 0;
-	engine_relay_stop(e);
-	if (e->outbox)
-		outbox_set_listener(e->outbox, NULL, NULL);
-	outbox_free(e->outbox);
-	e->outbox = NULL;
-	journal_close(e->journal);
-	e->journal = NULL;
-	if (e->tr_started)
-		training_relay_stop(&e->tr);
-	e->tr_started = false;
-	config_free(e->config);
-	e->config = NULL;
-	explicit_bzero(&e->profile, sizeof e->profile);
+	startup_close(&e->run, &e->so);
+	engine_adopt(e);
 }
 
 static void on_teardown(struct app *app)
@@ -460,88 +470,33 @@ static kstatus engine_setup(struct app *app, void *cls, struct kerr *err)
 		return st;
 	}
 	struct kerr ke = {0};
-	if (e->training) {
-		e->tr.lock_fd = -1;
-		e->tr.callback_delay_ms = env_delay_ms();
-		if (training_relay_start(app->loop, &e->tr, &ke) != K_OK) {
-			e->exit_code = CLI_FAILED;
-			return kerr_set(err, K_IO, "", _("the training sandbox did not start: %s"),
-					ke.text);
-		}
-		e->tr_started = true;
-		e->profile = e->tr.profile;
-		str_copy(e->journal_path, e->tr.journal_path, sizeof e->journal_path);
-		if (e->tr.note[0])
-			app_message(app, UI_MESSAGE_INFO, "%s", e->tr.note);
-	} else if (config_journal_path(false, e->journal_path, sizeof e->journal_path, &ke) !=
-		   K_OK) {
-		e->exit_code = CLI_JOURNAL;
+	e->so.callback_delay_ms = env_delay_ms();
+	enum startup_step step =
+	    startup_journal(&e->run, app->loop, &e->run.profile, true, &e->so, &ke);
+	if (step == STARTUP_OK) {
+		if (e->run.tr.note[0])
+			app_message(app, UI_MESSAGE_INFO, "%s", e->run.tr.note);
+		if (journal_warning(e->run.journal))
+			app_message(app, UI_MESSAGE_ERROR,
+				    _("The journal's files were open to other users or read-only; "
+				      "fixed: %s"),
+				    journal_warning(e->run.journal));
+		step = startup_outbox(&e->run, app->loop, &e->so, &ke);
+	}
+	if (step != STARTUP_OK) {
+		e->exit_code = step == STARTUP_TRAINING	 ? CLI_FAILED
+			       : step == STARTUP_JOURNAL ? CLI_JOURNAL
+							 : CLI_CONFIG;
 		engine_close(e);
 		return kerr_set(err, K_IO, "", "%s", ke.text);
 	}
-	if (journal_open(e->journal_path, &e->journal, &ke) != K_OK) {
-		e->exit_code = CLI_JOURNAL;
-		engine_close(e);
-		if (strncmp(ke.text, "journal ", 8) == 0) /* it names the file */
-			return kerr_set(err, K_IO, "", "%s", ke.text);
-		return kerr_set(err, K_IO, "", _("the journal %s cannot be opened: %s"),
-				e->journal_path, ke.text);
-	}
-	if (journal_warning(e->journal))
-		app_message(
-		    app, UI_MESSAGE_ERROR,
-		    _("The journal's files were open to other users or read-only; fixed: %s"),
-		    journal_warning(e->journal));
-	/*
-	 * The callback token lives in the data directory, so with a fixed listen
-	 * port (or public_url) callbacks for documents sent before a restart
-	 * still reach us.
-	 */
-	char dir[CONFIG_PATH_MAX], tpath[CONFIG_PATH_MAX + 32];
-	char token[LISTENER_TOKEN_LEN + 1] = "";
-	if (config_data_dir(dir, sizeof dir, true, NULL) == K_OK &&
-	    snprintf(tpath, sizeof tpath, "%s/%s", dir,
-		     e->training ? "training-callback-token" : "callback-token") <
-		(int)sizeof tpath &&
-	    outbox_token_load(tpath, token, NULL) != K_OK)
-		token[0] = '\0';
-	struct outbox_options oo = {.token = token[0] ? token : NULL};
-	e->outbox = outbox_new(app->loop, e->journal, &e->profile, &oo, &ke);
-	explicit_bzero(token, sizeof token);
-	if (!e->outbox) {
-		e->exit_code = cli_exit_for(K_INVALID, &ke, CLI_CONFIG);
-		/* Named before engine_close() wipes the profile. */
-		char msg[400], name[CONFIG_NAME_MAX + 1];
-		str_copy(name, e->profile.name, sizeof name);
-		bool training = e->training;
-		engine_start_error(&ke, msg, sizeof msg);
-		engine_close(e);
-		if (training)
-			return kerr_set(err, K_INVALID, "", _("training: %s"), msg);
-		return kerr_set(err, K_INVALID, "", _("profile %s: %s"), name, msg);
-	}
-	outbox_set_listener(e->outbox, on_outbox_change, e);
-	engine_relay_start(e);
+	engine_started(e);
 	app->engine = e;
 	app->submit = engine_submit;
 	app->send_now = engine_send_now;
 	app->teardown = on_teardown;
-	e->shift_dirty = true;
-	engine_reload(e);
-	engine_update_status(e);
 	e->timer = loop_add_timer(app->loop, STATUS_TICK_MS, on_status_tick, e);
 	return K_OK;
-}
-
-void engine_start_error(const struct kerr *err, char *buf, size_t n)
-{
-	/* "journal: journal ... is in use" and "kassa.x: config.ini:2: [kassa] x" say it twice. */
-	const char *dot = strrchr(err->field, '.');
-	const char *last = dot ? dot + 1 : err->field;
-	if (!err->field[0] || strstr(err->text, err->field) || (*last && strstr(err->text, last)))
-		str_copy(buf, err->text, n);
-	else
-		kerr_str(err, buf, n);
 }
 
 static void engine_usage(FILE *f)
@@ -557,7 +512,7 @@ static void engine_usage(FILE *f)
 int engine_main(int argc, char **argv)
 {
 	struct engine *e = xcalloc(1, sizeof *e);
-	e->tr.lock_fd = -1;
+	startup_init(&e->run);
 	/* Our options out; the screen's own (--theme, --no-color, --keys) go on. */
 	char **rest = xcalloc((size_t)argc + 3, sizeof *rest);
 	int nrest = 0;
@@ -595,38 +550,25 @@ int engine_main(int argc, char **argv)
 	}
 	app_i18n_init();
 	struct kerr err = {0};
-	if (config_load(NULL, &e->config, &err) != K_OK) {
+	e->so.profile = e->opt_profile;
+	e->so.training = e->opt_training;
+	e->so.training_start = training_relay_start;
+	e->so.training_stop = training_relay_stop;
+	enum startup_step step = startup_config(&e->run, &e->so, &err);
+	for (size_t i = 0; e->run.config && i < e->run.config->nwarnings; i++)
+		fprintf(stderr, "kassa: %s\n", e->run.config->warnings[i]);
+	if (step != STARTUP_OK) {
 		char msg[600];
-		engine_start_error(&err, msg, sizeof msg);
-		fprintf(stderr, "kassa: %s\n", msg);
+		fprintf(stderr, "kassa: %s\n", startup_error_text(&err, msg, sizeof msg));
+		startup_close(&e->run, &e->so);
 		free(rest);
 		free(e);
 		return CLI_CONFIG;
 	}
-	for (size_t i = 0; i < e->config->nwarnings; i++)
-		fprintf(stderr, "kassa: %s\n", e->config->warnings[i]);
-	if (!e->opt_training && config_check_training_fallback(e->config, &err) != K_OK) {
-		fprintf(stderr, "kassa: %s\n", err.text);
-		config_free(e->config);
-		free(rest);
-		free(e);
-		return CLI_CONFIG;
-	}
-	if (config_select(e->config, e->opt_profile, e->opt_training, &e->profile, &err) != K_OK) {
-		char msg[600];
-		engine_start_error(&err, msg, sizeof msg);
-		fprintf(stderr, "kassa: %s\n", msg);
-		config_free(e->config);
-		free(rest);
-		free(e);
-		return CLI_CONFIG;
-	}
-	e->training = e->profile.training;
-	/* Only the profile in use keeps its secrets in memory. */
-	config_keep_secrets_of(e->config, e->training ? NULL : e->profile.name);
 	/* Training has no config section: its theme is kept in the data directory. */
-	if (e->training)
-		prefs_training_theme_load(e->profile.theme, sizeof e->profile.theme);
+	if (e->run.profile.training)
+		prefs_training_theme_load(e->run.profile.theme, sizeof e->run.profile.theme);
+	engine_adopt(e);
 	/* The profile's theme, unless --theme says otherwise. */
 	if (!theme_given && e->profile.theme[0]) {
 		rest[nrest++] = (char *)"--theme";

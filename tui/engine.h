@@ -1,6 +1,7 @@
 /*
  * The cashier's screen wired to the delivery engine: `kassa` without a
- * subcommand runs engine_main().
+ * subcommand runs engine_main(). Start-up is lib/startup.c's, shared with
+ * the commands and profile switching (engine_switch.c):
  *
  *   config_load (a refusal is printed before the screen starts: exit 3)
  *   -> the profile: --profile NAME, --training, or training when none is
@@ -32,8 +33,7 @@
 #include "config.h"
 #include "journal.h"
 #include "outbox.h"
-#include "relay_client.h"
-#include "training.h"
+#include "startup.h"
 
 /* How many of the newest documents the status pane keeps. */
 #define ENGINE_RECENT_MAX 48
@@ -61,15 +61,19 @@ struct engine_row {
 
 struct engine {
 	struct app *app;
+	/* What start-up opened (lib/startup.h): the outbox, the relay client, the sandbox. */
+	struct startup run;
+	struct startup_options so;
+	/*
+	 * Copies of run's config, profile and journal for the screens, refreshed
+	 * by every start and switch (engine_adopt). Screens read them and may
+	 * change the profile's theme; they free nothing.
+	 */
 	struct config *config;
 	struct config_profile profile; /* the profile in use (training: the sandbox's) */
 	bool training;
-	struct training tr;
-	bool tr_started;
 	char journal_path[CONFIG_PATH_MAX];
 	struct journal *journal;
-	struct outbox *outbox;
-	struct relay_client *relay; /* pulls from kassa-relay (engine_relay.c); NULL = none */
 
 	/* The newest documents, newest first; generation grows on every change. */
 	struct engine_row recent[ENGINE_RECENT_MAX];
@@ -92,8 +96,6 @@ struct engine {
  * screen or the sandbox failed; 2 usage; 3 configuration; 4 journal).
  */
 int engine_main(int argc, char **argv);
-/* A start-up refusal for people: "field: text", or the text alone when it names the field. */
-void engine_start_error(const struct kerr *err, char *buf, size_t n);
 /* The engine behind the screen, or NULL when none is attached. */
 struct engine *engine_of(const struct app *app);
 /* Re-reads the newest documents from the journal (after a bulk change). */
@@ -104,6 +106,14 @@ void engine_reload_doc(struct engine *e, int64_t id);
 const struct engine_row *engine_row(const struct engine *e, int64_t id);
 /* Refreshes app->status from the outbox and the journal and redraws the bar. */
 void engine_update_status(struct engine *e);
+/*
+ * After e->run started its outbox (start-up or a switch): refreshes the screens'
+ * copies, hooks the outbox's changes to the rows, shows a relay problem and
+ * redraws. Private to engine*.c.
+ */
+void engine_started(struct engine *e);
+/* Refreshes the screens' copies (config, profile, journal) from e->run. */
+void engine_adopt(struct engine *e);
 /* Replays a flagged document (outbox_replay) and refreshes its row. */
 kstatus engine_replay(struct engine *e, int64_t id, struct kerr *err);
 

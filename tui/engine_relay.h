@@ -1,7 +1,7 @@
 /*
  * The screen and kassa-relay: with relay_url and relay_token in the profile,
  * the engine pulls callbacks from the relay on the app's loop (instead of
- * its own listener) and the status bar's listener segment shows the relay's
+ * its own listener; started with the outbox, lib/startup.c) and the status bar's listener segment shows the relay's
  * state ("relay connected", "relay reconnecting since 14:02:11").
  */
 #ifndef KASSA_ENGINE_RELAY_H
@@ -10,10 +10,6 @@
 #include "app.h"
 #include "engine.h"
 
-/* Starts pulling when e's profile has a relay (after e->outbox started). */
-void engine_relay_start(struct engine *e);
-/* Stops pulling (before e->outbox is freed); nothing to do without a relay. */
-void engine_relay_stop(struct engine *e);
 /* Puts the relay's state into the status bar's listener segment; false without a relay. */
 bool engine_relay_status(struct engine *e, struct app_status *s);
 
