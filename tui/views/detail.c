@@ -19,11 +19,13 @@
 #include "fiscal_attrs.h"
 #include "i18n.h"
 #include "journal_raw.h"
+#include "marking.h"
 #include "mask.h"
 #include "text.h"
 #include "util.h"
 #include "views/status.h"
 #include "views/views.h"
+#include "wire/lifepay.h"
 
 struct dline {
 	char *text;
@@ -133,7 +135,7 @@ static void add(struct detail_state *dt, enum ui_role role, const char *text)
 }
 
 static void addf(struct detail_state *dt, enum ui_role role, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 static void addf(struct detail_state *dt, enum ui_role role, const char *fmt, ...)
 {
 	char buf[2048];
@@ -176,10 +178,10 @@ static void short_time(int64_t ms, char *buf, size_t n)
 static void history_note(const char *stored, char *buf, size_t n)
 {
 	static const char *const fixed[] = {
-		N_("created"),
-		N_("test mode: checked, nothing fiscalized"),
-		N_("replayed with the same ext_id"),
-		N_("kassa stopped while sending; resent with the same ext_id"),
+	    N_("created"),
+	    N_("test mode: checked, nothing fiscalized"),
+	    N_("replayed with the same ext_id"),
+	    N_("kassa stopped while sending; resent with the same ext_id"),
 	};
 	for (size_t i = 0; i < sizeof fixed / sizeof fixed[0]; i++)
 		if (strcmp(stored, fixed[i]) == 0) {
@@ -196,7 +198,8 @@ static void history_note(const char *stored, char *buf, size_t n)
 	if (strncmp(stored, "no final status after ", 22) == 0 &&
 	    (v = strtoll(stored + 22, &end, 10)) >= 0 &&
 	    strcmp(end, " s; flagged: replay it or check the cabinet") == 0) {
-		snprintf(buf, n, _("no final status after %lld s; flagged: replay it or check the cabinet"),
+		snprintf(buf, n,
+			 _("no final status after %lld s; flagged: replay it or check the cabinet"),
 			 v);
 		return;
 	}
@@ -225,8 +228,9 @@ static bool on_hist(const struct journal_history_row *h, void *ctx)
 	char detail[JOURNAL_TEXT_MAX];
 	history_note(h->detail, detail, sizeof detail);
 	mask_callback_token(detail);
-	addf(dt, status_state_role(h->to), "  %s  %s → %s  (%s)%s%s", t, from, status_state_word(h->to),
-	     status_source_word(h->source), detail[0] ? "  " : "", detail);
+	addf(dt, status_state_role(h->to), "  %s  %s → %s  (%s)%s%s", t, from,
+	     status_state_word(h->to), status_source_word(h->source), detail[0] ? "  " : "",
+	     detail);
 	return true;
 }
 
@@ -306,6 +310,47 @@ static void add_error(struct detail_state *dt, const struct journal_doc *d)
 	}
 }
 
+/* Screens at least this wide show a marking code in full; narrower ones shorten it. */
+#define DETAIL_FULL_CODE_COLS 120
+
+/* Each marked line: its item type and its code (LifePay bodies; PayKeeper's carry none). */
+static void add_marked(struct detail_state *dt, const struct journal_doc *d)
+{
+	enum doc_kind k;
+	if (d->provider == KPROVIDER_PAYKEEPER || !d->body || !doc_kind_parse(d->kind, &k) ||
+	    !doc_kind_has_basket(k))
+		return;
+	struct document *doc = xcalloc(1, sizeof *doc);
+	if (wire_lifepay_parse_request(d->body, strlen(d->body), k, doc, NULL, NULL) == K_OK) {
+		bool any = false;
+		for (size_t i = 0; i < doc->basket.n; i++) {
+			const struct basket_line *l = &doc->basket.lines[i];
+			if (!marking_line_is_marked(l))
+				continue;
+			if (!any)
+				add(dt, UI_TABLE_HEADER, _("Marked goods"));
+			any = true;
+			char t[160], code[1024];
+			marking_object_text(marking_line_object(l), t, sizeof t);
+			addf(dt, UI_TEXT, "  %zu. %s: %s", i + 1, l->name, t);
+			if (!l->marking[0]) {
+				add(dt, UI_STATE_FAILED, _("     no marking code"));
+				continue;
+			}
+			const char *label = _("code");
+			int room = dt->cols >= DETAIL_FULL_CODE_COLS
+				       ? 0
+				       : dt->cols - 2 - 6 - text_width(label);
+			marking_display(l->marking, room, code, sizeof code);
+			addf(dt, UI_TEXT, "     %s %s", label, code);
+		}
+		if (any)
+			add(dt, UI_TEXT, "");
+	}
+	document_free(doc);
+	free(doc);
+}
+
 static void build(struct app *app)
 {
 	struct detail_state *dt = detail_of(app);
@@ -351,8 +396,8 @@ static void build(struct app *app)
 	struct fiscal_attrs fa;
 	if (fiscal_attrs_of_doc(e->journal_path, dt->id, d.uuid, &fa, NULL) == K_OK &&
 	    fiscal_attrs_any(&fa)) {
-		addf(dt, UI_STATE_PROCESSED, _("Fiscal: ФН %s · ФД %s · ФП %s"), fa.fn[0] ? fa.fn : "—",
-		     fa.fd[0] ? fa.fd : "—", fa.fp[0] ? fa.fp : "—");
+		addf(dt, UI_STATE_PROCESSED, _("Fiscal: ФН %s · ФД %s · ФП %s"),
+		     fa.fn[0] ? fa.fn : "—", fa.fd[0] ? fa.fd : "—", fa.fp[0] ? fa.fp : "—");
 		if (fa.ofd_url[0])
 			addf(dt, UI_TEXT, _("The receipt at the OFD: %s"), fa.ofd_url);
 	}
@@ -367,8 +412,9 @@ static void build(struct app *app)
 		     d.last_error_text[0] ? d.last_error_text : _("no answer"), t3);
 	}
 	if (d.flagged) {
-		add(dt, UI_STATE_FAILED, _("Flagged: no final status for too long. Look it up in the "
-				       "provider's cabinet."));
+		add(dt, UI_STATE_FAILED,
+		    _("Flagged: no final status for too long. Look it up in the "
+		      "provider's cabinet."));
 		dt->replayable =
 		    d.state == JS_ACCEPTED || d.state == JS_PROVIDER_RETRY || d.state == JS_FAILED;
 		if (dt->replayable)
@@ -382,6 +428,7 @@ static void build(struct app *app)
 	}
 
 	add(dt, UI_TEXT, "");
+	add_marked(dt, &d);
 	add(dt, UI_TABLE_HEADER, _("Status history"));
 	journal_history(e->journal, dt->id, on_hist, dt, NULL);
 
