@@ -182,6 +182,7 @@ static void history_note(const char *stored, char *buf, size_t n)
 		N_("test mode: checked, nothing fiscalized"),
 		N_("replayed with the same ext_id"),
 		N_("kassa stopped while sending; resent with the same ext_id"),
+		N_("awaiting retry: the provider tries again"),
 	};
 	for (size_t i = 0; i < sizeof fixed / sizeof fixed[0]; i++)
 		if (strcmp(stored, fixed[i]) == 0) {
