@@ -173,6 +173,20 @@ static void view_help__over_sale__matches_golden(void **state)
 	assert_golden(f, "help");
 }
 
+/* The end of the help: marked goods, corrections and the command line (issue 15). */
+static void view_help__scrolled_to_the_end__matches_golden(void **state)
+{
+	struct fixture *f = *state;
+	app_push(f->app, &view_help, 0);
+	char *scratch = malloc(DUMP_MAX);
+	for (int i = 0; i < 10; i++) {
+		app_dump_text(f->dump, scratch, DUMP_MAX); /* drawn between keys, as on a terminal */
+		app_dispatch_key(f->app, KEYS_SPECIAL + KEY_NPAGE);
+	}
+	free(scratch);
+	assert_golden(f, "help_end");
+}
+
 static void view_shift__no_engine__matches_golden(void **state)
 {
 	struct fixture *f = *state;
@@ -392,6 +406,8 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(view_sale__two_lines__matches_golden, setup, teardown),
 	    cmocka_unit_test_setup_teardown(view_pay__receipt__matches_golden, setup, teardown),
 	    cmocka_unit_test_setup_teardown(view_help__over_sale__matches_golden, setup, teardown),
+	    cmocka_unit_test_setup_teardown(view_help__scrolled_to_the_end__matches_golden, setup,
+					    teardown),
 	    cmocka_unit_test_setup_teardown(view_shift__no_engine__matches_golden, setup, teardown),
 	    cmocka_unit_test_setup_teardown(view_find__whole_catalog__matches_golden, setup,
 					    teardown),
