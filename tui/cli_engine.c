@@ -372,6 +372,10 @@ static void print_provider_error(int code, const char *text)
 {
 	bool ru = errors_locale_is_russian();
 	char meaning[512], next[512];
+	if (code == 0) { /* no provider code (a POS outcome): the words alone, as the detail shows */
+		printf("  %s\n", text);
+		return;
+	}
 	errors_describe(code, text, ru, meaning, sizeof meaning);
 	errors_next_step(code, ru, next, sizeof next);
 	printf("  %s\n", meaning);
@@ -792,7 +796,7 @@ int cli_engine_status(int argc, char **argv)
 	}
 	if (d.last_error_code || d.last_error_text[0]) {
 		printf(_("  last error  %s\n"), d.last_error_text);
-		if (d.state == JS_REJECTED || d.state == JS_FAILED)
+		if ((d.state == JS_REJECTED || d.state == JS_FAILED) && d.last_error_code)
 			print_provider_error(d.last_error_code, d.last_error_text);
 	}
 	printf("%s\n", _("history:"));
