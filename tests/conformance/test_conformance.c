@@ -348,6 +348,25 @@ static void paykeeper__receipt_properties_checked(void **state)
 	}
 }
 
+/* The buyer on the FFD 1.2 receipt (reference D2: customer_name, customer_inn): read and
+ * checked by the client's rules, a wrong INN refused in Russian naming the field. */
+static void lifepay__ffd12_buyer__inn_checked(void **state)
+{
+	struct fx *f = *state;
+#define BUYER_BODY(inn)                                                                            \
+	"{" CF_AUTH ",\"type\":\"payment\",\"card_amount\":\"#\",\"customer_name\":\"ООО "      \
+	"«Ромашка»\",\"customer_inn\":\"" inn "\",\"purchase\":{\"products\":[{\"name\":"          \
+	"\"Хлеб\",\"price\":45.50,\"quantity\":1}]}}"
+	json_decref(accepted(f, CF_FFD12, BUYER_BODY("7707083893")));
+	json_t *j = lp(f, CF_FFD12, BUYER_BODY("7707083894"));
+	assert_int_equal(lp_code(j), 400);
+	const char *m = lp_msg(j, "customer_inn");
+	if (!m || !strstr(m, "ИНН покупателя"))
+		fail_msg("customer_inn: %s", m ? m : "(no message)");
+	json_decref(j);
+#undef BUYER_BODY
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -369,6 +388,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(paykeeper__corrections_checked, setup, teardown),
 	    cmocka_unit_test_setup_teardown(paykeeper__contact_checked, setup, teardown),
 	    cmocka_unit_test_setup_teardown(paykeeper__receipt_properties_checked, setup, teardown),
+	    cmocka_unit_test_setup_teardown(lifepay__ffd12_buyer__inn_checked, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
