@@ -131,11 +131,17 @@ case_pos() {
 		kassa_cli "$f" receipt --training --wait "$tmp/pos.json" >"$tmp/pos.out" 2>&1
 		rc=$?
 		if [ "$f" = "" ]; then
-			[ $rc -eq 0 ] && ok "POS approved: kassa receipt --wait exits 0" ||
+			if [ $rc -eq 0 ]; then
+				ok "POS approved: kassa receipt --wait exits 0"
+			else
 				not_ok "POS approved: kassa receipt --wait exits 0" "exit $rc" "$(cat "$tmp/pos.out")"
+			fi
 		else
-			[ $rc -eq 1 ] && ok "$f: kassa receipt --wait exits 1 (delivery failed)" ||
+			if [ $rc -eq 1 ]; then
+				ok "$f: kassa receipt --wait exits 1 (delivery failed)"
+			else
 				not_ok "$f: kassa receipt --wait exits 1" "exit $rc" "$(cat "$tmp/pos.out")"
+			fi
 			# The terminal gives no provider code: no "code 0", no call to LifePay support.
 			if grep -qE "code 0|contact LifePay support" "$tmp/pos.out"; then
 				not_ok "$f: the outcome is told in words, without a code 0 or a support call" \
