@@ -203,6 +203,8 @@ enum doc_field {
 	F_AMOUNT,
 	F_PREPAYMENT,
 	F_PAYMENT_ID,
+	F_CUSTOMER_NAME,
+	F_CUSTOMER_INN,
 	F_COUNT
 };
 
@@ -239,6 +241,8 @@ static const struct {
     /* PayKeeper only (document_check_lifepay() refuses them) */
     [F_PREPAYMENT] = {"prepayment_amount", KB(DOC_RECEIPT)},
     [F_PAYMENT_ID] = {"payment_id", KB(DOC_RECEIPT) | KB(DOC_CORRECTION)},
+    [F_CUSTOMER_NAME] = {"customer_name", KB(DOC_RECEIPT)},
+    [F_CUSTOMER_INN] = {"customer_inn", KB(DOC_RECEIPT)},
 };
 
 bool document_field_allowed(enum doc_kind k, const char *field)
@@ -294,6 +298,10 @@ static bool field_is_set(const struct document *d, enum doc_field f)
 		return d->prepayment != 0;
 	case F_PAYMENT_ID:
 		return d->payment_id[0] != '\0';
+	case F_CUSTOMER_NAME:
+		return d->customer_name[0] != '\0';
+	case F_CUSTOMER_INN:
+		return d->customer_inn[0] != '\0';
 	default:
 		return false; /* fields every kind may carry */
 	}
@@ -695,6 +703,12 @@ kstatus document_validate(struct document *d, struct kerr *err)
 	if (d->cashier_inn[0] && !document_inn_valid(d->cashier_inn))
 		return kerr_set(err, K_INVALID, "cashier_inn", "%s",
 				_("has a wrong check digit; check the INN"));
+	if ((st = document_check_text(d->customer_name, 256, "customer_name", err)) != K_OK)
+		return st;
+	if (d->customer_inn[0] && !document_inn_valid(d->customer_inn))
+		return kerr_set(
+		    err, K_INVALID, "customer_inn", "%s",
+		    _("must be the buyer's INN: 10 or 12 digits with their check digits"));
 	if (d->target_serial[0] && (st = check_token(d->target_serial, sizeof d->target_serial - 1,
 						     "target_serial", err)) != K_OK)
 		return st;
@@ -740,6 +754,11 @@ kstatus document_check_lifepay(const struct document *d, struct kerr *err)
 		    err, K_INVALID, "purchase.products", "%s",
 		    _("a line transferred on credit (payment method 6) is sent to "
 		      "PayKeeper only (sum_credit); send it through a PayKeeper profile"));
+	if (!d->ffd12 && (d->customer_name[0] || d->customer_inn[0]))
+		return kerr_set(
+		    err, K_INVALID, d->customer_name[0] ? "customer_name" : "customer_inn", "%s",
+		    _("the buyer's name and INN go on LifePay's FFD 1.2 receipt only: set "
+		      "ffd = 1.2 in the profile, or send through PayKeeper"));
 	if (d->kind != DOC_CORRECTION)
 		return K_OK;
 	if (d->customer_email[0] || d->customer_phone[0])

@@ -76,6 +76,8 @@ struct document {
 	char target_serial[64];
 	char customer_email[256];
 	char customer_phone[32];
+	char customer_name[1024]; /* the buyer (tag 1227): LifePay FFD 1.2, PayKeeper receipt_properties */
+	char customer_inn[13];	 /* the buyer's INN (tag 1228) */
 	enum receipt_mode mode;
 	bool pos_set;
 	int pos_perform;    /* 0/1 */

@@ -1271,6 +1271,8 @@ static int handle_lifepay(struct outbox *ob, const struct listener_request *req,
 	char detail[JOURNAL_TEXT_MAX];
 	if (to == JS_PROCESSED)
 		str_copy(detail, cb.ofd_url[0] ? cb.ofd_url : "processed", sizeof detail);
+	else if (to == JS_PROVIDER_RETRY) /* "ожидает повтора": a later callback is final */
+		str_copy(detail, "awaiting retry: the provider tries again", sizeof detail);
 	else if (cb.has_pos && strcmp(cb.pos_result, "declined") == 0)
 		snprintf(detail, sizeof detail, "%s: %.280s",
 			 _("POS terminal declined the card; nothing was charged"),

@@ -9,6 +9,7 @@
 #include <wchar.h>
 
 #include "i18n.h"
+#include "marking.h"
 #include "money.h"
 #include "util.h"
 
@@ -315,6 +316,22 @@ static void header(struct out *o, const struct document *d, const struct preview
 		kv(o, _("Place"), d->payment_place);
 }
 
+/* A marked line's item type and its code, shortened to the paper's width. */
+static void marked(struct out *o, const struct basket_line *l)
+{
+	char t[160], code[256], buf[LINE_BYTES];
+	marking_object_text(marking_line_object(l), t, sizeof t);
+	wrap(o, t, "   ", 3);
+	if (!l->marking[0]) {
+		wrap(o, _("no marking code: scan the code on the pack"), "   ", 3);
+		return;
+	}
+	const char *label = _("code");
+	marking_display(l->marking, o->width - 4 - preview_text_width(label), code, sizeof code);
+	snprintf(buf, sizeof buf, "%s %s", label, code);
+	wrap(o, buf, "   ", 3);
+}
+
 static void basket_lines(struct out *o, const struct basket *b)
 {
 	char buf[LINE_BYTES], name[LINE_BYTES], a[64], q[32], prefix[32], s[64];
@@ -347,6 +364,8 @@ static void basket_lines(struct out *o, const struct basket *b)
 				snprintf(buf, sizeof buf, "   %s %s", _("VAT"), vat_label(l->vat));
 			wrap(o, buf + 3, "   ", 3);
 		}
+		if (marking_line_is_marked(l))
+			marked(o, l);
 	}
 }
 

@@ -79,6 +79,8 @@ kstatus training_start(struct loop *l, struct training *t, struct kerr *err)
 	    /* Training forgives what real integrations send (docs/SANDBOX.md); kassa's own
 	       test suites set KASSA_SANDBOX_STRICT=1 so kassa itself never sends it. */
 	    .strict = training_strict(),
+	    /* Provider outcomes to rehearse (docs/SANDBOX.md "Faults"), e.g. retry=1. */
+	    .faults = getenv("KASSA_TRAINING_FAULTS"),
 	};
 	t->sb = sandbox_start(&so, err);
 	if (!t->sb) {

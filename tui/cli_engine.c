@@ -290,7 +290,7 @@ int cli_engine_status(int argc, char **argv)
 	}
 	if (d.last_error_code || d.last_error_text[0]) {
 		printf(_("  last error  %s\n"), d.last_error_text);
-		if (d.state == JS_REJECTED || d.state == JS_FAILED)
+		if ((d.state == JS_REJECTED || d.state == JS_FAILED) && d.last_error_code)
 			cli_print_provider_error(d.last_error_code, d.last_error_text);
 	}
 	printf("%s\n", _("history:"));

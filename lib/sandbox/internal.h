@@ -340,6 +340,8 @@ void sandbox_message_ru(const char *field, const char *english, char *out, size_
 bool sandbox_pk_check_correction(const char *body, size_t len, char *msg, size_t n);
 /* contact: an e-mail or +79101234567 (strict: required, only that phone spelling). */
 bool sandbox_pk_check_contact(const char *contact, bool strict, char *msg, size_t n);
+/* receipt_properties by the client's rule (paykeeper_properties_check()); false + msg. */
+bool sandbox_pk_check_properties(const char *body, size_t len, bool strict, char *msg, size_t n);
 
 /* ---- callbacks.c: the worker thread ---- */
 

@@ -266,7 +266,8 @@ static void handle_print(struct sandbox *sb, const struct sb_paykeeper_acc *acc,
 		return;
 	}
 	char why[256];
-	if (!sandbox_pk_check_contact(pr.contact, sb->opt.strict, why, sizeof why)) {
+	if (!sandbox_pk_check_contact(pr.contact, sb->opt.strict, why, sizeof why) ||
+	    !sandbox_pk_check_properties(rq->body, rq->body_len, sb->opt.strict, why, sizeof why)) {
 		paykeeper_print_request_free(&pr);
 		pk_reply_fail(rp, why);
 		return;

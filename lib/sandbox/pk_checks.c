@@ -16,6 +16,7 @@
 #include "util.h"
 #include "wire/form.h"
 #include "wire/paykeeper.h"
+#include "wire/pk_extras.h"
 
 /* The rules are the client's (paykeeper_correction_check()); the words are PayKeeper's. */
 bool sandbox_pk_check_correction(const char *body, size_t len, char *msg, size_t n)
@@ -88,5 +89,29 @@ bool sandbox_pk_check_contact(const char *contact, bool strict, char *msg, size_
 	snprintf(msg, n,
 		 "contact: должен быть адрес электронной почты или телефон в формате "
 		 "+79101234567.");
+	return false;
+}
+
+/* receipt_properties (seed 8.11 item 14: a JSON object written as text); the
+ * client's rule, paykeeper_properties_check(); PayKeeper's words. */
+bool sandbox_pk_check_properties(const char *body, size_t len, bool strict, char *msg, size_t n)
+{
+	char *props = form_get(body, len, "receipt_properties");
+	enum pk_props_bad b = paykeeper_properties_check(props, strict);
+	free(props);
+	static const char *const why[] = {
+	    [PK_PROPS_NOT_OBJECT] = "receipt_properties: должна быть строка с JSON-объектом "
+				    "(таблица 12.5).",
+	    [PK_PROPS_CLIENT] = "receipt_properties.client: должен быть объектом.",
+	    [PK_PROPS_IDENTITY] =
+		"receipt_properties.client.identity: наименование покупателя "
+		"должно быть непустой строкой не длиннее 256 символов (тег 1227).",
+	    [PK_PROPS_INN] = "receipt_properties.client.inn: ИНН покупателя должен состоять из 10 "
+			     "или 12 цифр с верными контрольными цифрами (тег 1228).",
+	    [PK_PROPS_UNKNOWN] = "receipt_properties: неизвестное свойство чека.",
+	};
+	if (b == PK_PROPS_OK)
+		return true;
+	snprintf(msg, n, "%s", why[b]);
 	return false;
 }

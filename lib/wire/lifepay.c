@@ -231,6 +231,8 @@ json_t *wire_lifepay_request(const struct document *d, const struct lifepay_auth
 		put_text(o, "customer_phone", d->customer_phone);
 		put_text(o, "mode", receipt_mode_wire(d->mode));
 	}
+	put_text(o, "customer_name", d->customer_name); /* FFD 1.2 buyer (tags 1227, 1228) */
+	put_text(o, "customer_inn", d->customer_inn);
 	if (ALLOWED("pos") && d->pos_set) {
 		json_t *pos = json_object();
 		put(pos, "perform", json_integer(d->pos_perform));
@@ -500,6 +502,10 @@ static kstatus parse_product(const json_t *v, size_t i, struct basket_line *l, s
 		} else if (strcmp(key, "item_type") == 0) {
 			if (!json_is_null(e))
 				st = get_int(e, 1, 33, &l->object, field, err);
+		} else if (strcmp(key, "marking_code") ==
+			   0) { /* FFD 1.2 path, as kassa stores it */
+			st = get_text(e, l->marking, sizeof l->marking, sizeof l->marking - 1,
+				      false, field, err);
 		} else {
 			st = kerr_set(err, K_INVALID, field, "%s",
 				      _("is not a product field kassa knows; check the spelling or "
@@ -755,6 +761,10 @@ static kstatus parse_field(const char *key, const json_t *v, struct document *d,
 		return json_is_null(v) ? K_OK : jsonx_money(v, &d->prepayment, key, err);
 	if (strcmp(key, "payment_id") == 0)
 		return GET_TEXT(v, d->payment_id, 63, key, err);
+	if (strcmp(key, "customer_name") == 0)
+		return GET_TEXT(v, d->customer_name, 256, key, err);
+	if (strcmp(key, "customer_inn") == 0)
+		return get_text(v, d->customer_inn, sizeof d->customer_inn, 12, true, key, err);
 	return kerr_set(err, K_INVALID, key, "%s", _("is not supported yet"));
 }
 

@@ -16,6 +16,7 @@
 #include "money.h"
 #include "payment.h"
 #include "util.h"
+#include "wire/pk_extras.h"
 
 /* ---- statuses ---- */
 
@@ -434,11 +435,9 @@ kstatus paykeeper_print_form(const struct document *d, const struct pk_print_opt
 		return kerr_set(err, K_INVALID, "sum_cash", "%s",
 				_("card and cash do not add up to the receipt total"));
 	}
-	char card_text[32], cash_text[32], advance_text[32], credit_text[32];
+	char card_text[32], cash_text[32];
 	money_format_wire(res.card, card_text, sizeof card_text);
 	money_format_wire(cash, cash_text, sizeof cash_text);
-	money_format_wire(advance, advance_text, sizeof advance_text);
-	money_format_wire(credit, credit_text, sizeof credit_text);
 	/* A receipt that offsets an advance is the final settlement (reference,
 	 * "Advance, then final settlement"; seed 8.11 item 3). */
 	bool post_sale = o->is_post_sale || advance > 0;
@@ -459,11 +458,11 @@ kstatus paykeeper_print_form(const struct document *d, const struct pk_print_opt
 	form_add(&f, "contact", contact);
 	form_add(&f, "sum_cashless", card_text);
 	form_add(&f, "sum_cash", cash_text);
-	/* Sent when the basket calls for them, so plain sales keep their shape. */
-	if (advance)
-		form_add(&f, "sum_advance", advance_text);
-	if (credit)
-		form_add(&f, "sum_credit", credit_text);
+	if ((st = paykeeper_form_extras(&f, d, advance, credit, err)) != K_OK) { /* pk_extras.c */
+		free(f);
+		free(cart);
+		return st;
+	}
 	form_add(&f, "cart", cart);
 	form_add(&f, "receipt_key", key);
 	form_add(&f, "token", o->token);

@@ -318,6 +318,55 @@ static void paykeeper__contact_checked(void **state)
 	free(b);
 }
 
+/* receipt_properties (seed 8.11 item 14, table 12.5 unpublished): the buyer as
+ * a published PayKeeper module writes it, {"client":{"identity","inn"}};
+ * the value must be a JSON object and the INN real. The byid answer keeps it. */
+static void paykeeper__receipt_properties_checked(void **state)
+{
+	struct fx *f = *state;
+	const struct {
+		const char *props;
+		bool ok;
+	} cases[] = {
+	    {"{\"client\":{\"identity\":\"ООО «Ромашка»\",\"inn\":\"7707083893\"}}", true},
+	    {"{\"client\":{\"identity\":\"Тестовый Пользователь\"}}", true},
+	    {"{\"additional_check_props\":\"A-1\"}", true},   /* tolerant: unknown keys kept */
+	    {"{\"client\":{\"inn\":\"7707083894\"}}", false}, /* check digit */
+	    {"[\"client\"]", false},
+	    {"{\"client\":\"ООО\"}", false},
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		char key[32];
+		snprintf(key, sizeof key, "props-%04zu", i);
+		const char *extra[][2] = {{"receipt_properties", cases[i].props}, {NULL, NULL}};
+		char *b = pk_print(f, "buyer@example.ru", key, extra);
+		if ((strstr(b, "receipt_id") != NULL) != cases[i].ok)
+			fail_msg("case %zu (%s): %s", i, cases[i].props, b);
+		if (!cases[i].ok && !strstr(b, "receipt_properties"))
+			fail_msg("case %zu: the refusal does not name the field: %s", i, b);
+		free(b);
+	}
+}
+
+/* The buyer on the FFD 1.2 receipt (reference D2: customer_name, customer_inn): read and
+ * checked by the client's rules, a wrong INN refused in Russian naming the field. */
+static void lifepay__ffd12_buyer__inn_checked(void **state)
+{
+	struct fx *f = *state;
+#define BUYER_BODY(inn)                                                                            \
+	"{" CF_AUTH ",\"type\":\"payment\",\"card_amount\":\"#\",\"customer_name\":\"ООО "      \
+	"«Ромашка»\",\"customer_inn\":\"" inn "\",\"purchase\":{\"products\":[{\"name\":"          \
+	"\"Хлеб\",\"price\":45.50,\"quantity\":1}]}}"
+	json_decref(accepted(f, CF_FFD12, BUYER_BODY("7707083893")));
+	json_t *j = lp(f, CF_FFD12, BUYER_BODY("7707083894"));
+	assert_int_equal(lp_code(j), 400);
+	const char *m = lp_msg(j, "customer_inn");
+	if (!m || !strstr(m, "ИНН покупателя"))
+		fail_msg("customer_inn: %s", m ? m : "(no message)");
+	json_decref(j);
+#undef BUYER_BODY
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -338,6 +387,8 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(paykeeper__bitrix_receipt__accepted, setup, teardown),
 	    cmocka_unit_test_setup_teardown(paykeeper__corrections_checked, setup, teardown),
 	    cmocka_unit_test_setup_teardown(paykeeper__contact_checked, setup, teardown),
+	    cmocka_unit_test_setup_teardown(paykeeper__receipt_properties_checked, setup, teardown),
+	    cmocka_unit_test_setup_teardown(lifepay__ffd12_buyer__inn_checked, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -134,6 +134,39 @@ static void strict__paykeeper_contact_required(void **state)
 	}
 }
 
+/* Strict keeps to the keys the evidence shows in receipt_properties. */
+static void strict__receipt_properties_known_keys_only(void **state)
+{
+	struct sandbox *sb = *state;
+	const char *props[] = {
+	    "{\"client\":{\"identity\":\"ООО «Ромашка»\",\"inn\":\"7707083893\"}}",
+	    "{\"additional_check_props\":\"A-1\"}"};
+	for (size_t i = 0; i < 2; i++) {
+		struct hres h =
+		    http_do("GET", sbt_url(sb, PAYKEEPER_PATH_TOKEN), NULL, NULL, 0, USERPWD, 5000);
+		char tok[256];
+		assert_int_equal(paykeeper_parse_token(h.body, h.len, tok, sizeof tok, NULL), K_OK);
+		hres_free(&h);
+		char *form = NULL, key[32];
+		snprintf(key, sizeof key, "strict-props-%zu", i);
+		form_add(&form, "payment_id", "");
+		form_add(&form, "type", "sale");
+		form_add(&form, "contact", "+79101234567");
+		form_add(&form, "sum_cashless", "1500");
+		form_add(&form, "cart", CF_PK_CART);
+		form_add(&form, "receipt_properties", props[i]);
+		form_add(&form, "receipt_key", key);
+		form_add(&form, "token", tok);
+		h = http_do("POST", sbt_url(sb, PAYKEEPER_PATH_PRINT),
+			    "application/x-www-form-urlencoded", form, strlen(form), USERPWD, 5000);
+		free(form);
+		bool ok = strstr(h.body, "receipt_id") != NULL;
+		if (ok != (i == 0) || (!ok && !strstr(h.body, "receipt_properties")))
+			fail_msg("receipt_properties %s: %s", props[i], h.body);
+		hres_free(&h);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -142,6 +175,8 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(strict__still_serves_the_paths_and_the_real_token_text,
 					    setup, teardown),
 	    cmocka_unit_test_setup_teardown(strict__paykeeper_contact_required, setup, teardown),
+	    cmocka_unit_test_setup_teardown(strict__receipt_properties_known_keys_only, setup,
+					    teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -158,13 +158,14 @@ start_kassa() {
 	mkdir -p "$tmp/home" "$tmp/config" "$tmp/data"
 	local envs=(PATH="$PATH" TERM="$(terminal_type)" HOME="$tmp/home"
 		XDG_CONFIG_HOME="$tmp/config" XDG_DATA_HOME="$tmp/data"
-		LANG="$loc" LC_ALL="$loc" KASSA_TRAINING_CALLBACK_DELAY_MS=100
+		LANG="$loc" LC_ALL="$loc" KASSA_TRAINING_CALLBACK_DELAY_MS="${E2E_CALLBACK_DELAY_MS:-100}"
 		KASSA_SANDBOX_STRICT="${KASSA_SANDBOX_STRICT:-1}")
 	[ -n "${ASAN_OPTIONS:-}" ] && envs+=(ASAN_OPTIONS="$ASAN_OPTIONS")
 	[ -n "${UBSAN_OPTIONS:-}" ] && envs+=(UBSAN_OPTIONS="$UBSAN_OPTIONS")
 	[ -n "${LSAN_OPTIONS:-}" ] && envs+=(LSAN_OPTIONS="$LSAN_OPTIONS")
 	[ -n "${TZ:-}" ] && envs+=(TZ="$TZ")
 	[ -n "${KASSA_TRAINING_RELAY:-}" ] && envs+=(KASSA_TRAINING_RELAY="$KASSA_TRAINING_RELAY")
+	[ -n "${KASSA_TRAINING_FAULTS:-}" ] && envs+=(KASSA_TRAINING_FAULTS="$KASSA_TRAINING_FAULTS")
 	local cmd
 	cmd=$(printf '%q ' env -i "${envs[@]}" "$KASSA" "$@")
 	# The shell stays after kassa so its exit status can be read off the screen, on a line of

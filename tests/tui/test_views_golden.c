@@ -13,18 +13,26 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
 #include "app.h"
 #include "app_dump.h"
+#include "engine.h"
 #include "entry.h"
+#include "journal.h"
 #include "loop.h"
 #include "money.h"
+#include "preview.h"
 #include "scanner.h"
 #include "screen.h"
+#include "util.h"
 #include "views/shift.h"
+#include "views/status.h"
 #include "views/views.h"
+#include "wire/lifepay.h"
 
 #define DUMP_MAX 32768
 
@@ -77,13 +85,11 @@ static char *read_all(const char *path)
 	return buf;
 }
 
-/* The dump of the screen now against golden/<name>.txt. */
-static void assert_golden(struct fixture *f, const char *name)
+/* Text against golden/<name>.txt; got is freed. */
+static void assert_golden_text(char *got, const char *name)
 {
 	char path[1024];
 	snprintf(path, sizeof path, "%s/%s.txt", GOLDEN_DIR, name);
-	char *got = malloc(DUMP_MAX);
-	app_dump_text(f->dump, got, DUMP_MAX);
 	const char *update = getenv("KASSA_GOLDEN_UPDATE");
 	if (update && strcmp(update, "1") == 0) {
 		FILE *fp = fopen(path, "wb");
@@ -114,6 +120,14 @@ static void assert_golden(struct fixture *f, const char *name)
 	}
 	free(want);
 	free(got);
+}
+
+/* The dump of the screen now against golden/<name>.txt. */
+static void assert_golden(struct fixture *f, const char *name)
+{
+	char *got = malloc(DUMP_MAX);
+	app_dump_text(f->dump, got, DUMP_MAX);
+	assert_golden_text(got, name);
 }
 
 static const struct catalog_item *item(const struct app *app, const char *code)
@@ -159,6 +173,20 @@ static void view_help__over_sale__matches_golden(void **state)
 	assert_golden(f, "help");
 }
 
+/* The end of the help: marked goods, corrections and the command line (issue 15). */
+static void view_help__scrolled_to_the_end__matches_golden(void **state)
+{
+	struct fixture *f = *state;
+	app_push(f->app, &view_help, 0);
+	char *scratch = malloc(DUMP_MAX);
+	for (int i = 0; i < 10; i++) {
+		app_dump_text(f->dump, scratch, DUMP_MAX); /* drawn between keys, as on a terminal */
+		app_dispatch_key(f->app, KEYS_SPECIAL + KEY_NPAGE);
+	}
+	free(scratch);
+	assert_golden(f, "help_end");
+}
+
 static void view_shift__no_engine__matches_golden(void **state)
 {
 	struct fixture *f = *state;
@@ -171,6 +199,123 @@ static void view_find__whole_catalog__matches_golden(void **state)
 	struct fixture *f = *state;
 	app_push(f->app, &view_find, 0);
 	assert_golden(f, "find");
+}
+
+/* ---- marked goods (FFD 1.2) in the journal: the detail screen and the preview ---- */
+
+/* A cigarette pack's code as the scanner keeps it: GS between groups, a long crypto tail. */
+#define GOLDEN_CODE                                                                                \
+	"0104600266011725215Mgc7bQ2xLk9\x1d"                                                       \
+	"91EE06\x1d"                                                                               \
+	"92Yx3nR6vQ9sLk2Pz8TwHf4JcA7mEoUiBnXgDy5KqVr1Sa0bZc=="
+
+static int64_t fixed_clock(void *ctx)
+{
+	(void)ctx;
+	return 1705312800000LL; /* 2024-01-15 10:00:00 UTC */
+}
+
+struct marked_fx {
+	char dir[64];
+	struct engine *e;
+	int64_t id;
+	char *body;
+};
+
+/* A training engine with one journal document: a marked pack and a loaf, sent on FFD 1.2. */
+static void marked_setup(struct fixture *f, struct marked_fx *m)
+{
+	str_copy(m->dir, "/tmp/kassa-golden-XXXXXX", sizeof m->dir);
+	assert_non_null(mkdtemp(m->dir));
+	m->e = calloc(1, sizeof *m->e);
+	snprintf(m->e->journal_path, sizeof m->e->journal_path, "%s/journal.db", m->dir);
+	struct kerr err = {0};
+	assert_int_equal(journal_open(m->e->journal_path, &m->e->journal, &err), K_OK);
+	journal_set_clock(m->e->journal, fixed_clock, NULL);
+	m->e->training = true;
+	m->e->profile.paper_width = 42;
+	f->app->engine = m->e;
+
+	struct document d;
+	document_init(&d, DOC_RECEIPT);
+	d.ffd12 = true;
+	struct basket_line l;
+	basket_line_init(&l);
+	str_copy(l.name, "Сигареты «Пример» синие", sizeof l.name);
+	l.price = 21900;
+	l.qty = QTY_ONE;
+	l.object = 31;
+	str_copy(l.marking, GOLDEN_CODE, sizeof l.marking);
+	assert_int_equal(basket_add(&d.basket, &l, NULL), K_OK);
+	basket_line_init(&l);
+	str_copy(l.name, "Хлеб белый", sizeof l.name);
+	l.price = 4550;
+	l.qty = QTY_ONE;
+	assert_int_equal(basket_add(&d.basket, &l, NULL), K_OK);
+	d.pay.cash.kind = PAY_REMAINDER;
+	str_copy(d.ext_id, "golden-marked-0001", sizeof d.ext_id);
+	m->body = wire_lifepay_request_text(&d, NULL);
+	struct journal_new_doc nd = {.profile = "training",
+				     .provider = KPROVIDER_LIFEPAY,
+				     .kind = "receipt",
+				     .type = "payment",
+				     .ext_id = d.ext_id,
+				     .body = m->body,
+				     .total = d.basket.total,
+				     .cash = d.basket.total};
+	assert_int_equal(journal_enqueue(m->e->journal, &nd, &m->id, &err), K_OK);
+	document_free(&d);
+}
+
+static void marked_teardown(struct fixture *f, struct marked_fx *m)
+{
+	while (f->app->depth > 1)
+		app_pop(f->app);
+	f->app->engine = NULL;
+	journal_close(m->e->journal);
+	free(m->e);
+	free(m->body);
+	char path[128];
+	snprintf(path, sizeof path, "%s/journal.db", m->dir);
+	unlink(path);
+	snprintf(path, sizeof path, "%s/journal.db.lock", m->dir);
+	unlink(path);
+	rmdir(m->dir);
+}
+
+static void view_detail__marked_receipt__code_shortened_at_80_full_when_wide(void **state)
+{
+	struct fixture *f = *state;
+	struct marked_fx m;
+	marked_setup(f, &m);
+	status_open_detail(f->app, m.id);
+	assert_golden(f, "detail_marked");
+	/* A wide screen shows the whole code. */
+	app_dump_close(f->dump);
+	struct kerr err = {0};
+	f->dump = app_dump_open(f->app, 24, 132, &err);
+	assert_non_null(f->dump);
+	assert_golden(f, "detail_marked_wide");
+	marked_teardown(f, &m);
+}
+
+static void preview_render_body__marked_receipt__matches_golden(void **state)
+{
+	struct fixture *f = *state;
+	struct marked_fx m;
+	marked_setup(f, &m);
+	struct preview_lines pv;
+	struct preview_meta meta = {.mode = PREVIEW_TRAINING, .width = 42, .state = "queued"};
+	struct kerr err = {0};
+	if (preview_render_body(DOC_RECEIPT, m.body, &meta, &pv, &err) != K_OK)
+		fail_msg("preview: %s: %s", err.field, err.text);
+	char *got = calloc(1, DUMP_MAX);
+	size_t o = 0;
+	for (size_t i = 0; i < pv.n; i++)
+		o += (size_t)snprintf(got + o, DUMP_MAX - o, "%s\n", pv.lines[i]);
+	preview_lines_free(&pv);
+	assert_golden_text(got, "preview_marked");
+	marked_teardown(f, &m);
 }
 
 /* Screens are instances: help over pay over help keeps each one's own state. */
@@ -252,6 +397,8 @@ static void app_dispatch_key__handled_without_redraw__leaves_screen_clean(void *
 
 int main(void)
 {
+	setenv("TZ", "UTC", 1);
+	tzset();
 	setlocale(LC_ALL, "C.UTF-8");
 	unsetenv("LANGUAGE");
 	const struct CMUnitTest tests[] = {
@@ -259,9 +406,15 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(view_sale__two_lines__matches_golden, setup, teardown),
 	    cmocka_unit_test_setup_teardown(view_pay__receipt__matches_golden, setup, teardown),
 	    cmocka_unit_test_setup_teardown(view_help__over_sale__matches_golden, setup, teardown),
+	    cmocka_unit_test_setup_teardown(view_help__scrolled_to_the_end__matches_golden, setup,
+					    teardown),
 	    cmocka_unit_test_setup_teardown(view_shift__no_engine__matches_golden, setup, teardown),
 	    cmocka_unit_test_setup_teardown(view_find__whole_catalog__matches_golden, setup,
 					    teardown),
+	    cmocka_unit_test_setup_teardown(
+		view_detail__marked_receipt__code_shortened_at_80_full_when_wide, setup, teardown),
+	    cmocka_unit_test_setup_teardown(preview_render_body__marked_receipt__matches_golden,
+					    setup, teardown),
 	    cmocka_unit_test_setup_teardown(
 		scanner_take_code__pay_on_top__joins_the_basket_being_paid, setup, teardown),
 	    cmocka_unit_test_setup_teardown(scanner_take_code__help_on_top__says_back_to_the_sale,

@@ -19,11 +19,13 @@
 #include "fiscal_attrs.h"
 #include "i18n.h"
 #include "journal_raw.h"
+#include "marking.h"
 #include "mask.h"
 #include "text.h"
 #include "util.h"
 #include "views/status.h"
 #include "views/views.h"
+#include "wire/lifepay.h"
 
 struct dline {
 	char *text;
@@ -180,6 +182,7 @@ static void history_note(const char *stored, char *buf, size_t n)
 		N_("test mode: checked, nothing fiscalized"),
 		N_("replayed with the same ext_id"),
 		N_("kassa stopped while sending; resent with the same ext_id"),
+		N_("awaiting retry: the provider tries again"),
 	};
 	for (size_t i = 0; i < sizeof fixed / sizeof fixed[0]; i++)
 		if (strcmp(stored, fixed[i]) == 0) {
@@ -306,6 +309,47 @@ static void add_error(struct detail_state *dt, const struct journal_doc *d)
 	}
 }
 
+/* Screens at least this wide show a marking code in full; narrower ones shorten it. */
+#define DETAIL_FULL_CODE_COLS 120
+
+/* Each marked line: its item type and its code (LifePay bodies; PayKeeper's carry none). */
+static void add_marked(struct detail_state *dt, const struct journal_doc *d)
+{
+	enum doc_kind k;
+	if (d->provider == KPROVIDER_PAYKEEPER || !d->body || !doc_kind_parse(d->kind, &k) ||
+	    !doc_kind_has_basket(k))
+		return;
+	struct document *doc = xcalloc(1, sizeof *doc);
+	if (wire_lifepay_parse_request(d->body, strlen(d->body), k, doc, NULL, NULL) == K_OK) {
+		bool any = false;
+		for (size_t i = 0; i < doc->basket.n; i++) {
+			const struct basket_line *l = &doc->basket.lines[i];
+			if (!marking_line_is_marked(l))
+				continue;
+			if (!any)
+				add(dt, UI_TABLE_HEADER, _("Marked goods"));
+			any = true;
+			char t[160], code[1024];
+			marking_object_text(marking_line_object(l), t, sizeof t);
+			addf(dt, UI_TEXT, "  %zu. %s: %s", i + 1, l->name, t);
+			if (!l->marking[0]) {
+				add(dt, UI_STATE_FAILED, _("     no marking code"));
+				continue;
+			}
+			const char *label = _("code");
+			int room = dt->cols >= DETAIL_FULL_CODE_COLS
+				       ? 0
+				       : dt->cols - 2 - 6 - text_width(label);
+			marking_display(l->marking, room, code, sizeof code);
+			addf(dt, UI_TEXT, "     %s %s", label, code);
+		}
+		if (any)
+			add(dt, UI_TEXT, "");
+	}
+	document_free(doc);
+	free(doc);
+}
+
 static void build(struct app *app)
 {
 	struct detail_state *dt = detail_of(app);
@@ -382,6 +426,7 @@ static void build(struct app *app)
 	}
 
 	add(dt, UI_TEXT, "");
+	add_marked(dt, &d);
 	add(dt, UI_TABLE_HEADER, _("Status history"));
 	journal_history(e->journal, dt->id, on_hist, dt, NULL);
 

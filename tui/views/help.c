@@ -57,6 +57,19 @@ static const char *const notes[] = {
 	N_("relay connected / reconnecting since: statuses come through kassa-relay (relay_url)"),
 };
 
+/* Marked goods, corrections and the command line (issue 15). */
+static const char *const more[] = {
+	N_("ffd = 1.2 (profile): LifePay's FFD 1.2 receipt; marked goods go with codes"),
+	N_("Scan a pack's DataMatrix: the item joins with its marking code (GS kept)"),
+	N_("A marked item without its code is refused: scan the code on the pack"),
+	N_("F11 preview and the detail show each marked line's item type and code"),
+	N_("kassa receipt --kind correction FILE: a correction (PayKeeper: self/by_order)"),
+	N_("kassa receipt --kind non-fiscal FILE; kassa help receipt shows the file"),
+	N_("kassa status 3f2a9c: a document by the first 6+ characters of uuid or ext_id"),
+	N_("customer_name, customer_inn in a file: the buyer (receipt_properties)"),
+	N_("KASSA_TRAINING_FAULTS=retry=1 kassa: rehearse a provider outcome (training)"),
+};
+
 static const enum action help_footer[] = {ACT_BACK, ACT_NONE};
 
 static void help_open(struct app *app, int arg)
@@ -87,7 +100,8 @@ static int text_rows(const struct help_state *h, const char *s)
 
 static int total_rows(const struct help_state *h)
 {
-	int rows = 5 + (int)(sizeof grammar / sizeof grammar[0]) + (int)(sizeof notes / sizeof notes[0]);
+	int rows = 6 + (int)(sizeof grammar / sizeof grammar[0]) + (int)(sizeof notes / sizeof notes[0]) +
+		   (int)(sizeof more / sizeof more[0]);
 	for (size_t i = 0; i < h->n; i++)
 		rows += text_rows(h, h->lines[i].help);
 	return rows;
@@ -135,6 +149,7 @@ static void help_draw(struct app *app, WINDOW *w, int rows, int cols)
 	int kw = cols >= 70 ? 24 : 16;
 	int ngram = (int)(sizeof grammar / sizeof grammar[0]);
 	int nnotes = (int)(sizeof notes / sizeof notes[0]);
+	int nmore = (int)(sizeof more / sizeof more[0]);
 	h->tw = cols - kw - 3;
 	/* The key lines, their texts wrapped under themselves. */
 	int g = 0; /* display row counted from the top of the list */
@@ -171,6 +186,13 @@ static void help_draw(struct app *app, WINDOW *w, int rows, int cols)
 			app_put(w, y, 1, cols - 2, TEXT_LEFT, _("On the screen:"), UI_TABLE_HEADER);
 		} else if (i >= (int)h->n + 4 + ngram && i < (int)h->n + 4 + ngram + nnotes) {
 			app_put(w, y, 1, cols - 2, TEXT_LEFT, _(notes[i - (int)h->n - 4 - ngram]),
+				UI_HELP_TEXT);
+		} else if (i == (int)h->n + 5 + ngram + nnotes) {
+			app_put(w, y, 1, cols - 2, TEXT_LEFT,
+				_("Marked goods, corrections, the command line:"), UI_TABLE_HEADER);
+		} else if (i >= (int)h->n + 6 + ngram + nnotes &&
+			   i < (int)h->n + 6 + ngram + nnotes + nmore) {
+			app_put(w, y, 1, cols - 2, TEXT_LEFT, _(more[i - (int)h->n - 6 - ngram - nnotes]),
 				UI_HELP_TEXT);
 		}
 	}
