@@ -237,7 +237,6 @@ static void marked_setup(struct fixture *f, struct marked_fx *m)
 	f->app->engine = m->e;
 
 	struct document d;
-	document_init(&d, DOC_RECEIPT);
 	d.ffd12 = true;
 	struct basket_line l;
 	basket_line_init(&l);
@@ -299,7 +298,7 @@ static void view_detail__marked_receipt__code_shortened_at_80_full_when_wide(voi
 	marked_teardown(f, &m);
 }
 
-static void preview_render_body__marked_receipt__matches_golden(void **state)
+static void preview_render__marked_receipt__matches_golden(void **state)
 {
 	struct fixture *f = *state;
 	struct marked_fx m;
@@ -307,8 +306,11 @@ static void preview_render_body__marked_receipt__matches_golden(void **state)
 	struct preview_lines pv;
 	struct preview_meta meta = {.mode = PREVIEW_TRAINING, .width = 42, .state = "queued"};
 	struct kerr err = {0};
-	if (preview_render_body(DOC_RECEIPT, m.body, &meta, &pv, &err) != K_OK)
+	struct document d;
+	if (wire_lifepay_parse_request(m.body, strlen(m.body), DOC_RECEIPT, &d, NULL, &err) != K_OK ||
+	    preview_render(&d, &meta, &pv, &err) != K_OK)
 		fail_msg("preview: %s: %s", err.field, err.text);
+	document_free(&d);
 	char *got = calloc(1, DUMP_MAX);
 	size_t o = 0;
 	for (size_t i = 0; i < pv.n; i++)
@@ -413,7 +415,7 @@ int main(void)
 					    teardown),
 	    cmocka_unit_test_setup_teardown(
 		view_detail__marked_receipt__code_shortened_at_80_full_when_wide, setup, teardown),
-	    cmocka_unit_test_setup_teardown(preview_render_body__marked_receipt__matches_golden,
+	    cmocka_unit_test_setup_teardown(preview_render__marked_receipt__matches_golden,
 					    setup, teardown),
 	    cmocka_unit_test_setup_teardown(
 		scanner_take_code__pay_on_top__joins_the_basket_being_paid, setup, teardown),
