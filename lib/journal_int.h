@@ -4,7 +4,8 @@
  * journal_send.c (the outbox side), journal_callback.c (callbacks and
  * polls), journal_status.c (manual moves, start-up, staleness) and
  * journal_read.c (reading, the open basket, named values).
- * Not for use outside these files.
+ * Not for use outside these files. A new statement is one line in
+ * STMT_INFO below; a new migration goes to migrations[] in journal.c.
  */
 #ifndef KASSA_JOURNAL_INT_H
 #define KASSA_JOURNAL_INT_H
@@ -15,7 +16,6 @@
 #include <sqlite3.h>
 
 #include "journal.h"
-
 
 /* Columns of struct journal_doc, body last so lists can skip it. */
 #define DOC_COLS                                                                                   \
@@ -165,25 +165,36 @@ struct head {
 };
 
 /* journal_db.c */
+/* The journal's clock in ms (journal_set_clock(), else the wall clock). */
 int64_t journal_now(struct journal *j);
+/* Fills err for an SQLite result code (busy, damaged, disk full, ...); returns the kstatus. */
 kstatus journal_db_error(struct journal *j, int rc, struct kerr *err);
 /* The cached statement, reset and with bindings cleared; NULL after filling err. */
 sqlite3_stmt *journal_st_get(struct journal *j, enum stmt_id id, struct kerr *err);
+/* Binds v (not copied: it must outlive the step), NULL as NULL. */
 void journal_bind_text(sqlite3_stmt *s, int i, const char *v);
 /* Runs a statement that returns no rows. */
 kstatus journal_st_done(struct journal *j, sqlite3_stmt *s, struct kerr *err);
+/* Runs cached statement id, which takes no parameters and returns no rows. */
 kstatus journal_st_simple(struct journal *j, enum stmt_id id, struct kerr *err);
+/* BEGIN IMMEDIATE. */
 kstatus journal_tx_begin(struct journal *j, struct kerr *err);
+/* COMMIT; rolls back when the commit fails. */
 kstatus journal_tx_commit(struct journal *j, struct kerr *err);
 /* Rolls back if a transaction is open and passes st through. */
 kstatus journal_tx_abort(struct journal *j, kstatus st);
+/* Copies column i into buf ("" for NULL). */
 void journal_col_text(sqlite3_stmt *s, int i, char *buf, size_t n);
+/* Column i as a state; a word we do not know reads as failed, never as pending. */
 enum journal_state journal_col_state(sqlite3_stmt *s, int i);
+/* Fills d from a row of DOC_COLS (and the body after them when with_body). */
 void journal_doc_from_row(sqlite3_stmt *s, struct journal_doc *d, bool with_body);
 /* Looks up a document's head by id, uuid or receipt id; K_NOTFOUND without filling err. */
 kstatus journal_head_load(struct journal *j, enum stmt_id id, int64_t num, const char *text,
 			  struct head *h, struct kerr *err);
+/* journal_head_load() by id, with a message naming the id when there is none. */
 kstatus journal_head_by_id(struct journal *j, int64_t id, struct head *h, struct kerr *err);
+/* Appends a status_history row; from is JS_NONE for a document's first row. */
 kstatus journal_history_add(struct journal *j, int64_t doc, int64_t at, int from,
 			    enum journal_state to, enum journal_source src, const char *detail,
 			    struct kerr *err);
@@ -203,7 +214,9 @@ kstatus journal_outcome_apply(struct journal *j, struct head *h, enum journal_st
 /* Callbacks that reached us before the reply told us their uuid. */
 kstatus journal_adopt_early(struct journal *j, struct head *h, const char *key, int64_t now,
 			    struct kerr *err);
+/* The states a callback, poll or outcome may move a document to. */
 bool journal_outcome_state_ok(enum journal_state s);
+/* Applies one callback or poll inside the caller's transaction. */
 kstatus journal_callback_locked(struct journal *j, const struct journal_callback *cb,
 				struct journal_callback_result *res, int64_t now, struct kerr *err);
 

@@ -15,6 +15,7 @@
  * JustCommunication SDK looks for the escaped token-error text).
  */
 void pk_reply_fail(struct sandbox_reply *rp, const char *msg);
+/* A JSON array of the receipts, as the registries answer. */
 void pk_reply_receipt_array(struct sandbox_reply *rp, struct sb_pk_receipt **list, size_t n);
 
 /* pk_registry.c */

@@ -25,13 +25,16 @@ struct sb_store {
 };
 
 /* store.c */
+/* K_DB with SQLite's message after what ("prepare", "write", ...). */
 kstatus store_db_error(struct sb_store *st, struct kerr *err, const char *what);
 /* Releases a statement that did not fit into the cache. */
 void store_done(struct sb_store *st, sqlite3_stmt *s);
-/* Runs a statement that returns no rows. */
+/* Runs a statement that returns no rows; fmt binds the arguments: 's' text (NULL as
+ * NULL), 'e' text with "" as NULL, 'i' long long. */
 kstatus store_exec(struct sb_store *st, struct kerr *err, const char *sql, const char *fmt, ...);
 /* Starts a query; the caller steps it and calls store_done(). NULL on error. */
 sqlite3_stmt *store_query(struct sb_store *st, const char *sql, const char *fmt, ...);
+/* Column i copied into dst ("" for NULL), or duplicated (NULL for NULL). */
 void store_col_copy(sqlite3_stmt *s, int i, char *dst, size_t n);
 char *store_col_dup(sqlite3_stmt *s, int i);
 
