@@ -1,8 +1,8 @@
 /*
- * The delivery engine's subcommands (see cli_engine.h). Each one: load the
- * config (refusals printed as they are, exit 3), pick the profile (training
- * when none is configured: the sandbox starts in-process), open the journal
- * (exit 4), run the loop until its work is done or its time is up, print.
+ * The delivery engine's subcommands (see cli_engine.h). Each one opens a
+ * session (cli_session.c over lib/startup.c: the config, exit 3; the profile,
+ * training only with --training, the sandbox then in-process; the journal,
+ * exit 4), runs the loop until its work is done or its time is up, and prints.
  * Nothing here prints a secret: the callback URL holds one and is never shown.
  */
 #include "cli_engine.h"
