@@ -237,6 +237,7 @@ static void marked_setup(struct fixture *f, struct marked_fx *m)
 	f->app->engine = m->e;
 
 	struct document d;
+	document_init(&d, DOC_RECEIPT);
 	d.ffd12 = true;
 	struct basket_line l;
 	basket_line_init(&l);
@@ -307,6 +308,7 @@ static void preview_render__marked_receipt__matches_golden(void **state)
 	struct preview_meta meta = {.mode = PREVIEW_TRAINING, .width = 42, .state = "queued"};
 	struct kerr err = {0};
 	struct document d;
+	document_init(&d, DOC_RECEIPT);
 	if (wire_lifepay_parse_request(m.body, strlen(m.body), DOC_RECEIPT, &d, NULL, &err) != K_OK ||
 	    preview_render(&d, &meta, &pv, &err) != K_OK)
 		fail_msg("preview: %s: %s", err.field, err.text);
