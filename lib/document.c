@@ -7,6 +7,7 @@
 
 #include "i18n.h"
 #include "money.h"
+#include "settle.h"
 #include "util.h"
 
 #define KIND_PATH(name, path, wire, label) path,
@@ -236,7 +237,7 @@ static const struct {
     [F_DOC_DATE] = {"doc_date", KB(DOC_CORRECTION)},
     [F_DOC_NUMBER] = {"doc_number", KB(DOC_CORRECTION)},
     [F_AMOUNT] = {"amount", K_CASH},
-    /* PayKeeper only (document_check_lifepay() refuses them) */
+    /* prepayment_amount: both (LifePay: seed 002); payment_id: PayKeeper only */
     [F_PREPAYMENT] = {"prepayment_amount", KB(DOC_RECEIPT)},
     [F_PAYMENT_ID] = {"payment_id", KB(DOC_RECEIPT) | KB(DOC_CORRECTION)},
 };
@@ -730,11 +731,14 @@ kstatus document_validate(struct document *d, struct kerr *err)
 
 kstatus document_check_lifepay(const struct document *d, struct kerr *err)
 {
-	if (d->prepayment || d->payment_id[0])
-		return kerr_set(err, K_INVALID, d->prepayment ? "prepayment_amount" : "payment_id",
-				"%s",
+	if (d->payment_id[0])
+		return kerr_set(err, K_INVALID, "payment_id", "%s",
 				_("is sent to PayKeeper only (sum_advance, payment_id); send this "
 				  "receipt through a PayKeeper profile"));
+	/* Seed 002's final receipt: prepayment_amount on lines of type 4 (lib/settle.c). */
+	kstatus st = settle_check(d, err);
+	if (st != K_OK)
+		return st;
 	if (document_credit(d))
 		return kerr_set(
 		    err, K_INVALID, "purchase.products", "%s",

@@ -13,6 +13,7 @@
 #include "document.h"
 #include "jsonx.h"
 #include "money.h"
+#include "settle.h"
 #include "util.h"
 #include "wire/form.h"
 #include "wire/lifepay.h"
@@ -477,7 +478,8 @@ static void create_document(struct ctx *c)
 		r->change = d->resolved.change;
 		r->lines = lines_json(&d->basket);
 	}
-	r->amount = d->amount;
+	/* A final receipt's advance (prepayment_amount): the ledger's amount (docs/SANDBOX.md). */
+	r->amount = c->kind == DOC_RECEIPT ? d->prepayment : d->amount;
 	str_copy(r->ref_uuid, d->ref_uuid, sizeof r->ref_uuid);
 	str_copy(r->status, "pending", sizeof r->status);
 	sandbox_lifepay_outcome(sb, c->kind, c->d, r->outcome, sizeof r->outcome);
@@ -647,7 +649,7 @@ bool sandbox_lifepay_handle(struct sandbox *sb, const struct sandbox_request *rq
 			goto out;
 		}
 	}
-	if (document_validate(c.d, &e) != K_OK) {
+	if (document_validate(c.d, &e) != K_OK || settle_check(c.d, &e) != K_OK) {
 		reply_kerr(rp, &e, doc_kind_has_basket(kind) ? "purchase" : "request");
 		goto out;
 	}
