@@ -149,6 +149,8 @@ static char *dry_run_json(const struct document *d, const struct lifepay_auth *a
 		json_array_append_new(lines, line_json(&d->basket.lines[i]));
 	json_object_set_new(root, "lines", lines);
 	json_object_set_new(root, "total", money_text(d->basket.total));
+	if (d->prepayment) /* seed 002's final receipt: the advance it offsets */
+		json_object_set_new(root, "prepayment_amount", money_text(d->prepayment));
 	json_object_set_new(root, "card_amount", money_text(d->resolved.card));
 	json_object_set_new(root, "cash_amount", money_text(d->resolved.cash));
 	json_object_set_new(root, "change", money_text(d->resolved.change));
