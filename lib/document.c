@@ -143,6 +143,8 @@ void document_free(struct document *d)
 {
 	free(d->callback_data_json);
 	d->callback_data_json = NULL;
+	free(d->order);
+	d->order = NULL;
 }
 
 void document_copy(struct document *dst, const struct document *src)
@@ -151,6 +153,11 @@ void document_copy(struct document *dst, const struct document *src)
 		return;
 	memcpy(dst, src, sizeof *dst);
 	dst->callback_data_json = src->callback_data_json ? xstrdup(src->callback_data_json) : NULL;
+	dst->order = NULL;
+	if (src->order) {
+		dst->order = xmalloc(sizeof *dst->order);
+		*dst->order = *src->order;
+	}
 }
 
 void document_assign_ext_id(struct document *d)

@@ -15,6 +15,7 @@
 
 #include "i18n.h"
 #include "journal_check.h"
+#include "journal_link.h"
 #include "money.h"
 #include "util.h"
 
@@ -142,6 +143,9 @@ static const char *const migrations[] = {
 	" key TEXT PRIMARY KEY,"
 	" value TEXT NOT NULL,"
 	" updated_at INTEGER NOT NULL);",
+
+	/* 7: prepaid orders and the final receipt that settles each (lib/journal_link.h). */
+	JOURNAL_LINK_MIGRATION,
 };
 #define MIGRATION_COUNT ((int)(sizeof migrations / sizeof migrations[0]))
 
@@ -1074,6 +1078,8 @@ kstatus journal_enqueue(struct journal *j, const struct journal_new_doc *d, int6
 	}
 	int64_t new_id = sqlite3_last_insert_rowid(j->db);
 	st = history_add(j, new_id, now, JS_NONE, JS_QUEUED, JSRC_LOCAL, "created", err);
+	if (st == K_OK)
+		st = journal_link_enqueued(j->db, new_id, d, now, err);
 	if (st == K_OK && d->clear_open_basket)
 		st = st_simple(j, ST_BASKET_CLEAR, err);
 	if (st != K_OK)
@@ -2543,6 +2549,11 @@ void journal_basket_free(struct journal_basket *b)
 {
 	free(b->body);
 	b->body = NULL;
+}
+
+sqlite3 *journal_sqlite(struct journal *j)
+{
+	return j->db;
 }
 
 /* --- small named values ----------------------------------------------------------------------- */
