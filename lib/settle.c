@@ -23,6 +23,14 @@ const char *settle_kind_label(enum settle_kind k)
 	return (unsigned)k < SETTLE_COUNT ? labels[k] : "";
 }
 
+const char *settle_method_label(int method)
+{
+	for (int k = 0; k < SETTLE_COUNT; k++)
+		if (methods[k] == method)
+			return labels[k];
+	return "";
+}
+
 bool settle_method_is_prepay(int method)
 {
 	return method >= 1 && method <= 3;

@@ -30,6 +30,8 @@ enum settle_kind { SETTLE_KIND_INFO(SETTLE_KIND_ENUM) SETTLE_COUNT };
 int settle_kind_method(enum settle_kind k);
 /* The untranslated label (pass through _() to show it). */
 const char *settle_kind_label(enum settle_kind k);
+/* The untranslated label of a line's method 1-4 ("full prepayment" ... "full payment"). */
+const char *settle_method_label(int method);
 /* True for the methods of a receipt that takes money before hand-over (1, 2, 3). */
 bool settle_method_is_prepay(int method);
 /* True when some line of the document is a prepayment (method 1, 2 or 3). */

@@ -245,6 +245,8 @@ static char *lines_json(const struct basket *b)
 				    l->vat_set ? json_string(vat_wire(l->vat)) : json_null());
 		json_object_set_new(o, "discount", money_str(l->line_discount + l->receipt_share));
 		json_object_set_new(o, "sum", money_str(l->sum));
+		if (l->method) /* tag 1214: seed 002's prepayment (1-3) and settlement (4) */
+			json_object_set_new(o, "type", json_integer(l->method));
 		json_array_append_new(arr, o);
 	}
 	char *s = jsonx_dumps(arr, JSON_COMPACT);
