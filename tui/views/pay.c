@@ -478,17 +478,16 @@ static void pay_draw(struct app *app, WINDOW *w, int rows, int cols)
 		app_put(w, 3, rx, cols - rx - 1, TEXT_RIGHT,
 			app_money(app, app->basket.total - ps->now, m, sizeof m), UI_DIALOG_VALUE);
 	}
-	for (int f = 0; f < F_COUNT && 4 + f < rows; f++) {
-		int y = 4 + f;
+	int shown = 0; /* "Taken now" shows for a partial prepayment or an advance only */
+	for (int f = 0; f < F_COUNT && 4 + shown < rows; f++) {
+		if (f == F_NOW && !takes_part(ps))
+			continue;
+		int y = 4 + shown++;
 		bool on = f == ps->focus;
 		enum ui_role role = on ? UI_DIALOG_FOCUS : UI_DIALOG_LABEL;
 		app_put(w, y, 0, 2, TEXT_LEFT, on ? "▸" : " ", role);
 		app_put(w, y, 2, lw + 2, TEXT_LEFT, _(field_labels[f]), role);
 		const char *v = ps->text[f];
-		if (f == F_NOW && !takes_part(ps)) {
-			app_put(w, y, 2, cols - 4, TEXT_LEFT, "", role);
-			continue;
-		}
 		if (f == F_SETTLE) {
 			snprintf(buf, sizeof buf, "◂ %s ▸", _(settle_kind_label(ps->settle)));
 			v = buf;
@@ -508,7 +507,7 @@ static void pay_draw(struct app *app, WINDOW *w, int rows, int cols)
 			app_put(w, y, rx, cols - rx - 1, TEXT_RIGHT, buf, UI_DIALOG_VALUE);
 		}
 	}
-	int y = 4 + F_COUNT + 1;
+	int y = 4 + shown + 1;
 	if (y >= rows)
 		return;
 	if (ps->ok) {
