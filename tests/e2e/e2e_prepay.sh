@@ -122,7 +122,7 @@ case_pair() {
 	type_text "buyer@exa"
 	wait_re "receipt|чек" "the buyer's e-mail finds the prepaid order"
 	keys F8
-	wait_re "(Settle order|Расчёт по заказу) #1" "F8 opens the settlement of order #1"
+	wait_re "(Settle order #|Расчёт по заказу №)1" "F8 opens the settlement of order #1"
 	wait_re "(Left to pay now|К оплате сейчас) +700[.,]00" "700.00 is left to pay"
 	wait_re "(Prepayment receipt|Чек предоплаты).*(Final receipt|Итоговый чек)" \
 		"both receipts show side by side"

@@ -65,6 +65,16 @@ static void settle_recalc(struct app *app)
 		return;
 	}
 	ss->ok = payment_check(due, p, &ss->res, &ss->err) == K_OK;
+	bool rest = p->cash.kind == PAY_REMAINDER || p->card.kind == PAY_REMAINDER;
+	int64_t given = (p->cash.kind == PAY_AMOUNT ? p->cash.kop : 0) +
+			(p->card.kind == PAY_AMOUNT ? p->card.kop : 0);
+	if (!ss->ok && !rest && given >= 0 && given < due) {
+		char m[48], field[sizeof ss->err.field];
+		str_copy(field, ss->err.field, sizeof field);
+		kerr_set(&ss->err, K_INVALID, field,
+			 _("%s is still to pay: card and cash must cover the total"),
+			 app_money(app, due - given, m, sizeof m));
+	}
 	/* The cashier reads the screen's labels, not the wire's field names. */
 	if (!ss->ok && strcmp(ss->err.field, "cash_amount") == 0)
 		str_copy(ss->err.field, _(s_labels[S_CASH]), sizeof ss->err.field);
@@ -90,7 +100,7 @@ static void render(struct app *app)
 	if (journal_get(e->journal, ss->prepaid_id, &jd, NULL) == K_OK && jd.body) {
 		m.time_ms = jd.created_at;
 		m.ext_id = jd.ext_id;
-		m.state = journal_state_label(jd.state);
+		m.state = _(journal_state_label(jd.state));
 		if (preview_render_body(DOC_RECEIPT, jd.body, &m, &ss->pre, NULL) != K_OK)
 			preview_lines_free(&ss->pre);
 	}
