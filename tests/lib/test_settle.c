@@ -15,7 +15,9 @@
 #include "jsonx.h"
 #include "settle.h"
 #include "util.h"
+#include "wire/form.h"
 #include "wire/lifepay.h"
+#include "wire/paykeeper.h"
 
 static void add_line(struct document *d, const char *name, int64_t price, int64_t qty, enum vat v,
 		     int method)
@@ -38,7 +40,7 @@ static void order_doc(struct document *d, int method)
 	document_init(d, DOC_RECEIPT);
 	add_line(d, "Чайник", 60000, 1000, VAT_VAT20, method);
 	add_line(d, "Кружка", 20000, 2000, VAT_VAT20, method);
-	str_copy(d->ext_id, "pre-1", sizeof d->ext_id);
+	str_copy(d->ext_id, "pre-001", sizeof d->ext_id);
 }
 
 static const char *body_text(const json_t *o, const char *key)
@@ -187,6 +189,55 @@ static void partial_prepayment__refuses__mixed_vat(void **state)
 	document_free(&pre);
 }
 
+static const char *pair(const struct form_pair *p, size_t n, const char *key)
+{
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(p[i].key, key) == 0)
+			return p[i].value;
+	return NULL;
+}
+
+/* PayKeeper: receipt 1's lines say "prepay"; receipt 2 is sum_advance with is_post_sale. */
+static void paykeeper__pair_maps_to_prepay_and_sum_advance(void **state)
+{
+	(void)state;
+	struct document pre;
+	order_doc(&pre, 0);
+	str_copy(pre.customer_email, "a@b.ru", sizeof pre.customer_email);
+	struct basket order;
+	struct kerr err = {0};
+	assert_int_equal(settle_make_prepayment(&pre, SETTLE_PREPAY_FULL, 0, NULL, &order, &err),
+			 K_OK);
+	pre.pay.card.kind = PAY_REMAINDER;
+	assert_int_equal(document_validate(&pre, &err), K_OK);
+	struct pk_print_opts o = {.token = "tok"};
+	char *form = NULL;
+	if (paykeeper_print_form(&pre, &o, &form, &err) != K_OK)
+		fail_msg("%s: %s", err.field, err.text);
+	size_t n;
+	struct form_pair *p = form_parse(form, strlen(form), &n);
+	assert_non_null(strstr(pair(p, n, "cart"), "\"payment_type\":\"prepay\""));
+	assert_non_null(strstr(pair(p, n, "cart"), "\"tax\":\"vat120\""));
+	assert_null(pair(p, n, "sum_advance"));
+	form_pairs_free(p, n);
+	free(form);
+
+	struct document fin;
+	assert_int_equal(settle_make_final(&order, pre.basket.total, &pre, &fin, &err), K_OK);
+	str_copy(fin.ext_id, "fin-pk", sizeof fin.ext_id);
+	assert_int_equal(document_validate(&fin, &err), K_OK);
+	o.is_post_sale = true;
+	assert_int_equal(paykeeper_print_form(&fin, &o, &form, &err), K_OK);
+	p = form_parse(form, strlen(form), &n);
+	assert_string_equal(pair(p, n, "sum_advance"), "1000.00");
+	assert_string_equal(pair(p, n, "sum_cashless"), "0.00");
+	assert_non_null(strstr(pair(p, n, "cart"), "\"payment_type\":\"full\""));
+	form_pairs_free(p, n);
+	free(form);
+	document_free(&fin);
+	document_free(&pre);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -194,6 +245,7 @@ int main(void)
 	    cmocka_unit_test(final_receipt__wire_carries_prepayment_amount_and_type_4),
 	    cmocka_unit_test(partial_prepayment__one_line_now__remainder_at_settlement),
 	    cmocka_unit_test(partial_prepayment__refuses__mixed_vat),
+	    cmocka_unit_test(paykeeper__pair_maps_to_prepay_and_sum_advance),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
