@@ -117,6 +117,13 @@ case_pair() {
 		not_ok "receipt 1: one line of type 2, 300.00 in cash" "$first"
 	fi
 
+	keys F2
+	wait_re "Find:|Поиск:" "F2 opens the search"
+	type_text "buyer@exa"
+	wait_re "(Prepaid order #|Предоплаченный заказ №)1 .*300[.,]00" \
+		"the buyer's e-mail finds the prepaid order in F2 too"
+	esc
+	esc
 	keys F11
 	wait_re "Search|Поиск" "F11 opens the journal"
 	type_text "buyer@exa"

@@ -22,7 +22,6 @@
 #include "errors.h"
 #include "fiscal_attrs.h"
 #include "journal_link.h"
-#include "settle_journal.h"
 #include "i18n.h"
 #include "preview.h"
 #include "refund_calc.h"
@@ -231,27 +230,6 @@ static kstatus load_document(struct app *app, int64_t id, struct journal_doc *jd
 	if (st == K_OK && doc_kind_has_basket(k))
 		st = basket_recalc(&d->basket, err);
 	return st;
-}
-
-/* Seed 002's pair: F8 settles a prepaid order, once (lib/journal_link.h). */
-static void journal_settle(struct app *app, int64_t id)
-{
-	struct engine *e = engine_of(app);
-	struct kerr err = {0};
-	struct document *d = xcalloc(1, sizeof *d);
-	kstatus st = K_REFUSED;
-	if (!e || !e->journal)
-		kerr_set(&err, K_REFUSED, "", "%s", _("No delivery engine: nothing is sent."));
-	else if (id > INT32_MAX)
-		kerr_set(&err, K_REFUSED, "settles", "%s", _("the journal is too large to settle from"));
-	else
-		st = settle_from_journal(e->journal, id, d, &err);
-	document_free(d);
-	free(d);
-	if (st != K_OK)
-		app_refuse(app, &err);
-	else
-		app_push(app, &view_settle, (int)id);
 }
 
 /* Under a preview: which order this receipt prepaid, or which one it settles. */
@@ -590,7 +568,7 @@ static int journal_screen_handle(struct app *app, enum action a, int key)
 		return APP_HANDLED | APP_REDRAW;
 	case ACT_SETTLE:
 		if ((js->mode == JM_LIST || js->mode == JM_PREVIEW) && r)
-			journal_settle(app, js->mode == JM_PREVIEW ? js->pv_id : r->id);
+			settle_view_open(app, js->mode == JM_PREVIEW ? js->pv_id : r->id);
 		return APP_HANDLED | APP_REDRAW;
 	case ACT_CONFIRM:
 		if (js->mode == JM_ASK_REPRINT && r) {

@@ -315,6 +315,26 @@ static void settle_draw(struct app *app, WINDOW *w, int rows, int cols)
 	}
 }
 
+void settle_view_open(struct app *app, int64_t id)
+{
+	struct engine *e = engine_of(app);
+	struct kerr err = {0};
+	struct document *d = xcalloc(1, sizeof *d);
+	kstatus st = K_REFUSED;
+	if (!e || !e->journal)
+		kerr_set(&err, K_REFUSED, "", "%s", _("No delivery engine: nothing is sent."));
+	else if (id > INT32_MAX)
+		kerr_set(&err, K_REFUSED, "settles", "%s", _("the journal is too large to settle from"));
+	else
+		st = settle_from_journal(e->journal, id, d, &err);
+	document_free(d);
+	free(d);
+	if (st != K_OK)
+		app_refuse(app, &err);
+	else
+		app_push(app, &view_settle, (int)id);
+}
+
 const struct view_ops view_settle = {
     .state_size = sizeof(struct settle_state),
     .name = "settle",

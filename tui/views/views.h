@@ -18,6 +18,11 @@ extern const struct view_ops view_settle;
  * "not given" (the pending quantity, or a question for weighed goods).
  */
 void sale_add_item(struct app *app, const struct catalog_item *it, int64_t qty);
+/*
+ * Settles prepaid order id (seed 002): the settle screen, or the reason it
+ * cannot be settled on the message line (took no prepayment, settled already).
+ */
+void settle_view_open(struct app *app, int64_t id);
 /* Resets the sale screen to plain item entry (after a receipt went out). */
 void sale_reset(struct app *app);
 
