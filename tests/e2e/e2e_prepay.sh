@@ -4,8 +4,9 @@
 # journal (found by the buyer's e-mail) with the rest paid by card: two
 # receipts at the sandbox, linked in the journal, amounts exact; all with the
 # sandbox's faults on (dropped replies, HTTP 500, stalls) and kassa killed
-# with SIGKILL right after the settlement was queued: nothing doubled or lost,
-# and a second settlement refused. The harness is e2e.sh's (sourced).
+# with SIGKILL while the final receipt's reply is held back (the sandbox made
+# it): after the restart the same ext_id is sent again, nothing is doubled or
+# lost, and a second settlement is refused. The harness is e2e.sh's (sourced).
 #
 # usage: e2e_prepay.sh KASSA KASSA_SANDBOX CASE
 #   CASE: pair | russian
@@ -20,7 +21,11 @@ fi
 # shellcheck source=e2e.sh
 source <(printf '%s\n' "$harness") "$@"
 
+# A fixed listener port, so the callbacks find kassa again after the restart.
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+
 write_config() {
+	lport=$(free_port)
 	mkdir -p "$tmp/config/kassa"
 	printf '%s\n' 'code,name,price,unit,vat,object' '501,Чайник,600.00,piece,vat20,1' \
 		'502,Кружка,200.00,piece,vat20,1' >"$tmp/shop.csv"
@@ -36,6 +41,8 @@ write_config() {
 		target_serial = SANDBOX-0001
 		catalog = $tmp/shop.csv
 		retry_schedule = 1
+		listen = 127.0.0.1:$lport
+		public_url = http://127.0.0.1:$lport
 	EOF2
 	chmod 600 "$tmp/config/kassa/config.ini"
 }
@@ -134,12 +141,26 @@ case_pair() {
 	wait_re "(Prepayment receipt|Чек предоплаты).*(Final receipt|Итоговый чек)" \
 		"both receipts show side by side"
 	wait_re "(Prepaid \(advance\)|Предоплата \(аванс\)) +300[.,]00" "the final receipt offsets 300.00"
+	# Every reply now stalls 3 s and no callback gets through: kassa is killed while the final
+	# receipt's reply is on its way, so only a resend with the same ext_id can tell it the uuid.
+	curl -sf -X POST -d 'stall=1:3,callback_fail=1' "http://127.0.0.1:$port/sandbox/faults" >/dev/null
 	keys F3
 	wait_re "(order #1 settled|заказ №1 закрыт)" "F3: the card pays the rest and the final receipt is queued"
+	local end=$((SECONDS + 10))
+	while [ $SECONDS -lt $end ] && [ "$(receipts | wc -l)" != 2 ]; do sleep 0.1; done
+	if [ "$(receipts | wc -l)" = 2 ]; then
+		ok "the sandbox made the final receipt; its reply is held back"
+	else
+		not_ok "the sandbox made the final receipt; its reply is held back" "$(receipts)"
+	fi
 	kill_kassa
+	curl -sf -X POST -d 'drop=0.3,http500=0.3,stall=0.3:1' "http://127.0.0.1:$port/sandbox/faults" >/dev/null
 	start_kassa 100 34 "$loc"
 	wait_re "LIVE|РАБОТА|БОЕВОЙ" "kassa starts again after kill -9"
 	wait_receipts 2
+	# The sandbox's next callback attempt (a minute later by its schedule) comes now.
+	sleep 1
+	curl -sf -X POST -d '{"advance_ms": 61000}' "http://127.0.0.1:$port/sandbox/clock" >/dev/null
 	local all
 	all=$(receipts)
 	if [ "$(wc -l <<<"$all")" = 2 ] &&
@@ -147,6 +168,20 @@ case_pair() {
 		ok "receipt 2: type 4 lines, 1,000.00 = 300.00 prepaid + 700.00 by card; nothing doubled"
 	else
 		not_ok "receipt 2: type 4 lines, 1,000.00 = 300.00 prepaid + 700.00 by card; nothing doubled" "$all"
+	fi
+	# kassa's own journal: the same two receipts, each once.
+	local jj docs end=$((SECONDS + TIMEOUT))
+	while :; do
+		jj=$(env -i PATH="$PATH" HOME="$tmp/home" XDG_CONFIG_HOME="$tmp/config" \
+			XDG_DATA_HOME="$tmp/data" LC_ALL=C.UTF-8 "$KASSA" journal --json --limit 0)
+		docs=$(jq -r '[.[] | select(.kind == "receipt") | .state] | join(" ")' <<<"$jj")
+		[ "$docs" = "processed processed" ] || [ $SECONDS -ge $end ] && break
+		sleep 0.3
+	done
+	if [ "$docs" = "processed processed" ]; then
+		ok "the journal holds the two receipts, processed, once each"
+	else
+		not_ok "the journal holds the two receipts, processed, once each" "$docs"
 	fi
 	keys F11
 	wait_re "Search|Поиск" "the journal again"

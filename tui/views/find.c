@@ -161,8 +161,10 @@ static void find_draw(struct app *app, WINDOW *w, int rows, int cols)
 			const struct find_order *o = &f->orders[i - (int)f->n];
 			enum ui_role role = i == f->sel ? UI_TABLE_SELECTED : UI_TABLE_ROW;
 			char line[256], a[48];
-			snprintf(line, sizeof line, _("Prepaid order #%lld · %s · %s of %s · Enter settles"),
-				 (long long)o->id, o->contact, app_money(app, o->prepaid, a, sizeof a),
+			snprintf(line, sizeof line,
+				 _("Prepaid order #%lld · %s · %s of %s · Enter settles"),
+				 (long long)o->id, o->contact,
+				 app_money(app, o->prepaid, a, sizeof a),
 				 app_money(app, o->total, buf, sizeof buf));
 			wattrset(w, (int)theme_attr(role));
 			mvwhline(w, r + 1, 0, ' ', cols);
