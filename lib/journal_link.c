@@ -54,12 +54,12 @@ static bool settlement_stands(const struct journal_prepaid *o)
 kstatus journal_link_open_check(const struct journal_prepaid *o, struct kerr *err)
 {
 	if (o->state == JS_REJECTED || o->state == JS_FAILED || o->state == JS_VALIDATED)
-		return kerr_set(err, K_REFUSED, "settles",
+		return kerr_set(err, K_REFUSED, "prepayment_amount",
 				_("the prepayment receipt #%" PRId64 " is %s: nothing was prepaid, "
 				  "so there is nothing to settle"),
 				o->doc_id, _(journal_state_label(o->state)));
 	if (settlement_stands(o))
-		return kerr_set(err, K_EXISTS, "settles",
+		return kerr_set(err, K_EXISTS, "prepayment_amount",
 				_("order #%" PRId64 " is settled already by receipt #%" PRId64
 				  "; an order settles once"),
 				o->doc_id, o->settled_by);
@@ -78,7 +78,7 @@ static kstatus get_order(sqlite3 *db, int64_t doc_id, struct journal_prepaid *ou
 	if (rc == SQLITE_ROW)
 		order_from_row(s, out);
 	else if (rc == SQLITE_DONE)
-		st = kerr_set(err, K_NOTFOUND, "settles",
+		st = kerr_set(err, K_NOTFOUND, "prepayment_amount",
 			      _("document #%" PRId64 " took no prepayment: nothing to settle"),
 			      doc_id);
 	else

@@ -48,7 +48,7 @@ sqlite3 *journal_sqlite(struct journal *j);
  * Called by journal_enqueue() inside its transaction for the new document
  * id: stores a prepaid order (d->order_body) or links a final receipt to
  * the order it settles (d->settles), refusing (K_REFUSED/K_EXISTS/K_NOTFOUND,
- * err naming the field) an order not prepaid, refused by the provider,
+ * err->field prepayment_amount) an order not prepaid, refused by the provider,
  * settled already, or a prepayment_amount other than what was prepaid.
  */
 kstatus journal_link_enqueued(sqlite3 *db, int64_t id, const struct journal_new_doc *d, int64_t now,

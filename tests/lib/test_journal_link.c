@@ -125,7 +125,7 @@ static int64_t prepay(struct fixture *fx, enum settle_kind k, int64_t now)
 	return id;
 }
 
-static void settle__links_once__second_refused_naming_settles(void **state)
+static void settle__links_once__second_refused_naming_prepayment_amount(void **state)
 {
 	struct fixture *fx = *state;
 	int64_t pre = prepay(fx, SETTLE_ADVANCE, 30000);
@@ -155,11 +155,11 @@ static void settle__links_once__second_refused_naming_settles(void **state)
 	/* twice: refused when building it, and by the journal itself */
 	struct document again;
 	assert_int_equal(settle_from_journal(fx->j, pre, &again, &err), K_EXISTS);
-	assert_string_equal(err.field, "settles");
+	assert_string_equal(err.field, "prepayment_amount");
 	document_free(&again);
 	fin.ext_id[0] = '\0';
 	assert_int_equal(queue(fx, &fin, &id, &err), K_EXISTS);
-	assert_string_equal(err.field, "settles");
+	assert_string_equal(err.field, "prepayment_amount");
 
 	/* a settlement the provider refused leaves the order open again */
 	int64_t first = 0;
@@ -195,14 +195,14 @@ static void settle__refuses__other_amount_unprepaid_and_refused(void **state)
 	plain.pay.card.kind = PAY_REMAINDER;
 	assert_int_equal(queue(fx, &plain, &id, &err), K_OK);
 	assert_int_equal(settle_from_journal(fx->j, id, &fin, &err), K_NOTFOUND);
-	assert_string_equal(err.field, "settles");
+	assert_string_equal(err.field, "prepayment_amount");
 	document_free(&fin);
 	document_free(&plain);
 
 	/* a prepayment the provider refused prepaid nothing */
 	assert_int_equal(journal_apply_reply_rejected(fx->j, pre, 400, "no", &err), K_OK);
 	assert_int_equal(settle_from_journal(fx->j, pre, &fin, &err), K_REFUSED);
-	assert_string_equal(err.field, "settles");
+	assert_string_equal(err.field, "prepayment_amount");
 	document_free(&fin);
 }
 
@@ -258,8 +258,8 @@ static void migration__6_to_7__keeps_documents(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test_setup_teardown(settle__links_once__second_refused_naming_settles,
-					    setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+		settle__links_once__second_refused_naming_prepayment_amount, setup, teardown),
 	    cmocka_unit_test_setup_teardown(settle__refuses__other_amount_unprepaid_and_refused,
 					    setup, teardown),
 	    cmocka_unit_test_setup_teardown(list__by_contact__open_only, setup, teardown),

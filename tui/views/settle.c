@@ -324,7 +324,7 @@ void settle_view_open(struct app *app, int64_t id)
 	if (!e || !e->journal)
 		kerr_set(&err, K_REFUSED, "", "%s", _("No delivery engine: nothing is sent."));
 	else if (id > INT32_MAX)
-		kerr_set(&err, K_REFUSED, "settles", "%s",
+		kerr_set(&err, K_REFUSED, "prepayment_amount", "%s",
 			 _("the journal is too large to settle from"));
 	else
 		st = settle_from_journal(e->journal, id, d, &err);
