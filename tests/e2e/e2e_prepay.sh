@@ -100,8 +100,9 @@ case_pair() {
 	wait_re "1[ ,]000[.,]00" "the order's total is 1,000.00"
 	keys F5
 	wait_re "Payment: receipt|Оплата: чек" "F5 opens the pay dialog"
-	keys Tab Tab
-	wait_re "(Settlement|Расчёт).*(full payment|полный расчёт)" "the settlement defaults to full payment"
+	keys BTab
+	wait_re "▸ (Settlement|Расчёт) .*(full payment|полный расчёт)" \
+		"Shift-Tab from the cash: the settlement, full payment by default"
 	keys Right Right
 	wait_re "(partial prepayment|частичная предоплата)" "Right chooses partial prepayment"
 	wait_re "Taken now|Принято сейчас" "the part taken now is asked for"
@@ -109,9 +110,9 @@ case_pair() {
 	type_text "300"
 	wait_re "(Left to pay at settlement|Останется к расчёту) +700[.,]00" \
 		"700.00 stays for the settlement"
-	keys Tab Tab Tab
+	keys BTab BTab
 	type_text "buyer@example.ru"
-	keys Tab
+	keys Tab Tab Tab
 	type_text "#"
 	keys Enter
 	wait_re "(partial prepayment|частичная предоплата) 300[.,]00" "the prepayment receipt goes out"

@@ -25,11 +25,12 @@
 #include "util.h"
 #include "views/views.h"
 
-enum { F_CASH, F_CARD, F_SETTLE, F_NOW, F_TYPE, F_TAX, F_CONTACT, F_COUNT };
+/* Settlement last, so Tab keeps its old path; Shift-Tab from the cash reaches it at once. */
+enum { F_CASH, F_CARD, F_TYPE, F_TAX, F_CONTACT, F_SETTLE, F_NOW, F_COUNT };
 
 static const char *const field_labels[F_COUNT] = {
-    N_("Cash"),	      N_("Card"),	N_("Settlement"),     N_("Taken now"),
-    N_("Receipt type"), N_("Tax system"), N_("E-mail or phone")};
+    N_("Cash"),	      N_("Card"),	     N_("Receipt type"), N_("Tax system"),
+    N_("E-mail or phone"), N_("Settlement"), N_("Taken now")};
 
 struct pay_state {
 	enum doc_kind kind;
