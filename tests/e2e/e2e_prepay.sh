@@ -9,7 +9,7 @@
 # lost, and a second settlement is refused. The harness is e2e.sh's (sourced).
 #
 # usage: e2e_prepay.sh KASSA KASSA_SANDBOX CASE
-#   CASE: pair | russian
+#   CASE: pair | russian | restore
 set -u
 here=$(dirname "$(realpath "$0")")
 harness=$(sed '/^\[ -x "\$KASSA" \]/,$d' "$here/e2e.sh")
@@ -198,6 +198,36 @@ case_pair() {
 	quit_kassa
 }
 
+# The pay dialog's settlement and the part typed survive kill -9 with the basket.
+case_restore() {
+	start_sandbox
+	write_config
+	start_kassa 100 34 C.UTF-8
+	wait_for "LIVE" "the profile runs live"
+	type_text "501"
+	keys Enter
+	wait_for "Чайник" "the kettle goes into the basket"
+	keys F5
+	wait_for "Payment: receipt" "F5 opens the pay dialog"
+	keys BTab Right Right Right
+	wait_for "◂ advance ▸" "Right three times chooses advance"
+	keys Tab
+	type_text "150"
+	wait_re "Left to pay at settlement +450[.,]00" "450.00 stays for the settlement"
+	sleep 1 # the pay fields are saved at most every 250 ms
+	kill_kassa
+	start_kassa 100 34 C.UTF-8
+	wait_for "Basket restored" "the basket comes back after kill -9"
+	wait_for "◂ advance ▸" "with the settlement chosen"
+	wait_re "Taken now +150" "and the part typed"
+	esc
+	wait_for "Payment cancelled" "Esc closes the pay dialog; the basket is kept"
+	keys F7
+	keys y
+	wait_gone "Чайник" "the line is deleted"
+	quit_kassa
+}
+
 check_locales
 need tmux
 need curl
@@ -205,7 +235,8 @@ need jq
 case $CASE in
 pair) case_pair 0 ;;
 russian) case_pair 1 ;;
-*) bail "known case" "unknown case '$CASE': pair or russian" ;;
+restore) case_restore ;;
+*) bail "known case" "unknown case '$CASE': pair, russian or restore" ;;
 esac
 say "1..$n"
 exit $failed

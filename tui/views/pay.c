@@ -216,6 +216,10 @@ static void pay_open(struct app *app, int arg)
 		ps->kind = (enum doc_kind)arg;
 		ps->type = RT_PAYMENT;
 		ps->tax = TAX_DEFAULT;
+		int settle = 0;
+		if (basket_store_pay_restore_settle(&settle, ps->text[F_NOW], sizeof ps->text[0]) &&
+		    settle >= 0 && settle < SETTLE_COUNT)
+			ps->settle = (enum settle_kind)settle;
 		basket_store_pay_restore(ps->text[F_CASH], ps->text[F_CARD], sizeof ps->text[0]);
 	}
 	ps->asking = false;
@@ -230,6 +234,7 @@ static void pay_changed(struct app *app, const char *text)
 		return;
 	str_copy(ps->text[ps->focus], text, sizeof ps->text[0]);
 	basket_store_pay(ps->text[F_CASH], ps->text[F_CARD]); /* kept in the journal */
+	basket_store_pay_settle((int)ps->settle, ps->text[F_NOW]);
 	pay_recalc(app);
 }
 
@@ -394,6 +399,7 @@ static int pay_handle(struct app *app, enum action a, int key)
 		else if (ps->focus == F_SETTLE) {
 			ps->settle = (enum settle_kind)((ps->settle + SETTLE_COUNT + step) %
 							SETTLE_COUNT);
+			basket_store_pay_settle((int)ps->settle, ps->text[F_NOW]);
 			pay_recalc(app);
 		}
 		else
