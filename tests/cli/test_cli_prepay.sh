@@ -97,5 +97,31 @@ refuse "less than the rest (settlement above advance + paid now)" "card_amount" 
 refuse "cash short of the rest" "cash_amount" "осталось оплатить 0.01" \
 	'"prepayment_amount":300,"cash_amount":699.99' 4
 
+# Sent for real to the training sandbox (strict): both receipts of the pair are processed,
+# and the first is journaled as a prepaid order the screen can settle (F11, F8).
+send() {
+	LC_ALL=C.UTF-8 "$kassa" receipt "$tmp/r.json" --training --wait --timeout 30 >"$tmp/out" 2>"$tmp/err"
+}
+body '"type":"payment","customer_email":"b@example.ru","card_amount":"#"' 1
+send
+rc1=$?
+body '"type":"payment","customer_email":"b@example.ru","prepayment_amount":300,"cash_amount":"#"' 4
+send
+rc2=$?
+if [ "$rc1" = 0 ] && [ "$rc2" = 0 ] && grep -q "state  processed" "$tmp/out"; then
+	ok "the pair is processed by the strict training sandbox"
+else
+	not_ok "the pair is processed by the strict training sandbox" "exit $rc1 and $rc2" "$(cat "$tmp/out")"
+fi
+if command -v sqlite3 >/dev/null; then
+	got=$(sqlite3 "$XDG_DATA_HOME/kassa/training-journal.db" \
+		"SELECT doc_id, prepaid_kop, order_total_kop, contact FROM prepaid_orders")
+	if [ "$got" = "1|100000|100000|b@example.ru" ]; then
+		ok "receipt 1 is journaled as a prepaid order with its buyer"
+	else
+		not_ok "receipt 1 is journaled as a prepaid order with its buyer" "got: $got"
+	fi
+fi
+
 echo "1..$n"
 [ "$failed" = 0 ]
