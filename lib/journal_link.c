@@ -10,12 +10,18 @@
 
 #define ORDER_COLS                                                                                 \
 	"p.doc_id, p.order_body, p.order_total_kop, p.prepaid_kop, p.contact,"                     \
-	" COALESCE(p.settled_by, 0), COALESCE(f.state, ''), d.state, p.created_at"
+	" COALESCE(p.settled_by, 0), COALESCE(f.state, ''), d.state, p.created_at, " REFUND_OF_D
+/* The newest refund citing the prepayment receipt d that stands (0 = none). */
+#define REFUND_OF_D                                                                                \
+	"(SELECT COALESCE(MAX(r.id), 0) FROM documents r WHERE d.uuid IS NOT NULL"                 \
+	" AND r.ref_uuid = d.uuid AND r.type = 'refund' AND r.state NOT IN ('rejected', "          \
+	"'failed'))"
 #define ORDER_FROM                                                                                 \
 	" FROM prepaid_orders p JOIN documents d ON d.id = p.doc_id"                               \
 	" LEFT JOIN documents f ON f.id = p.settled_by"
 /* A settlement that never became fiscal leaves the order open. */
-#define ORDER_OPEN " (p.settled_by IS NULL OR f.state IN ('rejected', 'failed'))"
+#define ORDER_OPEN                                                                                 \
+	" (p.settled_by IS NULL OR f.state IN ('rejected', 'failed')) AND " REFUND_OF_D " = 0"
 
 static kstatus db_fail(sqlite3 *db, struct kerr *err)
 {
@@ -44,6 +50,7 @@ static void order_from_row(sqlite3_stmt *s, struct journal_prepaid *o)
 	if (!ds || !journal_state_parse((const char *)ds, &o->state))
 		o->state = JS_QUEUED;
 	o->created_at = sqlite3_column_int64(s, 8);
+	o->refunded_by = sqlite3_column_int64(s, 9);
 }
 
 static bool settlement_stands(const struct journal_prepaid *o)
@@ -58,6 +65,11 @@ kstatus journal_link_open_check(const struct journal_prepaid *o, struct kerr *er
 				_("the prepayment receipt #%" PRId64 " is %s: nothing was prepaid, "
 				  "so there is nothing to settle"),
 				o->doc_id, _(journal_state_label(o->state)));
+	if (o->refunded_by)
+		return kerr_set(err, K_REFUSED, "prepayment_amount",
+				_("the prepayment receipt #%" PRId64 " was refunded by #%" PRId64
+				  ": nothing prepaid is left to settle"),
+				o->doc_id, o->refunded_by);
 	if (settlement_stands(o))
 		return kerr_set(err, K_EXISTS, "prepayment_amount",
 				_("order #%" PRId64 " is settled already by receipt #%" PRId64

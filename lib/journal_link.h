@@ -39,6 +39,7 @@ struct journal_prepaid {
 	enum journal_state settled_state; /* its state when settled_by != 0 */
 	enum journal_state state;	  /* the prepayment receipt's state */
 	int64_t created_at;
+	int64_t refunded_by; /* a refund citing the prepayment receipt that stands, 0 = none */
 };
 
 /* The journal's connection (lib/journal.c), for this file's queries. */

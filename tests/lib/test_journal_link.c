@@ -213,6 +213,37 @@ static bool count_cb(const struct journal_prepaid *o, void *ctx)
 	return true;
 }
 
+static void settle__refuses__a_refunded_prepayment(void **state)
+{
+	struct fixture *fx = *state;
+	int64_t pre = prepay(fx, SETTLE_PREPAY_FULL, 0);
+	struct kerr err = {0};
+	const char *uuid = "84fefc72-cbc5-5cc1-ba40-d00f035f05cb";
+	assert_int_equal(journal_apply_reply_ok(fx->j, pre, uuid, NULL, &err), K_OK);
+	struct journal_new_doc nd = {.profile = "p",
+				     .kind = "receipt",
+				     .type = "refund",
+				     .ext_id = "refund-1",
+				     .body = "{}",
+				     .ref_uuid = uuid,
+				     .total = 100000,
+				     .card = 100000};
+	int64_t refund = 0;
+	assert_int_equal(journal_enqueue(fx->j, &nd, &refund, &err), K_OK);
+	struct document fin;
+	assert_int_equal(settle_from_journal(fx->j, pre, &fin, &err), K_REFUSED);
+	assert_string_equal(err.field, "prepayment_amount");
+	assert_non_null(strstr(err.text, "refunded"));
+	document_free(&fin);
+	int n = 0;
+	assert_int_equal(journal_link_list(fx->j, "", true, count_cb, &n, &err), K_OK);
+	assert_int_equal(n, 0); /* no longer open */
+	/* a refund the provider refused leaves the prepayment standing */
+	assert_int_equal(journal_apply_reply_rejected(fx->j, refund, 400, "no", &err), K_OK);
+	assert_int_equal(settle_from_journal(fx->j, pre, &fin, &err), K_OK);
+	document_free(&fin);
+}
+
 static void list__by_contact__open_only(void **state)
 {
 	struct fixture *fx = *state;
@@ -263,6 +294,8 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(settle__refuses__other_amount_unprepaid_and_refused,
 					    setup, teardown),
 	    cmocka_unit_test_setup_teardown(list__by_contact__open_only, setup, teardown),
+	    cmocka_unit_test_setup_teardown(settle__refuses__a_refunded_prepayment, setup,
+					    teardown),
 	    cmocka_unit_test_setup_teardown(migration__6_to_7__keeps_documents, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
