@@ -40,10 +40,15 @@ char *basket_snapshot_dump(const struct basket_snapshot *s)
 	json_t *root = json_pack("{s:i, s:o}", "v", SNAPSHOT_VERSION, "lines", lines);
 	if (b->receipt_discount.type != DISCOUNT_NONE)
 		json_object_set_new(root, "receipt_discount", discount_json(b->receipt_discount));
-	if (s->pay_open)
-		json_object_set_new(root, "pay",
-				    json_pack("{s:s, s:s, s:s}", "kind", doc_kind_wire(s->pay_kind),
-					      "cash", s->cash, "card", s->card));
+	if (s->pay_open) {
+		json_t *pay = json_pack("{s:s, s:s, s:s}", "kind", doc_kind_wire(s->pay_kind),
+					"cash", s->cash, "card", s->card);
+		if (s->settle || s->now[0]) { /* seed 002's prepayment, as chosen and typed */
+			json_object_set_new(pay, "settle", json_integer(s->settle));
+			json_object_set_new(pay, "now", json_string(s->now));
+		}
+		json_object_set_new(root, "pay", pay);
+	}
 	char *text = jsonx_dumps(root, JSON_COMPACT);
 	json_decref(root);
 	return text ? text : xstrdup("{}");
@@ -127,10 +132,14 @@ kstatus basket_snapshot_load(const char *text, struct basket_snapshot *out, stru
 			st = basket_set_receipt_discount(&out->basket, d, err);
 	}
 	if (st == K_OK && pay) {
-		const char *kind = NULL, *cash = NULL, *card = NULL;
-		if (json_unpack_ex(pay, &je, JSON_STRICT, "{s:s, s:s, s:s}", "kind", &kind, "cash",
-				   &cash, "card", &card))
+		const char *kind = NULL, *cash = NULL, *card = NULL, *now = "";
+		int settle = 0;
+		if (json_unpack_ex(pay, &je, JSON_STRICT, "{s:s, s:s, s:s, s?i, s?s}", "kind", &kind,
+				   "cash", &cash, "card", &card, "settle", &settle, "now", &now))
 			st = kerr_set(err, K_INVALID, "pay", "%s", je.text);
+		else if (settle < 0 || settle > 3 || !str_copy(out->now, now, sizeof out->now))
+			st = kerr_set(err, K_INVALID, "pay.settle", "%s",
+				      _("is not a settlement kassa knows"));
 		else if (!doc_kind_parse(kind, &out->pay_kind) ||
 			 !doc_kind_has_basket(out->pay_kind))
 			st = kerr_set(err, K_INVALID, "pay", _("unknown document kind \"%s\""),
@@ -138,8 +147,10 @@ kstatus basket_snapshot_load(const char *text, struct basket_snapshot *out, stru
 		else if (!str_copy(out->cash, cash, sizeof out->cash) ||
 			 !str_copy(out->card, card, sizeof out->card))
 			st = kerr_set(err, K_INVALID, "pay", "%s", _("a text is too long"));
-		else
+		else {
 			out->pay_open = true;
+			out->settle = settle;
+		}
 	}
 	json_decref(root);
 	if (st != K_OK) {

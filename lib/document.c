@@ -7,6 +7,7 @@
 
 #include "i18n.h"
 #include "money.h"
+#include "settle.h"
 #include "util.h"
 
 #define KIND_PATH(name, path, wire, label) path,
@@ -142,6 +143,8 @@ void document_free(struct document *d)
 {
 	free(d->callback_data_json);
 	d->callback_data_json = NULL;
+	free(d->order);
+	d->order = NULL;
 }
 
 void document_copy(struct document *dst, const struct document *src)
@@ -150,6 +153,11 @@ void document_copy(struct document *dst, const struct document *src)
 		return;
 	memcpy(dst, src, sizeof *dst);
 	dst->callback_data_json = src->callback_data_json ? xstrdup(src->callback_data_json) : NULL;
+	dst->order = NULL;
+	if (src->order) {
+		dst->order = xmalloc(sizeof *dst->order);
+		*dst->order = *src->order;
+	}
 }
 
 void document_assign_ext_id(struct document *d)
@@ -238,7 +246,7 @@ static const struct {
     [F_DOC_DATE] = {"doc_date", KB(DOC_CORRECTION)},
     [F_DOC_NUMBER] = {"doc_number", KB(DOC_CORRECTION)},
     [F_AMOUNT] = {"amount", K_CASH},
-    /* PayKeeper only (document_check_lifepay() refuses them) */
+    /* prepayment_amount: both (LifePay: seed 002); payment_id: PayKeeper only */
     [F_PREPAYMENT] = {"prepayment_amount", KB(DOC_RECEIPT)},
     [F_PAYMENT_ID] = {"payment_id", KB(DOC_RECEIPT) | KB(DOC_CORRECTION)},
     [F_CUSTOMER_NAME] = {"customer_name", KB(DOC_RECEIPT)},
@@ -744,11 +752,14 @@ kstatus document_validate(struct document *d, struct kerr *err)
 
 kstatus document_check_lifepay(const struct document *d, struct kerr *err)
 {
-	if (d->prepayment || d->payment_id[0])
-		return kerr_set(err, K_INVALID, d->prepayment ? "prepayment_amount" : "payment_id",
-				"%s",
+	if (d->payment_id[0])
+		return kerr_set(err, K_INVALID, "payment_id", "%s",
 				_("is sent to PayKeeper only (sum_advance, payment_id); send this "
 				  "receipt through a PayKeeper profile"));
+	/* Seed 002's final receipt: prepayment_amount on lines of type 4 (lib/settle.c). */
+	kstatus st = settle_check(d, err);
+	if (st != K_OK)
+		return st;
 	if (document_credit(d))
 		return kerr_set(
 		    err, K_INVALID, "purchase.products", "%s",

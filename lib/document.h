@@ -106,6 +106,15 @@ struct document {
 	 */
 	int64_t prepayment;
 	char payment_id[64];
+	/*
+	 * Local, never sent (lib/settle.h, lib/journal_link.h): order is the
+	 * order a prepayment receipt will settle when its own lines are not it
+	 * (partial prepayment, advance; owned, NULL = its lines with method 4);
+	 * settles is the journal id of the prepayment receipt a final receipt
+	 * settles (0 = none).
+	 */
+	struct basket *order;
+	int64_t settles;
 	/* Local, from the profile (ffd = 1.2): LifePay's FFD 1.2 path, marking codes sent. */
 	bool ffd12;
 

@@ -14,6 +14,7 @@
 #include "i18n.h"
 #include "journal_check.h"
 #include "journal_int.h"
+#include "journal_link.h"
 #include "util.h"
 
 /*
@@ -140,6 +141,9 @@ static const char *const migrations[] = {
 	" key TEXT PRIMARY KEY,"
 	" value TEXT NOT NULL,"
 	" updated_at INTEGER NOT NULL);",
+
+	/* 7: prepaid orders and the final receipt that settles each (lib/journal_link.h). */
+	JOURNAL_LINK_MIGRATION,
 };
 #define MIGRATION_COUNT ((int)(sizeof migrations / sizeof migrations[0]))
 
@@ -510,4 +514,9 @@ kstatus journal_lock_sender(struct journal *j, struct kerr *err)
 	}
 	j->lock_fd = fd;
 	return K_OK;
+}
+
+sqlite3 *journal_sqlite(struct journal *j)
+{
+	return j->db;
 }

@@ -97,6 +97,14 @@ struct journal_new_doc {
 	bool test;	     /* provider test mode: ends as validated */
 	/* The screen's open basket is this document's: it goes in the same transaction. */
 	bool clear_open_basket;
+	/*
+	 * Seed 002 (lib/journal_link.h), in the same transaction. A prepayment
+	 * receipt: order_body (the order it will settle, a LifePay request),
+	 * order_total, contact. A final receipt: settles (the prepayment
+	 * receipt's id) and prepayment (its prepayment_amount).
+	 */
+	const char *order_body, *contact;
+	int64_t order_total, settles, prepayment;
 };
 
 /* A document as stored. body is owned (NULL when not loaded: lists). */

@@ -11,6 +11,7 @@
 #include "i18n.h"
 #include "journal_check.h"
 #include "journal_int.h"
+#include "journal_link.h"
 #include "money.h"
 
 /* True when the body carries a credential that must not be stored. */
@@ -219,6 +220,8 @@ kstatus journal_enqueue(struct journal *j, const struct journal_new_doc *d, int6
 	}
 	int64_t new_id = sqlite3_last_insert_rowid(j->db);
 	st = journal_history_add(j, new_id, now, JS_NONE, JS_QUEUED, JSRC_LOCAL, "created", err);
+	if (st == K_OK)
+		st = journal_link_enqueued(j->db, new_id, d, now, err);
 	if (st == K_OK && d->clear_open_basket)
 		st = journal_st_simple(j, ST_BASKET_CLEAR, err);
 	if (st != K_OK)

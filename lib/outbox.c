@@ -24,6 +24,7 @@
 #include "jsonx.h"
 #include "net.h"
 #include "relay_proto.h"
+#include "settle_journal.h"
 #include "util.h"
 #include "wire/form.h"
 #include "wire/lifepay.h"
@@ -1708,7 +1709,10 @@ kstatus outbox_submit(struct outbox *ob, struct document *d, int64_t *id, struct
 	    .test = d->test,
 	    .clear_open_basket = basket && d->clear_open_basket,
 	};
+	char *order = NULL; /* seed 002's prepaid order, or the one this settles */
+	settle_journal_fields(d, &nd, &order);
 	st = journal_enqueue(ob->j, &nd, id, err);
+	free(order);
 	free(body);
 	if (st != K_OK)
 		return st;

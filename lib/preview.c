@@ -11,6 +11,7 @@
 #include "i18n.h"
 #include "marking.h"
 #include "money.h"
+#include "settle.h"
 #include "util.h"
 
 /* Longest line in bytes: 48 columns of 4-byte characters plus combining marks. */
@@ -366,6 +367,8 @@ static void basket_lines(struct out *o, const struct basket *b)
 		}
 		if (marking_line_is_marked(l))
 			marked(o, l);
+		if (l->method >= 1 && l->method <= 4) /* tag 1214: seed 002's prepayment pair */
+			wrap(o, _(settle_method_label(l->method)), "   ", 3);
 	}
 }
 
@@ -388,8 +391,10 @@ static void totals(struct out *o, const struct document *d)
 		kv(o, _("Discount"), money(o, -b->discount, s, sizeof s));
 	}
 	kv(o, _("TOTAL"), money(o, b->total, s, sizeof s));
+	if (d->prepayment) /* the final receipt offsets what was prepaid */
+		kv(o, _("Prepaid (advance)"), money(o, d->prepayment, s, sizeof s));
 	struct payment_result r;
-	if (payment_resolve(b->total, &d->pay, &r, NULL) == K_OK) {
+	if (payment_resolve(document_due(d), &d->pay, &r, NULL) == K_OK) {
 		if (r.card > 0)
 			kv(o, _("Card"), money(o, r.card, s, sizeof s));
 		if (r.cash > 0)

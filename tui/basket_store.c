@@ -16,16 +16,20 @@
 static struct {
 	char *saved;	    /* the text last saved; NULL = unknown, save anew */
 	struct basket last; /* the basket as last saved (pay-only changes wait) */
-	char last_pay[2 * BASKET_PAY_TEXT_MAX + 16]; /* the pay part as last dumped */
+	char last_pay[3 * BASKET_PAY_TEXT_MAX + 24]; /* the pay part as last dumped */
 	long long last_write_mono;		     /* when it was written */
 	uint64_t timer;				     /* a pay-only change waiting */
 	bool failed;				     /* the last save failed (said once) */
 
 	int pay_kind; /* the pay dialog's document kind and fields */
 	char cash[BASKET_PAY_TEXT_MAX], card[BASKET_PAY_TEXT_MAX];
+	int settle; /* its settlement and the part taken now (seed 002) */
+	char now[BASKET_PAY_TEXT_MAX];
 
 	bool restore_pay; /* the pay dialog's next open gets these */
 	char r_cash[BASKET_PAY_TEXT_MAX], r_card[BASKET_PAY_TEXT_MAX];
+	int r_settle;
+	char r_now[BASKET_PAY_TEXT_MAX];
 
 	int64_t refused_id; /* the recall key brings this document's basket back */
 } B;
@@ -69,11 +73,14 @@ void basket_store_sync(struct app *app)
 	if (!j)
 		return;
 	bool pay_open = app->basket.n > 0 && pay_on_stack(app);
-	if (!pay_open)
-		B.cash[0] = B.card[0] = '\0';
+	if (!pay_open) {
+		B.cash[0] = B.card[0] = B.now[0] = '\0';
+		B.settle = 0;
+	}
 	/* Most redraws change nothing here: compared first, dumped only on a change. */
 	char pay[sizeof B.last_pay];
-	snprintf(pay, sizeof pay, "%d %d %s\x1f%s", pay_open, B.pay_kind, B.cash, B.card);
+	snprintf(pay, sizeof pay, "%d %d %s\x1f%s\x1f%d %s", pay_open, B.pay_kind, B.cash, B.card,
+		 B.settle, B.now);
 	if (B.saved && strcmp(pay, B.last_pay) == 0 && basket_same(&app->basket, &B.last))
 		return;
 	struct basket_snapshot *s = xcalloc(1, sizeof *s);
@@ -83,6 +90,8 @@ void basket_store_sync(struct app *app)
 		s->pay_kind = (enum doc_kind)B.pay_kind;
 		str_copy(s->cash, B.cash, sizeof s->cash);
 		str_copy(s->card, B.card, sizeof s->card);
+		s->settle = B.settle;
+		str_copy(s->now, B.now, sizeof s->now);
 	}
 	char *text = basket_snapshot_dump(s);
 	free(s);
@@ -200,6 +209,8 @@ void basket_store_start(struct app *app)
 		B.restore_pay = true;
 		str_copy(B.r_cash, s->cash, sizeof B.r_cash);
 		str_copy(B.r_card, s->card, sizeof B.r_card);
+		B.r_settle = s->settle;
+		str_copy(B.r_now, s->now, sizeof B.r_now);
 		basket_store_pay_opened((int)s->pay_kind);
 		app_push(app, pay, (int)s->pay_kind);
 	}
@@ -233,7 +244,24 @@ void basket_store_stop(struct app *app)
 void basket_store_pay_opened(int kind)
 {
 	B.pay_kind = kind;
-	B.cash[0] = B.card[0] = '\0';
+	B.cash[0] = B.card[0] = B.now[0] = '\0';
+	B.settle = 0;
+}
+
+void basket_store_pay_settle(int settle, const char *now)
+{
+	B.settle = settle;
+	str_copy(B.now, now ? now : "", sizeof B.now);
+}
+
+bool basket_store_pay_restore_settle(int *settle, char *now, size_t n)
+{
+	if (!B.restore_pay)
+		return false;
+	*settle = B.r_settle;
+	str_copy(now, B.r_now, n);
+	basket_store_pay_settle(B.r_settle, B.r_now);
+	return true;
 }
 
 void basket_store_pay(const char *cash, const char *card)

@@ -149,6 +149,8 @@ static char *dry_run_json(const struct document *d, const struct lifepay_auth *a
 		json_array_append_new(lines, line_json(&d->basket.lines[i]));
 	json_object_set_new(root, "lines", lines);
 	json_object_set_new(root, "total", money_text(d->basket.total));
+	if (d->prepayment) /* seed 002's final receipt: the advance it offsets */
+		json_object_set_new(root, "prepayment_amount", money_text(d->prepayment));
 	json_object_set_new(root, "card_amount", money_text(d->resolved.card));
 	json_object_set_new(root, "cash_amount", money_text(d->resolved.cash));
 	json_object_set_new(root, "change", money_text(d->resolved.change));
@@ -275,6 +277,11 @@ int cli_receipt(int argc, char **argv)
 			 "for example\n"
 			 "  purchase.products[1].quantity: must be more than zero\n"
 			 "(products are counted from 0).\n"));
+		printf("%s", _("\nA prepaid order (seed 002) is two receipts: the first when the "
+			       "money comes,\nits lines with \"type\" 1 (full prepayment), 2 (partial) "
+			       "or 3 (advance); the final one\nat hand-over, every line \"type\" 4 and "
+			       "\"prepayment_amount\" the sum prepaid\n(LifePay as is, PayKeeper as "
+			       "sum_advance), the rest paid by card or cash.\n"));
 		return CLI_OK;
 	}
 	return receipt_dry_run(&o);

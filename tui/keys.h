@@ -68,7 +68,9 @@
 	_(NOTE_2000, "cash-2000", N_("+2000"), N_("Payment: a 2,000 banknote into the cash field")) \
 	_(NOTE_5000, "cash-5000", N_("+5000"), N_("Payment: a 5,000 banknote into the cash field")) \
 	_(NO_ORIGINAL, "no-original", N_("No original"),                                        \
-	  N_("Refund: refund the basket without an original receipt (asks first)"))
+	  N_("Refund: refund the basket without an original receipt (asks first)"))              \
+	_(SETTLE, "settle", N_("Settle"),                                                       \
+	  N_("Journal: settle a prepaid order (the final receipt offsets the prepayment)"))
 
 #define ACTION_ENUM(name, bind, label, help) ACT_##name,
 enum action { ACTION_INFO(ACTION_ENUM) ACT_COUNT };

@@ -13,6 +13,7 @@
 #include "document.h"
 #include "jsonx.h"
 #include "money.h"
+#include "settle.h"
 #include "util.h"
 #include "wire/form.h"
 #include "wire/lifepay.h"
@@ -244,6 +245,8 @@ static char *lines_json(const struct basket *b)
 				    l->vat_set ? json_string(vat_wire(l->vat)) : json_null());
 		json_object_set_new(o, "discount", money_str(l->line_discount + l->receipt_share));
 		json_object_set_new(o, "sum", money_str(l->sum));
+		if (l->method) /* tag 1214: seed 002's prepayment (1-3) and settlement (4) */
+			json_object_set_new(o, "type", json_integer(l->method));
 		json_array_append_new(arr, o);
 	}
 	char *s = jsonx_dumps(arr, JSON_COMPACT);
@@ -477,7 +480,8 @@ static void create_document(struct ctx *c)
 		r->change = d->resolved.change;
 		r->lines = lines_json(&d->basket);
 	}
-	r->amount = d->amount;
+	/* A final receipt's advance (prepayment_amount): the ledger's amount (docs/SANDBOX.md). */
+	r->amount = c->kind == DOC_RECEIPT ? d->prepayment : d->amount;
 	str_copy(r->ref_uuid, d->ref_uuid, sizeof r->ref_uuid);
 	str_copy(r->status, "pending", sizeof r->status);
 	sandbox_lifepay_outcome(sb, c->kind, c->d, r->outcome, sizeof r->outcome);
@@ -647,7 +651,7 @@ bool sandbox_lifepay_handle(struct sandbox *sb, const struct sandbox_request *rq
 			goto out;
 		}
 	}
-	if (document_validate(c.d, &e) != K_OK) {
+	if (document_validate(c.d, &e) != K_OK || settle_check(c.d, &e) != K_OK) {
 		reply_kerr(rp, &e, doc_kind_has_basket(kind) ? "purchase" : "request");
 		goto out;
 	}

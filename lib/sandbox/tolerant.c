@@ -137,36 +137,29 @@ static void fix_product(struct sandbox *sb, json_t *p, size_t i)
 }
 
 /*
- * prepayment_amount (seed 002: the final-settlement receipt paid by the
- * advance) counts as a non-cash settlement, so it covers the total the way
- * card_amount does; it never reaches the drawer.
+ * prepayment_amount (seed 002: the final receipt, paid by the advance) is
+ * read as sent; a product without `type` on such a receipt is read as 4,
+ * the seed's full settlement (smartik-api writes it; others leave it out).
  */
-static void fold_prepayment(struct sandbox *sb, json_t *root)
+static void type_final_lines(struct sandbox *sb, json_t *root)
 {
 	json_t *pre = json_object_get(root, "prepayment_amount");
-	if (!pre)
+	if (!pre || json_is_null(pre))
 		return;
-	if (json_is_null(pre)) {
-		json_object_del(root, "prepayment_amount");
-		return;
+	json_t *purchase = json_object_get(root, "purchase");
+	json_t *products = json_is_object(purchase) ? json_object_get(purchase, "products") : NULL;
+	size_t i;
+	json_t *p;
+	json_array_foreach(products, i, p)
+	{
+		if (!json_is_object(p) || json_object_get(p, "type"))
+			continue;
+		json_object_set_new(p, "type", json_integer(4));
+		sandbox_log(sb,
+			    "lifepay tolerant: purchase.products[%zu].type missing beside "
+			    "prepayment_amount, read as 4 (full settlement)",
+			    i);
 	}
-	int64_t adv = 0;
-	struct kerr e = {0};
-	if (jsonx_money(pre, &adv, "prepayment_amount", &e) != K_OK)
-		return; /* left in place: the parser refuses it by name */
-	json_t *card = json_object_get(root, "card_amount");
-	int64_t have = 0;
-	if (!card || json_is_null(card)) {
-		json_object_set_new(root, "card_amount", jsonx_money_number(adv));
-	} else if (!(json_is_string(card) && strcmp(json_string_value(card), "#") == 0) &&
-		   jsonx_money(card, &have, "card_amount", &e) == K_OK && have <= MONEY_MAX - adv) {
-		json_object_set_new(root, "card_amount", jsonx_money_number(have + adv));
-	}
-	char text[32];
-	money_format_wire(adv, text, sizeof text);
-	sandbox_log(
-	    sb, "lifepay tolerant: prepayment_amount %s recorded as a settlement by advance", text);
-	json_object_del(root, "prepayment_amount");
 }
 
 /*
@@ -211,7 +204,7 @@ void sandbox_lifepay_tolerate(struct sandbox *sb, json_t *root, enum doc_kind ki
 		json_array_foreach(products, i, p) if (json_is_object(p)) fix_product(sb, p, i);
 	}
 	if (doc_kind_has_basket(kind))
-		fold_prepayment(sb, root);
+		type_final_lines(sb, root);
 	const char *key;
 	json_t *v;
 	void *tmp;

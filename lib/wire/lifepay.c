@@ -249,6 +249,8 @@ json_t *wire_lifepay_request(const struct document *d, const struct lifepay_auth
 	}
 	if (ALLOWED("amount"))
 		put(o, "amount", jsonx_money_number(d->amount));
+	if (ALLOWED("prepayment_amount") && d->prepayment)
+		put(o, "prepayment_amount", jsonx_money_number(d->prepayment));
 	put_text(o, "ext_id", d->ext_id);
 	put_text(o, "callback_url", d->callback_url);
 	if (d->callback_data_json)

@@ -91,7 +91,8 @@ rm -f "$tj"
 run outbox --training
 check "a deleted journal is refused (exit 4)" 4 ".marker"
 
-# Damage: the last pages zeroed (the database's schema and indexes live there).
+# Damage: the last pages zeroed (the database's schema and indexes live there; since schema 7
+# they may hold only the newest tables, and SQLite then calls the whole file malformed).
 cp "$tmp/good.db" "$tj"
 pages=$(($(stat -c %s "$tj") / 4096))
 dd if=/dev/zero of="$tj" bs=4096 seek=$((pages - 3)) count=3 conv=notrunc 2>/dev/null
@@ -103,7 +104,7 @@ run journal --training
 check "journal on a damaged journal exits 4" 4 "kassa journal check"
 run journal check --training
 check "journal check finds the damage (exit 4)" 4 "damaged"
-if grep -q "Page\|page\|tree\|index" "$tmp/out"; then ok "journal check lists the findings"; else not_ok "journal check lists the findings" "$(head -3 "$tmp/out")"; fi
+if grep -q "Page\|page\|tree\|index\|malformed" "$tmp/out"; then ok "journal check lists the findings"; else not_ok "journal check lists the findings" "$(head -3 "$tmp/out")"; fi
 
 # The documented restore: move the damaged files aside, copy the backup in.
 mv "$tj" "$tmp/damaged.db"

@@ -150,10 +150,34 @@ static void laravel__ffd12_path_order_number_key_prepayment__accepted(void **sta
 	/* The advance settles it: no cash reaches the drawer. */
 	assert_string_equal(doc_text(doc, "cash_amount"), "0.00");
 	assert_string_equal(doc_text(doc, "total"), "990.00");
+	/* seed 002: the advance is the receipt's prepayment_amount (the ledger's amount), no card
+	 */
+	assert_string_equal(doc_text(doc, "amount"), "990.00");
+	assert_string_equal(doc_text(doc, "card_amount"), "0.00");
 	json_decref(doc);
 	log_has(f, "order_number accepted and recorded");
-	log_has(f, "prepayment_amount 990.00 recorded");
 	log_has(f, "marking_code accepted and recorded");
+}
+
+/* Seed 002, tolerant: a final line without type is read as 4 (logged); the rules stay. */
+static void seed002__untyped_final_line_read_as_4__type1_still_refused(void **state)
+{
+	struct fx *f = *state;
+	json_t *doc = accepted(f, CF_RECEIPT,
+			       "{" CF_AUTH ",\"prepayment_amount\":40,\"card_amount\":\"#\","
+			       "\"purchase\":{\"products\":[{\"name\":\"X\",\"price\":100,"
+			       "\"quantity\":1}]}}");
+	assert_string_equal(doc_text(doc, "amount"), "40.00");
+	assert_string_equal(doc_text(doc, "card_amount"), "60.00");
+	json_decref(doc);
+	log_has(f, "purchase.products[0].type missing beside prepayment_amount, read as 4");
+	json_t *j = lp(f, CF_RECEIPT,
+		       "{" CF_AUTH ",\"prepayment_amount\":40,\"card_amount\":\"#\","
+		       "\"purchase\":{\"products\":[{\"name\":\"X\",\"price\":100,"
+		       "\"quantity\":1,\"type\":1}]}}");
+	assert_int_equal(lp_code(j), 400);
+	assert_non_null(lp_msg(j, "purchase.products[0].type"));
+	json_decref(j);
 }
 
 static void paykeeper__token_without_slash__and_the_real_token_error(void **state)
@@ -377,6 +401,8 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(modx__product_vat__read_as_tax, setup, teardown),
 	    cmocka_unit_test_setup_teardown(
 		laravel__ffd12_path_order_number_key_prepayment__accepted, setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+		seed002__untyped_final_line_read_as_4__type1_still_refused, setup, teardown),
 	    cmocka_unit_test_setup_teardown(
 		paykeeper__token_without_slash__and_the_real_token_error, setup, teardown),
 	    cmocka_unit_test_setup_teardown(integer_ext_id_and_phone__accepted, setup, teardown),

@@ -75,6 +75,37 @@ static void strict__refuses_what_integrations_send(void **state)
 		400, "card_amount");
 }
 
+#define PRE_LINE(type) "{\"name\":\"X\",\"price\":100,\"quantity\":1" type "}"
+#define PRE_BODY(head, line) "{" CF_AUTH "," head ",\"purchase\":{\"products\":[" line "]}}"
+
+/* Seed 002: the final receipt settles in full (type 4), by an advance it never exceeds. */
+static void strict__seed002_prepayment_rules(void **state)
+{
+	struct sandbox *sb = *state;
+	/* strict: the type is written, as the seed's recipe writes it */
+	refused(sb, CF_RECEIPT, PRE_BODY("\"prepayment_amount\":100", PRE_LINE("")), 400,
+		"purchase.products[0].type");
+	/* a prepayment receipt (type 1) offsets no advance */
+	refused(sb, CF_RECEIPT, PRE_BODY("\"prepayment_amount\":100", PRE_LINE(",\"type\":1")), 400,
+		"purchase.products[0].type");
+	/* never above the total */
+	refused(sb, CF_RECEIPT, PRE_BODY("\"prepayment_amount\":100.01", PRE_LINE(",\"type\":4")),
+		400, "prepayment_amount");
+	/* a refund offsets none */
+	refused(sb, CF_RECEIPT,
+		PRE_BODY("\"type\":\"refund\",\"cash_amount\":\"#\",\"prepayment_amount\":40",
+			 PRE_LINE(",\"type\":4")),
+		400, "prepayment_amount");
+	/* the advance covers it all: no money beside it */
+	refused(sb, CF_RECEIPT,
+		PRE_BODY("\"prepayment_amount\":100,\"cash_amount\":50", PRE_LINE(",\"type\":4")),
+		400, "cash_amount");
+	/* and what is left is paid now: 40 by the advance, 50 is not enough */
+	refused(sb, CF_RECEIPT,
+		PRE_BODY("\"prepayment_amount\":40,\"card_amount\":50", PRE_LINE(",\"type\":4")),
+		400, "card_amount");
+}
+
 static void strict__still_serves_the_paths_and_the_real_token_text(void **state)
 {
 	struct sandbox *sb = *state;
@@ -170,6 +201,7 @@ static void strict__receipt_properties_known_keys_only(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test_setup_teardown(strict__seed002_prepayment_rules, setup, teardown),
 	    cmocka_unit_test_setup_teardown(strict__refuses_what_integrations_send, setup,
 					    teardown),
 	    cmocka_unit_test_setup_teardown(strict__still_serves_the_paths_and_the_real_token_text,

@@ -126,12 +126,50 @@ static void basket_snapshot__empty_basket__round_trips_without_pay(void **state)
 	free(s);
 }
 
+/* Seed 002: the pay dialog's settlement and the part taken now come back too; old text still loads.
+ */
+static void basket_snapshot__settlement__round_trips_and_old_text_loads(void **state)
+{
+	(void)state;
+	struct basket_snapshot *s = xcalloc(1, sizeof *s);
+	basket_init(&s->basket);
+	add(&s->basket, "Чайник", 60000, 1000, UNIT_PIECE);
+	s->pay_open = true;
+	s->pay_kind = DOC_RECEIPT;
+	str_copy(s->cash, "#", sizeof s->cash);
+	s->settle = 2;
+	str_copy(s->now, "300", sizeof s->now);
+	char *text = basket_snapshot_dump(s);
+	struct basket_snapshot *back = xcalloc(1, sizeof *back);
+	assert_int_equal(basket_snapshot_load(text, back, NULL), K_OK);
+	assert_int_equal(back->settle, 2);
+	assert_string_equal(back->now, "300");
+	assert_string_equal(back->cash, "#");
+	free(text);
+	struct kerr err = {0};
+	assert_int_equal(basket_snapshot_load("{\"v\":1,\"lines\":[],\"pay\":{\"kind\":"
+					      "\"receipt\",\"cash\":\"5\",\"card\":\"\"}}",
+					      back, &err),
+			 K_OK);
+	assert_int_equal(back->settle, 0);
+	assert_string_equal(back->now, "");
+	assert_int_not_equal(
+	    basket_snapshot_load("{\"v\":1,\"lines\":[],\"pay\":{\"kind\":\"receipt\",\"cash\":"
+				 "\"\",\"card\":\"\",\"settle\":9,\"now\":\"\"}}",
+				 back, &err),
+	    K_OK);
+	assert_string_equal(err.field, "pay.settle");
+	free(back);
+	free(s);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(basket_snapshot__round_trip__keeps_lines_discounts_and_pay),
 	    cmocka_unit_test(basket_snapshot_load__bad_text__refused_naming_the_field),
 	    cmocka_unit_test(basket_snapshot__empty_basket__round_trips_without_pay),
+	    cmocka_unit_test(basket_snapshot__settlement__round_trips_and_old_text_loads),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

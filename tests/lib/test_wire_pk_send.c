@@ -262,9 +262,8 @@ static void settlements__refusals_name_the_field(void **state)
 	assert_string_equal(err.field, "prepayment_amount");
 	d.prepayment = 1000;
 	assert_int_equal(document_validate(&d, &err), K_OK);
-	/* LifePay's request has no field kassa can verify for it */
-	assert_int_equal(document_check_lifepay(&d, &err), K_INVALID);
-	assert_string_equal(err.field, "prepayment_amount");
+	/* LifePay takes it too (seed 002: prepayment_amount on lines of type 4) */
+	assert_int_equal(document_check_lifepay(&d, &err), K_OK);
 	document_free(&d);
 }
 

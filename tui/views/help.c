@@ -40,6 +40,8 @@ static const char *const grammar[] = {
 	N_("F4 then F6        refund the basket without an original receipt (asks)"),
 	N_("1 000,50 1000.50  amounts: thousands by a space, kopecks after , or ."),
 	N_("535 refund cash   in F11: an amount as shown, or refund, cash, card"),
+	N_("Settlement (pay)  Left/Right: full payment, full or partial prepayment, advance"),
+	N_("buyer@… then F8   in F11: a prepaid order by its buyer; F8 settles it"),
 };
 
 /* What the screen shows about where things stand (issue 10). */

@@ -7,7 +7,10 @@
  * F6 sends a document whose fate is unknown again with its own ext_id. With
  * a PayKeeper profile F7 shows the provider's own registry beside the local
  * documents (bydate with totals and paging; Enter with text searches it),
- * fetched in the background.
+ * fetched in the background. F8 settles a prepaid order (seed 002: the
+ * settle screen); the search also finds a prepaid order by the buyer's
+ * e-mail or phone, and the preview says which order a receipt prepaid or
+ * settles.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,6 +21,7 @@
 #include "engine.h"
 #include "errors.h"
 #include "fiscal_attrs.h"
+#include "journal_link.h"
 #include "i18n.h"
 #include "preview.h"
 #include "refund_calc.h"
@@ -38,6 +42,7 @@ struct jrow {
 	char receipt_id[JOURNAL_RECEIPT_ID_MAX];
 	enum journal_state state;
 	bool flagged;
+	char contact[64]; /* a prepaid order's buyer: the search finds it by e-mail or phone */
 };
 
 struct journal_screen {
@@ -70,7 +75,7 @@ static struct journal_screen *journal_of(const struct app *app)
 }
 
 static const enum action journal_screen_footer[] = {
-    ACT_PREVIEW, ACT_REPRINT, ACT_REPLAY, ACT_REGISTRY, ACT_BACK, ACT_HELP, ACT_NONE};
+    ACT_PREVIEW, ACT_REPRINT, ACT_REPLAY, ACT_REGISTRY, ACT_SETTLE, ACT_BACK, ACT_HELP, ACT_NONE};
 
 static bool state_matches(const char *text, enum journal_state s)
 {
@@ -91,7 +96,8 @@ static void refilter(struct journal_screen *js)
 		if (state_matches(s, r->state) ||
 		    refund_matches(s, r->id, r->ext_id, r->uuid, r->total, r->created_at) ||
 		    doc_search_matches(s, &q) ||
-		    (r->receipt_id[0] && text_starts_with(r->receipt_id, s)))
+		    (r->receipt_id[0] && text_starts_with(r->receipt_id, s)) ||
+		    (r->contact[0] && s[0] && text_contains(r->contact, s)))
 			js->shown[js->nshown++] = i;
 	}
 	js->sel = 0;
@@ -122,6 +128,17 @@ static bool on_doc(const struct journal_doc *d, void *ctx)
 	return true;
 }
 
+static bool on_prepaid(const struct journal_prepaid *o, void *ctx)
+{
+	struct journal_screen *js = ctx;
+	for (size_t i = 0; i < js->nrows; i++)
+		if (js->rows[i].id == o->doc_id) {
+			str_copy(js->rows[i].contact, o->contact, sizeof js->rows[i].contact);
+			break;
+		}
+	return true;
+}
+
 static void reload(struct app *app)
 {
 	struct journal_screen *js = journal_of(app);
@@ -130,6 +147,7 @@ static void reload(struct app *app)
 	js->loaded = true;
 	if (e && e->journal) {
 		journal_list(e->journal, NULL, JROWS_MAX, 0, on_doc, js, NULL);
+		journal_link_list(e->journal, "", false, on_prepaid, js, NULL);
 		js->generation = e->generation;
 	}
 	refilter(js);
@@ -214,6 +232,38 @@ static kstatus load_document(struct app *app, int64_t id, struct journal_doc *jd
 	return st;
 }
 
+/* Under a preview: which order this receipt prepaid, or which one it settles. */
+static void journal_link_lines(struct app *app, int64_t id, struct preview_lines *pv)
+{
+	struct engine *e = engine_of(app);
+	char text[2][200];
+	int n = 0;
+	struct journal_prepaid o;
+	char a[48], b[48];
+	int64_t other = 0;
+	if (journal_link_get(e->journal, id, &o, NULL) == K_OK) {
+		snprintf(text[n++], sizeof text[0], _("Prepaid %s of an order of %s"),
+			 app_money(app, o.prepaid, a, sizeof a),
+			 app_money(app, o.order_total, b, sizeof b));
+		if (o.settled_by)
+			snprintf(text[n++], sizeof text[0], _("Settled by receipt #%lld (%s)"),
+				 (long long)o.settled_by, _(journal_state_label(o.settled_state)));
+		else
+			snprintf(text[n++], sizeof text[0], "%s",
+				 _("Not settled yet: F8 settles it"));
+		journal_prepaid_free(&o);
+	} else if (journal_link_settles(e->journal, id, &other, NULL) == K_OK) {
+		snprintf(text[n++], sizeof text[0], _("Settles prepaid order #%lld"),
+			 (long long)other);
+	}
+	if (!n)
+		return;
+	pv->lines = xrealloc(pv->lines, (pv->n + (size_t)n + 1) * sizeof *pv->lines);
+	pv->lines[pv->n++] = xstrdup("");
+	for (int i = 0; i < n; i++)
+		pv->lines[pv->n++] = xstrdup(text[i]);
+}
+
 static void open_preview(struct app *app)
 {
 	struct journal_screen *js = journal_of(app);
@@ -247,6 +297,8 @@ static void open_preview(struct app *app)
 		};
 		preview_lines_free(&js->pv);
 		st = preview_render(d, &m, &js->pv, &err);
+		if (st == K_OK)
+			journal_link_lines(app, jd.id, &js->pv);
 	}
 	if (st == K_OK) {
 		js->pv_id = r->id;
@@ -513,6 +565,10 @@ static int journal_screen_handle(struct app *app, enum action a, int key)
 	case ACT_REGISTRY:
 		if (js->mode == JM_LIST)
 			toggle_registry(app);
+		return APP_HANDLED | APP_REDRAW;
+	case ACT_SETTLE:
+		if ((js->mode == JM_LIST || js->mode == JM_PREVIEW) && r)
+			settle_view_open(app, js->mode == JM_PREVIEW ? js->pv_id : r->id);
 		return APP_HANDLED | APP_REDRAW;
 	case ACT_CONFIRM:
 		if (js->mode == JM_ASK_REPRINT && r) {

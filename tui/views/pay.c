@@ -8,6 +8,10 @@
  * (cash 500 and card for the rest is F7 F3). An
  * amount above the profile's max_receipt asks first (y/д; Enter is no).
  * Refunds are not made here: F4 (with or without an original).
+ * Settlement (Left/Right/Space on it): full payment, or seed 002's first
+ * receipt: full prepayment (the lines, method 1), partial prepayment or
+ * advance (one line of the part "Taken now", method 2 or 3; the goods are
+ * journaled as the order the journal's F8 settles later).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -17,13 +21,16 @@
 #include "guard.h"
 #include "i18n.h"
 #include "scanner.h"
+#include "settle.h"
 #include "util.h"
 #include "views/views.h"
 
-enum { F_CASH, F_CARD, F_TYPE, F_TAX, F_CONTACT, F_COUNT };
+/* Settlement last, so Tab keeps its old path; Shift-Tab from the cash reaches it at once. */
+enum { F_CASH, F_CARD, F_TYPE, F_TAX, F_CONTACT, F_SETTLE, F_NOW, F_COUNT };
 
-static const char *const field_labels[F_COUNT] = {N_("Cash"), N_("Card"), N_("Receipt type"),
-						  N_("Tax system"), N_("E-mail or phone")};
+static const char *const field_labels[F_COUNT] = {
+    N_("Cash"),	      N_("Card"),	     N_("Receipt type"), N_("Tax system"),
+    N_("E-mail or phone"), N_("Settlement"), N_("Taken now")};
 
 struct pay_state {
 	enum doc_kind kind;
@@ -31,6 +38,8 @@ struct pay_state {
 	char text[F_COUNT][256];
 	enum receipt_type type;
 	enum tax_system tax;
+	enum settle_kind settle; /* seed 002: full payment, or the prepayment receipt */
+	int64_t now;		 /* partial prepayment, advance: what the buyer pays now */
 	bool ok;
 	struct payment pay;
 	struct payment_result res;
@@ -56,7 +65,19 @@ static bool is_yes(int key)
 
 static bool is_text(int f)
 {
-	return f == F_CASH || f == F_CARD || f == F_CONTACT;
+	return f == F_CASH || f == F_CARD || f == F_NOW || f == F_CONTACT;
+}
+
+/* Partial prepayment and advance take a part now: the field for it shows. */
+static bool takes_part(const struct pay_state *ps)
+{
+	return ps->settle == SETTLE_PREPAY_PARTIAL || ps->settle == SETTLE_ADVANCE;
+}
+
+/* What card and cash pay now: the total, or the part a prepayment takes. */
+static int64_t pay_due(const struct app *app, const struct pay_state *ps)
+{
+	return takes_part(ps) ? ps->now : app->basket.total;
 }
 
 /*
@@ -73,7 +94,7 @@ static void pay_explain(struct app *app)
 								      : NULL;
 	if (!label)
 		return; /* a parse error: it already names the field as the dialog does */
-	int64_t total = app->basket.total;
+	int64_t total = pay_due(app, ps);
 	int64_t card = ps->pay.card.kind == PAY_AMOUNT ? ps->pay.card.kop : 0;
 	int64_t cash = ps->pay.cash.kind == PAY_AMOUNT ? ps->pay.cash.kop : 0;
 	bool rest = ps->pay.card.kind == PAY_REMAINDER || ps->pay.cash.kind == PAY_REMAINDER;
@@ -100,8 +121,24 @@ static void pay_recalc(struct app *app)
 		   K_OK &&
 	       pay_amount_parse(ps->text[F_CASH], &ps->pay.cash, _(field_labels[F_CASH]), &ps->err) ==
 		   K_OK;
+	ps->now = 0;
+	if (ps->ok && takes_part(ps)) {
+		struct pay_amount now;
+		ps->ok = pay_amount_parse(ps->text[F_NOW], &now, _(field_labels[F_NOW]), &ps->err) ==
+			 K_OK;
+		if (ps->ok && (now.kind != PAY_AMOUNT || now.kop <= 0 || now.kop >= app->basket.total)) {
+			char t[48];
+			kerr_set(&ps->err, K_INVALID, _(field_labels[F_NOW]),
+				 _("enter what the buyer pays now: more than zero, less than the total "
+				   "%s (all of it is a full prepayment)"),
+				 app_money(app, app->basket.total, t, sizeof t));
+			ps->ok = false;
+		}
+		if (ps->ok)
+			ps->now = now.kop;
+	}
 	if (ps->ok) {
-		ps->ok = payment_check(app->basket.total, &ps->pay, &ps->res, &ps->err) == K_OK;
+		ps->ok = payment_check(pay_due(app, ps), &ps->pay, &ps->res, &ps->err) == K_OK;
 		if (!ps->ok)
 			pay_explain(app);
 	}
@@ -179,6 +216,10 @@ static void pay_open(struct app *app, int arg)
 		ps->kind = (enum doc_kind)arg;
 		ps->type = RT_PAYMENT;
 		ps->tax = TAX_DEFAULT;
+		int settle = 0;
+		if (basket_store_pay_restore_settle(&settle, ps->text[F_NOW], sizeof ps->text[0]) &&
+		    settle >= 0 && settle < SETTLE_COUNT)
+			ps->settle = (enum settle_kind)settle;
 		basket_store_pay_restore(ps->text[F_CASH], ps->text[F_CARD], sizeof ps->text[0]);
 	}
 	ps->asking = false;
@@ -193,6 +234,7 @@ static void pay_changed(struct app *app, const char *text)
 		return;
 	str_copy(ps->text[ps->focus], text, sizeof ps->text[0]);
 	basket_store_pay(ps->text[F_CASH], ps->text[F_CARD]); /* kept in the journal */
+	basket_store_pay_settle((int)ps->settle, ps->text[F_NOW]);
 	pay_recalc(app);
 }
 
@@ -209,6 +251,27 @@ static kstatus set_contact(struct document *d, const char *text, struct kerr *er
 		return K_OK;
 	}
 	return document_normalize_phone(s, d->customer_phone, sizeof d->customer_phone, err);
+}
+
+/* Seed 002's receipt 1: the lines take the settlement's method; a part is one line. */
+static kstatus make_prepayment(const struct pay_state *ps, struct document *d, struct kerr *err)
+{
+	if (d->kind != DOC_RECEIPT || d->type != RT_PAYMENT)
+		return kerr_set(err, K_INVALID, _(field_labels[F_SETTLE]), "%s",
+				_("a prepayment is taken on a sale's fiscal receipt: make it a sale, "
+				  "or choose full payment"));
+	struct basket *order = xmalloc(sizeof *order);
+	kstatus st = settle_make_prepayment(
+	    d, ps->settle, ps->now, ps->settle == SETTLE_ADVANCE ? _("Advance") : _("Prepayment"),
+	    order, err);
+	if (st == K_OK && takes_part(ps)) {
+		d->order = order; /* the goods, settled later at their full price */
+		order = NULL;
+	}
+	free(order);
+	if (st != K_OK && strcmp(err->field, "vat") == 0)
+		str_copy(err->field, _(field_labels[F_SETTLE]), sizeof err->field);
+	return st;
 }
 
 /* Enter on an empty amount field means # there (unless the other one is #). */
@@ -244,6 +307,8 @@ static int pay_send(struct app *app, bool confirmed)
 	d->test = app->status.mode == APP_MODE_TEST;
 	d->allow_large = confirmed;
 	kstatus st = set_contact(d, ps->text[F_CONTACT], &err);
+	if (st == K_OK && ps->settle != SETTLE_FULL)
+		st = make_prepayment(ps, d, &err);
 	if (st == K_OK) {
 		document_assign_ext_id(d);
 		st = document_validate(d, &err);
@@ -264,8 +329,9 @@ static int pay_send(struct app *app, bool confirmed)
 	if (st == K_OK)
 		st = app->submit(app, d, &err);
 	struct payment_result res = d->resolved;
-	int64_t total = app->basket.total;
+	int64_t total = pay_due(app, ps);
 	enum doc_kind kind = ps->kind;
+	enum settle_kind settle = ps->settle;
 	document_free(d);
 	free(d);
 	if (st != K_OK) {
@@ -279,7 +345,12 @@ static int pay_send(struct app *app, bool confirmed)
 	app_money(app, total, sum, sizeof sum);
 	app_money(app, res.change, change, sizeof change);
 	/* The change comes first: it is what the cashier hands over now. */
-	if (app->status.engine)
+	if (app->status.engine && settle != SETTLE_FULL)
+		app_message(app, UI_MESSAGE_INFO,
+			    _("Change %s · %s %s is on its way; settle the order later: journal "
+			      "(F11), F8"),
+			    change, _(settle_kind_label(settle)), sum);
+	else if (app->status.engine)
 		app_message(app, UI_MESSAGE_INFO, _("Change %s · %s for %s is on its way"), change,
 			    doc_kind_label(kind), sum);
 	else
@@ -308,6 +379,8 @@ static int pay_handle(struct app *app, enum action a, int key)
 	case ACT_NEXT_FIELD:
 	case ACT_DOWN:
 		ps->focus = (ps->focus + step) % F_COUNT;
+		if (ps->focus == F_NOW && !takes_part(ps))
+			ps->focus = (ps->focus + step) % F_COUNT;
 		pay_focus(app);
 		return APP_HANDLED | APP_REDRAW;
 	case ACT_OPTION_PREV:
@@ -323,6 +396,12 @@ static int pay_handle(struct app *app, enum action a, int key)
 		}
 		else if (ps->focus == F_TAX)
 			ps->tax = (enum tax_system)((ps->tax + TAX_COUNT + step) % TAX_COUNT);
+		else if (ps->focus == F_SETTLE) {
+			ps->settle = (enum settle_kind)((ps->settle + SETTLE_COUNT + step) %
+							SETTLE_COUNT);
+			basket_store_pay_settle((int)ps->settle, ps->text[F_NOW]);
+			pay_recalc(app);
+		}
 		else
 			return APP_UNHANDLED; /* Left/Right/Space edit the text */
 		return APP_HANDLED | APP_REDRAW;
@@ -400,21 +479,34 @@ static void pay_draw(struct app *app, WINDOW *w, int rows, int cols)
 	app_put(w, 2, 2, lw, TEXT_LEFT, _("Total to pay"), UI_TOTAL_LABEL);
 	app_put(w, 2, rx, cols - rx - 1, TEXT_RIGHT, app_money(app, app->basket.total, m, sizeof m),
 		UI_TOTAL);
-	for (int f = 0; f < F_COUNT && 4 + f < rows; f++) {
-		int y = 4 + f;
+	if (takes_part(ps) && ps->now > 0) {
+		/* What stays for the settlement (F11, F8 later). */
+		app_put(w, 3, 2, lw + 10, TEXT_LEFT, _("Left to pay at settlement"), UI_TOTAL_LABEL);
+		app_put(w, 3, rx, cols - rx - 1, TEXT_RIGHT,
+			app_money(app, app->basket.total - ps->now, m, sizeof m), UI_DIALOG_VALUE);
+	}
+	int shown = 0; /* "Taken now" shows for a partial prepayment or an advance only */
+	for (int f = 0; f < F_COUNT && 4 + shown < rows; f++) {
+		if (f == F_NOW && !takes_part(ps))
+			continue;
+		int y = 4 + shown++;
 		bool on = f == ps->focus;
 		enum ui_role role = on ? UI_DIALOG_FOCUS : UI_DIALOG_LABEL;
 		app_put(w, y, 0, 2, TEXT_LEFT, on ? "▸" : " ", role);
 		app_put(w, y, 2, lw + 2, TEXT_LEFT, _(field_labels[f]), role);
 		const char *v = ps->text[f];
-		if (f == F_TYPE) {
+		if (f == F_SETTLE) {
+			snprintf(buf, sizeof buf, "◂ %s ▸", _(settle_kind_label(ps->settle)));
+			v = buf;
+		} else if (f == F_TYPE) {
 			snprintf(buf, sizeof buf, "◂ %s ▸", receipt_type_label(ps->type));
 			v = buf;
 		} else if (f == F_TAX) {
 			snprintf(buf, sizeof buf, "◂ %s ▸", tax_system_label(ps->tax));
 			v = buf;
 		}
-		app_put(w, y, vx, f == F_TYPE || f == F_TAX ? cols - vx - 1 : vw, TEXT_LEFT,
+		app_put(w, y, vx, f == F_TYPE || f == F_TAX || f == F_SETTLE ? cols - vx - 1 : vw,
+			TEXT_LEFT,
 			is_text(f) && !*v ? "·" : v, on ? UI_DIALOG_FOCUS : UI_DIALOG_VALUE);
 		if (ps->ok && (f == F_CASH || f == F_CARD)) {
 			int64_t amount = f == F_CASH ? ps->res.cash : ps->res.card;
@@ -422,7 +514,7 @@ static void pay_draw(struct app *app, WINDOW *w, int rows, int cols)
 			app_put(w, y, rx, cols - rx - 1, TEXT_RIGHT, buf, UI_DIALOG_VALUE);
 		}
 	}
-	int y = 4 + F_COUNT + 1;
+	int y = 4 + shown + 1;
 	if (y >= rows)
 		return;
 	if (ps->ok) {
