@@ -372,11 +372,11 @@ kstatus paykeeper_print_form(const struct document *d, const struct pk_print_opt
 		return st;
 	if ((unsigned)d->type >= RT_COUNT)
 		return kerr_set(err, K_INVALID, "type", "%s", _("unknown receipt type"));
-	if (!o->token || !*o->token)
+	if (!o->without_token && (!o->token || !*o->token))
 		return kerr_set(
 		    err, K_INVALID, "token", "%s",
 		    _("no PayKeeper token yet: fetch it from /info/settings/token/ first"));
-	if (pkw_has_control(o->token))
+	if (!o->without_token && pkw_has_control(o->token))
 		return kerr_set(err, K_INVALID, "token", "%s",
 				_("the token holds control characters; fetch a new one"));
 	const char *payment_id = o->payment_id ? o->payment_id : d->payment_id;
@@ -414,7 +414,9 @@ kstatus paykeeper_print_form(const struct document *d, const struct pk_print_opt
 		return kerr_set(err, K_INVALID, "sum_advance", "%s",
 				_("the advance and the credit are more than the receipt total"));
 	struct payment_result res = {0};
-	if (due > 0 && (st = payment_resolve(due, &d->pay, &res, err)) != K_OK)
+	if (o->resolved)
+		res = *o->resolved;
+	else if (due > 0 && (st = payment_resolve(due, &d->pay, &res, err)) != K_OK)
 		return st;
 	/* Change stays in the drawer: the receipt records the cash kept. */
 	int64_t cash = res.cash - res.change;
@@ -459,7 +461,8 @@ kstatus paykeeper_print_form(const struct document *d, const struct pk_print_opt
 		form_add(&f, "sum_credit", credit_text);
 	form_add(&f, "cart", cart);
 	form_add(&f, "receipt_key", key);
-	form_add(&f, "token", o->token);
+	if (!o->without_token)
+		form_add(&f, "token", o->token);
 	free(cart);
 	*out = f;
 	return K_OK;

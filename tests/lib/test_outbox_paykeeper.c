@@ -298,13 +298,13 @@ static void paykeeper__finds__lost_receipt_past_the_first_page(void **state)
 	document_free(&warm);
 }
 
-static void outbox_recover_days__start__the_day_before_the_document(void **state)
+static void provider_search_days__start__the_day_before_the_document(void **state)
 {
 	(void)state;
 	time_t now = 1700000000; /* 2023-11-14 */
 	char start[11], end[11], want[11];
 	/* a document from three days ago: its day before, up to tomorrow */
-	outbox_recover_days((int64_t)(now - 3 * 86400) * 1000, now, start, end);
+	provider_search_days((int64_t)(now - 3 * 86400) * 1000, now, start, end);
 	struct tm tm;
 	time_t t = now - 4 * 86400;
 	localtime_r(&t, &tm);
@@ -315,7 +315,7 @@ static void outbox_recover_days__start__the_day_before_the_document(void **state
 	strftime(want, sizeof want, "%Y-%m-%d", &tm);
 	assert_string_equal(end, want);
 	/* unknown creation time: yesterday */
-	outbox_recover_days(0, now, start, end);
+	provider_search_days(0, now, start, end);
 	t = now - 86400;
 	localtime_r(&t, &tm);
 	strftime(want, sizeof want, "%Y-%m-%d", &tm);
@@ -327,7 +327,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test_setup_teardown(paykeeper__finds__lost_receipt_past_the_first_page,
 					    setup, teardown),
-	    cmocka_unit_test(outbox_recover_days__start__the_day_before_the_document),
+	    cmocka_unit_test(provider_search_days__start__the_day_before_the_document),
 	    cmocka_unit_test_setup_teardown(
 		paykeeper__delivers__receipt_processed_by_signed_callback, setup, teardown),
 	    cmocka_unit_test_setup_teardown(paykeeper__records__token_failure_as_attempt, setup,
