@@ -896,7 +896,7 @@ static void post_check(struct parse_ctx *c)
 		struct config_profile *p = &cfg->profiles[i];
 		char section[CONFIG_NAME_MAX + 16];
 		snprintf(section, sizeof section, "profile.%s", p->name);
-		if (p->provider == KPROVIDER_LIFEPAY) {
+		if (provider_can(p->provider, PROVIDER_CAP_KEY_IN_BODY)) {
 			if (!*p->login)
 				bad_value(c, p->line, section, "login", NULL,
 					  _("missing: LifePay needs the cabinet login (7 and 10 "
@@ -1215,7 +1215,7 @@ char *config_dump(const struct config_profile *p, bool masked)
 	sb_add(&b, "[profile.%s]\n", p->name);
 	sb_add(&b, "provider = %s\n", journal_provider_word(p->provider));
 	sb_add(&b, "base_url = %s\n", p->base_url);
-	if (p->provider == KPROVIDER_LIFEPAY) {
+	if (provider_can(p->provider, PROVIDER_CAP_KEY_IN_BODY)) {
 		sb_add(&b, "login = %s\n", p->login);
 		sb_add(&b, "apikey = %s\n", masked ? config_mask(p->apikey) : p->apikey);
 	} else {

@@ -112,8 +112,8 @@ bool ob_job_exists(const struct outbox *ob, enum job_kind kind, int64_t doc_id)
 	return false;
 }
 
-bool ob_job_send(struct outbox *ob, struct job *jb, struct provider_request *rq,
-		 net_done_cb done, struct kerr *err)
+bool ob_job_send(struct outbox *ob, struct job *jb, struct provider_request *rq, net_done_cb done,
+		 struct kerr *err)
 {
 	struct net_request nr;
 	provider_request_net(rq, &nr);
@@ -159,8 +159,8 @@ static struct outcome *outcome_add(struct outbox *ob, const struct job *jb,
 	oc->o.record_attempt = true;
 	/* The string pointers are set at the flush: the array may move until then. */
 	oc->o.next_attempt_at =
-	    now_ms() + retry_delay_ms(ob->p.retry_schedule, ob->p.retry_count, jb->attempt) *
-			   ob->unit / 1000;
+	    now_ms() +
+	    retry_delay_ms(ob->p.retry_schedule, ob->p.retry_count, jb->attempt) * ob->unit / 1000;
 	return oc;
 }
 
@@ -225,7 +225,7 @@ static bool earlier_unanswered(struct outbox *ob, const struct job *jb)
 }
 
 #define UNANSWERED_DETAIL                                                                          \
-	"an earlier attempt got no answer: the document may exist at the provider; check the "   \
+	"an earlier attempt got no answer: the document may exist at the provider; check the "     \
 	"cabinet before selling again"
 
 void ob_rejected(struct outbox *ob, const struct job *jb, int code, const char *text, bool flag)
@@ -269,12 +269,13 @@ static void outcome_log(struct outbox *ob, const struct outcome *oc)
 		       oc->uuid);
 		break;
 	case JO_REJECTED:
-		ob_log(ob, "document #%" PRId64 ": rejected by the provider (code %d)%s", id, o->code,
+		ob_log(ob, "document #%" PRId64 ": rejected by the provider (code %d)%s", id,
+		       o->code,
 		       o->flag_detail ? "; flagged: an earlier attempt got no answer" : "");
 		break;
 	case JO_RETRY:
-		ob_log(ob, "document #%" PRId64 ": %s; next try in %lld ms with the same ext_id", id,
-		       oc->text, oc->delay);
+		ob_log(ob, "document #%" PRId64 ": %s; next try in %lld ms with the same ext_id",
+		       id, oc->text, oc->delay);
 		break;
 	}
 }
@@ -581,7 +582,8 @@ static void requeue_orphans(struct outbox *ob)
 		if (journal_schedule_retry(
 			ob->j, c.ids[i], now_ms(), JSRC_LOCAL,
 			"no answer was recorded; sent again with the same ext_id", NULL) == K_OK) {
-			ob_log(ob, "document #%" PRId64 ": left in sending, queued again", c.ids[i]);
+			ob_log(ob, "document #%" PRId64 ": left in sending, queued again",
+			       c.ids[i]);
 			ob_notify(ob, c.ids[i]);
 			ob_kick(ob);
 		}
@@ -606,82 +608,14 @@ static void on_stale(struct loop *l, void *cls)
 		return;
 	}
 	if (n > 0) {
-		ob_log(ob, "%" PRId64 " document(s) without a final status flagged for the operator",
+		ob_log(ob,
+		       "%" PRId64 " document(s) without a final status flagged for the operator",
 		       n);
 		ob_notify(ob, 0);
 	}
 }
 
 /* ---- life cycle ---- */
-
-static int on_callback(void *cls, const struct listener_request *req, char *reply, size_t reply_n)
-{
-	return outbox_handle_callback(cls, req, reply, reply_n);
-}
-
-/* The base the provider calls back: public_url, else the listen address itself. */
-static void callback_base(const struct outbox *ob, char *buf, size_t n)
-{
-	if (ob->p.public_url[0]) {
-		str_copy(buf, ob->p.public_url, n);
-		return;
-	}
-	const char *h = ob->p.listen_host;
-	unsigned port = listener_port(ob->ls);
-	const char *sch = listener_tls(ob->ls) ? "https" : "http";
-	if (strcmp(h, "0.0.0.0") == 0 || !h[0])
-		snprintf(buf, n, "%s://127.0.0.1:%u", sch, port);
-	else if (strcmp(h, "::") == 0)
-		snprintf(buf, n, "%s://[::1]:%u", sch, port);
-	else if (strchr(h, ':'))
-		snprintf(buf, n, "%s://[%s]:%u", sch, h, port);
-	else
-		snprintf(buf, n, "%s://%s:%u", sch, h, port);
-}
-
-/* The callback listener with its token, and callback_url from it. */
-static kstatus start_listener(struct outbox *ob, const struct outbox_options *opt,
-			      struct kerr *err)
-{
-	const struct config_profile *p = &ob->p;
-	if (opt && opt->token) {
-		if (strlen(opt->token) != LISTENER_TOKEN_LEN)
-			return kerr_set(err, K_INVALID, "token",
-					_("the callback token must be %d hex digits"),
-					LISTENER_TOKEN_LEN);
-		str_copy(ob->token, opt->token, sizeof ob->token);
-	} else {
-		kstatus st = listener_new_token(ob->token, err);
-		if (st != K_OK)
-			return st;
-	}
-	char listen[CONFIG_NAME_MAX + 16];
-	config_listen_str(p, listen, sizeof listen);
-	char health[4096];
-	outbox_health_path(journal_file(ob->j), health, sizeof health);
-	struct listener_options lo = {.listen = listen,
-				      .health_path = health,
-				      .token = ob->token,
-				      .body_limit = ob->opt.listener_body_limit,
-				      .timeout_s = ob->opt.listener_timeout_s,
-				      .tls_cert = p->listen_cert[0] ? p->listen_cert : NULL,
-				      .tls_key = p->listen_key[0] ? p->listen_key : NULL,
-				      .on_callback = on_callback,
-				      .cls = ob};
-	ob->ls = listener_start(ob->loop, &lo, err);
-	if (!ob->ls) {
-		kerr_prefix(err, "listen");
-		return K_INVALID;
-	}
-	char base[CONFIG_URL_MAX + 64];
-	callback_base(ob, base, sizeof base);
-	if (!listener_url(ob->ls, base, ob->callback_url, sizeof ob->callback_url))
-		return kerr_set(err, K_INVALID, "public_url",
-				_("the callback address is longer than %d characters: shorten "
-				  "public_url"),
-				CALLBACK_URL_MAX);
-	return K_OK;
-}
 
 struct outbox *outbox_new(struct loop *l, struct journal *j, const struct config_profile *p,
 			  const struct outbox_options *opt, struct kerr *err)
@@ -729,7 +663,7 @@ struct outbox *outbox_new(struct loop *l, struct journal *j, const struct config
 			return NULL;
 		}
 	} else if (!(opt && (opt->no_listener || opt->receive_only)) &&
-		   start_listener(ob, opt, err) != K_OK) {
+		   ob_start_listener(ob, opt, err) != K_OK) {
 		outbox_free(ob);
 		return NULL;
 	}

@@ -1,5 +1,5 @@
 /*
- * Callbacks (see outbox.h): the provider named by the path's suffix parses
+ * Callbacks and their listener (see outbox.h): the provider named by the path's suffix parses
  * and verifies one into a status outcome; it is committed here (with the
  * group commit when the provider's callbacks may wait for it) before the
  * answer goes out.
@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "i18n.h"
 #include "util.h"
 
 static int reply_text(char *reply, size_t n, int status, const char *text)
@@ -71,8 +72,8 @@ kstatus ob_apply_status(struct outbox *ob, const struct provider_outcome *pc,
 
 /* The answer to a callback once the journal has had its say. */
 int ob_callback_answer(struct outbox *ob, const struct journal_callback *jc, kstatus st,
-		       const struct journal_callback_result *res, const struct kerr *e,
-		       char *reply, size_t reply_n)
+		       const struct journal_callback_result *res, const struct kerr *e, char *reply,
+		       size_t reply_n)
 {
 	int status = 200;
 	enum journal_state to = jc->state;
@@ -118,8 +119,7 @@ static int defer_callback(struct outbox *ob, const struct listener_request *req,
 	str_copy(p->uuid, jc->uuid, sizeof p->uuid);
 	str_copy(p->ext_id, jc->ext_id ? jc->ext_id : "", sizeof p->ext_id);
 	str_copy(p->detail, jc->detail ? jc->detail : "", sizeof p->detail);
-	str_copy(p->content_type, jc->content_type ? jc->content_type : "",
-		 sizeof p->content_type);
+	str_copy(p->content_type, jc->content_type ? jc->content_type : "", sizeof p->content_type);
 	p->body = xmalloc(req->len + 1);
 	memcpy(p->body, req->body, req->len);
 	p->body[req->len] = '\0';
@@ -137,7 +137,8 @@ int outbox_handle_callback(struct outbox *ob, const struct listener_request *req
 	struct provider_outcome pc;
 	memset(&pc, 0, sizeof pc);
 	char msg[400] = "";
-	int refuse = ops->callback(&c, req->content_type, req->body, req->len, &pc, msg, sizeof msg);
+	int refuse =
+	    ops->callback(&c, req->content_type, req->body, req->len, &pc, msg, sizeof msg);
 	if (refuse) {
 		ob_log(ob, "%s callback from %s refused: %s", ops->name, req->remote_addr, msg);
 		return reply_text(reply, reply_n, refuse, msg);
@@ -180,4 +181,74 @@ int outbox_apply_relayed(struct outbox *ob, const char *suffix, const char *cont
 bool outbox_uses_relay(const struct outbox *ob)
 {
 	return ob->p.relay_url[0] && ob->p.relay_token[0];
+}
+
+/* ---- the listener ---- */
+
+static int on_callback(void *cls, const struct listener_request *req, char *reply, size_t reply_n)
+{
+	return outbox_handle_callback(cls, req, reply, reply_n);
+}
+
+/* The base the provider calls back: public_url, else the listen address itself. */
+static void callback_base(const struct outbox *ob, char *buf, size_t n)
+{
+	if (ob->p.public_url[0]) {
+		str_copy(buf, ob->p.public_url, n);
+		return;
+	}
+	const char *h = ob->p.listen_host;
+	unsigned port = listener_port(ob->ls);
+	const char *sch = listener_tls(ob->ls) ? "https" : "http";
+	if (strcmp(h, "0.0.0.0") == 0 || !h[0])
+		snprintf(buf, n, "%s://127.0.0.1:%u", sch, port);
+	else if (strcmp(h, "::") == 0)
+		snprintf(buf, n, "%s://[::1]:%u", sch, port);
+	else if (strchr(h, ':'))
+		snprintf(buf, n, "%s://[%s]:%u", sch, h, port);
+	else
+		snprintf(buf, n, "%s://%s:%u", sch, h, port);
+}
+
+/* The callback listener with its token, and callback_url from it. */
+kstatus ob_start_listener(struct outbox *ob, const struct outbox_options *opt, struct kerr *err)
+{
+	const struct config_profile *p = &ob->p;
+	if (opt && opt->token) {
+		if (strlen(opt->token) != LISTENER_TOKEN_LEN)
+			return kerr_set(err, K_INVALID, "token",
+					_("the callback token must be %d hex digits"),
+					LISTENER_TOKEN_LEN);
+		str_copy(ob->token, opt->token, sizeof ob->token);
+	} else {
+		kstatus st = listener_new_token(ob->token, err);
+		if (st != K_OK)
+			return st;
+	}
+	char listen[CONFIG_NAME_MAX + 16];
+	config_listen_str(p, listen, sizeof listen);
+	char health[4096];
+	outbox_health_path(journal_file(ob->j), health, sizeof health);
+	struct listener_options lo = {.listen = listen,
+				      .health_path = health,
+				      .token = ob->token,
+				      .body_limit = ob->opt.listener_body_limit,
+				      .timeout_s = ob->opt.listener_timeout_s,
+				      .tls_cert = p->listen_cert[0] ? p->listen_cert : NULL,
+				      .tls_key = p->listen_key[0] ? p->listen_key : NULL,
+				      .on_callback = on_callback,
+				      .cls = ob};
+	ob->ls = listener_start(ob->loop, &lo, err);
+	if (!ob->ls) {
+		kerr_prefix(err, "listen");
+		return K_INVALID;
+	}
+	char base[CONFIG_URL_MAX + 64];
+	callback_base(ob, base, sizeof base);
+	if (!listener_url(ob->ls, base, ob->callback_url, sizeof ob->callback_url))
+		return kerr_set(err, K_INVALID, "public_url",
+				_("the callback address is longer than %d characters: shorten "
+				  "public_url"),
+				CALLBACK_URL_MAX);
+	return K_OK;
 }

@@ -40,9 +40,9 @@ static void token_failed(struct outbox *ob, int http_status, const char *msg)
 		journal_doc_free(&d);
 		if (!ours || journal_mark_sending(ob->j, ids[i], &e) != K_OK)
 			continue;
-		int64_t delay = retry_delay_ms(ob->p.retry_schedule, ob->p.retry_count,
-					       d.attempts + 1) *
-				ob->unit / 1000;
+		int64_t delay =
+		    retry_delay_ms(ob->p.retry_schedule, ob->p.retry_count, d.attempts + 1) *
+		    ob->unit / 1000;
 		if (journal_record_attempt(ob->j, ids[i], http_status, 0, msg, &e) != K_OK ||
 		    journal_schedule_retry(ob->j, ids[i], now_ms() + delay, JSRC_LOCAL, msg, &e) !=
 			K_OK)
@@ -218,8 +218,8 @@ static void on_poll_done(void *cls, const struct net_result *res)
 		struct journal_callback_result r;
 		struct kerr e = {0};
 		if (pc.verdict != PV_PENDING &&
-		    ob_apply_status(ob, &pc, JSRC_POLL, res->body, res->body_len,
-				    res->content_type, &r, &e) == K_OK)
+		    ob_apply_status(ob, &pc, JSRC_POLL, res->body, res->body_len, res->content_type,
+				    &r, &e) == K_OK)
 			still = false;
 	} else {
 		ob_log(ob, "document #%" PRId64 ": poll failed: %s (HTTP %ld)", id,

@@ -27,7 +27,7 @@ struct job {
 	int attempt;	    /* delivery attempts including this one */
 	unsigned token_gen; /* the token generation this send used */
 	char ext_id[EXT_ID_MAX + 1];
-	char refusal[320]; /* JOB_RECOVER: the refusal, applied when nothing is found */
+	char refusal[320];  /* JOB_RECOVER: the refusal, applied when nothing is found */
 	int64_t created_at; /* JOB_RECOVER: the document's, where the search starts */
 	bool barrier;	    /* JOB_SEND of a shift document: nothing else goes beside it */
 	int64_t from;	    /* JOB_RECOVER: the page's first row */
@@ -111,8 +111,8 @@ struct job *ob_job_new(struct outbox *ob, enum job_kind kind, int64_t doc_id);
 void ob_job_unlink(struct outbox *ob, struct job *jb);
 bool ob_job_exists(const struct outbox *ob, enum job_kind kind, int64_t doc_id);
 /* Sends rq for jb (done gets jb); false (jb unlinked, not freed) when it cannot go. */
-bool ob_job_send(struct outbox *ob, struct job *jb, struct provider_request *rq,
-		 net_done_cb done, struct kerr *err);
+bool ob_job_send(struct outbox *ob, struct job *jb, struct provider_request *rq, net_done_cb done,
+		 struct kerr *err);
 bool ob_is_foreign(const struct outbox *ob, int64_t id);
 void ob_add_foreign(struct outbox *ob, int64_t id);
 
@@ -120,8 +120,7 @@ void ob_add_foreign(struct outbox *ob, int64_t id);
 void ob_retry_later(struct outbox *ob, const struct job *jb, int http_status, int provider_code,
 		    bool now, const char *reason);
 void ob_rejected(struct outbox *ob, const struct job *jb, int code, const char *text, bool flag);
-void ob_accepted(struct outbox *ob, const struct job *jb, const char *uuid,
-		 const char *receipt_id);
+void ob_accepted(struct outbox *ob, const struct job *jb, const char *uuid, const char *receipt_id);
 
 /* outbox_follow.c: what the provider asks for beside the sends. */
 bool ob_need_token(struct outbox *ob);
@@ -129,9 +128,11 @@ void ob_start_search(struct outbox *ob, struct job *sent, const char *refusal);
 void ob_start_polls(struct outbox *ob);
 
 /* outbox_callback.c */
+/* The callback listener with its token, and callback_url from it. */
+kstatus ob_start_listener(struct outbox *ob, const struct outbox_options *opt, struct kerr *err);
 int ob_callback_answer(struct outbox *ob, const struct journal_callback *jc, kstatus st,
-		       const struct journal_callback_result *res, const struct kerr *e,
-		       char *reply, size_t reply_n);
+		       const struct journal_callback_result *res, const struct kerr *e, char *reply,
+		       size_t reply_n);
 /* A provider's status verdict as the journal's state; false for PV_PENDING and sends. */
 bool ob_verdict_state(enum provider_verdict v, enum journal_state *to);
 /* Applies a status outcome (a callback or a poll) now; K_NOTFOUND for PV_PENDING. */

@@ -24,8 +24,8 @@
 #include "status.h"
 
 /* Providers: enum name, word stored in the journal and the config. */
-#define KPROVIDER_INFO(_)                                                      \
-	_(LIFEPAY, "lifepay")                                                  \
+#define KPROVIDER_INFO(_)                                                                          \
+	_(LIFEPAY, "lifepay")                                                                      \
 	_(PAYKEEPER, "paykeeper")
 #define KPROVIDER_ENUM(name, word) KPROVIDER_##name,
 enum kprovider { KPROVIDER_INFO(KPROVIDER_ENUM) KPROVIDER_COUNT };
@@ -98,11 +98,13 @@ enum provider_search {
 
 /* Capabilities: what the outbox and the screens may ask of a provider. */
 enum {
-	PROVIDER_CAP_TEST_MODE = 1u << 0,     /* a test flag that fiscalizes nothing */
-	PROVIDER_CAP_POLLS = 1u << 1,	      /* accepted documents are polled until final */
-	PROVIDER_CAP_REGISTRY = 1u << 2,      /* its registry of receipts can be read */
+	PROVIDER_CAP_TEST_MODE = 1u << 0,	/* a test flag that fiscalizes nothing */
+	PROVIDER_CAP_POLLS = 1u << 1,		/* accepted documents are polled until final */
+	PROVIDER_CAP_REGISTRY = 1u << 2,	/* its registry of receipts can be read */
 	PROVIDER_CAP_DEFER_CALLBACKS = 1u << 3, /* callbacks wait for the group commit */
-	PROVIDER_CAP_CALLBACK_URL = 1u << 4,  /* documents name our callback address */
+	PROVIDER_CAP_CALLBACK_URL = 1u << 4,	/* documents name our callback address */
+	/* login and apikey go in the body (else user and password, Basic auth, and a secret) */
+	PROVIDER_CAP_KEY_IN_BODY = 1u << 5,
 };
 
 struct provider_ops {
@@ -132,7 +134,8 @@ struct provider_ops {
 	/* Send: what its reply means; token_gen is the token generation it was sent with. */
 	void (*send_reply)(struct provider_ctx *c, const struct net_result *res, int attempt,
 			   unsigned token_gen, struct provider_outcome *out);
-	/* True when an attempt row proves the provider answered (did not take it, or refused it). */
+	/* True when an attempt row proves the provider answered (did not take it, or refused it).
+	 */
 	bool (*attempt_answered)(int http_status, int provider_code, const char *error);
 	/*
 	 * A callback to /cb/<token>/<suffix>: 0 with out filled (a status
@@ -157,8 +160,8 @@ struct provider_ops {
 	bool (*token_reply)(struct provider_ctx *c, const struct net_result *res, char *msg,
 			    size_t n);
 	/* Polls (PROVIDER_CAP_POLLS): the request for one document, and its answer. */
-	bool (*poll_request)(const struct provider_ctx *c, const char *uuid,
-			     const char *receipt_id, struct provider_request *rq);
+	bool (*poll_request)(const struct provider_ctx *c, const char *uuid, const char *receipt_id,
+			     struct provider_request *rq);
 	void (*poll_reply)(const struct provider_ctx *c, const struct net_result *res,
 			   struct provider_outcome *out);
 	/* The search for a document a lost reply created (NULL without one). */

@@ -90,8 +90,7 @@ static char *json_pair(const char *key, const char *value)
  * amounts go out byte for byte. A body that already names a callback_url
  * (a document's own, journaled without a listener) keeps it.
  */
-static char *lp_with_credentials(const struct provider_ctx *c, const char *stored,
-				 struct kerr *err)
+static char *lp_with_credentials(const struct provider_ctx *c, const char *stored, struct kerr *err)
 {
 	const char *s = stored;
 	while (*s == ' ' || *s == '\n' || *s == '\t' || *s == '\r')
@@ -139,9 +138,9 @@ static kstatus lp_send_request(const struct provider_ctx *c, const char *kind, c
 	if (!doc_kind_parse(kind, &k))
 		return kerr_set(err, K_INVALID, "kind", "unknown document kind \"%s\"", kind);
 	rq->method = "POST";
-	provider_request_url(rq, c->p->base_url,
-			     k == DOC_RECEIPT && c->p->ffd12 ? LIFEPAY_PATH_FFD12 : doc_kind_path(k),
-			     NULL);
+	provider_request_url(
+	    rq, c->p->base_url,
+	    k == DOC_RECEIPT && c->p->ffd12 ? LIFEPAY_PATH_FFD12 : doc_kind_path(k), NULL);
 	rq->body = lp_with_credentials(c, stored, err);
 	return rq->body ? K_OK : K_INVALID;
 }
@@ -345,7 +344,8 @@ const struct provider_ops provider_lifepay = {
     .word = "lifepay",
     .name = "LifePay",
     .callback_suffix = "lifepay",
-    .caps = PROVIDER_CAP_TEST_MODE | PROVIDER_CAP_DEFER_CALLBACKS | PROVIDER_CAP_CALLBACK_URL,
+    .caps = PROVIDER_CAP_TEST_MODE | PROVIDER_CAP_DEFER_CALLBACKS | PROVIDER_CAP_CALLBACK_URL |
+	    PROVIDER_CAP_KEY_IN_BODY,
     .user_label = N_("login"),
     .secret_label = N_("API key"),
     .user = lp_user,

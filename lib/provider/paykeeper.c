@@ -296,8 +296,8 @@ static bool pk_token_reply(struct provider_ctx *c, const struct net_result *res,
 	}
 	struct kerr e = {0};
 	char tok[sizeof c->token.value];
-	bool ok = paykeeper_parse_token(res->body, res->body_len, tok, sizeof tok, &e) == K_OK &&
-		  tok[0];
+	bool ok =
+	    paykeeper_parse_token(res->body, res->body_len, tok, sizeof tok, &e) == K_OK && tok[0];
 	if (ok) {
 		str_copy(c->token.value, tok, sizeof c->token.value);
 		c->token.until = mono_ms() + TOKEN_LIFE_MS;
@@ -309,8 +309,8 @@ static bool pk_token_reply(struct provider_ctx *c, const struct net_result *res,
 	return ok;
 }
 
-static bool pk_poll_request(const struct provider_ctx *c, const char *uuid,
-			    const char *receipt_id, struct provider_request *rq)
+static bool pk_poll_request(const struct provider_ctx *c, const char *uuid, const char *receipt_id,
+			    struct provider_request *rq)
 {
 	const char *rid = receipt_id[0] ? receipt_id : uuid;
 	char *end = NULL;
