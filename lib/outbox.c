@@ -204,7 +204,7 @@ static bool on_attempt_row(const struct journal_attempt_row *row, void *cls)
 {
 	struct unanswered_ctx *c = cls;
 	c->rows++;
-	if (!c->ops->attempt_answered(row->http_status, row->provider_code, row->error))
+	if (!c->ops->send.attempt_answered(row->http_status, row->provider_code, row->error))
 		c->unknown = true;
 	return true;
 }
@@ -216,7 +216,7 @@ static bool on_attempt_row(const struct journal_attempt_row *row, void *cls)
  */
 static bool earlier_unanswered(struct outbox *ob, const struct job *jb)
 {
-	if (jb->attempt <= 1 || !ob->prov.ops->attempt_answered)
+	if (jb->attempt <= 1 || !ob->prov.ops->send.attempt_answered)
 		return false;
 	struct unanswered_ctx c = {.ops = ob->prov.ops};
 	if (journal_attempts(ob->j, jb->doc_id, on_attempt_row, &c, NULL) != K_OK)
@@ -296,7 +296,7 @@ static void on_send_done(void *cls, const struct net_result *res)
 	} else {
 		struct provider_outcome pc;
 		memset(&pc, 0, sizeof pc);
-		ob->prov.ops->send_reply(&ob->prov, res, jb->attempt, jb->token_gen, &pc);
+		ob->prov.ops->send.reply(&ob->prov, res, jb->attempt, jb->token_gen, &pc);
 		switch (pc.verdict) {
 		case PV_ACCEPTED:
 			ob_accepted(ob, jb, pc.uuid, pc.receipt_id[0] ? pc.receipt_id : NULL);
@@ -336,7 +336,7 @@ static void start_send(struct outbox *ob, struct journal_doc *dd)
 	str_copy(jb->ext_id, d.ext_id, sizeof jb->ext_id);
 	jb->token_gen = ob->prov.token.gen;
 	struct provider_request rq = {0};
-	kstatus st = ob->prov.ops->send_request(&ob->prov, d.kind, d.body ? d.body : "", &rq, &e);
+	kstatus st = ob->prov.ops->send.request(&ob->prov, d.kind, d.body ? d.body : "", &rq, &e);
 	journal_doc_free(&d);
 	if (st != K_OK) {
 		/* Our own stored body is unreadable: resending cannot help. */
@@ -628,7 +628,7 @@ struct outbox *outbox_new(struct loop *l, struct journal *j, const struct config
 		return NULL;
 	}
 	const struct provider_ops *ops = provider_get(p->provider);
-	if (ops->check_profile(p, err) != K_OK)
+	if (provider_check_profile(p, err) != K_OK)
 		return NULL;
 	/* Two senders on one journal would resume and resend each other's documents. */
 	if (journal_lock_sender(j, err) != K_OK)

@@ -138,7 +138,7 @@ int outbox_handle_callback(struct outbox *ob, const struct listener_request *req
 	memset(&pc, 0, sizeof pc);
 	char msg[400] = "";
 	int refuse =
-	    ops->callback(&c, req->content_type, req->body, req->len, &pc, msg, sizeof msg);
+	    ops->status.callback(&c, req->content_type, req->body, req->len, &pc, msg, sizeof msg);
 	if (refuse) {
 		ob_log(ob, "%s callback from %s refused: %s", ops->name, req->remote_addr, msg);
 		return reply_text(reply, reply_n, refuse, msg);

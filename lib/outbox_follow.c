@@ -59,7 +59,7 @@ static void on_token_done(void *cls, const struct net_result *res)
 	ob_job_unlink(ob, jb);
 	free(jb);
 	char msg[320];
-	if (ob->prov.ops->token_reply(&ob->prov, res, msg, sizeof msg)) {
+	if (ob->prov.ops->follow.token_reply(&ob->prov, res, msg, sizeof msg)) {
 		ob->last_error[0] = '\0';
 		ob_log(ob, "%s token renewed", ob->prov.ops->name);
 		ob_kick(ob);
@@ -77,7 +77,7 @@ static void fetch_token(struct outbox *ob)
 	struct job *jb = ob_job_new(ob, JOB_TOKEN, 0);
 	struct provider_request rq = {0};
 	struct kerr e = {0};
-	if (ob->prov.ops->token_request(&ob->prov, &rq, &e) != K_OK) {
+	if (ob->prov.ops->follow.token_request(&ob->prov, &rq, &e) != K_OK) {
 		provider_request_free(&rq);
 		ob_job_unlink(ob, jb);
 	} else if (ob_job_send(ob, jb, &rq, on_token_done, &e)) {
@@ -89,7 +89,7 @@ static void fetch_token(struct outbox *ob)
 
 bool ob_need_token(struct outbox *ob)
 {
-	if (!ob->prov.ops->token_request || provider_token_valid(&ob->prov))
+	if (!ob->prov.ops->follow.token_request || provider_token_valid(&ob->prov))
 		return false;
 	fetch_token(ob);
 	return true;
@@ -113,7 +113,8 @@ static void on_search_done(void *cls, const struct net_result *res)
 	struct provider_outcome pc;
 	memset(&pc, 0, sizeof pc);
 	size_t page = search_page(ob);
-	enum provider_search s = ob->prov.ops->search_reply(&ob->prov, res, jb->ext_id, page, &pc);
+	enum provider_search s =
+	    ob->prov.ops->follow.search_reply(&ob->prov, res, jb->ext_id, page, &pc);
 	/* At most a hundred pages: past them, never call it a rejection. */
 	if (s == PS_MORE && jb->from >= (int64_t)page * 100)
 		s = PS_UNKNOWN;
@@ -154,8 +155,8 @@ static void on_search_done(void *cls, const struct net_result *res)
 static bool search_request(struct outbox *ob, struct job *jb)
 {
 	struct provider_request rq = {0};
-	if (!ob->prov.ops->search_request(&ob->prov, jb->created_at, jb->from, search_page(ob),
-					  &rq)) {
+	if (!ob->prov.ops->follow.search_request(&ob->prov, jb->created_at, jb->from,
+						 search_page(ob), &rq)) {
 		provider_request_free(&rq);
 		ob_job_unlink(ob, jb);
 		return false;
@@ -165,7 +166,7 @@ static bool search_request(struct outbox *ob, struct job *jb)
 
 void ob_start_search(struct outbox *ob, struct job *sent, const char *refusal)
 {
-	if (!ob->prov.ops->search_request) {
+	if (!ob->prov.ops->follow.search_request) {
 		ob_rejected(ob, sent, 0, refusal, false);
 		return;
 	}
@@ -214,7 +215,7 @@ static void on_poll_done(void *cls, const struct net_result *res)
 	if (res->outcome == NET_OK && res->http_status == 200) {
 		struct provider_outcome pc;
 		memset(&pc, 0, sizeof pc);
-		ob->prov.ops->poll_reply(&ob->prov, res, &pc);
+		ob->prov.ops->status.poll_reply(&ob->prov, res, &pc);
 		struct journal_callback_result r;
 		struct kerr e = {0};
 		if (pc.verdict != PV_PENDING &&
@@ -243,7 +244,7 @@ static void start_poll(struct outbox *ob, int64_t id)
 		return;
 	}
 	struct provider_request rq = {0};
-	bool ok = ob->prov.ops->poll_request(&ob->prov, d.uuid, d.provider_receipt_id, &rq);
+	bool ok = ob->prov.ops->status.poll_request(&ob->prov, d.uuid, d.provider_receipt_id, &rq);
 	journal_doc_free(&d);
 	if (!ok) {
 		/* Nothing to ask about: look again much later rather than every tick. */

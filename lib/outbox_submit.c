@@ -47,13 +47,13 @@ kstatus outbox_submit(struct outbox *ob, struct document *d, int64_t *id, struct
 	const struct provider_ops *ops = ob->prov.ops;
 	fill_from_profile(ob, d);
 	kstatus st;
-	if ((st = ops->prepare(&ob->prov, d, err)) != K_OK)
+	if ((st = ops->send.prepare(&ob->prov, d, err)) != K_OK)
 		return st;
 	document_assign_ext_id(d);
 	/* The one place the payment is resolved: d->resolved from here on. */
 	st = document_validate(d, err);
-	if (st == K_OK && ops->check)
-		st = ops->check(d, err);
+	if (st == K_OK && ops->send.check)
+		st = ops->send.check(d, err);
 	if (st != K_OK)
 		return st;
 	bool refund = d->type == RT_REFUND || d->type == RT_BUY_REFUND;
@@ -68,7 +68,7 @@ kstatus outbox_submit(struct outbox *ob, struct document *d, int64_t *id, struct
 	if ((st = guard_document(ob->j, d, ob->p.max_receipt, err)) != K_OK)
 		return st;
 	char *body = NULL;
-	if ((st = ops->stored_body(&ob->prov, d, &body, err)) != K_OK)
+	if ((st = ops->send.stored_body(&ob->prov, d, &body, err)) != K_OK)
 		return st;
 	bool basket = doc_kind_has_basket(d->kind);
 	struct journal_new_doc nd = {

@@ -10,6 +10,7 @@
 
 #include "net.h"
 #include "config.h"
+#include "i18n.h"
 #include "util.h"
 
 extern const struct provider_ops provider_lifepay;
@@ -36,19 +37,43 @@ const struct provider_ops *provider_by_suffix(const char *suffix)
 	return NULL;
 }
 
+#define PROVIDER_WORD(name, word) word,
+static const char *const words[] = {KPROVIDER_INFO(PROVIDER_WORD)};
+#undef PROVIDER_WORD
+
 const char *provider_word(enum kprovider id)
 {
-	return (unsigned)id < KPROVIDER_COUNT ? table[id]->word : "?";
+	return (unsigned)id < KPROVIDER_COUNT ? words[id] : "?";
 }
 
 bool provider_parse(const char *word, enum kprovider *id)
 {
 	for (size_t i = 0; i < KPROVIDER_COUNT; i++)
-		if (word && strcmp(table[i]->word, word) == 0) {
-			*id = table[i]->id;
+		if (word && strcmp(words[i], word) == 0) {
+			*id = (enum kprovider)i;
 			return true;
 		}
 	return false;
+}
+
+const char *provider_user(const struct config_profile *p)
+{
+	return (const char *)p + provider_get(p->provider)->cred.user_off;
+}
+
+const char *provider_secret(const struct config_profile *p)
+{
+	return (const char *)p + provider_get(p->provider)->cred.secret_off;
+}
+
+kstatus provider_check_profile(const struct config_profile *p, struct kerr *err)
+{
+	const struct provider_ops *ops = provider_get(p->provider);
+	if (!provider_user(p)[0] || !provider_secret(p)[0])
+		return kerr_set(err, K_INVALID, ops->cred.user_key,
+				_("profile \"%s\" (%s) needs %s and %s"), p->name, ops->name,
+				ops->cred.user_key, ops->cred.secret_key);
+	return K_OK;
 }
 
 bool provider_can(enum kprovider id, unsigned caps)
@@ -99,7 +124,7 @@ struct net_job *provider_check_account(struct net *n, const struct config_profil
 	const struct provider_ops *ops = provider_get(p->provider);
 	struct provider_request rq = {0};
 	char buf[256];
-	if (ops->check_request(p, &rq, buf, sizeof buf, err) != K_OK)
+	if (ops->account.request(p, &rq, buf, sizeof buf, err) != K_OK)
 		return NULL;
 	if (what)
 		str_copy(what, buf, what_n);
@@ -113,5 +138,5 @@ struct net_job *provider_check_account(struct net *n, const struct config_profil
 bool provider_check_verdict(const struct config_profile *p, const struct net_result *res,
 			    char *text, size_t n)
 {
-	return provider_get(p->provider)->check_verdict(p, res, text, n);
+	return provider_get(p->provider)->account.verdict(p, res, text, n);
 }

@@ -107,36 +107,34 @@ enum {
 	PROVIDER_CAP_KEY_IN_BODY = 1u << 5,
 };
 
-struct provider_ops {
-	enum kprovider id;
-	const char *word;	     /* "lifepay": the config's and the journal's word */
-	const char *name;	     /* "LifePay", for messages */
-	const char *callback_suffix; /* /cb/<token>/<suffix> */
-	unsigned caps;		     /* PROVIDER_CAP_* */
-	/* The settings screen's labels of the two credentials (N_() text). */
-	const char *user_label, *secret_label;
-	/* The profile's credentials. */
-	const char *(*user)(const struct config_profile *p);
-	const char *(*secret)(const struct config_profile *p);
-	/* K_INVALID naming the field when the profile lacks what sending needs. */
-	kstatus (*check_profile)(const struct config_profile *p, struct kerr *err);
+/* A provider's two credentials. */
+struct provider_cred {
+	const char *user_key, *secret_key;     /* the config's keys: "login", "apikey" */
+	const char *user_label, *secret_label; /* the screens' labels (N_() text) */
+	size_t user_off, secret_off;	       /* where they sit in struct config_profile */
+};
 
-	/* Submit: the provider's rules and fields before validation (callback_url, FFD). */
+/* Sending a document. */
+struct provider_send_ops {
+	/* The provider's rules and fields before validation (callback_url, FFD). */
 	kstatus (*prepare)(const struct provider_ctx *c, struct document *d, struct kerr *err);
-	/* Submit: the provider's rules on the validated document (d->resolved filled). */
+	/* The provider's rules on the validated document (d->resolved filled), or NULL. */
 	kstatus (*check)(const struct document *d, struct kerr *err);
-	/* Submit: the body the journal keeps, with no credential nor our callback token. */
+	/* The body the journal keeps, with no credential nor our callback token. */
 	kstatus (*stored_body)(const struct provider_ctx *c, struct document *d, char **out,
 			       struct kerr *err);
-	/* Send: the request for a stored body with the credentials added. */
-	kstatus (*send_request)(const struct provider_ctx *c, const char *kind, const char *stored,
-				struct provider_request *rq, struct kerr *err);
-	/* Send: what its reply means; token_gen is the token generation it was sent with. */
-	void (*send_reply)(struct provider_ctx *c, const struct net_result *res, int attempt,
-			   unsigned token_gen, struct provider_outcome *out);
-	/* True when an attempt row proves the provider answered (did not take it, or refused it).
-	 */
+	/* The request for a stored body, the credentials added: the one place they go in. */
+	kstatus (*request)(const struct provider_ctx *c, const char *kind, const char *stored,
+			   struct provider_request *rq, struct kerr *err);
+	/* What a reply means; token_gen is the token generation it was sent with. */
+	void (*reply)(struct provider_ctx *c, const struct net_result *res, int attempt,
+		      unsigned token_gen, struct provider_outcome *out);
+	/* True when an attempt row proves the provider answered; NULL: never flag. */
 	bool (*attempt_answered)(int http_status, int provider_code, const char *error);
+};
+
+/* A document's status: callbacks, polls, the stored body read back. */
+struct provider_status_ops {
 	/*
 	 * A callback to /cb/<token>/<suffix>: 0 with out filled (a status
 	 * verdict and uuid), or the HTTP status to refuse it with and msg.
@@ -146,30 +144,48 @@ struct provider_ops {
 	/* The stored body back into a document (the journal's detail, refunds). */
 	kstatus (*decode_stored)(const char *body, enum doc_kind kind, struct document *d,
 				 struct kerr *err);
-
-	/* The account check: a request that proves the credentials and fiscalizes nothing. */
-	kstatus (*check_request)(const struct config_profile *p, struct provider_request *rq,
-				 char *what, size_t what_n, struct kerr *err);
-	/* Its verdict: true when the account works; text says what the answer means. */
-	bool (*check_verdict)(const struct config_profile *p, const struct net_result *res,
-			      char *text, size_t n);
-
-	/* The login token (NULL without one): the request, and storing its reply. */
-	kstatus (*token_request)(const struct provider_ctx *c, struct provider_request *rq,
-				 struct kerr *err);
-	bool (*token_reply)(struct provider_ctx *c, const struct net_result *res, char *msg,
-			    size_t n);
 	/* Polls (PROVIDER_CAP_POLLS): the request for one document, and its answer. */
 	bool (*poll_request)(const struct provider_ctx *c, const char *uuid, const char *receipt_id,
 			     struct provider_request *rq);
 	void (*poll_reply)(const struct provider_ctx *c, const struct net_result *res,
 			   struct provider_outcome *out);
-	/* The search for a document a lost reply created (NULL without one). */
+};
+
+/* The account check: a request that proves the credentials and fiscalizes nothing. */
+struct provider_account_ops {
+	kstatus (*request)(const struct config_profile *p, struct provider_request *rq, char *what,
+			   size_t what_n, struct kerr *err);
+	/* Its verdict: true when the account works; text says what the answer means. */
+	bool (*verdict)(const struct config_profile *p, const struct net_result *res, char *text,
+			size_t n);
+};
+
+/* Requests beside the sends (NULL without them). */
+struct provider_follow_ops {
+	/* The login token: the request, and storing its reply in the context. */
+	kstatus (*token_request)(const struct provider_ctx *c, struct provider_request *rq,
+				 struct kerr *err);
+	bool (*token_reply)(struct provider_ctx *c, const struct net_result *res, char *msg,
+			    size_t n);
+	/* The search for a document a lost reply created: one page, and its answer. */
 	bool (*search_request)(const struct provider_ctx *c, int64_t created_at, int64_t from,
 			       size_t page, struct provider_request *rq);
 	enum provider_search (*search_reply)(const struct provider_ctx *c,
 					     const struct net_result *res, const char *ext_id,
 					     size_t page, struct provider_outcome *out);
+};
+
+/* One provider: what it is, what it can, and its ops by concern. */
+struct provider_ops {
+	enum kprovider id;	     /* its word (provider_word()) is KPROVIDER_INFO's */
+	const char *name;	     /* "LifePay", for messages */
+	const char *callback_suffix; /* /cb/<token>/<suffix> */
+	unsigned caps;		     /* PROVIDER_CAP_* */
+	struct provider_cred cred;
+	struct provider_send_ops send;
+	struct provider_status_ops status;
+	struct provider_account_ops account;
+	struct provider_follow_ops follow;
 };
 
 /* The ops of provider id (a valid enum value). */
@@ -180,6 +196,12 @@ const struct provider_ops *provider_by_suffix(const char *suffix);
 const char *provider_word(enum kprovider id);
 /* Parses a word ("lifepay", "paykeeper"); false for an unknown one. */
 bool provider_parse(const char *word, enum kprovider *id);
+/* The profile's credentials, as its provider names them (login/apikey, user/password). */
+const char *provider_user(const struct config_profile *p);
+const char *provider_secret(const struct config_profile *p);
+/* K_INVALID naming the field when the profile lacks a credential sending needs. */
+kstatus provider_check_profile(const struct config_profile *p, struct kerr *err);
+
 /* True when provider id has every capability in caps. */
 bool provider_can(enum kprovider id, unsigned caps);
 

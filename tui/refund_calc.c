@@ -20,7 +20,7 @@ kstatus refund_parse_original(enum kprovider provider, const char *body,
 				_("the journal holds no request for this document"));
 	/* The provider reads its own stored body back; d->resolved holds what was paid how. */
 	struct document *d = xcalloc(1, sizeof *d);
-	kstatus st = provider_get(provider)->decode_stored(body, DOC_RECEIPT, d, err);
+	kstatus st = provider_get(provider)->status.decode_stored(body, DOC_RECEIPT, d, err);
 	if (st == K_OK) {
 		out->basket = d->basket;
 		out->type = d->type;

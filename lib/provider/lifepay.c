@@ -6,6 +6,7 @@
 #include "provider.h"
 
 #include <jansson.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,24 +18,6 @@
 #include "net.h"
 #include "util.h"
 #include "wire/lifepay.h"
-
-static const char *lp_user(const struct config_profile *p)
-{
-	return p->login;
-}
-
-static const char *lp_secret(const struct config_profile *p)
-{
-	return p->apikey;
-}
-
-static kstatus lp_check_profile(const struct config_profile *p, struct kerr *err)
-{
-	if (!p->login[0] || !p->apikey[0])
-		return kerr_set(err, K_INVALID, "login",
-				_("profile \"%s\" (LifePay) needs login and apikey"), p->name);
-	return K_OK;
-}
 
 static kstatus lp_prepare(const struct provider_ctx *c, struct document *d, struct kerr *err)
 {
@@ -341,24 +324,14 @@ static bool lp_check_verdict(const struct config_profile *p, const struct net_re
 
 const struct provider_ops provider_lifepay = {
     .id = KPROVIDER_LIFEPAY,
-    .word = "lifepay",
     .name = "LifePay",
     .callback_suffix = "lifepay",
     .caps = PROVIDER_CAP_TEST_MODE | PROVIDER_CAP_DEFER_CALLBACKS | PROVIDER_CAP_CALLBACK_URL |
 	    PROVIDER_CAP_KEY_IN_BODY,
-    .user_label = N_("login"),
-    .secret_label = N_("API key"),
-    .user = lp_user,
-    .secret = lp_secret,
-    .check_profile = lp_check_profile,
-    .prepare = lp_prepare,
-    .check = lp_check,
-    .stored_body = lp_stored_body,
-    .send_request = lp_send_request,
-    .send_reply = lp_send_reply,
-    .attempt_answered = lp_attempt_answered,
-    .callback = lp_callback,
-    .decode_stored = lp_decode_stored,
-    .check_request = lp_check_request,
-    .check_verdict = lp_check_verdict,
+    .cred = {"login", "apikey", N_("login"), N_("API key"), offsetof(struct config_profile, login),
+	     offsetof(struct config_profile, apikey)},
+    .send = {lp_prepare, lp_check, lp_stored_body, lp_send_request, lp_send_reply,
+	     lp_attempt_answered},
+    .status = {lp_callback, lp_decode_stored, NULL, NULL},
+    .account = {lp_check_request, lp_check_verdict},
 };

@@ -9,6 +9,7 @@
 #include "provider.h"
 
 #include <inttypes.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,24 +25,6 @@
 
 /* The token lives 24 hours; renew it a little earlier. */
 #define TOKEN_LIFE_MS (23LL * 3600 * 1000)
-
-static const char *pk_user(const struct config_profile *p)
-{
-	return p->user;
-}
-
-static const char *pk_secret(const struct config_profile *p)
-{
-	return p->password;
-}
-
-static kstatus pk_check_profile(const struct config_profile *p, struct kerr *err)
-{
-	if (!p->user[0] || !p->password[0])
-		return kerr_set(err, K_INVALID, "user",
-				_("profile \"%s\" (PayKeeper) needs user and password"), p->name);
-	return K_OK;
-}
 
 static kstatus pk_prepare(const struct provider_ctx *c, struct document *d, struct kerr *err)
 {
@@ -436,27 +419,13 @@ static bool pk_check_verdict(const struct config_profile *p, const struct net_re
 
 const struct provider_ops provider_paykeeper = {
     .id = KPROVIDER_PAYKEEPER,
-    .word = "paykeeper",
     .name = "PayKeeper",
     .callback_suffix = "paykeeper",
     .caps = PROVIDER_CAP_POLLS | PROVIDER_CAP_REGISTRY,
-    .user_label = N_("user"),
-    .secret_label = N_("password"),
-    .user = pk_user,
-    .secret = pk_secret,
-    .check_profile = pk_check_profile,
-    .prepare = pk_prepare,
-    .stored_body = pk_stored_body,
-    .send_request = pk_send_request,
-    .send_reply = pk_send_reply,
-    .callback = pk_callback,
-    .decode_stored = pk_decode_stored,
-    .check_request = pk_check_request,
-    .check_verdict = pk_check_verdict,
-    .token_request = pk_token_request,
-    .token_reply = pk_token_reply,
-    .poll_request = pk_poll_request,
-    .poll_reply = pk_poll_reply,
-    .search_request = pk_search_request,
-    .search_reply = pk_search_reply,
+    .cred = {"user", "password", N_("user"), N_("password"), offsetof(struct config_profile, user),
+	     offsetof(struct config_profile, password)},
+    .send = {pk_prepare, NULL, pk_stored_body, pk_send_request, pk_send_reply, NULL},
+    .status = {pk_callback, pk_decode_stored, pk_poll_request, pk_poll_reply},
+    .account = {pk_check_request, pk_check_verdict},
+    .follow = {pk_token_request, pk_token_reply, pk_search_request, pk_search_reply},
 };

@@ -195,7 +195,7 @@ static kstatus load_document(struct app *app, int64_t id, struct journal_doc *jd
 	if (!doc_kind_parse(jd->kind, &k))
 		return kerr_set(err, K_INVALID, "kind", _("unknown document kind %s"), jd->kind);
 	const char *body = jd->body ? jd->body : "";
-	st = provider_get(jd->provider)->decode_stored(body[0] ? body : "{}", k, d, err);
+	st = provider_get(jd->provider)->status.decode_stored(body[0] ? body : "{}", k, d, err);
 	return st;
 }
 

@@ -507,7 +507,7 @@ static void settings_draw(struct app *app, WINDOW *w, int rows, int cols)
 	/* The profile as it runs; secrets masked. */
 	app_put(w, y++, 2, cols - 4, TEXT_LEFT, _("The profile in use"), UI_TABLE_HEADER);
 	const struct provider_ops *ops = provider_get(p->provider);
-	const char *prov = ops->word;
+	const char *prov = provider_word(p->provider);
 	char listen[CONFIG_URL_MAX + 64];
 	if (p->relay_url[0]) {
 		/* The address only: the relay token is a secret. */
@@ -524,8 +524,8 @@ static void settings_draw(struct app *app, WINDOW *w, int rows, int cols)
 	} lines[] = {
 	    {_("provider"), prov},
 	    {_("address"), p->base_url},
-	    {_(ops->user_label), ops->user(p)},
-	    {_(ops->secret_label), config_mask(ops->secret(p))},
+	    {_(ops->cred.user_label), provider_user(p)},
+	    {_(ops->cred.secret_label), config_mask(provider_secret(p))},
 	    {_("callbacks"), listen},
 	    {_("card terminal"), p->pos_terminal ? _("yes (refunds may go through it)") : _("no")},
 	};
