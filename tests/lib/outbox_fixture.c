@@ -188,3 +188,13 @@ int64_t fx_submit(struct fx *f, struct document *d)
 		fail_msg("outbox_submit: %s: %s", e.field, e.text);
 	return id;
 }
+
+/* Runs the loop until id has n attempts recorded or a final state, at most 5 s; jd gets the row. */
+void fx_run_until_attempts(struct fx *f, int64_t id, int n, struct journal_doc *jd)
+{
+	long long end = mono_ms() + 5000;
+	do {
+		loop_run_once(f->l, 10);
+		state_of(f, id, jd);
+	} while (jd->attempts < n && !journal_state_final(jd->state) && mono_ms() < end);
+}

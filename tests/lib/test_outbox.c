@@ -105,12 +105,8 @@ static void retried_once_then_delivered(struct fx *f, const char *fault, bool cr
 	receipt(&d, 7000);
 	set_faults(f, fault);
 	int64_t id = fx_submit(f, &d);
-	long long end = mono_ms() + 5000;
 	struct journal_doc jd;
-	do {
-		loop_run_once(f->l, 10);
-		state_of(f, id, &jd);
-	} while (jd.attempts < 2 && jd.state != JS_PROCESSED && mono_ms() < end);
+	fx_run_until_attempts(f, id, 2, &jd);
 	assert_true(jd.attempts >= 2 || (created && jd.state == JS_PROCESSED));
 	set_faults(f, "none");
 	assert_int_equal(run_until_state(f, id, JS_PROCESSED), JS_PROCESSED);

@@ -191,12 +191,9 @@ static void outbox__flags__rejection_after_an_unanswered_attempt(void **state)
 	str_copy(d.target_serial, "NO-SUCH-PRINTER", sizeof d.target_serial);
 	set_faults(f, "http500=1");
 	int64_t id = fx_submit(f, &d);
-	long long end = mono_ms() + 5000;
 	struct journal_doc jd;
-	do {
-		loop_run_once(f->l, 10);
-		state_of(f, id, &jd);
-	} while (jd.attempts < 1 && mono_ms() < end);
+	fx_run_until_attempts(f, id, 1, &jd);
+	long long end = mono_ms() + 5000;
 	while (jd.state == JS_SENDING && mono_ms() < end) {
 		loop_run_once(f->l, 10);
 		state_of(f, id, &jd);

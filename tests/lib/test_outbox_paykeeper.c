@@ -239,12 +239,8 @@ static void paykeeper__finds__receipt_of_a_lost_reply(void **state)
 	pk_receipt(&d, 9900);
 	set_faults(f, "drop=1");
 	int64_t id = fx_submit(f, &d);
-	long long end = mono_ms() + 5000;
 	struct journal_doc jd;
-	do {
-		loop_run_once(f->l, 10);
-		state_of(f, id, &jd);
-	} while (jd.attempts < 1 && mono_ms() < end);
+	fx_run_until_attempts(f, id, 1, &jd);
 	fx_run_for(f, 30);
 	set_faults(f, "none");
 	/* the resend is refused as a repeat of receipt_key; kassa finds the first one */
