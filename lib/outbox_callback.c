@@ -20,7 +20,8 @@ static int reply_text(char *reply, size_t n, int status, const char *text)
 	return status;
 }
 
-bool ob_verdict_state(enum provider_verdict v, enum journal_state *to)
+/* A provider's status verdict as the journal's state; false for PV_PENDING and sends. */
+static bool verdict_state(enum provider_verdict v, enum journal_state *to)
 {
 	switch (v) {
 	case PV_PROCESSED:
@@ -60,7 +61,7 @@ kstatus ob_apply_status(struct outbox *ob, const struct provider_outcome *pc,
 {
 	memset(res, 0, sizeof *res);
 	enum journal_state to;
-	if (!ob_verdict_state(pc->verdict, &to))
+	if (!verdict_state(pc->verdict, &to))
 		return K_NOTFOUND; /* still on its way: nothing to apply */
 	struct journal_callback jc;
 	status_callback(pc, to, source, body, len, content_type, &jc);
@@ -144,7 +145,7 @@ int outbox_handle_callback(struct outbox *ob, const struct listener_request *req
 		return reply_text(reply, reply_n, refuse, msg);
 	}
 	enum journal_state to;
-	if (!ob_verdict_state(pc.verdict, &to)) {
+	if (!verdict_state(pc.verdict, &to)) {
 		/* Still on its way: nothing to apply. */
 		ob_log(ob, "%s callback for %s not applied (%s)", ops->name, pc.uuid, pc.text);
 		ob->callbacks++;

@@ -133,8 +133,6 @@ kstatus ob_start_listener(struct outbox *ob, const struct outbox_options *opt, s
 int ob_callback_answer(struct outbox *ob, const struct journal_callback *jc, kstatus st,
 		       const struct journal_callback_result *res, const struct kerr *e, char *reply,
 		       size_t reply_n);
-/* A provider's status verdict as the journal's state; false for PV_PENDING and sends. */
-bool ob_verdict_state(enum provider_verdict v, enum journal_state *to);
 /* Applies a status outcome (a callback or a poll) now; K_NOTFOUND for PV_PENDING. */
 kstatus ob_apply_status(struct outbox *ob, const struct provider_outcome *pc,
 			enum journal_source source, const char *body, size_t len,

@@ -102,9 +102,8 @@ enum {
 	PROVIDER_CAP_POLLS = 1u << 1,		/* accepted documents are polled until final */
 	PROVIDER_CAP_REGISTRY = 1u << 2,	/* its registry of receipts can be read */
 	PROVIDER_CAP_DEFER_CALLBACKS = 1u << 3, /* callbacks wait for the group commit */
-	PROVIDER_CAP_CALLBACK_URL = 1u << 4,	/* documents name our callback address */
 	/* login and apikey go in the body (else user and password, Basic auth, and a secret) */
-	PROVIDER_CAP_KEY_IN_BODY = 1u << 5,
+	PROVIDER_CAP_KEY_IN_BODY = 1u << 4,
 };
 
 /* A provider's two credentials. */
