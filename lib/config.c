@@ -15,6 +15,7 @@
 
 #include "i18n.h"
 #include "money.h"
+#include "provider.h"
 #include "util.h"
 
 static const int64_t default_retry[] = {60, 180, 300, 600};
@@ -409,7 +410,7 @@ char *config_dump(const struct config_profile *p, bool masked)
 	sb_add(&b, "[profile.%s]\n", p->name);
 	sb_add(&b, "provider = %s\n", journal_provider_word(p->provider));
 	sb_add(&b, "base_url = %s\n", p->base_url);
-	if (p->provider == KPROVIDER_LIFEPAY) {
+	if (provider_can(p->provider, PROVIDER_CAP_KEY_IN_BODY)) {
 		sb_add(&b, "login = %s\n", p->login);
 		sb_add(&b, "apikey = %s\n", masked ? config_mask(p->apikey) : p->apikey);
 	} else {

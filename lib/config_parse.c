@@ -10,6 +10,7 @@
 #include "i18n.h"
 #include "money.h"
 #include "relay_proto.h"
+#include "provider.h"
 #include "util.h"
 
 /* --- parsing: [profile.NAME], [kassa] and [keys] into struct config, one key table -------- */
@@ -577,7 +578,7 @@ static void post_check(struct parse_ctx *c)
 		struct config_profile *p = &cfg->profiles[i];
 		char section[CONFIG_NAME_MAX + 16];
 		snprintf(section, sizeof section, "profile.%s", p->name);
-		if (p->provider == KPROVIDER_LIFEPAY) {
+		if (provider_can(p->provider, PROVIDER_CAP_KEY_IN_BODY)) {
 			if (!*p->login)
 				bad_value(c, p->line, section, "login", NULL,
 					  _("missing: LifePay needs the cabinet login (7 and 10 "

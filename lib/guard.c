@@ -179,7 +179,7 @@ kstatus guard_document(struct journal *j, const struct document *d, int64_t max_
 			}
 		}
 		if (document_due(d) > 0 &&
-		    (st = payment_check(document_due(d), &d->pay, NULL, err)) != K_OK)
+		    (st = payment_rules(document_due(d), &d->resolved, err)) != K_OK)
 			return st;
 	}
 	bool refund = d->type == RT_REFUND || d->type == RT_BUY_REFUND;

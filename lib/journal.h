@@ -30,15 +30,8 @@
 #include <stdint.h>
 
 #include "document.h"
+#include "provider.h"
 #include "status.h"
-
-/* Providers: enum name, word stored in the journal and the config. */
-#define KPROVIDER_INFO(_)                                                      \
-	_(LIFEPAY, "lifepay")                                                  \
-	_(PAYKEEPER, "paykeeper")
-#define KPROVIDER_ENUM(name, word) KPROVIDER_##name,
-enum kprovider { KPROVIDER_INFO(KPROVIDER_ENUM) KPROVIDER_COUNT };
-#undef KPROVIDER_ENUM
 
 /*
  * Document states: enum name, word stored in the journal, word for the UI,

@@ -195,8 +195,9 @@ static kstatus reply_ok_locked(struct journal *j, int64_t id, const char *uuid,
 				  "\"%s\" is not applied"),
 				id, _(journal_state_label(h.state)), h.uuid, uuid);
 	}
-	int64_t next = h.provider == KPROVIDER_PAYKEEPER && !h.test ? now + JOURNAL_FIRST_POLL_MS
-								    : 0;
+	int64_t next = provider_can(h.provider, PROVIDER_CAP_POLLS) && !h.test
+			   ? now + JOURNAL_FIRST_POLL_MS
+			   : 0;
 	sqlite3_stmt *s = journal_st_get(j, ST_SET_ACCEPTED, err);
 	if (!s)
 		return K_DB;

@@ -155,13 +155,6 @@ const struct config_profile *outbox_profile(const struct outbox *ob);
 kstatus outbox_token_load(const char *path, char out[LISTENER_TOKEN_LEN + 1], struct kerr *err);
 
 /*
- * The days (YYYY-MM-DD) PayKeeper is searched between for a receipt that a
- * lost reply created: from the day before the document was created to the
- * day after now. Exposed for tests.
- */
-void outbox_recover_days(int64_t created_at_ms, time_t now, char start[11], char end[11]);
-
-/*
  * The listener's handler, exposed for tests: handles one callback request
  * as described above and returns the HTTP status to answer. When
  * req->deferred is set, a well-formed LifePay callback is kept for the group

@@ -86,22 +86,27 @@ kstatus payment_resolve(int64_t total, const struct payment *p, struct payment_r
 	return K_OK;
 }
 
+kstatus payment_rules(int64_t total, const struct payment_result *res, struct kerr *err)
+{
+	/* Cash handed over when the card pays everything would all come back as change. */
+	if (res->cash > 0 && res->card >= total && total > 0)
+		return refuse(err, 0, "cash_amount",
+			      _("card already covers the total; cash would all be change: "
+				"leave cash empty, or lower the card amount"));
+	if (res->change > res->cash)
+		return refuse(err, 0, "cash_amount",
+			      _("the change would be more than the cash given"));
+	return K_OK;
+}
+
 kstatus payment_check(int64_t total, const struct payment *p, struct payment_result *r,
 		      struct kerr *err)
 {
 	struct payment_result res;
 	kstatus st = payment_resolve(total, p, &res, err);
-	if (st != K_OK)
-		return st;
-	/* Cash handed over when the card pays everything would all come back as change. */
-	if (res.cash > 0 && res.card >= total && total > 0)
-		return refuse(err, 0, "cash_amount",
-			      _("card already covers the total; cash would all be change: "
-				"leave cash empty, or lower the card amount"));
-	if (res.change > res.cash)
-		return refuse(err, 0, "cash_amount",
-			      _("the change would be more than the cash given"));
-	if (r)
+	if (st == K_OK)
+		st = payment_rules(total, &res, err);
+	if (st == K_OK && r)
 		*r = res;
-	return K_OK;
+	return st;
 }

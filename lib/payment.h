@@ -58,5 +58,7 @@ kstatus payment_resolve(int64_t total, const struct payment *p, struct payment_r
  */
 kstatus payment_check(int64_t total, const struct payment *p, struct payment_result *r,
 		      struct kerr *err);
+/* The rules of payment_check() on a payment already resolved (d->resolved). */
+kstatus payment_rules(int64_t total, const struct payment_result *res, struct kerr *err);
 
 #endif

@@ -192,7 +192,7 @@ static int receipt_dry_run(const struct receipt_opts *o)
 		st = document_check_lifepay(d, &err);
 	/* kassa's own tender rule, as a send would apply it (lib/guard.h) */
 	if (st == K_OK && doc_kind_has_basket(d->kind))
-		st = payment_check(document_due(d), &d->pay, NULL, &err);
+		st = payment_rules(document_due(d), &d->resolved, &err);
 	if (st != K_OK) {
 		rc = report(&err);
 	} else {

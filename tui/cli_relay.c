@@ -25,8 +25,8 @@ bool cli_relay_wants_listener(const struct config_profile *p)
 
 bool cli_relay_can_wait(const struct config_profile *p)
 {
-	return p->provider == KPROVIDER_PAYKEEPER || (p->relay_url[0] && p->relay_token[0]) ||
-	       cli_relay_wants_listener(p);
+	return provider_can(p->provider, PROVIDER_CAP_POLLS) ||
+	       (p->relay_url[0] && p->relay_token[0]) || cli_relay_wants_listener(p);
 }
 
 void cli_relay_note(const char *cmd, const struct config_profile *p)

@@ -6,78 +6,9 @@
 
 #include "i18n.h"
 #include "money.h"
+#include "provider.h"
 #include "text.h"
 #include "util.h"
-#include "wire/form.h"
-#include "wire/lifepay.h"
-#include "wire/paykeeper.h"
-
-static kstatus parse_lifepay(const char *body, struct refund_original *out, struct kerr *err)
-{
-	struct document *d = xcalloc(1, sizeof *d);
-	kstatus st = wire_lifepay_parse_request(body, strlen(body), DOC_RECEIPT, d, NULL, err);
-	if (st == K_OK)
-		st = basket_recalc(&d->basket, err);
-	if (st == K_OK) {
-		struct payment_result r;
-		out->basket = d->basket;
-		out->type = d->type;
-		out->tax = d->tax_system;
-		if (payment_resolve(d->basket.total, &d->pay, &r, NULL) == K_OK) {
-			out->card = r.card;
-			out->cash = r.cash - r.change;
-		}
-	}
-	document_free(d);
-	free(d);
-	return st;
-}
-
-static kstatus parse_paykeeper(const char *body, struct refund_original *out, struct kerr *err)
-{
-	size_t np = 0;
-	struct form_pair *pairs = form_parse(body, strlen(body), &np);
-	const char *cart = NULL, *type = "sale";
-	for (size_t i = 0; i < np; i++) {
-		if (strcmp(pairs[i].key, "cart") == 0)
-			cart = pairs[i].value;
-		else if (strcmp(pairs[i].key, "type") == 0)
-			type = pairs[i].value;
-		else if (strcmp(pairs[i].key, "sum_cashless") == 0)
-			money_parse(pairs[i].value, &out->card, "sum_cashless", NULL);
-		else if (strcmp(pairs[i].key, "sum_cash") == 0)
-			money_parse(pairs[i].value, &out->cash, "sum_cash", NULL);
-	}
-	kstatus st = K_OK;
-	struct pk_cart_item *items = NULL;
-	size_t n = 0;
-	out->type = strcmp(type, "expense") == 0	  ? RT_BUY
-		    : strcmp(type, "refund") == 0	  ? RT_REFUND
-		    : strcmp(type, "expense-refund") == 0 ? RT_BUY_REFUND
-							  : RT_PAYMENT;
-	if (!cart)
-		st = kerr_set(err, K_INVALID, "cart", "%s", _("the stored request has no cart"));
-	else
-		st = paykeeper_parse_cart(cart, strlen(cart), &items, &n, err);
-	for (size_t i = 0; st == K_OK && i < n; i++) {
-		struct basket_line l;
-		basket_line_init(&l);
-		str_copy(l.name, items[i].name, sizeof l.name);
-		l.price = items[i].price;
-		l.qty = items[i].qty;
-		/* The cart carries no unit: a part of a unit was weighed or measured. */
-		if (l.qty % QTY_ONE)
-			l.unit = UNIT_KG;
-		l.vat_set = vat_parse(items[i].tax, &l.vat);
-		int64_t gross = 0;
-		if (money_mul_qty(l.price, l.qty, &gross) == K_OK && gross > items[i].sum)
-			l.discount = (struct discount){DISCOUNT_AMOUNT, gross - items[i].sum};
-		st = basket_add(&out->basket, &l, err);
-	}
-	free(items);
-	form_pairs_free(pairs, np);
-	return st;
-}
 
 kstatus refund_parse_original(enum kprovider provider, const char *body,
 			      struct refund_original *out, struct kerr *err)
@@ -87,8 +18,19 @@ kstatus refund_parse_original(enum kprovider provider, const char *body,
 	if (!body || !*body)
 		return kerr_set(err, K_INVALID, "body", "%s",
 				_("the journal holds no request for this document"));
-	return provider == KPROVIDER_PAYKEEPER ? parse_paykeeper(body, out, err)
-					       : parse_lifepay(body, out, err);
+	/* The provider reads its own stored body back; d->resolved holds what was paid how. */
+	struct document *d = xcalloc(1, sizeof *d);
+	kstatus st = provider_get(provider)->status.decode_stored(body, DOC_RECEIPT, d, err);
+	if (st == K_OK) {
+		out->basket = d->basket;
+		out->type = d->type;
+		out->tax = d->tax_system;
+		out->card = d->resolved.card;
+		out->cash = d->resolved.cash - d->resolved.change;
+	}
+	document_free(d);
+	free(d);
+	return st;
 }
 
 kstatus refund_build(const struct basket *orig, const int64_t *qty, struct basket *out,

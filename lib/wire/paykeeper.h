@@ -59,6 +59,9 @@ struct pk_print_opts {
 	bool is_post_sale;	 /* final settlement; never sent for type=refund */
 	const char *receipt_key; /* our unique key; NULL = the document's ext_id */
 	const char *token;	 /* from /info/settings/token/, required */
+	bool without_token;	 /* the journal's copy: no token (the sender adds it) */
+	/* The payment as document_validate() resolved it; NULL = resolve it here. */
+	const struct payment_result *resolved;
 };
 
 /*

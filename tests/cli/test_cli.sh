@@ -239,6 +239,16 @@ else
 	not_ok "a prefix shorter than 6 characters is not looked up" "exit status $rc"
 fi
 
+# --- the account check: the provider's, the settings screen's words -------------
+run check-account --training
+if [ "$rc" -eq 0 ] && grep -q 'checking profile training: a test X-report (test=1' "$tmp/out" &&
+	grep -q 'OK: login and API key are right and cloud fiscalization is on' "$tmp/out"; then
+	ok "check-account gives the provider's verdict, as the settings screen does"
+else
+	not_ok "check-account gives the provider's verdict, as the settings screen does" \
+		"exit status $rc" "stdout: $(cat "$tmp/out")"
+fi
+
 # --- one sender per journal ---------------------------------------------------
 # Another process holds the training journal's sender lock: a sending command
 # is refused as a journal error (4) that names that process, and nothing waits.

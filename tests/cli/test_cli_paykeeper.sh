@@ -120,5 +120,24 @@ else
 		"exit $rc" "stdout: $(cat "$tmp/out")" "stderr: $(cat "$tmp/err")" "ledger: $ledger"
 fi
 
+# The account check is the provider's (the settings screen's too): a token fetch.
+cli check-account
+if [ "$rc" = 0 ] && grep -q "fetching a PayKeeper token from http://127.0.0.1:$port" "$tmp/out" &&
+	grep -q "OK: user and password are right; PayKeeper issued a token" "$tmp/out"; then
+	ok "check-account fetches a PayKeeper token and says the account works"
+else
+	not_ok "check-account fetches a PayKeeper token and says the account works" \
+		"exit $rc" "stdout: $(cat "$tmp/out")" "stderr: $(cat "$tmp/err")"
+fi
+sed -i 's/^password = sandbox$/password = Wr0ng-pw-42/' "$tmp/config/kassa/config.ini"
+cli check-account
+if [ "$rc" = 1 ] && grep -q "Refused (HTTP 401): the user or password is wrong" "$tmp/out" &&
+	! grep -q Wr0ng-pw-42 "$tmp/out" "$tmp/err"; then
+	ok "check-account with a wrong password says so (exit 1) and never shows it"
+else
+	not_ok "check-account with a wrong password says so (exit 1) and never shows it" \
+		"exit $rc" "stdout: $(cat "$tmp/out")" "stderr: $(cat "$tmp/err")"
+fi
+
 echo "1..$n"
 exit $failed

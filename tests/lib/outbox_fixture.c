@@ -169,3 +169,32 @@ enum journal_state run_until_state(struct fx *f, int64_t id, enum journal_state 
 		loop_run_once(f->l, 20);
 	return s;
 }
+
+/* Runs the loop for ms milliseconds. */
+void fx_run_for(struct fx *f, long long ms)
+{
+	long long end = mono_ms() + ms;
+	while (mono_ms() < end)
+		loop_run_once(f->l, 10);
+}
+
+/* Submits d; fails the test when the outbox refuses it. */
+int64_t fx_submit(struct fx *f, struct document *d)
+{
+	int64_t id = 0;
+	struct kerr e = {0};
+	kstatus st = outbox_submit(f->ob, d, &id, &e);
+	if (st != K_OK)
+		fail_msg("outbox_submit: %s: %s", e.field, e.text);
+	return id;
+}
+
+/* Runs the loop until id has n attempts recorded or a final state, at most 5 s; jd gets the row. */
+void fx_run_until_attempts(struct fx *f, int64_t id, int n, struct journal_doc *jd)
+{
+	long long end = mono_ms() + 5000;
+	do {
+		loop_run_once(f->l, 10);
+		state_of(f, id, jd);
+	} while (jd->attempts < n && !journal_state_final(jd->state) && mono_ms() < end);
+}

@@ -43,5 +43,8 @@ int ledger_count(struct fx *f, const char *ext_id);
 void receipt(struct document *d, int64_t price);
 enum journal_state state_of(struct fx *f, int64_t id, struct journal_doc *out);
 enum journal_state run_until_state(struct fx *f, int64_t id, enum journal_state want);
+void fx_run_for(struct fx *f, long long ms);
+int64_t fx_submit(struct fx *f, struct document *d);
+void fx_run_until_attempts(struct fx *f, int64_t id, int n, struct journal_doc *jd);
 
 #endif

@@ -1,8 +1,8 @@
 /*
  * The delivery engine against the in-process sandbox over loopback: real
- * HTTP both ways, the retry schedule shrunk to milliseconds
- * (time_unit_ms), faults switched on and off through the sandbox's admin
- * endpoint, and the sandbox's ledger as the ground truth.
+ * HTTP both ways, the retry schedule shrunk to milliseconds (time_unit_ms),
+ * faults switched on and off through the sandbox's admin endpoint, and the
+ * sandbox's ledger as the ground truth (PayKeeper: test_outbox_paykeeper.c).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -32,24 +32,6 @@
 #include "wire/paykeeper.h"
 
 #include "outbox_fixture.h"
-
-static void run_for(struct fx *f, long long ms)
-{
-	long long end = mono_ms() + ms;
-	while (mono_ms() < end)
-		loop_run_once(f->l, 10);
-}
-
-static int64_t submit(struct fx *f, struct document *d)
-{
-	int64_t id = 0;
-	struct kerr e = {0};
-	kstatus st = outbox_submit(f->ob, d, &id, &e);
-	if (st != K_OK)
-		fail_msg("outbox_submit: %s: %s", e.field, e.text);
-	return id;
-}
-
 /* ---- delivery ---- */
 
 static void outbox__delivers__receipt_processed_by_callback(void **state)
@@ -57,7 +39,7 @@ static void outbox__delivers__receipt_processed_by_callback(void **state)
 	struct fx *f = *state;
 	struct document d;
 	receipt(&d, 15000);
-	int64_t id = submit(f, &d);
+	int64_t id = fx_submit(f, &d);
 	assert_true(id > 0);
 	assert_int_equal(state_of(f, id, NULL), JS_QUEUED); /* committed before sending */
 	assert_int_equal(run_until_state(f, id, JS_PROCESSED), JS_PROCESSED);
@@ -81,7 +63,7 @@ static void outbox__stores__body_without_credentials(void **state)
 	struct fx *f = *state;
 	struct document d;
 	receipt(&d, 100);
-	int64_t id = submit(f, &d);
+	int64_t id = fx_submit(f, &d);
 	struct journal_doc jd;
 	memset(&jd, 0, sizeof jd);
 	assert_int_equal(journal_get(f->j, id, &jd, NULL), K_OK);
@@ -100,9 +82,9 @@ static void outbox__rejects__data_error_without_retry(void **state)
 	struct document d;
 	receipt(&d, 5000);
 	str_copy(d.target_serial, "NO-SUCH-PRINTER", sizeof d.target_serial);
-	int64_t id = submit(f, &d);
+	int64_t id = fx_submit(f, &d);
 	assert_int_equal(run_until_state(f, id, JS_REJECTED), JS_REJECTED);
-	run_for(f, 200); /* ten retry periods: nothing may happen */
+	fx_run_for(f, 200); /* ten retry periods: nothing may happen */
 	struct journal_doc jd;
 	state_of(f, id, &jd);
 	assert_int_equal(jd.state, JS_REJECTED);
@@ -122,13 +104,9 @@ static void retried_once_then_delivered(struct fx *f, const char *fault, bool cr
 	struct document d;
 	receipt(&d, 7000);
 	set_faults(f, fault);
-	int64_t id = submit(f, &d);
-	long long end = mono_ms() + 5000;
+	int64_t id = fx_submit(f, &d);
 	struct journal_doc jd;
-	do {
-		loop_run_once(f->l, 10);
-		state_of(f, id, &jd);
-	} while (jd.attempts < 2 && jd.state != JS_PROCESSED && mono_ms() < end);
+	fx_run_until_attempts(f, id, 2, &jd);
 	assert_true(jd.attempts >= 2 || (created && jd.state == JS_PROCESSED));
 	set_faults(f, "none");
 	assert_int_equal(run_until_state(f, id, JS_PROCESSED), JS_PROCESSED);
@@ -165,7 +143,7 @@ static void outbox__marks__test_document_validated(void **state)
 	struct document d;
 	receipt(&d, 3000);
 	d.test = true;
-	int64_t id = submit(f, &d);
+	int64_t id = fx_submit(f, &d);
 	assert_int_equal(run_until_state(f, id, JS_VALIDATED), JS_VALIDATED);
 	struct journal_doc jd;
 	state_of(f, id, &jd);
@@ -179,7 +157,7 @@ static void outbox__refuses__over_refund_locally(void **state)
 	struct fx *f = *state;
 	struct document d;
 	receipt(&d, 10000);
-	int64_t id = submit(f, &d);
+	int64_t id = fx_submit(f, &d);
 	assert_int_equal(run_until_state(f, id, JS_PROCESSED), JS_PROCESSED);
 	struct journal_doc jd;
 	state_of(f, id, &jd);
@@ -202,7 +180,7 @@ static void outbox__refuses__over_refund_locally(void **state)
 	receipt(&r, 10000);
 	r.type = RT_REFUND;
 	str_copy(r.ref_uuid, jd.uuid, sizeof r.ref_uuid);
-	rid = submit(f, &r);
+	rid = fx_submit(f, &r);
 	assert_int_equal(run_until_state(f, rid, JS_PROCESSED), JS_PROCESSED);
 	document_free(&r);
 	document_free(&d);
@@ -227,7 +205,7 @@ static void outbox__resumes__document_left_sending(void **state)
 	struct fx *f = *state;
 	struct document d;
 	receipt(&d, 4200);
-	int64_t id = submit(f, &d);
+	int64_t id = fx_submit(f, &d);
 	/* kassa dies after marking it sending, before any reply: nothing ran the loop yet */
 	assert_int_equal(journal_mark_sending(f->j, id, NULL), K_OK);
 	/* the restart listens where the callback_url points: same port, same token */
@@ -248,7 +226,7 @@ static void outbox__refuses__second_sender_on_one_journal(void **state)
 	assert_int_equal(journal_open(f->jpath, &other, NULL), K_OK);
 	struct document d;
 	receipt(&d, 3100);
-	int64_t id = submit(f, &d);
+	int64_t id = fx_submit(f, &d);
 	assert_int_equal(journal_mark_sending(f->j, id, NULL), K_OK); /* on the wire */
 	struct outbox_options o = {.time_unit_ms = 20, .no_listener = true};
 	struct kerr e = {0};
@@ -271,7 +249,7 @@ static void outbox__requeues__document_left_sending_while_running(void **state)
 	struct document d;
 	receipt(&d, 2600);
 	set_faults(f, "http500=1");
-	int64_t id = submit(f, &d);
+	int64_t id = fx_submit(f, &d);
 	struct journal_doc jd;
 	long long end = mono_ms() + 3000;
 	do {
@@ -295,14 +273,14 @@ static void outbox__flush__sends_waiting_document_now(void **state)
 	struct document d;
 	receipt(&d, 2500);
 	set_faults(f, "http500=1");
-	int64_t id = submit(f, &d);
+	int64_t id = fx_submit(f, &d);
 	struct journal_doc jd;
 	long long end = mono_ms() + 3000;
 	do {
 		loop_run_once(f->l, 10);
 		state_of(f, id, &jd);
 	} while (jd.attempts < 1 && mono_ms() < end);
-	run_for(f, 100);
+	fx_run_for(f, 100);
 	state_of(f, id, &jd);
 	assert_int_equal(jd.state, JS_QUEUED);
 	assert_int_equal(jd.attempts, 1);
@@ -327,7 +305,7 @@ static void outbox__marks__offline_until_the_provider_answers(void **state)
 	f->sb = NULL;
 	struct document d;
 	receipt(&d, 2500);
-	int64_t id = submit(f, &d);
+	int64_t id = fx_submit(f, &d);
 	struct journal_doc jd;
 	long long end = mono_ms() + 3000;
 	do {
@@ -370,18 +348,18 @@ static void outbox__sends__open_shift_alone_before_later_receipts(void **state)
 	f->sb = NULL;
 	struct document open, d;
 	document_init(&open, DOC_OPEN_SHIFT);
-	int64_t open_id = submit(f, &open);
+	int64_t open_id = fx_submit(f, &open);
 	receipt(&d, 2500);
-	int64_t id = submit(f, &d);
+	int64_t id = fx_submit(f, &d);
 	struct journal_doc a, b;
 	long long end = mono_ms() + 3000;
 	do {
 		loop_run_once(f->l, 10);
 		state_of(f, open_id, &a);
 		state_of(f, id, &b);
-	} while ((a.attempts < 1 || b.attempts < 1 || a.state != JS_QUEUED ||
-		  b.state != JS_QUEUED) &&
-		 mono_ms() < end);
+	} while (
+	    (a.attempts < 1 || b.attempts < 1 || a.state != JS_QUEUED || b.state != JS_QUEUED) &&
+	    mono_ms() < end);
 	assert_int_equal(a.state, JS_QUEUED);
 	assert_int_equal(b.state, JS_QUEUED);
 	char listen[32];
@@ -426,503 +404,6 @@ static void outbox_token_load__keeps__token_between_starts(void **state)
 	fclose(fp);
 	assert_int_equal(outbox_token_load(path, b, NULL), K_OK);
 	assert_string_not_equal(a, b);
-}
-
-/* ---- PayKeeper ---- */
-
-static void pk_profile(struct fx *f, unsigned unit, bool callbacks)
-{
-	outbox_free(f->ob);
-	config_profile_defaults(&f->p, "pk");
-	f->p.provider = KPROVIDER_PAYKEEPER;
-	snprintf(f->p.base_url, sizeof f->p.base_url, "http://127.0.0.1:%d", sandbox_port(f->sb));
-	str_copy(f->p.user, "sandbox", sizeof f->p.user);
-	str_copy(f->p.password, "sandbox", sizeof f->p.password);
-	str_copy(f->p.secret, "sandbox-secret", sizeof f->p.secret);
-	f->p.retry_schedule[0] = f->pk_retry_s ? f->pk_retry_s : 1;
-	f->p.retry_count = 1;
-	fx_outbox_unit(f, unit);
-	if (callbacks) {
-		char body[256];
-		snprintf(body, sizeof body,
-			 "{\"user\":\"sandbox\",\"url\":\"http://127.0.0.1:%u/cb/" TOKEN
-			 "/paykeeper\"}",
-			 outbox_listener_port(f->ob));
-		admin(f, "POST", "/sandbox/paykeeper/callback-url", body, NULL);
-	}
-}
-
-static int pk_ledger_count(struct fx *f, const char *receipt_key)
-{
-	json_t *j;
-	admin(f, "GET", "/sandbox/ledger", NULL, &j);
-	json_t *rs = json_object_get(j, "paykeeper");
-	size_t i;
-	json_t *r;
-	int n = 0;
-	json_array_foreach(rs, i, r)
-	{
-		const char *k = json_string_value(json_object_get(r, "receipt_key"));
-		if (k && strcmp(k, receipt_key) == 0)
-			n++;
-	}
-	json_decref(j);
-	return n;
-}
-
-static void pk_receipt(struct document *d, int64_t price)
-{
-	receipt(d, price);
-	d->basket.lines[0].vat = VAT_VAT20;
-	d->basket.lines[0].vat_set = true;
-	str_copy(d->customer_email, "buyer@example.com", sizeof d->customer_email);
-}
-
-static bool on_poll_row(const struct journal_history_row *r, void *cls)
-{
-	if (r->source == JSRC_POLL)
-		(*(int *)cls)++;
-	return true;
-}
-
-static bool on_callback_row(const struct journal_history_row *r, void *cls)
-{
-	if (r->source == JSRC_CALLBACK)
-		(*(int *)cls)++;
-	return true;
-}
-
-/* Status and outcome the sandbox ledger shows for a PayKeeper receipt_key; "" if none. */
-static void pk_ledger_status(struct fx *f, const char *receipt_key, char *out, size_t n)
-{
-	json_t *j;
-	admin(f, "GET", "/sandbox/ledger", NULL, &j);
-	json_t *rs = json_object_get(j, "paykeeper");
-	size_t i;
-	json_t *r;
-	out[0] = '\0';
-	json_array_foreach(rs, i, r)
-	{
-		const char *k = json_string_value(json_object_get(r, "receipt_key"));
-		const char *s = json_string_value(json_object_get(r, "status"));
-		if (k && s && strcmp(k, receipt_key) == 0)
-			str_copy(out, s, n);
-	}
-	json_decref(j);
-}
-
-/*
- * Issue 15: PayKeeper's "timeout" is final (seed 8, table 8.4.3: "Финальный: да",
- * the receipt was dropped from the queue unprinted). kassa kept it in
- * provider_retry, waiting for a status that never comes.
- */
-static void paykeeper__ends__timeout_receipt_as_final_failure(void **state)
-{
-	struct fx *f = *state;
-	pk_profile(f, 20, true);
-	set_faults(f, "{\"faults\":\"error=1\",\"seed\":7}");
-	bool seen = false;
-	for (int k = 0; k < 20 && !seen; k++) {
-		struct document d;
-		pk_receipt(&d, 1000 + k);
-		int64_t id = submit(f, &d);
-		char st[32] = "";
-		long long end = mono_ms() + 5000;
-		while (mono_ms() < end) {
-			loop_run_once(f->l, 10);
-			pk_ledger_status(f, d.ext_id, st, sizeof st);
-			if (!strcmp(st, "timeout") || !strcmp(st, "failed") ||
-			    !strcmp(st, "rejected"))
-				break;
-		}
-		if (strcmp(st, "timeout") == 0) {
-			seen = true;
-			enum journal_state js = run_until_state(f, id, JS_FAILED);
-			assert_int_equal(js, JS_FAILED);
-			struct journal_doc jd;
-			state_of(f, id, &jd);
-			assert_non_null(strstr(jd.last_error_text, "timeout"));
-		} else {
-			assert_int_equal(run_until_state(f, id, JS_FAILED), JS_FAILED);
-		}
-		document_free(&d);
-	}
-	assert_true(seen);
-}
-
-static void paykeeper__delivers__receipt_processed_by_signed_callback(void **state)
-{
-	struct fx *f = *state;
-	pk_profile(f, 20, true);
-	struct document d;
-	pk_receipt(&d, 12300);
-	int64_t id = submit(f, &d);
-	assert_int_equal(run_until_state(f, id, JS_PROCESSED), JS_PROCESSED);
-	struct journal_doc jd;
-	state_of(f, id, &jd);
-	assert_true(jd.provider_receipt_id[0] != '\0');
-	assert_int_equal(pk_ledger_count(f, d.ext_id), 1);
-	int callbacks = 0;
-	journal_history(f->j, id, on_callback_row, &callbacks, NULL);
-	assert_int_equal(callbacks, 1);
-	/* the journal holds no token and no password */
-	struct journal_doc full;
-	memset(&full, 0, sizeof full);
-	journal_get(f->j, id, &full, NULL);
-	assert_null(strstr(full.body, "token="));
-	journal_doc_free(&full);
-	document_free(&d);
-}
-
-static bool on_attempt_401(const struct journal_attempt_row *r, void *cls)
-{
-	if (r->http_status == 401 && strstr(r->error, "PayKeeper token"))
-		(*(int *)cls)++;
-	return true;
-}
-
-/* Issue 11: a refused token left no trace without -v. */
-static void paykeeper__records__token_failure_as_attempt(void **state)
-{
-	struct fx *f = *state;
-	pk_profile(f, 20, false);
-	outbox_free(f->ob);
-	str_copy(f->p.password, "wrong-password", sizeof f->p.password);
-	fx_outbox_unit(f, 20);
-	struct document d;
-	pk_receipt(&d, 4500);
-	int64_t id = submit(f, &d);
-	struct journal_doc jd;
-	long long end = mono_ms() + 5000;
-	do {
-		loop_run_once(f->l, 20);
-		state_of(f, id, &jd);
-	} while (jd.attempts == 0 && mono_ms() < end);
-	assert_int_equal(jd.state, JS_QUEUED);
-	assert_true(jd.attempts >= 1);
-	assert_non_null(strstr(jd.last_error_text, "PayKeeper token: HTTP 401"));
-	int rows = 0;
-	assert_int_equal(journal_attempts(f->j, id, on_attempt_401, &rows, NULL), K_OK);
-	assert_true(rows >= 1);
-	assert_int_equal(pk_ledger_count(f, d.ext_id), 0);
-	document_free(&d);
-}
-
-static void paykeeper__polls__receipt_without_callback(void **state)
-{
-	struct fx *f = *state;
-	pk_profile(f, 5, false); /* first poll after 120 "s" = 600 ms */
-	struct document d;
-	pk_receipt(&d, 4500);
-	int64_t id = submit(f, &d);
-	assert_int_equal(run_until_state(f, id, JS_PROCESSED), JS_PROCESSED);
-	int polls = 0;
-	assert_int_equal(journal_history(f->j, id, on_poll_row, &polls, NULL), K_OK);
-	assert_int_equal(polls, 1); /* processed by a poll: no callback URL is set */
-	assert_int_equal(pk_ledger_count(f, d.ext_id), 1);
-	document_free(&d);
-}
-
-static void paykeeper__finds__receipt_of_a_lost_reply(void **state)
-{
-	struct fx *f = *state;
-	pk_profile(f, 20, true);
-	/* fetch the token first, so the drop hits the print request */
-	struct document warm;
-	pk_receipt(&warm, 100);
-	int64_t wid = submit(f, &warm);
-	assert_int_equal(run_until_state(f, wid, JS_PROCESSED), JS_PROCESSED);
-	struct document d;
-	pk_receipt(&d, 9900);
-	set_faults(f, "drop=1");
-	int64_t id = submit(f, &d);
-	long long end = mono_ms() + 5000;
-	struct journal_doc jd;
-	do {
-		loop_run_once(f->l, 10);
-		state_of(f, id, &jd);
-	} while (jd.attempts < 1 && mono_ms() < end);
-	run_for(f, 30);
-	set_faults(f, "none");
-	/* the resend is refused as a repeat of receipt_key; kassa finds the first one */
-	assert_int_equal(run_until_state(f, id, JS_PROCESSED), JS_PROCESSED);
-	state_of(f, id, &jd);
-	assert_true(jd.attempts >= 2);
-	assert_int_equal(pk_ledger_count(f, d.ext_id), 1);
-	document_free(&d);
-	document_free(&warm);
-}
-
-/*
- * PayKeeper lists newest first: receipts made after the lost one push it off
- * the first page of the search, which must go on to the next pages instead
- * of calling the resend a rejection (and the cashier making a second one).
- */
-static void paykeeper__finds__lost_receipt_past_the_first_page(void **state)
-{
-	struct fx *f = *state;
-	f->recover_page = 1;
-	f->pk_retry_s = 25; /* 500 ms: the others go out before the resend */
-	pk_profile(f, 20, true);
-	struct document warm;
-	pk_receipt(&warm, 100);
-	int64_t wid = submit(f, &warm);
-	assert_int_equal(run_until_state(f, wid, JS_PROCESSED), JS_PROCESSED);
-	struct document d;
-	pk_receipt(&d, 7700);
-	set_faults(f, "drop=1");
-	int64_t id = submit(f, &d);
-	long long end = mono_ms() + 5000;
-	struct journal_doc jd;
-	do {
-		loop_run_once(f->l, 10);
-		state_of(f, id, &jd);
-	} while ((jd.attempts < 1 || jd.state != JS_QUEUED) && mono_ms() < end);
-	set_faults(f, "none");
-	struct document later[2];
-	for (int i = 0; i < 2; i++) {
-		pk_receipt(&later[i], 1000 + i);
-		int64_t lid = submit(f, &later[i]);
-		assert_int_equal(run_until_state(f, lid, JS_PROCESSED), JS_PROCESSED);
-	}
-	state_of(f, id, &jd);
-	assert_int_equal(jd.attempts, 1); /* the resend has not happened yet */
-	assert_int_equal(run_until_state(f, id, JS_PROCESSED), JS_PROCESSED);
-	assert_int_equal(pk_ledger_count(f, d.ext_id), 1);
-	for (int i = 0; i < 2; i++)
-		document_free(&later[i]);
-	document_free(&d);
-	document_free(&warm);
-}
-
-static void outbox_recover_days__start__the_day_before_the_document(void **state)
-{
-	(void)state;
-	time_t now = 1700000000; /* 2023-11-14 */
-	char start[11], end[11], want[11];
-	/* a document from three days ago: its day before, up to tomorrow */
-	outbox_recover_days((int64_t)(now - 3 * 86400) * 1000, now, start, end);
-	struct tm tm;
-	time_t t = now - 4 * 86400;
-	localtime_r(&t, &tm);
-	strftime(want, sizeof want, "%Y-%m-%d", &tm);
-	assert_string_equal(start, want);
-	t = now + 86400;
-	localtime_r(&t, &tm);
-	strftime(want, sizeof want, "%Y-%m-%d", &tm);
-	assert_string_equal(end, want);
-	/* unknown creation time: yesterday */
-	outbox_recover_days(0, now, start, end);
-	t = now - 86400;
-	localtime_r(&t, &tm);
-	strftime(want, sizeof want, "%Y-%m-%d", &tm);
-	assert_string_equal(start, want);
-}
-
-/* ---- a scripted LifePay stand-in: envelope codes the sandbox never sends ---- */
-
-struct fake {
-	struct MHD_Daemon *d;
-	pthread_mutex_t mu;
-	int first_code;	 /* the envelope code of the first `bad` replies */
-	int bad;	 /* how many replies carry first_code */
-	int requests;
-	char ext_ids[8][EXT_ID_MAX + 1];
-};
-
-struct fake_req {
-	char *body;
-	size_t len;
-};
-
-static enum MHD_Result on_fake(void *cls, struct MHD_Connection *c, const char *url,
-			       const char *method, const char *version, const char *data,
-			       size_t *size, void **ctx)
-{
-	(void)url;
-	(void)method;
-	(void)version;
-	struct fake *fk = cls;
-	struct fake_req *r = *ctx;
-	if (!r) {
-		*ctx = calloc(1, sizeof *r);
-		return MHD_YES;
-	}
-	if (*size) {
-		r->body = realloc(r->body, r->len + *size + 1);
-		memcpy(r->body + r->len, data, *size);
-		r->len += *size;
-		r->body[r->len] = '\0';
-		*size = 0;
-		return MHD_YES;
-	}
-	json_t *req = r->body ? json_loads(r->body, 0, NULL) : NULL;
-	const char *ext = req ? json_string_value(json_object_get(req, "ext_id")) : NULL;
-	pthread_mutex_lock(&fk->mu);
-	int n = fk->requests++;
-	if (n < 8 && ext)
-		str_copy(fk->ext_ids[n], ext, sizeof fk->ext_ids[n]);
-	int code = n < fk->bad ? fk->first_code : 0;
-	pthread_mutex_unlock(&fk->mu);
-	json_decref(req);
-	char body[256];
-	if (code)
-		snprintf(body, sizeof body, "{\"code\":%d,\"message\":\"scripted %d\",\"data\":null}",
-			 code, code);
-	else
-		snprintf(body, sizeof body,
-			 "{\"code\":0,\"message\":\"\",\"data\":{\"uuid\":\"fake-uuid-1\"}}");
-	struct MHD_Response *resp =
-	    MHD_create_response_from_buffer(strlen(body), body, MHD_RESPMEM_MUST_COPY);
-	MHD_add_response_header(resp, "Content-Type", "application/json");
-	enum MHD_Result ret = MHD_queue_response(c, 200, resp);
-	MHD_destroy_response(resp);
-	return ret;
-}
-
-static void on_fake_done(void *cls, struct MHD_Connection *c, void **ctx,
-			 enum MHD_RequestTerminationCode toe)
-{
-	(void)cls;
-	(void)c;
-	(void)toe;
-	struct fake_req *r = *ctx;
-	if (r) {
-		free(r->body);
-		free(r);
-	}
-	*ctx = NULL;
-}
-
-/* Points the engine at a stand-in answering `bad` times with code, then accepting. */
-static void fake_start(struct fx *f, struct fake *fk, int code, int bad)
-{
-	memset(fk, 0, sizeof *fk);
-	pthread_mutex_init(&fk->mu, NULL);
-	fk->first_code = code;
-	fk->bad = bad;
-	fk->d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG, 0, NULL, NULL,
-				 on_fake, fk, MHD_OPTION_NOTIFY_COMPLETED, on_fake_done, NULL,
-				 MHD_OPTION_END);
-	assert_non_null(fk->d);
-	const union MHD_DaemonInfo *info = MHD_get_daemon_info(fk->d, MHD_DAEMON_INFO_BIND_PORT);
-	outbox_free(f->ob);
-	snprintf(f->p.base_url, sizeof f->p.base_url, "http://127.0.0.1:%u",
-		 (unsigned)info->port);
-	fx_outbox(f);
-}
-
-static void fake_stop(struct fake *fk)
-{
-	MHD_stop_daemon(fk->d);
-	pthread_mutex_destroy(&fk->mu);
-}
-
-struct attempts {
-	int n;
-	struct journal_attempt_row rows[8];
-};
-
-static bool on_attempt(const struct journal_attempt_row *row, void *cls)
-{
-	struct attempts *a = cls;
-	if (a->n < 8)
-		a->rows[a->n++] = *row;
-	return true;
-}
-
-static void envelope_code_is_retried(struct fx *f, int code)
-{
-	struct fake fk;
-	fake_start(f, &fk, code, 1);
-	struct document d;
-	receipt(&d, 4200);
-	int64_t id = submit(f, &d);
-	assert_int_equal(run_until_state(f, id, JS_ACCEPTED), JS_ACCEPTED);
-	struct journal_doc jd;
-	state_of(f, id, &jd);
-	assert_string_equal(jd.uuid, "fake-uuid-1");
-	assert_int_equal(jd.attempts, 2);
-	assert_false(jd.flagged);
-	struct attempts a = {0};
-	assert_int_equal(journal_attempts(f->j, id, on_attempt, &a, NULL), K_OK);
-	assert_int_equal(a.n, 2);
-	assert_int_equal(a.rows[0].http_status, 200);
-	assert_int_equal(a.rows[0].provider_code, code);
-	assert_non_null(strstr(a.rows[0].error, "scripted"));
-	assert_int_equal(a.rows[1].provider_code, 0);
-	pthread_mutex_lock(&fk.mu);
-	assert_int_equal(fk.requests, 2);
-	assert_string_equal(fk.ext_ids[0], d.ext_id);
-	assert_string_equal(fk.ext_ids[1], d.ext_id);
-	pthread_mutex_unlock(&fk.mu);
-	outbox_free(f->ob);
-	f->ob = NULL;
-	fake_stop(&fk);
-	document_free(&d);
-}
-
-static void outbox__retries__envelope_429_with_same_ext_id(void **state)
-{
-	envelope_code_is_retried(*state, 429);
-}
-
-static void outbox__retries__envelope_500_with_same_ext_id(void **state)
-{
-	envelope_code_is_retried(*state, 500);
-}
-
-static void outbox__flags__rejection_after_an_unanswered_attempt(void **state)
-{
-	struct fx *f = *state;
-	struct document d;
-	receipt(&d, 5000);
-	str_copy(d.target_serial, "NO-SUCH-PRINTER", sizeof d.target_serial);
-	set_faults(f, "http500=1");
-	int64_t id = submit(f, &d);
-	long long end = mono_ms() + 5000;
-	struct journal_doc jd;
-	do {
-		loop_run_once(f->l, 10);
-		state_of(f, id, &jd);
-	} while (jd.attempts < 1 && mono_ms() < end);
-	while (jd.state == JS_SENDING && mono_ms() < end) {
-		loop_run_once(f->l, 10);
-		state_of(f, id, &jd);
-	}
-	set_faults(f, "none");
-	assert_int_equal(run_until_state(f, id, JS_REJECTED), JS_REJECTED);
-	state_of(f, id, &jd);
-	assert_true(jd.attempts >= 2);
-	assert_int_equal(jd.last_error_code, 400);
-	assert_true(jd.flagged);
-	struct journal_filter flt = {.flagged_only = true};
-	int64_t n = 0;
-	assert_int_equal(journal_count(f->j, &flt, &n, NULL), K_OK);
-	assert_int_equal(n, 1);
-	document_free(&d);
-}
-
-static void outbox__applies__callback_of_a_lost_reply_by_ext_id(void **state)
-{
-	struct fx *f = *state;
-	/* the resend would come only after 1000 "seconds" (20 s): the callback must do it */
-	outbox_free(f->ob);
-	f->p.retry_schedule[0] = 1000;
-	fx_outbox(f);
-	set_faults(f, "drop=1");
-	struct document d;
-	receipt(&d, 6100);
-	int64_t id = submit(f, &d);
-	assert_int_equal(run_until_state(f, id, JS_PROCESSED), JS_PROCESSED);
-	struct journal_doc jd;
-	state_of(f, id, &jd);
-	assert_int_equal(jd.attempts, 1);
-	assert_true(jd.uuid[0] != '\0');
-	assert_false(jd.flagged);
-	assert_int_equal(ledger_count(f, d.ext_id), 1);
-	set_faults(f, "none");
-	document_free(&d);
 }
 
 /* ---- the listener ---- */
@@ -976,7 +457,7 @@ static void listener__answers__malformed_400_unknown_uuid_200(void **state)
 	struct fx *f = *state;
 	struct document d;
 	receipt(&d, 1000);
-	int64_t id = submit(f, &d);
+	int64_t id = fx_submit(f, &d);
 	assert_int_equal(run_until_state(f, id, JS_PROCESSED), JS_PROCESSED);
 	struct journal_doc before;
 	state_of(f, id, &before);
@@ -1061,38 +542,17 @@ int main(void)
 					    teardown),
 	    cmocka_unit_test_setup_teardown(outbox__refuses__second_sender_on_one_journal, setup,
 					    teardown),
-	    cmocka_unit_test_setup_teardown(paykeeper__finds__lost_receipt_past_the_first_page,
-					    setup, teardown),
-	    cmocka_unit_test(outbox_recover_days__start__the_day_before_the_document),
 	    cmocka_unit_test_setup_teardown(outbox__requeues__document_left_sending_while_running,
 					    setup, teardown),
-	    cmocka_unit_test_setup_teardown(outbox__marks__offline_until_the_provider_answers, setup,
-					    teardown),
+	    cmocka_unit_test_setup_teardown(outbox__marks__offline_until_the_provider_answers,
+					    setup, teardown),
 	    cmocka_unit_test_setup_teardown(outbox__flush__sends_waiting_document_now, setup,
 					    teardown),
 	    cmocka_unit_test_setup_teardown(outbox__sends__open_shift_alone_before_later_receipts,
 					    setup, teardown),
-	    cmocka_unit_test_setup_teardown(
-		paykeeper__delivers__receipt_processed_by_signed_callback, setup, teardown),
-	    cmocka_unit_test_setup_teardown(paykeeper__records__token_failure_as_attempt, setup,
-					    teardown),
-	    cmocka_unit_test_setup_teardown(paykeeper__polls__receipt_without_callback, setup,
-					    teardown),
-	    cmocka_unit_test_setup_teardown(paykeeper__finds__receipt_of_a_lost_reply, setup,
-					    teardown),
 	    cmocka_unit_test_setup_teardown(outbox_token_load__keeps__token_between_starts, setup,
 					    teardown),
-	    cmocka_unit_test_setup_teardown(outbox__retries__envelope_429_with_same_ext_id, setup,
-					    teardown),
-	    cmocka_unit_test_setup_teardown(outbox__retries__envelope_500_with_same_ext_id, setup,
-					    teardown),
-	    cmocka_unit_test_setup_teardown(outbox__flags__rejection_after_an_unanswered_attempt,
-					    setup, teardown),
-	    cmocka_unit_test_setup_teardown(outbox__applies__callback_of_a_lost_reply_by_ext_id,
-					    setup, teardown),
 	    cmocka_unit_test_setup_teardown(listener__answers__wrong_token_404, setup, teardown),
-	    cmocka_unit_test_setup_teardown(paykeeper__ends__timeout_receipt_as_final_failure, setup,
-					    teardown),
 	    cmocka_unit_test_setup_teardown(listener__answers__malformed_400_unknown_uuid_200,
 					    setup, teardown),
 	    cmocka_unit_test_setup_teardown(listener__refuses__bad_paykeeper_signature_403, setup,

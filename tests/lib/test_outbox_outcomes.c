@@ -34,16 +34,6 @@
 
 #include "outbox_fixture.h"
 
-static int64_t submit(struct fx *f, struct document *d)
-{
-	int64_t id = 0;
-	struct kerr e = {0};
-	kstatus st = outbox_submit(f->ob, d, &id, &e);
-	if (st != K_OK)
-		fail_msg("outbox_submit: %s: %s", e.field, e.text);
-	return id;
-}
-
 /* ---- every provider outcome (issue 15, item 5) ---- */
 
 static bool on_row(const struct journal_history_row *r, void *cls)
@@ -78,7 +68,7 @@ static void lifepay__records__awaiting_retry_then_final_callback(void **state)
 	set_faults(f, "retry=1");
 	struct document d;
 	receipt(&d, 15000);
-	int64_t id = submit(f, &d);
+	int64_t id = fx_submit(f, &d);
 	assert_int_equal(run_until_state(f, id, JS_PROCESSED), JS_PROCESSED);
 	char h[4096];
 	history(f, id, h);
@@ -95,7 +85,7 @@ static void lifepay__records__6095_denied_as_rejected(void **state)
 	set_faults(f, "denied=1");
 	struct document d;
 	receipt(&d, 15000);
-	int64_t id = submit(f, &d);
+	int64_t id = fx_submit(f, &d);
 	assert_int_equal(run_until_state(f, id, JS_REJECTED), JS_REJECTED);
 	struct journal_doc jd;
 	state_of(f, id, &jd);
@@ -112,7 +102,7 @@ static void lifepay__records__3975_as_failed_with_the_fn_text(void **state)
 	set_faults(f, "fn3975=1");
 	struct document d;
 	receipt(&d, 15000);
-	int64_t id = submit(f, &d);
+	int64_t id = fx_submit(f, &d);
 	assert_int_equal(run_until_state(f, id, JS_FAILED), JS_FAILED);
 	struct journal_doc jd;
 	state_of(f, id, &jd);
@@ -126,7 +116,7 @@ static void lifepay__records__pos_approved_as_processed(void **state)
 	struct fx *f = *state;
 	struct document d;
 	pos_receipt(&d, 2);
-	int64_t id = submit(f, &d);
+	int64_t id = fx_submit(f, &d);
 	assert_int_equal(run_until_state(f, id, JS_PROCESSED), JS_PROCESSED);
 	struct journal_doc jd;
 	state_of(f, id, &jd);
@@ -141,7 +131,7 @@ static void lifepay__records__pos_declined_as_not_charged(void **state)
 	set_faults(f, "pos_decline=1");
 	struct document d;
 	pos_receipt(&d, 2);
-	int64_t id = submit(f, &d);
+	int64_t id = fx_submit(f, &d);
 	assert_int_equal(run_until_state(f, id, JS_FAILED), JS_FAILED);
 	struct journal_doc jd;
 	state_of(f, id, &jd);
@@ -158,7 +148,7 @@ static void lifepay__records__pos_timeout_with_slip_count(void **state)
 	set_faults(f, "pos_timeout=1");
 	struct document d;
 	pos_receipt(&d, 2);
-	int64_t id = submit(f, &d);
+	int64_t id = fx_submit(f, &d);
 	assert_int_equal(run_until_state(f, id, JS_FAILED), JS_FAILED);
 	struct journal_doc jd;
 	state_of(f, id, &jd);
@@ -191,7 +181,7 @@ static void lifepay__ffd12__sends_marked_pack_with_its_code(void **state)
 		 "91EE06\x1d"
 		 "92abc",
 		 sizeof d.basket.lines[0].marking);
-	int64_t id = submit(f, &d);
+	int64_t id = fx_submit(f, &d);
 	struct journal_doc jd;
 	memset(&jd, 0, sizeof jd);
 	assert_int_equal(journal_get(f->j, id, &jd, NULL), K_OK);

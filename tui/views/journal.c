@@ -24,12 +24,12 @@
 #include "journal_link.h"
 #include "i18n.h"
 #include "preview.h"
+#include "provider.h"
 #include "refund_calc.h"
 #include "registry.h"
 #include "util.h"
 #include "views/status.h"
 #include "views/views.h"
-#include "wire/lifepay.h"
 
 #define JROWS_MAX 1000
 
@@ -212,23 +212,8 @@ static kstatus load_document(struct app *app, int64_t id, struct journal_doc *jd
 	enum doc_kind k;
 	if (!doc_kind_parse(jd->kind, &k))
 		return kerr_set(err, K_INVALID, "kind", _("unknown document kind %s"), jd->kind);
-	if (jd->provider == KPROVIDER_PAYKEEPER) {
-		struct refund_original *o = xcalloc(1, sizeof *o);
-		st = refund_parse_original(jd->provider, jd->body, o, err);
-		document_init(d, k);
-		if (st == K_OK) {
-			d->type = o->type;
-			d->basket = o->basket;
-			d->pay.card = (struct pay_amount){o->card ? PAY_AMOUNT : PAY_NONE, o->card};
-			d->pay.cash = (struct pay_amount){o->cash ? PAY_AMOUNT : PAY_NONE, o->cash};
-		}
-		free(o);
-		return st;
-	}
-	st = wire_lifepay_parse_request(jd->body ? jd->body : "{}", jd->body ? strlen(jd->body) : 2,
-					k, d, NULL, err);
-	if (st == K_OK && doc_kind_has_basket(k))
-		st = basket_recalc(&d->basket, err);
+	const char *body = jd->body ? jd->body : "";
+	st = provider_get(jd->provider)->status.decode_stored(body[0] ? body : "{}", k, d, err);
 	return st;
 }
 
@@ -429,7 +414,7 @@ static void toggle_registry(struct app *app)
 {
 	struct journal_screen *js = journal_of(app);
 	struct engine *e = engine_of(app);
-	if (!e || e->profile.provider != KPROVIDER_PAYKEEPER) {
+	if (!e || !provider_can(e->profile.provider, PROVIDER_CAP_REGISTRY)) {
 		app_message(app, UI_MESSAGE_ERROR, "%s",
 			    _("The provider's registry is read for PayKeeper profiles; LifePay has "
 			      "no registry to read (its cabinet shows the receipts)"));

@@ -292,7 +292,7 @@ static void empty_means_rest(struct pay_state *ps)
 static int pay_send(struct app *app, bool confirmed)
 {
 	struct pay_state *ps = pay_of(app);
-	pay_recalc(app);
+	pay_recalc(app); /* the screen's check of what it shows; lib resolves it once more */
 	if (!ps->ok) {
 		app_refuse(app, &ps->err);
 		return APP_HANDLED | APP_REDRAW;
@@ -306,13 +306,12 @@ static int pay_send(struct app *app, bool confirmed)
 	d->pay = ps->pay;
 	d->test = app->status.mode == APP_MODE_TEST;
 	d->allow_large = confirmed;
+	d->resolved = ps->res; /* as shown: the ceiling's cash and the change */
 	kstatus st = set_contact(d, ps->text[F_CONTACT], &err);
 	if (st == K_OK && ps->settle != SETTLE_FULL)
 		st = make_prepayment(ps, d, &err);
-	if (st == K_OK) {
+	if (st == K_OK)
 		document_assign_ext_id(d);
-		st = document_validate(d, &err);
-	}
 	struct engine *e = engine_of(app);
 	if (st == K_OK && !confirmed &&
 	    guard_ceiling(d, e ? e->profile.max_receipt : 0, &err) != K_OK) {

@@ -13,15 +13,13 @@
 #include "config_save.h"
 #include "engine.h"
 #include "engine_switch.h"
-#include "errors.h"
 #include "i18n.h"
 #include "net.h"
 #include "prefs.h"
+#include "provider.h"
 #include "scanner.h"
 #include "util.h"
 #include "views/views.h"
-#include "wire/lifepay.h"
-#include "wire/paykeeper.h"
 
 enum item { IT_PROFILE, IT_TEST, IT_PRINTER, IT_THEME, IT_CHECK, IT_CATALOG, IT_COUNT };
 enum settings_mode { SM_LIST, SM_PRINTER, SM_CONFIRM };
@@ -239,59 +237,8 @@ static void on_check(void *cls, const struct net_result *res)
 		return; /* the screen closed: its check was cancelled with it */
 	struct engine *e = engine_of(app);
 	sg->checking = false;
-	sg->check_role = UI_MESSAGE_ERROR;
-	bool ru = errors_locale_is_russian();
-	if (res->outcome != NET_OK) {
-		snprintf(sg->check, sizeof sg->check, _("The provider could not be reached: %s"),
-			 net_outcome_str(res->outcome));
-	} else if (e && e->profile.provider == KPROVIDER_PAYKEEPER) {
-		char tok[256];
-		if (res->http_status == 401 || res->http_status == 403)
-			snprintf(sg->check, sizeof sg->check,
-				 _("Refused (HTTP %ld): the user or password is wrong"),
-				 res->http_status);
-		else if (res->http_status == 200 &&
-			 paykeeper_parse_token(res->body, res->body_len, tok, sizeof tok, NULL) ==
-			     K_OK) {
-			snprintf(sg->check, sizeof sg->check, "%s",
-				 _("OK: user and password are right; PayKeeper issued a token"));
-			sg->check_role = UI_MESSAGE_INFO;
-		} else {
-			snprintf(sg->check, sizeof sg->check, _("No token (HTTP %ld)"),
-				 res->http_status);
-		}
-		explicit_bzero(tok, sizeof tok);
-	} else {
-		struct lifepay_reply r;
-		struct kerr err = {0};
-		if (wire_lifepay_parse_reply(res->body, res->body_len, &r, &err) != K_OK) {
-			snprintf(sg->check, sizeof sg->check,
-				 _("HTTP %ld with an unreadable reply: %s"), res->http_status,
-				 err.text);
-		} else if (res->http_status != 200) {
-			snprintf(sg->check, sizeof sg->check,
-				 _("The provider answered HTTP %ld: try again later"),
-				 res->http_status);
-		} else if (r.code == 0) {
-			snprintf(
-			    sg->check, sizeof sg->check, "%s",
-			    _("OK: login and API key are right and cloud fiscalization is on"));
-			sg->check_role = UI_MESSAGE_INFO;
-		} else if (r.code == 400) {
-			snprintf(
-			    sg->check, sizeof sg->check,
-			    _("Login and API key are right, but the test document was refused: "
-			      "%s%s%s (check the printer)"),
-			    r.message, r.n_field_errors ? "; " : "",
-			    r.n_field_errors ? r.field_errors[0] : "");
-		} else {
-			char meaning[400], next[300];
-			errors_describe(r.code, r.message, ru, meaning, sizeof meaning);
-			errors_next_step(r.code, ru, next, sizeof next);
-			snprintf(sg->check, sizeof sg->check, "%s%s%s", meaning, next[0] ? " — " : "",
-				 next);
-		}
-	}
+	bool ok = e && provider_check_verdict(&e->profile, res, sg->check, sizeof sg->check);
+	sg->check_role = ok ? UI_MESSAGE_INFO : UI_MESSAGE_ERROR;
 	app_redraw(app);
 }
 
@@ -308,34 +255,7 @@ static void run_check(struct app *app)
 	net_free(sg->net);
 	sg->net = net_new(app->loop, NULL);
 	const struct config_profile *p = &e->profile;
-	char url[CONFIG_URL_MAX + 64];
-	struct net_job *job;
-	if (p->provider == KPROVIDER_PAYKEEPER) {
-		snprintf(url, sizeof url, "%s%s", p->base_url, PAYKEEPER_PATH_TOKEN);
-		job = net_get(sg->net, url, p->user, p->password, NULL, on_check, app);
-	} else {
-		/* A test X-report: the provider checks everything and fiscalizes nothing. */
-		struct document *d = xcalloc(1, sizeof *d);
-		document_init(d, DOC_X_REPORT);
-		d->test = true;
-		str_copy(d->target_serial, p->target_serial, sizeof d->target_serial);
-		document_assign_ext_id(d);
-		struct lifepay_auth auth;
-		memset(&auth, 0, sizeof auth);
-		str_copy(auth.login, p->login, sizeof auth.login);
-		str_copy(auth.apikey, p->apikey, sizeof auth.apikey);
-		char *body = wire_lifepay_request_text(d, &auth);
-		explicit_bzero(&auth, sizeof auth);
-		document_free(d);
-		free(d);
-		snprintf(url, sizeof url, "%s%s", p->base_url, doc_kind_path(DOC_X_REPORT));
-		job = body ? net_post(sg->net, url, NULL, body, strlen(body), NULL, on_check, app)
-			   : NULL;
-		if (body) {
-			explicit_bzero(body, strlen(body));
-			free(body);
-		}
-	}
+	struct net_job *job = provider_check_account(sg->net, p, on_check, app, NULL, 0, NULL);
 	if (!job) {
 		snprintf(sg->check, sizeof sg->check, "%s", _("The request could not be made"));
 		sg->check_role = UI_MESSAGE_ERROR;
@@ -413,9 +333,10 @@ static void enter(struct app *app)
 			set_mode(app, SM_CONFIRM);
 		return;
 	case IT_TEST:
-		if (e->profile.provider == KPROVIDER_PAYKEEPER) {
-			app_message(app, UI_MESSAGE_ERROR, "%s",
-				    _("PayKeeper has no test mode; use the training profile"));
+		if (!provider_can(e->profile.provider, PROVIDER_CAP_TEST_MODE)) {
+			app_message(app, UI_MESSAGE_ERROR,
+				    _("%s has no test mode; use the training profile"),
+				    provider_get(e->profile.provider)->name);
 			return;
 		}
 		change_profile(app, "test", e->profile.test ? "0" : "1");
@@ -585,7 +506,8 @@ static void settings_draw(struct app *app, WINDOW *w, int rows, int cols)
 	}
 	/* The profile as it runs; secrets masked. */
 	app_put(w, y++, 2, cols - 4, TEXT_LEFT, _("The profile in use"), UI_TABLE_HEADER);
-	const char *prov = journal_provider_word(p->provider);
+	const struct provider_ops *ops = provider_get(p->provider);
+	const char *prov = provider_word(p->provider);
 	char listen[CONFIG_URL_MAX + 64];
 	if (p->relay_url[0]) {
 		/* The address only: the relay token is a secret. */
@@ -602,10 +524,8 @@ static void settings_draw(struct app *app, WINDOW *w, int rows, int cols)
 	} lines[] = {
 	    {_("provider"), prov},
 	    {_("address"), p->base_url},
-	    {p->provider == KPROVIDER_PAYKEEPER ? _("user") : _("login"),
-	     p->provider == KPROVIDER_PAYKEEPER ? p->user : p->login},
-	    {p->provider == KPROVIDER_PAYKEEPER ? _("password") : _("API key"),
-	     config_mask(p->provider == KPROVIDER_PAYKEEPER ? p->password : p->apikey)},
+	    {_(ops->cred.user_label), provider_user(p)},
+	    {_(ops->cred.secret_label), config_mask(provider_secret(p))},
 	    {_("callbacks"), listen},
 	    {_("card terminal"), p->pos_terminal ? _("yes (refunds may go through it)") : _("no")},
 	};
