@@ -15,6 +15,7 @@
 #include "errors.h"
 #include "i18n.h"
 #include "preview.h"
+#include "provider.h"
 #include "settle_journal.h"
 #include "util.h"
 #include "views/views.h"
@@ -101,8 +102,14 @@ static void render(struct app *app)
 		m.time_ms = jd.created_at;
 		m.ext_id = jd.ext_id;
 		m.state = _(journal_state_label(jd.state));
-		if (preview_render_body(DOC_RECEIPT, jd.body, &m, &ss->pre, NULL) != K_OK)
+		struct document *pd = xcalloc(1, sizeof *pd);
+		document_init(pd, DOC_RECEIPT);
+		if (provider_get(jd.provider)->status.decode_stored(jd.body, DOC_RECEIPT, pd, NULL) !=
+			K_OK ||
+		    preview_render(pd, &m, &ss->pre, NULL) != K_OK)
 			preview_lines_free(&ss->pre);
+		document_free(pd);
+		free(pd);
 	}
 	journal_doc_free(&jd);
 	struct preview_meta f = {.mode = m.mode, .width = 32, .russian = m.russian, .ext_id = ""};
