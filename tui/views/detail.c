@@ -21,11 +21,11 @@
 #include "journal_raw.h"
 #include "marking.h"
 #include "mask.h"
+#include "provider.h"
 #include "text.h"
 #include "util.h"
 #include "views/status.h"
 #include "views/views.h"
-#include "wire/lifepay.h"
 
 struct dline {
 	char *text;
@@ -312,15 +312,14 @@ static void add_error(struct detail_state *dt, const struct journal_doc *d)
 /* Screens at least this wide show a marking code in full; narrower ones shorten it. */
 #define DETAIL_FULL_CODE_COLS 120
 
-/* Each marked line: its item type and its code (LifePay bodies; PayKeeper's carry none). */
+/* Each marked line: its item type and its code (bodies whose provider stores codes). */
 static void add_marked(struct detail_state *dt, const struct journal_doc *d)
 {
 	enum doc_kind k;
-	if (d->provider == KPROVIDER_PAYKEEPER || !d->body || !doc_kind_parse(d->kind, &k) ||
-	    !doc_kind_has_basket(k))
+	if (!d->body || !doc_kind_parse(d->kind, &k) || !doc_kind_has_basket(k))
 		return;
 	struct document *doc = xcalloc(1, sizeof *doc);
-	if (wire_lifepay_parse_request(d->body, strlen(d->body), k, doc, NULL, NULL) == K_OK) {
+	if (provider_get(d->provider)->status.decode_stored(d->body, k, doc, NULL) == K_OK) {
 		bool any = false;
 		for (size_t i = 0; i < doc->basket.n; i++) {
 			const struct basket_line *l = &doc->basket.lines[i];
