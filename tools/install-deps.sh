@@ -8,7 +8,7 @@ packages=(
 	libncurses-dev libreadline-dev libcurl4-openssl-dev libjansson-dev
 	libcmocka-dev libmicrohttpd-dev libsqlite3-dev libssl-dev libinih-dev uuid-dev
 	libpq-dev
-	tmux locales curl ca-certificates wrk libclang-rt-14-dev
+	tmux locales curl ca-certificates wrk libclang-rt-14-dev clang-format
 )
 
 missing=()
