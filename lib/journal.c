@@ -14,6 +14,7 @@
 #include <sqlite3.h>
 
 #include "i18n.h"
+#include "journal_bill.h"
 #include "journal_check.h"
 #include "money.h"
 #include "util.h"
@@ -142,6 +143,12 @@ static const char *const migrations[] = {
 	" key TEXT PRIMARY KEY,"
 	" value TEXT NOT NULL,"
 	" updated_at INTEGER NOT NULL);",
+
+	/* 7: reserved for prepayment and settlement (branch prepay); nothing here. */
+	"SELECT 1;",
+
+	/* 8: pay-by-link bills and transaction notifications (lib/journal_bill.c). */
+	JOURNAL_BILL_SCHEMA,
 };
 #define MIGRATION_COUNT ((int)(sizeof migrations / sizeof migrations[0]))
 
@@ -402,6 +409,16 @@ int64_t retry_delay_ms(const int64_t *schedule_s, size_t n, int attempt)
 static int64_t journal_now(struct journal *j)
 {
 	return j->clock ? j->clock(j->clock_ctx) : (int64_t)now_ms();
+}
+
+struct sqlite3 *journal_db(struct journal *j)
+{
+	return j->db;
+}
+
+int64_t journal_clock_now(struct journal *j)
+{
+	return journal_now(j);
 }
 
 void journal_set_clock(struct journal *j, int64_t (*fn)(void *ctx), void *ctx)

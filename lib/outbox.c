@@ -18,6 +18,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "bill.h"
 #include "errors.h"
 #include "guard.h"
 #include "i18n.h"
@@ -1407,6 +1408,9 @@ int outbox_handle_callback(struct outbox *ob, const struct listener_request *req
 		return handle_lifepay(ob, req, reply, reply_n);
 	if (strcmp(req->suffix, "paykeeper") == 0)
 		return handle_paykeeper(ob, req, reply, reply_n);
+	if (strcmp(req->suffix, "lifepay-tx") == 0) /* LIFE PAY transaction notifications */
+		return bill_tx_callback(ob->j, req->content_type, req->body, req->len, reply,
+					reply_n);
 	return reply_text(reply, reply_n, 404, "not found");
 }
 
@@ -1422,6 +1426,11 @@ int outbox_apply_relayed(struct outbox *ob, const char *suffix, const char *cont
 	int status = outbox_handle_callback(ob, &req, reply, reply_n);
 	ob->cb_source = JSRC_CALLBACK;
 	return status;
+}
+
+const char *outbox_callback_url(const struct outbox *ob)
+{
+	return ob->callback_url;
 }
 
 bool outbox_uses_relay(const struct outbox *ob)
