@@ -199,7 +199,8 @@ kstatus journal_bill_get(struct journal *j, int64_t id, struct journal_bill *out
 	if (sqlite3_step(s) == SQLITE_ROW)
 		bill_row(s, out);
 	else
-		st = kerr_set(err, K_NOTFOUND, "bill", _("there is no bill #%lld"), (long long)id);
+		st = kerr_set(err, K_NOTFOUND, "bill", _("no bill has id #%lld: see kassa bill list"),
+			      (long long)id);
 	sqlite3_finalize(s);
 	return st;
 }
