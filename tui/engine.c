@@ -9,6 +9,7 @@
 
 #include "basket_store.h"
 #include "cli.h"
+#include "engine_bill.h"
 #include "engine_relay.h"
 #include "training_relay.h"
 #include "i18n.h"
@@ -391,6 +392,7 @@ static void engine_close(struct engine *e)
 		loop_cancel_timer(e->app->loop, e->timer);
 	e->timer = 0;
 	engine_relay_stop(e);
+	engine_bills_stop(e);
 	if (e->outbox)
 		outbox_set_listener(e->outbox, NULL, NULL);
 	outbox_free(e->outbox);
@@ -523,6 +525,7 @@ static kstatus engine_setup(struct app *app, void *cls, struct kerr *err)
 	outbox_set_listener(e->outbox, on_outbox_change, e);
 	engine_relay_start(e);
 	app->engine = e;
+	engine_bills_start(e);
 	app->submit = engine_submit;
 	app->send_now = engine_send_now;
 	app->teardown = on_teardown;

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "basket_store.h"
+#include "engine_bill.h"
 #include "engine_relay.h"
 #include "training_relay.h"
 #include "i18n.h"
@@ -28,6 +29,7 @@ static void stop_outbox(struct engine *e)
 		return;
 	/* Requests on the wire stay "sending" and are resumed by the next outbox_new(). */
 	engine_relay_stop(e);
+	engine_bills_stop(e);
 	outbox_set_listener(e->outbox, NULL, NULL);
 	outbox_free(e->outbox);
 	e->outbox = NULL;
@@ -108,6 +110,7 @@ static kstatus start(struct engine *e, const struct config_profile *p, bool keep
 	}
 	outbox_set_listener(e->outbox, on_outbox_change, e);
 	engine_relay_start(e);
+	engine_bills_start(e);
 	e->shift_dirty = true;
 	engine_reload(e);
 	engine_update_status(e);

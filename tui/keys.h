@@ -68,7 +68,10 @@
 	_(NOTE_2000, "cash-2000", N_("+2000"), N_("Payment: a 2,000 banknote into the cash field")) \
 	_(NOTE_5000, "cash-5000", N_("+5000"), N_("Payment: a 5,000 banknote into the cash field")) \
 	_(NO_ORIGINAL, "no-original", N_("No original"),                                        \
-	  N_("Refund: refund the basket without an original receipt (asks first)"))
+	  N_("Refund: refund the basket without an original receipt (asks first)"))             \
+	_(BILL, "bill", N_("Bill"),                                                             \
+	  N_("Pay by link: a LIFE PAY bill to the buyer's phone or e-mail (QR code for SBP)"))  \
+	_(BILL_CANCEL, "bill-cancel", N_("Cancel bill"), N_("Pay by link: cancel the unpaid bill"))
 
 #define ACTION_ENUM(name, bind, label, help) ACT_##name,
 enum action { ACTION_INFO(ACTION_ENUM) ACT_COUNT };

@@ -397,6 +397,15 @@ static int sale_handle(struct app *app, enum action a, int key)
 			app_push(app, &view_pay, a == ACT_PAY ? DOC_RECEIPT : DOC_NONFISCAL);
 		}
 		return APP_HANDLED | APP_REDRAW;
+	case ACT_BILL:
+		if (n == 0) {
+			app_message(app, UI_MESSAGE_ERROR, "%s", _("The basket is empty: add an item first"));
+		} else {
+			app_clear_message(app);
+			set_mode(app, SM_ENTRY);
+			app_push(app, &view_bill, 0);
+		}
+		return APP_HANDLED | APP_REDRAW;
 	case ACT_FIND:
 		if (ss->mode != SM_ENTRY)
 			set_mode(app, SM_ENTRY);

@@ -11,6 +11,7 @@ extern const struct view_ops view_find;
 extern const struct view_ops view_refund;
 extern const struct view_ops view_journal;
 extern const struct view_ops view_settings;
+extern const struct view_ops view_bill;
 
 /*
  * Adds a catalog item to the basket as the sale screen does: qty 0 means
