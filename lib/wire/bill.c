@@ -182,6 +182,19 @@ char *wire_bill_status_query(const char *number, const char *login, const char *
 	return q;
 }
 
+/* Text cut to fit, never inside a UTF-8 sequence (jansson's strings are valid UTF-8). */
+static void copy_text(const char *s, char *out, size_t n)
+{
+	size_t len = strlen(s);
+	if (len >= n) {
+		len = n - 1;
+		while (len > 0 && ((unsigned char)s[len] & 0xC0) == 0x80)
+			len--;
+	}
+	memcpy(out, s, len);
+	out[len] = '\0';
+}
+
 /* The {code, message, data} envelope; *data borrowed from *root. */
 static kstatus envelope(const char *body, size_t len, json_t **root, int *code, char *msg,
 			size_t msg_n, struct kerr *err)
@@ -199,11 +212,12 @@ static kstatus envelope(const char *body, size_t len, json_t **root, int *code, 
 	}
 	*code = (int)json_integer_value(c);
 	const char *m = json_string_value(json_object_get(j, "message"));
-	str_copy(msg, m ? m : "", msg_n);
+	copy_text(m ? m : "", msg, msg_n);
 	*root = j;
 	return K_OK;
 }
 
+/* An identifier-like field: copied only when it fits whole (a cut one could mislead). */
 static void copy_str(json_t *o, const char *key, char *out, size_t n)
 {
 	const char *v = json_string_value(json_object_get(o, key));
@@ -277,7 +291,7 @@ kstatus wire_bill_parse_status(const char *body, size_t len, const char *number,
 		return st;
 	if (code != 0) {
 		json_decref(j);
-		str_copy(msg, m, msg_n);
+		copy_text(m, msg, msg_n);
 		return kerr_set(err, K_PROVIDER, "code", "%d: %s", code, m);
 	}
 	json_t *one = json_object_get(json_object_get(j, "data"), number ? number : "");
@@ -293,7 +307,7 @@ kstatus wire_bill_parse_status(const char *body, size_t len, const char *number,
 				_("the status reply has an unknown bill status"));
 	}
 	const char *t = json_string_value(json_object_get(one, "msg"));
-	str_copy(msg, t ? t : "", msg_n);
+	copy_text(t ? t : "", msg, msg_n);
 	json_decref(j);
 	return K_OK;
 }
@@ -359,7 +373,12 @@ kstatus wire_bill_parse_tx(const char *content_type, const char *body, size_t le
 	if ((st = jsonx_money(json_object_get(j, "amount"), &tx->amount, "amount", err)) != K_OK)
 		goto out;
 	copy_str(j, "method", tx->method, sizeof tx->method);
-	copy_str(j, "description", tx->description, sizeof tx->description);
+	if (tx->amount < 0) {
+		st = kerr_set(err, K_INVALID, "amount", "%s", _("must not be negative"));
+		goto out;
+	}
+	const char *desc = json_string_value(json_object_get(j, "description"));
+	copy_text(desc ? desc : "", tx->description, sizeof tx->description);
 	copy_str(j, "pan", tx->pan, sizeof tx->pan);
 	copy_str(j, "created", tx->created, sizeof tx->created);
 	for (char *p = tx->method; *p; p++)
