@@ -276,6 +276,30 @@ static void server_errors_on_create__retried__one_bill(void **state)
 	bills_free(b);
 }
 
+static void relayed_notification__stored_before_200__malformed_400(void **state)
+{
+	struct fx *f = *state;
+	const char *json = "{\"number\":\"555\",\"type\":\"payment\",\"status\":\"fail\","
+			   "\"method\":\"card\",\"amount\":\"1250.00\"}";
+	char reply[128];
+	assert_int_equal(outbox_apply_relayed(f->ob, "lifepay-tx", "application/json", json,
+					      strlen(json), reply, sizeof reply),
+			 200);
+	/* The same again (LIFE PAY retries): counted, not stored twice. */
+	assert_int_equal(outbox_apply_relayed(f->ob, "lifepay-tx", "application/json", json,
+					      strlen(json), reply, sizeof reply),
+			 200);
+	assert_int_equal(outbox_apply_relayed(f->ob, "lifepay-tx", "application/json", "{}", 2,
+					      reply, sizeof reply),
+			 400);
+	assert_non_null(strstr(reply, "number"));
+	struct txs x = {0};
+	journal_tx_list(f->j, 0, on_tx, &x, NULL);
+	assert_int_equal(x.n, 1);
+	assert_int_equal(x.bill_id, 0); /* about no bill of this till */
+	assert_string_equal(x.status, "fail");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -287,6 +311,8 @@ int main(void)
 					    setup, teardown),
 	    cmocka_unit_test_setup_teardown(server_errors_on_create__retried__one_bill, setup,
 					    teardown),
+	    cmocka_unit_test_setup_teardown(relayed_notification__stored_before_200__malformed_400,
+					    setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
