@@ -82,7 +82,7 @@ void engine_bill_tx_text(struct app *app, const struct journal_tx *t, char *buf,
 	bool refund = strcmp(t->type, "refund") == 0;
 	bool ok = strcmp(t->status, "success") == 0;
 	const char *what = refund ? _("refund") : _("payment");
-	const char *how = ok ? _("success") : _("failed");
+	const char *how = ok ? _("success") : _("fail");
 	const char *trust = !t->bill_id	 ? ""
 			    : t->confirmed ? _(", confirmed")
 					   : _(", NOT confirmed");

@@ -40,6 +40,8 @@ static const char *const grammar[] = {
 	N_("F4 then F6        refund the basket without an original receipt (asks)"),
 	N_("1 000,50 1000.50  amounts: thousands by a space, kopecks after , or ."),
 	N_("535 refund cash   in F11: an amount as shown, or refund, cash, card"),
+	/* issue 14 */
+	N_("M-b, then phone   pay by link: a LIFE PAY bill (QR for SBP); F7 there cancels it"),
 };
 
 /* What the screen shows about where things stand (issue 10). */
@@ -55,6 +57,9 @@ static const char *const notes[] = {
 	N_("listener degraded: too many or slow connections are shed; callbacks still get in"),
 	/* issue 13 */
 	N_("relay connected / reconnecting since: statuses come through kassa-relay (relay_url)"),
+	/* issue 14 */
+	N_("Payments (LIFE PAY notifications): \"confirmed\" once LIFE PAY's bill status agrees"),
+	N_("A paid bill sends its basket's receipt by itself (unless bill_receipt = provider)"),
 };
 
 static const enum action help_footer[] = {ACT_BACK, ACT_NONE};
