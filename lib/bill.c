@@ -179,7 +179,8 @@ static void on_status_done(struct bills *b, struct bill_job *jb, const struct ne
 	if (st == K_OK) {
 		journal_bill_transition(b->j, jb->id, s, "poll", msg, NULL);
 		journal_tx_confirm(b->j, jb->id, s, NULL);
-		journal_bill_set_poll(b->j, jb->id, next, "", NULL);
+		/* Paid: its receipt is due now, not after another interval. */
+		journal_bill_set_poll(b->j, jb->id, bill_state_final(s) ? 0 : next, "", NULL);
 	} else {
 		char why[360];
 		snprintf(why, sizeof why, "%s",
@@ -202,9 +203,9 @@ static void on_cancel_done(struct bills *b, struct bill_job *jb, const struct ne
 	if (st == K_OK) {
 		journal_bill_transition(b->j, jb->id, BILL_CANCELLED, "cashier", msg, NULL);
 	} else {
-		/* Refused (paid meanwhile?) or not answered: the next poll tells. */
-		journal_bill_set_poll(b->j, jb->id, 0, e.text[0] ? e.text : "cancellation failed",
-				      NULL);
+		/* Refused (paid meanwhile?) or not answered: asked again after a pause. */
+		journal_bill_set_poll(b->j, jb->id, journal_clock_now(b->j) + BILLS_RETRY_MS,
+				      e.text[0] ? e.text : "cancellation failed", NULL);
 		logf_(b, "bill #%" PRId64 " cancellation: %s", jb->id,
 		      e.text[0] ? e.text : net_outcome_str(r->outcome));
 		if (st == K_PROVIDER) /* do not ask again: the cashier sees why */

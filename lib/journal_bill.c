@@ -345,9 +345,8 @@ kstatus journal_bill_set_receipt(struct journal *j, int64_t id, int64_t doc_id,
 
 /* Work is due: send (new), poll or cancel (initiated, awaiting), the receipt (success). */
 #define DUE_WHERE                                                                                  \
-	"(state = 'new' AND next_poll_at <= ?1) OR (state IN ('initiated', 'awaiting') AND"        \
-	" (next_poll_at <= ?1 OR cancel_wanted = 1)) OR (state = 'success' AND"                    \
-	" receipt_doc_id IS NULL AND provider_prints = 0 AND next_poll_at <= ?1)"
+	"(state IN ('new', 'initiated', 'awaiting') AND next_poll_at <= ?1) OR (state = 'success'"  \
+	" AND receipt_doc_id IS NULL AND provider_prints = 0 AND next_poll_at <= ?1)"
 
 kstatus journal_bill_due(struct journal *j, int64_t now, int64_t *ids, size_t max, size_t *n,
 			 struct kerr *err)

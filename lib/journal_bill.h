@@ -139,7 +139,8 @@ kstatus journal_bill_want_cancel(struct journal *j, int64_t id, struct kerr *err
 /* Links the receipt document sent for a paid bill. */
 kstatus journal_bill_set_receipt(struct journal *j, int64_t id, int64_t doc_id,
 				 struct kerr *err);
-/* Bills with work due at now (send, poll, cancel, send the receipt), oldest first. */
+/* Bills with work due at now (send, poll, cancel, send the receipt), oldest first;
+ * a cancellation asked is due at once (journal_bill_want_cancel). */
 kstatus journal_bill_due(struct journal *j, int64_t now, int64_t *ids, size_t max, size_t *n,
 			 struct kerr *err);
 /* Bills left in sending (by a crash). */

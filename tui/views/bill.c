@@ -225,7 +225,8 @@ static void bill_draw(struct app *app, WINDOW *w, int rows, int cols)
 			       ? _("F7: cancel the bill · Esc: back to the sale (kassa keeps following it)")
 			       : _("Esc: back to the sale");
 	app_put(w, rows - 1, 1, cols - 2, TEXT_LEFT, hint, UI_HELP_TEXT);
-	const char *qr = b.payment_url_web[0] ? b.payment_url : "";
+	/* paymentUrl is the buyer's link (paymentUrlWeb only picks a bank in a browser). */
+	const char *qr = b.payment_url;
 	if (b.method == BILL_METHOD_SBP && qr[0] && !bill_state_final(b.state)) {
 		wattrset(w, (int)theme_attr(UI_TEXT));
 		if (draw_qr(w, y + 1, 2, rows - y - 2, cols - 4, qr) < 0)
