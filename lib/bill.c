@@ -20,7 +20,7 @@
 #include "wire/lifepay.h"
 
 #define BILLS_MAX_FLIGHT 16
-#define BILLS_RETRY_MS 5000	/* a create that never reached LIFE PAY, a failed poll */
+#define BILLS_RETRY_MS 5000 /* a create that never reached LIFE PAY, a failed poll */
 #define BILLS_RECEIPT_RETRY_MS 60000
 
 enum job_kind { JOB_CREATE, JOB_STATUS, JOB_CANCEL };
@@ -146,8 +146,8 @@ static void on_create_done(struct bills *b, struct bill_job *jb, const struct ne
 		 * (LIFE PAY's envelope on 5xx; docs/SANDBOX.md "Bills"): send again.
 		 */
 		char why[300];
-		snprintf(why, sizeof why, "%s (HTTP %ld)", r->outcome == NET_OK ? "server error"
-							 : net_outcome_str(r->outcome),
+		snprintf(why, sizeof why, "%s (HTTP %ld)",
+			 r->outcome == NET_OK ? "server error" : net_outcome_str(r->outcome),
 			 r->http_status);
 		journal_bill_transition(b->j, jb->id, BILL_NEW, "create", why, NULL);
 		journal_bill_set_poll(b->j, jb->id, now + BILLS_RETRY_MS, why, NULL);
@@ -263,7 +263,8 @@ static void send_create(struct bills *b, const struct journal_bill *bl)
 		if (wire_lifepay_parse_request(bl->receipt_body, strlen(bl->receipt_body),
 					       DOC_RECEIPT, &d, NULL, &e) == K_OK &&
 		    invoice_from_basket(&d.basket, &inv, &e) == K_OK &&
-		    invoice_validate(&inv, &e) == K_OK && invoice_build(&inv, &inv_text, &e) == K_OK)
+		    invoice_validate(&inv, &e) == K_OK &&
+		    invoice_build(&inv, &inv_text, &e) == K_OK)
 			rq.invoice_data = inv_text;
 		else
 			logf_(b, "bill #%" PRId64 ": invoice_data not built: %s", bl->id, e.text);
@@ -430,8 +431,9 @@ kstatus bills_create(struct bills *b, const struct document *src, struct bill_re
 		     bool clear_open_basket, int64_t *id, struct kerr *err)
 {
 	if (src->kind != DOC_RECEIPT || src->type != RT_PAYMENT)
-		return kerr_set(err, K_INVALID, "type", "%s",
-				_("a bill is for a sale: only a payment receipt can be paid by link"));
+		return kerr_set(
+		    err, K_INVALID, "type", "%s",
+		    _("a bill is for a sale: only a payment receipt can be paid by link"));
 	struct document d;
 	document_copy(&d, src);
 	memset(&d.pay, 0, sizeof d.pay);
@@ -474,8 +476,8 @@ kstatus bills_create(struct bills *b, const struct document *src, struct bill_re
 			 rq->description, d.ext_id);
 	else
 		snprintf(bl.description, sizeof bl.description, "%.200s%s [kassa:%s]",
-			 d.basket.n ? d.basket.lines[0].name : "",
-			 d.basket.n > 1 ? " ..." : "", d.ext_id);
+			 d.basket.n ? d.basket.lines[0].name : "", d.basket.n > 1 ? " ..." : "",
+			 d.ext_id);
 	bl.provider_prints = rq->method == BILL_METHOD_INTERNET && b->p.bill_provider_receipt;
 	bl.receipt_body = wire_lifepay_request_text(&d, NULL);
 	document_free(&d);

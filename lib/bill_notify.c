@@ -19,7 +19,8 @@ int bill_tx_callback(struct journal *j, const char *content_type, const char *bo
 	struct kerr e = {0};
 	if (wire_bill_parse_tx(content_type, body, len, &tx, &e) != K_OK) {
 		char what[360];
-		snprintf(reply, reply_n, "malformed notification: %s", kerr_str(&e, what, sizeof what));
+		snprintf(reply, reply_n, "malformed notification: %s",
+			 kerr_str(&e, what, sizeof what));
 		return 400;
 	}
 	int64_t bill_id = 0;

@@ -14,9 +14,9 @@
 #include "util.h"
 
 #define BILL_COLS                                                                                  \
-	"id, ext_id, profile, state, COALESCE(number, ''), method, phone, email, amount_kop,"     \
-	" description, receipt_body, provider_prints, payment_url, payment_url_web, interval_s," \
-	" next_poll_at, cancel_wanted, COALESCE(receipt_doc_id, 0), last_error, created_at,"     \
+	"id, ext_id, profile, state, COALESCE(number, ''), method, phone, email, amount_kop,"      \
+	" description, receipt_body, provider_prints, payment_url, payment_url_web, interval_s,"   \
+	" next_poll_at, cancel_wanted, COALESCE(receipt_doc_id, 0), last_error, created_at,"       \
 	" updated_at"
 
 static kstatus db_err(struct journal *j, struct kerr *err, const char *what)
@@ -40,8 +40,8 @@ static kstatus run(struct journal *j, sqlite3_stmt *s, struct kerr *err)
 {
 	int rc = sqlite3_step(s);
 	kstatus st = rc == SQLITE_DONE || rc == SQLITE_ROW ? K_OK
-		     : rc == SQLITE_CONSTRAINT		  ? K_EXISTS
-							  : db_err(j, err, "write");
+		     : rc == SQLITE_CONSTRAINT		   ? K_EXISTS
+							   : db_err(j, err, "write");
 	sqlite3_finalize(s);
 	return st;
 }
@@ -50,8 +50,8 @@ static kstatus exec(struct journal *j, const char *sql, struct kerr *err)
 {
 	char *msg = NULL;
 	if (sqlite3_exec(journal_db(j), sql, NULL, NULL, &msg) != SQLITE_OK) {
-		kstatus st = kerr_set(err, K_DB, "journal", _("journal error: %s"),
-				      msg ? msg : "?");
+		kstatus st =
+		    kerr_set(err, K_DB, "journal", _("journal error: %s"), msg ? msg : "?");
 		sqlite3_free(msg);
 		return st;
 	}
@@ -137,8 +137,8 @@ static kstatus history(struct journal *j, int64_t id, const char *from, const ch
 	return run(j, s, err);
 }
 
-kstatus journal_bill_insert(struct journal *j, const struct journal_bill *b,
-			    bool clear_open_basket, int64_t *id, struct kerr *err)
+kstatus journal_bill_insert(struct journal *j, const struct journal_bill *b, bool clear_open_basket,
+			    int64_t *id, struct kerr *err)
 {
 	kstatus st = begin(j, err);
 	if (st != K_OK)
@@ -187,8 +187,7 @@ kstatus journal_bill_insert(struct journal *j, const struct journal_bill *b,
 	return st;
 }
 
-kstatus journal_bill_get(struct journal *j, int64_t id, struct journal_bill *out,
-			 struct kerr *err)
+kstatus journal_bill_get(struct journal *j, int64_t id, struct journal_bill *out, struct kerr *err)
 {
 	memset(out, 0, sizeof *out);
 	sqlite3_stmt *s = prep(j, "SELECT " BILL_COLS " FROM bills WHERE id = ?1", err);
@@ -199,8 +198,8 @@ kstatus journal_bill_get(struct journal *j, int64_t id, struct journal_bill *out
 	if (sqlite3_step(s) == SQLITE_ROW)
 		bill_row(s, out);
 	else
-		st = kerr_set(err, K_NOTFOUND, "bill", _("no bill has id #%lld: see kassa bill list"),
-			      (long long)id);
+		st = kerr_set(err, K_NOTFOUND, "bill",
+			      _("no bill has id #%lld: see kassa bill list"), (long long)id);
 	sqlite3_finalize(s);
 	return st;
 }
@@ -232,8 +231,8 @@ kstatus journal_bill_find(struct journal *j, const char *key, struct journal_bil
 	return st;
 }
 
-static kstatus transition_in(struct journal *j, int64_t id, enum bill_state to,
-			     const char *source, const char *detail, struct kerr *err)
+static kstatus transition_in(struct journal *j, int64_t id, enum bill_state to, const char *source,
+			     const char *detail, struct kerr *err)
 {
 	sqlite3_stmt *s = prep(j, "SELECT state FROM bills WHERE id = ?1", err);
 	if (!s)
@@ -276,10 +275,11 @@ kstatus journal_bill_set_created(struct journal *j, int64_t id, const struct bil
 	kstatus st = begin(j, err);
 	if (st != K_OK)
 		return st;
-	sqlite3_stmt *s = prep(j,
-			       "UPDATE bills SET number = ?2, payment_url = ?3, payment_url_web = ?4,"
-			       " interval_s = ?5, next_poll_at = ?6, last_error = '' WHERE id = ?1",
-			       err);
+	sqlite3_stmt *s =
+	    prep(j,
+		 "UPDATE bills SET number = ?2, payment_url = ?3, payment_url_web = ?4,"
+		 " interval_s = ?5, next_poll_at = ?6, last_error = '' WHERE id = ?1",
+		 err);
 	if (!s)
 		return finish(j, K_DB, err);
 	sqlite3_bind_int64(s, 1, id);
@@ -296,8 +296,8 @@ kstatus journal_bill_set_created(struct journal *j, int64_t id, const struct bil
 	return finish(j, st, err);
 }
 
-static kstatus update_one(struct journal *j, const char *sql, int64_t id, int64_t v,
-			  const char *t, struct kerr *err)
+static kstatus update_one(struct journal *j, const char *sql, int64_t id, int64_t v, const char *t,
+			  struct kerr *err)
 {
 	sqlite3_stmt *s = prep(j, sql, err);
 	if (!s)
@@ -312,8 +312,8 @@ static kstatus update_one(struct journal *j, const char *sql, int64_t id, int64_
 kstatus journal_bill_set_poll(struct journal *j, int64_t id, int64_t next_poll_at,
 			      const char *last_error, struct kerr *err)
 {
-	return update_one(j, "UPDATE bills SET next_poll_at = ?2, last_error = ?3 WHERE id = ?1", id,
-			  next_poll_at, last_error, err);
+	return update_one(j, "UPDATE bills SET next_poll_at = ?2, last_error = ?3 WHERE id = ?1",
+			  id, next_poll_at, last_error, err);
 }
 
 kstatus journal_bill_want_cancel(struct journal *j, int64_t id, struct kerr *err)
@@ -328,8 +328,7 @@ kstatus journal_bill_want_cancel(struct journal *j, int64_t id, struct kerr *err
 	return finish(j, st, err);
 }
 
-kstatus journal_bill_set_receipt(struct journal *j, int64_t id, int64_t doc_id,
-				 struct kerr *err)
+kstatus journal_bill_set_receipt(struct journal *j, int64_t id, int64_t doc_id, struct kerr *err)
 {
 	kstatus st = begin(j, err);
 	if (st != K_OK)
@@ -345,7 +344,7 @@ kstatus journal_bill_set_receipt(struct journal *j, int64_t id, int64_t doc_id,
 
 /* Work is due: send (new), poll or cancel (initiated, awaiting), the receipt (success). */
 #define DUE_WHERE                                                                                  \
-	"(state IN ('new', 'initiated', 'awaiting') AND next_poll_at <= ?1) OR (state = 'success'"  \
+	"(state IN ('new', 'initiated', 'awaiting') AND next_poll_at <= ?1) OR (state = 'success'" \
 	" AND receipt_doc_id IS NULL AND provider_prints = 0 AND next_poll_at <= ?1)"
 
 kstatus journal_bill_due(struct journal *j, int64_t now, int64_t *ids, size_t max, size_t *n,
@@ -407,8 +406,7 @@ kstatus journal_bill_list(struct journal *j, int64_t limit,
 			  bool (*cb)(const struct journal_bill *b, void *ctx), void *ctx,
 			  struct kerr *err)
 {
-	sqlite3_stmt *s =
-	    prep(j, "SELECT " BILL_COLS " FROM bills ORDER BY id DESC LIMIT ?1", err);
+	sqlite3_stmt *s = prep(j, "SELECT " BILL_COLS " FROM bills ORDER BY id DESC LIMIT ?1", err);
 	if (!s)
 		return K_DB;
 	sqlite3_bind_int64(s, 1, limit > 0 ? limit : -1);
@@ -483,8 +481,7 @@ static int64_t tx_bill(struct journal *j, const struct bill_tx *tx, bool *learne
 }
 
 kstatus journal_tx_add(struct journal *j, const struct bill_tx *tx, const char *content_type,
-		       const char *body, size_t len, int64_t *bill_id, bool *dup,
-		       struct kerr *err)
+		       const char *body, size_t len, int64_t *bill_id, bool *dup, struct kerr *err)
 {
 	*dup = false;
 	*bill_id = 0;
@@ -539,8 +536,8 @@ kstatus journal_tx_add(struct journal *j, const struct bill_tx *tx, const char *
 	}
 	/* Ask LIFE PAY now: a notification is trusted only once the status agrees. */
 	if (st == K_OK && bid && !*dup)
-		st = update_one(j, "UPDATE bills SET next_poll_at = ?2 WHERE id = ?1", bid, 0,
-				NULL, err);
+		st = update_one(j, "UPDATE bills SET next_poll_at = ?2 WHERE id = ?1", bid, 0, NULL,
+				err);
 	if (st == K_OK && bid && !*dup) {
 		char detail[128];
 		snprintf(detail, sizeof detail, "%s %s %s (unconfirmed)", tx->type, tx->status,
@@ -570,7 +567,7 @@ kstatus journal_tx_add(struct journal *j, const struct bill_tx *tx, const char *
 kstatus journal_tx_confirm(struct journal *j, int64_t bill_id, enum bill_state polled,
 			   struct kerr *err)
 {
-	const char *status = polled == BILL_SUCCESS ? "success"
+	const char *status = polled == BILL_SUCCESS  ? "success"
 			     : polled == BILL_FAILED ? "fail"
 						     : NULL;
 	if (!status)

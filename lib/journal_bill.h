@@ -117,11 +117,10 @@ int64_t journal_clock_now(struct journal *j);
  * clear_open_basket the screen's open basket goes in the same transaction.
  * K_EXISTS with *id set when a bill with this ext_id (basket) exists.
  */
-kstatus journal_bill_insert(struct journal *j, const struct journal_bill *b,
-			    bool clear_open_basket, int64_t *id, struct kerr *err);
+kstatus journal_bill_insert(struct journal *j, const struct journal_bill *b, bool clear_open_basket,
+			    int64_t *id, struct kerr *err);
 /* By local id. K_NOTFOUND when absent. Free with journal_bill_free. */
-kstatus journal_bill_get(struct journal *j, int64_t id, struct journal_bill *out,
-			 struct kerr *err);
+kstatus journal_bill_get(struct journal *j, int64_t id, struct journal_bill *out, struct kerr *err);
 /* By "#id", local id, ext_id or provider number. */
 kstatus journal_bill_find(struct journal *j, const char *key, struct journal_bill *out,
 			  struct kerr *err);
@@ -137,8 +136,7 @@ kstatus journal_bill_set_poll(struct journal *j, int64_t id, int64_t next_poll_a
 /* The cashier asked to cancel (sent by the bill engine). */
 kstatus journal_bill_want_cancel(struct journal *j, int64_t id, struct kerr *err);
 /* Links the receipt document sent for a paid bill. */
-kstatus journal_bill_set_receipt(struct journal *j, int64_t id, int64_t doc_id,
-				 struct kerr *err);
+kstatus journal_bill_set_receipt(struct journal *j, int64_t id, int64_t doc_id, struct kerr *err);
 /* Bills with work due at now (send, poll, cancel, send the receipt), oldest first;
  * a cancellation asked is due at once (journal_bill_want_cancel). */
 kstatus journal_bill_due(struct journal *j, int64_t now, int64_t *ids, size_t max, size_t *n,
@@ -166,8 +164,7 @@ kstatus journal_bill_history(struct journal *j, int64_t id,
  * status again counts a replay (*dup). *bill_id: the linked bill or 0.
  */
 kstatus journal_tx_add(struct journal *j, const struct bill_tx *tx, const char *content_type,
-		       const char *body, size_t len, int64_t *bill_id, bool *dup,
-		       struct kerr *err);
+		       const char *body, size_t len, int64_t *bill_id, bool *dup, struct kerr *err);
 /* Marks the bill's notifications whose outcome its polled state confirms. */
 kstatus journal_tx_confirm(struct journal *j, int64_t bill_id, enum bill_state polled,
 			   struct kerr *err);

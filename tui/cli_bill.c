@@ -108,7 +108,8 @@ static int parse(int argc, char **argv, struct bopts *o)
 		} else if (create && is(a, "--phone")) {
 			v = value(argc, argv, &i, "--phone");
 			if (!v || !str_copy(o->rq.phone, v, sizeof o->rq.phone))
-				return busage(_("--phone needs the buyer's phone, e.g. +7 916 123-45-67"));
+				return busage(
+				    _("--phone needs the buyer's phone, e.g. +7 916 123-45-67"));
 		} else if (create && is(a, "--email")) {
 			v = value(argc, argv, &i, "--email");
 			if (!v || !str_copy(o->rq.email, v, sizeof o->rq.email))
@@ -116,9 +117,10 @@ static int parse(int argc, char **argv, struct bopts *o)
 		} else if (create && is(a, "--method")) {
 			v = value(argc, argv, &i, "--method");
 			if (!v || !bill_method_parse(v, &o->rq.method))
-				return busage(_("--method must be sbp, card (internet acquiring) or "
-						"mobile (mobile commerce), not '%s'"),
-					      v ? v : "");
+				return busage(
+				    _("--method must be sbp, card (internet acquiring) or "
+				      "mobile (mobile commerce), not '%s'"),
+				    v ? v : "");
 		} else if (create && is(a, "--description")) {
 			v = value(argc, argv, &i, "--description");
 			if (!v || !str_copy(o->rq.description, v, 400))
@@ -200,8 +202,8 @@ static int bopen(struct bsess *s, const struct bopts *o, bool engine)
 	}
 	if (s->prof.training && engine) {
 		if (training_relay_start(s->loop, &s->tr, &e) != K_OK) {
-			rc = cli_error("bill", CLI_FAILED, _("the training sandbox did not start: %s"),
-				       e.text);
+			rc = cli_error("bill", CLI_FAILED,
+				       _("the training sandbox did not start: %s"), e.text);
 			goto fail;
 		}
 		s->tr_started = true;
@@ -222,8 +224,9 @@ static int bopen(struct bsess *s, const struct bopts *o, bool engine)
 	struct outbox_options oo = {.log = o->verbose ? on_log : NULL,
 				    .no_listener = !cli_relay_wants_listener(&s->prof)};
 	if (!(s->ob = outbox_new(s->loop, s->j, &s->prof, &oo, &e))) {
-		rc = cli_error("bill", e.field[0] && strcmp(e.field, "journal") == 0 ? CLI_JOURNAL
-										  : CLI_CONFIG,
+		rc = cli_error("bill",
+			       e.field[0] && strcmp(e.field, "journal") == 0 ? CLI_JOURNAL
+									     : CLI_CONFIG,
 			       _("profile \"%s\": %s"), s->prof.name, e.text);
 		goto fail;
 	}
@@ -316,7 +319,8 @@ static void print_bill(struct bsess *s, const struct journal_bill *b)
 	if (b->receipt_doc_id) {
 		struct journal_doc d;
 		if (journal_get(s->j, b->receipt_doc_id, &d, NULL) == K_OK) {
-			printf(_("  receipt: #%" PRId64 " %s\n"), d.id, _(journal_state_label(d.state)));
+			printf(_("  receipt: #%" PRId64 " %s\n"), d.id,
+			       _(journal_state_label(d.state)));
 			journal_doc_free(&d);
 		}
 	} else if (b->state == BILL_SUCCESS && b->provider_prints) {
@@ -346,7 +350,8 @@ static int exit_of(enum bill_state st)
 static int cmd_create(const struct bopts *o)
 {
 	if (!o->pos)
-		return busage("%s", _("give the receipt FILE (a LIFE PAY request, or - for stdin)"));
+		return busage("%s",
+			      _("give the receipt FILE (a LIFE PAY request, or - for stdin)"));
 	size_t len = 0;
 	char *text = cli_read_input("bill", o->pos, BILL_INPUT_MAX, &len);
 	if (!text)
@@ -382,8 +387,9 @@ static int cmd_create(const struct bopts *o)
 	st = bills_create(s.bills, &d, &rq, false, &id, &e);
 	document_free(&d);
 	if (st == K_EXISTS) {
-		printf(_("this basket (ext_id) already has bill #%" PRId64 "; it is not made twice\n"),
-		       id);
+		printf(
+		    _("this basket (ext_id) already has bill #%" PRId64 "; it is not made twice\n"),
+		    id);
 	} else if (st != K_OK) {
 		char m[400];
 		rc = cli_error("bill", st == K_DB ? CLI_JOURNAL : CLI_USAGE, "%s",
@@ -448,7 +454,8 @@ static int cmd_status(const struct bopts *o)
 static int cmd_cancel(const struct bopts *o)
 {
 	if (!o->pos)
-		return busage("%s", _("give the bill to cancel: its #id, ext_id or LIFE PAY number"));
+		return busage("%s",
+			      _("give the bill to cancel: its #id, ext_id or LIFE PAY number"));
 	struct bsess s;
 	int rc = bopen(&s, o, true);
 	if (rc != CLI_OK)
@@ -489,8 +496,9 @@ static bool on_list(const struct journal_bill *b, void *ctx)
 		       b->id, b->ext_id, b->number, bill_state_word(b->state), amount,
 		       bill_method_wire(b->method), b->receipt_doc_id);
 	else
-		printf("#%-5" PRId64 " %-10s %12s  %-9s %-18s %s\n", b->id, b->number[0] ? b->number : "-",
-		       amount, bill_state_word(b->state), bill_method_wire(b->method), b->ext_id);
+		printf("#%-5" PRId64 " %-10s %12s  %-9s %-18s %s\n", b->id,
+		       b->number[0] ? b->number : "-", amount, bill_state_word(b->state),
+		       bill_method_wire(b->method), b->ext_id);
 	return true;
 }
 
@@ -527,15 +535,17 @@ int cli_bill(int argc, char **argv)
 	if (rc != CLI_OK)
 		return rc;
 	if (!o.sub || strcmp(o.sub, "--help") == 0 || strcmp(o.sub, "-h") == 0) {
-		fprintf(o.sub ? stdout : stderr, "%s\n\n%s", _("Usage: kassa bill create FILE (--phone P | --email E) [--method "
-				     "sbp|card|mobile] [--description T] [--wait]\n"
-				     "       kassa bill status BILL [--wait]\n"
-				     "       kassa bill cancel BILL\n"
-				     "       kassa bill list [--json]"),
-		       _("A pay-by-link bill (LIFE PAY) for a receipt's total: the buyer pays by the "
-			 "link\n(a QR code on the sale screen for SBP). When it is paid kassa sends "
-			 "the receipt,\nunless the profile has bill_receipt = provider. BILL is #id, "
-			 "ext_id or LIFE PAY's number.\n"));
+		fprintf(
+		    o.sub ? stdout : stderr, "%s\n\n%s",
+		    _("Usage: kassa bill create FILE (--phone P | --email E) [--method "
+		      "sbp|card|mobile] [--description T] [--wait]\n"
+		      "       kassa bill status BILL [--wait]\n"
+		      "       kassa bill cancel BILL\n"
+		      "       kassa bill list [--json]"),
+		    _("A pay-by-link bill (LIFE PAY) for a receipt's total: the buyer pays by the "
+		      "link\n(a QR code on the sale screen for SBP). When it is paid kassa sends "
+		      "the receipt,\nunless the profile has bill_receipt = provider. BILL is #id, "
+		      "ext_id or LIFE PAY's number.\n"));
 		return o.sub ? CLI_OK : CLI_USAGE;
 	}
 	if (strcmp(o.sub, "create") == 0)

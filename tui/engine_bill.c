@@ -83,7 +83,7 @@ void engine_bill_tx_text(struct app *app, const struct journal_tx *t, char *buf,
 	bool ok = strcmp(t->status, "success") == 0;
 	const char *what = refund ? _("refund") : _("payment");
 	const char *how = ok ? _("success") : _("fail");
-	const char *trust = !t->bill_id	 ? ""
+	const char *trust = !t->bill_id	   ? ""
 			    : t->confirmed ? _(", confirmed")
 					   : _(", NOT confirmed");
 	char bill[32] = "";
@@ -97,9 +97,8 @@ int engine_bill_tx_rows(struct engine *e, int max_rows)
 	if (max_rows < 2)
 		return 0;
 	struct journal_tx t[ENGINE_TX_MAX];
-	size_t n = engine_bill_tx(e, t, (size_t)(max_rows - 1) < ENGINE_TX_MAX
-						 ? (size_t)(max_rows - 1)
-						 : ENGINE_TX_MAX);
+	size_t n = engine_bill_tx(
+	    e, t, (size_t)(max_rows - 1) < ENGINE_TX_MAX ? (size_t)(max_rows - 1) : ENGINE_TX_MAX);
 	return n ? (int)n + 1 : 0;
 }
 
@@ -115,8 +114,8 @@ int engine_bill_tx_draw(struct app *app, WINDOW *w, int y, int x, int cols, int 
 	for (size_t i = 0; i < n; i++) {
 		engine_bill_tx_text(app, &t[i], buf, sizeof buf);
 		enum ui_role role = strcmp(t[i].status, "success") != 0 ? UI_STATE_FAILED
-				    : t[i].bill_id && !t[i].confirmed ? UI_STATE_RETRY
-								      : UI_STATE_PROCESSED;
+				    : t[i].bill_id && !t[i].confirmed	? UI_STATE_RETRY
+									: UI_STATE_PROCESSED;
 		wattrset(w, (int)theme_attr(UI_TEXT));
 		mvwhline(w, y + 1 + (int)i, x, ' ', cols);
 		app_put(w, y + 1 + (int)i, x, cols, TEXT_LEFT, buf, role);

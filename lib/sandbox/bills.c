@@ -28,8 +28,8 @@ struct sb_bill {
 	char email[256];
 	char method[32];
 	char callback_url[1024];
-	int status;	    /* 0, 15, 10, 20, 30 */
-	long long due_ms;   /* 15 -> 10 at this time */
+	int status;	  /* 0, 15, 10, 20, 30 */
+	long long due_ms; /* 15 -> 10 at this time */
 	long long created_ms;
 	char refund_uuid[40]; /* the refund's idempotency key, "" = none */
 	char refund_number[24];
@@ -145,16 +145,16 @@ static void notify(struct sandbox *sb, const struct sb_bill *b, const char *type
 		json_object_set_new(j, "original_number", json_string(b->number));
 	json_object_set_new(j, "type", json_string(type));
 	json_object_set_new(j, "status", json_string(ok ? "success" : "fail"));
-	json_object_set_new(j, "method", json_string(strcmp(b->method, "sbp") == 0
-							 ? "sbp"
-							 : "internetAcquiring"));
+	json_object_set_new(
+	    j, "method", json_string(strcmp(b->method, "sbp") == 0 ? "sbp" : "internetAcquiring"));
 	json_object_set_new(j, "amount", json_string(amount));
 	json_object_set_new(j, "tip_amount", json_string("0.00"));
 	json_object_set_new(j, "discount_amount", json_string("0.00"));
 	json_object_set_new(j, "description", json_string(b->description));
 	json_object_set_new(j, "phone", json_string(b->phone));
 	json_object_set_new(j, "email", json_string(b->email));
-	json_object_set_new(j, "pan", json_string(strcmp(b->method, "sbp") == 0 ? "" : "220000******0004"));
+	json_object_set_new(j, "pan",
+			    json_string(strcmp(b->method, "sbp") == 0 ? "" : "220000******0004"));
 	json_object_set_new(j, "created", json_string(created));
 	char *text = jsonx_dumps(j, JSON_COMPACT);
 	json_decref(j);
@@ -279,7 +279,8 @@ static void bill_create(struct sandbox *sb, const struct sandbox_request *rq,
 	    decimal_parse(json_string_value(amount), 2, INT64_C(99999999999), 0, &b.amount,
 			  "amount", NULL) != K_OK ||
 	    b.amount <= 0)
-		field = "amount", problem = "сумма - строка с точкой и не более чем 2 знаками, больше 0";
+		field = "amount",
+		problem = "сумма - строка с точкой и не более чем 2 знаками, больше 0";
 	else if (strcmp(method, "sbp") && strcmp(method, "internetAcquiring") &&
 		 strcmp(method, "mobileCommerce"))
 		field = "method", problem = "допустимо: sbp, internetAcquiring, mobileCommerce";
@@ -323,9 +324,9 @@ static void bill_create(struct sandbox *sb, const struct sandbox_request *rq,
 	json_object_set_new(d, "status", json_integer(0));
 	json_object_set_new(d, "number", json_string(b.number));
 	json_object_set_new(d, "created", json_string(created));
-	json_object_set_new(d, "interval", json_integer(sandbox_scaled(sb, 5000) >= 1000
-							    ? sandbox_scaled(sb, 5000) / 1000
-							    : 1));
+	json_object_set_new(
+	    d, "interval",
+	    json_integer(sandbox_scaled(sb, 5000) >= 1000 ? sandbox_scaled(sb, 5000) / 1000 : 1));
 	json_object_set_new(d, "paymentUrl", json_string(url));
 	if (strcmp(b.method, "sbp") == 0) {
 		char web[160];
@@ -435,8 +436,9 @@ static void bill_refund(struct sandbox *sb, const struct sandbox_request *rq,
 	}
 	if (b->status != 10 || b->refund_uuid[0]) {
 		json_decref(j);
-		field_error(rp, "number", b->refund_uuid[0] ? "возврат уже выполнен"
-							     : "вернуть можно только оплаченный счёт");
+		field_error(rp, "number",
+			    b->refund_uuid[0] ? "возврат уже выполнен"
+					      : "вернуть можно только оплаченный счёт");
 		return;
 	}
 	str_copy(b->refund_uuid, uuid, sizeof b->refund_uuid);
@@ -534,8 +536,7 @@ static void pay_route(struct sandbox *sb, const struct sandbox_request *rq,
 	}
 	const char *why = "";
 	bool done = bill_settle(sb, b, ok, &why);
-	pay_page(sb, b, done ? (ok ? "Оплата принята / payment accepted" : "Отказ / failed")
-			     : why,
+	pay_page(sb, b, done ? (ok ? "Оплата принята / payment accepted" : "Отказ / failed") : why,
 		 rp);
 	if (!done)
 		rp->http_status = 409;
@@ -595,15 +596,16 @@ bool sandbox_bills_admin(struct sandbox *sb, const struct sandbox_request *rq,
 		const char *fmt = jstr(j, "format");
 		if (!url || strlen(url) >= sizeof bills_of(sb)->notify_url ||
 		    (fmt && strcmp(fmt, "form") && strcmp(fmt, "json"))) {
-			admin_error(rp, 400,
-				    "send {\"url\": \"http://...\", \"format\": \"form\"|\"json\"}");
+			admin_error(
+			    rp, 400,
+			    "send {\"url\": \"http://...\", \"format\": \"form\"|\"json\"}");
 		} else {
 			str_copy(bills_of(sb)->notify_url, url, sizeof bills_of(sb)->notify_url);
 			bills_of(sb)->notify_json = fmt && strcmp(fmt, "json") == 0;
 			json_t *o = json_object();
 			json_object_set_new(o, "notify_url", json_string(url));
-			json_object_set_new(o, "format",
-					    json_string(bills_of(sb)->notify_json ? "json" : "form"));
+			json_object_set_new(
+			    o, "format", json_string(bills_of(sb)->notify_json ? "json" : "form"));
 			sandbox_reply_json(rp, 200, o);
 		}
 		json_decref(j);
@@ -612,7 +614,8 @@ bool sandbox_bills_admin(struct sandbox *sb, const struct sandbox_request *rq,
 	bool pay = strcmp(p, "/pay") == 0;
 	if (!pay && strcmp(p, "/fail") != 0) {
 		json_decref(j);
-		admin_error(rp, 404, "bills: GET /sandbox/bills, POST /sandbox/bills/pay|fail|notify-url");
+		admin_error(rp, 404,
+			    "bills: GET /sandbox/bills, POST /sandbox/bills/pay|fail|notify-url");
 		return true;
 	}
 	const char *n = jstr(j, "number");

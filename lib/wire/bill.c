@@ -240,8 +240,7 @@ static bool number_text(json_t *v, char *out, size_t n)
 	return false;
 }
 
-kstatus wire_bill_parse_create(const char *body, size_t len, struct bill_reply *r,
-			       struct kerr *err)
+kstatus wire_bill_parse_create(const char *body, size_t len, struct bill_reply *r, struct kerr *err)
 {
 	memset(r, 0, sizeof *r);
 	json_t *j = NULL;
@@ -254,15 +253,15 @@ kstatus wire_bill_parse_create(const char *body, size_t len, struct bill_reply *
 	}
 	json_t *d = json_object_get(j, "data");
 	json_t *s = json_object_get(d, "status");
-	if (!json_is_object(d) || !number_text(json_object_get(d, "number"), r->number,
-						sizeof r->number)) {
+	if (!json_is_object(d) ||
+	    !number_text(json_object_get(d, "number"), r->number, sizeof r->number)) {
 		json_decref(j);
 		return kerr_set(err, K_INVALID, "data.number", "%s",
 				_("the bill reply names no bill number"));
 	}
 	r->state = BILL_INITIATED;
-	if (s && (!json_is_integer(s) || !bill_state_from_code((int)json_integer_value(s),
-								  &r->state))) {
+	if (s &&
+	    (!json_is_integer(s) || !bill_state_from_code((int)json_integer_value(s), &r->state))) {
 		json_decref(j);
 		return kerr_set(err, K_INVALID, "data.status", "%s",
 				_("the bill reply has an unknown status"));
@@ -334,8 +333,8 @@ kstatus wire_bill_parse_tx(const char *content_type, const char *body, size_t le
 	char *owned = NULL;
 	const char *text = body;
 	size_t tlen = len;
-	bool form = content_type && strncmp(content_type, "application/x-www-form-urlencoded",
-					    33) == 0;
+	bool form =
+	    content_type && strncmp(content_type, "application/x-www-form-urlencoded", 33) == 0;
 	if (form || (body[0] != '{' && memchr(body, '=', len))) {
 		owned = form_get(body, len, "data");
 		if (!owned)

@@ -38,12 +38,12 @@ enum bill_method { BILL_METHOD_INFO(BILL_METHOD_ENUM) BILL_METHOD_COUNT };
 #define BILL_STATE_INFO(_)                                                                         \
 	_(NEW, "new", -1, N_("to be sent"))                                                        \
 	_(SENDING, "sending", -1, N_("sending"))                                                   \
-	_(UNKNOWN, "unknown", -1, N_("unknown: no answer to the create request"))                 \
-	_(INITIATED, "initiated", 0, N_("waiting for the buyer"))                                 \
-	_(AWAITING, "awaiting", 15, N_("awaiting confirmation"))                                  \
+	_(UNKNOWN, "unknown", -1, N_("unknown: no answer to the create request"))                  \
+	_(INITIATED, "initiated", 0, N_("waiting for the buyer"))                                  \
+	_(AWAITING, "awaiting", 15, N_("awaiting confirmation"))                                   \
 	_(SUCCESS, "success", 10, N_("paid"))                                                      \
-	_(FAILED, "failed", 20, N_("payment failed"))                                             \
-	_(CANCELLED, "cancelled", 30, N_("cancelled"))                                            \
+	_(FAILED, "failed", 20, N_("payment failed"))                                              \
+	_(CANCELLED, "cancelled", 30, N_("cancelled"))                                             \
 	_(REFUSED, "refused", -1, N_("refused by the provider"))
 #define BILL_STATE_ENUM(name, word, code, label) BILL_##name,
 enum bill_state { BILL_STATE_INFO(BILL_STATE_ENUM) BILL_STATE_COUNT };
@@ -115,7 +115,7 @@ struct bill_tx {
 	char method[32];
 	int64_t amount; /* kopecks */
 	char description[BILL_DESCRIPTION_MAX];
-	char pan[32];	/* masked */
+	char pan[32]; /* masked */
 	char created[40];
 };
 /* Parses a notification; number, type, status and amount are required. */

@@ -78,23 +78,27 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			refused(st, &e);
 	} else {
 		struct bill_tx tx;
-		const char *ct = mode == 3 ? "application/x-www-form-urlencoded" : "application/json";
+		const char *ct =
+		    mode == 3 ? "application/x-www-form-urlencoded" : "application/json";
 		st = wire_bill_parse_tx(ct, body, len, &tx, &e);
 		if (st == K_OK) {
 			KFZ_CHECK(tx.amount >= 0, "negative amount");
 			KFZ_CHECK(strcmp(tx.type, "payment") == 0 || strcmp(tx.type, "refund") == 0,
 				  "type %s", tx.type);
-			KFZ_CHECK(strcmp(tx.status, "success") == 0 || strcmp(tx.status, "fail") == 0,
+			KFZ_CHECK(strcmp(tx.status, "success") == 0 ||
+				      strcmp(tx.status, "fail") == 0,
 				  "status %s", tx.status);
 			check_text(tx.number, sizeof tx.number, "number");
-			check_text(tx.original_number, sizeof tx.original_number, "original_number");
+			check_text(tx.original_number, sizeof tx.original_number,
+				   "original_number");
 			check_text(tx.method, sizeof tx.method, "method");
 			check_text(tx.description, sizeof tx.description, "description");
 			check_text(tx.pan, sizeof tx.pan, "pan");
 			char ext[64];
 			if (wire_bill_description_ext(tx.description, ext, sizeof ext))
 				for (const char *p = ext; *p; p++)
-					KFZ_CHECK(strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+					KFZ_CHECK(strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNO"
+							 "PQRSTUVWXYZ"
 							 "0123456789-_",
 							 *p) != NULL,
 						  "ext_id holds %02x", (unsigned char)*p);

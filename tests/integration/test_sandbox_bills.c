@@ -223,8 +223,8 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(create__refusals__name_the_field, setup, teardown),
 	    cmocka_unit_test_setup_teardown(create__pay_page__success_notification_retried, setup,
 					    teardown),
-	    cmocka_unit_test_setup_teardown(fail_and_cancel__final_states__json_notification,
-					    setup, teardown),
+	    cmocka_unit_test_setup_teardown(fail_and_cancel__final_states__json_notification, setup,
+					    teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -239,7 +239,8 @@ static void crash_while_sending__not_resent__found_by_notification(void **state)
 		 f->p.apikey, f->p.login, outbox_callback_url(f->ob));
 	json_t *r;
 	admin(f, "POST", "/v1/bill", body, &r);
-	const char *number = json_string_value(json_object_get(json_object_get(r, "data"), "number"));
+	const char *number =
+	    json_string_value(json_object_get(json_object_get(r, "data"), "number"));
 	char num[32];
 	str_copy(num, number, sizeof num);
 	json_decref(r);

@@ -88,7 +88,8 @@ static void parse_create__table(void **state)
 		    cases[i].st);
 	}
 	struct bill_reply r;
-	const char *b = "{\"code\":0,\"data\":{\"number\":77,\"interval\":99999,\"paymentUrl\":\"u\"}}";
+	const char *b =
+	    "{\"code\":0,\"data\":{\"number\":77,\"interval\":99999,\"paymentUrl\":\"u\"}}";
 	assert_int_equal(wire_bill_parse_create(b, strlen(b), &r, NULL), K_OK);
 	assert_string_equal(r.number, "77");
 	assert_int_equal(r.interval_s, 0); /* out of range: the default */
@@ -102,10 +103,12 @@ static void parse_status__the_number_asked(void **state)
 			"\"6\":{\"status\":30}}}";
 	enum bill_state s;
 	char msg[64];
-	assert_int_equal(wire_bill_parse_status(b, strlen(b), "5", &s, msg, sizeof msg, NULL), K_OK);
+	assert_int_equal(wire_bill_parse_status(b, strlen(b), "5", &s, msg, sizeof msg, NULL),
+			 K_OK);
 	assert_int_equal(s, BILL_AWAITING);
 	assert_string_equal(msg, "ждём");
-	assert_int_equal(wire_bill_parse_status(b, strlen(b), "6", &s, msg, sizeof msg, NULL), K_OK);
+	assert_int_equal(wire_bill_parse_status(b, strlen(b), "6", &s, msg, sizeof msg, NULL),
+			 K_OK);
 	assert_int_equal(s, BILL_CANCELLED);
 	assert_int_equal(wire_bill_parse_status(b, strlen(b), "7", &s, msg, sizeof msg, NULL),
 			 K_NOTFOUND);
@@ -134,26 +137,30 @@ static void parse_tx__form_json_and_refusals(void **state)
 	     K_OK, ""},
 	    {"application/json", "{\"type\":\"payment\",\"status\":\"success\",\"amount\":\"1\"}",
 	     K_INVALID, "number"},
-	    {"application/json", "{\"number\":\"1\",\"type\":\"x\",\"status\":\"success\","
-				 "\"amount\":\"1\"}",
+	    {"application/json",
+	     "{\"number\":\"1\",\"type\":\"x\",\"status\":\"success\","
+	     "\"amount\":\"1\"}",
 	     K_INVALID, "type"},
-	    {"application/json", "{\"number\":\"1\",\"type\":\"payment\",\"status\":\"ok\","
-				 "\"amount\":\"1\"}",
+	    {"application/json",
+	     "{\"number\":\"1\",\"type\":\"payment\",\"status\":\"ok\","
+	     "\"amount\":\"1\"}",
 	     K_INVALID, "status"},
-	    {"application/json", "{\"number\":\"1\",\"type\":\"payment\",\"status\":\"fail\","
-				 "\"amount\":\"1.001\"}",
+	    {"application/json",
+	     "{\"number\":\"1\",\"type\":\"payment\",\"status\":\"fail\","
+	     "\"amount\":\"1.001\"}",
 	     K_INVALID, "amount"},
-	    {"application/json", "{\"number\":\"1\",\"type\":\"payment\",\"status\":\"fail\","
-				 "\"amount\":\"-1.00\"}",
+	    {"application/json",
+	     "{\"number\":\"1\",\"type\":\"payment\",\"status\":\"fail\","
+	     "\"amount\":\"-1.00\"}",
 	     K_INVALID, "amount"},
 	    {"application/x-www-form-urlencoded", "foo=bar", K_INVALID, "data"},
 	};
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
 		struct bill_tx tx;
 		struct kerr e = {0};
-		assert_int_equal(wire_bill_parse_tx(cases[i].ct, cases[i].body,
-						    strlen(cases[i].body), &tx, &e),
-				 cases[i].st);
+		assert_int_equal(
+		    wire_bill_parse_tx(cases[i].ct, cases[i].body, strlen(cases[i].body), &tx, &e),
+		    cases[i].st);
 		if (cases[i].st != K_OK)
 			assert_string_equal(e.field, cases[i].field);
 	}

@@ -96,8 +96,9 @@ static int bill_handle(struct app *app, enum action a, int key)
 	case ACT_OPTION_PREV:
 		if (s->id)
 			return APP_UNHANDLED;
-		s->method = (enum bill_method)((s->method + (a == ACT_OPTION_NEXT ? 1 : BILL_METHOD_COUNT - 1)) %
-					       BILL_METHOD_COUNT);
+		s->method = (enum bill_method)(
+		    (s->method + (a == ACT_OPTION_NEXT ? 1 : BILL_METHOD_COUNT - 1)) %
+		    BILL_METHOD_COUNT);
 		return APP_HANDLED | APP_REDRAW;
 	case ACT_BILL_CANCEL: {
 		if (!s->id)
@@ -106,7 +107,8 @@ static int bill_handle(struct app *app, enum action a, int key)
 		if (bills_cancel(engine_bills(engine_of(app)), s->id, &err) != K_OK)
 			app_refuse(app, &err);
 		else
-			app_message(app, UI_MESSAGE_INFO, _("Cancelling bill #%lld"), (long long)s->id);
+			app_message(app, UI_MESSAGE_INFO, _("Cancelling bill #%lld"),
+				    (long long)s->id);
 		return APP_HANDLED | APP_REDRAW;
 	}
 	case ACT_BILL:
@@ -140,7 +142,10 @@ static int draw_qr(WINDOW *w, int y, int x, int rows, int cols, const char *text
 				down = !(q->data[(my + 1) * q->width + mx] & 1);
 			else if (my + 1 >= q->width + qz)
 				down = false;
-			const char *g = up && down ? "\u2588" : up ? "\u2580" : down ? "\u2584" : " ";
+			const char *g = up && down ? "\u2588"
+					: up	   ? "\u2580"
+					: down	   ? "\u2584"
+						   : " ";
 			memcpy(buf + k, g, strlen(g));
 			k += strlen(g);
 		}
@@ -157,8 +162,8 @@ static void bill_draw(struct app *app, WINDOW *w, int rows, int cols)
 	char buf[1200], amount[48];
 	int y = 1;
 	if (!s->id) {
-		app_put(w, y++, 1, cols - 2, TEXT_LEFT, _("Pay by link: LIFE PAY sends the buyer a bill"),
-			UI_TITLE);
+		app_put(w, y++, 1, cols - 2, TEXT_LEFT,
+			_("Pay by link: LIFE PAY sends the buyer a bill"), UI_TITLE);
 		app_money(app, s->total, amount, sizeof amount);
 		snprintf(buf, sizeof buf, _("Total: %s"), amount);
 		app_put(w, ++y, 1, cols - 2, TEXT_LEFT, buf, UI_TOTAL);
@@ -177,9 +182,10 @@ static void bill_draw(struct app *app, WINDOW *w, int rows, int cols)
 			_("Type the buyer's phone (+7 ...) or e-mail below and press Enter; Tab "
 			  "changes the method."),
 			UI_HELP_TEXT);
-		app_put(w, y++, 1, cols - 2, TEXT_LEFT,
-			_("Mobile commerce needs a phone. Esc: back to the sale, the basket is kept."),
-			UI_HELP_TEXT);
+		app_put(
+		    w, y++, 1, cols - 2, TEXT_LEFT,
+		    _("Mobile commerce needs a phone. Esc: back to the sale, the basket is kept."),
+		    UI_HELP_TEXT);
 		return;
 	}
 	struct engine *e = engine_of(app);
@@ -193,10 +199,10 @@ static void bill_draw(struct app *app, WINDOW *w, int rows, int cols)
 	snprintf(buf, sizeof buf, _("Bill #%lld · %s · %s"), (long long)b.id, amount,
 		 bill_method_label(b.method));
 	app_put(w, y++, 1, cols - 2, TEXT_LEFT, buf, UI_TITLE);
-	enum ui_role role = b.state == BILL_SUCCESS			       ? UI_STATE_PROCESSED
+	enum ui_role role = b.state == BILL_SUCCESS				? UI_STATE_PROCESSED
 			    : b.state == BILL_FAILED || b.state == BILL_REFUSED ? UI_STATE_FAILED
-			    : b.state == BILL_CANCELLED			       ? UI_STATE_REJECTED
-									       : UI_STATE_ACCEPTED;
+			    : b.state == BILL_CANCELLED				? UI_STATE_REJECTED
+										: UI_STATE_ACCEPTED;
 	snprintf(buf, sizeof buf, _("State: %s"), bill_state_label(b.state));
 	app_put(w, y++, 1, cols - 2, TEXT_LEFT, buf, role);
 	if (b.number[0]) {
@@ -221,9 +227,10 @@ static void bill_draw(struct app *app, WINDOW *w, int rows, int cols)
 		snprintf(buf, sizeof buf, _("Last problem: %s"), b.last_error);
 		app_put(w, y++, 1, cols - 2, TEXT_LEFT, buf, UI_STATE_RETRY);
 	}
-	const char *hint = b.state == BILL_INITIATED
-			       ? _("F7: cancel the bill · Esc: back to the sale (kassa keeps following it)")
-			       : _("Esc: back to the sale");
+	const char *hint =
+	    b.state == BILL_INITIATED
+		? _("F7: cancel the bill · Esc: back to the sale (kassa keeps following it)")
+		: _("Esc: back to the sale");
 	app_put(w, rows - 1, 1, cols - 2, TEXT_LEFT, hint, UI_HELP_TEXT);
 	/* paymentUrl is the buyer's link (paymentUrlWeb only picks a bank in a browser). */
 	const char *qr = b.payment_url;
