@@ -17,6 +17,7 @@
 #include "money.h"
 #include "util.h"
 #include "wire/form.h"
+#include "wire/invoice.h"
 
 struct sb_bill {
 	struct sb_bill *next;
@@ -31,6 +32,7 @@ struct sb_bill {
 	int status;	  /* 0, 15, 10, 20, 30 */
 	long long due_ms; /* 15 -> 10 at this time */
 	long long created_ms;
+	int invoice_items;    /* invoice_data's items when one came (checked), else 0 */
 	char refund_uuid[40]; /* the refund's idempotency key, "" = none */
 	char refund_number[24];
 };
@@ -300,6 +302,26 @@ static void bill_create(struct sandbox *sb, const struct sandbox_request *rq,
 		field_error(rp, field, problem);
 		return;
 	}
+	/* invoice_data (seed 003): optional here, held to the seed's schema when it comes. */
+	json_t *inv = json_object_get(j, "invoice_data");
+	if (inv) {
+		char *text = jsonx_dumps(inv, JSON_COMPACT);
+		struct invoice parsed;
+		memset(&parsed, 0, sizeof parsed);
+		struct kerr e = {0};
+		kstatus ist = text ? invoice_parse(text, strlen(text), &parsed, &e) : K_INVALID;
+		b.invoice_items = (int)parsed.n;
+		invoice_free(&parsed);
+		free(text);
+		if (ist != K_OK) {
+			char path[96];
+			snprintf(path, sizeof path, "invoice_data%s%s", e.field[0] ? "." : "",
+				 e.field);
+			json_decref(j);
+			field_error(rp, path, e.text[0] ? e.text : "invoice_data не по схеме");
+			return;
+		}
+	}
 	struct sb_bills *bs = bills_of(sb);
 	snprintf(b.number, sizeof b.number, "%lld", bs->next_number++);
 	str_copy(b.login, jstr(j, "login"), sizeof b.login);
@@ -557,6 +579,7 @@ static json_t *bill_json(const struct sb_bill *b)
 	json_object_set_new(o, "customer_phone", json_string(b->phone));
 	json_object_set_new(o, "customer_email", json_string(b->email));
 	json_object_set_new(o, "refund_number", json_string(b->refund_number));
+	json_object_set_new(o, "invoice_items", json_integer(b->invoice_items));
 	return o;
 }
 

@@ -78,6 +78,9 @@ static void create__refusals__name_the_field(void **state)
 	     "customer_phone", 400},
 	    {",\"amount\":\"10.00\",\"customer_email\":\"a@b.ru\",\"method\":\"cash\"", "method",
 	     400},
+	    /* invoice_data, when sent, is held to seed 003's schema */
+	    {",\"amount\":\"10.00\",\"customer_email\":\"a@b.ru\",\"invoice_data\":{\"items\":[]}",
+	     "invoice_data.items", 400},
 	};
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
 		json_t *r = create(sb, cases[i].fields);

@@ -277,6 +277,43 @@ static void server_errors_on_create__retried__one_bill(void **state)
 	bills_free(b);
 }
 
+static void provider_prints__invoice_data_sent__no_receipt(void **state)
+{
+	struct fx *f = *state;
+	f->p.bill_provider_receipt = true;
+	struct bills *b = bills_start(f);
+	struct document d;
+	receipt(&d, 125000);
+	d.basket.lines[0].vat = VAT_VAT20;
+	d.basket.lines[0].vat_set = true;
+	str_copy(d.ext_id, "bill-inv-1", sizeof d.ext_id);
+	struct bill_request rq = {.method = BILL_METHOD_INTERNET};
+	str_copy(rq.email, "buyer@example.ru", sizeof rq.email);
+	int64_t id = 0;
+	struct kerr e = {0};
+	kstatus st = bills_create(b, &d, &rq, false, &id, &e);
+	document_free(&d);
+	if (st != K_OK)
+		fail_msg("bills_create: %s: %s", e.field, e.text);
+	assert_int_equal(run_until_bill(f, id, BILL_INITIATED, 3000), BILL_INITIATED);
+	json_t *j;
+	admin(f, "GET", "/sandbox/bills", NULL, &j);
+	json_t *sb = json_array_get(json_object_get(j, "bills"), 0);
+	assert_int_equal(json_integer_value(json_object_get(sb, "invoice_items")), 1);
+	char number[32];
+	str_copy(number, json_string_value(json_object_get(sb, "number")), sizeof number);
+	json_decref(j);
+	pay(f, number, "pay");
+	assert_int_equal(run_until_bill(f, id, BILL_SUCCESS, 3000), BILL_SUCCESS);
+	run_ms(f, 400);
+	struct journal_bill bl;
+	bill_state_of(f, id, &bl);
+	assert_true(bl.provider_prints);
+	assert_int_equal(bl.receipt_doc_id, 0);
+	assert_int_equal(ledger_count(f, "bill-inv-1"), 0); /* LIFE PAY prints it, not kassa */
+	bills_free(b);
+}
+
 static void relayed_notification__stored_before_200__malformed_400(void **state)
 {
 	struct fx *f = *state;
@@ -311,6 +348,8 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(crash_while_sending__not_resent__found_by_notification,
 					    setup, teardown),
 	    cmocka_unit_test_setup_teardown(server_errors_on_create__retried__one_bill, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(provider_prints__invoice_data_sent__no_receipt, setup,
 					    teardown),
 	    cmocka_unit_test_setup_teardown(relayed_notification__stored_before_200__malformed_400,
 					    setup, teardown),
