@@ -8,7 +8,7 @@
 # lost. The harness is e2e.sh's (sourced, as e2e_keep.sh does).
 #
 # usage: e2e_bill.sh KASSA KASSA_SANDBOX CASE
-#   CASE: paid | cancel | faults
+#   CASE: paid | cancel | faults | training-ru
 set -u
 here=$(dirname "$(realpath "$0")")
 harness=$(sed '/^\[ -x "\$KASSA" \]/,$d' "$here/e2e.sh")
@@ -166,6 +166,30 @@ case_faults() {
 		not_ok "the journal's bill is paid" "$(cli bill list --json)"
 }
 
+# Training in Russian: the built-in sandbox takes bills too; paid at its page.
+case_training_ru() {
+	start_kassa 150 40 ru_RU.UTF-8
+	wait_for "ОБУЧЕНИЕ" "training starts in Russian"
+	type_text "1001"
+	keys Enter
+	wait_for "Хлеб «Бородинский» 400 г" "a demo item in the basket"
+	keys M-b
+	wait_for "Оплата по ссылке: LIFE PAY отправит покупателю счёт" "M-b: the bill dialog in Russian"
+	keys Tab
+	wait_for "Способ:" "Tab changes the method"
+	type_text "buyer@example.ru"
+	keys Enter
+	wait_for "Состояние: ждёт покупателя" "the bill waits for the buyer"
+	local link
+	link=$(screen | grep -o 'http://127\.0\.0\.1:[0-9]*/pay/[0-9]*' | head -n 1)
+	[ -n "$link" ] && ok "the link is shown ($link)" || bail "the link is shown"
+	curl -s -X POST "$link/pay" >/dev/null
+	wait_for "Состояние: оплачен" "paid: the screen says so in Russian"
+	esc
+	wait_re "оплата 54,90 успешно счёт №1, подтвер" "the notification in the pane, confirmed"
+	wait_re "чек · приход +54,90" "the receipt of the paid bill"
+}
+
 [ -x "$KASSA" ] || bail "kassa is built" "not executable: $KASSA"
 need tmux
 need curl
@@ -174,7 +198,8 @@ case "$CASE" in
 paid) case_paid ;;
 cancel) case_cancel ;;
 faults) case_faults ;;
-*) bail "known case" "unknown case '$CASE': paid, cancel or faults" ;;
+training-ru) case_training_ru ;;
+*) bail "known case" "unknown case '$CASE': paid, cancel, faults or training-ru" ;;
 esac
 say "1..$n"
 exit $failed
