@@ -521,6 +521,8 @@ static int cmd_list(const struct bopts *o)
 	if (rc != CLI_OK)
 		return rc;
 	bool json = o->json;
+	/* Notifications waiting at kassa-relay first (relay_url), as kassa journal does. */
+	cli_relay_pull("bill", s.j, &s.prof, o->verbose);
 	journal_bill_list(s.j, 0, on_list, &json, NULL);
 	if (!json)
 		journal_tx_list(s.j, 50, on_tx, NULL, NULL);
