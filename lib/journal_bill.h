@@ -4,7 +4,7 @@
  * notification as received. A bill is written before its request is sent
  * and is unique per basket (the receipt's ext_id), so a crash can neither
  * double it nor lose it; the receipt sent when it is paid carries the same
- * ext_id, so it too exists once. See docs/ARCHITECTURE.md "Bills".
+ * ext_id, so it too exists once. See docs/ARCHITECTURE.md "Bills (pay by link)".
  */
 #ifndef KASSA_JOURNAL_BILL_H
 #define KASSA_JOURNAL_BILL_H
