@@ -38,10 +38,14 @@ static void bill_open(struct app *app, int arg)
 		s->method = BILL_METHOD_SBP;
 		s->total = app->basket.total;
 	}
-	if (!s->id)
+	if (!s->id) {
 		app_input(app, _("Buyer's phone or e-mail:"), "");
-	else
-		app_input(app, NULL, "");
+		return;
+	}
+	/* The bill is made: nothing to type here, only F7 and Esc. */
+	app_input(app, _("F7: cancel the bill · Esc: back to the sale (kassa keeps following it)"),
+		  "");
+	app_input_enable(app, false);
 }
 
 static int bill_line(struct app *app, const char *text)
@@ -81,7 +85,7 @@ static int bill_line(struct app *app, const char *text)
 	s->id = id;
 	basket_clear(&app->basket);
 	sale_reset(app);
-	app_input(app, NULL, "");
+	bill_open(app, -1);
 	app_message(app, UI_MESSAGE_INFO, _("Bill #%lld journaled: sending it to LIFE PAY"),
 		    (long long)id);
 	return APP_HANDLED | APP_REDRAW;
