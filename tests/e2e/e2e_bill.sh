@@ -106,6 +106,9 @@ case_paid() {
 		"the notification is in the status pane, linked and confirmed"
 	wait_re "#1 receipt · sale +1,250\.00" "the receipt is in the status pane"
 	wait_re "processed +callback" "and is processed"
+	keys M-b
+	wait_for "State: paid" "M-b on an empty basket reopens the newest bill"
+	esc
 	[ "$(curl -s "$S/sandbox/ledger" | count '"kind":"receipt"')" = 1 ] &&
 		ok "one receipt at LIFE PAY" || not_ok "one receipt at LIFE PAY"
 	quit_kassa
@@ -115,6 +118,8 @@ case_cancel() {
 	start_bill_sandbox
 	start_kassa 150 40 C.UTF-8
 	wait_for "LIVE" "kassa runs the sandbox profile"
+	keys M-b
+	wait_for "No bill yet: add the items, then M-b makes one" "M-b with no basket and no bill says what to do"
 	sell "Молоко" "99.90"
 	bill_for "buyer@example.ru"
 	keys F7

@@ -31,12 +31,28 @@ static struct bill_state_view *bill_of(const struct app *app)
 
 static const enum action bill_footer[] = {ACT_BILL_CANCEL, ACT_BACK, ACT_HELP, ACT_NONE};
 
+static bool on_newest(const struct journal_bill *b, void *ctx)
+{
+	*(int64_t *)ctx = b->id;
+	return false;
+}
+
 static void bill_open(struct app *app, int arg)
 {
 	struct bill_state_view *s = bill_of(app);
 	if (arg >= 0) {
 		s->method = BILL_METHOD_SBP;
 		s->total = app->basket.total;
+	}
+	if (arg == 1) {
+		struct engine *e = engine_of(app);
+		if (!e || !e->journal ||
+		    journal_bill_list(e->journal, 1, on_newest, &s->id, NULL) != K_OK || !s->id) {
+			app_pop(app); /* first: the message belongs to the sale screen */
+			app_message(app, UI_MESSAGE_ERROR, "%s",
+				    _("No bill yet: add the items, then M-b makes one"));
+			return;
+		}
 	}
 	if (!s->id) {
 		app_input(app, _("Buyer's phone or e-mail:"), "");

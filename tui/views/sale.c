@@ -398,13 +398,10 @@ static int sale_handle(struct app *app, enum action a, int key)
 		}
 		return APP_HANDLED | APP_REDRAW;
 	case ACT_BILL:
-		if (n == 0) {
-			app_message(app, UI_MESSAGE_ERROR, "%s", _("The basket is empty: add an item first"));
-		} else {
-			app_clear_message(app);
-			set_mode(app, SM_ENTRY);
-			app_push(app, &view_bill, 0);
-		}
+		/* An empty basket: the newest bill, to follow or cancel it. */
+		app_clear_message(app);
+		set_mode(app, SM_ENTRY);
+		app_push(app, &view_bill, n == 0 ? 1 : 0);
 		return APP_HANDLED | APP_REDRAW;
 	case ACT_FIND:
 		if (ss->mode != SM_ENTRY)
