@@ -76,6 +76,10 @@ struct config_profile {
 	char catalog[CONFIG_PATH_MAX]; /* "~/" expanded */
 	bool pos_terminal;
 	bool ffd12; /* ffd = 1.2: LifePay's /cloud-print-ffd1_2/ path with marking codes */
+	/* Bills (lib/bill.h): LIFE PAY's bill API base ("" = derived from base_url) and
+	 * bill_receipt = provider: LIFE PAY prints from invoice_data, kassa sends none. */
+	char bill_url[CONFIG_URL_MAX];
+	bool bill_provider_receipt;
 	int64_t stale_after_s; /* LifePay: flag documents without a final status after this */
 	int max_in_flight;
 	/* Amounts above it ask first (screen) or need --allow-large (CLI); kopecks. */

@@ -36,6 +36,7 @@ enum value_kind {
 	V_CEILING,
 	V_RELAY_TOKEN,
 	V_FFD,
+	V_BILL_RECEIPT,
 };
 
 struct key_spec {
@@ -79,6 +80,8 @@ static const struct key_spec profile_keys[] = {
 	FIELD("relay_url", V_URL, relay_url),
 	FIELD("relay_token", V_RELAY_TOKEN, relay_token),
 	FIELD("ffd", V_FFD, ffd12),
+	FIELD("bill_url", V_URL, bill_url),
+	FIELD("bill_receipt", V_BILL_RECEIPT, bill_provider_receipt),
 };
 #undef FIELD
 #define PROFILE_KEY_COUNT (sizeof profile_keys / sizeof profile_keys[0])
@@ -377,6 +380,14 @@ static void profile_value(struct parse_ctx *c, struct config_profile *p,
 			p->tax_system = (enum tax_system)t;
 		break;
 	}
+	case V_BILL_RECEIPT:
+		if (strcmp(v, "kassa") == 0 || strcmp(v, "provider") == 0)
+			p->bill_provider_receipt = strcmp(v, "provider") == 0;
+		else
+			bad_value(c, line, section, name, v,
+				  _("allowed: kassa (kassa sends the receipt of a paid bill) or "
+				    "provider (LIFE PAY prints it from invoice_data)"));
+		break;
 	case V_FFD:
 		if (strcmp(v, "1.2") == 0 || strcmp(v, "1.05") == 0)
 			p->ffd12 = strcmp(v, "1.2") == 0;

@@ -12,6 +12,7 @@
 #include <sqlite3.h>
 
 #include "i18n.h"
+#include "journal_bill.h"
 #include "journal_check.h"
 #include "journal_int.h"
 #include "journal_link.h"
@@ -144,6 +145,9 @@ static const char *const migrations[] = {
 
 	/* 7: prepaid orders and the final receipt that settles each (lib/journal_link.h). */
 	JOURNAL_LINK_MIGRATION,
+
+	/* 8: pay-by-link bills and transaction notifications (lib/journal_bill.c). */
+	JOURNAL_BILL_SCHEMA,
 };
 #define MIGRATION_COUNT ((int)(sizeof migrations / sizeof migrations[0]))
 
@@ -516,7 +520,12 @@ kstatus journal_lock_sender(struct journal *j, struct kerr *err)
 	return K_OK;
 }
 
-sqlite3 *journal_sqlite(struct journal *j)
+struct sqlite3 *journal_db(struct journal *j)
 {
 	return j->db;
+}
+
+int64_t journal_clock_now(struct journal *j)
+{
+	return journal_now(j);
 }

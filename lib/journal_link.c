@@ -171,13 +171,13 @@ kstatus journal_link_get(struct journal *j, int64_t doc_id, struct journal_prepa
 			 struct kerr *err)
 {
 	memset(out, 0, sizeof *out);
-	return get_order(journal_sqlite(j), doc_id, out, err);
+	return get_order(journal_db(j), doc_id, out, err);
 }
 
 kstatus journal_link_settles(struct journal *j, int64_t final_id, int64_t *prepaid_id,
 			     struct kerr *err)
 {
-	sqlite3 *db = journal_sqlite(j);
+	sqlite3 *db = journal_db(j);
 	sqlite3_stmt *s = NULL;
 	*prepaid_id = 0;
 	if (sqlite3_prepare_v2(db, "SELECT doc_id FROM prepaid_orders WHERE settled_by = ?1", -1,
@@ -196,7 +196,7 @@ kstatus journal_link_list(struct journal *j, const char *contact, bool open_only
 			  bool (*cb)(const struct journal_prepaid *o, void *ctx), void *ctx,
 			  struct kerr *err)
 {
-	sqlite3 *db = journal_sqlite(j);
+	sqlite3 *db = journal_db(j);
 	sqlite3_stmt *s = NULL;
 	const char *sql = open_only ? "SELECT " ORDER_COLS ORDER_FROM
 				      " WHERE instr(lower(p.contact), lower(?1)) > 0 AND" ORDER_OPEN

@@ -43,7 +43,7 @@ struct journal_prepaid {
 };
 
 /* The journal's connection (lib/journal.c), for this file's queries. */
-sqlite3 *journal_sqlite(struct journal *j);
+struct sqlite3 *journal_db(struct journal *j);
 
 /*
  * Called by journal_enqueue() inside its transaction for the new document

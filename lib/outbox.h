@@ -174,6 +174,8 @@ int outbox_handle_callback(struct outbox *ob, const struct listener_request *req
  */
 int outbox_apply_relayed(struct outbox *ob, const char *suffix, const char *content_type,
 			 const char *body, size_t len, char *reply, size_t reply_n);
+/* The address callbacks reach this till at ("" = none); holds the token: never log it. */
+const char *outbox_callback_url(const struct outbox *ob);
 /* True when documents carry a callback_url on kassa-relay (relay_url is set). */
 bool outbox_uses_relay(const struct outbox *ob);
 

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bill.h"
 #include "i18n.h"
 #include "util.h"
 
@@ -130,6 +131,9 @@ static int defer_callback(struct outbox *ob, const struct listener_request *req,
 int outbox_handle_callback(struct outbox *ob, const struct listener_request *req, char *reply,
 			   size_t reply_n)
 {
+	if (strcmp(req->suffix, "lifepay-tx") == 0) /* LIFE PAY transaction notifications */
+		return bill_tx_callback(ob->j, req->content_type, req->body, req->len, reply,
+					reply_n);
 	const struct provider_ops *ops = provider_by_suffix(req->suffix);
 	if (!ops)
 		return reply_text(reply, reply_n, 404, "not found");
@@ -177,6 +181,11 @@ int outbox_apply_relayed(struct outbox *ob, const char *suffix, const char *cont
 	int status = outbox_handle_callback(ob, &req, reply, reply_n);
 	ob->cb_source = JSRC_CALLBACK;
 	return status;
+}
+
+const char *outbox_callback_url(const struct outbox *ob)
+{
+	return ob->callback_url;
 }
 
 bool outbox_uses_relay(const struct outbox *ob)

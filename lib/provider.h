@@ -104,6 +104,7 @@ enum {
 	PROVIDER_CAP_DEFER_CALLBACKS = 1u << 3, /* callbacks wait for the group commit */
 	/* login and apikey go in the body (else user and password, Basic auth, and a secret) */
 	PROVIDER_CAP_KEY_IN_BODY = 1u << 4,
+	PROVIDER_CAP_BILLS = 1u << 5, /* pay-by-link bills and transaction notifications */
 };
 
 /* A provider's two credentials. */

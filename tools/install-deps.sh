@@ -7,6 +7,7 @@ packages=(
 	meson ninja-build pkg-config gcc clang gettext
 	libncurses-dev libreadline-dev libcurl4-openssl-dev libjansson-dev
 	libcmocka-dev libmicrohttpd-dev libsqlite3-dev libssl-dev libinih-dev uuid-dev
+	libqrencode-dev
 	libpq-dev
 	tmux locales curl ca-certificates wrk libclang-rt-14-dev clang-format
 )

@@ -1,4 +1,5 @@
 #include "cli.h"
+#include "cli_bill.h"
 #include "cli_engine.h"
 
 #include <errno.h>
@@ -21,6 +22,8 @@ const struct cli_command cli_commands[] = {
 	"receipt, non-fiscal or correction; --dry-run checks it and prints what would be "
 	"sent")},
     CLI_ENGINE_COMMANDS,
+    {"bill", cli_bill, N_("create FILE --phone P|--email E | status BILL | cancel BILL | list"),
+     N_("a pay-by-link bill (LIFE PAY) for a receipt's total; its receipt is sent when paid")},
     {"help", cli_help, N_("[COMMAND]"), N_("show this help, or one command's")},
     {NULL, NULL, NULL, NULL},
 };

@@ -9,6 +9,7 @@
 
 #include "basket_store.h"
 #include "cli.h"
+#include "engine_bill.h"
 #include "engine_relay.h"
 #include "training_relay.h"
 #include "i18n.h"
@@ -399,6 +400,7 @@ void engine_started(struct engine *e)
 {
 	engine_adopt(e);
 	outbox_set_listener(e->run.outbox, on_outbox_change, e);
+	engine_bills_start(e);
 	if (e->run.relay_problem[0])
 		str_copy(e->problem, e->run.relay_problem, sizeof e->problem);
 	e->shift_dirty = true;
@@ -411,6 +413,7 @@ static void engine_close(struct engine *e)
 	if (e->timer && e->app && e->app->loop)
 		loop_cancel_timer(e->app->loop, e->timer);
 	e->timer = 0;
+	engine_bills_stop(e);
 	startup_close(&e->run, &e->so);
 	engine_adopt(e);
 }

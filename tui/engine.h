@@ -59,11 +59,14 @@ struct engine_row {
 	long long changed_mono; /* mono_ms() of its last change seen here; 0 = none */
 };
 
+struct bills;
+
 struct engine {
 	struct app *app;
 	/* What start-up opened (lib/startup.h): the outbox, the relay client, the sandbox. */
 	struct startup run;
 	struct startup_options so;
+	struct bills *bills; /* pay-by-link bills (engine_bill.h), NULL when none */
 	/*
 	 * Copies of run's config, profile and journal for the screens, refreshed
 	 * by every start and switch (engine_adopt). Screens read them and may

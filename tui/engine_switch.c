@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "basket_store.h"
+#include "engine_bill.h"
 #include "i18n.h"
 #include "util.h"
 
@@ -51,10 +52,12 @@ static kstatus run_or_restore(struct engine *e, const struct config_profile *p, 
 	*old = e->profile; /* the screens' copy: it holds a theme changed in settings */
 	bool old_training = e->training;
 	/* Requests on the wire stay "sending" and are resumed by the next outbox. */
+	engine_bills_stop(e);
 	startup_stop_outbox(&e->run);
 	kstatus st = start(e, p, keep_base, err);
 	if (st != K_OK) {
 		struct kerr e2 = {0};
+		engine_bills_stop(e);
 		startup_stop_outbox(&e->run);
 		old->training = old_training;
 		if (start(e, old, keep_base && e->run.journal, &e2) != K_OK) {

@@ -70,7 +70,10 @@
 	_(NO_ORIGINAL, "no-original", N_("No original"),                                        \
 	  N_("Refund: refund the basket without an original receipt (asks first)"))              \
 	_(SETTLE, "settle", N_("Settle"),                                                       \
-	  N_("Journal: settle a prepaid order (the final receipt offsets the prepayment)"))
+	  N_("Journal: settle a prepaid order (the final receipt offsets the prepayment)"))      \
+	_(BILL, "bill", N_("Bill"),                                                             \
+	  N_("Pay by link: a LIFE PAY bill to the buyer's phone or e-mail (QR code for SBP)"))  \
+	_(BILL_CANCEL, "bill-cancel", N_("Cancel bill"), N_("Pay by link: cancel the unpaid bill"))
 
 #define ACTION_ENUM(name, bind, label, help) ACT_##name,
 enum action { ACTION_INFO(ACTION_ENUM) ACT_COUNT };

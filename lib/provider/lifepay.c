@@ -328,7 +328,8 @@ const struct provider_ops provider_lifepay = {
     .id = KPROVIDER_LIFEPAY,
     .name = "LifePay",
     .callback_suffix = "lifepay",
-    .caps = PROVIDER_CAP_TEST_MODE | PROVIDER_CAP_DEFER_CALLBACKS | PROVIDER_CAP_KEY_IN_BODY,
+    .caps = PROVIDER_CAP_TEST_MODE | PROVIDER_CAP_DEFER_CALLBACKS | PROVIDER_CAP_KEY_IN_BODY |
+	    PROVIDER_CAP_BILLS,
     .cred = {"login", "apikey", N_("login"), N_("API key"), offsetof(struct config_profile, login),
 	     offsetof(struct config_profile, apikey)},
     .send = {lp_prepare, lp_check, lp_stored_body, lp_send_request, lp_send_reply,

@@ -97,6 +97,7 @@ static void *worker_main(void *arg)
 	while (!atomic_load(&sb->worker_quit)) {
 		sandbox_lifepay_finish_due(sb);
 		sandbox_paykeeper_advance(sb);
+		sandbox_bills_advance(sb);
 		struct sb_callback c;
 		if (sandbox_store_cb_due(sb->store, sandbox_now(sb), &c, NULL) == K_OK) {
 			bool fail = sandbox_prng_chance(&sb->prng, sb->faults.callback_fail);

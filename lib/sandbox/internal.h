@@ -284,6 +284,7 @@ struct sandbox {
 	pthread_cond_t stall_cond;
 
 	struct sandbox_http *http;
+	struct sb_bills *bills; /* bills.c, in memory; NULL until the first bill */
 };
 
 /* The sandbox's own clock: wall time plus the admin offset. Caller holds lock. */
@@ -342,6 +343,21 @@ bool sandbox_pk_check_correction(const char *body, size_t len, char *msg, size_t
 bool sandbox_pk_check_contact(const char *contact, bool strict, char *msg, size_t n);
 /* receipt_properties by the client's rule (paykeeper_properties_check()); false + msg. */
 bool sandbox_pk_check_properties(const char *body, size_t len, bool strict, char *msg, size_t n);
+
+/* ---- bills.c: pay-by-link bills (/v1/bill*, /pay/N, /sandbox/bills) ---- */
+
+struct sb_bills;
+/* True if path is a bill endpoint or payment page; fills rp. */
+bool sandbox_bills_handle(struct sandbox *sb, const struct sandbox_request *rq,
+			  struct sandbox_reply *rp);
+/* True if path is under /sandbox/bills; fills rp. */
+bool sandbox_bills_admin(struct sandbox *sb, const struct sandbox_request *rq,
+			 struct sandbox_reply *rp);
+/* Bills paid and due become success and queue their notification. */
+void sandbox_bills_advance(struct sandbox *sb);
+/* Forgets every bill (keeps the notification URL). */
+void sandbox_bills_reset(struct sandbox *sb);
+void sandbox_bills_free(struct sandbox *sb);
 
 /* ---- callbacks.c: the worker thread ---- */
 

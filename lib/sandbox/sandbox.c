@@ -176,6 +176,7 @@ void sandbox_free(struct sandbox *sb)
 	pthread_mutex_unlock(&sb->stall_lock);
 	sandbox_worker_stop(sb);
 	sandbox_store_close(sb->store);
+	sandbox_bills_free(sb);
 	sandbox_accounts_free(&sb->accounts);
 	pthread_cond_destroy(&sb->wake);
 	pthread_cond_destroy(&sb->stall_cond);
@@ -390,6 +391,7 @@ static void admin_reset(struct sandbox *sb, const struct sandbox_request *rq,
 		return;
 	}
 	sb->clock_offset_ms = 0;
+	sandbox_bills_reset(sb);
 	sandbox_log(sb, "reset");
 	json_t *j = json_object();
 	json_object_set_new(j, "reset", json_true());
@@ -433,6 +435,8 @@ static void admin_index(struct sandbox_reply *rp)
 	    "GET|POST /sandbox/clock",
 	    "POST /sandbox/reset",
 	    "POST /sandbox/paykeeper/callback-url",
+	    "GET /sandbox/bills",
+	    "POST /sandbox/bills/pay|fail|notify-url",
 	};
 	json_t *arr = json_array();
 	for (size_t i = 0; i < sizeof paths / sizeof paths[0]; i++)
@@ -447,6 +451,8 @@ static void admin_handle(struct sandbox *sb, const struct sandbox_request *rq,
 			 struct sandbox_reply *rp)
 {
 	const char *p = rq->path + strlen("/sandbox");
+	if (sandbox_bills_admin(sb, rq, rp))
+		return;
 	if (strcmp(p, "") == 0 || strcmp(p, "/") == 0)
 		admin_index(rp);
 	else if (strcmp(p, "/ledger") == 0)
@@ -494,7 +500,7 @@ void sandbox_handle(struct sandbox *sb, const struct sandbox_request *rq, struct
 		return;
 	}
 	bool known = strncmp(path, "/cloud-print/", 13) == 0 || strncmp(path, "/info/", 6) == 0 ||
-		     strncmp(path, "/change/", 8) == 0;
+		     strncmp(path, "/change/", 8) == 0 || strncmp(path, "/v1/", 4) == 0;
 	if (known && sandbox_prng_chance(&sb->prng, sb->faults.http500)) {
 		sandbox_log(sb, "%s %s -> fault http500", method, path);
 		json_t *j = json_object();
@@ -505,7 +511,8 @@ void sandbox_handle(struct sandbox *sb, const struct sandbox_request *rq, struct
 		pthread_mutex_unlock(&sb->lock);
 		return;
 	}
-	bool handled = sandbox_lifepay_handle(sb, &r, rp) || sandbox_paykeeper_handle(sb, &r, rp);
+	bool handled = sandbox_lifepay_handle(sb, &r, rp) || sandbox_paykeeper_handle(sb, &r, rp) ||
+		       sandbox_bills_handle(sb, &r, rp);
 	if (!handled) {
 		char msg[192];
 		snprintf(msg, sizeof msg,

@@ -42,6 +42,8 @@ static const char *const grammar[] = {
 	N_("535 refund cash   in F11: an amount as shown, or refund, cash, card"),
 	N_("Settlement (pay)  Left/Right: full payment, full or partial prepayment, advance"),
 	N_("buyer@… then F8   in F11: a prepaid order by its buyer; F8 settles it"),
+	/* issue 14 */
+	N_("M-b, then phone   pay by link: a LIFE PAY bill (QR for SBP); F7 there cancels it"),
 };
 
 /* What the screen shows about where things stand (issue 10). */
@@ -57,6 +59,9 @@ static const char *const notes[] = {
 	N_("listener degraded: too many or slow connections are shed; callbacks still get in"),
 	/* issue 13 */
 	N_("relay connected / reconnecting since: statuses come through kassa-relay (relay_url)"),
+	/* issue 14 */
+	N_("Payments (LIFE PAY notifications): \"confirmed\" once LIFE PAY's bill status agrees"),
+	N_("A paid bill sends its basket's receipt by itself (unless bill_receipt = provider)"),
 };
 
 /* Marked goods, corrections and the command line (issue 15). */

@@ -397,6 +397,12 @@ static int sale_handle(struct app *app, enum action a, int key)
 			app_push(app, &view_pay, a == ACT_PAY ? DOC_RECEIPT : DOC_NONFISCAL);
 		}
 		return APP_HANDLED | APP_REDRAW;
+	case ACT_BILL:
+		/* An empty basket: the newest bill, to follow or cancel it. */
+		app_clear_message(app);
+		set_mode(app, SM_ENTRY);
+		app_push(app, &view_bill, n == 0 ? 1 : 0);
+		return APP_HANDLED | APP_REDRAW;
 	case ACT_FIND:
 		if (ss->mode != SM_ENTRY)
 			set_mode(app, SM_ENTRY);

@@ -14,6 +14,7 @@
 
 #include "document.h"
 #include "engine.h"
+#include "engine_bill.h"
 #include "i18n.h"
 #include "mask.h"
 #include "util.h"
@@ -199,7 +200,7 @@ void status_pane_draw(struct app *app, WINDOW *w, int x, int rows, int cols)
 	wattrset(w, (int)theme_attr(UI_TABLE_HEADER));
 	mvwhline(w, 0, x + 1, ' ', cols - 1);
 	app_put(w, 0, px, pw, TEXT_LEFT, title, UI_TABLE_HEADER);
-	int y = 1;
+	int y = 1 + engine_bill_tx_draw(app, w, 1, px, pw, rows / 3); /* payments by link */
 	if (!e || e->nrecent == 0) {
 		draw_empty(e, w, y + 1, px, rows - 2, pw);
 		return;
@@ -384,6 +385,8 @@ static void status_draw(struct app *app, WINDOW *w, int rows, int cols)
 	if (w_ev > 0)
 		app_put(w, 1, x_ev, w_ev, TEXT_LEFT, _("Last event"), UI_TABLE_HEADER);
 	int vis = rows - 2 - (e->problem[0] ? 1 : 0) - (app->status.offline ? 2 : 0);
+	int txr = engine_bill_tx_rows(e, vis / 3); /* payments by link, below the documents */
+	vis -= txr;
 	int sel = sel_index(st, e);
 	if (sel < st->top)
 		st->top = sel;
@@ -418,6 +421,7 @@ static void status_draw(struct app *app, WINDOW *w, int rows, int cols)
 			app_put(w, y, x_ev, w_ev, TEXT_LEFT, buf, role);
 		}
 	}
+	engine_bill_tx_draw(app, w, 2 + vis, 1, cols - 2, txr);
 	if (e->problem[0])
 		app_put(w, rows - 1, 0, cols, TEXT_LEFT, e->problem, UI_MESSAGE_ERROR);
 	if (app->status.offline)

@@ -12,6 +12,7 @@ extern const struct view_ops view_refund;
 extern const struct view_ops view_journal;
 extern const struct view_ops view_settings;
 extern const struct view_ops view_settle;
+extern const struct view_ops view_bill;
 
 /*
  * Adds a catalog item to the basket as the sale screen does: qty 0 means

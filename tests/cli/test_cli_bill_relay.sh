@@ -1,0 +1,120 @@
+#!/usr/bin/env bash
+# LIFE PAY transaction notifications through kassa-relay (issue 14): a till
+# behind NAT gives its bills the relay's callback address (…/lifepay-tx);
+# the relay commits the notification before its 200, `kassa bill list`
+# pulls it into the journal, linked to the bill but NOT confirmed until
+# `kassa bill status` asks LIFE PAY, which confirms it and sends the paid
+# bill's receipt once.
+#
+# usage: test_cli_bill_relay.sh KASSA KASSA_SANDBOX KASSA_RELAY
+set -u
+kassa=$1
+sandbox=$2
+relay=$3
+export LC_ALL=C.UTF-8
+unset LANGUAGE
+tmp=$(mktemp -d)
+export HOME="$tmp/home" XDG_CONFIG_HOME="$tmp/config" XDG_DATA_HOME="$tmp/data"
+mkdir -p "$HOME" "$XDG_CONFIG_HOME/kassa"
+pids=()
+cleanup() {
+	for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null; done
+	wait 2>/dev/null
+	rm -rf "$tmp"
+}
+trap cleanup EXIT
+TIMEOUT=${E2E_TIMEOUT:-20}
+n=0
+failed=0
+ok() { n=$((n + 1)); echo "ok $n - $1"; }
+not_ok() {
+	n=$((n + 1))
+	failed=1
+	echo "not ok $n - $1"
+	shift
+	for line in "$@"; do echo "# $line"; done
+	[ -s "$tmp/out" ] && sed 's/^/#   stdout: /' "$tmp/out"
+	[ -s "$tmp/err" ] && sed 's/^/#   stderr: /' "$tmp/err"
+}
+bail() {
+	echo "Bail out! $1"
+	exit 1
+}
+run() {
+	"$kassa" "$@" >"$tmp/out" 2>"$tmp/err"
+	rc=$?
+}
+port_of() {
+	local p="" end=$((SECONDS + TIMEOUT))
+	while [ -z "$p" ] && [ $SECONDS -lt $end ]; do
+		p=$(sed -n 's/^listening on http:\/\/127\.0\.0\.1:\([0-9]*\).*/\1/p' "$1")
+		[ -z "$p" ] && sleep 0.05
+	done
+	echo "$p"
+}
+waiting() {
+	"$relay" status --db "sqlite:$tmp/relay.db" --tills "$tmp/tills.ini" 2>/dev/null |
+		sed -nE 's/^shop1 +(-|[0-9-]+ [0-9:]+Z) +([0-9]+) .*/\2/p'
+}
+wait_waiting() {
+	local end=$((SECONDS + TIMEOUT))
+	while [ $SECONDS -lt $end ]; do
+		[ "$(waiting)" = "$1" ] && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+for x in "$kassa" "$sandbox" "$relay"; do [ -x "$x" ] || bail "built: $x"; done
+"$sandbox" --listen 127.0.0.1:0 --memory --callback-delay 50 --quiet \
+	>"$tmp/sandbox.out" 2>"$tmp/sandbox.err" &
+pids+=($!)
+sport=$(port_of "$tmp/sandbox.out")
+[ -n "$sport" ] || bail "kassa-sandbox starts: $(cat "$tmp/sandbox.err")"
+"$relay" add-till shop1 --tills "$tmp/tills.ini" >"$tmp/add.txt" 2>&1 || bail "add-till: $(cat "$tmp/add.txt")"
+token=$(sed -n 's/^relay_token = //p' "$tmp/add.txt")
+[ ${#token} -ge 32 ] || bail "add-till printed a token"
+"$relay" --listen 127.0.0.1:0 --db "sqlite:$tmp/relay.db" --tills "$tmp/tills.ini" \
+	>"$tmp/relay.out" 2>>"$tmp/relay.err" &
+pids+=($!)
+rport=$(port_of "$tmp/relay.out")
+[ -n "$rport" ] || bail "kassa-relay starts: $(cat "$tmp/relay.err")"
+S=http://127.0.0.1:$sport
+printf '%s\n' "[kassa]" "default_profile = shop" "" "[profile.shop]" "provider = lifepay" \
+	"base_url = $S" "login = 70000000000" "apikey = sandbox-apikey" \
+	"target_serial = SANDBOX-0001" "relay_url = http://127.0.0.1:$rport" \
+	"relay_token = $token" >"$XDG_CONFIG_HOME/kassa/config.ini"
+chmod 600 "$XDG_CONFIG_HOME/kassa/config.ini"
+printf '%s\n' '{"purchase":{"products":[{"name":"Хлеб","price":1250.00,"quantity":1}]},"ext_id":"relay-basket-1","type":"payment","card_amount":"#"}' >"$tmp/r.json"
+
+run bill create "$tmp/r.json" --phone 79161234567
+number=$(sed -n 's/.*LIFE PAY number: \([0-9]*\).*/\1/p' "$tmp/out")
+[ "$rc" = 0 ] && [ -n "$number" ] && ok "the bill is made ($number)" || bail "the bill is made: $(cat "$tmp/out" "$tmp/err")"
+curl -s -X POST "$S/sandbox/bills/pay" -d "{\"number\":\"$number\"}" >/dev/null
+if wait_waiting 1; then ok "paid: the notification is committed at the relay"; else not_ok "the notification reached the relay" "waiting: $(waiting)" "$(curl -s "$S/sandbox/callbacks")"; fi
+if curl -s "$S/sandbox/callbacks" | grep -q "127.0.0.1:$rport/cb/[^\"]*/lifepay-tx"; then
+	ok "the bill's callback_url is the relay's, path lifepay-tx"
+else
+	not_ok "the callback_url is the relay's" "$(curl -s "$S/sandbox/callbacks")"
+fi
+if grep -q "$token" "$tmp/out" "$tmp/err"; then not_ok "the token is never printed"; else ok "the token is never printed"; fi
+run bill list
+if [ "$rc" = 0 ] && grep -q "notification $number payment success 1250.00 bill #1 NOT confirmed" "$tmp/out"; then
+	ok "bill list pulls it: linked to bill #1, NOT confirmed yet"
+else
+	not_ok "bill list pulls it, not confirmed"
+fi
+wait_waiting 0 && ok "nothing waits at the relay once pulled" || not_ok "nothing waits at the relay"
+run bill status "$number" --wait --timeout "$TIMEOUT"
+if [ "$rc" = 0 ] && grep -q "paid" "$tmp/out" && grep -q "receipt: #1 processed" "$tmp/out"; then
+	ok "bill status confirms it paid; its receipt is processed (callback through the relay)"
+else
+	not_ok "bill status: paid, receipt processed"
+fi
+run bill list
+if grep -q "bill #1 confirmed" "$tmp/out"; then ok "the notification is now confirmed"; else not_ok "confirmed"; fi
+[ "$(grep -c '^notification' "$tmp/out")" = 1 ] && ok "stored once" || not_ok "stored once"
+[ "$(curl -s "$S/sandbox/ledger" | grep -o '"ext_id":"relay-basket-1"' | wc -l)" = 1 ] &&
+	ok "one receipt at LIFE PAY" || not_ok "one receipt at LIFE PAY"
+echo "1..$n"
+exit $failed

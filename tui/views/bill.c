@@ -1,0 +1,276 @@
+/*
+ * Pay by link (M-b on the sale screen): a LIFE PAY bill for the basket's
+ * total sent to the buyer's phone or e-mail. The cashier types the contact
+ * and Enter; the screen then shows the bill as it moves (waiting, awaiting
+ * confirmation, paid, failed, cancelled), its link and, for SBP, a QR code
+ * drawn from libqrencode's modules with half blocks. The basket leaves the
+ * sale with the bill (the journal keeps it in the bill: a bill per basket).
+ */
+#include <qrencode.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "basket_store.h"
+#include "engine.h"
+#include "engine_bill.h"
+#include "i18n.h"
+#include "journal_bill.h"
+#include "util.h"
+#include "views/views.h"
+
+struct bill_state_view {
+	enum bill_method method;
+	int64_t id; /* 0 while the contact is being typed */
+	int64_t total;
+};
+
+static struct bill_state_view *bill_of(const struct app *app)
+{
+	return app_view_state(app, &view_bill);
+}
+
+static const enum action bill_footer[] = {ACT_BILL_CANCEL, ACT_BACK, ACT_HELP, ACT_NONE};
+
+static bool on_newest(const struct journal_bill *b, void *ctx)
+{
+	*(int64_t *)ctx = b->id;
+	return false;
+}
+
+static void bill_open(struct app *app, int arg)
+{
+	struct bill_state_view *s = bill_of(app);
+	if (arg >= 0) {
+		s->method = BILL_METHOD_SBP;
+		s->total = app->basket.total;
+	}
+	if (arg == 1) {
+		struct engine *e = engine_of(app);
+		if (!e || !e->journal ||
+		    journal_bill_list(e->journal, 1, on_newest, &s->id, NULL) != K_OK || !s->id) {
+			app_pop(app); /* first: the message belongs to the sale screen */
+			app_message(app, UI_MESSAGE_ERROR, "%s",
+				    _("No bill yet: add the items, then M-b makes one"));
+			return;
+		}
+	}
+	if (!s->id) {
+		app_input(app, _("Buyer's phone or e-mail:"), "");
+		return;
+	}
+	/* The bill is made: nothing to type here, only F7 and Esc. */
+	app_input(app, _("F7: cancel the bill · Esc: back to the sale (kassa keeps following it)"),
+		  "");
+	app_input_enable(app, false);
+}
+
+static int bill_line(struct app *app, const char *text)
+{
+	struct bill_state_view *s = bill_of(app);
+	if (s->id)
+		return APP_HANDLED;
+	struct engine *e = engine_of(app);
+	struct bills *b = engine_bills(e);
+	if (!b) {
+		app_message(app, UI_MESSAGE_ERROR, "%s",
+			    _("Bills need a LIFE PAY profile with the delivery engine running"));
+		return APP_HANDLED | APP_REDRAW;
+	}
+	struct bill_request rq;
+	memset(&rq, 0, sizeof rq);
+	rq.method = s->method;
+	if (strchr(text, '@'))
+		str_copy(rq.email, text, sizeof rq.email);
+	else
+		str_copy(rq.phone, text, sizeof rq.phone);
+	struct document d;
+	document_init(&d, DOC_RECEIPT);
+	d.basket = app->basket;
+	d.tax_system = e->profile.tax_system;
+	d.test = app->status.mode == APP_MODE_TEST;
+	struct kerr err = {0};
+	int64_t id = 0;
+	kstatus st = bills_create(b, &d, &rq, true, &id, &err);
+	/* The basket belongs to the screen: only the copy is freed. */
+	memset(&d.basket, 0, sizeof d.basket);
+	document_free(&d);
+	if (st != K_OK) {
+		app_refuse(app, &err); /* the contact and the basket stay */
+		return APP_HANDLED | APP_REDRAW;
+	}
+	s->id = id;
+	basket_clear(&app->basket);
+	sale_reset(app);
+	bill_open(app, -1);
+	app_message(app, UI_MESSAGE_INFO, _("Bill #%lld journaled: sending it to LIFE PAY"),
+		    (long long)id);
+	return APP_HANDLED | APP_REDRAW;
+}
+
+static int bill_handle(struct app *app, enum action a, int key)
+{
+	(void)key;
+	struct bill_state_view *s = bill_of(app);
+	switch (a) {
+	case ACT_OPTION_NEXT:
+	case ACT_OPTION_PREV:
+		if (s->id)
+			return APP_UNHANDLED;
+		s->method = (enum bill_method)(
+		    (s->method + (a == ACT_OPTION_NEXT ? 1 : BILL_METHOD_COUNT - 1)) %
+		    BILL_METHOD_COUNT);
+		return APP_HANDLED | APP_REDRAW;
+	case ACT_BILL_CANCEL: {
+		if (!s->id)
+			return APP_UNHANDLED;
+		struct kerr err = {0};
+		if (bills_cancel(engine_bills(engine_of(app)), s->id, &err) != K_OK)
+			app_refuse(app, &err);
+		else
+			app_message(app, UI_MESSAGE_INFO, _("Cancelling bill #%lld"),
+				    (long long)s->id);
+		return APP_HANDLED | APP_REDRAW;
+	}
+	case ACT_BILL:
+		app_pop(app);
+		return APP_HANDLED | APP_REDRAW;
+	default:
+		return APP_UNHANDLED;
+	}
+}
+
+/* The QR code of text: libqrencode's modules, two rows per line, light as ink. */
+static int draw_qr(WINDOW *w, int y, int x, int rows, int cols, const char *text)
+{
+	QRcode *q = QRcode_encodeString(text, 0, QR_ECLEVEL_M, QR_MODE_8, 1);
+	if (!q)
+		return 0;
+	int qz = 2, n = q->width + 2 * qz, lines = (n + 1) / 2;
+	if (n > cols || lines > rows) {
+		QRcode_free(q);
+		return -1;
+	}
+	char buf[4 * 200];
+	for (int r = 0; r < lines; r++) {
+		size_t k = 0;
+		for (int c = 0; c < n && k + 4 < sizeof buf; c++) {
+			bool up = true, down = true; /* light (the quiet zone) */
+			int my = 2 * r - qz, mx = c - qz;
+			if (my >= 0 && my < q->width && mx >= 0 && mx < q->width)
+				up = !(q->data[my * q->width + mx] & 1);
+			if (my + 1 >= 0 && my + 1 < q->width && mx >= 0 && mx < q->width)
+				down = !(q->data[(my + 1) * q->width + mx] & 1);
+			else if (my + 1 >= q->width + qz)
+				down = false;
+			const char *g = up && down ? "\u2588"
+					: up	   ? "\u2580"
+					: down	   ? "\u2584"
+						   : " ";
+			memcpy(buf + k, g, strlen(g));
+			k += strlen(g);
+		}
+		buf[k] = '\0';
+		mvwaddstr(w, y + r, x, buf);
+	}
+	QRcode_free(q);
+	return lines;
+}
+
+static void bill_draw(struct app *app, WINDOW *w, int rows, int cols)
+{
+	struct bill_state_view *s = bill_of(app);
+	char buf[1200], amount[48];
+	int y = 1;
+	if (!s->id) {
+		app_put(w, y++, 1, cols - 2, TEXT_LEFT,
+			_("Pay by link: LIFE PAY sends the buyer a bill"), UI_TITLE);
+		app_money(app, s->total, amount, sizeof amount);
+		snprintf(buf, sizeof buf, _("Total: %s"), amount);
+		app_put(w, ++y, 1, cols - 2, TEXT_LEFT, buf, UI_TOTAL);
+		y += 2;
+		app_put(w, y, 1, 10, TEXT_LEFT, _("Method:"), UI_DIALOG_LABEL);
+		int x = 12;
+		for (int m = 0; m < BILL_METHOD_COUNT && x < cols - 2; m++) {
+			const char *l = bill_method_label((enum bill_method)m);
+			int len = (int)utf8_chars(l) + 2;
+			app_put(w, y, x, len, TEXT_LEFT, l,
+				m == (int)s->method ? UI_DIALOG_FOCUS : UI_DIALOG_VALUE);
+			x += len + 1;
+		}
+		y += 2;
+		app_put(w, y++, 1, cols - 2, TEXT_LEFT,
+			_("Type the buyer's phone (+7 ...) or e-mail below and press Enter; Tab "
+			  "changes the method."),
+			UI_HELP_TEXT);
+		app_put(
+		    w, y++, 1, cols - 2, TEXT_LEFT,
+		    _("Mobile commerce needs a phone. Esc: back to the sale, the basket is kept."),
+		    UI_HELP_TEXT);
+		return;
+	}
+	struct engine *e = engine_of(app);
+	struct journal_bill b;
+	if (!e || !e->journal || journal_bill_get(e->journal, s->id, &b, NULL) != K_OK) {
+		app_put(w, y, 1, cols - 2, TEXT_LEFT, _("The bill cannot be read from the journal"),
+			UI_MESSAGE_ERROR);
+		return;
+	}
+	app_money(app, b.amount, amount, sizeof amount);
+	snprintf(buf, sizeof buf, _("Bill #%lld · %s · %s"), (long long)b.id, amount,
+		 bill_method_label(b.method));
+	app_put(w, y++, 1, cols - 2, TEXT_LEFT, buf, UI_TITLE);
+	enum ui_role role = b.state == BILL_SUCCESS				? UI_STATE_PROCESSED
+			    : b.state == BILL_FAILED || b.state == BILL_REFUSED ? UI_STATE_FAILED
+			    : b.state == BILL_CANCELLED				? UI_STATE_REJECTED
+										: UI_STATE_ACCEPTED;
+	snprintf(buf, sizeof buf, _("State: %s"), bill_state_label(b.state));
+	app_put(w, y++, 1, cols - 2, TEXT_LEFT, buf, role);
+	if (b.number[0]) {
+		snprintf(buf, sizeof buf, _("LIFE PAY number: %s"), b.number);
+		app_put(w, y++, 1, cols - 2, TEXT_LEFT, buf, UI_DIALOG_VALUE);
+	}
+	if (b.payment_url[0]) {
+		snprintf(buf, sizeof buf, _("Link: %s"), b.payment_url);
+		app_put(w, y++, 1, cols - 2, TEXT_LEFT, buf, UI_DIALOG_VALUE);
+	}
+	if (b.state == BILL_SUCCESS) {
+		if (b.receipt_doc_id)
+			snprintf(buf, sizeof buf, _("Paid: receipt #%lld is on its way"),
+				 (long long)b.receipt_doc_id);
+		else
+			snprintf(buf, sizeof buf, "%s",
+				 b.provider_prints ? _("Paid: LIFE PAY prints the receipt")
+						   : _("Paid: the receipt is being queued"));
+		app_put(w, y++, 1, cols - 2, TEXT_LEFT, buf, UI_STATE_PROCESSED);
+	}
+	if (b.last_error[0]) {
+		snprintf(buf, sizeof buf, _("Last problem: %s"), b.last_error);
+		app_put(w, y++, 1, cols - 2, TEXT_LEFT, buf, UI_STATE_RETRY);
+	}
+	const char *hint =
+	    b.state == BILL_INITIATED
+		? _("F7: cancel the bill · Esc: back to the sale (kassa keeps following it)")
+		: _("Esc: back to the sale");
+	app_put(w, rows - 1, 1, cols - 2, TEXT_LEFT, hint, UI_HELP_TEXT);
+	/* paymentUrl is the buyer's link (paymentUrlWeb only picks a bank in a browser). */
+	const char *qr = b.payment_url;
+	if (b.method == BILL_METHOD_SBP && qr[0] && !bill_state_final(b.state)) {
+		wattrset(w, (int)theme_attr(UI_TEXT));
+		if (draw_qr(w, y + 1, 2, rows - y - 2, cols - 4, qr) < 0)
+			app_put(w, y + 1, 1, cols - 2, TEXT_LEFT,
+				_("(the window is too small for the QR code: enlarge it)"),
+				UI_HELP_TEXT);
+	}
+	journal_bill_free(&b);
+}
+
+const struct view_ops view_bill = {
+    .state_size = sizeof(struct bill_state_view),
+    .name = "bill",
+    .title = N_("Pay by link"),
+    .footer = bill_footer,
+    .open = bill_open,
+    .draw = bill_draw,
+    .handle = bill_handle,
+    .line = bill_line,
+};
