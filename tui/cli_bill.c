@@ -16,6 +16,7 @@
 #include "bill.h"
 #include "cli.h"
 #include "cli_bill.h"
+#include "cli_relay.h"
 #include "cli_session.h"
 #include "config.h"
 #include "i18n.h"
@@ -146,8 +147,7 @@ static void bclose(struct bsess *s)
 {
 	bills_free(s->bills);
 	cli_session_close(&s->run);
-	explicit_bzero(&s->prof, sizeof s->prof);
-	memset(s, 0, sizeof *s);
+	explicit_bzero(s, sizeof *s); /* prof held the profile's secrets */
 }
 
 /* The one start-up (cli_session_open); with engine the loop, the outbox and the bill engine. */
