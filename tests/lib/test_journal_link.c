@@ -282,7 +282,8 @@ static void migration__6_to_7__keeps_documents(void **state)
 	assert_int_equal(journal_schema_version(fx->j), 6);
 	journal_close(fx->j);
 	assert_int_equal(journal_open(fx->path, &fx->j, &err), K_OK);
-	assert_int_equal(journal_schema_version(fx->j), 7);
+	assert_int_equal(journal_schema_version(fx->j), journal_schema_latest());
+	assert_true(journal_schema_latest() >= 7);
 	assert_true(prepay(fx, SETTLE_PREPAY_FULL, 0) > 0);
 }
 
