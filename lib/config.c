@@ -10,10 +10,12 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "config_ini.h"
 #include "i18n.h"
+#include "listener_cert.h"
 #include "money.h"
 #include "relay_proto.h"
 #include "util.h"
@@ -246,6 +248,7 @@ static const struct key_spec profile_keys[] = {
 	FIELD("max_receipt", V_CEILING, max_receipt),
 	FIELD("relay_url", V_URL, relay_url),
 	FIELD("relay_token", V_RELAY_TOKEN, relay_token),
+	FIELD("relay_ca", V_PATH, relay_ca),
 	FIELD("ffd", V_FFD, ffd12),
 };
 #undef FIELD
@@ -949,6 +952,16 @@ static void post_check(struct parse_ctx *c)
 					   "in front of it"),
 				    cfg->path, p->line, section,
 				    *p->listen_host ? p->listen_host : "0.0.0.0");
+		struct listener_cert_report cr;
+		if (*p->listen_cert && listener_cert_check(p->listen_cert, p->public_url,
+							   time(NULL), &cr)) {
+			if (cr.host[0])
+				add_warning(cfg, "%s:%d: [%s] %s", cfg->path, p->line, section,
+					    cr.host);
+			if (cr.validity[0])
+				add_warning(cfg, "%s:%d: [%s] %s", cfg->path, p->line, section,
+					    cr.validity);
+		}
 		if (*p->public_url && strncmp(p->public_url, "http://", 7) == 0 &&
 		    !is_loopback_http(p->public_url))
 			add_warning(cfg, _("%s:%d: [%s] public_url is plain http: the callback "
@@ -1241,6 +1254,8 @@ char *config_dump(const struct config_profile *p, bool masked)
 		sb_add(&b, "relay_token = %s\n",
 		       masked ? config_mask(p->relay_token) : p->relay_token);
 	}
+	if (p->relay_ca[0])
+		sb_add(&b, "relay_ca = %s\n", p->relay_ca);
 	sb_add(&b, "retry_schedule = ");
 	for (size_t i = 0; i < p->retry_count; i++)
 		sb_add(&b, "%s%lld", i ? "," : "", (long long)p->retry_schedule[i]);
