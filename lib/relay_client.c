@@ -144,8 +144,14 @@ static bool apply(struct relay_client *rc, const struct relay_pull_reply *r)
 			continue; /* acknowledged already */
 		char reply[400];
 		reply[0] = '\0';
-		int status = outbox_apply_relayed(rc->ob, u->suffix, u->content_type, u->body,
-						  u->len, reply, sizeof reply);
+		/* A PayKeeper cabinet holds one URL for the account, typed by a
+		 * person: <relay>/acct/<key> without the /paykeeper suffix. On a
+		 * PayKeeper profile such a body can only be PayKeeper's. */
+		const char *suffix = u->suffix;
+		if (!suffix[0] && rc->p.provider == KPROVIDER_PAYKEEPER)
+			suffix = "paykeeper";
+		int status = outbox_apply_relayed(rc->ob, suffix, u->content_type, u->body, u->len,
+						  reply, sizeof reply);
 		if (status >= 500) {
 			char why[300];
 			snprintf(why, sizeof why,
