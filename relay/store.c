@@ -110,10 +110,9 @@ int store_claim(const char *spec, struct kerr *err)
 		if (e == EWOULDBLOCK)
 			kerr_set(
 			    err, K_EXISTS, "--db",
-			    _("another kassa-relay (pid %s) already serves %s: one SQLite "
-			      "database serves one relay process. Stop that one first, or give "
-			      "this one its own --db; several relay processes share a "
-			      "PostgreSQL database (--db postgresql://...)"),
+			    _("another kassa-relay (pid %s) already serves %s: one SQLite file "
+			      "serves one relay; stop that one first, or use PostgreSQL (--db "
+			      "postgresql://...) for several"),
 			    pid[0] ? pid : "?", spec + 7);
 		else
 			kerr_set(err, K_IO, "--db", _("cannot lock %s: %s"), path, strerror(e));
