@@ -13,7 +13,7 @@
 
 /* Each field "" when fine; else one sentence saying what and what to do. */
 struct listener_cert_report {
-	char host[400];	    /* the certificate does not name public_url's host */
+	char host[600];	    /* the certificate does not name public_url's host */
 	char validity[600]; /* expired, not yet valid, or expiring within 14 days */
 };
 

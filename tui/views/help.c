@@ -55,6 +55,7 @@ static const char *const notes[] = {
 	N_("listener degraded: too many or slow connections are shed; callbacks still get in"),
 	/* issue 13 */
 	N_("relay connected / reconnecting since: statuses come through kassa-relay (relay_url)"),
+	N_("F12 warns when listen_cert does not fit public_url or is out of date: no callbacks"),
 };
 
 static const enum action help_footer[] = {ACT_BACK, ACT_NONE};
