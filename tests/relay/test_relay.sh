@@ -354,6 +354,22 @@ wait "$poster"
 [ "$ms" -lt 5000 ] && [ "$(bodies)" = '2 after-reload' ] && [ "$(grep -c 'reloaded (SIGHUP)' "$tmp/r4.err")" = 2 ]
 check "a pull waiting across a reload wakes for its callback (${ms} ms)" $? "$(cat "$tmp/pull.json")"
 
+# Bytes and a Content-Type the database must carry exactly (quotes, backslashes,
+# braces and commas, as the PostgreSQL store writes arrays; every byte value).
+python3 -c 'import sys; sys.stdout.buffer.write(bytes(range(256)) * 3)' >"$tmp/odd.bin"
+odd_ct='text/x-odd; a="q\"x"; b=\; c='"'"'{1,2}'"'"
+c=$(curl -s -o /dev/null -w '%{http_code}' -H "Content-Type: $odd_ct" --data-binary @"$tmp/odd.bin" \
+	"http://127.0.0.1:$port_r4/cb/$key_c")
+pull "$port_r4" "$tok_c" "offset=3&timeout=0"
+python3 - "$tmp/pull.json" "$tmp/odd.bin" "$odd_ct" <<'PY'
+import base64, json, sys
+u = json.load(open(sys.argv[1]))["updates"]
+ok = len(u) == 1 and base64.b64decode(u[0]["body"]) == open(sys.argv[2], "rb").read() \
+	and u[0]["content_type"] == sys.argv[3] and u[0]["offset"] == 3
+sys.exit(0 if ok else 1)
+PY
+check "every byte of a body and an odd Content-Type come back exactly" $? "post $c $(head -c 300 "$tmp/pull.json")"
+
 chmod 644 "$tmp/tills.ini"
 kill -HUP "$pid_r4"
 for _ in $(seq 100); do grep -q "not reloaded" "$tmp/r4.err" && break; sleep 0.05; done
