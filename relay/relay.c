@@ -265,9 +265,13 @@ static void relay_swap_tills(struct relay *r, struct tills *nt, const char *why)
 				continue;
 			}
 			waiter_unlink(q);
+			struct tills_set *was = q->set;
 			q->till = now;
 			relay_bind(r, q);
-			prev->holds--;
+			if (was == prev)
+				prev->holds--; /* freed below, once nothing else holds it */
+			else
+				set_release(r, was);
 			waiter_park(q);
 		}
 	}

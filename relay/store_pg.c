@@ -269,66 +269,6 @@ static void expect_add(struct store_pg *s, size_t *cap, enum pg_res kind, size_t
 	s->expect[s->n_expect++] = (struct pg_expect){kind, index};
 }
 
-/*
- * Array literals for unnest(): the batch's rows go in as a few arrays rather
- * than a VALUES row each, so the server parses and plans the same small
- * statements whatever the batch size (planning the VALUES lists took about a
- * third of the server's time per batch). Each array is an E'...' literal (the
- * same whatever standard_conforming_strings says, also after a reconnect):
- * elements are double-quoted, '"' and '\' escaped for the array parser with a
- * backslash that the E'' literal needs doubled, and "'" doubled.
- */
-static void arr_begin(struct buf *q)
-{
-	buf_add(q, "E'{", 3);
-}
-
-static void arr_elem(struct buf *q, bool first, const char *s, size_t n)
-{
-	if (!first)
-		buf_add(q, ",", 1);
-	buf_add(q, "\"", 1);
-	size_t from = 0;
-	for (size_t i = 0; i < n; i++) {
-		const char *esc = s[i] == '"'	 ? "\\\\\""
-				  : s[i] == '\\' ? "\\\\\\\\"
-				  : s[i] == '\'' ? "''"
-						 : NULL;
-		if (!esc)
-			continue;
-		buf_add(q, s + from, i - from);
-		buf_add(q, esc, strlen(esc));
-		from = i + 1;
-	}
-	buf_add(q, s + from, n - from);
-	buf_add(q, "\"", 1);
-}
-
-static void arr_str(struct buf *q, bool first, const char *s)
-{
-	arr_elem(q, first, s, strlen(s));
-}
-
-static void arr_num(struct buf *q, bool first, long long v)
-{
-	buf_fmt(q, first ? "%lld" : ",%lld", v);
-}
-
-/* A bytea element: "\\x<hex>" in the E'' literal, \x<hex> for bytea_in. */
-static void arr_bytea(struct buf *q, bool first, const char *data, size_t len)
-{
-	if (!first)
-		buf_add(q, ",", 1);
-	buf_add(q, "\"\\\\\\\\x", 6);
-	buf_hex(q, data, len);
-	buf_add(q, "\"", 1);
-}
-
-static void arr_end(struct buf *q, const char *type)
-{
-	buf_fmt(q, "}'::%s", type);
-}
-
 /* The batch as one query text; fills s->expect with what each result is. */
 static char *pg_batch_sql(struct store_pg *s, struct store_batch *b)
 {
@@ -340,13 +280,11 @@ static char *pg_batch_sql(struct store_pg *s, struct store_batch *b)
 		expect_add(s, &cap, R_SKIP, 0);
 	}
 	if (b->n_new_tills) {
-		/* Tills added to the tills file while running. */
-		buf_fmt(&q, "INSERT INTO relay_tills(name) SELECT unnest(");
-		arr_begin(&q);
+		/* Tills added to the tills file while running (checked names). */
+		buf_fmt(&q, "INSERT INTO relay_tills(name) VALUES ");
 		for (size_t i = 0; i < b->n_new_tills; i++)
-			arr_str(&q, i == 0, b->new_tills[i]);
-		arr_end(&q, "text[]");
-		buf_fmt(&q, ") ON CONFLICT DO NOTHING;");
+			buf_fmt(&q, "%s('%s')", i ? "," : "", b->new_tills[i]);
+		buf_fmt(&q, " ON CONFLICT DO NOTHING;");
 		expect_add(s, &cap, R_SKIP, 0);
 	}
 	size_t nt = b->n_appends + b->n_fetches;
@@ -359,44 +297,32 @@ static char *pg_batch_sql(struct store_pg *s, struct store_batch *b)
 			tills[k++] = b->fetches[i].till;
 	qsort(tills, k, sizeof *tills, cmp_names);
 	if (k) {
-		buf_fmt(&q, "SELECT 1 FROM relay_tills WHERE name = ANY(");
-		arr_begin(&q);
+		buf_fmt(&q, "SELECT 1 FROM relay_tills WHERE name IN (");
 		for (size_t i = 0; i < k; i++)
 			if (i == 0 || strcmp(tills[i], tills[i - 1]) != 0)
-				arr_str(&q, i == 0, tills[i]);
-		arr_end(&q, "text[]");
+				buf_fmt(&q, "%s'%s'", i ? "," : "", tills[i]);
 		buf_fmt(&q, ") ORDER BY name FOR UPDATE;");
 		expect_add(s, &cap, R_SKIP, 0);
 	}
 	long long now = b->now_ms;
 	if (b->n_appends) {
-		/* All appends in one statement: each till's sequence moves by its
-		 * count, and its new rows are numbered in the batch's order. */
-		const struct store_append *a = b->appends;
-		buf_fmt(&q, "WITH input AS (SELECT * FROM unnest(");
-		arr_begin(&q);
-		for (size_t i = 0; i < b->n_appends; i++)
-			arr_str(&q, i == 0, a[i].till);
-		arr_end(&q, "text[]");
-		buf_add(&q, ",", 1);
-		arr_begin(&q);
-		for (size_t i = 0; i < b->n_appends; i++)
-			arr_str(&q, i == 0, a[i].suffix);
-		arr_end(&q, "text[]");
-		buf_add(&q, ",", 1);
-		arr_begin(&q);
-		for (size_t i = 0; i < b->n_appends; i++)
-			arr_str(&q, i == 0, a[i].content_type);
-		arr_end(&q, "text[]");
-		buf_add(&q, ",", 1);
-		arr_begin(&q);
-		for (size_t i = 0; i < b->n_appends; i++)
-			arr_bytea(&q, i == 0, a[i].body, a[i].len);
-		arr_end(&q, "bytea[]");
+		/* All appends in one statement (one parse and plan per batch):
+		 * each till's sequence moves by its count, and its new rows are
+		 * numbered in the batch's order. */
+		buf_fmt(&q, "WITH input(ord, till, suffix, ctype, body) AS (VALUES ");
+		for (size_t i = 0; i < b->n_appends; i++) {
+			const struct store_append *a = &b->appends[i];
+			char *ct =
+			    PQescapeLiteral(s->conn, a->content_type, strlen(a->content_type));
+			buf_fmt(&q, "%s(%zu, '%s', '%s', %s, decode('", i ? "," : "", i, a->till,
+				a->suffix, ct ? ct : "''");
+			PQfreemem(ct);
+			buf_hex(&q, a->body, a->len);
+			buf_fmt(&q, "', 'hex'))");
+		}
 		buf_fmt(
 		    &q,
-		    ") WITH ORDINALITY AS i(till, suffix, ctype, body, ord)),"
-		    " counts AS (SELECT till, count(*) AS n FROM input GROUP BY till),"
+		    "), counts AS (SELECT till, count(*) AS n FROM input GROUP BY till),"
 		    " upd AS (UPDATE relay_tills t SET seq = t.seq + c.n, last_callback_ms = %lld"
 		    " FROM counts c WHERE t.name = c.till RETURNING t.name, t.seq - c.n AS base),"
 		    " numbered AS (SELECT i.ord, i.till, u.base + row_number() OVER (PARTITION BY"
@@ -405,7 +331,7 @@ static char *pg_batch_sql(struct store_pg *s, struct store_batch *b)
 		    " ins AS (INSERT INTO relay_callbacks(till, seq, received_ms, suffix,"
 		    " content_type, body) SELECT till, seq, %lld, suffix, ctype, body FROM"
 		    " numbered)"
-		    " SELECT ord - 1, seq FROM numbered ORDER BY ord;",
+		    " SELECT ord, seq FROM numbered ORDER BY ord;",
 		    now, now);
 		expect_add(s, &cap, R_APPEND, 0);
 	}
@@ -415,24 +341,16 @@ static char *pg_batch_sql(struct store_pg *s, struct store_batch *b)
 	if (any_ack) {
 		/* A pull's offset acknowledges everything before it. */
 		struct buf w = {0};
-		buf_fmt(&w, "WITH w AS (SELECT till, max(off) AS off FROM unnest(");
-		arr_begin(&w);
+		buf_fmt(&w, "WITH w AS (SELECT till, max(off) AS off FROM (VALUES ");
 		bool first = true;
-		for (size_t i = 0; i < b->n_fetches; i++)
-			if (b->fetches[i].ack) {
-				arr_str(&w, first, b->fetches[i].till);
-				first = false;
-			}
-		arr_end(&w, "text[]");
-		buf_add(&w, ",", 1);
-		arr_begin(&w);
-		first = true;
-		for (size_t i = 0; i < b->n_fetches; i++)
-			if (b->fetches[i].ack) {
-				arr_num(&w, first, (long long)b->fetches[i].offset);
-				first = false;
-			}
-		arr_end(&w, "bigint[]");
+		for (size_t i = 0; i < b->n_fetches; i++) {
+			const struct store_fetch *f = &b->fetches[i];
+			if (!f->ack)
+				continue;
+			buf_fmt(&w, "%s('%s', %lld::bigint)", first ? "" : ",", f->till,
+				(long long)f->offset);
+			first = false;
+		}
 		buf_fmt(&w, ") v(till, off) GROUP BY till) ");
 		buf_add(&q, w.p, w.n);
 		buf_fmt(&q,
@@ -451,29 +369,17 @@ static char *pg_batch_sql(struct store_pg *s, struct store_batch *b)
 		expect_add(s, &cap, R_SKIP, 0);
 	}
 	if (b->n_fetches) {
-		const struct store_fetch *f = b->fetches;
-		buf_fmt(&q, "WITH w AS (SELECT * FROM unnest(");
-		arr_begin(&q);
-		for (size_t i = 0; i < b->n_fetches; i++)
-			arr_str(&q, i == 0, f[i].till);
-		arr_end(&q, "text[]");
-		buf_add(&q, ",", 1);
-		arr_begin(&q);
-		for (size_t i = 0; i < b->n_fetches; i++)
-			arr_num(&q, i == 0, (long long)f[i].offset);
-		arr_end(&q, "bigint[]");
-		buf_add(&q, ",", 1);
-		arr_begin(&q);
-		for (size_t i = 0; i < b->n_fetches; i++)
-			arr_num(&q, i == 0, f[i].limit);
-		arr_end(&q, "int[]");
-		buf_fmt(&q,
-			") WITH ORDINALITY AS v(till, off, lim, ord))"
-			" SELECT w.ord - 1, t.seq, c.seq, c.received_ms, c.suffix, c.content_type,"
-			" c.body FROM w JOIN relay_tills t ON t.name = w.till LEFT JOIN LATERAL"
-			" (SELECT * FROM relay_callbacks WHERE till = t.name AND seq >="
-			" GREATEST(w.off, t.acked + 1) ORDER BY seq LIMIT w.lim) c ON true"
-			" ORDER BY w.ord, c.seq;");
+		buf_fmt(&q, "WITH w(ord, till, off, lim) AS (VALUES ");
+		for (size_t i = 0; i < b->n_fetches; i++) {
+			const struct store_fetch *f = &b->fetches[i];
+			buf_fmt(&q, "%s(%zu, '%s', %lld::bigint, %d)", i ? "," : "", i, f->till,
+				(long long)f->offset, f->limit);
+		}
+		buf_fmt(&q, ") SELECT w.ord, t.seq, c.seq, c.received_ms, c.suffix, c.content_type,"
+			    " c.body FROM w JOIN relay_tills t ON t.name = w.till LEFT JOIN LATERAL"
+			    " (SELECT * FROM relay_callbacks WHERE till = t.name AND seq >="
+			    " GREATEST(w.off, t.acked + 1) ORDER BY seq LIMIT w.lim) c ON true"
+			    " ORDER BY w.ord, c.seq;");
 		expect_add(s, &cap, R_FETCH, 0);
 	}
 	if (b->prune_before_ms > 0) {
