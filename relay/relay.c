@@ -7,70 +7,18 @@
  * flight the next one fills. A callback is answered 200 only from the
  * batch's done(), after its commit; 500 when the commit failed.
  */
-#include "relay_int.h"
+#include "relay_core.h"
 
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <jansson.h>
 
 #include "i18n.h"
 #include "util.h"
-
-struct pending {
-	struct store_batch b;
-	struct relay_req **app_req; /* the request of each append */
-	struct relay_req **fetch_req;
-	size_t cap_app, cap_fetch;
-	char **rows; /* names of tills new in the tills file: rows to create */
-};
-
-/*
- * One reading of the tills file. A request holds the set it was routed by
- * (its till, account and the names its batch entries point to live there),
- * so a reload never frees what a request still uses: a replaced set is freed
- * when its last request is gone.
- */
-struct tills_set {
-	struct tills *t;
-	size_t holds;
-	struct tills_set *next; /* replaced sets still held */
-};
-
-/* What tells that the tills file changed. */
-struct file_state {
-	dev_t dev;
-	ino_t ino;
-	off_t size;
-	struct timespec mtime;
-};
-
-struct relay {
-	struct loop *loop;
-	struct store *store;
-	struct tills *tills; /* set->t */
-	struct tills_set *set, *retired;
-	char *tills_path;
-	struct file_state tills_seen; /* of the file last read, loaded or not */
-	long long tills_read_ms;      /* monotonic, of the last reading a miss caused; 0 none */
-	uint64_t reload_timer;
-	char **new_rows; /* tills whose rows no committed batch created yet */
-	size_t n_new_rows;
-	struct http *http;
-	char *public_url;
-	long long retention_ms;
-	struct pending p[2];
-	struct pending *cur, *inflight;
-	uint64_t flush_timer, deadline_timer, prune_timer;
-	struct relay_req *d_head, *d_tail; /* waiting pulls by deadline */
-	bool stopping;
-	unsigned long committed;
-	long long last_flush_ms; /* monotonic */
-};
 
 static long long relay_now(void)
 {
@@ -139,7 +87,7 @@ static void deadline_remove(struct relay *r, struct relay_req *q)
 		deadline_arm(r);
 }
 
-static void waiter_unlink(struct relay_req *q)
+void relay_waiter_unlink(struct relay_req *q)
 {
 	if (!q->parked)
 		return;
@@ -153,7 +101,7 @@ static void waiter_unlink(struct relay_req *q)
 	q->parked = false;
 }
 
-static void waiter_park(struct relay_req *q)
+void relay_waiter_park(struct relay_req *q)
 {
 	q->parked = true;
 	q->w_prev = NULL;
@@ -165,10 +113,9 @@ static void waiter_park(struct relay_req *q)
 
 /* ---- answers ---- */
 
-static void relay_answer_pull(struct relay *r, struct relay_req *q, const struct relay_update *u,
-			      size_t n)
+void relay_answer_pull(struct relay *r, struct relay_req *q, const struct relay_update *u, size_t n)
 {
-	waiter_unlink(q);
+	relay_waiter_unlink(q);
 	deadline_remove(r, q);
 	http_answer(q, 200, "application/json", relay_proto_pull_reply(u, n, q->last));
 }
@@ -176,170 +123,6 @@ static void relay_answer_pull(struct relay *r, struct relay_req *q, const struct
 static void relay_answer_text(struct relay_req *q, int status, const char *text)
 {
 	http_answer(q, status, "text/plain; charset=utf-8", text ? xstrdup(text) : NULL);
-}
-
-static void relay_schedule(struct relay *r);
-
-/* ---- the tills file, reloaded ---- */
-
-static void set_release(struct relay *r, struct tills_set *s)
-{
-	if (!s || --s->holds > 0 || s == r->set)
-		return;
-	for (struct tills_set **pp = &r->retired; *pp; pp = &(*pp)->next)
-		if (*pp == s) {
-			*pp = s->next;
-			break;
-		}
-	tills_free(s->t);
-	free(s);
-}
-
-void relay_bind(struct relay *r, struct relay_req *q)
-{
-	q->set = r->set;
-	r->set->holds++;
-}
-
-/* A pull routed by a replaced set moves to its till in the set in use, where
- * new callbacks look for waiting pulls; false when the till was removed. */
-static bool relay_rebind(struct relay *r, struct relay_req *q)
-{
-	if (!q->set || q->set == r->set)
-		return true;
-	struct till *t = tills_by_name(r->tills, q->till->name);
-	if (!t)
-		return false;
-	struct tills_set *old = q->set;
-	q->till = t;
-	relay_bind(r, q);
-	set_release(r, old);
-	return true;
-}
-
-static void file_state_of(const struct stat *sb, struct file_state *fs)
-{
-	fs->dev = sb->st_dev;
-	fs->ino = sb->st_ino;
-	fs->size = sb->st_size;
-	fs->mtime = sb->st_mtim;
-}
-
-static bool file_state_same(const struct file_state *a, const struct file_state *b)
-{
-	return a->dev == b->dev && a->ino == b->ino && a->size == b->size &&
-	       a->mtime.tv_sec == b->mtime.tv_sec && a->mtime.tv_nsec == b->mtime.tv_nsec;
-}
-
-static void relay_swap_tills(struct relay *r, struct tills *nt, const char *why)
-{
-	struct tills *old = r->tills;
-	size_t added = 0, removed = 0;
-	for (size_t i = 0; i < tills_count(nt); i++) {
-		struct till *t = tills_at(nt, i);
-		struct till *was = tills_by_name(old, t->name);
-		if (was) {
-			t->last_pull_ms = was->last_pull_ms;
-			continue;
-		}
-		r->new_rows = xrealloc(r->new_rows, (r->n_new_rows + 1) * sizeof *r->new_rows);
-		r->new_rows[r->n_new_rows++] = xstrdup(t->name);
-		added++;
-	}
-	struct tills_set *s = xcalloc(1, sizeof *s);
-	s->t = nt;
-	struct tills_set *prev = r->set;
-	r->set = s;
-	r->tills = nt;
-	/* Waiting pulls follow their till into the new set; a removed till's
-	 * are answered now (its next pull is refused). */
-	for (size_t i = 0; i < tills_count(old); i++) {
-		struct till *t = tills_at(old, i);
-		struct till *now = tills_by_name(nt, t->name);
-		if (!now)
-			removed++;
-		while (t->waiters) {
-			struct relay_req *q = t->waiters;
-			if (!now) {
-				relay_answer_pull(r, q, NULL, 0);
-				continue;
-			}
-			waiter_unlink(q);
-			struct tills_set *was = q->set;
-			q->till = now;
-			relay_bind(r, q);
-			if (was == prev)
-				prev->holds--; /* freed below, once nothing else holds it */
-			else
-				set_release(r, was);
-			waiter_park(q);
-		}
-	}
-	if (prev->holds == 0) {
-		tills_free(prev->t);
-		free(prev);
-	} else {
-		prev->next = r->retired;
-		r->retired = prev;
-	}
-	fprintf(stderr,
-		"kassa-relay: tills file %s reloaded (%s): %zu tills, %zu new, %zu removed\n",
-		r->tills_path, why, tills_count(nt), added, removed);
-	if (r->n_new_rows)
-		relay_schedule(r);
-}
-
-void relay_reload_tills(struct relay *r, const char *why)
-{
-	if (!r->tills_path || r->stopping)
-		return;
-	struct stat sb;
-	if (stat(r->tills_path, &sb) == 0)
-		file_state_of(&sb, &r->tills_seen);
-	struct tills *nt = NULL;
-	struct kerr e = {0};
-	if (tills_load(r->tills_path, &nt, &e) != K_OK) {
-		fprintf(stderr,
-			"kassa-relay: tills file not reloaded (%s): %s; still serving the %zu "
-			"tills loaded before\n",
-			why, e.text, tills_count(r->tills));
-		return;
-	}
-	relay_swap_tills(r, nt, why);
-}
-
-static void on_relay_reload(struct loop *l, void *cls)
-{
-	struct relay *r = cls;
-	r->reload_timer = 0;
-	r->tills_read_ms = relay_now();
-	relay_reload_tills(r, "changed");
-}
-
-/* Reading is at most once a second; a change seen sooner is read when the
- * second is over (that pull is refused, its next one served). */
-#define RELAY_RELOAD_GAP_MS 1000
-
-bool relay_tills_missed(struct relay *r)
-{
-	struct stat sb;
-	struct file_state fs;
-	if (!r->tills_path || r->stopping || stat(r->tills_path, &sb) != 0)
-		return false;
-	file_state_of(&sb, &fs);
-	if (file_state_same(&fs, &r->tills_seen))
-		return false;
-	long long wait =
-	    r->tills_read_ms ? r->tills_read_ms + RELAY_RELOAD_GAP_MS - relay_now() : 0;
-	if (wait > 0) {
-		if (!r->reload_timer)
-			r->reload_timer = loop_add_timer(r->loop, wait, on_relay_reload, r);
-		return false;
-	}
-	struct tills_set *before = r->set;
-	r->tills_read_ms = relay_now();
-	relay_reload_tills(r, "changed");
-	return r->set != before;
 }
 
 /* ---- batches ---- */
@@ -356,7 +139,7 @@ static void on_relay_flush(struct loop *l, void *cls);
 #define RELAY_GROUP_MS 5
 #define RELAY_GROUP_ENOUGH 256
 
-static void relay_schedule(struct relay *r)
+void relay_schedule(struct relay *r)
 {
 	if (r->flush_timer || r->inflight)
 		return;
@@ -408,7 +191,7 @@ static void relay_wake(struct relay *r, struct till *t)
 {
 	while (t->waiters) {
 		struct relay_req *q = t->waiters;
-		waiter_unlink(q);
+		relay_waiter_unlink(q);
 		pending_add_fetch(r, q, false);
 	}
 }
@@ -457,7 +240,7 @@ static void relay_deliver(struct relay *r, struct store_batch *b, size_t first)
 	struct relay_req *stay = NULL;
 	while (t->waiters) {
 		struct relay_req *q = t->waiters;
-		waiter_unlink(q);
+		relay_waiter_unlink(q);
 		if (q->last >= u[n - 1].offset) {
 			q->w_next = stay;
 			stay = q;
@@ -472,7 +255,7 @@ static void relay_deliver(struct relay *r, struct store_batch *b, size_t first)
 	while (stay) {
 		struct relay_req *q = stay;
 		stay = q->w_next;
-		waiter_park(q);
+		relay_waiter_park(q);
 	}
 	free(u);
 }
@@ -535,7 +318,7 @@ static void on_batch_done(struct store_batch *b, void *cls)
 		    q->pull.offset > f->last + 1 || !relay_rebind(r, q)) {
 			relay_answer_pull(r, q, f->updates, f->n);
 		} else {
-			waiter_park(q);
+			relay_waiter_park(q);
 		}
 		store_fetch_clear(f);
 	}
@@ -677,10 +460,10 @@ void relay_on_request(struct relay *r, struct relay_req *q)
 
 void relay_on_gone(struct relay *r, struct relay_req *q)
 {
-	waiter_unlink(q);
+	relay_waiter_unlink(q);
 	if (q->d_prev || q->d_next || r->d_head == q)
 		deadline_remove(r, q);
-	set_release(r, q->set);
+	relay_set_release(r, q->set);
 	q->set = NULL;
 }
 
@@ -728,13 +511,7 @@ struct relay *relay_start(struct loop *l, struct store *s, struct tills *t,
 	struct relay *r = xcalloc(1, sizeof *r);
 	r->loop = l;
 	r->store = s;
-	r->tills = t;
-	r->set = xcalloc(1, sizeof *r->set);
-	r->set->t = t;
-	r->tills_path = opt->tills_path ? xstrdup(opt->tills_path) : NULL;
-	struct stat sb;
-	if (r->tills_path && stat(r->tills_path, &sb) == 0)
-		file_state_of(&sb, &r->tills_seen);
+	relay_tills_init(r, t, opt->tills_path);
 	r->public_url = opt->public_url ? xstrdup(opt->public_url) : NULL;
 	r->retention_ms = opt->retention_ms > 0 ? opt->retention_ms : 7LL * 24 * 3600 * 1000;
 	r->cur = &r->p[0];
@@ -755,9 +532,9 @@ struct relay *relay_start(struct loop *l, struct store *s, struct tills *t,
 	free(cert);
 	free(key);
 	if (!r->http) {
+		r->set->t = NULL; /* the caller's still */
+		relay_tills_free_all(r);
 		free(r->public_url);
-		free(r->tills_path);
-		free(r->set);
 		free(r);
 		return NULL;
 	}
@@ -807,8 +584,6 @@ void relay_stop(struct relay *r)
 		loop_cancel_timer(r->loop, r->deadline_timer);
 	if (r->prune_timer)
 		loop_cancel_timer(r->loop, r->prune_timer);
-	if (r->reload_timer)
-		loop_cancel_timer(r->loop, r->reload_timer);
 	http_stop(r->http); /* every request gone: every set released */
 	for (int i = 0; i < 2; i++) {
 		free(r->p[i].b.appends);
@@ -817,18 +592,7 @@ void relay_stop(struct relay *r)
 		free(r->p[i].fetch_req);
 		rows_done(r, &r->p[i], true);
 	}
-	while (r->retired) {
-		struct tills_set *s = r->retired;
-		r->retired = s->next;
-		tills_free(s->t);
-		free(s);
-	}
-	tills_free(r->set->t);
-	free(r->set);
-	for (size_t i = 0; i < r->n_new_rows; i++)
-		free(r->new_rows[i]);
-	free(r->new_rows);
-	free(r->tills_path);
+	relay_tills_free_all(r);
 	free(r->public_url);
 	free(r);
 }
