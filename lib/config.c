@@ -435,6 +435,8 @@ char *config_dump(const struct config_profile *p, bool masked)
 		sb_add(&b, "relay_token = %s\n",
 		       masked ? config_mask(p->relay_token) : p->relay_token);
 	}
+	if (p->relay_ca[0])
+		sb_add(&b, "relay_ca = %s\n", p->relay_ca);
 	sb_add(&b, "retry_schedule = ");
 	for (size_t i = 0; i < p->retry_count; i++)
 		sb_add(&b, "%s%lld", i ? "," : "", (long long)p->retry_schedule[i]);

@@ -69,6 +69,7 @@ struct config_profile {
 	/* kassa-relay (docs/RELAY.md): callbacks pulled from there; "" = none. */
 	char relay_url[CONFIG_URL_MAX];	   /* https (http only on loopback), no trailing slash */
 	char relay_token[CONFIG_SECRET_MAX + 2]; /* secret: 32-256 printable, no spaces */
+	char relay_ca[CONFIG_PATH_MAX]; /* PEM CA trusted for relay_url instead of the system's */
 	int64_t retry_schedule[CONFIG_RETRY_MAX]; /* seconds, the last repeats */
 	size_t retry_count;
 	char theme[CONFIG_NAME_MAX];

@@ -5,9 +5,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "config_ini.h"
 #include "i18n.h"
+#include "listener_cert.h"
 #include "money.h"
 #include "relay_proto.h"
 #include "provider.h"
@@ -79,6 +81,7 @@ static const struct key_spec profile_keys[] = {
 	FIELD("max_receipt", V_CEILING, max_receipt),
 	FIELD("relay_url", V_URL, relay_url),
 	FIELD("relay_token", V_RELAY_TOKEN, relay_token),
+	FIELD("relay_ca", V_PATH, relay_ca),
 	FIELD("ffd", V_FFD, ffd12),
 	FIELD("bill_url", V_URL, bill_url),
 	FIELD("bill_receipt", V_BILL_RECEIPT, bill_provider_receipt),
@@ -642,6 +645,16 @@ static void post_check(struct parse_ctx *c)
 					   "in front of it"),
 				    cfg->path, p->line, section,
 				    *p->listen_host ? p->listen_host : "0.0.0.0");
+		struct listener_cert_report cr;
+		if (*p->listen_cert && listener_cert_check(p->listen_cert, p->public_url,
+							   time(NULL), &cr)) {
+			if (cr.host[0])
+				add_warning(cfg, "%s:%d: [%s] %s", cfg->path, p->line, section,
+					    cr.host);
+			if (cr.validity[0])
+				add_warning(cfg, "%s:%d: [%s] %s", cfg->path, p->line, section,
+					    cr.validity);
+		}
 		if (*p->public_url && strncmp(p->public_url, "http://", 7) == 0 &&
 		    !config_value_loopback_http(p->public_url))
 			add_warning(cfg, _("%s:%d: [%s] public_url is plain http: the callback "

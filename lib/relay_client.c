@@ -3,12 +3,14 @@
  */
 #include "relay_client.h"
 
+#include <errno.h>
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "i18n.h"
 #include "net.h"
@@ -142,8 +144,14 @@ static bool apply(struct relay_client *rc, const struct relay_pull_reply *r)
 			continue; /* acknowledged already */
 		char reply[400];
 		reply[0] = '\0';
-		int status = outbox_apply_relayed(rc->ob, u->suffix, u->content_type, u->body,
-						  u->len, reply, sizeof reply);
+		/* A PayKeeper cabinet holds one URL for the account, typed by a
+		 * person: <relay>/acct/<key> without the /paykeeper suffix. On a
+		 * PayKeeper profile such a body can only be PayKeeper's. */
+		const char *suffix = u->suffix;
+		if (!suffix[0] && rc->p.provider == KPROVIDER_PAYKEEPER)
+			suffix = "paykeeper";
+		int status = outbox_apply_relayed(rc->ob, suffix, u->content_type, u->body, u->len,
+						  reply, sizeof reply);
 		if (status >= 500) {
 			char why[300];
 			snprintf(why, sizeof why,
@@ -274,6 +282,20 @@ struct relay_client *relay_client_new(struct loop *l, struct journal *j, struct 
 	if (relay_client_load_next(j, p, &rc->st.next, err) != K_OK) {
 		relay_client_free(rc);
 		return NULL;
+	}
+	/* relay_ca: a relay with a certificate from a private CA is trusted
+	 * through that CA alone; verification stays on. Checked here so a
+	 * wrong path is named rather than shown as a TLS failure. */
+	if (!rc->opt.ca_file && rc->p.relay_ca[0]) {
+		if (access(rc->p.relay_ca, R_OK) != 0) {
+			kerr_set(err, K_INVALID, "relay_ca",
+				 _("cannot read relay_ca %s: %s; give the PEM file of the CA that "
+				   "signed the relay's certificate, or remove relay_ca"),
+				 rc->p.relay_ca, strerror(errno));
+			relay_client_free(rc);
+			return NULL;
+		}
+		rc->opt.ca_file = rc->p.relay_ca;
 	}
 	struct net_options no = {.max_in_flight = 1,
 				 .connect_timeout_ms = rc->opt.connect_timeout_ms,

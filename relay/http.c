@@ -144,9 +144,15 @@ static int http_admit(struct http *h, struct relay_req *q, const char *url, cons
 							       MHD_HTTP_HEADER_AUTHORIZATION);
 		const char *tok;
 		size_t len;
-		if (!relay_proto_bearer(auth, &tok, &len) ||
-		    !(q->till = tills_by_token(t, tok, len)))
+		if (!relay_proto_bearer(auth, &tok, &len))
 			return 401;
+		/* An unknown token may be a till added since the file was read. */
+		q->till = tills_by_token(t, tok, len);
+		if (!q->till && relay_tills_missed(h->relay))
+			q->till = tills_by_token(relay_tills(h->relay), tok, len);
+		if (!q->till)
+			return 401;
+		relay_bind(h->relay, q);
 		if (q->route.kind == RELAY_ROUTE_WHOAMI) {
 			/* The till's callback key, for /whoami to show its URL. */
 			char token[RELAY_TOKEN_MAX + 1];
@@ -159,13 +165,19 @@ static int http_admit(struct http *h, struct relay_req *q, const char *url, cons
 	}
 	case RELAY_ROUTE_CALLBACK:
 	case RELAY_ROUTE_ACCOUNT: {
-		if (q->route.kind == RELAY_ROUTE_CALLBACK)
-			q->till = tills_by_key(t, q->route.key);
-		else
-			q->acc = tills_account_by_key(t, q->route.key);
+		for (int pass = 0; pass < 2 && !q->till && !q->acc; pass++) {
+			if (pass == 1 && !relay_tills_missed(h->relay))
+				break;
+			t = relay_tills(h->relay);
+			if (q->route.kind == RELAY_ROUTE_CALLBACK)
+				q->till = tills_by_key(t, q->route.key);
+			else
+				q->acc = tills_account_by_key(t, q->route.key);
+		}
 		explicit_bzero(q->route.key, sizeof q->route.key);
 		if (!q->till && !q->acc)
 			return 404;
+		relay_bind(h->relay, q);
 		if (!post)
 			return 405;
 		const char *cl = MHD_lookup_connection_value(q->conn, MHD_HEADER_KIND,

@@ -148,7 +148,8 @@ static int cmd_add_till(const struct args *a)
 	printf(_("till %s added to %s\n"
 		 "relay_token = %s\n"
 		 "Put relay_url and this relay_token in the till's profile; the token is not\n"
-		 "shown again. Restart kassa-relay to load the new till.\n"),
+		 "shown again. A running kassa-relay loads the new till at its first pull\n"
+		 "(or at once on `kill -HUP`); no restart is needed.\n"),
 	       a->name, a->tills, token);
 	explicit_bzero(token, sizeof token);
 	return 0;
@@ -206,6 +207,12 @@ static void on_quit_signal(struct loop *l, int signo, void *cls)
 	loop_quit(l);
 }
 
+/* From the loop (a self-pipe), never inside the handler. */
+static void on_hup_signal(struct loop *l, int signo, void *cls)
+{
+	relay_reload_tills(cls, "SIGHUP");
+}
+
 /* 10,000 waiting tills need 10,000 descriptors: take what the system allows. */
 static void raise_fd_limit(void)
 {
@@ -222,6 +229,12 @@ static int cmd_serve(const struct args *a)
 	struct tills *t = NULL;
 	if (tills_load(a->tills, &t, &e) != K_OK)
 		return fail(&e);
+	/* Held (left open) until the process ends; the kernel drops it even on SIGKILL. */
+	int claim = store_claim(a->db, &e);
+	if (claim == -1) {
+		tills_free(t);
+		return fail(&e);
+	}
 	raise_fd_limit();
 	signal(SIGPIPE, SIG_IGN);
 	struct loop *l = loop_new();
@@ -241,6 +254,7 @@ static int cmd_serve(const struct args *a)
 	if (st == K_OK) {
 		struct relay_options o = {
 		    .listen = a->listen,
+		    .tills_path = a->tills,
 		    .public_url = a->public_url,
 		    .tls_cert = a->tls_cert,
 		    .tls_key = a->tls_key,
@@ -263,11 +277,15 @@ static int cmd_serve(const struct args *a)
 	char desc[256];
 	store_describe(a->db, desc, sizeof desc);
 	fprintf(stderr, "kassa-relay: %zu tills, database %s\n", n, desc);
+	/* The relay owns the tills now (it may replace them on reload). */
+	t = NULL;
+	/* Before the ready line: a SIGHUP right after it must not kill us. */
+	loop_watch_signal(l, SIGINT, on_quit_signal, NULL);
+	loop_watch_signal(l, SIGTERM, on_quit_signal, NULL);
+	loop_watch_signal(l, SIGHUP, on_hup_signal, r);
 	printf("listening on %s://%.*s:%u\n", a->tls_cert ? "https" : "http", hlen ? hlen : 7,
 	       hlen ? host : "0.0.0.0", relay_port(r));
 	fflush(stdout);
-	loop_watch_signal(l, SIGINT, on_quit_signal, NULL);
-	loop_watch_signal(l, SIGTERM, on_quit_signal, NULL);
 	loop_run(l);
 	relay_stop(r);
 	s->ops->close(s);

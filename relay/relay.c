@@ -7,7 +7,7 @@
  * flight the next one fills. A callback is answered 200 only from the
  * batch's done(), after its commit; 500 when the commit failed.
  */
-#include "relay_int.h"
+#include "relay_core.h"
 
 #include <limits.h>
 #include <stdio.h>
@@ -19,29 +19,6 @@
 
 #include "i18n.h"
 #include "util.h"
-
-struct pending {
-	struct store_batch b;
-	struct relay_req **app_req; /* the request of each append */
-	struct relay_req **fetch_req;
-	size_t cap_app, cap_fetch;
-};
-
-struct relay {
-	struct loop *loop;
-	struct store *store;
-	struct tills *tills;
-	struct http *http;
-	char *public_url;
-	long long retention_ms;
-	struct pending p[2];
-	struct pending *cur, *inflight;
-	uint64_t flush_timer, deadline_timer, prune_timer;
-	struct relay_req *d_head, *d_tail; /* waiting pulls by deadline */
-	bool stopping;
-	unsigned long committed;
-	long long last_flush_ms; /* monotonic */
-};
 
 static long long relay_now(void)
 {
@@ -110,7 +87,7 @@ static void deadline_remove(struct relay *r, struct relay_req *q)
 		deadline_arm(r);
 }
 
-static void waiter_unlink(struct relay_req *q)
+void relay_waiter_unlink(struct relay_req *q)
 {
 	if (!q->parked)
 		return;
@@ -124,7 +101,7 @@ static void waiter_unlink(struct relay_req *q)
 	q->parked = false;
 }
 
-static void waiter_park(struct relay_req *q)
+void relay_waiter_park(struct relay_req *q)
 {
 	q->parked = true;
 	q->w_prev = NULL;
@@ -136,10 +113,9 @@ static void waiter_park(struct relay_req *q)
 
 /* ---- answers ---- */
 
-static void relay_answer_pull(struct relay *r, struct relay_req *q, const struct relay_update *u,
-			      size_t n)
+void relay_answer_pull(struct relay *r, struct relay_req *q, const struct relay_update *u, size_t n)
 {
-	waiter_unlink(q);
+	relay_waiter_unlink(q);
 	deadline_remove(r, q);
 	http_answer(q, 200, "application/json", relay_proto_pull_reply(u, n, q->last));
 }
@@ -163,7 +139,7 @@ static void on_relay_flush(struct loop *l, void *cls);
 #define RELAY_GROUP_MS 5
 #define RELAY_GROUP_ENOUGH 256
 
-static void relay_schedule(struct relay *r)
+void relay_schedule(struct relay *r)
 {
 	if (r->flush_timer || r->inflight)
 		return;
@@ -215,7 +191,7 @@ static void relay_wake(struct relay *r, struct till *t)
 {
 	while (t->waiters) {
 		struct relay_req *q = t->waiters;
-		waiter_unlink(q);
+		relay_waiter_unlink(q);
 		pending_add_fetch(r, q, false);
 	}
 }
@@ -264,7 +240,7 @@ static void relay_deliver(struct relay *r, struct store_batch *b, size_t first)
 	struct relay_req *stay = NULL;
 	while (t->waiters) {
 		struct relay_req *q = t->waiters;
-		waiter_unlink(q);
+		relay_waiter_unlink(q);
 		if (q->last >= u[n - 1].offset) {
 			q->w_next = stay;
 			stay = q;
@@ -279,9 +255,32 @@ static void relay_deliver(struct relay *r, struct store_batch *b, size_t first)
 	while (stay) {
 		struct relay_req *q = stay;
 		stay = q->w_next;
-		waiter_park(q);
+		relay_waiter_park(q);
 	}
 	free(u);
+}
+
+/* The rows of new tills a batch carried: done when it committed, else they
+ * ride the next one. */
+static void rows_done(struct relay *r, struct pending *p, bool ok)
+{
+	size_t n = p->b.n_new_tills;
+	if (ok || r->stopping) {
+		for (size_t i = 0; i < n; i++)
+			free(p->rows[i]);
+		free(p->rows);
+	} else if (n) {
+		p->rows = xrealloc(p->rows, (n + r->n_new_rows) * sizeof *p->rows);
+		memcpy(p->rows + n, r->new_rows, r->n_new_rows * sizeof *p->rows);
+		free(r->new_rows);
+		r->new_rows = p->rows;
+		r->n_new_rows += n;
+	} else {
+		free(p->rows);
+	}
+	p->rows = NULL;
+	p->b.new_tills = NULL;
+	p->b.n_new_tills = 0;
 }
 
 static void on_batch_done(struct store_batch *b, void *cls)
@@ -316,10 +315,10 @@ static void on_batch_done(struct store_batch *b, void *cls)
 		/* An offset past the last one (the relay's database was replaced)
 		 * is answered at once, so the till sees "last" and starts over. */
 		if (f->n > 0 || now >= q->deadline_ms || r->stopping ||
-		    q->pull.offset > f->last + 1) {
+		    q->pull.offset > f->last + 1 || !relay_rebind(r, q)) {
 			relay_answer_pull(r, q, f->updates, f->n);
 		} else {
-			waiter_park(q);
+			relay_waiter_park(q);
 		}
 		store_fetch_clear(f);
 	}
@@ -330,8 +329,10 @@ static void on_batch_done(struct store_batch *b, void *cls)
 			relay_deliver(r, b, i);
 	b->n_appends = b->n_fetches = 0;
 	b->prune_before_ms = 0;
+	rows_done(r, p, b->ok);
 	r->inflight = NULL;
-	if (r->cur->b.n_appends || r->cur->b.n_fetches || r->cur->b.prune_before_ms)
+	if (r->cur->b.n_appends || r->cur->b.n_fetches || r->cur->b.prune_before_ms ||
+	    r->n_new_rows)
 		relay_schedule(r);
 }
 
@@ -342,8 +343,15 @@ static void on_relay_flush(struct loop *l, void *cls)
 	if (r->inflight)
 		return;
 	struct pending *p = r->cur;
-	if (!p->b.n_appends && !p->b.n_fetches && !p->b.prune_before_ms)
+	if (!p->b.n_appends && !p->b.n_fetches && !p->b.prune_before_ms && !r->n_new_rows)
 		return;
+	/* Rows for new tills go first in the batch, so its pulls and callbacks
+	 * of those tills find them; they ride every batch until one commits. */
+	p->rows = r->new_rows;
+	p->b.new_tills = (const char *const *)r->new_rows;
+	p->b.n_new_tills = r->n_new_rows;
+	r->new_rows = NULL;
+	r->n_new_rows = 0;
 	r->inflight = p;
 	r->last_flush_ms = relay_now();
 	r->cur = p == &r->p[0] ? &r->p[1] : &r->p[0];
@@ -452,9 +460,11 @@ void relay_on_request(struct relay *r, struct relay_req *q)
 
 void relay_on_gone(struct relay *r, struct relay_req *q)
 {
-	waiter_unlink(q);
+	relay_waiter_unlink(q);
 	if (q->d_prev || q->d_next || r->d_head == q)
 		deadline_remove(r, q);
+	relay_set_release(r, q->set);
+	q->set = NULL;
 }
 
 /* ---- start and stop ---- */
@@ -501,7 +511,7 @@ struct relay *relay_start(struct loop *l, struct store *s, struct tills *t,
 	struct relay *r = xcalloc(1, sizeof *r);
 	r->loop = l;
 	r->store = s;
-	r->tills = t;
+	relay_tills_init(r, t, opt->tills_path);
 	r->public_url = opt->public_url ? xstrdup(opt->public_url) : NULL;
 	r->retention_ms = opt->retention_ms > 0 ? opt->retention_ms : 7LL * 24 * 3600 * 1000;
 	r->cur = &r->p[0];
@@ -522,6 +532,8 @@ struct relay *relay_start(struct loop *l, struct store *s, struct tills *t,
 	free(cert);
 	free(key);
 	if (!r->http) {
+		r->set->t = NULL; /* the caller's still */
+		relay_tills_free_all(r);
 		free(r->public_url);
 		free(r);
 		return NULL;
@@ -572,13 +584,15 @@ void relay_stop(struct relay *r)
 		loop_cancel_timer(r->loop, r->deadline_timer);
 	if (r->prune_timer)
 		loop_cancel_timer(r->loop, r->prune_timer);
-	http_stop(r->http);
+	http_stop(r->http); /* every request gone: every set released */
 	for (int i = 0; i < 2; i++) {
 		free(r->p[i].b.appends);
 		free(r->p[i].b.fetches);
 		free(r->p[i].app_req);
 		free(r->p[i].fetch_req);
+		rows_done(r, &r->p[i], true);
 	}
+	relay_tills_free_all(r);
 	free(r->public_url);
 	free(r);
 }

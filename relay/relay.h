@@ -16,6 +16,7 @@
 
 struct relay_options {
 	const char *listen;	/* "ADDR:PORT" */
+	const char *tills_path; /* the tills file, reloaded on SIGHUP or when it changed */
 	const char *public_url; /* for /whoami; NULL: none */
 	const char *tls_cert;	/* PEM files; both or neither */
 	const char *tls_key;
@@ -28,9 +29,14 @@ struct relay_options {
 
 struct relay;
 
-/* Starts serving (the store and tills must outlive the relay). */
+/* Starts serving (the store must outlive the relay); takes t, loaded from
+ * opt->tills_path, and frees it (and any later set) at relay_stop. */
 struct relay *relay_start(struct loop *l, struct store *s, struct tills *t,
 			  const struct relay_options *opt, struct kerr *err);
+/* Reads the tills file again (SIGHUP): new tills are served at once, waiting
+ * pulls of kept tills stay, removed tills lose their pulls. A file that does
+ * not load (mode, syntax) leaves the set in use and says why on stderr. */
+void relay_reload_tills(struct relay *r, const char *why);
 /* The port actually bound. */
 unsigned relay_port(const struct relay *r);
 /* Answers every waiting pull, lets an in-flight batch finish, stops serving

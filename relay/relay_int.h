@@ -11,14 +11,16 @@
 
 struct http;
 struct MHD_Connection;
+struct tills_set;
 
 /* One request, alive from its headers until its connection completes. */
 struct relay_req {
 	struct http *http;
 	struct MHD_Connection *conn;
 	struct relay_route route;
-	struct till *till;   /* the till of a pull or of /cb/<key> */
-	struct account *acc; /* the account of /acct/<key> */
+	struct till *till;     /* the till of a pull or of /cb/<key> */
+	struct account *acc;   /* the account of /acct/<key> */
+	struct tills_set *set; /* the loaded tills file till and acc belong to (held) */
 	char *content_type;
 	char *body;
 	size_t len, cap;
@@ -68,6 +70,13 @@ void relay_on_request(struct relay *r, struct relay_req *q);
 void relay_on_gone(struct relay *r, struct relay_req *q);
 /* relay.c: find tills and accounts. */
 struct tills *relay_tills(struct relay *r);
+/* relay.c: q found its till or account in relay_tills(): keeps that set alive
+ * until q is gone, whatever reloads happen meanwhile. */
+void relay_bind(struct relay *r, struct relay_req *q);
+/* relay.c: a token or key matched nothing. Reloads the tills file when it
+ * changed since it was read (looked at most once a second); true when a new
+ * set was loaded, so the lookup is worth repeating. */
+bool relay_tills_missed(struct relay *r);
 const char *relay_public_url(struct relay *r);
 
 #endif

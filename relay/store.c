@@ -1,9 +1,13 @@
 /* Chooses the store from the --db value. */
 #include "store.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
+#include <unistd.h>
 
 #include "i18n.h"
 #include "util.h"
@@ -77,4 +81,47 @@ void store_fetch_clear(struct store_fetch *f)
 	free(f->updates);
 	f->updates = NULL;
 	f->n = 0;
+}
+
+int store_claim(const char *spec, struct kerr *err)
+{
+	if (!spec || strncmp(spec, "sqlite:", 7) != 0 || !spec[7])
+		return -2;
+	char path[4096];
+	if (snprintf(path, sizeof path, "%s.lock", spec + 7) >= (int)sizeof path) {
+		kerr_set(err, K_INVALID, "--db", _("the database path is too long"));
+		return -1;
+	}
+	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		kerr_set(err, K_IO, "--db",
+			 _("cannot create the lock file %s: %s; check that the database's folder "
+			   "is writable"),
+			 path, strerror(errno));
+		return -1;
+	}
+	if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+		int e = errno;
+		char pid[32] = "";
+		ssize_t n = pread(fd, pid, sizeof pid - 1, 0);
+		pid[n > 0 ? n : 0] = '\0';
+		pid[strcspn(pid, "\n")] = '\0';
+		close(fd);
+		if (e == EWOULDBLOCK)
+			kerr_set(
+			    err, K_EXISTS, "--db",
+			    _("another kassa-relay (pid %s) already serves %s: one SQLite file "
+			      "serves one relay; stop that one first, or use PostgreSQL (--db "
+			      "postgresql://...) for several"),
+			    pid[0] ? pid : "?", spec + 7);
+		else
+			kerr_set(err, K_IO, "--db", _("cannot lock %s: %s"), path, strerror(e));
+		return -1;
+	}
+	char pid[32];
+	int len = snprintf(pid, sizeof pid, "%ld\n", (long)getpid());
+	if (ftruncate(fd, 0) != 0 || pwrite(fd, pid, (size_t)len, 0) != len) {
+		/* The pid is for the message only; the lock is what counts. */
+	}
+	return fd;
 }

@@ -44,6 +44,9 @@ struct store_batch {
 	struct store_fetch *fetches;
 	size_t n_fetches;
 	long long now_ms;
+	/* Tills added to the tills file since start: rows created first. */
+	const char *const *new_tills;
+	size_t n_new_tills;
 	long long prune_before_ms; /* > 0: drop callbacks acknowledged before this */
 	bool ok;		   /* out: committed */
 	char error[256];	   /* out: why not (no secrets) */
@@ -89,6 +92,16 @@ struct store {
  * command); the PostgreSQL store then never calls on_notify.
  */
 struct store *store_open(const char *spec, struct loop *l, struct kerr *err);
+/*
+ * A serving relay's claim on a SQLite database: an exclusive lock on
+ * PATH.lock (holding its pid), kept until the process ends, so a second relay
+ * on the same file is refused with a message naming the first one. SQLite has
+ * no way to wake the long-polls of another process, and its writers would
+ * wait on each other inside the loop. Returns the descriptor to keep open, -2
+ * for PostgreSQL (nothing to claim: LISTEN/NOTIFY serves several processes),
+ * -1 with err when refused.
+ */
+int store_claim(const char *spec, struct kerr *err);
 /* The description of spec without a password, for messages. */
 void store_describe(const char *spec, char *out, size_t n);
 

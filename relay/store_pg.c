@@ -279,6 +279,14 @@ static char *pg_batch_sql(struct store_pg *s, struct store_batch *b)
 		buf_fmt(&q, "LISTEN " PG_CHANNEL ";");
 		expect_add(s, &cap, R_SKIP, 0);
 	}
+	if (b->n_new_tills) {
+		/* Tills added to the tills file while running (checked names). */
+		buf_fmt(&q, "INSERT INTO relay_tills(name) VALUES ");
+		for (size_t i = 0; i < b->n_new_tills; i++)
+			buf_fmt(&q, "%s('%s')", i ? "," : "", b->new_tills[i]);
+		buf_fmt(&q, " ON CONFLICT DO NOTHING;");
+		expect_add(s, &cap, R_SKIP, 0);
+	}
 	size_t nt = b->n_appends + b->n_fetches;
 	const char **tills = xcalloc(nt ? nt : 1, sizeof *tills);
 	size_t k = 0;

@@ -254,6 +254,12 @@ static void sq_flush(struct store *base, struct store_batch *b)
 		b->done(b, b->cls);
 		return;
 	}
+	for (size_t i = 0; i < b->n_new_tills && !what; i++) {
+		sqlite3_stmt *q = s->q[Q_TILL_ADD];
+		sqlite3_bind_text(q, 1, b->new_tills[i], -1, SQLITE_STATIC);
+		if (!sq_step_done(q))
+			what = "adding tills";
+	}
 	for (size_t i = 0; i < b->n_appends && !what; i++)
 		if (!sq_append(s, &b->appends[i], b->now_ms))
 			what = "storing a callback";

@@ -30,6 +30,8 @@ static void usage(FILE *out)
 	      "  --callback-delay MS  delay before a document is final (default 1000)\n"
 	      "  --strict             refuse what real integrations send but a careful client\n"
 	      "                       should not (unknown fields, 1.0000, integer ids, `vat`)\n"
+	      "  --callback-ca FILE   trust this PEM CA for https callback URLs instead of the\n"
+	      "                       system's (a till with a certificate from a private CA)\n"
 	      "  --quiet              no request log on stderr\n"
 	      "  --help               this text\n"
 	      "Admin endpoints and formats: docs/SANDBOX.md\n",
@@ -88,7 +90,7 @@ int main(int argc, char **argv)
 		bool takes = strcmp(a, "--listen") == 0 || strcmp(a, "--accounts") == 0 ||
 			     strcmp(a, "--db") == 0 || strcmp(a, "--faults") == 0 ||
 			     strcmp(a, "--seed") == 0 || strcmp(a, "--time-scale") == 0 ||
-			     strcmp(a, "--callback-delay") == 0;
+			     strcmp(a, "--callback-delay") == 0 || strcmp(a, "--callback-ca") == 0;
 		if (!takes) {
 			fprintf(stderr, "kassa-sandbox: unknown option %s; see --help\n", a);
 			return 2;
@@ -103,6 +105,19 @@ int main(int argc, char **argv)
 			opt.listen = v;
 		} else if (strcmp(a, "--accounts") == 0) {
 			opt.accounts_path = v;
+		} else if (strcmp(a, "--callback-ca") == 0) {
+			/* Checked now: a typo would otherwise show only as failing callbacks. */
+			FILE *f = fopen(v, "r");
+			if (!f) {
+				fprintf(
+				    stderr,
+				    "kassa-sandbox: --callback-ca: cannot read %s: %s; give the "
+				    "PEM file of the CA that signed the till's certificate\n",
+				    v, strerror(errno));
+				return 2;
+			}
+			fclose(f);
+			opt.callback_ca = v;
 		} else if (strcmp(a, "--db") == 0) {
 			opt.db_path = v;
 		} else if (strcmp(a, "--faults") == 0) {

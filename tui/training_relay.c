@@ -83,6 +83,8 @@ static kstatus training_relay_open(struct loop *l, struct training *t, struct ke
 		struct relay_options o = {.listen = "127.0.0.1:0", .max_connections = 64};
 		if (!(tr->relay = relay_start(l, tr->store, tr->tills, &o, err)))
 			st = K_IO;
+		else
+			tr->tills = NULL; /* the relay's now */
 	}
 	if (st != K_OK) {
 		explicit_bzero(token, sizeof token);

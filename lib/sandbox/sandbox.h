@@ -37,6 +37,8 @@ struct sandbox_options {
 	bool strict;		     /* refuse what real integrations send but kassa never should
 					(unknown fields, 1.0000, integer ids ...): for testing clients */
 	FILE *log;		     /* one line per request and callback; NULL = quiet */
+	const char *callback_ca;     /* PEM CA file trusted for https callback URLs instead of
+					the system's (a private CA); NULL = the system's */
 };
 
 struct sandbox;

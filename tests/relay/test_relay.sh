@@ -267,7 +267,10 @@ if [ "$kind" = sqlite ]; then
 fi
 
 # ---- hardening: per-IP connection limit and idle timeout ----
-"$relay" --listen 127.0.0.1:0 --db "$db" --tills "$tmp/tills.ini" --per-ip-limit 2 --timeout 1 \
+# (SQLite: a database of its own, as one SQLite file serves one relay process.)
+limdb=$db
+[ "$kind" = sqlite ] && limdb="sqlite:$tmp/lim.db"
+"$relay" --listen 127.0.0.1:0 --db "$limdb" --tills "$tmp/tills.ini" --per-ip-limit 2 --timeout 1 \
 	>"$tmp/lim.out" 2>"$tmp/lim.err" &
 pids+=("$!")
 for _ in $(seq 100); do [ -s "$tmp/lim.out" ] && break; sleep 0.05; done
@@ -301,7 +304,99 @@ if [ "$kind" = sqlite ]; then
 	check "--tls-cert/--tls-key serve HTTPS and print listening on https://" $? "$(cat "$tmp/tls.out" "$tmp/tls.err") $c1 $c2"
 fi
 
-! grep -rqF -e "$tok_a" -e "$tok_b" -e "$key_a" "$tmp"/*.err "$tmp"/*.out "$tmp/status.out"
+# ---- the tills file reloaded while serving (no restart) ----
+rdb=$db
+[ "$kind" = sqlite ] && rdb="sqlite:$tmp/reload.db"
+start_r() { # start_r NAME: a relay on $rdb
+	"$relay" --listen 127.0.0.1:0 --db "$rdb" --tills "$tmp/tills.ini" --per-ip-limit off \
+		>"$tmp/$1.out" 2>>"$tmp/$1.err" &
+	local pid=$!
+	pids+=("$pid")
+	eval "pid_$1=$pid"
+	for _ in $(seq 100); do
+		[ -s "$tmp/$1.out" ] && break
+		sleep 0.05
+	done
+	eval "port_$1=$(sed -n 's/^listening on http:\/\/127.0.0.1:\([0-9]*\)$/\1/p' "$tmp/$1.out")"
+}
+start_r r4
+"$relay" add-till c --tills "$tmp/tills.ini" >"$tmp/add.txt" 2>&1
+tok_c=$(sed -n 's/^relay_token = //p' "$tmp/add.txt")
+key_c=$(key_of "$tok_c")
+grep -q "no restart is needed" "$tmp/add.txt"
+check "add-till says a running relay picks the till up without a restart" $? "$(grep -v relay_token "$tmp/add.txt")"
+pull "$port_r4" "$tok_c" "timeout=0"
+[ "$code" = 200 ] && [ "$(cat "$tmp/pull.json")" = '{"updates":[],"last":0}' ] && grep -q "reloaded (changed)" "$tmp/r4.err"
+check "a till added while the relay runs pulls at once: the changed file is read again" $? "$code $(cat "$tmp/pull.json") $(cat "$tmp/r4.err")"
+c=$(post "$port_r4" "/cb/$key_c" 'for-c')
+pull "$port_r4" "$tok_c" "timeout=0"
+[ "$c" = 200 ] && [ "$(bodies)" = '1 for-c' ]
+check "and its callbacks are taken and delivered" $? "post $c $(cat "$tmp/pull.json")"
+
+"$relay" add-till d --tills "$tmp/tills.ini" >"$tmp/add.txt" 2>&1
+tok_d=$(sed -n 's/^relay_token = //p' "$tmp/add.txt")
+key_d=$(key_of "$tok_d")
+kill -HUP "$pid_r4"
+for _ in $(seq 100); do grep -q "reloaded (SIGHUP)" "$tmp/r4.err" && break; sleep 0.05; done
+c=$(post "$port_r4" "/cb/$key_d" 'for-d')
+pull "$port_r4" "$tok_d" "timeout=0"
+[ "$c" = 200 ] && [ "$(bodies)" = '1 for-d' ] && grep -q "reloaded (SIGHUP): 4 tills, 1 new" "$tmp/r4.err"
+check "SIGHUP reloads the tills file: a callback for the new till is taken first" $? "post $c $(cat "$tmp/pull.json") $(cat "$tmp/r4.err")"
+
+# A pull waiting across a reload still wakes for its till's callback.
+(sleep 0.8; post "$port_r4" "/cb/$key_c" 'after-reload' >/dev/null) &
+poster=$!
+(sleep 0.3; kill -HUP "$pid_r4") &
+t0=$(date +%s%N)
+pull "$port_r4" "$tok_c" "offset=2&timeout=20"
+ms=$(( ($(date +%s%N) - t0) / 1000000 ))
+wait "$poster"
+[ "$ms" -lt 5000 ] && [ "$(bodies)" = '2 after-reload' ] && [ "$(grep -c 'reloaded (SIGHUP)' "$tmp/r4.err")" = 2 ]
+check "a pull waiting across a reload wakes for its callback (${ms} ms)" $? "$(cat "$tmp/pull.json")"
+
+# Bytes and a Content-Type the database must carry exactly (quotes, backslashes,
+# braces and commas, as the PostgreSQL store writes arrays; every byte value).
+python3 -c 'import sys; sys.stdout.buffer.write(bytes(range(256)) * 3)' >"$tmp/odd.bin"
+odd_ct='text/x-odd; a="q\"x"; b=\; c='"'"'{1,2}'"'"
+c=$(curl -s -o /dev/null -w '%{http_code}' -H "Content-Type: $odd_ct" --data-binary @"$tmp/odd.bin" \
+	"http://127.0.0.1:$port_r4/cb/$key_c")
+pull "$port_r4" "$tok_c" "offset=3&timeout=0"
+python3 - "$tmp/pull.json" "$tmp/odd.bin" "$odd_ct" <<'PY'
+import base64, json, sys
+u = json.load(open(sys.argv[1]))["updates"]
+ok = len(u) == 1 and base64.b64decode(u[0]["body"]) == open(sys.argv[2], "rb").read() \
+	and u[0]["content_type"] == sys.argv[3] and u[0]["offset"] == 3
+sys.exit(0 if ok else 1)
+PY
+check "every byte of a body and an odd Content-Type come back exactly" $? "post $c $(head -c 300 "$tmp/pull.json")"
+
+chmod 644 "$tmp/tills.ini"
+kill -HUP "$pid_r4"
+for _ in $(seq 100); do grep -q "not reloaded" "$tmp/r4.err" && break; sleep 0.05; done
+pull "$port_r4" "$tok_d" "offset=2&timeout=0"
+grep -q "not reloaded (SIGHUP):.*chmod 600.*still serving the 4 tills" "$tmp/r4.err" && [ "$code" = 200 ]
+check "a tills file others may read is not reloaded (the old set serves on; the log says why)" $? "$code $(grep 'not reloaded' "$tmp/r4.err")"
+chmod 600 "$tmp/tills.ini"
+
+if [ "$kind" = sqlite ]; then
+	# ---- one SQLite database, one relay process ----
+	# (timeout: a relay that wrongly starts would serve until killed)
+	timeout 10 "$relay" --listen 127.0.0.1:0 --db "$rdb" --tills "$tmp/tills.ini" >"$tmp/o" 2>"$tmp/e"
+	rc=$?
+	[ "$rc" -ne 0 ] && [ ! -s "$tmp/o" ] && grep -q "another kassa-relay (pid $pid_r4) already serves $tmp/reload.db" "$tmp/e" &&
+		grep -q "PostgreSQL" "$tmp/e"
+	check "a second relay on the same SQLite file is refused, naming the first one's pid and PostgreSQL" $? "exit $rc $(cat "$tmp/o" "$tmp/e")"
+	kill -9 "$pid_r4"
+	wait "$pid_r4" 2>/dev/null
+	start_r r5
+	pull "$port_r5" "$tok_d" "offset=2&timeout=0"
+	[ -n "$port_r5" ] && [ "$code" = 200 ]
+	check "after the first relay died (SIGKILL), a new one takes the database" $? "$(cat "$tmp/r5.err")"
+	"$relay" status --db "$rdb" --tills "$tmp/tills.ini" >"$tmp/o" 2>"$tmp/e"
+	check "kassa-relay status still reads the database while a relay serves it" $? "$(cat "$tmp/e")"
+fi
+
+! grep -rqF -e "$tok_a" -e "$tok_b" -e "$key_a" -e "$tok_c" -e "$key_c" "$tmp"/*.err "$tmp"/*.out "$tmp/status.out"
 check "no token or callback key in any output or log" $?
 
 echo "1..$n"

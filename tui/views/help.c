@@ -59,6 +59,7 @@ static const char *const notes[] = {
 	N_("listener degraded: too many or slow connections are shed; callbacks still get in"),
 	/* issue 13 */
 	N_("relay connected / reconnecting since: statuses come through kassa-relay (relay_url)"),
+	N_("F12 warns when listen_cert does not fit public_url or is out of date: no callbacks"),
 	/* issue 14 */
 	N_("Payments (LIFE PAY notifications): \"confirmed\" once LIFE PAY's bill status agrees"),
 	N_("A paid bill sends its basket's receipt by itself (unless bill_receipt = provider)"),

@@ -9,11 +9,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "config_save.h"
 #include "engine.h"
 #include "engine_switch.h"
 #include "i18n.h"
+#include "listener_cert.h"
 #include "net.h"
 #include "prefs.h"
 #include "provider.h"
@@ -533,6 +535,15 @@ static void settings_draw(struct app *app, WINDOW *w, int rows, int cols)
 		app_put(w, y, 4, 16, TEXT_LEFT, lines[i].k, UI_DIALOG_LABEL);
 		app_put(w, y++, 21, cols - 22, TEXT_LEFT, lines[i].v[0] ? lines[i].v : "—",
 			UI_TEXT);
+	}
+	/* The listener's certificate as the provider will judge it. */
+	struct listener_cert_report cr;
+	if (!p->relay_url[0] &&
+	    listener_cert_check(p->listen_cert, p->public_url, time(NULL), &cr)) {
+		const char *why[] = {cr.host, cr.validity};
+		for (size_t i = 0; i < 2 && y < rows; i++)
+			if (why[i][0])
+				y += app_put_wrapped(w, y, 4, cols - 6, 3, why[i], UI_STATUS_WARN);
 	}
 	if (y < rows) {
 		snprintf(buf, sizeof buf,
