@@ -1,6 +1,6 @@
 /*
  * Start-up, written once for every front end: the screen (tui/engine.c), each
- * command (tui/cli_session.c) and profile switching (tui/engine_switch.c).
+ * command (cli/cli_session.c) and profile switching (tui/engine_switch.c).
  *
  *   startup_config   config.ini -> the profile (--profile, the default, or
  *                    training) -> only its secrets kept in memory

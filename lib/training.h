@@ -35,7 +35,7 @@ struct training {
 	char note[256];			  /* why the sandbox runs in memory, or "" */
 	int lock_fd;			  /* holds training-sandbox.db, -1 when none */
 	/* The embedded kassa-relay (KASSA_TRAINING_RELAY=1), owned by
-	 * tui/training_relay.c; NULL when callbacks come to the listener. */
+	 * cli/training_relay.c; NULL when callbacks come to the listener. */
 	void *relay;
 };
 

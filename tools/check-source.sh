@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Source checks CI runs before building: the C library calls kassa's own code
 # never uses (unbounded copies, non-reentrant or locale-blind conversions,
-# predictable randomness, shell-outs) in lib/, tui/ and relay/ (tests may use
+# predictable randomness, shell-outs) in lib/, cli/, tui/, relay/ and sandbox/ (tests may use
 # them on fixed data), a #! line on every script, and .clang-format applied to
 # every C file. Exits 1 naming each place found.
 set -uo pipefail
@@ -9,7 +9,7 @@ cd "$(dirname "$0")/.."
 
 banned='strcpy|strcat|sprintf|vsprintf|gets|atoi|atol|atoll|atof|strtok|tmpnam|tempnam|mktemp|rand|srand|random|alloca|localtime|gmtime|ctime|asctime|system|popen|setjmp|longjmp'
 dirs=()
-for d in lib tui relay; do
+for d in lib cli tui relay sandbox; do
 	[ -d "$d" ] && dirs+=("$d")
 done
 

@@ -1,4 +1,4 @@
-/* tui/cli_exit.c: one exit status per cause (issue 11, finding 4). */
+/* cli/cli_exit.c: one exit status per cause (issue 11, finding 4). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>

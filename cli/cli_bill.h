@@ -1,4 +1,4 @@
-/* kassa bill create|status|cancel|list (tui/cli_bill.c). */
+/* kassa bill create|status|cancel|list (cli/cli_bill.c). */
 #ifndef KASSA_CLI_BILL_H
 #define KASSA_CLI_BILL_H
 

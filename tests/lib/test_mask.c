@@ -1,4 +1,4 @@
-/* Tests for tui/mask.c: no secret reaches the screen, whatever the body looks like. */
+/* Tests for lib/mask.c: no secret reaches the screen, whatever the body looks like. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>

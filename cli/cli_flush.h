@@ -1,5 +1,5 @@
 /*
- * `kassa outbox --flush` beside a running kassa (tui/cli_flush.c): asks the
+ * `kassa outbox --flush` beside a running kassa (cli/cli_flush.c): asks the
  * process that holds the journal's sender lock to send now, then reports
  * from the journal what became of each waiting document.
  */

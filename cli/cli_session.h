@@ -1,5 +1,5 @@
 /*
- * What the delivery engine's subcommands share (tui/cli_session.c): their
+ * What the delivery engine's subcommands share (cli/cli_session.c): their
  * options, the session (config, profile, journal, loop, outbox), the printing
  * of documents and sending one document and waiting for it.
  */

@@ -2,7 +2,7 @@
  * The command line of the delivery engine (issue 4): sending documents,
  * shift commands and looking into the journal and the outbox, for support
  * staff and scripts. Each handler takes argv[0] = its subcommand's name and
- * returns an enum cli_exit (tui/cli.h): 0 ok, 1 provider or delivery
+ * returns an enum cli_exit (cli/cli.h): 0 ok, 1 provider or delivery
  * failure, 2 bad input or usage, 3 configuration error, 4 journal error.
  *
  * Every command takes --profile NAME and --training; without a configuration
@@ -31,7 +31,7 @@ int cli_engine_status(int argc, char **argv);
 /* kassa journal [--json] [--limit N]: the documents, newest first; `check`, `backup PATH`. */
 int cli_engine_journal(int argc, char **argv);
 /*
- * kassa journal check | backup PATH on the journal at path (tui/cli_journal.c):
+ * kassa journal check | backup PATH on the journal at path (cli/cli_journal.c):
  * a full integrity check (exit 4 when damaged) or an online backup.
  */
 int cli_journal_tool(const char *cmd, const char *path, int npos, const char *const *pos);
@@ -40,7 +40,7 @@ int cli_engine_outbox(int argc, char **argv);
 /* kassa check-account: a test-mode request checking login, apikey and cloud fiscalization. */
 int cli_engine_check_account(int argc, char **argv);
 
-/* The rows of tui/cli.c's table for these commands (receipt is cli_receipt's). */
+/* The rows of cli/cli.c's table for these commands (receipt is cli_receipt's). */
 // clang-format off
 #define CLI_ENGINE_COMMANDS \
 	{"open-shift", cli_engine_open_shift, N_("[--wait] [--timeout S]"),\
