@@ -277,11 +277,12 @@ int cli_receipt(int argc, char **argv)
 			 "for example\n"
 			 "  purchase.products[1].quantity: must be more than zero\n"
 			 "(products are counted from 0).\n"));
-		printf("%s", _("\nA prepaid order (seed 002) is two receipts: the first when the "
-			       "money comes,\nits lines with \"type\" 1 (full prepayment), 2 (partial) "
-			       "or 3 (advance); the final one\nat hand-over, every line \"type\" 4 and "
-			       "\"prepayment_amount\" the sum prepaid\n(LifePay as is, PayKeeper as "
-			       "sum_advance), the rest paid by card or cash.\n"));
+		printf("%s",
+		       _("\nA prepaid order (seed 002) is two receipts: the first when the "
+			 "money comes,\nits lines with \"type\" 1 (full prepayment), 2 (partial) "
+			 "or 3 (advance); the final one\nat hand-over, every line \"type\" 4 and "
+			 "\"prepayment_amount\" the sum prepaid\n(LifePay as is, PayKeeper as "
+			 "sum_advance), the rest paid by card or cash.\n"));
 		return CLI_OK;
 	}
 	return receipt_dry_run(&o);

@@ -263,7 +263,8 @@ void cli_print_provider_error(int code, const char *text)
 {
 	bool ru = errors_locale_is_russian();
 	char meaning[512], next[512];
-	if (code == 0) { /* no provider code (a POS outcome): the words alone, as the detail shows */
+	if (code ==
+	    0) { /* no provider code (a POS outcome): the words alone, as the detail shows */
 		printf("  %s\n", text);
 		return;
 	}

@@ -165,8 +165,8 @@ kstatus basket_recalc(struct basket *b, struct kerr *err)
 	for (size_t i = 0; i < b->n; i++) {
 		struct basket_line *l = &b->lines[i];
 		if (money_mul_qty(l->price, l->qty, &l->gross) != K_OK)
-			return kerr_set(err, K_OVERFLOW, "sum", _("line %zu: price x quantity is too large"),
-					i + 1);
+			return kerr_set(err, K_OVERFLOW, "sum",
+					_("line %zu: price x quantity is too large"), i + 1);
 		switch (l->discount.type) {
 		case DISCOUNT_NONE:
 			l->line_discount = 0;
@@ -180,11 +180,13 @@ kstatus basket_recalc(struct basket *b, struct kerr *err)
 		}
 		if (l->line_discount > l->gross)
 			return kerr_set(err, K_INVALID, "discount",
-					_("line %zu: the discount is larger than the line's sum"), i + 1);
+					_("line %zu: the discount is larger than the line's sum"),
+					i + 1);
 		nets[i] = l->gross - l->line_discount;
 		if (money_add(gross, l->gross, &gross) != K_OK ||
 		    money_add(net_total, nets[i], &net_total) != K_OK)
-			return kerr_set(err, K_OVERFLOW, "total", "%s", _("the receipt total is too large"));
+			return kerr_set(err, K_OVERFLOW, "total", "%s",
+					_("the receipt total is too large"));
 	}
 	int64_t receipt_disc = 0;
 	if (b->receipt_discount.type == DISCOUNT_PERCENT)
@@ -195,8 +197,9 @@ kstatus basket_recalc(struct basket *b, struct kerr *err)
 		return kerr_set(err, K_INVALID, "discount", "%s",
 				_("the receipt discount is larger than the receipt total"));
 	if (b->n && money_spread(receipt_disc, nets, b->n, shares) != K_OK)
-		return kerr_set(err, K_INVALID, "discount", "%s",
-				_("the receipt discount cannot be spread over lines that sum to zero"));
+		return kerr_set(
+		    err, K_INVALID, "discount", "%s",
+		    _("the receipt discount cannot be spread over lines that sum to zero"));
 	for (size_t i = 0; i < b->n; i++) {
 		b->lines[i].receipt_share = shares[i];
 		b->lines[i].sum = nets[i] - shares[i];

@@ -17,32 +17,32 @@
 #define LINE_NAME_MAX_BYTES (LINE_NAME_MAX_CHARS * 4 + 1)
 
 /* Units; the first six are cloud-print's, the rest only for invoice_data. */
-#define UNIT_INFO(_)                                                           \
-	_(PIECE, "piece", N_("pc"))                                            \
-	_(KG, "kg", N_("kg"))                                                  \
-	_(G, "g", N_("g"))                                                     \
-	_(L, "l", N_("l"))                                                     \
-	_(ML, "ml", N_("ml"))                                                  \
+#define UNIT_INFO(_)                                                                               \
+	_(PIECE, "piece", N_("pc"))                                                                \
+	_(KG, "kg", N_("kg"))                                                                      \
+	_(G, "g", N_("g"))                                                                         \
+	_(L, "l", N_("l"))                                                                         \
+	_(ML, "ml", N_("ml"))                                                                      \
 	_(M2, "m2", N_("m²"))
 #define UNIT_ENUM(name, wire, label) UNIT_##name,
 enum unit { UNIT_INFO(UNIT_ENUM) UNIT_COUNT };
 #undef UNIT_ENUM
 
 /* VAT codes as the providers spell them (vat18/vat118 are legacy input). */
-#define VAT_INFO(_)                                                            \
-	_(NONE, "none", N_("no VAT"))                                          \
-	_(VAT0, "vat0", "0%")                                                  \
-	_(VAT5, "vat5", "5%")                                                  \
-	_(VAT7, "vat7", "7%")                                                  \
-	_(VAT10, "vat10", "10%")                                               \
-	_(VAT20, "vat20", "20%")                                               \
-	_(VAT22, "vat22", "22%")                                               \
-	_(VAT105, "vat105", "5/105")                                           \
-	_(VAT107, "vat107", "7/107")                                           \
-	_(VAT110, "vat110", "10/110")                                          \
-	_(VAT120, "vat120", "20/120")                                          \
-	_(VAT122, "vat122", "22/122")                                          \
-	_(VAT18, "vat18", "18%")                                               \
+#define VAT_INFO(_)                                                                                \
+	_(NONE, "none", N_("no VAT"))                                                              \
+	_(VAT0, "vat0", "0%")                                                                      \
+	_(VAT5, "vat5", "5%")                                                                      \
+	_(VAT7, "vat7", "7%")                                                                      \
+	_(VAT10, "vat10", "10%")                                                                   \
+	_(VAT20, "vat20", "20%")                                                                   \
+	_(VAT22, "vat22", "22%")                                                                   \
+	_(VAT105, "vat105", "5/105")                                                               \
+	_(VAT107, "vat107", "7/107")                                                               \
+	_(VAT110, "vat110", "10/110")                                                              \
+	_(VAT120, "vat120", "20/120")                                                              \
+	_(VAT122, "vat122", "22/122")                                                              \
+	_(VAT18, "vat18", "18%")                                                                   \
 	_(VAT118, "vat118", "18/118")
 #define VAT_ENUM(name, wire, label) VAT_##name,
 enum vat { VAT_INFO(VAT_ENUM) VAT_COUNT };
@@ -63,16 +63,16 @@ struct basket_line {
 	struct discount discount;
 	enum vat vat;
 	bool vat_set;
-	int method; /* tag 1214, 1..7; 0 = not given */
-	int object; /* tag 1212, 1..33; 0 = not given */
-	char code[64]; /* catalog code, may be empty */
+	int method;	   /* tag 1214, 1..7; 0 = not given */
+	int object;	   /* tag 1212, 1..33; 0 = not given */
+	char code[64];	   /* catalog code, may be empty */
 	char marking[256]; /* marking code as scanned (GS kept), may be empty */
 
 	/* Computed by basket_recalc(). */
-	int64_t gross;		/* price x qty, half-up */
-	int64_t line_discount;	/* from the line's own discount */
-	int64_t receipt_share;	/* this line's part of the receipt discount */
-	int64_t sum;		/* gross - line_discount - receipt_share */
+	int64_t gross;	       /* price x qty, half-up */
+	int64_t line_discount; /* from the line's own discount */
+	int64_t receipt_share; /* this line's part of the receipt discount */
+	int64_t sum;	       /* gross - line_discount - receipt_share */
 };
 
 struct basket {

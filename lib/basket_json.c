@@ -134,8 +134,9 @@ kstatus basket_snapshot_load(const char *text, struct basket_snapshot *out, stru
 	if (st == K_OK && pay) {
 		const char *kind = NULL, *cash = NULL, *card = NULL, *now = "";
 		int settle = 0;
-		if (json_unpack_ex(pay, &je, JSON_STRICT, "{s:s, s:s, s:s, s?i, s?s}", "kind", &kind,
-				   "cash", &cash, "card", &card, "settle", &settle, "now", &now))
+		if (json_unpack_ex(pay, &je, JSON_STRICT, "{s:s, s:s, s:s, s?i, s?s}", "kind",
+				   &kind, "cash", &cash, "card", &card, "settle", &settle, "now",
+				   &now))
 			st = kerr_set(err, K_INVALID, "pay", "%s", je.text);
 		else if (settle < 0 || settle > 3 || !str_copy(out->now, now, sizeof out->now))
 			st = kerr_set(err, K_INVALID, "pay.settle", "%s",

@@ -27,8 +27,8 @@ struct basket_snapshot {
 	enum doc_kind pay_kind;		/* ... for this kind (receipt or non-fiscal) */
 	char cash[BASKET_PAY_TEXT_MAX]; /* its fields as typed, "" when empty */
 	char card[BASKET_PAY_TEXT_MAX];
-	int settle;			/* its settlement (enum settle_kind, 0 = full payment) */
-	char now[BASKET_PAY_TEXT_MAX];	/* and the part taken now as typed */
+	int settle;		       /* its settlement (enum settle_kind, 0 = full payment) */
+	char now[BASKET_PAY_TEXT_MAX]; /* and the part taken now as typed */
 };
 
 /* The snapshot as compact JSON; free() it. Never NULL. */

@@ -34,8 +34,7 @@ const char *config_home_dir(void)
 }
 
 /* $env/kassa when env holds an absolute path (the XDG rule), else ~/fallback/kassa. */
-static kstatus xdg_dir(const char *env, const char *fallback, char *buf, size_t n,
-		       struct kerr *err)
+static kstatus xdg_dir(const char *env, const char *fallback, char *buf, size_t n, struct kerr *err)
 {
 	const char *base = getenv(env);
 	int len;

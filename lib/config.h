@@ -48,32 +48,32 @@
 struct config_profile {
 	char name[CONFIG_NAME_MAX];
 	enum kprovider provider;
-	char base_url[CONFIG_URL_MAX]; /* no trailing slash; PayKeeper: from server */
-	char login[32];			/* LifePay: 7 + 10 digits */
-	char apikey[CONFIG_SECRET_MAX];	/* secret */
-	char server[CONFIG_URL_MAX];	/* PayKeeper server as written */
-	char user[CONFIG_NAME_MAX];	/* PayKeeper */
+	char base_url[CONFIG_URL_MAX];	  /* no trailing slash; PayKeeper: from server */
+	char login[32];			  /* LifePay: 7 + 10 digits */
+	char apikey[CONFIG_SECRET_MAX];	  /* secret */
+	char server[CONFIG_URL_MAX];	  /* PayKeeper server as written */
+	char user[CONFIG_NAME_MAX];	  /* PayKeeper */
 	char password[CONFIG_SECRET_MAX]; /* PayKeeper, secret */
 	char secret[CONFIG_SECRET_MAX];	  /* PayKeeper callback secret word, secret */
 	char target_serial[64];
 	char cashier_name[256];
 	char cashier_inn[16]; /* 10 or 12 digits, or empty */
 	enum tax_system tax_system;
-	bool test;			  /* the provider's test mode */
+	bool test;			   /* the provider's test mode */
 	char listen_host[CONFIG_NAME_MAX]; /* callback listener, default 127.0.0.1 */
-	unsigned listen_port;		  /* 0 = any free port */
-	char public_url[CONFIG_URL_MAX];  /* base the provider calls back; no trailing slash */
+	unsigned listen_port;		   /* 0 = any free port */
+	char public_url[CONFIG_URL_MAX];   /* base the provider calls back; no trailing slash */
 	/* HTTPS for the listener: PEM files, both or neither; the key mode 0600. */
 	char listen_cert[CONFIG_PATH_MAX];
 	char listen_key[CONFIG_PATH_MAX];
 	/* kassa-relay (docs/RELAY.md): callbacks pulled from there; "" = none. */
-	char relay_url[CONFIG_URL_MAX];	   /* https (http only on loopback), no trailing slash */
+	char relay_url[CONFIG_URL_MAX]; /* https (http only on loopback), no trailing slash */
 	char relay_token[CONFIG_SECRET_MAX + 2]; /* secret: 32-256 printable, no spaces */
 	char relay_ca[CONFIG_PATH_MAX]; /* PEM CA trusted for relay_url instead of the system's */
 	int64_t retry_schedule[CONFIG_RETRY_MAX]; /* seconds, the last repeats */
 	size_t retry_count;
 	char theme[CONFIG_NAME_MAX];
-	int paper_width; /* 32, 42 or 48 */
+	int paper_width;	       /* 32, 42 or 48 */
 	char catalog[CONFIG_PATH_MAX]; /* "~/" expanded */
 	bool pos_terminal;
 	bool ffd12; /* ffd = 1.2: LifePay's /cloud-print-ffd1_2/ path with marking codes */

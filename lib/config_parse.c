@@ -54,37 +54,37 @@ struct key_spec {
 		    sizeof(((struct config_profile *)0)->member)                                   \
 	}
 static const struct key_spec profile_keys[] = {
-	FIELD("provider", V_PROVIDER, provider),
-	FIELD("base_url", V_URL, base_url),
-	FIELD("login", V_LOGIN, login),
-	FIELD("apikey", V_SECRET, apikey),
-	FIELD("server", V_SERVER, server),
-	FIELD("user", V_TEXT, user),
-	FIELD("password", V_SECRET, password),
-	FIELD("secret", V_SECRET, secret),
-	FIELD("target_serial", V_TEXT, target_serial),
-	FIELD("cashier_name", V_TEXT, cashier_name),
-	FIELD("cashier_inn", V_INN, cashier_inn),
-	FIELD("tax_system", V_TAX, tax_system),
-	FIELD("test", V_BOOL, test),
-	FIELD("listen", V_LISTEN, listen_host),
-	FIELD("public_url", V_PUBLIC_URL, public_url),
-	FIELD("listen_cert", V_PATH, listen_cert),
-	FIELD("listen_key", V_PATH, listen_key),
-	FIELD("retry_schedule", V_RETRY, retry_schedule),
-	FIELD("theme", V_THEME, theme),
-	FIELD("paper_width", V_PAPER, paper_width),
-	FIELD("catalog", V_PATH, catalog),
-	FIELD("pos_terminal", V_BOOL, pos_terminal),
-	FIELD("stale_after", V_SECONDS, stale_after_s),
-	FIELD("max_in_flight", V_INFLIGHT, max_in_flight),
-	FIELD("max_receipt", V_CEILING, max_receipt),
-	FIELD("relay_url", V_URL, relay_url),
-	FIELD("relay_token", V_RELAY_TOKEN, relay_token),
-	FIELD("relay_ca", V_PATH, relay_ca),
-	FIELD("ffd", V_FFD, ffd12),
-	FIELD("bill_url", V_URL, bill_url),
-	FIELD("bill_receipt", V_BILL_RECEIPT, bill_provider_receipt),
+    FIELD("provider", V_PROVIDER, provider),
+    FIELD("base_url", V_URL, base_url),
+    FIELD("login", V_LOGIN, login),
+    FIELD("apikey", V_SECRET, apikey),
+    FIELD("server", V_SERVER, server),
+    FIELD("user", V_TEXT, user),
+    FIELD("password", V_SECRET, password),
+    FIELD("secret", V_SECRET, secret),
+    FIELD("target_serial", V_TEXT, target_serial),
+    FIELD("cashier_name", V_TEXT, cashier_name),
+    FIELD("cashier_inn", V_INN, cashier_inn),
+    FIELD("tax_system", V_TAX, tax_system),
+    FIELD("test", V_BOOL, test),
+    FIELD("listen", V_LISTEN, listen_host),
+    FIELD("public_url", V_PUBLIC_URL, public_url),
+    FIELD("listen_cert", V_PATH, listen_cert),
+    FIELD("listen_key", V_PATH, listen_key),
+    FIELD("retry_schedule", V_RETRY, retry_schedule),
+    FIELD("theme", V_THEME, theme),
+    FIELD("paper_width", V_PAPER, paper_width),
+    FIELD("catalog", V_PATH, catalog),
+    FIELD("pos_terminal", V_BOOL, pos_terminal),
+    FIELD("stale_after", V_SECONDS, stale_after_s),
+    FIELD("max_in_flight", V_INFLIGHT, max_in_flight),
+    FIELD("max_receipt", V_CEILING, max_receipt),
+    FIELD("relay_url", V_URL, relay_url),
+    FIELD("relay_token", V_RELAY_TOKEN, relay_token),
+    FIELD("relay_ca", V_PATH, relay_ca),
+    FIELD("ffd", V_FFD, ffd12),
+    FIELD("bill_url", V_URL, bill_url),
+    FIELD("bill_receipt", V_BILL_RECEIPT, bill_provider_receipt),
 };
 #undef FIELD
 #define PROFILE_KEY_COUNT (sizeof profile_keys / sizeof profile_keys[0])
@@ -101,12 +101,12 @@ struct profile_state {
 struct parse_ctx {
 	struct config *cfg;
 	struct profile_state *pstate;
-	size_t cap;	 /* allocated profiles and pstate */
-	size_t *slots;	 /* hash of profile names: index + 1, 0 = free */
-	size_t nslots;	 /* a power of two, at least twice nprofiles */
-	long cur;	 /* the profile of the current [profile.NAME] section, -1 = none */
-	int line;	 /* the line being parsed */
-	kstatus st; /* first error */
+	size_t cap;    /* allocated profiles and pstate */
+	size_t *slots; /* hash of profile names: index + 1, 0 = free */
+	size_t nslots; /* a power of two, at least twice nprofiles */
+	long cur;      /* the profile of the current [profile.NAME] section, -1 = none */
+	int line;      /* the line being parsed */
+	kstatus st;    /* first error */
 	struct kerr *err;
 	int nerrors;
 	bool kassa_seen_default;
@@ -115,7 +115,7 @@ struct parse_ctx {
 };
 
 static void add_warning(struct config *cfg, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+    __attribute__((format(printf, 2, 3)));
 static void add_warning(struct config *cfg, const char *fmt, ...)
 {
 	char buf[512];
@@ -132,7 +132,8 @@ static void add_warning(struct config *cfg, const char *fmt, ...)
  * wrong". Secret values are never repeated.
  */
 static void bad_value(struct parse_ctx *c, int line, const char *section, const char *key,
-		      const char *value, const char *fmt, ...) __attribute__((format(printf, 6, 7)));
+		      const char *value, const char *fmt, ...)
+    __attribute__((format(printf, 6, 7)));
 static void bad_value(struct parse_ctx *c, int line, const char *section, const char *key,
 		      const char *value, const char *fmt, ...)
 {
@@ -160,16 +161,14 @@ static void bad_value(struct parse_ctx *c, int line, const char *section, const 
 		kerr_set(c->err, K_INVALID, field, "%s:%d: [%s] %s%s: %s", c->cfg->path, line,
 			 section, key, shown, why);
 	else
-		kerr_set(c->err, K_INVALID, section, "%s:%d: [%s]: %s", c->cfg->path, line,
-			 section, why);
+		kerr_set(c->err, K_INVALID, section, "%s:%d: [%s]: %s", c->cfg->path, line, section,
+			 why);
 }
-
 
 const char *config_tax_word(int t)
 {
 	return t >= 0 && t < TAX_COUNT ? tax_words[t] : "";
 }
-
 
 /* Edit distance, for "did you mean". */
 static size_t distance(const char *a, const char *b)
@@ -210,7 +209,8 @@ static void unknown_key(struct parse_ctx *c, const char *section, const char *na
 		}
 	}
 	if (best)
-		add_warning(c->cfg, _("%s:%d: [%s] unknown key \"%s\" ignored; did you mean \"%s\"?"),
+		add_warning(c->cfg,
+			    _("%s:%d: [%s] unknown key \"%s\" ignored; did you mean \"%s\"?"),
 			    c->cfg->path, c->line, section, name, best);
 	else
 		add_warning(c->cfg, _("%s:%d: [%s] unknown key \"%s\" ignored"), c->cfg->path,
@@ -270,9 +270,8 @@ static struct config_profile *profile_get(struct parse_ctx *c, const char *name,
 	return p;
 }
 
-static void profile_value(struct parse_ctx *c, struct config_profile *p,
-			  struct profile_state *ps, const char *section, const char *name,
-			  const char *v)
+static void profile_value(struct parse_ctx *c, struct config_profile *p, struct profile_state *ps,
+			  const char *section, const char *name, const char *v)
 {
 	size_t k;
 	for (k = 0; k < PROFILE_KEY_COUNT; k++)
@@ -315,7 +314,8 @@ static void profile_value(struct parse_ctx *c, struct config_profile *p,
 			bad_value(c, line, section, name, v,
 				  _("allowed: an https:// address (http:// only for 127.0.0.1 "
 				    "or localhost)"));
-		else if (config_value_has_space(v) || strlen(v) <= 8 || !config_value_url_store(dst, ks->size, v))
+		else if (config_value_has_space(v) || strlen(v) <= 8 ||
+			 !config_value_url_store(dst, ks->size, v))
 			bad_value(c, line, section, name, v,
 				  _("allowed: an https:// address without spaces, up to %zu "
 				    "characters"),
@@ -325,11 +325,13 @@ static void profile_value(struct parse_ctx *c, struct config_profile *p,
 		if (config_value_has_userinfo(v))
 			bad_value(c, line, section, name, v, "%s", userinfo_msg);
 		else if (!*v || config_value_has_space(v) ||
-		    (strstr(v, "://") && strncmp(v, "https://", 8) != 0 && !config_value_loopback_http(v)) ||
-		    !config_value_url_store(dst, ks->size, v))
-			bad_value(c, line, section, name, v,
-				  _("allowed: your PayKeeper server, e.g. "
-				    "name.server.paykeeper.ru or https://name.server.paykeeper.ru"));
+			 (strstr(v, "://") && strncmp(v, "https://", 8) != 0 &&
+			  !config_value_loopback_http(v)) ||
+			 !config_value_url_store(dst, ks->size, v))
+			bad_value(
+			    c, line, section, name, v,
+			    _("allowed: your PayKeeper server, e.g. "
+			      "name.server.paykeeper.ru or https://name.server.paykeeper.ru"));
 		break;
 	case V_LOGIN:
 		if (strlen(v) != 11 || v[0] != '7' || strspn(v, "0123456789") != 11)
@@ -411,7 +413,7 @@ static void profile_value(struct parse_ctx *c, struct config_profile *p,
 		if (config_value_has_userinfo(v))
 			bad_value(c, line, section, name, v, "%s", userinfo_msg);
 		else if ((strncmp(v, "https://", 8) != 0 && strncmp(v, "http://", 7) != 0) ||
-		    config_value_has_space(v) || !config_value_url_store(dst, ks->size, v))
+			 config_value_has_space(v) || !config_value_url_store(dst, ks->size, v))
 			bad_value(c, line, section, name, v,
 				  _("allowed: the http(s):// address the provider can reach, "
 				    "up to %zu characters"),
@@ -452,8 +454,8 @@ static void profile_value(struct parse_ctx *c, struct config_profile *p,
 		else
 			len = snprintf(dst, ks->size, "%s", v);
 		if (len < 0 || (size_t)len >= ks->size || !*v)
-			bad_value(c, line, section, name, v, _("allowed: a file path up to %zu bytes"),
-				  ks->size - 1);
+			bad_value(c, line, section, name, v,
+				  _("allowed: a file path up to %zu bytes"), ks->size - 1);
 		break;
 	}
 	case V_SECONDS:
@@ -472,8 +474,9 @@ static void profile_value(struct parse_ctx *c, struct config_profile *p,
 	case V_CEILING: {
 		int64_t m = 0;
 		if (money_parse(v, &m, name, NULL) != K_OK || m <= 0)
-			bad_value(c, line, section, name, v,
-				  _("allowed: an amount in roubles above zero, such as 1000000.00"));
+			bad_value(
+			    c, line, section, name, v,
+			    _("allowed: an amount in roubles above zero, such as 1000000.00"));
 		else
 			p->max_receipt = m;
 		break;
@@ -501,8 +504,9 @@ static void on_ini_value(struct parse_ctx *c, const char *section, const char *n
 	} else if (strcmp(section, "kassa") == 0) {
 		if (strcmp(name, "default_profile") == 0) {
 			if (c->kassa_seen_default)
-				add_warning(cfg, _("%s:%d: [kassa] %s is set twice; this later "
-						   "value wins"),
+				add_warning(cfg,
+					    _("%s:%d: [kassa] %s is set twice; this later "
+					      "value wins"),
 					    cfg->path, c->line, name);
 			c->kassa_seen_default = true;
 			c->default_line = c->line;
@@ -528,8 +532,9 @@ static void on_ini_value(struct parse_ctx *c, const char *section, const char *n
 		}
 		for (size_t i = 0; i < cfg->nkeys; i++)
 			if (strcmp(cfg->keys[i].key, name) == 0)
-				add_warning(cfg, _("%s:%d: [keys] %s is bound twice (also line %d); "
-						   "this later binding wins"),
+				add_warning(cfg,
+					    _("%s:%d: [keys] %s is bound twice (also line %d); "
+					      "this later binding wins"),
 					    cfg->path, c->line, name, cfg->keys[i].line);
 		cfg->keys = xrealloc(cfg->keys, (cfg->nkeys + 1) * sizeof *cfg->keys);
 		struct config_binding *b = &cfg->keys[cfg->nkeys++];
@@ -539,12 +544,14 @@ static void on_ini_value(struct parse_ctx *c, const char *section, const char *n
 	} else if (strcmp(c->warned_section, section) != 0) {
 		/* also reached for keys before any section (section "") */
 		if (*section)
-			add_warning(cfg, _("%s:%d: unknown section [%s] ignored (known: [kassa], "
-					   "[keys], [profile.NAME])"),
+			add_warning(cfg,
+				    _("%s:%d: unknown section [%s] ignored (known: [kassa], "
+				      "[keys], [profile.NAME])"),
 				    cfg->path, c->line, section);
 		else
-			add_warning(cfg, _("%s:%d: \"%s\" is outside any section and ignored; "
-					   "put it under [profile.NAME]"),
+			add_warning(cfg,
+				    _("%s:%d: \"%s\" is outside any section and ignored; "
+				      "put it under [profile.NAME]"),
 				    cfg->path, c->line, name);
 		str_copy(c->warned_section, section, sizeof c->warned_section);
 	}
@@ -622,9 +629,10 @@ static void post_check(struct parse_ctx *c)
 				bad_value(c, p->line, section, "password", NULL,
 					  _("missing: PayKeeper needs the user's password"));
 			if (!*p->secret)
-				add_warning(cfg, _("%s:%d: [%s] no secret: PayKeeper callbacks "
-						   "cannot be verified and are refused; receipts are "
-						   "polled instead"),
+				add_warning(cfg,
+					    _("%s:%d: [%s] no secret: PayKeeper callbacks "
+					      "cannot be verified and are refused; receipts are "
+					      "polled instead"),
 					    cfg->path, p->line, section);
 		}
 		if (!*p->relay_url != !*p->relay_token)
@@ -633,21 +641,22 @@ static void post_check(struct parse_ctx *c)
 				  _("relay_url and relay_token go together: set both (from "
 				    "`kassa-relay add-till`) or neither"));
 		if (!*p->listen_cert != !*p->listen_key)
-			bad_value(c, p->line, section, *p->listen_cert ? "listen_key" : "listen_cert",
-				  NULL,
+			bad_value(c, p->line, section,
+				  *p->listen_cert ? "listen_key" : "listen_cert", NULL,
 				  _("listen_cert and listen_key go together: set both (the "
 				    "listener speaks HTTPS) or neither (plain HTTP)"));
 		if (strncmp(p->public_url, "https://", 8) == 0 && !*p->listen_cert &&
 		    !config_value_loopback_host(p->listen_host))
-			add_warning(cfg, _("%s:%d: [%s] public_url is https but the listener on "
-					   "%s speaks plain HTTP: set listen_cert and listen_key, "
-					   "or make sure a proxy (nginx, caddy) terminates HTTPS "
-					   "in front of it"),
+			add_warning(cfg,
+				    _("%s:%d: [%s] public_url is https but the listener on "
+				      "%s speaks plain HTTP: set listen_cert and listen_key, "
+				      "or make sure a proxy (nginx, caddy) terminates HTTPS "
+				      "in front of it"),
 				    cfg->path, p->line, section,
 				    *p->listen_host ? p->listen_host : "0.0.0.0");
 		struct listener_cert_report cr;
-		if (*p->listen_cert && listener_cert_check(p->listen_cert, p->public_url,
-							   time(NULL), &cr)) {
+		if (*p->listen_cert &&
+		    listener_cert_check(p->listen_cert, p->public_url, time(NULL), &cr)) {
 			if (cr.host[0])
 				add_warning(cfg, "%s:%d: [%s] %s", cfg->path, p->line, section,
 					    cr.host);
@@ -657,8 +666,9 @@ static void post_check(struct parse_ctx *c)
 		}
 		if (*p->public_url && strncmp(p->public_url, "http://", 7) == 0 &&
 		    !config_value_loopback_http(p->public_url))
-			add_warning(cfg, _("%s:%d: [%s] public_url is plain http: the callback "
-					   "token travels unencrypted; prefer https"),
+			add_warning(cfg,
+				    _("%s:%d: [%s] public_url is plain http: the callback "
+				      "token travels unencrypted; prefer https"),
 				    cfg->path, p->line, section);
 	}
 	if (*cfg->default_profile && !config_profile_find(cfg, cfg->default_profile))

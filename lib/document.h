@@ -15,38 +15,38 @@
 #include "status.h"
 
 /* Kinds: enum name, LifePay cloud-print path, short wire name, label. */
-#define DOC_KIND_INFO(_)                                                                      \
-	_(RECEIPT, "/cloud-print/create-receipt", "receipt", N_("receipt"))                  \
-	_(NONFISCAL, "/cloud-print/create-non-fiscal-receipt", "non-fiscal",                  \
-	  N_("non-fiscal receipt"))                                                           \
-	_(CORRECTION, "/cloud-print/create-receipt-correction", "correction",                 \
-	  N_("correction receipt"))                                                           \
-	_(OPEN_SHIFT, "/cloud-print/create-session", "open-shift", N_("open shift"))          \
-	_(X_REPORT, "/cloud-print/create-x-report", "x-report", N_("X-report"))               \
-	_(Z_REPORT, "/cloud-print/create-z-report", "z-report", N_("Z-report"))               \
-	_(CASH_IN, "/cloud-print/cash-in", "cash-in", N_("cash in"))                          \
+#define DOC_KIND_INFO(_)                                                                           \
+	_(RECEIPT, "/cloud-print/create-receipt", "receipt", N_("receipt"))                        \
+	_(NONFISCAL, "/cloud-print/create-non-fiscal-receipt", "non-fiscal",                       \
+	  N_("non-fiscal receipt"))                                                                \
+	_(CORRECTION, "/cloud-print/create-receipt-correction", "correction",                      \
+	  N_("correction receipt"))                                                                \
+	_(OPEN_SHIFT, "/cloud-print/create-session", "open-shift", N_("open shift"))               \
+	_(X_REPORT, "/cloud-print/create-x-report", "x-report", N_("X-report"))                    \
+	_(Z_REPORT, "/cloud-print/create-z-report", "z-report", N_("Z-report"))                    \
+	_(CASH_IN, "/cloud-print/cash-in", "cash-in", N_("cash in"))                               \
 	_(CASH_OUT, "/cloud-print/cash-out", "cash-out", N_("cash out"))
 #define DOC_KIND_ENUM(name, path, wire, label) DOC_##name,
 enum doc_kind { DOC_KIND_INFO(DOC_KIND_ENUM) DOC_KIND_COUNT };
 #undef DOC_KIND_ENUM
 
 /* Receipt types (tag 1054): LifePay name, PayKeeper name, label. */
-#define RECEIPT_TYPE_INFO(_)                                                   \
-	_(PAYMENT, "payment", "sale", N_("sale"))                              \
-	_(REFUND, "refund", "refund", N_("refund"))                            \
-	_(BUY, "buy", "expense", N_("purchase"))                               \
+#define RECEIPT_TYPE_INFO(_)                                                                       \
+	_(PAYMENT, "payment", "sale", N_("sale"))                                                  \
+	_(REFUND, "refund", "refund", N_("refund"))                                                \
+	_(BUY, "buy", "expense", N_("purchase"))                                                   \
 	_(BUY_REFUND, "buy_refund", "expense-refund", N_("purchase refund"))
 #define RECEIPT_TYPE_ENUM(name, lp, pk, label) RT_##name,
 enum receipt_type { RECEIPT_TYPE_INFO(RECEIPT_TYPE_ENUM) RT_COUNT };
 #undef RECEIPT_TYPE_ENUM
 
 /* Tax systems (tag 1055); TAX_DEFAULT = not sent, the cabinet's setting. */
-#define TAX_INFO(_)                                                            \
-	_(DEFAULT, "", N_("cabinet default"))                                  \
-	_(OSN, "osn", N_("OSN (general)"))                                     \
-	_(USN6, "usn6", N_("USN income"))                                      \
-	_(USN15, "usn15", N_("USN income minus expense"))                      \
-	_(ESHN, "eshn", N_("ESHN (agricultural)"))                             \
+#define TAX_INFO(_)                                                                                \
+	_(DEFAULT, "", N_("cabinet default"))                                                      \
+	_(OSN, "osn", N_("OSN (general)"))                                                         \
+	_(USN6, "usn6", N_("USN income"))                                                          \
+	_(USN15, "usn15", N_("USN income minus expense"))                                          \
+	_(ESHN, "eshn", N_("ESHN (agricultural)"))                                                 \
 	_(PATENT, "patent", N_("patent"))
 #define TAX_ENUM(name, wire, label) TAX_##name,
 enum tax_system { TAX_INFO(TAX_ENUM) TAX_COUNT };
@@ -76,8 +76,9 @@ struct document {
 	char target_serial[64];
 	char customer_email[256];
 	char customer_phone[32];
-	char customer_name[1024]; /* the buyer (tag 1227): LifePay FFD 1.2, PayKeeper receipt_properties */
-	char customer_inn[13];	 /* the buyer's INN (tag 1228) */
+	char customer_name[1024]; /* the buyer (tag 1227): LifePay FFD 1.2, PayKeeper
+				     receipt_properties */
+	char customer_inn[13];	  /* the buyer's INN (tag 1228) */
 	enum receipt_mode mode;
 	bool pos_set;
 	int pos_perform;    /* 0/1 */
@@ -85,7 +86,8 @@ struct document {
 	char callback_url[CALLBACK_URL_MAX + 1];
 	char *callback_data_json; /* callback_data as compact JSON text, or NULL; owned */
 	bool test;
-	/* Local only, never sent: it is the screen's open basket (the journal drops that with it). */
+	/* Local only, never sent: it is the screen's open basket (the journal drops that with it).
+	 */
 	bool clear_open_basket;
 
 	/*

@@ -23,131 +23,131 @@
  * records it in schema_version. Never edit a released migration: add one.
  */
 static const char *const migrations[] = {
-	/* 1: documents, attempts, status history. */
-	"CREATE TABLE documents ("
-	" id INTEGER PRIMARY KEY,"
-	" profile TEXT NOT NULL,"
-	" provider TEXT NOT NULL CHECK (provider IN ('lifepay', 'paykeeper')),"
-	" kind TEXT NOT NULL,"
-	" type TEXT NOT NULL DEFAULT '',"
-	" ext_id TEXT NOT NULL UNIQUE,"
-	" body TEXT NOT NULL,"
-	" total_kop INTEGER NOT NULL DEFAULT 0,"
-	" card_kop INTEGER NOT NULL DEFAULT 0,"
-	" cash_kop INTEGER NOT NULL DEFAULT 0,"
-	" change_kop INTEGER NOT NULL DEFAULT 0,"
-	" uuid TEXT,"
-	" state TEXT NOT NULL,"
-	" created_at INTEGER NOT NULL,"
-	" updated_at INTEGER NOT NULL,"
-	" next_attempt_at INTEGER NOT NULL DEFAULT 0,"
-	" attempts INTEGER NOT NULL DEFAULT 0,"
-	" ref_uuid TEXT,"
-	" last_error_code INTEGER NOT NULL DEFAULT 0,"
-	" last_error_text TEXT NOT NULL DEFAULT '',"
-	" provider_receipt_id TEXT,"
-	" flagged INTEGER NOT NULL DEFAULT 0,"
-	" test INTEGER NOT NULL DEFAULT 0);"
-	"CREATE INDEX documents_uuid ON documents(uuid);"
-	"CREATE INDEX documents_receipt ON documents(provider_receipt_id);"
-	"CREATE INDEX documents_ref ON documents(ref_uuid);"
-	"CREATE INDEX documents_due ON documents(state, next_attempt_at);"
-	"CREATE INDEX documents_created ON documents(created_at);"
-	"CREATE INDEX documents_state ON documents(state);"
-	"CREATE INDEX documents_kind ON documents(kind);"
-	"CREATE INDEX documents_total ON documents(total_kop);"
-	"CREATE INDEX documents_flagged ON documents(flagged);"
-	"CREATE INDEX documents_unsettled ON documents(created_at)"
-	" WHERE flagged = 0 AND state IN ('accepted', 'provider_retry');"
-	"CREATE TABLE attempts ("
-	" id INTEGER PRIMARY KEY,"
-	" doc_id INTEGER NOT NULL REFERENCES documents(id),"
-	" at INTEGER NOT NULL,"
-	" http_status INTEGER NOT NULL,"
-	" provider_code INTEGER NOT NULL,"
-	" error TEXT NOT NULL DEFAULT '');"
-	"CREATE INDEX attempts_doc ON attempts(doc_id);"
-	"CREATE TABLE status_history ("
-	" id INTEGER PRIMARY KEY,"
-	" doc_id INTEGER NOT NULL REFERENCES documents(id),"
-	" at INTEGER NOT NULL,"
-	" from_state TEXT,"
-	" to_state TEXT NOT NULL,"
-	" source TEXT NOT NULL,"
-	" detail TEXT NOT NULL DEFAULT '');"
-	"CREATE INDEX status_history_doc ON status_history(doc_id);",
+    /* 1: documents, attempts, status history. */
+    "CREATE TABLE documents ("
+    " id INTEGER PRIMARY KEY,"
+    " profile TEXT NOT NULL,"
+    " provider TEXT NOT NULL CHECK (provider IN ('lifepay', 'paykeeper')),"
+    " kind TEXT NOT NULL,"
+    " type TEXT NOT NULL DEFAULT '',"
+    " ext_id TEXT NOT NULL UNIQUE,"
+    " body TEXT NOT NULL,"
+    " total_kop INTEGER NOT NULL DEFAULT 0,"
+    " card_kop INTEGER NOT NULL DEFAULT 0,"
+    " cash_kop INTEGER NOT NULL DEFAULT 0,"
+    " change_kop INTEGER NOT NULL DEFAULT 0,"
+    " uuid TEXT,"
+    " state TEXT NOT NULL,"
+    " created_at INTEGER NOT NULL,"
+    " updated_at INTEGER NOT NULL,"
+    " next_attempt_at INTEGER NOT NULL DEFAULT 0,"
+    " attempts INTEGER NOT NULL DEFAULT 0,"
+    " ref_uuid TEXT,"
+    " last_error_code INTEGER NOT NULL DEFAULT 0,"
+    " last_error_text TEXT NOT NULL DEFAULT '',"
+    " provider_receipt_id TEXT,"
+    " flagged INTEGER NOT NULL DEFAULT 0,"
+    " test INTEGER NOT NULL DEFAULT 0);"
+    "CREATE INDEX documents_uuid ON documents(uuid);"
+    "CREATE INDEX documents_receipt ON documents(provider_receipt_id);"
+    "CREATE INDEX documents_ref ON documents(ref_uuid);"
+    "CREATE INDEX documents_due ON documents(state, next_attempt_at);"
+    "CREATE INDEX documents_created ON documents(created_at);"
+    "CREATE INDEX documents_state ON documents(state);"
+    "CREATE INDEX documents_kind ON documents(kind);"
+    "CREATE INDEX documents_total ON documents(total_kop);"
+    "CREATE INDEX documents_flagged ON documents(flagged);"
+    "CREATE INDEX documents_unsettled ON documents(created_at)"
+    " WHERE flagged = 0 AND state IN ('accepted', 'provider_retry');"
+    "CREATE TABLE attempts ("
+    " id INTEGER PRIMARY KEY,"
+    " doc_id INTEGER NOT NULL REFERENCES documents(id),"
+    " at INTEGER NOT NULL,"
+    " http_status INTEGER NOT NULL,"
+    " provider_code INTEGER NOT NULL,"
+    " error TEXT NOT NULL DEFAULT '');"
+    "CREATE INDEX attempts_doc ON attempts(doc_id);"
+    "CREATE TABLE status_history ("
+    " id INTEGER PRIMARY KEY,"
+    " doc_id INTEGER NOT NULL REFERENCES documents(id),"
+    " at INTEGER NOT NULL,"
+    " from_state TEXT,"
+    " to_state TEXT NOT NULL,"
+    " source TEXT NOT NULL,"
+    " detail TEXT NOT NULL DEFAULT '');"
+    "CREATE INDEX status_history_doc ON status_history(doc_id);",
 
-	/*
-	 * 2: raw callbacks, kept whether or not they could be applied. The parsed
-	 * outcome is stored too, so a callback that overtakes the provider's
-	 * reply is applied once the reply gives us its uuid.
-	 */
-	"CREATE TABLE raw_callbacks ("
-	" id INTEGER PRIMARY KEY,"
-	" at INTEGER NOT NULL,"
-	" doc_id INTEGER REFERENCES documents(id),"
-	" uuid TEXT NOT NULL,"
-	" content_type TEXT NOT NULL DEFAULT '',"
-	" body BLOB,"
-	" applied INTEGER NOT NULL DEFAULT 0,"
-	" state TEXT NOT NULL,"
-	" source TEXT NOT NULL,"
-	" error_code INTEGER NOT NULL DEFAULT 0,"
-	" detail TEXT NOT NULL DEFAULT '');"
-	"CREATE INDEX raw_callbacks_uuid ON raw_callbacks(uuid);"
-	"CREATE INDEX raw_callbacks_doc ON raw_callbacks(doc_id);",
+    /*
+     * 2: raw callbacks, kept whether or not they could be applied. The parsed
+     * outcome is stored too, so a callback that overtakes the provider's
+     * reply is applied once the reply gives us its uuid.
+     */
+    "CREATE TABLE raw_callbacks ("
+    " id INTEGER PRIMARY KEY,"
+    " at INTEGER NOT NULL,"
+    " doc_id INTEGER REFERENCES documents(id),"
+    " uuid TEXT NOT NULL,"
+    " content_type TEXT NOT NULL DEFAULT '',"
+    " body BLOB,"
+    " applied INTEGER NOT NULL DEFAULT 0,"
+    " state TEXT NOT NULL,"
+    " source TEXT NOT NULL,"
+    " error_code INTEGER NOT NULL DEFAULT 0,"
+    " detail TEXT NOT NULL DEFAULT '');"
+    "CREATE INDEX raw_callbacks_uuid ON raw_callbacks(uuid);"
+    "CREATE INDEX raw_callbacks_doc ON raw_callbacks(doc_id);",
 
-	/*
-	 * 3: sent_at, the time of the last send (or replay): staleness counts
-	 * from it, so a replayed document is not flagged again at once. Existing
-	 * documents take the time of their last move to sending, else created_at.
-	 */
-	"ALTER TABLE documents ADD COLUMN sent_at INTEGER NOT NULL DEFAULT 0;"
-	"UPDATE documents SET sent_at = MAX(created_at, COALESCE((SELECT MAX(h.at)"
-	" FROM status_history h WHERE h.doc_id = documents.id AND h.to_state = 'sending'), 0));"
-	"DROP INDEX documents_unsettled;"
-	"CREATE INDEX documents_unsettled ON documents(sent_at)"
-	" WHERE flagged = 0 AND state IN ('accepted', 'provider_retry');",
+    /*
+     * 3: sent_at, the time of the last send (or replay): staleness counts
+     * from it, so a replayed document is not flagged again at once. Existing
+     * documents take the time of their last move to sending, else created_at.
+     */
+    "ALTER TABLE documents ADD COLUMN sent_at INTEGER NOT NULL DEFAULT 0;"
+    "UPDATE documents SET sent_at = MAX(created_at, COALESCE((SELECT MAX(h.at)"
+    " FROM status_history h WHERE h.doc_id = documents.id AND h.to_state = 'sending'), 0));"
+    "DROP INDEX documents_unsettled;"
+    "CREATE INDEX documents_unsettled ON documents(sent_at)"
+    " WHERE flagged = 0 AND state IN ('accepted', 'provider_retry');",
 
-	/*
-	 * 4: the open basket, the one the cashier is typing (at most one row:
-	 * one screen per journal). Saved on every change, deleted in the same
-	 * transaction that queues its document, so after a crash exactly one of
-	 * the two exists.
-	 */
-	"CREATE TABLE open_basket ("
-	" id INTEGER PRIMARY KEY CHECK (id = 1),"
-	" profile TEXT NOT NULL DEFAULT '',"
-	" lines INTEGER NOT NULL,"
-	" body TEXT NOT NULL,"
-	" updated_at INTEGER NOT NULL);",
+    /*
+     * 4: the open basket, the one the cashier is typing (at most one row:
+     * one screen per journal). Saved on every change, deleted in the same
+     * transaction that queues its document, so after a crash exactly one of
+     * the two exists.
+     */
+    "CREATE TABLE open_basket ("
+    " id INTEGER PRIMARY KEY CHECK (id = 1),"
+    " profile TEXT NOT NULL DEFAULT '',"
+    " lines INTEGER NOT NULL,"
+    " body TEXT NOT NULL,"
+    " updated_at INTEGER NOT NULL);",
 
-	/*
-	 * 5: a callback repeated byte for byte is counted on its first row
-	 * (replays, last_at) rather than stored again; callbacks for unknown
-	 * uuids (doc_id NULL) are capped by size, count and age, found through
-	 * the partial index (JOURNAL_RAW_UNKNOWN_*).
-	 */
-	"ALTER TABLE raw_callbacks ADD COLUMN replays INTEGER NOT NULL DEFAULT 0;"
-	"ALTER TABLE raw_callbacks ADD COLUMN last_at INTEGER NOT NULL DEFAULT 0;"
-	"UPDATE raw_callbacks SET last_at = at;"
-	"CREATE INDEX raw_callbacks_unknown ON raw_callbacks(at) WHERE doc_id IS NULL;",
+    /*
+     * 5: a callback repeated byte for byte is counted on its first row
+     * (replays, last_at) rather than stored again; callbacks for unknown
+     * uuids (doc_id NULL) are capped by size, count and age, found through
+     * the partial index (JOURNAL_RAW_UNKNOWN_*).
+     */
+    "ALTER TABLE raw_callbacks ADD COLUMN replays INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE raw_callbacks ADD COLUMN last_at INTEGER NOT NULL DEFAULT 0;"
+    "UPDATE raw_callbacks SET last_at = at;"
+    "CREATE INDEX raw_callbacks_unknown ON raw_callbacks(at) WHERE doc_id IS NULL;",
 
-	/*
-	 * 6: small named values of kassa itself (journal_kv_get/set), e.g. the
-	 * next offset to pull from kassa-relay, so a restart neither loses nor
-	 * re-applies callbacks.
-	 */
-	"CREATE TABLE kv ("
-	" key TEXT PRIMARY KEY,"
-	" value TEXT NOT NULL,"
-	" updated_at INTEGER NOT NULL);",
+    /*
+     * 6: small named values of kassa itself (journal_kv_get/set), e.g. the
+     * next offset to pull from kassa-relay, so a restart neither loses nor
+     * re-applies callbacks.
+     */
+    "CREATE TABLE kv ("
+    " key TEXT PRIMARY KEY,"
+    " value TEXT NOT NULL,"
+    " updated_at INTEGER NOT NULL);",
 
-	/* 7: prepaid orders and the final receipt that settles each (lib/journal_link.h). */
-	JOURNAL_LINK_MIGRATION,
+    /* 7: prepaid orders and the final receipt that settles each (lib/journal_link.h). */
+    JOURNAL_LINK_MIGRATION,
 
-	/* 8: pay-by-link bills and transaction notifications (lib/journal_bill.c). */
-	JOURNAL_BILL_SCHEMA,
+    /* 8: pay-by-link bills and transaction notifications (lib/journal_bill.c). */
+    JOURNAL_BILL_SCHEMA,
 };
 #define MIGRATION_COUNT ((int)(sizeof migrations / sizeof migrations[0]))
 
@@ -265,8 +265,7 @@ static kstatus pragma(struct journal *j, const char *sql, const char *want, stru
 
 kstatus journal_set_sync(struct journal *j, bool full, struct kerr *err)
 {
-	return pragma(j, full ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL", NULL,
-		      err);
+	return pragma(j, full ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL", NULL, err);
 }
 
 /* Runs SQL text of several statements, each prepared in turn (migrations only). */
@@ -374,8 +373,9 @@ static kstatus migrate(struct journal *j, int target, struct kerr *err)
 			journal_tx_abort(j, st);
 			if (err) {
 				char msg[sizeof err->text];
-				snprintf(msg, sizeof msg, _("migration to schema version %d failed, "
-							    "nothing changed: %s"),
+				snprintf(msg, sizeof msg,
+					 _("migration to schema version %d failed, "
+					   "nothing changed: %s"),
 					 v, err->text);
 				str_copy(err->text, msg, sizeof err->text);
 			}
@@ -385,8 +385,7 @@ static kstatus migrate(struct journal *j, int target, struct kerr *err)
 	return read_version(j, &j->version, err);
 }
 
-kstatus journal_open_version(const char *path, int version, struct journal **out,
-			     struct kerr *err)
+kstatus journal_open_version(const char *path, int version, struct journal **out, struct kerr *err)
 {
 	*out = NULL;
 	if (!path || !*path)
@@ -401,9 +400,8 @@ kstatus journal_open_version(const char *path, int version, struct journal **out
 		journal_close(j);
 		return cst;
 	}
-	int rc = sqlite3_open_v2(path, &j->db,
-				 SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
-				 NULL);
+	int rc = sqlite3_open_v2(
+	    path, &j->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
 	kstatus st = K_OK;
 	if (rc != SQLITE_OK) {
 		st = kerr_set(err, K_IO, "journal",

@@ -38,14 +38,14 @@
  * final (no further change expected). provider_retry is the provider's
  * "waiting for retry": it will try again and call back, so it is not final.
  */
-#define JOURNAL_STATE_INFO(_)                                                  \
-	_(QUEUED, "queued", N_("queued"), false)                               \
-	_(SENDING, "sending", N_("sending"), false)                            \
-	_(ACCEPTED, "accepted", N_("accepted"), false)                         \
-	_(PROCESSED, "processed", N_("processed"), true)                       \
-	_(PROVIDER_RETRY, "provider_retry", N_("provider retry"), false)       \
-	_(FAILED, "failed", N_("failed"), true)                                \
-	_(REJECTED, "rejected", N_("rejected"), true)                          \
+#define JOURNAL_STATE_INFO(_)                                                                      \
+	_(QUEUED, "queued", N_("queued"), false)                                                   \
+	_(SENDING, "sending", N_("sending"), false)                                                \
+	_(ACCEPTED, "accepted", N_("accepted"), false)                                             \
+	_(PROCESSED, "processed", N_("processed"), true)                                           \
+	_(PROVIDER_RETRY, "provider_retry", N_("provider retry"), false)                           \
+	_(FAILED, "failed", N_("failed"), true)                                                    \
+	_(REJECTED, "rejected", N_("rejected"), true)                                              \
 	_(VALIDATED, "validated", N_("validated (test)"), true)
 #define JOURNAL_STATE_ENUM(name, word, label, final) JS_##name,
 enum journal_state { JOURNAL_STATE_INFO(JOURNAL_STATE_ENUM) JS_COUNT };
@@ -57,13 +57,13 @@ enum journal_state { JOURNAL_STATE_INFO(JOURNAL_STATE_ENUM) JS_COUNT };
  * operator, the restart after a crash, or kassa itself (enqueue, send,
  * network error, stale flag).
  */
-#define JOURNAL_SOURCE_INFO(_)                                                 \
-	_(CALLBACK, "callback")                                                \
-	_(REPLY, "reply")                                                      \
-	_(POLL, "poll")                                                        \
-	_(OPERATOR, "operator")                                                \
-	_(RESTART, "restart")                                                  \
-	_(LOCAL, "local")                                                      \
+#define JOURNAL_SOURCE_INFO(_)                                                                     \
+	_(CALLBACK, "callback")                                                                    \
+	_(REPLY, "reply")                                                                          \
+	_(POLL, "poll")                                                                            \
+	_(OPERATOR, "operator")                                                                    \
+	_(RESTART, "restart")                                                                      \
+	_(LOCAL, "local")                                                                          \
 	_(RELAY, "relay")
 #define JOURNAL_SOURCE_ENUM(name, word) JSRC_##name,
 enum journal_source { JOURNAL_SOURCE_INFO(JOURNAL_SOURCE_ENUM) JSRC_COUNT };
@@ -81,13 +81,13 @@ struct journal;
 struct journal_new_doc {
 	const char *profile;
 	enum kprovider provider;
-	const char *kind;    /* doc_kind_wire(): "receipt", "z-report", ... */
-	const char *type;    /* receipt_type_lifepay(): "payment", "refund", ... or "" */
-	const char *ext_id;  /* required, <= EXT_ID_MAX, unique in the journal */
-	const char *body;    /* the request body WITHOUT credentials (see top) */
+	const char *kind;     /* doc_kind_wire(): "receipt", "z-report", ... */
+	const char *type;     /* receipt_type_lifepay(): "payment", "refund", ... or "" */
+	const char *ext_id;   /* required, <= EXT_ID_MAX, unique in the journal */
+	const char *body;     /* the request body WITHOUT credentials (see top) */
 	const char *ref_uuid; /* refunds: the original's uuid */
 	int64_t total, card, cash, change;
-	bool test;	     /* provider test mode: ends as validated */
+	bool test; /* provider test mode: ends as validated */
 	/* The screen's open basket is this document's: it goes in the same transaction. */
 	bool clear_open_basket;
 	/*
@@ -153,12 +153,12 @@ struct journal_attempt_row {
 
 /* A callback (or a poll answer) as parsed by wire/ and the listener. */
 struct journal_callback {
-	const char *uuid;	 /* LifePay uuid or PayKeeper receipt id; required */
-	enum journal_state state; /* processed, provider_retry or failed */
+	const char *uuid;	    /* LifePay uuid or PayKeeper receipt id; required */
+	enum journal_state state;   /* processed, provider_retry or failed */
 	enum journal_source source; /* JSRC_CALLBACK (0, the default) or JSRC_POLL */
-	int error_code;		 /* provider's error code, 0 = none */
-	const char *detail;	 /* error message or ofd_url, shown in the history */
-	const char *body;	 /* raw body as received (may be NULL for polls) */
+	int error_code;		    /* provider's error code, 0 = none */
+	const char *detail;	    /* error message or ofd_url, shown in the history */
+	const char *body;	    /* raw body as received (may be NULL for polls) */
 	size_t body_len;
 	const char *content_type;
 	/* LifePay: the ext_id the callback names, or NULL; used when the uuid is unknown. */
@@ -229,8 +229,7 @@ kstatus journal_open(const char *path, struct journal **out, struct kerr *err);
 /* The path the journal was opened with. */
 const char *journal_file(const struct journal *j);
 /* As journal_open(), migrating only up to version (tests and tools). */
-kstatus journal_open_version(const char *path, int version, struct journal **out,
-			     struct kerr *err);
+kstatus journal_open_version(const char *path, int version, struct journal **out, struct kerr *err);
 /* Closes the journal (NULL is fine). */
 void journal_close(struct journal *j);
 /*
@@ -287,8 +286,7 @@ kstatus journal_next_due(struct journal *j, int64_t *when, struct kerr *err);
 /* Makes every queued document due now (kassa outbox --flush); n gets how many moved. */
 kstatus journal_flush(struct journal *j, int64_t *n, struct kerr *err);
 /* As journal_flush(), for one profile's documents only, in one statement. */
-kstatus journal_flush_profile(struct journal *j, const char *profile, int64_t *n,
-			      struct kerr *err);
+kstatus journal_flush_profile(struct journal *j, const char *profile, int64_t *n, struct kerr *err);
 /* Documents waiting to be delivered (queued + sending). */
 kstatus journal_outbox_depth(struct journal *j, int64_t *n, struct kerr *err);
 
@@ -363,9 +361,9 @@ struct journal_batch {
 	size_t ncallbacks;
 	struct journal_outcome *outcomes; /* then these */
 	size_t noutcomes;
-	const int64_t *mark;	/* then these go queued -> sending */
+	const int64_t *mark; /* then these go queued -> sending */
 	size_t nmark;
-	bool *marked;		/* out: nmark entries, as journal_mark_sending_many() */
+	bool *marked; /* out: nmark entries, as journal_mark_sending_many() */
 };
 /*
  * Group commit: the callbacks, the request outcomes and the marks of b in
@@ -401,8 +399,7 @@ kstatus journal_resume_on_start(struct journal *j, int64_t *n, struct kerr *err)
  * older_than_ms ago; n gets how many were newly flagged. Each gets a history
  * row (same state, source local) saying so.
  */
-kstatus journal_flag_stale(struct journal *j, int64_t older_than_ms, int64_t *n,
-			   struct kerr *err);
+kstatus journal_flag_stale(struct journal *j, int64_t older_than_ms, int64_t *n, struct kerr *err);
 
 /* One document with its body; free with journal_doc_free(). K_NOTFOUND if no such id. */
 kstatus journal_get(struct journal *j, int64_t id, struct journal_doc *out, struct kerr *err);
@@ -413,8 +410,7 @@ kstatus journal_get(struct journal *j, int64_t id, struct journal_doc *out, stru
  * uuid or a PayKeeper receipt id, tried in that order; then the beginning
  * (JOURNAL_PREFIX_MIN characters or more) of one document's ext_id or uuid.
  */
-kstatus journal_find(struct journal *j, const char *key, struct journal_doc *out,
-		     struct kerr *err);
+kstatus journal_find(struct journal *j, const char *key, struct journal_doc *out, struct kerr *err);
 /* Frees the body; the struct stays usable. */
 void journal_doc_free(struct journal_doc *d);
 

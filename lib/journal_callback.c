@@ -14,8 +14,8 @@
 
 /*
  * A callback already stored byte for byte (same uuid, document, content type
- * and body, and so the same parsed outcome): its row counts one more replay. *done tells whether it was one.
- * Bodiless rows (polls) are not compared.
+ * and body, and so the same parsed outcome): its row counts one more replay. *done tells whether it
+ * was one. Bodiless rows (polls) are not compared.
  */
 static kstatus raw_replay(struct journal *j, int64_t now, int64_t doc_id,
 			  const struct journal_callback *cb, bool *done, struct kerr *err)
@@ -212,8 +212,7 @@ kstatus journal_adopt_early(struct journal *j, struct head *h, const char *key, 
 
 bool journal_outcome_state_ok(enum journal_state s)
 {
-	return s == JS_PROCESSED || s == JS_PROVIDER_RETRY || s == JS_FAILED ||
-	       s == JS_ACCEPTED;
+	return s == JS_PROCESSED || s == JS_PROVIDER_RETRY || s == JS_FAILED || s == JS_ACCEPTED;
 }
 
 /*
@@ -230,7 +229,8 @@ static kstatus adopt_by_ext_id(struct journal *j, struct head *h, const struct j
 	kstatus st;
 	if (!h->uuid[0] && !h->receipt_id[0]) {
 		if (strlen(cb->uuid) > UUID_TEXT_MAX)
-			return kerr_set(err, K_INVALID, "uuid", _("the callback's uuid is too long"));
+			return kerr_set(err, K_INVALID, "uuid",
+					_("the callback's uuid is too long"));
 		if (!(s = journal_st_get(j, ST_SET_UUID, err)))
 			return K_DB;
 		sqlite3_bind_int64(s, 1, h->id);
@@ -240,9 +240,10 @@ static kstatus adopt_by_ext_id(struct journal *j, struct head *h, const struct j
 			return st;
 		str_copy(h->uuid, cb->uuid, sizeof h->uuid);
 		char detail[JOURNAL_TEXT_MAX];
-		snprintf(detail, sizeof detail,
-			 "uuid %.64s learnt from a callback naming ext_id %.64s (the reply was lost)",
-			 cb->uuid, cb->ext_id);
+		snprintf(
+		    detail, sizeof detail,
+		    "uuid %.64s learnt from a callback naming ext_id %.64s (the reply was lost)",
+		    cb->uuid, cb->ext_id);
 		return journal_history_add(j, h->id, now, (int)h->state, h->state, JSRC_CALLBACK,
 					   detail, err);
 	}

@@ -27,10 +27,11 @@ kstatus journal_db_error(struct journal *j, int rc, struct kerr *err)
 				_("journal %s is busy (another kassa process holds it); try again"),
 				j->path);
 	if (base == SQLITE_CORRUPT || base == SQLITE_NOTADB)
-		return kerr_set(err, K_DB, "journal",
-				_("journal %s is damaged (%s): run `kassa journal check` and restore "
-				  "the newest backup (see kassa(1), RESTORING THE JOURNAL)"),
-				j->path, j->db ? sqlite3_errmsg(j->db) : sqlite3_errstr(rc));
+		return kerr_set(
+		    err, K_DB, "journal",
+		    _("journal %s is damaged (%s): run `kassa journal check` and restore "
+		      "the newest backup (see kassa(1), RESTORING THE JOURNAL)"),
+		    j->path, j->db ? sqlite3_errmsg(j->db) : sqlite3_errstr(rc));
 	if (base == SQLITE_FULL)
 		return kerr_set(err, K_IO, "journal",
 				_("journal %s: the disk is full; free some space and try again"),

@@ -138,8 +138,8 @@ static void auto_backup(struct journal *j)
 	struct kerr e = {0};
 	char made[512];
 	if (journal_backup_rotate(j->db, j->path, made, sizeof made, &e) != K_OK)
-		snprintf(j->warning, sizeof j->warning, _("the Z-report's journal backup failed: %s"),
-			 e.text);
+		snprintf(j->warning, sizeof j->warning,
+			 _("the Z-report's journal backup failed: %s"), e.text);
 }
 
 kstatus journal_enqueue(struct journal *j, const struct journal_new_doc *d, int64_t *id,
@@ -262,6 +262,7 @@ kstatus journal_check_refund(struct journal *j, const char *ref_uuid, int64_t am
 			     struct kerr *err)
 {
 	if (!ref_uuid || !*ref_uuid)
-		return kerr_set(err, K_INVALID, "ref_uuid", _("a refund needs the original's uuid"));
+		return kerr_set(err, K_INVALID, "ref_uuid",
+				_("a refund needs the original's uuid"));
 	return refund_check_locked(j, ref_uuid, amount, NULL, err);
 }

@@ -19,8 +19,8 @@
 
 /* Columns of struct journal_doc, body last so lists can skip it. */
 #define DOC_COLS                                                                                   \
-	"id, profile, provider, kind, type, ext_id, total_kop, card_kop, cash_kop, change_kop,"   \
-	" uuid, state, created_at, updated_at, next_attempt_at, attempts, ref_uuid,"              \
+	"id, profile, provider, kind, type, ext_id, total_kop, card_kop, cash_kop, change_kop,"    \
+	" uuid, state, created_at, updated_at, next_attempt_at, attempts, ref_uuid,"               \
 	" last_error_code, last_error_text, provider_receipt_id, flagged, test"
 #define DOC_COL_BODY 22
 
@@ -31,97 +31,100 @@
 		  " ON CONFLICT(key) DO UPDATE SET value = ?2, updated_at = ?3")                   \
 	_(COMMIT, "COMMIT")                                                                        \
 	_(ROLLBACK, "ROLLBACK")                                                                    \
-	_(VERSION, "SELECT COALESCE(MAX(version), 0) FROM schema_version")                        \
-	_(VERSION_ADD, "INSERT INTO schema_version(version, applied_at) VALUES (?1, ?2)")         \
+	_(VERSION, "SELECT COALESCE(MAX(version), 0) FROM schema_version")                         \
+	_(VERSION_ADD, "INSERT INTO schema_version(version, applied_at) VALUES (?1, ?2)")          \
 	_(INSERT_DOC,                                                                              \
-	  "INSERT INTO documents(profile, provider, kind, type, ext_id, body, total_kop,"         \
-	  " card_kop, cash_kop, change_kop, state, created_at, updated_at, next_attempt_at,"      \
-	  " ref_uuid, test) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, 'queued', ?11, ?11," \
+	  "INSERT INTO documents(profile, provider, kind, type, ext_id, body, total_kop,"          \
+	  " card_kop, cash_kop, change_kop, state, created_at, updated_at, next_attempt_at,"       \
+	  " ref_uuid, test) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, 'queued', ?11, ?11,"  \
 	  " ?11, ?12, ?13)")                                                                       \
 	_(EXT_ID_OWNER, "SELECT id FROM documents WHERE ext_id = ?1")                              \
 	_(INSERT_HISTORY,                                                                          \
-	  "INSERT INTO status_history(doc_id, at, from_state, to_state, source, detail)"          \
+	  "INSERT INTO status_history(doc_id, at, from_state, to_state, source, detail)"           \
 	  " VALUES (?1, ?2, ?3, ?4, ?5, ?6)")                                                      \
-	_(DOC_BY_ID, "SELECT " DOC_COLS ", body FROM documents WHERE id = ?1")                    \
-	_(DOC_BY_EXT, "SELECT " DOC_COLS ", body FROM documents WHERE ext_id = ?1")               \
-	_(DOC_BY_UUID, "SELECT " DOC_COLS ", body FROM documents WHERE uuid = ?1"                 \
+	_(DOC_BY_ID, "SELECT " DOC_COLS ", body FROM documents WHERE id = ?1")                     \
+	_(DOC_BY_EXT, "SELECT " DOC_COLS ", body FROM documents WHERE ext_id = ?1")                \
+	_(DOC_BY_UUID, "SELECT " DOC_COLS ", body FROM documents WHERE uuid = ?1"                  \
 		       " ORDER BY id LIMIT 1")                                                     \
-	_(DOC_BY_RECEIPT, "SELECT " DOC_COLS ", body FROM documents"                              \
+	_(DOC_BY_RECEIPT, "SELECT " DOC_COLS ", body FROM documents"                               \
 			  " WHERE provider_receipt_id = ?1 ORDER BY id LIMIT 1")                   \
-	_(DOC_BY_PREFIX, "SELECT " DOC_COLS ", body FROM documents"                               \
-			 " WHERE substr(ext_id, 1, length(?1)) = ?1"                              \
+	_(DOC_BY_PREFIX, "SELECT " DOC_COLS ", body FROM documents"                                \
+			 " WHERE substr(ext_id, 1, length(?1)) = ?1"                               \
 			 " OR substr(uuid, 1, length(?1)) = ?1 ORDER BY id LIMIT 2")               \
-	_(HEAD_BY_ID, "SELECT id, state, test, provider, uuid, provider_receipt_id, attempts"     \
+	_(HEAD_BY_ID, "SELECT id, state, test, provider, uuid, provider_receipt_id, attempts"      \
 		      " FROM documents WHERE id = ?1")                                             \
-	_(HEAD_BY_UUID, "SELECT id, state, test, provider, uuid, provider_receipt_id, attempts"   \
+	_(HEAD_BY_UUID, "SELECT id, state, test, provider, uuid, provider_receipt_id, attempts"    \
 			" FROM documents WHERE uuid = ?1 ORDER BY id LIMIT 1")                     \
-	_(HEAD_BY_RECEIPT, "SELECT id, state, test, provider, uuid, provider_receipt_id,"        \
+	_(HEAD_BY_RECEIPT, "SELECT id, state, test, provider, uuid, provider_receipt_id,"          \
 			   " attempts FROM documents WHERE provider_receipt_id = ?1"               \
-			   " ORDER BY id LIMIT 1")                                                  \
-	_(HEAD_BY_EXT, "SELECT id, state, test, provider, uuid, provider_receipt_id, attempts"    \
+			   " ORDER BY id LIMIT 1")                                                 \
+	_(HEAD_BY_EXT, "SELECT id, state, test, provider, uuid, provider_receipt_id, attempts"     \
 		       " FROM documents WHERE ext_id = ?1")                                        \
-	_(SET_UUID, "UPDATE documents SET uuid = ?2, updated_at = ?3 WHERE id = ?1")              \
-	_(SET_SENT_AT, "UPDATE documents SET sent_at = ?2 WHERE id = ?1")                         \
-	_(SET_SENDING, "UPDATE documents SET state = 'sending', attempts = attempts + 1,"         \
+	_(SET_UUID, "UPDATE documents SET uuid = ?2, updated_at = ?3 WHERE id = ?1")               \
+	_(SET_SENT_AT, "UPDATE documents SET sent_at = ?2 WHERE id = ?1")                          \
+	_(SET_SENDING, "UPDATE documents SET state = 'sending', attempts = attempts + 1,"          \
 		       " updated_at = ?2 WHERE id = ?1")                                           \
-	_(SET_ACCEPTED, "UPDATE documents SET state = ?2, uuid = NULLIF(?3, ''),"                 \
+	_(SET_ACCEPTED, "UPDATE documents SET state = ?2, uuid = NULLIF(?3, ''),"                  \
 			" provider_receipt_id = NULLIF(?4, ''), next_attempt_at = ?5,"             \
-			" flagged = 0, updated_at = ?6 WHERE id = ?1")                              \
-	_(SET_ERROR, "UPDATE documents SET state = ?2, last_error_code = ?3,"                     \
+			" flagged = 0, updated_at = ?6 WHERE id = ?1")                             \
+	_(SET_ERROR, "UPDATE documents SET state = ?2, last_error_code = ?3,"                      \
 		     " last_error_text = ?4, updated_at = ?5 WHERE id = ?1")                       \
-	_(SET_RETRY, "UPDATE documents SET state = 'queued', next_attempt_at = ?2,"               \
-		     " last_error_code = 0, last_error_text = ?3, updated_at = ?4 WHERE id = ?1") \
-	_(SET_FINAL_CB, "UPDATE documents SET state = ?2, last_error_code = ?3,"                  \
+	_(SET_RETRY, "UPDATE documents SET state = 'queued', next_attempt_at = ?2,"                \
+		     " last_error_code = 0, last_error_text = ?3, updated_at = ?4 WHERE id = ?1")  \
+	_(SET_FINAL_CB, "UPDATE documents SET state = ?2, last_error_code = ?3,"                   \
 			" last_error_text = ?4, flagged = 0, updated_at = ?5 WHERE id = ?1")       \
-	_(SET_REPLAY, "UPDATE documents SET state = 'queued', next_attempt_at = ?2, flagged = 0," \
+	_(SET_REPLAY, "UPDATE documents SET state = 'queued', next_attempt_at = ?2, flagged = 0,"  \
 		      " updated_at = ?2 WHERE id = ?1")                                            \
-	_(SET_NEXT, "UPDATE documents SET next_attempt_at = ?2 WHERE id = ?1")                    \
-	_(SET_FLAGGED, "UPDATE documents SET flagged = 1 WHERE id = ?1")                          \
-	_(FLUSH, "UPDATE documents SET next_attempt_at = ?1"                                      \
+	_(SET_NEXT, "UPDATE documents SET next_attempt_at = ?2 WHERE id = ?1")                     \
+	_(SET_FLAGGED, "UPDATE documents SET flagged = 1 WHERE id = ?1")                           \
+	_(FLUSH, "UPDATE documents SET next_attempt_at = ?1"                                       \
 		 " WHERE state = 'queued' AND next_attempt_at > ?1")                               \
-	_(FLUSH_PROFILE, "UPDATE documents SET next_attempt_at = ?1"                              \
+	_(FLUSH_PROFILE, "UPDATE documents SET next_attempt_at = ?1"                               \
 			 " WHERE state = 'queued' AND next_attempt_at > ?1 AND profile = ?2")      \
-	_(INSERT_ATTEMPT, "INSERT INTO attempts(doc_id, at, http_status, provider_code, error)"   \
+	_(INSERT_ATTEMPT, "INSERT INTO attempts(doc_id, at, http_status, provider_code, error)"    \
 			  " VALUES (?1, ?2, ?3, ?4, ?5)")                                          \
-	_(DUE, "SELECT id FROM documents WHERE state = 'queued' AND next_attempt_at <= ?1"       \
+	_(DUE, "SELECT id FROM documents WHERE state = 'queued' AND next_attempt_at <= ?1"         \
 	       " ORDER BY next_attempt_at, id LIMIT ?2")                                           \
-	_(NEXT_DUE, "SELECT MIN(next_attempt_at) FROM documents WHERE state = 'queued'")          \
-	_(DEPTH, "SELECT COUNT(*) FROM documents WHERE state IN ('queued', 'sending')")           \
-	_(POLL_DUE, "SELECT id FROM documents WHERE state IN ('accepted', 'provider_retry')"      \
-		    " AND next_attempt_at > 0 AND next_attempt_at <= ?1 AND provider = 'paykeeper'" \
-		    " ORDER BY next_attempt_at, id LIMIT ?2")                                      \
-	_(SENDING_IDS, "SELECT id FROM documents WHERE state = 'sending' ORDER BY id")            \
-	_(STALE_IDS, "SELECT id, state FROM documents INDEXED BY documents_unsettled"             \
-		     " WHERE flagged = 0 AND state IN ('accepted', 'provider_retry')"             \
+	_(NEXT_DUE, "SELECT MIN(next_attempt_at) FROM documents WHERE state = 'queued'")           \
+	_(DEPTH, "SELECT COUNT(*) FROM documents WHERE state IN ('queued', 'sending')")            \
+	_(POLL_DUE,                                                                                \
+	  "SELECT id FROM documents WHERE state IN ('accepted', 'provider_retry')"                 \
+	  " AND next_attempt_at > 0 AND next_attempt_at <= ?1 AND provider = 'paykeeper'"          \
+	  " ORDER BY next_attempt_at, id LIMIT ?2")                                                \
+	_(SENDING_IDS, "SELECT id FROM documents WHERE state = 'sending' ORDER BY id")             \
+	_(STALE_IDS, "SELECT id, state FROM documents INDEXED BY documents_unsettled"              \
+		     " WHERE flagged = 0 AND state IN ('accepted', 'provider_retry')"              \
 		     " AND sent_at <= ?1 ORDER BY id")                                             \
-	_(STALE_IDS_V2, "SELECT id, state FROM documents INDEXED BY documents_unsettled"          \
-			" WHERE flagged = 0 AND state IN ('accepted', 'provider_retry')"          \
+	_(STALE_IDS_V2, "SELECT id, state FROM documents INDEXED BY documents_unsettled"           \
+			" WHERE flagged = 0 AND state IN ('accepted', 'provider_retry')"           \
 			" AND created_at <= ?1 ORDER BY id")                                       \
-	_(HISTORY, "SELECT doc_id, at, from_state, to_state, source, detail FROM status_history"  \
+	_(HISTORY, "SELECT doc_id, at, from_state, to_state, source, detail FROM status_history"   \
 		   " WHERE doc_id = ?1 ORDER BY id")                                               \
-	_(ATTEMPTS, "SELECT doc_id, at, http_status, provider_code, error FROM attempts"          \
+	_(ATTEMPTS, "SELECT doc_id, at, http_status, provider_code, error FROM attempts"           \
 		    " WHERE doc_id = ?1 ORDER BY id")                                              \
-	_(INSERT_RAW, "INSERT INTO raw_callbacks(at, doc_id, uuid, content_type, body, applied,"  \
+	_(INSERT_RAW, "INSERT INTO raw_callbacks(at, doc_id, uuid, content_type, body, applied,"   \
 		      " state, source, error_code, detail)"                                        \
 		      " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)")                         \
-	_(EARLY_RAW, "SELECT id, state, source, error_code, detail FROM raw_callbacks"            \
+	_(EARLY_RAW, "SELECT id, state, source, error_code, detail FROM raw_callbacks"             \
 		     " WHERE uuid = ?1 AND doc_id IS NULL ORDER BY id")                            \
-	_(ADOPT_RAW, "UPDATE raw_callbacks SET doc_id = ?2, applied = ?3 WHERE id = ?1")          \
-	_(RAW_SAME, "SELECT id FROM raw_callbacks WHERE uuid = ?1 AND doc_id IS ?2"               \
-		    " AND content_type = ?3 AND body = ?4 AND state = ?5 AND source = ?6"         \
+	_(ADOPT_RAW, "UPDATE raw_callbacks SET doc_id = ?2, applied = ?3 WHERE id = ?1")           \
+	_(RAW_SAME, "SELECT id FROM raw_callbacks WHERE uuid = ?1 AND doc_id IS ?2"                \
+		    " AND content_type = ?3 AND body = ?4 AND state = ?5 AND source = ?6"          \
 		    " AND error_code = ?7 AND detail = ?8 ORDER BY id LIMIT 1")                    \
-	_(RAW_REPLAY, "UPDATE raw_callbacks SET replays = replays + 1, last_at = ?2 WHERE id = ?1") \
-	_(RAW_EXPIRE, "DELETE FROM raw_callbacks WHERE doc_id IS NULL AND at < ?1")               \
-	_(RAW_TRIM, "DELETE FROM raw_callbacks WHERE doc_id IS NULL AND id <= (SELECT id"         \
-		    " FROM raw_callbacks WHERE doc_id IS NULL ORDER BY id DESC LIMIT 1 OFFSET ?1)")  \
-	_(ORIGINAL, "SELECT total_kop, state, type, test FROM documents WHERE uuid = ?1"          \
+	_(RAW_REPLAY,                                                                              \
+	  "UPDATE raw_callbacks SET replays = replays + 1, last_at = ?2 WHERE id = ?1")            \
+	_(RAW_EXPIRE, "DELETE FROM raw_callbacks WHERE doc_id IS NULL AND at < ?1")                \
+	_(RAW_TRIM,                                                                                \
+	  "DELETE FROM raw_callbacks WHERE doc_id IS NULL AND id <= (SELECT id"                    \
+	  " FROM raw_callbacks WHERE doc_id IS NULL ORDER BY id DESC LIMIT 1 OFFSET ?1)")          \
+	_(ORIGINAL, "SELECT total_kop, state, type, test FROM documents WHERE uuid = ?1"           \
 		    " ORDER BY id LIMIT 1")                                                        \
-	_(BASKET_SAVE, "INSERT INTO open_basket(id, profile, lines, body, updated_at)"            \
+	_(BASKET_SAVE, "INSERT INTO open_basket(id, profile, lines, body, updated_at)"             \
 		       " VALUES (1, ?1, ?2, ?3, ?4) ON CONFLICT(id) DO UPDATE SET"                 \
 		       " profile = ?1, lines = ?2, body = ?3, updated_at = ?4")                    \
-	_(BASKET_LOAD, "SELECT profile, lines, body, updated_at FROM open_basket WHERE id = 1")   \
-	_(BASKET_CLEAR, "DELETE FROM open_basket")                                                \
-	_(REFUNDED, "SELECT COALESCE(SUM(total_kop), 0) FROM documents WHERE ref_uuid = ?1"       \
+	_(BASKET_LOAD, "SELECT profile, lines, body, updated_at FROM open_basket WHERE id = 1")    \
+	_(BASKET_CLEAR, "DELETE FROM open_basket")                                                 \
+	_(REFUNDED, "SELECT COALESCE(SUM(total_kop), 0) FROM documents WHERE ref_uuid = ?1"        \
 		    " AND state NOT IN ('rejected', 'failed', 'validated') AND test = 0")
 
 #define STMT_ENUM(name, sql) ST_##name,
@@ -149,7 +152,7 @@ struct journal {
 	int64_t (*clock)(void *ctx);
 	void *clock_ctx;
 	int version;
-	int lock_fd; /* journal_lock_sender(), -1 when not held */
+	int lock_fd;	   /* journal_lock_sender(), -1 when not held */
 	char warning[768]; /* journal_warning() */
 };
 

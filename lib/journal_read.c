@@ -78,8 +78,7 @@ static kstatus doc_by_prefix(struct journal *j, const char *k, struct journal_do
 	return journal_db_error(j, rc, err);
 }
 
-kstatus journal_find(struct journal *j, const char *key, struct journal_doc *out,
-		     struct kerr *err)
+kstatus journal_find(struct journal *j, const char *key, struct journal_doc *out, struct kerr *err)
 {
 	memset(out, 0, sizeof *out);
 	if (!key)
@@ -90,8 +89,7 @@ kstatus journal_find(struct journal *j, const char *key, struct journal_doc *out
 	if (*k == '#')
 		k++;
 	if (!*k)
-		return kerr_set(err, K_INVALID, "id",
-				_("give a local id, an ext_id or a uuid"));
+		return kerr_set(err, K_INVALID, "id", _("give a local id, an ext_id or a uuid"));
 	kstatus st = K_NOTFOUND;
 	bool digits = strspn(k, "0123456789") == strlen(k) && strlen(k) <= 18;
 	if (digits) {
@@ -211,8 +209,8 @@ static sqlite3_stmt *filter_stmt(struct journal *j, unsigned mask, bool count, s
 		sqlite3_clear_bindings(*slot);
 		return *slot;
 	}
-	static const unsigned order[] = {F_TEXT, F_AMOUNT, F_SINCE | F_UNTIL, F_STATE, F_KIND,
-					 F_FLAGGED};
+	static const unsigned order[] = {F_TEXT,  F_AMOUNT, F_SINCE | F_UNTIL,
+					 F_STATE, F_KIND,   F_FLAGGED};
 	unsigned driver = 0;
 	for (size_t i = 0; i < sizeof order / sizeof order[0] && !driver; i++)
 		driver = mask & order[i];
@@ -220,18 +218,18 @@ static sqlite3_stmt *filter_stmt(struct journal *j, unsigned mask, bool count, s
 		unsigned bit;
 		const char *indexed, *filtered;
 	} terms[] = {
-		{F_TEXT,
-		 " AND id IN (SELECT id FROM documents WHERE ext_id >= ?3 AND ext_id < ?4"
-		 " UNION ALL SELECT id FROM documents WHERE uuid >= ?3 AND uuid < ?4"
-		 " UNION ALL SELECT id FROM documents WHERE provider_receipt_id >= ?3"
-		 " AND provider_receipt_id < ?4)",
-		 NULL},
-		{F_AMOUNT, " AND total_kop = ?5", " AND +total_kop = ?5"},
-		{F_SINCE, " AND created_at >= ?6", " AND +created_at >= ?6"},
-		{F_UNTIL, " AND created_at < ?7", " AND +created_at < ?7"},
-		{F_STATE, " AND state = ?1", " AND +state = ?1"},
-		{F_KIND, " AND kind = ?2", " AND +kind = ?2"},
-		{F_FLAGGED, " AND flagged = 1", " AND +flagged = 1"},
+	    {F_TEXT,
+	     " AND id IN (SELECT id FROM documents WHERE ext_id >= ?3 AND ext_id < ?4"
+	     " UNION ALL SELECT id FROM documents WHERE uuid >= ?3 AND uuid < ?4"
+	     " UNION ALL SELECT id FROM documents WHERE provider_receipt_id >= ?3"
+	     " AND provider_receipt_id < ?4)",
+	     NULL},
+	    {F_AMOUNT, " AND total_kop = ?5", " AND +total_kop = ?5"},
+	    {F_SINCE, " AND created_at >= ?6", " AND +created_at >= ?6"},
+	    {F_UNTIL, " AND created_at < ?7", " AND +created_at < ?7"},
+	    {F_STATE, " AND state = ?1", " AND +state = ?1"},
+	    {F_KIND, " AND kind = ?2", " AND +kind = ?2"},
+	    {F_FLAGGED, " AND flagged = 1", " AND +flagged = 1"},
 	};
 	char sql[1024];
 	size_t len = (size_t)snprintf(sql, sizeof sql, "%s",
@@ -241,7 +239,7 @@ static sqlite3_stmt *filter_stmt(struct journal *j, unsigned mask, bool count, s
 		if (!(mask & terms[i].bit))
 			continue;
 		const char *t = (driver & terms[i].bit) || !terms[i].filtered ? terms[i].indexed
-									     : terms[i].filtered;
+									      : terms[i].filtered;
 		len += (size_t)snprintf(sql + len, sizeof sql - len, "%s", t);
 	}
 	if (!count)
@@ -257,15 +255,16 @@ static sqlite3_stmt *filter_stmt(struct journal *j, unsigned mask, bool count, s
 	return *slot;
 }
 
-static void filter_bind(sqlite3_stmt *s, const struct journal_filter *f, unsigned mask,
-			char *hi, size_t hi_n)
+static void filter_bind(sqlite3_stmt *s, const struct journal_filter *f, unsigned mask, char *hi,
+			size_t hi_n)
 {
 	if (mask & F_STATE)
 		journal_bind_text(s, 1, journal_state_word(f->state));
 	if (mask & F_KIND)
 		journal_bind_text(s, 2, f->kind);
 	if (mask & F_TEXT) {
-		/* UTF-8 never holds 0xFF, so prefix + 0xFF bounds every text starting with prefix. */
+		/* UTF-8 never holds 0xFF, so prefix + 0xFF bounds every text starting with prefix.
+		 */
 		snprintf(hi, hi_n, "%s\xff", f->text);
 		journal_bind_text(s, 3, f->text);
 		sqlite3_bind_text(s, 4, hi, -1, SQLITE_STATIC);

@@ -10,8 +10,8 @@
 #include "i18n.h"
 #include "journal_int.h"
 
-static kstatus ids_query(struct journal *j, enum stmt_id sid, int64_t now, int64_t *ids,
-			 size_t max, size_t *n, struct kerr *err)
+static kstatus ids_query(struct journal *j, enum stmt_id sid, int64_t now, int64_t *ids, size_t max,
+			 size_t *n, struct kerr *err)
 {
 	*n = 0;
 	if (max == 0)
@@ -173,7 +173,8 @@ static kstatus reply_ok_locked(struct journal *j, int64_t id, const char *uuid,
 	uuid = uuid ? uuid : "";
 	provider_receipt_id = provider_receipt_id ? provider_receipt_id : "";
 	if (strlen(uuid) > UUID_TEXT_MAX || strlen(provider_receipt_id) >= JOURNAL_RECEIPT_ID_MAX)
-		return kerr_set(err, K_INVALID, "uuid", _("the provider's document id is too long"));
+		return kerr_set(err, K_INVALID, "uuid",
+				_("the provider's document id is too long"));
 	struct head h;
 	kstatus st;
 	if ((st = journal_head_by_id(j, id, &h, err)) != K_OK)
@@ -254,8 +255,8 @@ static kstatus reply_rejected_locked(struct journal *j, int64_t id, int code, co
 		return K_OK;
 	if (h.state != JS_QUEUED && h.state != JS_SENDING)
 		return kerr_set(err, K_REFUSED, "state",
-				_("document #%" PRId64 " is %s; a rejection now is not applied"), id,
-				_(journal_state_label(h.state)));
+				_("document #%" PRId64 " is %s; a rejection now is not applied"),
+				id, _(journal_state_label(h.state)));
 	sqlite3_stmt *s = journal_st_get(j, ST_SET_ERROR, err);
 	if (!s)
 		return K_DB;
@@ -362,7 +363,8 @@ static kstatus outcome_one(struct journal *j, struct journal_outcome *o, int64_t
 			o->st = journal_st_done(j, s, &o->err);
 		}
 		if (o->st == K_PROVIDER) {
-			/* Accepted without an id: ask again with the same ext_id, which names it. */
+			/* Accepted without an id: ask again with the same ext_id, which names it.
+			 */
 			struct kerr why = o->err;
 			kstatus r = retry_locked(j, o->id, o->next_attempt_at, JSRC_REPLY, why.text,
 						 now, &o->err);
@@ -372,12 +374,12 @@ static kstatus outcome_one(struct journal *j, struct journal_outcome *o, int64_t
 		}
 		break;
 	case JO_REJECTED:
-		o->st = reply_rejected_locked(j, o->id, o->code, o->text, o->flag_detail, now,
-					      &o->err);
+		o->st =
+		    reply_rejected_locked(j, o->id, o->code, o->text, o->flag_detail, now, &o->err);
 		break;
 	case JO_RETRY:
-		o->st = retry_locked(j, o->id, o->next_attempt_at, o->source, o->reason, now,
-				     &o->err);
+		o->st =
+		    retry_locked(j, o->id, o->next_attempt_at, o->source, o->reason, now, &o->err);
 		break;
 	}
 	return o->st;

@@ -103,7 +103,8 @@ json_t *jsonx_loads(const char *text, size_t len, struct kerr *err)
 			 * "-0" is kept as text too: jansson would make it 0 and lose the
 			 * sign that "-0.0" keeps (and the money parser refuses).
 			 */
-			bool minus_zero = i - start == 2 && text[start] == '-' && text[start + 1] == '0';
+			bool minus_zero =
+			    i - start == 2 && text[start] == '-' && text[start + 1] == '0';
 			if ((frac || minus_zero) && number_ok(text + start, i - start)) {
 				buf_add(&b, "\"" NUM_MARK_ESC, 1 + strlen(NUM_MARK_ESC));
 				buf_add(&b, text + start, i - start);
@@ -132,8 +133,9 @@ static kstatus jsonx_scaled(const json_t *v, int decimals, int64_t max, int64_t 
 		json_int_t n = json_integer_value(v);
 		int64_t scale = decimals == 3 ? 1000 : 100;
 		if (n < 0)
-			return kerr_set(err, K_INVALID, field, "%s",
-					_("a sign is not allowed here; enter the number without + or -"));
+			return kerr_set(
+			    err, K_INVALID, field, "%s",
+			    _("a sign is not allowed here; enter the number without + or -"));
 		if (n > max / scale)
 			return kerr_set(err, K_OVERFLOW, field, "%s", _("is too large"));
 		*out = (int64_t)n * scale;

@@ -36,8 +36,8 @@
 struct listener_req {
 	int reject; /* HTTP status when refused without the handler, 0 otherwise */
 	bool answered;
-	bool suspended;		    /* waiting for listener_answer() */
-	int late_status;	    /* the deferred answer, 0 until it is known */
+	bool suspended;	 /* waiting for listener_answer() */
+	int late_status; /* the deferred answer, 0 until it is known */
 	char *late_text;
 	struct MHD_Connection *conn;
 	struct listener *ls;
@@ -131,8 +131,8 @@ static bool listener_route(const struct listener *ls, const char *url, char *suf
 
 static enum MHD_Result listener_answer_conn(struct MHD_Connection *c, int status, const char *text)
 {
-	struct MHD_Response *r = MHD_create_response_from_buffer(strlen(text), (void *)text,
-								 MHD_RESPMEM_MUST_COPY);
+	struct MHD_Response *r =
+	    MHD_create_response_from_buffer(strlen(text), (void *)text, MHD_RESPMEM_MUST_COPY);
 	if (!r)
 		return MHD_NO;
 	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, "text/plain; charset=utf-8");
@@ -187,7 +187,7 @@ static void listener_remote(struct MHD_Connection *c, char *out, size_t n)
 {
 	out[0] = '\0';
 	const union MHD_ConnectionInfo *ci =
-		MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+	    MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
 	if (!ci || !ci->client_addr)
 		return;
 	const struct sockaddr *sa = ci->client_addr;
@@ -206,9 +206,9 @@ static enum MHD_Result listener_late(struct listener_req *rq, struct MHD_Connect
 {
 	int status = rq->late_status;
 	rq->answered = true;
-	return listener_answer_conn(c, status, rq->late_text && rq->late_text[0]
-						  ? rq->late_text
-						  : listener_status_text(status));
+	return listener_answer_conn(
+	    c, status,
+	    rq->late_text && rq->late_text[0] ? rq->late_text : listener_status_text(status));
 }
 
 void listener_answer(struct listener_reply *rp, int status, const char *text)
@@ -236,15 +236,15 @@ static enum MHD_Result listener_dispatch(struct listener *ls, struct listener_re
 {
 	char remote[INET6_ADDRSTRLEN];
 	listener_remote(c, remote, sizeof remote);
-	const char *ct = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
-						     MHD_HTTP_HEADER_CONTENT_TYPE);
+	const char *ct =
+	    MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE);
 	struct listener_request req = {
-		.suffix = rq->suffix,
-		.content_type = ct ? ct : "",
-		.body = rq->body.p ? rq->body.p : "",
-		.len = rq->body.len,
-		.remote_addr = remote,
-		.conn = c,
+	    .suffix = rq->suffix,
+	    .content_type = ct ? ct : "",
+	    .body = rq->body.p ? rq->body.p : "",
+	    .len = rq->body.len,
+	    .remote_addr = remote,
+	    .conn = c,
 	};
 	char reply[1024];
 	reply[0] = '\0';
@@ -285,7 +285,7 @@ static enum MHD_Result on_mhd_request(void *cls, struct MHD_Connection *c, const
 			rq->reject = 405;
 		} else {
 			const char *cl = MHD_lookup_connection_value(
-				c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+			    c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
 			if (cl) {
 				char *end;
 				errno = 0;
@@ -343,8 +343,7 @@ static void on_mhd_completed(void *cls, struct MHD_Connection *c, void **con_cls
 
 /* MHD's own messages only feed the state line; the token is masked in case
  * a message ever quotes a request path. */
-__attribute__((format(printf, 2, 0))) static void on_mhd_log(void *cls, const char *fmt,
-							      va_list ap)
+__attribute__((format(printf, 2, 0))) static void on_mhd_log(void *cls, const char *fmt, va_list ap)
 {
 	struct listener *ls = cls;
 	char msg[sizeof ls->failure];
@@ -409,8 +408,8 @@ static void on_listener_prepare(struct loop *l, void *cls)
 
 /* "host:port", "[v6]:port", ":port"; host "", "*" = any IPv4, "localhost"
  * = 127.0.0.1. Only numeric addresses: no name lookup can stall us. */
-static kstatus listener_parse_addr(const char *where, struct sockaddr_storage *ss,
-				   socklen_t *len, struct kerr *err)
+static kstatus listener_parse_addr(const char *where, struct sockaddr_storage *ss, socklen_t *len,
+				   struct kerr *err)
 {
 	if (!where || !*where)
 		return kerr_set(err, K_INVALID, "listen",
@@ -553,28 +552,29 @@ struct listener *listener_start(struct loop *l, const struct listener_options *o
 	 * a second after our deadline (ours, by the guard timer, is the one that
 	 * counts; the same second would count one connection twice).
 	 */
-	unsigned flags = MHD_USE_EPOLL | MHD_USE_ERROR_LOG | MHD_ALLOW_SUSPEND_RESUME |
-			 MHD_USE_NO_LISTEN_SOCKET;
+	unsigned flags =
+	    MHD_USE_EPOLL | MHD_USE_ERROR_LOG | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_NO_LISTEN_SOCKET;
 	if (ls->tls)
 		flags |= MHD_USE_TLS;
 	/* Without TLS the first MHD_OPTION_END ends the list: cert and key are
 	 * not read. MHD hands them to GnuTLS, which keeps its own copy. */
 	ls->mhd = MHD_start_daemon(
-		flags, 0, NULL, NULL, on_mhd_request, ls, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log,
-		ls, MHD_OPTION_CONNECTION_TIMEOUT, timeout + 1, MHD_OPTION_CONNECTION_LIMIT,
-		ls->max_connections + 64, MHD_OPTION_PER_IP_CONNECTION_LIMIT, 2 * ls->per_ip,
-		MHD_OPTION_NOTIFY_COMPLETED, on_mhd_completed, ls, MHD_OPTION_NOTIFY_CONNECTION,
-		listener_guard_notify, ls, ls->tls ? MHD_OPTION_HTTPS_MEM_CERT : MHD_OPTION_END,
-		cert, MHD_OPTION_HTTPS_MEM_KEY, key, MHD_OPTION_END);
+	    flags, 0, NULL, NULL, on_mhd_request, ls, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, ls,
+	    MHD_OPTION_CONNECTION_TIMEOUT, timeout + 1, MHD_OPTION_CONNECTION_LIMIT,
+	    ls->max_connections + 64, MHD_OPTION_PER_IP_CONNECTION_LIMIT, 2 * ls->per_ip,
+	    MHD_OPTION_NOTIFY_COMPLETED, on_mhd_completed, ls, MHD_OPTION_NOTIFY_CONNECTION,
+	    listener_guard_notify, ls, ls->tls ? MHD_OPTION_HTTPS_MEM_CERT : MHD_OPTION_END, cert,
+	    MHD_OPTION_HTTPS_MEM_KEY, key, MHD_OPTION_END);
 	listener_tls_free(cert);
 	listener_tls_free(key);
 	if (!ls->mhd) {
 		listener_guard_close(ls);
 		if (ls->tls)
-			kerr_set(err, K_INVALID, "listen_cert",
-				 _("cannot start HTTPS on %s: check that listen_cert and listen_key "
-				   "are a PEM certificate and its matching private key%s%s"),
-				 opt->listen, ls->failure[0] ? ": " : "", ls->failure);
+			kerr_set(
+			    err, K_INVALID, "listen_cert",
+			    _("cannot start HTTPS on %s: check that listen_cert and listen_key "
+			      "are a PEM certificate and its matching private key%s%s"),
+			    opt->listen, ls->failure[0] ? ": " : "", ls->failure);
 		else
 			kerr_set(err, K_IO, "listen",
 				 "cannot start the callback listener on %s%s%s", opt->listen,

@@ -28,12 +28,12 @@ struct listener_reply;
 
 /* One callback request, valid only during the handler. */
 struct listener_request {
-	const char *suffix;       /* "" for /cb/<token>, else the part after it */
+	const char *suffix;	  /* "" for /cb/<token>, else the part after it */
 	const char *content_type; /* "" when none */
-	const char *body;         /* NUL-terminated (binary bodies: use len) */
+	const char *body;	  /* NUL-terminated (binary bodies: use len) */
 	size_t len;
-	const char *remote_addr;  /* "127.0.0.1", "::1", or "" */
-	void *conn;               /* for listener_request_header */
+	const char *remote_addr; /* "127.0.0.1", "::1", or "" */
+	void *conn;		 /* for listener_request_header */
 	/*
 	 * Non-NULL when the handler may defer: it returns LISTENER_DEFERRED and
 	 * later calls listener_answer(deferred, ...) exactly once (the
@@ -57,9 +57,9 @@ typedef int (*listener_cb)(void *cls, const struct listener_request *req, char *
 
 /* Zero means "the default" for every number. */
 struct listener_options {
-	const char *listen;      /* "host:port": "127.0.0.1:8080", "0.0.0.0:0", "[::1]:0" */
-	const char *token;       /* LISTENER_TOKEN_LEN hex digits, see listener_new_token */
-	size_t body_limit;       /* default 64 KiB; larger bodies get 413 */
+	const char *listen; /* "host:port": "127.0.0.1:8080", "0.0.0.0:0", "[::1]:0" */
+	const char *token;  /* LISTENER_TOKEN_LEN hex digits, see listener_new_token */
+	size_t body_limit;  /* default 64 KiB; larger bodies get 413 */
 	/*
 	 * Seconds a connection has to deliver one whole request (headers and
 	 * body), counted from its opening or from the end of its previous
@@ -86,14 +86,14 @@ struct listener_options {
 
 /* Counters for the status bar and tests. */
 struct listener_stats {
-	unsigned long handled;     /* requests that reached the handler */
-	unsigned long not_found;   /* 404: wrong path or token */
-	unsigned long bad_method;  /* 405 */
-	unsigned long too_large;   /* 413 */
-	unsigned long timed_out;   /* connections closed at the request deadline */
-	unsigned long refused;     /* connections closed at once: all busy, out of descriptors */
-	unsigned long shed;        /* idle connections closed to make room (address cap or total) */
-	unsigned long recreated;   /* times the listen socket failed and was opened again */
+	unsigned long handled;	  /* requests that reached the handler */
+	unsigned long not_found;  /* 404: wrong path or token */
+	unsigned long bad_method; /* 405 */
+	unsigned long too_large;  /* 413 */
+	unsigned long timed_out;  /* connections closed at the request deadline */
+	unsigned long refused;	  /* connections closed at once: all busy, out of descriptors */
+	unsigned long shed;	  /* idle connections closed to make room (address cap or total) */
+	unsigned long recreated;  /* times the listen socket failed and was opened again */
 };
 
 enum listener_status {
@@ -109,9 +109,9 @@ enum listener_status {
 struct listener_health {
 	enum listener_status status;
 	unsigned port;
-	unsigned connections;     /* open now */
+	unsigned connections; /* open now */
 	unsigned max_connections;
-	char reason[160];         /* why degraded or failed; "" when serving */
+	char reason[160]; /* why degraded or failed; "" when serving */
 };
 
 /* Writes a fresh random token (LISTENER_TOKEN_LEN hex digits + NUL). */
@@ -137,8 +137,7 @@ enum listener_status listener_state(const struct listener *ls, char *buf, size_t
 /* Fills h with the listener's health; ls may be NULL (off). */
 void listener_health(const struct listener *ls, struct listener_health *h);
 /* Writes h to path (replaced at once, mode 0600) with this process's id and the time. */
-kstatus listener_health_save(const char *path, const struct listener_health *h,
-			     struct kerr *err);
+kstatus listener_health_save(const char *path, const struct listener_health *h, struct kerr *err);
 /*
  * Reads what listener_health_save() wrote: K_NOTFOUND when there is none,
  * K_IO when it cannot be read. *age_ms: how long ago it was written; *pid:

@@ -153,7 +153,7 @@ void loop_watch_fd(struct loop *l, int fd, short events, loop_fd_cb cb, void *cl
 		l->watches = xrealloc(l->watches, l->cap_watches * sizeof *l->watches);
 	}
 	l->watches[l->n_watches++] = (struct loop_watch){
-		.fd = fd, .events = events, .serial = l->next_serial++, .cb = cb, .cls = cls};
+	    .fd = fd, .events = events, .serial = l->next_serial++, .cb = cb, .cls = cls};
 }
 
 void loop_set_urgent(struct loop *l, int fd, loop_prepare_cb flush, void *cls)
@@ -409,7 +409,8 @@ int loop_run_once(struct loop *l, long long max_wait_ms)
 	}
 	size_t n = 0;
 	for (size_t i = 0; i < l->n_watches; i++) {
-		l->pfds[n] = (struct pollfd){.fd = l->watches[i].fd, .events = l->watches[i].events};
+		l->pfds[n] =
+		    (struct pollfd){.fd = l->watches[i].fd, .events = l->watches[i].events};
 		l->pfd_watch[n] = i;
 		l->pfd_serial[n] = l->watches[i].serial;
 		n++;

@@ -122,13 +122,15 @@ kstatus decimal_parse(const char *text, int decimals, int64_t max, unsigned flag
 	while (end > p && is_space(end[-1]))
 		end--;
 	if (p == end)
-		return kerr_set(err, K_INVALID, field, "%s", _("is empty; enter a number such as 12.50"));
+		return kerr_set(err, K_INVALID, field, "%s",
+				_("is empty; enter a number such as 12.50"));
 
 	bool negative = false;
 	if (*p == '+' || *p == '-') {
 		if (*p == '+' || !(flags & MONEY_SIGNED))
-			return kerr_set(err, K_INVALID, field, "%s",
-					_("a sign is not allowed here; enter the number without + or -"));
+			return kerr_set(
+			    err, K_INVALID, field, "%s",
+			    _("a sign is not allowed here; enter the number without + or -"));
 		negative = true;
 		p++;
 	}
@@ -153,8 +155,9 @@ kstatus decimal_parse(const char *text, int decimals, int64_t max, unsigned flag
 	for (const char *q = p; q < end; q++)
 		separators += (*q == '.' || *q == ',');
 	if (separators > 1)
-		return kerr_set(err, K_INVALID, field, "%s",
-				_("has more than one decimal separator; thousands separators are not allowed"));
+		return kerr_set(
+		    err, K_INVALID, field, "%s",
+		    _("has more than one decimal separator; thousands separators are not allowed"));
 
 	int64_t whole = 0, frac = 0;
 	int frac_digits = 0;
@@ -170,14 +173,15 @@ kstatus decimal_parse(const char *text, int decimals, int64_t max, unsigned flag
 								_("must be a whole number"));
 					return kerr_set(err, K_INVALID, field, "%s",
 							decimals == 2
-								? _("has more than 2 decimal places")
-								: _("has more than 3 decimal places"));
+							    ? _("has more than 2 decimal places")
+							    : _("has more than 3 decimal places"));
 				}
 				frac = frac * 10 + d;
 				frac_digits++;
 			} else {
 				if (whole > (INT64_MAX - d) / 10)
-					return kerr_set(err, K_OVERFLOW, field, "%s", _("is too large"));
+					return kerr_set(err, K_OVERFLOW, field, "%s",
+							_("is too large"));
 				whole = whole * 10 + d;
 			}
 		} else if (c == '.' || c == ',') {
@@ -185,11 +189,13 @@ kstatus decimal_parse(const char *text, int decimals, int64_t max, unsigned flag
 				return kerr_set(err, K_INVALID, field, "%s",
 						_("has no digits after the decimal point"));
 			if (decimals == 0)
-				return kerr_set(err, K_INVALID, field, "%s", _("must be a whole number"));
+				return kerr_set(err, K_INVALID, field, "%s",
+						_("must be a whole number"));
 			in_frac = true;
 		} else if (c == 'e' || c == 'E') {
 			return kerr_set(err, K_INVALID, field, "%s",
-					_("exponents are not allowed; write the number in full, such as 1500.00"));
+					_("exponents are not allowed; write the number in full, "
+					  "such as 1500.00"));
 		} else if (c == ' ' || c == '\'' || c == '_') {
 			return kerr_set(
 			    err, K_INVALID, field, "%s",

@@ -25,7 +25,7 @@
 enum net_job_state {
 	NET_JOB_QUEUED,
 	NET_JOB_ACTIVE,
-	NET_JOB_FAILED,    /* could not be started; reported from a timer */
+	NET_JOB_FAILED,	   /* could not be started; reported from a timer */
 	NET_JOB_FINISHING, /* on_done is running */
 };
 
@@ -409,8 +409,7 @@ static bool url_has_userinfo(const char *url)
 	return memchr(p, '@', host_len) != NULL;
 }
 
-static bool net_setopts(struct net *n, struct net_job *j, const struct net_request *req,
-			bool post)
+static bool net_setopts(struct net *n, struct net_job *j, const struct net_request *req, bool post)
 {
 	CURL *e = j->easy;
 	bool ok = true;
@@ -461,8 +460,8 @@ static bool net_build_headers(struct net_job *j, const struct net_request *req, 
 {
 	char line[1024];
 	if (post) {
-		const char *ct = req->content_type ? req->content_type
-						   : "application/json; charset=utf-8";
+		const char *ct =
+		    req->content_type ? req->content_type : "application/json; charset=utf-8";
 		if (strpbrk(ct, "\r\n"))
 			return false;
 		snprintf(line, sizeof line, "Content-Type: %s", ct);
@@ -520,7 +519,8 @@ struct net_job *net_submit(struct net *n, const struct net_request *req, net_don
 	}
 	if (!net_build_headers(j, req, post)) {
 		net_job_free(j);
-		kerr_set(err, K_INVALID, "headers", "a header name or value is malformed or too long");
+		kerr_set(err, K_INVALID, "headers",
+			 "a header name or value is malformed or too long");
 		return NULL;
 	}
 	if (!net_setopts(n, j, req, post) ||
@@ -535,17 +535,17 @@ struct net_job *net_submit(struct net *n, const struct net_request *req, net_don
 	return j;
 }
 
-struct net_job *net_post(struct net *n, const char *url, const char *content_type,
-			 const char *body, size_t len, const struct net_header *extra_headers,
-			 net_done_cb on_done, void *cls)
+struct net_job *net_post(struct net *n, const char *url, const char *content_type, const char *body,
+			 size_t len, const struct net_header *extra_headers, net_done_cb on_done,
+			 void *cls)
 {
 	struct net_request req = {
-		.method = "POST",
-		.url = url,
-		.content_type = content_type,
-		.body = body,
-		.body_len = len,
-		.headers = extra_headers,
+	    .method = "POST",
+	    .url = url,
+	    .content_type = content_type,
+	    .body = body,
+	    .body_len = len,
+	    .headers = extra_headers,
 	};
 	return net_submit(n, &req, on_done, cls, NULL);
 }
@@ -554,11 +554,11 @@ struct net_job *net_get(struct net *n, const char *url, const char *user, const 
 			const struct net_header *extra_headers, net_done_cb on_done, void *cls)
 {
 	struct net_request req = {
-		.method = "GET",
-		.url = url,
-		.headers = extra_headers,
-		.user = user,
-		.password = password,
+	    .method = "GET",
+	    .url = url,
+	    .headers = extra_headers,
+	    .user = user,
+	    .password = password,
 	};
 	return net_submit(n, &req, on_done, cls, NULL);
 }

@@ -63,13 +63,13 @@ struct outbox_options {
 	const char *ca_file;	 /* extra CA bundle (tests); verification stays on */
 	/* Callback path token (LISTENER_TOKEN_LEN hex digits); NULL = a fresh random one. */
 	const char *token;
-	bool no_listener;	     /* no callback listener: callback_url is left empty */
+	bool no_listener; /* no callback listener: callback_url is left empty */
 	/*
 	 * Applies callbacks (outbox_apply_relayed) and nothing else: no listener,
 	 * nothing sent, polled or flagged (a command pulling from kassa-relay).
 	 */
 	bool receive_only;
-	size_t listener_body_limit;  /* default: the listener's (64 KiB) */
+	size_t listener_body_limit; /* default: the listener's (64 KiB) */
 	/* Receipts per bydate page when looking for one a lost reply created; default 1000. */
 	size_t recover_page;
 	unsigned listener_timeout_s; /* request deadline; default: the listener's (5 s) */

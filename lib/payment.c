@@ -59,9 +59,10 @@ kstatus payment_resolve(int64_t total, const struct payment *p, struct payment_r
 	if (card > total) {
 		char want[32];
 		money_format_wire(total, want, sizeof want);
-		kerr_set(err, K_REFUSED, "card_amount",
-			 _("card payment is more than the receipt total %s; only cash can give change"),
-			 want);
+		kerr_set(
+		    err, K_REFUSED, "card_amount",
+		    _("card payment is more than the receipt total %s; only cash can give change"),
+		    want);
 		if (err)
 			err->code = PAYMENT_CODE_NONCASH_OVER;
 		return K_REFUSED;
@@ -72,9 +73,9 @@ kstatus payment_resolve(int64_t total, const struct payment *p, struct payment_r
 	if (paid < total) {
 		char short_by[32];
 		money_format_wire(total - paid, short_by, sizeof short_by);
-		kerr_set(err, K_REFUSED, p->cash.kind == PAY_NONE && p->card.kind != PAY_NONE
-						 ? "card_amount"
-						 : "cash_amount",
+		kerr_set(err, K_REFUSED,
+			 p->cash.kind == PAY_NONE && p->card.kind != PAY_NONE ? "card_amount"
+									      : "cash_amount",
 			 _("%s is still to pay: card and cash must cover the total"), short_by);
 		if (err)
 			err->code = PAYMENT_CODE_DATA;

@@ -6,18 +6,18 @@
 #include <stddef.h>
 
 /* One list gives the enum and its messages. */
-#define KSTATUS_INFO(_)                                                        \
-	_(OK, "ok")                                                            \
-	_(INVALID, "invalid input")                                            \
-	_(OVERFLOW, "number too large")                                        \
-	_(NOMEM, "out of memory")                                              \
-	_(IO, "input/output error")                                            \
-	_(NOTFOUND, "not found")                                               \
-	_(REFUSED, "refused")                                                  \
-	_(PROVIDER, "provider error")                                          \
-	_(NETWORK, "network error")                                            \
-	_(DB, "journal error")                                                 \
-	_(EXISTS, "already exists")                                            \
+#define KSTATUS_INFO(_)                                                                            \
+	_(OK, "ok")                                                                                \
+	_(INVALID, "invalid input")                                                                \
+	_(OVERFLOW, "number too large")                                                            \
+	_(NOMEM, "out of memory")                                                                  \
+	_(IO, "input/output error")                                                                \
+	_(NOTFOUND, "not found")                                                                   \
+	_(REFUSED, "refused")                                                                      \
+	_(PROVIDER, "provider error")                                                              \
+	_(NETWORK, "network error")                                                                \
+	_(DB, "journal error")                                                                     \
+	_(EXISTS, "already exists")                                                                \
 	_(BUSY, "busy")
 
 #define KSTATUS_ENUM(name, text) K_##name,
@@ -40,7 +40,7 @@ struct kerr {
 
 /* Fill err (if not NULL) with field and a printf-style message; returns st. */
 kstatus kerr_set(struct kerr *err, kstatus st, const char *field, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
+    __attribute__((format(printf, 4, 5)));
 /* Clear err. */
 void kerr_clear(struct kerr *err);
 /* "field: text" or just "text", into buf. */

@@ -267,7 +267,8 @@ void app_layout(struct app *app)
 	int body = app->rows - 4;
 	if (body < 1 || app->cols < 20) {
 		/* Too small for the layout: one window says so; the state is kept. */
-		app->w_body = newwin(app->rows > 0 ? app->rows : 1, app->cols > 0 ? app->cols : 1, 0, 0);
+		app->w_body =
+		    newwin(app->rows > 0 ? app->rows : 1, app->cols > 0 ? app->cols : 1, 0, 0);
 		input_set_window(NULL);
 		return;
 	}
@@ -348,8 +349,8 @@ static const struct {
 	enum action a;
 	const char *view;
 } fkey_screens[] = {
-	{ACT_STATUS, "status"}, {ACT_REFUND, "refund"},	    {ACT_SHIFT, "shift"},
-	{ACT_JOURNAL, "journal"}, {ACT_SETTINGS, "settings"},
+    {ACT_STATUS, "status"},   {ACT_REFUND, "refund"},	  {ACT_SHIFT, "shift"},
+    {ACT_JOURNAL, "journal"}, {ACT_SETTINGS, "settings"},
 };
 
 static bool is_fkey_screen(const struct view_ops *v)
@@ -593,11 +594,11 @@ int app_run(struct app *app)
 	nodelay(app->w_keys, TRUE);
 	app_layout(app);
 	struct input_hooks hooks = {
-		.cls = app,
-		.on_line = on_line,
-		.on_change = on_change,
-		.on_matches = on_matches,
-		.complete = on_complete,
+	    .cls = app,
+	    .on_line = on_line,
+	    .on_change = on_change,
+	    .on_matches = on_matches,
+	    .complete = on_complete,
 	};
 	input_init(&hooks);
 	if (app->hooks.start)
@@ -758,7 +759,8 @@ void app_recent_add(struct app *app, const char *name)
 			break;
 		}
 	if (app->recent_n == APP_RECENT_MAX) {
-		memmove(app->recent[0], app->recent[1], (APP_RECENT_MAX - 1) * sizeof app->recent[0]);
+		memmove(app->recent[0], app->recent[1],
+			(APP_RECENT_MAX - 1) * sizeof app->recent[0]);
 		app->recent_n--;
 	}
 	str_copy(app->recent[app->recent_n++], name, sizeof app->recent[0]);

@@ -39,8 +39,8 @@ enum app_result {
 
 /* One screen. Each tui/views/<name>.c exports one of these. */
 struct view_ops {
-	const char *name;	    /* also its section in the key map ("sale") */
-	const char *title;	    /* untranslated, marked N_(): "Sale" */
+	const char *name;	   /* also its section in the key map ("sale") */
+	const char *title;	   /* untranslated, marked N_(): "Sale" */
 	const enum action *footer; /* actions the footer shows, ending with ACT_NONE */
 	/*
 	 * Called when pushed, arg being the view's own (pay: the document kind);
@@ -59,7 +59,8 @@ struct view_ops {
 	void (*changed)(struct app *app, const char *text);
 	/* Optional: Tab completion of the input line (index-th candidate, NULL: no more). */
 	const char *(*complete)(struct app *app, const char *text, size_t index);
-	/* Optional: back to plain entry, nothing pending (the home screen after a basket went out). */
+	/* Optional: back to plain entry, nothing pending (the home screen after a basket went out).
+	 */
 	void (*reset)(struct app *app);
 	/*
 	 * Optional: a barcode scanner read the catalog item it on this screen
@@ -117,19 +118,19 @@ enum app_mode { APP_MODE_TRAINING, APP_MODE_TEST, APP_MODE_LIVE };
  */
 struct app_status {
 	enum app_mode mode;
-	bool test;		    /* documents go with test=1 (also in training: both marks show) */
-	bool engine;		    /* false: no engine attached, values are placeholders */
-	char profile[64];	    /* profile name; "" = none */
-	char printer[64];	    /* target_serial; "" = not chosen */
-	bool shift_open;	    /* a shift is open ... */
-	long long shift_opened_ms;  /* ... since (wall clock, ms) */
-	bool shift_unknown;	    /* the journal cannot tell whether a shift is open */
-	bool shift_opening;	    /* opened here, not yet accepted by the provider */
-	int outbox_depth;	    /* documents not yet final; -1 = unknown */
-	int in_flight;		    /* requests on the wire now (shown when > 0) */
-	char listener[48];	    /* "on :8081", "off", "error: ..."; "" = unknown */
-	bool listener_ok;	    /* false shows the listener as a warning */
-	bool via_relay;		    /* listener holds the kassa-relay state instead */
+	bool test;	  /* documents go with test=1 (also in training: both marks show) */
+	bool engine;	  /* false: no engine attached, values are placeholders */
+	char profile[64]; /* profile name; "" = none */
+	char printer[64]; /* target_serial; "" = not chosen */
+	bool shift_open;  /* a shift is open ... */
+	long long shift_opened_ms; /* ... since (wall clock, ms) */
+	bool shift_unknown;	   /* the journal cannot tell whether a shift is open */
+	bool shift_opening;	   /* opened here, not yet accepted by the provider */
+	int outbox_depth;	   /* documents not yet final; -1 = unknown */
+	int in_flight;		   /* requests on the wire now (shown when > 0) */
+	char listener[48];	   /* "on :8081", "off", "error: ..."; "" = unknown */
+	bool listener_ok;	   /* false shows the listener as a warning */
+	bool via_relay;		   /* listener holds the kassa-relay state instead */
 	/* The provider could not be reached at the last try (F9 shows why). */
 	bool offline;
 	long long offline_since_ms; /* wall clock */
@@ -142,11 +143,11 @@ struct app_status {
  * state live.
  */
 struct app_last {
-	bool shown;	 /* the panel stays until the next sale starts */
-	bool refund;	 /* PAY BACK instead of CHANGE */
-	int kind;	 /* enum doc_kind */
+	bool shown;  /* the panel stays until the next sale starts */
+	bool refund; /* PAY BACK instead of CHANGE */
+	int kind;    /* enum doc_kind */
 	int64_t total, cash, card, change;
-	int64_t doc_id;	 /* the last document sent, 0 = none yet */
+	int64_t doc_id; /* the last document sent, 0 = none yet */
 };
 
 /*
@@ -155,8 +156,7 @@ struct app_last {
  * keep, e.g. with document_copy()). K_OK means the document is safely
  * queued; anything else keeps the basket and shows err to the cashier.
  */
-typedef kstatus (*app_submit_fn)(struct app *app, const struct document *doc,
-				 struct kerr *err);
+typedef kstatus (*app_submit_fn)(struct app *app, const struct document *doc, struct kerr *err);
 
 /* Called by app_main_with() once the app exists, before the screen starts. */
 typedef kstatus (*app_setup_fn)(struct app *app, void *cls, struct kerr *err);
@@ -169,9 +169,9 @@ typedef kstatus (*app_setup_fn)(struct app *app, void *cls, struct kerr *err);
 #define APP_MESSAGE_MAX 400
 
 struct app_options {
-	const char *theme;   /* name or path; NULL = "default" */
-	bool no_color;	     /* --no-color */
-	const char *keys;    /* a file of `bind` lines; NULL = none */
+	const char *theme;	       /* name or path; NULL = "default" */
+	bool no_color;		       /* --no-color */
+	const char *keys;	       /* a file of `bind` lines; NULL = none */
 	const struct app_hooks *hooks; /* NULL = none: no screens (tests) */
 };
 
@@ -298,7 +298,7 @@ void app_draw(struct app *app);
 
 /* The message line: information or a refusal (role UI_MESSAGE_INFO/ERROR). */
 void app_message(struct app *app, enum ui_role role, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 /*
  * A field name of the core ("cash_amount", "purchase.products[2].price") in
  * the cashier's words ("cash", "line 3, price"), translated; other names

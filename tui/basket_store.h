@@ -42,7 +42,8 @@ void basket_store_pay_opened(int kind);
 void basket_store_pay(const char *cash, const char *card);
 /* The pay dialog's settlement (enum settle_kind) and the part taken now, as they are now. */
 void basket_store_pay_settle(int settle, const char *now);
-/* The pay dialog opens: the restored settlement and part; call before basket_store_pay_restore(). */
+/* The pay dialog opens: the restored settlement and part; call before basket_store_pay_restore().
+ */
 bool basket_store_pay_restore_settle(int *settle, char *now, size_t n);
 /* The pay dialog opens: restored amounts into cash and card (n bytes each), once. */
 bool basket_store_pay_restore(char *cash, char *card, size_t n);

@@ -64,4 +64,3 @@ const char *catfile_problem(const struct catfile *c, size_t i)
 {
 	return c && i < c->rep.nproblems ? c->rep.problems[i].text : "";
 }
-

@@ -76,7 +76,7 @@ static char **on_rl_complete(const char *text, int start, int end)
 {
 	(void)start;
 	(void)end;
-	rl_attempted_completion_over = 1; /* never fall back to file names */
+	rl_attempted_completion_over = 1;      /* never fall back to file names */
 	rl_completion_append_character = '\0'; /* reset to ' ' before every attempt */
 	return rl_completion_matches(text, on_rl_generate);
 }
@@ -203,7 +203,8 @@ void input_history_add(const char *line)
 {
 	if (!line || !*line)
 		return;
-	HIST_ENTRY *last = history_length > 0 ? history_get(history_base + history_length - 1) : NULL;
+	HIST_ENTRY *last =
+	    history_length > 0 ? history_get(history_base + history_length - 1) : NULL;
 	if (!last || strcmp(last->line, line) != 0)
 		add_history(line);
 }
@@ -228,13 +229,26 @@ bool input_feed(int key)
 	if (base >= KEYS_SPECIAL) {
 		const char *seq = NULL;
 		switch (base - KEYS_SPECIAL) {
-		case KEY_LEFT: seq = "\x02"; break;
-		case KEY_RIGHT: seq = "\x06"; break;
-		case KEY_HOME: seq = "\x01"; break;
-		case KEY_END: seq = "\x05"; break;
-		case KEY_BACKSPACE: seq = "\x7f"; break;
-		case KEY_DC: seq = "\033[3~"; break;
-		default: return false;
+		case KEY_LEFT:
+			seq = "\x02";
+			break;
+		case KEY_RIGHT:
+			seq = "\x06";
+			break;
+		case KEY_HOME:
+			seq = "\x01";
+			break;
+		case KEY_END:
+			seq = "\x05";
+			break;
+		case KEY_BACKSPACE:
+			seq = "\x7f";
+			break;
+		case KEY_DC:
+			seq = "\033[3~";
+			break;
+		default:
+			return false;
 		}
 		size_t len = strlen(seq);
 		memcpy(buf + n, seq, len);

@@ -17,62 +17,68 @@
  * name, bind name, footer label (short), help text. Actions with an empty
  * footer label never appear in the footer.
  */
-#define ACTION_INFO(_)                                                                         \
-	_(NONE, "none", "", "")                                                                \
-	_(HELP, "help", N_("Help"), N_("Show the key map"))                                     \
-	_(FIND, "find", N_("Find"), N_("Find an item in the catalog"))                          \
-	_(DISCOUNT, "discount", N_("Discount"),                                                 \
-	  N_("Discount: the selected line, or the whole receipt if none is"))                   \
-	_(REFUND, "refund", N_("Refund"), N_("Refund by the original receipt"))                  \
-	_(PAY, "pay", N_("Pay"), N_("Pay and send the receipt"))                                \
-	_(NONFISCAL, "nonfiscal", N_("Non-fiscal"), N_("Pay and send a non-fiscal receipt"))    \
-	_(DELETE_LINE, "delete-line", N_("Delete"), N_("Delete the selected line (asks first)")) \
-	_(SHIFT, "shift", N_("Shift"), N_("Shift: open, X-report, Z-report, cash in and out"))  \
-	_(STATUS, "status", N_("Status"), N_("Documents sent and their status"))               \
-	_(JOURNAL, "journal", N_("Journal"),                                                    \
-	  N_("Journal: search, history, preview, reprint, provider registry"))                  \
-	_(SETTINGS, "settings", N_("Settings"),                                                 \
-	  N_("Settings: profiles, test mode, printer, theme, account check"))                   \
-	_(QUIT, "quit", N_("Quit"), N_("Quit kassa (asks when the basket is not empty or documents wait)"))      \
-	_(SEND_NOW, "send-now", N_("Send now"),                                                 \
-	  N_("Send the documents waiting in the outbox now (retry at once)"))                   \
-	_(BACK, "back", N_("Back"), N_("Back: clears the line, or returns to the sale; the basket is kept"))   \
-	_(SEND, "send", N_("Send"), N_("Send the document"))                                    \
-	_(UP, "up", "", N_("Previous line or field"))                                           \
-	_(DOWN, "down", "", N_("Next line or field"))                                           \
-	_(PAGE_UP, "page-up", "", N_("Page up"))                                                \
-	_(PAGE_DOWN, "page-down", "", N_("Page down"))                                          \
-	_(NEXT_FIELD, "next-field", N_("Next field"), N_("Next field"))                         \
-	_(PREV_FIELD, "prev-field", "", N_("Previous field"))                                   \
-	_(OPTION_NEXT, "option-next", "", N_("Next choice of the focused option"))              \
-	_(OPTION_PREV, "option-prev", "", N_("Previous choice of the focused option"))          \
-	_(QTY_INC, "qty-inc", "", N_("Selected line: quantity plus one (empty input line)"))    \
-	_(QTY_DEC, "qty-dec", "", N_("Selected line: quantity minus one (empty input line)"))   \
-	_(CONFIRM, "confirm", N_("Yes"), N_("Yes: confirm the question asked (y or д; Enter is no when yes cannot be undone)"))                 \
-	_(REFUSE, "refuse", N_("No"), N_("No: refuse the question asked"))                      \
-	_(REDRAW, "redraw", "", N_("Redraw the whole screen"))                                  \
-	_(PREVIEW, "preview", N_("Preview"), N_("Journal: the receipt as it prints on paper"))  \
-	_(REPRINT, "reprint", N_("Copy"), N_("Journal: print a copy as a non-fiscal receipt"))  \
-	_(REPLAY, "replay", N_("Replay"),                                                       \
-	  N_("Journal: send a document of unknown fate again with its own ext_id"))             \
-	_(REGISTRY, "registry", N_("Provider"),                                                 \
-	  N_("Journal: the provider's own registry (PayKeeper) beside the local documents"))    \
-	_(RECALL, "recall", "",                                                                 \
-	  N_("Bring the basket of a receipt the provider refused back to the sale screen"))     \
-	_(CASH_REST, "cash-rest", N_("Exact cash"),                                             \
-	  N_("Payment: cash pays the rest (#), then sends"))                                    \
-	_(CARD_REST, "card-rest", N_("Card rest"),                                              \
-	  N_("Payment: the card pays the rest (#) after the cash typed, then sends"))          \
-	_(NOTE_500, "cash-500", N_("+500"), N_("Payment: a 500 banknote into the cash field"))    \
-	_(NOTE_1000, "cash-1000", N_("+1000"), N_("Payment: a 1,000 banknote into the cash field")) \
-	_(NOTE_2000, "cash-2000", N_("+2000"), N_("Payment: a 2,000 banknote into the cash field")) \
-	_(NOTE_5000, "cash-5000", N_("+5000"), N_("Payment: a 5,000 banknote into the cash field")) \
-	_(NO_ORIGINAL, "no-original", N_("No original"),                                        \
-	  N_("Refund: refund the basket without an original receipt (asks first)"))              \
-	_(SETTLE, "settle", N_("Settle"),                                                       \
-	  N_("Journal: settle a prepaid order (the final receipt offsets the prepayment)"))      \
-	_(BILL, "bill", N_("Bill"),                                                             \
-	  N_("Pay by link: a LIFE PAY bill to the buyer's phone or e-mail (QR code for SBP)"))  \
+#define ACTION_INFO(_)                                                                             \
+	_(NONE, "none", "", "")                                                                    \
+	_(HELP, "help", N_("Help"), N_("Show the key map"))                                        \
+	_(FIND, "find", N_("Find"), N_("Find an item in the catalog"))                             \
+	_(DISCOUNT, "discount", N_("Discount"),                                                    \
+	  N_("Discount: the selected line, or the whole receipt if none is"))                      \
+	_(REFUND, "refund", N_("Refund"), N_("Refund by the original receipt"))                    \
+	_(PAY, "pay", N_("Pay"), N_("Pay and send the receipt"))                                   \
+	_(NONFISCAL, "nonfiscal", N_("Non-fiscal"), N_("Pay and send a non-fiscal receipt"))       \
+	_(DELETE_LINE, "delete-line", N_("Delete"), N_("Delete the selected line (asks first)"))   \
+	_(SHIFT, "shift", N_("Shift"), N_("Shift: open, X-report, Z-report, cash in and out"))     \
+	_(STATUS, "status", N_("Status"), N_("Documents sent and their status"))                   \
+	_(JOURNAL, "journal", N_("Journal"),                                                       \
+	  N_("Journal: search, history, preview, reprint, provider registry"))                     \
+	_(SETTINGS, "settings", N_("Settings"),                                                    \
+	  N_("Settings: profiles, test mode, printer, theme, account check"))                      \
+	_(QUIT, "quit", N_("Quit"),                                                                \
+	  N_("Quit kassa (asks when the basket is not empty or documents wait)"))                  \
+	_(SEND_NOW, "send-now", N_("Send now"),                                                    \
+	  N_("Send the documents waiting in the outbox now (retry at once)"))                      \
+	_(BACK, "back", N_("Back"),                                                                \
+	  N_("Back: clears the line, or returns to the sale; the basket is kept"))                 \
+	_(SEND, "send", N_("Send"), N_("Send the document"))                                       \
+	_(UP, "up", "", N_("Previous line or field"))                                              \
+	_(DOWN, "down", "", N_("Next line or field"))                                              \
+	_(PAGE_UP, "page-up", "", N_("Page up"))                                                   \
+	_(PAGE_DOWN, "page-down", "", N_("Page down"))                                             \
+	_(NEXT_FIELD, "next-field", N_("Next field"), N_("Next field"))                            \
+	_(PREV_FIELD, "prev-field", "", N_("Previous field"))                                      \
+	_(OPTION_NEXT, "option-next", "", N_("Next choice of the focused option"))                 \
+	_(OPTION_PREV, "option-prev", "", N_("Previous choice of the focused option"))             \
+	_(QTY_INC, "qty-inc", "", N_("Selected line: quantity plus one (empty input line)"))       \
+	_(QTY_DEC, "qty-dec", "", N_("Selected line: quantity minus one (empty input line)"))      \
+	_(CONFIRM, "confirm", N_("Yes"),                                                           \
+	  N_("Yes: confirm the question asked (y or д; Enter is no when yes cannot be undone)"))   \
+	_(REFUSE, "refuse", N_("No"), N_("No: refuse the question asked"))                         \
+	_(REDRAW, "redraw", "", N_("Redraw the whole screen"))                                     \
+	_(PREVIEW, "preview", N_("Preview"), N_("Journal: the receipt as it prints on paper"))     \
+	_(REPRINT, "reprint", N_("Copy"), N_("Journal: print a copy as a non-fiscal receipt"))     \
+	_(REPLAY, "replay", N_("Replay"),                                                          \
+	  N_("Journal: send a document of unknown fate again with its own ext_id"))                \
+	_(REGISTRY, "registry", N_("Provider"),                                                    \
+	  N_("Journal: the provider's own registry (PayKeeper) beside the local documents"))       \
+	_(RECALL, "recall", "",                                                                    \
+	  N_("Bring the basket of a receipt the provider refused back to the sale screen"))        \
+	_(CASH_REST, "cash-rest", N_("Exact cash"),                                                \
+	  N_("Payment: cash pays the rest (#), then sends"))                                       \
+	_(CARD_REST, "card-rest", N_("Card rest"),                                                 \
+	  N_("Payment: the card pays the rest (#) after the cash typed, then sends"))              \
+	_(NOTE_500, "cash-500", N_("+500"), N_("Payment: a 500 banknote into the cash field"))     \
+	_(NOTE_1000, "cash-1000", N_("+1000"),                                                     \
+	  N_("Payment: a 1,000 banknote into the cash field"))                                     \
+	_(NOTE_2000, "cash-2000", N_("+2000"),                                                     \
+	  N_("Payment: a 2,000 banknote into the cash field"))                                     \
+	_(NOTE_5000, "cash-5000", N_("+5000"),                                                     \
+	  N_("Payment: a 5,000 banknote into the cash field"))                                     \
+	_(NO_ORIGINAL, "no-original", N_("No original"),                                           \
+	  N_("Refund: refund the basket without an original receipt (asks first)"))                \
+	_(SETTLE, "settle", N_("Settle"),                                                          \
+	  N_("Journal: settle a prepaid order (the final receipt offsets the prepayment)"))        \
+	_(BILL, "bill", N_("Bill"),                                                                \
+	  N_("Pay by link: a LIFE PAY bill to the buyer's phone or e-mail (QR code for SBP)"))     \
 	_(BILL_CANCEL, "bill-cancel", N_("Cancel bill"), N_("Pay by link: cancel the unpaid bill"))
 
 #define ACTION_ENUM(name, bind, label, help) ACT_##name,
@@ -134,8 +140,7 @@ void keymap_clear(struct keymap *km);
  */
 kstatus keymap_bind_line(struct keymap *km, const char *line, struct kerr *err);
 /* Sets view/key to action, replacing an earlier binding of that key there. */
-kstatus keymap_bind(struct keymap *km, const char *view, int key, enum action a,
-		    struct kerr *err);
+kstatus keymap_bind(struct keymap *km, const char *view, int key, enum action a, struct kerr *err);
 /* The action for key in view, falling back to "generic"; ACT_NONE if unbound. */
 enum action keymap_lookup(const struct keymap *km, const char *view, int key);
 /* The action bound to key in view itself (no fallback); ACT_NONE if none. */

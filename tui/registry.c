@@ -181,4 +181,3 @@ const char *registry_error(const struct registry *r)
 {
 	return r->error;
 }
-

@@ -21,9 +21,9 @@
 
 /* Every screen, the home screen first (F-keys and app_find_view() look here). */
 static const struct view_ops *const screen_views[] = {
-    &view_sale,	 &view_pay,	&view_help,	&view_find,   &view_status, &view_refund,
-    &view_shift, &view_journal, &view_settings, &view_detail, &view_settle, &view_bill,
-    NULL,
+    &view_sale,	  &view_pay,   &view_help,    &view_find,     &view_status,
+    &view_refund, &view_shift, &view_journal, &view_settings, &view_detail,
+    &view_settle, &view_bill,  NULL,
 };
 
 static void on_screen_start(struct app *app, app_dispatch_fn dispatch)
@@ -111,4 +111,3 @@ int app_main_with(int argc, char **argv, app_setup_fn setup, void *cls)
 	loop_free(loop);
 	return rc;
 }
-

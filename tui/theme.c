@@ -19,15 +19,15 @@ static const char *const role_defaults[] = {UI_ROLE_INFO(ROLE_DEF)};
 static const char *const role_mono[] = {UI_ROLE_INFO(ROLE_MONO)};
 
 static const char *const colour_names[] = {"black", "red",     "green", "yellow",
-					   "blue",  "magenta", "cyan",  "white"};
+					   "blue",  "magenta", "cyan",	"white"};
 
 static const struct {
 	const char *name;
 	unsigned bit;
 } attr_names[] = {
-	{"bold", THEME_BOLD},	      {"reverse", THEME_REVERSE}, {"underline", THEME_UNDERLINE},
-	{"dim", THEME_DIM},	      {"standout", THEME_STANDOUT}, {"italic", THEME_ITALIC},
-	{"none", 0},
+    {"bold", THEME_BOLD}, {"reverse", THEME_REVERSE},	{"underline", THEME_UNDERLINE},
+    {"dim", THEME_DIM},	  {"standout", THEME_STANDOUT}, {"italic", THEME_ITALIC},
+    {"none", 0},
 };
 
 const char *theme_role_key(enum ui_role r)
@@ -144,8 +144,8 @@ static int on_ini_entry(void *user, const char *section, const char *name, const
 		else
 			st = theme_parse_style(value, &c->t->styles[r], &err);
 	} else {
-		st = kerr_set(&err, K_INVALID, name, _("unknown section [%s]; use [theme] or [colours]"),
-			      section);
+		st = kerr_set(&err, K_INVALID, name,
+			      _("unknown section [%s]; use [theme] or [colours]"), section);
 	}
 	if (st == K_OK)
 		return 1;
@@ -168,8 +168,8 @@ kstatus theme_load_file(struct theme *t, const char *path, struct kerr *err)
 		return kerr_set(err, K_NOMEM, "theme", _("%s: out of memory"), path);
 	if (line > 0) {
 		if (c.failed)
-			return kerr_set(err, K_INVALID, "theme", _("%s:%d: key '%s': %s"), path, line,
-					c.key, c.text);
+			return kerr_set(err, K_INVALID, "theme", _("%s:%d: key '%s': %s"), path,
+					line, c.key, c.text);
 		return kerr_set(err, K_INVALID, "theme",
 				_("%s:%d: not an INI line; write key = value or [section]"), path,
 				line);
@@ -189,13 +189,13 @@ static bool name_is_plain(const char *name)
 	return true;
 }
 
-kstatus theme_find(const char *name, const char *exe_dir, char *path, size_t n,
-		   struct kerr *err)
+kstatus theme_find(const char *name, const char *exe_dir, char *path, size_t n, struct kerr *err)
 {
 	size_t len = strlen(name);
 	if (strchr(name, '/') || (len > 4 && strcmp(name + len - 4, ".ini") == 0)) {
 		if (access(name, R_OK) != 0)
-			return kerr_set(err, K_NOTFOUND, "theme", _("%s: no such theme file"), name);
+			return kerr_set(err, K_NOTFOUND, "theme", _("%s: no such theme file"),
+					name);
 		str_copy(path, name, n);
 		return K_OK;
 	}
@@ -243,8 +243,8 @@ kstatus theme_find(const char *name, const char *exe_dir, char *path, size_t n,
 		}
 	}
 	return kerr_set(err, K_NOTFOUND, "theme",
-			_("no theme '%s': looked for %s.ini in %s and the installed themes"),
-			name, name, nd ? dirs[0] : "~/.config/kassa/themes");
+			_("no theme '%s': looked for %s.ini in %s and the installed themes"), name,
+			name, nd ? dirs[0] : "~/.config/kassa/themes");
 }
 
 /* Curses side. */

@@ -16,40 +16,40 @@
 #include "status.h"
 
 /* Role, INI key, default "fg,bg,attrs", monochrome attributes. */
-#define UI_ROLE_INFO(_)                                                                   \
-	_(TEXT, "main.text", "default,default", "")                                       \
-	_(TITLE, "main.title", "white,blue,bold", "bold,underline")                         \
-	_(STATUS_BAR, "status.bar", "black,cyan", "reverse")                              \
-	_(STATUS_TRAINING, "status.training", "yellow,black,bold,reverse", "bold,reverse")    \
-	_(STATUS_TEST, "status.test", "white,magenta,bold", "bold,underline")              \
-	_(STATUS_LIVE, "status.live", "white,green,bold", "bold")                          \
-	_(STATUS_WARN, "status.warn", "white,red,bold", "bold,underline")                  \
-	_(STATUS_CLOCK, "status.clock", "black,cyan,bold", "reverse,bold")                 \
-	_(FOOTER_KEY, "footer.key", "black,cyan", "reverse")                              \
-	_(FOOTER_LABEL, "footer.label", "default,default", "")                            \
-	_(TABLE_HEADER, "table.header", "default,default,bold,underline", "bold,underline") \
-	_(TABLE_ROW, "table.row", "default,default", "")                                  \
-	_(TABLE_SELECTED, "table.selected", "black,cyan", "reverse")                      \
-	_(TABLE_DISCOUNT, "table.discount", "green,default", "")                          \
-	_(TOTAL_LABEL, "total.label", "default,default,bold", "bold")                     \
-	_(TOTAL, "total.amount", "yellow,default,bold", "bold")                           \
-	_(INPUT_PROMPT, "input.prompt", "cyan,default,bold", "bold")                      \
-	_(INPUT_TEXT, "input.text", "default,default", "")                                \
-	_(MESSAGE_INFO, "message.info", "green,default", "")                              \
-	_(MESSAGE_ERROR, "message.error", "white,red,bold", "bold,reverse")                \
-	_(DIALOG_LABEL, "dialog.label", "default,default", "")                            \
-	_(DIALOG_VALUE, "dialog.value", "default,default,bold", "bold")                   \
-	_(DIALOG_FOCUS, "dialog.focus", "black,cyan", "reverse")                          \
-	_(DIALOG_CHANGE, "dialog.change", "yellow,default,bold", "bold,underline")        \
-	_(HELP_KEY, "help.key", "cyan,default,bold", "bold")                              \
-	_(HELP_TEXT, "help.text", "default,default", "")                                  \
-	_(STATE_QUEUED, "state.queued", "yellow,default", "")                             \
-	_(STATE_SENDING, "state.sending", "cyan,default", "")                             \
-	_(STATE_ACCEPTED, "state.accepted", "blue,default,bold", "bold")                  \
-	_(STATE_PROCESSED, "state.processed", "green,default,bold", "bold")               \
-	_(STATE_RETRY, "state.retry", "magenta,default", "underline")                     \
-	_(STATE_FAILED, "state.failed", "white,red,bold", "bold,reverse")                  \
-	_(STATE_REJECTED, "state.rejected", "red,default,bold", "bold,underline")          \
+#define UI_ROLE_INFO(_)                                                                            \
+	_(TEXT, "main.text", "default,default", "")                                                \
+	_(TITLE, "main.title", "white,blue,bold", "bold,underline")                                \
+	_(STATUS_BAR, "status.bar", "black,cyan", "reverse")                                       \
+	_(STATUS_TRAINING, "status.training", "yellow,black,bold,reverse", "bold,reverse")         \
+	_(STATUS_TEST, "status.test", "white,magenta,bold", "bold,underline")                      \
+	_(STATUS_LIVE, "status.live", "white,green,bold", "bold")                                  \
+	_(STATUS_WARN, "status.warn", "white,red,bold", "bold,underline")                          \
+	_(STATUS_CLOCK, "status.clock", "black,cyan,bold", "reverse,bold")                         \
+	_(FOOTER_KEY, "footer.key", "black,cyan", "reverse")                                       \
+	_(FOOTER_LABEL, "footer.label", "default,default", "")                                     \
+	_(TABLE_HEADER, "table.header", "default,default,bold,underline", "bold,underline")        \
+	_(TABLE_ROW, "table.row", "default,default", "")                                           \
+	_(TABLE_SELECTED, "table.selected", "black,cyan", "reverse")                               \
+	_(TABLE_DISCOUNT, "table.discount", "green,default", "")                                   \
+	_(TOTAL_LABEL, "total.label", "default,default,bold", "bold")                              \
+	_(TOTAL, "total.amount", "yellow,default,bold", "bold")                                    \
+	_(INPUT_PROMPT, "input.prompt", "cyan,default,bold", "bold")                               \
+	_(INPUT_TEXT, "input.text", "default,default", "")                                         \
+	_(MESSAGE_INFO, "message.info", "green,default", "")                                       \
+	_(MESSAGE_ERROR, "message.error", "white,red,bold", "bold,reverse")                        \
+	_(DIALOG_LABEL, "dialog.label", "default,default", "")                                     \
+	_(DIALOG_VALUE, "dialog.value", "default,default,bold", "bold")                            \
+	_(DIALOG_FOCUS, "dialog.focus", "black,cyan", "reverse")                                   \
+	_(DIALOG_CHANGE, "dialog.change", "yellow,default,bold", "bold,underline")                 \
+	_(HELP_KEY, "help.key", "cyan,default,bold", "bold")                                       \
+	_(HELP_TEXT, "help.text", "default,default", "")                                           \
+	_(STATE_QUEUED, "state.queued", "yellow,default", "")                                      \
+	_(STATE_SENDING, "state.sending", "cyan,default", "")                                      \
+	_(STATE_ACCEPTED, "state.accepted", "blue,default,bold", "bold")                           \
+	_(STATE_PROCESSED, "state.processed", "green,default,bold", "bold")                        \
+	_(STATE_RETRY, "state.retry", "magenta,default", "underline")                              \
+	_(STATE_FAILED, "state.failed", "white,red,bold", "bold,reverse")                          \
+	_(STATE_REJECTED, "state.rejected", "red,default,bold", "bold,underline")                  \
 	_(STATE_VALIDATED, "state.validated", "magenta,default,bold", "bold")
 
 #define UI_ROLE_ENUM(name, key, def, mono) UI_##name,
@@ -97,8 +97,7 @@ kstatus theme_load_file(struct theme *t, const char *path, struct kerr *err);
  * ($XDG_CONFIG_HOME/kassa/themes), the installed and the source tree's
  * themes folders; "default" with no file gives the compiled-in theme.
  */
-kstatus theme_find(const char *name, const char *exe_dir, char *path, size_t n,
-		   struct kerr *err);
+kstatus theme_find(const char *name, const char *exe_dir, char *path, size_t n, struct kerr *err);
 
 /*
  * Curses side: sets up colour pairs for t (call after initscr); uses

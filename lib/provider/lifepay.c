@@ -239,7 +239,8 @@ static int lp_callback(const struct provider_ctx *c, const char *content_type, c
 		char detail[JOURNAL_TEXT_MAX];
 		if (out->verdict == PV_PROCESSED)
 			str_copy(detail, cb.ofd_url[0] ? cb.ofd_url : "processed", sizeof detail);
-		else if (out->verdict == PV_PROVIDER_RETRY) /* "ожидает повтора": a later one is final */
+		else if (out->verdict ==
+			 PV_PROVIDER_RETRY) /* "ожидает повтора": a later one is final */
 			str_copy(detail, "awaiting retry: the provider tries again", sizeof detail);
 		else
 			failure_detail(&cb, detail, sizeof detail);

@@ -59,8 +59,8 @@ struct form_pair *form_parse(const char *body, size_t len, size_t *n)
 			pairs = xrealloc(pairs, cap * sizeof *pairs);
 		}
 		pairs[count].key = form_decode(body + start, klen, NULL);
-		pairs[count].value = eq ? form_decode(eq + 1, (size_t)(body + end - eq - 1), NULL)
-					: xstrdup("");
+		pairs[count].value =
+		    eq ? form_decode(eq + 1, (size_t)(body + end - eq - 1), NULL) : xstrdup("");
 		count++;
 	}
 	*n = count;

@@ -21,7 +21,7 @@
 #define LIFEPAY_OBJECT_MARKED 33
 
 struct lifepay_auth {
-	char login[32];	  /* 7 + 10 digits */
+	char login[32]; /* 7 + 10 digits */
 	char apikey[256];
 };
 
@@ -62,7 +62,7 @@ const char *wire_lifepay_correction_type(enum receipt_type t);
 
 #define LIFEPAY_FIELD_ERRORS_MAX 16
 struct lifepay_reply {
-	int code;	    /* 0 = OK */
+	int code; /* 0 = OK */
 	char message[512];
 	char uuid[UUID_TEXT_MAX + 1]; /* data.uuid, empty in test mode */
 	/* Per-field errors of code 400: "field: message" each. */
@@ -101,7 +101,8 @@ struct lifepay_callback {
 kstatus wire_lifepay_parse_callback(const char *content_type, const char *body, size_t len,
 				    struct lifepay_callback *cb, struct kerr *err);
 void wire_lifepay_callback_free(struct lifepay_callback *cb);
-/* Maps a callback's status text ("processed", "awaiting retry", "error" ...); LP_CB_UNKNOWN else. */
+/* Maps a callback's status text ("processed", "awaiting retry", "error" ...); LP_CB_UNKNOWN else.
+ */
 enum lifepay_cb_status wire_lifepay_cb_status_parse(const char *text);
 /* "processed", "retry", "error" or "unknown". */
 const char *wire_lifepay_cb_status_name(enum lifepay_cb_status s);

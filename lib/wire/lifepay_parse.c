@@ -206,7 +206,8 @@ static kstatus parse_product(const json_t *v, size_t i, struct basket_line *l, s
 		} else if (strcmp(key, "item_type") == 0) {
 			if (!json_is_null(e))
 				st = get_int(e, 1, 33, &l->object, field, err);
-		} else if (strcmp(key, "marking_code") == 0) { /* FFD 1.2 path, as kassa stores it */
+		} else if (strcmp(key, "marking_code") ==
+			   0) { /* FFD 1.2 path, as kassa stores it */
 			st = get_text(e, l->marking, sizeof l->marking, sizeof l->marking - 1,
 				      false, field, err);
 		} else {

@@ -55,8 +55,9 @@ int main(int argc, char **argv)
 			worst = t;
 	}
 	free(text);
-	printf("catalog_load_buffer: %ld rows, %zu bytes, %ld rounds: best %lld ms, worst %lld ms\n",
-	       rows, o, rounds, best, worst);
+	printf(
+	    "catalog_load_buffer: %ld rows, %zu bytes, %ld rounds: best %lld ms, worst %lld ms\n",
+	    rows, o, rounds, best, worst);
 	if (max_ms && best > max_ms) {
 		printf("bench_catalog: best %lld ms is above --max-ms %ld\n", best, max_ms);
 		return 1;

@@ -125,8 +125,9 @@ static int curl_post(const char *curl, const char *url, const char *file)
 
 static void usage(void)
 {
-	bench_die("usage", "bench_drain --sandbox EXE [--count N] [--in-flight M] "
-			   "[--sync full|normal] [--curl PATH] [--no-baseline] [--require-ratio R]");
+	bench_die("usage",
+		  "bench_drain --sandbox EXE [--count N] [--in-flight M] "
+		  "[--sync full|normal] [--curl PATH] [--no-baseline] [--require-ratio R]");
 }
 
 static void parse(int argc, char **argv, struct opts *o)
@@ -221,8 +222,10 @@ int main(int argc, char **argv)
 		journal_doc_free(&d);
 	}
 	if (depth != o.count) {
-		fprintf(stderr, "bench_drain: FAILED: outbox depth %" PRId64 " while the provider "
-				"is down, expected %ld\n", depth, o.count);
+		fprintf(stderr,
+			"bench_drain: FAILED: outbox depth %" PRId64 " while the provider "
+			"is down, expected %ld\n",
+			depth, o.count);
 		failures++;
 	}
 

@@ -247,8 +247,9 @@ int main(int argc, char **argv)
 	snprintf(dur, sizeof dur, "-d%lds", o.duration);
 	snprintf(ndocs, sizeof ndocs, "%ld", o.docs);
 	snprintf(nthreads, sizeof nthreads, "%ld", o.threads);
-	char *wargv[] = {(char *)o.wrk, threads, conns, dur, (char *)"--latency", (char *)"-s",
-			 script, url, (char *)"--", ndocs, nthreads, NULL};
+	char *wargv[] = {(char *)o.wrk,	      threads,	    conns,    dur,
+			 (char *)"--latency", (char *)"-s", script,   url,
+			 (char *)"--",	      ndocs,	    nthreads, NULL};
 	posix_spawn_file_actions_t fa;
 	posix_spawn_file_actions_init(&fa);
 	posix_spawn_file_actions_addopen(&fa, 1, out, O_WRONLY | O_CREAT | O_TRUNC, 0600);
@@ -288,8 +289,10 @@ int main(int argc, char **argv)
 	sqlite3 *db = NULL;
 	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK)
 		bench_die(path, "cannot be read back");
-	/* A callback sent again byte for byte is counted on its row (schema 5), not stored again. */
-	int64_t raw = sql_count(db, "SELECT COUNT(*) + COALESCE(SUM(replays), 0) FROM raw_callbacks");
+	/* A callback sent again byte for byte is counted on its row (schema 5), not stored again.
+	 */
+	int64_t raw =
+	    sql_count(db, "SELECT COUNT(*) + COALESCE(SUM(replays), 0) FROM raw_callbacks");
 	int64_t applied = sql_count(db, "SELECT COUNT(*) FROM raw_callbacks WHERE applied = 1");
 	int64_t processed = sql_count(db, "SELECT COUNT(*) FROM documents WHERE state = "
 					  "'processed'");
@@ -305,8 +308,7 @@ int main(int argc, char **argv)
 	printf("  latency: p50 %.2f ms, p90 %.2f ms, p99 %.2f ms, p99.9 %.2f ms, max %.2f ms\n",
 	       r.p50 / 1e3, r.p90 / 1e3, r.p99 / 1e3, r.p999 / 1e3, r.max / 1e3);
 	printf("  journal: %" PRId64 " raw callbacks stored or counted as replays (%" PRId64
-	       " applied, %" PRId64
-	       " documents processed); the outbox counted %lu answered 200\n",
+	       " applied, %" PRId64 " documents processed); the outbox counted %lu answered 200\n",
 	       raw, applied, processed, ost.callbacks);
 	printf("  target >= 2000/s: %s; p99 <= 10 ms: %s\n", rate >= 2000 ? "met" : "MISSED",
 	       r.p99 <= 10000 ? "met" : "MISSED");
@@ -318,8 +320,9 @@ int main(int argc, char **argv)
 		failures++;
 	}
 	if (r.bad != 0 || applied != processed) {
-		fprintf(stderr, "bench_ingest: FAILED: %ld non-200 answers, %" PRId64
-				" applied vs %" PRId64 " processed\n",
+		fprintf(stderr,
+			"bench_ingest: FAILED: %ld non-200 answers, %" PRId64 " applied vs %" PRId64
+			" processed\n",
 			r.bad, applied, processed);
 		failures++;
 	}

@@ -56,7 +56,9 @@ static void report(struct timing *t, double target_ms)
 	       max = t->n ? t->v[t->n - 1] : 0;
 	printf("  %-44s cold %8.3f ms | p50 %7.3f  p99 %7.3f  max %7.3f ms (%zu rounds)%s\n",
 	       t->name, t->cold, p50, p99, max, t->n,
-	       target_ms <= 0 ? "" : p99 <= target_ms ? "  target met" : "  TARGET MISSED");
+	       target_ms <= 0	  ? ""
+	       : p99 <= target_ms ? "  target met"
+				  : "  TARGET MISSED");
 	free(t->v);
 }
 

@@ -150,9 +150,13 @@ static void term_start(struct term *t, const struct opts *o, const struct env *e
 	if (t->pid < 0)
 		bench_die("forkpty", strerror(errno));
 	if (t->pid == 0) {
-		char *envp[12] = {(char *)"TERM=xterm-256color", (char *)"LC_ALL=C.UTF-8",
-				  (char *)"HOME=/nonexistent", cfgv, datav,
-				  (char *)"PATH=/usr/bin:/bin", NULL};
+		char *envp[12] = {(char *)"TERM=xterm-256color",
+				  (char *)"LC_ALL=C.UTF-8",
+				  (char *)"HOME=/nonexistent",
+				  cfgv,
+				  datav,
+				  (char *)"PATH=/usr/bin:/bin",
+				  NULL};
 		for (int i = 0; i < o->nenv; i++)
 			envp[6 + i] = (char *)o->env[i];
 		char *argv[] = {(char *)o->kassa, NULL};
@@ -277,8 +281,7 @@ static const char *const first_frame[] = {"outbox", "Item:", "Quit", NULL};
 
 /* ---- benchmark 4: start-up and memory ---- */
 
-static void startup_runs(const struct opts *o, const struct env *e, const char *label,
-			 long runs)
+static void startup_runs(const struct opts *o, const struct env *e, const char *label, long runs)
 {
 	double *ms = xcalloc((size_t)runs, sizeof *ms);
 	long rss_max = 0;
@@ -488,8 +491,8 @@ static pid_t poster_start(const struct env *e, long rate, long docs, int result_
 static int run_keys(const struct opts *o)
 {
 	struct bench_sandbox sb;
-	struct bench_sandbox_opts so = {.exe = o->sandbox, .faults = "stall=1:60",
-					.time_scale = "1"};
+	struct bench_sandbox_opts so = {
+	    .exe = o->sandbox, .faults = "stall=1:60", .time_scale = "1"};
 	bench_sandbox_start(&sb, &so);
 	struct env e;
 	env_setup(&e, "tui-keys", sb.port);
@@ -572,8 +575,9 @@ static int run_keys(const struct opts *o)
 	printf("  kassa peak RSS %.1f MiB\n", rss / 1024.0);
 	int failures = 0;
 	if (hanging != 8 || timeouts || ok < sent * 9 / 10) {
-		fprintf(stderr, "bench_tui: FAILED: %" PRId64 " hanging requests, %zu lost keys, "
-				"%ld of %ld callbacks answered 200\n",
+		fprintf(stderr,
+			"bench_tui: FAILED: %" PRId64 " hanging requests, %zu lost keys, "
+			"%ld of %ld callbacks answered 200\n",
 			hanging, timeouts, ok, sent);
 		failures++;
 	}

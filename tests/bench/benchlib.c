@@ -257,7 +257,7 @@ long bench_maxrss_kib(void)
 
 #define SHIFT_EVERY 400
 #define START_MS 1700000000000LL /* Nov 2023 */
-#define STEP_MS 60000LL /* one document a minute */
+#define STEP_MS 60000LL		 /* one document a minute */
 
 uint64_t bench_mix(uint64_t x)
 {
@@ -323,9 +323,11 @@ void bench_build_journal(const char *path, long n, const char *profile)
 	journal_close(j);
 	sqlite3 *db = NULL;
 	db_ok(db, sqlite3_open(path, &db), path);
-	db_ok(db, sqlite3_exec(db, "PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF;"
-				   " PRAGMA cache_size=-262144; BEGIN",
-			       NULL, NULL, NULL),
+	db_ok(db,
+	      sqlite3_exec(db,
+			   "PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF;"
+			   " PRAGMA cache_size=-262144; BEGIN",
+			   NULL, NULL, NULL),
 	      "bulk pragmas");
 	sqlite3_stmt *doc = prep(
 	    db, "INSERT INTO documents(id, profile, provider, kind, type, ext_id, body, total_kop,"
@@ -382,9 +384,12 @@ void bench_build_journal(const char *path, long n, const char *profile)
 						       {"queued", "sending", "local"},
 						       {"sending", "accepted", "reply"},
 						       {"accepted", "processed", "callback"}};
-		int rows = strcmp(state, "queued") == 0 ? 1 : strcmp(state, "accepted") == 0 ? 3 : 4;
-		snprintf(ofd, sizeof ofd, "https://ofd.example/receipt?fn=9999078900012345&i=%ld"
-					  "&fp=%010" PRIu64,
+		int rows = strcmp(state, "queued") == 0	    ? 1
+			   : strcmp(state, "accepted") == 0 ? 3
+							    : 4;
+		snprintf(ofd, sizeof ofd,
+			 "https://ofd.example/receipt?fn=9999078900012345&i=%ld"
+			 "&fp=%010" PRIu64,
 			 i, (uint64_t)(bench_mix((uint64_t)i) % 10000000000ULL));
 		for (int r = 0; r < rows; r++) {
 			sqlite3_bind_int64(hist, 1, i);
@@ -404,12 +409,13 @@ void bench_build_journal(const char *path, long n, const char *profile)
 			step(db, att, "insert attempt");
 		}
 		if (rows == 4) {
-			snprintf(cb, sizeof cb,
-				 "data=%%7B%%22uuid%%22%%3A%%22%s%%22%%2C%%22ext_id%%22%%3A%%22%s"
-				 "%%22%%2C%%22status%%22%%3A%%22processed%%22%%2C%%22ofd_url%%22%%3A"
-				 "%%22https%%3A%%2F%%2Fofd.example%%2Freceipt%%3Ffn%%3D9999078900012345"
-				 "%%26i%%3D%ld%%22%%2C%%22fn%%22%%3A%%229999078900012345%%22%%7D",
-				 uuid, ext, i);
+			snprintf(
+			    cb, sizeof cb,
+			    "data=%%7B%%22uuid%%22%%3A%%22%s%%22%%2C%%22ext_id%%22%%3A%%22%s"
+			    "%%22%%2C%%22status%%22%%3A%%22processed%%22%%2C%%22ofd_url%%22%%3A"
+			    "%%22https%%3A%%2F%%2Fofd.example%%2Freceipt%%3Ffn%%3D9999078900012345"
+			    "%%26i%%3D%ld%%22%%2C%%22fn%%22%%3A%%229999078900012345%%22%%7D",
+			    uuid, ext, i);
 			sqlite3_bind_int64(raw, 1, at + 3000);
 			sqlite3_bind_int64(raw, 2, i);
 			sqlite3_bind_text(raw, 3, uuid, -1, SQLITE_STATIC);
@@ -425,4 +431,3 @@ void bench_build_journal(const char *path, long n, const char *profile)
 	db_ok(db, sqlite3_exec(db, "COMMIT; PRAGMA journal_mode=WAL", NULL, NULL, NULL), "commit");
 	sqlite3_close(db);
 }
-

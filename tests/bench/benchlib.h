@@ -24,10 +24,10 @@ struct bench_sandbox {
 /* What to start it with; NULL/0 = the sandbox's default. */
 struct bench_sandbox_opts {
 	const char *exe;
-	int port;		  /* 0 = any free port */
-	const char *faults;	  /* "" or NULL = none */
-	const char *time_scale;	  /* e.g. "0.001" */
-	long callback_delay_ms;	  /* 0 = the default */
+	int port;		/* 0 = any free port */
+	const char *faults;	/* "" or NULL = none */
+	const char *time_scale; /* e.g. "0.001" */
+	long callback_delay_ms; /* 0 = the default */
 	uint64_t seed;
 	bool seed_set;
 };

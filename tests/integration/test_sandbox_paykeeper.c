@@ -123,7 +123,8 @@ static void token__stable_for_a_day__required_for_print(void **state)
 	char msg[512] = "";
 	assert_int_equal(
 	    print(sb, NULL, "", "sale", "key-000001", "a@b.ru", CART, "91.00", msg, sizeof msg), 0);
-	assert_non_null(strstr(msg, ": Токен безопасности не верен.")); /* the real service's text */
+	assert_non_null(
+	    strstr(msg, ": Токен безопасности не верен.")); /* the real service's text */
 	assert_int_equal(
 	    print(sb, "bogus", "", "sale", "key-000001", "a@b.ru", CART, "91.00", msg, sizeof msg),
 	    0);

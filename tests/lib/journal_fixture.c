@@ -74,14 +74,14 @@ int teardown(void **state)
 struct journal_new_doc sale(const char *ext_id, int64_t total)
 {
 	struct journal_new_doc d = {
-		.profile = "shop",
-		.provider = KPROVIDER_LIFEPAY,
-		.kind = "receipt",
-		.type = "payment",
-		.ext_id = ext_id,
-		.body = "{\"login\":\"\",\"apikey\":\"\",\"type\":\"payment\"}",
-		.total = total,
-		.card = total,
+	    .profile = "shop",
+	    .provider = KPROVIDER_LIFEPAY,
+	    .kind = "receipt",
+	    .type = "payment",
+	    .ext_id = ext_id,
+	    .body = "{\"login\":\"\",\"apikey\":\"\",\"type\":\"payment\"}",
+	    .total = total,
+	    .card = total,
 	};
 	return d;
 }

@@ -16,8 +16,7 @@
 
 #include "util.h"
 
-int on_callback(void *cls, const struct listener_request *req, char *reply,
-		size_t reply_n)
+int on_callback(void *cls, const struct listener_request *req, char *reply, size_t reply_n)
 {
 	struct handler *h = cls;
 	h->calls++;
@@ -112,12 +111,12 @@ struct fx *fx_new(size_t body_limit, unsigned timeout_s)
 	f->h.answer = 200;
 	assert_int_equal(listener_new_token(f->token, NULL), K_OK);
 	struct listener_options opt = {
-		.listen = "127.0.0.1:0",
-		.token = f->token,
-		.body_limit = body_limit,
-		.timeout_s = timeout_s,
-		.on_callback = on_callback,
-		.cls = &f->h,
+	    .listen = "127.0.0.1:0",
+	    .token = f->token,
+	    .body_limit = body_limit,
+	    .timeout_s = timeout_s,
+	    .on_callback = on_callback,
+	    .cls = &f->h,
 	};
 	struct kerr err;
 	f->ls = listener_start(f->loop, &opt, &err);

@@ -47,8 +47,7 @@ struct fx {
 	char base[64];
 };
 
-int on_callback(void *cls, const struct listener_request *req, char *reply,
-		size_t reply_n);
+int on_callback(void *cls, const struct listener_request *req, char *reply, size_t reply_n);
 void *client_main(void *arg);
 /* Serves the listener on the loop until the client finishes. */
 void serve_until(struct loop *l, atomic_int *flag, long long ms);

@@ -27,13 +27,15 @@ static void basket_check_name__refuses__bidi_and_invisible_characters(void **sta
 {
 	(void)state;
 	static const char *const bad[] = {
-	    "Milk \xe2\x80\xae" "100",	 /* U+202E right-to-left override */
-	    "Milk \xe2\x80\xad" "100",	 /* U+202D left-to-right override */
-	    "Mi\xe2\x80\x8blk",	 /* U+200B zero-width space */
+	    "Milk \xe2\x80\xae"
+	    "100", /* U+202E right-to-left override */
+	    "Milk \xe2\x80\xad"
+	    "100",			      /* U+202D left-to-right override */
+	    "Mi\xe2\x80\x8blk",		      /* U+200B zero-width space */
 	    "Milk \xe2\x81\xa6x\xe2\x81\xa9", /* U+2066 isolate */
-	    "\xef\xbb\xbfMilk",	 /* U+FEFF */
-	    "Milk\xc2\x85",		 /* U+0085 C1 control */
-	    "Mi\xc2\xadlk",		 /* U+00AD soft hyphen */
+	    "\xef\xbb\xbfMilk",		      /* U+FEFF */
+	    "Milk\xc2\x85",		      /* U+0085 C1 control */
+	    "Mi\xc2\xadlk",		      /* U+00AD soft hyphen */
 	};
 	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
 		struct kerr err = {0};
@@ -64,9 +66,10 @@ static void basket_check_name__counts_characters_not_bytes(void **state)
 	assert_non_null(strstr(err.text, "129"));
 	assert_int_equal(basket_check_name("", "name", &err), K_INVALID);
 	assert_int_equal(basket_check_name("   ", "name", &err), K_INVALID);
-	assert_int_equal(basket_check_name("\xD0", "name", &err), K_INVALID);	    /* cut */
-	assert_int_equal(basket_check_name("\xC0\xAF", "name", &err), K_INVALID);   /* overlong */
-	assert_int_equal(basket_check_name("\xED\xA0\x80", "name", &err), K_INVALID); /* surrogate */
+	assert_int_equal(basket_check_name("\xD0", "name", &err), K_INVALID);	  /* cut */
+	assert_int_equal(basket_check_name("\xC0\xAF", "name", &err), K_INVALID); /* overlong */
+	assert_int_equal(basket_check_name("\xED\xA0\x80", "name", &err),
+			 K_INVALID); /* surrogate */
 	assert_int_equal(basket_check_name("a\tb", "name", &err), K_INVALID);
 	assert_int_equal(basket_check_name("Хлеб", "name", &err), K_OK);
 }
@@ -83,10 +86,10 @@ static void basket_add__rejects_bad_lines__keeps_basket(void **state)
 		struct basket_line l;
 		const char *field;
 	} bad[] = {
-		{line("Молоко", 100, 0), "quantity"},
-		{line("Молоко", 100, -1000), "quantity"},
-		{line("Молоко", -1, 1000), "price"},
-		{line("", 100, 1000), "name"},
+	    {line("Молоко", 100, 0), "quantity"},
+	    {line("Молоко", 100, -1000), "quantity"},
+	    {line("Молоко", -1, 1000), "price"},
+	    {line("", 100, 1000), "name"},
 	};
 	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
 		struct kerr err = {0};
@@ -127,7 +130,7 @@ static void basket_discounts__line_percent_and_amount(void **state)
 	assert_int_equal(b.lines[0].line_discount, 4546);
 	assert_int_equal(b.lines[0].sum, 40909);
 
-	struct basket_line c = line("Чай", 15000, 3000); /* 450.00 */
+	struct basket_line c = line("Чай", 15000, 3000);       /* 450.00 */
 	c.discount = (struct discount){DISCOUNT_AMOUNT, 5000}; /* 50.00 off the line */
 	assert_int_equal(basket_add(&b, &c, NULL), K_OK);
 	assert_int_equal(b.lines[1].sum, 40000);
@@ -136,11 +139,12 @@ static void basket_discounts__line_percent_and_amount(void **state)
 	assert_int_equal(b.discount, 4546 + 5000);
 
 	struct kerr err = {0};
-	assert_int_equal(basket_set_discount(&b, 1, (struct discount){DISCOUNT_AMOUNT, 45001}, &err),
-			 K_INVALID);
+	assert_int_equal(
+	    basket_set_discount(&b, 1, (struct discount){DISCOUNT_AMOUNT, 45001}, &err), K_INVALID);
 	assert_int_equal(b.lines[1].discount.value, 5000); /* unchanged */
-	assert_int_equal(basket_set_discount(&b, 1, (struct discount){DISCOUNT_PERCENT, 10001}, &err),
-			 K_INVALID);
+	assert_int_equal(
+	    basket_set_discount(&b, 1, (struct discount){DISCOUNT_PERCENT, 10001}, &err),
+	    K_INVALID);
 	assert_int_equal(b.total, 80909);
 }
 
@@ -153,9 +157,8 @@ static void basket_receipt_discount__spreads_to_exact_total(void **state)
 	for (int i = 0; i < 3; i++)
 		assert_int_equal(basket_add(&b, &l, NULL), K_OK);
 	/* 1.00 off 3.00: 34 + 33 + 33 kopecks */
-	assert_int_equal(basket_set_receipt_discount(&b, (struct discount){DISCOUNT_AMOUNT, 100},
-						     NULL),
-			 K_OK);
+	assert_int_equal(
+	    basket_set_receipt_discount(&b, (struct discount){DISCOUNT_AMOUNT, 100}, NULL), K_OK);
 	assert_int_equal(b.total, 200);
 	assert_int_equal(b.lines[0].sum, 66);
 	assert_int_equal(b.lines[1].sum, 67);
@@ -166,15 +169,14 @@ static void basket_receipt_discount__spreads_to_exact_total(void **state)
 	assert_int_equal(s, b.total);
 
 	/* 10% off 3.00 = 0.30 spread 10/10/10 */
-	assert_int_equal(basket_set_receipt_discount(&b, (struct discount){DISCOUNT_PERCENT, 1000},
-						     NULL),
-			 K_OK);
+	assert_int_equal(
+	    basket_set_receipt_discount(&b, (struct discount){DISCOUNT_PERCENT, 1000}, NULL), K_OK);
 	assert_int_equal(b.total, 270);
 	/* more than the total is refused and the old discount stays */
 	struct kerr err = {0};
-	assert_int_equal(basket_set_receipt_discount(&b, (struct discount){DISCOUNT_AMOUNT, 301},
-						     &err),
-			 K_INVALID);
+	assert_int_equal(
+	    basket_set_receipt_discount(&b, (struct discount){DISCOUNT_AMOUNT, 301}, &err),
+	    K_INVALID);
 	assert_int_equal(b.total, 270);
 }
 
@@ -213,9 +215,8 @@ static void basket_remove__drops_receipt_amount_discount_that_no_longer_fits(voi
 	assert_int_equal(basket_add(&b, &l, NULL), K_OK);
 	l = line("B", 100, 1000);
 	assert_int_equal(basket_add(&b, &l, NULL), K_OK);
-	assert_int_equal(basket_set_receipt_discount(&b, (struct discount){DISCOUNT_AMOUNT, 500},
-						     NULL),
-			 K_OK);
+	assert_int_equal(
+	    basket_set_receipt_discount(&b, (struct discount){DISCOUNT_AMOUNT, 500}, NULL), K_OK);
 	assert_int_equal(basket_remove(&b, 0, NULL), K_OK);
 	assert_int_equal(b.receipt_discount.type, DISCOUNT_NONE);
 	assert_int_equal(b.total, 100);
@@ -267,16 +268,16 @@ static void basket_add__piece_goods__whole_quantities_only(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(basket_check_name__counts_characters_not_bytes),
-		cmocka_unit_test(basket_check_name__refuses__bidi_and_invisible_characters),
-		cmocka_unit_test(basket_add__rejects_bad_lines__keeps_basket),
-		cmocka_unit_test(basket_add__at_most_100_lines),
-		cmocka_unit_test(basket_discounts__line_percent_and_amount),
-		cmocka_unit_test(basket_receipt_discount__spreads_to_exact_total),
-		cmocka_unit_test(basket_edit__qty_price_remove_clear),
-		cmocka_unit_test(basket_remove__drops_receipt_amount_discount_that_no_longer_fits),
-		cmocka_unit_test(unit_and_vat__wire_names_round_trip),
-		cmocka_unit_test(basket_add__piece_goods__whole_quantities_only),
+	    cmocka_unit_test(basket_check_name__counts_characters_not_bytes),
+	    cmocka_unit_test(basket_check_name__refuses__bidi_and_invisible_characters),
+	    cmocka_unit_test(basket_add__rejects_bad_lines__keeps_basket),
+	    cmocka_unit_test(basket_add__at_most_100_lines),
+	    cmocka_unit_test(basket_discounts__line_percent_and_amount),
+	    cmocka_unit_test(basket_receipt_discount__spreads_to_exact_total),
+	    cmocka_unit_test(basket_edit__qty_price_remove_clear),
+	    cmocka_unit_test(basket_remove__drops_receipt_amount_discount_that_no_longer_fits),
+	    cmocka_unit_test(unit_and_vat__wire_names_round_trip),
+	    cmocka_unit_test(basket_add__piece_goods__whole_quantities_only),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

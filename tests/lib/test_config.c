@@ -313,35 +313,37 @@ static void config_load__bad_value__names_file_line_section_key_and_allowed(void
 		const char *key;
 		const char *allowed;
 	} cases[] = {
-		{"provider = atol", "provider", "lifepay or paykeeper"},
-		{"base_url = http://sapi.life-pay.ru", "base_url", "https://"},
-		{"base_url = ftp://x", "base_url", "https://"},
-		{"login = 89991234567", "login", "7 followed by 10 digits"},
-		{"login = 7999123456", "login", "7 followed by 10 digits"},
-		{"cashier_inn = 12345", "cashier_inn", "12 digits"}, {"cashier_inn = 123456789012", "cashier_inn", "check digits"}, {"cashier_inn = 7707083893", "cashier_inn", "a person"},
-		{"tax_system = usn", "tax_system", "osn, usn6, usn15"},
-		{"test = maybe", "test", "0, 1, true or false"},
-		{"pos_terminal = 2", "pos_terminal", "0, 1, true or false"},
-		{"max_receipt = 0", "max_receipt", "above zero"},
-		{"max_receipt = lots", "max_receipt", "above zero"},
-		{"listen = 127.0.0.1", "listen", "HOST:PORT"},
-		{"listen = 127.0.0.1:70000", "listen", "0-65535"},
-		{"listen = ::1:80", "listen", "[::1]"},
-		{"public_url = relay.example.ru", "public_url", "http(s)://"},
-		{"retry_schedule = 60,,180", "retry_schedule", "comma-separated"},
-		{"retry_schedule = 0", "retry_schedule", "1-86400"},
-		{"retry_schedule = 60,", "retry_schedule", "the last repeating"},
-		{"retry_schedule = 1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17", "retry_schedule",
-		 "1 to 16"},
-		{"retry_schedule = soon", "retry_schedule", "seconds"},
-		{"theme = ../../etc/passwd", "theme", "letters, digits"},
-		{"paper_width = 40", "paper_width", "32, 42 or 48"},
-		{"paper_width = -32", "paper_width", "32, 42 or 48"},
-		{"stale_after = 0", "stale_after", "1 to 604800"},
-		{"stale_after = 15m", "stale_after", "1 to 604800"},
-		{"max_in_flight = 0", "max_in_flight", "1 to 64"},
-		{"max_in_flight = 65", "max_in_flight", "1 to 64"},
-		{"server = ftp://pk.example", "server", "PayKeeper server"},
+	    {"provider = atol", "provider", "lifepay or paykeeper"},
+	    {"base_url = http://sapi.life-pay.ru", "base_url", "https://"},
+	    {"base_url = ftp://x", "base_url", "https://"},
+	    {"login = 89991234567", "login", "7 followed by 10 digits"},
+	    {"login = 7999123456", "login", "7 followed by 10 digits"},
+	    {"cashier_inn = 12345", "cashier_inn", "12 digits"},
+	    {"cashier_inn = 123456789012", "cashier_inn", "check digits"},
+	    {"cashier_inn = 7707083893", "cashier_inn", "a person"},
+	    {"tax_system = usn", "tax_system", "osn, usn6, usn15"},
+	    {"test = maybe", "test", "0, 1, true or false"},
+	    {"pos_terminal = 2", "pos_terminal", "0, 1, true or false"},
+	    {"max_receipt = 0", "max_receipt", "above zero"},
+	    {"max_receipt = lots", "max_receipt", "above zero"},
+	    {"listen = 127.0.0.1", "listen", "HOST:PORT"},
+	    {"listen = 127.0.0.1:70000", "listen", "0-65535"},
+	    {"listen = ::1:80", "listen", "[::1]"},
+	    {"public_url = relay.example.ru", "public_url", "http(s)://"},
+	    {"retry_schedule = 60,,180", "retry_schedule", "comma-separated"},
+	    {"retry_schedule = 0", "retry_schedule", "1-86400"},
+	    {"retry_schedule = 60,", "retry_schedule", "the last repeating"},
+	    {"retry_schedule = 1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17", "retry_schedule",
+	     "1 to 16"},
+	    {"retry_schedule = soon", "retry_schedule", "seconds"},
+	    {"theme = ../../etc/passwd", "theme", "letters, digits"},
+	    {"paper_width = 40", "paper_width", "32, 42 or 48"},
+	    {"paper_width = -32", "paper_width", "32, 42 or 48"},
+	    {"stale_after = 0", "stale_after", "1 to 604800"},
+	    {"stale_after = 15m", "stale_after", "1 to 604800"},
+	    {"max_in_flight = 0", "max_in_flight", "1 to 64"},
+	    {"max_in_flight = 65", "max_in_flight", "1 to 64"},
+	    {"server = ftp://pk.example", "server", "PayKeeper server"},
 	};
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
 		char text[512];
@@ -366,16 +368,14 @@ static void config_load__secrets__never_in_errors_or_warnings(void **state)
 	struct config *cfg = NULL;
 	struct kerr err = {0};
 	/* a bad secret value is described, not repeated */
-	assert_int_equal(load(fx,
-			      "[profile.shop]\nlogin = 79991234567\napikey = MY SECRET KEY\n",
-			      &cfg, &err),
-			 K_INVALID);
+	assert_int_equal(
+	    load(fx, "[profile.shop]\nlogin = 79991234567\napikey = MY SECRET KEY\n", &cfg, &err),
+	    K_INVALID);
 	assert_non_null(strstr(err.text, ":3: [profile.shop] apikey"));
 	assert_null(strstr(err.text, "MY SECRET"));
 	/* a misspelt secret key is a warning naming the key, never its value */
-	assert_int_equal(load(fx, LIFEPAY_OK "apikye = LEAKED-VALUE\npasword = LEAKED-2\n", &cfg,
-			      &err),
-			 K_OK);
+	assert_int_equal(
+	    load(fx, LIFEPAY_OK "apikye = LEAKED-VALUE\npasword = LEAKED-2\n", &cfg, &err), K_OK);
 	assert_int_equal(cfg->nwarnings, 2);
 	assert_non_null(strstr(cfg->warnings[0], ":4: [profile.shop] unknown key \"apikye\""));
 	assert_non_null(strstr(cfg->warnings[0], "did you mean \"apikey\""));
@@ -385,8 +385,7 @@ static void config_load__secrets__never_in_errors_or_warnings(void **state)
 	}
 	config_free(cfg);
 	/* several problems: the first is told, the others counted */
-	assert_int_equal(load(fx, LIFEPAY_OK "paper_width = 1\ntest = x\n", &cfg, &err),
-			 K_INVALID);
+	assert_int_equal(load(fx, LIFEPAY_OK "paper_width = 1\ntest = x\n", &cfg, &err), K_INVALID);
 	assert_non_null(strstr(err.text, "paper_width"));
 	assert_non_null(strstr(err.text, "and 1 more"));
 	assert_null(strstr(err.text, "SUPERSECRET"));
@@ -399,19 +398,19 @@ static void config_load__missing_credentials__named(void **state)
 		const char *text;
 		const char *want;
 	} cases[] = {
-		{"[profile.shop]\nlogin = 79991234567\n", ":1: [profile.shop] apikey"},
-		{"[profile.shop]\napikey = k\n", ":1: [profile.shop] login"},
-		{"[profile.pk]\nprovider = paykeeper\nuser = u\npassword = p\n",
-		 ":1: [profile.pk] server"},
-		{"[profile.pk]\nprovider = paykeeper\nserver = a.b\npassword = p\n",
-		 ":1: [profile.pk] user"},
-		{"[profile.pk]\nprovider = paykeeper\nserver = a.b\nuser = u\n",
-		 ":1: [profile.pk] password"},
-		{"[profile.empty]\n", ":1: [profile.empty] login"},
-		{"[kassa]\ndefault_profile = ghost\n" LIFEPAY_OK, ":2: [kassa] default_profile"},
-		{"[profile.training]\nlogin = 79991234567\napikey = k\n", "reserved"},
-		{"[profile.a b]\nlogin = 79991234567\napikey = k\n", "profile name"},
-		{"[profile.shop]\nthis line has no equals sign\n", ":2:"},
+	    {"[profile.shop]\nlogin = 79991234567\n", ":1: [profile.shop] apikey"},
+	    {"[profile.shop]\napikey = k\n", ":1: [profile.shop] login"},
+	    {"[profile.pk]\nprovider = paykeeper\nuser = u\npassword = p\n",
+	     ":1: [profile.pk] server"},
+	    {"[profile.pk]\nprovider = paykeeper\nserver = a.b\npassword = p\n",
+	     ":1: [profile.pk] user"},
+	    {"[profile.pk]\nprovider = paykeeper\nserver = a.b\nuser = u\n",
+	     ":1: [profile.pk] password"},
+	    {"[profile.empty]\n", ":1: [profile.empty] login"},
+	    {"[kassa]\ndefault_profile = ghost\n" LIFEPAY_OK, ":2: [kassa] default_profile"},
+	    {"[profile.training]\nlogin = 79991234567\napikey = k\n", "reserved"},
+	    {"[profile.a b]\nlogin = 79991234567\napikey = k\n", "profile name"},
+	    {"[profile.shop]\nthis line has no equals sign\n", ":2:"},
 	};
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
 		struct config *cfg = NULL;
@@ -511,9 +510,9 @@ static void config_select__several_without_default__asks(void **state)
 	struct fixture *fx = *state;
 	struct config *cfg = NULL;
 	struct kerr err = {0};
-	assert_int_equal(load(fx, LIFEPAY_OK "[profile.second]\nlogin = 79990000000\napikey = z\n",
-			      &cfg, &err),
-			 K_OK);
+	assert_int_equal(
+	    load(fx, LIFEPAY_OK "[profile.second]\nlogin = 79990000000\napikey = z\n", &cfg, &err),
+	    K_OK);
 	struct config_profile p;
 	assert_int_equal(config_select(cfg, NULL, false, &p, &err), K_INVALID);
 	assert_non_null(strstr(err.text, "shop, second"));
@@ -594,21 +593,21 @@ int main(void)
 {
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
 	const struct CMUnitTest tests[] = {
-		T(config_path__follows_xdg__else_home),
-		T(config_journal_path__separate_files_in_private_data_dir),
-		T(config_load__no_file__no_profiles__training),
-		T(config_load__readable_by_others__refused_with_chmod),
-		T(config_load__minimal_lifepay__gets_defaults),
-		T(config_load__every_key__parsed),
-		T(config_load__bad_value__names_file_line_section_key_and_allowed),
-		T(config_load__secrets__never_in_errors_or_warnings),
-		T(config_load__missing_credentials__named),
-		T(config_load__warnings_for_unknowns_and_repeats),
-		T(config_load__listen_tls__pairs_and_https_warning),
-		T(config_load__overlong_line__refused),
-		T(config_select__several_without_default__asks),
-		T(config_dump__masks_secrets_unless_asked),
-		T(config_load__max_receipt__in_roubles),
+	    T(config_path__follows_xdg__else_home),
+	    T(config_journal_path__separate_files_in_private_data_dir),
+	    T(config_load__no_file__no_profiles__training),
+	    T(config_load__readable_by_others__refused_with_chmod),
+	    T(config_load__minimal_lifepay__gets_defaults),
+	    T(config_load__every_key__parsed),
+	    T(config_load__bad_value__names_file_line_section_key_and_allowed),
+	    T(config_load__secrets__never_in_errors_or_warnings),
+	    T(config_load__missing_credentials__named),
+	    T(config_load__warnings_for_unknowns_and_repeats),
+	    T(config_load__listen_tls__pairs_and_https_warning),
+	    T(config_load__overlong_line__refused),
+	    T(config_select__several_without_default__asks),
+	    T(config_dump__masks_secrets_unless_asked),
+	    T(config_load__max_receipt__in_roubles),
 	};
 #undef T
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -71,9 +71,9 @@ static void journal_open__newer_schema__refused_with_advice(void **state)
 	fx->j = NULL;
 	sqlite3 *db;
 	assert_int_equal(sqlite3_open(fx->path, &db), SQLITE_OK);
-	assert_int_equal(sqlite3_exec(db, "INSERT INTO schema_version VALUES (99, 0)", NULL, NULL,
-				      NULL),
-			 SQLITE_OK);
+	assert_int_equal(
+	    sqlite3_exec(db, "INSERT INTO schema_version VALUES (99, 0)", NULL, NULL, NULL),
+	    SQLITE_OK);
 	sqlite3_close(db);
 	struct kerr err = {0};
 	struct journal *j = NULL;
@@ -145,22 +145,18 @@ static void journal_enqueue__bad_input__refused_naming_the_field(void **state)
 	memset(long_id, 'a', sizeof long_id - 1);
 	long_id[sizeof long_id - 1] = '\0';
 	static const char *const secret_bodies[] = {
-		"{\"login\":\"79990000000\",\"apikey\":\"k-123\"}",
-		"  {\"token\":\"abc\"}",
-		"cart=%5B%5D&token=abc",
+	    "{\"login\":\"79990000000\",\"apikey\":\"k-123\"}",
+	    "  {\"token\":\"abc\"}",
+	    "cart=%5B%5D&token=abc",
 	};
 	struct {
 		struct journal_new_doc d;
 		const char *field;
 	} cases[] = {
-		{sale("", 100), "ext_id"},
-		{sale(long_id, 100), "ext_id"},
-		{sale("ok-1", -1), "total"},
-		{sale("ok-2", 100), "body"},
-		{sale("ok-3", 100), "body"},
-		{sale("ok-4", 100), "body"},
-		{sale("ok-5", 100), "body"},
-		{sale("ok-6", 100), "kind"},
+	    {sale("", 100), "ext_id"},	 {sale(long_id, 100), "ext_id"},
+	    {sale("ok-1", -1), "total"}, {sale("ok-2", 100), "body"},
+	    {sale("ok-3", 100), "body"}, {sale("ok-4", 100), "body"},
+	    {sale("ok-5", 100), "body"}, {sale("ok-6", 100), "kind"},
 	};
 	cases[3].d.body = "";
 	cases[4].d.body = secret_bodies[0];
@@ -189,8 +185,8 @@ static void retry_delay_ms__follows_schedule__last_repeats(void **state)
 		int attempt;
 		int64_t want;
 	} defaults[] = {
-		{-1, 60000}, {0, 60000}, {1, 60000}, {2, 180000}, {3, 300000}, {4, 600000},
-		{5, 600000}, {1000, 600000},
+	    {-1, 60000}, {0, 60000},  {1, 60000},  {2, 180000},
+	    {3, 300000}, {4, 600000}, {5, 600000}, {1000, 600000},
 	};
 	for (size_t i = 0; i < sizeof defaults / sizeof defaults[0]; i++)
 		assert_int_equal(retry_delay_ms(NULL, 0, defaults[i].attempt), defaults[i].want);
@@ -223,8 +219,7 @@ static void journal_due__by_time__oldest_first(void **state)
 	assert_int_equal(n, 2); /* max respected */
 	/* a failed send of a goes to the back of the line */
 	assert_int_equal(journal_mark_sending(fx->j, ia, NULL), K_OK);
-	assert_int_equal(journal_schedule_retry(fx->j, ia, T0 + 60000, JSRC_LOCAL, "timeout",
-						NULL),
+	assert_int_equal(journal_schedule_retry(fx->j, ia, T0 + 60000, JSRC_LOCAL, "timeout", NULL),
 			 K_OK);
 	assert_int_equal(journal_due(fx->j, T0 + 100, ids, 8, &n, NULL), K_OK);
 	assert_int_equal(n, 2);
@@ -271,8 +266,8 @@ static void journal_retry__keeps_ext_id__records_attempts_and_history(void **sta
 		assert_int_equal(journal_mark_sending(fx->j, id, &err), K_REFUSED);
 		assert_int_equal(journal_record_attempt(fx->j, id, 500, 0, "HTTP 500", NULL), K_OK);
 		int64_t at = fx->now + retry_delay_ms(NULL, 0, attempt);
-		assert_int_equal(journal_schedule_retry(fx->j, id, at, JSRC_REPLY, "HTTP 500", &err),
-				 K_OK);
+		assert_int_equal(
+		    journal_schedule_retry(fx->j, id, at, JSRC_REPLY, "HTTP 500", &err), K_OK);
 		int64_t ids[2];
 		size_t n;
 		assert_int_equal(journal_due(fx->j, at - 1, ids, 2, &n, NULL), K_OK);
@@ -330,9 +325,8 @@ static void journal_reply__ok_rejected_and_test(void **state)
 	struct journal_new_doc r = sale("r-rej", 100);
 	int64_t rej = enqueue(fx, &r);
 	assert_int_equal(journal_mark_sending(fx->j, rej, NULL), K_OK);
-	assert_int_equal(journal_apply_reply_rejected(fx->j, rej, 3896, "сумма безнала больше",
-						      &err),
-			 K_OK);
+	assert_int_equal(
+	    journal_apply_reply_rejected(fx->j, rej, 3896, "сумма безнала больше", &err), K_OK);
 	assert_int_equal(journal_get(fx->j, rej, &d, NULL), K_OK);
 	assert_int_equal(d.state, JS_REJECTED);
 	assert_int_equal(d.last_error_code, 3896);
@@ -420,10 +414,10 @@ static void journal_open__upgrade_from_v2__sent_at_from_last_send(void **state)
 	assert_int_equal(journal_mark_sending(fx->j, old, NULL), K_OK);
 	assert_int_equal(journal_apply_reply_ok(fx->j, old, "u-v2-old", NULL, NULL), K_OK);
 	int64_t queued = enqueue(fx, &(struct journal_new_doc){.profile = "shop",
-								.provider = KPROVIDER_LIFEPAY,
-								.kind = "receipt",
-								.ext_id = "v2-queued",
-								.body = "{}"});
+							       .provider = KPROVIDER_LIFEPAY,
+							       .kind = "receipt",
+							       .ext_id = "v2-queued",
+							       .body = "{}"});
 	fx_reopen(fx);
 	assert_int_equal(journal_schema_version(fx->j), journal_schema_latest());
 	assert_true(journal_schema_latest() >= 3);
@@ -474,9 +468,8 @@ static void journal_poll__paykeeper_due_after_first_delay(void **state)
 	assert_int_equal(journal_apply_reply_ok(fx->j, id, NULL, "777", NULL), K_OK);
 	int64_t ids[4];
 	size_t n;
-	assert_int_equal(journal_poll_due(fx->j, fx->now + JOURNAL_FIRST_POLL_MS - 1, ids, 4, &n,
-					  NULL),
-			 K_OK);
+	assert_int_equal(
+	    journal_poll_due(fx->j, fx->now + JOURNAL_FIRST_POLL_MS - 1, ids, 4, &n, NULL), K_OK);
 	assert_int_equal(n, 0);
 	assert_int_equal(journal_poll_due(fx->j, fx->now + JOURNAL_FIRST_POLL_MS, ids, 4, &n, NULL),
 			 K_OK);
@@ -585,7 +578,8 @@ static void journal_words__round_trip(void **state)
 	}
 	for (int s = 0; s < JSRC_COUNT; s++) {
 		enum journal_source back;
-		assert_true(journal_source_parse(journal_source_word((enum journal_source)s), &back));
+		assert_true(
+		    journal_source_parse(journal_source_word((enum journal_source)s), &back));
 		assert_int_equal(back, s);
 	}
 	enum kprovider p;
@@ -596,8 +590,10 @@ static void journal_words__round_trip(void **state)
 	assert_string_equal(journal_state_label(JS_PROVIDER_RETRY), "provider retry");
 	assert_string_equal(journal_state_word((enum journal_state)99), "?");
 	static const bool finals[JS_COUNT] = {
-		[JS_PROCESSED] = true, [JS_FAILED] = true, [JS_REJECTED] = true,
-		[JS_VALIDATED] = true,
+	    [JS_PROCESSED] = true,
+	    [JS_FAILED] = true,
+	    [JS_REJECTED] = true,
+	    [JS_VALIDATED] = true,
 	};
 	for (int s = 0; s < JS_COUNT; s++)
 		assert_int_equal(journal_state_final((enum journal_state)s), finals[s]);
@@ -636,24 +632,24 @@ int main(void)
 {
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
 	const struct CMUnitTest tests[] = {
-		T(journal_open__fresh_db__is_wal_at_latest_schema),
-		T(journal_open__old_schema_with_documents__migrates_and_keeps_them),
-		T(journal_open__newer_schema__refused_with_advice),
-		T(journal_enqueue__committed_before_send__survives_reopen),
-		T(journal_enqueue__same_ext_id__refused_naming_the_first),
-		T(journal_enqueue__bad_input__refused_naming_the_field),
-		cmocka_unit_test(retry_delay_ms__follows_schedule__last_repeats),
-		T(journal_due__by_time__oldest_first),
-		T(journal_retry__keeps_ext_id__records_attempts_and_history),
-		T(journal_reply__ok_rejected_and_test),
-		T(journal_resume_on_start__sending_goes_back_to_queued),
-		T(journal_open__upgrade_from_v2__sent_at_from_last_send),
-		T(journal_mark_sending_many__queued_only__in_one_go),
-		T(journal_poll__paykeeper_due_after_first_delay),
-		T(journal_refund__left_and_over_refund_refused),
-		T(journal_refund__failed_original__nothing_to_refund),
-		cmocka_unit_test(journal_words__round_trip),
-		T(journal_lock_sender__second_holder__refused_until_first_closes),
+	    T(journal_open__fresh_db__is_wal_at_latest_schema),
+	    T(journal_open__old_schema_with_documents__migrates_and_keeps_them),
+	    T(journal_open__newer_schema__refused_with_advice),
+	    T(journal_enqueue__committed_before_send__survives_reopen),
+	    T(journal_enqueue__same_ext_id__refused_naming_the_first),
+	    T(journal_enqueue__bad_input__refused_naming_the_field),
+	    cmocka_unit_test(retry_delay_ms__follows_schedule__last_repeats),
+	    T(journal_due__by_time__oldest_first),
+	    T(journal_retry__keeps_ext_id__records_attempts_and_history),
+	    T(journal_reply__ok_rejected_and_test),
+	    T(journal_resume_on_start__sending_goes_back_to_queued),
+	    T(journal_open__upgrade_from_v2__sent_at_from_last_send),
+	    T(journal_mark_sending_many__queued_only__in_one_go),
+	    T(journal_poll__paykeeper_due_after_first_delay),
+	    T(journal_refund__left_and_over_refund_refused),
+	    T(journal_refund__failed_original__nothing_to_refund),
+	    cmocka_unit_test(journal_words__round_trip),
+	    T(journal_lock_sender__second_holder__refused_until_first_closes),
 	};
 #undef T
 	return cmocka_run_group_tests(tests, NULL, NULL);

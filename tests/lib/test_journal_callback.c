@@ -1,4 +1,5 @@
-/* Tests for lib/journal_callback.c and staleness: callbacks, polls, early and adopted uuids, batches. */
+/* Tests for lib/journal_callback.c and staleness: callbacks, polls, early and adopted uuids,
+ * batches. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -24,13 +25,13 @@ static void journal_apply_callback__transitions_with_history_and_raw(void **stat
 	fx->now += 1000;
 	const char *body = "data=%7B%22uuid%22%3A%22uuid-cb-1%22%7D";
 	struct journal_callback cb = {
-		.uuid = "uuid-cb-1",
-		.state = JS_PROVIDER_RETRY,
-		.source = JSRC_CALLBACK,
-		.detail = "waiting for retry",
-		.body = body,
-		.body_len = strlen(body),
-		.content_type = "application/x-www-form-urlencoded",
+	    .uuid = "uuid-cb-1",
+	    .state = JS_PROVIDER_RETRY,
+	    .source = JSRC_CALLBACK,
+	    .detail = "waiting for retry",
+	    .body = body,
+	    .body_len = strlen(body),
+	    .content_type = "application/x-www-form-urlencoded",
 	};
 	struct journal_callback_result res;
 	assert_int_equal(journal_apply_callback(fx->j, &cb, &res, &err), K_OK);
@@ -74,8 +75,8 @@ static void journal_apply_callback__transitions_with_history_and_raw(void **stat
 
 	/* a failure carries its code and text */
 	int64_t f = accepted(fx, "cb-2", 100, "uuid-cb-2");
-	struct journal_callback fail = {.uuid = "uuid-cb-2", .state = JS_FAILED, .error_code = 3975,
-					.detail = "ФН отклонил"};
+	struct journal_callback fail = {
+	    .uuid = "uuid-cb-2", .state = JS_FAILED, .error_code = 3975, .detail = "ФН отклонил"};
 	assert_int_equal(journal_apply_callback(fx->j, &fail, NULL, &err), K_OK);
 	struct journal_doc d;
 	assert_int_equal(journal_get(fx->j, f, &d, NULL), K_OK);
@@ -97,8 +98,11 @@ static void journal_apply_callback__unknown_uuid__kept_not_applied(void **state)
 {
 	struct fixture *fx = *state;
 	int64_t id = accepted(fx, "known", 100, "uuid-known");
-	struct journal_callback cb = {.uuid = "uuid-stranger", .state = JS_PROCESSED,
-				      .body = "{}", .body_len = 2, .content_type = "application/json"};
+	struct journal_callback cb = {.uuid = "uuid-stranger",
+				      .state = JS_PROCESSED,
+				      .body = "{}",
+				      .body_len = 2,
+				      .content_type = "application/json"};
 	struct journal_callback_result res;
 	struct kerr err = {0};
 	assert_int_equal(journal_apply_callback(fx->j, &cb, &res, &err), K_NOTFOUND);
@@ -118,8 +122,7 @@ static void journal_apply_callback__before_reply__applied_when_uuid_known(void *
 	struct journal_new_doc d = sale("early", 100);
 	int64_t id = enqueue(fx, &d);
 	assert_int_equal(journal_mark_sending(fx->j, id, NULL), K_OK);
-	struct journal_callback cb = {.uuid = "uuid-early", .state = JS_PROCESSED,
-				      .detail = "ofd"};
+	struct journal_callback cb = {.uuid = "uuid-early", .state = JS_PROCESSED, .detail = "ofd"};
 	assert_int_equal(journal_apply_callback(fx->j, &cb, NULL, NULL), K_NOTFOUND);
 	fx->now += 5;
 	assert_int_equal(journal_apply_reply_ok(fx->j, id, "uuid-early", NULL, NULL), K_OK);
@@ -219,8 +222,8 @@ static void journal_flag_stale__paykeeper_stuck_in_provider_retry__flagged(void 
 	int64_t id = enqueue(fx, &pk);
 	assert_int_equal(journal_mark_sending(fx->j, id, NULL), K_OK);
 	assert_int_equal(journal_apply_reply_ok(fx->j, id, NULL, "777", NULL), K_OK);
-	struct journal_callback cb = {.uuid = "777", .state = JS_PROVIDER_RETRY,
-				      .source = JSRC_POLL, .detail = "timeout"};
+	struct journal_callback cb = {
+	    .uuid = "777", .state = JS_PROVIDER_RETRY, .source = JSRC_POLL, .detail = "timeout"};
 	assert_int_equal(journal_apply_callback(fx->j, &cb, NULL, NULL), K_OK);
 	assert_int_equal(state_of(fx, id), JS_PROVIDER_RETRY);
 	int64_t n = -1;
@@ -265,9 +268,8 @@ static void journal_apply_callback__unknown_uuid_known_ext_id__adopts_uuid(void 
 	int64_t id = enqueue(fx, &d);
 	assert_int_equal(journal_mark_sending(fx->j, id, NULL), K_OK);
 	assert_int_equal(journal_record_attempt(fx->j, id, 0, 0, "timeout", NULL), K_OK);
-	assert_int_equal(journal_schedule_retry(fx->j, id, fx->now + 60000, JSRC_LOCAL, "timeout",
-						NULL),
-			 K_OK);
+	assert_int_equal(
+	    journal_schedule_retry(fx->j, id, fx->now + 60000, JSRC_LOCAL, "timeout", NULL), K_OK);
 	struct journal_callback cb = {.uuid = "u-from-cb",
 				      .ext_id = "lost-reply",
 				      .state = JS_PROCESSED,
@@ -294,8 +296,8 @@ static void journal_apply_callback__unknown_uuid_known_ext_id__adopts_uuid(void 
 	assert_int_equal(journal_due(fx->j, fx->now, ids, 4, &n, NULL), K_OK);
 	assert_int_equal(n, 0);
 	/* without ext_id (or an unknown one) an unknown uuid is still not applied */
-	struct journal_callback stray = {.uuid = "u-stray", .ext_id = "nobody",
-					 .state = JS_PROCESSED};
+	struct journal_callback stray = {
+	    .uuid = "u-stray", .ext_id = "nobody", .state = JS_PROCESSED};
 	assert_int_equal(journal_apply_callback(fx->j, &stray, &res, NULL), K_NOTFOUND);
 	assert_int_equal(res.doc_id, 0);
 }
@@ -333,9 +335,8 @@ static void journal_apply_reply_rejected_flagged__rejected_and_flagged_with_deta
 	struct journal_new_doc d = sale("unsure-reject", 500);
 	int64_t id = enqueue(fx, &d);
 	assert_int_equal(journal_mark_sending(fx->j, id, NULL), K_OK);
-	assert_int_equal(journal_apply_reply_rejected_flagged(fx->j, id, 400, "bad field",
-							      "an earlier attempt got no answer",
-							      NULL),
+	assert_int_equal(journal_apply_reply_rejected_flagged(
+			     fx->j, id, 400, "bad field", "an earlier attempt got no answer", NULL),
 			 K_OK);
 	struct journal_doc jd;
 	assert_int_equal(journal_get(fx->j, id, &jd, NULL), K_OK);
@@ -370,21 +371,39 @@ static void journal_apply_batch__callbacks_outcomes_marks__each_with_its_result(
 	items[1].cb = (struct journal_callback){.uuid = "u-nobody", .state = JS_PROCESSED};
 	struct journal_outcome o[5];
 	memset(o, 0, sizeof o);
-	o[0] = (struct journal_outcome){.id = ok, .kind = JO_ACCEPTED, .record_attempt = true,
-					.http_status = 200, .uuid = "u-b-ok"};
-	o[1] = (struct journal_outcome){.id = rej, .kind = JO_REJECTED, .record_attempt = true,
-					.http_status = 200, .provider_code = 400, .code = 400,
+	o[0] = (struct journal_outcome){.id = ok,
+					.kind = JO_ACCEPTED,
+					.record_attempt = true,
+					.http_status = 200,
+					.uuid = "u-b-ok"};
+	o[1] = (struct journal_outcome){.id = rej,
+					.kind = JO_REJECTED,
+					.record_attempt = true,
+					.http_status = 200,
+					.provider_code = 400,
+					.code = 400,
 					.text = "bad"};
-	o[2] = (struct journal_outcome){.id = retry, .kind = JO_RETRY, .record_attempt = true,
-					.reason = "timeout", .next_attempt_at = fx->now + 5000};
-	o[3] = (struct journal_outcome){.id = cbdoc, .kind = JO_REJECTED, .code = 1,
-					.text = "late"}; /* not sending: refused */
-	o[4] = (struct journal_outcome){.id = nouuid, .kind = JO_ACCEPTED, .record_attempt = true,
-					.http_status = 200, .next_attempt_at = fx->now + 7000};
+	o[2] = (struct journal_outcome){.id = retry,
+					.kind = JO_RETRY,
+					.record_attempt = true,
+					.reason = "timeout",
+					.next_attempt_at = fx->now + 5000};
+	o[3] = (struct journal_outcome){
+	    .id = cbdoc, .kind = JO_REJECTED, .code = 1, .text = "late"}; /* not sending: refused */
+	o[4] = (struct journal_outcome){.id = nouuid,
+					.kind = JO_ACCEPTED,
+					.record_attempt = true,
+					.http_status = 200,
+					.next_attempt_at = fx->now + 7000};
 	int64_t mark[2] = {next, ok};
 	bool marked[2] = {false, true};
-	struct journal_batch b = {.callbacks = items, .ncallbacks = 2, .outcomes = o,
-				  .noutcomes = 5, .mark = mark, .nmark = 2, .marked = marked};
+	struct journal_batch b = {.callbacks = items,
+				  .ncallbacks = 2,
+				  .outcomes = o,
+				  .noutcomes = 5,
+				  .mark = mark,
+				  .nmark = 2,
+				  .marked = marked};
 	assert_int_equal(journal_apply_batch(fx->j, &b, NULL), K_OK);
 	assert_int_equal(items[0].st, K_OK);
 	assert_true(items[0].res.applied);
@@ -409,13 +428,12 @@ static void journal_apply_batch__callbacks_outcomes_marks__each_with_its_result(
 	assert_int_equal(sql_int(fx, "SELECT COUNT(*) FROM attempts"), 4);
 	assert_int_equal(sql_int(fx, "SELECT COUNT(*) FROM raw_callbacks"), 2);
 	/* the single-call forms agree with the batch */
-	struct journal_callback_item again = {
-	    .cb = {.uuid = "u-b-ok", .state = JS_PROCESSED}};
+	struct journal_callback_item again = {.cb = {.uuid = "u-b-ok", .state = JS_PROCESSED}};
 	assert_int_equal(journal_apply_callbacks(fx->j, &again, 1, NULL), K_OK);
 	assert_int_equal(again.st, K_OK);
 	assert_int_equal(state_of(fx, ok), JS_PROCESSED);
-	struct journal_outcome late = {.id = next, .kind = JO_RETRY, .reason = "x",
-				       .next_attempt_at = fx->now};
+	struct journal_outcome late = {
+	    .id = next, .kind = JO_RETRY, .reason = "x", .next_attempt_at = fx->now};
 	assert_int_equal(journal_apply_outcomes(fx->j, &late, 1, NULL), K_OK);
 	assert_int_equal(late.st, K_OK);
 	assert_int_equal(state_of(fx, next), JS_QUEUED);
@@ -425,16 +443,16 @@ int main(void)
 {
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
 	const struct CMUnitTest tests[] = {
-		T(journal_apply_callback__transitions_with_history_and_raw),
-		T(journal_apply_callback__unknown_uuid__kept_not_applied),
-		T(journal_apply_callback__before_reply__applied_when_uuid_known),
-		T(journal_flag_stale__lifepay_without_final__then_replay),
-		T(journal_flag_stale__paykeeper_stuck_in_provider_retry__flagged),
-		T(journal_flag_stale__replayed_document__counts_from_the_resend),
-		T(journal_apply_callback__unknown_uuid_known_ext_id__adopts_uuid),
-		T(journal_apply_callback__ext_id_with_other_uuid__flagged_not_applied),
-		T(journal_apply_reply_rejected_flagged__rejected_and_flagged_with_detail),
-		T(journal_apply_batch__callbacks_outcomes_marks__each_with_its_result),
+	    T(journal_apply_callback__transitions_with_history_and_raw),
+	    T(journal_apply_callback__unknown_uuid__kept_not_applied),
+	    T(journal_apply_callback__before_reply__applied_when_uuid_known),
+	    T(journal_flag_stale__lifepay_without_final__then_replay),
+	    T(journal_flag_stale__paykeeper_stuck_in_provider_retry__flagged),
+	    T(journal_flag_stale__replayed_document__counts_from_the_resend),
+	    T(journal_apply_callback__unknown_uuid_known_ext_id__adopts_uuid),
+	    T(journal_apply_callback__ext_id_with_other_uuid__flagged_not_applied),
+	    T(journal_apply_reply_rejected_flagged__rejected_and_flagged_with_detail),
+	    T(journal_apply_batch__callbacks_outcomes_marks__each_with_its_result),
 	};
 #undef T
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -165,18 +165,19 @@ static void journal_lookups__index_backed__on_100k_docs(void **state)
 	assert_int_equal(sqlite3_exec(db, "BEGIN", NULL, NULL, NULL), SQLITE_OK);
 	sqlite3_stmt *s;
 	assert_int_equal(
-		sqlite3_prepare_v2(db,
-				   "INSERT INTO documents(profile, provider, kind, type, ext_id, "
-				   "body, total_kop, uuid, state, created_at, updated_at) VALUES "
-				   "('shop', 'lifepay', 'receipt', 'payment', ?1, '{}', ?2, ?3, "
-				   "'processed', ?4, ?4)",
-				   -1, &s, NULL),
-		SQLITE_OK);
+	    sqlite3_prepare_v2(db,
+			       "INSERT INTO documents(profile, provider, kind, type, ext_id, "
+			       "body, total_kop, uuid, state, created_at, updated_at) VALUES "
+			       "('shop', 'lifepay', 'receipt', 'payment', ?1, '{}', ?2, ?3, "
+			       "'processed', ?4, ?4)",
+			       -1, &s, NULL),
+	    SQLITE_OK);
 	enum { N = 100000 };
 	for (int i = 0; i < N; i++) {
 		char ext[32], uuid[48];
 		snprintf(ext, sizeof ext, "ext-%08d", i);
-		snprintf(uuid, sizeof uuid, "uuid-%08x-%04d", (unsigned)(i * 2654435761u), i % 10000);
+		snprintf(uuid, sizeof uuid, "uuid-%08x-%04d", (unsigned)(i * 2654435761u),
+			 i % 10000);
 		sqlite3_bind_text(s, 1, ext, -1, SQLITE_TRANSIENT);
 		sqlite3_bind_int64(s, 2, 100 + i % 5000);
 		sqlite3_bind_text(s, 3, uuid, -1, SQLITE_TRANSIENT);
@@ -232,8 +233,8 @@ static void journal_lookups__index_backed__on_100k_docs(void **state)
 	struct collected last = list(fx, &since, 50, 0);
 	assert_int_equal(last.n, 5);
 	assert_true(last.ids[0] > last.ids[4]);
-	struct journal_filter amount = {.by_amount = true, .amount = 4242,
-					.by_state = true, .state = JS_PROCESSED};
+	struct journal_filter amount = {
+	    .by_amount = true, .amount = 4242, .by_state = true, .state = JS_PROCESSED};
 	assert_int_equal(list_within(fx, &amount, 50, 20000), N / 5000);
 	int64_t depth;
 	sqlite_work(fx->j, &vm, &scan);
@@ -248,8 +249,8 @@ int main(void)
 {
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
 	const struct CMUnitTest tests[] = {
-		T(journal_list__filters_and_newest_first),
-		T(journal_lookups__index_backed__on_100k_docs),
+	    T(journal_list__filters_and_newest_first),
+	    T(journal_lookups__index_backed__on_100k_docs),
 	};
 #undef T
 	return cmocka_run_group_tests(tests, NULL, NULL);

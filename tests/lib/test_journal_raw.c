@@ -209,8 +209,7 @@ static void journal_raw__replay__counted_on_its_row_not_stored_again(void **stat
 	for (int i = 0; i < 50; i++)
 		apply(fx, "uuid-nobody", JS_PROCESSED, 0, "{\"status\":\"success\",\"n\":1}");
 	struct seen s = {0};
-	assert_int_equal(journal_raw_callbacks(fx->path, id, "uuid-replay", on_cb, &s, NULL),
-			 K_OK);
+	assert_int_equal(journal_raw_callbacks(fx->path, id, "uuid-replay", on_cb, &s, NULL), K_OK);
 	assert_int_equal(s.n, 1);
 	assert_int_equal(s.c[0].replays, 1999);
 	assert_true(s.c[0].applied);
@@ -274,8 +273,8 @@ static void journal_raw__unknown_uuid__dropped_after_retention(void **state)
 	    sql_int(fx, "SELECT COUNT(*) FROM raw_callbacks WHERE uuid = 'stranger-old'"), 0);
 	assert_int_equal(
 	    sql_int(fx, "SELECT COUNT(*) FROM raw_callbacks WHERE uuid = 'stranger-new'"), 1);
-	assert_int_equal(
-	    sql_int(fx, "SELECT COUNT(*) FROM raw_callbacks WHERE uuid = 'uuid-kept'"), 1);
+	assert_int_equal(sql_int(fx, "SELECT COUNT(*) FROM raw_callbacks WHERE uuid = 'uuid-kept'"),
+			 1);
 }
 
 int main(void)
@@ -290,8 +289,8 @@ int main(void)
 					    setup, teardown),
 	    cmocka_unit_test_setup_teardown(journal_raw_callbacks__cb_false__stops, setup,
 					    teardown),
-	    cmocka_unit_test_setup_teardown(journal_raw__replay__counted_on_its_row_not_stored_again,
-					    setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+		journal_raw__replay__counted_on_its_row_not_stored_again, setup, teardown),
 	    cmocka_unit_test_setup_teardown(journal_raw__unknown_uuids__cut_and_capped_oldest_first,
 					    setup, teardown),
 	    cmocka_unit_test_setup_teardown(journal_raw__unknown_uuid__dropped_after_retention,

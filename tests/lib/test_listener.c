@@ -51,20 +51,20 @@ static void listener_start__bad_options__refused_with_field(void **state)
 		const char *token; /* NULL: a good one */
 		const char *field;
 	} cases[] = {
-		{"", NULL, "listen"},
-		{"127.0.0.1", NULL, "listen"},
-		{"127.0.0.1:99999", NULL, "listen"},
-		{"127.0.0.1:abc", NULL, "listen"},
-		{"example.com:80", NULL, "listen"},
-		{"[::1:80", NULL, "listen"},
-		{"127.0.0.1:0", "short", "token"},
-		{"127.0.0.1:0", "zzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzz", "token"},
+	    {"", NULL, "listen"},
+	    {"127.0.0.1", NULL, "listen"},
+	    {"127.0.0.1:99999", NULL, "listen"},
+	    {"127.0.0.1:abc", NULL, "listen"},
+	    {"example.com:80", NULL, "listen"},
+	    {"[::1:80", NULL, "listen"},
+	    {"127.0.0.1:0", "short", "token"},
+	    {"127.0.0.1:0", "zzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzz", "token"},
 	};
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
 		struct listener_options opt = {
-			.listen = cases[i].listen,
-			.token = cases[i].token ? cases[i].token : tok,
-			.on_callback = on_callback,
+		    .listen = cases[i].listen,
+		    .token = cases[i].token ? cases[i].token : tok,
+		    .on_callback = on_callback,
 		};
 		struct kerr err;
 		kerr_clear(&err);
@@ -83,7 +83,7 @@ static void listener_start__port_in_use__says_so(void **state)
 	char addr[32];
 	snprintf(addr, sizeof addr, "127.0.0.1:%u", listener_port(f->ls));
 	struct listener_options opt = {
-		.listen = addr, .token = f->token, .on_callback = on_callback};
+	    .listen = addr, .token = f->token, .on_callback = on_callback};
 	struct kerr err;
 	assert_null(listener_start(f->loop, &opt, &err));
 	assert_string_equal(err.field, "listen");
@@ -120,11 +120,11 @@ static void listener__valid_post__handler_called_and_status_returned(void **stat
 		int answer;
 		const char *reply;
 	} cases[] = {
-		{"", "", 200, "OK 14"},
-		{"/paykeeper", "paykeeper", 200, "OK 14"},
-		{"/lifepay", "lifepay", 400, "bad request"},
-		{"/paykeeper", "paykeeper", 403, "forbidden"},
-		{"", "", 500, "error"},
+	    {"", "", 200, "OK 14"},
+	    {"/paykeeper", "paykeeper", 200, "OK 14"},
+	    {"/lifepay", "lifepay", 400, "bad request"},
+	    {"/paykeeper", "paykeeper", 403, "forbidden"},
+	    {"", "", 500, "error"},
 	};
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
 		char path[96];
@@ -253,8 +253,8 @@ static void listener__ipv6_loopback__served(void **state)
 	f->loop = loop_new();
 	f->h.answer = 200;
 	assert_int_equal(listener_new_token(f->token, NULL), K_OK);
-	struct listener_options opt = {.listen = "[::1]:0", .token = f->token,
-				       .on_callback = on_callback, .cls = &f->h};
+	struct listener_options opt = {
+	    .listen = "[::1]:0", .token = f->token, .on_callback = on_callback, .cls = &f->h};
 	struct kerr err = {0};
 	f->ls = listener_start(f->loop, &opt, &err);
 	if (!f->ls) {
@@ -331,17 +331,17 @@ static void listener__empty_body__reaches_handler(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(listener_new_token__hex_and_fresh),
-		cmocka_unit_test(listener_start__bad_options__refused_with_field),
-		cmocka_unit_test(listener_start__port_in_use__says_so),
-		cmocka_unit_test(listener_url_and_state__report_base_and_port),
-		cmocka_unit_test(listener__valid_post__handler_called_and_status_returned),
-		cmocka_unit_test(listener__wrong_path_or_token__404_handler_untouched),
-		cmocka_unit_test(listener__wrong_method__405),
-		cmocka_unit_test(listener__oversized_body__413_handler_untouched),
-		cmocka_unit_test(listener__empty_body__reaches_handler),
-		cmocka_unit_test(listener__deferred_answer__sent_after_listener_answer),
-		cmocka_unit_test(listener__ipv6_loopback__served),
+	    cmocka_unit_test(listener_new_token__hex_and_fresh),
+	    cmocka_unit_test(listener_start__bad_options__refused_with_field),
+	    cmocka_unit_test(listener_start__port_in_use__says_so),
+	    cmocka_unit_test(listener_url_and_state__report_base_and_port),
+	    cmocka_unit_test(listener__valid_post__handler_called_and_status_returned),
+	    cmocka_unit_test(listener__wrong_path_or_token__404_handler_untouched),
+	    cmocka_unit_test(listener__wrong_method__405),
+	    cmocka_unit_test(listener__oversized_body__413_handler_untouched),
+	    cmocka_unit_test(listener__empty_body__reaches_handler),
+	    cmocka_unit_test(listener__deferred_answer__sent_after_listener_answer),
+	    cmocka_unit_test(listener__ipv6_loopback__served),
 	};
 	return cmocka_run_group_tests(tests, setup_curl, teardown_curl);
 }

@@ -262,8 +262,10 @@ static void listener__full__sheds_the_connection_idle_longest(void **state)
 	f->loop = loop_new();
 	f->h.answer = 200;
 	assert_int_equal(listener_new_token(f->token, NULL), K_OK);
-	struct listener_options opt = {.listen = "127.0.0.1:0", .token = f->token,
-				       .max_connections = 4, .on_callback = on_callback,
+	struct listener_options opt = {.listen = "127.0.0.1:0",
+				       .token = f->token,
+				       .max_connections = 4,
+				       .on_callback = on_callback,
 				       .cls = &f->h};
 	f->ls = listener_start(f->loop, &opt, NULL);
 	assert_non_null(f->ls);
@@ -300,9 +302,12 @@ static void listener__health_file__kept_current_and_removed_at_stop(void **state
 	f->loop = loop_new();
 	f->h.answer = 200;
 	assert_int_equal(listener_new_token(f->token, NULL), K_OK);
-	struct listener_options opt = {.listen = "127.0.0.1:0", .token = f->token,
-				       .per_ip_limit = 1, .health_path = path,
-				       .on_callback = on_callback, .cls = &f->h};
+	struct listener_options opt = {.listen = "127.0.0.1:0",
+				       .token = f->token,
+				       .per_ip_limit = 1,
+				       .health_path = path,
+				       .on_callback = on_callback,
+				       .cls = &f->h};
 	f->ls = listener_start(f->loop, &opt, NULL);
 	assert_non_null(f->ls);
 	snprintf(f->base, sizeof f->base, "http://127.0.0.1:%u", listener_port(f->ls));
@@ -331,12 +336,12 @@ static void listener__health_file__kept_current_and_removed_at_stop(void **state
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(listener__slow_client__timed_out_while_others_served),
-		cmocka_unit_test(listener__trickled_headers__closed_at_the_request_deadline),
-		cmocka_unit_test(listener__listen_socket_broken__opened_again_on_the_same_port),
-		cmocka_unit_test(listener__per_address_cap__sheds_its_idle_longest_and_says_so),
-		cmocka_unit_test(listener__full__sheds_the_connection_idle_longest),
-		cmocka_unit_test(listener__health_file__kept_current_and_removed_at_stop),
+	    cmocka_unit_test(listener__slow_client__timed_out_while_others_served),
+	    cmocka_unit_test(listener__trickled_headers__closed_at_the_request_deadline),
+	    cmocka_unit_test(listener__listen_socket_broken__opened_again_on_the_same_port),
+	    cmocka_unit_test(listener__per_address_cap__sheds_its_idle_longest_and_says_so),
+	    cmocka_unit_test(listener__full__sheds_the_connection_idle_longest),
+	    cmocka_unit_test(listener__health_file__kept_current_and_removed_at_stop),
 	};
 	return cmocka_run_group_tests(tests, setup_curl, teardown_curl);
 }

@@ -306,7 +306,6 @@ static void on_quit(struct loop *l, void *cls)
 	loop_quit(l);
 }
 
-
 struct sigrec {
 	int signo;
 	int calls;
@@ -468,21 +467,21 @@ static void loop_set_urgent__served_first__then_flushed(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(loop_timer__fire_in_deadline_order__ties_by_creation),
-		cmocka_unit_test(loop_timer__cancelled__never_fires),
-		cmocka_unit_test(loop_timer__waits_at_least_the_delay),
-		cmocka_unit_test(loop_timer__zero_delay_rearm__runs_once_per_iteration),
-		cmocka_unit_test(loop_timer__cancel_from_callback__due_timer_skipped),
-		cmocka_unit_test(loop_fd__pipe_readable__callback_gets_data),
-		cmocka_unit_test(loop_fd__unwatch_inside_callback__no_more_calls),
-		cmocka_unit_test(loop_fd__watch_removed_by_earlier_callback__not_called),
-		cmocka_unit_test(loop_fd__watches_added_in_callback__served_next_iteration),
-		cmocka_unit_test(loop_signal__raise__delivered_from_loop),
-		cmocka_unit_test(loop_signal__two_signals__each_to_its_callback),
-		cmocka_unit_test(loop_prepare__runs_each_iteration__until_removed_from_inside),
-		cmocka_unit_test(loop_run__quit_from_timer__returns_and_can_run_again),
-		cmocka_unit_test(loop_run_once__max_wait_bounds_the_poll),
-		cmocka_unit_test(loop_set_urgent__served_first__then_flushed),
+	    cmocka_unit_test(loop_timer__fire_in_deadline_order__ties_by_creation),
+	    cmocka_unit_test(loop_timer__cancelled__never_fires),
+	    cmocka_unit_test(loop_timer__waits_at_least_the_delay),
+	    cmocka_unit_test(loop_timer__zero_delay_rearm__runs_once_per_iteration),
+	    cmocka_unit_test(loop_timer__cancel_from_callback__due_timer_skipped),
+	    cmocka_unit_test(loop_fd__pipe_readable__callback_gets_data),
+	    cmocka_unit_test(loop_fd__unwatch_inside_callback__no_more_calls),
+	    cmocka_unit_test(loop_fd__watch_removed_by_earlier_callback__not_called),
+	    cmocka_unit_test(loop_fd__watches_added_in_callback__served_next_iteration),
+	    cmocka_unit_test(loop_signal__raise__delivered_from_loop),
+	    cmocka_unit_test(loop_signal__two_signals__each_to_its_callback),
+	    cmocka_unit_test(loop_prepare__runs_each_iteration__until_removed_from_inside),
+	    cmocka_unit_test(loop_run__quit_from_timer__returns_and_can_run_again),
+	    cmocka_unit_test(loop_run_once__max_wait_bounds_the_poll),
+	    cmocka_unit_test(loop_set_urgent__served_first__then_flushed),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -19,46 +19,46 @@ struct parse_case {
 static void money_parse__accepts_and_rejects__table(void **state)
 {
 	static const struct parse_case cases[] = {
-		{"1", K_OK, 100, NULL},
-		{"1.5", K_OK, 150, NULL},
-		{"1,50", K_OK, 150, NULL},
-		{" 12.50 ", K_OK, 1250, NULL},
-		{"0", K_OK, 0, NULL},
-		{"0.01", K_OK, 1, NULL},
-		{"20730.00", K_OK, 2073000, NULL},
-		{"999999999999.99", K_OK, MONEY_MAX, NULL},
-		{"", K_INVALID, 0, "empty"},
-		{"   ", K_INVALID, 0, "empty"},
-		{"1.234", K_INVALID, 0, "2 decimal"},
-		{"-1", K_INVALID, 0, "sign"},
-		{"+1", K_INVALID, 0, "sign"},
-		{"1e3", K_INVALID, 0, "exponent"},
-		{"1E3", K_INVALID, 0, "exponent"},
-		{"1 000", K_OK, 100000, NULL},
-		{"1 234,50", K_OK, 123450, NULL},
-		{"20 730.00", K_OK, 2073000, NULL},
-		{"2,000.00", K_OK, 200000, NULL},
-		{"1,000,000", K_OK, 100000000, NULL},
-		{"1\u00a0000,5", K_OK, 100050, NULL},
-		{"1\u202f000", K_OK, 100000, NULL},
-		{"1 00", K_INVALID, 0, "three digits"},
-		{"1  000", K_INVALID, 0, "three digits"},
-		{"1000 000", K_INVALID, 0, "three digits"},
-		{"1 000 0", K_INVALID, 0, "three digits"},
-		{"1,000", K_INVALID, 0, "2 decimal"},
-		{"1,00.00", K_INVALID, 0, "three digits"},
-		{"1'000", K_INVALID, 0, "thousands"},
-		{"nan", K_INVALID, 0, "not a number"},
-		{"NaN", K_INVALID, 0, "not a number"},
-		{"inf", K_INVALID, 0, "not a number"},
-		{"-inf", K_INVALID, 0, "sign"},
-		{"1000000000000", K_OVERFLOW, 0, "too large"},
-		{"99999999999999999999999", K_OVERFLOW, 0, "too large"},
-		{"12.", K_INVALID, 0, "after the decimal"},
-		{".5", K_INVALID, 0, "before the decimal"},
-		{"12a", K_INVALID, 0, "'a'"},
-		{"0x10", K_INVALID, 0, "'x'"},
-		{"#", K_INVALID, 0, "not a number"},
+	    {"1", K_OK, 100, NULL},
+	    {"1.5", K_OK, 150, NULL},
+	    {"1,50", K_OK, 150, NULL},
+	    {" 12.50 ", K_OK, 1250, NULL},
+	    {"0", K_OK, 0, NULL},
+	    {"0.01", K_OK, 1, NULL},
+	    {"20730.00", K_OK, 2073000, NULL},
+	    {"999999999999.99", K_OK, MONEY_MAX, NULL},
+	    {"", K_INVALID, 0, "empty"},
+	    {"   ", K_INVALID, 0, "empty"},
+	    {"1.234", K_INVALID, 0, "2 decimal"},
+	    {"-1", K_INVALID, 0, "sign"},
+	    {"+1", K_INVALID, 0, "sign"},
+	    {"1e3", K_INVALID, 0, "exponent"},
+	    {"1E3", K_INVALID, 0, "exponent"},
+	    {"1 000", K_OK, 100000, NULL},
+	    {"1 234,50", K_OK, 123450, NULL},
+	    {"20 730.00", K_OK, 2073000, NULL},
+	    {"2,000.00", K_OK, 200000, NULL},
+	    {"1,000,000", K_OK, 100000000, NULL},
+	    {"1\u00a0000,5", K_OK, 100050, NULL},
+	    {"1\u202f000", K_OK, 100000, NULL},
+	    {"1 00", K_INVALID, 0, "three digits"},
+	    {"1  000", K_INVALID, 0, "three digits"},
+	    {"1000 000", K_INVALID, 0, "three digits"},
+	    {"1 000 0", K_INVALID, 0, "three digits"},
+	    {"1,000", K_INVALID, 0, "2 decimal"},
+	    {"1,00.00", K_INVALID, 0, "three digits"},
+	    {"1'000", K_INVALID, 0, "thousands"},
+	    {"nan", K_INVALID, 0, "not a number"},
+	    {"NaN", K_INVALID, 0, "not a number"},
+	    {"inf", K_INVALID, 0, "not a number"},
+	    {"-inf", K_INVALID, 0, "sign"},
+	    {"1000000000000", K_OVERFLOW, 0, "too large"},
+	    {"99999999999999999999999", K_OVERFLOW, 0, "too large"},
+	    {"12.", K_INVALID, 0, "after the decimal"},
+	    {".5", K_INVALID, 0, "before the decimal"},
+	    {"12a", K_INVALID, 0, "'a'"},
+	    {"0x10", K_INVALID, 0, "'x'"},
+	    {"#", K_INVALID, 0, "not a number"},
 	};
 	(void)state;
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
@@ -181,14 +181,14 @@ static void money_mul_qty__rounds_half_up(void **state)
 	static const struct {
 		int64_t price, qty, want;
 	} cases[] = {
-		{2073000, 1000, 2073000}, /* 20730.00 x 1 */
-		{10000, 455, 4550},	  /* 100.00 x 0.455 */
-		{999, 455, 455},	  /* 9.99 x 0.455 = 4.54545 -> 4.55 */
-		{1, 500, 1},		  /* 0.01 x 0.5 = 0.005 -> 0.01 (half up) */
-		{1, 499, 0},		  /* 0.004990 -> 0.00 */
-		{333, 3000, 999},
-		{12345, 1, 12},		  /* 123.45 x 0.001 = 0.12345 -> 0.12 */
-		{15, 100, 2},		  /* 0.15 x 0.1 = 0.015 -> 0.02 */
+	    {2073000, 1000, 2073000}, /* 20730.00 x 1 */
+	    {10000, 455, 4550},	      /* 100.00 x 0.455 */
+	    {999, 455, 455},	      /* 9.99 x 0.455 = 4.54545 -> 4.55 */
+	    {1, 500, 1},	      /* 0.01 x 0.5 = 0.005 -> 0.01 (half up) */
+	    {1, 499, 0},	      /* 0.004990 -> 0.00 */
+	    {333, 3000, 999},
+	    {12345, 1, 12}, /* 123.45 x 0.001 = 0.12345 -> 0.12 */
+	    {15, 100, 2},   /* 0.15 x 0.1 = 0.015 -> 0.02 */
 	};
 	(void)state;
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
@@ -277,17 +277,17 @@ static void money_spread__sums_exactly__largest_remainder(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(money_parse__accepts_and_rejects__table),
-		cmocka_unit_test(qty_parse__takes_three_decimals__rejects_four),
-		cmocka_unit_test(decimal_parse__signed__only_when_allowed),
-		cmocka_unit_test(decimal_parse__strict__refuses_groups_without_an_unrelated_example),
-		cmocka_unit_test(qty_format_display__uses_the_decimal_comma_in_russian),
-		cmocka_unit_test(percent_parse__rejects__over_100),
-		cmocka_unit_test(money_format__wire_and_display),
-		cmocka_unit_test(money_mul_qty__rounds_half_up),
-		cmocka_unit_test(money_add__reports_overflow),
-		cmocka_unit_test(money_percent_of__rounds_half_up),
-		cmocka_unit_test(money_spread__sums_exactly__largest_remainder),
+	    cmocka_unit_test(money_parse__accepts_and_rejects__table),
+	    cmocka_unit_test(qty_parse__takes_three_decimals__rejects_four),
+	    cmocka_unit_test(decimal_parse__signed__only_when_allowed),
+	    cmocka_unit_test(decimal_parse__strict__refuses_groups_without_an_unrelated_example),
+	    cmocka_unit_test(qty_format_display__uses_the_decimal_comma_in_russian),
+	    cmocka_unit_test(percent_parse__rejects__over_100),
+	    cmocka_unit_test(money_format__wire_and_display),
+	    cmocka_unit_test(money_mul_qty__rounds_half_up),
+	    cmocka_unit_test(money_add__reports_overflow),
+	    cmocka_unit_test(money_percent_of__rounds_half_up),
+	    cmocka_unit_test(money_spread__sums_exactly__largest_remainder),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -47,7 +47,7 @@ static enum MHD_Result reply(struct MHD_Connection *c, unsigned status, const ch
 			     const char *body, size_t len)
 {
 	struct MHD_Response *r =
-		MHD_create_response_from_buffer(len, (void *)body, MHD_RESPMEM_MUST_COPY);
+	    MHD_create_response_from_buffer(len, (void *)body, MHD_RESPMEM_MUST_COPY);
 	if (ctype)
 		MHD_add_response_header(r, "Content-Type", ctype);
 	enum MHD_Result ret = MHD_queue_response(c, status, r);
@@ -93,8 +93,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 		return reply(c, 200, "application/json", buf, strlen(buf));
 	}
 	if (strcmp(url, "/hold") == 0) {
-		for (int i = 0; i < 1000 && !atomic_load(&srv_hold_release) && !atomic_load(&srv_stop);
-		     i++)
+		for (int i = 0;
+		     i < 1000 && !atomic_load(&srv_hold_release) && !atomic_load(&srv_stop); i++)
 			sleep_ms(10);
 		atomic_fetch_add(&srv_hold_answered, 1);
 		return reply(c, 200, "text/plain", "late", 4);
@@ -121,8 +121,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 		return reply(c, 200, "text/plain", big, sizeof big);
 	}
 	if (strcmp(url, "/chunked") == 0) {
-		struct MHD_Response *r =
-			MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 1000, on_chunks, NULL, NULL);
+		struct MHD_Response *r = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 1000,
+									   on_chunks, NULL, NULL);
 		enum MHD_Result ret = MHD_queue_response(c, 200, r);
 		MHD_destroy_response(r);
 		return ret;
@@ -245,8 +245,8 @@ static void net_post__form_content_type__sent_as_given(void **state)
 	struct net *n = net_new(l, NULL);
 	struct got g = {0};
 	const char *body = "a=1&b=2";
-	net_post(n, url_for("/echo"), "application/x-www-form-urlencoded", body, strlen(body),
-		 NULL, on_done, &g);
+	net_post(n, url_for("/echo"), "application/x-www-form-urlencoded", body, strlen(body), NULL,
+		 on_done, &g);
 	run_until_idle(l, n, 5000);
 	assert_int_equal(g.status, 200);
 	assert_string_equal(g.body,
@@ -472,10 +472,10 @@ static void net_submit__bad_requests__refused_with_field(void **state)
 	static const struct {
 		const char *method, *url, *field;
 	} cases[] = {
-		{"POST", NULL, "url"},
-		{"POST", "", "url"},
-		{"PUT", "http://127.0.0.1:1/", "method"},
-		{"GET", "http://user:pw@127.0.0.1:1/", "url"},
+	    {"POST", NULL, "url"},
+	    {"POST", "", "url"},
+	    {"PUT", "http://127.0.0.1:1/", "method"},
+	    {"GET", "http://user:pw@127.0.0.1:1/", "url"},
 	};
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
 		struct net_request req = {.method = cases[i].method, .url = cases[i].url};
@@ -511,19 +511,19 @@ static void net_free__with_requests_pending__no_callbacks(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(net_submit__bad_requests__refused_with_field),
-		cmocka_unit_test(net_post__json_default__round_trip),
-		cmocka_unit_test(net_post__form_content_type__sent_as_given),
-		cmocka_unit_test(net_get__basic_auth__header_sent),
-		cmocka_unit_test(net_post__server_500__status_and_body_surfaced),
-		cmocka_unit_test(net_post__connection_refused__connect_error),
-		cmocka_unit_test(net_post__server_stalls__times_out_without_blocking),
-		cmocka_unit_test(net_post__ten_jobs_two_slots__all_done_never_more_than_two),
-		cmocka_unit_test(net_cancel__active_and_queued__never_called_back),
-		cmocka_unit_test(net_get__reply_over_cap__too_big),
-		cmocka_unit_test(net_get__reply_under_cap__whole_body),
-		cmocka_unit_test(net_post__submit_from_on_done__runs),
-		cmocka_unit_test(net_free__with_requests_pending__no_callbacks),
+	    cmocka_unit_test(net_submit__bad_requests__refused_with_field),
+	    cmocka_unit_test(net_post__json_default__round_trip),
+	    cmocka_unit_test(net_post__form_content_type__sent_as_given),
+	    cmocka_unit_test(net_get__basic_auth__header_sent),
+	    cmocka_unit_test(net_post__server_500__status_and_body_surfaced),
+	    cmocka_unit_test(net_post__connection_refused__connect_error),
+	    cmocka_unit_test(net_post__server_stalls__times_out_without_blocking),
+	    cmocka_unit_test(net_post__ten_jobs_two_slots__all_done_never_more_than_two),
+	    cmocka_unit_test(net_cancel__active_and_queued__never_called_back),
+	    cmocka_unit_test(net_get__reply_over_cap__too_big),
+	    cmocka_unit_test(net_get__reply_under_cap__whole_body),
+	    cmocka_unit_test(net_post__submit_from_on_done__runs),
+	    cmocka_unit_test(net_free__with_requests_pending__no_callbacks),
 	};
 	return cmocka_run_group_tests(tests, server_up, server_down);
 }

@@ -57,21 +57,21 @@ struct pay_case {
 static void payment_resolve__rules__table(void **state)
 {
 	static const struct pay_case cases[] = {
-		{1000, "#", "", K_OK, 1000, 0, 0, 0, NULL},
-		{1000, "", "#", K_OK, 0, 1000, 0, 0, NULL},
-		{1000, "", "20", K_OK, 0, 2000, 1000, 0, NULL},		/* change */
-		{1000, "4", "#", K_OK, 400, 600, 0, 0, NULL},
-		{1000, "4", "7", K_OK, 400, 700, 100, 0, NULL},		/* change from cash */
-		{1000, "10", "", K_OK, 1000, 0, 0, 0, NULL},		/* exact card */
-		{1000, "#", "15", K_OK, 0, 1500, 500, 0, NULL},		/* cash covers all */
-		{1000, "#", "#", K_REFUSED, 0, 0, 0, 400, "card_amount"},
-		{1000, "10.01", "", K_REFUSED, 0, 0, 0, 3896, "card_amount"},
-		{1000, "11", "#", K_REFUSED, 0, 0, 0, 3896, "card_amount"},
-		{1000, "5", "4.99", K_REFUSED, 0, 0, 0, 400, "cash_amount"},
-		{1000, "", "", K_REFUSED, 0, 0, 0, 400, "cash_amount"},
-		{1000, "9.99", "", K_REFUSED, 0, 0, 0, 400, "card_amount"},
-		{0, "", "", K_OK, 0, 0, 0, 0, NULL},
-		{0, "#", "", K_OK, 0, 0, 0, 0, NULL},
+	    {1000, "#", "", K_OK, 1000, 0, 0, 0, NULL},
+	    {1000, "", "#", K_OK, 0, 1000, 0, 0, NULL},
+	    {1000, "", "20", K_OK, 0, 2000, 1000, 0, NULL}, /* change */
+	    {1000, "4", "#", K_OK, 400, 600, 0, 0, NULL},
+	    {1000, "4", "7", K_OK, 400, 700, 100, 0, NULL}, /* change from cash */
+	    {1000, "10", "", K_OK, 1000, 0, 0, 0, NULL},    /* exact card */
+	    {1000, "#", "15", K_OK, 0, 1500, 500, 0, NULL}, /* cash covers all */
+	    {1000, "#", "#", K_REFUSED, 0, 0, 0, 400, "card_amount"},
+	    {1000, "10.01", "", K_REFUSED, 0, 0, 0, 3896, "card_amount"},
+	    {1000, "11", "#", K_REFUSED, 0, 0, 0, 3896, "card_amount"},
+	    {1000, "5", "4.99", K_REFUSED, 0, 0, 0, 400, "cash_amount"},
+	    {1000, "", "", K_REFUSED, 0, 0, 0, 400, "cash_amount"},
+	    {1000, "9.99", "", K_REFUSED, 0, 0, 0, 400, "card_amount"},
+	    {0, "", "", K_OK, 0, 0, 0, 0, NULL},
+	    {0, "#", "", K_OK, 0, 0, 0, 0, NULL},
 	};
 	(void)state;
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
@@ -110,15 +110,15 @@ static void pay_amount_parse__rejects_bad_text(void **state)
 static void payment_check__tender_rules__table(void **state)
 {
 	static const struct pay_case cases[] = {
-		/* total 637.80, cash 5000 + card 637.80: the card covers it all */
-		{63780, "637.80", "5000", K_REFUSED, 0, 0, 0, 0, "cash_amount"},
-		{63780, "#", "5000", K_OK, 0, 500000, 436220, 0, NULL},	 /* card # is 0 */
-		{63780, "600", "5000", K_OK, 60000, 500000, 496220, 0, NULL}, /* 37.80 left */
-		{63780, "637.80", "", K_OK, 63780, 0, 0, 0, NULL},
-		{63780, "637.80", "0", K_OK, 63780, 0, 0, 0, NULL},
-		{63780, "637.81", "", K_REFUSED, 0, 0, 0, 3896, "card_amount"},
-		{63780, "500", "#", K_OK, 50000, 13780, 0, 0, NULL},
-		{63780, "", "", K_REFUSED, 0, 0, 0, 400, "cash_amount"},
+	    /* total 637.80, cash 5000 + card 637.80: the card covers it all */
+	    {63780, "637.80", "5000", K_REFUSED, 0, 0, 0, 0, "cash_amount"},
+	    {63780, "#", "5000", K_OK, 0, 500000, 436220, 0, NULL},	  /* card # is 0 */
+	    {63780, "600", "5000", K_OK, 60000, 500000, 496220, 0, NULL}, /* 37.80 left */
+	    {63780, "637.80", "", K_OK, 63780, 0, 0, 0, NULL},
+	    {63780, "637.80", "0", K_OK, 63780, 0, 0, 0, NULL},
+	    {63780, "637.81", "", K_REFUSED, 0, 0, 0, 3896, "card_amount"},
+	    {63780, "500", "#", K_OK, 50000, 13780, 0, 0, NULL},
+	    {63780, "", "", K_REFUSED, 0, 0, 0, 400, "cash_amount"},
 	};
 	(void)state;
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
@@ -144,10 +144,10 @@ static void payment_check__tender_rules__table(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(payment_resolve__seed_example__card_is_remainder),
-		cmocka_unit_test(payment_resolve__rules__table),
-		cmocka_unit_test(pay_amount_parse__rejects_bad_text),
-		cmocka_unit_test(payment_check__tender_rules__table),
+	    cmocka_unit_test(payment_resolve__seed_example__card_is_remainder),
+	    cmocka_unit_test(payment_resolve__rules__table),
+	    cmocka_unit_test(pay_amount_parse__rejects_bad_text),
+	    cmocka_unit_test(payment_check__tender_rules__table),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

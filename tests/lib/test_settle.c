@@ -218,7 +218,8 @@ static void paykeeper__pair_maps_to_prepay_and_sum_advance(void **state)
 	struct form_pair *p = form_parse(form, strlen(form), &n);
 	assert_non_null(strstr(pair(p, n, "cart"), "\"payment_type\":\"prepay\""));
 	assert_non_null(strstr(pair(p, n, "cart"), "\"tax\":\"vat120\""));
-	assert_string_equal(pair(p, n, "sum_advance"), "0.00"); /* every receipt states the five sums */
+	assert_string_equal(pair(p, n, "sum_advance"),
+			    "0.00"); /* every receipt states the five sums */
 	form_pairs_free(p, n);
 	free(form);
 

@@ -16,13 +16,10 @@ static void form_decode__percent_plus_and_broken_escapes(void **state)
 	static const struct {
 		const char *in, *out;
 	} cases[] = {
-		{"a+b", "a b"},
-		{"%7B%22uuid%22%3A1%7D", "{\"uuid\":1}"},
-		{"%D0%96", "Ж"},
-		{"100%", "100%"},
-		{"%4", "%4"},
-		{"%zz", "%zz"},
-		{"", ""},
+	    {"a+b", "a b"},  {"%7B%22uuid%22%3A1%7D", "{\"uuid\":1}"},
+	    {"%D0%96", "Ж"}, {"100%", "100%"},
+	    {"%4", "%4"},    {"%zz", "%zz"},
+	    {"", ""},
 	};
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
 		char *got = form_decode(cases[i].in, strlen(cases[i].in), NULL);
@@ -67,9 +64,9 @@ static void form_add__round_trips_through_parse(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(form_decode__percent_plus_and_broken_escapes),
-		cmocka_unit_test(form_get__finds_field__or_null),
-		cmocka_unit_test(form_add__round_trips_through_parse),
+	    cmocka_unit_test(form_decode__percent_plus_and_broken_escapes),
+	    cmocka_unit_test(form_get__finds_field__or_null),
+	    cmocka_unit_test(form_add__round_trips_through_parse),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

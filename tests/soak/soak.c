@@ -522,7 +522,8 @@ static int run_soak(const char *self, const struct opts *o)
 			killed++;
 			cs[i].pid = spawn_client(self, &cs[i], sb.port);
 		} else {
-			check(WIFEXITED(st) && WEXITSTATUS(st) == 0, "client %d failed (%d)", i, st);
+			check(WIFEXITED(st) && WEXITSTATUS(st) == 0, "client %d failed (%d)", i,
+			      st);
 			cs[i].pid = 0;
 		}
 	}
@@ -563,8 +564,8 @@ static int run_soak(const char *self, const struct opts *o)
 		size_t before = all.n;
 		if (journal_list(j, NULL, -1, 0, on_jdoc, &all, &e) != K_OK)
 			bench_die("journal_list", e.text);
-		check((long)(all.n - before) == cs[i].count, "till %d journaled %zu sales, not %ld", i,
-		      all.n - before, cs[i].count);
+		check((long)(all.n - before) == cs[i].count, "till %d journaled %zu sales, not %ld",
+		      i, all.n - before, cs[i].count);
 		int64_t max_id = 0;
 		journal_count(j, NULL, &max_id, NULL);
 		for (int64_t id = 1; id <= max_id; id++) {
@@ -636,7 +637,8 @@ static int run_soak(const char *self, const struct opts *o)
 	       "one attempt, %d resent after a restart, %zu callbacks; ledger %zu documents "
 	       "= journals %zu, %zu doubled, %zu missing; %d failed checks\n",
 	       all.n, n, runs, killed, o->faults, o->time_scale, o->seed, kill_phase / 1000.0,
-	       during_kills, total_ms / 1000.0, retried, restarts, ncb, ledger_n, all.n, dup, missing, failures);
+	       during_kills, total_ms / 1000.0, retried, restarts, ncb, ledger_n, all.n, dup,
+	       missing, failures);
 	if (o->relay)
 		printf("soak: through kassa-relay (%s, %d process%s): %d relay SIGKILLs, %zu "
 		       "documents "

@@ -24,38 +24,38 @@ static void entry_parse__grammar__table(void **state)
 {
 	(void)state;
 	static const struct entry_case cases[] = {
-		/* Edge cases first. */
-		{"", K_OK, ENTRY_EMPTY, 0, false, ""},
-		{"   ", K_OK, ENTRY_EMPTY, 0, false, ""},
-		{"+", K_OK, ENTRY_INC, 0, false, ""},
-		{" - ", K_OK, ENTRY_DEC, 0, false, ""},
-		{"*", K_INVALID, 0, 0, false, NULL},
-		{"*0", K_INVALID, 0, 0, false, NULL},
-		{"*-1", K_INVALID, 0, 0, false, NULL},
-		{"*1.2345", K_INVALID, 0, 0, false, NULL},
-		{"*abc", K_INVALID, 0, 0, false, NULL},
-		{"0*1001", K_INVALID, 0, 0, false, NULL},
-		{"x*1001", K_INVALID, 0, 0, false, NULL},
-		{"3*1001*2", K_INVALID, 0, 0, false, NULL},
-		/* Set the selected line's quantity. */
-		{"*3", K_OK, ENTRY_SET_QTY, 3000, true, ""},
-		{"* 2,5", K_OK, ENTRY_SET_QTY, 2500, true, ""},
-		{"*0.455", K_OK, ENTRY_SET_QTY, 455, true, ""},
-		/* Quantity and item. */
-		{"3*1001", K_OK, ENTRY_ITEM, 3000, true, "1001"},
-		{"0.455*1003", K_OK, ENTRY_ITEM, 455, true, "1003"},
-		{"0,455 * Яблоки", K_OK, ENTRY_ITEM, 455, true, "Яблоки"},
-		{"2*Молоко 3,2% 1 л", K_OK, ENTRY_ITEM, 2000, true, "Молоко 3,2% 1 л"},
-		/* A quantity for the next item. */
-		{"3*", K_OK, ENTRY_PENDING_QTY, 3000, true, ""},
-		{"0.455", K_OK, ENTRY_PENDING_QTY, 455, true, ""},
-		{"1,5", K_OK, ENTRY_PENDING_QTY, 1500, true, ""},
-		/* A bare integer is a code, not a quantity. */
-		{"1001", K_OK, ENTRY_ITEM, 0, false, "1001"},
-		{"4601234567890", K_OK, ENTRY_ITEM, 0, false, "4601234567890"},
-		{"  молоко  ", K_OK, ENTRY_ITEM, 0, false, "молоко"},
-		{"Кока-кола", K_OK, ENTRY_ITEM, 0, false, "Кока-кола"},
-		{"bad\x01name", K_INVALID, 0, 0, false, NULL},
+	    /* Edge cases first. */
+	    {"", K_OK, ENTRY_EMPTY, 0, false, ""},
+	    {"   ", K_OK, ENTRY_EMPTY, 0, false, ""},
+	    {"+", K_OK, ENTRY_INC, 0, false, ""},
+	    {" - ", K_OK, ENTRY_DEC, 0, false, ""},
+	    {"*", K_INVALID, 0, 0, false, NULL},
+	    {"*0", K_INVALID, 0, 0, false, NULL},
+	    {"*-1", K_INVALID, 0, 0, false, NULL},
+	    {"*1.2345", K_INVALID, 0, 0, false, NULL},
+	    {"*abc", K_INVALID, 0, 0, false, NULL},
+	    {"0*1001", K_INVALID, 0, 0, false, NULL},
+	    {"x*1001", K_INVALID, 0, 0, false, NULL},
+	    {"3*1001*2", K_INVALID, 0, 0, false, NULL},
+	    /* Set the selected line's quantity. */
+	    {"*3", K_OK, ENTRY_SET_QTY, 3000, true, ""},
+	    {"* 2,5", K_OK, ENTRY_SET_QTY, 2500, true, ""},
+	    {"*0.455", K_OK, ENTRY_SET_QTY, 455, true, ""},
+	    /* Quantity and item. */
+	    {"3*1001", K_OK, ENTRY_ITEM, 3000, true, "1001"},
+	    {"0.455*1003", K_OK, ENTRY_ITEM, 455, true, "1003"},
+	    {"0,455 * Яблоки", K_OK, ENTRY_ITEM, 455, true, "Яблоки"},
+	    {"2*Молоко 3,2% 1 л", K_OK, ENTRY_ITEM, 2000, true, "Молоко 3,2% 1 л"},
+	    /* A quantity for the next item. */
+	    {"3*", K_OK, ENTRY_PENDING_QTY, 3000, true, ""},
+	    {"0.455", K_OK, ENTRY_PENDING_QTY, 455, true, ""},
+	    {"1,5", K_OK, ENTRY_PENDING_QTY, 1500, true, ""},
+	    /* A bare integer is a code, not a quantity. */
+	    {"1001", K_OK, ENTRY_ITEM, 0, false, "1001"},
+	    {"4601234567890", K_OK, ENTRY_ITEM, 0, false, "4601234567890"},
+	    {"  молоко  ", K_OK, ENTRY_ITEM, 0, false, "молоко"},
+	    {"Кока-кола", K_OK, ENTRY_ITEM, 0, false, "Кока-кола"},
+	    {"bad\x01name", K_INVALID, 0, 0, false, NULL},
 	};
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
 		const struct entry_case *c = &cases[i];
@@ -99,18 +99,18 @@ static void entry_parse_discount__forms__table(void **state)
 {
 	(void)state;
 	static const struct disc_case cases[] = {
-		{"", K_INVALID, 0, 0},
-		{"%", K_INVALID, 0, 0},
-		{"101%", K_INVALID, 0, 0},
-		{"-5", K_INVALID, 0, 0},
-		{"10.555", K_INVALID, 0, 0},
-		{"0", K_OK, DISCOUNT_NONE, 0},
-		{"0%", K_OK, DISCOUNT_NONE, 0},
-		{"10%", K_OK, DISCOUNT_PERCENT, 1000},
-		{" 12,5 % ", K_OK, DISCOUNT_PERCENT, 1250},
-		{"100%", K_OK, DISCOUNT_PERCENT, 10000},
-		{"150", K_OK, DISCOUNT_AMOUNT, 15000},
-		{"150,50", K_OK, DISCOUNT_AMOUNT, 15050},
+	    {"", K_INVALID, 0, 0},
+	    {"%", K_INVALID, 0, 0},
+	    {"101%", K_INVALID, 0, 0},
+	    {"-5", K_INVALID, 0, 0},
+	    {"10.555", K_INVALID, 0, 0},
+	    {"0", K_OK, DISCOUNT_NONE, 0},
+	    {"0%", K_OK, DISCOUNT_NONE, 0},
+	    {"10%", K_OK, DISCOUNT_PERCENT, 1000},
+	    {" 12,5 % ", K_OK, DISCOUNT_PERCENT, 1250},
+	    {"100%", K_OK, DISCOUNT_PERCENT, 10000},
+	    {"150", K_OK, DISCOUNT_AMOUNT, 15000},
+	    {"150,50", K_OK, DISCOUNT_AMOUNT, 15050},
 	};
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
 		const struct disc_case *c = &cases[i];
@@ -128,12 +128,12 @@ static void entry_parse_discount__forms__table(void **state)
 }
 
 static const struct catalog_item items[] = {
-	{"1001", "Хлеб белый", 5000, UNIT_PIECE, VAT_VAT10, 1},
-	{"1002", "Молоко 3,2%", 9000, UNIT_PIECE, VAT_VAT10, 1},
-	{"1003", "Молоко 1,5%", 8500, UNIT_PIECE, VAT_VAT10, 1},
-	{"1004", "Ёжики в тумане", 100, UNIT_PIECE, VAT_VAT20, 1},
-	{"10041", "Мёд", 50000, UNIT_KG, VAT_VAT10, 1},
-	{"2001", "Шоколадное молоко", 7000, UNIT_PIECE, VAT_VAT20, 1},
+    {"1001", "Хлеб белый", 5000, UNIT_PIECE, VAT_VAT10, 1},
+    {"1002", "Молоко 3,2%", 9000, UNIT_PIECE, VAT_VAT10, 1},
+    {"1003", "Молоко 1,5%", 8500, UNIT_PIECE, VAT_VAT10, 1},
+    {"1004", "Ёжики в тумане", 100, UNIT_PIECE, VAT_VAT20, 1},
+    {"10041", "Мёд", 50000, UNIT_KG, VAT_VAT10, 1},
+    {"2001", "Шоколадное молоко", 7000, UNIT_PIECE, VAT_VAT20, 1},
 };
 #define N_ITEMS (sizeof items / sizeof items[0])
 
@@ -147,20 +147,16 @@ static void entry_lookup__levels__table(void **state)
 {
 	(void)state;
 	static const struct lookup_case cases[] = {
-		{"", NULL, 0},
-		{"9999", NULL, 0},     /* unknown code: not searched in names */
-		{"1004", "1004", 1},   /* exact code wins over the code prefix of 10041 */
-		{"10041", "10041", 1},
-		{"хлеб белый", "1001", 1}, /* exact name, any case */
-		{"ХЛЕБ", "1001", 1},       /* unique prefix */
-		{"молоко", NULL, 2},       /* two names start with it */
-		{"молоко 3", "1002", 1},
-		{"ежики", "1004", 1},      /* ё and е are the same */
-		{"мед", "10041", 1},
-		{"шоколадное", "2001", 1},
-		{"туман", "1004", 1},      /* unique part of a name */
-		{"ко", NULL, 3},           /* part of three names */
-		{"нет такого", NULL, 0},
+	    {"", NULL, 0},	     {"9999", NULL, 0}, /* unknown code: not searched in names */
+	    {"1004", "1004", 1}, /* exact code wins over the code prefix of 10041 */
+	    {"10041", "10041", 1},   {"хлеб белый", "1001", 1}, /* exact name, any case */
+	    {"ХЛЕБ", "1001", 1},				/* unique prefix */
+	    {"молоко", NULL, 2},				/* two names start with it */
+	    {"молоко 3", "1002", 1}, {"ежики", "1004", 1},	/* ё and е are the same */
+	    {"мед", "10041", 1},     {"шоколадное", "2001", 1},
+	    {"туман", "1004", 1}, /* unique part of a name */
+	    {"ко", NULL, 3},	  /* part of three names */
+	    {"нет такого", NULL, 0},
 	};
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
 		const struct lookup_case *c = &cases[i];
@@ -224,12 +220,12 @@ int main(void)
 {
 	setlocale(LC_ALL, "");
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(entry_parse__grammar__table),
-		cmocka_unit_test(entry_parse__refusal__names_quantity),
-		cmocka_unit_test(entry_parse_discount__forms__table),
-		cmocka_unit_test(entry_lookup__levels__table),
-		cmocka_unit_test(entry_search__prefix_first__then_parts),
-		cmocka_unit_test(demo_catalog__items__are_valid_lines),
+	    cmocka_unit_test(entry_parse__grammar__table),
+	    cmocka_unit_test(entry_parse__refusal__names_quantity),
+	    cmocka_unit_test(entry_parse_discount__forms__table),
+	    cmocka_unit_test(entry_lookup__levels__table),
+	    cmocka_unit_test(entry_search__prefix_first__then_parts),
+	    cmocka_unit_test(demo_catalog__items__are_valid_lines),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -22,32 +22,32 @@ static void keys_parse_key__names__round_trip(void **state)
 {
 	(void)state;
 	static const struct key_case cases[] = {
-		{"", K_INVALID, 0, NULL},
-		{"F0", K_INVALID, 0, NULL},
-		{"F25", K_INVALID, 0, NULL},
-		{"C-", K_INVALID, 0, NULL},
-		{"C-1", K_INVALID, 0, NULL},
-		{"C-ab", K_INVALID, 0, NULL},
-		{"Enterr", K_INVALID, 0, NULL},
-		{"ab", K_INVALID, 0, NULL},
-		{"\x01", K_INVALID, 0, NULL},
-		{"F1", K_OK, KEYS_SPECIAL + KEY_F(1), NULL},
-		{"f10", K_OK, KEYS_SPECIAL + KEY_F(10), "F10"},
-		{"F24", K_OK, KEYS_SPECIAL + KEY_F(24), NULL},
-		{"Enter", K_OK, '\n', NULL},
-		{"esc", K_OK, 27, "Esc"},
-		{"Tab", K_OK, '\t', NULL},
-		{"Space", K_OK, ' ', NULL},
-		{"Del", K_OK, KEYS_SPECIAL + KEY_DC, NULL},
-		{"PgDn", K_OK, KEYS_SPECIAL + KEY_NPAGE, NULL},
-		{"C-o", K_OK, 0x0f, NULL},
-		{"C-Q", K_OK, 0x11, "C-q"},
-		{"M-p", K_OK, KEYS_ALT | 'p', NULL},
-		{"M-F5", K_OK, KEYS_ALT | (KEYS_SPECIAL + KEY_F(5)), NULL},
-		{"M-1", K_OK, KEYS_ALT | '1', NULL},
-		{"+", K_OK, '+', NULL},
-		{"д", K_OK, 0x434, NULL},
-		{"Ё", K_OK, 0x401, NULL},
+	    {"", K_INVALID, 0, NULL},
+	    {"F0", K_INVALID, 0, NULL},
+	    {"F25", K_INVALID, 0, NULL},
+	    {"C-", K_INVALID, 0, NULL},
+	    {"C-1", K_INVALID, 0, NULL},
+	    {"C-ab", K_INVALID, 0, NULL},
+	    {"Enterr", K_INVALID, 0, NULL},
+	    {"ab", K_INVALID, 0, NULL},
+	    {"\x01", K_INVALID, 0, NULL},
+	    {"F1", K_OK, KEYS_SPECIAL + KEY_F(1), NULL},
+	    {"f10", K_OK, KEYS_SPECIAL + KEY_F(10), "F10"},
+	    {"F24", K_OK, KEYS_SPECIAL + KEY_F(24), NULL},
+	    {"Enter", K_OK, '\n', NULL},
+	    {"esc", K_OK, 27, "Esc"},
+	    {"Tab", K_OK, '\t', NULL},
+	    {"Space", K_OK, ' ', NULL},
+	    {"Del", K_OK, KEYS_SPECIAL + KEY_DC, NULL},
+	    {"PgDn", K_OK, KEYS_SPECIAL + KEY_NPAGE, NULL},
+	    {"C-o", K_OK, 0x0f, NULL},
+	    {"C-Q", K_OK, 0x11, "C-q"},
+	    {"M-p", K_OK, KEYS_ALT | 'p', NULL},
+	    {"M-F5", K_OK, KEYS_ALT | (KEYS_SPECIAL + KEY_F(5)), NULL},
+	    {"M-1", K_OK, KEYS_ALT | '1', NULL},
+	    {"+", K_OK, '+', NULL},
+	    {"д", K_OK, 0x434, NULL},
+	    {"Ё", K_OK, 0x401, NULL},
 	};
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
 		const struct key_case *c = &cases[i];
@@ -63,7 +63,8 @@ static void keys_parse_key__names__round_trip(void **state)
 		if (key != c->key)
 			fail_msg("'%s': key %d, want %d", c->name, key, c->key);
 		char buf[32];
-		assert_string_equal(keys_key_name(key, buf, sizeof buf), c->back ? c->back : c->name);
+		assert_string_equal(keys_key_name(key, buf, sizeof buf),
+				    c->back ? c->back : c->name);
 	}
 }
 
@@ -98,11 +99,10 @@ static void keymap_defaults__function_keys__as_issue_5_says(void **state)
 		const char *key;
 		enum action a;
 	} want[] = {
-		{"F1", ACT_HELP},	  {"F2", ACT_FIND},	    {"F3", ACT_DISCOUNT},
-		{"F4", ACT_REFUND},	  {"F5", ACT_PAY},	    {"F6", ACT_NONFISCAL},
-		{"F7", ACT_DELETE_LINE}, {"F8", ACT_SHIFT},	    {"F9", ACT_STATUS},
-		{"F10", ACT_QUIT},	  {"Esc", ACT_BACK},	    {"M-p", ACT_PAY},
-		{"C-o", ACT_PAY},	  {"M-0", ACT_QUIT},	    {"C-q", ACT_QUIT},
+	    {"F1", ACT_HELP},	{"F2", ACT_FIND},      {"F3", ACT_DISCOUNT},	{"F4", ACT_REFUND},
+	    {"F5", ACT_PAY},	{"F6", ACT_NONFISCAL}, {"F7", ACT_DELETE_LINE}, {"F8", ACT_SHIFT},
+	    {"F9", ACT_STATUS}, {"F10", ACT_QUIT},     {"Esc", ACT_BACK},	{"M-p", ACT_PAY},
+	    {"C-o", ACT_PAY},	{"M-0", ACT_QUIT},     {"C-q", ACT_QUIT},
 	};
 	for (size_t i = 0; i < sizeof want / sizeof want[0]; i++)
 		if (keymap_lookup(&km, "sale", key(want[i].key)) != want[i].a)
@@ -142,17 +142,17 @@ static void keymap_bind_line__forms__table(void **state)
 {
 	(void)state;
 	static const struct bind_case cases[] = {
-		{"", K_OK, NULL},
-		{"   # a comment", K_OK, NULL},
-		{"bind sale F12 pay", K_OK, NULL},
-		{"bind sale F12 pay # trailing comment", K_OK, NULL},
-		{"  bind\tpay\tC-s\tsend  ", K_OK, NULL},
-		{"bind sale F12", K_INVALID, "bind"},
-		{"bind sale F12 pay extra", K_INVALID, "bind"},
-		{"bnd sale F12 pay", K_INVALID, "bind"},
-		{"bind sale F99 pay", K_INVALID, "key"},
-		{"bind sale F12 payy", K_INVALID, "action"},
-		{"bind averyveryverylongviewname F12 pay", K_INVALID, "view"},
+	    {"", K_OK, NULL},
+	    {"   # a comment", K_OK, NULL},
+	    {"bind sale F12 pay", K_OK, NULL},
+	    {"bind sale F12 pay # trailing comment", K_OK, NULL},
+	    {"  bind\tpay\tC-s\tsend  ", K_OK, NULL},
+	    {"bind sale F12", K_INVALID, "bind"},
+	    {"bind sale F12 pay extra", K_INVALID, "bind"},
+	    {"bnd sale F12 pay", K_INVALID, "bind"},
+	    {"bind sale F99 pay", K_INVALID, "key"},
+	    {"bind sale F12 payy", K_INVALID, "action"},
+	    {"bind averyveryverylongviewname F12 pay", K_INVALID, "view"},
 	};
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
 		static struct keymap km;
@@ -216,8 +216,8 @@ static void keymap_help__lines__follow_the_key_table(void **state)
 		send |= lines[i].action == ACT_SEND;
 	}
 	assert_true(pay);
-	assert_true(qty);	/* sale's own key */
-	assert_false(send);	/* pay's key, not sale's */
+	assert_true(qty);   /* sale's own key */
+	assert_false(send); /* pay's key, not sale's */
 	/* Rebinding shows in the help at once. */
 	assert_int_equal(keymap_bind_line(&km, "bind generic F12 pay", NULL), K_OK);
 	n = keymap_help(&km, "sale", lines, 64);
@@ -234,12 +234,12 @@ int main(void)
 {
 	setlocale(LC_ALL, "");
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(keys_parse_key__names__round_trip),
-		cmocka_unit_test(action_parse__every_action__by_its_name),
-		cmocka_unit_test(keymap_defaults__function_keys__as_issue_5_says),
-		cmocka_unit_test(keymap_bind_line__forms__table),
-		cmocka_unit_test(keymap_bind_line__rebinding__replaces_and_removes),
-		cmocka_unit_test(keymap_help__lines__follow_the_key_table),
+	    cmocka_unit_test(keys_parse_key__names__round_trip),
+	    cmocka_unit_test(action_parse__every_action__by_its_name),
+	    cmocka_unit_test(keymap_defaults__function_keys__as_issue_5_says),
+	    cmocka_unit_test(keymap_bind_line__forms__table),
+	    cmocka_unit_test(keymap_bind_line__rebinding__replaces_and_removes),
+	    cmocka_unit_test(keymap_help__lines__follow_the_key_table),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -60,7 +60,7 @@ static void refund_taken__counts_earlier_refunds__per_line(void **state)
 	add(&a, "Хлеб", 5490, 1000, none);
 	add(&a, "Яблоки", 14900, 200, none);
 	basket_init(&b);
-	add(&b, "Хлеб", 5490, 1500, none); /* no room on line 1 now: goes to line 3 */
+	add(&b, "Хлеб", 5490, 1500, none);   /* no room on line 1 now: goes to line 3 */
 	add(&b, "Яблоки", 14900, 300, none); /* over what is left: still counted */
 	add(&b, "Кефир", 8990, 1000, none);  /* not on the original: ignored */
 	add(&b, "Хлеб", 9990, 1000, none);   /* another price: ignored */

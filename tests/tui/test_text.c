@@ -33,17 +33,17 @@ static void text_fit__pads_and_cuts__to_exact_columns(void **state)
 {
 	(void)state;
 	static const struct fit_case cases[] = {
-		{"", 0, TEXT_LEFT, ""},
-		{"abc", 0, TEXT_LEFT, ""},
-		{"", 3, TEXT_LEFT, "   "},
-		{"Хлеб", 6, TEXT_LEFT, "Хлеб  "},
-		{"Хлеб", 6, TEXT_RIGHT, "  Хлеб"},
-		{"Хлеб", 7, TEXT_CENTER, " Хлеб  "},
-		{"Хлеб", 4, TEXT_LEFT, "Хлеб"},
-		{"Хлеб белый", 6, TEXT_LEFT, "Хлеб …"},
-		{"Хлеб белый", 1, TEXT_LEFT, "…"},
-		{"日本語", 4, TEXT_LEFT, "日… "}, /* a wide char never straddles the edge */
-		{"1 234,56", 10, TEXT_RIGHT, "  1 234,56"},
+	    {"", 0, TEXT_LEFT, ""},
+	    {"abc", 0, TEXT_LEFT, ""},
+	    {"", 3, TEXT_LEFT, "   "},
+	    {"Хлеб", 6, TEXT_LEFT, "Хлеб  "},
+	    {"Хлеб", 6, TEXT_RIGHT, "  Хлеб"},
+	    {"Хлеб", 7, TEXT_CENTER, " Хлеб  "},
+	    {"Хлеб", 4, TEXT_LEFT, "Хлеб"},
+	    {"Хлеб белый", 6, TEXT_LEFT, "Хлеб …"},
+	    {"Хлеб белый", 1, TEXT_LEFT, "…"},
+	    {"日本語", 4, TEXT_LEFT, "日… "}, /* a wide char never straddles the edge */
+	    {"1 234,56", 10, TEXT_RIGHT, "  1 234,56"},
 	};
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
 		const struct fit_case *c = &cases[i];
@@ -67,15 +67,15 @@ static void text_wrap__breaks_at_spaces__within_width(void **state)
 {
 	(void)state;
 	static const struct wrap_case cases[] = {
-		{"", 5, "", ""},
-		{"abc", 5, "abc", ""},
-		{"abc def", 3, "abc", "def"},
-		{"abc def", 4, "abc", "def"},
-		{"abc def", 7, "abc def", ""},
-		{"abc  def ghi", 9, "abc  def", "ghi"},
-		{"abcdefgh ij", 4, "abcd", "efgh ij"}, /* a long word is cut */
-		{"Осталось оплатить 1 520,75", 20, "Осталось оплатить 1", "520,75"},
-		{"abc", 0, "a", "bc"}, /* never stuck: at least one character */
+	    {"", 5, "", ""},
+	    {"abc", 5, "abc", ""},
+	    {"abc def", 3, "abc", "def"},
+	    {"abc def", 4, "abc", "def"},
+	    {"abc def", 7, "abc def", ""},
+	    {"abc  def ghi", 9, "abc  def", "ghi"},
+	    {"abcdefgh ij", 4, "abcd", "efgh ij"}, /* a long word is cut */
+	    {"Осталось оплатить 1 520,75", 20, "Осталось оплатить 1", "520,75"},
+	    {"abc", 0, "a", "bc"}, /* never stuck: at least one character */
 	};
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
 		const struct wrap_case *c = &cases[i];
@@ -106,10 +106,10 @@ int main(void)
 {
 	setlocale(LC_ALL, "");
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(text_width__cyrillic_and_wide__by_columns),
-		cmocka_unit_test(text_fit__pads_and_cuts__to_exact_columns),
-		cmocka_unit_test(text_wrap__breaks_at_spaces__within_width),
-		cmocka_unit_test(text_fold__case_and_yo__match),
+	    cmocka_unit_test(text_width__cyrillic_and_wide__by_columns),
+	    cmocka_unit_test(text_fit__pads_and_cuts__to_exact_columns),
+	    cmocka_unit_test(text_wrap__breaks_at_spaces__within_width),
+	    cmocka_unit_test(text_fold__case_and_yo__match),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -25,20 +25,20 @@ static void theme_parse_style__forms__table(void **state)
 {
 	(void)state;
 	static const struct style_case cases[] = {
-		{"", K_INVALID, 0, 0, 0, "style"},
-		{"red", K_INVALID, 0, 0, 0, "style"},
-		{"red,", K_INVALID, 0, 0, 0, "style"},
-		{"purple,black", K_INVALID, 0, 0, 0, "colour"},
-		{"red,256", K_INVALID, 0, 0, 0, "colour"},
-		{"red,-2", K_INVALID, 0, 0, 0, "colour"},
-		{"red,black,blink", K_INVALID, 0, 0, 0, "attribute"},
-		{"default,default", K_OK, -1, -1, 0, NULL},
-		{"black,yellow,reverse", K_OK, 0, 3, THEME_REVERSE, NULL},
-		{" White , Blue , Bold ", K_OK, 7, 4, THEME_BOLD, NULL},
-		{"bright-red,brightgreen", K_OK, 9, 10, 0, NULL},
-		{"bright_white,grey,underline,dim", K_OK, 15, 8, THEME_UNDERLINE | THEME_DIM, NULL},
-		{"208,17,italic,standout", K_OK, 208, 17, THEME_ITALIC | THEME_STANDOUT, NULL},
-		{"cyan,default,none", K_OK, 6, -1, 0, NULL},
+	    {"", K_INVALID, 0, 0, 0, "style"},
+	    {"red", K_INVALID, 0, 0, 0, "style"},
+	    {"red,", K_INVALID, 0, 0, 0, "style"},
+	    {"purple,black", K_INVALID, 0, 0, 0, "colour"},
+	    {"red,256", K_INVALID, 0, 0, 0, "colour"},
+	    {"red,-2", K_INVALID, 0, 0, 0, "colour"},
+	    {"red,black,blink", K_INVALID, 0, 0, 0, "attribute"},
+	    {"default,default", K_OK, -1, -1, 0, NULL},
+	    {"black,yellow,reverse", K_OK, 0, 3, THEME_REVERSE, NULL},
+	    {" White , Blue , Bold ", K_OK, 7, 4, THEME_BOLD, NULL},
+	    {"bright-red,brightgreen", K_OK, 9, 10, 0, NULL},
+	    {"bright_white,grey,underline,dim", K_OK, 15, 8, THEME_UNDERLINE | THEME_DIM, NULL},
+	    {"208,17,italic,standout", K_OK, 208, 17, THEME_ITALIC | THEME_STANDOUT, NULL},
+	    {"cyan,default,none", K_OK, 6, -1, 0, NULL},
 	};
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
 		const struct style_case *c = &cases[i];
@@ -90,18 +90,19 @@ static void theme_load_file__errors__name_line_and_key(void **state)
 {
 	(void)state;
 	static const struct file_case cases[] = {
-		{"[colours]\nstatus.training = red,black\n", K_OK, NULL},
-		{"# comment\n[theme]\nname = x\n\n[colours]\nmain.text = white,bogus\n", K_INVALID,
-		 ":6: key 'main.text': 'bogus' is not a colour"},
-		{"[colours]\nmain.text = white,black\nstatus.trainig = red,black\n", K_INVALID,
-		 ":3: key 'status.trainig': unknown role"},
-		{"[colors]\ntotal.amount = red,black,flash\n", K_INVALID,
-		 ":2: key 'total.amount': 'flash' is not an attribute"},
-		{"[palette]\nmain.text = red,black\n", K_INVALID, ":2: key 'main.text': unknown section"},
-		{"[theme]\nauthor = me\n", K_INVALID, ":2: key 'author': unknown key in [theme]"},
-		{"[colours]\nthis line has no equals sign\n", K_INVALID, ":2: not an INI line"},
-		/* The first error is the one reported. */
-		{"[colours]\na.b = red,black\nc.d = red,black\n", K_INVALID, ":2: key 'a.b'"},
+	    {"[colours]\nstatus.training = red,black\n", K_OK, NULL},
+	    {"# comment\n[theme]\nname = x\n\n[colours]\nmain.text = white,bogus\n", K_INVALID,
+	     ":6: key 'main.text': 'bogus' is not a colour"},
+	    {"[colours]\nmain.text = white,black\nstatus.trainig = red,black\n", K_INVALID,
+	     ":3: key 'status.trainig': unknown role"},
+	    {"[colors]\ntotal.amount = red,black,flash\n", K_INVALID,
+	     ":2: key 'total.amount': 'flash' is not an attribute"},
+	    {"[palette]\nmain.text = red,black\n", K_INVALID,
+	     ":2: key 'main.text': unknown section"},
+	    {"[theme]\nauthor = me\n", K_INVALID, ":2: key 'author': unknown key in [theme]"},
+	    {"[colours]\nthis line has no equals sign\n", K_INVALID, ":2: not an INI line"},
+	    /* The first error is the one reported. */
+	    {"[colours]\na.b = red,black\nc.d = red,black\n", K_INVALID, ":2: key 'a.b'"},
 	};
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
 		const struct file_case *c = &cases[i];
@@ -117,7 +118,8 @@ static void theme_load_file__errors__name_line_and_key(void **state)
 			assert_int_equal(t.styles[UI_STATUS_TRAINING].fg, 1);
 			assert_int_equal(t.styles[UI_TEXT].fg, before.styles[UI_TEXT].fg);
 		} else {
-			if (strncmp(err.text, path, strlen(path)) != 0 || !strstr(err.text, c->want))
+			if (strncmp(err.text, path, strlen(path)) != 0 ||
+			    !strstr(err.text, c->want))
 				fail_msg("case %zu: '%s' lacks '%s'", i, err.text, c->want);
 			/* A broken file changes nothing. */
 			assert_memory_equal(&t, &before, sizeof t);
@@ -186,11 +188,11 @@ int main(void)
 {
 	setlocale(LC_ALL, "");
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(theme_parse_style__forms__table),
-		cmocka_unit_test(theme_defaults__every_role__has_a_parsed_style),
-		cmocka_unit_test(theme_load_file__errors__name_line_and_key),
-		cmocka_unit_test(theme_files__shipped__load_and_list_every_role),
-		cmocka_unit_test(theme_find__names_and_paths),
+	    cmocka_unit_test(theme_parse_style__forms__table),
+	    cmocka_unit_test(theme_defaults__every_role__has_a_parsed_style),
+	    cmocka_unit_test(theme_load_file__errors__name_line_and_key),
+	    cmocka_unit_test(theme_files__shipped__load_and_list_every_role),
+	    cmocka_unit_test(theme_find__names_and_paths),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

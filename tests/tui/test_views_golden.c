@@ -180,7 +180,8 @@ static void view_help__scrolled_to_the_end__matches_golden(void **state)
 	app_push(f->app, &view_help, 0);
 	char *scratch = malloc(DUMP_MAX);
 	for (int i = 0; i < 10; i++) {
-		app_dump_text(f->dump, scratch, DUMP_MAX); /* drawn between keys, as on a terminal */
+		app_dump_text(f->dump, scratch,
+			      DUMP_MAX); /* drawn between keys, as on a terminal */
 		app_dispatch_key(f->app, KEYS_SPECIAL + KEY_NPAGE);
 	}
 	free(scratch);
@@ -309,7 +310,8 @@ static void preview_render__marked_receipt__matches_golden(void **state)
 	struct kerr err = {0};
 	struct document d;
 	document_init(&d, DOC_RECEIPT);
-	if (wire_lifepay_parse_request(m.body, strlen(m.body), DOC_RECEIPT, &d, NULL, &err) != K_OK ||
+	if (wire_lifepay_parse_request(m.body, strlen(m.body), DOC_RECEIPT, &d, NULL, &err) !=
+		K_OK ||
 	    preview_render(&d, &meta, &pv, &err) != K_OK)
 		fail_msg("preview: %s: %s", err.field, err.text);
 	document_free(&d);
@@ -417,8 +419,8 @@ int main(void)
 					    teardown),
 	    cmocka_unit_test_setup_teardown(
 		view_detail__marked_receipt__code_shortened_at_80_full_when_wide, setup, teardown),
-	    cmocka_unit_test_setup_teardown(preview_render__marked_receipt__matches_golden,
-					    setup, teardown),
+	    cmocka_unit_test_setup_teardown(preview_render__marked_receipt__matches_golden, setup,
+					    teardown),
 	    cmocka_unit_test_setup_teardown(
 		scanner_take_code__pay_on_top__joins_the_basket_being_paid, setup, teardown),
 	    cmocka_unit_test_setup_teardown(scanner_take_code__help_on_top__says_back_to_the_sale,

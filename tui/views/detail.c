@@ -135,7 +135,7 @@ static void add(struct detail_state *dt, enum ui_role role, const char *text)
 }
 
 static void addf(struct detail_state *dt, enum ui_role role, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 static void addf(struct detail_state *dt, enum ui_role role, const char *fmt, ...)
 {
 	char buf[2048];
@@ -178,11 +178,11 @@ static void short_time(int64_t ms, char *buf, size_t n)
 static void history_note(const char *stored, char *buf, size_t n)
 {
 	static const char *const fixed[] = {
-		N_("created"),
-		N_("test mode: checked, nothing fiscalized"),
-		N_("replayed with the same ext_id"),
-		N_("kassa stopped while sending; resent with the same ext_id"),
-		N_("awaiting retry: the provider tries again"),
+	    N_("created"),
+	    N_("test mode: checked, nothing fiscalized"),
+	    N_("replayed with the same ext_id"),
+	    N_("kassa stopped while sending; resent with the same ext_id"),
+	    N_("awaiting retry: the provider tries again"),
 	};
 	for (size_t i = 0; i < sizeof fixed / sizeof fixed[0]; i++)
 		if (strcmp(stored, fixed[i]) == 0) {
@@ -199,7 +199,8 @@ static void history_note(const char *stored, char *buf, size_t n)
 	if (strncmp(stored, "no final status after ", 22) == 0 &&
 	    (v = strtoll(stored + 22, &end, 10)) >= 0 &&
 	    strcmp(end, " s; flagged: replay it or check the cabinet") == 0) {
-		snprintf(buf, n, _("no final status after %lld s; flagged: replay it or check the cabinet"),
+		snprintf(buf, n,
+			 _("no final status after %lld s; flagged: replay it or check the cabinet"),
 			 v);
 		return;
 	}
@@ -228,8 +229,9 @@ static bool on_hist(const struct journal_history_row *h, void *ctx)
 	char detail[JOURNAL_TEXT_MAX];
 	history_note(h->detail, detail, sizeof detail);
 	mask_callback_token(detail);
-	addf(dt, status_state_role(h->to), "  %s  %s → %s  (%s)%s%s", t, from, status_state_word(h->to),
-	     status_source_word(h->source), detail[0] ? "  " : "", detail);
+	addf(dt, status_state_role(h->to), "  %s  %s → %s  (%s)%s%s", t, from,
+	     status_state_word(h->to), status_source_word(h->source), detail[0] ? "  " : "",
+	     detail);
 	return true;
 }
 
@@ -394,8 +396,8 @@ static void build(struct app *app)
 	struct fiscal_attrs fa;
 	if (fiscal_attrs_of_doc(e->journal_path, dt->id, d.uuid, &fa, NULL) == K_OK &&
 	    fiscal_attrs_any(&fa)) {
-		addf(dt, UI_STATE_PROCESSED, _("Fiscal: ФН %s · ФД %s · ФП %s"), fa.fn[0] ? fa.fn : "—",
-		     fa.fd[0] ? fa.fd : "—", fa.fp[0] ? fa.fp : "—");
+		addf(dt, UI_STATE_PROCESSED, _("Fiscal: ФН %s · ФД %s · ФП %s"),
+		     fa.fn[0] ? fa.fn : "—", fa.fd[0] ? fa.fd : "—", fa.fp[0] ? fa.fp : "—");
 		if (fa.ofd_url[0])
 			addf(dt, UI_TEXT, _("The receipt at the OFD: %s"), fa.ofd_url);
 	}
@@ -410,8 +412,9 @@ static void build(struct app *app)
 		     d.last_error_text[0] ? d.last_error_text : _("no answer"), t3);
 	}
 	if (d.flagged) {
-		add(dt, UI_STATE_FAILED, _("Flagged: no final status for too long. Look it up in the "
-				       "provider's cabinet."));
+		add(dt, UI_STATE_FAILED,
+		    _("Flagged: no final status for too long. Look it up in the "
+		      "provider's cabinet."));
 		dt->replayable =
 		    d.state == JS_ACCEPTED || d.state == JS_PROVIDER_RETRY || d.state == JS_FAILED;
 		if (dt->replayable)

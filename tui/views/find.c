@@ -177,19 +177,19 @@ static void find_draw(struct app *app, WINDOW *w, int rows, int cols)
 		mvwhline(w, r + 1, 0, ' ', cols);
 		app_put(w, r + 1, 0, cw, TEXT_LEFT, it->code, role);
 		app_put(w, r + 1, cw + 1, nw, TEXT_LEFT, it->name, role);
-		app_put(w, r + 1, cw + nw + 2, pw, TEXT_RIGHT, app_money(app, it->price, buf, sizeof buf),
-			role);
+		app_put(w, r + 1, cw + nw + 2, pw, TEXT_RIGHT,
+			app_money(app, it->price, buf, sizeof buf), role);
 		app_put(w, r + 1, cw + nw + pw + 3, uw, TEXT_LEFT, unit_label(it->unit), role);
 	}
 }
 
 const struct view_ops view_find = {
-	.state_size = sizeof(struct find_state),
-	.name = "find",
-	.title = N_("Find an item"),
-	.footer = find_footer,
-	.open = find_open,
-	.draw = find_draw,
-	.handle = find_handle,
-	.changed = find_changed,
+    .state_size = sizeof(struct find_state),
+    .name = "find",
+    .title = N_("Find an item"),
+    .footer = find_footer,
+    .open = find_open,
+    .draw = find_draw,
+    .handle = find_handle,
+    .changed = find_changed,
 };

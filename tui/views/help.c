@@ -10,7 +10,7 @@ struct help_state {
 	struct keys_help_line lines[HELP_MAX];
 	size_t n;
 	int top;
-	int tw; /* columns of the help texts when last drawn; 0 = not yet */
+	int tw;			      /* columns of the help texts when last drawn; 0 = not yet */
 	const struct view_ops *under; /* the screen the keys are for */
 };
 
@@ -21,61 +21,61 @@ static struct help_state *help_of(const struct app *app)
 }
 
 static const char *const grammar[] = {
-	N_("1001 or молоко    add an item by code or name (Tab completes names)"),
-	N_("3*1001            three of item 1001"),
-	N_("0.455*1003        weighed goods: 0.455 kg of item 1003"),
-	N_("0.455  or  3*     a quantity for the next item"),
-	N_("*2                the selected line's quantity becomes 2"),
-	N_("+  -              the selected line's quantity plus or minus one"),
-	/* xgettext:no-c-format */
-	N_("10%  or  150      in the F3 prompt: a percentage or an amount"),
-	N_("#                 in the pay dialog: pays the rest of the total"),
-	N_("name, then price  no catalog in a live profile: free entry (demo: training)"),
-	N_("after a crash     the open basket and the amounts typed come back"),
-	/* xgettext:no-c-format */
-	N_("10 then F3        10% off the selected line at once"),
-	N_("Enter (pay)       on an empty cash or card field: # there"),
-	N_("F2 / F3 (pay)     cash pays the rest / the card pays the rest, and sends"),
-	N_("F7 F8 F11 F12     in the pay dialog: a 500, 1000, 2000, 5000 banknote"),
-	N_("F4 then F6        refund the basket without an original receipt (asks)"),
-	N_("1 000,50 1000.50  amounts: thousands by a space, kopecks after , or ."),
-	N_("535 refund cash   in F11: an amount as shown, or refund, cash, card"),
-	N_("Settlement (pay)  Left/Right: full payment, full or partial prepayment, advance"),
-	N_("buyer@… then F8   in F11: a prepaid order by its buyer; F8 settles it"),
-	/* issue 14 */
-	N_("M-b, then phone   pay by link: a LIFE PAY bill (QR for SBP); F7 there cancels it"),
+    N_("1001 or молоко    add an item by code or name (Tab completes names)"),
+    N_("3*1001            three of item 1001"),
+    N_("0.455*1003        weighed goods: 0.455 kg of item 1003"),
+    N_("0.455  or  3*     a quantity for the next item"),
+    N_("*2                the selected line's quantity becomes 2"),
+    N_("+  -              the selected line's quantity plus or minus one"),
+    /* xgettext:no-c-format */
+    N_("10%  or  150      in the F3 prompt: a percentage or an amount"),
+    N_("#                 in the pay dialog: pays the rest of the total"),
+    N_("name, then price  no catalog in a live profile: free entry (demo: training)"),
+    N_("after a crash     the open basket and the amounts typed come back"),
+    /* xgettext:no-c-format */
+    N_("10 then F3        10% off the selected line at once"),
+    N_("Enter (pay)       on an empty cash or card field: # there"),
+    N_("F2 / F3 (pay)     cash pays the rest / the card pays the rest, and sends"),
+    N_("F7 F8 F11 F12     in the pay dialog: a 500, 1000, 2000, 5000 banknote"),
+    N_("F4 then F6        refund the basket without an original receipt (asks)"),
+    N_("1 000,50 1000.50  amounts: thousands by a space, kopecks after , or ."),
+    N_("535 refund cash   in F11: an amount as shown, or refund, cash, card"),
+    N_("Settlement (pay)  Left/Right: full payment, full or partial prepayment, advance"),
+    N_("buyer@… then F8   in F11: a prepaid order by its buyer; F8 settles it"),
+    /* issue 14 */
+    N_("M-b, then phone   pay by link: a LIFE PAY bill (QR for SBP); F7 there cancels it"),
 };
 
 /* What the screen shows about where things stand (issue 10). */
 static const char *const notes[] = {
-	N_("Esc on a screen an F-key opened goes back to the sale (first it clears the line)"),
-	N_("Quit, Z-report, delete a line: only y (д) says yes; Enter and other keys say no"),
-	N_("TOTAL and CHANGE (PAY BACK) of the last sale stay until the next one starts"),
-	N_("Last: #N ... the newest document and its state: queued, accepted, processed..."),
-	N_("OFFLINE: the provider cannot be reached; F9 says why, C-s sends at once"),
-	N_("shift opening…: the shift is sent but the provider has not accepted it yet"),
-	N_("F8 shows the shift's totals and the cash that should be in the drawer"),
-	/* issue 11 */
-	N_("listener degraded: too many or slow connections are shed; callbacks still get in"),
-	/* issue 13 */
-	N_("relay connected / reconnecting since: statuses come through kassa-relay (relay_url)"),
-	N_("F12 warns when listen_cert does not fit public_url or is out of date: no callbacks"),
-	/* issue 14 */
-	N_("Payments (LIFE PAY notifications): \"confirmed\" once LIFE PAY's bill status agrees"),
-	N_("A paid bill sends its basket's receipt by itself (unless bill_receipt = provider)"),
+    N_("Esc on a screen an F-key opened goes back to the sale (first it clears the line)"),
+    N_("Quit, Z-report, delete a line: only y (д) says yes; Enter and other keys say no"),
+    N_("TOTAL and CHANGE (PAY BACK) of the last sale stay until the next one starts"),
+    N_("Last: #N ... the newest document and its state: queued, accepted, processed..."),
+    N_("OFFLINE: the provider cannot be reached; F9 says why, C-s sends at once"),
+    N_("shift opening…: the shift is sent but the provider has not accepted it yet"),
+    N_("F8 shows the shift's totals and the cash that should be in the drawer"),
+    /* issue 11 */
+    N_("listener degraded: too many or slow connections are shed; callbacks still get in"),
+    /* issue 13 */
+    N_("relay connected / reconnecting since: statuses come through kassa-relay (relay_url)"),
+    N_("F12 warns when listen_cert does not fit public_url or is out of date: no callbacks"),
+    /* issue 14 */
+    N_("Payments (LIFE PAY notifications): \"confirmed\" once LIFE PAY's bill status agrees"),
+    N_("A paid bill sends its basket's receipt by itself (unless bill_receipt = provider)"),
 };
 
 /* Marked goods, corrections and the command line (issue 15). */
 static const char *const more[] = {
-	N_("ffd = 1.2 (profile): LifePay's FFD 1.2 receipt; marked goods go with codes"),
-	N_("Scan a pack's DataMatrix: the item joins with its marking code (GS kept)"),
-	N_("A marked item without its code is refused: scan the code on the pack"),
-	N_("F11 preview and the detail show each marked line's item type and code"),
-	N_("kassa receipt --kind correction FILE: a correction (PayKeeper: self/by_order)"),
-	N_("kassa receipt --kind non-fiscal FILE; kassa help receipt shows the file"),
-	N_("kassa status 3f2a9c: a document by the first 6+ characters of uuid or ext_id"),
-	N_("customer_name, customer_inn in a file: the buyer (receipt_properties)"),
-	N_("KASSA_TRAINING_FAULTS=retry=1 kassa: rehearse a provider outcome (training)"),
+    N_("ffd = 1.2 (profile): LifePay's FFD 1.2 receipt; marked goods go with codes"),
+    N_("Scan a pack's DataMatrix: the item joins with its marking code (GS kept)"),
+    N_("A marked item without its code is refused: scan the code on the pack"),
+    N_("F11 preview and the detail show each marked line's item type and code"),
+    N_("kassa receipt --kind correction FILE: a correction (PayKeeper: self/by_order)"),
+    N_("kassa receipt --kind non-fiscal FILE; kassa help receipt shows the file"),
+    N_("kassa status 3f2a9c: a document by the first 6+ characters of uuid or ext_id"),
+    N_("customer_name, customer_inn in a file: the buyer (receipt_properties)"),
+    N_("KASSA_TRAINING_FAULTS=retry=1 kassa: rehearse a provider outcome (training)"),
 };
 
 static const enum action help_footer[] = {ACT_BACK, ACT_NONE};
@@ -108,8 +108,8 @@ static int text_rows(const struct help_state *h, const char *s)
 
 static int total_rows(const struct help_state *h)
 {
-	int rows = 6 + (int)(sizeof grammar / sizeof grammar[0]) + (int)(sizeof notes / sizeof notes[0]) +
-		   (int)(sizeof more / sizeof more[0]);
+	int rows = 6 + (int)(sizeof grammar / sizeof grammar[0]) +
+		   (int)(sizeof notes / sizeof notes[0]) + (int)(sizeof more / sizeof more[0]);
 	for (size_t i = 0; i < h->n; i++)
 		rows += text_rows(h, h->lines[i].help);
 	return rows;
@@ -172,7 +172,8 @@ static void help_draw(struct app *app, WINDOW *w, int rows, int cols)
 				char piece[512];
 				snprintf(piece, sizeof piece, "%.*s", (int)len, t);
 				if (first)
-					app_put(w, y, 1, kw, TEXT_LEFT, h->lines[i].keys, UI_HELP_KEY);
+					app_put(w, y, 1, kw, TEXT_LEFT, h->lines[i].keys,
+						UI_HELP_KEY);
 				app_put(w, y, kw + 2, h->tw, TEXT_LEFT, piece, UI_HELP_TEXT);
 			}
 			t += next;
@@ -200,19 +201,19 @@ static void help_draw(struct app *app, WINDOW *w, int rows, int cols)
 				_("Marked goods, corrections, the command line:"), UI_TABLE_HEADER);
 		} else if (i >= (int)h->n + 6 + ngram + nnotes &&
 			   i < (int)h->n + 6 + ngram + nnotes + nmore) {
-			app_put(w, y, 1, cols - 2, TEXT_LEFT, _(more[i - (int)h->n - 6 - ngram - nnotes]),
-				UI_HELP_TEXT);
+			app_put(w, y, 1, cols - 2, TEXT_LEFT,
+				_(more[i - (int)h->n - 6 - ngram - nnotes]), UI_HELP_TEXT);
 		}
 	}
 	(void)app;
 }
 
 const struct view_ops view_help = {
-	.state_size = sizeof(struct help_state),
-	.name = "help",
-	.title = N_("Help"),
-	.footer = help_footer,
-	.open = help_open,
-	.draw = help_draw,
-	.handle = help_handle,
+    .state_size = sizeof(struct help_state),
+    .name = "help",
+    .title = N_("Help"),
+    .footer = help_footer,
+    .open = help_open,
+    .draw = help_draw,
+    .handle = help_handle,
 };

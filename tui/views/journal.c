@@ -49,7 +49,8 @@ static bool state_matches(const char *text, enum journal_state s)
 
 static void refilter(struct journal_screen *js)
 {
-	int64_t keep = js->nshown && js->sel < (int)js->nshown ? js->rows[js->shown[js->sel]].id : 0;
+	int64_t keep =
+	    js->nshown && js->sel < (int)js->nshown ? js->rows[js->shown[js->sel]].id : 0;
 	js->nshown = 0;
 	char t[128];
 	str_copy(t, js->text, sizeof t);
@@ -132,7 +133,7 @@ static void journal_screen_prompt(struct app *app)
 	case JM_LIST:
 		app_input(app,
 			  js->reg_on ? _("Search (Enter asks the provider too):")
-				   : _("Search (id, uuid, sum, date, state):"),
+				     : _("Search (id, uuid, sum, date, state):"),
 			  js->text);
 		return;
 	case JM_PREVIEW:
@@ -370,7 +371,8 @@ static void registry_ask(struct app *app, const char *text)
 		str_copy(js->query, s, sizeof js->query);
 	}
 	struct kerr err = {0};
-	if (registry_fetch(js->reg, js->start, js->end, js->query, js->statuses, js->from, &err) != K_OK)
+	if (registry_fetch(js->reg, js->start, js->end, js->query, js->statuses, js->from, &err) !=
+	    K_OK)
 		app_refuse(app, &err);
 }
 
@@ -475,10 +477,10 @@ static int journal_screen_handle(struct app *app, enum action a, int key)
 	case ACT_PAGE_UP:
 	case ACT_PAGE_DOWN:
 		if (js->mode == JM_PREVIEW) {
-			js->pv_top += a == ACT_UP	       ? -1
-				    : a == ACT_DOWN    ? 1
-				    : a == ACT_PAGE_UP ? -page
-						       : page;
+			js->pv_top += a == ACT_UP	 ? -1
+				      : a == ACT_DOWN	 ? 1
+				      : a == ACT_PAGE_UP ? -page
+							 : page;
 			if (js->pv_top < 0)
 				js->pv_top = 0;
 		} else if (js->reg_on && (a == ACT_PAGE_UP || a == ACT_PAGE_DOWN)) {
@@ -487,16 +489,18 @@ static int journal_screen_handle(struct app *app, enum action a, int key)
 			struct kerr err = {0};
 			if (from >= 0 && !js->query[0]) {
 				js->from = from;
-				if (registry_fetch(js->reg, js->start, js->end, "", js->statuses, js->from,
-						   &err) != K_OK)
+				if (registry_fetch(js->reg, js->start, js->end, "", js->statuses,
+						   js->from, &err) != K_OK)
 					app_refuse(app, &err);
 			}
 		} else if (js->mode == JM_LIST && js->nshown) {
-			js->sel += a == ACT_UP	    ? -1
-				 : a == ACT_DOWN    ? 1
-				 : a == ACT_PAGE_UP ? -page
-						    : page;
-			js->sel = js->sel < 0 ? 0 : js->sel >= (int)js->nshown ? (int)js->nshown - 1 : js->sel;
+			js->sel += a == ACT_UP	      ? -1
+				   : a == ACT_DOWN    ? 1
+				   : a == ACT_PAGE_UP ? -page
+						      : page;
+			js->sel = js->sel < 0		       ? 0
+				  : js->sel >= (int)js->nshown ? (int)js->nshown - 1
+							       : js->sel;
 		}
 		return APP_HANDLED | APP_REDRAW;
 	case ACT_PREVIEW:

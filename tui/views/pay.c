@@ -29,8 +29,8 @@
 enum { F_CASH, F_CARD, F_TYPE, F_TAX, F_CONTACT, F_SETTLE, F_NOW, F_COUNT };
 
 static const char *const field_labels[F_COUNT] = {
-    N_("Cash"),	      N_("Card"),	     N_("Receipt type"), N_("Tax system"),
-    N_("E-mail or phone"), N_("Settlement"), N_("Taken now")};
+    N_("Cash"),	      N_("Card"),     N_("Receipt type"), N_("Tax system"), N_("E-mail or phone"),
+    N_("Settlement"), N_("Taken now")};
 
 struct pay_state {
 	enum doc_kind kind;
@@ -54,8 +54,8 @@ static struct pay_state *pay_of(const struct app *app)
 	return app_view_state(app, &view_pay);
 }
 
-static const enum action pay_footer[] = {ACT_SEND,	ACT_CASH_REST, ACT_CARD_REST, ACT_NEXT_FIELD,
-					 ACT_BACK,	ACT_HELP,      ACT_NONE};
+static const enum action pay_footer[] = {ACT_SEND, ACT_CASH_REST, ACT_CARD_REST, ACT_NEXT_FIELD,
+					 ACT_BACK, ACT_HELP,	  ACT_NONE};
 
 /* Only these confirm a question that changes money: Enter (and anything else) is no. */
 static bool is_yes(int key)
@@ -89,9 +89,9 @@ static void pay_explain(struct app *app)
 {
 	struct pay_state *ps = pay_of(app);
 	char m[48], t[48];
-	const char *label = strcmp(ps->err.field, "card_amount") == 0   ? _(field_labels[F_CARD])
+	const char *label = strcmp(ps->err.field, "card_amount") == 0	? _(field_labels[F_CARD])
 			    : strcmp(ps->err.field, "cash_amount") == 0 ? _(field_labels[F_CASH])
-								      : NULL;
+									: NULL;
 	if (!label)
 		return; /* a parse error: it already names the field as the dialog does */
 	int64_t total = pay_due(app, ps);
@@ -117,21 +117,23 @@ static void pay_recalc(struct app *app)
 {
 	struct pay_state *ps = pay_of(app);
 	kerr_clear(&ps->err);
-	ps->ok = pay_amount_parse(ps->text[F_CARD], &ps->pay.card, _(field_labels[F_CARD]), &ps->err) ==
-		   K_OK &&
-	       pay_amount_parse(ps->text[F_CASH], &ps->pay.cash, _(field_labels[F_CASH]), &ps->err) ==
-		   K_OK;
+	ps->ok = pay_amount_parse(ps->text[F_CARD], &ps->pay.card, _(field_labels[F_CARD]),
+				  &ps->err) == K_OK &&
+		 pay_amount_parse(ps->text[F_CASH], &ps->pay.cash, _(field_labels[F_CASH]),
+				  &ps->err) == K_OK;
 	ps->now = 0;
 	if (ps->ok && takes_part(ps)) {
 		struct pay_amount now;
-		ps->ok = pay_amount_parse(ps->text[F_NOW], &now, _(field_labels[F_NOW]), &ps->err) ==
-			 K_OK;
-		if (ps->ok && (now.kind != PAY_AMOUNT || now.kop <= 0 || now.kop >= app->basket.total)) {
+		ps->ok = pay_amount_parse(ps->text[F_NOW], &now, _(field_labels[F_NOW]),
+					  &ps->err) == K_OK;
+		if (ps->ok &&
+		    (now.kind != PAY_AMOUNT || now.kop <= 0 || now.kop >= app->basket.total)) {
 			char t[48];
-			kerr_set(&ps->err, K_INVALID, _(field_labels[F_NOW]),
-				 _("enter what the buyer pays now: more than zero, less than the total "
-				   "%s (all of it is a full prepayment)"),
-				 app_money(app, app->basket.total, t, sizeof t));
+			kerr_set(
+			    &ps->err, K_INVALID, _(field_labels[F_NOW]),
+			    _("enter what the buyer pays now: more than zero, less than the total "
+			      "%s (all of it is a full prepayment)"),
+			    app_money(app, app->basket.total, t, sizeof t));
 			ps->ok = false;
 		}
 		if (ps->ok)
@@ -157,8 +159,9 @@ static bool pay_scan(struct app *app, const struct catalog_item *it, const char 
 	} else if (scanner_add_piece(app, it, marking)) {
 		/* The dialog's amounts follow the basket. */
 		pay_recalc(app);
-		app_message(app, UI_MESSAGE_INFO, _("Scanned «%s»: added to the basket; total now %s"),
-			    it->name, app_money(app, app->basket.total, m, sizeof m));
+		app_message(app, UI_MESSAGE_INFO,
+			    _("Scanned «%s»: added to the basket; total now %s"), it->name,
+			    app_money(app, app->basket.total, m, sizeof m));
 	}
 	app_redraw(app);
 	return true;
@@ -179,7 +182,8 @@ static void pay_focus(struct app *app)
 	if (is_text(ps->focus)) {
 		app_input(app, p, ps->text[ps->focus]);
 	} else {
-		snprintf(p, sizeof p, _("%s: Left/Right or Space changes it"), _(field_labels[ps->focus]));
+		snprintf(p, sizeof p, _("%s: Left/Right or Space changes it"),
+			 _(field_labels[ps->focus]));
 		app_input(app, p, "");
 		app_input_enable(app, false);
 	}
@@ -200,8 +204,8 @@ static void add_banknote(struct app *app, int64_t note)
 	if (sum % 100 == 0)
 		snprintf(ps->text[F_CASH], sizeof ps->text[0], "%lld", (long long)(sum / 100));
 	else
-		snprintf(ps->text[F_CASH], sizeof ps->text[0], "%lld.%02lld", (long long)(sum / 100),
-			 (long long)(sum % 100));
+		snprintf(ps->text[F_CASH], sizeof ps->text[0], "%lld.%02lld",
+			 (long long)(sum / 100), (long long)(sum % 100));
 	basket_store_pay(ps->text[F_CASH], ps->text[F_CARD]);
 	ps->focus = F_CASH;
 	pay_focus(app);
@@ -257,9 +261,10 @@ static kstatus set_contact(struct document *d, const char *text, struct kerr *er
 static kstatus make_prepayment(const struct pay_state *ps, struct document *d, struct kerr *err)
 {
 	if (d->kind != DOC_RECEIPT || d->type != RT_PAYMENT)
-		return kerr_set(err, K_INVALID, _(field_labels[F_SETTLE]), "%s",
-				_("a prepayment is taken on a sale's fiscal receipt: make it a sale, "
-				  "or choose full payment"));
+		return kerr_set(
+		    err, K_INVALID, _(field_labels[F_SETTLE]), "%s",
+		    _("a prepayment is taken on a sale's fiscal receipt: make it a sale, "
+		      "or choose full payment"));
 	struct basket *order = xmalloc(sizeof *order);
 	kstatus st = settle_make_prepayment(
 	    d, ps->settle, ps->now, ps->settle == SETTLE_ADVANCE ? _("Advance") : _("Prepayment"),
@@ -353,8 +358,9 @@ static int pay_send(struct app *app, bool confirmed)
 		app_message(app, UI_MESSAGE_INFO, _("Change %s · %s for %s is on its way"), change,
 			    doc_kind_label(kind), sum);
 	else
-		app_message(app, UI_MESSAGE_INFO, _("Change %s · %s for %s not sent: no delivery engine"),
-			    change, doc_kind_label(kind), sum);
+		app_message(app, UI_MESSAGE_INFO,
+			    _("Change %s · %s for %s not sent: no delivery engine"), change,
+			    doc_kind_label(kind), sum);
 	return APP_HANDLED | APP_REDRAW;
 }
 
@@ -387,21 +393,21 @@ static int pay_handle(struct app *app, enum action a, int key)
 		/* fall through */
 	case ACT_OPTION_NEXT:
 		if (ps->focus == F_TYPE) {
-			/* Refunds are made with F4, against their original (or explicitly without). */
+			/* Refunds are made with F4, against their original (or explicitly without).
+			 */
 			ps->type = ps->type == RT_PAYMENT ? RT_BUY : RT_PAYMENT;
-			app_message(app, UI_MESSAGE_INFO, "%s",
-				    _("A refund is made with F4: against the original receipt, or F4 "
-				      "then F6 without one"));
-		}
-		else if (ps->focus == F_TAX)
+			app_message(
+			    app, UI_MESSAGE_INFO, "%s",
+			    _("A refund is made with F4: against the original receipt, or F4 "
+			      "then F6 without one"));
+		} else if (ps->focus == F_TAX)
 			ps->tax = (enum tax_system)((ps->tax + TAX_COUNT + step) % TAX_COUNT);
 		else if (ps->focus == F_SETTLE) {
-			ps->settle = (enum settle_kind)((ps->settle + SETTLE_COUNT + step) %
-							SETTLE_COUNT);
+			ps->settle =
+			    (enum settle_kind)((ps->settle + SETTLE_COUNT + step) % SETTLE_COUNT);
 			basket_store_pay_settle((int)ps->settle, ps->text[F_NOW]);
 			pay_recalc(app);
-		}
-		else
+		} else
 			return APP_UNHANDLED; /* Left/Right/Space edit the text */
 		return APP_HANDLED | APP_REDRAW;
 	case ACT_CONFIRM:
@@ -480,7 +486,8 @@ static void pay_draw(struct app *app, WINDOW *w, int rows, int cols)
 		UI_TOTAL);
 	if (takes_part(ps) && ps->now > 0) {
 		/* What stays for the settlement (F11, F8 later). */
-		app_put(w, 3, 2, lw + 10, TEXT_LEFT, _("Left to pay at settlement"), UI_TOTAL_LABEL);
+		app_put(w, 3, 2, lw + 10, TEXT_LEFT, _("Left to pay at settlement"),
+			UI_TOTAL_LABEL);
 		app_put(w, 3, rx, cols - rx - 1, TEXT_RIGHT,
 			app_money(app, app->basket.total - ps->now, m, sizeof m), UI_DIALOG_VALUE);
 	}
@@ -505,8 +512,8 @@ static void pay_draw(struct app *app, WINDOW *w, int rows, int cols)
 			v = buf;
 		}
 		app_put(w, y, vx, f == F_TYPE || f == F_TAX || f == F_SETTLE ? cols - vx - 1 : vw,
-			TEXT_LEFT,
-			is_text(f) && !*v ? "·" : v, on ? UI_DIALOG_FOCUS : UI_DIALOG_VALUE);
+			TEXT_LEFT, is_text(f) && !*v ? "·" : v,
+			on ? UI_DIALOG_FOCUS : UI_DIALOG_VALUE);
 		if (ps->ok && (f == F_CASH || f == F_CARD)) {
 			int64_t amount = f == F_CASH ? ps->res.cash : ps->res.card;
 			snprintf(buf, sizeof buf, "= %s", app_money(app, amount, m, sizeof m));
@@ -521,7 +528,8 @@ static void pay_draw(struct app *app, WINDOW *w, int rows, int cols)
 		app_put(w, y, rx, cols - rx - 1, TEXT_RIGHT,
 			app_money(app, ps->res.change, m, sizeof m), UI_DIALOG_CHANGE);
 		if (y + 2 < rows)
-			app_put(w, y + 2, 2, cols - 4, TEXT_LEFT, _("Ready: Enter sends"), UI_MESSAGE_INFO);
+			app_put(w, y + 2, 2, cols - 4, TEXT_LEFT, _("Ready: Enter sends"),
+				UI_MESSAGE_INFO);
 	} else if (y + 2 < rows) {
 		kerr_str(&ps->err, buf, sizeof buf);
 		app_put(w, y, 2, cols - 4, TEXT_LEFT, _("Not yet:"), UI_TOTAL_LABEL);
@@ -529,21 +537,22 @@ static void pay_draw(struct app *app, WINDOW *w, int rows, int cols)
 				UI_MESSAGE_ERROR);
 	}
 	if (y + 4 < rows)
-		app_put_wrapped(w, y + 4, 2, cols - 4, rows - y - 4,
-				_("# pays the rest (Enter on an empty field too); F2 exact cash, F3 "
-				  "card for the rest; F7 F8 F11 F12 add a 500, 1000, 2000, 5000 note to "
-				  "the cash; Tab moves; Esc goes back, the basket is kept."),
-				UI_HELP_TEXT);
+		app_put_wrapped(
+		    w, y + 4, 2, cols - 4, rows - y - 4,
+		    _("# pays the rest (Enter on an empty field too); F2 exact cash, F3 "
+		      "card for the rest; F7 F8 F11 F12 add a 500, 1000, 2000, 5000 note to "
+		      "the cash; Tab moves; Esc goes back, the basket is kept."),
+		    UI_HELP_TEXT);
 }
 
 const struct view_ops view_pay = {
-	.state_size = sizeof(struct pay_state),
-	.scan = pay_scan,
-	.name = "pay",
-	.title = N_("Payment"),
-	.footer = pay_footer,
-	.open = pay_open,
-	.draw = pay_draw,
-	.handle = pay_handle,
-	.changed = pay_changed,
+    .state_size = sizeof(struct pay_state),
+    .scan = pay_scan,
+    .name = "pay",
+    .title = N_("Payment"),
+    .footer = pay_footer,
+    .open = pay_open,
+    .draw = pay_draw,
+    .handle = pay_handle,
+    .changed = pay_changed,
 };

@@ -39,8 +39,8 @@ struct refund_state *refund_of(const struct app *app)
 	return app_view_state(app, &view_refund);
 }
 
-static const enum action refund_footer[] = {ACT_PAY, ACT_NO_ORIGINAL, ACT_HELP, ACT_BACK, ACT_QUIT,
-					    ACT_NONE};
+static const enum action refund_footer[] = {ACT_PAY,  ACT_NO_ORIGINAL, ACT_HELP,
+					    ACT_BACK, ACT_QUIT,	       ACT_NONE};
 
 static bool pos_offered(struct app *app)
 {
@@ -158,7 +158,8 @@ static void refund_prompt(struct app *app)
 		break;
 	case RM_CONFIRM: {
 		char m[48];
-		snprintf(p, sizeof p, _("Refund %s %s?"), app_money(app, rs->out.total, m, sizeof m),
+		snprintf(p, sizeof p, _("Refund %s %s?"),
+			 app_money(app, rs->out.total, m, sizeof m),
 			 refund_method_text(app, rs->method));
 		app_ask_danger(app, p); /* y/д only: Enter is no */
 		break;
@@ -432,8 +433,8 @@ static void lines_line(struct app *app, const char *text)
 			st = kerr_set(&err, K_INVALID, _("quantity"),
 				      _("at most %s: that is what was sold on this line"), sold);
 		} else if (st == K_OK && q > 0 && left == 0) {
-			st = kerr_set(&err, K_INVALID, "", _("Line %d was refunded in full already"),
-				      rs->lsel + 1);
+			st = kerr_set(&err, K_INVALID, "",
+				      _("Line %d was refunded in full already"), rs->lsel + 1);
 		} else if (st == K_OK && q > left) {
 			char rest[32];
 			qty_format_display(left, app->money, rest, sizeof rest);
@@ -634,7 +635,9 @@ static int refund_handle(struct app *app, enum action a, int key)
 	case ACT_PAGE_DOWN:
 		if (rs->mode == RM_PICK && rs->nshown) {
 			rs->sel += step;
-			rs->sel = rs->sel < 0 ? 0 : rs->sel >= (int)rs->nshown ? (int)rs->nshown - 1 : rs->sel;
+			rs->sel = rs->sel < 0		       ? 0
+				  : rs->sel >= (int)rs->nshown ? (int)rs->nshown - 1
+							       : rs->sel;
 		} else if (rs->mode == RM_LINES && rs->orig.basket.n) {
 			int n = (int)rs->orig.basket.n;
 			rs->lsel += step;
@@ -688,8 +691,7 @@ static int refund_handle(struct app *app, enum action a, int key)
 		return APP_HANDLED | APP_REDRAW;
 	case ACT_REFUSE:
 		if (rs->mode == RM_NO_ORIGINAL) {
-			app_message(app, UI_MESSAGE_INFO, "%s",
-				    _("Not sent; the basket is kept"));
+			app_message(app, UI_MESSAGE_INFO, "%s", _("Not sent; the basket is kept"));
 			set_mode(app, RM_PICK);
 		} else if (rs->mode == RM_CONFIRM) {
 			app_message(app, UI_MESSAGE_INFO, "%s",

@@ -26,8 +26,8 @@ static struct sale_state *sale_of(const struct app *app)
 }
 
 static const enum action sale_footer[] = {
-	ACT_HELP,	 ACT_FIND,  ACT_DISCOUNT, ACT_REFUND,  ACT_PAY,	     ACT_NONFISCAL, ACT_DELETE_LINE,
-	ACT_SHIFT, ACT_STATUS, ACT_JOURNAL, ACT_SETTINGS, ACT_SEND_NOW, ACT_QUIT, ACT_NONE};
+    ACT_HELP,  ACT_FIND,   ACT_DISCOUNT, ACT_REFUND,   ACT_PAY,	     ACT_NONFISCAL, ACT_DELETE_LINE,
+    ACT_SHIFT, ACT_STATUS, ACT_JOURNAL,	 ACT_SETTINGS, ACT_SEND_NOW, ACT_QUIT,	    ACT_NONE};
 
 /* The quit question: what is lost (the basket) and what waits (the outbox). */
 static void sale_quit_question(struct app *app, char *p, size_t n)
@@ -84,7 +84,8 @@ static void sale_prompt(struct app *app, const char *text)
 				 app->sel + 1);
 		else
 			/* xgettext:no-c-format */
-			snprintf(p, sizeof p, "%s", _("Discount for the whole receipt (10% or amount):"));
+			snprintf(p, sizeof p, "%s",
+				 _("Discount for the whole receipt (10% or amount):"));
 		break;
 	case SM_DELETE:
 		snprintf(p, sizeof p, _("Delete line %d «%s»?"), app->sel + 1,
@@ -222,23 +223,27 @@ static void entry_line(struct app *app, const char *text)
 		return;
 	}
 	if (count > 1) {
-		kerr_set(&err, K_INVALID, "", _("Items matching «%s»: %zu; press Tab to complete the name or F2 to choose"),
-			 e.query, count);
+		kerr_set(
+		    &err, K_INVALID, "",
+		    _("Items matching «%s»: %zu; press Tab to complete the name or F2 to choose"),
+		    e.query, count);
 		sale_refuse(app, &err, text);
 		return;
 	}
 	if (entry_is_code(e.query) && app->catalog_n == 0) {
-		kerr_set(&err, K_NOTFOUND, "",
-			 _("No catalog in this profile, so no item has code %s: sell by free entry, "
-			   "type the item's name and Enter, then its price (catalog = FILE in the "
-			   "profile sells by code)"),
-			 e.query);
+		kerr_set(
+		    &err, K_NOTFOUND, "",
+		    _("No catalog in this profile, so no item has code %s: sell by free entry, "
+		      "type the item's name and Enter, then its price (catalog = FILE in the "
+		      "profile sells by code)"),
+		    e.query);
 		sale_refuse(app, &err, text);
 		return;
 	}
 	if (entry_is_code(e.query)) {
 		kerr_set(&err, K_NOTFOUND, "",
-			 _("No item with code %s in the catalog; type a name to sell an item at a price you give"),
+			 _("No item with code %s in the catalog; type a name to sell an item at a "
+			   "price you give"),
 			 e.query);
 		sale_refuse(app, &err, text);
 		return;
@@ -266,8 +271,8 @@ static int sale_line(struct app *app, const char *text)
 	case SM_WEIGHT: {
 		bool price = ss->mode == SM_PRICE;
 		const char *field = price ? _("price") : _("quantity");
-		kstatus st = price ? money_parse(text, &v, field, &err)
-				   : qty_parse(text, &v, field, &err);
+		kstatus st =
+		    price ? money_parse(text, &v, field, &err) : qty_parse(text, &v, field, &err);
 		if (st == K_OK && v <= 0)
 			st = kerr_set(&err, K_INVALID, field, "%s", _("must be above zero"));
 		if (st != K_OK)
@@ -285,8 +290,9 @@ static int sale_line(struct app *app, const char *text)
 	case SM_DISCOUNT:
 		if (entry_parse_discount(text, &d, &err) != K_OK)
 			sale_refuse(app, &err, text);
-		else if ((app->sel >= 0 ? basket_set_discount(&app->basket, (size_t)app->sel, d, &err)
-					: basket_set_receipt_discount(&app->basket, d, &err)) != K_OK)
+		else if ((app->sel >= 0
+			      ? basket_set_discount(&app->basket, (size_t)app->sel, d, &err)
+			      : basket_set_receipt_discount(&app->basket, d, &err)) != K_OK)
 			sale_refuse(app, &err, text);
 		else
 			set_mode(app, SM_ENTRY);
@@ -371,13 +377,15 @@ static int sale_handle(struct app *app, enum action a, int key)
 		if (key == KEYS_SPECIAL + KEY_DC && (typing || ss->mode != SM_ENTRY))
 			return APP_UNHANDLED;
 		if (app->sel < 0)
-			app_message(app, UI_MESSAGE_ERROR, "%s", _("Select a line to delete first (Up/Down)"));
+			app_message(app, UI_MESSAGE_ERROR, "%s",
+				    _("Select a line to delete first (Up/Down)"));
 		else
 			set_mode(app, SM_DELETE);
 		return APP_HANDLED | APP_REDRAW;
 	case ACT_DISCOUNT:
 		if (n == 0)
-			app_message(app, UI_MESSAGE_ERROR, "%s", _("The basket is empty: add an item first"));
+			app_message(app, UI_MESSAGE_ERROR, "%s",
+				    _("The basket is empty: add an item first"));
 		else if (typing && ss->mode == SM_ENTRY)
 			discount_typed(app, app_input_text(app)); /* "10" F3: 10% off at once */
 		else
@@ -386,9 +394,11 @@ static int sale_handle(struct app *app, enum action a, int key)
 	case ACT_PAY:
 	case ACT_NONFISCAL:
 		if (n == 0) {
-			app_message(app, UI_MESSAGE_ERROR, "%s", _("The basket is empty: add an item first"));
+			app_message(app, UI_MESSAGE_ERROR, "%s",
+				    _("The basket is empty: add an item first"));
 		} else if (typing && ss->mode == SM_ENTRY) {
-			app_message(app, UI_MESSAGE_ERROR, _("Press Enter to add «%s» first, or Esc to clear it"),
+			app_message(app, UI_MESSAGE_ERROR,
+				    _("Press Enter to add «%s» first, or Esc to clear it"),
 				    app_input_text(app));
 		} else {
 			app_clear_message(app);
@@ -428,7 +438,8 @@ static int sale_handle(struct app *app, enum action a, int key)
 	case ACT_REFUSE:
 	case ACT_BACK:
 		if (ss->mode != SM_ENTRY)
-			app_message(app, UI_MESSAGE_INFO, "%s", _("Cancelled; the basket is as it was"));
+			app_message(app, UI_MESSAGE_INFO, "%s",
+				    _("Cancelled; the basket is as it was"));
 		else if (!typing)
 			ss->pending_qty = 0;
 		set_mode(app, SM_ENTRY);
@@ -495,11 +506,13 @@ static void sale_draw(struct app *app, WINDOW *w, int rows, int cols)
 			_("Tab completes names, F2 finds, F1 shows every key."), UI_HELP_TEXT);
 		if (app->status.mode == APP_MODE_TRAINING)
 			app_put(w, 5, 1, cols - 2, TEXT_LEFT,
-				_("Training: try 1001, 1003 (sold by weight), 1006, or a name such as молоко."),
+				_("Training: try 1001, 1003 (sold by weight), 1006, or a name such "
+				  "as молоко."),
 				UI_HELP_TEXT);
 		else if (app->catalog_n == 0)
 			app_put(w, 5, 1, cols - 2, TEXT_LEFT,
-				_("No catalog in this profile: free entry, type the name, then the price."),
+				_("No catalog in this profile: free entry, type the name, then the "
+				  "price."),
 				UI_HELP_TEXT);
 		int64_t refused = basket_store_recall_pending();
 		char key[64];
@@ -519,7 +532,8 @@ static void sale_draw(struct app *app, WINDOW *w, int rows, int cols)
 		snprintf(buf, sizeof buf, "%d", i + 1);
 		app_put(w, y, 0, w_idx, TEXT_RIGHT, buf, role);
 		app_put(w, y, x_name, w_name, TEXT_LEFT, l->name, role);
-		app_put(w, y, x_qty, w_qty, TEXT_RIGHT, app_qty(app, l->qty, l->unit, buf, sizeof buf), role);
+		app_put(w, y, x_qty, w_qty, TEXT_RIGHT,
+			app_qty(app, l->qty, l->unit, buf, sizeof buf), role);
 		put_money(app, w, y, x_price, w_price, l->price, role);
 		int64_t disc = l->line_discount + l->receipt_share;
 		if (disc && w_disc)
@@ -533,7 +547,8 @@ static void sale_draw(struct app *app, WINDOW *w, int rows, int cols)
 	bool whole = app->sel < 0 && b->n > 0;
 	enum ui_role lr = whole ? UI_TABLE_SELECTED : UI_TOTAL_LABEL;
 	if (whole)
-		snprintf(buf, sizeof buf, "%s", _("▸ Whole receipt selected (F3: receipt discount)"));
+		snprintf(buf, sizeof buf, "%s",
+			 _("▸ Whole receipt selected (F3: receipt discount)"));
 	else if (b->discount)
 		snprintf(buf, sizeof buf, _("Lines: %zu   discount %s"), b->n,
 			 app_money(app, b->discount, (char[48]){0}, 48));
@@ -573,14 +588,14 @@ static bool sale_scan(struct app *app, const struct catalog_item *it, const char
 }
 
 const struct view_ops view_sale = {
-	.state_size = sizeof(struct sale_state),
-	.name = "sale",
-	.title = N_("Sale"),
-	.footer = sale_footer,
-	.open = sale_open,
-	.draw = sale_draw,
-	.handle = sale_handle,
-	.line = sale_line,
-	.reset = sale_reset,
-	.scan = sale_scan,
+    .state_size = sizeof(struct sale_state),
+    .name = "sale",
+    .title = N_("Sale"),
+    .footer = sale_footer,
+    .open = sale_open,
+    .draw = sale_draw,
+    .handle = sale_handle,
+    .line = sale_line,
+    .reset = sale_reset,
+    .scan = sale_scan,
 };

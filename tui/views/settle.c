@@ -104,8 +104,8 @@ static void render(struct app *app)
 		m.state = _(journal_state_label(jd.state));
 		struct document *pd = xcalloc(1, sizeof *pd);
 		document_init(pd, DOC_RECEIPT);
-		if (provider_get(jd.provider)->status.decode_stored(jd.body, DOC_RECEIPT, pd, NULL) !=
-			K_OK ||
+		if (provider_get(jd.provider)
+			    ->status.decode_stored(jd.body, DOC_RECEIPT, pd, NULL) != K_OK ||
 		    preview_render(pd, &m, &ss->pre, NULL) != K_OK)
 			preview_lines_free(&ss->pre);
 		document_free(pd);

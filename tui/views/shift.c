@@ -66,7 +66,7 @@ static void shift_prompt(struct app *app)
 	case HM_AMOUNT:
 		app_input(app,
 			  sh->sel == OP_CASH_IN ? _("Amount to put into the drawer:")
-					      : _("Amount to take out of the drawer:"),
+						: _("Amount to take out of the drawer:"),
 			  "");
 		break;
 	case HM_CONFIRM:
@@ -320,17 +320,17 @@ static int draw_state_line(struct app *app, WINDOW *w, int y, int cols)
 	return y;
 }
 
-
 static const struct shift_totals *totals(struct shift_state *sh, struct engine *e)
 {
 	if (!e || !e->journal)
 		return NULL;
 	long long now = mono_ms();
-	if (!sh->cache.valid || sh->cache.generation != e->generation || now - sh->cache.at_mono > 5000) {
+	if (!sh->cache.valid || sh->cache.generation != e->generation ||
+	    now - sh->cache.at_mono > 5000) {
 		struct kerr err = {0};
 		sh->cache.problem[0] = '\0';
-		if (shift_report_totals(e->journal, e->profile.name, e->profile.test, 0, &sh->cache.t,
-					&err) != K_OK)
+		if (shift_report_totals(e->journal, e->profile.name, e->profile.test, 0,
+					&sh->cache.t, &err) != K_OK)
 			snprintf(sh->cache.problem, sizeof sh->cache.problem,
 				 _("The shift's totals cannot be counted: %s"), err.text);
 		sh->cache.valid = true;
