@@ -47,6 +47,19 @@ static const char *const pg_migrations[] = {
     " PRIMARY KEY (till, seq));"
     "CREATE INDEX relay_callbacks_acked ON relay_callbacks(acked_ms)"
     " WHERE acked_ms IS NOT NULL;",
+    /* 2: retention by offset. An acknowledgement writes the till's row only;
+     * relay_ack_marks records now and then how far each till had acknowledged
+     * (the callbacks up to a mark older than the retention period go), seeded
+     * from the per-row acknowledgement times that version 1 wrote. acked_ms
+     * stays (unused), so a relay of version 1 still running keeps working. */
+    "CREATE TABLE relay_ack_marks ("
+    " till TEXT NOT NULL,"
+    " acked BIGINT NOT NULL,"
+    " at_ms BIGINT NOT NULL,"
+    " PRIMARY KEY (till, acked));"
+    "INSERT INTO relay_ack_marks SELECT till, max(seq), max(acked_ms) FROM relay_callbacks"
+    " WHERE acked_ms IS NOT NULL GROUP BY till;"
+    "DROP INDEX relay_callbacks_acked;",
 };
 #define PG_MIGRATION_COUNT ((int)(sizeof pg_migrations / sizeof pg_migrations[0]))
 
@@ -54,7 +67,7 @@ enum pg_res { R_SKIP, R_APPEND, R_FETCH };
 
 struct pg_expect {
 	enum pg_res kind;
-	size_t index;
+	int seg; /* 0: the batch's transaction, 1: the prune's */
 };
 
 struct store_pg {
@@ -63,11 +76,12 @@ struct store_pg {
 	struct loop *loop;
 	int fd;
 	short events;
-	bool resetting, need_listen;
+	bool resetting, need_listen, need_prepare;
 	uint64_t retry_timer;
 	struct store_batch *batch; /* in flight */
 	struct pg_expect *expect;
-	size_t n_expect, got;
+	size_t n_expect, cap_expect, got;
+	int syncs, synced; /* pipeline syncs sent and received for the batch */
 	bool failed;
 	int own_pid;
 };
@@ -253,39 +267,254 @@ static kstatus pg_till_status(struct store *base, const char *till, struct store
 	return st;
 }
 
-/* ---- batches ---- */
+/* ---- batches: prepared statements, sent in one pipeline ---- */
+
+/*
+ * Each statement is parsed and planned once per connection (PQprepare) and
+ * takes a whole batch as arrays, so a batch costs the server no parsing or
+ * planning whatever its size. Statements of a batch travel in one pipeline
+ * (PQpipelineSync): one implicit transaction, committed at the sync, with no
+ * round trip between them.
+ */
+enum pg_stmt { S_NEW_TILLS, S_LOCK, S_APPEND, S_ACK, S_FETCH, S_NOTIFY, S_MARK, S_PRUNE, S_COUNT };
+
+static const struct {
+	const char *name, *sql;
+	int nparams;
+} pg_stmts[S_COUNT] = {
+    [S_NEW_TILLS] =
+	{"kr_new_tills",
+	 "INSERT INTO relay_tills(name) SELECT unnest($1::text[]) ON CONFLICT DO NOTHING", 1},
+    /* The rows of every till the batch touches, locked in name order (the
+     * caller sorts), so two processes never deadlock. */
+    [S_LOCK] = {"kr_lock",
+		"SELECT 1 FROM relay_tills WHERE name = ANY($1::text[]) ORDER BY name FOR UPDATE",
+		1},
+    /* Each till's sequence moves by its count, its new rows are numbered in
+     * the batch's order. */
+    [S_APPEND] = {"kr_append",
+		  "WITH input AS (SELECT * FROM unnest($1::text[], $2::text[], $3::text[],"
+		  " $4::bytea[]) WITH ORDINALITY AS i(till, suffix, ctype, body, ord)),"
+		  " counts AS (SELECT till, count(*) AS n FROM input GROUP BY till),"
+		  " upd AS (UPDATE relay_tills t SET seq = t.seq + c.n, last_callback_ms = $5"
+		  " FROM counts c WHERE t.name = c.till RETURNING t.name, t.seq - c.n AS base),"
+		  " numbered AS (SELECT i.ord, i.till, u.base + row_number() OVER (PARTITION BY"
+		  " i.till ORDER BY i.ord) AS seq, i.suffix, i.ctype, i.body FROM input i JOIN"
+		  " upd u ON u.name = i.till),"
+		  " ins AS (INSERT INTO relay_callbacks(till, seq, received_ms, suffix,"
+		  " content_type, body) SELECT till, seq, $5, suffix, ctype, body FROM numbered)"
+		  " SELECT ord - 1, seq FROM numbered ORDER BY ord",
+		  5},
+    /* A pull's offset acknowledges everything before it: one write of the
+     * till's row, none of the callbacks' (retention goes by offset). */
+    [S_ACK] = {"kr_ack",
+	       "WITH w AS (SELECT till, max(off) AS off FROM unnest($1::text[], $2::bigint[])"
+	       " AS v(till, off) GROUP BY till)"
+	       " UPDATE relay_tills t SET acked = GREATEST(t.acked, LEAST(w.off - 1, t.seq)),"
+	       " last_pull_ms = $3 FROM w WHERE t.name = w.till",
+	       3},
+    [S_FETCH] = {"kr_fetch",
+		 "SELECT w.ord - 1, t.seq, c.seq, c.received_ms, c.suffix, c.content_type,"
+		 " c.body FROM unnest($1::text[], $2::bigint[], $3::int[]) WITH ORDINALITY AS"
+		 " w(till, off, lim, ord) JOIN relay_tills t ON t.name = w.till LEFT JOIN LATERAL"
+		 " (SELECT * FROM relay_callbacks WHERE till = t.name AND seq >="
+		 " GREATEST(w.off, t.acked + 1) ORDER BY seq LIMIT w.lim) c ON true"
+		 " ORDER BY w.ord, c.seq",
+		 3},
+    /* Delivered on commit; the payload names the tills ("*": too many). */
+    [S_NOTIFY] = {"kr_notify", "SELECT pg_notify('" PG_CHANNEL "', $1)", 1},
+    /*
+     * Retention without a write per acknowledged callback: now and then
+     * ($2: the till's newest mark is older than that) a till's acknowledged
+     * offset is recorded with the time ($1); callbacks up to the newest mark
+     * older than the retention period are removed. The pg_try_advisory_xact_lock
+     * lets one relay process prune at a time (the others skip this round).
+     */
+    [S_MARK] = {"kr_mark",
+		"INSERT INTO relay_ack_marks(till, acked, at_ms) SELECT t.name, t.acked, $1"
+		" FROM relay_tills t LEFT JOIN LATERAL (SELECT m.acked, m.at_ms FROM"
+		" relay_ack_marks m WHERE m.till = t.name ORDER BY m.acked DESC LIMIT 1) m ON true"
+		" WHERE t.acked > COALESCE(m.acked, 0) AND COALESCE(m.at_ms, 0) < $2"
+		" AND pg_try_advisory_xact_lock(4242170014) ON CONFLICT DO NOTHING",
+		2},
+    [S_PRUNE] = {"kr_prune",
+		 "WITH cut AS (SELECT till, max(acked) AS upto FROM relay_ack_marks WHERE"
+		 " at_ms < $1 AND pg_try_advisory_xact_lock(4242170014) GROUP BY till),"
+		 " gone AS (DELETE FROM relay_callbacks c USING cut WHERE c.till = cut.till"
+		 " AND c.seq <= cut.upto)"
+		 " DELETE FROM relay_ack_marks m USING cut WHERE m.till = cut.till AND"
+		 " m.acked < cut.upto",
+		 1},
+};
+
+/* Prepares every statement (blocking: at connection). */
+static kstatus pg_prepare_all(struct store_pg *s, struct kerr *err)
+{
+	for (int i = 0; i < S_COUNT; i++) {
+		PGresult *r = PQprepare(s->conn, pg_stmts[i].name, pg_stmts[i].sql,
+					pg_stmts[i].nparams, NULL);
+		kstatus st = K_OK;
+		if (PQresultStatus(r) != PGRES_COMMAND_OK)
+			st = pg_fail(s, "preparing statements", r, err);
+		PQclear(r);
+		if (st != K_OK)
+			return st;
+	}
+	return K_OK;
+}
+
+/* ---- array parameters in text form: {"a","b"} ---- */
+
+struct arr {
+	struct buf b;
+	bool any;
+};
+
+static void arr_sep(struct arr *a)
+{
+	buf_add(&a->b, a->any ? "," : "{", 1);
+	a->any = true;
+}
+
+static void arr_str(struct arr *a, const char *v)
+{
+	arr_sep(a);
+	buf_add(&a->b, "\"", 1);
+	for (const char *p = v; *p; p++) {
+		const char *run = p;
+		while (*p && *p != '"' && *p != '\\')
+			p++;
+		buf_add(&a->b, run, (size_t)(p - run));
+		if (!*p)
+			break;
+		buf_add(&a->b, "\\", 1);
+		buf_add(&a->b, p, 1);
+	}
+	buf_add(&a->b, "\"", 1);
+}
+
+static void arr_bytes(struct arr *a, const char *data, size_t len)
+{
+	arr_sep(a);
+	buf_add(&a->b, "\"\\\\x", 4); /* the element \x…: bytea's hex input */
+	buf_hex(&a->b, data, len);
+	buf_add(&a->b, "\"", 1);
+}
+
+static void arr_int(struct arr *a, long long v)
+{
+	arr_sep(a);
+	buf_fmt(&a->b, "%lld", v);
+}
+
+static const char *arr_text(struct arr *a)
+{
+	if (!a->any)
+		buf_add(&a->b, "{", 1);
+	buf_add(&a->b, "}", 1);
+	return a->b.p;
+}
 
 static int cmp_names(const void *a, const void *b)
 {
 	return strcmp(*(const char *const *)a, *(const char *const *)b);
 }
 
-static void expect_add(struct store_pg *s, size_t *cap, enum pg_res kind, size_t index)
+static void expect_add(struct store_pg *s, enum pg_res kind, int seg)
 {
-	if (s->n_expect == *cap) {
-		*cap = *cap ? 2 * *cap : 64;
-		s->expect = xrealloc(s->expect, *cap * sizeof *s->expect);
+	if (s->n_expect == s->cap_expect) {
+		s->cap_expect = s->cap_expect ? 2 * s->cap_expect : 16;
+		s->expect = xrealloc(s->expect, s->cap_expect * sizeof *s->expect);
 	}
-	s->expect[s->n_expect++] = (struct pg_expect){kind, index};
+	s->expect[s->n_expect++] = (struct pg_expect){kind, seg};
 }
 
-/* The batch as one query text; fills s->expect with what each result is. */
-static char *pg_batch_sql(struct store_pg *s, struct store_batch *b)
+/* Queues one prepared statement; its params are arrays and numbers. */
+static bool pg_send(struct store_pg *s, enum pg_stmt st, const char *const *params,
+		    enum pg_res kind, int seg)
 {
-	struct buf q = {0};
-	size_t cap = 0;
-	s->n_expect = 0;
-	if (s->need_listen) {
-		buf_fmt(&q, "LISTEN " PG_CHANNEL ";");
-		expect_add(s, &cap, R_SKIP, 0);
+	if (!PQsendQueryPrepared(s->conn, pg_stmts[st].name, pg_stmts[st].nparams, params, NULL,
+				 NULL, 0))
+		return false;
+	expect_add(s, kind, seg);
+	return true;
+}
+
+static bool pg_send_ack_fetch(struct store_pg *s, struct store_batch *b, const char *now)
+{
+	bool ok = true;
+	struct arr till = {0}, off = {0}, lim = {0};
+	for (size_t i = 0; i < b->n_fetches; i++)
+		if (b->fetches[i].ack) {
+			arr_str(&till, b->fetches[i].till);
+			arr_int(&off, b->fetches[i].offset);
+		}
+	if (till.any) {
+		const char *p[3] = {arr_text(&till), arr_text(&off), now};
+		ok = pg_send(s, S_ACK, p, R_SKIP, 0);
 	}
-	if (b->n_new_tills) {
-		/* Tills added to the tills file while running (checked names). */
-		buf_fmt(&q, "INSERT INTO relay_tills(name) VALUES ");
+	free(till.b.p);
+	free(off.b.p);
+	till = (struct arr){0};
+	off = (struct arr){0};
+	for (size_t i = 0; i < b->n_fetches; i++) {
+		arr_str(&till, b->fetches[i].till);
+		arr_int(&off, b->fetches[i].offset);
+		arr_int(&lim, b->fetches[i].limit);
+	}
+	if (ok && b->n_fetches) {
+		const char *p[3] = {arr_text(&till), arr_text(&off), arr_text(&lim)};
+		ok = pg_send(s, S_FETCH, p, R_FETCH, 0);
+	}
+	free(till.b.p);
+	free(off.b.p);
+	free(lim.b.p);
+	return ok;
+}
+
+static bool pg_send_appends(struct store_pg *s, struct store_batch *b, const char *now)
+{
+	struct arr till = {0}, suffix = {0}, ctype = {0}, body = {0};
+	for (size_t i = 0; i < b->n_appends; i++) {
+		const struct store_append *a = &b->appends[i];
+		arr_str(&till, a->till);
+		arr_str(&suffix, a->suffix);
+		arr_str(&ctype, a->content_type);
+		arr_bytes(&body, a->body, a->len);
+	}
+	const char *p[5] = {arr_text(&till), arr_text(&suffix), arr_text(&ctype), arr_text(&body),
+			    now};
+	bool ok = pg_send(s, S_APPEND, p, R_APPEND, 0);
+	free(till.b.p);
+	free(suffix.b.p);
+	free(ctype.b.p);
+	free(body.b.p);
+	return ok;
+}
+
+/* The statements of b, in order; false when libpq refused to queue one. */
+static bool pg_send_batch(struct store_pg *s, struct store_batch *b)
+{
+	char now[32];
+	snprintf(now, sizeof now, "%lld", b->now_ms);
+	s->n_expect = 0;
+	bool ok = true;
+	if (s->need_listen) {
+		ok = PQsendQueryParams(s->conn, "LISTEN " PG_CHANNEL, 0, NULL, NULL, NULL, NULL, 0);
+		expect_add(s, R_SKIP, 0);
+	}
+	for (int i = 0; ok && s->need_prepare && i < S_COUNT; i++) {
+		ok = PQsendPrepare(s->conn, pg_stmts[i].name, pg_stmts[i].sql, pg_stmts[i].nparams,
+				   NULL);
+		expect_add(s, R_SKIP, 0);
+	}
+	if (ok && b->n_new_tills) {
+		struct arr names = {0};
 		for (size_t i = 0; i < b->n_new_tills; i++)
-			buf_fmt(&q, "%s('%s')", i ? "," : "", b->new_tills[i]);
-		buf_fmt(&q, " ON CONFLICT DO NOTHING;");
-		expect_add(s, &cap, R_SKIP, 0);
+			arr_str(&names, b->new_tills[i]);
+		const char *p[1] = {arr_text(&names)};
+		ok = pg_send(s, S_NEW_TILLS, p, R_SKIP, 0);
+		free(names.b.p);
 	}
 	size_t nt = b->n_appends + b->n_fetches;
 	const char **tills = xcalloc(nt ? nt : 1, sizeof *tills);
@@ -296,112 +525,47 @@ static char *pg_batch_sql(struct store_pg *s, struct store_batch *b)
 		if (b->fetches[i].ack)
 			tills[k++] = b->fetches[i].till;
 	qsort(tills, k, sizeof *tills, cmp_names);
-	if (k) {
-		buf_fmt(&q, "SELECT 1 FROM relay_tills WHERE name IN (");
+	if (ok && k) {
+		struct arr names = {0};
 		for (size_t i = 0; i < k; i++)
 			if (i == 0 || strcmp(tills[i], tills[i - 1]) != 0)
-				buf_fmt(&q, "%s'%s'", i ? "," : "", tills[i]);
-		buf_fmt(&q, ") ORDER BY name FOR UPDATE;");
-		expect_add(s, &cap, R_SKIP, 0);
+				arr_str(&names, tills[i]);
+		const char *p[1] = {arr_text(&names)};
+		ok = pg_send(s, S_LOCK, p, R_SKIP, 0);
+		free(names.b.p);
 	}
-	long long now = b->now_ms;
-	if (b->n_appends) {
-		/* All appends in one statement (one parse and plan per batch):
-		 * each till's sequence moves by its count, and its new rows are
-		 * numbered in the batch's order. */
-		buf_fmt(&q, "WITH input(ord, till, suffix, ctype, body) AS (VALUES ");
-		for (size_t i = 0; i < b->n_appends; i++) {
-			const struct store_append *a = &b->appends[i];
-			char *ct =
-			    PQescapeLiteral(s->conn, a->content_type, strlen(a->content_type));
-			buf_fmt(&q, "%s(%zu, '%s', '%s', %s, decode('", i ? "," : "", i, a->till,
-				a->suffix, ct ? ct : "''");
-			PQfreemem(ct);
-			buf_hex(&q, a->body, a->len);
-			buf_fmt(&q, "', 'hex'))");
-		}
-		buf_fmt(
-		    &q,
-		    "), counts AS (SELECT till, count(*) AS n FROM input GROUP BY till),"
-		    " upd AS (UPDATE relay_tills t SET seq = t.seq + c.n, last_callback_ms = %lld"
-		    " FROM counts c WHERE t.name = c.till RETURNING t.name, t.seq - c.n AS base),"
-		    " numbered AS (SELECT i.ord, i.till, u.base + row_number() OVER (PARTITION BY"
-		    " i.till ORDER BY i.ord) AS seq, i.suffix, i.ctype, i.body FROM input i JOIN"
-		    " upd u ON u.name = i.till),"
-		    " ins AS (INSERT INTO relay_callbacks(till, seq, received_ms, suffix,"
-		    " content_type, body) SELECT till, seq, %lld, suffix, ctype, body FROM"
-		    " numbered)"
-		    " SELECT ord, seq FROM numbered ORDER BY ord;",
-		    now, now);
-		expect_add(s, &cap, R_APPEND, 0);
-	}
-	bool any_ack = false;
-	for (size_t i = 0; i < b->n_fetches && !any_ack; i++)
-		any_ack = b->fetches[i].ack;
-	if (any_ack) {
-		/* A pull's offset acknowledges everything before it. */
-		struct buf w = {0};
-		buf_fmt(&w, "WITH w AS (SELECT till, max(off) AS off FROM (VALUES ");
-		bool first = true;
-		for (size_t i = 0; i < b->n_fetches; i++) {
-			const struct store_fetch *f = &b->fetches[i];
-			if (!f->ack)
-				continue;
-			buf_fmt(&w, "%s('%s', %lld::bigint)", first ? "" : ",", f->till,
-				(long long)f->offset);
-			first = false;
-		}
-		buf_fmt(&w, ") v(till, off) GROUP BY till) ");
-		buf_add(&q, w.p, w.n);
-		buf_fmt(&q,
-			"UPDATE relay_callbacks c SET acked_ms = %lld FROM w JOIN relay_tills t ON"
-			" t.name = w.till WHERE c.till = w.till AND c.seq < w.off AND c.seq >"
-			" t.acked;",
-			now);
-		buf_add(&q, w.p, w.n);
-		buf_fmt(
-		    &q,
-		    "UPDATE relay_tills t SET acked = GREATEST(t.acked, LEAST(w.off - 1, t.seq)),"
-		    " last_pull_ms = %lld FROM w WHERE t.name = w.till;",
-		    now);
-		free(w.p);
-		expect_add(s, &cap, R_SKIP, 0);
-		expect_add(s, &cap, R_SKIP, 0);
-	}
-	if (b->n_fetches) {
-		buf_fmt(&q, "WITH w(ord, till, off, lim) AS (VALUES ");
-		for (size_t i = 0; i < b->n_fetches; i++) {
-			const struct store_fetch *f = &b->fetches[i];
-			buf_fmt(&q, "%s(%zu, '%s', %lld::bigint, %d)", i ? "," : "", i, f->till,
-				(long long)f->offset, f->limit);
-		}
-		buf_fmt(&q, ") SELECT w.ord, t.seq, c.seq, c.received_ms, c.suffix, c.content_type,"
-			    " c.body FROM w JOIN relay_tills t ON t.name = w.till LEFT JOIN LATERAL"
-			    " (SELECT * FROM relay_callbacks WHERE till = t.name AND seq >="
-			    " GREATEST(w.off, t.acked + 1) ORDER BY seq LIMIT w.lim) c ON true"
-			    " ORDER BY w.ord, c.seq;");
-		expect_add(s, &cap, R_FETCH, 0);
-	}
-	if (b->prune_before_ms > 0) {
-		buf_fmt(&q,
-			"DELETE FROM relay_callbacks WHERE acked_ms IS NOT NULL AND acked_ms <"
-			" %lld;",
-			b->prune_before_ms);
-		expect_add(s, &cap, R_SKIP, 0);
-	}
-	if (b->n_appends) {
-		/* NOTIFY is delivered on commit; the payload names the tills
-		 * (or "*" when too long for one notification). */
+	free(tills);
+	if (ok && b->n_appends)
+		ok = pg_send_appends(s, b, now);
+	if (ok)
+		ok = pg_send_ack_fetch(s, b, now);
+	if (ok && b->n_appends) {
 		struct buf names = {0};
 		for (size_t i = 0; i < b->n_appends; i++)
 			if (i == 0 || strcmp(b->appends[i].till, b->appends[i - 1].till) != 0)
 				buf_fmt(&names, "%s%s", names.n ? "," : "", b->appends[i].till);
-		buf_fmt(&q, "NOTIFY " PG_CHANNEL ", '%s';", names.n < 7000 ? names.p : "*");
-		expect_add(s, &cap, R_SKIP, 0);
+		const char *p[1] = {names.n < 7000 ? names.p : "*"};
+		ok = pg_send(s, S_NOTIFY, p, R_SKIP, 0);
 		free(names.p);
 	}
-	free(tills);
-	return q.p;
+	if (ok)
+		ok = PQpipelineSync(s->conn);
+	s->syncs = 1;
+	if (ok && b->prune_before_ms > 0) {
+		/* Its own transaction after the batch's: a prune that fails or
+		 * finds another process pruning costs the batch nothing. */
+		long long retention = b->now_ms - b->prune_before_ms;
+		long long every = retention / 100 > 60000 ? retention / 100 : 60000;
+		char cut[32], mark_before[32];
+		snprintf(cut, sizeof cut, "%lld", b->prune_before_ms);
+		snprintf(mark_before, sizeof mark_before, "%lld", b->now_ms - every);
+		const char *pm[2] = {now, mark_before};
+		const char *pp[1] = {cut};
+		ok = pg_send(s, S_MARK, pm, R_SKIP, 1) && pg_send(s, S_PRUNE, pp, R_SKIP, 1) &&
+		     PQpipelineSync(s->conn);
+		s->syncs = 2;
+	}
+	return ok;
 }
 
 static char *pg_unhex(const char *v, size_t *len)
@@ -459,7 +623,12 @@ static void pg_finish(struct store_pg *s, const char *error)
 {
 	struct store_batch *b = s->batch;
 	s->batch = NULL;
-	if (error || s->failed || s->got != s->n_expect) {
+	if (!error && PQpipelineStatus(s->conn) != PQ_PIPELINE_OFF && !PQexitPipelineMode(s->conn))
+		error = "relay database (PostgreSQL): the pipeline did not end";
+	size_t want = 0;
+	for (size_t i = 0; i < s->n_expect; i++)
+		want += s->expect[i].seg == 0;
+	if (error || s->failed || s->got < want) {
 		b->ok = false;
 		if (error)
 			str_copy(b->error, error, sizeof b->error);
@@ -472,6 +641,7 @@ static void pg_finish(struct store_pg *s, const char *error)
 	} else {
 		b->ok = true;
 		s->need_listen = false;
+		s->need_prepare = false;
 	}
 	b->done(b, b->cls);
 }
@@ -479,19 +649,31 @@ static void pg_finish(struct store_pg *s, const char *error)
 static void pg_take_result(struct store_pg *s, PGresult *r)
 {
 	ExecStatusType st = PQresultStatus(r);
-	if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
-		if (!s->failed) {
-			s->failed = true;
-			char clean[200];
-			str_copy(clean, PQresultErrorMessage(r), sizeof clean);
-			snprintf(s->batch->error, sizeof s->batch->error,
-				 "relay database (PostgreSQL): %s", one_line(clean));
-		}
+	if (st == PGRES_PIPELINE_SYNC) {
+		s->synced++;
 		return;
 	}
 	if (s->got >= s->n_expect)
 		return;
 	struct pg_expect *e = &s->expect[s->got++];
+	if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
+		char clean[200];
+		str_copy(clean, PQresultErrorMessage(r), sizeof clean);
+		if (e->seg == 1) {
+			/* The prune's own transaction: the batch stands. */
+			if (st != PGRES_PIPELINE_ABORTED)
+				fprintf(stderr,
+					"kassa-relay: relay database (PostgreSQL): pruning: %s\n",
+					one_line(clean));
+		} else if (!s->failed) {
+			s->failed = true;
+			snprintf(s->batch->error, sizeof s->batch->error,
+				 "relay database (PostgreSQL): %s",
+				 st == PGRES_PIPELINE_ABORTED ? "the batch was aborted"
+							      : one_line(clean));
+		}
+		return;
+	}
 	if (e->kind == R_APPEND) {
 		struct store_batch *b = s->batch;
 		/* One row per append; fewer means a till without its row, which
@@ -550,6 +732,7 @@ static void on_pg_fd(struct loop *l, int fd, short revents, void *cls)
 		if (ps == PGRES_POLLING_OK) {
 			s->resetting = false;
 			s->need_listen = true;
+			s->need_prepare = true; /* a new session has none */
 			s->own_pid = PQbackendPID(s->conn);
 			PQsetnonblocking(s->conn, 1);
 			fprintf(stderr, "kassa-relay: relay database (PostgreSQL): reconnected\n");
@@ -578,14 +761,21 @@ static void on_pg_fd(struct loop *l, int fd, short revents, void *cls)
 			return;
 		}
 		pg_notifications(s);
+		/* In a pipeline each statement's result ends with a NULL; the
+		 * batch is done with its last sync. */
+		int nulls = 0;
 		while (s->batch && !PQisBusy(s->conn)) {
 			PGresult *r = PQgetResult(s->conn);
 			if (!r) {
-				pg_finish(s, NULL);
-				break;
+				if (++nulls > 1)
+					break; /* nothing more has arrived */
+				continue;
 			}
+			nulls = 0;
 			pg_take_result(s, r);
 			PQclear(r);
+			if (s->synced == s->syncs)
+				pg_finish(s, NULL);
 		}
 		pg_notifications(s);
 	}
@@ -634,13 +824,11 @@ static void pg_flush(struct store *base, struct store_batch *b)
 		b->done(b, b->cls);
 		return;
 	}
-	char *sql = pg_batch_sql(s, b);
 	s->batch = b;
 	s->got = 0;
+	s->synced = 0;
 	s->failed = false;
-	int sent = PQsendQuery(s->conn, sql);
-	free(sql);
-	if (!sent) {
+	if (!PQenterPipelineMode(s->conn) || !pg_send_batch(s, b)) {
 		pg_lost(s);
 		return;
 	}
@@ -688,7 +876,7 @@ struct store *store_pg_open(const char *conninfo, struct loop *l, struct kerr *e
 		return NULL;
 	}
 	if (pg_exec(s, "SET client_min_messages = warning", err) != K_OK ||
-	    pg_migrate(s, err) != K_OK) {
+	    pg_migrate(s, err) != K_OK || (l && pg_prepare_all(s, err) != K_OK)) {
 		pg_close(&s->base);
 		return NULL;
 	}
