@@ -234,6 +234,30 @@ if [ "$kind" = pg ]; then
 	want=$(echo $codes | tr ' ' '\n' | grep -n 200 | sed 's/:.*//; s/^/6 after-cut-/')
 	[ "$c" = 200 ] && [ "$got" = "$want" ] && grep -q "reconnect" "$tmp/r2.err"
 	check "after the database connection is cut: 500 until reconnected, then 200 and delivered" $? "codes:$codes" "got: $got" "want: $want"
+
+	# ---- retention by offset: how far each till acknowledged, noted now and then ----
+	sql() { psql -qAt "$db" -c "$1"; }
+	callbacks() { sql "SELECT string_agg(till || seq, ' ' ORDER BY till, seq) FROM relay_callbacks"; }
+	age_marks() { # stop the relays, make every note look older than the retention period
+		kill -9 "$@"
+		wait "$@" 2>/dev/null
+		sql "UPDATE relay_ack_marks SET at_ms = 1" >/dev/null
+	}
+	before=$(callbacks)
+	age_marks "$pid_r2" "$pid_r3"
+	# The restarted relay prunes a second after start: it notes that a
+	# acknowledged up to 5 and removes only what older notes cover.
+	start r2
+	sleep 2
+	marks=$(sql "SELECT string_agg(till || acked, ' ' ORDER BY till, acked) FROM relay_ack_marks")
+	mid=$(callbacks)
+	age_marks "$pid_r2"
+	start r2
+	sleep 2
+	after=$(callbacks)
+	[ "${before#a1 a2 a3 a4 a5 a6 }" = b1 ] && [[ "$marks" == *a5 ]] &&
+		[[ "$mid" == *"a5 a6 b1" ]] && [ "$after" = "a6 b1" ]
+	check "acknowledged callbacks are removed after the retention period, the others kept" $? "before: $before" "marks: $marks" "then: $mid" "after: $after"
 else
 	# ---- 500 when the callback cannot be committed ----
 	(echo "BEGIN EXCLUSIVE;"; sleep 8; echo "COMMIT;") | sqlite3 "$tmp/relay.db" &
