@@ -62,23 +62,6 @@ extern char **environ;
 #define CLIENT_TIMEOUT_MS (10 * 60 * 1000)
 #define MAX_CLIENTS 16
 
-static int failures;
-
-static void check(bool ok, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static void check(bool ok, const char *fmt, ...)
-{
-	if (ok)
-		return;
-	va_list ap;
-	va_start(ap, fmt);
-	fputs("soak: FAILED: ", stderr);
-	vfprintf(stderr, fmt, ap);
-	fputc('\n', stderr);
-	va_end(ap);
-	failures++;
-}
-
 /* ---- the client: a kassa engine that sells until its journal holds N sales, all final ---- */
 
 static int64_t count_all(struct journal *j)
@@ -113,13 +96,8 @@ static int run_client(const char *dir, int sandbox_port, unsigned listen_port, l
 		bench_die("client journal", e.text);
 	struct loop *l = loop_new();
 	struct config_profile p;
-	config_training_profile(&p, (unsigned)sandbox_port);
-	p.listen_port = listen_port;
 	/* retries after 1, 3, 3, ... schedule seconds of 10 ms each */
-	p.retry_schedule[0] = 1;
-	p.retry_schedule[1] = 3;
-	p.retry_count = 2;
-	p.max_in_flight = 8;
+	bench_profile(&p, sandbox_port, listen_port);
 	if (relay_url) {
 		const char *tok = getenv("SOAK_RELAY_TOKEN");
 		if (!tok)
@@ -214,8 +192,8 @@ static int reap(struct client *cs, int n)
 			continue;
 		int st = 0;
 		if (waitpid(cs[i].pid, &st, WNOHANG) == cs[i].pid) {
-			check(WIFEXITED(st) && WEXITSTATUS(st) == 0,
-			      "client %d ended with status %d without being killed", i, st);
+			bench_check(WIFEXITED(st) && WEXITSTATUS(st) == 0,
+				    "client %d ended with status %d without being killed", i, st);
 			cs[i].pid = 0;
 		} else {
 			running++;
@@ -522,8 +500,8 @@ static int run_soak(const char *self, const struct opts *o)
 			killed++;
 			cs[i].pid = spawn_client(self, &cs[i], sb.port);
 		} else {
-			check(WIFEXITED(st) && WEXITSTATUS(st) == 0, "client %d failed (%d)", i,
-			      st);
+			bench_check(WIFEXITED(st) && WEXITSTATUS(st) == 0, "client %d failed (%d)",
+				    i, st);
 			cs[i].pid = 0;
 		}
 	}
@@ -542,7 +520,7 @@ static int run_soak(const char *self, const struct opts *o)
 					waitpid(cs[i].pid, NULL, 0);
 					cs[i].pid = 0;
 				}
-			check(false, "clients not finished within %ld s", o->timeout_s);
+			bench_check(false, "clients not finished within %ld s", o->timeout_s);
 			break;
 		}
 		bench_sleep_ms(50);
@@ -564,8 +542,8 @@ static int run_soak(const char *self, const struct opts *o)
 		size_t before = all.n;
 		if (journal_list(j, NULL, -1, 0, on_jdoc, &all, &e) != K_OK)
 			bench_die("journal_list", e.text);
-		check((long)(all.n - before) == cs[i].count, "till %d journaled %zu sales, not %ld",
-		      i, all.n - before, cs[i].count);
+		bench_check((long)(all.n - before) == cs[i].count,
+			    "till %d journaled %zu sales, not %ld", i, all.n - before, cs[i].count);
 		int64_t max_id = 0;
 		journal_count(j, NULL, &max_id, NULL);
 		for (int64_t id = 1; id <= max_id; id++) {
@@ -574,9 +552,10 @@ static int run_soak(const char *self, const struct opts *o)
 			if (o->relay)
 				journal_history(j, id, on_relay_row, &relayed, NULL);
 			if (o->relay && !relayed && no_relay++ < 5)
-				check(false,
-				      "till %d document #%" PRId64 " has no status from the relay",
-				      i, id);
+				bench_check(false,
+					    "till %d document #%" PRId64
+					    " has no status from the relay",
+					    i, id);
 		}
 		journal_close(j);
 		runs += cs[i].runs;
@@ -586,16 +565,16 @@ static int run_soak(const char *self, const struct opts *o)
 	for (size_t i = 0; i < all.n; i++) {
 		if (all.v[i].state != JS_PROCESSED) {
 			if (not_final++ < 5)
-				check(false, "%s is %s, not processed", all.v[i].ext_id,
-				      journal_state_word(all.v[i].state));
+				bench_check(false, "%s is %s, not processed", all.v[i].ext_id,
+					    journal_state_word(all.v[i].state));
 		}
 		if (all.v[i].attempts > 1)
 			retried++;
 	}
-	check(not_final == 0, "%zu documents not processed", not_final);
+	bench_check(not_final == 0, "%zu documents not processed", not_final);
 	if (o->relay)
-		check(no_relay == 0, "%zu documents got no callback through the relay: lost",
-		      no_relay);
+		bench_check(no_relay == 0, "%zu documents got no callback through the relay: lost",
+			    no_relay);
 	json_t *led = bench_http_json(sb.port, "GET", "/sandbox/ledger", NULL);
 	json_t *docs = json_object_get(led, "documents");
 	size_t k, dup = 0, unknown = 0, wrong_uuid = 0;
@@ -621,11 +600,12 @@ static int run_soak(const char *self, const struct opts *o)
 	for (size_t i = 0; i < all.n; i++)
 		missing += !all.v[i].matched;
 	size_t ledger_n = json_array_size(docs);
-	check(ledger_n == all.n, "the ledger holds %zu documents, the journals %zu", ledger_n,
-	      all.n);
-	check(dup == 0 && unknown == 0 && missing == 0 && wrong_uuid == 0,
-	      "ledger vs journals: %zu doubled, %zu unknown, %zu missing, %zu with another uuid",
-	      dup, unknown, missing, wrong_uuid);
+	bench_check(ledger_n == all.n, "the ledger holds %zu documents, the journals %zu", ledger_n,
+		    all.n);
+	bench_check(
+	    dup == 0 && unknown == 0 && missing == 0 && wrong_uuid == 0,
+	    "ledger vs journals: %zu doubled, %zu unknown, %zu missing, %zu with another uuid", dup,
+	    unknown, missing, wrong_uuid);
 	json_decref(led);
 	json_t *cbs = bench_http_json(sb.port, "GET", "/sandbox/callbacks", NULL);
 	size_t ncb = json_array_size(json_object_get(cbs, "callbacks"));
@@ -638,7 +618,7 @@ static int run_soak(const char *self, const struct opts *o)
 	       "= journals %zu, %zu doubled, %zu missing; %d failed checks\n",
 	       all.n, n, runs, killed, o->faults, o->time_scale, o->seed, kill_phase / 1000.0,
 	       during_kills, total_ms / 1000.0, retried, restarts, ncb, ledger_n, all.n, dup,
-	       missing, failures);
+	       missing, bench_failures());
 	if (o->relay)
 		printf("soak: through kassa-relay (%s, %d process%s): %d relay SIGKILLs, %zu "
 		       "documents "
@@ -648,11 +628,11 @@ static int run_soak(const char *self, const struct opts *o)
 	if (o->relay)
 		relays_stop(&rs);
 	bench_sandbox_stop(&sb);
-	if (failures)
+	if (bench_failures())
 		fprintf(stderr, "soak: the journals are kept in %s\n", base);
 	else
 		bench_rmtree(base);
-	return failures ? 1 : 0;
+	return bench_failures() ? 1 : 0;
 }
 
 int main(int argc, char **argv)
