@@ -20,45 +20,7 @@ unset LANGUAGE
 tmp=$(mktemp -d)
 export HOME="$tmp/home" XDG_CONFIG_HOME="$tmp/config" XDG_DATA_HOME="$tmp/data"
 mkdir -p "$HOME" "$XDG_CONFIG_HOME/kassa"
-pids=()
-cleanup() {
-	for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null; done
-	wait 2>/dev/null
-	[ -n "${KEEP_TMP:-}" ] && echo "# kept $tmp" || rm -rf "$tmp"
-}
-trap cleanup EXIT
-TIMEOUT=${E2E_TIMEOUT:-20}
-
-n=0
-failed=0
-ok() { n=$((n + 1)); echo "ok $n - $1"; }
-not_ok() {
-	n=$((n + 1))
-	failed=$((failed + 1))
-	echo "not ok $n - $1"
-	shift
-	for line in "$@"; do echo "# $line"; done
-	[ -s "$tmp/out" ] && sed 's/^/#   stdout: /' "$tmp/out"
-	[ -s "$tmp/err" ] && sed 's/^/#   stderr: /' "$tmp/err"
-}
-bail() {
-	echo "Bail out! $1"
-	exit 1
-}
-run() {
-	"$kassa" "$@" >"$tmp/out" 2>"$tmp/err"
-	rc=$?
-}
-# port_of FILE SCHEME: the port of its "listening on SCHEME://127.0.0.1:PORT" line.
-port_of() {
-	local p="" end=$((SECONDS + TIMEOUT))
-	while [ -z "$p" ] && [ $SECONDS -lt $end ]; do
-		p=$(sed -n "s/^listening on $2:\/\/127\.0\.0\.1:\([0-9]*\).*/\1/p" "$1")
-		[ -z "$p" ] && sleep 0.05
-	done
-	echo "$p"
-}
-# A port nothing listens on now (for the till's fixed listen port).
+. "$(dirname "$0")/../tap.sh"
 free_port() {
 	local p
 	for _ in $(seq 50); do

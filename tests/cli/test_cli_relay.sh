@@ -20,66 +20,8 @@ unset LANGUAGE
 tmp=$(mktemp -d)
 export HOME="$tmp/home" XDG_CONFIG_HOME="$tmp/config" XDG_DATA_HOME="$tmp/data"
 mkdir -p "$HOME" "$XDG_CONFIG_HOME/kassa"
-pids=()
-pgdb=
-cleanup() {
-	for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null; done
-	wait 2>/dev/null
-	if [ -n "$pgdb" ]; then psql -q "$KASSA_TEST_PG" -c "DROP DATABASE IF EXISTS $pgdb" >/dev/null 2>&1; fi
-	[ -n "${KEEP_TMP:-}" ] && echo "# kept $tmp" || rm -rf "$tmp"
-}
-trap cleanup EXIT
-TIMEOUT=${E2E_TIMEOUT:-20}
-
-if [ "$kind" = pg ]; then
-	if [ -z "${KASSA_TEST_PG:-}" ] || ! command -v psql >/dev/null; then
-		echo "1..0 # SKIP KASSA_TEST_PG is not set (or psql is missing)"
-		exit 0
-	fi
-	if grep -q "built without PostgreSQL" "$relay"; then
-		echo "1..0 # SKIP this kassa-relay was built without libpq"
-		exit 0
-	fi
-	pgdb="kassa_cli_relay_$$_$RANDOM"
-	psql -q "$KASSA_TEST_PG" -c "CREATE DATABASE $pgdb" >/dev/null || exit 1
-	base=${KASSA_TEST_PG%%\?*}
-	query=
-	case "$KASSA_TEST_PG" in *\?*) query="?${KASSA_TEST_PG#*\?}" ;; esac
-	db="${base%/*}/$pgdb$query"
-else
-	db="sqlite:$tmp/relay.db"
-fi
-
-n=0
-failed=0
-ok() { n=$((n + 1)); echo "ok $n - $1"; }
-not_ok() {
-	n=$((n + 1))
-	failed=$((failed + 1))
-	echo "not ok $n - $1"
-	shift
-	for line in "$@"; do echo "# $line"; done
-	[ -s "$tmp/out" ] && sed 's/^/#   stdout: /' "$tmp/out"
-	[ -s "$tmp/err" ] && sed 's/^/#   stderr: /' "$tmp/err"
-}
-bail() {
-	echo "Bail out! $1"
-	exit 1
-}
-run() {
-	"$kassa" "$@" >"$tmp/out" 2>"$tmp/err"
-	rc=$?
-}
-
-# port_of FILE: the port of the "listening on http://127.0.0.1:PORT" line, waiting for it.
-port_of() {
-	local p="" end=$((SECONDS + TIMEOUT))
-	while [ -z "$p" ] && [ $SECONDS -lt $end ]; do
-		p=$(sed -n 's/^listening on http:\/\/127\.0\.0\.1:\([0-9]*\).*/\1/p' "$1")
-		[ -z "$p" ] && sleep 0.05
-	done
-	echo "$p"
-}
+. "$(dirname "$0")/../tap.sh"
+relay_db "$kind" kassa_cli_relay 0
 
 start_relay() { # [PORT]
 	: >"$tmp/relay.out"

@@ -1,0 +1,78 @@
+#!/bin/bash
+# Shared by the shell tests (sourced after `tmp=$(mktemp -d)`): TAP lines,
+# killing what the test started and removing $tmp on exit, running kassa,
+# waiting for a server's "listening on" line, and a relay database
+# (SQLite in $tmp, or a fresh PostgreSQL database on KASSA_TEST_PG).
+n=0
+failed=0
+pids=()
+pgdb=
+TIMEOUT=${E2E_TIMEOUT:-20}
+
+tap_cleanup() {
+	for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null; done
+	wait 2>/dev/null
+	if [ -n "$pgdb" ]; then psql -q "$KASSA_TEST_PG" -c "DROP DATABASE IF EXISTS $pgdb" >/dev/null 2>&1; fi
+	[ -n "${KEEP_TMP:-}" ] && echo "# kept $tmp" || rm -rf "$tmp"
+}
+trap tap_cleanup EXIT
+
+ok() { n=$((n + 1)); echo "ok $n - $1"; }
+# not_ok NAME [DETAIL...]: also shows the last run's stdout and stderr.
+not_ok() {
+	n=$((n + 1))
+	failed=$((failed + 1))
+	echo "not ok $n - $1"
+	shift
+	for line in "$@"; do echo "# $line"; done
+	[ -s "$tmp/out" ] && sed 's/^/#   stdout: /' "$tmp/out"
+	[ -s "$tmp/err" ] && sed 's/^/#   stderr: /' "$tmp/err"
+}
+check() { # check NAME CONDITION-STATUS [DETAIL...]
+	local name=$1 st=$2
+	shift 2
+	if [ "$st" -eq 0 ]; then ok "$name"; else not_ok "$name" "$@"; fi
+}
+bail() {
+	echo "Bail out! $1"
+	exit 1
+}
+# run ARGS...: kassa ARGS, stdout in $tmp/out, stderr in $tmp/err, status in $rc.
+run() {
+	"$kassa" "$@" >"$tmp/out" 2>"$tmp/err"
+	rc=$?
+}
+
+# port_of FILE [SCHEME]: the port of its "listening on SCHEME://127.0.0.1:PORT" line, waiting for it.
+port_of() {
+	local p="" end=$((SECONDS + TIMEOUT))
+	while [ -z "$p" ] && [ $SECONDS -lt $end ]; do
+		p=$(sed -n "s/^listening on ${2:-http}:\/\/127\.0\.0\.1:\([0-9]*\).*/\1/p" "$1")
+		[ -z "$p" ] && sleep 0.05
+	done
+	echo "$p"
+}
+
+# relay_db KIND NAME SKIP_STATUS: sets db for kassa-relay: sqlite in $tmp, or
+# (KIND pg) a new database NAME_* on KASSA_TEST_PG, dropped on exit; without
+# KASSA_TEST_PG, psql or libpq in $relay the test is skipped (exit SKIP_STATUS).
+relay_db() {
+	if [ "$1" != pg ]; then
+		db="sqlite:$tmp/relay.db"
+		return
+	fi
+	if [ -z "${KASSA_TEST_PG:-}" ] || ! command -v psql >/dev/null; then
+		echo "1..0 # SKIP KASSA_TEST_PG is not set (or psql is missing)"
+		exit "$3"
+	fi
+	if grep -q "built without PostgreSQL" "$relay"; then
+		echo "1..0 # SKIP this kassa-relay was built without libpq"
+		exit "$3"
+	fi
+	pgdb="$2_$$_$RANDOM"
+	psql -q "$KASSA_TEST_PG" -c "CREATE DATABASE $pgdb" >/dev/null || exit 1
+	# The same server, another database: replace the path of the URL.
+	local base=${KASSA_TEST_PG%%\?*} query=
+	case "$KASSA_TEST_PG" in *\?*) query="?${KASSA_TEST_PG#*\?}" ;; esac
+	db="${base%/*}/$pgdb$query"
+}
