@@ -76,3 +76,40 @@ relay_db() {
 	case "$KASSA_TEST_PG" in *\?*) query="?${KASSA_TEST_PG#*\?}" ;; esac
 	db="${base%/*}/$pgdb$query"
 }
+
+# start_sandbox OPTIONS...: kassa-sandbox ($sandbox) on a free loopback port;
+# sets sport and sandbox_pid.
+start_sandbox() {
+	"$sandbox" --listen 127.0.0.1:0 "$@" >"$tmp/sandbox.out" 2>"$tmp/sandbox.err" &
+	sandbox_pid=$!
+	pids+=("$sandbox_pid")
+	sport=$(port_of "$tmp/sandbox.out")
+	[ -n "$sport" ] || bail "kassa-sandbox starts: $(cat "$tmp/sandbox.err")"
+}
+stop_sandbox() {
+	kill "$sandbox_pid" 2>/dev/null
+	wait "$sandbox_pid" 2>/dev/null
+}
+
+# add_till NAME: adds till NAME to $tmp/tills.ini with kassa-relay ($relay); sets token.
+add_till() {
+	"$relay" add-till "$1" --tills "$tmp/tills.ini" >"$tmp/add.txt" 2>&1 || bail "add-till: $(cat "$tmp/add.txt")"
+	token=$(sed -n 's/^relay_token = //p' "$tmp/add.txt")
+	[ ${#token} -ge 32 ] || bail "add-till printed a token"
+}
+
+# relay_waiting: how many callbacks the relay holds for till shop1 (its status view).
+relay_waiting() {
+	"$relay" status --db "$db" --tills "$tmp/tills.ini" 2>/dev/null |
+		sed -nE 's/^shop1 +(-|[0-9-]+ [0-9:]+Z) +([0-9]+) .*/\2/p'
+}
+
+# wait_waiting N: until the relay holds N callbacks for till shop1.
+wait_waiting() {
+	local end=$((SECONDS + TIMEOUT))
+	while [ $SECONDS -lt $end ]; do
+		[ "$(relay_waiting)" = "$1" ] && return 0
+		sleep 0.1
+	done
+	return 1
+}

@@ -33,33 +33,10 @@ start_relay() { # [PORT]
 	[ -n "$rport" ] || bail "kassa-relay starts: $(cat "$tmp/relay.err")"
 }
 
-# waiting: the relay's count of callbacks waiting for the till (its status view).
-waiting() {
-	"$relay" status --db "$db" --tills "$tmp/tills.ini" 2>/dev/null |
-		sed -nE 's/^shop1 +(-|[0-9-]+ [0-9:]+Z) +([0-9]+) .*/\2/p'
-}
-
-# wait_waiting N: until the relay holds N callbacks for the till.
-wait_waiting() {
-	local end=$((SECONDS + TIMEOUT))
-	while [ $SECONDS -lt $end ]; do
-		[ "$(waiting)" = "$1" ] && return 0
-		sleep 0.1
-	done
-	return 1
-}
-
 for x in "$kassa" "$sandbox" "$relay"; do [ -x "$x" ] || bail "built: $x"; done
 
-"$sandbox" --listen 127.0.0.1:0 --memory --callback-delay 1500 --quiet \
-	>"$tmp/sandbox.out" 2>"$tmp/sandbox.err" &
-pids+=($!)
-sport=$(port_of "$tmp/sandbox.out")
-[ -n "$sport" ] || bail "kassa-sandbox starts: $(cat "$tmp/sandbox.err")"
-
-"$relay" add-till shop1 --tills "$tmp/tills.ini" >"$tmp/add.txt" 2>&1 || bail "add-till: $(cat "$tmp/add.txt")"
-token=$(sed -n 's/^relay_token = //p' "$tmp/add.txt")
-[ ${#token} -ge 32 ] || bail "add-till printed a token"
+start_sandbox --memory --callback-delay 1500 --quiet
+add_till shop1
 start_relay
 ok "kassa-relay ($kind) listens on port $rport, kassa-sandbox on $sport"
 
@@ -91,7 +68,7 @@ id=$(sed -n 's/.*document #\([0-9]*\) is in the journal.*/\1/p' "$tmp/err")
 if [ "$rc" -eq 0 ] && [ -n "$id" ]; then ok "kassa receipt (no --wait) exits 0 with document #$id"; else not_ok "kassa receipt exits 0" "exit $rc"; fi
 if grep -q "no relay configured" "$tmp/err"; then not_ok "with a relay, no 'no relay' note"; else ok "with a relay, no 'no relay' note"; fi
 if grep -q "$token" "$tmp/out" "$tmp/err"; then not_ok "the token is never printed"; else ok "the token is never printed"; fi
-if wait_waiting 1; then ok "the sandbox's callback reached the relay (1 waiting for the till)"; else not_ok "the callback reached the relay" "waiting: $(waiting)"; fi
+if wait_waiting 1; then ok "the sandbox's callback reached the relay (1 waiting for the till)"; else not_ok "the callback reached the relay" "waiting: $(relay_waiting)"; fi
 
 run status "$id"
 if [ "$rc" -eq 0 ] && grep -qE "state +processed|processed" "$tmp/out"; then
@@ -100,7 +77,7 @@ else
 	not_ok "kassa status $id afterwards shows processed" "exit $rc"
 fi
 if grep -qE "relay" "$tmp/out"; then ok "the history names the relay as the source"; else not_ok "the history names the relay"; fi
-if wait_waiting 0 || [ "$(waiting)" = 0 ]; then ok "nothing waits at the relay once the till pulled"; else not_ok "nothing waits at the relay" "waiting: $(waiting)"; fi
+if wait_waiting 0 || [ "$(relay_waiting)" = 0 ]; then ok "nothing waits at the relay once the till pulled"; else not_ok "nothing waits at the relay" "waiting: $(relay_waiting)"; fi
 run status "$id"
 cp "$tmp/out" "$tmp/status1"
 hist=$(grep -c "relay" "$tmp/status1")
