@@ -269,6 +269,27 @@ void bench_profile(struct config_profile *p, int sandbox_port, unsigned listen_p
 	p->max_in_flight = 8;
 }
 
+static bool on_jdoc(const struct journal_doc *d, void *cls)
+{
+	struct bench_jdocs *a = cls;
+	a->v = xrealloc(a->v, (a->n + 1) * sizeof *a->v);
+	struct bench_jdoc *x = &a->v[a->n++];
+	memset(x, 0, sizeof *x);
+	str_copy(x->ext_id, d->ext_id, sizeof x->ext_id);
+	str_copy(x->uuid, d->uuid, sizeof x->uuid);
+	x->state = d->state;
+	x->test = d->test;
+	x->attempts = d->attempts;
+	return true;
+}
+
+void bench_jdocs_add(struct journal *j, struct bench_jdocs *a)
+{
+	struct kerr e = {0};
+	if (journal_list(j, NULL, -1, 0, on_jdoc, a, &e) != K_OK)
+		bench_die("journal_list", e.text);
+}
+
 long bench_arg_long(const char *s, const char *what)
 {
 	char *end = NULL;

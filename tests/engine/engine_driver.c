@@ -94,32 +94,6 @@ static void host_stop(struct host *h)
 
 /* ---- journal against ledger ---- */
 
-struct jdoc {
-	int attempts;
-	char ext_id[EXT_ID_MAX + 1];
-	char uuid[UUID_TEXT_MAX + 1];
-	enum journal_state state;
-	bool test;
-};
-
-struct jdocs {
-	struct jdoc *v;
-	size_t n;
-};
-
-static bool on_jdoc(const struct journal_doc *d, void *cls)
-{
-	struct jdocs *a = cls;
-	a->v = xrealloc(a->v, (a->n + 1) * sizeof *a->v);
-	struct jdoc *x = &a->v[a->n++];
-	str_copy(x->ext_id, d->ext_id, sizeof x->ext_id);
-	str_copy(x->uuid, d->uuid, sizeof x->uuid);
-	x->state = d->state;
-	x->test = d->test;
-	x->attempts = d->attempts;
-	return true;
-}
-
 /*
  * Every journaled document (not rejected, not test) is in the ledger exactly
  * once under its ext_id with the journal's uuid, and the ledger holds nothing
@@ -127,14 +101,13 @@ static bool on_jdoc(const struct journal_doc *d, void *cls)
  */
 static size_t compare_ledger(struct host *h, struct journal *j, bool want_final, int *retried)
 {
-	struct jdocs a = {0};
-	if (journal_list(j, NULL, -1, 0, on_jdoc, &a, NULL) != K_OK)
-		bench_die("journal", "list");
+	struct bench_jdocs a = {0};
+	bench_jdocs_add(j, &a);
 	json_t *led = bench_http_json(h->port, "GET", "/sandbox/ledger", NULL);
 	json_t *docs = json_object_get(led, "documents");
 	size_t expect = 0;
 	for (size_t i = 0; i < a.n; i++) {
-		struct jdoc *x = &a.v[i];
+		struct bench_jdoc *x = &a.v[i];
 		if (x->test || x->state == JS_REJECTED)
 			continue;
 		expect++;

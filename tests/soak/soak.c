@@ -369,35 +369,10 @@ static void relays_stop(struct relays *rs)
 	}
 }
 
-struct jdoc {
-	char ext_id[EXT_ID_MAX + 1];
-	char uuid[UUID_TEXT_MAX + 1];
-	enum journal_state state;
-	int attempts;
-	bool matched;
-};
-
-struct jdocs {
-	struct jdoc *v;
-	size_t n;
-};
-
-static bool on_jdoc(const struct journal_doc *d, void *cls)
-{
-	struct jdocs *a = cls;
-	a->v = xrealloc(a->v, (a->n + 1) * sizeof *a->v);
-	struct jdoc *x = &a->v[a->n++];
-	memset(x, 0, sizeof *x);
-	str_copy(x->ext_id, d->ext_id, sizeof x->ext_id);
-	str_copy(x->uuid, d->uuid, sizeof x->uuid);
-	x->state = d->state;
-	x->attempts = d->attempts;
-	return true;
-}
-
 static int cmp_jdoc(const void *a, const void *b)
 {
-	return strcmp(((const struct jdoc *)a)->ext_id, ((const struct jdoc *)b)->ext_id);
+	return strcmp(((const struct bench_jdoc *)a)->ext_id,
+		      ((const struct bench_jdoc *)b)->ext_id);
 }
 
 static bool on_restart_row(const struct journal_history_row *r, void *cls)
@@ -528,7 +503,7 @@ static int run_soak(const char *self, const struct opts *o)
 	long long total_ms = mono_ms() - start;
 
 	/* Every journal against the ledger. */
-	struct jdocs all = {0};
+	struct bench_jdocs all = {0};
 	int restarts = 0, retried = 0, runs = 0;
 	size_t no_relay = 0;
 	for (int i = 0; i < n; i++) {
@@ -540,8 +515,7 @@ static int run_soak(const char *self, const struct opts *o)
 		if (journal_open(path, &j, &e) != K_OK)
 			bench_die("journal", e.text);
 		size_t before = all.n;
-		if (journal_list(j, NULL, -1, 0, on_jdoc, &all, &e) != K_OK)
-			bench_die("journal_list", e.text);
+		bench_jdocs_add(j, &all);
 		bench_check((long)(all.n - before) == cs[i].count,
 			    "till %d journaled %zu sales, not %ld", i, all.n - before, cs[i].count);
 		int64_t max_id = 0;
@@ -583,9 +557,9 @@ static int run_soak(const char *self, const struct opts *o)
 	{
 		const char *ext = json_string_value(json_object_get(d, "ext_id"));
 		const char *uuid = json_string_value(json_object_get(d, "uuid"));
-		struct jdoc key;
+		struct bench_jdoc key;
 		str_copy(key.ext_id, ext ? ext : "", sizeof key.ext_id);
-		struct jdoc *x = bsearch(&key, all.v, all.n, sizeof *all.v, cmp_jdoc);
+		struct bench_jdoc *x = bsearch(&key, all.v, all.n, sizeof *all.v, cmp_jdoc);
 		if (!x) {
 			unknown++;
 			continue;
