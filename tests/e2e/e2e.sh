@@ -243,6 +243,16 @@ start_sandbox() {
 	ok "kassa-sandbox listens on port $port"
 }
 
+# shop_config LINE...: config.ini (0600) with the LifePay profile "shop" on
+# the sandbox at $port, default, followed by LINE... (target_serial, catalog, ...).
+shop_config() {
+	mkdir -p "$tmp/config/kassa"
+	printf '%s\n' "[kassa]" "default_profile = shop" "" "[profile.shop]" "provider = lifepay" \
+		"base_url = http://127.0.0.1:$port" "login = 70000000000" "apikey = sandbox-apikey" \
+		"$@" >"$tmp/config/kassa/config.ini"
+	chmod 600 "$tmp/config/kassa/config.ini"
+}
+
 # Esc, then a pause so the next key is not read as Alt+key.
 esc() {
 	keys Escape
@@ -286,19 +296,7 @@ case_provider_error() {
 	# A live profile sells from its own catalog (the demo one is training only).
 	printf '%s\n' 'code,name,price,unit,vat,object' \
 		'1001,Хлеб «Бородинский» 400 г,54.90,piece,vat10,1' >"$tmp/shop.csv"
-	cat >"$tmp/config/kassa/config.ini" <<-EOF
-		[kassa]
-		default_profile = shop
-
-		[profile.shop]
-		provider = lifepay
-		base_url = http://127.0.0.1:$port
-		login = 70000000000
-		apikey = sandbox-apikey
-		target_serial = NOPE
-		catalog = $tmp/shop.csv
-	EOF
-	chmod 600 "$tmp/config/kassa/config.ini"
+	shop_config "target_serial = NOPE" "catalog = $tmp/shop.csv"
 	start_kassa 80 24 C.UTF-8
 	wait_for "LIVE" "a configured profile runs live"
 	wait_for "printer NOPE" "the status bar names the printer"
