@@ -243,14 +243,21 @@ start_sandbox() {
 	ok "kassa-sandbox listens on port $port"
 }
 
-# shop_config LINE...: config.ini (0600) with the LifePay profile "shop" on
-# the sandbox at $port, default, followed by LINE... (target_serial, catalog, ...).
+# sandbox_profile NAME APIKEY LINE...: appends the LifePay profile NAME on the
+# sandbox at $port, then LINE... (target_serial, catalog, ...), to config.ini (0600).
+sandbox_profile() {
+	mkdir -p "$tmp/config/kassa"
+	printf '%s\n' "" "[profile.$1]" "provider = lifepay" "base_url = http://127.0.0.1:$port" \
+		"login = 70000000000" "apikey = $2" "${@:3}" >>"$tmp/config/kassa/config.ini"
+	chmod 600 "$tmp/config/kassa/config.ini"
+}
+
+# shop_config LINE...: a new config.ini whose default is the profile "shop"
+# (sandbox_profile, apikey sandbox-apikey) with LINE....
 shop_config() {
 	mkdir -p "$tmp/config/kassa"
-	printf '%s\n' "[kassa]" "default_profile = shop" "" "[profile.shop]" "provider = lifepay" \
-		"base_url = http://127.0.0.1:$port" "login = 70000000000" "apikey = sandbox-apikey" \
-		"$@" >"$tmp/config/kassa/config.ini"
-	chmod 600 "$tmp/config/kassa/config.ini"
+	printf '%s\n' "[kassa]" "default_profile = shop" >"$tmp/config/kassa/config.ini"
+	sandbox_profile shop sandbox-apikey "$@"
 }
 
 # Esc, then a pause so the next key is not read as Alt+key.
