@@ -43,15 +43,8 @@ run() {
 	rc=$?
 }
 
-# port_of FILE [SCHEME]: the port of its "listening on SCHEME://127.0.0.1:PORT" line, waiting for it.
-port_of() {
-	local p="" end=$((SECONDS + TIMEOUT))
-	while [ -z "$p" ] && [ $SECONDS -lt $end ]; do
-		p=$(sed -n "s/^listening on ${2:-http}:\/\/127\.0\.0\.1:\([0-9]*\).*/\1/p" "$1")
-		[ -z "$p" ] && sleep 0.05
-	done
-	echo "$p"
-}
+# shellcheck source=port_of.sh
+. "$(dirname "${BASH_SOURCE[0]}")/port_of.sh"
 
 # relay_db KIND NAME SKIP_STATUS: sets db for kassa-relay: sqlite in $tmp, or
 # (KIND pg) a new database NAME_* on KASSA_TEST_PG, dropped on exit; without

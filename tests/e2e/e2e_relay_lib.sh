@@ -9,14 +9,8 @@ cleanup_relay() {
 }
 trap cleanup_relay EXIT
 
-port_of() { # FILE: the port of its "listening on http://127.0.0.1:PORT" line
-	local p="" end=$((SECONDS + TIMEOUT))
-	while [ -z "$p" ] && [ $SECONDS -lt $end ]; do
-		p=$(sed -n 's/^listening on http:\/\/127\.0\.0\.1:\([0-9]*\).*/\1/p' "$1")
-		[ -z "$p" ] && sleep 0.05
-	done
-	echo "$p"
-}
+# shellcheck source=../port_of.sh
+. "$(dirname "${BASH_SOURCE[0]}")/../port_of.sh"
 
 start_relay() { # [PORT]: sets rport
 	: >"$tmp/relay.out"
