@@ -91,6 +91,17 @@ add_till() {
 	[ ${#token} -ge 32 ] || bail "add-till printed a token"
 }
 
+# start_relay [PORT]: kassa-relay ($relay) on $db and $tmp/tills.ini; sets relay_pid and rport.
+start_relay() { # [PORT]
+	: >"$tmp/relay.out"
+	"$relay" --listen "127.0.0.1:${1:-0}" --db "$db" --tills "$tmp/tills.ini" \
+		>"$tmp/relay.out" 2>>"$tmp/relay.err" &
+	relay_pid=$!
+	pids+=("$relay_pid")
+	rport=$(port_of "$tmp/relay.out")
+	[ -n "$rport" ] || bail "kassa-relay starts: $(cat "$tmp/relay.err")"
+}
+
 # relay_waiting: how many callbacks the relay holds for till shop1 (its status view).
 relay_waiting() {
 	"$relay" status --db "$db" --tills "$tmp/tills.ini" 2>/dev/null |

@@ -23,15 +23,6 @@ mkdir -p "$HOME" "$XDG_CONFIG_HOME/kassa"
 . "$(dirname "$0")/../tap.sh"
 relay_db "$kind" kassa_cli_relay 0
 
-start_relay() { # [PORT]
-	: >"$tmp/relay.out"
-	"$relay" --listen "127.0.0.1:${1:-0}" --db "$db" --tills "$tmp/tills.ini" \
-		>"$tmp/relay.out" 2>>"$tmp/relay.err" &
-	relay_pid=$!
-	pids+=("$relay_pid")
-	rport=$(port_of "$tmp/relay.out")
-	[ -n "$rport" ] || bail "kassa-relay starts: $(cat "$tmp/relay.err")"
-}
 
 for x in "$kassa" "$sandbox" "$relay"; do [ -x "$x" ] || bail "built: $x"; done
 
