@@ -102,6 +102,23 @@ start_relay() { # [PORT]
 	[ -n "$rport" ] || bail "kassa-relay starts: $(cat "$tmp/relay.err")"
 }
 
+# lifepay_profile NAME LINE...: appends the LifePay profile NAME on the sandbox
+# at $sport (SANDBOX-0001), then LINE..., to kassa's config.ini (0600).
+lifepay_profile() {
+	mkdir -p "$XDG_CONFIG_HOME/kassa"
+	printf '%s\n' "" "[profile.$1]" "provider = lifepay" "base_url = http://127.0.0.1:$sport" \
+		"login = 70000000000" "apikey = sandbox-apikey" "target_serial = SANDBOX-0001" "${@:2}" \
+		>>"$XDG_CONFIG_HOME/kassa/config.ini"
+	chmod 600 "$XDG_CONFIG_HOME/kassa/config.ini"
+}
+
+# shop_config LINE...: a new config.ini whose default is the profile shop (lifepay_profile) with LINE....
+shop_config() {
+	mkdir -p "$XDG_CONFIG_HOME/kassa"
+	printf '%s\n' "[kassa]" "default_profile = shop" >"$XDG_CONFIG_HOME/kassa/config.ini"
+	lifepay_profile shop "$@"
+}
+
 # relay_waiting: how many callbacks the relay holds for till shop1 (its status view).
 relay_waiting() {
 	"$relay" status --db "$db" --tills "$tmp/tills.ini" 2>/dev/null |

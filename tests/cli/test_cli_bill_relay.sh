@@ -24,11 +24,7 @@ start_sandbox --memory --callback-delay 50 --quiet
 add_till shop1
 start_relay
 S=http://127.0.0.1:$sport
-printf '%s\n' "[kassa]" "default_profile = shop" "" "[profile.shop]" "provider = lifepay" \
-	"base_url = $S" "login = 70000000000" "apikey = sandbox-apikey" \
-	"target_serial = SANDBOX-0001" "relay_url = http://127.0.0.1:$rport" \
-	"relay_token = $token" >"$XDG_CONFIG_HOME/kassa/config.ini"
-chmod 600 "$XDG_CONFIG_HOME/kassa/config.ini"
+shop_config "relay_url = http://127.0.0.1:$rport" "relay_token = $token"
 printf '%s\n' '{"purchase":{"products":[{"name":"Хлеб","price":1250.00,"quantity":1}]},"ext_id":"relay-basket-1","type":"payment","card_amount":"#"}' >"$tmp/r.json"
 
 run bill create "$tmp/r.json" --phone 79161234567

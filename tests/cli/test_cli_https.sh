@@ -68,22 +68,8 @@ fi
 lport=$(free_port)
 [ -n "$lport" ] || bail "a free port"
 write_direct() { # PUBLIC_HOST
-	cat >"$XDG_CONFIG_HOME/kassa/config.ini" <<EOT
-[kassa]
-default_profile = shop
-
-[profile.shop]
-provider = lifepay
-base_url = http://127.0.0.1:$sport
-login = 70000000000
-apikey = sandbox-apikey
-target_serial = SANDBOX-0001
-listen = 127.0.0.1:$lport
-public_url = https://$1:$lport
-listen_cert = $pki/till.pem
-listen_key = $pki/till.key
-EOT
-	chmod 600 "$XDG_CONFIG_HOME/kassa/config.ini"
+	shop_config "listen = 127.0.0.1:$lport" "public_url = https://$1:$lport" \
+		"listen_cert = $pki/till.pem" "listen_key = $pki/till.key"
 }
 
 start_sandbox --memory --callback-delay 300 --callback-ca "$pki/ca.pem"
@@ -136,21 +122,7 @@ rport=$(port_of "$tmp/relay.out" https)
 [ -n "$rport" ] || bail "kassa-relay starts with TLS: $(cat "$tmp/relay.err")"
 ok "kassa-relay listens on https://127.0.0.1:$rport"
 write_relay() { # [relay_ca line]
-	cat >"$XDG_CONFIG_HOME/kassa/config.ini" <<EOT
-[kassa]
-default_profile = shop
-
-[profile.shop]
-provider = lifepay
-base_url = http://127.0.0.1:$sport
-login = 70000000000
-apikey = sandbox-apikey
-target_serial = SANDBOX-0001
-relay_url = https://127.0.0.1:$rport
-relay_token = $token
-$1
-EOT
-	chmod 600 "$XDG_CONFIG_HOME/kassa/config.ini"
+	shop_config "relay_url = https://127.0.0.1:$rport" "relay_token = $token" "${1:-}"
 }
 write_relay "relay_ca = $pki/ca.pem"
 run receipt "$data/seed.json"

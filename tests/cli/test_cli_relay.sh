@@ -31,27 +31,8 @@ add_till shop1
 start_relay
 ok "kassa-relay ($kind) listens on port $rport, kassa-sandbox on $sport"
 
-cat >"$XDG_CONFIG_HOME/kassa/config.ini" <<EOF
-[kassa]
-default_profile = shop
-
-[profile.shop]
-provider = lifepay
-base_url = http://127.0.0.1:$sport
-login = 70000000000
-apikey = sandbox-apikey
-target_serial = SANDBOX-0001
-relay_url = http://127.0.0.1:$rport
-relay_token = $token
-
-[profile.norelay]
-provider = lifepay
-base_url = http://127.0.0.1:$sport
-login = 70000000000
-apikey = sandbox-apikey
-target_serial = SANDBOX-0001
-EOF
-chmod 600 "$XDG_CONFIG_HOME/kassa/config.ini"
+shop_config "relay_url = http://127.0.0.1:$rport" "relay_token = $token"
+lifepay_profile norelay
 
 # 1. The receipt is sent and the command exits before the callback.
 run receipt "$data/seed.json"
