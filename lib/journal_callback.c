@@ -354,30 +354,6 @@ kstatus journal_apply_callback(struct journal *j, const struct journal_callback 
 kstatus journal_apply_callbacks(struct journal *j, struct journal_callback_item *items, size_t n,
 				struct kerr *err)
 {
-	if (n == 0)
-		return K_OK;
-	kstatus st = journal_tx_begin(j, err);
-	for (size_t i = 0; st == K_OK && i < n; i++) {
-		kerr_clear(&items[i].err);
-		items[i].st = journal_callback_locked(j, &items[i].cb, &items[i].res,
-						      journal_now(j), &items[i].err);
-		if (journal_fatal(items[i].st)) {
-			st = items[i].st;
-			if (err)
-				*err = items[i].err;
-		}
-	}
-	if (st == K_OK)
-		st = journal_tx_commit(j, err);
-	else
-		journal_tx_abort(j, st);
-	if (st != K_OK)
-		for (size_t i = 0; i < n; i++) {
-			items[i].st = st;
-			if (err)
-				items[i].err = *err;
-			memset(&items[i].res, 0, sizeof items[i].res);
-			items[i].res.from = items[i].res.to = JS_NONE;
-		}
-	return st;
+	struct journal_batch b = {.callbacks = items, .ncallbacks = n};
+	return journal_apply_batch(j, &b, err);
 }

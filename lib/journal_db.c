@@ -76,6 +76,22 @@ kstatus journal_st_done(struct journal *j, sqlite3_stmt *s, struct kerr *err)
 	return K_OK;
 }
 
+kstatus journal_st_rows(struct journal *j, sqlite3_stmt *s,
+			bool (*on_row)(sqlite3_stmt *s, void *cls), void *cls, struct kerr *err)
+{
+	int rc;
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		if (!on_row(s, cls)) {
+			rc = SQLITE_DONE;
+			break;
+		}
+	}
+	sqlite3_reset(s);
+	if (rc != SQLITE_DONE)
+		return journal_db_error(j, rc, err);
+	return K_OK;
+}
+
 kstatus journal_st_simple(struct journal *j, enum stmt_id id, struct kerr *err)
 {
 	sqlite3_stmt *s = journal_st_get(j, id, err);

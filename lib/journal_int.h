@@ -178,6 +178,10 @@ sqlite3_stmt *journal_st_get(struct journal *j, enum stmt_id id, struct kerr *er
 void journal_bind_text(sqlite3_stmt *s, int i, const char *v);
 /* Runs a statement that returns no rows. */
 kstatus journal_st_done(struct journal *j, sqlite3_stmt *s, struct kerr *err);
+/* Steps a bound statement, calling on_row for each row until it returns
+ * false, then resets it; a step error is reported as journal_db_error. */
+kstatus journal_st_rows(struct journal *j, sqlite3_stmt *s,
+			bool (*on_row)(sqlite3_stmt *s, void *cls), void *cls, struct kerr *err);
 /* Runs cached statement id, which takes no parameters and returns no rows. */
 kstatus journal_st_simple(struct journal *j, enum stmt_id id, struct kerr *err);
 /* BEGIN IMMEDIATE. */

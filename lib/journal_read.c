@@ -111,6 +111,28 @@ kstatus journal_find(struct journal *j, const char *key, struct journal_doc *out
 	return st;
 }
 
+struct history_walk {
+	bool (*cb)(const struct journal_history_row *row, void *ctx);
+	void *ctx;
+};
+
+static bool on_history_row(sqlite3_stmt *s, void *cls)
+{
+	const struct history_walk *w = cls;
+	struct journal_history_row r;
+	memset(&r, 0, sizeof r);
+	r.doc_id = sqlite3_column_int64(s, 0);
+	r.at = sqlite3_column_int64(s, 1);
+	r.from = JS_NONE;
+	if (sqlite3_column_type(s, 2) != SQLITE_NULL)
+		r.from = (int)journal_col_state(s, 2);
+	r.to = journal_col_state(s, 3);
+	r.source = JSRC_LOCAL;
+	journal_source_parse((const char *)sqlite3_column_text(s, 4), &r.source);
+	journal_col_text(s, 5, r.detail, sizeof r.detail);
+	return w->cb(&r, w->ctx);
+}
+
 kstatus journal_history(struct journal *j, int64_t id,
 			bool (*cb)(const struct journal_history_row *row, void *ctx), void *ctx,
 			struct kerr *err)
@@ -119,28 +141,26 @@ kstatus journal_history(struct journal *j, int64_t id,
 	if (!s)
 		return K_DB;
 	sqlite3_bind_int64(s, 1, id);
-	int rc;
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		struct journal_history_row r;
-		memset(&r, 0, sizeof r);
-		r.doc_id = sqlite3_column_int64(s, 0);
-		r.at = sqlite3_column_int64(s, 1);
-		r.from = JS_NONE;
-		if (sqlite3_column_type(s, 2) != SQLITE_NULL)
-			r.from = (int)journal_col_state(s, 2);
-		r.to = journal_col_state(s, 3);
-		r.source = JSRC_LOCAL;
-		journal_source_parse((const char *)sqlite3_column_text(s, 4), &r.source);
-		journal_col_text(s, 5, r.detail, sizeof r.detail);
-		if (!cb(&r, ctx)) {
-			rc = SQLITE_DONE;
-			break;
-		}
-	}
-	sqlite3_reset(s);
-	if (rc != SQLITE_DONE)
-		return journal_db_error(j, rc, err);
-	return K_OK;
+	struct history_walk w = {cb, ctx};
+	return journal_st_rows(j, s, on_history_row, &w, err);
+}
+
+struct attempt_walk {
+	bool (*cb)(const struct journal_attempt_row *row, void *ctx);
+	void *ctx;
+};
+
+static bool on_attempt_row(sqlite3_stmt *s, void *cls)
+{
+	const struct attempt_walk *w = cls;
+	struct journal_attempt_row r;
+	memset(&r, 0, sizeof r);
+	r.doc_id = sqlite3_column_int64(s, 0);
+	r.at = sqlite3_column_int64(s, 1);
+	r.http_status = sqlite3_column_int(s, 2);
+	r.provider_code = sqlite3_column_int(s, 3);
+	journal_col_text(s, 4, r.error, sizeof r.error);
+	return w->cb(&r, w->ctx);
 }
 
 kstatus journal_attempts(struct journal *j, int64_t id,
@@ -151,24 +171,8 @@ kstatus journal_attempts(struct journal *j, int64_t id,
 	if (!s)
 		return K_DB;
 	sqlite3_bind_int64(s, 1, id);
-	int rc;
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		struct journal_attempt_row r;
-		memset(&r, 0, sizeof r);
-		r.doc_id = sqlite3_column_int64(s, 0);
-		r.at = sqlite3_column_int64(s, 1);
-		r.http_status = sqlite3_column_int(s, 2);
-		r.provider_code = sqlite3_column_int(s, 3);
-		journal_col_text(s, 4, r.error, sizeof r.error);
-		if (!cb(&r, ctx)) {
-			rc = SQLITE_DONE;
-			break;
-		}
-	}
-	sqlite3_reset(s);
-	if (rc != SQLITE_DONE)
-		return journal_db_error(j, rc, err);
-	return K_OK;
+	struct attempt_walk w = {cb, ctx};
+	return journal_st_rows(j, s, on_attempt_row, &w, err);
 }
 
 static unsigned filter_mask(const struct journal_filter *f)
@@ -277,6 +281,19 @@ static void filter_bind(sqlite3_stmt *s, const struct journal_filter *f, unsigne
 		sqlite3_bind_int64(s, 7, f->until);
 }
 
+struct list_walk {
+	bool (*cb)(const struct journal_doc *d, void *ctx);
+	void *ctx;
+};
+
+static bool on_list_row(sqlite3_stmt *s, void *cls)
+{
+	const struct list_walk *w = cls;
+	struct journal_doc d;
+	journal_doc_from_row(s, &d, false);
+	return w->cb(&d, w->ctx);
+}
+
 kstatus journal_list(struct journal *j, const struct journal_filter *f, int64_t limit,
 		     int64_t offset, bool (*cb)(const struct journal_doc *d, void *ctx), void *ctx,
 		     struct kerr *err)
@@ -289,20 +306,10 @@ kstatus journal_list(struct journal *j, const struct journal_filter *f, int64_t 
 	filter_bind(s, f, mask, hi, sizeof hi);
 	sqlite3_bind_int64(s, 8, limit < 0 ? -1 : limit);
 	sqlite3_bind_int64(s, 9, offset < 0 ? 0 : offset);
-	int rc;
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		struct journal_doc d;
-		journal_doc_from_row(s, &d, false);
-		if (!cb(&d, ctx)) {
-			rc = SQLITE_DONE;
-			break;
-		}
-	}
-	sqlite3_reset(s);
+	struct list_walk w = {cb, ctx};
+	kstatus st = journal_st_rows(j, s, on_list_row, &w, err);
 	sqlite3_clear_bindings(s); /* hi[] goes out of scope */
-	if (rc != SQLITE_DONE)
-		return journal_db_error(j, rc, err);
-	return K_OK;
+	return st;
 }
 
 kstatus journal_count(struct journal *j, const struct journal_filter *f, int64_t *n,

@@ -388,27 +388,8 @@ static kstatus outcome_one(struct journal *j, struct journal_outcome *o, int64_t
 kstatus journal_apply_outcomes(struct journal *j, struct journal_outcome *o, size_t n,
 			       struct kerr *err)
 {
-	if (n == 0)
-		return K_OK;
-	kstatus st = journal_tx_begin(j, err);
-	for (size_t i = 0; st == K_OK && i < n; i++) {
-		if (journal_fatal(outcome_one(j, &o[i], journal_now(j)))) {
-			st = o[i].st;
-			if (err)
-				*err = o[i].err;
-		}
-	}
-	if (st == K_OK)
-		st = journal_tx_commit(j, err);
-	else
-		journal_tx_abort(j, st);
-	if (st != K_OK)
-		for (size_t i = 0; i < n; i++) {
-			o[i].st = st;
-			if (err)
-				o[i].err = *err;
-		}
-	return st;
+	struct journal_batch b = {.outcomes = o, .noutcomes = n};
+	return journal_apply_batch(j, &b, err);
 }
 
 kstatus journal_apply_batch(struct journal *j, struct journal_batch *b, struct kerr *err)

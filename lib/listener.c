@@ -25,6 +25,8 @@
 
 #include "buf.h"
 #include "i18n.h"
+#include "mhd_loop.h"
+#include "netaddr.h"
 #include "util.h"
 
 #define LISTENER_SUFFIX_MAX 32
@@ -188,18 +190,9 @@ static void listener_remote(struct MHD_Connection *c, char *out, size_t n)
 	out[0] = '\0';
 	const union MHD_ConnectionInfo *ci =
 	    MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
-	if (!ci || !ci->client_addr)
-		return;
-	const struct sockaddr *sa = ci->client_addr;
-	if (sa->sa_family == AF_INET)
-		inet_ntop(AF_INET, &((const struct sockaddr_in *)(const void *)sa)->sin_addr, out,
-			  (socklen_t)n);
-	else if (sa->sa_family == AF_INET6)
-		inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr,
-			  out, (socklen_t)n);
+	if (ci && ci->client_addr)
+		netaddr_text(ci->client_addr, out, n);
 }
-
-static void on_listener_kick(struct loop *l, void *cls);
 
 /* Queues the answer that listener_answer() stored. */
 static enum MHD_Result listener_late(struct listener_req *rq, struct MHD_Connection *c)
@@ -225,9 +218,7 @@ void listener_answer(struct listener_reply *rp, int status, const char *text)
 		/* MHD calls on_mhd_request again for it, where the answer is queued. */
 		MHD_resume_connection(rq->conn);
 		/* ... at its next run, which nothing else may cause soon: run it now. */
-		struct listener *ls = rq->ls;
-		if (!ls->kick)
-			ls->kick = loop_add_timer(ls->loop, 0, on_listener_kick, ls);
+		mhd_loop_kick(&rq->ls->glue);
 	}
 }
 
@@ -369,102 +360,12 @@ void listener_run(struct listener *ls)
 	}
 }
 
-static void on_listener_fd(struct loop *l, int fd, short revents, void *cls)
+static void on_listener_run(void *cls)
 {
 	listener_run(cls);
 }
 
-static void on_listener_timer(struct loop *l, void *cls)
-{
-	struct listener *ls = cls;
-	ls->timer = 0;
-	listener_run(ls);
-}
-
-/* Runs MHD soon after listener_answer() resumed a connection (its own timer:
- * the prepare hook replaces ls->timer). */
-static void on_listener_kick(struct loop *l, void *cls)
-{
-	struct listener *ls = cls;
-	ls->kick = 0;
-	listener_run(ls);
-}
-
-static void on_listener_prepare(struct loop *l, void *cls)
-{
-	struct listener *ls = cls;
-	if (ls->timer) {
-		loop_cancel_timer(l, ls->timer);
-		ls->timer = 0;
-	}
-	MHD_UNSIGNED_LONG_LONG ms = 0;
-	if (MHD_get_timeout(ls->mhd, &ms) == MHD_YES) {
-		long long d = ms > (MHD_UNSIGNED_LONG_LONG)86400000 ? 86400000 : (long long)ms;
-		ls->timer = loop_add_timer(l, d, on_listener_timer, ls);
-	}
-}
-
 /* ---- start and stop ---- */
-
-/* "host:port", "[v6]:port", ":port"; host "", "*" = any IPv4, "localhost"
- * = 127.0.0.1. Only numeric addresses: no name lookup can stall us. */
-static kstatus listener_parse_addr(const char *where, struct sockaddr_storage *ss, socklen_t *len,
-				   struct kerr *err)
-{
-	if (!where || !*where)
-		return kerr_set(err, K_INVALID, "listen",
-				"no listen address; use host:port, e.g. 127.0.0.1:8080");
-	char host[INET6_ADDRSTRLEN + 2];
-	const char *colon;
-	if (where[0] == '[') {
-		const char *close_br = strchr(where, ']');
-		if (!close_br || close_br[1] != ':' ||
-		    (size_t)(close_br - where - 1) >= sizeof host)
-			return kerr_set(err, K_INVALID, "listen",
-					"\"%s\" is not [IPv6]:port, e.g. [::1]:8080", where);
-		memcpy(host, where + 1, (size_t)(close_br - where - 1));
-		host[close_br - where - 1] = '\0';
-		colon = close_br + 1;
-	} else {
-		colon = strrchr(where, ':');
-		if (!colon || (size_t)(colon - where) >= sizeof host)
-			return kerr_set(err, K_INVALID, "listen",
-					"\"%s\" is not host:port, e.g. 127.0.0.1:8080", where);
-		memcpy(host, where, (size_t)(colon - where));
-		host[colon - where] = '\0';
-	}
-	char *end;
-	errno = 0;
-	long port = strtol(colon + 1, &end, 10);
-	if (errno || end == colon + 1 || *end || port < 0 || port > 65535)
-		return kerr_set(err, K_INVALID, "listen",
-				"the port in \"%s\" must be a number from 0 to 65535", where);
-	memset(ss, 0, sizeof *ss);
-	struct sockaddr_in *v4 = (struct sockaddr_in *)ss;
-	struct sockaddr_in6 *v6 = (struct sockaddr_in6 *)ss;
-	if (!host[0] || strcmp(host, "*") == 0) {
-		v4->sin_family = AF_INET;
-		v4->sin_addr.s_addr = htonl(INADDR_ANY);
-	} else if (strcmp(host, "localhost") == 0) {
-		v4->sin_family = AF_INET;
-		v4->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	} else if (inet_pton(AF_INET, host, &v4->sin_addr) == 1) {
-		v4->sin_family = AF_INET;
-	} else if (inet_pton(AF_INET6, host, &v6->sin6_addr) == 1) {
-		v6->sin6_family = AF_INET6;
-	} else {
-		return kerr_set(err, K_INVALID, "listen",
-				"\"%s\" is not an IP address; use e.g. 0.0.0.0 or 127.0.0.1", host);
-	}
-	if (ss->ss_family == AF_INET) {
-		v4->sin_port = htons((unsigned short)port);
-		*len = sizeof *v4;
-	} else {
-		v6->sin6_port = htons((unsigned short)port);
-		*len = sizeof *v6;
-	}
-	return K_OK;
-}
 
 static bool token_valid(const char *t)
 {
@@ -517,7 +418,8 @@ struct listener *listener_start(struct loop *l, const struct listener_options *o
 	ls->tls = cert != NULL;
 	ls->listen_fd = -1;
 	ls->spare_fd = -1;
-	if (listener_parse_addr(opt->listen, &ls->addr, &ls->addr_len, err) != K_OK) {
+	if (netaddr_parse(opt->listen, "listen", "127.0.0.1:8080", &ls->addr, &ls->addr_len, err) !=
+	    K_OK) {
 		listener_tls_free(cert);
 		listener_tls_free(key);
 		free(ls);
@@ -526,7 +428,6 @@ struct listener *listener_start(struct loop *l, const struct listener_options *o
 	str_copy(ls->where, opt->listen, sizeof ls->where);
 	ls->health_path = opt->health_path ? xstrdup(opt->health_path) : NULL;
 	ls->loop = l;
-	ls->epoll_fd = -1;
 	memcpy(ls->token, opt->token, LISTENER_TOKEN_LEN + 1);
 	ls->body_limit = opt->body_limit ? opt->body_limit : 64 * 1024;
 	ls->on_callback = opt->on_callback;
@@ -584,21 +485,16 @@ struct listener *listener_start(struct loop *l, const struct listener_options *o
 		free(ls);
 		return NULL;
 	}
-	const union MHD_DaemonInfo *info = MHD_get_daemon_info(ls->mhd, MHD_DAEMON_INFO_EPOLL_FD);
-	if (!info || info->epoll_fd < 0) {
+	if (mhd_loop_attach(&ls->glue, l, ls->mhd, on_listener_run, ls, "listen", err) != K_OK) {
 		MHD_stop_daemon(ls->mhd);
 		listener_guard_close(ls);
-		kerr_set(err, K_IO, "listen", "the HTTP server gave no descriptor to poll");
 		explicit_bzero(ls->token, sizeof ls->token);
 		free(ls->health_path);
 		free(ls);
 		return NULL;
 	}
-	ls->epoll_fd = info->epoll_fd;
 	ls->failure[0] = '\0';
 	ls->status = LISTENER_LISTENING;
-	loop_watch_fd(l, ls->epoll_fd, POLLIN, on_listener_fd, ls);
-	loop_add_prepare(l, on_listener_prepare, ls);
 	listener_guard_start(ls);
 	listener_guard_publish(ls, true);
 	return ls;
@@ -608,12 +504,7 @@ void listener_stop(struct listener *ls)
 {
 	if (!ls)
 		return;
-	loop_remove_prepare(ls->loop, on_listener_prepare, ls);
-	loop_unwatch_fd(ls->loop, ls->epoll_fd);
-	if (ls->timer)
-		loop_cancel_timer(ls->loop, ls->timer);
-	if (ls->kick)
-		loop_cancel_timer(ls->loop, ls->kick);
+	mhd_loop_detach(&ls->glue);
 	MHD_stop_daemon(ls->mhd); /* closes every connection: the table empties */
 	listener_guard_close(ls);
 	if (ls->health_path) {

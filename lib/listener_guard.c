@@ -36,6 +36,7 @@
 #include <unistd.h>
 
 #include "i18n.h"
+#include "netaddr.h"
 #include "util.h"
 
 #define GUARD_TICK_MS 100
@@ -59,56 +60,18 @@ void listener_degrade(struct listener *ls, const char *fmt, ...)
 		listener_guard_publish(ls, true);
 }
 
-static void guard_peer(const struct sockaddr *sa, char *out, size_t n)
-{
-	out[0] = '\0';
-	if (sa->sa_family == AF_INET)
-		inet_ntop(AF_INET, &((const struct sockaddr_in *)(const void *)sa)->sin_addr, out,
-			  (socklen_t)n);
-	else if (sa->sa_family == AF_INET6)
-		inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr,
-			  out, (socklen_t)n);
-}
-
 /* ---- the listen socket ---- */
 
 static int guard_bind(struct listener *ls, struct kerr *err)
 {
-	int fd = socket(ls->addr.ss_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-	if (fd < 0) {
-		kerr_set(err, K_IO, "listen", "cannot create a socket: %s", strerror(errno));
+	unsigned port = 0;
+	int fd =
+	    netaddr_listen(&ls->addr, ls->addr_len, ls->where, "listen", GUARD_BACKLOG, &port, err);
+	if (fd < 0)
 		return -1;
-	}
-	int one = 1;
-	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-	if (bind(fd, (struct sockaddr *)&ls->addr, ls->addr_len) != 0) {
-		int e = errno;
-		close(fd);
-		kerr_set(err, K_IO, "listen", "cannot listen on %s: %s%s", ls->where, strerror(e),
-			 e == EADDRINUSE ? " (another program uses this port: pick another)"
-			 : e == EACCES	 ? " (ports below 1024 need privileges: pick another)"
-					 : "");
-		return -1;
-	}
-	if (listen(fd, GUARD_BACKLOG) != 0) {
-		int e = errno;
-		close(fd);
-		kerr_set(err, K_IO, "listen", "cannot listen on %s: %s", ls->where, strerror(e));
-		return -1;
-	}
-	struct sockaddr_storage got;
-	socklen_t glen = sizeof got;
-	if (getsockname(fd, (struct sockaddr *)&got, &glen) == 0) {
-		unsigned port = got.ss_family == AF_INET6
-				    ? ntohs(((struct sockaddr_in6 *)&got)->sin6_port)
-				    : ntohs(((struct sockaddr_in *)&got)->sin_port);
-		ls->port = port;
-		/* Opened again later, it takes the same port: the callback URL stays right. */
-		if (ls->addr.ss_family == AF_INET6)
-			((struct sockaddr_in6 *)&ls->addr)->sin6_port = htons((unsigned short)port);
-		else
-			((struct sockaddr_in *)&ls->addr)->sin_port = htons((unsigned short)port);
-	}
+	ls->port = port;
+	/* Opened again later, it takes the same port: the callback URL stays right. */
+	netaddr_set_port(&ls->addr, port);
 	return fd;
 }
 
@@ -199,7 +162,7 @@ static struct listener_conn *guard_oldest_idle(struct listener *ls, const char *
 static void guard_take(struct listener *ls, int fd, const struct sockaddr *sa, socklen_t len)
 {
 	char peer[INET6_ADDRSTRLEN];
-	guard_peer(sa, peer, sizeof peer);
+	netaddr_text(sa, peer, sizeof peer);
 	unsigned mine = 0;
 	struct listener_conn *old = guard_oldest_idle(ls, peer, &mine);
 	bool shed = false;
@@ -321,7 +284,7 @@ void listener_guard_notify(void *cls, struct MHD_Connection *mc, void **socket_c
 			c->fd = ci->connect_fd;
 		ci = MHD_get_connection_info(mc, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
 		if (ci && ci->client_addr)
-			guard_peer(ci->client_addr, c->peer, sizeof c->peer);
+			netaddr_text(ci->client_addr, c->peer, sizeof c->peer);
 		c->window_ms = mono_ms();
 		c->prev = ls->tail;
 		if (ls->tail)

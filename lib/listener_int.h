@@ -15,6 +15,7 @@
 #include <microhttpd.h>
 
 #include "listener.h"
+#include "mhd_loop.h"
 
 /* One accepted connection, from MHD's "started" notice to its "closed" one. */
 struct listener_conn {
@@ -32,9 +33,7 @@ struct listener_conn {
 struct listener {
 	struct loop *loop;
 	struct MHD_Daemon *mhd;
-	int epoll_fd;
-	uint64_t timer;
-	uint64_t kick; /* listener_answer(): run MHD at once */
+	struct mhd_loop glue; /* listener_answer() kicks it to run MHD at once */
 	char token[LISTENER_TOKEN_LEN + 1];
 	size_t body_limit;
 	unsigned port;

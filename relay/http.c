@@ -23,23 +23,23 @@
 
 #include "tills.h"
 #include "i18n.h"
+#include "mhd_loop.h"
+#include "netaddr.h"
 #include "util.h"
 
 struct http {
 	struct loop *loop;
 	struct MHD_Daemon *mhd;
 	struct relay *relay;
-	int epoll_fd;
-	uint64_t timer, kick;
+	struct mhd_loop glue;
 	unsigned port;
 	size_t body_limit;
 	unsigned connections;
 };
 
-static void on_http_kick(struct loop *l, void *cls);
-
-static void http_run(struct http *h)
+static void http_run(void *cls)
 {
+	struct http *h = cls;
 	MHD_run(h->mhd);
 }
 
@@ -110,9 +110,7 @@ void http_answer(struct relay_req *q, int status, const char *type, char *reply)
 	if (q->suspended) {
 		q->suspended = false;
 		MHD_resume_connection(q->conn);
-		struct http *h = q->http;
-		if (!h->kick)
-			h->kick = loop_add_timer(h->loop, 0, on_http_kick, h);
+		mhd_loop_kick(&q->http->glue);
 	}
 }
 
@@ -301,127 +299,14 @@ __attribute__((format(printf, 2, 0))) static void on_http_log(void *cls, const c
 	fprintf(stderr, "kassa-relay: http: %s\n", msg);
 }
 
-static void on_http_fd(struct loop *l, int fd, short revents, void *cls)
-{
-	http_run(cls);
-}
-
-static void on_http_timer(struct loop *l, void *cls)
-{
-	struct http *h = cls;
-	h->timer = 0;
-	http_run(h);
-}
-
-static void on_http_kick(struct loop *l, void *cls)
-{
-	struct http *h = cls;
-	h->kick = 0;
-	http_run(h);
-}
-
-static void on_http_prepare(struct loop *l, void *cls)
-{
-	struct http *h = cls;
-	if (h->timer) {
-		loop_cancel_timer(l, h->timer);
-		h->timer = 0;
-	}
-	MHD_UNSIGNED_LONG_LONG ms = 0;
-	if (MHD_get_timeout(h->mhd, &ms) == MHD_YES) {
-		long long d = ms > 86400000ULL ? 86400000 : (long long)ms;
-		h->timer = loop_add_timer(l, d, on_http_timer, h);
-	}
-}
-
-/* Numeric "host:port" / "[v6]:port" only: no name lookup can stall us. */
-static kstatus http_parse_addr(const char *where, struct sockaddr_storage *ss, socklen_t *len,
-			       struct kerr *err)
-{
-	char host[INET6_ADDRSTRLEN + 2];
-	const char *colon;
-	if (!where || !*where)
-		return kerr_set(err, K_INVALID, "--listen",
-				_("no listen address; use ADDR:PORT, e.g. 0.0.0.0:8443"));
-	if (where[0] == '[') {
-		const char *e = strchr(where, ']');
-		if (!e || e[1] != ':' || (size_t)(e - where - 1) >= sizeof host)
-			return kerr_set(err, K_INVALID, "--listen",
-					_("\"%s\" is not [IPv6]:PORT, e.g. [::1]:8443"), where);
-		memcpy(host, where + 1, (size_t)(e - where - 1));
-		host[e - where - 1] = '\0';
-		colon = e + 1;
-	} else {
-		colon = strrchr(where, ':');
-		if (!colon || (size_t)(colon - where) >= sizeof host)
-			return kerr_set(err, K_INVALID, "--listen",
-					_("\"%s\" is not ADDR:PORT, e.g. 0.0.0.0:8443"), where);
-		memcpy(host, where, (size_t)(colon - where));
-		host[colon - where] = '\0';
-	}
-	char *end;
-	errno = 0;
-	long port = strtol(colon + 1, &end, 10);
-	if (errno || end == colon + 1 || *end || port < 0 || port > 65535)
-		return kerr_set(err, K_INVALID, "--listen",
-				_("the port in \"%s\" must be a number from 0 to 65535"), where);
-	memset(ss, 0, sizeof *ss);
-	struct sockaddr_in *v4 = (struct sockaddr_in *)ss;
-	struct sockaddr_in6 *v6 = (struct sockaddr_in6 *)ss;
-	if (!host[0] || strcmp(host, "*") == 0) {
-		v4->sin_family = AF_INET;
-		v4->sin_addr.s_addr = htonl(INADDR_ANY);
-	} else if (strcmp(host, "localhost") == 0) {
-		v4->sin_family = AF_INET;
-		v4->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	} else if (inet_pton(AF_INET, host, &v4->sin_addr) == 1) {
-		v4->sin_family = AF_INET;
-	} else if (inet_pton(AF_INET6, host, &v6->sin6_addr) == 1) {
-		v6->sin6_family = AF_INET6;
-	} else {
-		return kerr_set(err, K_INVALID, "--listen",
-				_("\"%s\" is not an IP address; use e.g. 0.0.0.0 or 127.0.0.1"),
-				host);
-	}
-	if (ss->ss_family == AF_INET) {
-		v4->sin_port = htons((unsigned short)port);
-		*len = sizeof *v4;
-	} else {
-		v6->sin6_port = htons((unsigned short)port);
-		*len = sizeof *v6;
-	}
-	return K_OK;
-}
-
 static int http_bind(const char *where, unsigned *port, int *family, struct kerr *err)
 {
 	struct sockaddr_storage ss;
 	socklen_t len = 0;
-	if (http_parse_addr(where, &ss, &len, err) != K_OK)
+	if (netaddr_parse(where, "--listen", "0.0.0.0:8443", &ss, &len, err) != K_OK)
 		return -1;
 	*family = ss.ss_family;
-	int fd = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-	if (fd < 0) {
-		kerr_set(err, K_IO, "--listen", _("cannot create a socket: %s"), strerror(errno));
-		return -1;
-	}
-	int one = 1;
-	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-	if (bind(fd, (struct sockaddr *)&ss, len) != 0 || listen(fd, 4096) != 0) {
-		int e = errno;
-		close(fd);
-		kerr_set(err, K_IO, "--listen", _("cannot listen on %s: %s%s"), where, strerror(e),
-			 e == EADDRINUSE ? _(" (another program uses this port: pick another)")
-			 : e == EACCES	 ? _(" (ports below 1024 need privileges: pick another)")
-					 : "");
-		return -1;
-	}
-	struct sockaddr_storage got;
-	socklen_t glen = sizeof got;
-	getsockname(fd, (struct sockaddr *)&got, &glen);
-	*port = got.ss_family == AF_INET6 ? ntohs(((struct sockaddr_in6 *)&got)->sin6_port)
-					  : ntohs(((struct sockaddr_in *)&got)->sin_port);
-	return fd;
+	return netaddr_listen(&ss, len, where, "--listen", 4096, port, err);
 }
 
 struct http *http_start(struct loop *l, const struct http_options *o, struct relay *r,
@@ -478,16 +363,11 @@ struct http *http_start(struct loop *l, const struct http_options *o, struct rel
 			     : "");
 		return NULL;
 	}
-	const union MHD_DaemonInfo *info = MHD_get_daemon_info(h->mhd, MHD_DAEMON_INFO_EPOLL_FD);
-	h->epoll_fd = info ? info->epoll_fd : -1;
-	if (h->epoll_fd < 0) {
+	if (mhd_loop_attach(&h->glue, l, h->mhd, http_run, h, "--listen", err) != K_OK) {
 		MHD_stop_daemon(h->mhd);
 		free(h);
-		kerr_set(err, K_IO, "--listen", _("the HTTP server gave no descriptor to poll"));
 		return NULL;
 	}
-	loop_watch_fd(l, h->epoll_fd, POLLIN, on_http_fd, h);
-	loop_add_prepare(l, on_http_prepare, h);
 	return h;
 }
 
@@ -515,12 +395,7 @@ void http_stop(struct http *h)
 	MHD_quiesce_daemon(h->mhd);
 	for (int i = 0; i < 8; i++)
 		http_run(h);
-	loop_remove_prepare(h->loop, on_http_prepare, h);
-	loop_unwatch_fd(h->loop, h->epoll_fd);
-	if (h->timer)
-		loop_cancel_timer(h->loop, h->timer);
-	if (h->kick)
-		loop_cancel_timer(h->loop, h->kick);
+	mhd_loop_detach(&h->glue);
 	MHD_stop_daemon(h->mhd);
 	free(h);
 }

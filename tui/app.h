@@ -256,6 +256,10 @@ void app_ask_danger(struct app *app, const char *question);
 void app_home(struct app *app);
 /* The home screen back to plain entry (its reset op), wherever the cashier is. */
 void app_home_reset(struct app *app);
+/* On a screen other than the sale: the sale's own actions (pay, non-fiscal,
+ * discount, delete line, find) are refused with a hint naming back_key, the
+ * screen's own key back; APP_UNHANDLED for any other action. */
+int app_sale_action_elsewhere(struct app *app, enum action a, const char *back_key);
 /* Notes a document the engine took (id in the journal, 0 = unknown). */
 void app_note_sent(struct app *app, const struct document *doc, int64_t id);
 /* Sends the waiting documents now (the send-now key, `kassa outbox --flush`). */

@@ -80,3 +80,19 @@ void app_send_now(struct app *app, bool asked_from_outside)
 	else
 		app_message(app, UI_MESSAGE_INFO, _("Sending %d waiting document(s) now"), n);
 }
+
+int app_sale_action_elsewhere(struct app *app, enum action a, const char *back_key)
+{
+	switch (a) {
+	case ACT_PAY:
+	case ACT_NONFISCAL:
+	case ACT_DISCOUNT:
+	case ACT_DELETE_LINE:
+	case ACT_FIND:
+		app_message(app, UI_MESSAGE_ERROR,
+			    _("Back to the sale first (Esc or %s); the basket is kept"), back_key);
+		return APP_HANDLED | APP_REDRAW;
+	default:
+		return APP_UNHANDLED;
+	}
+}

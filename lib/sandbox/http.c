@@ -17,6 +17,7 @@
 #include <time.h>
 
 #include "buf.h"
+#include "netaddr.h"
 #include "util.h"
 #include "wire/form.h"
 
@@ -31,54 +32,6 @@ struct conn {
 	bool too_big;
 	bool answered; /* a response was queued early (413) */
 };
-
-static kstatus parse_listen(const char *listen, struct sockaddr_storage *ss, bool *v6,
-			    struct kerr *err)
-{
-	char host[128];
-	const char *colon;
-	memset(ss, 0, sizeof *ss);
-	if (listen[0] == '[') {
-		const char *end = strchr(listen, ']');
-		if (!end || end[1] != ':' || (size_t)(end - listen - 1) >= sizeof host)
-			goto bad;
-		memcpy(host, listen + 1, (size_t)(end - listen - 1));
-		host[end - listen - 1] = '\0';
-		colon = end + 1;
-		*v6 = true;
-	} else {
-		colon = strrchr(listen, ':');
-		if (!colon || (size_t)(colon - listen) >= sizeof host || colon == listen)
-			goto bad;
-		memcpy(host, listen, (size_t)(colon - listen));
-		host[colon - listen] = '\0';
-		*v6 = false;
-	}
-	char *end = NULL;
-	errno = 0;
-	long port = strtol(colon + 1, &end, 10);
-	if (errno || !end || *end || end == colon + 1 || port < 0 || port > 65535)
-		goto bad;
-	if (*v6) {
-		struct sockaddr_in6 *a = (struct sockaddr_in6 *)ss;
-		a->sin6_family = AF_INET6;
-		a->sin6_port = htons((uint16_t)port);
-		if (inet_pton(AF_INET6, host, &a->sin6_addr) != 1)
-			goto bad;
-	} else {
-		struct sockaddr_in *a = (struct sockaddr_in *)ss;
-		a->sin_family = AF_INET;
-		a->sin_port = htons((uint16_t)port);
-		if (inet_pton(AF_INET, host, &a->sin_addr) != 1)
-			goto bad;
-	}
-	return K_OK;
-bad:
-	return kerr_set(err, K_INVALID, "listen",
-			"\"%s\" is not ADDRESS:PORT; write e.g. 127.0.0.1:8080 or [::1]:0 (port 0 "
-			"picks a free one)",
-			listen);
-}
 
 /* Rebuilds the query string from MHD's decoded arguments. */
 static enum MHD_Result on_arg(void *cls, enum MHD_ValueKind kind, const char *key,
@@ -255,16 +208,18 @@ __attribute__((format(printf, 2, 0))) static void on_mhd_log(void *cls, const ch
 kstatus sandbox_http_start(struct sandbox *sb, const char *listen, struct kerr *err)
 {
 	struct sockaddr_storage ss;
-	bool v6 = false;
-	kstatus st = parse_listen(listen, &ss, &v6, err);
+	socklen_t len;
+	kstatus st =
+	    netaddr_parse(listen, "listen", "127.0.0.1:8080 or [::1]:0 (port 0 picks a free one)",
+			  &ss, &len, err);
 	if (st != K_OK)
 		return st;
+	bool v6 = ss.ss_family == AF_INET6;
 	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION |
 			 MHD_USE_AUTO | MHD_USE_ERROR_LOG;
 	if (v6)
 		flags |= MHD_USE_IPv6;
-	uint16_t want = v6 ? ntohs(((struct sockaddr_in6 *)&ss)->sin6_port)
-			   : ntohs(((struct sockaddr_in *)&ss)->sin_port);
+	uint16_t want = (uint16_t)netaddr_port(&ss);
 	struct MHD_Daemon *d = MHD_start_daemon(
 	    flags, want, NULL, NULL, on_request, sb, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, sb,
 	    MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss, MHD_OPTION_CONNECTION_TIMEOUT,

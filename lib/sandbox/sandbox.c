@@ -117,6 +117,15 @@ static void reply_method(struct sandbox_reply *rp, const char *allow)
 	snprintf(rp->extra_header[0], sizeof rp->extra_header[0], "Allow: %s", allow);
 }
 
+/* True when rq uses method want; else rp says 405 and which method to use. */
+static bool method_is(const struct sandbox_request *rq, struct sandbox_reply *rp, const char *want)
+{
+	if (strcmp(rq->method, want) == 0)
+		return true;
+	reply_method(rp, want);
+	return false;
+}
+
 struct sandbox *sandbox_new(const struct sandbox_options *opt, struct kerr *err)
 {
 	struct sandbox *sb = xcalloc(1, sizeof *sb);
@@ -324,44 +333,38 @@ static void admin_clock(struct sandbox *sb, const struct sandbox_request *rq,
 	sandbox_reply_json(rp, 200, j);
 }
 
+/* GET: fn's answer, under key (NULL: fn's object is the reply itself). */
 static void admin_get(struct sandbox *sb, const struct sandbox_request *rq,
 		      struct sandbox_reply *rp, json_t *(*fn)(struct sb_store *, struct kerr *),
 		      const char *key)
 {
-	if (strcmp(rq->method, "GET") != 0) {
-		reply_method(rp, "GET");
+	if (!method_is(rq, rp, "GET"))
 		return;
-	}
 	struct kerr e = {0};
-	json_t *arr = fn(sb->store, &e);
-	if (!arr) {
+	json_t *got = fn(sb->store, &e);
+	if (!got) {
 		reply_error(rp, 500, e.text);
 		return;
 	}
-	json_t *j = json_object();
-	json_object_set_new(j, key, arr);
+	json_t *j = got;
+	if (key) {
+		j = json_object();
+		json_object_set_new(j, key, got);
+	}
 	sandbox_reply_json(rp, 200, j);
 }
 
-static void admin_ledger(struct sandbox *sb, const struct sandbox_request *rq,
-			 struct sandbox_reply *rp)
+/* The ledger: LifePay documents and PayKeeper receipts. */
+static json_t *ledger_json(struct sb_store *st, struct kerr *e)
 {
-	if (strcmp(rq->method, "GET") != 0) {
-		reply_method(rp, "GET");
-		return;
-	}
-	struct kerr e = {0};
-	json_t *docs = sandbox_store_ledger(sb->store, &e);
-	if (!docs) {
-		reply_error(rp, 500, e.text);
-		return;
-	}
+	json_t *docs = sandbox_store_ledger(st, e);
+	if (!docs)
+		return NULL;
 	struct sb_pk_receipt *rs = NULL;
 	size_t n = 0;
-	if (sandbox_store_pk_all(sb->store, NULL, &rs, &n, &e) != K_OK) {
+	if (sandbox_store_pk_all(st, NULL, &rs, &n, e) != K_OK) {
 		json_decref(docs);
-		reply_error(rp, 500, e.text);
-		return;
+		return NULL;
 	}
 	json_t *pk = json_array();
 	for (size_t i = 0; i < n; i++) {
@@ -375,16 +378,14 @@ static void admin_ledger(struct sandbox *sb, const struct sandbox_request *rq,
 	json_t *j = json_object();
 	json_object_set_new(j, "documents", docs);
 	json_object_set_new(j, "paykeeper", pk);
-	sandbox_reply_json(rp, 200, j);
+	return j;
 }
 
 static void admin_reset(struct sandbox *sb, const struct sandbox_request *rq,
 			struct sandbox_reply *rp)
 {
-	if (strcmp(rq->method, "POST") != 0) {
-		reply_method(rp, "POST");
+	if (!method_is(rq, rp, "POST"))
 		return;
-	}
 	struct kerr e = {0};
 	if (sandbox_store_reset(sb->store, &e) != K_OK) {
 		reply_error(rp, 500, e.text);
@@ -401,10 +402,8 @@ static void admin_reset(struct sandbox *sb, const struct sandbox_request *rq,
 static void admin_pk_callback(struct sandbox *sb, const struct sandbox_request *rq,
 			      struct sandbox_reply *rp)
 {
-	if (strcmp(rq->method, "POST") != 0) {
-		reply_method(rp, "POST");
+	if (!method_is(rq, rp, "POST"))
 		return;
-	}
 	json_t *j = body_json(rq);
 	const char *user = j ? json_string_value(json_object_get(j, "user")) : NULL;
 	const char *url = j ? json_string_value(json_object_get(j, "url")) : NULL;
@@ -456,7 +455,7 @@ static void admin_handle(struct sandbox *sb, const struct sandbox_request *rq,
 	if (strcmp(p, "") == 0 || strcmp(p, "/") == 0)
 		admin_index(rp);
 	else if (strcmp(p, "/ledger") == 0)
-		admin_ledger(sb, rq, rp);
+		admin_get(sb, rq, rp, ledger_json, NULL);
 	else if (strcmp(p, "/callbacks") == 0)
 		admin_get(sb, rq, rp, sandbox_store_callbacks, "callbacks");
 	else if (strcmp(p, "/shifts") == 0)

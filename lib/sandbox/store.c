@@ -405,12 +405,10 @@ kstatus sandbox_store_shift_totals(struct sb_store *st, long long shift_id, stru
 	return rc == SQLITE_DONE ? K_OK : store_db_error(st, err, "read");
 }
 
-json_t *sandbox_store_shifts(struct sb_store *st, struct kerr *err)
+json_t *store_rows_json(struct sb_store *st, struct kerr *err, const char *sql,
+			void (*on_row)(json_t *o))
 {
-	sqlite3_stmt *s = store_query(st,
-				      "SELECT id, printer, number, opened_ms, closed_ms FROM shifts"
-				      " ORDER BY id",
-				      "");
+	sqlite3_stmt *s = store_query(st, sql, "");
 	if (!s) {
 		store_db_error(st, err, "query");
 		return NULL;
@@ -418,16 +416,35 @@ json_t *sandbox_store_shifts(struct sb_store *st, struct kerr *err)
 	json_t *arr = json_array();
 	while (sqlite3_step(s) == SQLITE_ROW) {
 		json_t *o = json_object();
-		json_object_set_new(o, "id", json_integer(sqlite3_column_int64(s, 0)));
-		json_object_set_new(o, "printer",
-				    json_string((const char *)sqlite3_column_text(s, 1)));
-		json_object_set_new(o, "number", json_integer(sqlite3_column_int64(s, 2)));
-		json_object_set_new(o, "opened_ms", json_integer(sqlite3_column_int64(s, 3)));
-		long long closed = sqlite3_column_int64(s, 4);
-		json_object_set_new(o, "closed_ms", closed ? json_integer(closed) : json_null());
-		json_object_set_new(o, "open", json_boolean(closed == 0));
+		for (int i = 0; i < sqlite3_column_count(s); i++) {
+			const char *name = sqlite3_column_name(s, i);
+			int type = sqlite3_column_type(s, i);
+			if (type == SQLITE_INTEGER)
+				json_object_set_new(o, name,
+						    json_integer(sqlite3_column_int64(s, i)));
+			else if (type == SQLITE_TEXT)
+				json_object_set_new(
+				    o, name, json_string((const char *)sqlite3_column_text(s, i)));
+		}
+		if (on_row)
+			on_row(o);
 		json_array_append_new(arr, o);
 	}
 	store_done(st, s);
 	return arr;
+}
+
+/* closed_ms 0 is an open shift: null, and "open" says so. */
+static void on_shift_row(json_t *o)
+{
+	json_int_t closed = json_integer_value(json_object_get(o, "closed_ms"));
+	json_object_set_new(o, "closed_ms", closed ? json_integer(closed) : json_null());
+	json_object_set_new(o, "open", json_boolean(closed == 0));
+}
+
+json_t *sandbox_store_shifts(struct sb_store *st, struct kerr *err)
+{
+	return store_rows_json(
+	    st, err, "SELECT id, printer, number, opened_ms, closed_ms FROM shifts ORDER BY id",
+	    on_shift_row);
 }

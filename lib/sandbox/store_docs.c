@@ -346,36 +346,11 @@ kstatus sandbox_store_cb_save(struct sb_store *st, const struct sb_callback *c, 
 
 json_t *sandbox_store_callbacks(struct sb_store *st, struct kerr *err)
 {
-	sqlite3_stmt *s =
-	    store_query(st,
-			"SELECT id, provider, ref, url, attempts, max_attempts, next_ms, state,"
-			" last_result, body FROM callbacks ORDER BY id",
-			"");
-	if (!s) {
-		store_db_error(st, err, "query");
-		return NULL;
-	}
-	json_t *arr = json_array();
-	while (sqlite3_step(s) == SQLITE_ROW) {
-		json_t *o = json_object();
-		json_object_set_new(o, "id", json_integer(sqlite3_column_int64(s, 0)));
-		json_object_set_new(o, "provider",
-				    json_string((const char *)sqlite3_column_text(s, 1)));
-		json_object_set_new(o, "ref", json_string((const char *)sqlite3_column_text(s, 2)));
-		json_object_set_new(o, "url", json_string((const char *)sqlite3_column_text(s, 3)));
-		json_object_set_new(o, "attempts", json_integer(sqlite3_column_int(s, 4)));
-		json_object_set_new(o, "max_attempts", json_integer(sqlite3_column_int(s, 5)));
-		json_object_set_new(o, "next_ms", json_integer(sqlite3_column_int64(s, 6)));
-		json_object_set_new(o, "state",
-				    json_string((const char *)sqlite3_column_text(s, 7)));
-		json_object_set_new(o, "last_result",
-				    json_string((const char *)sqlite3_column_text(s, 8)));
-		json_object_set_new(o, "body",
-				    json_string((const char *)sqlite3_column_text(s, 9)));
-		json_array_append_new(arr, o);
-	}
-	store_done(st, s);
-	return arr;
+	return store_rows_json(
+	    st, err,
+	    "SELECT id, provider, ref, url, attempts, max_attempts, next_ms, state,"
+	    " last_result, body FROM callbacks ORDER BY id",
+	    NULL);
 }
 
 long long sandbox_store_next_due(struct sb_store *st)

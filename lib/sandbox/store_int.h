@@ -34,6 +34,11 @@ void store_done(struct sb_store *st, sqlite3_stmt *s);
 kstatus store_exec(struct sb_store *st, struct kerr *err, const char *sql, const char *fmt, ...);
 /* Starts a query; the caller steps it and calls store_done(). NULL on error. */
 sqlite3_stmt *store_query(struct sb_store *st, const char *sql, const char *fmt, ...);
+/* The rows of a query without parameters as a JSON array of objects keyed by
+ * column name (integers, texts; NULL columns left out); on_row (may be NULL)
+ * adjusts each object. NULL on error. */
+json_t *store_rows_json(struct sb_store *st, struct kerr *err, const char *sql,
+			void (*on_row)(json_t *o));
 /* Column i copied into dst ("" for NULL), or duplicated (NULL for NULL). */
 void store_col_copy(sqlite3_stmt *s, int i, char *dst, size_t n);
 char *store_col_dup(sqlite3_stmt *s, int i);

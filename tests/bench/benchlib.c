@@ -7,6 +7,7 @@
 #include <sqlite3.h>
 #include <netinet/in.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,6 +19,7 @@
 #include <unistd.h>
 
 #include "basket.h"
+#include "config.h"
 #include "journal.h"
 #include "loop.h"
 #include "net.h"
@@ -37,6 +39,26 @@ void bench_die(const char *what, const char *text)
 {
 	fprintf(stderr, "%s: %s: %s\n", prog, what, text);
 	exit(2);
+}
+
+static int failures;
+
+void bench_check(bool ok, const char *fmt, ...)
+{
+	if (ok)
+		return;
+	va_list ap;
+	va_start(ap, fmt);
+	fprintf(stderr, "%s: FAILED: ", prog);
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+	va_end(ap);
+	failures++;
+}
+
+int bench_failures(void)
+{
+	return failures;
 }
 
 void bench_sandbox_start(struct bench_sandbox *sb, const struct bench_sandbox_opts *o)
@@ -235,6 +257,37 @@ void bench_sale(struct document *d, int64_t price, int64_t qty)
 	if (basket_add(&d->basket, &l, &e) != K_OK)
 		bench_die("basket", e.text);
 	d->pay.card.kind = PAY_REMAINDER;
+}
+
+void bench_profile(struct config_profile *p, int sandbox_port, unsigned listen_port)
+{
+	config_training_profile(p, (unsigned)sandbox_port);
+	p->listen_port = listen_port;
+	p->retry_schedule[0] = 1;
+	p->retry_schedule[1] = 3;
+	p->retry_count = 2;
+	p->max_in_flight = 8;
+}
+
+static bool on_jdoc(const struct journal_doc *d, void *cls)
+{
+	struct bench_jdocs *a = cls;
+	a->v = xrealloc(a->v, (a->n + 1) * sizeof *a->v);
+	struct bench_jdoc *x = &a->v[a->n++];
+	memset(x, 0, sizeof *x);
+	str_copy(x->ext_id, d->ext_id, sizeof x->ext_id);
+	str_copy(x->uuid, d->uuid, sizeof x->uuid);
+	x->state = d->state;
+	x->test = d->test;
+	x->attempts = d->attempts;
+	return true;
+}
+
+void bench_jdocs_add(struct journal *j, struct bench_jdocs *a)
+{
+	struct kerr e = {0};
+	if (journal_list(j, NULL, -1, 0, on_jdoc, a, &e) != K_OK)
+		bench_die("journal_list", e.text);
 }
 
 long bench_arg_long(const char *s, const char *what)

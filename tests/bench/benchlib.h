@@ -14,6 +14,7 @@
 #include <sys/types.h>
 
 #include "document.h"
+#include "journal.h"
 
 /* A kassa-sandbox process. */
 struct bench_sandbox {
@@ -36,6 +37,11 @@ struct bench_sandbox_opts {
 void bench_die(const char *what, const char *text) __attribute__((noreturn));
 /* The program name used in messages (default "bench"). */
 void bench_set_name(const char *name);
+
+/* Counts a failed check and prints "<prog>: FAILED: ..." when ok is false. */
+void bench_check(bool ok, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* How many checks failed so far. */
+int bench_failures(void);
 
 /* Starts kassa-sandbox and waits for its "listening on" line. */
 void bench_sandbox_start(struct bench_sandbox *sb, const struct bench_sandbox_opts *o);
@@ -66,6 +72,27 @@ double bench_percentile(double *v, size_t n, double p);
 
 /* A one-line card sale of price x qty (thousandths) for outbox_submit. */
 void bench_sale(struct document *d, int64_t price, int64_t qty);
+/* What the soak and the engine driver compare with the sandbox's ledger. */
+struct bench_jdoc {
+	char ext_id[EXT_ID_MAX + 1];
+	char uuid[UUID_TEXT_MAX + 1];
+	enum journal_state state;
+	int attempts;
+	bool test;
+	bool matched; /* the caller's mark */
+};
+struct bench_jdocs {
+	struct bench_jdoc *v;
+	size_t n;
+};
+struct journal;
+/* Appends every document of j to a (dies when the journal cannot be read). */
+void bench_jdocs_add(struct journal *j, struct bench_jdocs *a);
+
+struct config_profile;
+/* The training profile against the sandbox on sandbox_port, with the
+ * callback listener on listen_port and fast retries (1, 3 schedule units). */
+void bench_profile(struct config_profile *p, int sandbox_port, unsigned listen_port);
 /* A whole number argument or exit 2 naming the option. */
 long bench_arg_long(const char *s, const char *what);
 /* Peak resident set size of this process, KiB. */

@@ -13,25 +13,7 @@ tmp=$(mktemp -d)
 # Never read or write the real user's config and journals.
 export HOME="$tmp/home" XDG_CONFIG_HOME="$tmp/config" XDG_DATA_HOME="$tmp/data"
 mkdir -p "$HOME"
-trap 'rm -rf "$tmp"' EXIT
-
-n=0
-failed=0
-ok() { n=$((n + 1)); echo "ok $n - $1"; }
-not_ok() {
-	n=$((n + 1))
-	failed=$((failed + 1))
-	echo "not ok $n - $1"
-	shift
-	for line in "$@"; do echo "# $line"; done
-	if [ -s "$tmp/err" ]; then sed 's/^/#   stderr: /' "$tmp/err"; fi
-}
-
-# run ARGS... [< input]: stdout to $tmp/out, stderr to $tmp/err, status in $rc
-run() {
-	"$kassa" "$@" >"$tmp/out" 2>"$tmp/err"
-	rc=$?
-}
+. "$(dirname "$0")/../tap.sh"
 
 # expect_ok NAME EXPECTED_OUT ARGS...: status 0, stdout exactly the file, stderr empty
 expect_ok() {

@@ -16,82 +16,22 @@ unset LANGUAGE
 tmp=$(mktemp -d)
 export HOME="$tmp/home" XDG_CONFIG_HOME="$tmp/config" XDG_DATA_HOME="$tmp/data"
 mkdir -p "$HOME" "$XDG_CONFIG_HOME/kassa"
-pids=()
-cleanup() {
-	for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null; done
-	wait 2>/dev/null
-	rm -rf "$tmp"
-}
-trap cleanup EXIT
-TIMEOUT=${E2E_TIMEOUT:-20}
-n=0
-failed=0
-ok() { n=$((n + 1)); echo "ok $n - $1"; }
-not_ok() {
-	n=$((n + 1))
-	failed=1
-	echo "not ok $n - $1"
-	shift
-	for line in "$@"; do echo "# $line"; done
-	[ -s "$tmp/out" ] && sed 's/^/#   stdout: /' "$tmp/out"
-	[ -s "$tmp/err" ] && sed 's/^/#   stderr: /' "$tmp/err"
-}
-bail() {
-	echo "Bail out! $1"
-	exit 1
-}
-run() {
-	"$kassa" "$@" >"$tmp/out" 2>"$tmp/err"
-	rc=$?
-}
-port_of() {
-	local p="" end=$((SECONDS + TIMEOUT))
-	while [ -z "$p" ] && [ $SECONDS -lt $end ]; do
-		p=$(sed -n 's/^listening on http:\/\/127\.0\.0\.1:\([0-9]*\).*/\1/p' "$1")
-		[ -z "$p" ] && sleep 0.05
-	done
-	echo "$p"
-}
-waiting() {
-	"$relay" status --db "sqlite:$tmp/relay.db" --tills "$tmp/tills.ini" 2>/dev/null |
-		sed -nE 's/^shop1 +(-|[0-9-]+ [0-9:]+Z) +([0-9]+) .*/\2/p'
-}
-wait_waiting() {
-	local end=$((SECONDS + TIMEOUT))
-	while [ $SECONDS -lt $end ]; do
-		[ "$(waiting)" = "$1" ] && return 0
-		sleep 0.1
-	done
-	return 1
-}
+. "$(dirname "$0")/../tap.sh"
+relay_db sqlite "" 0
 
 for x in "$kassa" "$sandbox" "$relay"; do [ -x "$x" ] || bail "built: $x"; done
-"$sandbox" --listen 127.0.0.1:0 --memory --callback-delay 50 --quiet \
-	>"$tmp/sandbox.out" 2>"$tmp/sandbox.err" &
-pids+=($!)
-sport=$(port_of "$tmp/sandbox.out")
-[ -n "$sport" ] || bail "kassa-sandbox starts: $(cat "$tmp/sandbox.err")"
-"$relay" add-till shop1 --tills "$tmp/tills.ini" >"$tmp/add.txt" 2>&1 || bail "add-till: $(cat "$tmp/add.txt")"
-token=$(sed -n 's/^relay_token = //p' "$tmp/add.txt")
-[ ${#token} -ge 32 ] || bail "add-till printed a token"
-"$relay" --listen 127.0.0.1:0 --db "sqlite:$tmp/relay.db" --tills "$tmp/tills.ini" \
-	>"$tmp/relay.out" 2>>"$tmp/relay.err" &
-pids+=($!)
-rport=$(port_of "$tmp/relay.out")
-[ -n "$rport" ] || bail "kassa-relay starts: $(cat "$tmp/relay.err")"
+start_sandbox --memory --callback-delay 50 --quiet
+add_till shop1
+start_relay
 S=http://127.0.0.1:$sport
-printf '%s\n' "[kassa]" "default_profile = shop" "" "[profile.shop]" "provider = lifepay" \
-	"base_url = $S" "login = 70000000000" "apikey = sandbox-apikey" \
-	"target_serial = SANDBOX-0001" "relay_url = http://127.0.0.1:$rport" \
-	"relay_token = $token" >"$XDG_CONFIG_HOME/kassa/config.ini"
-chmod 600 "$XDG_CONFIG_HOME/kassa/config.ini"
+shop_config "relay_url = http://127.0.0.1:$rport" "relay_token = $token"
 printf '%s\n' '{"purchase":{"products":[{"name":"Хлеб","price":1250.00,"quantity":1}]},"ext_id":"relay-basket-1","type":"payment","card_amount":"#"}' >"$tmp/r.json"
 
 run bill create "$tmp/r.json" --phone 79161234567
 number=$(sed -n 's/.*LIFE PAY number: \([0-9]*\).*/\1/p' "$tmp/out")
 [ "$rc" = 0 ] && [ -n "$number" ] && ok "the bill is made ($number)" || bail "the bill is made: $(cat "$tmp/out" "$tmp/err")"
 curl -s -X POST "$S/sandbox/bills/pay" -d "{\"number\":\"$number\"}" >/dev/null
-if wait_waiting 1; then ok "paid: the notification is committed at the relay"; else not_ok "the notification reached the relay" "waiting: $(waiting)" "$(curl -s "$S/sandbox/callbacks")"; fi
+if wait_waiting 1; then ok "paid: the notification is committed at the relay"; else not_ok "the notification reached the relay" "waiting: $(relay_waiting)" "$(curl -s "$S/sandbox/callbacks")"; fi
 if curl -s "$S/sandbox/callbacks" | grep -q "127.0.0.1:$rport/cb/[^\"]*/lifepay-tx"; then
 	ok "the bill's callback_url is the relay's, path lifepay-tx"
 else

@@ -63,19 +63,7 @@ mkdir -p "$tmp/config/kassa"
 # A LIVE profile sells only from its own catalog (the demo one is for training).
 printf '%s\n' "code,name,price,unit,vat,object" "1001,Хлеб «Бородинский» 400 г,54.90,piece,vat10,1" \
 	>"$tmp/catalog.csv"
-cat >"$tmp/config/kassa/config.ini" <<EOF
-[kassa]
-default_profile = shop
-
-[profile.shop]
-provider = lifepay
-base_url = http://127.0.0.1:$port
-login = 70000000000
-apikey = sandbox-apikey
-target_serial = SANDBOX-0001
-catalog = $tmp/catalog.csv
-EOF
-chmod 600 "$tmp/config/kassa/config.ini"
+shop_config "target_serial = SANDBOX-0001" "catalog = $tmp/catalog.csv"
 start_kassa 100 30 C.UTF-8
 wait_for "LIVE" "the screen runs with a LIVE profile"
 keep_port=$port

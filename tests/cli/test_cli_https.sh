@@ -20,45 +20,7 @@ unset LANGUAGE
 tmp=$(mktemp -d)
 export HOME="$tmp/home" XDG_CONFIG_HOME="$tmp/config" XDG_DATA_HOME="$tmp/data"
 mkdir -p "$HOME" "$XDG_CONFIG_HOME/kassa"
-pids=()
-cleanup() {
-	for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null; done
-	wait 2>/dev/null
-	[ -n "${KEEP_TMP:-}" ] && echo "# kept $tmp" || rm -rf "$tmp"
-}
-trap cleanup EXIT
-TIMEOUT=${E2E_TIMEOUT:-20}
-
-n=0
-failed=0
-ok() { n=$((n + 1)); echo "ok $n - $1"; }
-not_ok() {
-	n=$((n + 1))
-	failed=$((failed + 1))
-	echo "not ok $n - $1"
-	shift
-	for line in "$@"; do echo "# $line"; done
-	[ -s "$tmp/out" ] && sed 's/^/#   stdout: /' "$tmp/out"
-	[ -s "$tmp/err" ] && sed 's/^/#   stderr: /' "$tmp/err"
-}
-bail() {
-	echo "Bail out! $1"
-	exit 1
-}
-run() {
-	"$kassa" "$@" >"$tmp/out" 2>"$tmp/err"
-	rc=$?
-}
-# port_of FILE SCHEME: the port of its "listening on SCHEME://127.0.0.1:PORT" line.
-port_of() {
-	local p="" end=$((SECONDS + TIMEOUT))
-	while [ -z "$p" ] && [ $SECONDS -lt $end ]; do
-		p=$(sed -n "s/^listening on $2:\/\/127\.0\.0\.1:\([0-9]*\).*/\1/p" "$1")
-		[ -z "$p" ] && sleep 0.05
-	done
-	echo "$p"
-}
-# A port nothing listens on now (for the till's fixed listen port).
+. "$(dirname "$0")/../tap.sh"
 free_port() {
 	local p
 	for _ in $(seq 50); do
@@ -93,18 +55,6 @@ mkdir -p "$pki"
 chmod 600 "$pki"/*.key
 ok "a private CA and a certificate for localhost/127.0.0.1"
 
-start_sandbox() { # extra options...
-	"$sandbox" --listen 127.0.0.1:0 --memory --callback-delay 300 "$@" \
-		>"$tmp/sandbox.out" 2>"$tmp/sandbox.err" &
-	sandbox_pid=$!
-	pids+=("$sandbox_pid")
-	sport=$(port_of "$tmp/sandbox.out" http)
-	[ -n "$sport" ] || bail "kassa-sandbox starts: $(cat "$tmp/sandbox.err")"
-}
-stop_sandbox() {
-	kill "$sandbox_pid" 2>/dev/null
-	wait "$sandbox_pid" 2>/dev/null
-}
 
 "$sandbox" --listen 127.0.0.1:0 --callback-ca "$tmp/nonexistent.pem" >"$tmp/out" 2>"$tmp/err"
 rc=$?
@@ -118,25 +68,11 @@ fi
 lport=$(free_port)
 [ -n "$lport" ] || bail "a free port"
 write_direct() { # PUBLIC_HOST
-	cat >"$XDG_CONFIG_HOME/kassa/config.ini" <<EOT
-[kassa]
-default_profile = shop
-
-[profile.shop]
-provider = lifepay
-base_url = http://127.0.0.1:$sport
-login = 70000000000
-apikey = sandbox-apikey
-target_serial = SANDBOX-0001
-listen = 127.0.0.1:$lport
-public_url = https://$1:$lport
-listen_cert = $pki/till.pem
-listen_key = $pki/till.key
-EOT
-	chmod 600 "$XDG_CONFIG_HOME/kassa/config.ini"
+	shop_config "listen = 127.0.0.1:$lport" "public_url = https://$1:$lport" \
+		"listen_cert = $pki/till.pem" "listen_key = $pki/till.key"
 }
 
-start_sandbox --callback-ca "$pki/ca.pem"
+start_sandbox --memory --callback-delay 300 --callback-ca "$pki/ca.pem"
 write_direct 127.0.0.1
 run receipt "$data/seed.json" --wait --timeout 20
 if [ "$rc" -eq 0 ] && grep -qi "processed" "$tmp/out" "$tmp/err"; then
@@ -153,7 +89,7 @@ if grep -q "does not name" "$tmp/err"; then not_ok "a certificate that names 127
 stop_sandbox
 
 # Verification stays on: a sandbox trusting another CA cannot deliver.
-start_sandbox --callback-ca "$pki/other.pem"
+start_sandbox --memory --callback-delay 300 --callback-ca "$pki/other.pem"
 run receipt "$data/seed.json" --wait --timeout 3
 sleep 1
 if sandbox_cb delivered; then
@@ -164,7 +100,7 @@ fi
 stop_sandbox
 
 # A public_url host the certificate does not name: warned at once.
-start_sandbox --callback-ca "$pki/ca.pem"
+start_sandbox --memory --callback-delay 300 --callback-ca "$pki/ca.pem"
 write_direct till.example.ru
 run outbox
 if grep -q "listen_cert $pki/till.pem does not name till.example.ru, the host of public_url" "$tmp/err"; then
@@ -175,9 +111,8 @@ fi
 stop_sandbox
 
 # ---- 2. the relay with its own TLS; kassa trusts it through relay_ca ----
-start_sandbox --callback-ca "$pki/ca.pem"
-"$relay" add-till shop1 --tills "$tmp/tills.ini" >"$tmp/add.txt" 2>&1 || bail "add-till: $(cat "$tmp/add.txt")"
-token=$(sed -n 's/^relay_token = //p' "$tmp/add.txt")
+start_sandbox --memory --callback-delay 300 --callback-ca "$pki/ca.pem"
+add_till shop1
 : >"$tmp/relay.out"
 "$relay" --listen 127.0.0.1:0 --db "sqlite:$tmp/relay.db" --tills "$tmp/tills.ini" \
 	--tls-cert "$pki/till.pem" --tls-key "$pki/till.key" \
@@ -187,21 +122,7 @@ rport=$(port_of "$tmp/relay.out" https)
 [ -n "$rport" ] || bail "kassa-relay starts with TLS: $(cat "$tmp/relay.err")"
 ok "kassa-relay listens on https://127.0.0.1:$rport"
 write_relay() { # [relay_ca line]
-	cat >"$XDG_CONFIG_HOME/kassa/config.ini" <<EOT
-[kassa]
-default_profile = shop
-
-[profile.shop]
-provider = lifepay
-base_url = http://127.0.0.1:$sport
-login = 70000000000
-apikey = sandbox-apikey
-target_serial = SANDBOX-0001
-relay_url = https://127.0.0.1:$rport
-relay_token = $token
-$1
-EOT
-	chmod 600 "$XDG_CONFIG_HOME/kassa/config.ini"
+	shop_config "relay_url = https://127.0.0.1:$rport" "relay_token = $token" "${1:-}"
 }
 write_relay "relay_ca = $pki/ca.pem"
 run receipt "$data/seed.json"

@@ -9,36 +9,11 @@
 set -u
 KASSA=$1
 SANDBOX=$2
-TIMEOUT=${E2E_TIMEOUT:-20}
 tmp=$(mktemp -d /tmp/kassa-cli-pk-XXXXXX)
-n=0
-failed=0
-sandbox_pid=
-cleanup() {
-	[ -n "$sandbox_pid" ] && kill "$sandbox_pid" 2>/dev/null
-	rm -rf "$tmp"
-}
-trap cleanup EXIT
-ok() { n=$((n + 1)); echo "ok $n - $1"; }
-not_ok() {
-	n=$((n + 1))
-	failed=1
-	echo "not ok $n - $1"
-	shift
-	for l in "$@"; do printf '#   %s\n' "$l"; done
-}
-bail() { echo "Bail out! $*"; exit 1; }
-
-"$SANDBOX" --listen 127.0.0.1:0 --memory --time-scale 0.02 --quiet --strict \
-	>"$tmp/sandbox.out" 2>"$tmp/sandbox.err" &
-sandbox_pid=$!
-port=""
-end=$((SECONDS + TIMEOUT))
-while [ -z "$port" ] && [ $SECONDS -lt $end ]; do
-	port=$(sed -n 's/.*listening on http:\/\/127\.0\.0\.1:\([0-9]*\).*/\1/p' "$tmp/sandbox.out")
-	[ -z "$port" ] && sleep 0.05
-done
-[ -n "$port" ] || bail "kassa-sandbox does not start: $(cat "$tmp/sandbox.err")"
+. "$(dirname "$0")/../tap.sh"
+sandbox=$SANDBOX
+start_sandbox --memory --time-scale 0.02 --quiet --strict
+port=$sport
 
 mkdir -p "$tmp/config/kassa" "$tmp/home" "$tmp/data"
 cat >"$tmp/config/kassa/config.ini" <<INI

@@ -10,18 +10,7 @@ unset LANGUAGE
 tmp=$(mktemp -d)
 export HOME="$tmp/home" XDG_CONFIG_HOME="$tmp/config" XDG_DATA_HOME="$tmp/data"
 mkdir -p "$HOME"
-trap 'rm -rf "$tmp"' EXIT
-n=0
-failed=0
-ok() { n=$((n + 1)); echo "ok $n - $1"; }
-not_ok() {
-	n=$((n + 1))
-	failed=$((failed + 1))
-	echo "not ok $n - $1"
-	shift
-	for line in "$@"; do echo "# $line"; done
-	sed 's/^/#   stderr: /' "$tmp/err"
-}
+. "$(dirname "$0")/../tap.sh"
 
 # body HEAD TYPE: a 1,000.00 order (kettle 600.00, two mugs 200.00) with HEAD fields, lines of TYPE
 body() {

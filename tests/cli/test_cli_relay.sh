@@ -20,128 +20,19 @@ unset LANGUAGE
 tmp=$(mktemp -d)
 export HOME="$tmp/home" XDG_CONFIG_HOME="$tmp/config" XDG_DATA_HOME="$tmp/data"
 mkdir -p "$HOME" "$XDG_CONFIG_HOME/kassa"
-pids=()
-pgdb=
-cleanup() {
-	for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null; done
-	wait 2>/dev/null
-	if [ -n "$pgdb" ]; then psql -q "$KASSA_TEST_PG" -c "DROP DATABASE IF EXISTS $pgdb" >/dev/null 2>&1; fi
-	[ -n "${KEEP_TMP:-}" ] && echo "# kept $tmp" || rm -rf "$tmp"
-}
-trap cleanup EXIT
-TIMEOUT=${E2E_TIMEOUT:-20}
+. "$(dirname "$0")/../tap.sh"
+relay_db "$kind" kassa_cli_relay 0
 
-if [ "$kind" = pg ]; then
-	if [ -z "${KASSA_TEST_PG:-}" ] || ! command -v psql >/dev/null; then
-		echo "1..0 # SKIP KASSA_TEST_PG is not set (or psql is missing)"
-		exit 0
-	fi
-	if grep -q "built without PostgreSQL" "$relay"; then
-		echo "1..0 # SKIP this kassa-relay was built without libpq"
-		exit 0
-	fi
-	pgdb="kassa_cli_relay_$$_$RANDOM"
-	psql -q "$KASSA_TEST_PG" -c "CREATE DATABASE $pgdb" >/dev/null || exit 1
-	base=${KASSA_TEST_PG%%\?*}
-	query=
-	case "$KASSA_TEST_PG" in *\?*) query="?${KASSA_TEST_PG#*\?}" ;; esac
-	db="${base%/*}/$pgdb$query"
-else
-	db="sqlite:$tmp/relay.db"
-fi
-
-n=0
-failed=0
-ok() { n=$((n + 1)); echo "ok $n - $1"; }
-not_ok() {
-	n=$((n + 1))
-	failed=$((failed + 1))
-	echo "not ok $n - $1"
-	shift
-	for line in "$@"; do echo "# $line"; done
-	[ -s "$tmp/out" ] && sed 's/^/#   stdout: /' "$tmp/out"
-	[ -s "$tmp/err" ] && sed 's/^/#   stderr: /' "$tmp/err"
-}
-bail() {
-	echo "Bail out! $1"
-	exit 1
-}
-run() {
-	"$kassa" "$@" >"$tmp/out" 2>"$tmp/err"
-	rc=$?
-}
-
-# port_of FILE: the port of the "listening on http://127.0.0.1:PORT" line, waiting for it.
-port_of() {
-	local p="" end=$((SECONDS + TIMEOUT))
-	while [ -z "$p" ] && [ $SECONDS -lt $end ]; do
-		p=$(sed -n 's/^listening on http:\/\/127\.0\.0\.1:\([0-9]*\).*/\1/p' "$1")
-		[ -z "$p" ] && sleep 0.05
-	done
-	echo "$p"
-}
-
-start_relay() { # [PORT]
-	: >"$tmp/relay.out"
-	"$relay" --listen "127.0.0.1:${1:-0}" --db "$db" --tills "$tmp/tills.ini" \
-		>"$tmp/relay.out" 2>>"$tmp/relay.err" &
-	relay_pid=$!
-	pids+=("$relay_pid")
-	rport=$(port_of "$tmp/relay.out")
-	[ -n "$rport" ] || bail "kassa-relay starts: $(cat "$tmp/relay.err")"
-}
-
-# waiting: the relay's count of callbacks waiting for the till (its status view).
-waiting() {
-	"$relay" status --db "$db" --tills "$tmp/tills.ini" 2>/dev/null |
-		sed -nE 's/^shop1 +(-|[0-9-]+ [0-9:]+Z) +([0-9]+) .*/\2/p'
-}
-
-# wait_waiting N: until the relay holds N callbacks for the till.
-wait_waiting() {
-	local end=$((SECONDS + TIMEOUT))
-	while [ $SECONDS -lt $end ]; do
-		[ "$(waiting)" = "$1" ] && return 0
-		sleep 0.1
-	done
-	return 1
-}
 
 for x in "$kassa" "$sandbox" "$relay"; do [ -x "$x" ] || bail "built: $x"; done
 
-"$sandbox" --listen 127.0.0.1:0 --memory --callback-delay 1500 --quiet \
-	>"$tmp/sandbox.out" 2>"$tmp/sandbox.err" &
-pids+=($!)
-sport=$(port_of "$tmp/sandbox.out")
-[ -n "$sport" ] || bail "kassa-sandbox starts: $(cat "$tmp/sandbox.err")"
-
-"$relay" add-till shop1 --tills "$tmp/tills.ini" >"$tmp/add.txt" 2>&1 || bail "add-till: $(cat "$tmp/add.txt")"
-token=$(sed -n 's/^relay_token = //p' "$tmp/add.txt")
-[ ${#token} -ge 32 ] || bail "add-till printed a token"
+start_sandbox --memory --callback-delay 1500 --quiet
+add_till shop1
 start_relay
 ok "kassa-relay ($kind) listens on port $rport, kassa-sandbox on $sport"
 
-cat >"$XDG_CONFIG_HOME/kassa/config.ini" <<EOF
-[kassa]
-default_profile = shop
-
-[profile.shop]
-provider = lifepay
-base_url = http://127.0.0.1:$sport
-login = 70000000000
-apikey = sandbox-apikey
-target_serial = SANDBOX-0001
-relay_url = http://127.0.0.1:$rport
-relay_token = $token
-
-[profile.norelay]
-provider = lifepay
-base_url = http://127.0.0.1:$sport
-login = 70000000000
-apikey = sandbox-apikey
-target_serial = SANDBOX-0001
-EOF
-chmod 600 "$XDG_CONFIG_HOME/kassa/config.ini"
+shop_config "relay_url = http://127.0.0.1:$rport" "relay_token = $token"
+lifepay_profile norelay
 
 # 1. The receipt is sent and the command exits before the callback.
 run receipt "$data/seed.json"
@@ -149,7 +40,7 @@ id=$(sed -n 's/.*document #\([0-9]*\) is in the journal.*/\1/p' "$tmp/err")
 if [ "$rc" -eq 0 ] && [ -n "$id" ]; then ok "kassa receipt (no --wait) exits 0 with document #$id"; else not_ok "kassa receipt exits 0" "exit $rc"; fi
 if grep -q "no relay configured" "$tmp/err"; then not_ok "with a relay, no 'no relay' note"; else ok "with a relay, no 'no relay' note"; fi
 if grep -q "$token" "$tmp/out" "$tmp/err"; then not_ok "the token is never printed"; else ok "the token is never printed"; fi
-if wait_waiting 1; then ok "the sandbox's callback reached the relay (1 waiting for the till)"; else not_ok "the callback reached the relay" "waiting: $(waiting)"; fi
+if wait_waiting 1; then ok "the sandbox's callback reached the relay (1 waiting for the till)"; else not_ok "the callback reached the relay" "waiting: $(relay_waiting)"; fi
 
 run status "$id"
 if [ "$rc" -eq 0 ] && grep -qE "state +processed|processed" "$tmp/out"; then
@@ -158,7 +49,7 @@ else
 	not_ok "kassa status $id afterwards shows processed" "exit $rc"
 fi
 if grep -qE "relay" "$tmp/out"; then ok "the history names the relay as the source"; else not_ok "the history names the relay"; fi
-if wait_waiting 0 || [ "$(waiting)" = 0 ]; then ok "nothing waits at the relay once the till pulled"; else not_ok "nothing waits at the relay" "waiting: $(waiting)"; fi
+if wait_waiting 0 || [ "$(relay_waiting)" = 0 ]; then ok "nothing waits at the relay once the till pulled"; else not_ok "nothing waits at the relay" "waiting: $(relay_waiting)"; fi
 run status "$id"
 cp "$tmp/out" "$tmp/status1"
 hist=$(grep -c "relay" "$tmp/status1")

@@ -15,20 +15,7 @@ tmp=$(mktemp -d)
 export HOME="$tmp/home" XDG_CONFIG_HOME="$tmp/config" XDG_DATA_HOME="$tmp/data"
 export KASSA_TRAINING_CALLBACK_DELAY_MS=50
 mkdir -p "$HOME"
-trap 'rm -rf "$tmp"' EXIT
-
-n=0
-failed=0
-ok() { n=$((n + 1)); echo "ok $n - $1"; }
-not_ok() {
-	n=$((n + 1))
-	failed=$((failed + 1))
-	echo "not ok $n - $1"
-	shift
-	for line in "$@"; do echo "# $line"; done
-	sed 's/^/#   stdout: /' "$tmp/out"
-	sed 's/^/#   stderr: /' "$tmp/err"
-}
+. "$(dirname "$0")/../tap.sh"
 run() {
 	"$kassa" "$@" --training --wait >"$tmp/out" 2>"$tmp/err"
 	rc=$?

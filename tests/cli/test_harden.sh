@@ -13,22 +13,11 @@ tmp=$(mktemp -d)
 export HOME="$tmp/home" XDG_CONFIG_HOME="$tmp/config" XDG_DATA_HOME="$tmp/data"
 export KASSA_TRAINING_CALLBACK_DELAY_MS=50
 mkdir -p "$HOME"
-trap 'rm -rf "$tmp"' EXIT
+. "$(dirname "$0")/../tap.sh"
 data="$XDG_DATA_HOME/kassa"
 cfgdir="$XDG_CONFIG_HOME/kassa"
 tj="$data/training-journal.db"
 
-n=0
-failed=0
-ok() { n=$((n + 1)); echo "ok $n - $1"; }
-not_ok() {
-	n=$((n + 1))
-	failed=$((failed + 1))
-	echo "not ok $n - $1"
-	shift
-	for line in "$@"; do echo "# $line"; done
-	if [ -s "$tmp/err" ]; then head -5 "$tmp/err" | sed 's/^/#   stderr: /'; fi
-}
 run() {
 	timeout 30 "$kassa" "$@" >"$tmp/out" 2>"$tmp/err" </dev/null
 	rc=$?

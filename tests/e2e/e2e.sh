@@ -243,6 +243,23 @@ start_sandbox() {
 	ok "kassa-sandbox listens on port $port"
 }
 
+# sandbox_profile NAME APIKEY LINE...: appends the LifePay profile NAME on the
+# sandbox at $port, then LINE... (target_serial, catalog, ...), to config.ini (0600).
+sandbox_profile() {
+	mkdir -p "$tmp/config/kassa"
+	printf '%s\n' "" "[profile.$1]" "provider = lifepay" "base_url = http://127.0.0.1:$port" \
+		"login = 70000000000" "apikey = $2" "${@:3}" >>"$tmp/config/kassa/config.ini"
+	chmod 600 "$tmp/config/kassa/config.ini"
+}
+
+# shop_config LINE...: a new config.ini whose default is the profile "shop"
+# (sandbox_profile, apikey sandbox-apikey) with LINE....
+shop_config() {
+	mkdir -p "$tmp/config/kassa"
+	printf '%s\n' "[kassa]" "default_profile = shop" >"$tmp/config/kassa/config.ini"
+	sandbox_profile shop sandbox-apikey "$@"
+}
+
 # Esc, then a pause so the next key is not read as Alt+key.
 esc() {
 	keys Escape
@@ -286,19 +303,7 @@ case_provider_error() {
 	# A live profile sells from its own catalog (the demo one is training only).
 	printf '%s\n' 'code,name,price,unit,vat,object' \
 		'1001,Хлеб «Бородинский» 400 г,54.90,piece,vat10,1' >"$tmp/shop.csv"
-	cat >"$tmp/config/kassa/config.ini" <<-EOF
-		[kassa]
-		default_profile = shop
-
-		[profile.shop]
-		provider = lifepay
-		base_url = http://127.0.0.1:$port
-		login = 70000000000
-		apikey = sandbox-apikey
-		target_serial = NOPE
-		catalog = $tmp/shop.csv
-	EOF
-	chmod 600 "$tmp/config/kassa/config.ini"
+	shop_config "target_serial = NOPE" "catalog = $tmp/shop.csv"
 	start_kassa 80 24 C.UTF-8
 	wait_for "LIVE" "a configured profile runs live"
 	wait_for "printer NOPE" "the status bar names the printer"

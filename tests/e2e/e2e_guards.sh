@@ -35,20 +35,7 @@ live_profile() {
 		2003,Сыр пармезан,637.80,piece,vat20,1
 		4601234567890,Йогурт клубничный,64.90,piece,vat10,1
 	EOF2
-	cat >"$tmp/config/kassa/config.ini" <<-EOF2
-		[kassa]
-		default_profile = shop
-
-		[profile.shop]
-		provider = lifepay
-		base_url = http://127.0.0.1:$port
-		login = 70000000000
-		apikey = sandbox-apikey
-		target_serial = SANDBOX-0001
-		catalog = $tmp/catalog.csv
-		${1:-}
-	EOF2
-	chmod 600 "$tmp/config/kassa/config.ini"
+	shop_config "target_serial = SANDBOX-0001" "catalog = $tmp/catalog.csv" "${1:-}"
 }
 
 # cli ARGS...: the kassa command line with the test's config and data; sets $rc, $out, $err.

@@ -21,18 +21,7 @@ source <(printf '%s\n' "$harness") "$@"
 
 # profile NAME APIKEY [EXTRA LINE]: a LifePay profile on the sandbox, appended to config.ini.
 profile() {
-	mkdir -p "$tmp/config/kassa"
-	cat >>"$tmp/config/kassa/config.ini" <<-EOF2
-
-		[profile.$1]
-		provider = lifepay
-		base_url = http://127.0.0.1:$port
-		login = 70000000000
-		apikey = $2
-		target_serial = SANDBOX-0001
-		${3:-}
-	EOF2
-	chmod 600 "$tmp/config/kassa/config.ini"
+	sandbox_profile "$1" "$2" "target_serial = SANDBOX-0001" "${3:-}"
 }
 
 # kill_kassa: kill -9 the running kassa (the child of the pane's shell), as a power cut would.

@@ -43,28 +43,8 @@ write_config() {
 		1001,Хлеб «Бородинский» 400 г,54.90,piece,vat10,1
 		1006,Кофе молотый 250 г,459.00,piece,vat20,1
 	EOF2
-	cat >"$tmp/config/kassa/config.ini" <<-EOF2
-		[kassa]
-		default_profile = shop
-
-		[profile.shop]
-		provider = lifepay
-		base_url = http://127.0.0.1:$port
-		login = 70000000000
-		apikey = sandbox-apikey
-		target_serial = SANDBOX-0001
-		retry_schedule = 600
-		catalog = $tmp/catalog.csv
-
-		[profile.bad]
-		provider = lifepay
-		base_url = http://127.0.0.1:$port
-		login = 70000000000
-		apikey = wrong-apikey
-		target_serial = SANDBOX-0001
-		catalog = $tmp/catalog.csv
-	EOF2
-	chmod 600 "$tmp/config/kassa/config.ini"
+	shop_config "target_serial = SANDBOX-0001" "retry_schedule = 600" "catalog = $tmp/catalog.csv"
+	sandbox_profile bad wrong-apikey "target_serial = SANDBOX-0001" "catalog = $tmp/catalog.csv"
 }
 
 sell_cash() { # CODE... : the items, then paid in cash with #

@@ -29,22 +29,8 @@ write_config() {
 	mkdir -p "$tmp/config/kassa"
 	printf '%s\n' 'code,name,price,unit,vat,object' '501,Чайник,600.00,piece,vat20,1' \
 		'502,Кружка,200.00,piece,vat20,1' >"$tmp/shop.csv"
-	cat >"$tmp/config/kassa/config.ini" <<-EOF2
-		[kassa]
-		default_profile = shop
-
-		[profile.shop]
-		provider = lifepay
-		base_url = http://127.0.0.1:$port
-		login = 70000000000
-		apikey = sandbox-apikey
-		target_serial = SANDBOX-0001
-		catalog = $tmp/shop.csv
-		retry_schedule = 1
-		listen = 127.0.0.1:$lport
-		public_url = http://127.0.0.1:$lport
-	EOF2
-	chmod 600 "$tmp/config/kassa/config.ini"
+	shop_config "target_serial = SANDBOX-0001" "catalog = $tmp/shop.csv" "retry_schedule = 1" \
+		"listen = 127.0.0.1:$lport" "public_url = http://127.0.0.1:$lport"
 }
 
 kill_kassa() {

@@ -21,30 +21,8 @@ fi
 # shellcheck source=e2e.sh
 source <(printf '%s\n' "$harness") "$1" "$2" relay
 
-relay_pid=
-cleanup_relay() {
-	[ -n "$relay_pid" ] && kill -9 "$relay_pid" 2>/dev/null
-	cleanup
-}
-trap cleanup_relay EXIT
-
-port_of() { # FILE: the port of its "listening on http://127.0.0.1:PORT" line
-	local p="" end=$((SECONDS + TIMEOUT))
-	while [ -z "$p" ] && [ $SECONDS -lt $end ]; do
-		p=$(sed -n 's/^listening on http:\/\/127\.0\.0\.1:\([0-9]*\).*/\1/p' "$1")
-		[ -z "$p" ] && sleep 0.05
-	done
-	echo "$p"
-}
-
-start_relay() { # [PORT]
-	: >"$tmp/relay.out"
-	"$RELAY" --listen "127.0.0.1:${1:-0}" --db "sqlite:$tmp/relay.db" --tills "$tmp/tills.ini" \
-		>"$tmp/relay.out" 2>>"$tmp/relay.err" &
-	relay_pid=$!
-	rport=$(port_of "$tmp/relay.out")
-	[ -n "$rport" ] || bail "kassa-relay starts" "$(cat "$tmp/relay.err")"
-}
+# shellcheck source=e2e_relay_lib.sh
+. "$here/e2e_relay_lib.sh"
 
 sell() {
 	type_text "1001"
@@ -62,13 +40,7 @@ need tmux
 need infocmp
 
 # Callbacks 100 times faster than LifePay's (the first retry after 0.6 s).
-"$SANDBOX" --listen 127.0.0.1:0 --memory --callback-delay 20000 --time-scale 0.01 --quiet \
-	>"$tmp/sandbox.out" 2>"$tmp/sandbox.err" &
-sandbox_pid=$!
-sport=$(port_of "$tmp/sandbox.out")
-[ -n "$sport" ] || bail "kassa-sandbox starts" "$(cat "$tmp/sandbox.err")"
-"$RELAY" add-till till1 --tills "$tmp/tills.ini" >"$tmp/add.txt" 2>&1 || bail "add-till" "$(cat "$tmp/add.txt")"
-token=$(sed -n 's/^relay_token = //p' "$tmp/add.txt")
+relay_sandbox --callback-delay 20000 --time-scale 0.01 --quiet
 start_relay
 ok "kassa-sandbox on port $sport, kassa-relay on $rport"
 

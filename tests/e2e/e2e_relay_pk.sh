@@ -22,21 +22,8 @@ fi
 # shellcheck source=e2e.sh
 source <(printf '%s\n' "$harness") "$1" "$2" relay-pk
 
-relay_pid=
-cleanup_relay() {
-	[ -n "$relay_pid" ] && kill -9 "$relay_pid" 2>/dev/null
-	cleanup
-}
-trap cleanup_relay EXIT
-
-port_of() { # FILE: the port of its "listening on http://127.0.0.1:PORT" line
-	local p="" end=$((SECONDS + TIMEOUT))
-	while [ -z "$p" ] && [ $SECONDS -lt $end ]; do
-		p=$(sed -n 's/^listening on http:\/\/127\.0\.0\.1:\([0-9]*\).*/\1/p' "$1")
-		[ -z "$p" ] && sleep 0.05
-	done
-	echo "$p"
-}
+# shellcheck source=e2e_relay_lib.sh
+. "$here/e2e_relay_lib.sh"
 
 sell() {
 	type_text "1001"
@@ -63,20 +50,10 @@ need infocmp
 need curl
 
 # PayKeeper's statuses 100 times faster than real time.
-"$SANDBOX" --listen 127.0.0.1:0 --memory --time-scale 0.01 --quiet \
-	>"$tmp/sandbox.out" 2>"$tmp/sandbox.err" &
-sandbox_pid=$!
-sport=$(port_of "$tmp/sandbox.out")
-[ -n "$sport" ] || bail "kassa-sandbox starts" "$(cat "$tmp/sandbox.err")"
-"$RELAY" add-till till1 --tills "$tmp/tills.ini" >"$tmp/add.txt" 2>&1 || bail "add-till" "$(cat "$tmp/add.txt")"
-token=$(sed -n 's/^relay_token = //p' "$tmp/add.txt")
+relay_sandbox --time-scale 0.01 --quiet
 acct_key=$(head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n')
 printf '\n[account.shop1]\nkey = %s\ntills = till1\n' "$acct_key" >>"$tmp/tills.ini"
-"$RELAY" --listen 127.0.0.1:0 --db "sqlite:$tmp/relay.db" --tills "$tmp/tills.ini" \
-	>"$tmp/relay.out" 2>>"$tmp/relay.err" &
-relay_pid=$!
-rport=$(port_of "$tmp/relay.out")
-[ -n "$rport" ] || bail "kassa-relay starts" "$(cat "$tmp/relay.err")"
+start_relay
 # The cabinet's one callback URL of the account: the relay's /acct/<key>.
 code=$(curl -s -o "$tmp/cbset" -w '%{http_code}' -H 'Content-Type: application/json' \
 	--data "{\"user\":\"sandbox\",\"url\":\"http://127.0.0.1:$rport/acct/$acct_key\"}" \

@@ -60,19 +60,7 @@ write_config() {
 	# A live profile sells from its own catalog (the demo one is training only).
 	printf '%s\n' 'code,name,price,unit,vat,object' \
 		'1001,Хлеб «Бородинский» 400 г,54.90,piece,vat10,1' >"$tmp/shop.csv"
-	cat >"$tmp/config/kassa/config.ini" <<-EOF2
-		[kassa]
-		default_profile = shop
-
-		[profile.shop]
-		provider = lifepay
-		base_url = http://127.0.0.1:$port
-		login = 70000000000
-		apikey = sandbox-apikey
-		target_serial = SANDBOX-0001
-		catalog = $tmp/shop.csv
-	EOF2
-	chmod 600 "$tmp/config/kassa/config.ini"
+	shop_config "target_serial = SANDBOX-0001" "catalog = $tmp/shop.csv"
 }
 
 # Item 10: the shift's totals on F8, before the Z-report and after it.

@@ -20,28 +20,9 @@ source <(printf '%s\n' "$harness") "$@"
 
 # write_config: shop runs on the sandbox; broken has an HTTPS listener whose files do not exist.
 write_config() {
-	mkdir -p "$tmp/config/kassa"
-	cat >"$tmp/config/kassa/config.ini" <<-EOF2
-		[kassa]
-		default_profile = shop
-
-		[profile.shop]
-		provider = lifepay
-		base_url = http://127.0.0.1:$port
-		login = 70000000000
-		apikey = sandbox-apikey
-		target_serial = SANDBOX-0001
-
-		[profile.broken]
-		provider = lifepay
-		base_url = http://127.0.0.1:$port
-		login = 70000000000
-		apikey = sandbox-apikey
-		target_serial = SANDBOX-0002
-		listen_cert = $tmp/missing-cert.pem
-		listen_key = $tmp/missing-key.pem
-	EOF2
-	chmod 600 "$tmp/config/kassa/config.ini"
+	shop_config "target_serial = SANDBOX-0001"
+	sandbox_profile broken sandbox-apikey "target_serial = SANDBOX-0002" \
+		"listen_cert = $tmp/missing-cert.pem" "listen_key = $tmp/missing-key.pem"
 }
 
 # refused LOCALE PRICE_PROMPT REFUSAL TOTAL SENT (REFUSAL: the message up to the file)

@@ -1,5 +1,6 @@
 /* The journal tests' fixture: see journal_fixture.h. */
 #include "journal_fixture.h"
+#include "tmpdir.h"
 
 #include <setjmp.h>
 #include <stdarg.h>
@@ -37,10 +38,8 @@ void fx_reopen(struct fixture *fx)
 int setup(void **state)
 {
 	struct fixture *fx = xcalloc(1, sizeof *fx);
-	snprintf(fx->dir, sizeof fx->dir, "/tmp/kassa-test-journal-XXXXXX");
-	if (!mkdtemp(fx->dir))
+	if (!tmpdir_journal("journal", fx->dir, sizeof fx->dir, fx->path, sizeof fx->path))
 		return -1;
-	snprintf(fx->path, sizeof fx->path, "%s/journal.db", fx->dir);
 	fx->now = T0;
 	fx_open(fx);
 	*state = fx;
@@ -53,13 +52,7 @@ void fx_wipe(struct fixture *fx)
 	journal_close(fx->j);
 	fx->j = NULL;
 	/* The marker too: a wipe here means "begin an empty journal" on purpose. */
-	static const char *const files[] = {"journal.db", "journal.db-wal", "journal.db-shm",
-					    "journal.db.lock", "journal.db.marker"};
-	for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
-		char p[160];
-		snprintf(p, sizeof p, "%s/%s", fx->dir, files[i]);
-		unlink(p);
-	}
+	tmpdir_empty(fx->dir);
 }
 
 int teardown(void **state)

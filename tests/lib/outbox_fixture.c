@@ -198,3 +198,30 @@ void fx_run_until_attempts(struct fx *f, int64_t id, int n, struct journal_doc *
 		state_of(f, id, jd);
 	} while (jd->attempts < n && !journal_state_final(jd->state) && mono_ms() < end);
 }
+
+void fx_run_until_requeued(struct fx *f, int64_t id, struct journal_doc *jd, long long ms)
+{
+	long long end = mono_ms() + ms;
+	do {
+		loop_run_once(f->l, 10);
+		state_of(f, id, jd);
+	} while ((jd->attempts < 1 || jd->state != JS_QUEUED) && mono_ms() < end);
+}
+
+unsigned fx_sandbox_down(struct fx *f)
+{
+	unsigned port = (unsigned)sandbox_port(f->sb);
+	sandbox_stop(f->sb);
+	f->sb = NULL;
+	return port;
+}
+
+void fx_sandbox_up(struct fx *f, unsigned port)
+{
+	char listen[32];
+	snprintf(listen, sizeof listen, "127.0.0.1:%u", port);
+	struct sandbox_options so = {.listen = listen, .callback_delay_ms = 20, .strict = true};
+	struct kerr e = {0};
+	f->sb = sandbox_start(&so, &e);
+	assert_non_null(f->sb);
+}

@@ -46,5 +46,11 @@ enum journal_state run_until_state(struct fx *f, int64_t id, enum journal_state 
 void fx_run_for(struct fx *f, long long ms);
 int64_t fx_submit(struct fx *f, struct document *d);
 void fx_run_until_attempts(struct fx *f, int64_t id, int n, struct journal_doc *jd);
+/* Runs the loop until document id was tried and is queued again (or ms pass). */
+void fx_run_until_requeued(struct fx *f, int64_t id, struct journal_doc *jd, long long ms);
+/* Stops the sandbox (the provider is down); returns its port. */
+unsigned fx_sandbox_down(struct fx *f);
+/* Starts the sandbox again on port (the provider is back). */
+void fx_sandbox_up(struct fx *f, unsigned port);
 
 #endif

@@ -13,6 +13,7 @@
 #include "config.h"
 #include "guard.h"
 #include "journal.h"
+#include "tmpdir.h"
 #include "util.h"
 
 #define SALE_UUID "84fefc72-cbc5-5cc1-ba40-d00f035f05cb"
@@ -26,10 +27,8 @@ struct fixture {
 static int setup(void **state)
 {
 	struct fixture *fx = xcalloc(1, sizeof *fx);
-	snprintf(fx->dir, sizeof fx->dir, "/tmp/kassa-test-guard-XXXXXX");
-	if (!mkdtemp(fx->dir))
+	if (!tmpdir_journal("guard", fx->dir, sizeof fx->dir, fx->path, sizeof fx->path))
 		return -1;
-	snprintf(fx->path, sizeof fx->path, "%s/journal.db", fx->dir);
 	struct kerr err = {0};
 	if (journal_open(fx->path, &fx->j, &err) != K_OK)
 		return -1;
@@ -41,14 +40,7 @@ static int teardown(void **state)
 {
 	struct fixture *fx = *state;
 	journal_close(fx->j);
-	static const char *const files[] = {"journal.db", "journal.db-wal", "journal.db-shm",
-					    "journal.db.lock"};
-	for (size_t i = 0; i < 4; i++) {
-		char p[160];
-		snprintf(p, sizeof p, "%s/%s", fx->dir, files[i]);
-		unlink(p);
-	}
-	rmdir(fx->dir);
+	tmpdir_remove(fx->dir);
 	free(fx);
 	return 0;
 }

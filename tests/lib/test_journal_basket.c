@@ -12,6 +12,7 @@
 #include <sqlite3.h>
 
 #include "journal.h"
+#include "tmpdir.h"
 #include "util.h"
 
 struct fixture {
@@ -23,10 +24,8 @@ struct fixture {
 static int setup(void **state)
 {
 	struct fixture *fx = xcalloc(1, sizeof *fx);
-	snprintf(fx->dir, sizeof fx->dir, "/tmp/kassa-test-jbasket-XXXXXX");
-	if (!mkdtemp(fx->dir))
+	if (!tmpdir_journal("jbasket", fx->dir, sizeof fx->dir, fx->path, sizeof fx->path))
 		return -1;
-	snprintf(fx->path, sizeof fx->path, "%s/journal.db", fx->dir);
 	*state = fx;
 	return 0;
 }
@@ -35,13 +34,7 @@ static int teardown(void **state)
 {
 	struct fixture *fx = *state;
 	journal_close(fx->j);
-	static const char *const files[] = {"journal.db", "journal.db-wal", "journal.db-shm"};
-	for (size_t i = 0; i < 3; i++) {
-		char p[160];
-		snprintf(p, sizeof p, "%s/%s", fx->dir, files[i]);
-		unlink(p);
-	}
-	rmdir(fx->dir);
+	tmpdir_remove(fx->dir);
 	free(fx);
 	return 0;
 }

@@ -12,6 +12,7 @@
 #include <cmocka.h>
 
 #include "journal.h"
+#include "tmpdir.h"
 #include "journal_link.h"
 #include "settle.h"
 #include "settle_journal.h"
@@ -28,10 +29,8 @@ struct fixture {
 static int setup(void **state)
 {
 	struct fixture *fx = xcalloc(1, sizeof *fx);
-	snprintf(fx->dir, sizeof fx->dir, "/tmp/kassa-test-link-XXXXXX");
-	if (!mkdtemp(fx->dir))
+	if (!tmpdir_journal("link", fx->dir, sizeof fx->dir, fx->path, sizeof fx->path))
 		return -1;
-	snprintf(fx->path, sizeof fx->path, "%s/journal.db", fx->dir);
 	struct kerr err = {0};
 	if (journal_open(fx->path, &fx->j, &err) != K_OK)
 		return -1;
@@ -43,17 +42,7 @@ static int teardown(void **state)
 {
 	struct fixture *fx = *state;
 	journal_close(fx->j);
-	DIR *dir = opendir(fx->dir); /* the journal, its WAL, lock and marker files */
-	struct dirent *e;
-	while (dir && (e = readdir(dir))) {
-		char p[400];
-		snprintf(p, sizeof p, "%s/%s", fx->dir, e->d_name);
-		if (e->d_name[0] != '.')
-			unlink(p);
-	}
-	if (dir)
-		closedir(dir);
-	rmdir(fx->dir);
+	tmpdir_remove(fx->dir);
 	free(fx);
 	return 0;
 }

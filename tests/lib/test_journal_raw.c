@@ -13,6 +13,7 @@
 #include <sqlite3.h>
 
 #include "journal.h"
+#include "tmpdir.h"
 #include "journal_raw.h"
 #include "util.h"
 
@@ -25,10 +26,8 @@ struct fixture {
 static int setup(void **state)
 {
 	struct fixture *fx = xcalloc(1, sizeof *fx);
-	snprintf(fx->dir, sizeof fx->dir, "/tmp/kassa-test-raw-XXXXXX");
-	if (!mkdtemp(fx->dir))
+	if (!tmpdir_journal("raw", fx->dir, sizeof fx->dir, fx->path, sizeof fx->path))
 		return -1;
-	snprintf(fx->path, sizeof fx->path, "%s/journal.db", fx->dir);
 	if (journal_open(fx->path, &fx->j, NULL) != K_OK)
 		return -1;
 	*state = fx;
@@ -39,13 +38,7 @@ static int teardown(void **state)
 {
 	struct fixture *fx = *state;
 	journal_close(fx->j);
-	static const char *const files[] = {"journal.db", "journal.db-wal", "journal.db-shm"};
-	for (size_t i = 0; i < 3; i++) {
-		char p[160];
-		snprintf(p, sizeof p, "%s/%s", fx->dir, files[i]);
-		unlink(p);
-	}
-	rmdir(fx->dir);
+	tmpdir_remove(fx->dir);
 	free(fx);
 	return 0;
 }

@@ -251,11 +251,7 @@ static void outbox__requeues__document_left_sending_while_running(void **state)
 	set_faults(f, "http500=1");
 	int64_t id = fx_submit(f, &d);
 	struct journal_doc jd;
-	long long end = mono_ms() + 3000;
-	do {
-		loop_run_once(f->l, 10);
-		state_of(f, id, &jd);
-	} while ((jd.attempts < 1 || jd.state != JS_QUEUED) && mono_ms() < end);
+	fx_run_until_requeued(f, id, &jd, 3000);
 	set_faults(f, "none");
 	/* as if the engine had sent it and then failed to record the answer */
 	assert_int_equal(journal_mark_sending(f->j, id, NULL), K_OK);
@@ -300,30 +296,19 @@ static void outbox__marks__offline_until_the_provider_answers(void **state)
 	struct outbox_stats st;
 	outbox_stats(f->ob, &st);
 	assert_false(st.offline);
-	unsigned port = (unsigned)sandbox_port(f->sb);
-	sandbox_stop(f->sb);
-	f->sb = NULL;
+	unsigned port = fx_sandbox_down(f);
 	struct document d;
 	receipt(&d, 2500);
 	int64_t id = fx_submit(f, &d);
 	struct journal_doc jd;
-	long long end = mono_ms() + 3000;
-	do {
-		loop_run_once(f->l, 10);
-		state_of(f, id, &jd);
-	} while ((jd.attempts < 1 || jd.state != JS_QUEUED) && mono_ms() < end);
+	fx_run_until_requeued(f, id, &jd, 3000);
 	assert_int_equal(jd.state, JS_QUEUED);
 	outbox_stats(f->ob, &st);
 	assert_true(st.offline);
 	assert_non_null(strstr(st.offline_reason, "connection failed"));
 	assert_true(st.offline_since > 0);
 	/* The provider is back on the same port. */
-	char listen[32];
-	snprintf(listen, sizeof listen, "127.0.0.1:%u", port);
-	struct sandbox_options so = {.listen = listen, .callback_delay_ms = 20, .strict = true};
-	struct kerr e = {0};
-	f->sb = sandbox_start(&so, &e);
-	assert_non_null(f->sb);
+	fx_sandbox_up(f, port);
 	outbox_flush(f->ob);
 	assert_int_equal(run_until_state(f, id, JS_PROCESSED), JS_PROCESSED);
 	outbox_stats(f->ob, &st);
@@ -343,9 +328,7 @@ static void outbox__sends__open_shift_alone_before_later_receipts(void **state)
 	f->p.retry_schedule[0] = 3600; /* only outbox_flush() sends again */
 	outbox_free(f->ob);
 	fx_outbox(f);
-	unsigned port = (unsigned)sandbox_port(f->sb);
-	sandbox_stop(f->sb);
-	f->sb = NULL;
+	unsigned port = fx_sandbox_down(f);
 	struct document open, d;
 	document_init(&open, DOC_OPEN_SHIFT);
 	int64_t open_id = fx_submit(f, &open);
@@ -362,12 +345,7 @@ static void outbox__sends__open_shift_alone_before_later_receipts(void **state)
 	    mono_ms() < end);
 	assert_int_equal(a.state, JS_QUEUED);
 	assert_int_equal(b.state, JS_QUEUED);
-	char listen[32];
-	snprintf(listen, sizeof listen, "127.0.0.1:%u", port);
-	struct sandbox_options so = {.listen = listen, .callback_delay_ms = 20, .strict = true};
-	struct kerr e = {0};
-	f->sb = sandbox_start(&so, &e);
-	assert_non_null(f->sb);
+	fx_sandbox_up(f, port);
 	outbox_flush(f->ob);
 	/* While the open-shift is on its way, the receipt waits. */
 	end = mono_ms() + 3000;

@@ -61,103 +61,93 @@ static void pos_receipt(struct document *d, int slips)
 	d->pos_slip_count = slips;
 }
 
-/* "Awaiting retry" first (journal: provider_retry, by callback), then processed. */
-static void lifepay__records__awaiting_retry_then_final_callback(void **state)
+/* One provider outcome: the sandbox fault that causes it and what the journal keeps. */
+struct outcome_case {
+	const char *name;
+	const char *faults;	    /* NULL: none */
+	int pos_slips;		    /* 0: a plain receipt, else paid at the POS terminal */
+	enum journal_state want;    /* the final state */
+	int code;		    /* last_error_code, -1: not checked */
+	const char *text[2];	    /* in last_error_text */
+	const char *history[2];	    /* in the history, the second after the first */
+	bool nothing_in_the_ledger; /* refused before anything was created */
+};
+
+static const struct outcome_case outcomes[] = {
+    {.name = "awaiting retry (provider_retry, by callback), then processed",
+     .faults = "retry=1",
+     .want = JS_PROCESSED,
+     .code = -1,
+     .history = {"provider_retry<callback>", "processed<callback>"}},
+    {.name = "6095 \"Доступ запрещен.\": refused at once, final, the code kept",
+     .faults = "denied=1",
+     .want = JS_REJECTED,
+     .code = 6095,
+     .text = {"Доступ запрещен"},
+     .nothing_in_the_ledger = true},
+    {.name = "3975 from the FN: failed by the error callback, the overview's text kept",
+     .faults = "fn3975=1",
+     .want = JS_FAILED,
+     .code = 3975,
+     .text = {"Некорректное значение параметров команды ФН"}},
+    {.name = "POS terminal approved: processed", .pos_slips = 2, .want = JS_PROCESSED},
+    {.name = "a declined card: failed, and the text says nothing was charged",
+     .faults = "pos_decline=1",
+     .pos_slips = 2,
+     .want = JS_FAILED,
+     .code = -1,
+     .text = {"POS terminal declined the card", "Операция по POS-терминалу отклонена"}},
+    /* the cashier checks before charging again */
+    {.name = "no answer from the terminal: failed, with the slips and a may-be-charged warning",
+     .faults = "pos_timeout=1",
+     .pos_slips = 2,
+     .want = JS_FAILED,
+     .code = -1,
+     .text = {"POS terminal timeout, 2 slip(s)", "may have been charged"},
+     .history = {"failed<callback>POS terminal timeout"}},
+};
+
+static void check_outcome(struct fx *f, const struct outcome_case *c)
 {
-	struct fx *f = *state;
-	set_faults(f, "retry=1");
+	if (c->faults)
+		set_faults(f, c->faults);
 	struct document d;
-	receipt(&d, 15000);
+	if (c->pos_slips)
+		pos_receipt(&d, c->pos_slips);
+	else
+		receipt(&d, 15000);
 	int64_t id = fx_submit(f, &d);
-	assert_int_equal(run_until_state(f, id, JS_PROCESSED), JS_PROCESSED);
-	char h[4096];
-	history(f, id, h);
-	const char *retry = strstr(h, "provider_retry<callback>");
-	assert_non_null(retry);
-	assert_non_null(strstr(retry, "processed<callback>"));
+	assert_int_equal(run_until_state(f, id, c->want), c->want);
+	struct journal_doc jd;
+	state_of(f, id, &jd);
+	if (c->code >= 0)
+		assert_int_equal(jd.last_error_code, c->code);
+	for (size_t i = 0; i < 2 && c->text[i]; i++)
+		assert_non_null(strstr(jd.last_error_text, c->text[i]));
+	if (c->history[0]) {
+		char h[4096];
+		history(f, id, h);
+		const char *first = strstr(h, c->history[0]);
+		assert_non_null(first);
+		if (c->history[1])
+			assert_non_null(strstr(first, c->history[1]));
+	}
+	if (c->nothing_in_the_ledger)
+		assert_int_equal(ledger_count(f, d.ext_id), 0);
 	document_free(&d);
 }
 
-/* 6095 "Доступ запрещен.": refused at once, final, the code kept. */
-static void lifepay__records__6095_denied_as_rejected(void **state)
+/* Each outcome on a fresh fixture (journal, sandbox, outbox). */
+static void lifepay__records__each_provider_outcome(void **state)
 {
-	struct fx *f = *state;
-	set_faults(f, "denied=1");
-	struct document d;
-	receipt(&d, 15000);
-	int64_t id = fx_submit(f, &d);
-	assert_int_equal(run_until_state(f, id, JS_REJECTED), JS_REJECTED);
-	struct journal_doc jd;
-	state_of(f, id, &jd);
-	assert_int_equal(jd.last_error_code, 6095);
-	assert_non_null(strstr(jd.last_error_text, "Доступ запрещен"));
-	assert_int_equal(ledger_count(f, d.ext_id), 0); /* nothing was created */
-	document_free(&d);
-}
-
-/* 3975 from the FN: failed by the error callback, the overview's text kept. */
-static void lifepay__records__3975_as_failed_with_the_fn_text(void **state)
-{
-	struct fx *f = *state;
-	set_faults(f, "fn3975=1");
-	struct document d;
-	receipt(&d, 15000);
-	int64_t id = fx_submit(f, &d);
-	assert_int_equal(run_until_state(f, id, JS_FAILED), JS_FAILED);
-	struct journal_doc jd;
-	state_of(f, id, &jd);
-	assert_int_equal(jd.last_error_code, 3975);
-	assert_non_null(strstr(jd.last_error_text, "Некорректное значение параметров команды ФН"));
-	document_free(&d);
-}
-
-static void lifepay__records__pos_approved_as_processed(void **state)
-{
-	struct fx *f = *state;
-	struct document d;
-	pos_receipt(&d, 2);
-	int64_t id = fx_submit(f, &d);
-	assert_int_equal(run_until_state(f, id, JS_PROCESSED), JS_PROCESSED);
-	struct journal_doc jd;
-	state_of(f, id, &jd);
-	assert_int_equal(jd.last_error_code, 0);
-	document_free(&d);
-}
-
-/* A declined card: failed, and the history says nothing was charged. */
-static void lifepay__records__pos_declined_as_not_charged(void **state)
-{
-	struct fx *f = *state;
-	set_faults(f, "pos_decline=1");
-	struct document d;
-	pos_receipt(&d, 2);
-	int64_t id = fx_submit(f, &d);
-	assert_int_equal(run_until_state(f, id, JS_FAILED), JS_FAILED);
-	struct journal_doc jd;
-	state_of(f, id, &jd);
-	assert_non_null(strstr(jd.last_error_text, "POS terminal declined the card"));
-	assert_non_null(strstr(jd.last_error_text, "Операция по POS-терминалу отклонена"));
-	document_free(&d);
-}
-
-/* No answer from the terminal: failed, with the slips asked for and a warning
- * that the card may have been charged (the cashier checks before charging again). */
-static void lifepay__records__pos_timeout_with_slip_count(void **state)
-{
-	struct fx *f = *state;
-	set_faults(f, "pos_timeout=1");
-	struct document d;
-	pos_receipt(&d, 2);
-	int64_t id = fx_submit(f, &d);
-	assert_int_equal(run_until_state(f, id, JS_FAILED), JS_FAILED);
-	struct journal_doc jd;
-	state_of(f, id, &jd);
-	assert_non_null(strstr(jd.last_error_text, "POS terminal timeout, 2 slip(s)"));
-	assert_non_null(strstr(jd.last_error_text, "may have been charged"));
-	char h[4096];
-	history(f, id, h);
-	assert_non_null(strstr(h, "failed<callback>POS terminal timeout"));
-	document_free(&d);
+	(void)state;
+	for (size_t i = 0; i < sizeof outcomes / sizeof outcomes[0]; i++) {
+		print_message("outcome: %s\n", outcomes[i].name);
+		void *fx = NULL;
+		assert_int_equal(setup(&fx), 0);
+		check_outcome(fx, &outcomes[i]);
+		teardown(&fx);
+	}
 }
 
 /* ---- FFD 1.2 marked goods (issue 15, item 7) ---- */
@@ -251,18 +241,7 @@ static void config__reads_the_ffd_switch(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test_setup_teardown(lifepay__records__awaiting_retry_then_final_callback,
-					    setup, teardown),
-	    cmocka_unit_test_setup_teardown(lifepay__records__6095_denied_as_rejected, setup,
-					    teardown),
-	    cmocka_unit_test_setup_teardown(lifepay__records__3975_as_failed_with_the_fn_text,
-					    setup, teardown),
-	    cmocka_unit_test_setup_teardown(lifepay__records__pos_approved_as_processed, setup,
-					    teardown),
-	    cmocka_unit_test_setup_teardown(lifepay__records__pos_declined_as_not_charged, setup,
-					    teardown),
-	    cmocka_unit_test_setup_teardown(lifepay__records__pos_timeout_with_slip_count, setup,
-					    teardown),
+	    cmocka_unit_test(lifepay__records__each_provider_outcome),
 	    cmocka_unit_test_setup_teardown(lifepay__ffd12__sends_marked_pack_with_its_code, setup,
 					    teardown),
 	    cmocka_unit_test_setup_teardown(lifepay__ffd12__refuses_marked_good_without_code, setup,

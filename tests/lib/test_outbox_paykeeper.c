@@ -271,12 +271,8 @@ static void paykeeper__finds__lost_receipt_past_the_first_page(void **state)
 	pk_receipt(&d, 7700);
 	set_faults(f, "drop=1");
 	int64_t id = fx_submit(f, &d);
-	long long end = mono_ms() + 5000;
 	struct journal_doc jd;
-	do {
-		loop_run_once(f->l, 10);
-		state_of(f, id, &jd);
-	} while ((jd.attempts < 1 || jd.state != JS_QUEUED) && mono_ms() < end);
+	fx_run_until_requeued(f, id, &jd, 5000);
 	set_faults(f, "none");
 	struct document later[2];
 	for (int i = 0; i < 2; i++) {

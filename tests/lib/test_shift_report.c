@@ -11,6 +11,7 @@
 #include <cmocka.h>
 
 #include "journal.h"
+#include "tmpdir.h"
 #include "shift_report.h"
 #include "util.h"
 
@@ -33,10 +34,8 @@ static int64_t on_clock(void *ctx)
 static int setup(void **state)
 {
 	struct fixture *fx = xcalloc(1, sizeof *fx);
-	snprintf(fx->dir, sizeof fx->dir, "/tmp/kassa-test-shift-XXXXXX");
-	if (!mkdtemp(fx->dir))
+	if (!tmpdir_journal("shift", fx->dir, sizeof fx->dir, fx->path, sizeof fx->path))
 		return -1;
-	snprintf(fx->path, sizeof fx->path, "%s/journal.db", fx->dir);
 	fx->now = T0;
 	if (journal_open(fx->path, &fx->j, NULL) != K_OK)
 		return -1;
@@ -49,14 +48,7 @@ static int teardown(void **state)
 {
 	struct fixture *fx = *state;
 	journal_close(fx->j);
-	static const char *const files[] = {"journal.db", "journal.db-wal", "journal.db-shm",
-					    "journal.db.lock"};
-	for (size_t i = 0; i < 4; i++) {
-		char p[160];
-		snprintf(p, sizeof p, "%s/%s", fx->dir, files[i]);
-		unlink(p);
-	}
-	rmdir(fx->dir);
+	tmpdir_remove(fx->dir);
 	free(fx);
 	return 0;
 }

@@ -12,36 +12,16 @@ count=${3:-400}
 kills=${4:-20}
 export LC_ALL=C.UTF-8
 tmp=$(mktemp -d)
-pgdb=
+. "$(dirname "$0")/../tap.sh"
 cleanup() {
 	for f in "$tmp"/*.pid; do [ -f "$f" ] && kill -9 "$(cat "$f")" 2>/dev/null; done
 	kill -9 $(jobs -p) 2>/dev/null
-	wait 2>/dev/null
-	if [ -n "$pgdb" ]; then psql -q "$KASSA_TEST_PG" -c "DROP DATABASE IF EXISTS $pgdb" >/dev/null 2>&1; fi
-	rm -rf "$tmp"
+	tap_cleanup
 }
 trap cleanup EXIT
 
-if [ "$kind" = pg ]; then
-	if [ -z "${KASSA_TEST_PG:-}" ] || ! command -v psql >/dev/null; then
-		echo "KASSA_TEST_PG is not set (or psql is missing): skipped"
-		exit 77
-	fi
-	if grep -q "built without PostgreSQL" "$relay"; then
-		echo "this kassa-relay was built without libpq: skipped"
-		exit 77
-	fi
-	pgdb="kassa_relay_soak_$$_$RANDOM"
-	psql -q "$KASSA_TEST_PG" -c "CREATE DATABASE $pgdb" >/dev/null || exit 1
-	base=${KASSA_TEST_PG%%\?*}
-	query=
-	case "$KASSA_TEST_PG" in *\?*) query="?${KASSA_TEST_PG#*\?}" ;; esac
-	db="${base%/*}/$pgdb$query"
-	relays=(r0 r1)
-else
-	db="sqlite:$tmp/relay.db"
-	relays=(r0)
-fi
+relay_db "$kind" kassa_relay_soak 77
+if [ "$kind" = pg ]; then relays=(r0 r1); else relays=(r0); fi
 
 "$relay" add-till soak --tills "$tmp/tills.ini" >"$tmp/add.txt" || exit 1
 tok=$(sed -n 's/^relay_token = //p' "$tmp/add.txt")

@@ -8,51 +8,8 @@ relay=$1
 kind=$2
 export LC_ALL=C.UTF-8
 tmp=$(mktemp -d)
-pids=()
-pgdb=
-cleanup() {
-	for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null; done
-	wait 2>/dev/null
-	if [ -n "$pgdb" ]; then psql -q "$KASSA_TEST_PG" -c "DROP DATABASE IF EXISTS $pgdb" >/dev/null 2>&1; fi
-	[ -n "${KEEP_TMP:-}" ] && echo "kept $tmp" || rm -rf "$tmp"
-}
-trap cleanup EXIT
-
-if [ "$kind" = pg ]; then
-	if [ -z "${KASSA_TEST_PG:-}" ] || ! command -v psql >/dev/null; then
-		echo "1..0 # SKIP KASSA_TEST_PG is not set (or psql is missing)"
-		exit 77
-	fi
-	if grep -q "built without PostgreSQL" "$relay"; then
-		echo "this kassa-relay was built without libpq: skipped"
-		exit 77
-	fi
-	pgdb="kassa_relay_test_$$_$RANDOM"
-	psql -q "$KASSA_TEST_PG" -c "CREATE DATABASE $pgdb" >/dev/null || exit 1
-	# The same server, another database: replace the path of the URL.
-	base=${KASSA_TEST_PG%%\?*}
-	query=
-	case "$KASSA_TEST_PG" in *\?*) query="?${KASSA_TEST_PG#*\?}" ;; esac
-	db="${base%/*}/$pgdb$query"
-else
-	db="sqlite:$tmp/relay.db"
-fi
-
-n=0
-failed=0
-ok() { n=$((n + 1)); echo "ok $n - $1"; }
-not_ok() {
-	n=$((n + 1))
-	failed=$((failed + 1))
-	echo "not ok $n - $1"
-	shift
-	for line in "$@"; do echo "# $line"; done
-}
-check() { # check NAME CONDITION-STATUS [DETAIL...]
-	local name=$1 st=$2
-	shift 2
-	if [ "$st" -eq 0 ]; then ok "$name"; else not_ok "$name" "$@"; fi
-}
+. "$(dirname "$0")/../tap.sh"
+relay_db "$kind" kassa_relay_test 77
 
 key_of() { # the callback key a till derives from its token
 	printf '%s' 'kassa-relay callback v1' | openssl dgst -sha256 -hmac "$1" | awk '{print $NF}' | cut -c1-32

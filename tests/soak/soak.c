@@ -62,23 +62,6 @@ extern char **environ;
 #define CLIENT_TIMEOUT_MS (10 * 60 * 1000)
 #define MAX_CLIENTS 16
 
-static int failures;
-
-static void check(bool ok, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static void check(bool ok, const char *fmt, ...)
-{
-	if (ok)
-		return;
-	va_list ap;
-	va_start(ap, fmt);
-	fputs("soak: FAILED: ", stderr);
-	vfprintf(stderr, fmt, ap);
-	fputc('\n', stderr);
-	va_end(ap);
-	failures++;
-}
-
 /* ---- the client: a kassa engine that sells until its journal holds N sales, all final ---- */
 
 static int64_t count_all(struct journal *j)
@@ -113,13 +96,8 @@ static int run_client(const char *dir, int sandbox_port, unsigned listen_port, l
 		bench_die("client journal", e.text);
 	struct loop *l = loop_new();
 	struct config_profile p;
-	config_training_profile(&p, (unsigned)sandbox_port);
-	p.listen_port = listen_port;
 	/* retries after 1, 3, 3, ... schedule seconds of 10 ms each */
-	p.retry_schedule[0] = 1;
-	p.retry_schedule[1] = 3;
-	p.retry_count = 2;
-	p.max_in_flight = 8;
+	bench_profile(&p, sandbox_port, listen_port);
 	if (relay_url) {
 		const char *tok = getenv("SOAK_RELAY_TOKEN");
 		if (!tok)
@@ -214,8 +192,8 @@ static int reap(struct client *cs, int n)
 			continue;
 		int st = 0;
 		if (waitpid(cs[i].pid, &st, WNOHANG) == cs[i].pid) {
-			check(WIFEXITED(st) && WEXITSTATUS(st) == 0,
-			      "client %d ended with status %d without being killed", i, st);
+			bench_check(WIFEXITED(st) && WEXITSTATUS(st) == 0,
+				    "client %d ended with status %d without being killed", i, st);
 			cs[i].pid = 0;
 		} else {
 			running++;
@@ -391,35 +369,10 @@ static void relays_stop(struct relays *rs)
 	}
 }
 
-struct jdoc {
-	char ext_id[EXT_ID_MAX + 1];
-	char uuid[UUID_TEXT_MAX + 1];
-	enum journal_state state;
-	int attempts;
-	bool matched;
-};
-
-struct jdocs {
-	struct jdoc *v;
-	size_t n;
-};
-
-static bool on_jdoc(const struct journal_doc *d, void *cls)
-{
-	struct jdocs *a = cls;
-	a->v = xrealloc(a->v, (a->n + 1) * sizeof *a->v);
-	struct jdoc *x = &a->v[a->n++];
-	memset(x, 0, sizeof *x);
-	str_copy(x->ext_id, d->ext_id, sizeof x->ext_id);
-	str_copy(x->uuid, d->uuid, sizeof x->uuid);
-	x->state = d->state;
-	x->attempts = d->attempts;
-	return true;
-}
-
 static int cmp_jdoc(const void *a, const void *b)
 {
-	return strcmp(((const struct jdoc *)a)->ext_id, ((const struct jdoc *)b)->ext_id);
+	return strcmp(((const struct bench_jdoc *)a)->ext_id,
+		      ((const struct bench_jdoc *)b)->ext_id);
 }
 
 static bool on_restart_row(const struct journal_history_row *r, void *cls)
@@ -522,8 +475,8 @@ static int run_soak(const char *self, const struct opts *o)
 			killed++;
 			cs[i].pid = spawn_client(self, &cs[i], sb.port);
 		} else {
-			check(WIFEXITED(st) && WEXITSTATUS(st) == 0, "client %d failed (%d)", i,
-			      st);
+			bench_check(WIFEXITED(st) && WEXITSTATUS(st) == 0, "client %d failed (%d)",
+				    i, st);
 			cs[i].pid = 0;
 		}
 	}
@@ -542,7 +495,7 @@ static int run_soak(const char *self, const struct opts *o)
 					waitpid(cs[i].pid, NULL, 0);
 					cs[i].pid = 0;
 				}
-			check(false, "clients not finished within %ld s", o->timeout_s);
+			bench_check(false, "clients not finished within %ld s", o->timeout_s);
 			break;
 		}
 		bench_sleep_ms(50);
@@ -550,7 +503,7 @@ static int run_soak(const char *self, const struct opts *o)
 	long long total_ms = mono_ms() - start;
 
 	/* Every journal against the ledger. */
-	struct jdocs all = {0};
+	struct bench_jdocs all = {0};
 	int restarts = 0, retried = 0, runs = 0;
 	size_t no_relay = 0;
 	for (int i = 0; i < n; i++) {
@@ -562,10 +515,9 @@ static int run_soak(const char *self, const struct opts *o)
 		if (journal_open(path, &j, &e) != K_OK)
 			bench_die("journal", e.text);
 		size_t before = all.n;
-		if (journal_list(j, NULL, -1, 0, on_jdoc, &all, &e) != K_OK)
-			bench_die("journal_list", e.text);
-		check((long)(all.n - before) == cs[i].count, "till %d journaled %zu sales, not %ld",
-		      i, all.n - before, cs[i].count);
+		bench_jdocs_add(j, &all);
+		bench_check((long)(all.n - before) == cs[i].count,
+			    "till %d journaled %zu sales, not %ld", i, all.n - before, cs[i].count);
 		int64_t max_id = 0;
 		journal_count(j, NULL, &max_id, NULL);
 		for (int64_t id = 1; id <= max_id; id++) {
@@ -574,9 +526,10 @@ static int run_soak(const char *self, const struct opts *o)
 			if (o->relay)
 				journal_history(j, id, on_relay_row, &relayed, NULL);
 			if (o->relay && !relayed && no_relay++ < 5)
-				check(false,
-				      "till %d document #%" PRId64 " has no status from the relay",
-				      i, id);
+				bench_check(false,
+					    "till %d document #%" PRId64
+					    " has no status from the relay",
+					    i, id);
 		}
 		journal_close(j);
 		runs += cs[i].runs;
@@ -586,16 +539,16 @@ static int run_soak(const char *self, const struct opts *o)
 	for (size_t i = 0; i < all.n; i++) {
 		if (all.v[i].state != JS_PROCESSED) {
 			if (not_final++ < 5)
-				check(false, "%s is %s, not processed", all.v[i].ext_id,
-				      journal_state_word(all.v[i].state));
+				bench_check(false, "%s is %s, not processed", all.v[i].ext_id,
+					    journal_state_word(all.v[i].state));
 		}
 		if (all.v[i].attempts > 1)
 			retried++;
 	}
-	check(not_final == 0, "%zu documents not processed", not_final);
+	bench_check(not_final == 0, "%zu documents not processed", not_final);
 	if (o->relay)
-		check(no_relay == 0, "%zu documents got no callback through the relay: lost",
-		      no_relay);
+		bench_check(no_relay == 0, "%zu documents got no callback through the relay: lost",
+			    no_relay);
 	json_t *led = bench_http_json(sb.port, "GET", "/sandbox/ledger", NULL);
 	json_t *docs = json_object_get(led, "documents");
 	size_t k, dup = 0, unknown = 0, wrong_uuid = 0;
@@ -604,9 +557,9 @@ static int run_soak(const char *self, const struct opts *o)
 	{
 		const char *ext = json_string_value(json_object_get(d, "ext_id"));
 		const char *uuid = json_string_value(json_object_get(d, "uuid"));
-		struct jdoc key;
+		struct bench_jdoc key;
 		str_copy(key.ext_id, ext ? ext : "", sizeof key.ext_id);
-		struct jdoc *x = bsearch(&key, all.v, all.n, sizeof *all.v, cmp_jdoc);
+		struct bench_jdoc *x = bsearch(&key, all.v, all.n, sizeof *all.v, cmp_jdoc);
 		if (!x) {
 			unknown++;
 			continue;
@@ -621,11 +574,12 @@ static int run_soak(const char *self, const struct opts *o)
 	for (size_t i = 0; i < all.n; i++)
 		missing += !all.v[i].matched;
 	size_t ledger_n = json_array_size(docs);
-	check(ledger_n == all.n, "the ledger holds %zu documents, the journals %zu", ledger_n,
-	      all.n);
-	check(dup == 0 && unknown == 0 && missing == 0 && wrong_uuid == 0,
-	      "ledger vs journals: %zu doubled, %zu unknown, %zu missing, %zu with another uuid",
-	      dup, unknown, missing, wrong_uuid);
+	bench_check(ledger_n == all.n, "the ledger holds %zu documents, the journals %zu", ledger_n,
+		    all.n);
+	bench_check(
+	    dup == 0 && unknown == 0 && missing == 0 && wrong_uuid == 0,
+	    "ledger vs journals: %zu doubled, %zu unknown, %zu missing, %zu with another uuid", dup,
+	    unknown, missing, wrong_uuid);
 	json_decref(led);
 	json_t *cbs = bench_http_json(sb.port, "GET", "/sandbox/callbacks", NULL);
 	size_t ncb = json_array_size(json_object_get(cbs, "callbacks"));
@@ -638,7 +592,7 @@ static int run_soak(const char *self, const struct opts *o)
 	       "= journals %zu, %zu doubled, %zu missing; %d failed checks\n",
 	       all.n, n, runs, killed, o->faults, o->time_scale, o->seed, kill_phase / 1000.0,
 	       during_kills, total_ms / 1000.0, retried, restarts, ncb, ledger_n, all.n, dup,
-	       missing, failures);
+	       missing, bench_failures());
 	if (o->relay)
 		printf("soak: through kassa-relay (%s, %d process%s): %d relay SIGKILLs, %zu "
 		       "documents "
@@ -648,11 +602,11 @@ static int run_soak(const char *self, const struct opts *o)
 	if (o->relay)
 		relays_stop(&rs);
 	bench_sandbox_stop(&sb);
-	if (failures)
+	if (bench_failures())
 		fprintf(stderr, "soak: the journals are kept in %s\n", base);
 	else
 		bench_rmtree(base);
-	return failures ? 1 : 0;
+	return bench_failures() ? 1 : 0;
 }
 
 int main(int argc, char **argv)

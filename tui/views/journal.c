@@ -559,16 +559,8 @@ static int journal_screen_handle(struct app *app, enum action a, int key)
 	case ACT_JOURNAL:
 		app_pop(app);
 		return APP_HANDLED | APP_REDRAW;
-	case ACT_PAY:
-	case ACT_NONFISCAL:
-	case ACT_DISCOUNT:
-	case ACT_DELETE_LINE:
-	case ACT_FIND:
-		app_message(app, UI_MESSAGE_ERROR, "%s",
-			    _("Back to the sale first (Esc or F11); the basket is kept"));
-		return APP_HANDLED | APP_REDRAW;
 	default:
-		return APP_UNHANDLED;
+		return app_sale_action_elsewhere(app, a, "F11");
 	}
 }
 

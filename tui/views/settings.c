@@ -429,14 +429,6 @@ static int settings_handle(struct app *app, enum action a, int key)
 	case ACT_SETTINGS:
 		app_pop(app);
 		return APP_HANDLED | APP_REDRAW;
-	case ACT_PAY:
-	case ACT_NONFISCAL:
-	case ACT_DISCOUNT:
-	case ACT_DELETE_LINE:
-	case ACT_FIND:
-		app_message(app, UI_MESSAGE_ERROR, "%s",
-			    _("Back to the sale first (Esc or F12); the basket is kept"));
-		return APP_HANDLED | APP_REDRAW;
 	case ACT_SEND:
 		/* Enter on the list (the input line is off there); else readline takes it. */
 		if (sg->mode != SM_LIST)
@@ -444,7 +436,7 @@ static int settings_handle(struct app *app, enum action a, int key)
 		enter(app);
 		return APP_HANDLED | APP_REDRAW;
 	default:
-		return APP_UNHANDLED;
+		return app_sale_action_elsewhere(app, a, "F12");
 	}
 }
 
