@@ -134,17 +134,11 @@ void outbox_flush(struct outbox *ob);
 kstatus outbox_replay(struct outbox *ob, int64_t id, struct kerr *err);
 /* Fills the status bar counters. */
 void outbox_stats(struct outbox *ob, struct outbox_stats *out);
-/* True when a send, poll or token request of the engine is on the wire. */
-bool outbox_busy(const struct outbox *ob);
-/* The callback listener's health (serving, degraded or failed with the reason). */
-void outbox_listener_health(const struct outbox *ob, struct listener_health *h);
 /* Where the listener of the kassa sending from journal_path publishes its
  * health (listener_health_load): "<journal_path>-listener". */
 bool outbox_health_path(const char *journal_path, char *out, size_t n);
 /* The port the callback listener bound, 0 without a listener. */
 unsigned outbox_listener_port(const struct outbox *ob);
-/* The profile the engine runs with. */
-const struct config_profile *outbox_profile(const struct outbox *ob);
 
 /*
  * The callback token kept in the file at path (mode 0600): the one stored

@@ -115,16 +115,6 @@ void outbox_stats(struct outbox *ob, struct outbox_stats *out)
 	str_copy(out->offline_reason, ob->offline_reason, sizeof out->offline_reason);
 }
 
-bool outbox_busy(const struct outbox *ob)
-{
-	return ob->njobs > 0;
-}
-
-void outbox_listener_health(const struct outbox *ob, struct listener_health *h)
-{
-	listener_health(ob ? ob->ls : NULL, h);
-}
-
 bool outbox_health_path(const char *journal_path, char *out, size_t n)
 {
 	int w = snprintf(out, n, "%s-listener", journal_path);
@@ -134,11 +124,6 @@ bool outbox_health_path(const char *journal_path, char *out, size_t n)
 unsigned outbox_listener_port(const struct outbox *ob)
 {
 	return ob->ls ? listener_port(ob->ls) : 0;
-}
-
-const struct config_profile *outbox_profile(const struct outbox *ob)
-{
-	return &ob->p;
 }
 
 static bool token_shape_ok(const char *t)

@@ -381,11 +381,6 @@ const char *http_query(struct relay_req *q, const char *name)
 	return MHD_lookup_connection_value(q->conn, MHD_GET_ARGUMENT_KIND, name);
 }
 
-unsigned http_connections(const struct http *h)
-{
-	return h ? h->connections : 0;
-}
-
 void http_stop(struct http *h)
 {
 	if (!h)

@@ -30,11 +30,6 @@ struct tills *relay_tills(struct relay *r)
 	return r->tills;
 }
 
-const char *relay_public_url(struct relay *r)
-{
-	return r->public_url;
-}
-
 /* ---- the deadline list ---- */
 
 static void on_relay_deadline(struct loop *l, void *cls);

@@ -60,8 +60,6 @@ void http_suspend(struct relay_req *q);
 void http_answer(struct relay_req *q, int status, const char *type, char *reply);
 /* A query argument of the request, or NULL. */
 const char *http_query(struct relay_req *q, const char *name);
-/* Number of open connections. */
-unsigned http_connections(const struct http *h);
 void http_stop(struct http *h);
 
 /* relay.c: a complete request that passed routing and limits. */
@@ -77,6 +75,5 @@ void relay_bind(struct relay *r, struct relay_req *q);
  * changed since it was read (looked at most once a second); true when a new
  * set was loaded, so the lookup is worth repeating. */
 bool relay_tills_missed(struct relay *r);
-const char *relay_public_url(struct relay *r);
 
 #endif
