@@ -265,7 +265,7 @@ int cli_engine_status(int argc, char **argv)
 	printf(_("document #%" PRId64 "\n"), d.id);
 	printf(_("  kind        %s%s%s%s\n"), d.kind, d.type[0] ? " (" : "", d.type,
 	       d.type[0] ? ")" : "");
-	printf(_("  profile     %s (%s)%s\n"), d.profile, journal_provider_word(d.provider),
+	printf(_("  profile     %s (%s)%s\n"), d.profile, provider_word(d.provider),
 	       d.test ? _(", test mode") : "");
 	printf("  ext_id      %s\n", d.ext_id);
 	printf("  uuid        %s\n", d.uuid[0] ? d.uuid : "-");
@@ -326,7 +326,7 @@ static bool on_doc_json(const struct journal_doc *d, void *cls)
 	json_object_set_new(o, "created", json_string(when));
 	json_object_set_new(o, "created_ms", json_integer(d->created_at));
 	json_object_set_new(o, "profile", json_string(d->profile));
-	json_object_set_new(o, "provider", json_string(journal_provider_word(d->provider)));
+	json_object_set_new(o, "provider", json_string(provider_word(d->provider)));
 	json_object_set_new(o, "kind", json_string(d->kind));
 	json_object_set_new(o, "type", json_string(d->type));
 	json_object_set_new(o, "state", json_string(journal_state_word(d->state)));

@@ -407,7 +407,7 @@ char *config_dump(const struct config_profile *p, bool masked)
 	if (p->training)
 		sb_add(&b, "; training: the built-in sandbox, its own journal\n");
 	sb_add(&b, "[profile.%s]\n", p->name);
-	sb_add(&b, "provider = %s\n", journal_provider_word(p->provider));
+	sb_add(&b, "provider = %s\n", provider_word(p->provider));
 	sb_add(&b, "base_url = %s\n", p->base_url);
 	if (provider_can(p->provider, PROVIDER_CAP_KEY_IN_BODY)) {
 		sb_add(&b, "login = %s\n", p->login);

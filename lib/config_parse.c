@@ -304,7 +304,7 @@ static void profile_value(struct parse_ctx *c, struct config_profile *p, struct 
 	}
 	switch (ks->kind) {
 	case V_PROVIDER:
-		if (!journal_provider_parse(v, &p->provider))
+		if (!provider_parse(v, &p->provider))
 			bad_value(c, line, section, name, v, _("allowed: lifepay or paykeeper"));
 		break;
 	case V_URL:

@@ -163,9 +163,6 @@ static const bool state_finals[] = {JOURNAL_STATE_INFO(STATE_FINAL)};
 #define SOURCE_WORD(name, word) word,
 static const char *const source_words[] = {JOURNAL_SOURCE_INFO(SOURCE_WORD)};
 #undef SOURCE_WORD
-#define PROVIDER_WORD(name, word) word,
-static const char *const provider_words[] = {KPROVIDER_INFO(PROVIDER_WORD)};
-#undef PROVIDER_WORD
 
 const char *journal_state_word(enum journal_state s)
 {
@@ -215,20 +212,6 @@ bool journal_source_parse(const char *word, enum journal_source *s)
 	if (!word_parse(source_words, JSRC_COUNT, word, &v))
 		return false;
 	*s = (enum journal_source)v;
-	return true;
-}
-
-const char *journal_provider_word(enum kprovider p)
-{
-	return (unsigned)p < KPROVIDER_COUNT ? provider_words[p] : "?";
-}
-
-bool journal_provider_parse(const char *word, enum kprovider *p)
-{
-	int v;
-	if (!word_parse(provider_words, KPROVIDER_COUNT, word, &v))
-		return false;
-	*p = (enum kprovider)v;
 	return true;
 }
 

@@ -266,8 +266,6 @@ bool journal_state_final(enum journal_state s);
 bool journal_state_parse(const char *word, enum journal_state *s);
 const char *journal_source_word(enum journal_source s);
 bool journal_source_parse(const char *word, enum journal_source *s);
-const char *journal_provider_word(enum kprovider p);
-bool journal_provider_parse(const char *word, enum kprovider *p);
 
 /*
  * Commits a new document in state queued (due now) with its first history

@@ -139,7 +139,7 @@ void journal_doc_from_row(sqlite3_stmt *s, struct journal_doc *d, bool with_body
 	memset(d, 0, sizeof *d);
 	d->id = sqlite3_column_int64(s, 0);
 	journal_col_text(s, 1, d->profile, sizeof d->profile);
-	journal_provider_parse((const char *)sqlite3_column_text(s, 2), &d->provider);
+	provider_parse((const char *)sqlite3_column_text(s, 2), &d->provider);
 	journal_col_text(s, 3, d->kind, sizeof d->kind);
 	journal_col_text(s, 4, d->type, sizeof d->type);
 	journal_col_text(s, 5, d->ext_id, sizeof d->ext_id);
@@ -189,7 +189,7 @@ kstatus journal_head_load(struct journal *j, enum stmt_id id, int64_t num, const
 	h->id = sqlite3_column_int64(s, 0);
 	h->state = journal_col_state(s, 1);
 	h->test = sqlite3_column_int(s, 2) != 0;
-	journal_provider_parse((const char *)sqlite3_column_text(s, 3), &h->provider);
+	provider_parse((const char *)sqlite3_column_text(s, 3), &h->provider);
 	journal_col_text(s, 4, h->uuid, sizeof h->uuid);
 	journal_col_text(s, 5, h->receipt_id, sizeof h->receipt_id);
 	h->attempts = sqlite3_column_int(s, 6);

@@ -182,7 +182,7 @@ kstatus journal_enqueue(struct journal *j, const struct journal_new_doc *d, int6
 	if (!s)
 		return journal_tx_abort(j, K_DB);
 	journal_bind_text(s, 1, d->profile ? d->profile : "");
-	journal_bind_text(s, 2, journal_provider_word(d->provider));
+	journal_bind_text(s, 2, provider_word(d->provider));
 	journal_bind_text(s, 3, d->kind);
 	journal_bind_text(s, 4, d->type ? d->type : "");
 	journal_bind_text(s, 5, d->ext_id);

@@ -583,9 +583,9 @@ static void journal_words__round_trip(void **state)
 		assert_int_equal(back, s);
 	}
 	enum kprovider p;
-	assert_true(journal_provider_parse("paykeeper", &p));
+	assert_true(provider_parse("paykeeper", &p));
 	assert_int_equal(p, KPROVIDER_PAYKEEPER);
-	assert_false(journal_provider_parse("atol", &p));
+	assert_false(provider_parse("atol", &p));
 	assert_string_equal(journal_state_word(JS_PROVIDER_RETRY), "provider_retry");
 	assert_string_equal(journal_state_label(JS_PROVIDER_RETRY), "provider retry");
 	assert_string_equal(journal_state_word((enum journal_state)99), "?");

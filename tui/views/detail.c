@@ -385,7 +385,7 @@ static void build(struct app *app)
 		addf(dt, UI_TEXT, _("Total %s: card %s, cash %s, change %s"), amount, card, cash,
 		     change);
 	}
-	addf(dt, UI_TEXT, _("Profile %s (%s)"), d.profile, journal_provider_word(d.provider));
+	addf(dt, UI_TEXT, _("Profile %s (%s)"), d.profile, provider_word(d.provider));
 	addf(dt, UI_TEXT, "ext_id %s", d.ext_id);
 	if (d.uuid[0])
 		addf(dt, UI_TEXT, "uuid   %s", d.uuid);
