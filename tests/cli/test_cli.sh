@@ -155,6 +155,32 @@ bad bad-email.json "customer_email: must be an e-mail address"
 expect_bad "missing file" 2 "cannot open" receipt --dry-run "$data/no-such-file.json"
 expect_bad "a directory" 2 "cannot read" receipt --dry-run "$data"
 
+# --dry-run checks what a send checks (lib/guard.c): a refund's original, whole
+# pieces, the ceiling; and takes the options a send takes
+refund='{"type":"refund","purchase":{"products":[{"name":"X","price":10,"quantity":1}]},"cash_amount":"#"}'
+echo "$refund" >"$tmp/refund.json"
+echo '{"purchase":{"products":[{"name":"X","price":2000000,"quantity":1}]},"cash_amount":"#"}' \
+	>"$tmp/large.json"
+echo '{"purchase":{"products":[{"name":"X","price":10,"quantity":1.5}]},"cash_amount":"#"}' \
+	>"$tmp/half.json"
+expect_bad "dry run: a refund without ref_uuid" 2 "ref_uuid: a refund cites its original" \
+	receipt --dry-run "$tmp/refund.json"
+expect_bad "dry run: above max_receipt" 2 "max_receipt 1000000.00" receipt --dry-run "$tmp/large.json"
+expect_bad "dry run: half a piece" 2 "purchase.products[0].quantity: 1.5: goods sold by the piece" \
+	receipt --dry-run "$tmp/half.json"
+expect_bad "dry run: --profile without a config" 3 "no configuration at" \
+	receipt --dry-run --profile shop "$tmp/large.json"
+dry_ok() {
+	local name=$1
+	shift
+	run "$@"
+	if [ "$rc" -eq 0 ] && grep -q '"request"' "$tmp/out"; then ok "$name"; else
+		not_ok "$name" "exit status $rc, want 0 and the request"; fi
+}
+dry_ok "dry run: --no-original" receipt --dry-run --no-original "$tmp/refund.json"
+dry_ok "dry run: --allow-large, --training, -v" --training receipt -v --dry-run --allow-large \
+	"$tmp/large.json"
+
 # more than the input limit
 head -c 1100000 /dev/zero | tr '\0' ' ' >"$tmp/big.json"
 expect_bad "input over 1 MiB" 2 "is larger than" receipt --dry-run "$tmp/big.json"
