@@ -723,7 +723,7 @@ void app_clear_message(struct app *app)
 
 void app_input(struct app *app, const char *prompt, const char *text)
 {
-	static char last_prompt[128];
+	static char last_prompt[INPUT_PROMPT_MAX];
 	if (prompt)
 		str_copy(last_prompt, prompt, sizeof last_prompt);
 	input_set(last_prompt, text);
