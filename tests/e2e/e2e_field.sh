@@ -4,7 +4,7 @@
 # (tmux, polling, TAP, clean-up) is e2e.sh's, sourced as e2e_smalls.sh does.
 #
 # usage: e2e_field.sh KASSA KASSA_SANDBOX CASE
-#   CASE: prompt-ru
+#   CASE: prompt-ru | half-piece
 set -u
 here=$(dirname "$(realpath "$0")")
 harness=$(sed '/^\[ -x "\$KASSA" \]/,$d' "$here/e2e.sh")
@@ -55,11 +55,32 @@ case_prompt_ru() {
 	quit_kassa
 }
 
+# A catalog item refused when added (half a piece) left the input line empty:
+# what was typed must stay to be fixed, as for every other refusal.
+case_half_piece() {
+	start_kassa 80 24 C.UTF-8
+	wait_for "Item:" "kassa starts in training"
+	type_text "1.5*1001"
+	keys Enter
+	wait_for "goods sold by the piece take whole numbers" "half a piece is refused"
+	input_line_has "Item: 1.5*1001" "what was typed stays on the input line"
+	keys C-u
+	type_text "2*1001"
+	keys Enter
+	wait_re "Бородинский.* 2 pc" "the fixed line goes in"
+	input_line_has "Item:" "the input line is ready for the next item"
+	keys F10
+	wait_for "Quit and lose them? (y/n)" "F10 asks: the basket is not empty"
+	keys y
+	wait_for "kassa exited with 0" "y quits kassa with status 0"
+}
+
 [ -x "$KASSA" ] || bail "kassa is built" "not executable: $KASSA"
 need tmux
 need infocmp
 case "$CASE" in
 prompt-ru) case_prompt_ru ;;
+half-piece) case_half_piece ;;
 *) bail "known case" "unknown case '$CASE'" ;;
 esac
 say "1..$n"
