@@ -4,7 +4,7 @@
 # (tmux, polling, TAP, clean-up) is e2e.sh's, sourced as e2e_smalls.sh does.
 #
 # usage: e2e_field.sh KASSA KASSA_SANDBOX CASE
-#   CASE: prompt-ru | half-piece
+#   CASE: prompt-ru | half-piece | long-message | long-message-ru
 set -u
 here=$(dirname "$(realpath "$0")")
 harness=$(sed '/^\[ -x "\$KASSA" \]/,$d' "$here/e2e.sh")
@@ -75,12 +75,50 @@ case_half_piece() {
 	wait_for "kassa exited with 0" "y quits kassa with status 0"
 }
 
+# long_message LOCALE SETTLEMENT_RE END: a partial prepayment of two lines with
+# different VAT rates is refused with a message longer than 80 columns; its
+# end (what to do) must be on the screen, not cut off with "…".
+long_message() {
+	local loc=$1 end=$2
+	start_kassa 80 24 "$loc"
+	wait_re "Item:|Товар:" "kassa starts in training ($loc)"
+	type_text 1001
+	keys Enter
+	type_text 1006
+	keys Enter
+	wait_re "(Lines|Строк): 2" "two lines with VAT 10 and VAT 20"
+	keys F5
+	wait_re "Payment: receipt|Оплата: чек" "F5 opens the pay dialog"
+	keys BTab Right Right
+	wait_re "(partial prepayment|частичная предоплата)" "the settlement is a partial prepayment"
+	keys Tab
+	type_text 100
+	keys F2
+	wait_for "$end" "the refusal says what to do, whole, at 80 columns"
+	wait_re "(Total to pay|Итого к оплате) +1[ ,]?027[.,]80|(Total to pay|Итого к оплате) +513" \
+		"the pay dialog is still drawn above it"
+	keys Escape
+	keys Escape
+	keys F10
+	wait_re "\((y/n|д/н)\)" "F10 asks: the basket is not empty"
+	keys y
+	wait_for "kassa exited with 0" "y quits kassa with status 0"
+}
+
+case_long_message() { long_message C.UTF-8 "take a full prepayment or split the order"; }
+case_long_message_ru() {
+	check_locales
+	long_message ru_RU.UTF-8 "примите предоплату 100% или разделите заказ"
+}
+
 [ -x "$KASSA" ] || bail "kassa is built" "not executable: $KASSA"
 need tmux
 need infocmp
 case "$CASE" in
 prompt-ru) case_prompt_ru ;;
 half-piece) case_half_piece ;;
+long-message) case_long_message ;;
+long-message-ru) case_long_message_ru ;;
 *) bail "known case" "unknown case '$CASE'" ;;
 esac
 say "1..$n"
