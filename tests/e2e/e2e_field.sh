@@ -89,11 +89,16 @@ long_message() {
 	wait_re "(Lines|Строк): 2" "two lines with VAT 10 and VAT 20"
 	keys F5
 	wait_re "Payment: receipt|Оплата: чек" "F5 opens the pay dialog"
+	type_text "#"
 	keys BTab Right Right
 	wait_re "(partial prepayment|частичная предоплата)" "the settlement is a partial prepayment"
 	keys Tab
 	type_text 100
-	keys F2
+	wait_re "(Ready: Enter sends|Готово к отправке|different VAT rates|разные ставки НДС)" \
+		"the dialog judges the part taken now"
+	refute "Ready: Enter sends" "it never says Ready for what Enter refuses"
+	refute "Готово к отправке" "(nor in Russian)"
+	keys Enter
 	wait_for "$end" "the refusal says what to do, whole, at 80 columns"
 	wait_re "(Total to pay|Итого к оплате) +1[ ,]?027[.,]80|(Total to pay|Итого к оплате) +513" \
 		"the pay dialog is still drawn above it"
