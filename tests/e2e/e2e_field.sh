@@ -4,7 +4,7 @@
 # (tmux, polling, TAP, clean-up) is e2e.sh's, sourced as e2e_smalls.sh does.
 #
 # usage: e2e_field.sh KASSA KASSA_SANDBOX CASE
-#   CASE: prompt-ru | half-piece | long-message | long-message-ru | refund-piece
+#   CASE: prompt-ru | half-piece | long-message | long-message-ru | refund-piece | payback-mixed
 set -u
 here=$(dirname "$(realpath "$0")")
 harness=$(sed '/^\[ -x "\$KASSA" \]/,$d' "$here/e2e.sh")
@@ -148,6 +148,40 @@ case_refund_piece() {
 	quit_kassa
 }
 
+# A refund of a sale paid card + cash goes back the same way: PAY BACK in large
+# digits is the cash to hand back (51.23), not the whole refund (54.90).
+case_payback_mixed() {
+	start_kassa 80 24 C.UTF-8
+	wait_for "Item:" "kassa starts in training"
+	for code in 1001 "0.455*1003" 1006; do
+		type_text "$code"
+		keys Enter
+		sleep 0.1
+	done
+	wait_for "Lines: 3" "three lines"
+	type_text 10
+	keys F3
+	wait_for "TOTAL 535.80" "10 % off the coffee"
+	keys F5
+	wait_for "Payment: receipt" "F5 opens the pay dialog"
+	type_text 500
+	keys F3
+	wait_for "paid: cash 500.00 · card 35.80" "cash 500 and the card for the rest"
+	keys F4
+	wait_for "Refund: choose the original receipt" "F4 lists the originals"
+	keys Enter
+	wait_for "Line 1: refund qty" "the original's lines"
+	keys Enter
+	wait_for "REFUND 54.90 card 3.67 + cash 51.23" "the bread goes back as it was paid"
+	keys F5
+	wait_for "(y/n)" "F5 asks"
+	keys y
+	wait_for "refund: in cash 51.23 · to the card 3.67" "the split is shown"
+	wait_for "PAY BACK 51.23" "PAY BACK is the cash to hand back"
+	refute "PAY BACK 54.90" "not the whole refund, part of which goes to the card"
+	quit_kassa
+}
+
 [ -x "$KASSA" ] || bail "kassa is built" "not executable: $KASSA"
 need tmux
 need infocmp
@@ -157,6 +191,7 @@ half-piece) case_half_piece ;;
 long-message) case_long_message ;;
 long-message-ru) case_long_message_ru ;;
 refund-piece) case_refund_piece ;;
+payback-mixed) case_payback_mixed ;;
 *) bail "known case" "unknown case '$CASE'" ;;
 esac
 say "1..$n"
