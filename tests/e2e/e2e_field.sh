@@ -4,7 +4,7 @@
 # (tmux, polling, TAP, clean-up) is e2e.sh's, sourced as e2e_smalls.sh does.
 #
 # usage: e2e_field.sh KASSA KASSA_SANDBOX CASE
-#   CASE: prompt-ru | half-piece | long-message | long-message-ru | refund-piece | payback-mixed
+#   CASE: prompt-ru | half-piece | long-message | long-message-ru | refund-piece | payback-mixed | tx-unlinked
 set -u
 here=$(dirname "$(realpath "$0")")
 harness=$(sed '/^\[ -x "\$KASSA" \]/,$d' "$here/e2e.sh")
@@ -182,6 +182,26 @@ case_payback_mixed() {
 	quit_kassa
 }
 
+# A LIFE PAY notification names no bill of this till (anyone may post one; they
+# carry no signature): the pane must not show it like a confirmed payment.
+case_tx_unlinked() {
+	need curl
+	start_kassa 160 45 C.UTF-8
+	wait_re "listener on :[0-9]+" "kassa starts in training with its listener"
+	local port token
+	port=$(grep -oE "listener on :[0-9]+" <<<"$last_screen" | grep -oE "[0-9]+$")
+	token=$(cat "$tmp/data/kassa/training-callback-token")
+	local code
+	code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 10 \
+		--data-urlencode 'data={"number":"990001","type":"payment","status":"success","amount":"10.00","method":"card"}' \
+		"http://127.0.0.1:$port/cb/$token/lifepay-tx")
+	if [ "$code" = 200 ]; then ok "the listener takes the notification"; else
+		not_ok "the listener takes the notification" "HTTP $code on port $port"; fi
+	wait_for "card payment 10.00 success, unconfirmed (no bill here)" \
+		"the notification about no bill here is marked unconfirmed"
+	quit_kassa
+}
+
 [ -x "$KASSA" ] || bail "kassa is built" "not executable: $KASSA"
 need tmux
 need infocmp
@@ -192,6 +212,7 @@ long-message) case_long_message ;;
 long-message-ru) case_long_message_ru ;;
 refund-piece) case_refund_piece ;;
 payback-mixed) case_payback_mixed ;;
+tx-unlinked) case_tx_unlinked ;;
 *) bail "known case" "unknown case '$CASE'" ;;
 esac
 say "1..$n"
