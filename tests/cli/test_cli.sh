@@ -177,6 +177,8 @@ dry_ok() {
 	if [ "$rc" -eq 0 ] && grep -q '"request"' "$tmp/out"; then ok "$name"; else
 		not_ok "$name" "exit status $rc, want 0 and the request"; fi
 }
+expect_bad "status: an unknown id says how to name a document" 2 \
+	"the first 6 or more characters of either" status 48 --training
 dry_ok "dry run: --no-original" receipt --dry-run --no-original "$tmp/refund.json"
 dry_ok "dry run: --allow-large, --training, -v" --training receipt -v --dry-run --allow-large \
 	"$tmp/large.json"
