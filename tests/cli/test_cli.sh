@@ -206,6 +206,13 @@ if [ "$rc" -eq 0 ] && grep -q '^  receipt ' "$tmp/out" && grep -q 'Exit status' 
 else
 	not_ok "--help lists commands and exit statuses" "exit status $rc"
 fi
+run --help
+if [ "$rc" -eq 0 ] && grep -q '^  --profile NAME' "$tmp/out" && grep -q '^  --training' "$tmp/out" &&
+	grep -q '^  --theme NAME' "$tmp/out" && grep -q '^  --no-color' "$tmp/out"; then
+	ok "--help lists the options (--profile, --training, --theme, --no-color)"
+else
+	not_ok "--help lists the options (--profile, --training, --theme, --no-color)" "exit status $rc"
+fi
 run --version
 if [ "$rc" -eq 0 ] && grep -qE '^kassa [0-9]+\.[0-9]+\.[0-9]+$' "$tmp/out"; then
 	ok "--version"
