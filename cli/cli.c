@@ -132,7 +132,7 @@ void cli_usage(FILE *out)
 
 static int cli_help(int argc, char **argv)
 {
-	if (argc < 2) {
+	if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
 		cli_usage(stdout);
 		return CLI_OK;
 	}

@@ -213,6 +213,12 @@ if [ "$rc" -eq 0 ] && grep -q '^  --profile NAME' "$tmp/out" && grep -q '^  --tr
 else
 	not_ok "--help lists the options (--profile, --training, --theme, --no-color)" "exit status $rc"
 fi
+run help --help
+if [ "$rc" -eq 0 ] && grep -q 'Usage: kassa' "$tmp/out"; then
+	ok "help --help prints the usage"
+else
+	not_ok "help --help prints the usage" "exit status $rc"
+fi
 run --version
 if [ "$rc" -eq 0 ] && grep -qE '^kassa [0-9]+\.[0-9]+\.[0-9]+$' "$tmp/out"; then
 	ok "--version"
