@@ -129,6 +129,8 @@ case_refund_piece() {
 	type_text "#"
 	keys Enter
 	wait_for "is on its way" "the sale goes out"
+	# F4 lists sales the provider has given a uuid
+	wait_re "Last: #1 receipt · sale 54\.90 · (accepted|processed)" "the provider accepts it"
 	keys F4
 	wait_for "Refund: choose the original receipt" "F4 lists the originals"
 	keys Enter
@@ -167,6 +169,7 @@ case_payback_mixed() {
 	type_text 500
 	keys F3
 	wait_for "paid: cash 500.00 · card 35.80" "cash 500 and the card for the rest"
+	wait_re "Last: #1 receipt · sale 535\.80 · (accepted|processed)" "the provider accepts it"
 	keys F4
 	wait_for "Refund: choose the original receipt" "F4 lists the originals"
 	keys Enter
