@@ -113,6 +113,15 @@ void cli_usage(FILE *out)
 	}
 	fprintf(out, "%s",
 		_("\n"
+		  "Options (before or after the command):\n"
+		  "  --profile NAME   use [profile.NAME] of ~/.config/kassa/config.ini\n"
+		  "  --training       the built-in training sandbox and journal\n"
+		  "  -v, --verbose    log delivery events on stderr (commands)\n"
+		  "  --theme NAME     the screen's colours: default, dark, high-contrast, mono\n"
+		  "  --no-color       no colours on the screen\n"
+		  "  --keys FILE      key bindings for the screen (bind SCREEN KEY ACTION)\n"));
+	fprintf(out, "%s",
+		_("\n"
 		  "Exit status:\n"
 		  "  0  done\n"
 		  "  1  the provider refused the document, or delivery failed\n"
@@ -123,7 +132,7 @@ void cli_usage(FILE *out)
 
 static int cli_help(int argc, char **argv)
 {
-	if (argc < 2) {
+	if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
 		cli_usage(stdout);
 		return CLI_OK;
 	}

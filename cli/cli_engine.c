@@ -251,8 +251,11 @@ int cli_engine_status(int argc, char **argv)
 	struct kerr e = {0};
 	kstatus st = journal_find(s.run.journal, o.pos[0], &d, &e);
 	if (st == K_NOTFOUND) {
-		rc = cli_error(o.cmd, CLI_USAGE, _("no document \"%s\" in %s"), o.pos[0],
-			       s.run.journal_path);
+		rc = cli_error(o.cmd, CLI_USAGE,
+			       _("no document \"%s\" in %s: give its number, ext_id or uuid, or "
+				 "the first 6 or more characters of either (kassa journal lists "
+				 "them)"),
+			       o.pos[0], s.run.journal_path);
 		cli_session_close(&s);
 		return rc;
 	}

@@ -11,8 +11,10 @@
 
 #include "cli.h"
 #include "cli_engine.h"
+#include "config.h"
 #include "document.h"
 #include "errors.h"
+#include "guard.h"
 #include "i18n.h"
 #include "jsonx.h"
 #include "money.h"
@@ -25,8 +27,10 @@
 
 struct receipt_opts {
 	bool dry_run;
+	bool allow_large, no_original, training;
 	enum doc_kind kind;
 	const char *path;
+	const char *profile;
 };
 
 static int receipt_usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -39,16 +43,16 @@ static int receipt_usage_error(const char *fmt, ...)
 	vsnprintf(text, sizeof text, fmt, ap);
 	va_end(ap);
 	cli_error("receipt", CLI_USAGE, "%s", text);
-	fprintf(stderr, _("Usage: kassa receipt %s\n"), _("--dry-run [--kind KIND] FILE"));
+	fprintf(stderr, _("Usage: kassa receipt %s\n"),
+		_("--dry-run [--kind KIND] [--allow-large] [--no-original] FILE"));
 	return CLI_USAGE;
 }
 
 static int parse_opts(int argc, char **argv, struct receipt_opts *o, bool *help)
 {
 	bool options = true;
-	o->dry_run = false;
+	memset(o, 0, sizeof *o);
 	o->kind = DOC_RECEIPT;
-	o->path = NULL;
 	*help = false;
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i];
@@ -59,6 +63,19 @@ static int parse_opts(int argc, char **argv, struct receipt_opts *o, bool *help)
 			return CLI_OK;
 		} else if (options && strcmp(a, "--dry-run") == 0) {
 			o->dry_run = true;
+		} else if (options && strcmp(a, "--allow-large") == 0) {
+			o->allow_large = true;
+		} else if (options && strcmp(a, "--no-original") == 0) {
+			o->no_original = true;
+		} else if (options && strcmp(a, "--training") == 0) {
+			o->training = true;
+		} else if (options && (strcmp(a, "-v") == 0 || strcmp(a, "--verbose") == 0)) {
+			/* a dry run logs no delivery */
+		} else if (options &&
+			   (strcmp(a, "--profile") == 0 || strncmp(a, "--profile=", 10) == 0)) {
+			o->profile = a[9] == '=' ? a + 10 : (i + 1 < argc ? argv[++i] : NULL);
+			if (!o->profile || !*o->profile)
+				return receipt_usage_error(_("%s needs a value"), "--profile");
 		} else if (options && (strcmp(a, "--kind") == 0 || strncmp(a, "--kind=", 7) == 0)) {
 			const char *k = a[6] == '=' ? a + 7 : (i + 1 < argc ? argv[++i] : NULL);
 			if (!k)
@@ -162,8 +179,54 @@ static char *dry_run_json(const struct document *d, const struct lifepay_auth *a
 	return text;
 }
 
+/*
+ * The ceiling a send would check: the chosen profile's max_receipt (the
+ * default profile's when a config exists), or the default. CLI_CONFIG with
+ * the reason when the profile named cannot be used.
+ */
+static int dry_run_ceiling(const struct receipt_opts *o, int64_t *max)
+{
+	*max = 0; /* guard_ceiling(): CONFIG_MAX_RECEIPT_DEFAULT */
+	struct config *cfg = NULL;
+	struct kerr err = {0};
+	kstatus st = config_load(NULL, &cfg, &err);
+	if (st == K_OK && !cfg->exists && !o->profile) {
+		config_free(cfg);
+		return CLI_OK;
+	}
+	if (st == K_OK && !cfg->exists && !o->training) {
+		int rc = cli_error("receipt", CLI_CONFIG,
+				   _("no configuration at %s: write it (see kassa(1), FILES) or "
+				     "pass --training to use the training sandbox"),
+				   cfg->path);
+		config_free(cfg);
+		return rc;
+	}
+	struct config_profile *p = NULL;
+	if (st == K_OK) {
+		p = xmalloc(sizeof *p);
+		st = config_select(cfg, o->profile, o->training, p, &err);
+	}
+	if (st == K_OK)
+		*max = p->max_receipt;
+	if (p)
+		explicit_bzero(p, sizeof *p);
+	free(p);
+	config_free(cfg);
+	if (st != K_OK) {
+		char msg[512];
+		kerr_str(&err, msg, sizeof msg);
+		return cli_error("receipt", CLI_CONFIG, "%s", msg);
+	}
+	return CLI_OK;
+}
+
 static int receipt_dry_run(const struct receipt_opts *o)
 {
+	int64_t max_receipt;
+	int crc = dry_run_ceiling(o, &max_receipt);
+	if (crc != CLI_OK)
+		return crc;
 	size_t len;
 	char *input = cli_read_input("receipt", o->path, RECEIPT_INPUT_MAX, &len);
 	if (!input)
@@ -193,6 +256,13 @@ static int receipt_dry_run(const struct receipt_opts *o)
 	/* kassa's own tender rule, as a send would apply it (lib/guard.h) */
 	if (st == K_OK && doc_kind_has_basket(d->kind))
 		st = payment_rules(document_due(d), &d->resolved, &err);
+	/* and the rest of kassa's rules a send applies: whole pieces, a refund's
+	 * original, the profile's ceiling (the card refund left needs the journal) */
+	if (st == K_OK) {
+		d->allow_large = o->allow_large;
+		d->no_original = o->no_original;
+		st = guard_document(NULL, d, max_receipt, &err);
+	}
 	if (st != K_OK) {
 		rc = report(&err);
 	} else {
@@ -236,7 +306,8 @@ int cli_receipt(int argc, char **argv)
 		printf(_("Usage: kassa receipt %s\n"),
 		       _("FILE [--kind KIND] [--wait] [--timeout S] [--allow-large] "
 			 "[--no-original] [--profile NAME] [--training]"));
-		printf(_("       kassa receipt %s\n"), _("--dry-run [--kind KIND] FILE"));
+		printf(_("       kassa receipt %s\n"),
+		       _("--dry-run [--kind KIND] [--allow-large] [--no-original] FILE"));
 		printf("%s",
 		       _("\n"
 			 "Without --dry-run the receipt is sent: kassa returns once it is safely "

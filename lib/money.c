@@ -159,6 +159,17 @@ kstatus decimal_parse(const char *text, int decimals, int64_t max, unsigned flag
 		    err, K_INVALID, field, "%s",
 		    _("has more than one decimal separator; thousands separators are not allowed"));
 
+	/* "1,000" as the English screen groups thousands: say how to write either reading */
+	const char *comma = NULL;
+	for (const char *q = p; q < end && !comma; q++)
+		if (*q == ',')
+			comma = q;
+	if (decimals == 2 && comma && end - comma == 4 && is_digit(comma[1]) &&
+	    is_digit(comma[2]) && is_digit(comma[3]))
+		return kerr_set(err, K_INVALID, field, "%s",
+				_("has three digits after the comma: for thousands write 1000, "
+				  "1 000 or 1,000.00; for kopecks two digits, such as 1,50"));
+
 	int64_t whole = 0, frac = 0;
 	int frac_digits = 0;
 	bool in_frac = false;

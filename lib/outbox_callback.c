@@ -131,9 +131,14 @@ static int defer_callback(struct outbox *ob, const struct listener_request *req,
 int outbox_handle_callback(struct outbox *ob, const struct listener_request *req, char *reply,
 			   size_t reply_n)
 {
-	if (strcmp(req->suffix, "lifepay-tx") == 0) /* LIFE PAY transaction notifications */
-		return bill_tx_callback(ob->j, req->content_type, req->body, req->len, reply,
-					reply_n);
+	if (strcmp(req->suffix, "lifepay-tx") == 0) { /* LIFE PAY transaction notifications */
+		int status =
+		    bill_tx_callback(ob->j, req->content_type, req->body, req->len, reply, reply_n);
+		if (status == 200)
+			ob_notify(
+			    ob, 0); /* committed: the screen shows it now, not at its next redraw */
+		return status;
+	}
 	const struct provider_ops *ops = provider_by_suffix(req->suffix);
 	if (!ops)
 		return reply_text(reply, reply_n, 404, "not found");

@@ -298,15 +298,34 @@ void app_draw(struct app *app)
 	app_draw_status(app);
 	werase(app->w_body);
 	wbkgdset(app->w_body, ' ' | (chtype)theme_attr(UI_TEXT));
+	/*
+	 * A message wider than the screen takes up to two more lines above the
+	 * message line (the screen gets that many fewer), so what to do is never
+	 * cut off at 80 columns.
+	 */
+	int body = app->rows - 4;
+	int extra = app->msg[0] ? app_wrapped_lines(app->msg, app->cols, 3) - 1 : 0;
+	if (extra > body - 8)
+		extra = body > 8 ? body - 8 : 0;
+	body -= extra;
 	/* Wide terminals: the live status pane beside the screen (tui/views/status.c). */
 	int pane = app->hooks.pane_width ? app->hooks.pane_width(app, app->cols) : 0;
 	if (top && top->draw)
-		top->draw(app, app->w_body, app->rows - 4, app->cols - pane);
+		top->draw(app, app->w_body, body, app->cols - pane);
 	if (pane > 0)
-		app->hooks.pane_draw(app, app->w_body, app->cols - pane, app->rows - 4, pane);
+		app->hooks.pane_draw(app, app->w_body, app->cols - pane, body, pane);
 	werase(app->w_msg);
-	if (app->msg[0])
+	if (extra > 0) {
+		for (int y = body; y < body + extra; y++) {
+			wmove(app->w_body, y, 0);
+			wclrtoeol(app->w_body);
+		}
+		size_t at = app_put_wrapped_at(app->w_body, body, app->cols, extra, app->msg,
+					       app->msg_role);
+		app_put(app->w_msg, 0, 0, app->cols, TEXT_LEFT, app->msg + at, app->msg_role);
+	} else if (app->msg[0]) {
 		app_put(app->w_msg, 0, 0, app->cols, TEXT_LEFT, app->msg, app->msg_role);
+	}
 	app_draw_footer(app);
 	input_draw();
 	curs_set(input_enabled() ? 1 : 0);
@@ -723,7 +742,7 @@ void app_clear_message(struct app *app)
 
 void app_input(struct app *app, const char *prompt, const char *text)
 {
-	static char last_prompt[128];
+	static char last_prompt[INPUT_PROMPT_MAX];
 	if (prompt)
 		str_copy(last_prompt, prompt, sizeof last_prompt);
 	input_set(last_prompt, text);

@@ -338,5 +338,12 @@ void app_put(WINDOW *w, int y, int x, int width, enum text_align align, const ch
  */
 int app_put_wrapped(WINDOW *w, int y, int x, int width, int max_lines, const char *s,
 		    enum ui_role role);
+/* How many lines of width columns s takes when wrapped at spaces, at most max_lines. */
+int app_wrapped_lines(const char *s, int width, int max_lines);
+/*
+ * Draws the first `lines` wrapped lines of s from y (column 0); returns the
+ * offset in s where the rest starts.
+ */
+size_t app_put_wrapped_at(WINDOW *w, int y, int width, int lines, const char *s, enum ui_role role);
 
 #endif

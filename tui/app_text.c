@@ -44,6 +44,39 @@ int app_put_wrapped(WINDOW *w, int y, int x, int width, int max_lines, const cha
 	return used;
 }
 
+int app_wrapped_lines(const char *s, int width, int max_lines)
+{
+	int n = 0;
+	while (*s && n < max_lines && width > 0) {
+		size_t next;
+		text_wrap(s, width, &next);
+		n++;
+		if (next == 0)
+			break;
+		s += next;
+	}
+	return n;
+}
+
+size_t app_put_wrapped_at(WINDOW *w, int y, int width, int lines, const char *s, enum ui_role role)
+{
+	size_t at = 0;
+	for (int i = 0; i < lines && s[at] && width > 0; i++) {
+		size_t next;
+		size_t len = text_wrap(s + at, width, &next);
+		char line[1024];
+		if (len >= sizeof line)
+			len = sizeof line - 1;
+		memcpy(line, s + at, len);
+		line[len] = '\0';
+		app_put(w, y + i, 0, width, TEXT_LEFT, line, role);
+		if (next == 0)
+			break;
+		at += next;
+	}
+	return at;
+}
+
 /* The core's field names (the wire's words) as a cashier reads them. */
 static const struct {
 	const char *wire;

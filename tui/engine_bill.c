@@ -80,7 +80,8 @@ void engine_bill_tx_text(struct app *app, const struct journal_tx *t, char *buf,
 	bool ok = strcmp(t->status, "success") == 0;
 	const char *what = refund ? _("refund") : _("payment");
 	const char *how = ok ? _("success") : _("fail");
-	const char *trust = !t->bill_id	   ? ""
+	/* unsigned: one about no bill here cannot be checked, so it never looks confirmed */
+	const char *trust = !t->bill_id	   ? _(", unconfirmed (no bill here)")
 			    : t->confirmed ? _(", confirmed")
 					   : _(", NOT confirmed");
 	char bill[32] = "";
@@ -111,7 +112,7 @@ int engine_bill_tx_draw(struct app *app, WINDOW *w, int y, int x, int cols, int 
 	for (size_t i = 0; i < n; i++) {
 		engine_bill_tx_text(app, &t[i], buf, sizeof buf);
 		enum ui_role role = strcmp(t[i].status, "success") != 0 ? UI_STATE_FAILED
-				    : t[i].bill_id && !t[i].confirmed	? UI_STATE_RETRY
+				    : !t[i].bill_id || !t[i].confirmed	? UI_STATE_RETRY
 									: UI_STATE_PROCESSED;
 		wattrset(w, (int)theme_attr(UI_TEXT));
 		mvwhline(w, y + 1 + (int)i, x, ' ', cols);

@@ -14,7 +14,7 @@
 
 static struct input_hooks hooks;
 static WINDOW *win;
-static char prompt[128];
+static char prompt[INPUT_PROMPT_MAX];
 static bool enabled = true;
 static bool ready;
 static FILE *devnull;

@@ -7,6 +7,9 @@
 #ifndef KASSA_INPUT_H
 #define KASSA_INPUT_H
 
+/* The prompt's bytes: a Russian one of a long line (two bytes a letter) fits whole. */
+#define INPUT_PROMPT_MAX 512
+
 #include <stdbool.h>
 #include <stddef.h>
 

@@ -137,6 +137,34 @@ bad bad-email.json "customer_email: must be an e-mail address"
 expect_bad "missing file" 2 "cannot open" receipt --dry-run "$data/no-such-file.json"
 expect_bad "a directory" 2 "cannot read" receipt --dry-run "$data"
 
+# --dry-run checks what a send checks (lib/guard.c): a refund's original, whole
+# pieces, the ceiling; and takes the options a send takes
+refund='{"type":"refund","purchase":{"products":[{"name":"X","price":10,"quantity":1}]},"cash_amount":"#"}'
+echo "$refund" >"$tmp/refund.json"
+echo '{"purchase":{"products":[{"name":"X","price":2000000,"quantity":1}]},"cash_amount":"#"}' \
+	>"$tmp/large.json"
+echo '{"purchase":{"products":[{"name":"X","price":10,"quantity":1.5}]},"cash_amount":"#"}' \
+	>"$tmp/half.json"
+expect_bad "dry run: a refund without ref_uuid" 2 "ref_uuid: a refund cites its original" \
+	receipt --dry-run "$tmp/refund.json"
+expect_bad "dry run: above max_receipt" 2 "max_receipt 1000000.00" receipt --dry-run "$tmp/large.json"
+expect_bad "dry run: half a piece" 2 "purchase.products[0].quantity: 1.5: goods sold by the piece" \
+	receipt --dry-run "$tmp/half.json"
+expect_bad "dry run: --profile without a config" 3 "no configuration at" \
+	receipt --dry-run --profile shop "$tmp/large.json"
+dry_ok() {
+	local name=$1
+	shift
+	run "$@"
+	if [ "$rc" -eq 0 ] && grep -q '"request"' "$tmp/out"; then ok "$name"; else
+		not_ok "$name" "exit status $rc, want 0 and the request"; fi
+}
+expect_bad "status: an unknown id says how to name a document" 2 \
+	"the first 6 or more characters of either" status 48 --training
+dry_ok "dry run: --no-original" receipt --dry-run --no-original "$tmp/refund.json"
+dry_ok "dry run: --allow-large, --training, -v" --training receipt -v --dry-run --allow-large \
+	"$tmp/large.json"
+
 # more than the input limit
 head -c 1100000 /dev/zero | tr '\0' ' ' >"$tmp/big.json"
 expect_bad "input over 1 MiB" 2 "is larger than" receipt --dry-run "$tmp/big.json"
@@ -159,6 +187,19 @@ if [ "$rc" -eq 0 ] && grep -q '^  receipt ' "$tmp/out" && grep -q 'Exit status' 
 	ok "--help lists commands and exit statuses"
 else
 	not_ok "--help lists commands and exit statuses" "exit status $rc"
+fi
+run --help
+if [ "$rc" -eq 0 ] && grep -q '^  --profile NAME' "$tmp/out" && grep -q '^  --training' "$tmp/out" &&
+	grep -q '^  --theme NAME' "$tmp/out" && grep -q '^  --no-color' "$tmp/out"; then
+	ok "--help lists the options (--profile, --training, --theme, --no-color)"
+else
+	not_ok "--help lists the options (--profile, --training, --theme, --no-color)" "exit status $rc"
+fi
+run help --help
+if [ "$rc" -eq 0 ] && grep -q 'Usage: kassa' "$tmp/out"; then
+	ok "help --help prints the usage"
+else
+	not_ok "help --help prints the usage" "exit status $rc"
 fi
 run --version
 if [ "$rc" -eq 0 ] && grep -qE '^kassa [0-9]+\.[0-9]+\.[0-9]+$' "$tmp/out"; then

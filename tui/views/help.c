@@ -11,6 +11,7 @@ struct help_state {
 	size_t n;
 	int top;
 	int tw;			      /* columns of the help texts when last drawn; 0 = not yet */
+	int cols;		      /* the screen's width when last drawn */
 	const struct view_ops *under; /* the screen the keys are for */
 };
 
@@ -93,26 +94,80 @@ static void help_open(struct app *app, int arg)
 	app_input_enable(app, false);
 }
 
-/* Rows of a help text wrapped to the width last drawn. */
-static int text_rows(const struct help_state *h, const char *s)
+/*
+ * One pass over everything the screen shows, each text wrapped to the width
+ * (its continuation lines indented): counts the rows, and draws those in
+ * view when w is not NULL. So no line is cut at 80 columns, in any language.
+ */
+struct help_pass {
+	WINDOW *w;
+	int rows, top, g; /* g: display row counted from the top of the list */
+};
+
+static void help_row(struct help_pass *p, int x, int width, int indent, const char *s,
+		     enum ui_role role)
 {
-	int rows = 0;
-	while (*s && h->tw > 0) {
+	bool first = true;
+	do {
+		int wd = first ? width : width - indent;
+		if (wd < 8) { /* too narrow to indent: cut instead */
+			wd = width;
+			indent = 0;
+		}
 		size_t next;
-		text_wrap(s, h->tw, &next);
+		size_t len = text_wrap(s, wd, &next);
+		int y = p->g - p->top + 1;
+		if (p->w && y >= 1 && y < p->rows) {
+			char piece[512];
+			snprintf(piece, sizeof piece, "%.*s", (int)len, s);
+			app_put(p->w, y, first ? x : x + indent, wd, TEXT_LEFT, piece, role);
+		}
+		p->g++;
+		if (next == 0)
+			break;
 		s += next;
-		rows++;
-	}
-	return rows ? rows : 1;
+		first = false;
+	} while (*s);
 }
 
-static int total_rows(const struct help_state *h)
+static void help_pass_run(struct help_state *h, struct help_pass *p, int cols)
 {
-	int rows = 6 + (int)(sizeof grammar / sizeof grammar[0]) +
-		   (int)(sizeof notes / sizeof notes[0]) + (int)(sizeof more / sizeof more[0]);
-	for (size_t i = 0; i < h->n; i++)
-		rows += text_rows(h, h->lines[i].help);
-	return rows;
+	int kw = cols >= 70 ? 24 : 16;
+	h->tw = cols - kw - 3;
+	/* The key lines, their texts wrapped under themselves. */
+	for (size_t i = 0; i < h->n; i++) {
+		int y = p->g - p->top + 1;
+		if (p->w && y >= 1 && y < p->rows)
+			app_put(p->w, y, 1, kw, TEXT_LEFT, h->lines[i].keys, UI_HELP_KEY);
+		help_row(p, kw + 2, h->tw, 0, h->lines[i].help, UI_HELP_TEXT);
+	}
+	const struct {
+		const char *title;
+		const char *const *texts;
+		size_t n;
+		int indent; /* the grammar's two columns: its texts continue under the second */
+	} parts[] = {
+	    {N_("Typing in the input line:"), grammar, sizeof grammar / sizeof grammar[0], 18},
+	    {N_("On the screen:"), notes, sizeof notes / sizeof notes[0], 2},
+	    {N_("Marked goods, corrections, the command line:"), more, sizeof more / sizeof more[0],
+	     2},
+	};
+	for (size_t k = 0; k < sizeof parts / sizeof parts[0]; k++) {
+		p->g++; /* a blank row before each part */
+		help_row(p, 1, cols - 2, 0, _(parts[k].title), UI_TABLE_HEADER);
+		for (size_t i = 0; i < parts[k].n; i++)
+			help_row(p, 1, cols - 2, parts[k].indent, _(parts[k].texts[i]),
+				 UI_HELP_TEXT);
+	}
+}
+
+static int total_rows(struct help_state *h)
+{
+	if (h->tw <= 0)
+		return 0;
+	struct help_pass p = {0};
+	help_pass_run(h, &p, h->cols);
+	return p.g;
 }
 
 static int help_handle(struct app *app, enum action a, int key)
@@ -154,58 +209,9 @@ static void help_draw(struct app *app, WINDOW *w, int rows, int cols)
 	wattrset(w, (int)theme_attr(UI_TITLE));
 	mvwhline(w, 0, 0, ' ', cols);
 	app_put(w, 0, 1, cols - 2, TEXT_LEFT, title, UI_TITLE);
-	int kw = cols >= 70 ? 24 : 16;
-	int ngram = (int)(sizeof grammar / sizeof grammar[0]);
-	int nnotes = (int)(sizeof notes / sizeof notes[0]);
-	int nmore = (int)(sizeof more / sizeof more[0]);
-	h->tw = cols - kw - 3;
-	/* The key lines, their texts wrapped under themselves. */
-	int g = 0; /* display row counted from the top of the list */
-	for (size_t i = 0; i < h->n; i++) {
-		const char *t = h->lines[i].help;
-		bool first = true;
-		do {
-			size_t next;
-			size_t len = text_wrap(t, h->tw, &next);
-			int y = g - h->top + 1;
-			if (y >= 1 && y < rows) {
-				char piece[512];
-				snprintf(piece, sizeof piece, "%.*s", (int)len, t);
-				if (first)
-					app_put(w, y, 1, kw, TEXT_LEFT, h->lines[i].keys,
-						UI_HELP_KEY);
-				app_put(w, y, kw + 2, h->tw, TEXT_LEFT, piece, UI_HELP_TEXT);
-			}
-			t += next;
-			first = false;
-			g++;
-		} while (*t && h->tw > 0);
-	}
-	for (int r = 0; r + 1 < rows; r++) {
-		int i = h->top + r - g + (int)h->n, y = r + 1;
-		if (i < (int)h->n) {
-			continue;
-		} else if (i == (int)h->n + 1) {
-			app_put(w, y, 1, cols - 2, TEXT_LEFT, _("Typing in the input line:"),
-				UI_TABLE_HEADER);
-		} else if (i >= (int)h->n + 2 && i < (int)h->n + 2 + ngram) {
-			app_put(w, y, 1, cols - 2, TEXT_LEFT, _(grammar[i - (int)h->n - 2]),
-				UI_HELP_TEXT);
-		} else if (i == (int)h->n + 3 + ngram) {
-			app_put(w, y, 1, cols - 2, TEXT_LEFT, _("On the screen:"), UI_TABLE_HEADER);
-		} else if (i >= (int)h->n + 4 + ngram && i < (int)h->n + 4 + ngram + nnotes) {
-			app_put(w, y, 1, cols - 2, TEXT_LEFT, _(notes[i - (int)h->n - 4 - ngram]),
-				UI_HELP_TEXT);
-		} else if (i == (int)h->n + 5 + ngram + nnotes) {
-			app_put(w, y, 1, cols - 2, TEXT_LEFT,
-				_("Marked goods, corrections, the command line:"), UI_TABLE_HEADER);
-		} else if (i >= (int)h->n + 6 + ngram + nnotes &&
-			   i < (int)h->n + 6 + ngram + nnotes + nmore) {
-			app_put(w, y, 1, cols - 2, TEXT_LEFT,
-				_(more[i - (int)h->n - 6 - ngram - nnotes]), UI_HELP_TEXT);
-		}
-	}
-	(void)app;
+	h->cols = cols;
+	struct help_pass p = {.w = w, .rows = rows, .top = h->top};
+	help_pass_run(h, &p, cols);
 }
 
 const struct view_ops view_help = {

@@ -113,6 +113,28 @@ static void pay_explain(struct app *app)
 	str_copy(ps->err.text, text, sizeof ps->err.text);
 }
 
+/*
+ * Whether the basket can be one prepayment line of the part taken now (one
+ * VAT rate): lib's own rule, run on a scratch copy so the dialog never says
+ * "Ready" for what Enter would refuse.
+ */
+static bool part_fits(struct app *app, struct pay_state *ps)
+{
+	struct document *d = xcalloc(1, sizeof *d);
+	struct basket *order = xmalloc(sizeof *order);
+	document_init(d, DOC_RECEIPT);
+	d->type = RT_PAYMENT;
+	d->basket = app->basket;
+	kstatus st =
+	    settle_make_prepayment(d, ps->settle, ps->now, _("Prepayment"), order, &ps->err);
+	if (st != K_OK && strcmp(ps->err.field, "vat") == 0)
+		str_copy(ps->err.field, _(field_labels[F_SETTLE]), sizeof ps->err.field);
+	document_free(d);
+	free(d);
+	free(order);
+	return st == K_OK;
+}
+
 static void pay_recalc(struct app *app)
 {
 	struct pay_state *ps = pay_of(app);
@@ -139,6 +161,8 @@ static void pay_recalc(struct app *app)
 		if (ps->ok)
 			ps->now = now.kop;
 	}
+	if (ps->ok && takes_part(ps) && ps->type == RT_PAYMENT)
+		ps->ok = part_fits(app, ps);
 	if (ps->ok) {
 		ps->ok = payment_check(pay_due(app, ps), &ps->pay, &ps->res, &ps->err) == K_OK;
 		if (!ps->ok)

@@ -427,6 +427,8 @@ static void lines_line(struct app *app, const char *text)
 		const struct basket_line *l = &rs->orig.basket.lines[rs->lsel];
 		int64_t left = refund_line_left(rs, (size_t)rs->lsel);
 		kstatus st = qty_parse(s, &q, _("quantity"), &err);
+		if (st == K_OK && q > 0) /* piece goods in whole pieces, as F5 would refuse */
+			st = basket_check_qty(l->unit, q, _("quantity"), &err);
 		if (st == K_OK && q > l->qty) {
 			char sold[32];
 			qty_format_display(l->qty, app->money, sold, sizeof sold);

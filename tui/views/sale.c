@@ -151,20 +151,21 @@ static bool add_line(struct app *app, const char *name, const struct catalog_ite
 	return true;
 }
 
-void sale_add_item(struct app *app, const struct catalog_item *it, int64_t qty)
+bool sale_add_item(struct app *app, const struct catalog_item *it, int64_t qty)
 {
 	struct sale_state *ss = sale_of(app);
 	if (!ss)
-		return; /* items go into the basket through the sale screen only */
+		return false; /* items go into the basket through the sale screen only */
 	if (!qty)
 		qty = ss->pending_qty;
 	if (!qty && it->unit != UNIT_PIECE) {
 		ss->pending_item = it;
 		set_mode(app, SM_WEIGHT);
-		return;
+		return true;
 	}
-	add_line(app, it->name, it, it->price, qty ? qty : QTY_ONE);
+	bool added = add_line(app, it->name, it, it->price, qty ? qty : QTY_ONE);
 	set_mode(app, SM_ENTRY);
+	return added;
 }
 
 static void change_qty(struct app *app, int64_t qty, bool relative, const char *typed)
@@ -219,7 +220,9 @@ static void entry_line(struct app *app, const char *text)
 	const struct catalog_item *it = entry_lookup(app->catalog, app->catalog_n, e.query, &count);
 	if (it) {
 		app_history_add(app, text);
-		sale_add_item(app, it, e.qty_given ? e.qty : 0);
+		/* refused (half a piece, a quantity out of range): the text stays to be fixed */
+		if (!sale_add_item(app, it, e.qty_given ? e.qty : 0))
+			sale_prompt(app, text);
 		return;
 	}
 	if (count > 1) {

@@ -1,6 +1,7 @@
 /*
  * What the sale screen shows about the sale just made and the document
- * just sent: TOTAL and CHANGE (PAY BACK for a refund) in large digits,
+ * just sent: TOTAL and CHANGE (PAY BACK for a refund: the cash to hand back,
+ * the card's part is on the line above it) in large digits,
  * kept until the next sale starts, and one line that follows the last
  * document's state live (queued, accepted, processed, rejected), as the
  * engine reloads its row on every reply and callback.
@@ -91,7 +92,7 @@ int sale_last_draw_panel(struct app *app, WINDOW *w, int y, int rows, int cols)
 	char m1[48], m2[48], a[96], b[96];
 	snprintf(a, sizeof a, "%s %s", tl, app_money(app, l->total, m1, sizeof m1));
 	snprintf(b, sizeof b, "%s %s", cl,
-		 app_money(app, l->refund ? l->total : l->change, m2, sizeof m2));
+		 app_money(app, l->refund ? l->cash : l->change, m2, sizeof m2));
 	int label_w = text_width(a) > text_width(b) ? text_width(a) : text_width(b);
 	bool big = rows >= 2 * BIG_ROWS + 2;
 	int y0 = y;
@@ -111,7 +112,7 @@ int sale_last_draw_panel(struct app *app, WINDOW *w, int y, int rows, int cols)
 			 app_money(app, l->card, d, sizeof d));
 	app_put(w, y++, 2, cols - 4, TEXT_LEFT, paid, UI_HELP_TEXT);
 	if (big)
-		y += draw_amount(app, w, y, cols, cl, l->refund ? l->total : l->change, label_w,
+		y += draw_amount(app, w, y, cols, cl, l->refund ? l->cash : l->change, label_w,
 				 UI_TOTAL);
 	else
 		app_put(w, y++, 2, cols - 4, TEXT_LEFT, b, UI_TOTAL);

@@ -17,8 +17,9 @@ extern const struct view_ops view_bill;
 /*
  * Adds a catalog item to the basket as the sale screen does: qty 0 means
  * "not given" (the pending quantity, or a question for weighed goods).
+ * False when the line is refused (the message line says why).
  */
-void sale_add_item(struct app *app, const struct catalog_item *it, int64_t qty);
+bool sale_add_item(struct app *app, const struct catalog_item *it, int64_t qty);
 /*
  * Settles prepaid order id (seed 002): the settle screen, or the reason it
  * cannot be settled on the message line (took no prepayment, settled already).
