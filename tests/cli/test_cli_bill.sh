@@ -167,6 +167,14 @@ refuse "--amount of zero" 2 "--amount needs" bill refund 1 --amount 0
 refuse "--amount without a value" 2 "--amount needs" bill refund 1 --amount
 refuse "refund of a cancelled bill" 1 "bill: bill #2 is cancelled: only a paid bill" bill refund '#2'
 refuse "refund of more than was paid" 1 "amount: is 2000.00, but at most 1250.00" bill refund 1 --amount 2000
+env -i PATH="$PATH" HOME="$tmp/home" XDG_CONFIG_HOME="$tmp/config" XDG_DATA_HOME="$tmp/data" \
+	LANG=ru_RU.UTF-8 LC_ALL=ru_RU.UTF-8 "$KASSA" bill refund 1 --amount 2000 >"$tmp/out" 2>"$tmp/err"
+rc=$?
+if [ "$rc" = 1 ] && grep -q "amount: указано 2000.00, но вернуть можно не больше 1250.00" "$tmp/err"; then
+	ok "refused in Russian too, naming amount"
+else
+	not_ok "refused in Russian too" "exit $rc" "$(cat "$tmp/err")"
+fi
 if [ "$(curl -s "$S/sandbox/bills" | grep -o '"refunds":[1-9]' | wc -l)" = 0 ]; then
 	ok "refused refunds reached no one"
 else
