@@ -208,5 +208,20 @@ else
 	not_ok "status lists the refunds" "$(cat "$tmp/out")"
 fi
 
+# kassa journal --json: the bill's receipt names its bill, the refund receipts their refunds.
+cli journal --json
+got=$(python3 -c '
+import json, sys
+docs = json.load(open(sys.argv[1]))
+sale = [x for x in docs if x["ext_id"] == "basket-1"][0]
+rf = sorted((x["bill_refund"]["refund_id"], x["bill_refund"]["bill_id"], x["bill_refund"]["amount"], x["ref_uuid"] == sale["uuid"])
+            for x in docs if x["bill_refund"])
+print(sale["bill"]["id"], sale["bill"]["state"], sale["bill_refund"], rf)' "$tmp/out" 2>&1)
+if [ "$rc" = 0 ] && [ "$got" = "1 success None [(1, 1, '500.00', True), (2, 1, '750.00', True)]" ]; then
+	ok "journal --json: bill on the receipt, bill_refund on each refund receipt (citing it)"
+else
+	not_ok "journal --json shows bills" "exit $rc, got «$got»"
+fi
+
 echo "1..$n"
 exit $failed

@@ -98,5 +98,30 @@ else
 fi
 refuse "a settled order by its #id" 1 "settled already by receipt #5" '#2'
 
+# kassa journal --json and kassa status show the link both ways.
+k journal --json
+got=$(python3 -c '
+import json, sys
+d = {x["id"]: x for x in json.load(open(sys.argv[1]))}
+print(d[2]["prepaid_order"]["settled_by"], d[2]["prepaid_order"]["prepaid"], d[2]["prepaid_order"]["contact"],
+      d[5]["settles"], d[5]["prepaid_order"], d[3]["settles"], d[3]["prepaid_order"], d[3]["bill"])' "$tmp/out" 2>&1)
+if [ "$rc" = 0 ] && [ "$got" = "5 300.00 boris@example.ru 2 None None None None" ]; then
+	ok "journal --json: prepaid_order (settled_by, prepaid, contact) and settles"
+else
+	not_ok "journal --json shows the link" "exit $rc, got «$got»"
+fi
+k status 5
+if [ "$rc" = 0 ] && grep -q "settles     prepaid order #2" "$tmp/out"; then
+	ok "status of the final receipt names the order it settles"
+else
+	not_ok "status shows settles" "$(cat "$tmp/out")"
+fi
+k status order-boris
+if [ "$rc" = 0 ] && grep -q "prepaid     order of 1000.00, 300.00 prepaid (buyer boris@example.ru), settled by #5" "$tmp/out"; then
+	ok "status of the prepayment receipt shows its order and the settlement"
+else
+	not_ok "status shows the prepaid order" "$(cat "$tmp/out")"
+fi
+
 echo "1..$n"
 [ "$failed" = 0 ]
