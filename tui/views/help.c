@@ -42,6 +42,7 @@ static const char *const grammar[] = {
     N_("535 refund cash   in F11: an amount as shown, or refund, cash, card"),
     N_("Settlement (pay)  Left/Right: full payment, full or partial prepayment, advance"),
     N_("buyer@… then F8   in F11: a prepaid order by its buyer; F8 settles it"),
+    N_("Right (settle)    with pos_terminal: the card part goes through the card terminal"),
     /* issue 14 */
     N_("M-b, then phone   pay by link: a LIFE PAY bill (QR for SBP); F7 there cancels it"),
     N_("F4 (bill dialog)  refund a paid bill: all that is left, or the amount typed"),
