@@ -159,6 +159,7 @@ void bills_refund_done(struct bills *b, struct bill_job *jb, const struct net_re
 		wire_bill_parse_number(r->body, r->body_len, number, sizeof number);
 	if (st == K_OK) {
 		journal_bill_refund_set(b->j, rid, REFUND_DONE, number, 0, "", NULL);
+		journal_bill_refund_confirm_tx(b->j, NULL);
 	} else if (st == K_PROVIDER) {
 		journal_bill_refund_set(b->j, rid, REFUND_REFUSED, NULL, 0, e.text, NULL);
 	} else {

@@ -346,3 +346,12 @@ kstatus journal_bill_refund_list(struct journal *j, int64_t bill_id,
 	sqlite3_finalize(s);
 	return K_OK;
 }
+
+kstatus journal_bill_refund_confirm_tx(struct journal *j, struct kerr *err)
+{
+	return exec(j,
+		    "UPDATE tx_notifications SET confirmed = 1 WHERE type = 'refund' AND status ="
+		    " 'success' AND confirmed = 0 AND number IN (SELECT number FROM bill_refunds"
+		    " WHERE state = 'done' AND number != '')",
+		    err);
+}

@@ -82,4 +82,10 @@ kstatus journal_bill_refund_list(struct journal *j, int64_t bill_id,
 				 bool (*cb)(const struct journal_refund *r, void *ctx), void *ctx,
 				 struct kerr *err);
 
+/*
+ * Refund notifications are confirmed by LIFE PAY's own answer to the refund
+ * request: each success notification whose number is a done refund's.
+ */
+kstatus journal_bill_refund_confirm_tx(struct journal *j, struct kerr *err);
+
 #endif

@@ -67,6 +67,21 @@ static struct journal_refund run_refund(struct fx *f, int64_t id)
 	return r;
 }
 
+struct txs {
+	int refunds, confirmed_refunds;
+};
+
+static bool on_tx(const struct journal_tx *t, void *ctx)
+{
+	struct txs *x = ctx;
+	if (strcmp(t->type, "refund") == 0) {
+		x->refunds++;
+		x->confirmed_refunds += t->confirmed;
+		assert_true(t->bill_id > 0);
+	}
+	return true;
+}
+
 static json_t *sandbox_bill(struct fx *f, json_t **root)
 {
 	admin(f, "GET", "/sandbox/bills", NULL, root);
@@ -146,6 +161,13 @@ static void partial_then_rest__each_receipt_once__never_more_than_paid(void **st
 	assert_string_equal(json_string_value(json_object_get(sb, "refunded")), "1250.00");
 	assert_int_equal(json_integer_value(json_object_get(sb, "refunds")), 2);
 	json_decref(root);
+
+	/* Both refund notifications came and are confirmed by LIFE PAY's answers. */
+	run_ms(f, 300);
+	struct txs x = {0};
+	journal_tx_list(f->j, 0, on_tx, &x, NULL);
+	assert_int_equal(x.refunds, 2);
+	assert_int_equal(x.confirmed_refunds, 2);
 
 	/* Refunded in full: refused again. */
 	assert_int_equal(bills_refund(b, id, 100, NULL, &e), K_REFUSED);
