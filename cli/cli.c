@@ -1,6 +1,7 @@
 #include "cli.h"
 #include "cli_bill.h"
 #include "cli_engine.h"
+#include "cli_settle.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -22,8 +23,11 @@ const struct cli_command cli_commands[] = {
 	"receipt, non-fiscal or correction; --dry-run checks it and prints what would be "
 	"sent")},
     CLI_ENGINE_COMMANDS,
-    {"bill", cli_bill, N_("create FILE --phone P|--email E | status BILL | cancel BILL | list"),
+    {"bill", cli_bill,
+     N_("create FILE --phone P|--email E | status BILL | cancel BILL | refund BILL | list"),
      N_("a pay-by-link bill (LIFE PAY) for a receipt's total; its receipt is sent when paid")},
+    {"settle", cli_settle, N_("ORDER [--card X|#] [--cash Y|#] [--wait]"),
+     N_("settle a prepaid order (#id, ext_id or buyer's contact): the final receipt")},
     {"help", cli_help, N_("[COMMAND]"), N_("show this help, or one command's")},
     {NULL, NULL, NULL, NULL},
 };

@@ -21,6 +21,7 @@
 #include "config.h"
 #include "i18n.h"
 #include "journal_bill.h"
+#include "journal_refund.h"
 #include "money.h"
 #include "outbox.h"
 #include "provider.h"
@@ -36,6 +37,7 @@ struct bopts {
 	long timeout_s;
 	struct bill_request rq;
 	const char *pos;
+	int64_t amount; /* refund: kopecks, 0 = all that is left */
 };
 
 struct bsess {
@@ -82,6 +84,7 @@ static int parse(int argc, char **argv, struct bopts *o)
 	o->rq.method = BILL_METHOD_SBP;
 	o->sub = argc > 1 ? argv[1] : NULL;
 	bool create = o->sub && strcmp(o->sub, "create") == 0, mine;
+	bool refund = o->sub && strcmp(o->sub, "refund") == 0;
 	for (int i = 2; i < argc; i++) {
 		const char *a = argv[i], *v;
 		mine = true;
@@ -119,6 +122,14 @@ static int parse(int argc, char **argv, struct bopts *o)
 				    _("--method must be sbp, card (internet acquiring) or "
 				      "mobile (mobile commerce), not '%s'"),
 				    v ? v : "");
+		} else if (refund && is(a, "--amount")) {
+			v = value(argc, argv, &i, "--amount");
+			struct kerr e = {0};
+			if (!v || money_parse(v, &o->amount, "--amount", &e) != K_OK ||
+			    o->amount <= 0)
+				return busage(
+				    _("--amount needs the sum to refund, more than zero, "
+				      "e.g. 500.00 (leave it out to refund all that is left)"));
 		} else if (create && is(a, "--description")) {
 			v = value(argc, argv, &i, "--description");
 			if (!v || !str_copy(o->rq.description, v, 400))
@@ -246,6 +257,26 @@ static bool polled(struct bsess *s, int64_t id)
 	return bills_in_flight(s->bills) == 0;
 }
 
+static bool print_refund(const struct journal_refund *r, void *ctx)
+{
+	struct bsess *s = ctx;
+	char amount[48];
+	money_format_display(r->amount, money_style_for(NULL), amount, sizeof amount);
+	printf(_("  refund #%" PRId64 ": %s, %s"), r->id, amount, _(refund_state_label(r->state)));
+	if (r->number[0])
+		printf(_(", LIFE PAY number %s"), r->number);
+	struct journal_doc d;
+	if (r->receipt_doc_id && journal_get(s->j, r->receipt_doc_id, &d, NULL) == K_OK) {
+		printf(_(", refund receipt #%" PRId64 " %s"), d.id,
+		       _(journal_state_label(d.state)));
+		journal_doc_free(&d);
+	}
+	if (r->last_error[0])
+		printf(" (%s)", r->last_error);
+	putchar('\n');
+	return true;
+}
+
 static void print_bill(struct bsess *s, const struct journal_bill *b)
 {
 	char amount[48];
@@ -271,6 +302,7 @@ static void print_bill(struct bsess *s, const struct journal_bill *b)
 	}
 	if (b->last_error[0])
 		printf(_("  last problem: %s\n"), b->last_error);
+	journal_bill_refund_list(s->j, b->id, print_refund, s, NULL);
 }
 
 static bool on_hist(const struct journal_bill_history_row *r, void *ctx)
@@ -428,6 +460,75 @@ static int cmd_cancel(const struct bopts *o)
 	return rc;
 }
 
+/* The refund answered by LIFE PAY and its receipt final (or none is kassa's to send). */
+static bool refund_settled(struct bsess *s, int64_t rid)
+{
+	struct journal_refund r;
+	if (journal_bill_refund_get(s->j, rid, &r, NULL) != K_OK || bills_in_flight(s->bills))
+		return false;
+	if (r.state == REFUND_REFUSED)
+		return true;
+	if (r.state != REFUND_DONE)
+		return false;
+	struct journal_bill b;
+	if (journal_bill_get(s->j, r.bill_id, &b, NULL) != K_OK)
+		return false;
+	bool prints = b.provider_prints;
+	journal_bill_free(&b);
+	if (prints)
+		return true;
+	struct journal_doc d;
+	if (!r.receipt_doc_id || journal_get(s->j, r.receipt_doc_id, &d, NULL) != K_OK)
+		return false;
+	bool fin = journal_state_final(d.state) ||
+		   (d.state == JS_ACCEPTED && !cli_relay_can_wait(&s->prof));
+	journal_doc_free(&d);
+	return fin;
+}
+
+static int cmd_refund(const struct bopts *o)
+{
+	if (!o->pos)
+		return busage("%s",
+			      _("give the bill to refund: its #id, ext_id or LIFE PAY number"));
+	struct bsess s;
+	int rc = bopen(&s, o, true);
+	if (rc != CLI_OK)
+		return rc;
+	struct journal_bill b;
+	if ((rc = find_bill(&s, o->pos, &b)) != CLI_OK) {
+		bclose(&s);
+		return rc;
+	}
+	int64_t id = b.id, rid = 0;
+	journal_bill_free(&b);
+	struct kerr e = {0};
+	kstatus st = bills_refund(s.bills, id, o->amount, &rid, &e);
+	if (st != K_OK) {
+		char m[400];
+		rc = cli_error("bill", st == K_DB ? CLI_JOURNAL : CLI_FAILED, "%s",
+			       kerr_str(&e, m, sizeof m));
+		bclose(&s);
+		return rc;
+	}
+	long timeout = o->timeout_s ? o->timeout_s : 30;
+	bool done = run_bill(&s, rid, refund_settled, timeout);
+	state_now(&s, id, &b);
+	print_bill(&s, &b);
+	struct journal_refund r;
+	journal_bill_refund_get(s.j, rid, &r, NULL);
+	rc = r.state == REFUND_REFUSED ? CLI_FAILED : CLI_OK;
+	if (r.state == REFUND_REFUSED)
+		cli_error("bill", rc, _("LIFE PAY refused refund #%" PRId64 ": %s"), rid,
+			  r.last_error);
+	else if (!done)
+		printf(_("  (refund #%" PRId64 " is still %s after %ld s: kassa sends it on; see "
+			 "kassa bill status %" PRId64 ")\n"),
+		       rid, _(refund_state_label(r.state)), timeout, id);
+	bclose(&s);
+	return rc;
+}
+
 static bool on_list(const struct journal_bill *b, void *ctx)
 {
 	bool json = *(bool *)ctx;
@@ -486,11 +587,14 @@ int cli_bill(int argc, char **argv)
 		      "sbp|card|mobile] [--description T] [--wait]\n"
 		      "       kassa bill status BILL [--wait]\n"
 		      "       kassa bill cancel BILL\n"
+		      "       kassa bill refund BILL [--amount A]\n"
 		      "       kassa bill list [--json]"),
 		    _("A pay-by-link bill (LIFE PAY) for a receipt's total: the buyer pays by the "
 		      "link\n(a QR code on the sale screen for SBP). When it is paid kassa sends "
 		      "the receipt,\nunless the profile has bill_receipt = provider. BILL is #id, "
-		      "ext_id or LIFE PAY's number.\n"));
+		      "ext_id or LIFE PAY's number.\nrefund returns a paid bill's money (all that "
+		      "is "
+		      "left, or --amount) through LIFE PAY\nand sends the refund receipt once.\n"));
 		return o.sub ? CLI_OK : CLI_USAGE;
 	}
 	if (strcmp(o.sub, "create") == 0)
@@ -501,5 +605,8 @@ int cli_bill(int argc, char **argv)
 		return cmd_cancel(&o);
 	if (strcmp(o.sub, "list") == 0)
 		return cmd_list(&o);
-	return busage(_("there is no 'bill %s': use create, status, cancel or list"), o.sub);
+	if (strcmp(o.sub, "refund") == 0)
+		return cmd_refund(&o);
+	return busage(_("there is no 'bill %s': use create, status, cancel, refund or list"),
+		      o.sub);
 }

@@ -17,6 +17,7 @@
 #include <time.h>
 
 #include "cli.h"
+#include "cli_links.h"
 #include "cli_relay.h"
 #include "config.h"
 #include "document.h"
@@ -296,6 +297,7 @@ int cli_engine_status(int argc, char **argv)
 		if ((d.state == JS_REJECTED || d.state == JS_FAILED) && d.last_error_code)
 			cli_print_provider_error(d.last_error_code, d.last_error_text);
 	}
+	cli_links_print(s.run.journal, &d);
 	printf("%s\n", _("history:"));
 	st = journal_history(s.run.journal, d.id, on_history, NULL, &e);
 	int n = 0;
@@ -319,9 +321,15 @@ static bool on_doc_line(const struct journal_doc *d, void *cls)
 	return true;
 }
 
+struct doc_json {
+	json_t *arr;
+	struct journal *j;
+};
+
 static bool on_doc_json(const struct journal_doc *d, void *cls)
 {
-	json_t *arr = cls;
+	struct doc_json *dj = cls;
+	json_t *arr = dj->arr;
 	char buf[32], when[32];
 	json_t *o = json_object();
 	json_object_set_new(o, "id", json_integer(d->id));
@@ -348,6 +356,7 @@ static bool on_doc_json(const struct journal_doc *d, void *cls)
 		json_object_set_new(o, "error_code", json_integer(d->last_error_code));
 		json_object_set_new(o, "error", json_string(d->last_error_text));
 	}
+	cli_links_json(dj->j, d, o);
 	json_array_append_new(arr, o);
 	return true;
 }
@@ -391,7 +400,8 @@ int cli_engine_journal(int argc, char **argv)
 	kstatus st;
 	if (o.json) {
 		json_t *arr = json_array();
-		st = journal_list(s.run.journal, NULL, limit, 0, on_doc_json, arr, &e);
+		struct doc_json dj = {arr, s.run.journal};
+		st = journal_list(s.run.journal, NULL, limit, 0, on_doc_json, &dj, &e);
 		if (st == K_OK) {
 			char *text = jsonx_dumps(arr, JSON_INDENT(2));
 			printf("%s\n", text ? text : "[]");

@@ -6,6 +6,7 @@
  * bill's ext_id, so journal_find() tells whether it was already queued.
  */
 #include "bill.h"
+#include "bill_int.h"
 
 #include <inttypes.h>
 #include <stdarg.h>
@@ -14,41 +15,14 @@
 #include <string.h>
 
 #include "i18n.h"
+#include "journal_refund.h"
 #include "net.h"
 #include "provider.h"
 #include "util.h"
 #include "wire/invoice.h"
 #include "wire/lifepay.h"
 
-#define BILLS_MAX_FLIGHT 16
-#define BILLS_RETRY_MS 5000 /* a create that never reached LIFE PAY, a failed poll */
-#define BILLS_RECEIPT_RETRY_MS 60000
-
-enum job_kind { JOB_CREATE, JOB_STATUS, JOB_CANCEL };
-
-struct bill_job {
-	struct bills *b;
-	int64_t id;
-	enum job_kind kind;
-	char number[BILL_NUMBER_MAX];
-	struct net_job *nj;
-	bool used;
-};
-
-struct bills {
-	struct loop *loop;
-	struct journal *j;
-	struct outbox *ob;
-	struct config_profile p;
-	struct bills_options o;
-	struct net *net;
-	uint64_t timer;
-	char base[CONFIG_URL_MAX];
-	struct bill_job jobs[BILLS_MAX_FLIGHT];
-};
-
-static void logf_(struct bills *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void logf_(struct bills *b, const char *fmt, ...)
+void bills_logf(struct bills *b, const char *fmt, ...)
 {
 	if (!b->o.log)
 		return;
@@ -60,7 +34,7 @@ static void logf_(struct bills *b, const char *fmt, ...)
 	b->o.log(b->o.log_cls, line);
 }
 
-static void changed(struct bills *b, int64_t id)
+void bills_changed(struct bills *b, int64_t id)
 {
 	if (b->o.on_change)
 		b->o.on_change(b->o.change_cls, id);
@@ -82,15 +56,16 @@ void bills_base_url(const struct config_profile *p, char *out, size_t n)
 		str_copy(out, p->base_url, n);
 }
 
-static struct bill_job *job_of(struct bills *b, int64_t id)
+struct bill_job *bills_job_of(struct bills *b, enum job_kind k, int64_t id)
 {
 	for (size_t i = 0; i < BILLS_MAX_FLIGHT; i++)
-		if (b->jobs[i].used && b->jobs[i].id == id)
+		if (b->jobs[i].used && b->jobs[i].id == id &&
+		    (b->jobs[i].kind == JOB_REFUND) == (k == JOB_REFUND))
 			return &b->jobs[i];
 	return NULL;
 }
 
-static struct bill_job *job_new(struct bills *b, int64_t id, enum job_kind k)
+struct bill_job *bills_job_new(struct bills *b, int64_t id, enum job_kind k)
 {
 	for (size_t i = 0; i < BILLS_MAX_FLIGHT; i++)
 		if (!b->jobs[i].used) {
@@ -133,13 +108,13 @@ static void on_create_done(struct bills *b, struct bill_job *jb, const struct ne
 	if (st == K_OK) {
 		int64_t next = now + (int64_t)(br.interval_s ? br.interval_s : 5) * unit_ms(b);
 		if (journal_bill_set_created(b->j, jb->id, &br, next, &e) != K_OK)
-			logf_(b, "bill #%" PRId64 " created as %s but not journaled: %s", jb->id,
-			      br.number, e.text);
+			bills_logf(b, "bill #%" PRId64 " created as %s but not journaled: %s",
+				   jb->id, br.number, e.text);
 		else
-			logf_(b, "bill #%" PRId64 " created: number %s", jb->id, br.number);
+			bills_logf(b, "bill #%" PRId64 " created: number %s", jb->id, br.number);
 	} else if (st == K_PROVIDER) {
 		journal_bill_transition(b->j, jb->id, BILL_REFUSED, "create", e.text, NULL);
-		logf_(b, "bill #%" PRId64 " refused: %s", jb->id, e.text);
+		bills_logf(b, "bill #%" PRId64 " refused: %s", jb->id, e.text);
 	} else if (never_arrived(r) ||
 		   (r->outcome == NET_OK && r->http_status >= 500 && r->http_status != 504)) {
 		/*
@@ -159,7 +134,7 @@ static void on_create_done(struct bills *b, struct bill_job *jb, const struct ne
 			 r->outcome == NET_OK ? _("unreadable reply") : net_outcome_str(r->outcome),
 			 e.text[0] ? ": " : "", e.text);
 		journal_bill_transition(b->j, jb->id, BILL_UNKNOWN, "create", why, NULL);
-		logf_(b, "bill #%" PRId64 " fate unknown: %s", jb->id, why);
+		bills_logf(b, "bill #%" PRId64 " fate unknown: %s", jb->id, why);
 	}
 }
 
@@ -207,18 +182,22 @@ static void on_cancel_done(struct bills *b, struct bill_job *jb, const struct ne
 		/* Refused (paid meanwhile?) or not answered: asked again after a pause. */
 		journal_bill_set_poll(b->j, jb->id, journal_clock_now(b->j) + BILLS_RETRY_MS,
 				      e.text[0] ? e.text : "cancellation failed", NULL);
-		logf_(b, "bill #%" PRId64 " cancellation: %s", jb->id,
-		      e.text[0] ? e.text : net_outcome_str(r->outcome));
+		bills_logf(b, "bill #%" PRId64 " cancellation: %s", jb->id,
+			   e.text[0] ? e.text : net_outcome_str(r->outcome));
 		if (st == K_PROVIDER) /* do not ask again: the cashier sees why */
 			journal_bill_cancel_refused(b->j, jb->id, e.text, NULL);
 	}
 }
 
-static void on_net_done(void *cls, const struct net_result *r)
+void bills_net_done(void *cls, const struct net_result *r)
 {
 	struct bill_job *jb = cls;
 	struct bills *b = jb->b;
 	jb->nj = NULL;
+	if (jb->kind == JOB_REFUND) {
+		bills_refund_done(b, jb, r);
+		return;
+	}
 	if (jb->kind == JOB_CREATE)
 		on_create_done(b, jb, r);
 	else if (jb->kind == JOB_STATUS)
@@ -227,21 +206,21 @@ static void on_net_done(void *cls, const struct net_result *r)
 		on_cancel_done(b, jb, r);
 	int64_t id = jb->id;
 	jb->used = false;
-	changed(b, id);
+	bills_changed(b, id);
 }
 
 /* ---- sending ---- */
 
 static void send_create(struct bills *b, const struct journal_bill *bl)
 {
-	struct bill_job *jb = job_new(b, bl->id, JOB_CREATE);
+	struct bill_job *jb = bills_job_new(b, bl->id, JOB_CREATE);
 	if (!jb)
 		return;
 	struct kerr e = {0};
 	/* Journal first: from here a crash leaves it "sending", i.e. unknown. */
 	if (journal_bill_transition(b->j, bl->id, BILL_SENDING, "create", "", &e) != K_OK) {
 		jb->used = false;
-		logf_(b, "bill #%" PRId64 " not sent: %s", bl->id, e.text);
+		bills_logf(b, "bill #%" PRId64 " not sent: %s", bl->id, e.text);
 		return;
 	}
 	struct bill_request rq;
@@ -268,7 +247,8 @@ static void send_create(struct bills *b, const struct journal_bill *bl)
 		    invoice_build(&inv, &inv_text, &e) == K_OK)
 			rq.invoice_data = inv_text;
 		else
-			logf_(b, "bill #%" PRId64 ": invoice_data not built: %s", bl->id, e.text);
+			bills_logf(b, "bill #%" PRId64 ": invoice_data not built: %s", bl->id,
+				   e.text);
 		invoice_free(&inv);
 		document_free(&d);
 	}
@@ -276,19 +256,19 @@ static void send_create(struct bills *b, const struct journal_bill *bl)
 	free(inv_text);
 	char url[CONFIG_URL_MAX + 32];
 	snprintf(url, sizeof url, "%s/v1/bill", b->base);
-	jb->nj = net_post(b->net, url, NULL, body, strlen(body), NULL, on_net_done, jb);
+	jb->nj = net_post(b->net, url, NULL, body, strlen(body), NULL, bills_net_done, jb);
 	explicit_bzero(body, strlen(body));
 	free(body);
 	if (!jb->nj) {
 		jb->used = false;
 		journal_bill_transition(b->j, bl->id, BILL_NEW, "create", "not sent", NULL);
 	}
-	logf_(b, "bill #%" PRId64 " sent to %s", bl->id, url);
+	bills_logf(b, "bill #%" PRId64 " sent to %s", bl->id, url);
 }
 
 static void send_poll(struct bills *b, const struct journal_bill *bl, bool cancel)
 {
-	struct bill_job *jb = job_new(b, bl->id, cancel ? JOB_CANCEL : JOB_STATUS);
+	struct bill_job *jb = bills_job_new(b, bl->id, cancel ? JOB_CANCEL : JOB_STATUS);
 	if (!jb)
 		return;
 	str_copy(jb->number, bl->number, sizeof jb->number);
@@ -296,7 +276,7 @@ static void send_poll(struct bills *b, const struct journal_bill *bl, bool cance
 	if (cancel) {
 		char *body = wire_bill_cancel_body(bl->number, b->p.login, b->p.apikey);
 		snprintf(url, sizeof url, "%s/v1/bill/cancellation", b->base);
-		jb->nj = net_post(b->net, url, NULL, body, strlen(body), NULL, on_net_done, jb);
+		jb->nj = net_post(b->net, url, NULL, body, strlen(body), NULL, bills_net_done, jb);
 		explicit_bzero(body, strlen(body));
 		free(body);
 	} else {
@@ -304,7 +284,7 @@ static void send_poll(struct bills *b, const struct journal_bill *bl, bool cance
 		snprintf(url, sizeof url, "%s/v1/bill/status?%s", b->base, q);
 		explicit_bzero(q, strlen(q));
 		free(q);
-		jb->nj = net_get(b->net, url, NULL, NULL, NULL, on_net_done, jb);
+		jb->nj = net_get(b->net, url, NULL, NULL, NULL, bills_net_done, jb);
 		explicit_bzero(url, sizeof url);
 	}
 	if (!jb->nj)
@@ -320,7 +300,7 @@ static void send_receipt(struct bills *b, const struct journal_bill *bl)
 		int64_t did = doc.id;
 		journal_doc_free(&doc);
 		journal_bill_set_receipt(b->j, bl->id, did, NULL);
-		changed(b, bl->id);
+		bills_changed(b, bl->id);
 		return;
 	}
 	if (!b->ob)
@@ -338,15 +318,16 @@ static void send_receipt(struct bills *b, const struct journal_bill *bl)
 	document_free(&d);
 	if (st == K_OK) {
 		journal_bill_set_receipt(b->j, bl->id, did, NULL);
-		logf_(b, "bill #%" PRId64 " paid: receipt #%" PRId64 " queued", bl->id, did);
+		bills_logf(b, "bill #%" PRId64 " paid: receipt #%" PRId64 " queued", bl->id, did);
 	} else {
 		char why[360];
 		kerr_str(&e, why, sizeof why);
 		journal_bill_set_poll(b->j, bl->id,
 				      journal_clock_now(b->j) + BILLS_RECEIPT_RETRY_MS, why, NULL);
-		logf_(b, "bill #%" PRId64 " paid but its receipt was not queued: %s", bl->id, why);
+		bills_logf(b, "bill #%" PRId64 " paid but its receipt was not queued: %s", bl->id,
+			   why);
 	}
-	changed(b, bl->id);
+	bills_changed(b, bl->id);
 }
 
 static void run_due(struct bills *b)
@@ -356,7 +337,7 @@ static void run_due(struct bills *b)
 	if (journal_bill_due(b->j, journal_clock_now(b->j), ids, 64, &n, NULL) != K_OK)
 		return;
 	for (size_t i = 0; i < n; i++) {
-		if (job_of(b, ids[i]))
+		if (bills_job_of(b, JOB_STATUS, ids[i]))
 			continue;
 		struct journal_bill bl;
 		if (journal_bill_get(b->j, ids[i], &bl, NULL) != K_OK)
@@ -369,6 +350,7 @@ static void run_due(struct bills *b)
 			send_poll(b, &bl, bl.cancel_wanted && bl.state == BILL_INITIATED);
 		journal_bill_free(&bl);
 	}
+	bills_refund_run_due(b);
 }
 
 static void on_tick(struct loop *l, void *cls)
@@ -414,6 +396,8 @@ struct bills *bills_new(struct loop *l, struct journal *j, struct outbox *ob,
 			journal_bill_transition(j, ids[i], BILL_UNKNOWN, "start",
 						_("kassa stopped while the bill was being sent"),
 						NULL);
+	/* A refund left in sending goes again with its uuid: LIFE PAY does it once. */
+	journal_bill_refund_reset_sending(j, NULL);
 	b->timer = loop_add_timer(l, 0, on_tick, b);
 	return b;
 }
@@ -487,7 +471,7 @@ kstatus bills_create(struct bills *b, const struct document *src, struct bill_re
 	st = journal_bill_insert(b->j, &bl, clear_open_basket, id, err);
 	free(bl.receipt_body);
 	if (st == K_OK) {
-		logf_(b, "bill #%" PRId64 " journaled for ext_id %s", id ? *id : 0, bl.ext_id);
+		bills_logf(b, "bill #%" PRId64 " journaled for ext_id %s", id ? *id : 0, bl.ext_id);
 		run_due(b);
 	}
 	return st;
@@ -501,7 +485,7 @@ kstatus bills_cancel(struct bills *b, int64_t id, struct kerr *err)
 		return st;
 	switch (bl.state) {
 	case BILL_NEW:
-		if (job_of(b, id))
+		if (bills_job_of(b, JOB_STATUS, id))
 			st = kerr_set(err, K_BUSY, "bill", "%s",
 				      _("the bill is being sent: cancel it in a moment"));
 		else

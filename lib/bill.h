@@ -62,6 +62,16 @@ kstatus bills_create(struct bills *b, const struct document *d, struct bill_requ
 		     bool clear_open_basket, int64_t *id, struct kerr *err);
 /* Asks LIFE PAY to cancel an unpaid bill; a bill never sent is cancelled here. */
 kstatus bills_cancel(struct bills *b, int64_t id, struct kerr *err);
+/*
+ * Refunds `amount` kopecks (0 = all that is left) of paid bill bill_id:
+ * LIFE PAY returns the money, then the refund receipt (type refund, citing
+ * the bill's receipt) is queued once. Refused, naming the field: a bill not
+ * paid or whose receipt is not processed ("bill"), more than was paid minus
+ * earlier refunds, or a partial refund of lines with different VAT
+ * ("amount"). Journaled (*refund_id), then sent from the loop.
+ */
+kstatus bills_refund(struct bills *b, int64_t bill_id, int64_t amount, int64_t *refund_id,
+		     struct kerr *err);
 /* Looks for due work now (after a notification, or in tests). */
 void bills_kick(struct bills *b);
 /* Requests on the wire. */

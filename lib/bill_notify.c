@@ -10,6 +10,7 @@
 #include "bill.h"
 #include "i18n.h"
 #include "journal_bill.h"
+#include "journal_refund.h"
 #include "util.h"
 
 int bill_tx_callback(struct journal *j, const char *content_type, const char *body, size_t len,
@@ -30,6 +31,9 @@ int bill_tx_callback(struct journal *j, const char *content_type, const char *bo
 		str_copy(reply, "journal unavailable, try again", reply_n);
 		return 500;
 	}
+	/* A refund kassa asked for and LIFE PAY answered: its notification is confirmed. */
+	if (!dup && strcmp(tx.type, "refund") == 0)
+		journal_bill_refund_confirm_tx(j, NULL);
 	str_copy(reply, "OK", reply_n);
 	return 200;
 }

@@ -16,6 +16,7 @@
 #include "journal_check.h"
 #include "journal_int.h"
 #include "journal_link.h"
+#include "journal_refund.h"
 #include "util.h"
 
 /*
@@ -148,6 +149,9 @@ static const char *const migrations[] = {
 
     /* 8: pay-by-link bills and transaction notifications (lib/journal_bill.c). */
     JOURNAL_BILL_SCHEMA,
+
+    /* 9: refunds of paid bills, each with its idempotency uuid (lib/journal_refund.c). */
+    JOURNAL_REFUND_SCHEMA,
 };
 #define MIGRATION_COUNT ((int)(sizeof migrations / sizeof migrations[0]))
 

@@ -20,6 +20,8 @@ void settle_journal_fields(const struct document *d, struct journal_new_doc *nd,
 		return;
 	struct document *o = xcalloc(1, sizeof *o);
 	document_init(o, DOC_RECEIPT);
+	/* FFD 1.2: the marked lines keep their codes (and item type) for the settlement. */
+	o->ffd12 = d->ffd12;
 	o->basket = d->order ? *d->order : d->basket;
 	for (size_t i = 0; i < o->basket.n; i++) {
 		struct basket_line *l = &o->basket.lines[i];

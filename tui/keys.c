@@ -117,6 +117,8 @@ static const char *const default_binds[] = {
     "bind settle M-2 cash-rest",
     "bind settle F3 card-rest",
     "bind settle M-3 card-rest",
+    "bind settle Left option-prev",
+    "bind settle Right option-next",
     "bind refund Left option-prev",
     "bind refund Right option-next",
     "bind refund F6 no-original",

@@ -19,6 +19,8 @@
 #include "wire/form.h"
 #include "wire/invoice.h"
 
+#define SB_BILL_REFUNDS 16 /* partial refunds of one bill */
+
 struct sb_bill {
 	struct sb_bill *next;
 	char number[24];
@@ -32,9 +34,15 @@ struct sb_bill {
 	int status;	  /* 0, 15, 10, 20, 30 */
 	long long due_ms; /* 15 -> 10 at this time */
 	long long created_ms;
-	int invoice_items;    /* invoice_data's items when one came (checked), else 0 */
-	char refund_uuid[40]; /* the refund's idempotency key, "" = none */
-	char refund_number[24];
+	int invoice_items;	/* invoice_data's items when one came (checked), else 0 */
+	char refund_number[24]; /* the last refund's number */
+	int64_t refunded;	/* kopecks refunded so far */
+	int64_t refund_amount;	/* the last refund's amount (its notification) */
+	int refunds;
+	struct {
+		char uuid[40]; /* idempotency key */
+		char number[24];
+	} refund[SB_BILL_REFUNDS];
 };
 
 struct sb_bills {
@@ -139,9 +147,9 @@ static void notify(struct sandbox *sb, const struct sb_bill *b, const char *type
 		return;
 	json_t *j = json_object();
 	char amount[32], created[32];
-	money_format_wire(b->amount, amount, sizeof amount);
-	iso_time(sandbox_now(sb), created, sizeof created);
 	bool refund = strcmp(type, "refund") == 0;
+	money_format_wire(refund ? b->refund_amount : b->amount, amount, sizeof amount);
+	iso_time(sandbox_now(sb), created, sizeof created);
 	json_object_set_new(j, "number", json_string(refund ? b->refund_number : b->number));
 	if (refund)
 		json_object_set_new(j, "original_number", json_string(b->number));
@@ -443,29 +451,47 @@ static void bill_refund(struct sandbox *sb, const struct sandbox_request *rq,
 	struct sb_bill *b = bill_of_body(sb, rq, rp, &j);
 	if (!b)
 		return;
-	const char *uuid = jstr(j, "uuid");
-	if (!uuid || !uuid[0] || strlen(uuid) >= sizeof b->refund_uuid) {
+	const char *u = jstr(j, "uuid");
+	char uuid[sizeof b->refund[0].uuid];
+	if (!u || !u[0] || !str_copy(uuid, u, sizeof uuid)) {
 		json_decref(j);
 		field_error(rp, "uuid", "укажите uuid (ключ идемпотентности)");
 		return;
 	}
-	if (b->refund_uuid[0] && strcmp(b->refund_uuid, uuid) == 0) {
+	for (int i = 0; i < b->refunds; i++)
+		if (strcmp(b->refund[i].uuid, uuid) == 0) {
+			json_decref(j);
+			json_t *d = json_object();
+			json_object_set_new(d, "number", json_string(b->refund[i].number));
+			envelope(rp, 0, "Возврат уже выполнен", d);
+			return;
+		}
+	/* amount (kassa's reading for a partial refund): at most what is left. */
+	int64_t amount = b->amount - b->refunded;
+	const char *a = jstr(j, "amount");
+	if (a && a[0] && (money_parse(a, &amount, "amount", NULL) != K_OK || amount <= 0)) {
 		json_decref(j);
-		json_t *d = json_object();
-		json_object_set_new(d, "number", json_string(b->refund_number));
-		envelope(rp, 0, "Возврат уже выполнен", d);
+		field_error(rp, "amount", "сумма возврата: число больше нуля, например 100.00");
 		return;
 	}
-	if (b->status != 10 || b->refund_uuid[0]) {
-		json_decref(j);
-		field_error(rp, "number",
-			    b->refund_uuid[0] ? "возврат уже выполнен"
-					      : "вернуть можно только оплаченный счёт");
-		return;
-	}
-	str_copy(b->refund_uuid, uuid, sizeof b->refund_uuid);
 	json_decref(j);
+	if (b->status != 10) {
+		field_error(rp, "number", "вернуть можно только оплаченный счёт");
+		return;
+	}
+	if (b->refunded >= b->amount || amount > b->amount - b->refunded ||
+	    b->refunds >= SB_BILL_REFUNDS) {
+		field_error(rp, b->refunded >= b->amount ? "number" : "amount",
+			    b->refunded >= b->amount ? "возврат уже выполнен"
+						     : "сумма возврата больше оплаченного остатка");
+		return;
+	}
+	int i = b->refunds++;
+	str_copy(b->refund[i].uuid, uuid, sizeof b->refund[i].uuid);
 	snprintf(b->refund_number, sizeof b->refund_number, "%lld", bills_of(sb)->next_number++);
+	str_copy(b->refund[i].number, b->refund_number, sizeof b->refund[i].number);
+	b->refunded += amount;
+	b->refund_amount = amount;
 	notify(sb, b, "refund", true);
 	json_t *d = json_object();
 	json_object_set_new(d, "number", json_string(b->refund_number));
@@ -579,6 +605,10 @@ static json_t *bill_json(const struct sb_bill *b)
 	json_object_set_new(o, "customer_phone", json_string(b->phone));
 	json_object_set_new(o, "customer_email", json_string(b->email));
 	json_object_set_new(o, "refund_number", json_string(b->refund_number));
+	char refunded[32];
+	money_format_wire(b->refunded, refunded, sizeof refunded);
+	json_object_set_new(o, "refunded", json_string(refunded));
+	json_object_set_new(o, "refunds", json_integer(b->refunds));
 	json_object_set_new(o, "invoice_items", json_integer(b->invoice_items));
 	return o;
 }

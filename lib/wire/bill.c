@@ -173,6 +173,24 @@ char *wire_bill_cancel_body(const char *number, const char *login, const char *a
 	return text;
 }
 
+char *wire_bill_refund_body(const char *number, const char *uuid, int64_t amount, const char *login,
+			    const char *apikey)
+{
+	json_t *o = json_object();
+	json_object_set_new(o, "apikey", json_string(apikey ? apikey : ""));
+	json_object_set_new(o, "login", json_string(login ? login : ""));
+	json_object_set_new(o, "number", json_string(number ? number : ""));
+	json_object_set_new(o, "uuid", json_string(uuid ? uuid : ""));
+	if (amount > 0) {
+		char a[32];
+		money_format_wire(amount, a, sizeof a);
+		json_object_set_new(o, "amount", json_string(a));
+	}
+	char *text = jsonx_dumps(o, JSON_COMPACT);
+	json_decref(o);
+	return text;
+}
+
 char *wire_bill_status_query(const char *number, const char *login, const char *apikey)
 {
 	char *q = NULL;
@@ -322,6 +340,16 @@ kstatus wire_bill_parse_ack(const char *body, size_t len, int *code, char *msg, 
 	if (*code != 0)
 		return kerr_set(err, K_PROVIDER, "code", "%d: %s", *code, msg);
 	return K_OK;
+}
+
+void wire_bill_parse_number(const char *body, size_t len, char *number, size_t n)
+{
+	number[0] = '\0';
+	json_t *j = body && len ? jsonx_loads(body, len, NULL) : NULL;
+	json_t *d = json_object_get(j, "data");
+	if (json_is_object(d))
+		number_text(json_object_get(d, "number"), number, n);
+	json_decref(j);
 }
 
 kstatus wire_bill_parse_tx(const char *content_type, const char *body, size_t len,

@@ -82,6 +82,14 @@ kstatus wire_bill_check(struct bill_request *rq, struct kerr *err);
 char *wire_bill_create_body(const struct bill_request *rq, const char *login, const char *apikey);
 /* POST /v1/bill/cancellation body. */
 char *wire_bill_cancel_body(const char *number, const char *login, const char *apikey);
+/*
+ * POST /v1/transactions/refund body: the bill's number, the refund's uuid
+ * (LIFE PAY does not process the same uuid twice) and, for a partial
+ * refund, amount ("1250.00"; 0 = the whole payment). That LIFE PAY takes
+ * `amount` here is kassa's reading, not confirmed (docs/SANDBOX.md).
+ */
+char *wire_bill_refund_body(const char *number, const char *uuid, int64_t amount, const char *login,
+			    const char *apikey);
 /* GET /v1/bill/status?... query (percent-encoded), malloc'd. */
 char *wire_bill_status_query(const char *number, const char *login, const char *apikey);
 
@@ -105,6 +113,8 @@ kstatus wire_bill_parse_status(const char *body, size_t len, const char *number,
 /* The reply to cancellation or refund: K_OK (code 0) or K_PROVIDER. */
 kstatus wire_bill_parse_ack(const char *body, size_t len, int *code, char *msg, size_t msg_n,
 			    struct kerr *err);
+/* data.number of a reply (the refund's number), "" when absent. */
+void wire_bill_parse_number(const char *body, size_t len, char *number, size_t n);
 
 /* A transaction notification (form with JSON field `data`, or JSON). */
 struct bill_tx {

@@ -94,7 +94,7 @@ refuse() {
 }
 
 refuse "no subcommand" 2 "Usage" bill
-refuse "unknown subcommand" 2 "use create, status, cancel or list" bill pay
+refuse "unknown subcommand" 2 "use create, status, cancel, refund or list" bill pay
 refuse "create without FILE" 2 "receipt FILE" bill create --phone 79161234567
 refuse "a FILE that does not exist" 2 "cannot open" bill create "$tmp/none.json" --phone 79161234567
 refuse "neither phone nor e-mail" 2 "customer_phone" bill create "$tmp/r.json"
@@ -158,6 +158,70 @@ fi
 ledger=$(curl -s "$S/sandbox/ledger" | grep -o '"ext_id":"basket-2"' | wc -l)
 [ "$ledger" = 0 ] && ok "no receipt for the cancelled bill" || not_ok "no receipt" "ledger has $ledger"
 refuse "cancel it again" 1 "only a bill waiting" bill cancel '#2'
+
+# Refunds of a paid bill (bill 1, 1250.00): never more than paid minus earlier refunds.
+refuse "refund without BILL" 2 "give the bill to refund" bill refund
+refuse "refund of an unknown bill" 2 "no bill has" bill refund 999
+refuse "--amount that is not a sum" 2 "--amount needs" bill refund 1 --amount abc
+refuse "--amount of zero" 2 "--amount needs" bill refund 1 --amount 0
+refuse "--amount without a value" 2 "--amount needs" bill refund 1 --amount
+refuse "refund of a cancelled bill" 1 "bill: bill #2 is cancelled: only a paid bill" bill refund '#2'
+refuse "refund of more than was paid" 1 "amount: is 2000.00, but at most 1250.00" bill refund 1 --amount 2000
+env -i PATH="$PATH" HOME="$tmp/home" XDG_CONFIG_HOME="$tmp/config" XDG_DATA_HOME="$tmp/data" \
+	LANG=ru_RU.UTF-8 LC_ALL=ru_RU.UTF-8 "$KASSA" bill refund 1 --amount 2000 >"$tmp/out" 2>"$tmp/err"
+rc=$?
+if [ "$rc" = 1 ] && grep -q "amount: указано 2000.00, но вернуть можно не больше 1250.00" "$tmp/err"; then
+	ok "refused in Russian too, naming amount"
+else
+	not_ok "refused in Russian too" "exit $rc" "$(cat "$tmp/err")"
+fi
+if [ "$(curl -s "$S/sandbox/bills" | grep -o '"refunds":[1-9]' | wc -l)" = 0 ]; then
+	ok "refused refunds reached no one"
+else
+	not_ok "refused refunds reached no one" "$(curl -s "$S/sandbox/bills")"
+fi
+cli bill refund 1 --amount 500 --timeout "$TIMEOUT"
+if [ "$rc" = 0 ] && grep -q "refund #1: 500.00, refunded, LIFE PAY number [0-9]*, refund receipt #[0-9]* processed" "$tmp/out"; then
+	ok "partial refund: refunded at LIFE PAY, refund receipt processed"
+else
+	not_ok "partial refund" "exit $rc" "$(cat "$tmp/out" "$tmp/err")"
+fi
+refuse "refund of more than is left" 1 "amount: is 800.00, but at most 750.00 can be refunded (paid 1250.00, refunded 500.00)" bill refund 1 --amount 800
+cli bill refund basket-1 --timeout "$TIMEOUT"
+if [ "$rc" = 0 ] && grep -q "refund #2: 750.00, refunded" "$tmp/out"; then
+	ok "the rest refunded (no --amount)"
+else
+	not_ok "the rest refunded" "exit $rc" "$(cat "$tmp/out" "$tmp/err")"
+fi
+refuse "refund once refunded in full" 1 "nothing is left to refund" bill refund 1
+refunds=$(curl -s "$S/sandbox/ledger" | grep -o '"ext_id":"rf-[0-9a-f-]*"' | sort -u | wc -l)
+docs=$(curl -s "$S/sandbox/ledger" | grep -o '"ext_id":"rf-[0-9a-f-]*"' | wc -l)
+if [ "$refunds" = 2 ] && [ "$docs" = 2 ] && curl -s "$S/sandbox/bills" | grep -q '"refunded":"1250.00"'; then
+	ok "two refund receipts at LIFE PAY, 1250.00 refunded, nothing doubled"
+else
+	not_ok "two refund receipts" "ledger $docs ($refunds distinct)" "$(curl -s "$S/sandbox/bills")"
+fi
+cli bill status 1
+if grep -q "refund #2: 750.00" "$tmp/out" && grep -q "refund #1: 500.00" "$tmp/out"; then
+	ok "status lists the bill's refunds"
+else
+	not_ok "status lists the refunds" "$(cat "$tmp/out")"
+fi
+
+# kassa journal --json: the bill's receipt names its bill, the refund receipts their refunds.
+cli journal --json
+got=$(python3 -c '
+import json, sys
+docs = json.load(open(sys.argv[1]))
+sale = [x for x in docs if x["ext_id"] == "basket-1"][0]
+rf = sorted((x["bill_refund"]["refund_id"], x["bill_refund"]["bill_id"], x["bill_refund"]["amount"], x["ref_uuid"] == sale["uuid"])
+            for x in docs if x["bill_refund"])
+print(sale["bill"]["id"], sale["bill"]["state"], sale["bill_refund"], rf)' "$tmp/out" 2>&1)
+if [ "$rc" = 0 ] && [ "$got" = "1 success None [(1, 1, '500.00', True), (2, 1, '750.00', True)]" ]; then
+	ok "journal --json: bill on the receipt, bill_refund on each refund receipt (citing it)"
+else
+	not_ok "journal --json shows bills" "exit $rc, got «$got»"
+fi
 
 echo "1..$n"
 exit $failed

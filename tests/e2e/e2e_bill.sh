@@ -8,7 +8,7 @@
 # lost. The harness is e2e.sh's (sourced, as e2e_keep.sh does).
 #
 # usage: e2e_bill.sh KASSA KASSA_SANDBOX CASE
-#   CASE: paid | cancel | faults | training-ru
+#   CASE: paid | cancel | faults | training-ru | refund
 set -u
 here=$(dirname "$(realpath "$0")")
 harness=$(sed '/^\[ -x "\$KASSA" \]/,$d' "$here/e2e.sh")
@@ -114,6 +114,56 @@ case_paid() {
 	quit_kassa
 }
 
+# A paid bill refunded from its dialog (F4): a part, a refusal naming the amount, the rest;
+# each refund receipt once; Up/Down go through the bills, listed with their states.
+case_refund() {
+	start_bill_sandbox
+	start_kassa 150 40 C.UTF-8
+	wait_for "LIVE" "kassa runs the sandbox profile"
+	sell "Хлеб" "1250"
+	bill_for "+7 916 123-45-67"
+	curl -s -X POST "$S/pay/1000001/pay" >/dev/null
+	wait_re "Paid: receipt #1" "paid: the receipt is queued"
+	esc
+	wait_re "processed +callback" "the bill's receipt is processed"
+	keys M-b
+	wait_for "State: paid" "M-b reopens the paid bill"
+	wait_for "F4: refund the bill" "the dialog offers the refund"
+	keys F4
+	wait_for "Refund amount (empty: all that is left)" "F4 asks the amount"
+	type_text "500"
+	keys Enter
+	wait_re "Refund #1: 500\.00, refunded, refund receipt #2" "500.00 refunded, its receipt queued"
+	keys F4
+	type_text "2000"
+	keys Enter
+	wait_re "amount: is 2000\.00, but at most 750\.00 can be refunded" "more than is left: refused naming the amount"
+	esc
+	wait_for "Not refunded; nothing was sent" "Esc leaves the amount: nothing sent"
+	keys F4
+	wait_for "Refund amount" "F4 again"
+	keys Enter
+	wait_re "Refund #2: 750\.00, refunded, refund receipt #3" "the rest refunded"
+	esc
+	sell "Молоко" "99.90"
+	bill_for "buyer@example.ru"
+	wait_re "▸#2 +99\.90 +waiting for the buyer" "the bills are listed beside the new one"
+	wait_re " #1 +1,250\.00 +paid" "with the older bill's state"
+	keys Down
+	wait_for "Bill #1 · 1,250.00" "Down goes to the older bill"
+	wait_re "Refund #2: 750\.00" "with its refunds"
+	keys Up
+	wait_for "Bill #2 · 99.90" "Up comes back"
+	esc
+	sleep 1
+	ledger=$(curl -s "$S/sandbox/ledger")
+	[ "$(count '"ext_id":"rf-' <<<"$ledger")" = 2 ] && [ "$(count '"type":"refund"' <<<"$ledger")" = 2 ] &&
+		ok "two refund receipts at LIFE PAY, none doubled" || not_ok "two refund receipts" "$ledger"
+	curl -s "$S/sandbox/bills" | grep -q '"refunded":"1250.00"' &&
+		ok "1,250.00 refunded at LIFE PAY" || not_ok "refunded at LIFE PAY" "$(curl -s "$S/sandbox/bills")"
+	quit_kassa
+}
+
 case_cancel() {
 	start_bill_sandbox
 	start_kassa 150 40 C.UTF-8
@@ -204,7 +254,8 @@ paid) case_paid ;;
 cancel) case_cancel ;;
 faults) case_faults ;;
 training-ru) case_training_ru ;;
-*) bail "known case" "unknown case '$CASE': paid, cancel, faults or training-ru" ;;
+refund) case_refund ;;
+*) bail "known case" "unknown case '$CASE': paid, cancel, faults, training-ru or refund" ;;
 esac
 say "1..$n"
 exit $failed

@@ -214,6 +214,53 @@ case_restore() {
 	quit_kassa
 }
 
+# The settlement's card part on the POS terminal (pos_terminal = 1): Right in the settle screen.
+case_pos() {
+	start_sandbox
+	write_config
+	printf 'pos_terminal = 1\n' >>"$tmp/config/kassa/config.ini"
+	start_kassa 100 34 C.UTF-8
+	wait_for "LIVE" "the profile runs live"
+	type_text "501"
+	keys Enter
+	wait_for "Чайник" "the kettle goes into the basket"
+	keys F5
+	wait_for "Payment: receipt" "F5 opens the pay dialog"
+	keys BTab Right Right
+	wait_for "partial prepayment" "partial prepayment"
+	keys Tab
+	type_text "200"
+	keys BTab BTab
+	type_text "pos@example.ru"
+	keys Tab Tab Tab
+	type_text "#"
+	keys Enter
+	wait_receipts 1
+	keys F11
+	wait_for "Search" "F11 opens the journal"
+	type_text "pos@exa"
+	wait_for "receipt" "the buyer's e-mail finds the order"
+	keys F8
+	wait_for "Settle order #1" "F8 opens the settlement"
+	wait_for "Card terminal" "the settle screen offers the card terminal"
+	wait_for "no (Left/Right: charge the card part on the terminal)" "off by default"
+	keys Right
+	wait_for "yes: the card part is charged on the terminal" "Right turns it on"
+	keys F3
+	wait_for "order #1 settled" "F3: the card pays the rest on the terminal"
+	wait_receipts 2
+	# What kassa sent (the journal keeps the request without credentials).
+	local body
+	body=$(for f in $(find "$tmp" -name "*journal*.db"); do sqlite3 "$f" "SELECT body FROM documents WHERE id = 2"; done)
+	if grep -q '"card_amount":"#"' <<<"$body" && grep -q '"pos":{"perform":1' <<<"$body" &&
+		grep -q '"prepayment_amount":200.00' <<<"$body"; then
+		ok "the final receipt asks the POS terminal (pos.perform 1) for the card part"
+	else
+		not_ok "the final receipt asks the POS terminal" "$body"
+	fi
+	quit_kassa
+}
+
 check_locales
 need tmux
 need curl
@@ -222,7 +269,8 @@ case $CASE in
 pair) case_pair 0 ;;
 russian) case_pair 1 ;;
 restore) case_restore ;;
-*) bail "known case" "unknown case '$CASE': pair, russian or restore" ;;
+pos) case_pos ;;
+*) bail "known case" "unknown case '$CASE': pair, russian, restore or pos" ;;
 esac
 say "1..$n"
 exit $failed

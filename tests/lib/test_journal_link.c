@@ -276,6 +276,35 @@ static void migration__6_to_7__keeps_documents(void **state)
 	assert_true(prepay(fx, SETTLE_PREPAY_FULL, 0) > 0);
 }
 
+/* An FFD 1.2 order with a marked kettle: its code is kept in the order, so it settles. */
+static void settle__marked_order_keeps_its_codes(void **state)
+{
+	struct fixture *fx = *state;
+	static const char code[] = "0104600266011725215Qbag!\x1d"
+				   "93Zjqw";
+	struct document d;
+	order_doc(&d);
+	d.ffd12 = true;
+	str_copy(d.basket.lines[0].marking, code, sizeof d.basket.lines[0].marking);
+	struct kerr err = {0};
+	assert_int_equal(settle_make_prepayment(&d, SETTLE_PREPAY_FULL, 0, "", NULL, &err), K_OK);
+	d.pay.card.kind = PAY_REMAINDER;
+	int64_t pre = 0;
+	if (queue(fx, &d, &pre, &err) != K_OK)
+		fail_msg("prepayment refused: %s: %s", err.field, err.text);
+	document_free(&d);
+	struct document fin;
+	assert_int_equal(settle_from_journal(fx->j, pre, &fin, &err), K_OK);
+	assert_string_equal(fin.basket.lines[0].marking, code);
+	assert_string_equal(fin.basket.lines[1].marking, "");
+	fin.ffd12 = true;
+	assert_int_equal(wire_lifepay_check_ffd12(&fin, &err), K_OK);
+	char *body = wire_lifepay_request_text(&fin, NULL);
+	assert_non_null(strstr(body, "\"marking_code\""));
+	free(body);
+	document_free(&fin);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -287,6 +316,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(settle__refuses__a_refunded_prepayment, setup,
 					    teardown),
 	    cmocka_unit_test_setup_teardown(migration__6_to_7__keeps_documents, setup, teardown),
+	    cmocka_unit_test_setup_teardown(settle__marked_order_keeps_its_codes, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

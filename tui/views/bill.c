@@ -5,6 +5,9 @@
  * confirmation, paid, failed, cancelled), its link and, for SBP, a QR code
  * drawn from libqrencode's modules with half blocks. The basket leaves the
  * sale with the bill (the journal keeps it in the bill: a bill per basket).
+ * F4 on a paid bill refunds it (all that is left, or the amount typed)
+ * through LIFE PAY; Up and Down go through the other bills, listed with
+ * their states beside the bill when the window is wide enough.
  */
 #include <qrencode.h>
 #include <stdio.h>
@@ -15,6 +18,8 @@
 #include "engine_bill.h"
 #include "i18n.h"
 #include "journal_bill.h"
+#include "journal_refund.h"
+#include "money.h"
 #include "util.h"
 #include "views/views.h"
 
@@ -22,6 +27,7 @@ struct bill_state_view {
 	enum bill_method method;
 	int64_t id; /* 0 while the contact is being typed */
 	int64_t total;
+	bool refunding; /* F4: the amount to refund is being typed */
 };
 
 static struct bill_state_view *bill_of(const struct app *app)
@@ -29,7 +35,8 @@ static struct bill_state_view *bill_of(const struct app *app)
 	return app_view_state(app, &view_bill);
 }
 
-static const enum action bill_footer[] = {ACT_BILL_CANCEL, ACT_BACK, ACT_HELP, ACT_NONE};
+static const enum action bill_footer[] = {ACT_BILL_CANCEL, ACT_REFUND, ACT_UP,	ACT_DOWN,
+					  ACT_BACK,	   ACT_HELP,   ACT_NONE};
 
 static bool on_newest(const struct journal_bill *b, void *ctx)
 {
@@ -58,15 +65,69 @@ static void bill_open(struct app *app, int arg)
 		app_input(app, _("Buyer's phone or e-mail:"), "");
 		return;
 	}
-	/* The bill is made: nothing to type here, only F7 and Esc. */
+	if (s->refunding) {
+		app_input(app, _("Refund amount (empty: all that is left), Enter refunds:"), "");
+		return;
+	}
+	/* The bill is made: nothing to type here, only F7, F4, Up, Down and Esc. */
 	app_input(app, _("F7: cancel the bill · Esc: back to the sale (kassa keeps following it)"),
 		  "");
 	app_input_enable(app, false);
 }
 
+/* F4's amount, Enter: refunds the bill through LIFE PAY (all that is left when empty). */
+static int refund_line(struct app *app, const char *text)
+{
+	struct bill_state_view *s = bill_of(app);
+	struct kerr err = {0};
+	int64_t amount = 0;
+	char t[64];
+	str_copy(t, text, sizeof t);
+	if (*str_trim(t) && money_parse(str_trim(t), &amount, _("Refund amount"), &err) != K_OK) {
+		app_refuse(app, &err); /* the amount stays to be fixed */
+		return APP_HANDLED | APP_REDRAW;
+	}
+	int64_t rid = 0;
+	struct bills *b = engine_bills(engine_of(app));
+	if (!b)
+		kerr_set(&err, K_REFUSED, "bill", "%s",
+			 _("Bills need a LIFE PAY profile with the delivery engine running"));
+	if (!b || bills_refund(b, s->id, amount, &rid, &err) != K_OK) {
+		app_refuse(app, &err);
+		return APP_HANDLED | APP_REDRAW;
+	}
+	s->refunding = false;
+	bill_open(app, -1);
+	app_message(app, UI_MESSAGE_INFO,
+		    _("Refund #%lld of bill #%lld journaled: sending it to LIFE PAY"),
+		    (long long)rid, (long long)s->id);
+	return APP_HANDLED | APP_REDRAW;
+}
+
+struct step {
+	int64_t cur, prev, next; /* prev: the newer bill, next: the older one */
+	bool seen;
+};
+
+static bool on_step(const struct journal_bill *b, void *ctx)
+{
+	struct step *st = ctx;
+	if (st->seen) {
+		st->next = b->id;
+		return false;
+	}
+	if (b->id == st->cur)
+		st->seen = true;
+	else
+		st->prev = b->id;
+	return true;
+}
+
 static int bill_line(struct app *app, const char *text)
 {
 	struct bill_state_view *s = bill_of(app);
+	if (s->refunding)
+		return refund_line(app, text);
 	if (s->id)
 		return APP_HANDLED;
 	struct engine *e = engine_of(app);
@@ -131,6 +192,50 @@ static int bill_handle(struct app *app, enum action a, int key)
 				    (long long)s->id);
 		return APP_HANDLED | APP_REDRAW;
 	}
+	case ACT_REFUND: {
+		if (!s->id || s->refunding)
+			return s->refunding ? APP_HANDLED : APP_UNHANDLED;
+		struct engine *e = engine_of(app);
+		struct journal_bill b;
+		struct kerr err = {0};
+		if (!e || !e->journal || journal_bill_get(e->journal, s->id, &b, &err) != K_OK) {
+			app_refuse(app, &err);
+			return APP_HANDLED | APP_REDRAW;
+		}
+		bool paid = b.state == BILL_SUCCESS;
+		if (!paid)
+			kerr_set(&err, K_REFUSED, "bill",
+				 _("bill #%lld is %s: only a paid bill can be refunded"),
+				 (long long)b.id, _(bill_state_label(b.state)));
+		journal_bill_free(&b);
+		if (!paid) {
+			app_refuse(app, &err);
+			return APP_HANDLED | APP_REDRAW;
+		}
+		s->refunding = true;
+		app_input_enable(app, true);
+		bill_open(app, -1);
+		return APP_HANDLED | APP_REDRAW;
+	}
+	case ACT_BACK:
+		if (!s->refunding)
+			return APP_UNHANDLED;
+		s->refunding = false;
+		bill_open(app, -1);
+		app_message(app, UI_MESSAGE_INFO, "%s", _("Not refunded; nothing was sent"));
+		return APP_HANDLED | APP_REDRAW;
+	case ACT_UP:
+	case ACT_DOWN: {
+		struct engine *e = engine_of(app);
+		if (!s->id || s->refunding || !e || !e->journal)
+			return s->id ? APP_HANDLED : APP_UNHANDLED;
+		struct step st = {.cur = s->id};
+		journal_bill_list(e->journal, 0, on_step, &st, NULL);
+		int64_t to = a == ACT_UP ? st.prev : st.next;
+		if (to)
+			s->id = to;
+		return APP_HANDLED | APP_REDRAW;
+	}
 	case ACT_BILL:
 		app_pop(app);
 		return APP_HANDLED | APP_REDRAW;
@@ -174,6 +279,52 @@ static int draw_qr(WINDOW *w, int y, int x, int rows, int cols, const char *text
 	}
 	QRcode_free(q);
 	return lines;
+}
+
+struct refunds_ctx {
+	struct app *app;
+	WINDOW *w;
+	int *y, cols;
+};
+
+static bool draw_refund(const struct journal_refund *r, void *ctx)
+{
+	struct refunds_ctx *c = ctx;
+	char buf[400], amount[48];
+	app_money(c->app, r->amount, amount, sizeof amount);
+	int n = snprintf(buf, sizeof buf, _("Refund #%lld: %s, %s"), (long long)r->id, amount,
+			 _(refund_state_label(r->state)));
+	if (r->receipt_doc_id && n > 0 && (size_t)n < sizeof buf)
+		n += snprintf(buf + n, sizeof buf - (size_t)n, _(", refund receipt #%lld"),
+			      (long long)r->receipt_doc_id);
+	if (r->last_error[0] && n > 0 && (size_t)n < sizeof buf)
+		snprintf(buf + n, sizeof buf - (size_t)n, " (%s)", r->last_error);
+	app_put(c->w, (*c->y)++, 1, c->cols, TEXT_LEFT, buf,
+		r->state == REFUND_DONE	     ? UI_STATE_PROCESSED
+		: r->state == REFUND_REFUSED ? UI_STATE_FAILED
+					     : UI_STATE_ACCEPTED);
+	return true;
+}
+
+struct list_ctx {
+	struct app *app;
+	WINDOW *w;
+	int y, x, w_, rows;
+	int64_t cur;
+};
+
+static bool draw_list_row(const struct journal_bill *b, void *ctx)
+{
+	struct list_ctx *c = ctx;
+	if (c->y > c->rows)
+		return false;
+	char buf[160], amount[48];
+	app_money(c->app, b->amount, amount, sizeof amount);
+	snprintf(buf, sizeof buf, "%s#%-3lld %10s %s", b->id == c->cur ? "▸" : " ",
+		 (long long)b->id, amount, bill_state_label(b->state));
+	app_put(c->w, c->y++, c->x, c->w_, TEXT_LEFT, buf,
+		b->id == c->cur ? UI_DIALOG_FOCUS : UI_DIALOG_VALUE);
+	return true;
 }
 
 static void bill_draw(struct app *app, WINDOW *w, int rows, int cols)
@@ -247,16 +398,25 @@ static void bill_draw(struct app *app, WINDOW *w, int rows, int cols)
 		snprintf(buf, sizeof buf, _("Last problem: %s"), b.last_error);
 		app_put(w, y++, 1, cols - 2, TEXT_LEFT, buf, UI_STATE_RETRY);
 	}
+	int list_w = cols >= 84 ? 42 : 0; /* the bills beside this one */
+	struct refunds_ctx rc = {app, w, &y, cols - 2 - list_w};
+	journal_bill_refund_list(e->journal, b.id, draw_refund, &rc, NULL);
+	if (list_w) {
+		struct list_ctx lc = {app, w, 1, cols - list_w, list_w - 1, rows - 2, s->id};
+		app_put(w, 0, lc.x, lc.w_, TEXT_LEFT, _("Bills (Up/Down)"), UI_TOTAL_LABEL);
+		journal_bill_list(e->journal, rows - 3, draw_list_row, &lc, NULL);
+	}
 	const char *hint =
 	    b.state == BILL_INITIATED
 		? _("F7: cancel the bill · Esc: back to the sale (kassa keeps following it)")
-		: _("Esc: back to the sale");
+	    : b.state == BILL_SUCCESS ? _("F4: refund the bill · Up/Down: other bills · Esc: back")
+				      : _("Up/Down: other bills · Esc: back to the sale");
 	app_put(w, rows - 1, 1, cols - 2, TEXT_LEFT, hint, UI_HELP_TEXT);
 	/* paymentUrl is the buyer's link (paymentUrlWeb only picks a bank in a browser). */
 	const char *qr = b.payment_url;
 	if (b.method == BILL_METHOD_SBP && qr[0] && !bill_state_final(b.state)) {
 		wattrset(w, (int)theme_attr(UI_TEXT));
-		if (draw_qr(w, y + 1, 2, rows - y - 2, cols - 4, qr) < 0)
+		if (draw_qr(w, y + 1, 2, rows - y - 2, cols - 4 - list_w, qr) < 0)
 			app_put(w, y + 1, 1, cols - 2, TEXT_LEFT,
 				_("(the window is too small for the QR code: enlarge it)"),
 				UI_HELP_TEXT);

@@ -43,8 +43,11 @@ static const char *const grammar[] = {
     N_("535 refund cash   in F11: an amount as shown, or refund, cash, card"),
     N_("Settlement (pay)  Left/Right: full payment, full or partial prepayment, advance"),
     N_("buyer@… then F8   in F11: a prepaid order by its buyer; F8 settles it"),
+    N_("Right (settle)    with pos_terminal: the card part goes through the card terminal"),
     /* issue 14 */
     N_("M-b, then phone   pay by link: a LIFE PAY bill (QR for SBP); F7 there cancels it"),
+    N_("F4 (bill dialog)  refund a paid bill: all that is left, or the amount typed"),
+    N_("Up/Down (bill)    the other bills, listed with their states beside the bill"),
 };
 
 /* What the screen shows about where things stand (issue 10). */
@@ -77,6 +80,8 @@ static const char *const more[] = {
     N_("kassa status 3f2a9c: a document by the first 6+ characters of uuid or ext_id"),
     N_("customer_name, customer_inn in a file: the buyer (receipt_properties)"),
     N_("KASSA_TRAINING_FAULTS=retry=1 kassa: rehearse a provider outcome (training)"),
+    N_("kassa bill refund BILL [--amount A]: refund a paid bill; its receipt goes once"),
+    N_("kassa settle ORDER --card #: settle a prepaid order (#id, ext_id or contact)"),
 };
 
 static const enum action help_footer[] = {ACT_BACK, ACT_NONE};

@@ -6,7 +6,9 @@
  * or card ("#" the rest; F2 exact cash, F3 card for the rest; Enter on an
  * empty field means # there). Both receipts show as they print, side by
  * side when the terminal is wide enough. Enter sends; the journal links
- * the two in the same transaction and refuses a second settlement.
+ * the two in the same transaction and refuses a second settlement. With
+ * the profile's pos_terminal, Left/Right (or Space) sends the card part
+ * through the card terminal (pos.perform), as the refund screen does.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -30,6 +32,7 @@ struct settle_state {
 	int focus;
 	char text[S_COUNT][64];
 	bool ok;
+	bool pos; /* the card part goes through the POS terminal */
 	struct payment_result res;
 	struct kerr err;
 	struct preview_lines pre, post;
@@ -42,6 +45,12 @@ static struct settle_state *settle_of(const struct app *app)
 
 static const enum action settle_footer[] = {ACT_SEND, ACT_CASH_REST, ACT_CARD_REST, ACT_NEXT_FIELD,
 					    ACT_BACK, ACT_HELP,	     ACT_NONE};
+
+static bool pos_offered(struct app *app)
+{
+	struct engine *e = engine_of(app);
+	return e && e->profile.pos_terminal;
+}
 
 static void settle_recalc(struct app *app)
 {
@@ -185,6 +194,10 @@ static int settle_send(struct app *app)
 	struct document *d = xcalloc(1, sizeof *d);
 	document_copy(d, ss->fin);
 	d->test = app->status.mode == APP_MODE_TEST;
+	if (ss->pos && pos_offered(app)) {
+		d->pos_set = true;
+		d->pos_perform = 1;
+	}
 	document_assign_ext_id(d);
 	struct kerr err = {0};
 	kstatus st = document_validate(d, &err);
@@ -244,6 +257,12 @@ static int settle_handle(struct app *app, enum action a, int key)
 		settle_focus(app);
 		return settle_send(app);
 	}
+	case ACT_OPTION_NEXT:
+	case ACT_OPTION_PREV:
+		if (!pos_offered(app))
+			return APP_UNHANDLED;
+		ss->pos = !ss->pos;
+		return APP_HANDLED | APP_REDRAW;
 	case ACT_BACK:
 		app_pop(app);
 		app_message(app, UI_MESSAGE_INFO, "%s", _("Not settled; nothing was sent"));
@@ -312,8 +331,16 @@ static void settle_draw(struct app *app, WINDOW *w, int rows, int cols)
 		app_put(w, 8, 2, lw, TEXT_LEFT, _("Not yet:"), UI_TOTAL_LABEL);
 		app_put_wrapped(w, 9, 2, cols - 4, 1, buf, UI_MESSAGE_ERROR);
 	}
-	/* Both receipts as they print: side by side, or the final one alone when narrow. */
 	int y = 11;
+	if (pos_offered(app)) {
+		app_put(w, 10, 2, lw, TEXT_LEFT, _("Card terminal"), UI_DIALOG_LABEL);
+		app_put(w, 10, lw + 2, cols - lw - 4, TEXT_LEFT,
+			ss->pos ? _("yes: the card part is charged on the terminal (Left/Right)")
+				: _("no (Left/Right: charge the card part on the terminal)"),
+			ss->pos ? UI_DIALOG_FOCUS : UI_DIALOG_VALUE);
+		y = 12;
+	}
+	/* Both receipts as they print: side by side, or the final one alone when narrow. */
 	if (cols >= 70) {
 		column(app, w, y, 2, rows, 32, _("Prepayment receipt"), &ss->pre);
 		column(app, w, y, 36, rows, 32, _("Final receipt"), &ss->post);
