@@ -8,8 +8,15 @@
  * (p50/p99), and the relay's peak RSS. One process, one epoll loop, raw
  * HTTP/1.1; the tills parse replies with lib/relay_proto, as kassa will.
  *
- *   bench_relay --relay PATH [--db sqlite|pg] [--tills N] [--callbacks M]
- *               [--providers P]
+ * With --relays R (PostgreSQL only: one SQLite file serves one relay) R
+ * kassa-relay processes share the database, as a chain runs them behind a
+ * load balancer: provider connection p posts to relay p % R and till t keeps
+ * its long-poll on relay t % R, so a callback is usually committed by one
+ * process and delivered by another (LISTEN/NOTIFY); RSS and CPU are
+ * reported per relay and in total.
+ *
+ *   bench_relay --relay PATH [--db sqlite|pg] [--relays R] [--tills N]
+ *               [--callbacks M] [--providers P]
  * pg needs KASSA_TEST_PG=postgresql://... (a database the relay may use).
  */
 #define _GNU_SOURCE /* memmem */
@@ -41,18 +48,23 @@ struct conn {
 	size_t out_n, out_off;
 	char *in;
 	size_t in_n, in_cap;
-	bool connected;
+	int relay;	/* which relay process it talks to */
 	int64_t offset; /* till: next offset wanted */
 	bool busy;	/* a request is out */
 };
 
+#define MAX_RELAYS 16
+
 static struct {
-	int port;
+	int nrelays;
+	int ports[MAX_RELAYS];
+	pid_t pids[MAX_RELAYS];
 	long tills, callbacks, providers;
 	char **tokens;
 	char (*keys)[RELAY_KEY_LEN + 1];
 	int ep;
 	long posted, committed, failed, delivered;
+	long committed_by[MAX_RELAYS]; /* 200s per relay process */
 	double *lat_ms;
 	int64_t first_post_us, last_commit_us;
 	struct conn *conns;
@@ -178,9 +190,10 @@ static void on_readable(struct conn *c)
 	while (http_complete(c, &status, &body, &blen, &total)) {
 		c->busy = false;
 		if (c->provider) {
-			if (status == 200)
+			if (status == 200) {
 				B.committed++;
-			else
+				B.committed_by[c->relay]++;
+			} else
 				B.failed++;
 			B.last_commit_us = bench_mono_us();
 			memmove(c->in, c->in + total, c->in_n - total);
@@ -219,7 +232,8 @@ static void conn_open(struct conn *c)
 		bench_die("socket", strerror(errno));
 	int one = 1;
 	setsockopt(c->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-	struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)B.port)};
+	struct sockaddr_in sa = {.sin_family = AF_INET,
+				 .sin_port = htons((uint16_t)B.ports[c->relay])};
 	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
 	if (connect(c->fd, (struct sockaddr *)&sa, sizeof sa) != 0 && errno != EINPROGRESS)
 		bench_die("connect", strerror(errno));
@@ -240,7 +254,7 @@ static void run_loop(int timeout_ms)
 	}
 }
 
-static pid_t start_relay(const char *exe, const char *db, const char *tills_path)
+static pid_t start_relay(const char *exe, const char *db, const char *tills_path, int *port)
 {
 	int pfd[2];
 	if (pipe(pfd) != 0)
@@ -259,7 +273,7 @@ static pid_t start_relay(const char *exe, const char *db, const char *tills_path
 	char line[200];
 	FILE *f = fdopen(pfd[0], "r");
 	if (!f || !fgets(line, sizeof line, f) ||
-	    sscanf(line, "listening on http://127.0.0.1:%d", &B.port) != 1)
+	    sscanf(line, "listening on http://127.0.0.1:%d", port) != 1)
 		bench_die("kassa-relay", "did not print its listening line");
 	fclose(f);
 	return pid;
@@ -296,6 +310,43 @@ static double cpu_s(pid_t pid)
 	return (double)(ut + st) / (double)sysconf(_SC_CLK_TCK);
 }
 
+/* Kills the relays still running (also when the benchmark dies midway). */
+static void stop_relays(void)
+{
+	for (int r = 0; r < B.nrelays; r++)
+		if (B.pids[r] > 0) {
+			kill(B.pids[r], SIGTERM);
+			int st;
+			waitpid(B.pids[r], &st, 0);
+			B.pids[r] = 0;
+		}
+}
+
+static long rss_sum(long *per, const char *field)
+{
+	long sum = 0;
+	for (int r = 0; r < B.nrelays; r++) {
+		per[r] = rss_kib(B.pids[r], field);
+		sum += per[r];
+	}
+	return sum;
+}
+
+/* "a + b + c" of per-relay figures (each divided by scale, with prec
+ * decimals), for the report with several relays. */
+static const char *per_relay(char *buf, size_t n, const double *v, double scale, int prec)
+{
+	size_t off = 0;
+	buf[0] = '\0';
+	for (int r = 0; r < B.nrelays; r++) {
+		int w = snprintf(buf + off, n - off, "%s", r ? " + " : "");
+		off += w > 0 && (size_t)w < n - off ? (size_t)w : 0;
+		w = snprintf(buf + off, n - off, "%.*f", prec, v[r] / scale);
+		off += w > 0 && (size_t)w < n - off ? (size_t)w : 0;
+	}
+	return buf;
+}
+
 int main(int argc, char **argv)
 {
 	bench_set_name("bench_relay");
@@ -303,11 +354,14 @@ int main(int argc, char **argv)
 	B.tills = 10000;
 	B.callbacks = 50000;
 	B.providers = 64;
+	long nrelays = 1;
 	for (int i = 1; i + 1 < argc; i += 2) {
 		if (strcmp(argv[i], "--relay") == 0)
 			exe = argv[i + 1];
 		else if (strcmp(argv[i], "--db") == 0)
 			dbkind = argv[i + 1];
+		else if (strcmp(argv[i], "--relays") == 0)
+			nrelays = bench_arg_long(argv[i + 1], "--relays");
 		else if (strcmp(argv[i], "--tills") == 0)
 			B.tills = bench_arg_long(argv[i + 1], "--tills");
 		else if (strcmp(argv[i], "--callbacks") == 0)
@@ -315,11 +369,21 @@ int main(int argc, char **argv)
 		else if (strcmp(argv[i], "--providers") == 0)
 			B.providers = bench_arg_long(argv[i + 1], "--providers");
 		else
-			bench_die("usage", "bench_relay --relay PATH [--db sqlite|pg] [--tills N] "
-					   "[--callbacks M] [--providers P]");
+			bench_die("usage", "bench_relay --relay PATH [--db sqlite|pg] [--relays R] "
+					   "[--tills N] [--callbacks M] [--providers P]");
 	}
 	if (!exe || B.tills < 1 || B.callbacks < 1 || B.providers < 1)
 		bench_die("usage", "--relay PATH is required; counts must be positive");
+	if (strcmp(dbkind, "sqlite") != 0 && strcmp(dbkind, "pg") != 0)
+		bench_die("--db", "use sqlite or pg");
+	if (nrelays < 1 || nrelays > MAX_RELAYS)
+		bench_die("--relays", "give 1 to 16 relay processes");
+	if (nrelays > 1 && strcmp(dbkind, "sqlite") == 0)
+		bench_die("--relays",
+			  "one SQLite file serves one relay process; several relays "
+			  "share a PostgreSQL database: add --db pg (and KASSA_TEST_PG)");
+	if (nrelays > B.tills || nrelays > B.providers)
+		bench_die("--relays", "give each relay at least one till and one provider");
 	const char *pg = getenv("KASSA_TEST_PG");
 	if (strcmp(dbkind, "pg") == 0 && (!pg || !*pg)) {
 		printf("bench_relay: KASSA_TEST_PG is not set; PostgreSQL skipped\n");
@@ -355,7 +419,12 @@ int main(int argc, char **argv)
 	fclose(f);
 	chmod(tills_path, 0600);
 
-	pid_t relay = start_relay(exe, db, tills_path);
+	/* One after the other: the first migrates a fresh database. */
+	atexit(stop_relays);
+	for (int r = 0; r < (int)nrelays; r++) {
+		B.pids[r] = start_relay(exe, db, tills_path, &B.ports[r]);
+		B.nrelays = r + 1;
+	}
 	B.ep = epoll_create1(EPOLL_CLOEXEC);
 	B.conns = xcalloc((size_t)(B.tills + B.providers), sizeof *B.conns);
 	B.lat_ms = xcalloc((size_t)B.callbacks, sizeof *B.lat_ms);
@@ -368,6 +437,7 @@ int main(int argc, char **argv)
 		for (; opened < upto; opened++) {
 			struct conn *c = &B.conns[opened];
 			c->index = opened;
+			c->relay = (int)(opened % B.nrelays);
 			c->offset = 0;
 			conn_open(c);
 			till_pull(c);
@@ -376,15 +446,23 @@ int main(int argc, char **argv)
 	}
 	for (int i = 0; i < 200; i++)
 		run_loop(5);
-	long rss_idle = rss_kib(relay, "VmRSS:");
-	printf("bench_relay: %s, %ld tills connected and waiting in %.1f s, relay RSS %ld KiB\n",
-	       dbkind, B.tills, (double)(bench_mono_us() - t0) / 1e6, rss_idle);
+	long idle[MAX_RELAYS], peak[MAX_RELAYS];
+	long rss_idle = rss_sum(idle, "VmRSS:");
+	printf(
+	    "bench_relay: %s, %ld tills connected to %d relay%s and waiting in %.1f s, relay RSS "
+	    "%ld KiB\n",
+	    dbkind, B.tills, B.nrelays, B.nrelays > 1 ? "s" : "",
+	    (double)(bench_mono_us() - t0) / 1e6, rss_idle);
 
-	double relay_cpu0 = cpu_s(relay), self_cpu0 = cpu_s(getpid());
+	double cpu0[MAX_RELAYS], cpu[MAX_RELAYS], relay_cpu = 0;
+	for (int r = 0; r < B.nrelays; r++)
+		cpu0[r] = cpu_s(B.pids[r]);
+	double self_cpu0 = cpu_s(getpid());
 	for (long i = 0; i < B.providers; i++) {
 		struct conn *c = &B.conns[B.tills + i];
 		c->provider = true;
 		c->index = i;
+		c->relay = (int)(i % B.nrelays);
 		conn_open(c);
 		provider_post(c);
 	}
@@ -392,29 +470,50 @@ int main(int argc, char **argv)
 	while ((B.committed + B.failed < B.callbacks || B.delivered < B.committed) &&
 	       bench_mono_us() < deadline)
 		run_loop(100);
-	long rss_peak = rss_kib(relay, "VmHWM:");
-	double relay_cpu = cpu_s(relay) - relay_cpu0, self_cpu = cpu_s(getpid()) - self_cpu0;
+	long rss_peak = rss_sum(peak, "VmHWM:");
+	for (int r = 0; r < B.nrelays; r++) {
+		cpu[r] = cpu_s(B.pids[r]) - cpu0[r];
+		relay_cpu += cpu[r];
+	}
+	double self_cpu = cpu_s(getpid()) - self_cpu0;
 	double secs = (double)(B.last_commit_us - B.first_post_us) / 1e6;
 	size_t nl = (size_t)(B.delivered < B.callbacks ? B.delivered : B.callbacks);
 	double p50 = bench_percentile(B.lat_ms, nl, 50);
 	double p99 = bench_percentile(B.lat_ms, nl, 99);
+	char what[64];
+	if (B.nrelays > 1)
+		snprintf(what, sizeof what, "%s, %d relays", dbkind, B.nrelays);
+	else
+		snprintf(what, sizeof what, "%s", dbkind);
 	printf("bench_relay: %s: %ld callbacks committed (%ld failed) in %.2f s = %.0f/s with "
 	       "%ld provider connections\n",
-	       dbkind, B.committed, B.failed, secs, secs > 0 ? (double)B.committed / secs : 0.0,
+	       what, B.committed, B.failed, secs, secs > 0 ? (double)B.committed / secs : 0.0,
 	       B.providers);
 	printf(
 	    "bench_relay: %s: delivered %ld to %ld long-polling tills; POST-to-till p50 %.1f ms, "
 	    "p99 %.1f ms\n",
-	    dbkind, B.delivered, B.tills, p50, p99);
+	    what, B.delivered, B.tills, p50, p99);
 	printf("bench_relay: %s: relay RSS %ld KiB idle with all tills, peak %ld KiB (%.1f MiB)\n",
-	       dbkind, rss_idle, rss_peak, (double)rss_peak / 1024.0);
+	       what, rss_idle, rss_peak, (double)rss_peak / 1024.0);
 	printf(
 	    "bench_relay: %s: CPU during the run: relay %.2f s, this client %.2f s, on %ld cores "
 	    "(%.2f s of wall time)\n",
-	    dbkind, relay_cpu, self_cpu, sysconf(_SC_NPROCESSORS_ONLN), secs);
-	kill(relay, SIGTERM);
-	int st;
-	waitpid(relay, &st, 0);
+	    what, relay_cpu, self_cpu, sysconf(_SC_NPROCESSORS_ONLN), secs);
+	if (B.nrelays > 1) {
+		double vi[MAX_RELAYS], vp[MAX_RELAYS], vc[MAX_RELAYS];
+		for (int r = 0; r < B.nrelays; r++) {
+			vi[r] = (double)idle[r];
+			vp[r] = (double)peak[r];
+			vc[r] = (double)B.committed_by[r];
+		}
+		char a[256], b[256], c[256], d[256];
+		printf(
+		    "bench_relay: %s: per relay: committed %s; RSS idle %s, peak %s MiB; CPU %s s "
+		    "(the totals above are sums)\n",
+		    what, per_relay(a, sizeof a, vc, 1, 0), per_relay(b, sizeof b, vi, 1024, 1),
+		    per_relay(c, sizeof c, vp, 1024, 1), per_relay(d, sizeof d, cpu, 1, 2));
+	}
+	stop_relays();
 	bench_rmtree(dir);
 	bool ok = B.failed == 0 && B.delivered == B.committed && B.committed == B.callbacks;
 	if (!ok)
