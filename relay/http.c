@@ -3,8 +3,10 @@
  * routing, limits and authentication from the headers (before any body is
  * read), body collection, and suspended connections for answers that come
  * later (a callback waits for its commit, a pull for something to deliver).
- * Hardening: a connection limit, a per-IP limit, an idle timeout, a small
- * per-connection memory pool and a body limit; tokens never reach a log.
+ * Hardening (http_guard.c accepts): a connection limit capped by the
+ * open-file limit, a per-IP limit, a whole-request deadline, shedding of the
+ * slowest incomplete requests when full, a small per-connection memory pool
+ * and a body limit answered with 413; tokens never reach a log.
  */
 #include "relay_int.h"
 
@@ -21,6 +23,7 @@
 
 #include <microhttpd.h>
 
+#include "http_guard.h"
 #include "tills.h"
 #include "i18n.h"
 #include "mhd_loop.h"
@@ -34,7 +37,7 @@ struct http {
 	struct mhd_loop glue;
 	unsigned port;
 	size_t body_limit;
-	unsigned connections;
+	struct hguard guard;
 };
 
 static void http_run(void *cls)
@@ -231,11 +234,13 @@ static enum MHD_Result on_http_request(void *cls, struct MHD_Connection *c, cons
 		return MHD_YES;
 	if (*upload_data_size) {
 		size_t n = *upload_data_size;
-		if (n > h->body_limit || q->len > h->body_limit - n) {
-			/* A chunked body that grew too large: no answer is
-			 * possible mid-body, so the connection is dropped. */
-			q->answered = true;
-			return MHD_NO;
+		if (q->too_big || n > h->body_limit || q->len > h->body_limit - n) {
+			/* A chunked body that grew too large: MHD can answer only
+			 * after the body, so the rest is read and dropped (the
+			 * whole-request deadline bounds that) and 413 follows. */
+			q->too_big = true;
+			*upload_data_size = 0;
+			return MHD_YES;
 		}
 		if (q->len + n + 1 > q->cap) {
 			size_t cap = q->cap ? q->cap : 1024;
@@ -250,7 +255,10 @@ static enum MHD_Result on_http_request(void *cls, struct MHD_Connection *c, cons
 		*upload_data_size = 0;
 		return MHD_YES;
 	}
+	if (q->too_big)
+		return http_reject(q, 413);
 	q->started = true;
+	hguard_busy(c, true); /* the whole request is here: no deadline now */
 	if (!q->body)
 		q->body = xstrdup("");
 	relay_on_request(h->relay, q);
@@ -264,6 +272,7 @@ static void on_http_completed(void *cls, struct MHD_Connection *c, void **con_cl
 {
 	struct http *h = cls;
 	struct relay_req *q = *con_cls;
+	hguard_busy(c, false); /* the next request's time starts now */
 	if (!q)
 		return;
 	relay_on_gone(h->relay, q);
@@ -272,16 +281,6 @@ static void on_http_completed(void *cls, struct MHD_Connection *c, void **con_cl
 	free(q->reply);
 	free(q);
 	*con_cls = NULL;
-}
-
-static void on_http_connection(void *cls, struct MHD_Connection *c, void **socket_context,
-			       enum MHD_ConnectionNotificationCode toe)
-{
-	struct http *h = cls;
-	if (toe == MHD_CONNECTION_NOTIFY_STARTED)
-		h->connections++;
-	else if (h->connections)
-		h->connections--;
 }
 
 /* MHD's own messages go to stderr; paths (which hold keys) are not quoted
@@ -329,24 +328,41 @@ struct http *http_start(struct loop *l, const struct http_options *o, struct rel
 	h->relay = r;
 	h->port = port;
 	h->body_limit = o->body_limit;
-	unsigned flags = MHD_USE_EPOLL | MHD_USE_ERROR_LOG | MHD_ALLOW_SUSPEND_RESUME;
+	struct hguard *g = &h->guard;
+	g->loop = l;
+	g->run = http_run;
+	g->cls = h;
+	g->listen_fd = g->spare_fd = -1;
+	g->per_ip = o->per_ip_limit;
+	g->deadline_ms = (long long)o->timeout_s * 1000;
+	bool capped;
+	unsigned long long nofile;
+	g->max_connections = hguard_fd_cap(o->max_connections, &capped, &nofile);
+	if (capped)
+		fprintf(stderr,
+			_("kassa-relay: --max-connections %u is more than the open-file limit "
+			  "allows (ulimit -n %llu): using %u; raise ulimit -n for more\n"),
+			o->max_connections, nofile, g->max_connections);
+	/* MHD's own caps are backstops above ours (the guard sheds to admit a
+	 * newcomer); its idle timeout a second after our deadline. */
+	unsigned flags =
+	    MHD_USE_EPOLL | MHD_USE_ERROR_LOG | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_NO_LISTEN_SOCKET;
 	if (family == AF_INET6)
 		flags |= MHD_USE_IPv6;
 	if (tls)
 		flags |= MHD_USE_TLS;
 	struct MHD_OptionItem opts[] = {
 	    {MHD_OPTION_EXTERNAL_LOGGER, (intptr_t)on_http_log, NULL},
-	    {MHD_OPTION_LISTEN_SOCKET, fd, NULL},
-	    {MHD_OPTION_CONNECTION_TIMEOUT, (intptr_t)o->timeout_s, NULL},
-	    {MHD_OPTION_CONNECTION_LIMIT, (intptr_t)o->max_connections, NULL},
-	    {MHD_OPTION_PER_IP_CONNECTION_LIMIT, (intptr_t)o->per_ip_limit, NULL},
+	    {MHD_OPTION_CONNECTION_TIMEOUT, (intptr_t)o->timeout_s + 1, NULL},
+	    {MHD_OPTION_CONNECTION_LIMIT, (intptr_t)g->max_connections + 64, NULL},
+	    {MHD_OPTION_PER_IP_CONNECTION_LIMIT, (intptr_t)(2 * o->per_ip_limit), NULL},
 	    /* Small pools (MHD zeroes a kept-alive connection's whole pool):
 	     * 10,000 waiting pulls must fit in little memory. Requests here
 	     * have a few hundred bytes of headers; bodies are streamed. */
 	    {MHD_OPTION_CONNECTION_MEMORY_LIMIT, (intptr_t)(8 * 1024), NULL},
 	    {MHD_OPTION_CONNECTION_MEMORY_INCREMENT, (intptr_t)1024, NULL},
 	    {MHD_OPTION_NOTIFY_COMPLETED, (intptr_t)on_http_completed, h},
-	    {MHD_OPTION_NOTIFY_CONNECTION, (intptr_t)on_http_connection, h},
+	    {MHD_OPTION_NOTIFY_CONNECTION, (intptr_t)hguard_notify, g},
 	    {tls ? MHD_OPTION_HTTPS_MEM_CERT : MHD_OPTION_END, 0, (void *)o->tls_cert_pem},
 	    {tls ? MHD_OPTION_HTTPS_MEM_KEY : MHD_OPTION_END, 0, (void *)o->tls_key_pem},
 	    {MHD_OPTION_END, 0, NULL},
@@ -363,11 +379,14 @@ struct http *http_start(struct loop *l, const struct http_options *o, struct rel
 			     : "");
 		return NULL;
 	}
+	g->mhd = h->mhd;
 	if (mhd_loop_attach(&h->glue, l, h->mhd, http_run, h, "--listen", err) != K_OK) {
 		MHD_stop_daemon(h->mhd);
+		close(fd);
 		free(h);
 		return NULL;
 	}
+	hguard_start(g, fd);
 	return h;
 }
 
@@ -387,7 +406,7 @@ void http_stop(struct http *h)
 		return;
 	/* Suspended connections must be resumed and answered first (relay_stop);
 	 * a few runs let MHD send what is queued. */
-	MHD_quiesce_daemon(h->mhd);
+	hguard_stop(&h->guard);
 	for (int i = 0; i < 8; i++)
 		http_run(h);
 	mhd_loop_detach(&h->glue);

@@ -32,9 +32,11 @@ static void usage(FILE *out)
 		"  --public-url URL       the address providers and tills use (https://...)\n"
 		"  --tls-cert F --tls-key F  serve HTTPS with this PEM certificate and key\n"
 		"  --retention-days N     keep acknowledged callbacks N days (default 7)\n"
-		"  --max-connections N    open connections at most (default 12000)\n"
+		"  --max-connections N    open connections at most (default 12000; at most\n"
+		"                         ulimit -n minus 64)\n"
 		"  --per-ip-limit N|off   connections from one address at most (default 64)\n"
-		"  --timeout S            idle connection timeout in seconds (default 60)\n"
+		"  --timeout S            seconds a request may take to arrive whole, headers\n"
+		"                         and body (default 60)\n"
 		"The tills file (mode 0600) has [till.NAME] sections with token = ...,\n"
 		"and [account.NAME] sections with key = ... and tills = NAME ... for\n"
 		"PayKeeper. Protocol and set-up: docs/RELAY.md\n"),

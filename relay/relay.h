@@ -22,7 +22,7 @@ struct relay_options {
 	const char *tls_key;
 	unsigned max_connections; /* default 12000 */
 	unsigned per_ip_limit;	  /* default 64; 0 in options = default, UINT_MAX = off */
-	unsigned timeout_s;	  /* idle connection timeout, default 60 */
+	unsigned timeout_s;	  /* whole-request deadline, default 60 */
 	size_t body_limit;	  /* largest callback body, default 64 KiB */
 	long long retention_ms;	  /* acknowledged callbacks kept this long, default 7 days */
 };

@@ -26,6 +26,7 @@ struct relay_req {
 	size_t len, cap;
 	int reject;   /* status decided from the headers */
 	bool started; /* the handler saw the whole request */
+	bool too_big; /* a chunked body past the limit: dropped, then 413 */
 	bool suspended;
 	bool answered; /* a response is queued */
 	/* The answer, set by http_answer and queued when MHD calls again. */

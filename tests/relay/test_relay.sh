@@ -258,12 +258,24 @@ for _ in $(seq 100); do [ -s "$tmp/lim.out" ] && break; sleep 0.05; done
 lport=$(sed -n 's/^listening on http:\/\/127.0.0.1:\([0-9]*\)$/\1/p' "$tmp/lim.out")
 exec 7<>"/dev/tcp/127.0.0.1/$lport" 8<>"/dev/tcp/127.0.0.1/$lport"
 sleep 0.2
+# A third connection sheds the one idle longest, so idle ones keep no one out.
 c3=$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$lport/health")
 sleep 1.5 # both idle connections time out
 c4=$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$lport/health")
 exec 7>&- 8>&-
-[ "$c3" = 000 ] && [ "$c4" = 200 ]
-check "a third connection from one address is refused with --per-ip-limit 2; idle ones time out" $? "$c3 $c4"
+[ "$c3" = 200 ] && [ "$c4" = 200 ]
+check "with --per-ip-limit 2 a third connection sheds the idle longest; idle ones time out" $? "$c3 $c4"
+# Two long-polls waiting are busy, not idle: a third connection is refused.
+for i in 1 2; do
+	curl -s -o /dev/null --max-time 10 -H "Authorization: Bearer $tok_a" \
+		"http://127.0.0.1:$lport/pull?offset=0&timeout=3" &
+	lp[$i]=$!
+done
+sleep 0.5
+c5=$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$lport/health")
+wait "${lp[1]}" "${lp[2]}"
+[ "$c5" = 000 ]
+check "a third connection is refused while both of the address's are waiting long-polls" $? "$c5"
 
 kill -TERM "$pid_r2"
 wait "$pid_r2"
