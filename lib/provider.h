@@ -105,6 +105,8 @@ enum {
 	/* login and apikey go in the body (else user and password, Basic auth, and a secret) */
 	PROVIDER_CAP_KEY_IN_BODY = 1u << 4,
 	PROVIDER_CAP_BILLS = 1u << 5, /* pay-by-link bills and transaction notifications */
+	/* its cabinet holds one callback URL per account, typed by a person without our suffix */
+	PROVIDER_CAP_ACCOUNT_URL = 1u << 6,
 };
 
 /* A provider's two credentials. */

@@ -146,10 +146,10 @@ static bool apply(struct relay_client *rc, const struct relay_pull_reply *r)
 		reply[0] = '\0';
 		/* A PayKeeper cabinet holds one URL for the account, typed by a
 		 * person: <relay>/acct/<key> without the /paykeeper suffix. On a
-		 * PayKeeper profile such a body can only be PayKeeper's. */
+		 * profile of such a provider the body can only be its own. */
 		const char *suffix = u->suffix;
-		if (!suffix[0] && rc->p.provider == KPROVIDER_PAYKEEPER)
-			suffix = "paykeeper";
+		if (!suffix[0] && provider_can(rc->p.provider, PROVIDER_CAP_ACCOUNT_URL))
+			suffix = provider_get(rc->p.provider)->callback_suffix;
 		int status = outbox_apply_relayed(rc->ob, suffix, u->content_type, u->body, u->len,
 						  reply, sizeof reply);
 		if (status >= 500) {

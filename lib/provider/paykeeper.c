@@ -421,7 +421,7 @@ const struct provider_ops provider_paykeeper = {
     .id = KPROVIDER_PAYKEEPER,
     .name = "PayKeeper",
     .callback_suffix = "paykeeper",
-    .caps = PROVIDER_CAP_POLLS | PROVIDER_CAP_REGISTRY,
+    .caps = PROVIDER_CAP_POLLS | PROVIDER_CAP_REGISTRY | PROVIDER_CAP_ACCOUNT_URL,
     .cred = {"user", "password", N_("user"), N_("password"), offsetof(struct config_profile, user),
 	     offsetof(struct config_profile, password)},
     .send = {pk_prepare, NULL, pk_stored_body, pk_send_request, pk_send_reply, NULL},
