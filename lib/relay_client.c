@@ -14,6 +14,7 @@
 
 #include "i18n.h"
 #include "net.h"
+#include "provider.h"
 #include "relay_proto.h"
 #include "util.h"
 
