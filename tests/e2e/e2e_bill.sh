@@ -221,6 +221,31 @@ case_faults() {
 		not_ok "the journal's bill is paid" "$(cli bill list --json)"
 }
 
+# At 80x24 (field test): the method line whole, a refused phone kept on the line with the
+# field named, the SBP QR code beside the bill's text.
+case_small() {
+	start_bill_sandbox
+	start_kassa 80 24 C.UTF-8
+	wait_for "LIVE" "kassa runs the sandbox profile"
+	sell "Хлеб" "1250"
+	keys M-b
+	wait_for "Pay by link" "M-b opens the bill dialog"
+	wait_for "(phone bill)" "the method line is whole at 80 columns"
+	type_text "+7 916 123"
+	keys Enter
+	wait_for "phone: must be a Russian number" "a short phone is refused naming the field"
+	wait_for "phone or e-mail: +7 916 123" "the typed phone is kept to be fixed"
+	type_text "-45-67"
+	sleep 1 # not a scanner's burst
+	keys Enter
+	wait_re "State: (waiting for the buyer|unknown)" "the fixed phone makes the bill"
+	wait_for "Link: $S/pay/1000001" "the payment link is shown"
+	wait_for "▀▀▀▀▀▀▀▀▀▀" "an SBP QR code is drawn at 80x24"
+	refute "too small" "no 'window too small' at 80x24"
+	esc
+	quit_kassa
+}
+
 # Training in Russian: the built-in sandbox takes bills too; paid at its page.
 case_training_ru() {
 	start_kassa 150 40 ru_RU.UTF-8
@@ -255,7 +280,8 @@ cancel) case_cancel ;;
 faults) case_faults ;;
 training-ru) case_training_ru ;;
 refund) case_refund ;;
-*) bail "known case" "unknown case '$CASE': paid, cancel, faults, training-ru or refund" ;;
+small) case_small ;;
+*) bail "known case" "unknown case '$CASE': paid, cancel, faults, training-ru, refund or small" ;;
 esac
 say "1..$n"
 exit $failed
