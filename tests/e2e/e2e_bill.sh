@@ -173,6 +173,7 @@ case_cancel() {
 	sell "Молоко" "99.90"
 	bill_for "buyer@example.ru"
 	keys F7
+	wait_for "C-r on the sale screen brings its basket back" "F7 says how the basket comes back"
 	wait_for "State: cancelled" "F7 cancels the unpaid bill"
 	[ "$(curl -s "$S/sandbox/bills" | count '"status":30')" = 1 ] &&
 		ok "cancelled at LIFE PAY too" || not_ok "cancelled at LIFE PAY" "$(curl -s "$S/sandbox/bills")"
@@ -182,7 +183,15 @@ case_cancel() {
 	[ "$(curl -s "$S/sandbox/ledger" | count '"kind":"receipt"')" = 0 ] &&
 		ok "no receipt for the cancelled bill" || not_ok "no receipt"
 	esc
-	quit_kassa
+	wait_for "TOTAL 0.00" "back at the sale: the basket left with the bill"
+	keys C-r
+	wait_for "The basket of bill #1 is back: 1 lines, 99.90" "C-r brings the cancelled bill's basket back"
+	wait_re "Молоко +1 pc" "its line is in the basket again"
+	wait_for "TOTAL 99.90" "with its total"
+	keys F10
+	wait_for "Lines in the basket: 1. Quit and lose them?" "F10 asks: the basket is the sale's again"
+	keys y
+	wait_for "kassa exited with 0" "y quits kassa"
 }
 
 case_faults() {

@@ -189,9 +189,14 @@ static int bill_handle(struct app *app, enum action a, int key)
 		struct kerr err = {0};
 		if (bills_cancel(engine_bills(engine_of(app)), s->id, &err) != K_OK)
 			app_refuse(app, &err);
-		else
-			app_message(app, UI_MESSAGE_INFO, _("Cancelling bill #%lld"),
-				    (long long)s->id);
+		else {
+			char hint[160];
+			basket_store_bill_cancelling(app, s->id, hint, sizeof hint);
+			app_message(app, UI_MESSAGE_INFO,
+				    hint[0] ? _("Cancelling bill #%lld: %s")
+					    : _("Cancelling bill #%lld"),
+				    (long long)s->id, hint);
+		}
 		return APP_HANDLED | APP_REDRAW;
 	}
 	case ACT_REFUND: {
