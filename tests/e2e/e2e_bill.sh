@@ -92,6 +92,13 @@ case_paid() {
 	start_bill_sandbox
 	start_kassa 150 40 C.UTF-8
 	wait_for "LIVE" "kassa runs the sandbox profile"
+	# A cash sale first: the bill's receipt must then be the "Last:" document.
+	sell "Соль" "30"
+	keys F5
+	wait_for "Payment: receipt" "F5 opens the pay dialog"
+	type_text "#"
+	keys Enter
+	wait_re "Last: #1 receipt · sale 30\.00" "the cash sale is the last document"
 	sell "Хлеб" "1250"
 	wait_for "TOTAL 1,250.00" "the basket's total"
 	bill_for "+7 916 123-45-67"
@@ -99,18 +106,19 @@ case_paid() {
 	wait_for "▀▀▀▀▀▀▀▀▀▀" "an SBP QR code is drawn"
 	curl -s -X POST "$S/pay/1000001/pay" >/dev/null
 	wait_for "State: paid" "paid at its page: the screen says paid"
-	wait_re "Paid: receipt #1" "the paid bill's receipt is queued"
+	wait_re "Paid: receipt #2" "the paid bill's receipt is queued"
 	esc
 	wait_for "TOTAL 0.00" "back at the sale: the basket left with the bill"
+	wait_re "Last: #2 receipt · sale 1,250\.00" "the sale screen's Last: is the bill's receipt"
 	wait_re "SBP payment 1,250\.00 success bill #1, confirmed" \
 		"the notification is in the status pane, linked and confirmed"
-	wait_re "#1 receipt · sale +1,250\.00" "the receipt is in the status pane"
+	wait_re "#2 receipt · sale +1,250\.00" "the receipt is in the status pane"
 	wait_re "processed +callback" "and is processed"
 	keys M-b
 	wait_for "State: paid" "M-b on an empty basket reopens the newest bill"
 	esc
-	[ "$(curl -s "$S/sandbox/ledger" | count '"kind":"receipt"')" = 1 ] &&
-		ok "one receipt at LIFE PAY" || not_ok "one receipt at LIFE PAY"
+	[ "$(curl -s "$S/sandbox/ledger" | count '"kind":"receipt"')" = 2 ] &&
+		ok "two receipts at LIFE PAY: the cash sale and the bill's" || not_ok "two receipts at LIFE PAY"
 	quit_kassa
 }
 
