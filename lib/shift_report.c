@@ -5,6 +5,7 @@
 
 #include "document.h"
 #include "i18n.h"
+#include "journal_link.h"
 #include "money.h"
 #include "util.h"
 
@@ -46,6 +47,7 @@ static kstatus newest(struct journal *j, enum doc_kind kind, struct probe *p, in
 }
 
 struct count_ctx {
+	struct journal *j;
 	const char *profile;
 	bool test;
 	struct shift_totals *t;
@@ -64,6 +66,28 @@ static void add_money(struct shift_money *m, const struct journal_doc *d, kstatu
 	add(&m->sum, d->total, st);
 	add(&m->card, d->card, st);
 	add(&m->cash, d->cash - d->change, st);
+}
+
+/*
+ * The prepayment a final receipt (method 4, prepayment_amount) offsets: it
+ * was counted in sales by the prepayment receipt that took it, so the final
+ * one adds only what is paid now. Counted in t->prepaid_settled; 0 when d
+ * settles no order.
+ */
+static int64_t settled_prepaid(struct count_ctx *c, const struct journal_doc *d)
+{
+	int64_t paid_now = 0, prepaid_id = 0;
+	if (money_add(d->card, d->cash - d->change, &paid_now) != K_OK || d->total <= paid_now)
+		return 0;
+	struct journal_prepaid o;
+	if (journal_link_settles(c->j, d->id, &prepaid_id, NULL) != K_OK ||
+	    journal_link_get(c->j, prepaid_id, &o, NULL) != K_OK)
+		return 0;
+	int64_t prepaid = o.prepaid;
+	journal_prepaid_free(&o);
+	c->t->prepaid_settled_count++;
+	add(&c->t->prepaid_settled, prepaid, &c->st);
+	return prepaid;
 }
 
 static bool on_count(const struct journal_doc *d, void *ctx)
@@ -98,6 +122,7 @@ static bool on_count(const struct journal_doc *d, void *ctx)
 		switch (type) {
 		case RT_PAYMENT:
 			add_money(&t->sales, d, &c->st);
+			add(&t->sales.sum, -settled_prepaid(c, d), &c->st);
 			add(&t->drawer, cash, &c->st);
 			break;
 		case RT_REFUND:
@@ -139,7 +164,7 @@ kstatus shift_report_totals(struct journal *j, const char *profile, bool test, i
 		out->since = z.at + 1;
 	}
 	struct journal_filter f = {.since = out->since, .until = until};
-	struct count_ctx c = {.profile = profile, .test = test, .t = out, .st = K_OK};
+	struct count_ctx c = {.j = j, .profile = profile, .test = test, .t = out, .st = K_OK};
 	if ((st = journal_list(j, &f, -1, 0, on_count, &c, err)) != K_OK)
 		return st;
 	if (c.st != K_OK)
@@ -179,6 +204,11 @@ size_t shift_report_format(const struct shift_totals *t, const struct money_styl
 	char a[48], b[48];
 	if (n < max)
 		money_line(lines[n++], _("Sales"), &t->sales, style);
+	if (n < max && t->prepaid_settled_count)
+		snprintf(lines[n++], SHIFT_REPORT_LINE_MAX,
+			 _("Prepaid orders settled: %lld, prepaid earlier %s (not in sales again)"),
+			 (long long)t->prepaid_settled_count,
+			 amount(t->prepaid_settled, style, a, sizeof a));
 	if (n < max)
 		money_line(lines[n++], _("Refunds"), &t->refunds, style);
 	if (n < max && (t->purchases.count || t->purchase_refunds.count))

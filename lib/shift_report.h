@@ -31,10 +31,16 @@ struct shift_money {
 struct shift_totals {
 	int64_t since; /* created_at of the shift's first moment (ms), 0 = the journal's start */
 	bool opened;   /* an open-shift document starts it */
-	struct shift_money sales;	     /* receipts of type payment */
-	struct shift_money refunds;	     /* receipts of type refund */
-	struct shift_money purchases;	     /* type buy: money out */
-	struct shift_money purchase_refunds; /* type buy_refund: money in */
+	/*
+	 * Receipts of type payment. A final receipt settling a prepaid order
+	 * adds only what is paid now (sum = card + cash): its prepayment was
+	 * counted by the prepayment receipt that took it.
+	 */
+	struct shift_money sales;
+	int64_t prepaid_settled_count, prepaid_settled; /* those final receipts, their offsets */
+	struct shift_money refunds;			/* receipts of type refund */
+	struct shift_money purchases;			/* type buy: money out */
+	struct shift_money purchase_refunds;		/* type buy_refund: money in */
 	int64_t cash_in_count, cash_in;
 	int64_t cash_out_count, cash_out;
 	/* Cash sales - cash refunds + cash in - cash out (+ purchase refunds - purchases in cash).
@@ -63,7 +69,8 @@ int64_t shift_report_pending(const struct shift_totals *t);
 /*
  * The totals as lines for people, translated, amounts in style (NULL =
  * the wire's "1234.50"): sales, refunds, purchases (when any), cash in and
- * out, the drawer, documents by state (the drawer is always the line before
+ * out, the drawer, documents by state, and after sales the prepaid orders
+ * settled (when any) (the drawer is always the line before
  * the last). Returns how many lines were written.
  */
 size_t shift_report_format(const struct shift_totals *t, const struct money_style *style,

@@ -8,6 +8,7 @@
 #include "basket_json.h"
 #include "engine.h"
 #include "i18n.h"
+#include "journal_bill.h"
 #include "loop.h"
 #include "money.h"
 #include "refund_calc.h"
@@ -32,6 +33,7 @@ static struct {
 	char r_now[BASKET_PAY_TEXT_MAX];
 
 	int64_t refused_id; /* the recall key brings this document's basket back */
+	int64_t bill_id;    /* or this bill's, once cancelled (failed, refused) */
 } B;
 
 static struct journal *journal_of(const struct app *app)
@@ -306,6 +308,7 @@ bool basket_store_refused(struct app *app, const struct journal_doc *d, char *hi
 	if (!recallable(d))
 		return false;
 	B.refused_id = d->id;
+	B.bill_id = 0;
 	char key[64];
 	if (!keymap_keys_for(&app->keys, "sale", ACT_RECALL, key, sizeof key))
 		return false;
@@ -321,10 +324,46 @@ int64_t basket_store_recall_pending(void)
 	return B.refused_id;
 }
 
+bool basket_store_bill_cancelling(struct app *app, int64_t bill_id, char *hint, size_t n)
+{
+	hint[0] = '\0';
+	B.bill_id = bill_id;
+	B.refused_id = 0;
+	char key[64];
+	if (!keymap_keys_for(&app->keys, "sale", ACT_RECALL, key, sizeof key))
+		return false;
+	char *comma = strchr(key, ',');
+	if (comma)
+		*comma = '\0';
+	snprintf(hint, n, _("once it is cancelled, %s on the sale screen brings its basket back"),
+		 key);
+	return true;
+}
+
+/* The cancelled bill's receipt request (owned) into *body; false, with a message, if not yet. */
+static bool bill_body(struct app *app, struct journal *j, char **body)
+{
+	struct journal_bill b;
+	struct kerr err = {0};
+	if (journal_bill_get(j, B.bill_id, &b, &err) != K_OK) {
+		app_refuse(app, &err);
+		return false;
+	}
+	bool back = b.state == BILL_CANCELLED || b.state == BILL_FAILED || b.state == BILL_REFUSED;
+	if (!back)
+		app_message(app, UI_MESSAGE_ERROR,
+			    _("Bill #%lld is %s: its basket comes back only once it is cancelled "
+			      "(M-b shows it)"),
+			    (long long)b.id, _(bill_state_label(b.state)));
+	*body = back && b.receipt_body ? xstrdup(b.receipt_body) : NULL;
+	journal_bill_free(&b);
+	return back;
+}
+
 int basket_store_recall(struct app *app)
 {
 	struct engine *e = engine_of(app);
-	int64_t id = B.refused_id;
+	int64_t id = B.refused_id ? B.refused_id : B.bill_id;
 	if (!id || !e || !e->journal) {
 		app_message(app, UI_MESSAGE_INFO, "%s",
 			    _("No refused receipt whose basket could come back"));
@@ -340,11 +379,16 @@ int basket_store_recall(struct app *app)
 	struct journal_doc d;
 	memset(&d, 0, sizeof d);
 	struct kerr err = {0};
+	char *body = NULL;
+	if (!B.refused_id && !bill_body(app, e->journal, &body))
+		return APP_HANDLED | APP_REDRAW;
 	struct refund_original *o = xcalloc(1, sizeof *o);
-	kstatus st = journal_get(e->journal, id, &d, &err);
+	kstatus st = body ? K_OK : journal_get(e->journal, id, &d, &err);
 	if (st == K_OK)
-		st = refund_parse_original(d.provider, d.body, o, &err);
+		st = refund_parse_original(body ? KPROVIDER_LIFEPAY : d.provider,
+					   body ? body : d.body, o, &err);
 	journal_doc_free(&d);
+	free(body);
 	if (st != K_OK || o->basket.n == 0) {
 		app_message(app, UI_MESSAGE_ERROR,
 			    _("The lines of document #%" PRId64 " cannot be read back (%s); F11 "
@@ -359,19 +403,27 @@ int basket_store_recall(struct app *app)
 	app_home_reset(app);
 	app->sel = (int)app->basket.n - 1;
 	/* The payment as it was, ready for F5 (the amounts show and can be changed). */
-	B.restore_pay = true;
+	B.restore_pay = B.refused_id != 0; /* a bill's receipt was paid by link: not here */
 	B.r_cash[0] = B.r_card[0] = '\0';
 	if (o->cash > 0)
 		money_format_wire(o->cash, B.r_cash, sizeof B.r_cash);
 	if (o->card > 0)
 		money_format_wire(o->card, B.r_card, sizeof B.r_card);
-	B.refused_id = 0;
+	bool bill = !B.refused_id;
+	B.refused_id = B.bill_id = 0;
 	char total[48];
 	app_money(app, app->basket.total, total, sizeof total);
-	app_message(app, UI_MESSAGE_INFO,
-		    _("Document #%" PRId64 " is back in the basket: %zu lines, %s. Fix it (or the "
-		      "profile, F12) and pay: it goes as a new document"),
-		    id, app->basket.n, total);
+	if (bill)
+		app_message(app, UI_MESSAGE_INFO,
+			    _("The basket of bill #%" PRId64 " is back: %zu lines, %s. Pay it "
+			      "(or M-b for a new bill)"),
+			    id, app->basket.n, total);
+	else
+		app_message(app, UI_MESSAGE_INFO,
+			    _("Document #%" PRId64
+			      " is back in the basket: %zu lines, %s. Fix it (or the "
+			      "profile, F12) and pay: it goes as a new document"),
+			    id, app->basket.n, total);
 	free(o);
 	return APP_HANDLED | APP_REDRAW;
 }

@@ -61,6 +61,11 @@ void basket_store_submitted(const struct app *app, const struct document *doc);
 bool basket_store_refused(struct app *app, const struct journal_doc *d, char *hint, size_t n);
 /* The document whose basket the recall key brings back; 0 = none. */
 int64_t basket_store_recall_pending(void);
+/*
+ * F7 on bill bill_id: once it is cancelled (or failed, refused), the recall
+ * key brings the basket it took back; hint gets what to tell the cashier.
+ */
+bool basket_store_bill_cancelling(struct app *app, int64_t bill_id, char *hint, size_t n);
 /* The recall key: the refused document's lines into the empty basket. Returns app flags. */
 int basket_store_recall(struct app *app);
 

@@ -10,12 +10,22 @@
 #include "provider.h"
 #include "util.h"
 
+/*
+ * A bill moved: once paid, its receipt is the sale screen's last document
+ * (the "Last:" line), unless one sent later is already there.
+ */
 static void on_bill_change(void *cls, int64_t id)
 {
-	(void)id;
 	struct engine *e = cls;
-	if (e->app)
-		app_redraw(e->app);
+	if (!e->app)
+		return;
+	struct journal_bill b;
+	if (e->journal && journal_bill_get(e->journal, id, &b, NULL) == K_OK) {
+		if (b.state == BILL_SUCCESS && b.receipt_doc_id > e->app->last.doc_id)
+			e->app->last.doc_id = b.receipt_doc_id;
+		journal_bill_free(&b);
+	}
+	app_redraw(e->app);
 }
 
 void engine_bills_start(struct engine *e)

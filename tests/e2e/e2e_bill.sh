@@ -92,6 +92,13 @@ case_paid() {
 	start_bill_sandbox
 	start_kassa 150 40 C.UTF-8
 	wait_for "LIVE" "kassa runs the sandbox profile"
+	# A cash sale first: the bill's receipt must then be the "Last:" document.
+	sell "Соль" "30"
+	keys F5
+	wait_for "Payment: receipt" "F5 opens the pay dialog"
+	type_text "#"
+	keys Enter
+	wait_re "Last: #1 receipt · sale 30\.00" "the cash sale is the last document"
 	sell "Хлеб" "1250"
 	wait_for "TOTAL 1,250.00" "the basket's total"
 	bill_for "+7 916 123-45-67"
@@ -99,18 +106,19 @@ case_paid() {
 	wait_for "▀▀▀▀▀▀▀▀▀▀" "an SBP QR code is drawn"
 	curl -s -X POST "$S/pay/1000001/pay" >/dev/null
 	wait_for "State: paid" "paid at its page: the screen says paid"
-	wait_re "Paid: receipt #1" "the paid bill's receipt is queued"
+	wait_re "Paid: receipt #2" "the paid bill's receipt is queued"
 	esc
 	wait_for "TOTAL 0.00" "back at the sale: the basket left with the bill"
+	wait_re "Last: #2 receipt · sale 1,250\.00" "the sale screen's Last: is the bill's receipt"
 	wait_re "SBP payment 1,250\.00 success bill #1, confirmed" \
 		"the notification is in the status pane, linked and confirmed"
-	wait_re "#1 receipt · sale +1,250\.00" "the receipt is in the status pane"
+	wait_re "#2 receipt · sale +1,250\.00" "the receipt is in the status pane"
 	wait_re "processed +callback" "and is processed"
 	keys M-b
 	wait_for "State: paid" "M-b on an empty basket reopens the newest bill"
 	esc
-	[ "$(curl -s "$S/sandbox/ledger" | count '"kind":"receipt"')" = 1 ] &&
-		ok "one receipt at LIFE PAY" || not_ok "one receipt at LIFE PAY"
+	[ "$(curl -s "$S/sandbox/ledger" | count '"kind":"receipt"')" = 2 ] &&
+		ok "two receipts at LIFE PAY: the cash sale and the bill's" || not_ok "two receipts at LIFE PAY"
 	quit_kassa
 }
 
@@ -173,6 +181,7 @@ case_cancel() {
 	sell "Молоко" "99.90"
 	bill_for "buyer@example.ru"
 	keys F7
+	wait_for "C-r on the sale screen brings its basket back" "F7 says how the basket comes back"
 	wait_for "State: cancelled" "F7 cancels the unpaid bill"
 	[ "$(curl -s "$S/sandbox/bills" | count '"status":30')" = 1 ] &&
 		ok "cancelled at LIFE PAY too" || not_ok "cancelled at LIFE PAY" "$(curl -s "$S/sandbox/bills")"
@@ -182,7 +191,15 @@ case_cancel() {
 	[ "$(curl -s "$S/sandbox/ledger" | count '"kind":"receipt"')" = 0 ] &&
 		ok "no receipt for the cancelled bill" || not_ok "no receipt"
 	esc
-	quit_kassa
+	wait_for "TOTAL 0.00" "back at the sale: the basket left with the bill"
+	keys C-r
+	wait_for "The basket of bill #1 is back: 1 lines, 99.90" "C-r brings the cancelled bill's basket back"
+	wait_re "Молоко +1 pc" "its line is in the basket again"
+	wait_for "TOTAL 99.90" "with its total"
+	keys F10
+	wait_for "Lines in the basket: 1. Quit and lose them?" "F10 asks: the basket is the sale's again"
+	keys y
+	wait_for "kassa exited with 0" "y quits kassa"
 }
 
 case_faults() {
@@ -221,6 +238,31 @@ case_faults() {
 		not_ok "the journal's bill is paid" "$(cli bill list --json)"
 }
 
+# At 80x24 (field test): the method line whole, a refused phone kept on the line with the
+# field named, the SBP QR code beside the bill's text.
+case_small() {
+	start_bill_sandbox
+	start_kassa 80 24 C.UTF-8
+	wait_for "LIVE" "kassa runs the sandbox profile"
+	sell "Хлеб" "1250"
+	keys M-b
+	wait_for "Pay by link" "M-b opens the bill dialog"
+	wait_for "(phone bill)" "the method line is whole at 80 columns"
+	type_text "+7 916 123"
+	keys Enter
+	wait_for "phone: must be a Russian number" "a short phone is refused naming the field"
+	wait_for "phone or e-mail: +7 916 123" "the typed phone is kept to be fixed"
+	type_text "-45-67"
+	sleep 1 # not a scanner's burst
+	keys Enter
+	wait_re "State: (waiting for the buyer|unknown)" "the fixed phone makes the bill"
+	wait_for "Link: $S/pay/1000001" "the payment link is shown"
+	wait_for "▀▀▀▀▀▀▀▀▀▀" "an SBP QR code is drawn at 80x24"
+	refute "too small" "no 'window too small' at 80x24"
+	esc
+	quit_kassa
+}
+
 # Training in Russian: the built-in sandbox takes bills too; paid at its page.
 case_training_ru() {
 	start_kassa 150 40 ru_RU.UTF-8
@@ -255,7 +297,8 @@ cancel) case_cancel ;;
 faults) case_faults ;;
 training-ru) case_training_ru ;;
 refund) case_refund ;;
-*) bail "known case" "unknown case '$CASE': paid, cancel, faults, training-ru or refund" ;;
+small) case_small ;;
+*) bail "known case" "unknown case '$CASE': paid, cancel, faults, training-ru, refund or small" ;;
 esac
 say "1..$n"
 exit $failed

@@ -127,7 +127,8 @@ case_pair() {
 	wait_re "(Left to pay now|К оплате сейчас) +700[.,]00" "700.00 is left to pay"
 	wait_re "(Prepayment receipt|Чек предоплаты).*(Final receipt|Итоговый чек)" \
 		"both receipts show side by side"
-	wait_re "(Prepaid \(advance\)|Предоплата \(аванс\)) +300[.,]00" "the final receipt offsets 300.00"
+	wait_re "(Prepaid \(partial prepayment\)|Предоплата \(частичная предоплата\)) +300[.,]00" \
+		"the final receipt offsets 300.00, named by the prepayment's kind"
 	# Every reply now stalls 3 s and no callback gets through: kassa is killed while the final
 	# receipt's reply is on its way, so only a resend with the same ext_id can tell it the uuid.
 	curl -sf -X POST -d 'stall=1:3,callback_fail=1' "http://127.0.0.1:$port/sandbox/faults" >/dev/null

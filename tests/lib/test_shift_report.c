@@ -238,6 +238,67 @@ static void shift_report_totals__test_documents__only_in_a_test_report(void **st
 	assert_int_equal(t.drawer, 4200);
 }
 
+/* Queues a receipt of journal_new_doc d (ext_id and uuid made here), brought to processed. */
+static int64_t linked(struct fixture *fx, struct journal_new_doc *d)
+{
+	char ext_id[32], uuid[40];
+	fx->seq++;
+	fx->now += 1000;
+	snprintf(ext_id, sizeof ext_id, "ext-%d", fx->seq);
+	snprintf(uuid, sizeof uuid, "uuid-%d", fx->seq);
+	d->profile = "shop";
+	d->provider = KPROVIDER_LIFEPAY;
+	d->kind = "receipt";
+	d->type = "payment";
+	d->ext_id = ext_id;
+	d->body = "{}";
+	int64_t id = 0;
+	struct kerr err = {0};
+	if (journal_enqueue(fx->j, d, &id, &err) != K_OK)
+		fail_msg("refused: %s: %s", err.field, err.text);
+	assert_int_equal(journal_mark_sending(fx->j, id, NULL), K_OK);
+	assert_int_equal(journal_apply_reply_ok(fx->j, id, uuid, NULL, NULL), K_OK);
+	assert_int_equal(journal_transition(fx->j, id, JS_PROCESSED, JSRC_POLL, "", NULL), K_OK);
+	return id;
+}
+
+/*
+ * The field test's shift: an advance of 513.90 by card, then the order of
+ * 1,618.50 settled with 1,104.60 (card 604.60 + cash 500.00). Sales are what
+ * was paid (card + cash), the advance counted once, when it was taken.
+ */
+static void shift_report_totals__settled_order__prepayment_counted_once(void **state)
+{
+	struct fixture *fx = *state;
+	doc(fx, "shop", "open-shift", "", 0, 0, 0, 0, JS_PROCESSED);
+	struct journal_new_doc pre = {.total = 51390,
+				      .card = 51390,
+				      .order_body = "{}",
+				      .order_total = 161850,
+				      .contact = "buyer@example.ru"};
+	int64_t pre_id = linked(fx, &pre);
+	struct journal_new_doc fin = {
+	    .total = 161850, .card = 60460, .cash = 50000, .settles = pre_id, .prepayment = 51390};
+	linked(fx, &fin);
+
+	struct shift_totals t;
+	totals(fx, &t);
+	assert_int_equal(t.sales.count, 2);
+	assert_int_equal(t.sales.card, 51390 + 60460);
+	assert_int_equal(t.sales.cash, 50000);
+	assert_int_equal(t.sales.sum, t.sales.card + t.sales.cash);
+	assert_int_equal(t.prepaid_settled_count, 1);
+	assert_int_equal(t.prepaid_settled, 51390);
+	assert_int_equal(t.drawer, 50000);
+
+	char lines[SHIFT_REPORT_LINES][SHIFT_REPORT_LINE_MAX];
+	size_t n = shift_report_format(&t, &MONEY_STYLE_EN, lines, SHIFT_REPORT_LINES);
+	assert_int_equal(n, 6);
+	assert_string_equal(lines[0], "Sales: 2, 1,618.50 (card 1,118.50, cash 500.00)");
+	assert_string_equal(
+	    lines[1], "Prepaid orders settled: 1, prepaid earlier 513.90 (not in sales again)");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -251,6 +312,8 @@ int main(void)
 					    setup, teardown),
 	    cmocka_unit_test_setup_teardown(
 		shift_report_totals__test_documents__only_in_a_test_report, setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+		shift_report_totals__settled_order__prepayment_counted_once, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

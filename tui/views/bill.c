@@ -135,6 +135,7 @@ static int bill_line(struct app *app, const char *text)
 	if (!b) {
 		app_message(app, UI_MESSAGE_ERROR, "%s",
 			    _("Bills need a LIFE PAY profile with the delivery engine running"));
+		app_input(app, NULL, text); /* the contact stays */
 		return APP_HANDLED | APP_REDRAW;
 	}
 	struct bill_request rq;
@@ -157,6 +158,7 @@ static int bill_line(struct app *app, const char *text)
 	document_free(&d);
 	if (st != K_OK) {
 		app_refuse(app, &err); /* the contact and the basket stay */
+		app_input(app, NULL, text);
 		return APP_HANDLED | APP_REDRAW;
 	}
 	s->id = id;
@@ -187,9 +189,14 @@ static int bill_handle(struct app *app, enum action a, int key)
 		struct kerr err = {0};
 		if (bills_cancel(engine_bills(engine_of(app)), s->id, &err) != K_OK)
 			app_refuse(app, &err);
-		else
-			app_message(app, UI_MESSAGE_INFO, _("Cancelling bill #%lld"),
-				    (long long)s->id);
+		else {
+			char hint[160];
+			basket_store_bill_cancelling(app, s->id, hint, sizeof hint);
+			app_message(app, UI_MESSAGE_INFO,
+				    hint[0] ? _("Cancelling bill #%lld: %s")
+					    : _("Cancelling bill #%lld"),
+				    (long long)s->id, hint);
+		}
 		return APP_HANDLED | APP_REDRAW;
 	}
 	case ACT_REFUND: {
@@ -242,6 +249,17 @@ static int bill_handle(struct app *app, enum action a, int key)
 	default:
 		return APP_UNHANDLED;
 	}
+}
+
+/* The width of text's QR code with its quiet zone (its lines are half that, rounded up). */
+static int qr_size(const char *text)
+{
+	QRcode *q = QRcode_encodeString(text, 0, QR_ECLEVEL_M, QR_MODE_8, 1);
+	if (!q)
+		return 0;
+	int n = q->width + 4;
+	QRcode_free(q);
+	return n;
 }
 
 /* The QR code of text: libqrencode's modules, two rows per line, light as ink. */
@@ -341,10 +359,15 @@ static void bill_draw(struct app *app, WINDOW *w, int rows, int cols)
 		y += 2;
 		app_put(w, y, 1, 10, TEXT_LEFT, _("Method:"), UI_DIALOG_LABEL);
 		int x = 12;
-		for (int m = 0; m < BILL_METHOD_COUNT && x < cols - 2; m++) {
+		for (int m = 0; m < BILL_METHOD_COUNT; m++) {
 			const char *l = bill_method_label((enum bill_method)m);
 			int len = (int)utf8_chars(l) + 2;
-			app_put(w, y, x, len, TEXT_LEFT, l,
+			if (x > 12 &&
+			    x + len > cols - 1) { /* a label never breaks: the next line */
+				y++;
+				x = 12;
+			}
+			app_put(w, y, x, len < cols - 1 - x ? len : cols - 1 - x, TEXT_LEFT, l,
 				m == (int)s->method ? UI_DIALOG_FOCUS : UI_DIALOG_VALUE);
 			x += len + 1;
 		}
@@ -366,23 +389,44 @@ static void bill_draw(struct app *app, WINDOW *w, int rows, int cols)
 			UI_MESSAGE_ERROR);
 		return;
 	}
+	int list_w = cols >= 84 ? 42 : 0; /* the bills beside this one */
+	/*
+	 * paymentUrl is the buyer's link (paymentUrlWeb only picks a bank in a
+	 * browser). Its QR code goes below the text when it fits there, else
+	 * beside it on the right (an SBP code is 33x17 at 80x24).
+	 */
+	const char *qr = b.payment_url;
+	int qr_n =
+	    b.method == BILL_METHOD_SBP && qr[0] && !bill_state_final(b.state) ? qr_size(qr) : 0;
+	bool beside = qr_n > 0 && 8 + (qr_n + 1) / 2 > rows - 1 && (qr_n + 1) / 2 <= rows - 2 &&
+		      cols - 2 - list_w - qr_n - 1 >= 30;
+	int tw = cols - 2 - list_w - (beside ? qr_n + 1 : 0); /* the text's width */
 	app_money(app, b.amount, amount, sizeof amount);
 	snprintf(buf, sizeof buf, _("Bill #%lld · %s · %s"), (long long)b.id, amount,
 		 bill_method_label(b.method));
-	app_put(w, y++, 1, cols - 2, TEXT_LEFT, buf, UI_TITLE);
+	app_put(w, y++, 1, tw, TEXT_LEFT, buf, UI_TITLE);
 	enum ui_role role = b.state == BILL_SUCCESS				? UI_STATE_PROCESSED
 			    : b.state == BILL_FAILED || b.state == BILL_REFUSED ? UI_STATE_FAILED
 			    : b.state == BILL_CANCELLED				? UI_STATE_REJECTED
 										: UI_STATE_ACCEPTED;
 	snprintf(buf, sizeof buf, _("State: %s"), bill_state_label(b.state));
-	app_put(w, y++, 1, cols - 2, TEXT_LEFT, buf, role);
+	app_put(w, y++, 1, tw, TEXT_LEFT, buf, role);
 	if (b.number[0]) {
 		snprintf(buf, sizeof buf, _("LIFE PAY number: %s"), b.number);
-		app_put(w, y++, 1, cols - 2, TEXT_LEFT, buf, UI_DIALOG_VALUE);
+		app_put(w, y++, 1, tw, TEXT_LEFT, buf, UI_DIALOG_VALUE);
 	}
-	if (b.payment_url[0]) {
+	if (b.payment_url[0]) { /* the whole link, over as many lines as it takes */
 		snprintf(buf, sizeof buf, _("Link: %s"), b.payment_url);
-		app_put(w, y++, 1, cols - 2, TEXT_LEFT, buf, UI_DIALOG_VALUE);
+		for (const char *p = buf; *p && tw > 0 && y < rows - 1;) {
+			char part[sizeof buf];
+			size_t k = 0;
+			for (int c = 0; p[k] && (c < tw || (p[k] & 0xC0) == 0x80); k++)
+				c += (p[k] & 0xC0) != 0x80;
+			memcpy(part, p, k);
+			part[k] = '\0';
+			app_put(w, y++, 1, tw, TEXT_LEFT, part, UI_DIALOG_VALUE);
+			p += k;
+		}
 	}
 	if (b.state == BILL_SUCCESS) {
 		if (b.receipt_doc_id)
@@ -392,14 +436,13 @@ static void bill_draw(struct app *app, WINDOW *w, int rows, int cols)
 			snprintf(buf, sizeof buf, "%s",
 				 b.provider_prints ? _("Paid: LIFE PAY prints the receipt")
 						   : _("Paid: the receipt is being queued"));
-		app_put(w, y++, 1, cols - 2, TEXT_LEFT, buf, UI_STATE_PROCESSED);
+		app_put(w, y++, 1, tw, TEXT_LEFT, buf, UI_STATE_PROCESSED);
 	}
 	if (b.last_error[0]) {
 		snprintf(buf, sizeof buf, _("Last problem: %s"), b.last_error);
-		app_put(w, y++, 1, cols - 2, TEXT_LEFT, buf, UI_STATE_RETRY);
+		app_put(w, y++, 1, tw, TEXT_LEFT, buf, UI_STATE_RETRY);
 	}
-	int list_w = cols >= 84 ? 42 : 0; /* the bills beside this one */
-	struct refunds_ctx rc = {app, w, &y, cols - 2 - list_w};
+	struct refunds_ctx rc = {app, w, &y, tw};
 	journal_bill_refund_list(e->journal, b.id, draw_refund, &rc, NULL);
 	if (list_w) {
 		struct list_ctx lc = {app, w, 1, cols - list_w, list_w - 1, rows - 2, s->id};
@@ -412,11 +455,10 @@ static void bill_draw(struct app *app, WINDOW *w, int rows, int cols)
 	    : b.state == BILL_SUCCESS ? _("F4: refund the bill · Up/Down: other bills · Esc: back")
 				      : _("Up/Down: other bills · Esc: back to the sale");
 	app_put(w, rows - 1, 1, cols - 2, TEXT_LEFT, hint, UI_HELP_TEXT);
-	/* paymentUrl is the buyer's link (paymentUrlWeb only picks a bank in a browser). */
-	const char *qr = b.payment_url;
-	if (b.method == BILL_METHOD_SBP && qr[0] && !bill_state_final(b.state)) {
+	if (qr_n > 0) {
 		wattrset(w, (int)theme_attr(UI_TEXT));
-		if (draw_qr(w, y + 1, 2, rows - y - 2, cols - 4 - list_w, qr) < 0)
+		if (beside ? draw_qr(w, 1, cols - list_w - qr_n - 1, rows - 2, qr_n, qr) < 0
+			   : draw_qr(w, y + 1, 2, rows - y - 2, cols - 4 - list_w, qr) < 0)
 			app_put(w, y + 1, 1, cols - 2, TEXT_LEFT,
 				_("(the window is too small for the QR code: enlarge it)"),
 				UI_HELP_TEXT);

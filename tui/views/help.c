@@ -48,6 +48,7 @@ static const char *const grammar[] = {
     N_("M-b, then phone   pay by link: a LIFE PAY bill (QR for SBP); F7 there cancels it"),
     N_("F4 (bill dialog)  refund a paid bill: all that is left, or the amount typed"),
     N_("Up/Down (bill)    the other bills, listed with their states beside the bill"),
+    N_("C-r (sale)        after F7 cancelled a bill: its basket back on the sale screen"),
 };
 
 /* What the screen shows about where things stand (issue 10). */

@@ -18,6 +18,8 @@
 #include "i18n.h"
 #include "preview.h"
 #include "provider.h"
+#include "refund_calc.h"
+#include "settle.h"
 #include "settle_journal.h"
 #include "util.h"
 #include "views/views.h"
@@ -28,6 +30,7 @@ static const char *const s_labels[S_COUNT] = {N_("Cash"), N_("Card")};
 
 struct settle_state {
 	int64_t prepaid_id;
+	int prepaid_method;   /* the prepayment receipt's lines' method (1-3), 0 = not read */
 	struct document *fin; /* NULL when it could not be built */
 	int focus;
 	char text[S_COUNT][64];
@@ -45,6 +48,22 @@ static struct settle_state *settle_of(const struct app *app)
 
 static const enum action settle_footer[] = {ACT_SEND, ACT_CASH_REST, ACT_CARD_REST, ACT_NEXT_FIELD,
 					    ACT_BACK, ACT_HELP,	     ACT_NONE};
+
+/* The method (1-3) of the lines of prepayment receipt id, 0 when it cannot be read. */
+static int prepaid_method(struct engine *e, int64_t id)
+{
+	struct journal_doc d;
+	memset(&d, 0, sizeof d);
+	struct refund_original *o = xcalloc(1, sizeof *o);
+	int m = 0;
+	if (e && e->journal && journal_get(e->journal, id, &d, NULL) == K_OK &&
+	    refund_parse_original(d.provider, d.body, o, NULL) == K_OK && o->basket.n > 0 &&
+	    settle_method_is_prepay(o->basket.lines[0].method))
+		m = o->basket.lines[0].method;
+	journal_doc_free(&d);
+	free(o);
+	return m;
+}
 
 static bool pos_offered(struct app *app)
 {
@@ -150,6 +169,7 @@ static void settle_open(struct app *app, int arg)
 			ss->fin = NULL;
 			ss->err = err;
 		}
+		ss->prepaid_method = prepaid_method(e, arg);
 		/* Nothing is due when the whole order was prepaid. */
 		if (ss->fin && document_due(ss->fin) > 0)
 			str_copy(ss->text[S_CARD], "", sizeof ss->text[0]);
@@ -295,14 +315,21 @@ static void settle_draw(struct app *app, WINDOW *w, int rows, int cols)
 		return;
 	}
 	int lw = 26, rx = cols > 60 ? 40 : cols - 18;
+	char prepaid[96]; /* by the kind the prepayment receipt took */
+	if (ss->prepaid_method)
+		snprintf(prepaid, sizeof prepaid, _("Prepaid (%s)"),
+			 _(settle_method_label(ss->prepaid_method)));
+	else
+		snprintf(prepaid, sizeof prepaid, "%s", _("Prepaid earlier"));
 	const struct {
 		const char *label;
 		int64_t v;
-	} sums[] = {{N_("Order total"), ss->fin->basket.total},
-		    {N_("Prepaid (advance)"), ss->fin->prepayment},
-		    {N_("Left to pay now"), document_due(ss->fin)}};
+	} sums[] = {{_("Order total"), ss->fin->basket.total},
+		    {prepaid, ss->fin->prepayment},
+		    {_("Left to pay now"), document_due(ss->fin)}};
 	for (int i = 0; i < 3; i++) {
-		app_put(w, 2 + i, 2, lw, TEXT_LEFT, _(sums[i].label), UI_TOTAL_LABEL);
+		app_put(w, 2 + i, 2, rx - 3 > lw ? rx - 3 : lw, TEXT_LEFT, sums[i].label,
+			UI_TOTAL_LABEL);
 		app_put(w, 2 + i, rx, 16, TEXT_RIGHT, app_money(app, sums[i].v, m, sizeof m),
 			i == 2 ? UI_TOTAL : UI_DIALOG_VALUE);
 	}
