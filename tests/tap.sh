@@ -73,6 +73,9 @@ relay_db() {
 # start_sandbox OPTIONS...: kassa-sandbox ($sandbox) on a free loopback port;
 # sets sport and sandbox_pid.
 start_sandbox() {
+	# Emptied here, not by the redirection: that runs in the background child,
+	# possibly after port_of read the previous sandbox's port from the file.
+	: >"$tmp/sandbox.out"
 	"$sandbox" --listen 127.0.0.1:0 "$@" >"$tmp/sandbox.out" 2>"$tmp/sandbox.err" &
 	sandbox_pid=$!
 	pids+=("$sandbox_pid")

@@ -26,6 +26,7 @@ cleanup_flush() {
 trap cleanup_flush EXIT
 
 start_sandbox() { # [PORT]
+	: >"$tmp/sandbox.out" # not by the redirection: the background child may truncate it late
 	"$SANDBOX" --listen "127.0.0.1:${1:-0}" --memory --callback-delay 50 --quiet --strict \
 		>"$tmp/sandbox.out" 2>"$tmp/sandbox.err" &
 	sandbox_pid=$!

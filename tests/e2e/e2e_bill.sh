@@ -22,6 +22,7 @@ source <(printf '%s\n' "$harness") "$@"
 
 # A fast sandbox: 1 minute of the notification schedule lasts 0.6 s.
 start_bill_sandbox() {
+	: >"$tmp/sandbox.out" # not by the redirection: the background child may truncate it late
 	"$SANDBOX" --listen 127.0.0.1:0 --memory --callback-delay 50 --time-scale 0.01 --quiet \
 		--seed 14 >"$tmp/sandbox.out" 2>"$tmp/sandbox.err" &
 	sandbox_pid=$!

@@ -24,6 +24,7 @@ start_relay() { # [PORT]: sets rport
 # relay_sandbox OPTIONS...: kassa-sandbox in memory with OPTIONS (sets sport),
 # and till1 added to the tills file (sets token).
 relay_sandbox() {
+	: >"$tmp/sandbox.out" # not by the redirection: the background child may truncate it late
 	"$SANDBOX" --listen 127.0.0.1:0 --memory "$@" >"$tmp/sandbox.out" 2>"$tmp/sandbox.err" &
 	sandbox_pid=$!
 	sport=$(port_of "$tmp/sandbox.out")
