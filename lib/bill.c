@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "i18n.h"
+#include "journal_sql.h"
 #include "journal_refund.h"
 #include "net.h"
 #include "provider.h"

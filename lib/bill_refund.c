@@ -14,6 +14,7 @@
 
 #include "bill_int.h"
 #include "i18n.h"
+#include "journal_sql.h"
 #include "journal_refund.h"
 #include "money.h"
 #include "util.h"

@@ -12,6 +12,7 @@
 #include <sqlite3.h>
 
 #include "i18n.h"
+#include "journal_sql.h"
 #include "journal_bill.h"
 #include "journal_check.h"
 #include "journal_int.h"

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "i18n.h"
+#include "journal_sql.h"
 #include "util.h"
 
 #define BILL_COLS                                                                                  \
@@ -18,59 +19,6 @@
 	" description, receipt_body, provider_prints, payment_url, payment_url_web, interval_s,"   \
 	" next_poll_at, cancel_wanted, COALESCE(receipt_doc_id, 0), last_error, created_at,"       \
 	" updated_at"
-
-static kstatus db_err(struct journal *j, struct kerr *err, const char *what)
-{
-	return kerr_set(err, K_DB, "journal", _("journal error (%s): %s"), what,
-			sqlite3_errmsg(journal_db(j)));
-}
-
-static sqlite3_stmt *prep(struct journal *j, const char *sql, struct kerr *err)
-{
-	sqlite3_stmt *s = NULL;
-	if (sqlite3_prepare_v2(journal_db(j), sql, -1, &s, NULL) != SQLITE_OK) {
-		db_err(j, err, "prepare");
-		sqlite3_finalize(s);
-		return NULL;
-	}
-	return s;
-}
-
-static kstatus run(struct journal *j, sqlite3_stmt *s, struct kerr *err)
-{
-	int rc = sqlite3_step(s);
-	kstatus st = rc == SQLITE_DONE || rc == SQLITE_ROW ? K_OK
-		     : rc == SQLITE_CONSTRAINT		   ? K_EXISTS
-							   : db_err(j, err, "write");
-	sqlite3_finalize(s);
-	return st;
-}
-
-static kstatus exec(struct journal *j, const char *sql, struct kerr *err)
-{
-	char *msg = NULL;
-	if (sqlite3_exec(journal_db(j), sql, NULL, NULL, &msg) != SQLITE_OK) {
-		kstatus st =
-		    kerr_set(err, K_DB, "journal", _("journal error: %s"), msg ? msg : "?");
-		sqlite3_free(msg);
-		return st;
-	}
-	return K_OK;
-}
-
-static kstatus begin(struct journal *j, struct kerr *err)
-{
-	return exec(j, "BEGIN IMMEDIATE", err);
-}
-
-static kstatus finish(struct journal *j, kstatus st, struct kerr *err)
-{
-	if (st == K_OK)
-		return exec(j, "COMMIT", err);
-	if (!sqlite3_get_autocommit(journal_db(j)))
-		exec(j, "ROLLBACK", NULL);
-	return st;
-}
 
 static void text(sqlite3_stmt *s, int c, char *out, size_t n)
 {
@@ -122,10 +70,11 @@ void journal_bill_free(struct journal_bill *b)
 static kstatus history(struct journal *j, int64_t id, const char *from, const char *to,
 		       const char *source, const char *detail, struct kerr *err)
 {
-	sqlite3_stmt *s = prep(j,
-			       "INSERT INTO bill_history(bill_id, at, from_state, to_state, source,"
-			       " detail) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-			       err);
+	sqlite3_stmt *s = journal_sql_prepare(
+	    j,
+	    "INSERT INTO bill_history(bill_id, at, from_state, to_state, source,"
+	    " detail) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+	    err);
 	if (!s)
 		return K_DB;
 	sqlite3_bind_int64(s, 1, id);
@@ -134,37 +83,38 @@ static kstatus history(struct journal *j, int64_t id, const char *from, const ch
 	sqlite3_bind_text(s, 4, to, -1, SQLITE_TRANSIENT);
 	sqlite3_bind_text(s, 5, source, -1, SQLITE_TRANSIENT);
 	sqlite3_bind_text(s, 6, detail ? detail : "", -1, SQLITE_TRANSIENT);
-	return run(j, s, err);
+	return journal_sql_step(j, s, err);
 }
 
 kstatus journal_bill_insert(struct journal *j, const struct journal_bill *b, bool clear_open_basket,
 			    int64_t *id, struct kerr *err)
 {
-	kstatus st = begin(j, err);
+	kstatus st = journal_sql_begin(j, err);
 	if (st != K_OK)
 		return st;
-	sqlite3_stmt *s = prep(j, "SELECT id FROM bills WHERE ext_id = ?1", err);
+	sqlite3_stmt *s = journal_sql_prepare(j, "SELECT id FROM bills WHERE ext_id = ?1", err);
 	if (!s)
-		return finish(j, K_DB, err);
+		return journal_sql_finish(j, K_DB, err);
 	sqlite3_bind_text(s, 1, b->ext_id, -1, SQLITE_TRANSIENT);
 	if (sqlite3_step(s) == SQLITE_ROW) {
 		if (id)
 			*id = sqlite3_column_int64(s, 0);
 		sqlite3_finalize(s);
-		finish(j, K_EXISTS, NULL);
+		journal_sql_finish(j, K_EXISTS, NULL);
 		return kerr_set(err, K_EXISTS, "ext_id",
 				_("this basket already has bill #%lld: follow or cancel that one"),
 				(long long)(id ? *id : 0));
 	}
 	sqlite3_finalize(s);
 	int64_t now = journal_clock_now(j);
-	s = prep(j,
-		 "INSERT INTO bills(ext_id, profile, state, method, phone, email, amount_kop,"
-		 " description, receipt_body, provider_prints, created_at, updated_at)"
-		 " VALUES (?1, ?2, 'new', ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?10)",
-		 err);
+	s = journal_sql_prepare(
+	    j,
+	    "INSERT INTO bills(ext_id, profile, state, method, phone, email, amount_kop,"
+	    " description, receipt_body, provider_prints, created_at, updated_at)"
+	    " VALUES (?1, ?2, 'new', ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?10)",
+	    err);
 	if (!s)
-		return finish(j, K_DB, err);
+		return journal_sql_finish(j, K_DB, err);
 	sqlite3_bind_text(s, 1, b->ext_id, -1, SQLITE_TRANSIENT);
 	sqlite3_bind_text(s, 2, b->profile, -1, SQLITE_TRANSIENT);
 	sqlite3_bind_text(s, 3, bill_method_wire(b->method), -1, SQLITE_STATIC);
@@ -175,13 +125,13 @@ kstatus journal_bill_insert(struct journal *j, const struct journal_bill *b, boo
 	sqlite3_bind_text(s, 8, b->receipt_body ? b->receipt_body : "", -1, SQLITE_TRANSIENT);
 	sqlite3_bind_int(s, 9, b->provider_prints);
 	sqlite3_bind_int64(s, 10, now);
-	if ((st = run(j, s, err)) != K_OK)
-		return finish(j, st, err);
+	if ((st = journal_sql_step(j, s, err)) != K_OK)
+		return journal_sql_finish(j, st, err);
 	int64_t nid = sqlite3_last_insert_rowid(journal_db(j));
 	st = history(j, nid, "", "new", "create", "", err);
 	if (st == K_OK && clear_open_basket)
-		st = exec(j, "DELETE FROM open_basket", err);
-	st = finish(j, st, err);
+		st = journal_sql_exec(j, "DELETE FROM open_basket", err);
+	st = journal_sql_finish(j, st, err);
 	if (st == K_OK && id)
 		*id = nid;
 	return st;
@@ -190,7 +140,8 @@ kstatus journal_bill_insert(struct journal *j, const struct journal_bill *b, boo
 kstatus journal_bill_get(struct journal *j, int64_t id, struct journal_bill *out, struct kerr *err)
 {
 	memset(out, 0, sizeof *out);
-	sqlite3_stmt *s = prep(j, "SELECT " BILL_COLS " FROM bills WHERE id = ?1", err);
+	sqlite3_stmt *s =
+	    journal_sql_prepare(j, "SELECT " BILL_COLS " FROM bills WHERE id = ?1", err);
 	if (!s)
 		return K_DB;
 	sqlite3_bind_int64(s, 1, id);
@@ -214,10 +165,11 @@ kstatus journal_bill_find(struct journal *j, const char *key, struct journal_bil
 	/* A short number is a local id; provider numbers are long. */
 	if (k[0] && !*end && id > 0 && strlen(k) < 7)
 		return journal_bill_get(j, id, out, err);
-	sqlite3_stmt *s = prep(j,
-			       "SELECT " BILL_COLS " FROM bills WHERE ext_id = ?1 OR number = ?1"
-			       " ORDER BY id LIMIT 1",
-			       err);
+	sqlite3_stmt *s =
+	    journal_sql_prepare(j,
+				"SELECT " BILL_COLS " FROM bills WHERE ext_id = ?1 OR number = ?1"
+				" ORDER BY id LIMIT 1",
+				err);
 	if (!s)
 		return K_DB;
 	sqlite3_bind_text(s, 1, k, -1, SQLITE_TRANSIENT);
@@ -234,7 +186,7 @@ kstatus journal_bill_find(struct journal *j, const char *key, struct journal_bil
 static kstatus transition_in(struct journal *j, int64_t id, enum bill_state to, const char *source,
 			     const char *detail, struct kerr *err)
 {
-	sqlite3_stmt *s = prep(j, "SELECT state FROM bills WHERE id = ?1", err);
+	sqlite3_stmt *s = journal_sql_prepare(j, "SELECT state FROM bills WHERE id = ?1", err);
 	if (!s)
 		return K_DB;
 	sqlite3_bind_int64(s, 1, id);
@@ -248,13 +200,14 @@ static kstatus transition_in(struct journal *j, int64_t id, enum bill_state to, 
 	sqlite3_finalize(s);
 	if (strcmp(from, bill_state_word(to)) == 0)
 		return K_OK;
-	s = prep(j, "UPDATE bills SET state = ?2, updated_at = ?3 WHERE id = ?1", err);
+	s = journal_sql_prepare(j, "UPDATE bills SET state = ?2, updated_at = ?3 WHERE id = ?1",
+				err);
 	if (!s)
 		return K_DB;
 	sqlite3_bind_int64(s, 1, id);
 	sqlite3_bind_text(s, 2, bill_state_word(to), -1, SQLITE_STATIC);
 	sqlite3_bind_int64(s, 3, journal_clock_now(j));
-	kstatus st = run(j, s, err);
+	kstatus st = journal_sql_step(j, s, err);
 	if (st == K_OK)
 		st = history(j, id, from, bill_state_word(to), source, detail, err);
 	return st;
@@ -263,50 +216,50 @@ static kstatus transition_in(struct journal *j, int64_t id, enum bill_state to, 
 kstatus journal_bill_transition(struct journal *j, int64_t id, enum bill_state to,
 				const char *source, const char *detail, struct kerr *err)
 {
-	kstatus st = begin(j, err);
+	kstatus st = journal_sql_begin(j, err);
 	if (st != K_OK)
 		return st;
-	return finish(j, transition_in(j, id, to, source, detail, err), err);
+	return journal_sql_finish(j, transition_in(j, id, to, source, detail, err), err);
 }
 
 kstatus journal_bill_set_created(struct journal *j, int64_t id, const struct bill_reply *r,
 				 int64_t next_poll_at, struct kerr *err)
 {
-	kstatus st = begin(j, err);
+	kstatus st = journal_sql_begin(j, err);
 	if (st != K_OK)
 		return st;
-	sqlite3_stmt *s =
-	    prep(j,
-		 "UPDATE bills SET number = ?2, payment_url = ?3, payment_url_web = ?4,"
-		 " interval_s = ?5, next_poll_at = ?6, last_error = '' WHERE id = ?1",
-		 err);
+	sqlite3_stmt *s = journal_sql_prepare(
+	    j,
+	    "UPDATE bills SET number = ?2, payment_url = ?3, payment_url_web = ?4,"
+	    " interval_s = ?5, next_poll_at = ?6, last_error = '' WHERE id = ?1",
+	    err);
 	if (!s)
-		return finish(j, K_DB, err);
+		return journal_sql_finish(j, K_DB, err);
 	sqlite3_bind_int64(s, 1, id);
 	sqlite3_bind_text(s, 2, r->number, -1, SQLITE_TRANSIENT);
 	sqlite3_bind_text(s, 3, r->payment_url, -1, SQLITE_TRANSIENT);
 	sqlite3_bind_text(s, 4, r->payment_url_web, -1, SQLITE_TRANSIENT);
 	sqlite3_bind_int(s, 5, r->interval_s);
 	sqlite3_bind_int64(s, 6, next_poll_at);
-	st = run(j, s, err);
+	st = journal_sql_step(j, s, err);
 	char detail[96];
 	snprintf(detail, sizeof detail, "number %s", r->number);
 	if (st == K_OK)
 		st = transition_in(j, id, r->state, "create", detail, err);
-	return finish(j, st, err);
+	return journal_sql_finish(j, st, err);
 }
 
 static kstatus update_one(struct journal *j, const char *sql, int64_t id, int64_t v, const char *t,
 			  struct kerr *err)
 {
-	sqlite3_stmt *s = prep(j, sql, err);
+	sqlite3_stmt *s = journal_sql_prepare(j, sql, err);
 	if (!s)
 		return K_DB;
 	sqlite3_bind_int64(s, 1, id);
 	sqlite3_bind_int64(s, 2, v);
 	if (sqlite3_bind_parameter_count(s) >= 3)
 		sqlite3_bind_text(s, 3, t ? t : "", -1, SQLITE_TRANSIENT);
-	return run(j, s, err);
+	return journal_sql_step(j, s, err);
 }
 
 kstatus journal_bill_set_poll(struct journal *j, int64_t id, int64_t next_poll_at,
@@ -318,19 +271,19 @@ kstatus journal_bill_set_poll(struct journal *j, int64_t id, int64_t next_poll_a
 
 kstatus journal_bill_want_cancel(struct journal *j, int64_t id, struct kerr *err)
 {
-	kstatus st = begin(j, err);
+	kstatus st = journal_sql_begin(j, err);
 	if (st != K_OK)
 		return st;
 	st = update_one(j, "UPDATE bills SET cancel_wanted = ?2, next_poll_at = 0 WHERE id = ?1",
 			id, 1, NULL, err);
 	if (st == K_OK)
 		st = history(j, id, "", "cancel", "cashier", _("cancellation asked"), err);
-	return finish(j, st, err);
+	return journal_sql_finish(j, st, err);
 }
 
 kstatus journal_bill_set_receipt(struct journal *j, int64_t id, int64_t doc_id, struct kerr *err)
 {
-	kstatus st = begin(j, err);
+	kstatus st = journal_sql_begin(j, err);
 	if (st != K_OK)
 		return st;
 	st = update_one(j, "UPDATE bills SET receipt_doc_id = ?2 WHERE id = ?1", id, doc_id, NULL,
@@ -339,7 +292,7 @@ kstatus journal_bill_set_receipt(struct journal *j, int64_t id, int64_t doc_id, 
 	snprintf(detail, sizeof detail, "receipt #%lld", (long long)doc_id);
 	if (st == K_OK)
 		st = history(j, id, "success", "success", "receipt", detail, err);
-	return finish(j, st, err);
+	return journal_sql_finish(j, st, err);
 }
 
 /* Work is due: send (new), poll or cancel (initiated, awaiting), the receipt (success). */
@@ -351,7 +304,8 @@ kstatus journal_bill_due(struct journal *j, int64_t now, int64_t *ids, size_t ma
 			 struct kerr *err)
 {
 	*n = 0;
-	sqlite3_stmt *s = prep(j, "SELECT id FROM bills WHERE " DUE_WHERE " ORDER BY id", err);
+	sqlite3_stmt *s =
+	    journal_sql_prepare(j, "SELECT id FROM bills WHERE " DUE_WHERE " ORDER BY id", err);
 	if (!s)
 		return K_DB;
 	sqlite3_bind_int64(s, 1, now);
@@ -365,7 +319,8 @@ kstatus journal_bill_sending(struct journal *j, int64_t *ids, size_t max, size_t
 			     struct kerr *err)
 {
 	*n = 0;
-	sqlite3_stmt *s = prep(j, "SELECT id FROM bills WHERE state = 'sending' ORDER BY id", err);
+	sqlite3_stmt *s =
+	    journal_sql_prepare(j, "SELECT id FROM bills WHERE state = 'sending' ORDER BY id", err);
 	if (!s)
 		return K_DB;
 	while (*n < max && sqlite3_step(s) == SQLITE_ROW)
@@ -377,23 +332,24 @@ kstatus journal_bill_sending(struct journal *j, int64_t *ids, size_t max, size_t
 kstatus journal_bill_cancel_refused(struct journal *j, int64_t id, const char *detail,
 				    struct kerr *err)
 {
-	kstatus st = begin(j, err);
+	kstatus st = journal_sql_begin(j, err);
 	if (st != K_OK)
 		return st;
 	st = update_one(j, "UPDATE bills SET cancel_wanted = ?2, last_error = ?3 WHERE id = ?1", id,
 			0, detail, err);
 	if (st == K_OK)
 		st = history(j, id, "", "", "cashier", detail, err);
-	return finish(j, st, err);
+	return journal_sql_finish(j, st, err);
 }
 
 kstatus journal_bill_next_due(struct journal *j, int64_t *when, struct kerr *err)
 {
 	*when = INT64_MAX;
-	sqlite3_stmt *s = prep(j,
-			       "SELECT MIN(next_poll_at) FROM bills WHERE state IN ('initiated',"
-			       " 'awaiting')",
-			       err);
+	sqlite3_stmt *s =
+	    journal_sql_prepare(j,
+				"SELECT MIN(next_poll_at) FROM bills WHERE state IN ('initiated',"
+				" 'awaiting')",
+				err);
 	if (!s)
 		return K_DB;
 	if (sqlite3_step(s) == SQLITE_ROW && sqlite3_column_type(s, 0) != SQLITE_NULL)
@@ -406,7 +362,8 @@ kstatus journal_bill_list(struct journal *j, int64_t limit,
 			  bool (*cb)(const struct journal_bill *b, void *ctx), void *ctx,
 			  struct kerr *err)
 {
-	sqlite3_stmt *s = prep(j, "SELECT " BILL_COLS " FROM bills ORDER BY id DESC LIMIT ?1", err);
+	sqlite3_stmt *s = journal_sql_prepare(
+	    j, "SELECT " BILL_COLS " FROM bills ORDER BY id DESC LIMIT ?1", err);
 	if (!s)
 		return K_DB;
 	sqlite3_bind_int64(s, 1, limit > 0 ? limit : -1);
@@ -426,10 +383,11 @@ kstatus journal_bill_history(struct journal *j, int64_t id,
 			     bool (*cb)(const struct journal_bill_history_row *r, void *ctx),
 			     void *ctx, struct kerr *err)
 {
-	sqlite3_stmt *s = prep(j,
-			       "SELECT at, from_state, to_state, source, detail FROM bill_history"
-			       " WHERE bill_id = ?1 ORDER BY rowid",
-			       err);
+	sqlite3_stmt *s =
+	    journal_sql_prepare(j,
+				"SELECT at, from_state, to_state, source, detail FROM bill_history"
+				" WHERE bill_id = ?1 ORDER BY rowid",
+				err);
 	if (!s)
 		return K_DB;
 	sqlite3_bind_int64(s, 1, id);
@@ -455,7 +413,7 @@ static int64_t tx_bill(struct journal *j, const struct bill_tx *tx, bool *learne
 	const char *num = strcmp(tx->type, "refund") == 0 && tx->original_number[0]
 			      ? tx->original_number
 			      : tx->number;
-	sqlite3_stmt *s = prep(j, "SELECT id FROM bills WHERE number = ?1", NULL);
+	sqlite3_stmt *s = journal_sql_prepare(j, "SELECT id FROM bills WHERE number = ?1", NULL);
 	int64_t id = 0;
 	if (!s)
 		return 0;
@@ -468,7 +426,8 @@ static int64_t tx_bill(struct journal *j, const struct bill_tx *tx, bool *learne
 	    !wire_bill_description_ext(tx->description, ext, sizeof ext))
 		return id;
 	/* A bill whose create reply was lost learns its number here. */
-	s = prep(j, "SELECT id FROM bills WHERE ext_id = ?1 AND number IS NULL", NULL);
+	s = journal_sql_prepare(j, "SELECT id FROM bills WHERE ext_id = ?1 AND number IS NULL",
+				NULL);
 	if (!s)
 		return 0;
 	sqlite3_bind_text(s, 1, ext, -1, SQLITE_TRANSIENT);
@@ -485,32 +444,34 @@ kstatus journal_tx_add(struct journal *j, const struct bill_tx *tx, const char *
 {
 	*dup = false;
 	*bill_id = 0;
-	kstatus st = begin(j, err);
+	kstatus st = journal_sql_begin(j, err);
 	if (st != K_OK)
 		return st;
 	bool learned = false;
 	int64_t bid = tx_bill(j, tx, &learned);
-	sqlite3_stmt *s = prep(j,
-			       "UPDATE tx_notifications SET replays = replays + 1 WHERE number = ?1"
-			       " AND type = ?2 AND status = ?3",
-			       err);
+	sqlite3_stmt *s = journal_sql_prepare(
+	    j,
+	    "UPDATE tx_notifications SET replays = replays + 1 WHERE number = ?1"
+	    " AND type = ?2 AND status = ?3",
+	    err);
 	if (!s)
-		return finish(j, K_DB, err);
+		return journal_sql_finish(j, K_DB, err);
 	sqlite3_bind_text(s, 1, tx->number, -1, SQLITE_TRANSIENT);
 	sqlite3_bind_text(s, 2, tx->type, -1, SQLITE_TRANSIENT);
 	sqlite3_bind_text(s, 3, tx->status, -1, SQLITE_TRANSIENT);
-	if ((st = run(j, s, err)) != K_OK)
-		return finish(j, st, err);
+	if ((st = journal_sql_step(j, s, err)) != K_OK)
+		return journal_sql_finish(j, st, err);
 	if (sqlite3_changes(journal_db(j)) > 0) {
 		*dup = true;
 	} else {
-		s = prep(j,
-			 "INSERT INTO tx_notifications(at, number, original_number, type, status,"
-			 " method, amount_kop, bill_id, content_type, body)"
-			 " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, NULLIF(?8, 0), ?9, ?10)",
-			 err);
+		s = journal_sql_prepare(
+		    j,
+		    "INSERT INTO tx_notifications(at, number, original_number, type, status,"
+		    " method, amount_kop, bill_id, content_type, body)"
+		    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, NULLIF(?8, 0), ?9, ?10)",
+		    err);
 		if (!s)
-			return finish(j, K_DB, err);
+			return journal_sql_finish(j, K_DB, err);
 		sqlite3_bind_int64(s, 1, journal_clock_now(j));
 		sqlite3_bind_text(s, 2, tx->number, -1, SQLITE_TRANSIENT);
 		sqlite3_bind_text(s, 3, tx->original_number, -1, SQLITE_TRANSIENT);
@@ -521,15 +482,15 @@ kstatus journal_tx_add(struct journal *j, const struct bill_tx *tx, const char *
 		sqlite3_bind_int64(s, 8, bid);
 		sqlite3_bind_text(s, 9, content_type ? content_type : "", -1, SQLITE_TRANSIENT);
 		sqlite3_bind_text(s, 10, body ? body : "", (int)len, SQLITE_TRANSIENT);
-		st = run(j, s, err);
+		st = journal_sql_step(j, s, err);
 	}
 	if (st == K_OK && bid && learned) {
-		s = prep(j, "UPDATE bills SET number = ?2 WHERE id = ?1", err);
+		s = journal_sql_prepare(j, "UPDATE bills SET number = ?2 WHERE id = ?1", err);
 		if (!s)
-			return finish(j, K_DB, err);
+			return journal_sql_finish(j, K_DB, err);
 		sqlite3_bind_int64(s, 1, bid);
 		sqlite3_bind_text(s, 2, tx->number, -1, SQLITE_TRANSIENT);
-		st = run(j, s, err);
+		st = journal_sql_step(j, s, err);
 		if (st == K_OK)
 			st = transition_in(j, bid, BILL_INITIATED, "notification",
 					   _("number learned from a notification"), err);
@@ -546,9 +507,9 @@ kstatus journal_tx_add(struct journal *j, const struct bill_tx *tx, const char *
 	}
 	/* Already polled to its end: that answer confirms the notification now. */
 	if (st == K_OK && bid) {
-		s = prep(j, "SELECT state FROM bills WHERE id = ?1", err);
+		s = journal_sql_prepare(j, "SELECT state FROM bills WHERE id = ?1", err);
 		if (!s)
-			return finish(j, K_DB, err);
+			return journal_sql_finish(j, K_DB, err);
 		sqlite3_bind_int64(s, 1, bid);
 		enum bill_state bs = BILL_NEW;
 		char word[32] = "";
@@ -558,7 +519,7 @@ kstatus journal_tx_add(struct journal *j, const struct bill_tx *tx, const char *
 		if (bill_state_parse(word, &bs) && bill_state_final(bs))
 			st = journal_tx_confirm(j, bid, bs, err);
 	}
-	st = finish(j, st, err);
+	st = journal_sql_finish(j, st, err);
 	if (st == K_OK)
 		*bill_id = bid;
 	return st;
@@ -572,26 +533,28 @@ kstatus journal_tx_confirm(struct journal *j, int64_t bill_id, enum bill_state p
 						     : NULL;
 	if (!status)
 		return K_OK;
-	sqlite3_stmt *s = prep(j,
-			       "UPDATE tx_notifications SET confirmed = 1 WHERE bill_id = ?1 AND"
-			       " type = 'payment' AND status = ?2",
-			       err);
+	sqlite3_stmt *s =
+	    journal_sql_prepare(j,
+				"UPDATE tx_notifications SET confirmed = 1 WHERE bill_id = ?1 AND"
+				" type = 'payment' AND status = ?2",
+				err);
 	if (!s)
 		return K_DB;
 	sqlite3_bind_int64(s, 1, bill_id);
 	sqlite3_bind_text(s, 2, status, -1, SQLITE_STATIC);
-	return run(j, s, err);
+	return journal_sql_step(j, s, err);
 }
 
 kstatus journal_tx_list(struct journal *j, int64_t limit,
 			bool (*cb)(const struct journal_tx *t, void *ctx), void *ctx,
 			struct kerr *err)
 {
-	sqlite3_stmt *s = prep(j,
-			       "SELECT id, at, number, original_number, type, status, method,"
-			       " amount_kop, COALESCE(bill_id, 0), confirmed, replays FROM"
-			       " tx_notifications ORDER BY id DESC LIMIT ?1",
-			       err);
+	sqlite3_stmt *s =
+	    journal_sql_prepare(j,
+				"SELECT id, at, number, original_number, type, status, method,"
+				" amount_kop, COALESCE(bill_id, 0), confirmed, replays FROM"
+				" tx_notifications ORDER BY id DESC LIMIT ?1",
+				err);
 	if (!s)
 		return K_DB;
 	sqlite3_bind_int64(s, 1, limit > 0 ? limit : -1);

@@ -108,10 +108,6 @@ struct journal_tx {
 	int replays;
 };
 
-/* For the journal_*.c companions: the connection and the journal's clock. */
-struct sqlite3 *journal_db(struct journal *j);
-int64_t journal_clock_now(struct journal *j);
-
 /*
  * Writes a new bill (state new) with its first history row; with
  * clear_open_basket the screen's open basket goes in the same transaction.

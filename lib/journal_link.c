@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "i18n.h"
+#include "journal_sql.h"
 #include "util.h"
 
 #define ORDER_COLS                                                                                 \

@@ -42,9 +42,6 @@ struct journal_prepaid {
 	int64_t refunded_by; /* a refund citing the prepayment receipt that stands, 0 = none */
 };
 
-/* The journal's connection (lib/journal.c), for this file's queries. */
-struct sqlite3 *journal_db(struct journal *j);
-
 /*
  * Called by journal_enqueue() inside its transaction for the new document
  * id: stores a prepaid order (d->order_body) or links a final receipt to

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "i18n.h"
+#include "journal_sql.h"
 #include "money.h"
 #include "util.h"
 
@@ -39,59 +40,19 @@ static enum refund_state state_parse(const char *w)
 	return REFUND_NEW;
 }
 
-static kstatus db_err(struct journal *j, struct kerr *err, const char *what)
-{
-	return kerr_set(err, K_DB, "journal", _("journal error (%s): %s"), what,
-			sqlite3_errmsg(journal_db(j)));
-}
-
-static sqlite3_stmt *prep(struct journal *j, const char *sql, struct kerr *err)
-{
-	sqlite3_stmt *s = NULL;
-	if (sqlite3_prepare_v2(journal_db(j), sql, -1, &s, NULL) != SQLITE_OK) {
-		db_err(j, err, "prepare");
-		sqlite3_finalize(s);
-		return NULL;
-	}
-	return s;
-}
-
-static kstatus run(struct journal *j, sqlite3_stmt *s, struct kerr *err)
-{
-	int rc = sqlite3_step(s);
-	kstatus st = rc == SQLITE_DONE || rc == SQLITE_ROW ? K_OK : db_err(j, err, "write");
-	sqlite3_finalize(s);
-	return st;
-}
-
-static kstatus exec(struct journal *j, const char *sql, struct kerr *err)
-{
-	if (sqlite3_exec(journal_db(j), sql, NULL, NULL, NULL) != SQLITE_OK)
-		return db_err(j, err, sql);
-	return K_OK;
-}
-
-static kstatus finish(struct journal *j, kstatus st, struct kerr *err)
-{
-	if (st == K_OK)
-		return exec(j, "COMMIT", err);
-	if (!sqlite3_get_autocommit(journal_db(j)))
-		exec(j, "ROLLBACK", NULL);
-	return st;
-}
-
 static kstatus history(struct journal *j, int64_t bill_id, const char *detail, struct kerr *err)
 {
-	sqlite3_stmt *s = prep(j,
-			       "INSERT INTO bill_history(bill_id, at, from_state, to_state, source,"
-			       " detail) VALUES (?1, ?2, 'success', 'success', 'refund', ?3)",
-			       err);
+	sqlite3_stmt *s = journal_sql_prepare(
+	    j,
+	    "INSERT INTO bill_history(bill_id, at, from_state, to_state, source,"
+	    " detail) VALUES (?1, ?2, 'success', 'success', 'refund', ?3)",
+	    err);
 	if (!s)
 		return K_DB;
 	sqlite3_bind_int64(s, 1, bill_id);
 	sqlite3_bind_int64(s, 2, journal_clock_now(j));
 	sqlite3_bind_text(s, 3, detail, -1, SQLITE_TRANSIENT);
-	return run(j, s, err);
+	return journal_sql_step(j, s, err);
 }
 
 /* A random (version 4) uuid: LIFE PAY's idempotency key for the refund. */
@@ -121,10 +82,11 @@ static void uuid4(char out[40])
 kstatus journal_bill_refund_left(struct journal *j, const struct journal_bill *b, int64_t *left,
 				 int64_t *refunded, struct kerr *err)
 {
-	sqlite3_stmt *s = prep(j,
-			       "SELECT COALESCE(SUM(amount_kop), 0) FROM bill_refunds WHERE"
-			       " bill_id = ?1 AND state != 'refused'",
-			       err);
+	sqlite3_stmt *s =
+	    journal_sql_prepare(j,
+				"SELECT COALESCE(SUM(amount_kop), 0) FROM bill_refunds WHERE"
+				" bill_id = ?1 AND state != 'refused'",
+				err);
 	if (!s)
 		return K_DB;
 	sqlite3_bind_int64(s, 1, b->id);
@@ -144,12 +106,12 @@ static void kop(int64_t v, char *out, size_t n)
 kstatus journal_bill_refund_insert(struct journal *j, int64_t bill_id, int64_t amount, int64_t *id,
 				   struct kerr *err)
 {
-	kstatus st = exec(j, "BEGIN IMMEDIATE", err);
+	kstatus st = journal_sql_begin(j, err);
 	if (st != K_OK)
 		return st;
 	struct journal_bill b;
 	if ((st = journal_bill_get(j, bill_id, &b, err)) != K_OK)
-		return finish(j, st, err);
+		return journal_sql_finish(j, st, err);
 	int64_t left = 0, done = 0;
 	char a[32], p[32], d[32];
 	if (b.state != BILL_SUCCESS)
@@ -174,30 +136,31 @@ kstatus journal_bill_refund_insert(struct journal *j, int64_t bill_id, int64_t a
 	}
 	journal_bill_free(&b);
 	if (st != K_OK)
-		return finish(j, st, err);
+		return journal_sql_finish(j, st, err);
 	if (amount == 0)
 		amount = left;
 	char uuid[40];
 	uuid4(uuid);
 	int64_t now = journal_clock_now(j);
-	sqlite3_stmt *s = prep(j,
-			       "INSERT INTO bill_refunds(bill_id, uuid, amount_kop, state,"
-			       " created_at, updated_at) VALUES (?1, ?2, ?3, 'new', ?4, ?4)",
-			       err);
+	sqlite3_stmt *s =
+	    journal_sql_prepare(j,
+				"INSERT INTO bill_refunds(bill_id, uuid, amount_kop, state,"
+				" created_at, updated_at) VALUES (?1, ?2, ?3, 'new', ?4, ?4)",
+				err);
 	if (!s)
-		return finish(j, K_DB, err);
+		return journal_sql_finish(j, K_DB, err);
 	sqlite3_bind_int64(s, 1, bill_id);
 	sqlite3_bind_text(s, 2, uuid, -1, SQLITE_TRANSIENT);
 	sqlite3_bind_int64(s, 3, amount);
 	sqlite3_bind_int64(s, 4, now);
-	st = run(j, s, err);
+	st = journal_sql_step(j, s, err);
 	int64_t rid = sqlite3_last_insert_rowid(journal_db(j));
 	char detail[128];
 	kop(amount, a, sizeof a);
 	snprintf(detail, sizeof detail, "refund #%lld of %s asked", (long long)rid, a);
 	if (st == K_OK)
 		st = history(j, bill_id, detail, err);
-	st = finish(j, st, err);
+	st = journal_sql_finish(j, st, err);
 	if (st == K_OK && id)
 		*id = rid;
 	return st;
@@ -228,7 +191,8 @@ kstatus journal_bill_refund_get(struct journal *j, int64_t id, struct journal_re
 				struct kerr *err)
 {
 	memset(out, 0, sizeof *out);
-	sqlite3_stmt *s = prep(j, "SELECT " REFUND_COLS " FROM bill_refunds WHERE id = ?1", err);
+	sqlite3_stmt *s =
+	    journal_sql_prepare(j, "SELECT " REFUND_COLS " FROM bill_refunds WHERE id = ?1", err);
 	if (!s)
 		return K_DB;
 	sqlite3_bind_int64(s, 1, id);
@@ -250,22 +214,23 @@ kstatus journal_bill_refund_set(struct journal *j, int64_t id, enum refund_state
 	kstatus st = journal_bill_refund_get(j, id, &r, err);
 	if (st != K_OK)
 		return st;
-	if ((st = exec(j, "BEGIN IMMEDIATE", err)) != K_OK)
+	if ((st = journal_sql_begin(j, err)) != K_OK)
 		return st;
-	sqlite3_stmt *s = prep(j,
-			       "UPDATE bill_refunds SET state = ?2, number = CASE WHEN ?3 = '' THEN"
-			       " number ELSE ?3 END, next_at = ?4, last_error = ?5, updated_at = ?6"
-			       " WHERE id = ?1",
-			       err);
+	sqlite3_stmt *s = journal_sql_prepare(
+	    j,
+	    "UPDATE bill_refunds SET state = ?2, number = CASE WHEN ?3 = '' THEN"
+	    " number ELSE ?3 END, next_at = ?4, last_error = ?5, updated_at = ?6"
+	    " WHERE id = ?1",
+	    err);
 	if (!s)
-		return finish(j, K_DB, err);
+		return journal_sql_finish(j, K_DB, err);
 	sqlite3_bind_int64(s, 1, id);
 	sqlite3_bind_text(s, 2, refund_state_word(to), -1, SQLITE_STATIC);
 	sqlite3_bind_text(s, 3, number ? number : "", -1, SQLITE_TRANSIENT);
 	sqlite3_bind_int64(s, 4, next_at);
 	sqlite3_bind_text(s, 5, detail ? detail : "", -1, SQLITE_TRANSIENT);
 	sqlite3_bind_int64(s, 6, journal_clock_now(j));
-	st = run(j, s, err);
+	st = journal_sql_step(j, s, err);
 	if (st == K_OK && r.state != to) {
 		char h[JOURNAL_BILL_TEXT_MAX];
 		snprintf(h, sizeof h, "refund #%lld %s%s%s%s", (long long)id, refund_state_word(to),
@@ -276,7 +241,7 @@ kstatus journal_bill_refund_set(struct journal *j, int64_t id, enum refund_state
 			str_copy(h + hl, detail, sizeof h - hl);
 		st = history(j, r.bill_id, h, err);
 	}
-	return finish(j, st, err);
+	return journal_sql_finish(j, st, err);
 }
 
 kstatus journal_bill_refund_set_receipt(struct journal *j, int64_t id, int64_t doc_id,
@@ -286,31 +251,33 @@ kstatus journal_bill_refund_set_receipt(struct journal *j, int64_t id, int64_t d
 	kstatus st = journal_bill_refund_get(j, id, &r, err);
 	if (st != K_OK)
 		return st;
-	if ((st = exec(j, "BEGIN IMMEDIATE", err)) != K_OK)
+	if ((st = journal_sql_begin(j, err)) != K_OK)
 		return st;
-	sqlite3_stmt *s = prep(j, "UPDATE bill_refunds SET receipt_doc_id = ?2 WHERE id = ?1", err);
+	sqlite3_stmt *s = journal_sql_prepare(
+	    j, "UPDATE bill_refunds SET receipt_doc_id = ?2 WHERE id = ?1", err);
 	if (!s)
-		return finish(j, K_DB, err);
+		return journal_sql_finish(j, K_DB, err);
 	sqlite3_bind_int64(s, 1, id);
 	sqlite3_bind_int64(s, 2, doc_id);
-	st = run(j, s, err);
+	st = journal_sql_step(j, s, err);
 	char h[96];
 	snprintf(h, sizeof h, "refund #%lld receipt #%lld", (long long)id, (long long)doc_id);
 	if (st == K_OK)
 		st = history(j, r.bill_id, h, err);
-	return finish(j, st, err);
+	return journal_sql_finish(j, st, err);
 }
 
 kstatus journal_bill_refund_due(struct journal *j, int64_t now, int64_t *ids, size_t max, size_t *n,
 				struct kerr *err)
 {
 	*n = 0;
-	sqlite3_stmt *s = prep(j,
-			       "SELECT r.id FROM bill_refunds r JOIN bills b ON b.id = r.bill_id"
-			       " WHERE r.next_at <= ?1 AND (r.state = 'new' OR (r.state = 'done'"
-			       " AND r.receipt_doc_id IS NULL AND b.provider_prints = 0))"
-			       " ORDER BY r.id",
-			       err);
+	sqlite3_stmt *s =
+	    journal_sql_prepare(j,
+				"SELECT r.id FROM bill_refunds r JOIN bills b ON b.id = r.bill_id"
+				" WHERE r.next_at <= ?1 AND (r.state = 'new' OR (r.state = 'done'"
+				" AND r.receipt_doc_id IS NULL AND b.provider_prints = 0))"
+				" ORDER BY r.id",
+				err);
 	if (!s)
 		return K_DB;
 	sqlite3_bind_int64(s, 1, now);
@@ -322,18 +289,19 @@ kstatus journal_bill_refund_due(struct journal *j, int64_t now, int64_t *ids, si
 
 kstatus journal_bill_refund_reset_sending(struct journal *j, struct kerr *err)
 {
-	return exec(j, "UPDATE bill_refunds SET state = 'new', next_at = 0 WHERE state = 'sending'",
-		    err);
+	return journal_sql_exec(
+	    j, "UPDATE bill_refunds SET state = 'new', next_at = 0 WHERE state = 'sending'", err);
 }
 
 kstatus journal_bill_refund_list(struct journal *j, int64_t bill_id,
 				 bool (*cb)(const struct journal_refund *r, void *ctx), void *ctx,
 				 struct kerr *err)
 {
-	sqlite3_stmt *s = prep(j,
-			       "SELECT " REFUND_COLS " FROM bill_refunds WHERE ?1 = 0 OR bill_id ="
-			       " ?1 ORDER BY id DESC",
-			       err);
+	sqlite3_stmt *s =
+	    journal_sql_prepare(j,
+				"SELECT " REFUND_COLS " FROM bill_refunds WHERE ?1 = 0 OR bill_id ="
+				" ?1 ORDER BY id DESC",
+				err);
 	if (!s)
 		return K_DB;
 	sqlite3_bind_int64(s, 1, bill_id);
@@ -349,9 +317,10 @@ kstatus journal_bill_refund_list(struct journal *j, int64_t bill_id,
 
 kstatus journal_bill_refund_confirm_tx(struct journal *j, struct kerr *err)
 {
-	return exec(j,
-		    "UPDATE tx_notifications SET confirmed = 1 WHERE type = 'refund' AND status ="
-		    " 'success' AND confirmed = 0 AND number IN (SELECT number FROM bill_refunds"
-		    " WHERE state = 'done' AND number != '')",
-		    err);
+	return journal_sql_exec(
+	    j,
+	    "UPDATE tx_notifications SET confirmed = 1 WHERE type = 'refund' AND status ="
+	    " 'success' AND confirmed = 0 AND number IN (SELECT number FROM bill_refunds"
+	    " WHERE state = 'done' AND number != '')",
+	    err);
 }
