@@ -549,7 +549,7 @@ void listener_health(const struct listener *ls, struct listener_health *h)
 		return;
 	}
 	h->port = ls->port;
-	h->connections = ls->nlive;
+	h->connections = ls->conns.nlive;
 	h->max_connections = ls->max_connections;
 	h->status = ls->status;
 	if (ls->status == LISTENER_FAILED) {

@@ -127,32 +127,6 @@ static void guard_reopen(struct listener *ls, const char *why)
 
 /* ---- connections ---- */
 
-static void guard_shed(struct listener *ls, struct listener_conn *c)
-{
-	shutdown(c->fd, SHUT_RDWR);
-	c->shed = true;
-	ls->nlive--;
-}
-
-/* Of peer's connections (all when peer is NULL), the one waiting longest for
- * a whole request, and how many peer has (live ones); NULL when all are busy. */
-static struct listener_conn *guard_oldest_idle(struct listener *ls, const char *peer,
-					       unsigned *count)
-{
-	struct listener_conn *best = NULL;
-	unsigned n = 0;
-	for (struct listener_conn *c = ls->head; c; c = c->next) {
-		if (c->shed || (peer && strcmp(c->peer, peer) != 0))
-			continue;
-		n++;
-		if (!c->busy && (!best || c->window_ms < best->window_ms))
-			best = c;
-	}
-	if (count)
-		*count = n;
-	return best;
-}
-
 /*
  * An accepted socket: refused, or handed to MHD, maybe after shedding the
  * connection idle longest of the same address (at the per-address cap) or of
@@ -164,7 +138,7 @@ static void guard_take(struct listener *ls, int fd, const struct sockaddr *sa, s
 	char peer[INET6_ADDRSTRLEN];
 	netaddr_text(sa, peer, sizeof peer);
 	unsigned mine = 0;
-	struct listener_conn *old = guard_oldest_idle(ls, peer, &mine);
+	struct conn_entry *old = conn_table_oldest_idle(&ls->conns, peer, &mine);
 	bool shed = false;
 	if (mine >= ls->per_ip) {
 		if (!old) {
@@ -176,15 +150,15 @@ static void guard_take(struct listener *ls, int fd, const struct sockaddr *sa, s
 					 peer, ls->per_ip);
 			return;
 		}
-		guard_shed(ls, old);
+		conn_table_shed(&ls->conns, old);
 		shed = true;
 		ls->stats.shed++;
 		listener_degrade(ls,
 				 _("%s holds %u connections, the most for one address: closing "
 				   "its idle longest"),
 				 peer, ls->per_ip);
-	} else if (ls->nlive >= ls->max_connections) {
-		old = guard_oldest_idle(ls, NULL, NULL);
+	} else if (ls->conns.nlive >= ls->max_connections) {
+		old = conn_table_oldest_idle(&ls->conns, NULL, NULL);
 		if (!old) {
 			close(fd);
 			ls->stats.refused++;
@@ -193,7 +167,7 @@ static void guard_take(struct listener *ls, int fd, const struct sockaddr *sa, s
 					 ls->max_connections);
 			return;
 		}
-		guard_shed(ls, old);
+		conn_table_shed(&ls->conns, old);
 		shed = true;
 		ls->stats.shed++;
 		listener_degrade(ls, _("full (%u connections): closing the ones idle longest"),
@@ -274,64 +248,17 @@ void listener_guard_notify(void *cls, struct MHD_Connection *mc, void **socket_c
 			   enum MHD_ConnectionNotificationCode toe)
 {
 	struct listener *ls = cls;
-	if (toe == MHD_CONNECTION_NOTIFY_STARTED) {
-		struct listener_conn *c = xcalloc(1, sizeof *c);
-		c->mhd = mc;
-		c->fd = -1;
-		const union MHD_ConnectionInfo *ci =
-		    MHD_get_connection_info(mc, MHD_CONNECTION_INFO_CONNECTION_FD);
-		if (ci)
-			c->fd = ci->connect_fd;
-		ci = MHD_get_connection_info(mc, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
-		if (ci && ci->client_addr)
-			netaddr_text(ci->client_addr, c->peer, sizeof c->peer);
-		c->window_ms = mono_ms();
-		c->prev = ls->tail;
-		if (ls->tail)
-			ls->tail->next = c;
-		else
-			ls->head = c;
-		ls->tail = c;
-		ls->nconn++;
-		ls->nlive++;
-		*socket_context = c;
-		if (ls->nconn == 1 && ls->guard) {
-			/* The guard ticks slowly while nothing is connected: check deadlines again.
-			 */
-			loop_cancel_timer(ls->loop, ls->guard);
-			ls->guard = loop_add_timer(ls->loop, GUARD_TICK_MS, on_guard, ls);
-		}
-		return;
+	if (conn_table_notify(&ls->conns, mc, socket_context, toe) && ls->guard) {
+		/* The guard ticks slowly while nothing is connected: check deadlines again. */
+		loop_cancel_timer(ls->loop, ls->guard);
+		ls->guard = loop_add_timer(ls->loop, GUARD_TICK_MS, on_guard, ls);
 	}
-	struct listener_conn *c = *socket_context;
-	if (!c)
-		return;
-	if (c->prev)
-		c->prev->next = c->next;
-	else
-		ls->head = c->next;
-	if (c->next)
-		c->next->prev = c->prev;
-	else
-		ls->tail = c->prev;
-	ls->nconn--;
-	if (!c->shed)
-		ls->nlive--;
-	free(c);
-	*socket_context = NULL;
 }
 
 void listener_guard_busy(struct listener *ls, struct MHD_Connection *mc, bool busy)
 {
 	(void)ls;
-	const union MHD_ConnectionInfo *ci =
-	    MHD_get_connection_info(mc, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
-	struct listener_conn *c = ci ? ci->socket_context : NULL;
-	if (!c)
-		return;
-	c->busy = busy;
-	if (!busy)
-		c->window_ms = mono_ms(); /* the next request's time starts now */
+	conn_table_busy(mc, busy);
 }
 
 /* ---- the guard timer: deadlines, the watchdog, re-opening ---- */
@@ -385,28 +312,24 @@ static void on_guard(struct loop *l, void *cls)
 	struct listener *ls = cls;
 	ls->guard = 0;
 	long long now = mono_ms();
-	bool shed = false;
-	for (struct listener_conn *c = ls->head; c; c = c->next) {
-		if (c->shed || c->busy || now - c->window_ms < ls->deadline_ms)
-			continue;
-		guard_shed(ls, c);
-		ls->stats.timed_out++;
-		shed = true;
+	const char *peer = "";
+	unsigned n = conn_table_expire(&ls->conns, now, ls->deadline_ms, &peer);
+	if (n) {
+		ls->stats.timed_out += n;
 		listener_degrade(ls,
 				 _("closing connections that send no whole request within %lld s "
 				   "(last from %s)"),
-				 ls->deadline_ms / 1000, c->peer);
-	}
-	if (shed)
+				 ls->deadline_ms / 1000, peer);
 		listener_run(ls);
+	}
 	if (ls->paused && ls->listen_fd >= 0) {
 		loop_watch_fd(l, ls->listen_fd, POLLIN, on_listen_fd, ls);
 		ls->paused = false;
 	}
 	guard_watchdog(ls, now);
 	listener_guard_publish(ls, false);
-	ls->guard = loop_add_timer(l, ls->nconn || ls->paused ? GUARD_TICK_MS : GUARD_IDLE_TICK_MS,
-				   on_guard, ls);
+	ls->guard = loop_add_timer(
+	    l, ls->conns.nconn || ls->paused ? GUARD_TICK_MS : GUARD_IDLE_TICK_MS, on_guard, ls);
 }
 
 void listener_guard_start(struct listener *ls)

@@ -14,22 +14,11 @@
 
 #include <microhttpd.h>
 
+#include "conn_table.h"
 #include "listener.h"
 #include "mhd_loop.h"
 
 /* One accepted connection, from MHD's "started" notice to its "closed" one. */
-struct listener_conn {
-	struct listener_conn *prev, *next; /* oldest first */
-	struct MHD_Connection *mhd;
-	int fd;
-	/* Start of the current request, or of the wait for one: the connection
-	 * has deadline_ms from here to deliver a whole request. */
-	long long window_ms;
-	bool busy; /* its request is complete: in the handler or awaiting its answer */
-	bool shed; /* shut down by us; MHD closes it at its next run */
-	char peer[INET6_ADDRSTRLEN];
-};
-
 struct listener {
 	struct loop *loop;
 	struct MHD_Daemon *mhd;
@@ -55,9 +44,7 @@ struct listener {
 	long long checked; /* last watchdog check (mono ms) */
 
 	/* the connection table and its limits */
-	struct listener_conn *head, *tail;
-	unsigned nconn; /* in the table */
-	unsigned nlive; /* in the table and not shed */
+	struct conn_table conns; /* every connection MHD knows of, oldest first */
 	unsigned max_connections;
 	unsigned per_ip;
 	long long deadline_ms;

@@ -32,14 +32,6 @@
  * journal, the tills file, epoll, the listen socket, the spare, PostgreSQL. */
 #define HG_FD_RESERVE 64
 
-struct hguard_conn {
-	struct hguard_conn *prev, *next;
-	int fd;
-	bool busy, shed;
-	long long window_ms; /* when its time for a whole request started */
-	char peer[INET6_ADDRSTRLEN];
-};
-
 unsigned hguard_fd_cap(unsigned want, bool *capped, unsigned long long *nofile)
 {
 	struct rlimit rl;
@@ -73,37 +65,12 @@ __attribute__((format(printf, 2, 3))) static void hg_say(struct hguard *g, const
 	va_end(ap);
 }
 
-static void hg_shed(struct hguard *g, struct hguard_conn *c)
-{
-	shutdown(c->fd, SHUT_RDWR);
-	c->shed = true;
-	g->nlive--;
-}
-
-/* Of peer's connections (all when peer is NULL), the one waiting longest for
- * a whole request, and how many live ones peer has; NULL when all are busy. */
-static struct hguard_conn *hg_oldest(struct hguard *g, const char *peer, unsigned *count)
-{
-	struct hguard_conn *best = NULL;
-	unsigned n = 0;
-	for (struct hguard_conn *c = g->head; c; c = c->next) {
-		if (c->shed || (peer && strcmp(c->peer, peer) != 0))
-			continue;
-		n++;
-		if (!c->busy && (!best || c->window_ms < best->window_ms))
-			best = c;
-	}
-	if (count)
-		*count = n;
-	return best;
-}
-
 static void hg_take(struct hguard *g, int fd, const struct sockaddr *sa, socklen_t len)
 {
 	char peer[INET6_ADDRSTRLEN];
 	netaddr_text(sa, peer, sizeof peer);
 	unsigned mine = 0;
-	struct hguard_conn *old = g->per_ip ? hg_oldest(g, peer, &mine) : NULL;
+	struct conn_entry *old = g->per_ip ? conn_table_oldest_idle(&g->conns, peer, &mine) : NULL;
 	if (g->per_ip && mine >= g->per_ip) {
 		if (!old) {
 			close(fd);
@@ -113,14 +80,14 @@ static void hg_take(struct hguard *g, int fd, const struct sockaddr *sa, socklen
 			       peer, g->per_ip);
 			return;
 		}
-		hg_shed(g, old);
+		conn_table_shed(&g->conns, old);
 		g->shed++;
 		hg_say(g,
 		       _("%s holds %u connections, the most for one address: closing the "
 			 "one waiting longest for a whole request"),
 		       peer, g->per_ip);
-	} else if (g->nlive >= g->max_connections) {
-		old = hg_oldest(g, NULL, NULL);
+	} else if (g->conns.nlive >= g->max_connections) {
+		old = conn_table_oldest_idle(&g->conns, NULL, NULL);
 		if (!old) {
 			close(fd);
 			g->refused++;
@@ -128,7 +95,7 @@ static void hg_take(struct hguard *g, int fd, const struct sockaddr *sa, socklen
 			       g->max_connections);
 			return;
 		}
-		hg_shed(g, old);
+		conn_table_shed(&g->conns, old);
 		g->shed++;
 		hg_say(g,
 		       _("full (%u connections): closing the ones waiting longest for a whole "
@@ -191,26 +158,22 @@ static void on_tick(struct loop *l, void *cls)
 	struct hguard *g = cls;
 	g->timer = 0;
 	long long now = mono_ms();
-	bool shed = false;
-	for (struct hguard_conn *c = g->head; c; c = c->next) {
-		if (c->shed || c->busy || now - c->window_ms < g->deadline_ms)
-			continue;
-		hg_shed(g, c);
-		g->timed_out++;
-		shed = true;
+	const char *peer = "";
+	unsigned n = conn_table_expire(&g->conns, now, g->deadline_ms, &peer);
+	if (n) {
+		g->timed_out += n;
 		hg_say(g,
 		       _("closing connections that send no whole request within %lld s (last from "
 			 "%s)"),
-		       g->deadline_ms / 1000, c->peer);
-	}
-	if (shed)
+		       g->deadline_ms / 1000, peer);
 		g->run(g->cls);
+	}
 	if (g->paused && g->listen_fd >= 0) {
 		loop_watch_fd(l, g->listen_fd, POLLIN, on_listen, g);
 		g->paused = false;
 	}
-	g->timer =
-	    loop_add_timer(l, g->nconn || g->paused ? HG_TICK_MS : HG_IDLE_TICK_MS, on_tick, g);
+	g->timer = loop_add_timer(l, g->conns.nconn || g->paused ? HG_TICK_MS : HG_IDLE_TICK_MS,
+				  on_tick, g);
 }
 
 void hguard_start(struct hguard *g, int listen_fd)
@@ -225,60 +188,16 @@ void hguard_notify(void *cls, struct MHD_Connection *mc, void **socket_context,
 		   enum MHD_ConnectionNotificationCode toe)
 {
 	struct hguard *g = cls;
-	if (toe == MHD_CONNECTION_NOTIFY_STARTED) {
-		struct hguard_conn *c = xcalloc(1, sizeof *c);
-		c->fd = -1;
-		const union MHD_ConnectionInfo *ci =
-		    MHD_get_connection_info(mc, MHD_CONNECTION_INFO_CONNECTION_FD);
-		if (ci)
-			c->fd = ci->connect_fd;
-		ci = MHD_get_connection_info(mc, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
-		if (ci && ci->client_addr)
-			netaddr_text(ci->client_addr, c->peer, sizeof c->peer);
-		c->window_ms = mono_ms();
-		c->prev = g->tail;
-		if (g->tail)
-			g->tail->next = c;
-		else
-			g->head = c;
-		g->tail = c;
-		g->nconn++;
-		g->nlive++;
-		*socket_context = c;
-		if (g->nconn == 1 && g->timer) { /* tick fast again to check deadlines */
-			loop_cancel_timer(g->loop, g->timer);
-			g->timer = loop_add_timer(g->loop, HG_TICK_MS, on_tick, g);
-		}
-		return;
+	if (conn_table_notify(&g->conns, mc, socket_context, toe) && g->timer) {
+		/* tick fast again to check deadlines */
+		loop_cancel_timer(g->loop, g->timer);
+		g->timer = loop_add_timer(g->loop, HG_TICK_MS, on_tick, g);
 	}
-	struct hguard_conn *c = *socket_context;
-	if (!c)
-		return;
-	if (c->prev)
-		c->prev->next = c->next;
-	else
-		g->head = c->next;
-	if (c->next)
-		c->next->prev = c->prev;
-	else
-		g->tail = c->prev;
-	g->nconn--;
-	if (!c->shed)
-		g->nlive--;
-	free(c);
-	*socket_context = NULL;
 }
 
 void hguard_busy(struct MHD_Connection *mc, bool busy)
 {
-	const union MHD_ConnectionInfo *ci =
-	    MHD_get_connection_info(mc, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
-	struct hguard_conn *c = ci ? ci->socket_context : NULL;
-	if (!c)
-		return;
-	c->busy = busy;
-	if (!busy)
-		c->window_ms = mono_ms();
+	conn_table_busy(mc, busy);
 }
 
 void hguard_stop(struct hguard *g)

@@ -16,9 +16,8 @@
 
 #include <microhttpd.h>
 
+#include "conn_table.h"
 #include "loop.h"
-
-struct hguard_conn;
 
 struct hguard {
 	struct loop *loop;
@@ -30,8 +29,7 @@ struct hguard {
 	uint64_t timer;
 	unsigned max_connections, per_ip; /* per_ip 0: no cap */
 	long long deadline_ms;
-	struct hguard_conn *head, *tail;
-	unsigned nconn, nlive; /* all MHD knows of; those not shed */
+	struct conn_table conns; /* all MHD knows of, oldest first */
 	unsigned long long shed, timed_out, refused;
 	long long said_ms; /* when the last warning went to stderr */
 };
